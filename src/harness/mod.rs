@@ -1,0 +1,1 @@
+//! Harness GitOps REST client (no Terraform types).

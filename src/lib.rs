@@ -1,0 +1,12 @@
+//! terraform-provider-harness: a Terraform/OpenTofu provider (tfplugin6) for Harness GitOps,
+//! and a local emulator of the Harness GitOps REST API.
+//!
+//! Layers (see ARCHITECTURE.md): `transport` (go-plugin contract) → `server` (tfplugin6 RPCs,
+//! conversion and dispatch) → `plan` + `resources` (semantics) → `harness` (HTTP client).
+//! `tf` is the value model every layer above `harness` shares; `emulator` is a separate
+//! program that shares nothing with the client on purpose.
+
+pub mod emulator;
+pub mod harness;
+pub mod proto;
+pub mod tf;

@@ -1,0 +1,325 @@
+//! Schemas: what a provider, resource or data source accepts, and how the plan pipeline
+//! treats each attribute. Converted to protobuf by `server::convert`.
+
+use std::collections::BTreeMap;
+
+use super::ty::Type;
+use super::value::Value;
+
+/// Exactly one of Terraform's allowed flag combinations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Constraint {
+    Required,
+    Optional,
+    Computed,
+    OptionalComputed,
+}
+
+impl Constraint {
+    pub fn is_computed(self) -> bool {
+        matches!(self, Constraint::Computed | Constraint::OptionalComputed)
+    }
+    pub fn is_configurable(self) -> bool {
+        !matches!(self, Constraint::Computed)
+    }
+}
+
+/// How nested attributes or blocks repeat.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Nesting {
+    Single,
+    List,
+    Set,
+    Map,
+    /// Blocks only: like Single but never null.
+    Group,
+}
+
+/// What an attribute holds: a plain type, or nested attributes (protocol 6).
+#[derive(Clone, Debug, PartialEq)]
+pub enum AttrKind {
+    Typed(Type),
+    Nested { nesting: Nesting, attributes: Vec<Attribute> },
+}
+
+/// One attribute and its plan behaviour.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attribute {
+    pub name: String,
+    pub kind: AttrKind,
+    pub constraint: Constraint,
+    pub sensitive: bool,
+    /// Never stored in plan or state (Terraform >= 1.11).
+    pub write_only: bool,
+    /// Markdown; becomes the documentation.
+    pub description: String,
+    /// Deprecation message; `Some` marks the attribute deprecated.
+    pub deprecation: Option<String>,
+    /// Planned when the configuration leaves the attribute null (optional+computed only).
+    pub default: Option<Value>,
+    /// A change of this attribute destroys and re-creates the object.
+    pub requires_replace: bool,
+    /// Computed and unconfigured: keep the prior state's value on update instead of planning
+    /// unknown (the framework's UseStateForUnknown).
+    pub keep_prior: bool,
+}
+
+impl Attribute {
+    fn new(name: &str, kind: AttrKind) -> Self {
+        Attribute {
+            name: name.to_string(),
+            kind,
+            constraint: Constraint::Optional,
+            sensitive: false,
+            write_only: false,
+            description: String::new(),
+            deprecation: None,
+            default: None,
+            requires_replace: false,
+            keep_prior: false,
+        }
+    }
+    pub fn string(name: &str) -> Self {
+        Self::new(name, AttrKind::Typed(Type::String))
+    }
+    pub fn bool(name: &str) -> Self {
+        Self::new(name, AttrKind::Typed(Type::Bool))
+    }
+    pub fn number(name: &str) -> Self {
+        Self::new(name, AttrKind::Typed(Type::Number))
+    }
+    pub fn typed(name: &str, ty: Type) -> Self {
+        Self::new(name, AttrKind::Typed(ty))
+    }
+    pub fn nested(name: &str, nesting: Nesting, attributes: Vec<Attribute>) -> Self {
+        Self::new(name, AttrKind::Nested { nesting, attributes })
+    }
+    pub fn required(mut self) -> Self {
+        self.constraint = Constraint::Required;
+        self
+    }
+    pub fn optional(mut self) -> Self {
+        self.constraint = Constraint::Optional;
+        self
+    }
+    pub fn computed(mut self) -> Self {
+        self.constraint = Constraint::Computed;
+        self
+    }
+    pub fn optional_computed(mut self) -> Self {
+        self.constraint = Constraint::OptionalComputed;
+        self
+    }
+    pub fn sensitive(mut self) -> Self {
+        self.sensitive = true;
+        self
+    }
+    pub fn write_only(mut self) -> Self {
+        self.write_only = true;
+        self
+    }
+    pub fn description(mut self, d: &str) -> Self {
+        self.description = d.to_string();
+        self
+    }
+    pub fn deprecated(mut self, msg: &str) -> Self {
+        self.deprecation = Some(msg.to_string());
+        self
+    }
+    /// Sets a default; makes the attribute optional+computed, as Terraform requires.
+    pub fn default(mut self, v: Value) -> Self {
+        self.default = Some(v);
+        self.constraint = Constraint::OptionalComputed;
+        self
+    }
+    pub fn requires_replace(mut self) -> Self {
+        self.requires_replace = true;
+        self
+    }
+    pub fn keep_prior(mut self) -> Self {
+        self.keep_prior = true;
+        self
+    }
+    /// The cty type of this attribute's value.
+    pub fn ty(&self) -> Type {
+        match &self.kind {
+            AttrKind::Typed(t) => t.clone(),
+            AttrKind::Nested { nesting, attributes } => {
+                let obj = Type::Object(attributes.iter().map(|a| (a.name.clone(), a.ty())).collect());
+                match nesting {
+                    Nesting::Single | Nesting::Group => obj,
+                    Nesting::List => Type::List(Box::new(obj)),
+                    Nesting::Set => Type::Set(Box::new(obj)),
+                    Nesting::Map => Type::Map(Box::new(obj)),
+                }
+            }
+        }
+    }
+}
+
+/// A nested block type inside a block.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NestedBlock {
+    pub name: String,
+    pub nesting: Nesting,
+    pub block: Block,
+    pub min_items: i64,
+    pub max_items: i64,
+}
+
+/// A block: attributes plus nested blocks.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Block {
+    pub attributes: Vec<Attribute>,
+    pub blocks: Vec<NestedBlock>,
+    pub description: String,
+    pub deprecated: bool,
+}
+
+impl Block {
+    /// The object type every value of this block has.
+    pub fn implied_type(&self) -> Type {
+        let mut m: BTreeMap<String, Type> = self.attributes.iter().map(|a| (a.name.clone(), a.ty())).collect();
+        for b in &self.blocks {
+            let obj = b.block.implied_type();
+            let ty = match b.nesting {
+                Nesting::Single | Nesting::Group => obj,
+                Nesting::List => Type::List(Box::new(obj)),
+                Nesting::Set => Type::Set(Box::new(obj)),
+                Nesting::Map => Type::Map(Box::new(obj)),
+            };
+            m.insert(b.name.clone(), ty);
+        }
+        Type::Object(m)
+    }
+    /// The attribute called `name`.
+    pub fn attribute(&self, name: &str) -> Option<&Attribute> {
+        self.attributes.iter().find(|a| a.name == name)
+    }
+}
+
+/// A versioned schema.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Schema {
+    pub version: i64,
+    pub block: Block,
+}
+
+impl Schema {
+    pub fn new(version: i64, description: &str, attributes: Vec<Attribute>) -> Self {
+        Schema {
+            version,
+            block: Block { attributes, blocks: Vec::new(), description: description.to_string(), deprecated: false },
+        }
+    }
+    pub fn with_blocks(mut self, blocks: Vec<NestedBlock>) -> Self {
+        self.block.blocks = blocks;
+        self
+    }
+    /// The object type of values of this schema.
+    pub fn ty(&self) -> Type {
+        self.block.implied_type()
+    }
+
+    /// Checks Terraform's own schema rules (those that make it refuse a provider) and this
+    /// project's: every attribute and block described, defaults only on optional+computed.
+    /// `managed` is true for resource schemas (write-only is allowed only there).
+    pub fn validate(&self, managed: bool) -> Vec<String> {
+        let mut errs = Vec::new();
+        if self.version < 0 {
+            errs.push("schema version is negative".to_string());
+        }
+        if self.block.description.trim().is_empty() {
+            errs.push("schema has no description".to_string());
+        }
+        validate_block(&self.block, "", managed, false, &mut errs);
+        errs
+    }
+}
+
+fn valid_name(n: &str) -> bool {
+    !n.is_empty() && n.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+fn contains_dynamic(t: &Type) -> bool {
+    match t {
+        Type::Dynamic => true,
+        Type::List(e) | Type::Set(e) | Type::Map(e) => contains_dynamic(e),
+        Type::Object(m) => m.values().any(contains_dynamic),
+        Type::Tuple(v) => v.iter().any(contains_dynamic),
+        _ => false,
+    }
+}
+
+fn validate_attrs(attrs: &[Attribute], prefix: &str, managed: bool, in_set: bool, errs: &mut Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    for a in attrs {
+        let p = format!("{prefix}{}", a.name);
+        if !valid_name(&a.name) {
+            errs.push(format!("{p}: name must match ^[a-z0-9_]+$"));
+        }
+        if !seen.insert(a.name.clone()) {
+            errs.push(format!("{p}: declared twice"));
+        }
+        if a.description.trim().is_empty() {
+            errs.push(format!("{p}: no description"));
+        }
+        if a.write_only {
+            if !managed {
+                errs.push(format!("{p}: write-only outside a managed resource"));
+            }
+            if a.constraint.is_computed() {
+                errs.push(format!("{p}: write-only attributes cannot be computed"));
+            }
+            if in_set {
+                errs.push(format!("{p}: write-only inside a set"));
+            }
+        }
+        if a.default.is_some() && a.constraint != Constraint::OptionalComputed {
+            errs.push(format!("{p}: a default needs optional+computed"));
+        }
+        if a.keep_prior && !a.constraint.is_computed() {
+            errs.push(format!("{p}: keep_prior needs a computed attribute"));
+        }
+        match &a.kind {
+            AttrKind::Typed(t) => {
+                if in_set && contains_dynamic(t) {
+                    errs.push(format!("{p}: dynamic type inside a set"));
+                }
+            }
+            AttrKind::Nested { nesting, attributes } => {
+                if *nesting == Nesting::Group {
+                    errs.push(format!("{p}: nested attributes cannot use group nesting"));
+                }
+                validate_attrs(attributes, &format!("{p}."), managed, in_set || *nesting == Nesting::Set, errs);
+            }
+        }
+    }
+}
+
+fn validate_block(b: &Block, prefix: &str, managed: bool, in_set: bool, errs: &mut Vec<String>) {
+    validate_attrs(&b.attributes, prefix, managed, in_set, errs);
+    for nb in &b.blocks {
+        let p = format!("{prefix}{}", nb.name);
+        if !valid_name(&nb.name) {
+            errs.push(format!("{p}: name must match ^[a-z0-9_]+$"));
+        }
+        if b.attributes.iter().any(|a| a.name == nb.name) {
+            errs.push(format!("{p}: both an attribute and a block"));
+        }
+        if nb.block.description.trim().is_empty() {
+            errs.push(format!("{p}: block has no description"));
+        }
+        match nb.nesting {
+            Nesting::Single if nb.min_items > 1 || nb.max_items > 1 => errs.push(format!("{p}: single block min/max must be 0 or 1")),
+            Nesting::Group | Nesting::Map if nb.min_items != 0 || nb.max_items != 0 => {
+                errs.push(format!("{p}: group and map blocks take no min/max items"))
+            }
+            _ => {}
+        }
+        if nb.min_items < 0 || nb.max_items < 0 || (nb.max_items > 0 && nb.min_items > nb.max_items) {
+            errs.push(format!("{p}: bad min/max items"));
+        }
+        validate_block(&nb.block, &format!("{p}."), managed, in_set || nb.nesting == Nesting::Set, errs);
+    }
+}

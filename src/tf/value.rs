@@ -1,0 +1,218 @@
+//! Terraform values: null, unknown (optionally refined) and known values of every cty type,
+//! at any depth. Values are interpreted against a [`Type`]; only values at a `dynamic`
+//! position carry their concrete type ([`Value::Dynamic`]).
+
+use std::collections::BTreeMap;
+
+use super::number::Number;
+use super::ty::Type;
+
+/// What Terraform may promise about an unknown value (msgpack ext 12). All `None` means a
+/// plain unknown (written as ext 0).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Refinements {
+    /// `Some(false)`: definitely not null.
+    pub nullable: Option<bool>,
+    /// Known prefix of an unknown string.
+    pub string_prefix: Option<String>,
+    /// Lower bound of an unknown number, and whether it is inclusive.
+    pub number_lower: Option<(Number, bool)>,
+    /// Upper bound of an unknown number, and whether it is inclusive.
+    pub number_upper: Option<(Number, bool)>,
+    /// Lower bound (inclusive) of an unknown collection's length.
+    pub length_lower: Option<u64>,
+    /// Upper bound (inclusive) of an unknown collection's length.
+    pub length_upper: Option<u64>,
+}
+
+impl Refinements {
+    /// True when nothing is refined (a plain unknown).
+    pub fn is_empty(&self) -> bool {
+        *self == Refinements::default()
+    }
+}
+
+/// A Terraform value.
+#[derive(Clone, Debug)]
+pub enum Value {
+    /// A null of whatever type the position has.
+    Null,
+    /// Not known until apply.
+    Unknown(Refinements),
+    Bool(bool),
+    Number(Number),
+    String(String),
+    List(Vec<Value>),
+    /// Order carries no meaning: equality ignores it.
+    Set(Vec<Value>),
+    Tuple(Vec<Value>),
+    Map(BTreeMap<String, Value>),
+    /// Always holds every attribute of its type (null where unset).
+    Object(BTreeMap<String, Value>),
+    /// A known, non-null value at a `dynamic` position, with its concrete type.
+    Dynamic(Box<Type>, Box<Value>),
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Self) -> bool {
+        use Value::*;
+        match (self, other) {
+            (Null, Null) => true,
+            (Unknown(a), Unknown(b)) => a == b,
+            (Bool(a), Bool(b)) => a == b,
+            (Number(a), Number(b)) => a == b,
+            (String(a), String(b)) => a == b,
+            (List(a), List(b)) | (Tuple(a), Tuple(b)) => a == b,
+            (Set(a), Set(b)) => set_eq(a, b),
+            (Map(a), Map(b)) | (Object(a), Object(b)) => a == b,
+            (Dynamic(ta, va), Dynamic(tb, vb)) => ta == tb && va == vb,
+            _ => false,
+        }
+    }
+}
+
+/// Multiset equality: every element of `a` matches a distinct element of `b`.
+fn set_eq(a: &[Value], b: &[Value]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut used = vec![false; b.len()];
+    'outer: for x in a {
+        for (i, y) in b.iter().enumerate() {
+            if !used[i] && x == y {
+                used[i] = true;
+                continue 'outer;
+            }
+        }
+        return false;
+    }
+    true
+}
+
+impl Value {
+    /// A plain (unrefined) unknown.
+    pub fn unknown() -> Self {
+        Value::Unknown(Refinements::default())
+    }
+    /// A known string.
+    pub fn string(s: impl Into<String>) -> Self {
+        Value::String(s.into())
+    }
+    /// A string, or null for `None`.
+    pub fn opt_string(s: Option<impl Into<String>>) -> Self {
+        s.map(|s| Value::String(s.into())).unwrap_or(Value::Null)
+    }
+    /// A bool, or null for `None`.
+    pub fn opt_bool(b: Option<bool>) -> Self {
+        b.map(Value::Bool).unwrap_or(Value::Null)
+    }
+    /// An integer number, or null for `None`.
+    pub fn opt_int(n: Option<i64>) -> Self {
+        n.map(|n| Value::Number(Number::from(n))).unwrap_or(Value::Null)
+    }
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Value::Unknown(_))
+    }
+    /// True when neither this value nor anything inside it is unknown.
+    pub fn is_wholly_known(&self) -> bool {
+        match self {
+            Value::Unknown(_) => false,
+            Value::List(v) | Value::Set(v) | Value::Tuple(v) => v.iter().all(Value::is_wholly_known),
+            Value::Map(m) | Value::Object(m) => m.values().all(Value::is_wholly_known),
+            Value::Dynamic(_, v) => v.is_wholly_known(),
+            _ => true,
+        }
+    }
+    /// The string, if this is a known string.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+    /// The bool, if this is a known bool.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+    /// The number, if this is a known number.
+    pub fn as_number(&self) -> Option<&Number> {
+        match self {
+            Value::Number(n) => Some(n),
+            _ => None,
+        }
+    }
+    /// The number as i64, if it is a known whole number that fits.
+    pub fn as_i64(&self) -> Option<i64> {
+        self.as_number().and_then(Number::as_i64)
+    }
+    /// Attributes, if this is a known object.
+    pub fn as_object(&self) -> Option<&BTreeMap<String, Value>> {
+        match self {
+            Value::Object(m) => Some(m),
+            _ => None,
+        }
+    }
+    /// Mutable attributes, if this is a known object.
+    pub fn as_object_mut(&mut self) -> Option<&mut BTreeMap<String, Value>> {
+        match self {
+            Value::Object(m) => Some(m),
+            _ => None,
+        }
+    }
+    /// Elements, if this is a known list, set or tuple.
+    pub fn as_elements(&self) -> Option<&[Value]> {
+        match self {
+            Value::List(v) | Value::Set(v) | Value::Tuple(v) => Some(v),
+            _ => None,
+        }
+    }
+    /// Entries, if this is a known map.
+    pub fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
+        match self {
+            Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+    /// The attribute `name` of a known object; `Null` when absent or when this is not an object.
+    pub fn attr(&self, name: &str) -> &Value {
+        static NULL: Value = Value::Null;
+        self.as_object().and_then(|m| m.get(name)).unwrap_or(&NULL)
+    }
+    /// Sets attribute `name` of a known object (no-op otherwise).
+    pub fn set_attr(&mut self, name: &str, v: Value) {
+        if let Some(m) = self.as_object_mut() {
+            m.insert(name.to_string(), v);
+        }
+    }
+    /// A null-safe string accessor: `Some` only for a known, non-empty string.
+    pub fn attr_str(&self, name: &str) -> Option<&str> {
+        self.attr(name).as_str()
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::String(s.to_string())
+    }
+}
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::String(s)
+    }
+}
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Value::Bool(b)
+    }
+}
+impl From<i64> for Value {
+    fn from(n: i64) -> Self {
+        Value::Number(Number::from(n))
+    }
+}
