@@ -9,4 +9,6 @@
 pub mod emulator;
 pub mod harness;
 pub mod proto;
+pub mod secret;
+pub mod server;
 pub mod tf;
