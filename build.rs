@@ -22,7 +22,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "proto/plugin/grpc_controller.proto",
                 "proto/plugin/grpc_stdio.proto",
                 "proto/plugin/grpc_broker.proto",
-            ],
+            ]
+            .map(std::path::PathBuf::from),
             &[std::path::PathBuf::from("proto"), include],
         )?;
     Ok(())
