@@ -6,9 +6,13 @@
 //! `tf` is the value model every layer above `harness` shares; `emulator` is a separate
 //! program that shares nothing with the client on purpose.
 
+pub mod docs;
 pub mod emulator;
 pub mod harness;
+pub mod plan;
 pub mod proto;
+pub mod provider;
+pub mod resources;
 pub mod secret;
 pub mod server;
 pub mod tf;

@@ -216,6 +216,13 @@ impl Schema {
         self.block.blocks = blocks;
         self
     }
+    /// An object of this schema with every attribute null and no nested blocks.
+    pub fn null_object(&self) -> Value {
+        Value::Object(
+            self.block.attributes.iter().map(|a| a.name.clone()).chain(self.block.blocks.iter().map(|b| b.name.clone())).map(|n| (n, Value::Null)).collect(),
+        )
+    }
+
     /// The object type of values of this schema.
     pub fn ty(&self) -> Type {
         self.block.implied_type()

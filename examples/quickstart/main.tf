@@ -1,0 +1,82 @@
+# Quickstart: the Git and Helm repositories an ML pipeline deploys from, registered with a
+# Harness GitOps agent. `scripts/quickstart.sh` runs it against a local harness-gitops-emulator;
+# the same configuration works against a real Harness account (see README.md).
+
+terraform {
+  required_version = ">= 1.11"
+  required_providers {
+    harness = {
+      source = "registry.terraform.io/harness-gitops/harness"
+    }
+  }
+}
+
+# endpoint, account_id and api_key come from HARNESS_ENDPOINT, HARNESS_ACCOUNT_ID and
+# HARNESS_PLATFORM_API_KEY; scope defaults are set once here and inherited by every resource.
+provider "harness" {
+  org_id     = var.org_id
+  project_id = var.project_id
+  agent_id   = var.agent_id
+}
+
+variable "org_id" {
+  description = "Harness organization of the ML platform project."
+  type        = string
+  default     = "default"
+}
+
+variable "project_id" {
+  description = "Harness project that owns the pipeline."
+  type        = string
+  default     = "mlplatform"
+}
+
+variable "agent_id" {
+  description = "GitOps agent of the project (no prefix: a project-level agent)."
+  type        = string
+  default     = "mlagent"
+}
+
+variable "git_token" {
+  description = "Token for the private training-code repository. Sent write-only: never stored in state."
+  type        = string
+  sensitive   = true
+  default     = "quickstart-token-not-a-secret"
+}
+
+# Kubernetes manifests of the pipeline (public, anonymous HTTPS).
+resource "harness_gitops_repository" "manifests" {
+  identifier = "ml_pipeline_manifests"
+  name       = "ml-pipeline-manifests"
+  url        = "https://github.com/acme-ml/pipeline-manifests.git"
+}
+
+# Helm charts of the model-serving stack.
+resource "harness_gitops_repository" "serving_charts" {
+  identifier = "ml_serving_charts"
+  name       = "ml-serving"
+  type       = "helm"
+  url        = "https://charts.acme-ml.dev/serving"
+}
+
+# Private training code, authenticated with a token that never reaches plan or state.
+# Bump password_wo_version to rotate the token.
+resource "harness_gitops_repository" "training" {
+  identifier          = "ml_training_code"
+  name                = "ml-training"
+  url                 = "https://github.com/acme-ml/training.git"
+  username            = "git"
+  password_wo         = var.git_token
+  password_wo_version = 1
+}
+
+output "repositories" {
+  description = "Import IDs and connection status of every repository."
+  value = {
+    for r in [
+      harness_gitops_repository.manifests,
+      harness_gitops_repository.serving_charts,
+      harness_gitops_repository.training,
+    ] : r.identifier => { id = r.id, url = r.url, connection = r.connection_status }
+  }
+}

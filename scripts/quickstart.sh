@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# One command on a fresh machine: build the provider and the emulator, start the emulator
+# (state persisted in a temp dir), install the provider into a private filesystem mirror,
+# then `terraform init` + `apply` examples/quickstart and show the result from both sides.
+#
+# Usage: scripts/quickstart.sh            (run it)
+#        scripts/quickstart.sh stop       (stop the emulator it started)
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+work="$root/target/quickstart"
+source_addr="registry.terraform.io/harness-gitops/harness"
+terraform=${TERRAFORM:-terraform}
+
+stop_emulator() {
+  if [[ -f "$work/emulator.pid" ]]; then
+    kill "$(cat "$work/emulator.pid")" 2>/dev/null || true
+    rm -f "$work/emulator.pid"
+  fi
+}
+
+if [[ "${1:-}" == "stop" ]]; then
+  stop_emulator
+  echo "emulator stopped"
+  exit 0
+fi
+
+command -v "$terraform" >/dev/null || { echo "terraform (>= 1.11) is needed on PATH (or set TERRAFORM)" >&2; exit 1; }
+command -v cargo >/dev/null || { echo "cargo (Rust) is needed: https://rustup.rs" >&2; exit 1; }
+
+echo "==> building terraform-provider-harness and harness-gitops-emulator"
+cargo build --quiet --bins --manifest-path "$root/Cargo.toml"
+bin="$root/target/debug"
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -1)
+
+stop_emulator
+rm -rf "$work"
+mkdir -p "$work/run"
+
+echo "==> installing the provider into a private filesystem mirror"
+platform="$(uname -s | tr '[:upper:]' '[:lower:]')_$(uname -m | sed 's/x86_64/amd64/;s/aarch64/arm64/')"
+pkg="$work/mirror/$source_addr/$version/$platform"
+mkdir -p "$pkg"
+cp "$bin/terraform-provider-harness" "$pkg/terraform-provider-harness_v$version"
+cat > "$work/terraform.rc" <<RC
+provider_installation {
+  filesystem_mirror {
+    path    = "$work/mirror"
+    include = ["$source_addr"]
+  }
+  direct {
+    exclude = ["$source_addr"]
+  }
+}
+RC
+
+echo "==> starting harness-gitops-emulator (state in $work/emulator-data.json)"
+api_key="pat.quickstart.$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+nohup "$bin/harness-gitops-emulator" --listen 127.0.0.1:0 --api-key "$api_key" --account-id quickstart \
+  --data "$work/emulator-data.json" --sync-delay 2s >"$work/emulator.out" 2>"$work/emulator.log" &
+echo $! >"$work/emulator.pid"
+for _ in $(seq 1 100); do
+  grep -q '^LISTENING ' "$work/emulator.out" 2>/dev/null && break
+  sleep 0.1
+done
+endpoint=$(sed -n 's/^LISTENING //p' "$work/emulator.out" | head -1)
+[[ -n "$endpoint" ]] || { echo "the emulator did not start; see $work/emulator.log" >&2; exit 1; }
+echo "    listening on $endpoint"
+
+cat > "$work/env.sh" <<ENV
+export TF_CLI_CONFIG_FILE="$work/terraform.rc"
+export HARNESS_ENDPOINT="$endpoint"
+export HARNESS_ACCOUNT_ID="quickstart"
+export HARNESS_PLATFORM_API_KEY="$api_key"
+ENV
+# shellcheck disable=SC1091
+source "$work/env.sh"
+
+cp "$root"/examples/quickstart/*.tf "$work/run/"
+cd "$work/run"
+echo "==> terraform init"
+"$terraform" init -input=false -no-color >"$work/init.log" || { cat "$work/init.log"; exit 1; }
+echo "==> terraform apply"
+"$terraform" apply -auto-approve -input=false -no-color
+
+echo
+echo "==> terraform output"
+"$terraform" output -no-color
+echo
+echo "==> what the emulator holds (GET $endpoint/_emulator/state)"
+curl -sf "$endpoint/_emulator/state" | jq '[.repositories[] | {identifier, org: .orgIdentifier, project: .projectIdentifier, agent: .agentIdentifier, url: .repository.repo, type: .repository.type, connection: .repository.connectionState.status, createdAt}]'
+
+cat <<NEXT
+
+Done. The emulator keeps running (pid $(cat "$work/emulator.pid")), so you can go on:
+  cd $work/run && source ../env.sh
+  terraform plan                 # nothing to change
+  terraform destroy              # removes the repositories again
+  $root/scripts/quickstart.sh stop   # stops the emulator
+
+Against a real Harness account, run the same configuration with:
+  export HARNESS_ENDPOINT=https://app.harness.io/gateway
+  export HARNESS_ACCOUNT_ID=<your account id>
+  export HARNESS_PLATFORM_API_KEY=<a PAT or SAT with GitOps permissions>
+  terraform apply -var org_id=<org> -var project_id=<project> -var agent_id=<agent>
+NEXT

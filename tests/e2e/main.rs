@@ -1,0 +1,9 @@
+//! End-to-end tests: the real Terraform CLI, the provider binary, the emulator.
+//! `support` is the harness; one module per subject.
+
+mod support;
+
+mod examples;
+mod provider;
+mod repository;
+mod secrets;
