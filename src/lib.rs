@@ -8,7 +8,9 @@
 
 pub mod emulator;
 pub mod harness;
+pub mod logging;
 pub mod proto;
 pub mod secret;
 pub mod server;
 pub mod tf;
+pub mod transport;
