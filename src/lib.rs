@@ -9,6 +9,7 @@
 pub mod docs;
 pub mod emulator;
 pub mod harness;
+pub mod logging;
 pub mod plan;
 pub mod proto;
 pub mod provider;
@@ -16,3 +17,4 @@ pub mod resources;
 pub mod secret;
 pub mod server;
 pub mod tf;
+pub mod transport;
