@@ -4,7 +4,10 @@
 use super::client::Client;
 use super::crud::{flag, Crud, DeleteOptions, Kind};
 use super::error::{Error, Operation};
-use super::models::{Application, ApplicationCreateRequest, ApplicationList, ApplicationResponse, ApplicationUpdateRequest};
+use super::models::{
+    Application, ApplicationCreateRequest, ApplicationList, ApplicationResponse,
+    ApplicationUpdateRequest,
+};
 use super::scope::Scope;
 
 static KIND: Kind = Kind {
@@ -38,7 +41,11 @@ impl AppQuery {
         if let Some(r) = set(&self.repo_identifier) {
             q.push(("repoIdentifier", r));
         }
-        q.extend(self.repo_identifiers.iter().map(|r| ("repoIdentifiers", r.clone())));
+        q.extend(
+            self.repo_identifiers
+                .iter()
+                .map(|r| ("repoIdentifiers", r.clone())),
+        );
         flag(&mut q, "skipRepoValidation", self.skip_repo_validation);
         q
     }
@@ -59,7 +66,10 @@ pub struct ApplicationDeleteOptions {
 
 impl From<DeleteOptions> for ApplicationDeleteOptions {
     fn from(o: DeleteOptions) -> Self {
-        ApplicationDeleteOptions { force_delete: o.force_delete, ..Default::default() }
+        ApplicationDeleteOptions {
+            force_delete: o.force_delete,
+            ..Default::default()
+        }
     }
 }
 
@@ -70,7 +80,12 @@ pub struct Applications<'c> {
 
 impl<'c> Applications<'c> {
     pub(crate) fn new(client: &'c Client) -> Self {
-        Applications { crud: Crud { client, kind: &KIND } }
+        Applications {
+            crud: Crud {
+                client,
+                kind: &KIND,
+            },
+        }
     }
 
     /// Reads an application.
@@ -84,7 +99,11 @@ impl<'c> Applications<'c> {
 
     /// Reads an application; `Ok(None)` on HTTP 404 with gRPC code 5 and on a 200 without `app`.
     /// When `Some`, `app` is present.
-    pub async fn get_opt(&self, scope: &Scope, name: &str) -> Result<Option<ApplicationResponse>, Error> {
+    pub async fn get_opt(
+        &self,
+        scope: &Scope,
+        name: &str,
+    ) -> Result<Option<ApplicationResponse>, Error> {
         self.crud.get_opt(scope, name).await
     }
 
@@ -95,7 +114,13 @@ impl<'c> Applications<'c> {
     /// # Errors
     /// [`Error::InvalidRequest`] when the names differ or the scope lacks org or project;
     /// [`Error::Api`] with status 409 when it already existed; any other [`Error`].
-    pub async fn create(&self, scope: &Scope, name: &str, query: &AppQuery, request: &ApplicationCreateRequest) -> Result<ApplicationResponse, Error> {
+    pub async fn create(
+        &self,
+        scope: &Scope,
+        name: &str,
+        query: &AppQuery,
+        request: &ApplicationCreateRequest,
+    ) -> Result<ApplicationResponse, Error> {
         check_name(scope, "create", name, request.application.as_ref())?;
         self.crud.create(scope, name, query.params(), request).await
     }
@@ -104,14 +129,25 @@ impl<'c> Applications<'c> {
     ///
     /// # Errors
     /// As [`Applications::create`], except 409.
-    pub async fn update(&self, scope: &Scope, name: &str, query: &AppQuery, request: &ApplicationUpdateRequest) -> Result<ApplicationResponse, Error> {
+    pub async fn update(
+        &self,
+        scope: &Scope,
+        name: &str,
+        query: &AppQuery,
+        request: &ApplicationUpdateRequest,
+    ) -> Result<ApplicationResponse, Error> {
         check_name(scope, "update", name, request.application.as_ref())?;
         self.crud.update(scope, name, query.params(), request).await
     }
 
     /// Deletes an application; one that is already gone is success. Accepts [`DeleteOptions`]
     /// or [`ApplicationDeleteOptions`].
-    pub async fn delete(&self, scope: &Scope, name: &str, options: impl Into<ApplicationDeleteOptions>) -> Result<(), Error> {
+    pub async fn delete(
+        &self,
+        scope: &Scope,
+        name: &str,
+        options: impl Into<ApplicationDeleteOptions>,
+    ) -> Result<(), Error> {
         let options = options.into();
         let mut query = Vec::new();
         if let Some(cascade) = options.cascade {
@@ -120,7 +156,11 @@ impl<'c> Applications<'c> {
         if let Some(policy) = options.propagation_policy.filter(|p| !p.is_empty()) {
             query.push(("request.propagationPolicy", policy));
         }
-        flag(&mut query, "options.removeExistingFinalizers", options.remove_existing_finalizers);
+        flag(
+            &mut query,
+            "options.removeExistingFinalizers",
+            options.remove_existing_finalizers,
+        );
         flag(&mut query, "options.forceDelete", options.force_delete);
         self.crud.delete(scope, name, query).await
     }
@@ -132,16 +172,31 @@ impl<'c> Applications<'c> {
 }
 
 /// The body's `application.metadata.name` must be the `name` the call addresses.
-fn check_name(scope: &Scope, action: &'static str, name: &str, app: Option<&Application>) -> Result<(), Error> {
-    let body_name = app.and_then(|a| a.metadata.as_ref()).and_then(|m| m.name.as_deref());
+fn check_name(
+    scope: &Scope,
+    action: &'static str,
+    name: &str,
+    app: Option<&Application>,
+) -> Result<(), Error> {
+    let body_name = app
+        .and_then(|a| a.metadata.as_ref())
+        .and_then(|m| m.name.as_deref());
     if body_name == Some(name) {
         return Ok(());
     }
     Err(Error::InvalidRequest {
-        operation: Operation { action, kind: KIND.singular, target: Some(name.to_string()), agent: scope.agent.clone() },
+        operation: Operation {
+            action,
+            kind: KIND.singular,
+            target: Some(name.to_string()),
+            agent: scope.agent.clone(),
+        },
         detail: match body_name {
-            Some(other) => format!("the body's application.metadata.name {other:?} differs from the name {name:?}"),
-            None => "the body has no application.metadata.name; set it to the application name".to_string(),
+            Some(other) => format!(
+                "the body's application.metadata.name {other:?} differs from the name {name:?}"
+            ),
+            None => "the body has no application.metadata.name; set it to the application name"
+                .to_string(),
         },
     })
 }

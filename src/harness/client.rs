@@ -47,13 +47,18 @@ pub struct RetryBackoff {
 
 impl Default for RetryBackoff {
     fn default() -> Self {
-        RetryBackoff { initial: Duration::from_millis(500), max: Duration::from_secs(10) }
+        RetryBackoff {
+            initial: Duration::from_millis(500),
+            max: Duration::from_secs(10),
+        }
     }
 }
 
 impl RetryBackoff {
     fn delay(&self, attempt: u32) -> Duration {
-        let factor = 1u32.checked_shl(attempt.saturating_sub(1).min(20)).unwrap_or(u32::MAX);
+        let factor = 1u32
+            .checked_shl(attempt.saturating_sub(1).min(20))
+            .unwrap_or(u32::MAX);
         let ceiling = self.initial.saturating_mul(factor).min(self.max);
         let half = ceiling / 2;
         half + half.mul_f64(fastrand::f64())
@@ -107,21 +112,33 @@ impl Client {
     }
 
     /// [`Client::new`] with an explicit backoff (tests use short ones).
-    pub fn with_backoff(config: ClientConfig, cancel: CancellationToken, backoff: RetryBackoff) -> Result<Client, Error> {
-        let config_error = |detail: &str| Error::Config { detail: detail.to_string() };
+    pub fn with_backoff(
+        config: ClientConfig,
+        cancel: CancellationToken,
+        backoff: RetryBackoff,
+    ) -> Result<Client, Error> {
+        let config_error = |detail: &str| Error::Config {
+            detail: detail.to_string(),
+        };
         let base = base_url(&config.endpoint).map_err(|d| config_error(&d))?;
         if config.account_id.trim().is_empty() {
-            return Err(config_error("the account id is empty: set the provider's `account_id` or HARNESS_ACCOUNT_ID"));
+            return Err(config_error(
+                "the account id is empty: set the provider's `account_id` or HARNESS_ACCOUNT_ID",
+            ));
         }
         if config.api_key.is_empty() {
-            return Err(config_error("the API key is empty: set the provider's `api_key` or HARNESS_PLATFORM_API_KEY"));
+            return Err(config_error(
+                "the API key is empty: set the provider's `api_key` or HARNESS_PLATFORM_API_KEY",
+            ));
         }
         let mut api_key = HeaderValue::from_str(config.api_key.expose()).map_err(|_| {
             config_error("the API key contains characters not allowed in an HTTP header (check for a trailing newline)")
         })?;
         api_key.set_sensitive(true);
         if config.request_timeout.is_zero() {
-            return Err(config_error("the request timeout must be greater than zero"));
+            return Err(config_error(
+                "the request timeout must be greater than zero",
+            ));
         }
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
@@ -132,7 +149,9 @@ impl Client {
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(config.request_timeout.min(Duration::from_secs(10)))
             .build()
-            .map_err(|e| config_error(&format!("cannot build the HTTP client: {}", root_cause(&e))))?;
+            .map_err(|e| {
+                config_error(&format!("cannot build the HTTP client: {}", root_cause(&e)))
+            })?;
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -186,7 +205,11 @@ impl Client {
 
     /// Like [`Client::send`], but HTTP 404 with gRPC code 5 and a 200 without the
     /// `entity_key` object are `Ok(None)`.
-    pub(crate) async fn send_opt<T: DeserializeOwned>(&self, call: &Call<'_>, entity_key: &str) -> Result<Option<T>, Error> {
+    pub(crate) async fn send_opt<T: DeserializeOwned>(
+        &self,
+        call: &Call<'_>,
+        entity_key: &str,
+    ) -> Result<Option<T>, Error> {
         match self.lookup(call, entity_key).await? {
             Some(reply) => decode(&call.op, &reply).map(Some),
             None => Ok(None),
@@ -197,7 +220,12 @@ impl Client {
     /// unknown (dropped connection, timeout, 502/503/504), and on a 409 after such an attempt,
     /// runs `lookup` (a GET of the entity; `entity_key` as in [`Client::send_opt`]) and returns
     /// what it finds instead of sending the POST again.
-    pub(crate) async fn create<T: DeserializeOwned>(&self, call: &Call<'_>, lookup: &Call<'_>, entity_key: &str) -> Result<T, Error> {
+    pub(crate) async fn create<T: DeserializeOwned>(
+        &self,
+        call: &Call<'_>,
+        lookup: &Call<'_>,
+        entity_key: &str,
+    ) -> Result<T, Error> {
         let reply = self.execute(call, Some((lookup, entity_key))).await?;
         decode(&call.op, &reply)
     }
@@ -216,7 +244,11 @@ impl Client {
         // Boxed: `execute` calls `lookup` for creates, and async recursion needs indirection.
         match Box::pin(self.execute(call, None)).await {
             Ok(reply) => Ok(has_entity(&reply.body, entity_key).then_some(reply)),
-            Err(Error::Api { status: 404, code: Some(GRPC_NOT_FOUND), .. }) => Ok(None),
+            Err(Error::Api {
+                status: 404,
+                code: Some(GRPC_NOT_FOUND),
+                ..
+            }) => Ok(None),
             Err(e) => Err(e),
         }
     }
@@ -228,7 +260,11 @@ impl Client {
     /// `create`: the call is a non-idempotent create; see [`Client::create`]. Each create
     /// attempt leaves a reserve of the deadline so that a final lookup can still run after a
     /// timed-out attempt.
-    async fn execute(&self, call: &Call<'_>, create: Option<(&Call<'_>, &str)>) -> Result<Reply, Error> {
+    async fn execute(
+        &self,
+        call: &Call<'_>,
+        create: Option<(&Call<'_>, &str)>,
+    ) -> Result<Reply, Error> {
         let inner = &*self.inner;
         let url = self.url(call)?;
         let reserve = match create {
@@ -239,14 +275,19 @@ impl Client {
         let mut ambiguous = false;
         loop {
             if inner.cancel.is_cancelled() {
-                return Err(Error::Cancelled { operation: call.op.clone() });
+                return Err(Error::Cancelled {
+                    operation: call.op.clone(),
+                });
             }
             if ambiguous {
                 if let Some(found) = self.resolve_create(create).await? {
                     return Ok(found);
                 }
             }
-            let budget = call.deadline.saturating_duration_since(Instant::now()).saturating_sub(reserve);
+            let budget = call
+                .deadline
+                .saturating_duration_since(Instant::now())
+                .saturating_sub(reserve);
             if budget.is_zero() {
                 return Err(self.timeout(call, attempts));
             }
@@ -266,7 +307,10 @@ impl Client {
                 return Err(error);
             }
             ambiguous |= failure.ambiguous && create.is_some();
-            let delay = failure.retry_after.filter(|d| !d.is_zero()).unwrap_or_else(|| inner.backoff.delay(attempts));
+            let delay = failure
+                .retry_after
+                .filter(|d| !d.is_zero())
+                .unwrap_or_else(|| inner.backoff.delay(attempts));
             let wake = Instant::now() + delay;
             if attempts > inner.max_retries || wake + reserve >= call.deadline {
                 if ambiguous {
@@ -274,7 +318,11 @@ impl Client {
                         return Ok(found);
                     }
                 }
-                return Err(if failure.timed_out { self.timeout(call, attempts) } else { error });
+                return Err(if failure.timed_out {
+                    self.timeout(call, attempts)
+                } else {
+                    error
+                });
             }
             tokio::select! {
                 biased;
@@ -285,7 +333,10 @@ impl Client {
     }
 
     /// For a create whose earlier attempt may have been applied: does the entity exist now?
-    async fn resolve_create(&self, create: Option<(&Call<'_>, &str)>) -> Result<Option<Reply>, Error> {
+    async fn resolve_create(
+        &self,
+        create: Option<(&Call<'_>, &str)>,
+    ) -> Result<Option<Reply>, Error> {
         match create {
             Some((lookup, key)) => self.lookup(lookup, key).await,
             None => Ok(None),
@@ -293,7 +344,12 @@ impl Client {
     }
 
     /// One HTTP exchange, bounded by `budget` and the cancellation token.
-    async fn attempt(&self, call: &Call<'_>, url: &Url, budget: Duration) -> Result<Reply, Failure> {
+    async fn attempt(
+        &self,
+        call: &Call<'_>,
+        url: &Url,
+        budget: Duration,
+    ) -> Result<Reply, Failure> {
         let inner = &*self.inner;
         let mut request = inner
             .http
@@ -301,7 +357,9 @@ impl Client {
             .header("x-api-key", inner.api_key.clone())
             .timeout(budget);
         if let Some(body) = &call.body {
-            request = request.header(CONTENT_TYPE, "application/json").body(body.clone());
+            request = request
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.clone());
         }
         let exchange = async {
             let response = request.send().await?;
@@ -330,20 +388,54 @@ impl Client {
         let e = e.without_url();
         if e.is_connect() {
             // Nothing reached the server: safe to retry even a create.
-            Failure { error: Error::Connect { operation, endpoint, detail, attempts: 1, source: e }, retryable: true, ambiguous: false, timed_out: false, retry_after: None }
+            Failure {
+                error: Error::Connect {
+                    operation,
+                    endpoint,
+                    detail,
+                    attempts: 1,
+                    source: e,
+                },
+                retryable: true,
+                ambiguous: false,
+                timed_out: false,
+                retry_after: None,
+            }
         } else {
             let timed_out = e.is_timeout();
-            Failure { error: Error::Transport { operation, endpoint, detail, attempts: 1, source: e }, retryable: true, ambiguous: true, timed_out, retry_after: None }
+            Failure {
+                error: Error::Transport {
+                    operation,
+                    endpoint,
+                    detail,
+                    attempts: 1,
+                    source: e,
+                },
+                retryable: true,
+                ambiguous: true,
+                timed_out,
+                retry_after: None,
+            }
         }
     }
 
     /// Sorts a response into success, retryable failure or final failure.
-    fn classify(&self, call: &Call<'_>, status: StatusCode, headers: &HeaderMap, body: Vec<u8>) -> Result<Reply, Failure> {
+    fn classify(
+        &self,
+        call: &Call<'_>,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: Vec<u8>,
+    ) -> Result<Reply, Failure> {
         let operation = || call.op.clone();
         let code = status.as_u16();
-        let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("no content type");
+        let content_type = headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("no content type");
         // An empty body is fine: delete answers `{}` or nothing, and some errors carry no body.
-        let json = body.is_empty() || serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_ok();
+        let json =
+            body.is_empty() || serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_ok();
         let not_json = || Error::NotJson {
             operation: operation(),
             endpoint: self.inner.endpoint.clone(),
@@ -354,9 +446,22 @@ impl Client {
         let (error, retryable, ambiguous, retry_after) = match code {
             200..=299 if json => return Ok(Reply { status: code, body }),
             200..=299 => (not_json(), false, false, None),
-            300..=399 => (Error::Redirect { operation: operation(), endpoint: self.inner.endpoint.clone(), status: code }, false, false, None),
+            300..=399 => (
+                Error::Redirect {
+                    operation: operation(),
+                    endpoint: self.inner.endpoint.clone(),
+                    status: code,
+                },
+                false,
+                false,
+                None,
+            ),
             _ => {
-                let error = if json { api_error(operation(), code, &body) } else { not_json() };
+                let error = if json {
+                    api_error(operation(), code, &body)
+                } else {
+                    not_json()
+                };
                 match code {
                     429 => (error, true, false, retry_after(headers)),
                     502..=504 => (error, true, true, None),
@@ -364,7 +469,13 @@ impl Client {
                 }
             }
         };
-        Err(Failure { error, retryable, ambiguous, timed_out: false, retry_after })
+        Err(Failure {
+            error,
+            retryable,
+            ambiguous,
+            timed_out: false,
+            retry_after,
+        })
     }
 
     fn timeout(&self, call: &Call<'_>, attempts: u32) -> Error {
@@ -379,23 +490,37 @@ impl Client {
     /// `{base}/agents/{agent}/{path…}?{scope query}&{call query}`, every segment
     /// percent-encoded (`/` included).
     fn url(&self, call: &Call<'_>) -> Result<Url, Error> {
-        let invalid = |detail: String| Error::InvalidRequest { operation: call.op.clone(), detail };
+        let invalid = |detail: String| Error::InvalidRequest {
+            operation: call.op.clone(),
+            detail,
+        };
         call.scope.check(call.project_only).map_err(invalid)?;
         let mut url = self.inner.base.clone();
         {
-            let mut segments = url.path_segments_mut().map_err(|_| invalid("the endpoint cannot take a path".into()))?;
+            let mut segments = url
+                .path_segments_mut()
+                .map_err(|_| invalid("the endpoint cannot take a path".into()))?;
             segments.push("agents");
-            for (what, segment) in std::iter::once(("agent identifier", call.scope.agent.as_str())).chain(call.path.iter().copied()) {
+            for (what, segment) in std::iter::once(("agent identifier", call.scope.agent.as_str()))
+                .chain(call.path.iter().copied())
+            {
                 // `url` silently drops "." and ".." segments; an empty one would change the route.
                 if segment.is_empty() || segment == "." || segment == ".." {
-                    return Err(invalid(format!("the {what} {segment:?} is not usable in a URL path")));
+                    return Err(invalid(format!(
+                        "the {what} {segment:?} is not usable in a URL path"
+                    )));
                 }
                 segments.push(segment);
             }
         }
         {
             let mut query = url.query_pairs_mut();
-            for (k, v) in call.scope.query(&self.inner.account_id).iter().chain(call.query.iter()) {
+            for (k, v) in call
+                .scope
+                .query(&self.inner.account_id)
+                .iter()
+                .chain(call.query.iter())
+            {
                 query.append_pair(k, v);
             }
         }
@@ -421,14 +546,26 @@ pub(crate) struct Call<'a> {
 
 impl<'a> Call<'a> {
     pub fn new(op: Operation, method: Method, scope: &'a Scope, deadline: Instant) -> Self {
-        Call { op, method, scope, project_only: false, path: Vec::new(), query: Vec::new(), body: None, deadline }
+        Call {
+            op,
+            method,
+            scope,
+            project_only: false,
+            path: Vec::new(),
+            query: Vec::new(),
+            body: None,
+            deadline,
+        }
     }
 
     /// Encodes `body` as the JSON request body.
     pub fn json<B: serde::Serialize>(mut self, body: &B) -> Result<Self, Error> {
         let bytes = serde_json::to_vec(body).map_err(|e| Error::InvalidRequest {
             operation: self.op.clone(),
-            detail: format!("cannot encode the request body: {}", one_line(&e.to_string())),
+            detail: format!(
+                "cannot encode the request body: {}",
+                one_line(&e.to_string())
+            ),
         })?;
         self.body = Some(bytes);
         Ok(self)
@@ -454,7 +591,13 @@ struct Failure {
 
 impl Failure {
     fn fatal(error: Error) -> Self {
-        Failure { error, retryable: false, ambiguous: false, timed_out: false, retry_after: None }
+        Failure {
+            error,
+            retryable: false,
+            ambiguous: false,
+            timed_out: false,
+            retry_after: None,
+        }
     }
 }
 
@@ -475,15 +618,22 @@ impl Error {
 /// may hold credentials).
 fn base_url(endpoint: &str) -> Result<Url, String> {
     const HINT: &str = "set the provider's `endpoint` or HARNESS_ENDPOINT to an http(s) URL such as https://app.harness.io/gateway";
-    let mut url = Url::parse(endpoint.trim()).map_err(|e| format!("the endpoint {endpoint:?} is not a URL ({e}); {HINT}"))?;
+    let mut url = Url::parse(endpoint.trim())
+        .map_err(|e| format!("the endpoint {endpoint:?} is not a URL ({e}); {HINT}"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(format!("the endpoint {endpoint:?} is not an http or https URL; {HINT}"));
+        return Err(format!(
+            "the endpoint {endpoint:?} is not an http or https URL; {HINT}"
+        ));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(format!("the endpoint must not contain a user name or password; {HINT}"));
+        return Err(format!(
+            "the endpoint must not contain a user name or password; {HINT}"
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(format!("the endpoint {endpoint:?} must not have a query or fragment; {HINT}"));
+        return Err(format!(
+            "the endpoint {endpoint:?} must not have a query or fragment; {HINT}"
+        ));
     }
     url.path_segments_mut()
         .map_err(|_| format!("the endpoint {endpoint:?} cannot take a path; {HINT}"))?
@@ -510,7 +660,11 @@ fn api_error(operation: Operation, status: u16, body: &[u8]) -> Error {
         serde_json::Value::String(s) => s.parse().ok(),
         _ => None,
     });
-    let message = parsed.message.filter(|m| !m.trim().is_empty()).or(parsed.error).unwrap_or_default();
+    let message = parsed
+        .message
+        .filter(|m| !m.trim().is_empty())
+        .or(parsed.error)
+        .unwrap_or_default();
     Error::Api {
         operation,
         status,
@@ -537,7 +691,11 @@ fn has_entity(body: &[u8], key: &str) -> bool {
 }
 
 fn decode<T: DeserializeOwned>(op: &Operation, reply: &Reply) -> Result<T, Error> {
-    let body: &[u8] = if reply.body.is_empty() { b"{}" } else { &reply.body };
+    let body: &[u8] = if reply.body.is_empty() {
+        b"{}"
+    } else {
+        &reply.body
+    };
     let mut de = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut de).map_err(|e| Error::Decode {
         operation: op.clone(),
@@ -581,14 +739,26 @@ mod tests {
 
     #[test]
     fn backoff_grows_with_jitter_and_caps() {
-        let b = RetryBackoff { initial: Duration::from_millis(100), max: Duration::from_millis(800) };
+        let b = RetryBackoff {
+            initial: Duration::from_millis(100),
+            max: Duration::from_millis(800),
+        };
         for _ in 0..50 {
             let d1 = b.delay(1);
-            assert!(d1 >= Duration::from_millis(50) && d1 <= Duration::from_millis(100), "{d1:?}");
+            assert!(
+                d1 >= Duration::from_millis(50) && d1 <= Duration::from_millis(100),
+                "{d1:?}"
+            );
             let d3 = b.delay(3);
-            assert!(d3 >= Duration::from_millis(200) && d3 <= Duration::from_millis(400), "{d3:?}");
+            assert!(
+                d3 >= Duration::from_millis(200) && d3 <= Duration::from_millis(400),
+                "{d3:?}"
+            );
             let d9 = b.delay(40);
-            assert!(d9 >= Duration::from_millis(400) && d9 <= Duration::from_millis(800), "{d9:?}");
+            assert!(
+                d9 >= Duration::from_millis(400) && d9 <= Duration::from_millis(800),
+                "{d9:?}"
+            );
         }
     }
 
@@ -597,7 +767,10 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(RETRY_AFTER, HeaderValue::from_static("3"));
         assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
-        h.insert(RETRY_AFTER, HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
         assert_eq!(retry_after(&h), None);
     }
 
@@ -610,8 +783,17 @@ mod tests {
 
     #[test]
     fn api_error_reads_code_and_message() {
-        let op = Operation { action: "get", kind: "cluster", target: None, agent: "a".into() };
-        let e = api_error(op.clone(), 404, br#"{"error":"e","code":5,"message":"not found","details":[]}"#);
+        let op = Operation {
+            action: "get",
+            kind: "cluster",
+            target: None,
+            agent: "a".into(),
+        };
+        let e = api_error(
+            op.clone(),
+            404,
+            br#"{"error":"e","code":5,"message":"not found","details":[]}"#,
+        );
         assert!(e.is_not_found());
         assert_eq!(e.server_message(), Some("not found"));
         let e = api_error(op, 400, br#"{"error":"only error"}"#);

@@ -28,7 +28,12 @@ pub struct Clusters<'c> {
 
 impl<'c> Clusters<'c> {
     pub(crate) fn new(client: &'c Client) -> Self {
-        Clusters { crud: Crud { client, kind: &KIND } }
+        Clusters {
+            crud: Crud {
+                client,
+                kind: &KIND,
+            },
+        }
     }
 
     /// Reads a cluster.
@@ -41,21 +46,36 @@ impl<'c> Clusters<'c> {
 
     /// Reads a cluster; `Ok(None)` on HTTP 404 with gRPC code 5 and on a 200 without `cluster`
     /// (soft-deleted). When `Some`, `cluster` is present.
-    pub async fn get_opt(&self, scope: &Scope, identifier: &str) -> Result<Option<ClusterResponse>, Error> {
+    pub async fn get_opt(
+        &self,
+        scope: &Scope,
+        identifier: &str,
+    ) -> Result<Option<ClusterResponse>, Error> {
         self.crud.get_opt(scope, identifier).await
     }
 
     /// Creates a cluster (`identifier` goes in the query); duplicate-safe under retries like
     /// [`Repositories::create`](super::Repositories::create).
-    pub async fn create(&self, scope: &Scope, identifier: &str, request: &ClusterCreateRequest) -> Result<ClusterResponse, Error> {
+    pub async fn create(
+        &self,
+        scope: &Scope,
+        identifier: &str,
+        request: &ClusterCreateRequest,
+    ) -> Result<ClusterResponse, Error> {
         let query = vec![("identifier", identifier.to_string())];
         self.crud.create(scope, identifier, query, request).await
     }
 
     /// Updates a cluster. Argo applies only the fields named in `updatedFields`: fill them, e.g.
     /// with [`ClusterUpdateRequest::with_updated_fields_from`].
-    pub async fn update(&self, scope: &Scope, identifier: &str, request: &ClusterUpdateRequest) -> Result<ClusterResponse, Error> {
-        self.update_with(scope, identifier, request, ClusterUpdateOptions::default()).await
+    pub async fn update(
+        &self,
+        scope: &Scope,
+        identifier: &str,
+        request: &ClusterUpdateRequest,
+    ) -> Result<ClusterResponse, Error> {
+        self.update_with(scope, identifier, request, ClusterUpdateOptions::default())
+            .await
     }
 
     /// [`Clusters::update`] with options (`forceUpdate`).
@@ -72,7 +92,12 @@ impl<'c> Clusters<'c> {
     }
 
     /// Deletes a cluster; a cluster that is already gone is success.
-    pub async fn delete(&self, scope: &Scope, identifier: &str, options: DeleteOptions) -> Result<(), Error> {
+    pub async fn delete(
+        &self,
+        scope: &Scope,
+        identifier: &str,
+        options: DeleteOptions,
+    ) -> Result<(), Error> {
         let mut query = Vec::new();
         flag(&mut query, "forceDelete", options.force_delete);
         self.crud.delete(scope, identifier, query).await

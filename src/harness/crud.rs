@@ -31,10 +31,20 @@ pub(crate) struct Crud<'c> {
 }
 
 impl<'c> Crud<'c> {
-    fn call<'a>(&self, action: &'static str, method: Method, scope: &'a Scope, id: Option<&'a str>) -> Call<'a> {
+    fn call<'a>(
+        &self,
+        action: &'static str,
+        method: Method,
+        scope: &'a Scope,
+        id: Option<&'a str>,
+    ) -> Call<'a> {
         let op = Operation {
             action,
-            kind: if id.is_some() { self.kind.singular } else { self.kind.plural },
+            kind: if id.is_some() {
+                self.kind.singular
+            } else {
+                self.kind.plural
+            },
             target: id.map(str::to_string),
             agent: scope.agent.clone(),
         };
@@ -48,7 +58,11 @@ impl<'c> Crud<'c> {
     }
 
     /// `GET {plural}/{id}`; `None` when missing or soft-deleted.
-    pub async fn get_opt<T: DeserializeOwned>(&self, scope: &Scope, id: &str) -> Result<Option<T>, Error> {
+    pub async fn get_opt<T: DeserializeOwned>(
+        &self,
+        scope: &Scope,
+        id: &str,
+    ) -> Result<Option<T>, Error> {
         let call = self.call("get", Method::GET, scope, Some(id));
         self.client.send_opt(&call, self.kind.entity_key).await
     }
@@ -57,7 +71,9 @@ impl<'c> Crud<'c> {
     pub async fn get<T: DeserializeOwned>(&self, scope: &Scope, id: &str) -> Result<T, Error> {
         match self.get_opt(scope, id).await? {
             Some(found) => Ok(found),
-            None => Err(Error::NotFound { operation: self.call("get", Method::GET, scope, Some(id)).op }),
+            None => Err(Error::NotFound {
+                operation: self.call("get", Method::GET, scope, Some(id)).op,
+            }),
         }
     }
 
@@ -77,7 +93,9 @@ impl<'c> Crud<'c> {
         let call = call.json(body)?;
         let mut lookup = self.call("create", Method::GET, scope, Some(id));
         lookup.deadline = call.deadline;
-        self.client.create(&call, &lookup, self.kind.entity_key).await
+        self.client
+            .create(&call, &lookup, self.kind.entity_key)
+            .await
     }
 
     /// `PUT {plural}/{id}?{query}` with `body` (the whole object: idempotent, retried).
@@ -95,7 +113,12 @@ impl<'c> Crud<'c> {
     }
 
     /// `DELETE {plural}/{id}?{query}`; already gone is success.
-    pub async fn delete(&self, scope: &Scope, id: &str, query: Vec<(&'static str, String)>) -> Result<(), Error> {
+    pub async fn delete(
+        &self,
+        scope: &Scope,
+        id: &str,
+        query: Vec<(&'static str, String)>,
+    ) -> Result<(), Error> {
         let mut call = self.call("delete", Method::DELETE, scope, Some(id));
         call.query = query;
         self.client.delete(&call).await

@@ -56,7 +56,13 @@ pub enum Error {
          `endpoint` (or HARNESS_ENDPOINT, e.g. https://app.harness.io/gateway) and any proxy in between",
         after_attempts(*attempts)
     )]
-    NotJson { operation: Operation, endpoint: String, status: u16, content_type: String, attempts: u32 },
+    NotJson {
+        operation: Operation,
+        endpoint: String,
+        status: u16,
+        content_type: String,
+        attempts: u32,
+    },
 
     /// The server answered with a redirect, which the client does not follow (the API key
     /// must not be sent to another host).
@@ -64,7 +70,11 @@ pub enum Error {
         "{operation}: the server at {endpoint} answered with a redirect (HTTP {status}); check the \
          provider's `endpoint` (or HARNESS_ENDPOINT, e.g. https://app.harness.io/gateway)"
     )]
-    Redirect { operation: Operation, endpoint: String, status: u16 },
+    Redirect {
+        operation: Operation,
+        endpoint: String,
+        status: u16,
+    },
 
     /// `get` of an entity that does not exist (HTTP 404 with gRPC code 5, or a 200 without the
     /// entity, which Harness uses for soft-deleted entities).
@@ -107,7 +117,12 @@ pub enum Error {
          request may or may not have been applied; the server may be slow or unreachable",
         fmt_duration(*timeout), if *attempts == 1 { "" } else { "s" }
     )]
-    Timeout { operation: Operation, endpoint: String, timeout: Duration, attempts: u32 },
+    Timeout {
+        operation: Operation,
+        endpoint: String,
+        timeout: Duration,
+        attempts: u32,
+    },
 
     /// The client's cancellation token fired (the provider is stopping).
     #[error("{operation}: cancelled because the provider is stopping")]
@@ -115,11 +130,19 @@ pub enum Error {
 
     /// A success response whose JSON does not match the model.
     #[error("{operation}: unexpected response (HTTP {status}) at `{path}`: {detail}")]
-    Decode { operation: Operation, status: u16, path: String, detail: String },
+    Decode {
+        operation: Operation,
+        status: u16,
+        path: String,
+        detail: String,
+    },
 
     /// The call was refused before sending (bad identifier or scope, unencodable body).
     #[error("{operation}: {detail}")]
-    InvalidRequest { operation: Operation, detail: String },
+    InvalidRequest {
+        operation: Operation,
+        detail: String,
+    },
 
     /// `Client::new` rejected the configuration.
     #[error("invalid Harness provider configuration: {detail}")]
@@ -173,7 +196,8 @@ impl Error {
 
     /// The entity does not exist: [`Error::NotFound`], or HTTP 404 with gRPC code 5.
     pub fn is_not_found(&self) -> bool {
-        matches!(self, Error::NotFound { .. }) || (self.status() == Some(404) && self.grpc_code() == Some(GRPC_NOT_FOUND))
+        matches!(self, Error::NotFound { .. })
+            || (self.status() == Some(404) && self.grpc_code() == Some(GRPC_NOT_FOUND))
     }
 
     /// The entity already exists: HTTP 409 or gRPC code 6.
@@ -208,11 +232,28 @@ pub(crate) fn one_line(message: &str) -> String {
 
 fn grpc_name(code: i32) -> &'static str {
     const NAMES: [&str; 17] = [
-        "OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded", "NotFound",
-        "AlreadyExists", "PermissionDenied", "ResourceExhausted", "FailedPrecondition", "Aborted",
-        "OutOfRange", "Unimplemented", "Internal", "Unavailable", "DataLoss", "Unauthenticated",
+        "OK",
+        "Canceled",
+        "Unknown",
+        "InvalidArgument",
+        "DeadlineExceeded",
+        "NotFound",
+        "AlreadyExists",
+        "PermissionDenied",
+        "ResourceExhausted",
+        "FailedPrecondition",
+        "Aborted",
+        "OutOfRange",
+        "Unimplemented",
+        "Internal",
+        "Unavailable",
+        "DataLoss",
+        "Unauthenticated",
     ];
-    usize::try_from(code).ok().and_then(|i| NAMES.get(i).copied()).unwrap_or("unrecognised")
+    usize::try_from(code)
+        .ok()
+        .and_then(|i| NAMES.get(i).copied())
+        .unwrap_or("unrecognised")
 }
 
 fn after_attempts(attempts: u32) -> String {
@@ -234,21 +275,38 @@ fn fmt_duration(d: Duration) -> String {
 /// The text after the operation for [`Error::Api`]: status, gRPC code, server message, and a
 /// hint for the statuses users can fix (harness-gitops-api.md §2.4).
 fn describe_api(status: u16, code: Option<i32>, message: &str, attempts: u32) -> String {
-    let code_text = code.map(|c| format!(", gRPC code {c} {}", grpc_name(c))).unwrap_or_default();
-    let said = if message.is_empty() { String::new() } else { format!(": {message}") };
+    let code_text = code
+        .map(|c| format!(", gRPC code {c} {}", grpc_name(c)))
+        .unwrap_or_default();
+    let said = if message.is_empty() {
+        String::new()
+    } else {
+        format!(": {message}")
+    };
     let hint = match status {
-        401 => "; Harness rejected the API key: check the provider's `api_key` (or \
-                HARNESS_PLATFORM_API_KEY) and that the key is valid and not expired",
-        403 => "; access denied: check the provider's `account_id` (or HARNESS_ACCOUNT_ID) is the \
-                API key's account and that the key has GitOps permissions in this org/project",
+        401 => {
+            "; Harness rejected the API key: check the provider's `api_key` (or \
+                HARNESS_PLATFORM_API_KEY) and that the key is valid and not expired"
+        }
+        403 => {
+            "; access denied: check the provider's `account_id` (or HARNESS_ACCOUNT_ID) is the \
+                API key's account and that the key has GitOps permissions in this org/project"
+        }
         404 if code == Some(GRPC_NOT_FOUND) => "",
-        404 => "; check the agent identifier (with its scope prefix: `account.`, `org.`, or none \
-                for a project agent) and the org/project identifiers",
-        409 => "; it already exists: import it into the Terraform state or choose another identifier",
+        404 => {
+            "; check the agent identifier (with its scope prefix: `account.`, `org.`, or none \
+                for a project agent) and the org/project identifiers"
+        }
+        409 => {
+            "; it already exists: import it into the Terraform state or choose another identifier"
+        }
         429 => "; Harness is rate limiting requests: try again later",
         _ => "",
     };
-    format!("HTTP {status}{code_text}{said}{hint}{}", after_attempts(attempts))
+    format!(
+        "HTTP {status}{code_text}{said}{hint}{}",
+        after_attempts(attempts)
+    )
 }
 
 #[cfg(test)]
@@ -256,26 +314,52 @@ mod tests {
     use super::*;
 
     fn op() -> Operation {
-        Operation { action: "create", kind: "repository", target: Some("r1".into()), agent: "account.a".into() }
+        Operation {
+            action: "create",
+            kind: "repository",
+            target: Some("r1".into()),
+            agent: "account.a".into(),
+        }
     }
 
     fn api(status: u16, code: Option<i32>, message: &str) -> Error {
-        Error::Api { operation: op(), status, code, message: message.into(), attempts: 1 }
+        Error::Api {
+            operation: op(),
+            status,
+            code,
+            message: message.into(),
+            attempts: 1,
+        }
     }
 
     #[test]
     fn api_401_names_the_key_setting() {
         let text = api(401, Some(16), "token expired").to_string();
-        assert!(text.starts_with("create repository \"r1\" (agent \"account.a\"): HTTP 401"), "{text}");
-        assert!(text.contains("`api_key`") && text.contains("HARNESS_PLATFORM_API_KEY"), "{text}");
-        assert!(text.contains("token expired") && text.contains("Unauthenticated"), "{text}");
+        assert!(
+            text.starts_with("create repository \"r1\" (agent \"account.a\"): HTTP 401"),
+            "{text}"
+        );
+        assert!(
+            text.contains("`api_key`") && text.contains("HARNESS_PLATFORM_API_KEY"),
+            "{text}"
+        );
+        assert!(
+            text.contains("token expired") && text.contains("Unauthenticated"),
+            "{text}"
+        );
     }
 
     #[test]
     fn api_403_names_account_and_keeps_server_message() {
         let text = api(403, Some(7), "not allowed to edit").to_string();
-        assert!(text.contains("`account_id`") && text.contains("HARNESS_ACCOUNT_ID"), "{text}");
-        assert!(text.contains("permissions") && text.contains("not allowed to edit"), "{text}");
+        assert!(
+            text.contains("`account_id`") && text.contains("HARNESS_ACCOUNT_ID"),
+            "{text}"
+        );
+        assert!(
+            text.contains("permissions") && text.contains("not allowed to edit"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -16,17 +16,33 @@ pub struct Scope {
 impl Scope {
     /// An account-level entity managed by `agent`.
     pub fn account(agent: impl Into<String>) -> Self {
-        Scope { org: None, project: None, agent: agent.into() }
+        Scope {
+            org: None,
+            project: None,
+            agent: agent.into(),
+        }
     }
 
     /// An org-level entity.
     pub fn org(org: impl Into<String>, agent: impl Into<String>) -> Self {
-        Scope { org: Some(org.into()), project: None, agent: agent.into() }
+        Scope {
+            org: Some(org.into()),
+            project: None,
+            agent: agent.into(),
+        }
     }
 
     /// A project-level entity.
-    pub fn project(org: impl Into<String>, project: impl Into<String>, agent: impl Into<String>) -> Self {
-        Scope { org: Some(org.into()), project: Some(project.into()), agent: agent.into() }
+    pub fn project(
+        org: impl Into<String>,
+        project: impl Into<String>,
+        agent: impl Into<String>,
+    ) -> Self {
+        Scope {
+            org: Some(org.into()),
+            project: Some(project.into()),
+            agent: agent.into(),
+        }
     }
 
     /// The org identifier, if set and non-empty.
@@ -49,7 +65,9 @@ impl Scope {
             return Err("a project identifier was given without an org identifier".into());
         }
         if needs_project && self.project_id().is_none() {
-            return Err("applications are project-scoped: org and project identifiers are required".into());
+            return Err(
+                "applications are project-scoped: org and project identifiers are required".into(),
+            );
         }
         Ok(())
     }
@@ -78,12 +96,22 @@ mod tests {
     #[test]
     fn account_scope_sends_only_account_and_routing_id() {
         let q = Scope::account("account.a1").query("ACC");
-        assert_eq!(q, vec![("accountIdentifier", "ACC".into()), ("routingId", "ACC".into())]);
+        assert_eq!(
+            q,
+            vec![
+                ("accountIdentifier", "ACC".into()),
+                ("routingId", "ACC".into())
+            ]
+        );
     }
 
     #[test]
     fn empty_org_and_project_are_not_sent() {
-        let s = Scope { org: Some(String::new()), project: Some(String::new()), agent: "a".into() };
+        let s = Scope {
+            org: Some(String::new()),
+            project: Some(String::new()),
+            agent: "a".into(),
+        };
         assert_eq!(s.query("A").len(), 2);
         assert!(s.check(false).is_ok());
     }
@@ -99,7 +127,11 @@ mod tests {
     #[test]
     fn check_rejects_bad_scopes() {
         assert!(Scope::account("").check(false).is_err());
-        let s = Scope { org: None, project: Some("p".into()), agent: "a".into() };
+        let s = Scope {
+            org: None,
+            project: Some("p".into()),
+            agent: "a".into(),
+        };
         assert!(s.check(false).is_err());
         assert!(Scope::org("o", "org.a").check(true).is_err());
         assert!(Scope::project("o", "p", "a").check(true).is_ok());

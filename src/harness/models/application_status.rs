@@ -211,4 +211,3 @@ api_model! {
         pub images: Option<Vec<String>>,
     }
 }
-

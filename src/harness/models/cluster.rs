@@ -196,11 +196,15 @@ const UPDATABLE_CLUSTER_FIELDS: &[&str] = &[
 /// `old` and `new`, in a fixed order. Pure; never fails (a field that cannot be encoded counts
 /// as changed).
 pub fn changed_cluster_fields(old: &Cluster, new: &Cluster) -> Vec<String> {
-    let (old, new) = (serde_json::to_value(old).ok(), serde_json::to_value(new).ok());
+    let (old, new) = (
+        serde_json::to_value(old).ok(),
+        serde_json::to_value(new).ok(),
+    );
     UPDATABLE_CLUSTER_FIELDS
         .iter()
         .filter(|key| {
-            let get = |v: &Option<serde_json::Value>| v.as_ref().and_then(|v| v.get(**key).cloned());
+            let get =
+                |v: &Option<serde_json::Value>| v.as_ref().and_then(|v| v.get(**key).cloned());
             old.is_none() || new.is_none() || get(&old) != get(&new)
         })
         .map(|key| (*key).to_string())

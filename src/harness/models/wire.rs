@@ -84,9 +84,8 @@ impl<'de> Deserialize<'de> for Int64 {
                 )))
             }
         };
-        text.parse().map_err(|_| {
-            de::Error::custom(format_args!("expected an int64, found {text:?}"))
-        })
+        text.parse()
+            .map_err(|_| de::Error::custom(format_args!("expected an int64, found {text:?}")))
     }
 }
 
