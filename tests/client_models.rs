@@ -11,7 +11,10 @@ use serde_json::{json, Map, Value};
 use tfprovider_harness::harness::models::*;
 use tfprovider_harness::secret::Secret;
 
-const SPEC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/harness-gitops-openapi.json");
+const SPEC: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/harness-gitops-openapi.json"
+);
 
 fn spec() -> Value {
     let text = std::fs::read_to_string(SPEC).unwrap_or_else(|e| {
@@ -39,17 +42,26 @@ fn example(spec: &Value, schema: &Value, stack: &mut Vec<String>, fill: Fill) ->
         stack.pop();
         return v;
     }
-    let ty = schema.get("type").and_then(Value::as_str).unwrap_or("object");
+    let ty = schema
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("object");
     let format = schema.get("format").and_then(Value::as_str).unwrap_or("");
     Some(match (ty, format) {
-        ("string", _) if schema.get("enum").is_some() => schema["enum"][usize::from(!fill.truthy)].clone(),
+        ("string", _) if schema.get("enum").is_some() => {
+            schema["enum"][usize::from(!fill.truthy)].clone()
+        }
         ("string", "int64") => json!(if fill.truthy { "123" } else { "0" }),
         ("string", "date-time") => json!("2024-01-02T03:04:05Z"),
         ("string", "byte") => json!(if fill.truthy { "Ynl0ZXM=" } else { "" }),
         ("string", _) => json!(if fill.truthy { "s" } else { "" }),
         ("boolean", _) => json!(fill.truthy),
         ("integer", _) => json!(if fill.truthy { 7 } else { 0 }),
-        ("array", _) => Value::Array(example(spec, &schema["items"], stack, fill).into_iter().collect()),
+        ("array", _) => Value::Array(
+            example(spec, &schema["items"], stack, fill)
+                .into_iter()
+                .collect(),
+        ),
         ("object", _) => {
             if let Some(props) = schema.get("properties").and_then(Value::as_object) {
                 let mut out = Map::new();
@@ -75,15 +87,23 @@ fn example(spec: &Value, schema: &Value, stack: &mut Vec<String>, fill: Fill) ->
 
 fn round_trip<T: DeserializeOwned + Serialize>(spec: &Value, schema: &str, fill: Fill) {
     let mut stack = vec![schema.to_string()];
-    let input = example(spec, &spec["components"]["schemas"][schema], &mut stack, fill)
-        .unwrap_or_else(|| panic!("no example for {schema}"));
+    let input = example(
+        spec,
+        &spec["components"]["schemas"][schema],
+        &mut stack,
+        fill,
+    )
+    .unwrap_or_else(|| panic!("no example for {schema}"));
     let typed: T = serde_json::from_value(input.clone())
         .unwrap_or_else(|e| panic!("{schema} example does not decode: {e}"));
     let output = serde_json::to_value(&typed).expect("encodes");
     if output != input {
         let mut missing = Vec::new();
         diff("", &input, &output, &mut missing);
-        panic!("{schema}: re-encoded JSON differs from the document's example:\n{}", missing.join("\n"));
+        panic!(
+            "{schema}: re-encoded JSON differs from the document's example:\n{}",
+            missing.join("\n")
+        );
     }
 }
 
@@ -149,37 +169,66 @@ fn key_spellings_that_camel_case_would_get_wrong() {
     };
     let v = serde_json::to_value(&repo).unwrap();
     let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    for k in ["enableOCI", "githubAppID", "githubAppInstallationID", "githubAppEnterpriseBaseUrl", "type"] {
+    for k in [
+        "enableOCI",
+        "githubAppID",
+        "githubAppInstallationID",
+        "githubAppEnterpriseBaseUrl",
+        "type",
+    ] {
         assert!(keys.contains(&k), "missing {k} in {keys:?}");
     }
     assert_eq!(v["githubAppID"], json!("1"), "int64 is sent as a string");
-    let src = serde_json::to_value(ApplicationSource { repo_url: Some("r".into()), ..Default::default() }).unwrap();
+    let src = serde_json::to_value(ApplicationSource {
+        repo_url: Some("r".into()),
+        ..Default::default()
+    })
+    .unwrap();
     assert_eq!(src, json!({"repoURL": "r"}));
 }
 
 #[test]
 fn none_is_omitted_and_explicit_false_and_empty_are_sent() {
-    assert_eq!(serde_json::to_value(Repository::default()).unwrap(), json!({}));
+    assert_eq!(
+        serde_json::to_value(Repository::default()).unwrap(),
+        json!({})
+    );
     let req = RepositoryCreateRequest {
         upsert: Some(false),
-        repo: Some(Repository { insecure: Some(false), username: Some(String::new()), ..Default::default() }),
+        repo: Some(Repository {
+            insecure: Some(false),
+            username: Some(String::new()),
+            ..Default::default()
+        }),
         ..Default::default()
     };
     assert_eq!(
         serde_json::to_value(&req).unwrap(),
         json!({"upsert": false, "repo": {"insecure": false, "username": ""}})
     );
-    let automated = SyncPolicyAutomated { prune: Some(false), self_heal: Some(false), allow_empty: None };
-    assert_eq!(serde_json::to_value(automated).unwrap(), json!({"prune": false, "selfHeal": false}));
+    let automated = SyncPolicyAutomated {
+        prune: Some(false),
+        self_heal: Some(false),
+        allow_empty: None,
+    };
+    assert_eq!(
+        serde_json::to_value(automated).unwrap(),
+        json!({"prune": false, "selfHeal": false})
+    );
 }
 
 #[test]
 fn int64_fields_accept_numbers_and_strings() {
-    let c: Cluster = serde_json::from_value(json!({"shard": 3, "info": {"applicationsCount": "12"}})).unwrap();
+    let c: Cluster =
+        serde_json::from_value(json!({"shard": 3, "info": {"applicationsCount": "12"}})).unwrap();
     assert_eq!(c.shard, Some(Int64(3)));
     assert_eq!(c.info.unwrap().applications_count, Some(Int64(12)));
-    let spec: ApplicationSpec = serde_json::from_value(json!({"revisionHistoryLimit": 10})).unwrap();
-    assert_eq!(serde_json::to_value(spec).unwrap(), json!({"revisionHistoryLimit": "10"}));
+    let spec: ApplicationSpec =
+        serde_json::from_value(json!({"revisionHistoryLimit": 10})).unwrap();
+    assert_eq!(
+        serde_json::to_value(spec).unwrap(),
+        json!({"revisionHistoryLimit": "10"})
+    );
 }
 
 #[test]
@@ -208,16 +257,27 @@ fn debug_never_prints_secrets_but_json_carries_them() {
         config: Some(ClusterConfig {
             password: Some(Secret::new(hunter)),
             bearer_token: Some(Secret::new(hunter)),
-            tls_client_config: Some(TlsClientConfig { key_data: Some(Secret::new(hunter)), ..Default::default() }),
+            tls_client_config: Some(TlsClientConfig {
+                key_data: Some(Secret::new(hunter)),
+                ..Default::default()
+            }),
             ..Default::default()
         }),
         ..Default::default()
     };
     let ecr = EcrGenerator {
-        secret_ref: Some(AwsSecretRef { aws_secret_access_key: Some(Secret::new(hunter)), ..Default::default() }),
+        secret_ref: Some(AwsSecretRef {
+            aws_secret_access_key: Some(Secret::new(hunter)),
+            ..Default::default()
+        }),
         ..Default::default()
     };
-    for debug in [format!("{repo:?}"), format!("{cluster:?}"), format!("{ecr:?}"), format!("{repo:#?}")] {
+    for debug in [
+        format!("{repo:?}"),
+        format!("{cluster:?}"),
+        format!("{ecr:?}"),
+        format!("{repo:#?}"),
+    ] {
         assert!(!debug.contains(hunter), "secret in Debug output: {debug}");
         assert!(debug.contains("redacted"), "{debug}");
     }
@@ -234,7 +294,10 @@ fn changed_cluster_fields_lists_only_differences() {
         server: Some("https://k".into()),
         name: Some("a".into()),
         shard: Some(Int64(1)),
-        info: Some(ClusterInfo { server_version: Some("1.29".into()), ..Default::default() }),
+        info: Some(ClusterInfo {
+            server_version: Some("1.29".into()),
+            ..Default::default()
+        }),
         ..Default::default()
     };
     let mut new = old.clone();
@@ -242,21 +305,37 @@ fn changed_cluster_fields_lists_only_differences() {
     new.name = Some("b".into());
     new.labels = Some(BTreeMap::from([("team".into(), "x".into())]));
     new.info = None; // read-only: never an updated field
-    new.config = Some(ClusterConfig { bearer_token: Some(Secret::new("t")), ..Default::default() });
-    assert_eq!(changed_cluster_fields(&old, &new), vec!["name", "config", "labels"]);
+    new.config = Some(ClusterConfig {
+        bearer_token: Some(Secret::new("t")),
+        ..Default::default()
+    });
+    assert_eq!(
+        changed_cluster_fields(&old, &new),
+        vec!["name", "config", "labels"]
+    );
 }
 
 #[test]
 fn with_updated_fields_from_merges_user_fields_tags_and_secret_expressions() {
-    let old = Cluster { server: Some("https://k".into()), ..Default::default() };
+    let old = Cluster {
+        server: Some("https://k".into()),
+        ..Default::default()
+    };
     let old_tags = BTreeMap::from([("a".to_string(), "1".to_string())]);
     let req = ClusterUpdateRequest {
-        cluster: Some(Cluster { server: Some("https://k".into()), project: Some("p".into()), ..Default::default() }),
+        cluster: Some(Cluster {
+            server: Some("https://k".into()),
+            project: Some("p".into()),
+            ..Default::default()
+        }),
         updated_fields: Some(vec!["project".into(), "custom".into()]),
         tags: Some(BTreeMap::from([("a".to_string(), "2".to_string())])),
         secret_expressions: None,
         ..Default::default()
     }
     .with_updated_fields_from(&old, Some(&old_tags), None);
-    assert_eq!(req.updated_fields.unwrap(), vec!["project", "custom", "tags"]);
+    assert_eq!(
+        req.updated_fields.unwrap(),
+        vec!["project", "custom", "tags"]
+    );
 }
