@@ -1,0 +1,803 @@
+//! Transport: one pooled reqwest client per configured provider, `x-api-key` auth, URL
+//! building, and the retry loop every call goes through (`Client::execute`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use super::applications::Applications;
+use super::clusters::Clusters;
+use super::error::{one_line, Error, Operation, GRPC_NOT_FOUND};
+use super::repositories::Repositories;
+use super::scope::Scope;
+use crate::secret::Secret;
+
+/// Sent as `User-Agent` on every request.
+pub const USER_AGENT: &str = concat!("terraform-provider-harness/", env!("CARGO_PKG_VERSION"));
+
+/// Settings of one configured provider.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// Gateway base URL, e.g. `https://app.harness.io/gateway`; the client adds `/gitops/api/v1`.
+    pub endpoint: String,
+    /// Sent as `accountIdentifier` and `routingId` on every call.
+    pub account_id: String,
+    /// Sent as the `x-api-key` header, nowhere else.
+    pub api_key: Secret,
+    /// Overall deadline of one client call, retries and backoff included.
+    pub request_timeout: Duration,
+    /// Retries after the first attempt, for retryable failures only.
+    pub max_retries: u32,
+}
+
+/// Backoff between retries: attempt `n` (from 1) waits a random time in
+/// `[d/2, d]` with `d = min(max, initial * 2^(n-1))` ("equal jitter"), unless the server sent
+/// `Retry-After`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryBackoff {
+    pub initial: Duration,
+    pub max: Duration,
+}
+
+impl Default for RetryBackoff {
+    fn default() -> Self {
+        RetryBackoff {
+            initial: Duration::from_millis(500),
+            max: Duration::from_secs(10),
+        }
+    }
+}
+
+impl RetryBackoff {
+    fn delay(&self, attempt: u32) -> Duration {
+        let factor = 1u32
+            .checked_shl(attempt.saturating_sub(1).min(20))
+            .unwrap_or(u32::MAX);
+        let ceiling = self.initial.saturating_mul(factor).min(self.max);
+        let half = ceiling / 2;
+        half + half.mul_f64(fastrand::f64())
+    }
+}
+
+/// The Harness GitOps API client. Cheap to clone (an `Arc` inside); all clones share one
+/// connection pool and one cancellation token.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    /// `{endpoint}/gitops/api/v1`.
+    base: Url,
+    /// The endpoint as configured, for messages.
+    endpoint: String,
+    account_id: String,
+    api_key: HeaderValue,
+    request_timeout: Duration,
+    max_retries: u32,
+    backoff: RetryBackoff,
+    cancel: CancellationToken,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoint", &self.inner.endpoint)
+            .field("account_id", &self.inner.account_id)
+            .field("request_timeout", &self.inner.request_timeout)
+            .field("max_retries", &self.inner.max_retries)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Builds a client with the default [`RetryBackoff`].
+    ///
+    /// `cancel` is the provider's stop signal: once cancelled, in-flight and later calls return
+    /// [`Error::Cancelled`].
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the endpoint is not an absolute `http`/`https` URL (without
+    /// credentials, query or fragment), the account id or API key is empty, the API key is not a
+    /// valid header value, or `request_timeout` is zero.
+    pub fn new(config: ClientConfig, cancel: CancellationToken) -> Result<Client, Error> {
+        Client::with_backoff(config, cancel, RetryBackoff::default())
+    }
+
+    /// [`Client::new`] with an explicit backoff (tests use short ones).
+    pub fn with_backoff(
+        config: ClientConfig,
+        cancel: CancellationToken,
+        backoff: RetryBackoff,
+    ) -> Result<Client, Error> {
+        let config_error = |detail: &str| Error::Config {
+            detail: detail.to_string(),
+        };
+        let base = base_url(&config.endpoint).map_err(|d| config_error(&d))?;
+        if config.account_id.trim().is_empty() {
+            return Err(config_error(
+                "the account id is empty: set the provider's `account_id` or HARNESS_ACCOUNT_ID",
+            ));
+        }
+        if config.api_key.is_empty() {
+            return Err(config_error(
+                "the API key is empty: set the provider's `api_key` or HARNESS_PLATFORM_API_KEY",
+            ));
+        }
+        let mut api_key = HeaderValue::from_str(config.api_key.expose()).map_err(|_| {
+            config_error("the API key contains characters not allowed in an HTTP header (check for a trailing newline)")
+        })?;
+        api_key.set_sensitive(true);
+        if config.request_timeout.is_zero() {
+            return Err(config_error(
+                "the request timeout must be greater than zero",
+            ));
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        let http = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .default_headers(headers)
+            // A redirect would carry x-api-key to wherever it points; refuse instead.
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(config.request_timeout.min(Duration::from_secs(10)))
+            .build()
+            .map_err(|e| {
+                config_error(&format!("cannot build the HTTP client: {}", root_cause(&e)))
+            })?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                endpoint: config.endpoint.trim_end_matches('/').to_string(),
+                account_id: config.account_id,
+                api_key,
+                request_timeout: config.request_timeout,
+                max_retries: config.max_retries,
+                backoff,
+                cancel,
+            }),
+        })
+    }
+
+    /// GitOps repositories.
+    pub fn repositories(&self) -> Repositories<'_> {
+        Repositories::new(self)
+    }
+
+    /// GitOps clusters.
+    pub fn clusters(&self) -> Clusters<'_> {
+        Clusters::new(self)
+    }
+
+    /// GitOps applications.
+    pub fn applications(&self) -> Applications<'_> {
+        Applications::new(self)
+    }
+
+    /// The endpoint as configured (trailing `/` removed).
+    pub fn endpoint(&self) -> &str {
+        &self.inner.endpoint
+    }
+
+    /// The account id sent with every call.
+    pub fn account_id(&self) -> &str {
+        &self.inner.account_id
+    }
+
+    /// A deadline `request_timeout` from now, for one client call.
+    pub(crate) fn deadline(&self) -> Instant {
+        Instant::now() + self.inner.request_timeout
+    }
+
+    /// Sends an idempotent call (retried on retryable failures) and decodes a 2xx body as `T`.
+    pub(crate) async fn send<T: DeserializeOwned>(&self, call: &Call<'_>) -> Result<T, Error> {
+        let reply = self.execute(call, None).await?;
+        decode(&call.op, &reply)
+    }
+
+    /// Like [`Client::send`], but HTTP 404 with gRPC code 5 and a 200 without the
+    /// `entity_key` object are `Ok(None)`.
+    pub(crate) async fn send_opt<T: DeserializeOwned>(
+        &self,
+        call: &Call<'_>,
+        entity_key: &str,
+    ) -> Result<Option<T>, Error> {
+        match self.lookup(call, entity_key).await? {
+            Some(reply) => decode(&call.op, &reply).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Sends a create (POST, not idempotent). Before retrying after an attempt whose outcome is
+    /// unknown (dropped connection, timeout, 502/503/504), and on a 409 after such an attempt,
+    /// runs `lookup` (a GET of the entity; `entity_key` as in [`Client::send_opt`]) and returns
+    /// what it finds instead of sending the POST again.
+    pub(crate) async fn create<T: DeserializeOwned>(
+        &self,
+        call: &Call<'_>,
+        lookup: &Call<'_>,
+        entity_key: &str,
+    ) -> Result<T, Error> {
+        let reply = self.execute(call, Some((lookup, entity_key))).await?;
+        decode(&call.op, &reply)
+    }
+
+    /// Sends a DELETE; HTTP 404 with gRPC code 5 means already gone and is `Ok`.
+    pub(crate) async fn delete(&self, call: &Call<'_>) -> Result<(), Error> {
+        match self.execute(call, None).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// GET that maps "not there" to `None`.
+    async fn lookup(&self, call: &Call<'_>, entity_key: &str) -> Result<Option<Reply>, Error> {
+        // Boxed: `execute` calls `lookup` for creates, and async recursion needs indirection.
+        match Box::pin(self.execute(call, None)).await {
+            Ok(reply) => Ok(has_entity(&reply.body, entity_key).then_some(reply)),
+            Err(Error::Api {
+                status: 404,
+                code: Some(GRPC_NOT_FOUND),
+                ..
+            }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The retry loop. Retries connect errors, dropped connections, per-attempt timeouts, 429
+    /// (after `Retry-After` seconds when given), 502, 503 and 504, up to `max_retries` times and
+    /// within the call's deadline; cancellable at every await.
+    ///
+    /// `create`: the call is a non-idempotent create; see [`Client::create`]. Each create
+    /// attempt leaves a reserve of the deadline so that a final lookup can still run after a
+    /// timed-out attempt.
+    async fn execute(
+        &self,
+        call: &Call<'_>,
+        create: Option<(&Call<'_>, &str)>,
+    ) -> Result<Reply, Error> {
+        let inner = &*self.inner;
+        let url = self.url(call)?;
+        let reserve = match create {
+            Some(_) => (inner.request_timeout / 4).min(Duration::from_secs(15)),
+            None => Duration::ZERO,
+        };
+        let mut attempts = 0u32;
+        let mut ambiguous = false;
+        loop {
+            if inner.cancel.is_cancelled() {
+                return Err(Error::Cancelled {
+                    operation: call.op.clone(),
+                });
+            }
+            if ambiguous {
+                if let Some(found) = self.resolve_create(create).await? {
+                    return Ok(found);
+                }
+            }
+            let budget = call
+                .deadline
+                .saturating_duration_since(Instant::now())
+                .saturating_sub(reserve);
+            if budget.is_zero() {
+                return Err(self.timeout(call, attempts));
+            }
+            attempts += 1;
+            let failure = match self.attempt(call, &url, budget).await {
+                Ok(reply) => return Ok(reply),
+                Err(f) => f,
+            };
+            tracing::debug!(operation = %call.op, attempt = attempts, error = %failure.error, retryable = failure.retryable, "harness call failed");
+            let error = failure.error.with_attempts(attempts);
+            if !failure.retryable {
+                if ambiguous && error.is_already_exists() {
+                    if let Some(found) = self.resolve_create(create).await? {
+                        return Ok(found);
+                    }
+                }
+                return Err(error);
+            }
+            ambiguous |= failure.ambiguous && create.is_some();
+            let delay = failure
+                .retry_after
+                .filter(|d| !d.is_zero())
+                .unwrap_or_else(|| inner.backoff.delay(attempts));
+            let wake = Instant::now() + delay;
+            if attempts > inner.max_retries || wake + reserve >= call.deadline {
+                if ambiguous {
+                    if let Some(found) = self.resolve_create(create).await? {
+                        return Ok(found);
+                    }
+                }
+                return Err(if failure.timed_out {
+                    self.timeout(call, attempts)
+                } else {
+                    error
+                });
+            }
+            tokio::select! {
+                biased;
+                _ = inner.cancel.cancelled() => return Err(Error::Cancelled { operation: call.op.clone() }),
+                _ = tokio::time::sleep_until(wake) => {}
+            }
+        }
+    }
+
+    /// For a create whose earlier attempt may have been applied: does the entity exist now?
+    async fn resolve_create(
+        &self,
+        create: Option<(&Call<'_>, &str)>,
+    ) -> Result<Option<Reply>, Error> {
+        match create {
+            Some((lookup, key)) => self.lookup(lookup, key).await,
+            None => Ok(None),
+        }
+    }
+
+    /// One HTTP exchange, bounded by `budget` and the cancellation token.
+    async fn attempt(
+        &self,
+        call: &Call<'_>,
+        url: &Url,
+        budget: Duration,
+    ) -> Result<Reply, Failure> {
+        let inner = &*self.inner;
+        let mut request = inner
+            .http
+            .request(call.method.clone(), url.clone())
+            .header("x-api-key", inner.api_key.clone())
+            .timeout(budget);
+        if let Some(body) = &call.body {
+            request = request
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.clone());
+        }
+        let exchange = async {
+            let response = request.send().await?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = response.bytes().await?;
+            Ok::<_, reqwest::Error>((status, headers, body))
+        };
+        let result = tokio::select! {
+            biased;
+            _ = inner.cancel.cancelled() => {
+                return Err(Failure::fatal(Error::Cancelled { operation: call.op.clone() }));
+            }
+            r = exchange => r,
+        };
+        match result {
+            Ok((status, headers, body)) => self.classify(call, status, &headers, body.to_vec()),
+            Err(e) => Err(self.transport_failure(call, e)),
+        }
+    }
+
+    fn transport_failure(&self, call: &Call<'_>, e: reqwest::Error) -> Failure {
+        let operation = call.op.clone();
+        let endpoint = self.inner.endpoint.clone();
+        let detail = root_cause(&e);
+        let e = e.without_url();
+        if e.is_connect() {
+            // Nothing reached the server: safe to retry even a create.
+            Failure {
+                error: Error::Connect {
+                    operation,
+                    endpoint,
+                    detail,
+                    attempts: 1,
+                    source: e,
+                },
+                retryable: true,
+                ambiguous: false,
+                timed_out: false,
+                retry_after: None,
+            }
+        } else {
+            let timed_out = e.is_timeout();
+            Failure {
+                error: Error::Transport {
+                    operation,
+                    endpoint,
+                    detail,
+                    attempts: 1,
+                    source: e,
+                },
+                retryable: true,
+                ambiguous: true,
+                timed_out,
+                retry_after: None,
+            }
+        }
+    }
+
+    /// Sorts a response into success, retryable failure or final failure.
+    fn classify(
+        &self,
+        call: &Call<'_>,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: Vec<u8>,
+    ) -> Result<Reply, Failure> {
+        let operation = || call.op.clone();
+        let code = status.as_u16();
+        let content_type = headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("no content type");
+        // An empty body is fine: delete answers `{}` or nothing, and some errors carry no body.
+        let json =
+            body.is_empty() || serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_ok();
+        let not_json = || Error::NotJson {
+            operation: operation(),
+            endpoint: self.inner.endpoint.clone(),
+            status: code,
+            content_type: one_line(content_type),
+            attempts: 1,
+        };
+        let (error, retryable, ambiguous, retry_after) = match code {
+            200..=299 if json => return Ok(Reply { status: code, body }),
+            200..=299 => (not_json(), false, false, None),
+            300..=399 => (
+                Error::Redirect {
+                    operation: operation(),
+                    endpoint: self.inner.endpoint.clone(),
+                    status: code,
+                },
+                false,
+                false,
+                None,
+            ),
+            _ => {
+                let error = if json {
+                    api_error(operation(), code, &body)
+                } else {
+                    not_json()
+                };
+                match code {
+                    429 => (error, true, false, retry_after(headers)),
+                    502..=504 => (error, true, true, None),
+                    _ => (error, false, false, None),
+                }
+            }
+        };
+        Err(Failure {
+            error,
+            retryable,
+            ambiguous,
+            timed_out: false,
+            retry_after,
+        })
+    }
+
+    fn timeout(&self, call: &Call<'_>, attempts: u32) -> Error {
+        Error::Timeout {
+            operation: call.op.clone(),
+            endpoint: self.inner.endpoint.clone(),
+            timeout: self.inner.request_timeout,
+            attempts,
+        }
+    }
+
+    /// `{base}/agents/{agent}/{path…}?{scope query}&{call query}`, every segment
+    /// percent-encoded (`/` included).
+    fn url(&self, call: &Call<'_>) -> Result<Url, Error> {
+        let invalid = |detail: String| Error::InvalidRequest {
+            operation: call.op.clone(),
+            detail,
+        };
+        call.scope.check(call.project_only).map_err(invalid)?;
+        let mut url = self.inner.base.clone();
+        {
+            let mut segments = url
+                .path_segments_mut()
+                .map_err(|_| invalid("the endpoint cannot take a path".into()))?;
+            segments.push("agents");
+            for (what, segment) in std::iter::once(("agent identifier", call.scope.agent.as_str()))
+                .chain(call.path.iter().copied())
+            {
+                // `url` silently drops "." and ".." segments; an empty one would change the route.
+                if segment.is_empty() || segment == "." || segment == ".." {
+                    return Err(invalid(format!(
+                        "the {what} {segment:?} is not usable in a URL path"
+                    )));
+                }
+                segments.push(segment);
+            }
+        }
+        {
+            let mut query = url.query_pairs_mut();
+            for (k, v) in call
+                .scope
+                .query(&self.inner.account_id)
+                .iter()
+                .chain(call.query.iter())
+            {
+                query.append_pair(k, v);
+            }
+        }
+        Ok(url)
+    }
+}
+
+/// One client call, described once and sent as many times as the retry loop needs.
+pub(crate) struct Call<'a> {
+    pub op: Operation,
+    pub method: Method,
+    pub scope: &'a Scope,
+    /// The kind is project-scoped only (applications).
+    pub project_only: bool,
+    /// Path after `agents/{agent}/`, as (what it is, value) for messages.
+    pub path: Vec<(&'static str, &'a str)>,
+    /// Query parameters after the scope ones.
+    pub query: Vec<(&'static str, String)>,
+    /// The JSON body, encoded once.
+    pub body: Option<Vec<u8>>,
+    pub deadline: Instant,
+}
+
+impl<'a> Call<'a> {
+    pub fn new(op: Operation, method: Method, scope: &'a Scope, deadline: Instant) -> Self {
+        Call {
+            op,
+            method,
+            scope,
+            project_only: false,
+            path: Vec::new(),
+            query: Vec::new(),
+            body: None,
+            deadline,
+        }
+    }
+
+    /// Encodes `body` as the JSON request body.
+    pub fn json<B: serde::Serialize>(mut self, body: &B) -> Result<Self, Error> {
+        let bytes = serde_json::to_vec(body).map_err(|e| Error::InvalidRequest {
+            operation: self.op.clone(),
+            detail: format!(
+                "cannot encode the request body: {}",
+                one_line(&e.to_string())
+            ),
+        })?;
+        self.body = Some(bytes);
+        Ok(self)
+    }
+}
+
+/// A 2xx response whose body is JSON (or empty).
+pub(crate) struct Reply {
+    status: u16,
+    body: Vec<u8>,
+}
+
+/// A failed attempt and how the retry loop should treat it.
+struct Failure {
+    error: Error,
+    retryable: bool,
+    /// The request may have been applied (matters for creates).
+    ambiguous: bool,
+    /// The attempt hit its time budget.
+    timed_out: bool,
+    retry_after: Option<Duration>,
+}
+
+impl Failure {
+    fn fatal(error: Error) -> Self {
+        Failure {
+            error,
+            retryable: false,
+            ambiguous: false,
+            timed_out: false,
+            retry_after: None,
+        }
+    }
+}
+
+impl Error {
+    fn with_attempts(mut self, n: u32) -> Self {
+        match &mut self {
+            Error::Api { attempts, .. }
+            | Error::NotJson { attempts, .. }
+            | Error::Connect { attempts, .. }
+            | Error::Transport { attempts, .. } => *attempts = n,
+            _ => {}
+        }
+        self
+    }
+}
+
+/// `{endpoint}/gitops/api/v1`, or why the endpoint is unusable (without echoing it when it
+/// may hold credentials).
+fn base_url(endpoint: &str) -> Result<Url, String> {
+    const HINT: &str = "set the provider's `endpoint` or HARNESS_ENDPOINT to an http(s) URL such as https://app.harness.io/gateway";
+    let mut url = Url::parse(endpoint.trim())
+        .map_err(|e| format!("the endpoint {endpoint:?} is not a URL ({e}); {HINT}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!(
+            "the endpoint {endpoint:?} is not an http or https URL; {HINT}"
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "the endpoint must not contain a user name or password; {HINT}"
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "the endpoint {endpoint:?} must not have a query or fragment; {HINT}"
+        ));
+    }
+    url.path_segments_mut()
+        .map_err(|_| format!("the endpoint {endpoint:?} cannot take a path; {HINT}"))?
+        .pop_if_empty()
+        .extend(["gitops", "api", "v1"]);
+    Ok(url)
+}
+
+/// The grpc-gateway error body (`gatewayruntimeError`), leniently.
+#[derive(serde::Deserialize, Default)]
+struct GatewayError {
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    code: Option<serde_json::Value>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+fn api_error(operation: Operation, status: u16, body: &[u8]) -> Error {
+    let parsed: GatewayError = serde_json::from_slice(body).unwrap_or_default();
+    let code = parsed.code.as_ref().and_then(|c| match c {
+        serde_json::Value::Number(n) => n.as_i64(),
+        serde_json::Value::String(s) => s.parse().ok(),
+        _ => None,
+    });
+    let message = parsed
+        .message
+        .filter(|m| !m.trim().is_empty())
+        .or(parsed.error)
+        .unwrap_or_default();
+    Error::Api {
+        operation,
+        status,
+        code: code.and_then(|c| i32::try_from(c).ok()),
+        message: one_line(&message),
+        attempts: 1,
+    }
+}
+
+/// `Retry-After` as delay-seconds (RFC 9110 §10.2.3); the HTTP-date form is ignored (backoff
+/// applies instead).
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let text = headers.get(RETRY_AFTER)?.to_str().ok()?;
+    text.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// Does the JSON body have a non-null `key`? (A 200 without it means soft-deleted:
+/// harness-gitops-api.md §2.1, §2.4.)
+fn has_entity(body: &[u8], key: &str) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get(key).map(|e| !e.is_null()))
+        .unwrap_or(false)
+}
+
+fn decode<T: DeserializeOwned>(op: &Operation, reply: &Reply) -> Result<T, Error> {
+    let body: &[u8] = if reply.body.is_empty() {
+        b"{}"
+    } else {
+        &reply.body
+    };
+    let mut de = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| Error::Decode {
+        operation: op.clone(),
+        status: reply.status,
+        path: e.path().to_string(),
+        detail: one_line(&e.into_inner().to_string()),
+    })
+}
+
+/// The innermost cause of a reqwest error ("Connection refused (os error 111)"), one line.
+fn root_cause(e: &reqwest::Error) -> String {
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    one_line(&cause.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_appends_gitops_prefix() {
+        let u = base_url("https://app.harness.io/gateway").unwrap();
+        assert_eq!(u.as_str(), "https://app.harness.io/gateway/gitops/api/v1");
+        let u = base_url("https://app.harness.io/gateway/").unwrap();
+        assert_eq!(u.as_str(), "https://app.harness.io/gateway/gitops/api/v1");
+        let u = base_url("http://127.0.0.1:8080").unwrap();
+        assert_eq!(u.as_str(), "http://127.0.0.1:8080/gitops/api/v1");
+    }
+
+    #[test]
+    fn base_url_rejects_bad_endpoints_without_echoing_credentials() {
+        assert!(base_url("ftp://x").is_err());
+        assert!(base_url("not a url").is_err());
+        assert!(base_url("https://x/?a=b").is_err());
+        let e = base_url("https://user:hunter2@x/").unwrap_err();
+        assert!(!e.contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn backoff_grows_with_jitter_and_caps() {
+        let b = RetryBackoff {
+            initial: Duration::from_millis(100),
+            max: Duration::from_millis(800),
+        };
+        for _ in 0..50 {
+            let d1 = b.delay(1);
+            assert!(
+                d1 >= Duration::from_millis(50) && d1 <= Duration::from_millis(100),
+                "{d1:?}"
+            );
+            let d3 = b.delay(3);
+            assert!(
+                d3 >= Duration::from_millis(200) && d3 <= Duration::from_millis(400),
+                "{d3:?}"
+            );
+            let d9 = b.delay(40);
+            assert!(
+                d9 >= Duration::from_millis(400) && d9 <= Duration::from_millis(800),
+                "{d9:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn retry_after_seconds() {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, HeaderValue::from_static("3"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
+        assert_eq!(retry_after(&h), None);
+    }
+
+    #[test]
+    fn entity_presence() {
+        assert!(has_entity(br#"{"repository":{"repo":"x"}}"#, "repository"));
+        assert!(!has_entity(br#"{"identifier":"x"}"#, "repository"));
+        assert!(!has_entity(br#"{"repository":null}"#, "repository"));
+    }
+
+    #[test]
+    fn api_error_reads_code_and_message() {
+        let op = Operation {
+            action: "get",
+            kind: "cluster",
+            target: None,
+            agent: "a".into(),
+        };
+        let e = api_error(
+            op.clone(),
+            404,
+            br#"{"error":"e","code":5,"message":"not found","details":[]}"#,
+        );
+        assert!(e.is_not_found());
+        assert_eq!(e.server_message(), Some("not found"));
+        let e = api_error(op, 400, br#"{"error":"only error"}"#);
+        assert_eq!(e.server_message(), Some("only error"));
+        assert_eq!(e.grpc_code(), None);
+    }
+}

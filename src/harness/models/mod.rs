@@ -1,0 +1,22 @@
+//! Typed serde models of the Harness GitOps API bodies, named after the OpenAPI document's
+//! schemas (`/work/shared/harness-gitops-openapi.json`, 2025-07) plus the few newer Go SDK fields
+//! it lacks (`secretExpressions`, `metadata.clusterName`).
+//!
+//! Every field is `Option<T>`: `None` is not sent, `Some(false)` / `Some("")` are. Keys are the
+//! document's camelCase names exactly. int64 fields use [`Int64`] (string on the wire, string or
+//! number accepted). Secret fields are `Option<Secret>` and print as a placeholder in `Debug`.
+//! Unknown response keys are ignored.
+
+mod application;
+mod application_status;
+mod cluster;
+mod common;
+mod repository;
+mod wire;
+
+pub use application::*;
+pub use application_status::*;
+pub use cluster::*;
+pub use common::*;
+pub use repository::*;
+pub use wire::Int64;
