@@ -47,17 +47,28 @@ fn attr_line(a: &Attribute, out: &mut String) {
         flags.push("Sensitive".into());
     }
     if a.write_only {
-        flags.push("[Write-only](https://developer.hashicorp.com/terraform/language/resources/ephemeral#write-only-arguments)".into());
+        flags.push(
+            "[Write-only](https://developer.hashicorp.com/terraform/language/resources/ephemeral#write-only-arguments)".into(),
+        );
     }
     if a.deprecation.is_some() {
         flags.push("Deprecated".into());
     }
-    let _ = writeln!(out, "- `{}` ({}) {}", a.name, flags.join(", "), a.description.trim());
+    let _ = writeln!(
+        out,
+        "- `{}` ({}) {}",
+        a.name,
+        flags.join(", "),
+        a.description.trim()
+    );
 }
 
 fn attributes(attrs: &[Attribute], heading: &str, out: &mut String) {
     for sec in ["Required", "Optional", "Read-Only"] {
-        let group: Vec<&Attribute> = attrs.iter().filter(|a| section(a.constraint) == sec).collect();
+        let group: Vec<&Attribute> = attrs
+            .iter()
+            .filter(|a| section(a.constraint) == sec)
+            .collect();
         if group.is_empty() {
             continue;
         }
@@ -67,7 +78,10 @@ fn attributes(attrs: &[Attribute], heading: &str, out: &mut String) {
         }
     }
     for a in attrs {
-        if let AttrKind::Nested { attributes: inner, .. } = &a.kind {
+        if let AttrKind::Nested {
+            attributes: inner, ..
+        } = &a.kind
+        {
             let _ = writeln!(out, "\n{heading} Nested Schema for `{}`", a.name);
             attributes(inner, heading, out);
         }
@@ -75,18 +89,36 @@ fn attributes(attrs: &[Attribute], heading: &str, out: &mut String) {
 }
 
 /// The Markdown page of one schema. `example` and `import` are HCL and shell snippets.
-pub fn render(name: &str, kind: Kind, schema: &Schema, example: Option<&str>, import: Option<&str>) -> String {
+pub fn render(
+    name: &str,
+    kind: Kind,
+    schema: &Schema,
+    example: Option<&str>,
+    import: Option<&str>,
+) -> String {
     let mut out = String::new();
     let sub = match kind {
         Kind::Provider => "",
         Kind::Resource => "Resource",
         Kind::DataSource => "Data Source",
     };
-    let _ = writeln!(out, "---\npage_title: \"{name} {sub}\"\ndescription: |-\n  {}\n---\n", schema.block.description.replace('\n', " "));
-    let _ = writeln!(out, "# {name} ({})\n", if sub.is_empty() { "Provider" } else { sub });
+    let _ = writeln!(
+        out,
+        "---\npage_title: \"{name} {sub}\"\ndescription: |-\n  {}\n---\n",
+        schema.block.description.replace('\n', " ")
+    );
+    let _ = writeln!(
+        out,
+        "# {name} ({})\n",
+        if sub.is_empty() { "Provider" } else { sub }
+    );
     let _ = writeln!(out, "{}", schema.block.description.trim());
     if let Some(ex) = example {
-        let _ = writeln!(out, "\n## Example Usage\n\n```terraform\n{}\n```", ex.trim());
+        let _ = writeln!(
+            out,
+            "\n## Example Usage\n\n```terraform\n{}\n```",
+            ex.trim()
+        );
     }
     let _ = writeln!(out, "\n## Schema");
     attributes(&schema.block.attributes, "###", &mut out);

@@ -120,15 +120,27 @@ impl HclogLayer {
     /// A layer emitting events at `level` and above into `sink` (dependencies: at most
     /// [`DEPENDENCY_MAX_LEVEL`]).
     pub fn new(level: LevelFilter, sink: Sink) -> Self {
-        Self { level, dependency_level: level.min(DEPENDENCY_MAX_LEVEL), sink }
+        Self {
+            level,
+            dependency_level: level.min(DEPENDENCY_MAX_LEVEL),
+            sink,
+        }
     }
 
     /// Whether `target` (a tracing target, by default the module path) belongs to this crate
     /// (library or binaries).
     fn is_own(target: &str) -> bool {
-        ["tfprovider_harness", "terraform_provider_harness", "harness_gitops_emulator"]
-            .iter()
-            .any(|own| target.strip_prefix(own).is_some_and(|rest| rest.is_empty() || rest.starts_with("::")))
+        [
+            "tfprovider_harness",
+            "terraform_provider_harness",
+            "harness_gitops_emulator",
+        ]
+        .iter()
+        .any(|own| {
+            target
+                .strip_prefix(own)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+        })
     }
 }
 
@@ -140,7 +152,11 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn enabled(&self, metadata: &tracing::Metadata<'_>, _ctx: Context<'_, S>) -> bool {
-        let limit = if Self::is_own(metadata.target()) { self.level } else { self.dependency_level };
+        let limit = if Self::is_own(metadata.target()) {
+            self.level
+        } else {
+            self.dependency_level
+        };
         limit >= *metadata.level()
     }
 
@@ -205,7 +221,11 @@ pub fn render_line(level: Level, message: &str, fields: Map<String, Value>) -> V
     obj.insert("@module".into(), Value::String(MODULE.into()));
     obj.insert("@timestamp".into(), Value::String(timestamp_now()));
     for (k, v) in fields {
-        let key = if k.starts_with('@') { format!("field.{k}") } else { k };
+        let key = if k.starts_with('@') {
+            format!("field.{k}")
+        } else {
+            k
+        };
         obj.insert(key, v);
     }
     // Serialising a Map of strings/numbers/bools cannot fail; the fallback keeps the line valid.
@@ -346,7 +366,10 @@ mod tests {
         tracing::subscriber::with_default(subscriber, f);
         let bytes = buf.lock().expect("buffer lock").clone();
         let text = String::from_utf8(bytes).expect("log output is UTF-8");
-        assert!(text.is_empty() || text.ends_with('\n'), "every line ends in a newline: {text:?}");
+        assert!(
+            text.is_empty() || text.ends_with('\n'),
+            "every line ends in a newline: {text:?}"
+        );
         text.lines()
             .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
             .collect()
@@ -373,7 +396,12 @@ mod tests {
         let lines = capture(LevelFilter::TRACE, || {
             let span = tracing::info_span!("rpc", method = "PlanResourceChange", attempt = 2u64);
             let _g = span.enter();
-            tracing::debug!(resource = "harness_gitops_repository", ok = true, ratio = 0.5, "planned");
+            tracing::debug!(
+                resource = "harness_gitops_repository",
+                ok = true,
+                ratio = 0.5,
+                "planned"
+            );
         });
         assert_eq!(lines.len(), 1);
         let l = &lines[0];
@@ -391,7 +419,10 @@ mod tests {
     #[test]
     fn quotes_and_newlines_stay_on_one_valid_line() {
         let lines = capture(LevelFilter::TRACE, || {
-            tracing::error!(detail = "a \"b\"\nc\\d\u{1}", "multi\nline \"quoted\" message");
+            tracing::error!(
+                detail = "a \"b\"\nc\\d\u{1}",
+                "multi\nline \"quoted\" message"
+            );
             tracing::warn!("second");
         });
         assert_eq!(lines.len(), 2, "two events, two lines");
@@ -410,7 +441,10 @@ mod tests {
             tracing::warn!("w");
             tracing::error!("e");
         });
-        let levels: Vec<_> = lines.iter().map(|l| l["@level"].as_str().unwrap_or("?").to_owned()).collect();
+        let levels: Vec<_> = lines
+            .iter()
+            .map(|l| l["@level"].as_str().unwrap_or("?").to_owned())
+            .collect();
         assert_eq!(levels, ["warn", "error"]);
         assert!(capture(LevelFilter::OFF, || tracing::error!("x")).is_empty());
     }
@@ -424,7 +458,10 @@ mod tests {
             tracing::warn!("w");
             tracing::error!("e");
         });
-        let levels: Vec<_> = lines.iter().map(|l| l["@level"].as_str().unwrap_or("?").to_owned()).collect();
+        let levels: Vec<_> = lines
+            .iter()
+            .map(|l| l["@level"].as_str().unwrap_or("?").to_owned())
+            .collect();
         assert_eq!(levels, ["trace", "debug", "info", "warn", "error"]);
     }
 
@@ -437,7 +474,10 @@ mod tests {
             tracing::trace!(target: "tfprovider_harness::server", "ours");
             tracing::trace!("this module");
         });
-        let msgs: Vec<_> = lines.iter().map(|l| l["@message"].as_str().unwrap_or("?").to_owned()).collect();
+        let msgs: Vec<_> = lines
+            .iter()
+            .map(|l| l["@message"].as_str().unwrap_or("?").to_owned())
+            .collect();
         assert_eq!(msgs, ["accepted", "ours", "this module"]);
     }
 

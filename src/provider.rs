@@ -63,19 +63,17 @@ pub fn schema() -> Schema {
                  `https://app.harness.io/gateway`. Point it at a local `harness-gitops-emulator` \
                  (e.g. `http://127.0.0.1:8899`) to try configurations offline.",
             ),
-            A::string("account_id").optional().description(
-                "Harness account identifier. Defaults to the `HARNESS_ACCOUNT_ID` environment variable. Required.",
-            ),
+            A::string("account_id")
+                .optional()
+                .description("Harness account identifier. Defaults to the `HARNESS_ACCOUNT_ID` environment variable. Required."),
             A::string("api_key").optional().sensitive().description(
                 "Harness API key (a personal access token or service account token), sent as `x-api-key`. \
                  Defaults to the `HARNESS_PLATFORM_API_KEY` environment variable. Required. Never logged.",
             ),
-            A::string("org_id").optional().description(
-                "Default organization identifier for resources that do not set `org_id`.",
-            ),
-            A::string("project_id").optional().description(
-                "Default project identifier for resources that do not set `project_id`.",
-            ),
+            A::string("org_id").optional().description("Default organization identifier for resources that do not set `org_id`."),
+            A::string("project_id")
+                .optional()
+                .description("Default project identifier for resources that do not set `project_id`."),
             A::string("agent_id").optional().description(
                 "Default GitOps agent identifier, with its scope prefix (`account.<id>`, `org.<id>` or `<id>` \
                  for a project agent), for resources that do not set `agent_id`.",
@@ -95,11 +93,15 @@ pub fn schema() -> Schema {
                     A::string("config_path").optional().description(
                         "Path to a kubeconfig file. Defaults to the `KUBECONFIG` environment variable, then `~/.kube/config`.",
                     ),
-                    A::string("config_context").optional().description("kubeconfig context to use. Defaults to the current context."),
+                    A::string("config_context")
+                        .optional()
+                        .description("kubeconfig context to use. Defaults to the current context."),
                     A::string("host").optional().description("Kubernetes API server URL; overrides the kubeconfig."),
                     A::string("token").optional().sensitive().description("Bearer token for the Kubernetes API; never logged."),
                     A::string("cluster_ca_certificate").optional().description("PEM CA bundle of the Kubernetes API server."),
-                    A::bool("insecure").optional().description("Skip TLS verification of the Kubernetes API server (test clusters only)."),
+                    A::bool("insecure")
+                        .optional()
+                        .description("Skip TLS verification of the Kubernetes API server (test clusters only)."),
                 ],
             )
             .optional()
@@ -126,7 +128,9 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
         let num_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
         let num: f64 = rest[..num_end].parse().ok()?;
         rest = &rest[num_end..];
-        let unit_end = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
         let factor = match &rest[..unit_end] {
             "ms" => 0.001,
             "s" => 1.0,
@@ -156,7 +160,11 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
     }
     if let Some(n) = config.attr("max_retries").as_number() {
         if n.as_i64().is_none_or(|n| !(0..=100).contains(&n)) {
-            diags.error_at(AttributePath::attr("max_retries"), "Invalid Max Retries", format!("max_retries must be a whole number from 0 to 100, got {n}."));
+            diags.error_at(
+                AttributePath::attr("max_retries"),
+                "Invalid Max Retries",
+                format!("max_retries must be a whole number from 0 to 100, got {n}."),
+            );
         }
     }
 }
@@ -174,17 +182,28 @@ fn check_endpoint(e: &str, diags: &mut Diagnostics) {
 
 /// Reads a string setting from configuration, falling back to an environment variable.
 fn setting(config: &Value, attr: &str, env: &str) -> Option<String> {
-    config.attr_str(attr).map(str::to_string).or_else(|| std::env::var(env).ok()).filter(|s| !s.is_empty())
+    config
+        .attr_str(attr)
+        .map(str::to_string)
+        .or_else(|| std::env::var(env).ok())
+        .filter(|s| !s.is_empty())
 }
 
 fn opt_str(v: &Value, attr: &str) -> Option<String> {
-    v.attr_str(attr).filter(|s| !s.is_empty()).map(str::to_string)
+    v.attr_str(attr)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 /// Builds the provider data from a wholly known configuration.
-pub fn configure(config: &Value, cancel: CancellationToken, diags: &mut Diagnostics) -> Option<ProviderData> {
+pub fn configure(
+    config: &Value,
+    cancel: CancellationToken,
+    diags: &mut Diagnostics,
+) -> Option<ProviderData> {
     validate(config, diags);
-    let endpoint = setting(config, "endpoint", ENV_ENDPOINT).unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
+    let endpoint =
+        setting(config, "endpoint", ENV_ENDPOINT).unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
     if config.attr("endpoint").is_null() {
         check_endpoint(&endpoint, diags);
     }
@@ -201,22 +220,41 @@ pub fn configure(config: &Value, cancel: CancellationToken, diags: &mut Diagnost
         diags.error_at(
             AttributePath::attr("api_key"),
             "Missing Harness API Key",
-            format!("Set `api_key` in the provider block or the {ENV_API_KEY} environment variable."),
+            format!(
+                "Set `api_key` in the provider block or the {ENV_API_KEY} environment variable."
+            ),
         );
     }
     if diags.has_errors() {
         return None;
     }
     let (account_id, api_key) = (account_id?, Secret::new(api_key?));
-    let request_timeout = config.attr_str("request_timeout").and_then(parse_duration).unwrap_or(DEFAULT_REQUEST_TIMEOUT);
-    let max_retries = config.attr("max_retries").as_i64().map(|n| n as u32).unwrap_or(DEFAULT_MAX_RETRIES);
+    let request_timeout = config
+        .attr_str("request_timeout")
+        .and_then(parse_duration)
+        .unwrap_or(DEFAULT_REQUEST_TIMEOUT);
+    let max_retries = config
+        .attr("max_retries")
+        .as_i64()
+        .map(|n| n as u32)
+        .unwrap_or(DEFAULT_MAX_RETRIES);
     let client = match harness::Client::new(
-        harness::ClientConfig { endpoint: endpoint.clone(), account_id: account_id.clone(), api_key, request_timeout, max_retries },
+        harness::ClientConfig {
+            endpoint: endpoint.clone(),
+            account_id: account_id.clone(),
+            api_key,
+            request_timeout,
+            max_retries,
+        },
         cancel,
     ) {
         Ok(c) => c,
         Err(e) => {
-            diags.error_at(AttributePath::attr("endpoint"), "Unable to Create Harness Client", e.to_string());
+            diags.error_at(
+                AttributePath::attr("endpoint"),
+                "Unable to Create Harness Client",
+                e.to_string(),
+            );
             return None;
         }
     };
@@ -225,7 +263,11 @@ pub fn configure(config: &Value, cancel: CancellationToken, diags: &mut Diagnost
         client,
         account_id,
         endpoint,
-        defaults: Defaults { org_id: opt_str(config, "org_id"), project_id: opt_str(config, "project_id"), agent_id: opt_str(config, "agent_id") },
+        defaults: Defaults {
+            org_id: opt_str(config, "org_id"),
+            project_id: opt_str(config, "project_id"),
+            agent_id: opt_str(config, "agent_id"),
+        },
         kubernetes: KubernetesSettings {
             config_path: opt_str(k, "config_path").or_else(|| std::env::var("KUBECONFIG").ok()),
             config_context: opt_str(k, "config_context"),

@@ -16,14 +16,26 @@ fn docs_are_generated_from_the_schemas() {
     let ex = root.join("examples");
     let mut pages = vec![(
         root.join("docs/index.md"),
-        render("harness", Kind::Provider, &provider::schema(), read(&ex.join("provider/provider.tf")).as_deref(), None),
+        render(
+            "harness",
+            Kind::Provider,
+            &provider::schema(),
+            read(&ex.join("provider/provider.tf")).as_deref(),
+            None,
+        ),
     )];
     for r in resources::resources() {
         let short = r.type_name().trim_start_matches("harness_");
         let dir = ex.join("resources").join(r.type_name());
         pages.push((
             root.join(format!("docs/resources/{short}.md")),
-            render(r.type_name(), Kind::Resource, &r.schema(), read(&dir.join("resource.tf")).as_deref(), read(&dir.join("import.sh")).as_deref()),
+            render(
+                r.type_name(),
+                Kind::Resource,
+                &r.schema(),
+                read(&dir.join("resource.tf")).as_deref(),
+                read(&dir.join("import.sh")).as_deref(),
+            ),
         ));
     }
     for d in resources::data_sources() {
@@ -31,7 +43,13 @@ fn docs_are_generated_from_the_schemas() {
         let dir = ex.join("data-sources").join(d.type_name());
         pages.push((
             root.join(format!("docs/data-sources/{short}.md")),
-            render(d.type_name(), Kind::DataSource, &d.schema(), read(&dir.join("data-source.tf")).as_deref(), None),
+            render(
+                d.type_name(),
+                Kind::DataSource,
+                &d.schema(),
+                read(&dir.join("data-source.tf")).as_deref(),
+                None,
+            ),
         ));
     }
     let update = std::env::var_os("UPDATE_DOCS").is_some();
@@ -44,5 +62,8 @@ fn docs_are_generated_from_the_schemas() {
             stale.push(path.display().to_string());
         }
     }
-    assert!(stale.is_empty(), "docs are stale, run `UPDATE_DOCS=1 cargo test --test docs`: {stale:?}");
+    assert!(
+        stale.is_empty(),
+        "docs are stale, run `UPDATE_DOCS=1 cargo test --test docs`: {stale:?}"
+    );
 }

@@ -26,13 +26,22 @@ impl Drop for Emu {
 
 fn emulator(extra: &[&str]) -> Emu {
     let mut child = Command::new(env!("CARGO_BIN_EXE_harness-gitops-emulator"))
-        .args(["--listen", "127.0.0.1:0", "--api-key", KEY, "--account-id", "acc"])
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--api-key",
+            KEY,
+            "--account-id",
+            "acc",
+        ])
         .args(extra)
         .stdout(Stdio::piped())
         .spawn()
         .expect("emulator");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let url = line.trim().trim_start_matches("LISTENING ").to_string();
     Emu(child, url)
 }
@@ -52,15 +61,28 @@ async fn client() -> (ProviderClient<Channel>, tempfile::TempDir) {
         .unwrap()
         .connect_with_connector(tower::service_fn(move |_| {
             let path = path.clone();
-            async move { Ok::<_, std::io::Error>(TokioIo::new(tokio::net::UnixStream::connect(path).await?)) }
+            async move {
+                Ok::<_, std::io::Error>(TokioIo::new(tokio::net::UnixStream::connect(path).await?))
+            }
         }))
         .await
         .unwrap();
-    (ProviderClient::new(channel).max_decoding_message_size(256 << 20).max_encoding_message_size(256 << 20), dir)
+    (
+        ProviderClient::new(channel)
+            .max_decoding_message_size(256 << 20)
+            .max_encoding_message_size(256 << 20),
+        dir,
+    )
 }
 
-async fn schema_types(c: &mut ProviderClient<Channel>) -> (Type, Type, pb::get_provider_schema::Response) {
-    let s = c.get_provider_schema(pb::get_provider_schema::Request {}).await.unwrap().into_inner();
+async fn schema_types(
+    c: &mut ProviderClient<Channel>,
+) -> (Type, Type, pb::get_provider_schema::Response) {
+    let s = c
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap()
+        .into_inner();
     let provider = ty_of(s.provider.as_ref().unwrap());
     let repo = ty_of(&s.resource_schemas["harness_gitops_repository"]);
     (provider, repo, s)
@@ -70,7 +92,12 @@ async fn schema_types(c: &mut ProviderClient<Channel>) -> (Type, Type, pb::get_p
 fn ty_of(s: &pb::Schema) -> Type {
     fn attr_ty(a: &pb::schema::Attribute) -> Type {
         if let Some(n) = &a.nested_type {
-            let obj = Type::Object(n.attributes.iter().map(|a| (a.name.clone(), attr_ty(a))).collect());
+            let obj = Type::Object(
+                n.attributes
+                    .iter()
+                    .map(|a| (a.name.clone(), attr_ty(a)))
+                    .collect(),
+            );
             return match n.nesting {
                 2 => Type::List(Box::new(obj)),
                 3 => Type::Set(Box::new(obj)),
@@ -81,7 +108,12 @@ fn ty_of(s: &pb::Schema) -> Type {
         Type::from_json_bytes(&a.r#type).unwrap()
     }
     let b = s.block.as_ref().unwrap();
-    Type::Object(b.attributes.iter().map(|a| (a.name.clone(), attr_ty(a))).collect())
+    Type::Object(
+        b.attributes
+            .iter()
+            .map(|a| (a.name.clone(), attr_ty(a)))
+            .collect(),
+    )
 }
 
 fn obj(ty: &Type, pairs: &[(&str, Value)]) -> Value {
@@ -95,7 +127,10 @@ fn obj(ty: &Type, pairs: &[(&str, Value)]) -> Value {
 }
 
 fn dv(v: &Value, ty: &Type) -> Option<pb::DynamicValue> {
-    Some(pb::DynamicValue { msgpack: encode_msgpack(v, ty).unwrap(), json: vec![] })
+    Some(pb::DynamicValue {
+        msgpack: encode_msgpack(v, ty).unwrap(),
+        json: vec![],
+    })
 }
 
 fn diag_paths(d: &[pb::Diagnostic]) -> Vec<String> {
@@ -121,11 +156,22 @@ fn diag_paths(d: &[pb::Diagnostic]) -> Vec<String> {
 }
 
 async fn configure(c: &mut ProviderClient<Channel>, pty: &Type, url: &str) -> Vec<pb::Diagnostic> {
-    let cfg = obj(pty, &[("endpoint", url.into()), ("account_id", "acc".into()), ("api_key", KEY.into()), ("request_timeout", "5s".into())]);
+    let cfg = obj(
+        pty,
+        &[
+            ("endpoint", url.into()),
+            ("account_id", "acc".into()),
+            ("api_key", KEY.into()),
+            ("request_timeout", "5s".into()),
+        ],
+    );
     c.configure_provider(pb::configure_provider::Request {
         terraform_version: "1.11.4".into(),
         config: dv(&cfg, pty),
-        client_capabilities: Some(pb::ClientCapabilities { deferral_allowed: false, write_only_attributes_allowed: true }),
+        client_capabilities: Some(pb::ClientCapabilities {
+            deferral_allowed: false,
+            write_only_attributes_allowed: true,
+        }),
     })
     .await
     .unwrap()
@@ -139,15 +185,31 @@ async fn schema_is_served_and_unknown_rpcs_are_unimplemented() {
     let (_, _, s) = schema_types(&mut c).await;
     assert!(s.diagnostics.is_empty(), "{:?}", s.diagnostics);
     assert!(s.resource_schemas.contains_key("harness_gitops_repository"));
-    assert!(s.data_source_schemas.contains_key("harness_gitops_repository"));
-    let md = c.get_metadata(pb::get_metadata::Request {}).await.unwrap().into_inner();
+    assert!(s
+        .data_source_schemas
+        .contains_key("harness_gitops_repository"));
+    let md = c
+        .get_metadata(pb::get_metadata::Request {})
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(md.resources.len(), s.resource_schemas.len());
-    let f = c.get_functions(pb::get_functions::Request {}).await.unwrap().into_inner();
+    let f = c
+        .get_functions(pb::get_functions::Request {})
+        .await
+        .unwrap()
+        .into_inner();
     assert!(f.functions.is_empty());
-    let err = c.get_resource_identity_schemas(pb::get_resource_identity_schemas::Request {}).await.unwrap_err();
+    let err = c
+        .get_resource_identity_schemas(pb::get_resource_identity_schemas::Request {})
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), tonic::Code::Unimplemented);
     let mv = c
-        .move_resource_state(pb::move_resource_state::Request { target_type_name: "harness_gitops_repository".into(), ..Default::default() })
+        .move_resource_state(pb::move_resource_state::Request {
+            target_type_name: "harness_gitops_repository".into(),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();
@@ -158,10 +220,26 @@ async fn schema_is_served_and_unknown_rpcs_are_unimplemented() {
 async fn validation_reports_paths_and_accepts_unknowns() {
     let (mut c, _d) = client().await;
     let (_, rty, _) = schema_types(&mut c).await;
-    let bad = obj(&rty, &[("identifier", "r".into()), ("url", "https://x/y".into()), ("type", "svn".into()), ("password", "p".into()), ("password_wo", "q".into())]);
-    let caps = Some(pb::ClientCapabilities { deferral_allowed: false, write_only_attributes_allowed: true });
+    let bad = obj(
+        &rty,
+        &[
+            ("identifier", "r".into()),
+            ("url", "https://x/y".into()),
+            ("type", "svn".into()),
+            ("password", "p".into()),
+            ("password_wo", "q".into()),
+        ],
+    );
+    let caps = Some(pb::ClientCapabilities {
+        deferral_allowed: false,
+        write_only_attributes_allowed: true,
+    });
     let r = c
-        .validate_resource_config(pb::validate_resource_config::Request { type_name: "harness_gitops_repository".into(), config: dv(&bad, &rty), client_capabilities: caps })
+        .validate_resource_config(pb::validate_resource_config::Request {
+            type_name: "harness_gitops_repository".into(),
+            config: dv(&bad, &rty),
+            client_capabilities: caps,
+        })
         .await
         .unwrap()
         .into_inner();
@@ -169,18 +247,40 @@ async fn validation_reports_paths_and_accepts_unknowns() {
     paths.sort();
     assert_eq!(paths, vec!["password_wo", "type"]);
 
-    let unknowns = obj(&rty, &[("identifier", Value::unknown()), ("url", Value::unknown()), ("type", Value::unknown())]);
+    let unknowns = obj(
+        &rty,
+        &[
+            ("identifier", Value::unknown()),
+            ("url", Value::unknown()),
+            ("type", Value::unknown()),
+        ],
+    );
     let r = c
-        .validate_resource_config(pb::validate_resource_config::Request { type_name: "harness_gitops_repository".into(), config: dv(&unknowns, &rty), client_capabilities: caps })
+        .validate_resource_config(pb::validate_resource_config::Request {
+            type_name: "harness_gitops_repository".into(),
+            config: dv(&unknowns, &rty),
+            client_capabilities: caps,
+        })
         .await
         .unwrap()
         .into_inner();
     assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
 
     // A client without write-only support must not be allowed to send a write-only value.
-    let wo = obj(&rty, &[("identifier", "r".into()), ("url", "https://x/y".into()), ("password_wo", "q".into())]);
+    let wo = obj(
+        &rty,
+        &[
+            ("identifier", "r".into()),
+            ("url", "https://x/y".into()),
+            ("password_wo", "q".into()),
+        ],
+    );
     let r = c
-        .validate_resource_config(pb::validate_resource_config::Request { type_name: "harness_gitops_repository".into(), config: dv(&wo, &rty), client_capabilities: None })
+        .validate_resource_config(pb::validate_resource_config::Request {
+            type_name: "harness_gitops_repository".into(),
+            config: dv(&wo, &rty),
+            client_capabilities: None,
+        })
         .await
         .unwrap()
         .into_inner();
@@ -191,13 +291,26 @@ async fn validation_reports_paths_and_accepts_unknowns() {
 async fn calls_before_configure_get_a_diagnostic() {
     let (mut c, _d) = client().await;
     let (_, rty, _) = schema_types(&mut c).await;
-    let st = obj(&rty, &[("identifier", "r".into()), ("agent_id", "account.a".into())]);
+    let st = obj(
+        &rty,
+        &[("identifier", "r".into()), ("agent_id", "account.a".into())],
+    );
     let r = c
-        .read_resource(pb::read_resource::Request { type_name: "harness_gitops_repository".into(), current_state: dv(&st, &rty), ..Default::default() })
+        .read_resource(pb::read_resource::Request {
+            type_name: "harness_gitops_repository".into(),
+            current_state: dv(&st, &rty),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();
-    assert!(r.diagnostics.iter().any(|d| d.summary == "Provider Not Configured"), "{:?}", r.diagnostics);
+    assert!(
+        r.diagnostics
+            .iter()
+            .any(|d| d.summary == "Provider Not Configured"),
+        "{:?}",
+        r.diagnostics
+    );
     assert_eq!(r.new_state, dv(&st, &rty), "a failed read keeps the state");
 }
 
@@ -208,7 +321,15 @@ async fn plan_apply_read_import_round_trip() {
     let (pty, rty, _) = schema_types(&mut c).await;
     assert!(configure(&mut c, &pty, &emu.1).await.is_empty());
     let tn = "harness_gitops_repository".to_string();
-    let config = obj(&rty, &[("identifier", "r1".into()), ("agent_id", "account.a".into()), ("url", "https://github.com/a/b.git".into()), ("password_wo", "pw".into())]);
+    let config = obj(
+        &rty,
+        &[
+            ("identifier", "r1".into()),
+            ("agent_id", "account.a".into()),
+            ("url", "https://github.com/a/b.git".into()),
+            ("password_wo", "pw".into()),
+        ],
+    );
     let plan = c
         .plan_resource_change(pb::plan_resource_change::Request {
             type_name: tn.clone(),
@@ -222,7 +343,10 @@ async fn plan_apply_read_import_round_trip() {
         .into_inner();
     assert!(plan.diagnostics.is_empty(), "{:?}", plan.diagnostics);
     let planned = decode_msgpack(&plan.planned_state.as_ref().unwrap().msgpack, &rty).unwrap();
-    assert!(planned.attr("password_wo").is_null(), "write-only planned null");
+    assert!(
+        planned.attr("password_wo").is_null(),
+        "write-only planned null"
+    );
     assert!(planned.attr("created_at").is_unknown());
     assert_eq!(planned.attr("type"), &Value::string("git"));
     assert_eq!(planned.attr("id"), &Value::string("account.a/r1"));
@@ -249,26 +373,49 @@ async fn plan_apply_read_import_round_trip() {
     }
 
     let read = c
-        .read_resource(pb::read_resource::Request { type_name: tn.clone(), current_state: applied.new_state.clone(), ..Default::default() })
+        .read_resource(pb::read_resource::Request {
+            type_name: tn.clone(),
+            current_state: applied.new_state.clone(),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();
     assert!(read.diagnostics.is_empty());
-    assert_eq!(decode_msgpack(&read.new_state.unwrap().msgpack, &rty).unwrap(), state, "read right after apply is stable");
+    assert_eq!(
+        decode_msgpack(&read.new_state.unwrap().msgpack, &rty).unwrap(),
+        state,
+        "read right after apply is stable"
+    );
 
     let imported = c
-        .import_resource_state(pb::import_resource_state::Request { type_name: tn.clone(), id: "account.a/r1".into(), ..Default::default() })
+        .import_resource_state(pb::import_resource_state::Request {
+            type_name: tn.clone(),
+            id: "account.a/r1".into(),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(imported.imported_resources.len(), 1, "{:?}", imported.diagnostics);
+    assert_eq!(
+        imported.imported_resources.len(),
+        1,
+        "{:?}",
+        imported.diagnostics
+    );
     let bad = c
-        .import_resource_state(pb::import_resource_state::Request { type_name: tn.clone(), id: "a/b/c/d/e".into(), ..Default::default() })
+        .import_resource_state(pb::import_resource_state::Request {
+            type_name: tn.clone(),
+            id: "a/b/c/d/e".into(),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();
     assert!(bad.imported_resources.is_empty());
-    assert!(bad.diagnostics[0].detail.contains("org_id/project_id/agent_id/identifier"));
+    assert!(bad.diagnostics[0]
+        .detail
+        .contains("org_id/project_id/agent_id/identifier"));
 
     // Destroy: planned null, then gone remotely; a second read finds nothing.
     let del = c
@@ -283,13 +430,23 @@ async fn plan_apply_read_import_round_trip() {
         .unwrap()
         .into_inner();
     assert!(del.diagnostics.is_empty());
-    assert_eq!(decode_msgpack(&del.new_state.unwrap().msgpack, &rty).unwrap(), Value::Null);
+    assert_eq!(
+        decode_msgpack(&del.new_state.unwrap().msgpack, &rty).unwrap(),
+        Value::Null
+    );
     let read = c
-        .read_resource(pb::read_resource::Request { type_name: tn, current_state: applied.new_state, ..Default::default() })
+        .read_resource(pb::read_resource::Request {
+            type_name: tn,
+            current_state: applied.new_state,
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(decode_msgpack(&read.new_state.unwrap().msgpack, &rty).unwrap(), Value::Null);
+    assert_eq!(
+        decode_msgpack(&read.new_state.unwrap().msgpack, &rty).unwrap(),
+        Value::Null
+    );
 }
 
 #[tokio::test]
@@ -301,7 +458,10 @@ async fn upgrade_state_decodes_missing_attributes_as_null() {
         .upgrade_resource_state(pb::upgrade_resource_state::Request {
             type_name: "harness_gitops_repository".into(),
             version: 0,
-            raw_state: Some(pb::RawState { json: raw.to_vec(), flatmap: Default::default() }),
+            raw_state: Some(pb::RawState {
+                json: raw.to_vec(),
+                flatmap: Default::default(),
+            }),
         })
         .await
         .unwrap()
@@ -318,18 +478,30 @@ async fn stop_provider_cancels_in_flight_calls() {
     let (mut c, _d) = client().await;
     let (pty, rty, _) = schema_types(&mut c).await;
     assert!(configure(&mut c, &pty, &emu.1).await.is_empty());
-    let st = obj(&rty, &[("identifier", "r".into()), ("agent_id", "account.a".into())]);
+    let st = obj(
+        &rty,
+        &[("identifier", "r".into()), ("agent_id", "account.a".into())],
+    );
     let mut c2 = c.clone();
     let started = Instant::now();
     let read = tokio::spawn(async move {
-        c2.read_resource(pb::read_resource::Request { type_name: "harness_gitops_repository".into(), current_state: dv(&st, &rty), ..Default::default() })
-            .await
-            .unwrap()
-            .into_inner()
+        c2.read_resource(pb::read_resource::Request {
+            type_name: "harness_gitops_repository".into(),
+            current_state: dv(&st, &rty),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
-    c.stop_provider(pb::stop_provider::Request {}).await.unwrap();
-    let r = tokio::time::timeout(Duration::from_secs(5), read).await.expect("read must end promptly after StopProvider").unwrap();
+    c.stop_provider(pb::stop_provider::Request {})
+        .await
+        .unwrap();
+    let r = tokio::time::timeout(Duration::from_secs(5), read)
+        .await
+        .expect("read must end promptly after StopProvider")
+        .unwrap();
     assert!(started.elapsed() < Duration::from_secs(5));
     assert!(!r.diagnostics.is_empty(), "a cancelled read reports it");
 }
@@ -339,9 +511,20 @@ async fn messages_larger_than_four_mib_are_accepted() {
     let (mut c, _d) = client().await;
     let (_, rty, _) = schema_types(&mut c).await;
     let big = "x".repeat(6 << 20);
-    let cfg = obj(&rty, &[("identifier", "r".into()), ("url", "https://x/y".into()), ("name", big.into())]);
+    let cfg = obj(
+        &rty,
+        &[
+            ("identifier", "r".into()),
+            ("url", "https://x/y".into()),
+            ("name", big.into()),
+        ],
+    );
     let r = c
-        .validate_resource_config(pb::validate_resource_config::Request { type_name: "harness_gitops_repository".into(), config: dv(&cfg, &rty), client_capabilities: None })
+        .validate_resource_config(pb::validate_resource_config::Request {
+            type_name: "harness_gitops_repository".into(),
+            config: dv(&cfg, &rty),
+            client_capabilities: None,
+        })
         .await
         .unwrap()
         .into_inner();

@@ -25,7 +25,10 @@ pub struct Plan {
 pub fn plan(schema: &Schema, prior: &Value, proposed: &Value, config: &Value) -> Plan {
     // 1. Null guards.
     if proposed.is_null() {
-        return Plan { planned: Value::Null, requires_replace: Vec::new() };
+        return Plan {
+            planned: Value::Null,
+            requires_replace: Vec::new(),
+        };
     }
     let creating = prior.is_null();
     let mut planned = proposed.clone();
@@ -33,21 +36,39 @@ pub fn plan(schema: &Schema, prior: &Value, proposed: &Value, config: &Value) ->
     apply_defaults_and_write_only(&schema.block.attributes, &mut planned, config);
     // 4. Computed attributes without configuration.
     let changing = creating || !same_configured(&schema.block, prior, &planned);
-    mark_computed(&schema.block.attributes, &mut planned, prior, config, creating, changing);
+    mark_computed(
+        &schema.block.attributes,
+        &mut planned,
+        prior,
+        config,
+        creating,
+        changing,
+    );
     // 5. Replacement paths.
     let mut requires_replace = Vec::new();
     if !creating {
-        replace_paths(&schema.block.attributes, prior, &planned, &AttributePath::root(), &mut requires_replace);
+        replace_paths(
+            &schema.block.attributes,
+            prior,
+            &planned,
+            &AttributePath::root(),
+            &mut requires_replace,
+        );
     }
     requires_replace.sort();
-    Plan { planned, requires_replace }
+    Plan {
+        planned,
+        requires_replace,
+    }
 }
 
 /// Nested attribute values of `v`, as (key, element) pairs, following the nesting mode.
 fn nested_elements_mut(nesting: Nesting, v: &mut Value) -> Vec<&mut Value> {
     match (nesting, v) {
         (Nesting::Single | Nesting::Group, v @ Value::Object(_)) => vec![v],
-        (Nesting::List | Nesting::Set, Value::List(items) | Value::Set(items)) => items.iter_mut().collect(),
+        (Nesting::List | Nesting::Set, Value::List(items) | Value::Set(items)) => {
+            items.iter_mut().collect()
+        }
         (Nesting::Map, Value::Map(m)) => m.values_mut().collect(),
         _ => Vec::new(),
     }
@@ -64,10 +85,14 @@ fn config_elements(nesting: Nesting, v: &Value) -> Vec<Value> {
 }
 
 fn apply_defaults_and_write_only(attrs: &[Attribute], planned: &mut Value, config: &Value) {
-    let Some(obj) = planned.as_object_mut() else { return };
+    let Some(obj) = planned.as_object_mut() else {
+        return;
+    };
     for a in attrs {
         let cfg = config.attr(&a.name);
-        let Some(slot) = obj.get_mut(&a.name) else { continue };
+        let Some(slot) = obj.get_mut(&a.name) else {
+            continue;
+        };
         if a.write_only {
             *slot = Value::Null;
             continue;
@@ -78,7 +103,11 @@ fn apply_defaults_and_write_only(attrs: &[Attribute], planned: &mut Value, confi
                 continue;
             }
         }
-        if let AttrKind::Nested { nesting, attributes } = &a.kind {
+        if let AttrKind::Nested {
+            nesting,
+            attributes,
+        } = &a.kind
+        {
             // Set elements cannot be matched to configuration by position; write-only is
             // forbidden inside sets anyway, and defaults inside sets are not supported.
             if *nesting != Nesting::Set {
@@ -99,14 +128,28 @@ fn same_configured(block: &Block, prior: &Value, planned: &Value) -> bool {
         .iter()
         .filter(|a| a.constraint.is_configurable() && !a.write_only)
         .all(|a| prior.attr(&a.name) == planned.attr(&a.name))
-        && block.blocks.iter().all(|b| prior.attr(&b.name) == planned.attr(&b.name))
+        && block
+            .blocks
+            .iter()
+            .all(|b| prior.attr(&b.name) == planned.attr(&b.name))
 }
 
-fn mark_computed(attrs: &[Attribute], planned: &mut Value, prior: &Value, config: &Value, creating: bool, changing: bool) {
-    let Some(obj) = planned.as_object_mut() else { return };
+fn mark_computed(
+    attrs: &[Attribute],
+    planned: &mut Value,
+    prior: &Value,
+    config: &Value,
+    creating: bool,
+    changing: bool,
+) {
+    let Some(obj) = planned.as_object_mut() else {
+        return;
+    };
     for a in attrs {
         let cfg = config.attr(&a.name);
-        let Some(slot) = obj.get_mut(&a.name) else { continue };
+        let Some(slot) = obj.get_mut(&a.name) else {
+            continue;
+        };
         if a.constraint.is_computed() && cfg.is_null() && a.default.is_none() {
             *slot = if creating {
                 Value::unknown()
@@ -117,14 +160,31 @@ fn mark_computed(attrs: &[Attribute], planned: &mut Value, prior: &Value, config
             };
             continue;
         }
-        if let AttrKind::Nested { nesting: Nesting::Single, attributes } = &a.kind {
+        if let AttrKind::Nested {
+            nesting: Nesting::Single,
+            attributes,
+        } = &a.kind
+        {
             let prior_el = prior.attr(&a.name).clone();
-            mark_computed(attributes, slot, &prior_el, cfg, creating || prior_el.is_null(), changing);
+            mark_computed(
+                attributes,
+                slot,
+                &prior_el,
+                cfg,
+                creating || prior_el.is_null(),
+                changing,
+            );
         }
     }
 }
 
-fn replace_paths(attrs: &[Attribute], prior: &Value, planned: &Value, base: &AttributePath, out: &mut Vec<AttributePath>) {
+fn replace_paths(
+    attrs: &[Attribute],
+    prior: &Value,
+    planned: &Value,
+    base: &AttributePath,
+    out: &mut Vec<AttributePath>,
+) {
     for a in attrs {
         let (p, n) = (prior.attr(&a.name), planned.attr(&a.name));
         let path = base.child(&a.name);
@@ -132,7 +192,11 @@ fn replace_paths(attrs: &[Attribute], prior: &Value, planned: &Value, base: &Att
             out.push(path);
             continue;
         }
-        if let AttrKind::Nested { nesting: Nesting::Single, attributes } = &a.kind {
+        if let AttrKind::Nested {
+            nesting: Nesting::Single,
+            attributes,
+        } = &a.kind
+        {
             if !p.is_null() && !n.is_null() {
                 replace_paths(attributes, p, n, &path, out);
             }
@@ -152,17 +216,30 @@ mod tests {
             "test",
             vec![
                 A::string("id").computed().keep_prior().description("id"),
-                A::string("identifier").required().requires_replace().description("x"),
+                A::string("identifier")
+                    .required()
+                    .requires_replace()
+                    .description("x"),
                 A::string("name").optional().description("x"),
-                A::string("kind").default(Value::string("git")).description("x"),
-                A::string("password_wo").optional().write_only().description("x"),
+                A::string("kind")
+                    .default(Value::string("git"))
+                    .description("x"),
+                A::string("password_wo")
+                    .optional()
+                    .write_only()
+                    .description("x"),
                 A::string("updated_at").computed().description("x"),
                 A::nested(
                     "settings",
                     Nesting::Single,
                     vec![
-                        A::string("mode").default(Value::string("fast")).description("x"),
-                        A::string("token_wo").optional().write_only().description("x"),
+                        A::string("mode")
+                            .default(Value::string("fast"))
+                            .description("x"),
+                        A::string("token_wo")
+                            .optional()
+                            .write_only()
+                            .description("x"),
                         A::string("status").computed().description("x"),
                     ],
                 )
@@ -174,10 +251,18 @@ mod tests {
 
     fn obj(pairs: &[(&str, Value)]) -> Value {
         // Every attribute present, as Terraform sends objects.
-        let mut m: BTreeMap<String, Value> = ["id", "identifier", "name", "kind", "password_wo", "updated_at", "settings"]
-            .iter()
-            .map(|k| (k.to_string(), Value::Null))
-            .collect();
+        let mut m: BTreeMap<String, Value> = [
+            "id",
+            "identifier",
+            "name",
+            "kind",
+            "password_wo",
+            "updated_at",
+            "settings",
+        ]
+        .iter()
+        .map(|k| (k.to_string(), Value::Null))
+        .collect();
         for (k, v) in pairs {
             m.insert(k.to_string(), v.clone());
         }
@@ -212,7 +297,10 @@ mod tests {
         // Configured values are planned exactly as configured.
         assert_eq!(p.planned.attr("identifier"), &Value::string("a"));
         assert_eq!(p.planned.attr("name"), &Value::Null);
-        assert!(p.requires_replace.is_empty(), "creates never carry replace paths");
+        assert!(
+            p.requires_replace.is_empty(),
+            "creates never carry replace paths"
+        );
     }
 
     #[test]
@@ -224,17 +312,30 @@ mod tests {
 
     #[test]
     fn no_change_keeps_all_prior_computed_values() {
-        let prior = obj(&[("id", "a".into()), ("identifier", "a".into()), ("kind", "git".into()), ("updated_at", "t1".into())]);
+        let prior = obj(&[
+            ("id", "a".into()),
+            ("identifier", "a".into()),
+            ("kind", "git".into()),
+            ("updated_at", "t1".into()),
+        ]);
         let cfg = obj(&[("identifier", "a".into())]);
         // Terraform's proposed new state copies prior values into unconfigured computed attributes.
         let proposed = prior.clone();
         let p = plan(&schema(), &prior, &proposed, &cfg);
-        assert_eq!(p.planned, prior, "an unchanged resource must plan exactly its prior state");
+        assert_eq!(
+            p.planned, prior,
+            "an unchanged resource must plan exactly its prior state"
+        );
     }
 
     #[test]
     fn update_marks_changing_computed_unknown_but_keeps_keep_prior() {
-        let prior = obj(&[("id", "a".into()), ("identifier", "a".into()), ("kind", "git".into()), ("updated_at", "t1".into())]);
+        let prior = obj(&[
+            ("id", "a".into()),
+            ("identifier", "a".into()),
+            ("kind", "git".into()),
+            ("updated_at", "t1".into()),
+        ]);
         let cfg = obj(&[("identifier", "a".into()), ("name", "new".into())]);
         let mut proposed = prior.clone();
         proposed.set_attr("name", "new".into());
@@ -247,8 +348,16 @@ mod tests {
 
     #[test]
     fn write_only_change_alone_is_not_a_change() {
-        let prior = obj(&[("id", "a".into()), ("identifier", "a".into()), ("kind", "git".into()), ("updated_at", "t1".into())]);
-        let cfg = obj(&[("identifier", "a".into()), ("password_wo", "rotated".into())]);
+        let prior = obj(&[
+            ("id", "a".into()),
+            ("identifier", "a".into()),
+            ("kind", "git".into()),
+            ("updated_at", "t1".into()),
+        ]);
+        let cfg = obj(&[
+            ("identifier", "a".into()),
+            ("password_wo", "rotated".into()),
+        ]);
         let mut proposed = prior.clone();
         proposed.set_attr("password_wo", "rotated".into());
         let p = plan(&schema(), &prior, &proposed, &cfg);
@@ -257,7 +366,11 @@ mod tests {
 
     #[test]
     fn requires_replace_only_when_value_differs() {
-        let prior = obj(&[("id", "a".into()), ("identifier", "a".into()), ("kind", "git".into())]);
+        let prior = obj(&[
+            ("id", "a".into()),
+            ("identifier", "a".into()),
+            ("kind", "git".into()),
+        ]);
         let cfg = obj(&[("identifier", "b".into())]);
         let mut proposed = prior.clone();
         proposed.set_attr("identifier", "b".into());
@@ -268,12 +381,19 @@ mod tests {
         let mut proposed_unknown = prior.clone();
         proposed_unknown.set_attr("identifier", Value::unknown());
         let p = plan(&schema(), &prior, &proposed_unknown, &cfg_unknown);
-        assert_eq!(p.requires_replace, vec![AttributePath::attr("identifier")], "unknown may differ: replace");
+        assert_eq!(
+            p.requires_replace,
+            vec![AttributePath::attr("identifier")],
+            "unknown may differ: replace"
+        );
     }
 
     #[test]
     fn nested_single_gets_defaults_write_only_and_computed() {
-        let cfg = obj(&[("identifier", "a".into()), ("settings", settings(Value::Null, "tok".into(), Value::Null))]);
+        let cfg = obj(&[
+            ("identifier", "a".into()),
+            ("settings", settings(Value::Null, "tok".into(), Value::Null)),
+        ]);
         let p = plan(&schema(), &Value::Null, &cfg, &cfg);
         let s = p.planned.attr("settings");
         assert_eq!(s.attr("mode"), &Value::string("fast"));

@@ -32,9 +32,18 @@ pub fn scope_attributes(kind: &str) -> Vec<A> {
 /// Fills `agent_id`, `org_id`, `project_id` from provider defaults where the configuration
 /// leaves them null, and checks the scope rules. Without provider data (configuration not
 /// known yet) the pipeline's unknowns stay.
-pub fn plan_scope(config: &Value, planned: &mut Value, defaults: Option<&Defaults>, diags: &mut Diagnostics) {
+pub fn plan_scope(
+    config: &Value,
+    planned: &mut Value,
+    defaults: Option<&Defaults>,
+    diags: &mut Diagnostics,
+) {
     let Some(d) = defaults else { return };
-    for (attr, default) in [("agent_id", &d.agent_id), ("org_id", &d.org_id), ("project_id", &d.project_id)] {
+    for (attr, default) in [
+        ("agent_id", &d.agent_id),
+        ("org_id", &d.org_id),
+        ("project_id", &d.project_id),
+    ] {
         if config.attr(attr).is_null() {
             planned.set_attr(attr, Value::opt_string(default.clone()));
         }
@@ -54,18 +63,33 @@ pub fn check_scope(v: &Value, diags: &mut Diagnostics) {
     }
     let (org, project) = (v.attr("org_id"), v.attr("project_id"));
     if org.is_null() && project.as_str().is_some() {
-        diags.error_at(AttributePath::attr("project_id"), "Project Without Organization", "`project_id` requires `org_id`: a project always lives in an organization.");
+        diags.error_at(
+            AttributePath::attr("project_id"),
+            "Project Without Organization",
+            "`project_id` requires `org_id`: a project always lives in an organization.",
+        );
     }
     if let Some(a) = agent.as_str() {
         if a.is_empty() || a.contains('/') {
-            diags.error_at(AttributePath::attr("agent_id"), "Invalid Agent Identifier", format!("{a:?} is not an agent identifier."));
+            diags.error_at(
+                AttributePath::attr("agent_id"),
+                "Invalid Agent Identifier",
+                format!("{a:?} is not an agent identifier."),
+            );
         } else if a.starts_with("org.") && org.is_null() {
             diags.error_at(
                 AttributePath::attr("org_id"),
                 "Organization Required By Agent Scope",
-                format!("Agent {a:?} is an org-level agent; set `org_id` (or the provider's `org_id`)."),
+                format!(
+                    "Agent {a:?} is an org-level agent; set `org_id` (or the provider's `org_id`)."
+                ),
             );
-        } else if !a.starts_with("org.") && !a.starts_with("account.") && (org.is_null() || project.is_null()) && !org.is_unknown() && !project.is_unknown() {
+        } else if !a.starts_with("org.")
+            && !a.starts_with("account.")
+            && (org.is_null() || project.is_null())
+            && !org.is_unknown()
+            && !project.is_unknown()
+        {
             diags.error_at(
                 AttributePath::attr("agent_id"),
                 "Project Agent Needs Organization And Project",
@@ -81,8 +105,14 @@ pub fn check_scope(v: &Value, diags: &mut Diagnostics) {
 /// The API scope of a state or plan value.
 pub fn scope_of(v: &Value) -> harness::Scope {
     harness::Scope {
-        org: v.attr_str("org_id").filter(|s| !s.is_empty()).map(str::to_string),
-        project: v.attr_str("project_id").filter(|s| !s.is_empty()).map(str::to_string),
+        org: v
+            .attr_str("org_id")
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+        project: v
+            .attr_str("project_id")
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
         agent: v.attr_str("agent_id").unwrap_or_default().to_string(),
     }
 }
@@ -107,11 +137,24 @@ impl FromStr for ScopedId {
         }
         let own = |p: &str| p.to_string();
         match parts.as_slice() {
-            [agent, id] => Ok(ScopedId { org: None, project: None, agent: own(agent), identifier: own(id) }),
-            [org, agent, id] => Ok(ScopedId { org: Some(own(org)), project: None, agent: own(agent), identifier: own(id) }),
-            [org, project, agent, id] => {
-                Ok(ScopedId { org: Some(own(org)), project: Some(own(project)), agent: own(agent), identifier: own(id) })
-            }
+            [agent, id] => Ok(ScopedId {
+                org: None,
+                project: None,
+                agent: own(agent),
+                identifier: own(id),
+            }),
+            [org, agent, id] => Ok(ScopedId {
+                org: Some(own(org)),
+                project: None,
+                agent: own(agent),
+                identifier: own(id),
+            }),
+            [org, project, agent, id] => Ok(ScopedId {
+                org: Some(own(org)),
+                project: Some(own(project)),
+                agent: own(agent),
+                identifier: own(id),
+            }),
             _ => Err(format!("{s:?} has {} parts", parts.len())),
         }
     }
@@ -136,7 +179,12 @@ impl ScopedId {
         if s.project.is_some() && s.org.is_none() {
             return None;
         }
-        Some(ScopedId { org: s.org, project: s.project, agent: s.agent, identifier: v.attr_str(id_attr)?.to_string() })
+        Some(ScopedId {
+            org: s.org,
+            project: s.project,
+            agent: s.agent,
+            identifier: v.attr_str(id_attr)?.to_string(),
+        })
     }
 
     /// Parses an import ID, adding a diagnostic that shows good examples on failure.
@@ -165,7 +213,12 @@ pub fn api_error(diags: &mut Diagnostics, summary: &str, err: &harness::Error) {
 /// A data source schema derived from a resource schema: `inputs` stay as they are (made
 /// required or optional as given), everything else not secret becomes computed; secrets,
 /// write-only values and create/delete behaviour flags are left out.
-pub fn data_source_schema(resource: &Schema, description: &str, inputs: &[(&str, Constraint)], leave_out: &[&str]) -> Schema {
+pub fn data_source_schema(
+    resource: &Schema,
+    description: &str,
+    inputs: &[(&str, Constraint)],
+    leave_out: &[&str],
+) -> Schema {
     let mut attrs = Vec::new();
     for a in &resource.block.attributes {
         if a.sensitive || a.write_only || leave_out.contains(&a.name.as_str()) {
@@ -175,7 +228,11 @@ pub fn data_source_schema(resource: &Schema, description: &str, inputs: &[(&str,
         a.default = None;
         a.requires_replace = false;
         a.keep_prior = false;
-        a.constraint = inputs.iter().find(|(n, _)| *n == a.name).map(|(_, c)| *c).unwrap_or(Constraint::Computed);
+        a.constraint = inputs
+            .iter()
+            .find(|(n, _)| *n == a.name)
+            .map(|(_, c)| *c)
+            .unwrap_or(Constraint::Computed);
         if let AttrKind::Nested { attributes, .. } = &mut a.kind {
             for n in attributes.iter_mut() {
                 n.constraint = Constraint::Computed;
@@ -198,7 +255,15 @@ mod tests {
             assert_eq!(id.to_string(), s);
         }
         let p: ScopedId = "o/p/a/i".parse().unwrap();
-        assert_eq!((p.org.as_deref(), p.project.as_deref(), p.agent.as_str(), p.identifier.as_str()), (Some("o"), Some("p"), "a", "i"));
+        assert_eq!(
+            (
+                p.org.as_deref(),
+                p.project.as_deref(),
+                p.agent.as_str(),
+                p.identifier.as_str()
+            ),
+            (Some("o"), Some("p"), "a", "i")
+        );
         for bad in ["", "x", "a//b", "/a/b", "a/b/c/d/e", "a/ /b"] {
             assert!(bad.parse::<ScopedId>().is_err(), "{bad:?} must be rejected");
         }
@@ -219,7 +284,9 @@ mod tests {
         let errs = |v: &Value| {
             let mut d = Diagnostics::new();
             check_scope(v, &mut d);
-            d.0.into_iter().map(|d| d.path.map(|p| p.to_string()).unwrap_or_default()).collect::<Vec<_>>()
+            d.0.into_iter()
+                .map(|d| d.path.map(|p| p.to_string()).unwrap_or_default())
+                .collect::<Vec<_>>()
         };
         assert!(errs(&obj("account.a", None, None)).is_empty());
         assert!(errs(&obj("account.a", Some("o"), Some("p"))).is_empty());

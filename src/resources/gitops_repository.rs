@@ -8,7 +8,9 @@ use async_trait::async_trait;
 
 use super::common::{self, api_error, ScopedId};
 use super::{Ctx, DataSource, PlanRequest, Resource};
-use crate::harness::models::{Repository, RepositoryCreateRequest, RepositoryResponse, RepositoryUpdateRequest};
+use crate::harness::models::{
+    Int64, Repository, RepositoryCreateRequest, RepositoryResponse, RepositoryUpdateRequest,
+};
 use crate::harness::DeleteOptions;
 use crate::tf::schema::{Attribute as A, Constraint, Schema};
 use crate::tf::{AttributePath, Diagnostics, Value};
@@ -17,15 +19,33 @@ const TYPE_NAME: &str = "harness_gitops_repository";
 
 /// Secret attributes; each has a write-only twin `<name>_wo` and `<name>_wo_version`.
 const SECRETS: [(&str, &str); 5] = [
-    ("password", "Password or token for HTTPS authentication (with `username`)."),
+    (
+        "password",
+        "Password or token for HTTPS authentication (with `username`).",
+    ),
     ("ssh_private_key", "PEM private key for SSH authentication."),
-    ("tls_client_cert_data", "PEM client certificate for TLS client authentication."),
-    ("tls_client_cert_key", "PEM private key of the TLS client certificate."),
-    ("github_app_private_key", "PEM private key of the GitHub App used for authentication."),
+    (
+        "tls_client_cert_data",
+        "PEM client certificate for TLS client authentication.",
+    ),
+    (
+        "tls_client_cert_key",
+        "PEM private key of the TLS client certificate.",
+    ),
+    (
+        "github_app_private_key",
+        "PEM private key of the GitHub App used for authentication.",
+    ),
 ];
 
 const REPO_TYPES: [&str; 3] = ["git", "helm", "oci"];
-const CONNECTION_TYPES: [&str; 5] = ["HTTPS", "SSH", "GITHUB", "GITHUB_ENTERPRISE", "HTTPS_ANONYMOUS"];
+const CONNECTION_TYPES: [&str; 5] = [
+    "HTTPS",
+    "SSH",
+    "GITHUB",
+    "GITHUB_ENTERPRISE",
+    "HTTPS_ANONYMOUS",
+];
 /// Flags sent only on create or delete; they never change the remote object.
 const BEHAVIOUR_FLAGS: [&str; 3] = ["upsert", "creds_only", "force_delete"];
 /// Boolean repository settings, all defaulting to `false` and always sent explicitly.
@@ -58,9 +78,10 @@ fn schema() -> Schema {
         ),
         A::string("type").default(Value::string("git")).description("Repository type: `git` (default), `helm` or `oci`."),
         A::string("name").optional().description("Display name (Argo CD `name`); required by Argo CD for Helm repositories."),
-        A::string("argo_project").optional_computed().keep_prior().description(
-            "Argo CD project the repository belongs to. Needs a project-level repository (`project_id` set).",
-        ),
+        A::string("argo_project")
+            .optional_computed()
+            .keep_prior()
+            .description("Argo CD project the repository belongs to. Needs a project-level repository (`project_id` set)."),
         A::string("connection_type").optional_computed().description(
             "How Harness connects: `HTTPS`, `SSH`, `GITHUB` (GitHub App), `GITHUB_ENTERPRISE` or `HTTPS_ANONYMOUS`. \
              When unset it is derived: `SSH` for SSH URLs, `GITHUB` when a GitHub App key is given, `HTTPS` when a \
@@ -99,9 +120,9 @@ fn schema() -> Schema {
             "Register a credentials template (Argo CD repository credentials) instead of a repository. Defaults to `false`. \
              Changing it replaces the repository.",
         ),
-        A::bool("force_delete").default(Value::Bool(false)).description(
-            "On destroy, remove the repository even if applications still reference it. Defaults to `false`.",
-        ),
+        A::bool("force_delete")
+            .default(Value::Bool(false))
+            .description("On destroy, remove the repository even if applications still reference it. Defaults to `false`."),
         A::string("connection_status").computed().description("Connection status the agent reported: `Successful` or `Failed`."),
         A::string("connection_message").computed().description("The agent's message about the connection, e.g. why it failed."),
         A::bool("inherited_creds").computed().description("Whether credentials come from a matching credentials template."),
@@ -122,7 +143,10 @@ fn is_ssh_url(url: &str) -> bool {
 
 /// The effective value of a secret: the write-only twin wins, then the stored attribute.
 fn secret_value<'a>(planned: &'a Value, config: &'a Value, name: &str) -> Option<&'a str> {
-    config.attr_str(&format!("{name}_wo")).or_else(|| planned.attr_str(name)).filter(|s| !s.is_empty())
+    config
+        .attr_str(&format!("{name}_wo"))
+        .or_else(|| planned.attr_str(name))
+        .filter(|s| !s.is_empty())
 }
 
 /// Whether a secret is configured at all (known, unknown, plain or write-only).
@@ -134,33 +158,57 @@ fn validate_config(config: &Value, diags: &mut Diagnostics) {
     let at = |n: &str| AttributePath::attr(n);
     if let Some(t) = config.attr_str("type") {
         if !REPO_TYPES.contains(&t) {
-            diags.error_at(at("type"), "Invalid Repository Type", format!("{t:?} is not one of: git, helm, oci."));
+            diags.error_at(
+                at("type"),
+                "Invalid Repository Type",
+                format!("{t:?} is not one of: git, helm, oci."),
+            );
         }
     }
     let ct = config.attr_str("connection_type");
     if let Some(c) = ct {
         if !CONNECTION_TYPES.contains(&c) {
-            diags.error_at(at("connection_type"), "Invalid Connection Type", format!("{c:?} is not one of: {}.", CONNECTION_TYPES.join(", ")));
+            diags.error_at(
+                at("connection_type"),
+                "Invalid Connection Type",
+                format!("{c:?} is not one of: {}.", CONNECTION_TYPES.join(", ")),
+            );
         }
     }
     for (name, _) in SECRETS {
         let (wo, ver) = (format!("{name}_wo"), format!("{name}_wo_version"));
         if !config.attr(name).is_null() && !config.attr(&wo).is_null() {
-            diags.error_at(at(&wo), "Conflicting Attributes", format!("Set either `{name}` or `{wo}`, not both."));
+            diags.error_at(
+                at(&wo),
+                "Conflicting Attributes",
+                format!("Set either `{name}` or `{wo}`, not both."),
+            );
         }
         if !config.attr(&ver).is_null() && config.attr(&wo).is_null() {
-            diags.error_at(at(&ver), "Missing Write-Only Value", format!("`{ver}` is only meaningful with `{wo}`."));
+            diags.error_at(
+                at(&ver),
+                "Missing Write-Only Value",
+                format!("`{ver}` is only meaningful with `{wo}`."),
+            );
         }
         if let Some(n) = config.attr(&ver).as_number() {
             if n.as_i64().is_none() {
-                diags.error_at(at(&ver), "Invalid Version", format!("`{ver}` must be a whole number, got {n}."));
+                diags.error_at(
+                    at(&ver),
+                    "Invalid Version",
+                    format!("`{ver}` must be a whole number, got {n}."),
+                );
             }
         }
     }
     for id in ["github_app_id", "github_app_installation_id"] {
         if let Some(n) = config.attr(id).as_number() {
             if n.as_i64().is_none_or(|n| n <= 0) {
-                diags.error_at(at(id), "Invalid GitHub App Number", format!("`{id}` must be a positive whole number, got {n}."));
+                diags.error_at(
+                    at(id),
+                    "Invalid GitHub App Number",
+                    format!("`{id}` must be a positive whole number, got {n}."),
+                );
             }
         }
     }
@@ -168,7 +216,8 @@ fn validate_config(config: &Value, diags: &mut Diagnostics) {
     let ssh = secret_set(config, "ssh_private_key");
     let password = secret_set(config, "password");
     let app = secret_set(config, "github_app_private_key");
-    let tls = secret_set(config, "tls_client_cert_data") || secret_set(config, "tls_client_cert_key");
+    let tls =
+        secret_set(config, "tls_client_cert_data") || secret_set(config, "tls_client_cert_key");
     if ssh && (password || app || tls || !config.attr("username").is_null()) {
         diags.error_at(
             at("ssh_private_key"),
@@ -177,9 +226,16 @@ fn validate_config(config: &Value, diags: &mut Diagnostics) {
         );
     }
     if app && password {
-        diags.error_at(at("github_app_private_key"), "Conflicting Authentication Methods", "Use either a GitHub App or `username`/`password`, not both.");
+        diags.error_at(
+            at("github_app_private_key"),
+            "Conflicting Authentication Methods",
+            "Use either a GitHub App or `username`/`password`, not both.",
+        );
     }
-    if app && (config.attr("github_app_id").is_null() || config.attr("github_app_installation_id").is_null()) {
+    if app
+        && (config.attr("github_app_id").is_null()
+            || config.attr("github_app_installation_id").is_null())
+    {
         diags.error_at(
             at("github_app_id"),
             "Incomplete GitHub App Credentials",
@@ -189,10 +245,18 @@ fn validate_config(config: &Value, diags: &mut Diagnostics) {
     if let Some(url) = config.attr_str("url") {
         let url_is_ssh = is_ssh_url(url);
         if url_is_ssh && (password || app) {
-            diags.error_at(at("url"), "Credentials Do Not Match URL", format!("{url:?} is an SSH URL; authenticate with `ssh_private_key` (or `ssh_private_key_wo`)."));
+            diags.error_at(
+                at("url"),
+                "Credentials Do Not Match URL",
+                format!("{url:?} is an SSH URL; authenticate with `ssh_private_key` (or `ssh_private_key_wo`)."),
+            );
         }
         if url_is_ssh && !ssh && ct.is_some_and(|c| c != "HTTPS_ANONYMOUS" && c != "SSH") {
-            diags.error_at(at("connection_type"), "Connection Type Does Not Match URL", format!("{url:?} is an SSH URL; use connection type SSH."));
+            diags.error_at(
+                at("connection_type"),
+                "Connection Type Does Not Match URL",
+                format!("{url:?} is an SSH URL; use connection type SSH."),
+            );
         }
         if url_is_ssh && !ssh && ct == Some("SSH") {
             // Not an error: Argo CD may take the key from a credentials template whose URL
@@ -204,15 +268,27 @@ fn validate_config(config: &Value, diags: &mut Diagnostics) {
             );
         }
         if !url_is_ssh && url.contains("://") && ssh {
-            diags.error_at(at("ssh_private_key"), "Credentials Do Not Match URL", format!("{url:?} is not an SSH URL; an SSH key cannot be used with it."));
+            diags.error_at(
+                at("ssh_private_key"),
+                "Credentials Do Not Match URL",
+                format!("{url:?} is not an SSH URL; an SSH key cannot be used with it."),
+            );
         }
         if !url.contains("://") && !url_is_ssh {
-            diags.error_at(at("url"), "Invalid Repository URL", format!("{url:?} is neither an http(s)/oci URL nor an SSH URL like git@github.com:org/repo.git."));
+            diags.error_at(
+                at("url"),
+                "Invalid Repository URL",
+                format!("{url:?} is neither an http(s)/oci URL nor an SSH URL like git@github.com:org/repo.git."),
+            );
         }
     }
     match ct {
         Some("SSH") if config.attr_str("url").is_some_and(|u| !is_ssh_url(u)) => {
-            diags.error_at(at("connection_type"), "Connection Type Does Not Match URL", "Connection type SSH needs an SSH URL (ssh://… or git@host:path).");
+            diags.error_at(
+                at("connection_type"),
+                "Connection Type Does Not Match URL",
+                "Connection type SSH needs an SSH URL (ssh://… or git@host:path).",
+            );
         }
         Some("GITHUB" | "GITHUB_ENTERPRISE") if !app => {
             diags.warning_at(
@@ -222,10 +298,18 @@ fn validate_config(config: &Value, diags: &mut Diagnostics) {
             );
         }
         Some("GITHUB_ENTERPRISE") if config.attr("github_app_enterprise_base_url").is_null() => {
-            diags.error_at(at("github_app_enterprise_base_url"), "Missing Enterprise URL", "Connection type GITHUB_ENTERPRISE needs `github_app_enterprise_base_url`.");
+            diags.error_at(
+                at("github_app_enterprise_base_url"),
+                "Missing Enterprise URL",
+                "Connection type GITHUB_ENTERPRISE needs `github_app_enterprise_base_url`.",
+            );
         }
         Some("HTTPS_ANONYMOUS") if password || app || ssh || tls => {
-            diags.error_at(at("connection_type"), "Credentials With Anonymous Connection", "HTTPS_ANONYMOUS takes no credentials; remove them or choose another connection type.");
+            diags.error_at(
+                at("connection_type"),
+                "Credentials With Anonymous Connection",
+                "HTTPS_ANONYMOUS takes no credentials; remove them or choose another connection type.",
+            );
         }
         _ => {}
     }
@@ -233,15 +317,29 @@ fn validate_config(config: &Value, diags: &mut Diagnostics) {
 
 /// Derives the connection type from the URL and credentials (plan time, known values only).
 fn derive_connection_type(config: &Value) -> Value {
-    let Some(url) = config.attr_str("url") else { return Value::unknown() };
-    let secrets = ["ssh_private_key", "password", "github_app_private_key", "tls_client_cert_data"];
-    if secrets.iter().any(|s| config.attr(s).is_unknown() || config.attr(&format!("{s}_wo")).is_unknown()) {
+    let Some(url) = config.attr_str("url") else {
+        return Value::unknown();
+    };
+    let secrets = [
+        "ssh_private_key",
+        "password",
+        "github_app_private_key",
+        "tls_client_cert_data",
+    ];
+    if secrets
+        .iter()
+        .any(|s| config.attr(s).is_unknown() || config.attr(&format!("{s}_wo")).is_unknown())
+    {
         return Value::unknown();
     }
     let t = if is_ssh_url(url) {
         "SSH"
     } else if secret_set(config, "github_app_private_key") {
-        if config.attr("github_app_enterprise_base_url").is_null() { "GITHUB" } else { "GITHUB_ENTERPRISE" }
+        if config.attr("github_app_enterprise_base_url").is_null() {
+            "GITHUB"
+        } else {
+            "GITHUB_ENTERPRISE"
+        }
     } else if secret_set(config, "password") || secret_set(config, "tls_client_cert_data") {
         "HTTPS"
     } else {
@@ -251,7 +349,9 @@ fn derive_connection_type(config: &Value) -> Value {
 }
 
 fn state_id(v: &Value) -> Value {
-    ScopedId::of(v, "identifier").map(|i| Value::string(i.to_string())).unwrap_or_else(Value::unknown)
+    ScopedId::of(v, "identifier")
+        .map(|i| Value::string(i.to_string()))
+        .unwrap_or_else(Value::unknown)
 }
 
 #[async_trait]
@@ -268,8 +368,19 @@ impl Resource for GitopsRepository {
         validate_config(config, diags);
     }
 
-    fn modify_plan(&self, req: &PlanRequest<'_>, planned: &mut Value, _replace: &mut Vec<AttributePath>, diags: &mut Diagnostics) {
-        common::plan_scope(req.config, planned, req.provider.map(|p| &p.defaults), diags);
+    fn modify_plan(
+        &self,
+        req: &PlanRequest<'_>,
+        planned: &mut Value,
+        _replace: &mut Vec<AttributePath>,
+        diags: &mut Diagnostics,
+    ) {
+        common::plan_scope(
+            req.config,
+            planned,
+            req.provider.map(|p| &p.defaults),
+            diags,
+        );
         if !req.config.attr("argo_project").is_null() && planned.attr("project_id").is_null() {
             diags.error_at(
                 AttributePath::attr("argo_project"),
@@ -281,7 +392,11 @@ impl Resource for GitopsRepository {
             let derived = derive_connection_type(req.config);
             // Keep the prior value when the derivation agrees (or cannot tell yet on update).
             let prior = req.prior.attr("connection_type");
-            let v = if derived.is_unknown() && !prior.is_null() { prior.clone() } else { derived };
+            let v = if derived.is_unknown() && !prior.is_null() {
+                prior.clone()
+            } else {
+                derived
+            };
             planned.set_attr("connection_type", v);
         }
         if req.prior.is_null() {
@@ -289,7 +404,13 @@ impl Resource for GitopsRepository {
         }
     }
 
-    async fn create(&self, ctx: &Ctx, planned: &Value, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
+    async fn create(
+        &self,
+        ctx: &Ctx,
+        planned: &Value,
+        config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
         let scope = common::scope_of(planned);
         let identifier = planned.attr_str("identifier").unwrap_or_default();
         let body = RepositoryCreateRequest {
@@ -298,7 +419,13 @@ impl Resource for GitopsRepository {
             creds_only: planned.attr("creds_only").as_bool(),
             ..Default::default()
         };
-        let resp = match ctx.provider.client.repositories().create(&scope, identifier, &body).await {
+        let resp = match ctx
+            .provider
+            .client
+            .repositories()
+            .create(&scope, identifier, &body)
+            .await
+        {
             Ok(r) => r,
             Err(e) => {
                 api_error(diags, "Unable to Create GitOps Repository", &e);
@@ -313,7 +440,13 @@ impl Resource for GitopsRepository {
     async fn read(&self, ctx: &Ctx, current: &Value, diags: &mut Diagnostics) -> Option<Value> {
         let scope = common::scope_of(current);
         let identifier = current.attr_str("identifier").unwrap_or_default();
-        match ctx.provider.client.repositories().get_opt(&scope, identifier).await {
+        match ctx
+            .provider
+            .client
+            .repositories()
+            .get_opt(&scope, identifier)
+            .await
+        {
             Ok(Some(resp)) => Some(from_api(&resp, current)),
             Ok(None) => None,
             Err(e) => {
@@ -323,11 +456,27 @@ impl Resource for GitopsRepository {
         }
     }
 
-    async fn update(&self, ctx: &Ctx, _prior: &Value, planned: &Value, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        _prior: &Value,
+        planned: &Value,
+        config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
         let scope = common::scope_of(planned);
         let identifier = planned.attr_str("identifier").unwrap_or_default();
-        let body = RepositoryUpdateRequest { repo: Some(to_api(planned, config)), ..Default::default() };
-        match ctx.provider.client.repositories().update(&scope, identifier, &body).await {
+        let body = RepositoryUpdateRequest {
+            repo: Some(to_api(planned, config)),
+            ..Default::default()
+        };
+        match ctx
+            .provider
+            .client
+            .repositories()
+            .update(&scope, identifier, &body)
+            .await
+        {
             Ok(resp) => {
                 let state = settle(from_api(&resp, planned), planned);
                 check_connection(&state, "updated", diags);
@@ -343,8 +492,16 @@ impl Resource for GitopsRepository {
     async fn delete(&self, ctx: &Ctx, prior: &Value, diags: &mut Diagnostics) {
         let scope = common::scope_of(prior);
         let identifier = prior.attr_str("identifier").unwrap_or_default();
-        let opts = DeleteOptions { force_delete: prior.attr("force_delete").as_bool().unwrap_or(false) };
-        if let Err(e) = ctx.provider.client.repositories().delete(&scope, identifier, opts).await {
+        let opts = DeleteOptions {
+            force_delete: prior.attr("force_delete").as_bool().unwrap_or(false),
+        };
+        if let Err(e) = ctx
+            .provider
+            .client
+            .repositories()
+            .delete(&scope, identifier, opts)
+            .await
+        {
             api_error(diags, "Unable to Delete GitOps Repository", &e);
         }
     }
@@ -358,7 +515,10 @@ impl Resource for GitopsRepository {
         stub.set_attr("project_id", Value::opt_string(sid.project.clone()));
         let state = self.read(ctx, &stub, diags).await;
         if state.is_none() && !diags.has_errors() {
-            diags.error("Cannot Import Non-Existent Repository", format!("No GitOps repository {id:?} exists (or the API key cannot see it)."));
+            diags.error(
+                "Cannot Import Non-Existent Repository",
+                format!("No GitOps repository {id:?} exists (or the API key cannot see it)."),
+            );
         }
         state
     }
@@ -394,7 +554,9 @@ fn settle(mut from_api: Value, planned: &Value) -> Value {
 
 /// Optional strings: absent and empty are the same to the API.
 fn opt(v: &Value, name: &str) -> Option<String> {
-    v.attr_str(name).filter(|s| !s.is_empty()).map(str::to_string)
+    v.attr_str(name)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 /// The Argo repository object to send.
@@ -403,15 +565,18 @@ fn to_api(planned: &Value, config: &Value) -> Repository {
     let flag = |n: &str| Some(planned.attr(n).as_bool().unwrap_or(false));
     Repository {
         repo: opt(planned, "url"),
-        r#type: opt(planned, "type"),
+        repo_type: opt(planned, "type"),
         name: opt(planned, "name"),
         project: opt(planned, "argo_project"),
         connection_type: opt(planned, "connection_type"),
         username: opt(planned, "username"),
         proxy: opt(planned, "proxy"),
         no_proxy: opt(planned, "no_proxy"),
-        github_app_id: planned.attr("github_app_id").as_i64(),
-        github_app_installation_id: planned.attr("github_app_installation_id").as_i64(),
+        github_app_id: planned.attr("github_app_id").as_i64().map(Int64),
+        github_app_installation_id: planned
+            .attr("github_app_installation_id")
+            .as_i64()
+            .map(Int64),
         github_app_enterprise_base_url: opt(planned, "github_app_enterprise_base_url"),
         insecure: flag("insecure"),
         insecure_ignore_host_key: flag("insecure_ignore_host_key"),
@@ -448,9 +613,20 @@ fn from_api(resp: &RepositoryResponse, prior: &Value) -> Value {
     }
     let p = |n: &str| prior.attr(n).clone();
     s.set_attr("url", api_str(r.repo.as_deref(), &p("url")));
-    s.set_attr("type", Value::string(r.r#type.as_deref().filter(|t| !t.is_empty()).unwrap_or("git")));
+    s.set_attr(
+        "type",
+        Value::string(
+            r.repo_type
+                .as_deref()
+                .filter(|t| !t.is_empty())
+                .unwrap_or("git"),
+        ),
+    );
     s.set_attr("name", api_str(r.name.as_deref(), &p("name")));
-    s.set_attr("argo_project", api_str(r.project.as_deref(), &p("argo_project")));
+    s.set_attr(
+        "argo_project",
+        api_str(r.project.as_deref(), &p("argo_project")),
+    );
     match r.connection_type.as_deref().filter(|c| !c.is_empty()) {
         Some(c) => s.set_attr("connection_type", Value::string(c)),
         None if p("connection_type").is_unknown() => s.set_attr("connection_type", Value::Null),
@@ -459,9 +635,21 @@ fn from_api(resp: &RepositoryResponse, prior: &Value) -> Value {
     s.set_attr("username", api_str(r.username.as_deref(), &p("username")));
     s.set_attr("proxy", api_str(r.proxy.as_deref(), &p("proxy")));
     s.set_attr("no_proxy", api_str(r.no_proxy.as_deref(), &p("no_proxy")));
-    s.set_attr("github_app_id", Value::opt_int(r.github_app_id));
-    s.set_attr("github_app_installation_id", Value::opt_int(r.github_app_installation_id));
-    s.set_attr("github_app_enterprise_base_url", api_str(r.github_app_enterprise_base_url.as_deref(), &p("github_app_enterprise_base_url")));
+    s.set_attr(
+        "github_app_id",
+        Value::opt_int(r.github_app_id.map(|n| n.0)),
+    );
+    s.set_attr(
+        "github_app_installation_id",
+        Value::opt_int(r.github_app_installation_id.map(|n| n.0)),
+    );
+    s.set_attr(
+        "github_app_enterprise_base_url",
+        api_str(
+            r.github_app_enterprise_base_url.as_deref(),
+            &p("github_app_enterprise_base_url"),
+        ),
+    );
     let flags = [
         ("insecure", r.insecure),
         ("insecure_ignore_host_key", r.insecure_ignore_host_key),
@@ -474,11 +662,32 @@ fn from_api(resp: &RepositoryResponse, prior: &Value) -> Value {
     }
     // Masked secrets: present → keep what the user configured; absent → gone remotely.
     let present = [
-        ("password", r.password.as_ref().is_some_and(|x| !x.is_empty())),
-        ("ssh_private_key", r.ssh_private_key.as_ref().is_some_and(|x| !x.is_empty())),
-        ("tls_client_cert_data", r.tls_client_cert_data.as_ref().is_some_and(|x| !x.is_empty())),
-        ("tls_client_cert_key", r.tls_client_cert_key.as_ref().is_some_and(|x| !x.is_empty())),
-        ("github_app_private_key", r.github_app_private_key.as_ref().is_some_and(|x| !x.is_empty())),
+        (
+            "password",
+            r.password.as_ref().is_some_and(|x| !x.is_empty()),
+        ),
+        (
+            "ssh_private_key",
+            r.ssh_private_key.as_ref().is_some_and(|x| !x.is_empty()),
+        ),
+        (
+            "tls_client_cert_data",
+            r.tls_client_cert_data
+                .as_ref()
+                .is_some_and(|x| !x.is_empty()),
+        ),
+        (
+            "tls_client_cert_key",
+            r.tls_client_cert_key
+                .as_ref()
+                .is_some_and(|x| !x.is_empty()),
+        ),
+        (
+            "github_app_private_key",
+            r.github_app_private_key
+                .as_ref()
+                .is_some_and(|x| !x.is_empty()),
+        ),
     ];
     for (name, is_present) in present {
         if !is_present {
@@ -494,11 +703,23 @@ fn from_api(resp: &RepositoryResponse, prior: &Value) -> Value {
         }
     }
     let cs = r.connection_state.as_ref();
-    s.set_attr("connection_status", Value::opt_string(cs.and_then(|c| c.status.clone()).filter(|x| !x.is_empty())));
-    s.set_attr("connection_message", Value::opt_string(cs.and_then(|c| c.message.clone()).filter(|x| !x.is_empty())));
-    s.set_attr("inherited_creds", Value::Bool(r.inherited_creds.unwrap_or(false)));
+    s.set_attr(
+        "connection_status",
+        Value::opt_string(cs.and_then(|c| c.status.clone()).filter(|x| !x.is_empty())),
+    );
+    s.set_attr(
+        "connection_message",
+        Value::opt_string(cs.and_then(|c| c.message.clone()).filter(|x| !x.is_empty())),
+    );
+    s.set_attr(
+        "inherited_creds",
+        Value::Bool(r.inherited_creds.unwrap_or(false)),
+    );
     s.set_attr("created_at", Value::opt_string(resp.created_at.clone()));
-    s.set_attr("updated_at", Value::opt_string(resp.last_modified_at.clone()));
+    s.set_attr(
+        "updated_at",
+        Value::opt_string(resp.last_modified_at.clone()),
+    );
     s.set_attr("id", state_id(&s));
     s
 }
@@ -507,7 +728,10 @@ fn from_api(resp: &RepositoryResponse, prior: &Value) -> Value {
 pub struct GitopsRepositoryData;
 
 fn data_schema() -> Schema {
-    let versions: Vec<String> = SECRETS.iter().map(|(n, _)| format!("{n}_wo_version")).collect();
+    let versions: Vec<String> = SECRETS
+        .iter()
+        .map(|(n, _)| format!("{n}_wo_version"))
+        .collect();
     let mut leave_out: Vec<&str> = BEHAVIOUR_FLAGS.to_vec();
     leave_out.extend(versions.iter().map(String::as_str));
     common::data_source_schema(
@@ -541,13 +765,22 @@ impl DataSource for GitopsRepositoryData {
         }
         let scope = common::scope_of(&key);
         let identifier = key.attr_str("identifier").unwrap_or_default();
-        let resp = match ctx.provider.client.repositories().get_opt(&scope, identifier).await {
+        let resp = match ctx
+            .provider
+            .client
+            .repositories()
+            .get_opt(&scope, identifier)
+            .await
+        {
             Ok(Some(r)) => r,
             Ok(None) => {
                 diags.error_at(
                     AttributePath::attr("identifier"),
                     "GitOps Repository Not Found",
-                    format!("No repository {identifier:?} exists for agent {:?} in this scope.", scope.agent),
+                    format!(
+                        "No repository {identifier:?} exists for agent {:?} in this scope.",
+                        scope.agent
+                    ),
                 );
                 return None;
             }
@@ -563,7 +796,13 @@ impl DataSource for GitopsRepositoryData {
         }
         let full = from_api(&resp, &full);
         let ds = data_schema();
-        Some(Value::Object(ds.block.attributes.iter().map(|a| (a.name.clone(), full.attr(&a.name).clone())).collect()))
+        Some(Value::Object(
+            ds.block
+                .attributes
+                .iter()
+                .map(|a| (a.name.clone(), full.attr(&a.name).clone()))
+                .collect(),
+        ))
     }
 }
 

@@ -39,24 +39,52 @@ pub trait Resource: Send + Sync {
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
     /// Adjusts the planned state after the generic pipeline (e.g. inherited provider
     /// defaults) and may add replacement paths. Runs only for create and update plans.
-    fn modify_plan(&self, _req: &PlanRequest<'_>, _planned: &mut Value, _replace: &mut Vec<crate::tf::AttributePath>, _diags: &mut Diagnostics) {}
+    fn modify_plan(
+        &self,
+        _req: &PlanRequest<'_>,
+        _planned: &mut Value,
+        _replace: &mut Vec<crate::tf::AttributePath>,
+        _diags: &mut Diagnostics,
+    ) {
+    }
     /// Creates the object. On a failure after the remote object exists, returns its state
     /// together with the error so it is never lost.
-    async fn create(&self, ctx: &Ctx, planned: &Value, config: &Value, diags: &mut Diagnostics) -> Option<Value>;
+    async fn create(
+        &self,
+        ctx: &Ctx,
+        planned: &Value,
+        config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value>;
     /// Refreshes `current`; `None` means the remote object is gone.
     async fn read(&self, ctx: &Ctx, current: &Value, diags: &mut Diagnostics) -> Option<Value>;
     /// Updates in place. On failure, returns the best known state (prior or partial).
-    async fn update(&self, ctx: &Ctx, prior: &Value, planned: &Value, config: &Value, diags: &mut Diagnostics) -> Option<Value>;
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        prior: &Value,
+        planned: &Value,
+        config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value>;
     /// Deletes; a missing object is success.
     async fn delete(&self, ctx: &Ctx, prior: &Value, diags: &mut Diagnostics);
     /// Turns an import ID into a state that `read` can complete.
     async fn import(&self, ctx: &Ctx, id: &str, diags: &mut Diagnostics) -> Option<Value>;
     /// Upgrades raw JSON state written by schema version `from` (< current) to the current
     /// version's shape. The default knows no older versions.
-    fn upgrade(&self, from: i64, _state: serde_json::Value, diags: &mut Diagnostics) -> Option<serde_json::Value> {
+    fn upgrade(
+        &self,
+        from: i64,
+        _state: serde_json::Value,
+        diags: &mut Diagnostics,
+    ) -> Option<serde_json::Value> {
         diags.error(
             "Unsupported State Version",
-            format!("{} has no upgrade from schema version {from}; this is a bug in the provider.", self.type_name()),
+            format!(
+                "{} has no upgrade from schema version {from}; this is a bug in the provider.",
+                self.type_name()
+            ),
         );
         None
     }

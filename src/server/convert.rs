@@ -7,7 +7,10 @@ use crate::tf::{AttributePath, Diagnostic, Diagnostics, PathStep, Severity, Type
 
 /// A schema as Terraform wants it.
 pub fn schema(s: &Schema) -> pb::Schema {
-    pb::Schema { version: s.version, block: Some(block(&s.block, s.version)) }
+    pb::Schema {
+        version: s.version,
+        block: Some(block(&s.block, s.version)),
+    }
 }
 
 fn block(b: &Block, version: i64) -> pb::schema::Block {
@@ -57,7 +60,10 @@ fn attribute(a: &Attribute) -> pb::schema::Attribute {
     use crate::tf::schema::Constraint::*;
     let (ty, nested_type) = match &a.kind {
         AttrKind::Typed(t) => (t.to_json_bytes(), None),
-        AttrKind::Nested { nesting, attributes } => (
+        AttrKind::Nested {
+            nesting,
+            attributes,
+        } => (
             Vec::new(),
             Some(pb::schema::Object {
                 attributes: attributes.iter().map(attribute).collect(),
@@ -118,30 +124,56 @@ pub fn path(p: &AttributePath) -> pb::AttributePath {
 }
 
 /// Decodes a DynamicValue: msgpack when present, else JSON, else null (tfplugin6.md §3.1).
-pub fn decode(dv: Option<&pb::DynamicValue>, ty: &Type, what: &str, diags: &mut Diagnostics) -> Option<Value> {
-    let Some(dv) = dv else { return Some(Value::Null) };
+pub fn decode(
+    dv: Option<&pb::DynamicValue>,
+    ty: &Type,
+    what: &str,
+    diags: &mut Diagnostics,
+) -> Option<Value> {
+    let Some(dv) = dv else {
+        return Some(Value::Null);
+    };
     let res = if !dv.msgpack.is_empty() {
         codec::decode_msgpack(&dv.msgpack, ty)
     } else if !dv.json.is_empty() {
-        codec::decode_json(&dv.json, ty, JsonOptions { missing_attrs_null: false, ignore_unknown_attrs: false })
+        codec::decode_json(
+            &dv.json,
+            ty,
+            JsonOptions {
+                missing_attrs_null: false,
+                ignore_unknown_attrs: false,
+            },
+        )
     } else {
         return Some(Value::Null);
     };
     match res {
         Ok(v) => Some(v),
         Err(e) => {
-            diags.bug(format!("Terraform sent a {what} this provider cannot decode: {e}"));
+            diags.bug(format!(
+                "Terraform sent a {what} this provider cannot decode: {e}"
+            ));
             None
         }
     }
 }
 
 /// Encodes a value as msgpack.
-pub fn encode(v: &Value, ty: &Type, what: &str, diags: &mut Diagnostics) -> Option<pb::DynamicValue> {
+pub fn encode(
+    v: &Value,
+    ty: &Type,
+    what: &str,
+    diags: &mut Diagnostics,
+) -> Option<pb::DynamicValue> {
     match codec::encode_msgpack(v, ty) {
-        Ok(bytes) => Some(pb::DynamicValue { msgpack: bytes, json: Vec::new() }),
+        Ok(bytes) => Some(pb::DynamicValue {
+            msgpack: bytes,
+            json: Vec::new(),
+        }),
         Err(e) => {
-            diags.bug(format!("the provider produced a {what} that does not match its schema: {e}"));
+            diags.bug(format!(
+                "the provider produced a {what} that does not match its schema: {e}"
+            ));
             None
         }
     }

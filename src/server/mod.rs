@@ -61,14 +61,28 @@ impl ProviderService {
             .into_iter()
             .map(|r| {
                 let schema = r.schema();
-                (r.type_name(), Typed { ty: schema.ty(), schema, imp: r })
+                (
+                    r.type_name(),
+                    Typed {
+                        ty: schema.ty(),
+                        schema,
+                        imp: r,
+                    },
+                )
             })
             .collect();
         let data_sources = resources::data_sources()
             .into_iter()
             .map(|d| {
                 let schema = d.schema();
-                (d.type_name(), Typed { ty: schema.ty(), schema, imp: d })
+                (
+                    d.type_name(),
+                    Typed {
+                        ty: schema.ty(),
+                        schema,
+                        imp: d,
+                    },
+                )
             })
             .collect();
         ProviderService {
@@ -83,7 +97,10 @@ impl ProviderService {
     fn resource(&self, name: &str, diags: &mut Diagnostics) -> Option<&Typed<dyn Resource>> {
         let r = self.resources.get(name);
         if r.is_none() {
-            diags.error("Unknown Resource Type", format!("This provider has no resource type {name:?}."));
+            diags.error(
+                "Unknown Resource Type",
+                format!("This provider has no resource type {name:?}."),
+            );
         }
         r
     }
@@ -91,7 +108,10 @@ impl ProviderService {
     fn data_source(&self, name: &str, diags: &mut Diagnostics) -> Option<&Typed<dyn DataSource>> {
         let r = self.data_sources.get(name);
         if r.is_none() {
-            diags.error("Unknown Data Source Type", format!("This provider has no data source type {name:?}."));
+            diags.error(
+                "Unknown Data Source Type",
+                format!("This provider has no data source type {name:?}."),
+            );
         }
         r
     }
@@ -107,7 +127,10 @@ impl ProviderService {
     fn ctx(&self, diags: &mut Diagnostics) -> Option<Ctx> {
         let guard = self.configured.read().unwrap_or_else(|e| e.into_inner());
         match &*guard {
-            Configured::Yes(d) => Some(Ctx { provider: d.clone(), cancel: self.stop.child_token() }),
+            Configured::Yes(d) => Some(Ctx {
+                provider: d.clone(),
+                cancel: self.stop.child_token(),
+            }),
             Configured::Unknown => {
                 diags.error(
                     "Provider Configuration Not Known",
@@ -130,7 +153,11 @@ impl ProviderService {
 
 /// Runs an RPC body, turning a panic into an error diagnostic (the response then carries
 /// only diagnostics).
-async fn guarded<T, F>(rpc: &'static str, fut: F, on_panic: impl FnOnce(Vec<pb::Diagnostic>) -> T) -> Result<Response<T>, Status>
+async fn guarded<T, F>(
+    rpc: &'static str,
+    fut: F,
+    on_panic: impl FnOnce(Vec<pb::Diagnostic>) -> T,
+) -> Result<Response<T>, Status>
 where
     F: Future<Output = T>,
 {
@@ -149,13 +176,17 @@ where
 fn null_write_only(attrs: &[Attribute], v: &mut Value) {
     let Some(obj) = v.as_object_mut() else { return };
     for a in attrs {
-        let Some(slot) = obj.get_mut(&a.name) else { continue };
+        let Some(slot) = obj.get_mut(&a.name) else {
+            continue;
+        };
         if a.write_only {
             *slot = Value::Null;
         } else if let AttrKind::Nested { attributes, .. } = &a.kind {
             match slot {
                 Value::Object(_) => null_write_only(attributes, slot),
-                Value::List(items) | Value::Set(items) => items.iter_mut().for_each(|i| null_write_only(attributes, i)),
+                Value::List(items) | Value::Set(items) => items
+                    .iter_mut()
+                    .for_each(|i| null_write_only(attributes, i)),
                 Value::Map(m) => m.values_mut().for_each(|i| null_write_only(attributes, i)),
                 _ => {}
             }
@@ -174,7 +205,9 @@ fn has_write_only_value(attrs: &[Attribute], v: &Value) -> Option<String> {
         if let AttrKind::Nested { attributes, .. } = &a.kind {
             let found = match x {
                 Value::Object(_) => has_write_only_value(attributes, x),
-                Value::List(items) | Value::Set(items) => items.iter().find_map(|i| has_write_only_value(attributes, i)),
+                Value::List(items) | Value::Set(items) => items
+                    .iter()
+                    .find_map(|i| has_write_only_value(attributes, i)),
                 Value::Map(m) => m.values().find_map(|i| has_write_only_value(attributes, i)),
                 _ => None,
             };
@@ -203,24 +236,50 @@ fn unknowns_to_null(v: Value) -> Value {
         Value::List(i) => Value::List(i.into_iter().map(unknowns_to_null).collect()),
         Value::Set(i) => Value::Set(i.into_iter().map(unknowns_to_null).collect()),
         Value::Tuple(i) => Value::Tuple(i.into_iter().map(unknowns_to_null).collect()),
-        Value::Map(m) => Value::Map(m.into_iter().map(|(k, v)| (k, unknowns_to_null(v))).collect()),
-        Value::Object(m) => Value::Object(m.into_iter().map(|(k, v)| (k, unknowns_to_null(v))).collect()),
+        Value::Map(m) => Value::Map(
+            m.into_iter()
+                .map(|(k, v)| (k, unknowns_to_null(v)))
+                .collect(),
+        ),
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| (k, unknowns_to_null(v)))
+                .collect(),
+        ),
         other => other,
     }
 }
 
 fn null_dv() -> pb::DynamicValue {
     // msgpack nil: an explicit null of the schema type.
-    pb::DynamicValue { msgpack: vec![0xc0], json: Vec::new() }
+    pb::DynamicValue {
+        msgpack: vec![0xc0],
+        json: Vec::new(),
+    }
 }
 
 #[tonic::async_trait]
 impl Provider for ProviderService {
-    async fn get_metadata(&self, _r: Request<pb::get_metadata::Request>) -> Result<Response<pb::get_metadata::Response>, Status> {
+    async fn get_metadata(
+        &self,
+        _r: Request<pb::get_metadata::Request>,
+    ) -> Result<Response<pb::get_metadata::Response>, Status> {
         Ok(Response::new(pb::get_metadata::Response {
             server_capabilities: Some(capabilities()),
-            resources: self.resources.keys().map(|t| pb::get_metadata::ResourceMetadata { type_name: t.to_string() }).collect(),
-            data_sources: self.data_sources.keys().map(|t| pb::get_metadata::DataSourceMetadata { type_name: t.to_string() }).collect(),
+            resources: self
+                .resources
+                .keys()
+                .map(|t| pb::get_metadata::ResourceMetadata {
+                    type_name: t.to_string(),
+                })
+                .collect(),
+            data_sources: self
+                .data_sources
+                .keys()
+                .map(|t| pb::get_metadata::DataSourceMetadata {
+                    type_name: t.to_string(),
+                })
+                .collect(),
             ..Default::default()
         }))
     }
@@ -234,22 +293,39 @@ impl Provider for ProviderService {
             diags.bug(format!("provider schema: {err}"));
         }
         for (name, r) in &self.resources {
-            r.schema.validate(true).into_iter().for_each(|e| diags.bug(format!("{name}: {e}")));
+            r.schema
+                .validate(true)
+                .into_iter()
+                .for_each(|e| diags.bug(format!("{name}: {e}")));
         }
         for (name, d) in &self.data_sources {
-            d.schema.validate(false).into_iter().for_each(|e| diags.bug(format!("{name}: {e}")));
+            d.schema
+                .validate(false)
+                .into_iter()
+                .for_each(|e| diags.bug(format!("{name}: {e}")));
         }
         Ok(Response::new(pb::get_provider_schema::Response {
             provider: Some(convert::schema(&self.provider_schema)),
-            resource_schemas: self.resources.iter().map(|(n, r)| (n.to_string(), convert::schema(&r.schema))).collect(),
-            data_source_schemas: self.data_sources.iter().map(|(n, d)| (n.to_string(), convert::schema(&d.schema))).collect(),
+            resource_schemas: self
+                .resources
+                .iter()
+                .map(|(n, r)| (n.to_string(), convert::schema(&r.schema)))
+                .collect(),
+            data_source_schemas: self
+                .data_sources
+                .iter()
+                .map(|(n, d)| (n.to_string(), convert::schema(&d.schema)))
+                .collect(),
             diagnostics: convert::diagnostics(&diags),
             server_capabilities: Some(capabilities()),
             ..Default::default()
         }))
     }
 
-    async fn get_functions(&self, _r: Request<pb::get_functions::Request>) -> Result<Response<pb::get_functions::Response>, Status> {
+    async fn get_functions(
+        &self,
+        _r: Request<pb::get_functions::Request>,
+    ) -> Result<Response<pb::get_functions::Response>, Status> {
         Ok(Response::new(pb::get_functions::Response::default()))
     }
 
@@ -259,10 +335,17 @@ impl Provider for ProviderService {
     ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
         let r = r.into_inner();
         let mut diags = Diagnostics::new();
-        if let Some(cfg) = convert::decode(r.config.as_ref(), &self.provider_schema.ty(), "provider configuration", &mut diags) {
+        if let Some(cfg) = convert::decode(
+            r.config.as_ref(),
+            &self.provider_schema.ty(),
+            "provider configuration",
+            &mut diags,
+        ) {
             provider::validate(&cfg, &mut diags);
         }
-        Ok(Response::new(pb::validate_provider_config::Response { diagnostics: convert::diagnostics(&diags) }))
+        Ok(Response::new(pb::validate_provider_config::Response {
+            diagnostics: convert::diagnostics(&diags),
+        }))
     }
 
     async fn configure_provider(
@@ -272,7 +355,12 @@ impl Provider for ProviderService {
         let r = r.into_inner();
         let mut diags = Diagnostics::new();
         tracing::debug!(terraform_version = %r.terraform_version, "configuring provider");
-        if let Some(cfg) = convert::decode(r.config.as_ref(), &self.provider_schema.ty(), "provider configuration", &mut diags) {
+        if let Some(cfg) = convert::decode(
+            r.config.as_ref(),
+            &self.provider_schema.ty(),
+            "provider configuration",
+            &mut diags,
+        ) {
             let state = if !cfg.is_wholly_known() {
                 tracing::info!("provider configuration has values not known until apply; remote calls deferred");
                 Configured::Unknown
@@ -284,7 +372,9 @@ impl Provider for ProviderService {
             };
             *self.configured.write().unwrap_or_else(|e| e.into_inner()) = state;
         }
-        Ok(Response::new(pb::configure_provider::Response { diagnostics: convert::diagnostics(&diags) }))
+        Ok(Response::new(pb::configure_provider::Response {
+            diagnostics: convert::diagnostics(&diags),
+        }))
     }
 
     async fn validate_resource_config(
@@ -328,11 +418,15 @@ impl Provider for ProviderService {
             async {
                 let mut diags = Diagnostics::new();
                 if let Some(ds) = self.data_source(&r.type_name, &mut diags) {
-                    if let Some(cfg) = convert::decode(r.config.as_ref(), &ds.ty, "configuration", &mut diags) {
+                    if let Some(cfg) =
+                        convert::decode(r.config.as_ref(), &ds.ty, "configuration", &mut diags)
+                    {
                         ds.imp.validate(&cfg, &mut diags);
                     }
                 }
-                pb::validate_data_resource_config::Response { diagnostics: convert::diagnostics(&diags) }
+                pb::validate_data_resource_config::Response {
+                    diagnostics: convert::diagnostics(&diags),
+                }
             },
             |d| pb::validate_data_resource_config::Response { diagnostics: d },
         )
@@ -349,14 +443,23 @@ impl Provider for ProviderService {
             async {
                 let mut diags = Diagnostics::new();
                 let upgraded = self.upgrade(&r, &mut diags);
-                pb::upgrade_resource_state::Response { upgraded_state: upgraded, diagnostics: convert::diagnostics(&diags) }
+                pb::upgrade_resource_state::Response {
+                    upgraded_state: upgraded,
+                    diagnostics: convert::diagnostics(&diags),
+                }
             },
-            |d| pb::upgrade_resource_state::Response { upgraded_state: None, diagnostics: d },
+            |d| pb::upgrade_resource_state::Response {
+                upgraded_state: None,
+                diagnostics: d,
+            },
         )
         .await
     }
 
-    async fn read_resource(&self, r: Request<pb::read_resource::Request>) -> Result<Response<pb::read_resource::Response>, Status> {
+    async fn read_resource(
+        &self,
+        r: Request<pb::read_resource::Request>,
+    ) -> Result<Response<pb::read_resource::Response>, Status> {
         let r = r.into_inner();
         let private = r.private.clone();
         guarded(
@@ -364,9 +467,19 @@ impl Provider for ProviderService {
             async {
                 let mut diags = Diagnostics::new();
                 let new_state = self.read(&r, &mut diags).await;
-                pb::read_resource::Response { new_state, diagnostics: convert::diagnostics(&diags), private: r.private.clone(), ..Default::default() }
+                pb::read_resource::Response {
+                    new_state,
+                    diagnostics: convert::diagnostics(&diags),
+                    private: r.private.clone(),
+                    ..Default::default()
+                }
             },
-            |d| pb::read_resource::Response { new_state: r.current_state.clone(), diagnostics: d, private, ..Default::default() },
+            |d| pb::read_resource::Response {
+                new_state: r.current_state.clone(),
+                diagnostics: d,
+                private,
+                ..Default::default()
+            },
         )
         .await
     }
@@ -380,7 +493,8 @@ impl Provider for ProviderService {
             "PlanResourceChange",
             async {
                 let mut diags = Diagnostics::new();
-                let (planned_state, requires_replace) = self.plan(&r, &mut diags).unwrap_or_default();
+                let (planned_state, requires_replace) =
+                    self.plan(&r, &mut diags).unwrap_or_default();
                 pb::plan_resource_change::Response {
                     planned_state,
                     requires_replace: requires_replace.iter().map(convert::path).collect(),
@@ -389,7 +503,10 @@ impl Provider for ProviderService {
                     ..Default::default()
                 }
             },
-            |d| pb::plan_resource_change::Response { diagnostics: d, ..Default::default() },
+            |d| pb::plan_resource_change::Response {
+                diagnostics: d,
+                ..Default::default()
+            },
         )
         .await
     }
@@ -414,7 +531,12 @@ impl Provider for ProviderService {
                 }
             },
             // The prior state is the best we know after a panic: nothing recorded is dropped.
-            |d| pb::apply_resource_change::Response { new_state: prior, private, diagnostics: d, ..Default::default() },
+            |d| pb::apply_resource_change::Response {
+                new_state: prior,
+                private,
+                diagnostics: d,
+                ..Default::default()
+            },
         )
         .await
     }
@@ -435,7 +557,10 @@ impl Provider for ProviderService {
                     ..Default::default()
                 }
             },
-            |d| pb::import_resource_state::Response { diagnostics: d, ..Default::default() },
+            |d| pb::import_resource_state::Response {
+                diagnostics: d,
+                ..Default::default()
+            },
         )
         .await
     }
@@ -453,40 +578,70 @@ impl Provider for ProviderService {
                 r.source_type_name, r.source_provider_address, r.target_type_name
             ),
         );
-        Ok(Response::new(pb::move_resource_state::Response { diagnostics: convert::diagnostics(&diags), ..Default::default() }))
+        Ok(Response::new(pb::move_resource_state::Response {
+            diagnostics: convert::diagnostics(&diags),
+            ..Default::default()
+        }))
     }
 
-    async fn read_data_source(&self, r: Request<pb::read_data_source::Request>) -> Result<Response<pb::read_data_source::Response>, Status> {
+    async fn read_data_source(
+        &self,
+        r: Request<pb::read_data_source::Request>,
+    ) -> Result<Response<pb::read_data_source::Response>, Status> {
         let r = r.into_inner();
         guarded(
             "ReadDataSource",
             async {
                 let mut diags = Diagnostics::new();
                 let state = self.read_data(&r, &mut diags).await;
-                pb::read_data_source::Response { state, diagnostics: convert::diagnostics(&diags), ..Default::default() }
+                pb::read_data_source::Response {
+                    state,
+                    diagnostics: convert::diagnostics(&diags),
+                    ..Default::default()
+                }
             },
-            |d| pb::read_data_source::Response { diagnostics: d, ..Default::default() },
+            |d| pb::read_data_source::Response {
+                diagnostics: d,
+                ..Default::default()
+            },
         )
         .await
     }
 
-    async fn stop_provider(&self, _r: Request<pb::stop_provider::Request>) -> Result<Response<pb::stop_provider::Response>, Status> {
+    async fn stop_provider(
+        &self,
+        _r: Request<pb::stop_provider::Request>,
+    ) -> Result<Response<pb::stop_provider::Response>, Status> {
         tracing::info!("StopProvider: cancelling in-flight calls");
         self.stop.cancel();
-        Ok(Response::new(pb::stop_provider::Response { error: String::new() }))
+        Ok(Response::new(pb::stop_provider::Response {
+            error: String::new(),
+        }))
     }
 }
 
 fn capabilities() -> pb::ServerCapabilities {
-    pb::ServerCapabilities { plan_destroy: false, get_provider_schema_optional: false, move_resource_state: true, generate_resource_config: false }
+    pb::ServerCapabilities {
+        plan_destroy: false,
+        get_provider_schema_optional: false,
+        move_resource_state: true,
+        generate_resource_config: false,
+    }
 }
 
 impl ProviderService {
-    fn upgrade(&self, r: &pb::upgrade_resource_state::Request, diags: &mut Diagnostics) -> Option<pb::DynamicValue> {
+    fn upgrade(
+        &self,
+        r: &pb::upgrade_resource_state::Request,
+        diags: &mut Diagnostics,
+    ) -> Option<pb::DynamicValue> {
         let res = self.resource(&r.type_name, diags)?;
         let Some(raw) = r.raw_state.as_ref().filter(|s| !s.json.is_empty()) else {
             if r.raw_state.as_ref().is_some_and(|s| !s.flatmap.is_empty()) {
-                diags.error("Unsupported State Format", "This state was written by Terraform 0.11 or older (flatmap). Re-import the resource.");
+                diags.error(
+                    "Unsupported State Format",
+                    "This state was written by Terraform 0.11 or older (flatmap). Re-import the resource.",
+                );
                 return None;
             }
             return Some(null_dv());
@@ -502,11 +657,17 @@ impl ProviderService {
             json = res.imp.upgrade(r.version, json, diags)?;
         }
         // Attributes added since the state was written are missing: they decode as null.
-        let opts = codec::JsonOptions { missing_attrs_null: true, ignore_unknown_attrs: true };
+        let opts = codec::JsonOptions {
+            missing_attrs_null: true,
+            ignore_unknown_attrs: true,
+        };
         let v = match codec::decode_json_value(&json, &res.ty, opts) {
             Ok(v) => v,
             Err(e) => {
-                diags.bug(format!("stored state of {} does not fit the schema: {e}", r.type_name));
+                diags.bug(format!(
+                    "stored state of {} does not fit the schema: {e}",
+                    r.type_name
+                ));
                 return None;
             }
         };
@@ -514,13 +675,19 @@ impl ProviderService {
         convert::encode(&v, &res.ty, "upgraded state", diags)
     }
 
-    async fn read(&self, r: &pb::read_resource::Request, diags: &mut Diagnostics) -> Option<pb::DynamicValue> {
+    async fn read(
+        &self,
+        r: &pb::read_resource::Request,
+        diags: &mut Diagnostics,
+    ) -> Option<pb::DynamicValue> {
         let res = self.resource(&r.type_name, diags)?;
         let current = convert::decode(r.current_state.as_ref(), &res.ty, "current state", diags)?;
         if current.is_null() {
             return Some(null_dv());
         }
-        let Some(ctx) = self.ctx(diags) else { return r.current_state.clone() };
+        let Some(ctx) = self.ctx(diags) else {
+            return r.current_state.clone();
+        };
         match res.imp.read(&ctx, &current, diags).await {
             Some(v) => {
                 let v = finalize_state(&res.schema, v, diags);
@@ -542,13 +709,23 @@ impl ProviderService {
     ) -> Option<(Option<pb::DynamicValue>, Vec<crate::tf::AttributePath>)> {
         let res = self.resource(&r.type_name, diags)?;
         let prior = convert::decode(r.prior_state.as_ref(), &res.ty, "prior state", diags)?;
-        let proposed = convert::decode(r.proposed_new_state.as_ref(), &res.ty, "proposed state", diags)?;
+        let proposed = convert::decode(
+            r.proposed_new_state.as_ref(),
+            &res.ty,
+            "proposed state",
+            diags,
+        )?;
         let config = convert::decode(r.config.as_ref(), &res.ty, "configuration", diags)?;
         let mut p = plan::plan(&res.schema, &prior, &proposed, &config);
         if !p.planned.is_null() {
             let data = self.provider_data();
-            let req = PlanRequest { prior: &prior, config: &config, provider: data.as_deref() };
-            res.imp.modify_plan(&req, &mut p.planned, &mut p.requires_replace, diags);
+            let req = PlanRequest {
+                prior: &prior,
+                config: &config,
+                provider: data.as_deref(),
+            };
+            res.imp
+                .modify_plan(&req, &mut p.planned, &mut p.requires_replace, diags);
             // The hook may not reintroduce write-only values.
             null_write_only(&res.schema.block.attributes, &mut p.planned);
             p.requires_replace.sort();
@@ -561,20 +738,33 @@ impl ProviderService {
         Some((Some(dv), p.requires_replace))
     }
 
-    async fn apply(&self, r: &pb::apply_resource_change::Request, diags: &mut Diagnostics) -> Option<pb::DynamicValue> {
+    async fn apply(
+        &self,
+        r: &pb::apply_resource_change::Request,
+        diags: &mut Diagnostics,
+    ) -> Option<pb::DynamicValue> {
         let res = self.resource(&r.type_name, diags)?;
         let prior = convert::decode(r.prior_state.as_ref(), &res.ty, "prior state", diags)?;
         let planned = convert::decode(r.planned_state.as_ref(), &res.ty, "planned state", diags)?;
         let config = convert::decode(r.config.as_ref(), &res.ty, "configuration", diags)?;
-        let Some(ctx) = self.ctx(diags) else { return r.prior_state.clone() };
+        let Some(ctx) = self.ctx(diags) else {
+            return r.prior_state.clone();
+        };
         let out = if planned.is_null() {
             res.imp.delete(&ctx, &prior, diags).await;
             // A failed delete keeps the object in state.
-            return if diags.has_errors() { r.prior_state.clone() } else { Some(null_dv()) };
+            return if diags.has_errors() {
+                r.prior_state.clone()
+            } else {
+                Some(null_dv())
+            };
         } else if prior.is_null() {
             res.imp.create(&ctx, &planned, &config, diags).await
         } else {
-            res.imp.update(&ctx, &prior, &planned, &config, diags).await.or_else(|| Some(prior.clone()))
+            res.imp
+                .update(&ctx, &prior, &planned, &config, diags)
+                .await
+                .or_else(|| Some(prior.clone()))
         };
         match out {
             Some(v) => {
@@ -590,16 +780,28 @@ impl ProviderService {
         }
     }
 
-    async fn import(&self, r: &pb::import_resource_state::Request, diags: &mut Diagnostics) -> Option<pb::import_resource_state::ImportedResource> {
+    async fn import(
+        &self,
+        r: &pb::import_resource_state::Request,
+        diags: &mut Diagnostics,
+    ) -> Option<pb::import_resource_state::ImportedResource> {
         let res = self.resource(&r.type_name, diags)?;
         let ctx = self.ctx(diags)?;
         let v = res.imp.import(&ctx, &r.id, diags).await?;
         let v = finalize_state(&res.schema, v, diags);
         let state = convert::encode(&v, &res.ty, "imported state", diags)?;
-        Some(pb::import_resource_state::ImportedResource { type_name: r.type_name.clone(), state: Some(state), ..Default::default() })
+        Some(pb::import_resource_state::ImportedResource {
+            type_name: r.type_name.clone(),
+            state: Some(state),
+            ..Default::default()
+        })
     }
 
-    async fn read_data(&self, r: &pb::read_data_source::Request, diags: &mut Diagnostics) -> Option<pb::DynamicValue> {
+    async fn read_data(
+        &self,
+        r: &pb::read_data_source::Request,
+        diags: &mut Diagnostics,
+    ) -> Option<pb::DynamicValue> {
         let ds = self.data_source(&r.type_name, diags)?;
         let config = convert::decode(r.config.as_ref(), &ds.ty, "configuration", diags)?;
         let ctx = self.ctx(diags)?;

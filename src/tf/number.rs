@@ -42,7 +42,11 @@ enum Repr {
     /// `(-1)^neg × digits × 10^exp`. Normalised so that equal numbers are equal structs:
     /// `digits` holds ASCII digits without leading or trailing zeros; zero is the empty
     /// string with `neg == false` and `exp == 0`.
-    Finite { neg: bool, digits: String, exp: i64 },
+    Finite {
+        neg: bool,
+        digits: String,
+        exp: i64,
+    },
     PosInf,
 }
 
@@ -57,7 +61,11 @@ pub struct ParseNumberError {
 impl Number {
     /// Zero.
     pub fn zero() -> Self {
-        Number(Repr::Finite { neg: false, digits: String::new(), exp: 0 })
+        Number(Repr::Finite {
+            neg: false,
+            digits: String::new(),
+            exp: 0,
+        })
     }
 
     /// Positive (`negative == false`) or negative infinity.
@@ -74,7 +82,11 @@ impl Number {
         }
         // Trailing zeros move into the exponent; callers keep `exp` far from the i64 limits.
         let exp = exp.saturating_add((trimmed.len() - significant.len()) as i64);
-        Number(Repr::Finite { neg, digits: significant.to_string(), exp })
+        Number(Repr::Finite {
+            neg,
+            digits: significant.to_string(),
+            exp,
+        })
     }
 
     /// The exact value of `f`; ±Infinity for infinite floats, `None` for NaN.
@@ -144,7 +156,9 @@ impl Number {
 
     /// The magnitude of a finite whole number, if it is below 10^20 (covers u64 and i64).
     fn small_magnitude(&self) -> Option<(bool, u128)> {
-        let Repr::Finite { neg, digits, exp } = &self.0 else { return None };
+        let Repr::Finite { neg, digits, exp } = &self.0 else {
+            return None;
+        };
         if *exp < 0 || digits.len() as i64 + *exp > 20 {
             return None;
         }
@@ -225,8 +239,16 @@ impl Ord for Number {
             (NegInf, _) | (_, PosInf) => Ordering::Less,
             (_, NegInf) | (PosInf, _) => Ordering::Greater,
             (
-                Finite { neg: an, digits: ad, exp: ae },
-                Finite { neg: bn, digits: bd, exp: be },
+                Finite {
+                    neg: an,
+                    digits: ad,
+                    exp: ae,
+                },
+                Finite {
+                    neg: bn,
+                    digits: bd,
+                    exp: be,
+                },
             ) => {
                 let (sa, sb) = (sign(*an, ad), sign(*bn, bd));
                 match sa.cmp(&sb) {
@@ -315,7 +337,11 @@ impl fmt::Display for Number {
             Err(text) => return f.write_str(text),
         };
         let int_digits = digits.len() as i64 + exp; // digits before the decimal point
-        let plain = if exp >= 0 { exp <= PLAIN_MAX_ZEROS } else { -int_digits <= PLAIN_MAX_ZEROS };
+        let plain = if exp >= 0 {
+            exp <= PLAIN_MAX_ZEROS
+        } else {
+            -int_digits <= PLAIN_MAX_ZEROS
+        };
         if !plain {
             return Scientific(self).fmt(f);
         }
@@ -356,7 +382,10 @@ impl FromStr for Number {
     /// and `5.` are accepted, as Go's parser does) and `[+-]Inf`/`Infinity` in any case.
     /// Errors: anything else, or an exponent beyond ±10^9.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let err = |reason| ParseNumberError { text: s.chars().take(64).collect(), reason };
+        let err = |reason| ParseNumberError {
+            text: s.chars().take(64).collect(),
+            reason,
+        };
         let (neg, body) = match s.as_bytes().first() {
             Some(b'-') => (true, &s[1..]),
             Some(b'+') => (false, &s[1..]),
@@ -407,7 +436,11 @@ fn parse_exponent(e: &str) -> Option<i64> {
     if digits.len() > 10 {
         return None;
     }
-    let v: i64 = if digits.is_empty() { 0 } else { digits.parse().ok()? };
+    let v: i64 = if digits.is_empty() {
+        0
+    } else {
+        digits.parse().ok()?
+    };
     if v > 2 * MAX_SCI_EXP {
         return None;
     }
@@ -546,7 +579,10 @@ mod tests {
         assert_eq!(n("+Inf"), inf);
         assert!(!inf.is_integer());
         assert_eq!(inf.as_f64(), f64::INFINITY);
-        assert_eq!(Number::infinity(true).to_exact_f64(), Some(f64::NEG_INFINITY));
+        assert_eq!(
+            Number::infinity(true).to_exact_f64(),
+            Some(f64::NEG_INFINITY)
+        );
     }
 
     #[test]
@@ -570,7 +606,21 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for bad in ["", "-", ".", "e5", "1e", "1e+", "1.2.3", "0x10", " 1", "1 ", "NaN", "1e99999999999", "1_0"] {
+        for bad in [
+            "",
+            "-",
+            ".",
+            "e5",
+            "1e",
+            "1e+",
+            "1.2.3",
+            "0x10",
+            " 1",
+            "1 ",
+            "NaN",
+            "1e99999999999",
+            "1_0",
+        ] {
             assert!(bad.parse::<Number>().is_err(), "{bad:?} parsed");
         }
         assert_eq!(n(".5"), n("0.5"));
@@ -579,9 +629,30 @@ mod tests {
 
     #[test]
     fn ordering_is_numeric() {
-        let mut v = [n("10"), n("-Infinity"), n("0.5"), n("-2"), n("Infinity"), n("0"), n("-10.5"), n("9.99")];
+        let mut v = [
+            n("10"),
+            n("-Infinity"),
+            n("0.5"),
+            n("-2"),
+            n("Infinity"),
+            n("0"),
+            n("-10.5"),
+            n("9.99"),
+        ];
         v.sort();
         let text: Vec<String> = v.iter().map(ToString::to_string).collect();
-        assert_eq!(text, ["-Infinity", "-10.5", "-2", "0", "0.5", "9.99", "10", "Infinity"]);
+        assert_eq!(
+            text,
+            [
+                "-Infinity",
+                "-10.5",
+                "-2",
+                "0",
+                "0.5",
+                "9.99",
+                "10",
+                "Infinity"
+            ]
+        );
     }
 }

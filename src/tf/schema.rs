@@ -39,7 +39,10 @@ pub enum Nesting {
 #[derive(Clone, Debug, PartialEq)]
 pub enum AttrKind {
     Typed(Type),
-    Nested { nesting: Nesting, attributes: Vec<Attribute> },
+    Nested {
+        nesting: Nesting,
+        attributes: Vec<Attribute>,
+    },
 }
 
 /// One attribute and its plan behaviour.
@@ -92,7 +95,13 @@ impl Attribute {
         Self::new(name, AttrKind::Typed(ty))
     }
     pub fn nested(name: &str, nesting: Nesting, attributes: Vec<Attribute>) -> Self {
-        Self::new(name, AttrKind::Nested { nesting, attributes })
+        Self::new(
+            name,
+            AttrKind::Nested {
+                nesting,
+                attributes,
+            },
+        )
     }
     pub fn required(mut self) -> Self {
         self.constraint = Constraint::Required;
@@ -144,8 +153,16 @@ impl Attribute {
     pub fn ty(&self) -> Type {
         match &self.kind {
             AttrKind::Typed(t) => t.clone(),
-            AttrKind::Nested { nesting, attributes } => {
-                let obj = Type::Object(attributes.iter().map(|a| (a.name.clone(), a.ty())).collect());
+            AttrKind::Nested {
+                nesting,
+                attributes,
+            } => {
+                let obj = Type::Object(
+                    attributes
+                        .iter()
+                        .map(|a| (a.name.clone(), a.ty()))
+                        .collect(),
+                );
                 match nesting {
                     Nesting::Single | Nesting::Group => obj,
                     Nesting::List => Type::List(Box::new(obj)),
@@ -179,7 +196,11 @@ pub struct Block {
 impl Block {
     /// The object type every value of this block has.
     pub fn implied_type(&self) -> Type {
-        let mut m: BTreeMap<String, Type> = self.attributes.iter().map(|a| (a.name.clone(), a.ty())).collect();
+        let mut m: BTreeMap<String, Type> = self
+            .attributes
+            .iter()
+            .map(|a| (a.name.clone(), a.ty()))
+            .collect();
         for b in &self.blocks {
             let obj = b.block.implied_type();
             let ty = match b.nesting {
@@ -209,7 +230,12 @@ impl Schema {
     pub fn new(version: i64, description: &str, attributes: Vec<Attribute>) -> Self {
         Schema {
             version,
-            block: Block { attributes, blocks: Vec::new(), description: description.to_string(), deprecated: false },
+            block: Block {
+                attributes,
+                blocks: Vec::new(),
+                description: description.to_string(),
+                deprecated: false,
+            },
         }
     }
     pub fn with_blocks(mut self, blocks: Vec<NestedBlock>) -> Self {
@@ -219,7 +245,13 @@ impl Schema {
     /// An object of this schema with every attribute null and no nested blocks.
     pub fn null_object(&self) -> Value {
         Value::Object(
-            self.block.attributes.iter().map(|a| a.name.clone()).chain(self.block.blocks.iter().map(|b| b.name.clone())).map(|n| (n, Value::Null)).collect(),
+            self.block
+                .attributes
+                .iter()
+                .map(|a| a.name.clone())
+                .chain(self.block.blocks.iter().map(|b| b.name.clone()))
+                .map(|n| (n, Value::Null))
+                .collect(),
         )
     }
 
@@ -245,7 +277,9 @@ impl Schema {
 }
 
 fn valid_name(n: &str) -> bool {
-    !n.is_empty() && n.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    !n.is_empty()
+        && n.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 fn contains_dynamic(t: &Type) -> bool {
@@ -258,7 +292,13 @@ fn contains_dynamic(t: &Type) -> bool {
     }
 }
 
-fn validate_attrs(attrs: &[Attribute], prefix: &str, managed: bool, in_set: bool, errs: &mut Vec<String>) {
+fn validate_attrs(
+    attrs: &[Attribute],
+    prefix: &str,
+    managed: bool,
+    in_set: bool,
+    errs: &mut Vec<String>,
+) {
     let mut seen = std::collections::HashSet::new();
     for a in attrs {
         let p = format!("{prefix}{}", a.name);
@@ -294,11 +334,20 @@ fn validate_attrs(attrs: &[Attribute], prefix: &str, managed: bool, in_set: bool
                     errs.push(format!("{p}: dynamic type inside a set"));
                 }
             }
-            AttrKind::Nested { nesting, attributes } => {
+            AttrKind::Nested {
+                nesting,
+                attributes,
+            } => {
                 if *nesting == Nesting::Group {
                     errs.push(format!("{p}: nested attributes cannot use group nesting"));
                 }
-                validate_attrs(attributes, &format!("{p}."), managed, in_set || *nesting == Nesting::Set, errs);
+                validate_attrs(
+                    attributes,
+                    &format!("{p}."),
+                    managed,
+                    in_set || *nesting == Nesting::Set,
+                    errs,
+                );
             }
         }
     }
@@ -318,15 +367,24 @@ fn validate_block(b: &Block, prefix: &str, managed: bool, in_set: bool, errs: &m
             errs.push(format!("{p}: block has no description"));
         }
         match nb.nesting {
-            Nesting::Single if nb.min_items > 1 || nb.max_items > 1 => errs.push(format!("{p}: single block min/max must be 0 or 1")),
+            Nesting::Single if nb.min_items > 1 || nb.max_items > 1 => {
+                errs.push(format!("{p}: single block min/max must be 0 or 1"))
+            }
             Nesting::Group | Nesting::Map if nb.min_items != 0 || nb.max_items != 0 => {
                 errs.push(format!("{p}: group and map blocks take no min/max items"))
             }
             _ => {}
         }
-        if nb.min_items < 0 || nb.max_items < 0 || (nb.max_items > 0 && nb.min_items > nb.max_items) {
+        if nb.min_items < 0 || nb.max_items < 0 || (nb.max_items > 0 && nb.min_items > nb.max_items)
+        {
             errs.push(format!("{p}: bad min/max items"));
         }
-        validate_block(&nb.block, &format!("{p}."), managed, in_set || nb.nesting == Nesting::Set, errs);
+        validate_block(
+            &nb.block,
+            &format!("{p}."),
+            managed,
+            in_set || nb.nesting == Nesting::Set,
+            errs,
+        );
     }
 }

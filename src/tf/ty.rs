@@ -38,9 +38,16 @@ impl Type {
             Type::Map(t) => pair("map", t.to_json()),
             Type::Object(attrs) => pair(
                 "object",
-                J::Object(attrs.iter().map(|(k, t)| (k.clone(), t.to_json())).collect()),
+                J::Object(
+                    attrs
+                        .iter()
+                        .map(|(k, t)| (k.clone(), t.to_json()))
+                        .collect(),
+                ),
             ),
-            Type::Tuple(elems) => pair("tuple", J::Array(elems.iter().map(Type::to_json).collect())),
+            Type::Tuple(elems) => {
+                pair("tuple", J::Array(elems.iter().map(Type::to_json).collect()))
+            }
         }
     }
 
@@ -87,7 +94,10 @@ fn type_from_json(json: &serde_json::Value, depth: usize) -> Result<Type, String
         J::Array(items) => items,
         other => return Err(format!("a type is a JSON string or array, not {other}")),
     };
-    let kind = items.first().and_then(J::as_str).ok_or("a type array starts with its kind")?;
+    let kind = items
+        .first()
+        .and_then(J::as_str)
+        .ok_or("a type array starts with its kind")?;
     let arg = match (kind, items.len()) {
         (_, 2) | ("object", 3) => &items[1],
         _ => return Err(format!("wrong number of elements in {kind:?} type")),
@@ -98,9 +108,13 @@ fn type_from_json(json: &serde_json::Value, depth: usize) -> Result<Type, String
         "set" => Ok(Type::Set(inner(arg)?)),
         "map" => Ok(Type::Map(inner(arg)?)),
         "object" => {
-            let attrs = arg.as_object().ok_or("an object type needs a JSON object of attributes")?;
+            let attrs = arg
+                .as_object()
+                .ok_or("an object type needs a JSON object of attributes")?;
             if let Some(optional) = items.get(2) {
-                let names = optional.as_array().ok_or("optional attributes must be a list")?;
+                let names = optional
+                    .as_array()
+                    .ok_or("optional attributes must be a list")?;
                 if !names.iter().all(J::is_string) {
                     return Err("optional attribute names must be strings".into());
                 }
@@ -112,8 +126,13 @@ fn type_from_json(json: &serde_json::Value, depth: usize) -> Result<Type, String
             Ok(Type::Object(attrs))
         }
         "tuple" => {
-            let elems = arg.as_array().ok_or("a tuple type needs a JSON array of element types")?;
-            let elems = elems.iter().map(|j| type_from_json(j, depth + 1)).collect::<Result<_, _>>()?;
+            let elems = arg
+                .as_array()
+                .ok_or("a tuple type needs a JSON array of element types")?;
+            let elems = elems
+                .iter()
+                .map(|j| type_from_json(j, depth + 1))
+                .collect::<Result<_, _>>()?;
             Ok(Type::Tuple(elems))
         }
         other => Err(format!("unknown type kind {other:?}")),
@@ -133,7 +152,12 @@ mod tests {
     use serde_json::json;
 
     fn obj(attrs: &[(&str, Type)]) -> Type {
-        Type::Object(attrs.iter().map(|(k, t)| (k.to_string(), t.clone())).collect())
+        Type::Object(
+            attrs
+                .iter()
+                .map(|(k, t)| (k.to_string(), t.clone()))
+                .collect(),
+        )
     }
 
     #[test]
@@ -148,13 +172,19 @@ mod tests {
         assert_eq!(String::from_utf8(t.to_json_bytes()).unwrap(), text);
         assert_eq!(t.to_string(), text);
         assert_eq!(Type::from_json_bytes(text.as_bytes()).unwrap(), t);
-        assert_eq!(Type::from_json_bytes(br#""dynamic""#).unwrap(), Type::Dynamic);
+        assert_eq!(
+            Type::from_json_bytes(br#""dynamic""#).unwrap(),
+            Type::Dynamic
+        );
     }
 
     #[test]
     fn optional_attribute_list_is_ignored() {
         let j = json!(["object", {"a": "string", "b": "number"}, ["b"]]);
-        assert_eq!(Type::from_json(&j).unwrap(), obj(&[("a", Type::String), ("b", Type::Number)]));
+        assert_eq!(
+            Type::from_json(&j).unwrap(),
+            obj(&[("a", Type::String), ("b", Type::Number)])
+        );
         assert!(Type::from_json(&json!(["object", {}, [1]])).is_err());
         assert!(Type::from_json(&json!(["list", "string", []])).is_err());
     }

@@ -108,7 +108,8 @@ impl Value {
     }
     /// An integer number, or null for `None`.
     pub fn opt_int(n: Option<i64>) -> Self {
-        n.map(|n| Value::Number(Number::from(n))).unwrap_or(Value::Null)
+        n.map(|n| Value::Number(Number::from(n)))
+            .unwrap_or(Value::Null)
     }
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
@@ -120,7 +121,9 @@ impl Value {
     pub fn is_wholly_known(&self) -> bool {
         match self {
             Value::Unknown(_) => false,
-            Value::List(v) | Value::Set(v) | Value::Tuple(v) => v.iter().all(Value::is_wholly_known),
+            Value::List(v) | Value::Set(v) | Value::Tuple(v) => {
+                v.iter().all(Value::is_wholly_known)
+            }
             Value::Map(m) | Value::Object(m) => m.values().all(Value::is_wholly_known),
             Value::Dynamic(_, v) => v.is_wholly_known(),
             _ => true,

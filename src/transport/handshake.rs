@@ -12,7 +12,8 @@ pub const PROTOCOL_VERSION: u32 = 6;
 /// The environment variable carrying Terraform's handshake cookie.
 pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
 /// Terraform's (and OpenTofu's) cookie value [terraform internal/plugin6/serve.go].
-pub const MAGIC_COOKIE_VALUE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+pub const MAGIC_COOKIE_VALUE: &str =
+    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 /// The provider address used as the `TF_REATTACH_PROVIDERS` key unless `--provider-address`.
 pub const DEFAULT_PROVIDER_ADDRESS: &str = "registry.terraform.io/harness/harness";
 
@@ -52,7 +53,9 @@ pub fn negotiate_protocol(offered: Option<&str>) -> Result<u32, ProtocolMismatch
     if speaks_ours {
         Ok(PROTOCOL_VERSION)
     } else {
-        Err(ProtocolMismatch { offered: list.to_owned() })
+        Err(ProtocolMismatch {
+            offered: list.to_owned(),
+        })
     }
 }
 
@@ -154,9 +157,15 @@ mod tests {
     #[test]
     fn line_format() {
         let unix = ListenAddr::Unix("/tmp/x/plugin.sock".into());
-        assert_eq!(handshake_line(&unix, ""), "1|6|unix|/tmp/x/plugin.sock|grpc|\n");
+        assert_eq!(
+            handshake_line(&unix, ""),
+            "1|6|unix|/tmp/x/plugin.sock|grpc|\n"
+        );
         let tcp = ListenAddr::Tcp("127.0.0.1:10000".parse().expect("addr"));
-        assert_eq!(handshake_line(&tcp, "MIIB"), "1|6|tcp|127.0.0.1:10000|grpc|MIIB\n");
+        assert_eq!(
+            handshake_line(&tcp, "MIIB"),
+            "1|6|tcp|127.0.0.1:10000|grpc|MIIB\n"
+        );
     }
 
     #[test]
@@ -172,7 +181,10 @@ mod tests {
         assert_eq!(p["Addr"]["Network"], "unix");
         assert_eq!(p["Addr"]["String"], "/tmp/a'b/plugin.sock");
         let block = debug_instructions("example.com/a/b", 42, &addr);
-        assert!(block.contains(r"export TF_REATTACH_PROVIDERS='{"), "{block}");
+        assert!(
+            block.contains(r"export TF_REATTACH_PROVIDERS='{"),
+            "{block}"
+        );
         assert!(block.contains(r"/tmp/a'\''b/plugin.sock"), "{block}");
     }
 }

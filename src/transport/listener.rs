@@ -21,7 +21,9 @@ const NAME_ATTEMPTS: u32 = 16;
 #[derive(Debug, thiserror::Error)]
 pub enum ListenError {
     /// `PLUGIN_MIN_PORT` / `PLUGIN_MAX_PORT` are not a valid range.
-    #[error("invalid PLUGIN_MIN_PORT/PLUGIN_MAX_PORT ({0}); they must be port numbers with min <= max")]
+    #[error(
+        "invalid PLUGIN_MIN_PORT/PLUGIN_MAX_PORT ({0}); they must be port numbers with min <= max"
+    )]
     PortRange(String),
     /// No port in the range could be bound.
     #[error("could not bind a TCP port on 127.0.0.1 between {min} and {max}: {last}")]
@@ -141,9 +143,16 @@ fn bind_tcp(settings: &ListenSettings) -> Result<Bound, ListenError> {
     for port in min..=max {
         match std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)) {
             Ok(l) => {
-                let addr = l.local_addr().map_err(|e| ListenError::NoFreePort { min, max, last: e })?;
-                l.set_nonblocking(true).map_err(|e| ListenError::NoFreePort { min, max, last: e })?;
-                return Ok(Bound { addr: ListenAddr::Tcp(addr), inner: StdListener::Tcp(l), cleanup: Cleanup::default() });
+                let addr =
+                    l.local_addr()
+                        .map_err(|e| ListenError::NoFreePort { min, max, last: e })?;
+                l.set_nonblocking(true)
+                    .map_err(|e| ListenError::NoFreePort { min, max, last: e })?;
+                return Ok(Bound {
+                    addr: ListenAddr::Tcp(addr),
+                    inner: StdListener::Tcp(l),
+                    cleanup: Cleanup::default(),
+                });
             }
             Err(e) => last = e,
         }
@@ -197,8 +206,16 @@ fn bind_unix(settings: &ListenSettings) -> Result<Bound, ListenError> {
         let path = dir.join(name);
         match std::os::unix::net::UnixListener::bind(&path) {
             Ok(l) => break (l, path),
-            Err(e) if e.kind() == io::ErrorKind::AddrInUse && attempt + 1 < NAME_ATTEMPTS => attempt += 1,
-            Err(source) => return Err(ListenError::Unix { what: "bind the plugin socket", path, source }),
+            Err(e) if e.kind() == io::ErrorKind::AddrInUse && attempt + 1 < NAME_ATTEMPTS => {
+                attempt += 1
+            }
+            Err(source) => {
+                return Err(ListenError::Unix {
+                    what: "bind the plugin socket",
+                    path,
+                    source,
+                })
+            }
         }
     };
     cleanup.socket = Some(path.clone());
@@ -209,18 +226,33 @@ fn bind_unix(settings: &ListenSettings) -> Result<Bound, ListenError> {
     let mode = match &settings.unix_socket_group {
         Some(group) => {
             let gid = resolve_group(group)?;
-            std::os::unix::fs::chown(&path, None, Some(gid))
-                .map_err(|e| ListenError::Group { group: group.clone(), reason: format!("chown {}: {e}", path.display()) })?;
+            std::os::unix::fs::chown(&path, None, Some(gid)).map_err(|e| ListenError::Group {
+                group: group.clone(),
+                reason: format!("chown {}: {e}", path.display()),
+            })?;
             0o660
         }
         None => 0o600,
     };
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
-        .map_err(|source| ListenError::Unix { what: "set permissions on", path: path.clone(), source })?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).map_err(|source| {
+        ListenError::Unix {
+            what: "set permissions on",
+            path: path.clone(),
+            source,
+        }
+    })?;
     listener
         .set_nonblocking(true)
-        .map_err(|source| ListenError::Unix { what: "configure", path: path.clone(), source })?;
-    Ok(Bound { addr: ListenAddr::Unix(path), inner: StdListener::Unix(listener), cleanup })
+        .map_err(|source| ListenError::Unix {
+            what: "configure",
+            path: path.clone(),
+            source,
+        })?;
+    Ok(Bound {
+        addr: ListenAddr::Unix(path),
+        inner: StdListener::Unix(listener),
+        cleanup,
+    })
 }
 
 /// Creates `$TMPDIR/tf-provider-harness-<random>` with mode 0700.
@@ -230,11 +262,22 @@ fn create_private_dir() -> Result<PathBuf, ListenError> {
     let base = std::env::temp_dir();
     let mut attempt = 0;
     loop {
-        let path = base.join(format!("tf-provider-harness-{:012x}", fastrand::u64(..) >> 16));
+        let path = base.join(format!(
+            "tf-provider-harness-{:012x}",
+            fastrand::u64(..) >> 16
+        ));
         match std::fs::DirBuilder::new().mode(0o700).create(&path) {
             Ok(()) => return Ok(path),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt + 1 < NAME_ATTEMPTS => attempt += 1,
-            Err(source) => return Err(ListenError::Unix { what: "create the private socket directory", path, source }),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt + 1 < NAME_ATTEMPTS => {
+                attempt += 1
+            }
+            Err(source) => {
+                return Err(ListenError::Unix {
+                    what: "create the private socket directory",
+                    path,
+                    source,
+                })
+            }
         }
     }
 }
@@ -246,8 +289,12 @@ fn resolve_group(group: &str) -> Result<u32, ListenError> {
     if let Ok(gid) = group.trim().parse::<u32>() {
         return Ok(gid);
     }
-    let err = |reason: String| ListenError::Group { group: group.to_owned(), reason };
-    let text = std::fs::read_to_string("/etc/group").map_err(|e| err(format!("cannot read /etc/group: {e}; give a numeric gid")))?;
+    let err = |reason: String| ListenError::Group {
+        group: group.to_owned(),
+        reason,
+    };
+    let text = std::fs::read_to_string("/etc/group")
+        .map_err(|e| err(format!("cannot read /etc/group: {e}; give a numeric gid")))?;
     gid_from_group_file(&text, group.trim())
         .ok_or_else(|| err("no such group in /etc/group; give a numeric gid".into()))
 }
@@ -327,8 +374,14 @@ mod tests {
     #[test]
     fn port_ranges() {
         assert_eq!(port_range(None, None).expect("none"), (0, 0));
-        assert_eq!(port_range(Some("10000"), Some("25000")).expect("both"), (10000, 25000));
-        assert_eq!(port_range(Some("10000"), None).expect("min"), (10000, 65535));
+        assert_eq!(
+            port_range(Some("10000"), Some("25000")).expect("both"),
+            (10000, 25000)
+        );
+        assert_eq!(
+            port_range(Some("10000"), None).expect("min"),
+            (10000, 65535)
+        );
         assert!(port_range(Some("3"), Some("2")).is_err());
         assert!(port_range(Some("x"), Some("2")).is_err());
         assert!(port_range(Some("70000"), None).is_err());
@@ -348,11 +401,21 @@ mod tests {
     fn unix_socket_is_private_and_removed() {
         use std::os::unix::fs::PermissionsExt;
         let bound = bind(&ListenSettings::default()).expect("bind");
-        let ListenAddr::Unix(path) = bound.addr.clone() else { panic!("expected unix") };
+        let ListenAddr::Unix(path) = bound.addr.clone() else {
+            panic!("expected unix")
+        };
         let dir = path.parent().expect("dir").to_path_buf();
-        let dir_mode = std::fs::metadata(&dir).expect("dir meta").permissions().mode() & 0o777;
+        let dir_mode = std::fs::metadata(&dir)
+            .expect("dir meta")
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(dir_mode, 0o700);
-        let sock_mode = std::fs::symlink_metadata(&path).expect("sock meta").permissions().mode() & 0o777;
+        let sock_mode = std::fs::symlink_metadata(&path)
+            .expect("sock meta")
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(sock_mode, 0o600);
         drop(bound);
         assert!(!exists(&path), "socket removed");
@@ -371,7 +434,9 @@ mod tests {
             ..Default::default()
         };
         let bound = bind(&settings).expect("bind");
-        let ListenAddr::Unix(path) = bound.addr.clone() else { panic!("expected unix") };
+        let ListenAddr::Unix(path) = bound.addr.clone() else {
+            panic!("expected unix")
+        };
         assert_eq!(path.parent(), Some(dir.path()));
         let meta = std::fs::symlink_metadata(&path).expect("meta");
         assert_eq!(meta.permissions().mode() & 0o777, 0o660);
@@ -383,14 +448,24 @@ mod tests {
 
     #[test]
     fn tcp_binds_loopback_in_range() {
-        let settings = ListenSettings { tcp: true, ..Default::default() };
+        let settings = ListenSettings {
+            tcp: true,
+            ..Default::default()
+        };
         let bound = bind(&settings).expect("bind");
-        let ListenAddr::Tcp(addr) = bound.addr else { panic!("expected tcp") };
+        let ListenAddr::Tcp(addr) = bound.addr else {
+            panic!("expected tcp")
+        };
         assert!(addr.ip().is_loopback());
         assert_ne!(addr.port(), 0);
         let port = addr.port().to_string();
         // The same single-port range is now taken: binding must fail with a clear error.
-        let taken = ListenSettings { tcp: true, min_port: Some(port.clone()), max_port: Some(port), ..Default::default() };
+        let taken = ListenSettings {
+            tcp: true,
+            min_port: Some(port.clone()),
+            max_port: Some(port),
+            ..Default::default()
+        };
         let err = bind(&taken).expect_err("port is taken");
         assert!(err.to_string().contains("could not bind"), "{err}");
     }

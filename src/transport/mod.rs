@@ -85,13 +85,22 @@ pub fn serve(mode: Mode, make_routes: impl FnOnce() -> Routes) -> Result<(), Tra
         None
     } else {
         handshake::negotiate_protocol(std::env::var("PLUGIN_PROTOCOL_VERSIONS").ok().as_deref())?;
-        match std::env::var("PLUGIN_CLIENT_CERT").ok().filter(|v| !v.trim().is_empty()) {
-            Some(pem) => Some((tls::parse_client_certs(&pem)?, tls::generate_server_identity()?)),
+        match std::env::var("PLUGIN_CLIENT_CERT")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+        {
+            Some(pem) => Some((
+                tls::parse_client_certs(&pem)?,
+                tls::generate_server_identity()?,
+            )),
             None => None,
         }
     };
     let bound = listener::bind(&ListenSettings::from_env())?;
-    let cert_field = tls_setup.as_ref().map(|(_, id)| id.handshake_field()).unwrap_or_default();
+    let cert_field = tls_setup
+        .as_ref()
+        .map(|(_, id)| id.handshake_field())
+        .unwrap_or_default();
     let announcement = match &mode {
         Mode::Managed => handshake::handshake_line(&bound.addr, &cert_field),
         Mode::Debug { provider_address } => {
@@ -148,7 +157,10 @@ async fn watch_signals(shutdown: CancellationToken, debug: bool) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        let (mut term, mut int) = match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        let (mut term, mut int) = match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
             (Ok(t), Ok(i)) => (t, i),
             (Err(e), _) | (_, Err(e)) => {
                 tracing::warn!(error = %e, "could not install signal handlers; the process stops only on Shutdown");

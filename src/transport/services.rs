@@ -48,7 +48,10 @@ impl Controller {
 
 #[tonic::async_trait]
 impl GrpcController for Controller {
-    async fn shutdown(&self, _req: tonic::Request<Empty>) -> Result<tonic::Response<Empty>, tonic::Status> {
+    async fn shutdown(
+        &self,
+        _req: tonic::Request<Empty>,
+    ) -> Result<tonic::Response<Empty>, tonic::Status> {
         tracing::debug!("shutdown requested by the plugin client");
         // Graceful shutdown lets this response go out before connections close.
         self.shutdown.cancel();
@@ -90,7 +93,11 @@ pub async fn run(
 ) -> Result<(), tonic::transport::Error> {
     // Connections go through a channel so a slow TLS handshake never blocks accepting others.
     let (tx, rx) = mpsc::channel::<Conn>(16);
-    let acceptor = tokio::spawn(accept_loop(listener, tls.map(tokio_rustls::TlsAcceptor::from), tx));
+    let acceptor = tokio::spawn(accept_loop(
+        listener,
+        tls.map(tokio_rustls::TlsAcceptor::from),
+        tx,
+    ));
     let server = tonic::transport::Server::builder()
         .add_routes(routes)
         .serve_with_incoming_shutdown(
@@ -137,7 +144,9 @@ async fn accept_loop(
                 Ok(Ok(stream)) => {
                     let _ = tx.send(Conn::new(Box::pin(stream))).await;
                 }
-                Ok(Err(e)) => tracing::warn!(error = %e, "TLS handshake with a plugin client failed"),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "TLS handshake with a plugin client failed")
+                }
                 Err(_) => tracing::warn!("TLS handshake with a plugin client timed out"),
             }
         });
@@ -148,6 +157,11 @@ fn is_per_connection(e: &std::io::Error) -> bool {
     use std::io::ErrorKind as K;
     matches!(
         e.kind(),
-        K::ConnectionAborted | K::ConnectionReset | K::BrokenPipe | K::Interrupted | K::WouldBlock | K::TimedOut
+        K::ConnectionAborted
+            | K::ConnectionReset
+            | K::BrokenPipe
+            | K::Interrupted
+            | K::WouldBlock
+            | K::TimedOut
     )
 }

@@ -23,11 +23,15 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use rustls::client::danger::HandshakeSignatureValid;
-use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::crypto::{
+    verify_tls12_signature, verify_tls13_signature, CryptoProvider, WebPkiSupportedAlgorithms,
+};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
-use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme};
+use rustls::{
+    CertificateError, DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme,
+};
 
 /// What can go wrong while setting up AutoMTLS. All are startup errors.
 #[derive(Debug, thiserror::Error)]
@@ -91,11 +95,21 @@ pub fn generate_server_identity() -> Result<ServerIdentity, TlsError> {
     let key = rcgen::KeyPair::generate_for(SERVER_KEY_ALG)?;
     let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()])?;
     params.distinguished_name = rcgen::DistinguishedName::new();
-    params.distinguished_name.push(DnType::CommonName, "localhost");
-    params.distinguished_name.push(DnType::OrganizationName, "terraform-provider-harness");
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
+    params
+        .distinguished_name
+        .push(DnType::OrganizationName, "terraform-provider-harness");
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyCertSign];
-    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyCertSign,
+    ];
+    params.extended_key_usages = vec![
+        ExtendedKeyUsagePurpose::ServerAuth,
+        ExtendedKeyUsagePurpose::ClientAuth,
+    ];
     let now = time::OffsetDateTime::now_utc();
     params.not_before = now - time::Duration::seconds(30);
     params.not_after = now + time::Duration::days(365);
@@ -144,7 +158,10 @@ pub fn server_config(
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
         .with_client_cert_verifier(verifier)
-        .with_single_cert(vec![identity.cert_der], PrivateKeyDer::Pkcs8(identity.key_der))?;
+        .with_single_cert(
+            vec![identity.cert_der],
+            PrivateKeyDer::Pkcs8(identity.key_der),
+        )?;
     config.alpn_protocols = vec![b"h2".to_vec()];
     Ok(Arc::new(config))
 }
@@ -161,7 +178,10 @@ impl PinnedClientCertVerifier {
     /// A verifier accepting only `pinned` (compared as DER bytes) and checking handshake
     /// signatures with `algorithms` (use the aws-lc-rs provider's
     /// `signature_verification_algorithms`, which include ECDSA P-521/SHA-512).
-    pub fn new(pinned: Vec<CertificateDer<'static>>, algorithms: WebPkiSupportedAlgorithms) -> Self {
+    pub fn new(
+        pinned: Vec<CertificateDer<'static>>,
+        algorithms: WebPkiSupportedAlgorithms,
+    ) -> Self {
         Self { pinned, algorithms }
     }
 }
@@ -187,11 +207,19 @@ impl ClientCertVerifier for PinnedClientCertVerifier {
         _intermediates: &[CertificateDer<'_>],
         _now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
-        if self.pinned.iter().any(|p| p.as_ref() == end_entity.as_ref()) {
+        if self
+            .pinned
+            .iter()
+            .any(|p| p.as_ref() == end_entity.as_ref())
+        {
             Ok(ClientCertVerified::assertion())
         } else {
-            tracing::warn!("refused a TLS client: its certificate is not the one in PLUGIN_CLIENT_CERT");
-            Err(rustls::Error::InvalidCertificate(CertificateError::ApplicationVerificationFailure))
+            tracing::warn!(
+                "refused a TLS client: its certificate is not the one in PLUGIN_CLIENT_CERT"
+            );
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::ApplicationVerificationFailure,
+            ))
         }
     }
 
@@ -227,8 +255,13 @@ mod tests {
         let id = generate_server_identity().expect("generate");
         let field = id.handshake_field();
         assert!(!field.contains('='), "no padding: {field}");
-        assert!(field.len() > 50, "go-plugin ignores fields of 50 chars or fewer");
-        let back = base64::engine::general_purpose::STANDARD_NO_PAD.decode(&field).expect("decode");
+        assert!(
+            field.len() > 50,
+            "go-plugin ignores fields of 50 chars or fewer"
+        );
+        let back = base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(&field)
+            .expect("decode");
         assert_eq!(back, id.cert_der.as_ref());
         // rustls accepts the key and certificate together.
         server_config(id, vec![]).expect("config");
@@ -254,6 +287,8 @@ mod tests {
         let now = UnixTime::now();
         assert!(v.verify_client_cert(&a, &[], now).is_ok());
         assert!(v.verify_client_cert(&b, &[], now).is_err());
-        assert!(v.supported_verify_schemes().contains(&SignatureScheme::ECDSA_NISTP521_SHA512));
+        assert!(v
+            .supported_verify_schemes()
+            .contains(&SignatureScheme::ECDSA_NISTP521_SHA512));
     }
 }

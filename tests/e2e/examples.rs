@@ -13,7 +13,11 @@ fn examples_are_formatted() {
         .env("TF_CLI_CONFIG_FILE", "/dev/null")
         .output()
         .expect("terraform fmt");
-    assert!(out.status.success(), "terraform fmt -check failed:\n{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "terraform fmt -check failed:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 #[test]
@@ -39,5 +43,8 @@ fn examples_validate() {
             }
         }
     }
-    assert!(checked >= 2, "expected resource and data source examples, validated {checked}");
+    assert!(
+        checked >= 2,
+        "expected resource and data source examples, validated {checked}"
+    );
 }

@@ -11,7 +11,10 @@ fn provider_block(url: &str, key: &str) -> String {
 fn undescribed(block: &Json, prefix: &str, out: &mut Vec<String>) {
     if let Some(attrs) = block["attributes"].as_object() {
         for (name, a) in attrs {
-            if a["description"].as_str().is_none_or(|d| d.trim().is_empty()) {
+            if a["description"]
+                .as_str()
+                .is_none_or(|d| d.trim().is_empty())
+            {
                 out.push(format!("{prefix}{name}"));
             }
             if let Some(nested) = a.get("nested_type") {
@@ -41,15 +44,26 @@ fn schema_lists_everything_described() {
     let mut missing = Vec::new();
     undescribed(&p["provider"]["block"], "provider.", &mut missing);
     for (name, s) in resources.iter().chain(data.iter()) {
-        assert!(s["block"]["description"].as_str().is_some_and(|d| !d.is_empty()), "{name} has no description");
+        assert!(
+            s["block"]["description"]
+                .as_str()
+                .is_some_and(|d| !d.is_empty()),
+            "{name} has no description"
+        );
         undescribed(&s["block"], &format!("{name}."), &mut missing);
     }
-    assert!(missing.is_empty(), "attributes without a description: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "attributes without a description: {missing:?}"
+    );
     // Write-only and sensitive flags reach Terraform.
     let repo = &resources["harness_gitops_repository"]["block"]["attributes"];
     assert_eq!(repo["password_wo"]["write_only"], true);
     assert_eq!(repo["password"]["sensitive"], true);
-    assert_eq!(p["provider"]["block"]["attributes"]["api_key"]["sensitive"], true);
+    assert_eq!(
+        p["provider"]["block"]["attributes"]["api_key"]["sensitive"],
+        true
+    );
 }
 
 #[test]
@@ -65,8 +79,18 @@ fn validate_and_plan_run_over_automtls() {
     tf.ok(&["validate", "-no-color"]);
     let out = tf.run(&["plan", "-no-color", "-input=false"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "plan failed: {}{stderr}", String::from_utf8_lossy(&out.stdout));
-    assert!(stderr.contains("mTLS"), "the provider should report serving TLS with a pinned client certificate; stderr:\n{stderr}");
+    assert!(
+        out.status.success(),
+        "plan failed: {}{stderr}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // Terraform relays the provider's hclog line: "plugin address: ... tls=true".
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.contains("plugin address") && l.contains("tls=true")),
+        "the provider should report serving TLS (client certificate pinned); stderr:\n{stderr}"
+    );
 }
 
 #[test]
@@ -78,7 +102,12 @@ fn missing_credentials_name_attribute_and_environment_variable() {
         emu.url
     ));
     let text = tf.fails(&["plan", "-no-color", "-input=false"]);
-    for needle in ["account_id", "HARNESS_ACCOUNT_ID", "api_key", "HARNESS_PLATFORM_API_KEY"] {
+    for needle in [
+        "account_id",
+        "HARNESS_ACCOUNT_ID",
+        "api_key",
+        "HARNESS_PLATFORM_API_KEY",
+    ] {
         assert!(text.contains(needle), "error should name {needle}:\n{text}");
     }
 }
@@ -92,19 +121,47 @@ fn wrong_api_key_names_the_setting() {
         provider_block(&emu.url, "pat.wrong.key")
     ));
     let text = tf.fails(&["apply", "-auto-approve", "-no-color", "-input=false"]);
-    assert!(text.contains("api_key") && text.contains("HARNESS_PLATFORM_API_KEY"), "401 should point at the key settings:\n{text}");
-    assert!(!text.contains("pat.wrong.key"), "the key must never be printed:\n{text}");
+    assert!(
+        text.contains("api_key") && text.contains("HARNESS_PLATFORM_API_KEY"),
+        "401 should point at the key settings:\n{text}"
+    );
+    assert!(
+        !text.contains("pat.wrong.key"),
+        "the key must never be printed:\n{text}"
+    );
     assert!(emu.repositories().is_empty());
 }
 
 #[test]
 fn invalid_configuration_points_at_the_attribute() {
     let tf = Tf::new();
+    // Terraform validates a provider block only when something uses the provider.
+    tf.write("provider \"harness\" {\n  endpoint = \"not a url\"\n  request_timeout = \"soon\"\n}\n\ndata \"harness_gitops_repository\" \"r\" {\n  identifier = \"r1\"\n}\n");
+    let text = tf.fails(&["validate", "-no-color"]);
+    for needle in [
+        "Invalid Endpoint",
+        "line 8",
+        "Invalid Request Timeout",
+        "line 9",
+    ] {
+        assert!(
+            text.contains(needle),
+            "validate should report {needle}:\n{text}"
+        );
+    }
     tf.write(
-        "provider \"harness\" {\n  endpoint = \"not a url\"\n  request_timeout = \"soon\"\n}\n\nresource \"harness_gitops_repository\" \"r\" {\n  identifier = \"r1\"\n  agent_id   = \"account.agent\"\n  url        = \"https://github.com/acme/x.git\"\n  type       = \"svn\"\n}\n",
+        "resource \"harness_gitops_repository\" \"r\" {\n  identifier = \"r1\"\n  agent_id   = \"account.agent\"\n  url        = \"https://github.com/acme/x.git\"\n  type       = \"svn\"\n  password   = \"a\"\n  password_wo = \"b\"\n}\n",
     );
     let text = tf.fails(&["validate", "-no-color"]);
-    for needle in ["Invalid Endpoint", "Invalid Request Timeout", "Invalid Repository Type", "main.tf"] {
-        assert!(text.contains(needle), "validate should report {needle}:\n{text}");
+    for needle in [
+        "Invalid Repository Type",
+        "line 11",
+        "Conflicting Attributes",
+        "line 13",
+    ] {
+        assert!(
+            text.contains(needle),
+            "validate should report {needle}:\n{text}"
+        );
     }
 }

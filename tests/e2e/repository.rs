@@ -29,7 +29,11 @@ resource "harness_gitops_repository" "manifests" {{
 
 fn only_repo(emu: &Emulator) -> Json {
     let repos = emu.repositories();
-    assert_eq!(repos.len(), 1, "exactly one repository expected in the emulator: {repos:#?}");
+    assert_eq!(
+        repos.len(),
+        1,
+        "exactly one repository expected in the emulator: {repos:#?}"
+    );
     repos[0].clone()
 }
 
@@ -50,21 +54,38 @@ fn lifecycle() {
     let addr = "harness_gitops_repository.manifests";
 
     // Create.
-    tf.write(&config(&emu, "manifests", "  username = \"bot\"\n  password = \"hunter2-initial\"\n"));
+    tf.write(&config(
+        &emu,
+        "manifests",
+        "  username = \"bot\"\n  password = \"hunter2-initial\"\n",
+    ));
     tf.apply();
     let st = tf.resource(addr);
     assert_eq!(st["id"], "default/mlplatform/mlagent/manifests");
-    assert_eq!(st["org_id"], "default", "org_id inherited from the provider");
+    assert_eq!(
+        st["org_id"], "default",
+        "org_id inherited from the provider"
+    );
     assert_eq!(st["connection_status"], "Successful");
     assert_eq!(st["connection_type"], "HTTPS", "derived from the password");
-    assert_eq!(st["password"], "hunter2-initial", "state keeps the configured value, not the mask");
+    assert_eq!(
+        st["password"], "hunter2-initial",
+        "state keeps the configured value, not the mask"
+    );
     let remote = only_repo(&emu);
     assert_eq!(remote["repository"]["repo"], URL);
-    assert_eq!(remote["repository"]["password"], "hunter2-initial", "the real password reached the API");
+    assert_eq!(
+        remote["repository"]["password"], "hunter2-initial",
+        "the real password reached the API"
+    );
     assert!(tf.plan_is_empty(), "second plan after create must be empty");
 
     // Update in place.
-    tf.write(&config(&emu, "manifests", "  username = \"bot\"\n  password = \"hunter2-initial\"\n  insecure = true\n"));
+    tf.write(&config(
+        &emu,
+        "manifests",
+        "  username = \"bot\"\n  password = \"hunter2-initial\"\n  insecure = true\n",
+    ));
     let plan = tf.plan_json();
     let change = &plan["resource_changes"][0]["change"];
     assert_eq!(change["actions"], json!(["update"]));
@@ -74,13 +95,29 @@ fn lifecycle() {
     assert!(tf.plan_is_empty(), "plan after update must be empty");
 
     // Changing the identifier plans a replacement.
-    tf.write(&config(&emu, "manifests-v2", "  username = \"bot\"\n  password = \"hunter2-initial\"\n  insecure = true\n"));
+    tf.write(&config(
+        &emu,
+        "manifests-v2",
+        "  username = \"bot\"\n  password = \"hunter2-initial\"\n  insecure = true\n",
+    ));
     let plan = tf.plan_json();
-    assert_eq!(plan["resource_changes"][0]["change"]["actions"], json!(["delete", "create"]));
-    tf.write(&config(&emu, "manifests", "  username = \"bot\"\n  password = \"hunter2-initial\"\n  insecure = true\n"));
+    assert_eq!(
+        plan["resource_changes"][0]["change"]["actions"],
+        json!(["delete", "create"])
+    );
+    tf.write(&config(
+        &emu,
+        "manifests",
+        "  username = \"bot\"\n  password = \"hunter2-initial\"\n  insecure = true\n",
+    ));
 
     // Drift behind Terraform's back is detected and corrected.
-    emu.admin(reqwest::Method::PATCH, "repositories", &key("manifests"), Some(json!({"name": "renamed-by-hand", "insecure": false})));
+    emu.admin(
+        reqwest::Method::PATCH,
+        "repositories",
+        &key("manifests"),
+        Some(json!({"name": "renamed-by-hand", "insecure": false})),
+    );
     assert!(!tf.plan_is_empty(), "drift must show up in the plan");
     tf.apply();
     let remote = only_repo(&emu);
@@ -89,17 +126,31 @@ fn lifecycle() {
     assert!(tf.plan_is_empty());
 
     // Deleted behind its back: the plan re-creates it.
-    emu.admin(reqwest::Method::DELETE, "repositories", &key("manifests"), None);
+    emu.admin(
+        reqwest::Method::DELETE,
+        "repositories",
+        &key("manifests"),
+        None,
+    );
     assert!(emu.repositories().is_empty());
     let plan = tf.plan_json();
-    assert_eq!(plan["resource_changes"][0]["change"]["actions"], json!(["create"]));
+    assert_eq!(
+        plan["resource_changes"][0]["change"]["actions"],
+        json!(["create"])
+    );
     tf.apply();
     only_repo(&emu);
 
     // Import into an empty state: the plan then shows no change except the secret the API
     // cannot return (it comes back masked).
     tf.ok(&["state", "rm", addr]);
-    tf.ok(&["import", "-no-color", "-input=false", addr, "default/mlplatform/mlagent/manifests"]);
+    tf.ok(&[
+        "import",
+        "-no-color",
+        "-input=false",
+        addr,
+        "default/mlplatform/mlagent/manifests",
+    ]);
     let st = tf.resource(addr);
     assert_eq!(st["identifier"], "manifests");
     assert_eq!(st["url"], URL);
@@ -109,26 +160,61 @@ fn lifecycle() {
     let ch = &plan["resource_changes"][0]["change"];
     assert_eq!(ch["actions"], json!(["update"]));
     let (before, after, unknown) = (&ch["before"], &ch["after"], &ch["after_unknown"]);
-    let changed: Vec<&String> =
-        before.as_object().unwrap().keys().filter(|k| unknown[k.as_str()] != true && before[k.as_str()] != after[k.as_str()]).collect();
-    assert_eq!(changed, vec!["password"], "after import only the secret may differ");
+    let changed: Vec<&String> = before
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|k| unknown[k.as_str()] != true && before[k.as_str()] != after[k.as_str()])
+        .collect();
+    assert_eq!(
+        changed,
+        vec!["password"],
+        "after import only the secret may differ"
+    );
     tf.apply();
-    assert!(tf.plan_is_empty(), "plan after import + apply must be empty");
+    assert!(
+        tf.plan_is_empty(),
+        "plan after import + apply must be empty"
+    );
 
     // Switch to a write-only password.
-    tf.write(&config(&emu, "manifests", "  username = \"bot\"\n  insecure = true\n  password_wo = \"rotated-1\"\n  password_wo_version = 1\n"));
+    tf.write(&config(
+        &emu,
+        "manifests",
+        "  username = \"bot\"\n  insecure = true\n  password_wo = \"rotated-1\"\n  password_wo_version = 1\n",
+    ));
     tf.apply();
     assert_eq!(only_repo(&emu)["repository"]["password"], "rotated-1");
-    assert!(tf.plan_is_empty(), "plan after switching to password_wo must be empty");
+    assert!(
+        tf.plan_is_empty(),
+        "plan after switching to password_wo must be empty"
+    );
     let st = tf.resource(addr);
-    assert!(st["password_wo"].is_null(), "write-only value never in state");
+    assert!(
+        st["password_wo"].is_null(),
+        "write-only value never in state"
+    );
     let raw_state = std::fs::read_to_string(tf.dir.path().join("terraform.tfstate")).unwrap();
-    assert!(!raw_state.contains("rotated-1"), "write-only value leaked into the state file");
+    assert!(
+        !raw_state.contains("rotated-1"),
+        "write-only value leaked into the state file"
+    );
 
     // Rotation: a new write-only value is sent only when its version changes.
-    tf.write(&config(&emu, "manifests", "  username = \"bot\"\n  insecure = true\n  password_wo = \"rotated-2\"\n  password_wo_version = 1\n"));
-    assert!(tf.plan_is_empty(), "a write-only value alone cannot be diffed");
-    tf.write(&config(&emu, "manifests", "  username = \"bot\"\n  insecure = true\n  password_wo = \"rotated-2\"\n  password_wo_version = 2\n"));
+    tf.write(&config(
+        &emu,
+        "manifests",
+        "  username = \"bot\"\n  insecure = true\n  password_wo = \"rotated-2\"\n  password_wo_version = 1\n",
+    ));
+    assert!(
+        tf.plan_is_empty(),
+        "a write-only value alone cannot be diffed"
+    );
+    tf.write(&config(
+        &emu,
+        "manifests",
+        "  username = \"bot\"\n  insecure = true\n  password_wo = \"rotated-2\"\n  password_wo_version = 2\n",
+    ));
     tf.apply();
     assert_eq!(only_repo(&emu)["repository"]["password"], "rotated-2");
     let raw_state = std::fs::read_to_string(tf.dir.path().join("terraform.tfstate")).unwrap();
@@ -136,7 +222,11 @@ fn lifecycle() {
 
     // Destroy leaves nothing behind.
     tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
-    assert!(emu.repositories().is_empty(), "destroy must remove the repository: {:#?}", emu.repositories());
+    assert!(
+        emu.repositories().is_empty(),
+        "destroy must remove the repository: {:#?}",
+        emu.repositories()
+    );
 }
 
 #[test]
@@ -167,16 +257,30 @@ resource "harness_gitops_repository" "broken" {{
     assert_eq!(r["tainted"], true, "{st}");
     assert_eq!(emu.repositories().len(), 1);
     // Fixing the URL replaces it.
-    tf.write(&std::fs::read_to_string(tf.dir.path().join("main.tf")).unwrap().replace("git.unreachable.invalid", "github.com"));
+    tf.write(
+        &std::fs::read_to_string(tf.dir.path().join("main.tf"))
+            .unwrap()
+            .replace("git.unreachable.invalid", "github.com"),
+    );
     tf.apply();
     let repos = emu.repositories();
     assert_eq!(repos.len(), 1, "{repos:#?}");
-    assert_eq!(repos[0]["repository"]["repo"], "https://github.com/acme/x.git");
+    assert_eq!(
+        repos[0]["repository"]["repo"],
+        "https://github.com/acme/x.git"
+    );
 }
 
 #[test]
 fn apply_survives_thirty_percent_faults_without_duplicates() {
-    let emu = Emulator::start(&["--fault-rate", "0.3", "--fault-after-rate", "0.1", "--seed", "7"]);
+    let emu = Emulator::start(&[
+        "--fault-rate",
+        "0.3",
+        "--fault-after-rate",
+        "0.1",
+        "--seed",
+        "7",
+    ]);
     let tf = Tf::new();
     let mut body = format!(
         "provider \"harness\" {{\n  endpoint    = \"{}\"\n  account_id  = \"{ACCOUNT}\"\n  api_key     = \"{API_KEY}\"\n  agent_id    = \"account.mlagent\"\n  max_retries = 10\n}}\n",
@@ -190,7 +294,10 @@ fn apply_survives_thirty_percent_faults_without_duplicates() {
     tf.write(&body);
     tf.apply();
     let repos = emu.repositories();
-    let mut ids: Vec<String> = repos.iter().map(|r| r["identifier"].as_str().unwrap().to_string()).collect();
+    let mut ids: Vec<String> = repos
+        .iter()
+        .map(|r| r["identifier"].as_str().unwrap().to_string())
+        .collect();
     ids.sort();
     let expected: Vec<String> = (0..8).map(|i| format!("repo-{i}")).collect();
     assert_eq!(ids, expected, "every repository exactly once");
@@ -216,14 +323,27 @@ output "read_status" {{
   value = data.harness_gitops_repository.read.connection_status
 }}
 "#,
-        config(&emu, "manifests", "  username = \"bot\"\n  password = \"hunter2\"\n")
+        config(
+            &emu,
+            "manifests",
+            "  username = \"bot\"\n  password = \"hunter2\"\n"
+        )
     ));
     tf.apply();
     let out: Json = serde_json::from_str(&tf.ok(&["output", "-json"])).unwrap();
     assert_eq!(out["read_url"]["value"], URL);
     assert_eq!(out["read_status"]["value"], "Successful");
     let st = tf.state();
-    let ds = st["values"]["root_module"]["resources"].as_array().unwrap().iter().find(|r| r["mode"] == "data").cloned().unwrap();
-    assert!(ds["values"].get("password").is_none(), "the data source has no secret attributes: {ds}");
+    let ds = st["values"]["root_module"]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["mode"] == "data")
+        .cloned()
+        .unwrap();
+    assert!(
+        ds["values"].get("password").is_none(),
+        "the data source has no secret attributes: {ds}"
+    );
     assert_eq!(ds["values"]["username"], "bot");
 }

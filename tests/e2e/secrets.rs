@@ -7,7 +7,11 @@ fn full_lifecycle_at_trace_leaks_no_secret() {
     let emu = Emulator::start(&[]);
     let mut tf = Tf::new();
     tf.env("TF_LOG_PROVIDER", "TRACE");
-    let secrets = ["hunter2-plain-password", "wo-password-Zx81", "-----BEGIN EC PRIVATE KEY-----tlskeymaterial"];
+    let secrets = [
+        "hunter2-plain-password",
+        "wo-password-Zx81",
+        "-----BEGIN EC PRIVATE KEY-----tlskeymaterial",
+    ];
     let cfg = |version: u32, wo: &str| {
         format!(
             r#"provider "harness" {{
@@ -46,7 +50,11 @@ resource "harness_gitops_repository" "wo" {{
         vec!["plan", "-no-color", "-input=false", "-refresh=true"],
     ] {
         let out = tf.run(&args);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         transcript.push_str(&String::from_utf8_lossy(&out.stdout));
         transcript.push_str(&String::from_utf8_lossy(&out.stderr));
     }
@@ -60,9 +68,15 @@ resource "harness_gitops_repository" "wo" {{
     transcript.push_str(&String::from_utf8_lossy(&out.stdout));
     transcript.push_str(&String::from_utf8_lossy(&out.stderr));
 
-    assert!(transcript.contains("@level"), "TRACE provider logs were expected in the transcript");
+    assert!(
+        transcript.contains("@level"),
+        "TRACE provider logs were expected in the transcript"
+    );
     for s in secrets.iter().chain(&["wo-password-rotated-Qq7", API_KEY]) {
-        assert!(!transcript.contains(s), "secret {s:?} leaked into terraform output or provider logs");
+        assert!(
+            !transcript.contains(s),
+            "secret {s:?} leaked into terraform output or provider logs"
+        );
     }
     // The emulator did receive them, so the test is not vacuous.
     assert!(emu.repositories().is_empty());

@@ -5,7 +5,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::Value as Json;
 
@@ -16,7 +16,9 @@ pub const ACCOUNT: &str = "e2eaccount";
 
 /// The terraform binary: $TERRAFORM or /usr/local/bin/terraform. Fails loudly when absent.
 pub fn terraform_bin() -> PathBuf {
-    let p = std::env::var_os("TERRAFORM").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/usr/local/bin/terraform"));
+    let p = std::env::var_os("TERRAFORM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/local/bin/terraform"));
     assert!(
         p.exists(),
         "end-to-end tests need the terraform CLI at {} (set TERRAFORM to another path); it is missing",
@@ -36,7 +38,14 @@ impl Emulator {
     /// Starts the emulator with extra arguments (e.g. `--fault-rate 0.3`).
     pub fn start(extra: &[&str]) -> Emulator {
         let mut child = Command::new(env!("CARGO_BIN_EXE_harness-gitops-emulator"))
-            .args(["--listen", "127.0.0.1:0", "--api-key", API_KEY, "--account-id", ACCOUNT])
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--api-key",
+                API_KEY,
+                "--account-id",
+                ACCOUNT,
+            ])
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -44,29 +53,60 @@ impl Emulator {
             .expect("start harness-gitops-emulator");
         let stdout = child.stdout.take().expect("emulator stdout");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("read emulator handshake");
-        let url = line.trim().strip_prefix("LISTENING ").unwrap_or_else(|| panic!("unexpected emulator line {line:?}")).to_string();
-        Emulator { child, url, http: reqwest::blocking::Client::new() }
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read emulator handshake");
+        let url = line
+            .trim()
+            .strip_prefix("LISTENING ")
+            .unwrap_or_else(|| panic!("unexpected emulator line {line:?}"))
+            .to_string();
+        Emulator {
+            child,
+            url,
+            http: reqwest::blocking::Client::new(),
+        }
     }
 
     /// The admin dump of everything stored.
     pub fn state(&self) -> Json {
-        self.http.get(format!("{}/_emulator/state", self.url)).send().and_then(|r| r.json()).expect("emulator state")
+        self.http
+            .get(format!("{}/_emulator/state", self.url))
+            .send()
+            .and_then(|r| r.json())
+            .expect("emulator state")
     }
 
     /// Repositories in the dump.
     pub fn repositories(&self) -> Vec<Json> {
-        self.state()["repositories"].as_array().cloned().unwrap_or_default()
+        self.state()["repositories"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Sends an admin request (drift or delete behind Terraform's back).
-    pub fn admin(&self, method: reqwest::Method, kind: &str, query: &[(&str, &str)], body: Option<Json>) {
-        let mut req = self.http.request(method, format!("{}/_emulator/{kind}", self.url)).query(query);
+    pub fn admin(
+        &self,
+        method: reqwest::Method,
+        kind: &str,
+        query: &[(&str, &str)],
+        body: Option<Json>,
+    ) {
+        let mut req = self
+            .http
+            .request(method, format!("{}/_emulator/{kind}", self.url))
+            .query(query);
         if let Some(b) = body {
             req = req.json(&b);
         }
         let resp = req.send().expect("emulator admin call");
-        assert!(resp.status().is_success(), "admin call failed: {} {}", resp.status(), resp.text().unwrap_or_default());
+        assert!(
+            resp.status().is_success(),
+            "admin call failed: {} {}",
+            resp.status(),
+            resp.text().unwrap_or_default()
+        );
     }
 }
 
@@ -87,14 +127,24 @@ pub struct Tf {
 impl Tf {
     pub fn new() -> Tf {
         let dir = tempfile::tempdir().expect("tempdir");
-        let bin_dir = Path::new(env!("CARGO_BIN_EXE_terraform-provider-harness")).parent().expect("bin dir").to_path_buf();
+        let bin_dir = Path::new(env!("CARGO_BIN_EXE_terraform-provider-harness"))
+            .parent()
+            .expect("bin dir")
+            .to_path_buf();
         let cli_config = dir.path().join("cli.tfrc");
         std::fs::write(
             &cli_config,
-            format!("provider_installation {{\n  dev_overrides {{\n    \"{SOURCE}\" = \"{}\"\n  }}\n  direct {{}}\n}}\n", bin_dir.display()),
+            format!(
+                "provider_installation {{\n  dev_overrides {{\n    \"{SOURCE}\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+                bin_dir.display()
+            ),
         )
         .expect("write cli config");
-        Tf { dir, cli_config, env: Vec::new() }
+        Tf {
+            dir,
+            cli_config,
+            env: Vec::new(),
+        }
     }
 
     /// Sets an environment variable for every later terraform run.
@@ -120,33 +170,59 @@ impl Tf {
         cmd.current_dir(self.dir.path()).args(args).env_clear();
         for (k, v) in std::env::vars() {
             // Inherited TF_*, HARNESS_* and KUBECONFIG would change what we test.
-            if !(k.starts_with("TF_") || k.starts_with("HARNESS_") || k == "KUBECONFIG" || k.starts_with("CHECKPOINT")) {
+            if !(k.starts_with("TF_")
+                || k.starts_with("HARNESS_")
+                || k == "KUBECONFIG"
+                || k.starts_with("CHECKPOINT"))
+            {
                 cmd.env(k, v);
             }
         }
-        cmd.env("TF_CLI_CONFIG_FILE", &self.cli_config).env("TF_IN_AUTOMATION", "1").env("CHECKPOINT_DISABLE", "1");
+        cmd.env("TF_CLI_CONFIG_FILE", &self.cli_config)
+            .env("TF_IN_AUTOMATION", "1")
+            .env("CHECKPOINT_DISABLE", "1");
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
         let start = Instant::now();
         let out = cmd.output().expect("run terraform");
-        eprintln!("terraform {} ({} ms, status {})", args.join(" "), start.elapsed().as_millis(), out.status);
+        eprintln!(
+            "terraform {} ({} ms, status {})",
+            args.join(" "),
+            start.elapsed().as_millis(),
+            out.status
+        );
         out
     }
 
     /// Runs terraform and panics with its output unless it succeeds.
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
-        let (so, se) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        assert!(out.status.success(), "terraform {} failed\n--- stdout\n{so}\n--- stderr\n{se}", args.join(" "));
+        let (so, se) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert!(
+            out.status.success(),
+            "terraform {} failed\n--- stdout\n{so}\n--- stderr\n{se}",
+            args.join(" ")
+        );
         so.into_owned()
     }
 
     /// Runs terraform expecting failure; returns stdout+stderr.
     pub fn fails(&self, args: &[&str]) -> String {
         let out = self.run(args);
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        assert!(!out.status.success(), "terraform {} should have failed\n{text}", args.join(" "));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            !out.status.success(),
+            "terraform {} should have failed\n{text}",
+            args.join(" ")
+        );
         text
     }
 
@@ -163,11 +239,13 @@ impl Tf {
                 eprintln!("non-empty plan:\n{}", String::from_utf8_lossy(&out.stdout));
                 false
             }
-            _ => panic!(
-                "terraform plan failed\n{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ),
+            _ => {
+                panic!(
+                    "terraform plan failed\n{}{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            }
         }
     }
 
@@ -185,22 +263,15 @@ impl Tf {
     /// The attribute values of resource `addr` in the state.
     pub fn resource(&self, addr: &str) -> Json {
         let st = self.state();
-        find_resource(&st["values"]["root_module"], addr).unwrap_or_else(|| panic!("{addr} not in state: {st}"))
+        find_resource(&st["values"]["root_module"], addr)
+            .unwrap_or_else(|| panic!("{addr} not in state: {st}"))
     }
 }
 
 fn find_resource(module: &Json, addr: &str) -> Option<Json> {
-    module["resources"].as_array()?.iter().find(|r| r["address"] == addr).map(|r| r["values"].clone())
-}
-
-/// Polls `f` until it returns Some, for at most `limit`.
-pub fn eventually<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(start.elapsed() < limit, "condition not met within {limit:?}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    module["resources"]
+        .as_array()?
+        .iter()
+        .find(|r| r["address"] == addr)
+        .map(|r| r["values"].clone())
 }

@@ -12,7 +12,9 @@ fn cfg(pairs: &[(&str, Value)]) -> Value {
 fn errors(config: &Value) -> Vec<String> {
     let mut d = Diagnostics::new();
     validate_config(config, &mut d);
-    d.0.into_iter().map(|d| d.path.map(|p| p.to_string()).unwrap_or_default()).collect()
+    d.0.into_iter()
+        .map(|d| d.path.map(|p| p.to_string()).unwrap_or_default())
+        .collect()
 }
 
 #[test]
@@ -25,60 +27,110 @@ fn schema_follows_terraform_rules_and_is_described() {
 fn data_source_exposes_no_secret_or_write_only_attribute() {
     let ds = data_schema();
     for a in &ds.block.attributes {
-        assert!(!a.sensitive && !a.write_only, "{} must not be in the data source", a.name);
-        assert!(!a.name.ends_with("_wo_version") && !BEHAVIOUR_FLAGS.contains(&a.name.as_str()), "{}", a.name);
+        assert!(
+            !a.sensitive && !a.write_only,
+            "{} must not be in the data source",
+            a.name
+        );
+        assert!(
+            !a.name.ends_with("_wo_version") && !BEHAVIOUR_FLAGS.contains(&a.name.as_str()),
+            "{}",
+            a.name
+        );
     }
-    assert!(ds.block.attribute("url").is_some() && ds.block.attribute("connection_status").is_some());
+    assert!(
+        ds.block.attribute("url").is_some() && ds.block.attribute("connection_status").is_some()
+    );
 }
 
 #[test]
 fn valid_https_config_passes() {
-    let c = cfg(&[("url", "https://github.com/a/b.git".into()), ("username", "u".into()), ("password", "p".into())]);
+    let c = cfg(&[
+        ("url", "https://github.com/a/b.git".into()),
+        ("username", "u".into()),
+        ("password", "p".into()),
+    ]);
     assert!(errors(&c).is_empty());
 }
 
 #[test]
 fn unknown_values_are_accepted_at_validate_time() {
-    let c = cfg(&[("url", Value::unknown()), ("type", Value::unknown()), ("password", Value::unknown())]);
+    let c = cfg(&[
+        ("url", Value::unknown()),
+        ("type", Value::unknown()),
+        ("password", Value::unknown()),
+    ]);
     assert!(errors(&c).is_empty());
 }
 
 #[test]
 fn enums_are_checked_with_their_path() {
     assert_eq!(errors(&cfg(&[("type", "svn".into())])), vec!["type"]);
-    assert_eq!(errors(&cfg(&[("connection_type", "FTP".into())])), vec!["connection_type"]);
+    assert_eq!(
+        errors(&cfg(&[("connection_type", "FTP".into())])),
+        vec!["connection_type"]
+    );
 }
 
 #[test]
 fn conflicting_auth_methods_are_rejected() {
-    let c = cfg(&[("url", "git@github.com:a/b.git".into()), ("ssh_private_key", "k".into()), ("password", "p".into())]);
+    let c = cfg(&[
+        ("url", "git@github.com:a/b.git".into()),
+        ("ssh_private_key", "k".into()),
+        ("password", "p".into()),
+    ]);
     assert!(errors(&c).contains(&"ssh_private_key".to_string()));
-    let c = cfg(&[("url", "https://x/y".into()), ("password", "p".into()), ("password_wo", "q".into())]);
+    let c = cfg(&[
+        ("url", "https://x/y".into()),
+        ("password", "p".into()),
+        ("password_wo", "q".into()),
+    ]);
     assert_eq!(errors(&c), vec!["password_wo"]);
-    let c = cfg(&[("url", "https://x/y".into()), ("password_wo_version", 1.into())]);
+    let c = cfg(&[
+        ("url", "https://x/y".into()),
+        ("password_wo_version", 1.into()),
+    ]);
     assert_eq!(errors(&c), vec!["password_wo_version"]);
 }
 
 #[test]
 fn ssh_urls_need_ssh_credentials() {
-    let c = cfg(&[("url", "ssh://git@github.com/a/b.git".into()), ("password", "p".into())]);
+    let c = cfg(&[
+        ("url", "ssh://git@github.com/a/b.git".into()),
+        ("password", "p".into()),
+    ]);
     assert!(errors(&c).contains(&"url".to_string()));
     // Without a key the agent may still use a credentials template: a warning, not an error.
-    let c = cfg(&[("url", "git@github.com:a/b.git".into()), ("connection_type", "SSH".into())]);
+    let c = cfg(&[
+        ("url", "git@github.com:a/b.git".into()),
+        ("connection_type", "SSH".into()),
+    ]);
     let mut d = Diagnostics::new();
     validate_config(&c, &mut d);
     assert!(!d.has_errors() && d.0.len() == 1, "{d:?}");
-    let c = cfg(&[("url", "git@github.com:a/b.git".into()), ("connection_type", "HTTPS".into())]);
+    let c = cfg(&[
+        ("url", "git@github.com:a/b.git".into()),
+        ("connection_type", "HTTPS".into()),
+    ]);
     assert_eq!(errors(&c), vec!["connection_type"]);
-    let c = cfg(&[("url", "git@github.com:a/b.git".into()), ("ssh_private_key_wo", "k".into())]);
+    let c = cfg(&[
+        ("url", "git@github.com:a/b.git".into()),
+        ("ssh_private_key_wo", "k".into()),
+    ]);
     assert!(errors(&c).is_empty());
-    let c = cfg(&[("url", "https://github.com/a/b.git".into()), ("ssh_private_key", "k".into())]);
+    let c = cfg(&[
+        ("url", "https://github.com/a/b.git".into()),
+        ("ssh_private_key", "k".into()),
+    ]);
     assert_eq!(errors(&c), vec!["ssh_private_key"]);
 }
 
 #[test]
 fn github_app_needs_ids() {
-    let c = cfg(&[("url", "https://github.com/a/b.git".into()), ("github_app_private_key", "k".into())]);
+    let c = cfg(&[
+        ("url", "https://github.com/a/b.git".into()),
+        ("github_app_private_key", "k".into()),
+    ]);
     assert_eq!(errors(&c), vec!["github_app_id"]);
     let c = cfg(&[
         ("url", "https://github.com/a/b.git".into()),
@@ -93,11 +145,30 @@ fn github_app_needs_ids() {
 #[test]
 fn connection_type_is_derived() {
     let d = |pairs: &[(&str, Value)]| derive_connection_type(&cfg(pairs));
-    assert_eq!(d(&[("url", "git@github.com:a/b.git".into())]), Value::string("SSH"));
-    assert_eq!(d(&[("url", "https://x/y".into())]), Value::string("HTTPS_ANONYMOUS"));
-    assert_eq!(d(&[("url", "https://x/y".into()), ("password_wo", "p".into())]), Value::string("HTTPS"));
-    assert_eq!(d(&[("url", "https://x/y".into()), ("github_app_private_key", "k".into())]), Value::string("GITHUB"));
-    assert!(d(&[("url", "https://x/y".into()), ("password", Value::unknown())]).is_unknown());
+    assert_eq!(
+        d(&[("url", "git@github.com:a/b.git".into())]),
+        Value::string("SSH")
+    );
+    assert_eq!(
+        d(&[("url", "https://x/y".into())]),
+        Value::string("HTTPS_ANONYMOUS")
+    );
+    assert_eq!(
+        d(&[("url", "https://x/y".into()), ("password_wo", "p".into())]),
+        Value::string("HTTPS")
+    );
+    assert_eq!(
+        d(&[
+            ("url", "https://x/y".into()),
+            ("github_app_private_key", "k".into())
+        ]),
+        Value::string("GITHUB")
+    );
+    assert!(d(&[
+        ("url", "https://x/y".into()),
+        ("password", Value::unknown())
+    ])
+    .is_unknown());
 }
 
 fn response(repo: Repository) -> RepositoryResponse {
@@ -121,25 +192,44 @@ fn masked_secrets_keep_the_configured_value_and_write_only_stays_null() {
     ]);
     let api = Repository {
         repo: Some("https://x/y".into()),
-        password: Some("********".into()),
-        connection_state: Some(ConnectionState { status: Some("Successful".into()), ..Default::default() }),
+        password: Some(crate::secret::Secret::new("********")),
+        connection_state: Some(ConnectionState {
+            status: Some("Successful".into()),
+            ..Default::default()
+        }),
         ..Default::default()
     };
     let s = from_api(&response(api), &prior);
     assert_eq!(s.attr("password"), &Value::string("real-secret"));
-    assert_eq!(s.attr("ssh_private_key"), &Value::Null, "absent remotely: gone");
+    assert_eq!(
+        s.attr("ssh_private_key"),
+        &Value::Null,
+        "absent remotely: gone"
+    );
     assert_eq!(s.attr("password_wo"), &Value::Null);
     assert_eq!(s.attr("password_wo_version"), &Value::from(3));
     assert_eq!(s.attr("connection_status"), &Value::string("Successful"));
     assert_eq!(s.attr("id"), &Value::string("account.a/r"));
-    assert_eq!(s.attr("upsert"), &Value::Bool(false), "flags default when unknown to the API");
+    assert_eq!(
+        s.attr("upsert"),
+        &Value::Bool(false),
+        "flags default when unknown to the API"
+    );
     assert!(s.is_wholly_known());
 }
 
 #[test]
 fn empty_api_strings_match_null_or_empty_config() {
-    let prior = cfg(&[("identifier", "r".into()), ("agent_id", "account.a".into()), ("name", "".into())]);
-    let api = Repository { name: Some(String::new()), proxy: Some(String::new()), ..Default::default() };
+    let prior = cfg(&[
+        ("identifier", "r".into()),
+        ("agent_id", "account.a".into()),
+        ("name", "".into()),
+    ]);
+    let api = Repository {
+        name: Some(String::new()),
+        proxy: Some(String::new()),
+        ..Default::default()
+    };
     let s = from_api(&response(api), &prior);
     assert_eq!(s.attr("name"), &Value::string(""));
     assert_eq!(s.attr("proxy"), &Value::Null);
@@ -156,11 +246,15 @@ fn settle_keeps_planned_values_and_fills_unknowns() {
 
 #[test]
 fn to_api_sends_explicit_false_and_prefers_write_only() {
-    let planned = cfg(&[("url", "https://x/y".into()), ("insecure", false.into()), ("password", Value::Null)]);
+    let planned = cfg(&[
+        ("url", "https://x/y".into()),
+        ("insecure", false.into()),
+        ("password", Value::Null),
+    ]);
     let config = cfg(&[("password_wo", "from-wo".into())]);
     let r = to_api(&planned, &config);
     assert_eq!(r.insecure, Some(false));
-    assert_eq!(r.password.as_ref().map(|p| p.to_string().len() > 0), Some(true));
+    assert_eq!(r.password.as_ref().map(|p| p.expose()), Some("from-wo"));
 }
 
 #[test]

@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use serde_json::Value as J;
 
 use super::{
-    check_object_attrs, check_tuple_len, mismatch, not_dynamic, unwrap_dynamic, CodecError, Walk, Walker,
+    check_object_attrs, check_tuple_len, mismatch, not_dynamic, unwrap_dynamic, CodecError, Walk,
+    Walker,
 };
 use crate::tf::number::Number;
 use crate::tf::path::PathStep;
@@ -48,7 +49,11 @@ pub fn decode_json(bytes: &[u8], ty: &Type, opts: JsonOptions) -> Result<Value, 
 /// `opts.ignore_unknown_attrs`), a missing attribute (unless `opts.missing_attrs_null`),
 /// a bad number or type, nesting deeper than [`super::MAX_DEPTH`].
 pub fn decode_json_value(json: &J, ty: &Type, opts: JsonOptions) -> Result<Value, CodecError> {
-    JsonDecoder { w: Walk::default(), opts }.value(None, json, ty)
+    JsonDecoder {
+        w: Walk::default(),
+        opts,
+    }
+    .value(None, json, ty)
 }
 
 /// Encodes `v` as JSON for type `ty` (numbers keep their exact text; objects list every
@@ -92,7 +97,9 @@ impl JsonDecoder {
     }
 
     fn number(&self, text: &str) -> Result<Value, CodecError> {
-        text.parse::<Number>().map(Value::Number).map_err(|e| self.err(e.to_string()))
+        text.parse::<Number>()
+            .map(Value::Number)
+            .map_err(|e| self.err(e.to_string()))
     }
 
     fn elements<'t>(
@@ -119,8 +126,12 @@ impl JsonDecoder {
             (Type::Number, J::String(s)) => self.number(s)?,
             (Type::Bool, J::Bool(b)) => Value::Bool(*b),
             (Type::Bool, J::String(s)) if s == "true" || s == "false" => Value::Bool(s == "true"),
-            (Type::List(et), J::Array(items)) => Value::List(self.elements(items, |_| Some(et.as_ref()))?),
-            (Type::Set(et), J::Array(items)) => Value::Set(self.elements(items, |_| Some(et.as_ref()))?),
+            (Type::List(et), J::Array(items)) => {
+                Value::List(self.elements(items, |_| Some(et.as_ref()))?)
+            }
+            (Type::Set(et), J::Array(items)) => {
+                Value::Set(self.elements(items, |_| Some(et.as_ref()))?)
+            }
             (Type::Tuple(types), J::Array(items)) => {
                 check_tuple_len(self, types, items.len())?;
                 Value::Tuple(self.elements(items, |i| types.get(i))?)
@@ -128,12 +139,20 @@ impl JsonDecoder {
             (Type::Map(et), J::Object(m)) => {
                 let mut out = BTreeMap::new();
                 for (k, item) in m {
-                    out.insert(k.clone(), self.value(Some(PathStep::Key(k.clone())), item, et)?);
+                    out.insert(
+                        k.clone(),
+                        self.value(Some(PathStep::Key(k.clone())), item, et)?,
+                    );
                 }
                 Value::Map(out)
             }
             (Type::Object(attrs), J::Object(m)) => self.object(attrs, m)?,
-            (ty, j) => return Err(self.err(format!("expected a value of type {ty}, got JSON {}", json_kind(j)))),
+            (ty, j) => {
+                return Err(self.err(format!(
+                    "expected a value of type {ty}, got JSON {}",
+                    json_kind(j)
+                )))
+            }
         })
     }
 
@@ -146,16 +165,27 @@ impl JsonDecoder {
         for (k, item) in m {
             match attrs.get(k) {
                 Some(ty) => {
-                    out.insert(k.clone(), self.value(Some(PathStep::Attr(k.clone())), item, ty)?);
+                    out.insert(
+                        k.clone(),
+                        self.value(Some(PathStep::Attr(k.clone())), item, ty)?,
+                    );
                 }
                 None if self.opts.ignore_unknown_attrs => {}
-                None => return Err(CodecError::new(&self.w.path.child(k.as_str()), "unsupported attribute")),
+                None => {
+                    return Err(CodecError::new(
+                        &self.w.path.child(k.as_str()),
+                        "unsupported attribute",
+                    ))
+                }
             }
         }
         for k in attrs.keys() {
             if !out.contains_key(k) {
                 if !self.opts.missing_attrs_null {
-                    return Err(CodecError::new(&self.w.path.child(k.as_str()), "missing attribute"));
+                    return Err(CodecError::new(
+                        &self.w.path.child(k.as_str()),
+                        "missing attribute",
+                    ));
                 }
                 out.insert(k.clone(), Value::Null);
             }
@@ -166,7 +196,9 @@ impl JsonDecoder {
     /// `{"value": …, "type": …}` (cty `unmarshalDynamic`).
     fn dynamic(&mut self, m: &serde_json::Map<String, J>) -> Result<Value, CodecError> {
         if let Some(k) = m.keys().find(|k| *k != "value" && *k != "type") {
-            return Err(self.err(format!("invalid key {k:?} in a dynamic value (only \"value\" and \"type\")")));
+            return Err(self.err(format!(
+                "invalid key {k:?} in a dynamic value (only \"value\" and \"type\")"
+            )));
         }
         let (Some(tj), Some(vj)) = (m.get("type"), m.get("value")) else {
             return Err(self.err("a dynamic value needs both \"value\" and \"type\""));
@@ -214,7 +246,9 @@ impl JsonEncoder {
     fn value_here(&mut self, v: &Value, ty: &Type) -> Result<J, CodecError> {
         Ok(match (ty, unwrap_dynamic(v, ty)) {
             (_, Value::Null) => J::Null,
-            (_, Value::Unknown(_)) => return Err(self.err("an unknown value cannot be written as JSON")),
+            (_, Value::Unknown(_)) => {
+                return Err(self.err("an unknown value cannot be written as JSON"))
+            }
             (Type::Dynamic, Value::Dynamic(t, inner)) => {
                 let mut m = serde_json::Map::new();
                 m.insert("value".into(), self.value(None, inner, t)?);
@@ -228,7 +262,10 @@ impl JsonEncoder {
                     return Err(self.err("JSON cannot represent an infinite number"));
                 }
                 let text = n.to_string();
-                J::Number(text.parse().map_err(|e| self.err(format!("number {text} as JSON: {e}")))?)
+                J::Number(
+                    text.parse()
+                        .map_err(|e| self.err(format!("number {text} as JSON: {e}")))?,
+                )
             }
             (Type::Bool, Value::Bool(b)) => J::Bool(*b),
             (Type::List(et), Value::List(items)) | (Type::Set(et), Value::Set(items)) => {
@@ -241,7 +278,10 @@ impl JsonEncoder {
             (Type::Map(et), Value::Map(entries)) => {
                 let mut m = serde_json::Map::new();
                 for (k, item) in entries {
-                    m.insert(k.clone(), self.value(Some(PathStep::Key(k.clone())), item, et)?);
+                    m.insert(
+                        k.clone(),
+                        self.value(Some(PathStep::Key(k.clone())), item, et)?,
+                    );
                 }
                 J::Object(m)
             }
@@ -249,7 +289,10 @@ impl JsonEncoder {
                 check_object_attrs(self, attrs, values)?;
                 let mut m = serde_json::Map::new();
                 for ((k, t), item) in attrs.iter().zip(values.values()) {
-                    m.insert(k.clone(), self.value(Some(PathStep::Attr(k.clone())), item, t)?);
+                    m.insert(
+                        k.clone(),
+                        self.value(Some(PathStep::Attr(k.clone())), item, t)?,
+                    );
                 }
                 J::Object(m)
             }

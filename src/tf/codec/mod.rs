@@ -45,7 +45,10 @@ pub struct CodecError {
 
 impl CodecError {
     pub(crate) fn new(path: &AttributePath, message: impl Into<String>) -> Self {
-        CodecError { path: path.clone(), message: message.into() }
+        CodecError {
+            path: path.clone(),
+            message: message.into(),
+        }
     }
 }
 
@@ -111,7 +114,10 @@ pub(crate) fn value_kind(v: &Value) -> &'static str {
 
 /// The error for a value that is not of the type its position requires.
 pub(crate) fn mismatch(w: &impl Walker, ty: &Type, v: &Value) -> CodecError {
-    w.err(format!("expected a value of type {ty}, got a {}", value_kind(v)))
+    w.err(format!(
+        "expected a value of type {ty}, got a {}",
+        value_kind(v)
+    ))
 }
 
 /// Checks, for the encoders, that an object value has exactly its type's attributes.
@@ -145,11 +151,18 @@ pub(crate) fn not_dynamic(w: &impl Walker, v: &Value) -> CodecError {
 }
 
 /// Checks that a tuple has as many elements as its type.
-pub(crate) fn check_tuple_len(w: &impl Walker, types: &[Type], len: usize) -> Result<(), CodecError> {
+pub(crate) fn check_tuple_len(
+    w: &impl Walker,
+    types: &[Type],
+    len: usize,
+) -> Result<(), CodecError> {
     if types.len() == len {
         return Ok(());
     }
-    Err(w.err(format!("a tuple of {} elements is required, got {len}", types.len())))
+    Err(w.err(format!(
+        "a tuple of {} elements is required, got {len}",
+        types.len()
+    )))
 }
 
 /// What the encoders write at a position: `Value::Dynamic` is unwrapped where the position's

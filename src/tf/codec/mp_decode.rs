@@ -65,7 +65,10 @@ impl<'a> Decoder<'a> {
     }
 
     fn peek(&self) -> Result<Marker, CodecError> {
-        self.rd.first().map(|b| Marker::from_u8(*b)).ok_or_else(|| self.eof())
+        self.rd
+            .first()
+            .map(|b| Marker::from_u8(*b))
+            .ok_or_else(|| self.eof())
     }
 
     fn marker(&mut self) -> Result<Marker, CodecError> {
@@ -177,10 +180,16 @@ impl<'a> Decoder<'a> {
         for _ in 0..n {
             let key = self.string("a string attribute name")?;
             let Some(ty) = attrs.get(&key) else {
-                return Err(CodecError::new(&self.w.path.child(key), "unsupported attribute"));
+                return Err(CodecError::new(
+                    &self.w.path.child(key),
+                    "unsupported attribute",
+                ));
             };
             if out.contains_key(&key) {
-                return Err(CodecError::new(&self.w.path.child(key), "duplicate attribute"));
+                return Err(CodecError::new(
+                    &self.w.path.child(key),
+                    "duplicate attribute",
+                ));
             }
             let v = self.value(Some(PathStep::Attr(key.clone())), ty)?;
             out.insert(key, v);
@@ -199,11 +208,16 @@ impl<'a> Decoder<'a> {
     fn dynamic(&mut self) -> Result<Value, CodecError> {
         let n = self.array_len("a [type, value] array for a dynamic value")?;
         if n != 2 {
-            return Err(self.err(format!("a dynamic value is a [type, value] array, got {n} elements")));
+            return Err(self.err(format!(
+                "a dynamic value is a [type, value] array, got {n} elements"
+            )));
         }
         let m = self.marker()?;
-        let type_json = self.bytes_body(m).ok_or_else(|| self.expected("the dynamic value's type JSON", m))??;
-        let ty = Type::from_json_bytes(type_json).map_err(|e| self.err(format!("dynamic value type: {e}")))?;
+        let type_json = self
+            .bytes_body(m)
+            .ok_or_else(|| self.expected("the dynamic value's type JSON", m))??;
+        let ty = Type::from_json_bytes(type_json)
+            .map_err(|e| self.err(format!("dynamic value type: {e}")))?;
         Ok(match self.value(None, &ty)? {
             Value::Null => Value::Null,
             // A dynamic unknown carries no refinements (cty `marshalUnknownValue`).
@@ -216,7 +230,8 @@ impl<'a> Decoder<'a> {
     pub fn string(&mut self, what: &str) -> Result<String, CodecError> {
         let m = self.marker()?;
         let bytes = self.bytes_body(m).ok_or_else(|| self.expected(what, m))??;
-        String::from_utf8(bytes.to_vec()).map_err(|_| self.err(format!("{what} is not valid UTF-8")))
+        String::from_utf8(bytes.to_vec())
+            .map_err(|_| self.err(format!("{what} is not valid UTF-8")))
     }
 
     pub fn bool(&mut self) -> Result<bool, CodecError> {
@@ -264,7 +279,13 @@ impl<'a> Decoder<'a> {
         let n = match m {
             Marker::FixPos(n) => Number::from(u32::from(n)),
             Marker::FixNeg(n) => Number::from(i32::from(n)),
-            Marker::U8 | Marker::U16 | Marker::U32 | Marker::U64 | Marker::I8 | Marker::I16 | Marker::I32
+            Marker::U8
+            | Marker::U16
+            | Marker::U32
+            | Marker::U64
+            | Marker::I8
+            | Marker::I16
+            | Marker::I32
             | Marker::I64 => {
                 self.marker()?;
                 return self.int_body(m).map(Some);
@@ -297,8 +318,11 @@ impl<'a> Decoder<'a> {
             Marker::F32 => f64::from(f32::from_be_bytes(self.be()?)),
             Marker::F64 => f64::from_be_bytes(self.be()?),
             m => {
-                let text = self.bytes_body(m).ok_or_else(|| self.expected("a number", m))??;
-                let text = std::str::from_utf8(text).map_err(|_| self.err("number text is not UTF-8"))?;
+                let text = self
+                    .bytes_body(m)
+                    .ok_or_else(|| self.expected("a number", m))??;
+                let text =
+                    std::str::from_utf8(text).map_err(|_| self.err("number text is not UTF-8"))?;
                 return text.parse().map_err(|e| self.err(format!("{e}")));
             }
         };
@@ -327,7 +351,11 @@ impl<'a> Decoder<'a> {
         self.nest(None, |d| {
             let m = d.peek()?;
             let fixed = match m {
-                Marker::FixPos(_) | Marker::FixNeg(_) | Marker::Null | Marker::True | Marker::False => 0,
+                Marker::FixPos(_)
+                | Marker::FixNeg(_)
+                | Marker::Null
+                | Marker::True
+                | Marker::False => 0,
                 Marker::U8 | Marker::I8 => 1,
                 Marker::U16 | Marker::I16 => 2,
                 Marker::U32 | Marker::I32 | Marker::F32 => 4,
@@ -344,7 +372,10 @@ impl<'a> Decoder<'a> {
                 Marker::Reserved => return Err(d.expected("a value", m)),
                 _ => {
                     d.marker()?;
-                    return d.bytes_body(m).ok_or_else(|| d.expected("a value", m))?.map(|_| ());
+                    return d
+                        .bytes_body(m)
+                        .ok_or_else(|| d.expected("a value", m))?
+                        .map(|_| ());
                 }
             };
             d.marker()?;

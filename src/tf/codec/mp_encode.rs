@@ -5,7 +5,10 @@ use std::convert::Infallible;
 use rmp::encode::{self, ByteBuf, ValueWriteError};
 
 use super::refinements::write_unknown;
-use super::{check_object_attrs, check_tuple_len, mismatch, not_dynamic, unwrap_dynamic, CodecError, Walk, Walker};
+use super::{
+    check_object_attrs, check_tuple_len, mismatch, not_dynamic, unwrap_dynamic, CodecError, Walk,
+    Walker,
+};
 use crate::tf::number::Number;
 use crate::tf::path::PathStep;
 use crate::tf::ty::Type;
@@ -29,7 +32,10 @@ use crate::tf::value::Value;
 /// of the wrong length, a known non-`Value::Dynamic` value at a dynamic position), or
 /// nesting deeper than [`super::MAX_DEPTH`].
 pub fn encode_msgpack(v: &Value, ty: &Type) -> Result<Vec<u8>, CodecError> {
-    let mut e = Encoder { out: ByteBuf::new(), w: Walk::default() };
+    let mut e = Encoder {
+        out: ByteBuf::new(),
+        w: Walk::default(),
+    };
     e.value(None, v, ty)?;
     Ok(e.out.into_vec())
 }
@@ -76,8 +82,19 @@ pub(super) fn write_number(out: &mut ByteBuf, n: &Number, compact: bool) {
         infallible(encode::write_f64(out, f));
     } else {
         let plain = n.to_string();
-        let sci = if compact { n.to_scientific_string() } else { String::new() };
-        write_str(out, if compact && sci.len() < plain.len() { &sci } else { &plain });
+        let sci = if compact {
+            n.to_scientific_string()
+        } else {
+            String::new()
+        };
+        write_str(
+            out,
+            if compact && sci.len() < plain.len() {
+                &sci
+            } else {
+                &plain
+            },
+        );
     }
 }
 
@@ -89,7 +106,9 @@ impl Encoder {
     fn value_here(&mut self, v: &Value, ty: &Type) -> Result<(), CodecError> {
         let out = &mut self.out;
         match (ty, unwrap_dynamic(v, ty)) {
-            (_, Value::Null) => infallible(encode::write_nil(out).map_err(ValueWriteError::InvalidMarkerWrite)),
+            (_, Value::Null) => {
+                infallible(encode::write_nil(out).map_err(ValueWriteError::InvalidMarkerWrite))
+            }
             (_, Value::Unknown(r)) => write_unknown(out, r, ty),
             (Type::Dynamic, Value::Dynamic(t, inner)) => {
                 infallible(encode::write_array_len(out, 2));
@@ -99,7 +118,9 @@ impl Encoder {
             (Type::Dynamic, other) => return Err(not_dynamic(self, other)),
             (Type::String, Value::String(s)) => write_str(out, s),
             (Type::Number, Value::Number(n)) => write_number(out, n, false),
-            (Type::Bool, Value::Bool(b)) => infallible(encode::write_bool(out, *b).map_err(ValueWriteError::InvalidMarkerWrite)),
+            (Type::Bool, Value::Bool(b)) => {
+                infallible(encode::write_bool(out, *b).map_err(ValueWriteError::InvalidMarkerWrite))
+            }
             (Type::List(et), Value::List(items)) | (Type::Set(et), Value::Set(items)) => {
                 let n = len32(self, items.len())?;
                 infallible(encode::write_array_len(&mut self.out, n));

@@ -34,7 +34,12 @@ fn is_collection(ty: &Type) -> bool {
 /// `dynamic` position (as cty does). A nullness of `true` ("definitely null") gives
 /// [`Value::Null`], as cty's refinement builder collapses it to a null. Errors: another
 /// code, an oversize payload, a malformed map, or a refinement that does not apply to `ty`.
-pub(super) fn decode_unknown(code: i8, payload: &[u8], ty: &Type, w: &Walk) -> Result<Value, CodecError> {
+pub(super) fn decode_unknown(
+    code: i8,
+    payload: &[u8],
+    ty: &Type,
+    w: &Walk,
+) -> Result<Value, CodecError> {
     if payload.len() <= 1 {
         return Ok(Value::unknown());
     }
@@ -67,7 +72,10 @@ pub(super) fn decode_unknown(code: i8, payload: &[u8], ty: &Type, w: &Walk) -> R
             if ok {
                 Ok(())
             } else {
-                Err(CodecError::new(&w.path, format!("{what} refinement on an unknown of type {ty}")))
+                Err(CodecError::new(
+                    &w.path,
+                    format!("{what} refinement on an unknown of type {ty}"),
+                ))
             }
         };
         match key.as_i64() {
@@ -94,8 +102,13 @@ pub(super) fn decode_unknown(code: i8, payload: &[u8], ty: &Type, w: &Walk) -> R
             }
             Some(k @ (KEY_LENGTH_MIN | KEY_LENGTH_MAX)) => {
                 applies(is_collection(ty), "a length bound")?;
-                let n = d.integer()?.and_then(|n| n.as_i64()).and_then(|n| u64::try_from(n).ok());
-                let n = n.ok_or_else(|| d.err("a length bound refinement must be an integer from 0 to 2^63-1"))?;
+                let n = d
+                    .integer()?
+                    .and_then(|n| n.as_i64())
+                    .and_then(|n| u64::try_from(n).ok());
+                let n = n.ok_or_else(|| {
+                    d.err("a length bound refinement must be an integer from 0 to 2^63-1")
+                })?;
                 if k == KEY_LENGTH_MIN {
                     // A lower bound of 0 says nothing (cty never writes it).
                     r.length_lower = (n > 0).then_some(n);
@@ -106,7 +119,11 @@ pub(super) fn decode_unknown(code: i8, payload: &[u8], ty: &Type, w: &Walk) -> R
             _ => d.skip()?,
         }
     }
-    Ok(if definitely_null { Value::Null } else { Value::Unknown(r) })
+    Ok(if definitely_null {
+        Value::Null
+    } else {
+        Value::Unknown(r)
+    })
 }
 
 /// The refinements of `r` that cty would write for type `ty`.
@@ -127,10 +144,15 @@ impl<'r> Applicable<'r> {
         Applicable {
             // cty's decoder turns "definitely null" into a null, so only `false` is written.
             not_null: r.nullable == Some(false) && *ty != Type::Dynamic,
-            prefix: r.string_prefix.as_deref().filter(|p| *ty == Type::String && !p.is_empty()),
+            prefix: r
+                .string_prefix
+                .as_deref()
+                .filter(|p| *ty == Type::String && !p.is_empty()),
             lower: r.number_lower.as_ref().filter(|_| number),
             upper: r.number_upper.as_ref().filter(|_| number),
-            length_lower: r.length_lower.filter(|n| collection && *n > 0 && fits_i64(n)),
+            length_lower: r
+                .length_lower
+                .filter(|n| collection && *n > 0 && fits_i64(n)),
             length_upper: r.length_upper.filter(|n| collection && fits_i64(n)),
         }
     }
@@ -144,7 +166,10 @@ impl<'r> Applicable<'r> {
         };
         if self.not_null {
             key(&mut body, KEY_NULLNESS);
-            infallible(encode::write_bool(&mut body, false).map_err(encode::ValueWriteError::InvalidMarkerWrite));
+            infallible(
+                encode::write_bool(&mut body, false)
+                    .map_err(encode::ValueWriteError::InvalidMarkerWrite),
+            );
         }
         if let Some(p) = self.prefix {
             key(&mut body, KEY_STRING_PREFIX);
@@ -155,10 +180,16 @@ impl<'r> Applicable<'r> {
                 key(&mut body, k);
                 infallible(encode::write_array_len(&mut body, 2));
                 write_number(&mut body, n, true);
-                infallible(encode::write_bool(&mut body, *inclusive).map_err(encode::ValueWriteError::InvalidMarkerWrite));
+                infallible(
+                    encode::write_bool(&mut body, *inclusive)
+                        .map_err(encode::ValueWriteError::InvalidMarkerWrite),
+                );
             }
         }
-        for (k, len) in [(KEY_LENGTH_MIN, self.length_lower), (KEY_LENGTH_MAX, self.length_upper)] {
+        for (k, len) in [
+            (KEY_LENGTH_MIN, self.length_lower),
+            (KEY_LENGTH_MAX, self.length_upper),
+        ] {
             if let Some(n) = len.and_then(|n| i64::try_from(n).ok()) {
                 key(&mut body, k);
                 infallible(encode::write_sint(&mut body, n));
