@@ -13,11 +13,17 @@ fn main() -> ExitCode {
         }
         Ok(cli::Command::Run(config)) => config,
         Err(e) => {
-            eprintln!("harness-gitops-emulator: {e}\nRun `harness-gitops-emulator --help` for usage.");
+            eprintln!(
+                "harness-gitops-emulator: {e}\nRun `harness-gitops-emulator --help` for usage."
+            );
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("harness-gitops-emulator: cannot start the async runtime: {e}");

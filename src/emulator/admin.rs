@@ -44,13 +44,17 @@ impl Kind {
     }
 }
 
-const KEY_PARAMS: &[(&str, Param)] =
-    &[("agentIdentifier", Param::Str), ("identifier", Param::Str), ("name", Param::Str)];
+const KEY_PARAMS: &[(&str, Param)] = &[
+    ("agentIdentifier", Param::Str),
+    ("identifier", Param::Str),
+    ("name", Param::Str),
+];
 
 /// Handles one admin request; the answer is `(status, JSON body)`.
 pub async fn handle(ctx: &Ctx, peer: SocketAddr, req: Request<Incoming>) -> (StatusCode, Value) {
     if !peer.ip().is_loopback() {
-        let e = ApiError::permission_denied("the /_emulator/ admin API only answers loopback clients");
+        let e =
+            ApiError::permission_denied("the /_emulator/ admin API only answers loopback clients");
         return (e.status, e.body());
     }
     match admin(ctx, req).await {
@@ -67,7 +71,12 @@ async fn admin(ctx: &Ctx, req: Request<Incoming>) -> ApiResult<Value> {
         (&Method::GET, "state") => Ok(dump(ctx).await),
         (&Method::GET, "requests") => {
             let counts = ctx.counts.lock().unwrap_or_else(|p| p.into_inner()).clone();
-            Ok(Value::Object(counts.into_iter().map(|(k, v)| (k.to_string(), json!(v))).collect()))
+            Ok(Value::Object(
+                counts
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), json!(v)))
+                    .collect(),
+            ))
         }
         (&Method::POST, "reset") => {
             ctx.store.write(|s| Ok(*s = State::default())).await?;
@@ -80,9 +89,9 @@ async fn admin(ctx: &Ctx, req: Request<Incoming>) -> ApiResult<Value> {
             if method == Method::DELETE {
                 delete(ctx, kind, key).await
             } else {
-                let patch = read_json(req.into_body())
-                    .await?
-                    .ok_or_else(|| ApiError::invalid("PATCH needs a JSON merge patch (RFC 7386) body"))?;
+                let patch = read_json(req.into_body()).await?.ok_or_else(|| {
+                    ApiError::invalid("PATCH needs a JSON merge patch (RFC 7386) body")
+                })?;
                 patch_entity(ctx, kind, key, &patch).await
             }
         }
@@ -117,14 +126,25 @@ fn key_of(ctx: &Ctx, req: &Request<Incoming>, kind: Kind) -> ApiResult<Key> {
     let q = Query::parse(req.uri().query(), KEY_PARAMS)?;
     let agent = q.str("agentIdentifier");
     if agent.is_empty() {
-        return Err(ApiError::invalid("query parameter agentIdentifier is required"));
+        return Err(ApiError::invalid(
+            "query parameter agentIdentifier is required",
+        ));
     }
-    let id_param = if kind == Kind::Applications { "name" } else { "identifier" };
+    let id_param = if kind == Kind::Applications {
+        "name"
+    } else {
+        "identifier"
+    };
     let id = q.str(id_param);
     if id.is_empty() {
-        return Err(ApiError::invalid(format!("query parameter {id_param} is required")));
+        return Err(ApiError::invalid(format!(
+            "query parameter {id_param} is required"
+        )));
     }
-    let account = q.opt("accountIdentifier").filter(|a| !a.is_empty()).unwrap_or(&ctx.account_id);
+    let account = q
+        .opt("accountIdentifier")
+        .filter(|a| !a.is_empty())
+        .unwrap_or(&ctx.account_id);
     Ok(Key {
         scope: Scope {
             account: account.to_string(),
@@ -192,7 +212,11 @@ async fn patch_entity(ctx: &Ctx, kind: Kind, key: Key, patch: &Value) -> ApiResu
     ctx.store
         .write(|s| match kind {
             Kind::Repositories => {
-                let mut e = s.repositories.get(&key).cloned().ok_or_else(|| missing(kind, &key))?;
+                let mut e = s
+                    .repositories
+                    .get(&key)
+                    .cloned()
+                    .ok_or_else(|| missing(kind, &key))?;
                 e.repo = check(&e.repo)?;
                 e.repo.remove("connectionState");
                 e.last_modified_at = now;
@@ -200,7 +224,11 @@ async fn patch_entity(ctx: &Ctx, kind: Kind, key: Key, patch: &Value) -> ApiResu
                 Ok(repositories::render(&e, true))
             }
             Kind::Clusters => {
-                let mut e = s.clusters.get(&key).cloned().ok_or_else(|| missing(kind, &key))?;
+                let mut e = s
+                    .clusters
+                    .get(&key)
+                    .cloned()
+                    .ok_or_else(|| missing(kind, &key))?;
                 e.cluster = check(&e.cluster)?;
                 for k in ["info", "connectionState", "serverVersion"] {
                     e.cluster.remove(k);
@@ -210,7 +238,11 @@ async fn patch_entity(ctx: &Ctx, kind: Kind, key: Key, patch: &Value) -> ApiResu
                 Ok(clusters::render(&e, s, true))
             }
             Kind::Applications => {
-                let mut e = s.applications.get(&key).cloned().ok_or_else(|| missing(kind, &key))?;
+                let mut e = s
+                    .applications
+                    .get(&key)
+                    .cloned()
+                    .ok_or_else(|| missing(kind, &key))?;
                 let mut app = check(&e.app)?;
                 app.remove("status");
                 app.remove("operation");
@@ -218,7 +250,9 @@ async fn patch_entity(ctx: &Ctx, kind: Kind, key: Key, patch: &Value) -> ApiResu
                 let meta = app.get("metadata").cloned();
                 applications::apply_update(s, &mut e, &app, now, delay);
                 // A drift may touch any metadata, not only what an update copies.
-                if let (Some(Value::Object(m)), Some(Value::Object(stored))) = (meta, e.app.get_mut("metadata")) {
+                if let (Some(Value::Object(m)), Some(Value::Object(stored))) =
+                    (meta, e.app.get_mut("metadata"))
+                {
                     for (k, v) in m {
                         if !["name", "resourceVersion", "generation"].contains(&k.as_str()) {
                             stored.insert(k, v);

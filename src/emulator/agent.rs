@@ -25,7 +25,11 @@ pub const FAIL_SYNC_MARKER: &str = "fail-sync";
 /// The host of a repository URL or cluster server: URL syntax, scp-like `user@host:path`,
 /// or a scheme-less `host/path` (OCI registries).
 pub fn host_of(url: &str) -> Option<String> {
-    let clean = |h: &str| h.trim_matches(['[', ']']).trim_end_matches('.').to_ascii_lowercase();
+    let clean = |h: &str| {
+        h.trim_matches(['[', ']'])
+            .trim_end_matches('.')
+            .to_ascii_lowercase()
+    };
     if let Ok(u) = url::Url::parse(url) {
         return u.host_str().filter(|h| !h.is_empty()).map(clean);
     }
@@ -44,17 +48,21 @@ fn unresolvable(host: &str) -> bool {
 fn connection_state(ok: Result<(), String>, at: Ts) -> Value {
     match ok {
         Ok(()) => json!({"status": "Successful", "attemptedAt": at.v1_time()}),
-        Err(message) => json!({"status": "Failed", "message": message, "attemptedAt": at.v1_time()}),
+        Err(message) => {
+            json!({"status": "Failed", "message": message, "attemptedAt": at.v1_time()})
+        }
     }
 }
 
 /// `commonsConnectionState` of a repository URL, as attempted at `at`.
 pub fn repo_connection(url: &str, at: Ts) -> Value {
     let result = match host_of(url) {
-        None => Err(format!("Unable to connect to repository: cannot find a host in repository URL \"{url}\"")),
-        Some(h) if unresolvable(&h) => {
-            Err(format!("Unable to connect to repository: dial tcp: lookup {h}: no such host"))
-        }
+        None => Err(format!(
+            "Unable to connect to repository: cannot find a host in repository URL \"{url}\""
+        )),
+        Some(h) if unresolvable(&h) => Err(format!(
+            "Unable to connect to repository: dial tcp: lookup {h}: no such host"
+        )),
         Some(_) => Ok(()),
     };
     connection_state(result, at)
@@ -76,7 +84,11 @@ pub fn cluster_reachable(server: &str) -> Result<(), String> {
 /// serverVersion, applicationsCount} and the deprecated top-level `connectionState` and
 /// `serverVersion` that Argo CD still fills.
 pub fn add_cluster_info(cluster: &mut Map<String, Value>, at: Ts, applications: usize) {
-    let server = cluster.get("server").and_then(Value::as_str).unwrap_or("").to_string();
+    let server = cluster
+        .get("server")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     let reachable = cluster_reachable(&server);
     let ok = reachable.is_ok();
     let state = connection_state(reachable, at);
@@ -122,8 +134,16 @@ pub fn revision_of(source: &Value) -> String {
     if target.len() == 40 && target.bytes().all(|b| b.is_ascii_hexdigit()) {
         return target.to_ascii_lowercase();
     }
-    let input = format!("{}\n{}\n{}\n{}", field("repoURL"), target, field("path"), field("chart"));
-    let hex: String = (0..3u64).map(|i| format!("{:016x}", fnv1a(i, input.as_bytes()))).collect();
+    let input = format!(
+        "{}\n{}\n{}\n{}",
+        field("repoURL"),
+        target,
+        field("path"),
+        field("chart")
+    );
+    let hex: String = (0..3u64)
+        .map(|i| format!("{:016x}", fnv1a(i, input.as_bytes())))
+        .collect();
     hex[..40].to_string()
 }
 
@@ -150,9 +170,11 @@ pub fn app_status(entry: &AppEntry, now: Ts, delay: Duration) -> Value {
     let spec = entry.app.get("spec").cloned().unwrap_or(Value::Null);
     let (srcs, multi) = sources(&spec);
     let revisions: Vec<String> = srcs.iter().map(|s| revision_of(s)).collect();
-    let failing = srcs
-        .iter()
-        .any(|s| s.get("path").and_then(Value::as_str).is_some_and(|p| p.contains(FAIL_SYNC_MARKER)));
+    let failing = srcs.iter().any(|s| {
+        s.get("path")
+            .and_then(Value::as_str)
+            .is_some_and(|p| p.contains(FAIL_SYNC_MARKER))
+    });
     let started = entry.sync_started_at;
     let finished = plus(started, delay);
     let done = now >= finished;
@@ -217,7 +239,11 @@ pub fn app_status(entry: &AppEntry, now: Ts, delay: Duration) -> Value {
     let mut status = Map::new();
     status.insert("sync".into(), Value::Object(sync));
     status.insert("health".into(), health);
-    let reconciled = if done { Some(finished) } else { entry.previous_reconciled_at };
+    let reconciled = if done {
+        Some(finished)
+    } else {
+        entry.previous_reconciled_at
+    };
     if let Some(r) = reconciled {
         status.insert("reconciledAt".into(), r.v1_time());
         status.insert("observedAt".into(), r.v1_time());
@@ -244,10 +270,22 @@ mod tests {
 
     #[test]
     fn hosts() {
-        assert_eq!(host_of("https://git.example.invalid/org/repo.git").as_deref(), Some("git.example.invalid"));
-        assert_eq!(host_of("git@github.com:org/repo.git").as_deref(), Some("github.com"));
-        assert_eq!(host_of("ssh://git@Host.Invalid./x").as_deref(), Some("host.invalid"));
-        assert_eq!(host_of("registry.example.com/charts").as_deref(), Some("registry.example.com"));
+        assert_eq!(
+            host_of("https://git.example.invalid/org/repo.git").as_deref(),
+            Some("git.example.invalid")
+        );
+        assert_eq!(
+            host_of("git@github.com:org/repo.git").as_deref(),
+            Some("github.com")
+        );
+        assert_eq!(
+            host_of("ssh://git@Host.Invalid./x").as_deref(),
+            Some("host.invalid")
+        );
+        assert_eq!(
+            host_of("registry.example.com/charts").as_deref(),
+            Some("registry.example.com")
+        );
         assert!(unresolvable("a.invalid") && !unresolvable("invalid.example.com"));
     }
 
@@ -257,7 +295,13 @@ mod tests {
         let r = revision_of(&s);
         assert_eq!(r.len(), 40);
         assert_eq!(r, revision_of(&s));
-        assert_ne!(r, revision_of(&json!({"repoURL": "https://x/y", "targetRevision": "dev", "path": "p"})));
-        assert_eq!(revision_of(&json!({"chart": "c", "targetRevision": "1.2.3"})), "1.2.3");
+        assert_ne!(
+            r,
+            revision_of(&json!({"repoURL": "https://x/y", "targetRevision": "dev", "path": "p"}))
+        );
+        assert_eq!(
+            revision_of(&json!({"chart": "c", "targetRevision": "1.2.3"})),
+            "1.2.3"
+        );
     }
 }

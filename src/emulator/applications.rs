@@ -21,7 +21,15 @@ use super::validate::check_msg;
 pub const DEFAULT_NAMESPACE: &str = "argocd";
 
 /// Metadata keys a client may set; the rest of `v1ObjectMeta` is server-owned.
-const CLIENT_METADATA: &[&str] = &["name", "generateName", "namespace", "labels", "annotations", "finalizers", "ownerReferences"];
+const CLIENT_METADATA: &[&str] = &[
+    "name",
+    "generateName",
+    "namespace",
+    "labels",
+    "annotations",
+    "finalizers",
+    "ownerReferences",
+];
 
 /// Metadata keys an update copies from the request (Argo CD `updateApp`).
 const UPDATED_METADATA: &[&str] = &["labels", "annotations", "finalizers"];
@@ -87,9 +95,15 @@ fn path_key(req: &ApiRequest) -> Key {
 
 /// Kubernetes object names are DNS-1123 subdomains.
 fn check_name(name: &str) -> ApiResult<()> {
-    let ok_chars = name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+    let ok_chars = name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
     let ends_ok = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-    if name.len() > 253 || !ok_chars || !ends_ok(name.as_bytes().first()) || !ends_ok(name.as_bytes().last()) {
+    if name.len() > 253
+        || !ok_chars
+        || !ends_ok(name.as_bytes().first())
+        || !ends_ok(name.as_bytes().last())
+    {
         return Err(ApiError::invalid(format!(
             "invalid value for field \"application.metadata.name\": \"{name}\" is not a valid Kubernetes name \
              (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253)"
@@ -111,7 +125,10 @@ fn check_spec(spec: &Map<String, Value>) -> ApiResult<()> {
         ));
     }
     let dest = obj(spec.get("destination"));
-    match (str_of(&dest, "server").is_empty(), str_of(&dest, "name").is_empty()) {
+    match (
+        str_of(&dest, "server").is_empty(),
+        str_of(&dest, "name").is_empty(),
+    ) {
         (true, true) => {
             return Err(ApiError::invalid(
                 "field \"application.spec.destination\" needs a server (or a cluster name)",
@@ -127,11 +144,21 @@ fn check_spec(spec: &Map<String, Value>) -> ApiResult<()> {
     let spec_v = Value::Object(spec.clone());
     let (srcs, multi) = agent::sources(&spec_v);
     if srcs.is_empty() {
-        return Err(ApiError::invalid("field \"application.spec.source\" (or \"sources\") is required"));
+        return Err(ApiError::invalid(
+            "field \"application.spec.source\" (or \"sources\") is required",
+        ));
     }
     for (i, s) in srcs.iter().enumerate() {
-        if s.get("repoURL").and_then(Value::as_str).unwrap_or("").is_empty() {
-            let field = if multi { format!("application.spec.sources[{i}].repoURL") } else { "application.spec.source.repoURL".into() };
+        if s.get("repoURL")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .is_empty()
+        {
+            let field = if multi {
+                format!("application.spec.sources[{i}].repoURL")
+            } else {
+                "application.spec.source.repoURL".into()
+            };
             return Err(ApiError::invalid(format!("field \"{field}\" is required")));
         }
     }
@@ -151,8 +178,12 @@ impl Links {
         Links {
             cluster_id: q.opt("clusterIdentifier").map(str::to_string),
             repo_id: q.opt("repoIdentifier").map(str::to_string),
-            repo_ids: q.has("repoIdentifiers").then(|| q.list("repoIdentifiers").to_vec()),
-            skip: q.has("skipRepoValidation").then(|| q.bool("skipRepoValidation")),
+            repo_ids: q
+                .has("repoIdentifiers")
+                .then(|| q.list("repoIdentifiers").to_vec()),
+            skip: q
+                .has("skipRepoValidation")
+                .then(|| q.bool("skipRepoValidation")),
         }
     }
 
@@ -179,17 +210,34 @@ impl Links {
 fn check_links(state: &State, e: &AppEntry) -> ApiResult<()> {
     let key = &e.key;
     let chain = key.scope.chain();
-    let where_ = format!("on agent \"{}\" in {} or its parent scopes", key.agent, key.scope.describe());
+    let where_ = format!(
+        "on agent \"{}\" in {} or its parent scopes",
+        key.agent,
+        key.scope.describe()
+    );
     if !e.cluster_id.is_empty()
-        && !state.clusters.values().any(|c| c.key.agent == key.agent && c.key.id == e.cluster_id && chain.contains(&c.key.scope))
+        && !state.clusters.values().any(|c| {
+            c.key.agent == key.agent && c.key.id == e.cluster_id && chain.contains(&c.key.scope)
+        })
     {
-        return Err(ApiError::invalid(format!("cluster \"{}\" (clusterIdentifier) not found {where_}", e.cluster_id)));
+        return Err(ApiError::invalid(format!(
+            "cluster \"{}\" (clusterIdentifier) not found {where_}",
+            e.cluster_id
+        )));
     }
-    let repos: Vec<_> =
-        state.repositories.values().filter(|r| r.key.agent == key.agent && chain.contains(&r.key.scope)).collect();
-    for id in std::iter::once(&e.repo_id).chain(&e.repo_ids).filter(|i| !i.is_empty()) {
+    let repos: Vec<_> = state
+        .repositories
+        .values()
+        .filter(|r| r.key.agent == key.agent && chain.contains(&r.key.scope))
+        .collect();
+    for id in std::iter::once(&e.repo_id)
+        .chain(&e.repo_ids)
+        .filter(|i| !i.is_empty())
+    {
         if !repos.iter().any(|r| &r.key.id == id) {
-            return Err(ApiError::invalid(format!("repository \"{id}\" (repoIdentifier) not found {where_}")));
+            return Err(ApiError::invalid(format!(
+                "repository \"{id}\" (repoIdentifier) not found {where_}"
+            )));
         }
     }
     if e.skip_repo_validation {
@@ -198,7 +246,10 @@ fn check_links(state: &State, e: &AppEntry) -> ApiResult<()> {
     let spec = e.app.get("spec").cloned().unwrap_or(Value::Null);
     for s in agent::sources(&spec).0 {
         let url = s.get("repoURL").and_then(Value::as_str).unwrap_or("");
-        if !repos.iter().any(|r| same_repo_url(str_of(&r.repo, "repo"), url)) {
+        if !repos
+            .iter()
+            .any(|r| same_repo_url(str_of(&r.repo, "repo"), url))
+        {
             return Err(ApiError::invalid(format!(
                 "repository {url} is not registered {where_}; create the repository first, \
                  or set skipRepoValidation=true"
@@ -210,12 +261,19 @@ fn check_links(state: &State, e: &AppEntry) -> ApiResult<()> {
 
 /// Argo CD application names are unique per agent namespace, whatever the Harness project.
 fn check_unique(state: &State, e: &AppEntry) -> ApiResult<()> {
-    let ns = |a: &AppEntry| a.app.get("metadata").and_then(|m| m.get("namespace")).and_then(Value::as_str).map(str::to_string);
-    match state
-        .applications
-        .values()
-        .find(|o| o.key != e.key && o.key.instance() == e.key.instance() && o.key.id == e.key.id && ns(o) == ns(e))
-    {
+    let ns = |a: &AppEntry| {
+        a.app
+            .get("metadata")
+            .and_then(|m| m.get("namespace"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    match state.applications.values().find(|o| {
+        o.key != e.key
+            && o.key.instance() == e.key.instance()
+            && o.key.id == e.key.id
+            && ns(o) == ns(e)
+    }) {
         Some(o) => Err(ApiError::already_exists(format!(
             "entity already exists: application \"{}\" already exists on agent \"{}\" in {}",
             e.key.id,
@@ -251,7 +309,11 @@ fn bump_metadata(state: &mut State, e: &mut AppEntry, spec_changed: bool) {
     if let Some(m) = meta.as_object_mut() {
         m.insert("resourceVersion".into(), json!(rv));
         if spec_changed {
-            let g = m.get("generation").and_then(Value::as_str).and_then(|g| g.parse::<i64>().ok()).unwrap_or(0);
+            let g = m
+                .get("generation")
+                .and_then(Value::as_str)
+                .and_then(|g| g.parse::<i64>().ok())
+                .unwrap_or(0);
             m.insert("generation".into(), json!((g + 1).to_string()));
         }
     }
@@ -259,7 +321,13 @@ fn bump_metadata(state: &mut State, e: &mut AppEntry, spec_changed: bool) {
 
 /// Applies the Argo CD update rule to `e`: spec, labels, annotations and finalizers come
 /// from `app`; the sync restarts. Returns whether the spec changed.
-pub fn apply_update(state: &mut State, e: &mut AppEntry, app: &Map<String, Value>, now: Ts, delay: std::time::Duration) {
+pub fn apply_update(
+    state: &mut State,
+    e: &mut AppEntry,
+    app: &Map<String, Value>,
+    now: Ts,
+    delay: std::time::Duration,
+) {
     let new_spec = app.get("spec").cloned().unwrap_or_else(|| json!({}));
     let spec_changed = e.app.get("spec") != Some(&new_spec);
     e.app.insert("spec".into(), new_spec);
@@ -288,7 +356,9 @@ pub async fn create(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     if name.is_empty() {
         let prefix = str_of(&meta, "generateName");
         if prefix.is_empty() {
-            return Err(ApiError::invalid("field \"application.metadata.name\" is required"));
+            return Err(ApiError::invalid(
+                "field \"application.metadata.name\" is required",
+            ));
         }
         name = format!("{prefix}{}", ctx.random_suffix());
     }
@@ -301,7 +371,11 @@ pub async fn create(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     check_spec(&spec)?;
     let upsert = body.get("upsert").and_then(Value::as_bool).unwrap_or(false);
     let links = Links::from_query(&req.query);
-    let key = Key { scope: req.scope.clone(), agent: req.route.agent.clone(), id: name.clone() };
+    let key = Key {
+        scope: req.scope.clone(),
+        agent: req.route.agent.clone(),
+        id: name.clone(),
+    };
     let (now, delay) = (req.now, ctx.sync_delay);
     let uid = ctx.new_uid();
     ctx.store
@@ -357,11 +431,22 @@ pub async fn create(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
 
 /// Query filters shared by get and list: `query.project` (any of), `query.appNamespace`.
 fn visible(e: &AppEntry, q: &Query) -> bool {
-    let spec_project = e.app.get("spec").and_then(|s| s.get("project")).and_then(Value::as_str).unwrap_or("");
-    let ns = e.app.get("metadata").and_then(|m| m.get("namespace")).and_then(Value::as_str).unwrap_or("");
+    let spec_project = e
+        .app
+        .get("spec")
+        .and_then(|s| s.get("project"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let ns = e
+        .app
+        .get("metadata")
+        .and_then(|m| m.get("namespace"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
     let projects = q.list("query.project");
     (projects.is_empty() || projects.iter().any(|p| p == spec_project))
-        && q.opt("query.appNamespace").is_none_or(|n| n.is_empty() || n == ns)
+        && q.opt("query.appNamespace")
+            .is_none_or(|n| n.is_empty() || n == ns)
 }
 
 /// `GET …/applications/{name}` (AgentApplicationService_Get). `query.project` and
@@ -370,7 +455,12 @@ pub async fn get(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     require_project(&req)?;
     let key = path_key(&req);
     ctx.store
-        .read(|s| s.applications.get(&key).filter(|e| visible(e, &req.query)).map(|e| render(e, req.now, ctx.sync_delay)))
+        .read(|s| {
+            s.applications
+                .get(&key)
+                .filter(|e| visible(e, &req.query))
+                .map(|e| render(e, req.now, ctx.sync_delay))
+        })
         .await
         .ok_or_else(|| not_found(&key))
 }
@@ -414,7 +504,9 @@ pub async fn list(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
                 if e.key.scope != req.scope || e.key.agent != req.route.agent || !visible(e, q) {
                     continue;
                 }
-                if q.opt("query.name").is_some_and(|n| !n.is_empty() && n != e.key.id) {
+                if q.opt("query.name")
+                    .is_some_and(|n| !n.is_empty() && n != e.key.id)
+                {
                     continue;
                 }
                 let spec = e.app.get("spec").cloned().unwrap_or(Value::Null);
@@ -434,7 +526,10 @@ pub async fn list(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
         })
         .await?;
     let mut out = Map::new();
-    out.insert("metadata".into(), json!({"resourceVersion": rv.to_string()}));
+    out.insert(
+        "metadata".into(),
+        json!({"resourceVersion": rv.to_string()}),
+    );
     if !items.is_empty() {
         out.insert("items".into(), Value::Array(items));
     }
@@ -449,7 +544,11 @@ pub async fn update(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     let key = path_key(&req);
     let body = check_msg(&req.body, &APP_UPDATE_REQUEST, "")?;
     let app = app_of(&body)?;
-    let body_name = app.get("metadata").and_then(|m| m.get("name")).and_then(Value::as_str).unwrap_or("");
+    let body_name = app
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
     if !body_name.is_empty() && body_name != key.id {
         return Err(ApiError::invalid(format!(
             "application.metadata.name \"{body_name}\" differs from the name in the path \"{}\"; \
@@ -462,7 +561,11 @@ pub async fn update(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     let (now, delay) = (req.now, ctx.sync_delay);
     ctx.store
         .write(|s| {
-            let mut e = s.applications.get(&key).cloned().ok_or_else(|| not_found(&key))?;
+            let mut e = s
+                .applications
+                .get(&key)
+                .cloned()
+                .ok_or_else(|| not_found(&key))?;
             links.apply(&mut e);
             apply_update(s, &mut e, &app, now, delay);
             check_links(s, &e)?;
@@ -488,7 +591,9 @@ pub async fn delete(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
         )));
     }
     if !policy.is_empty() && q.has("request.cascade") && !q.bool("request.cascade") {
-        return Err(ApiError::invalid("cannot set propagation policy when cascading is disabled"));
+        return Err(ApiError::invalid(
+            "cannot set propagation policy when cascading is disabled",
+        ));
     }
     let key = path_key(&req);
     let project = q.str("request.project");
@@ -496,9 +601,21 @@ pub async fn delete(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     ctx.store
         .write(|s| {
             let e = s.applications.get(&key).ok_or_else(|| not_found(&key))?;
-            let spec_project = e.app.get("spec").and_then(|x| x.get("project")).and_then(Value::as_str).unwrap_or("");
-            let ns = e.app.get("metadata").and_then(|m| m.get("namespace")).and_then(Value::as_str).unwrap_or("");
-            if (!project.is_empty() && project != spec_project) || (!namespace.is_empty() && namespace != ns) {
+            let spec_project = e
+                .app
+                .get("spec")
+                .and_then(|x| x.get("project"))
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let ns = e
+                .app
+                .get("metadata")
+                .and_then(|m| m.get("namespace"))
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            if (!project.is_empty() && project != spec_project)
+                || (!namespace.is_empty() && namespace != ns)
+            {
                 return Err(not_found(&key));
             }
             s.applications.remove(&key);
@@ -514,7 +631,10 @@ mod tests {
 
     #[test]
     fn selectors() {
-        let labels = json!({"team": "a", "tier": "web"}).as_object().unwrap().clone();
+        let labels = json!({"team": "a", "tier": "web"})
+            .as_object()
+            .unwrap()
+            .clone();
         assert!(selector_matches("team=a,tier", &labels).unwrap());
         assert!(selector_matches("team==a,!env", &labels).unwrap());
         assert!(!selector_matches("team!=a", &labels).unwrap());

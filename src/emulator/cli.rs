@@ -91,7 +91,11 @@ ADMIN API (tests only; no API key; loopback clients only; never delayed or fault
 /// # Errors
 /// [`UsageError`] naming the option and the accepted forms.
 pub fn parse_duration(option: &str, s: &str) -> Result<Duration, UsageError> {
-    let bad = || UsageError(format!("{option}: \"{s}\" is not a duration; use e.g. 500ms, 2s, 1m"));
+    let bad = || {
+        UsageError(format!(
+            "{option}: \"{s}\" is not a duration; use e.g. 500ms, 2s, 1m"
+        ))
+    };
     if s == "0" {
         return Ok(Duration::ZERO);
     }
@@ -111,7 +115,9 @@ pub fn parse_duration(option: &str, s: &str) -> Result<Duration, UsageError> {
 fn parse_rate(option: &str, s: &str) -> Result<f64, UsageError> {
     match s.parse::<f64>() {
         Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
-        _ => Err(UsageError(format!("{option}: \"{s}\" is not a share between 0 and 1 (e.g. 0.2)"))),
+        _ => Err(UsageError(format!(
+            "{option}: \"{s}\" is not a share between 0 and 1 (e.g. 0.2)"
+        ))),
     }
 }
 
@@ -145,12 +151,17 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
             continue;
         }
         let mut value = || {
-            inline.clone().or_else(|| it.next()).ok_or_else(|| UsageError(format!("{name} needs a value")))
+            inline
+                .clone()
+                .or_else(|| it.next())
+                .ok_or_else(|| UsageError(format!("{name} needs a value")))
         };
         match name.as_str() {
             "--listen" => {
                 let v = value()?;
-                listen = v.parse().map_err(|_| UsageError(format!("--listen: \"{v}\" is not an IP:PORT address")))?;
+                listen = v.parse().map_err(|_| {
+                    UsageError(format!("--listen: \"{v}\" is not an IP:PORT address"))
+                })?;
             }
             "--api-key" => api_key = Some(value()?),
             "--account-id" => account = Some(value()?),
@@ -161,13 +172,20 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
             "--fault-after-rate" => fault_after_rate = parse_rate("--fault-after-rate", &value()?)?,
             "--seed" => {
                 let v = value()?;
-                seed = Some(v.parse().map_err(|_| UsageError(format!("--seed: \"{v}\" is not a whole number")))?);
+                seed =
+                    Some(v.parse().map_err(|_| {
+                        UsageError(format!("--seed: \"{v}\" is not a whole number"))
+                    })?);
             }
             _ => return Err(UsageError(format!("unknown option {name}"))),
         }
     }
-    let api_key = api_key.filter(|k| !k.is_empty()).ok_or_else(|| UsageError("--api-key is required".into()))?;
-    let account_id = account.filter(|a| !a.is_empty()).ok_or_else(|| UsageError("--account-id is required".into()))?;
+    let api_key = api_key
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| UsageError("--api-key is required".into()))?;
+    let account_id = account
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| UsageError("--account-id is required".into()))?;
     if !listen.ip().is_loopback() && !allow_remote {
         return Err(UsageError(format!(
             "--listen {listen} is not a loopback address; the emulator accepts any request with the test key, \
@@ -198,7 +216,10 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(parse_duration("x", "500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(
+            parse_duration("x", "500ms").unwrap(),
+            Duration::from_millis(500)
+        );
         assert_eq!(parse_duration("x", "2s").unwrap(), Duration::from_secs(2));
         assert_eq!(parse_duration("x", "1m").unwrap(), Duration::from_secs(60));
         assert_eq!(parse_duration("x", "0").unwrap(), Duration::ZERO);
@@ -217,7 +238,10 @@ mod tests {
             panic!("expected run")
         };
         assert_eq!(c.api_key.expose(), "K");
-        assert_eq!((c.account_id.as_str(), c.seed, c.fault_rate), ("A", Some(9), 0.2));
+        assert_eq!(
+            (c.account_id.as_str(), c.seed, c.fault_rate),
+            ("A", Some(9), 0.2)
+        );
         assert_eq!(c.sync_delay, Duration::from_secs(1));
         assert_eq!(c.data, Some(PathBuf::from("/tmp/x")));
     }
@@ -225,11 +249,26 @@ mod tests {
     #[test]
     fn refusals() {
         assert!(matches!(parse(args("--help")), Ok(Command::Help)));
-        assert!(parse(args("--account-id A")).unwrap_err().0.contains("--api-key"));
-        assert!(parse(args("--api-key K --account-id A --listen 0.0.0.0:1")).unwrap_err().0.contains("--allow-remote"));
-        assert!(parse(args("--api-key K --account-id A --listen 0.0.0.0:1 --allow-remote")).is_ok());
+        assert!(parse(args("--account-id A"))
+            .unwrap_err()
+            .0
+            .contains("--api-key"));
+        assert!(parse(args("--api-key K --account-id A --listen 0.0.0.0:1"))
+            .unwrap_err()
+            .0
+            .contains("--allow-remote"));
+        assert!(parse(args(
+            "--api-key K --account-id A --listen 0.0.0.0:1 --allow-remote"
+        ))
+        .is_ok());
         assert!(parse(args("--api-key K --account-id A --fault-rate 2")).is_err());
-        assert!(parse(args("--api-key K --account-id A --bogus")).unwrap_err().0.contains("--bogus"));
-        assert!(parse(args("--api-key")).unwrap_err().0.contains("needs a value"));
+        assert!(parse(args("--api-key K --account-id A --bogus"))
+            .unwrap_err()
+            .0
+            .contains("--bogus"));
+        assert!(parse(args("--api-key"))
+            .unwrap_err()
+            .0
+            .contains("needs a value"));
     }
 }

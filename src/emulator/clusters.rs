@@ -49,8 +49,15 @@ fn applications_count(e: &ClusterEntry, state: &State) -> usize {
         .values()
         .filter(|a| a.key.instance() == e.key.instance())
         .filter(|a| {
-            let dest = a.app.get("spec").and_then(|s| s.get("destination")).and_then(|d| d.get("server"));
-            a.cluster_id == e.key.id || dest.and_then(Value::as_str).is_some_and(|d| same_server(d, server))
+            let dest = a
+                .app
+                .get("spec")
+                .and_then(|s| s.get("destination"))
+                .and_then(|d| d.get("server"));
+            a.cluster_id == e.key.id
+                || dest
+                    .and_then(Value::as_str)
+                    .is_some_and(|d| same_server(d, server))
         })
         .count()
 }
@@ -74,7 +81,11 @@ fn not_found(key: &Key) -> ApiError {
 }
 
 fn key_of(req: &ApiRequest, id: &str) -> Key {
-    Key { scope: req.scope.clone(), agent: req.route.agent.clone(), id: id.to_string() }
+    Key {
+        scope: req.scope.clone(),
+        agent: req.route.agent.clone(),
+        id: id.to_string(),
+    }
 }
 
 fn path_key(req: &ApiRequest) -> Key {
@@ -88,7 +99,9 @@ fn normalise(req: &ApiRequest, mut c: Map<String, Value>) -> ApiResult<Map<Strin
     }
     let server = str_of(&c, "server").trim_end_matches('/').to_string();
     if server.is_empty() {
-        return Err(ApiError::invalid("field \"cluster.server\" (the Kubernetes API server URL) is required"));
+        return Err(ApiError::invalid(
+            "field \"cluster.server\" (the Kubernetes API server URL) is required",
+        ));
     }
     // Argo CD trims a trailing slash from the server and names an unnamed cluster after it.
     c.insert("server".into(), json!(server));
@@ -134,7 +147,11 @@ pub async fn create(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
         ApiError::invalid("field \"cluster\" is required: send {\"cluster\": {\"server\": \"<url>\", \"config\": {...}}}")
     })?;
     let mut cluster = normalise(&req, cluster)?;
-    let tags = body.get("tags").and_then(Value::as_object).cloned().unwrap_or_default();
+    let tags = body
+        .get("tags")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     let upsert = body.get("upsert").and_then(Value::as_bool).unwrap_or(false);
     let key = key_of(&req, &id);
     let now = req.now;
@@ -167,7 +184,10 @@ pub async fn create(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
 /// `GET …/clusters/{identifier}` (AgentClusterService_Get).
 pub async fn get(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     let key = path_key(&req);
-    ctx.store.read(|s| s.clusters.get(&key).map(|e| render(e, s, false))).await.ok_or_else(|| not_found(&key))
+    ctx.store
+        .read(|s| s.clusters.get(&key).map(|e| render(e, s, false)))
+        .await
+        .ok_or_else(|| not_found(&key))
 }
 
 /// `GET …/clusters` (AgentClusterService_List): the agent's clusters in exactly the
@@ -188,7 +208,11 @@ pub async fn list(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
                 .values()
                 .filter(|e| e.key.scope == req.scope && e.key.agent == req.route.agent)
                 .filter(|e| wants("identifier", &e.key.id))
-                .filter(|e| q.opt("query.server").is_none_or(|w| w.is_empty() || same_server(w, str_of(&e.cluster, "server"))))
+                .filter(|e| {
+                    q.opt("query.server").is_none_or(|w| {
+                        w.is_empty() || same_server(w, str_of(&e.cluster, "server"))
+                    })
+                })
                 .filter(|e| wants("query.name", str_of(&e.cluster, "name")))
                 .filter(|e| wants("query.project", str_of(&e.cluster, "project")))
                 .filter(|e| by_id(&e.cluster))
@@ -212,8 +236,16 @@ pub async fn update(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     let key = path_key(&req);
     let body = check_msg(&req.body, &CLUSTER_UPDATE_REQUEST, "")?;
     let mut fields: Vec<String> = Vec::new();
-    for list in [body.get("updatedFields"), body.get("updateMask").and_then(|m| m.get("paths"))] {
-        for f in list.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+    for list in [
+        body.get("updatedFields"),
+        body.get("updateMask").and_then(|m| m.get("paths")),
+    ] {
+        for f in list
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
             if !UPDATABLE.contains(&f) {
                 return Err(ApiError::invalid(format!(
                     "updatedFields: \"{f}\" is not an updatable cluster field; use one of {}",
@@ -224,7 +256,11 @@ pub async fn update(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
         }
     }
     let incoming = cluster_of(&body);
-    let tags = body.get("tags").and_then(Value::as_object).cloned().unwrap_or_default();
+    let tags = body
+        .get("tags")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     let now = req.now;
     ctx.store
         .write(|s| {
@@ -263,6 +299,13 @@ pub async fn update(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
 /// accepted; with an always-reachable emulated agent it changes nothing.
 pub async fn delete(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     let key = path_key(&req);
-    ctx.store.write(|s| s.clusters.remove(&key).map(|_| ()).ok_or_else(|| not_found(&key))).await?;
+    ctx.store
+        .write(|s| {
+            s.clusters
+                .remove(&key)
+                .map(|_| ())
+                .ok_or_else(|| not_found(&key))
+        })
+        .await?;
     Ok(json!({}))
 }

@@ -32,19 +32,46 @@ impl SecretField {
 
 /// Repository secrets (`repositoriesRepository`).
 pub const REPO_SECRETS: &[SecretField] = &[
-    SecretField { path: &["password"], bytes: false },
-    SecretField { path: &["sshPrivateKey"], bytes: false },
-    SecretField { path: &["tlsClientCertData"], bytes: false },
-    SecretField { path: &["tlsClientCertKey"], bytes: false },
-    SecretField { path: &["githubAppPrivateKey"], bytes: false },
+    SecretField {
+        path: &["password"],
+        bytes: false,
+    },
+    SecretField {
+        path: &["sshPrivateKey"],
+        bytes: false,
+    },
+    SecretField {
+        path: &["tlsClientCertData"],
+        bytes: false,
+    },
+    SecretField {
+        path: &["tlsClientCertKey"],
+        bytes: false,
+    },
+    SecretField {
+        path: &["githubAppPrivateKey"],
+        bytes: false,
+    },
 ];
 
 /// Cluster secrets (`clustersCluster`).
 pub const CLUSTER_SECRETS: &[SecretField] = &[
-    SecretField { path: &["config", "password"], bytes: false },
-    SecretField { path: &["config", "bearerToken"], bytes: false },
-    SecretField { path: &["config", "tlsClientConfig", "keyData"], bytes: true },
-    SecretField { path: &["config", "tlsClientConfig", "certData"], bytes: true },
+    SecretField {
+        path: &["config", "password"],
+        bytes: false,
+    },
+    SecretField {
+        path: &["config", "bearerToken"],
+        bytes: false,
+    },
+    SecretField {
+        path: &["config", "tlsClientConfig", "keyData"],
+        bytes: true,
+    },
+    SecretField {
+        path: &["config", "tlsClientConfig", "certData"],
+        bytes: true,
+    },
 ];
 
 fn slot<'a>(obj: &'a mut Map<String, Value>, path: &[&str]) -> Option<&'a mut Value> {
@@ -78,9 +105,15 @@ pub fn mask(obj: &mut Map<String, Value>, fields: &[SecretField]) {
 
 /// For an update or upsert: a secret sent back as its mask (a client that round-trips a
 /// GET) keeps the stored value; with nothing stored, the mask is dropped.
-pub fn keep_masked(incoming: &mut Map<String, Value>, stored: Option<&Map<String, Value>>, fields: &[SecretField]) {
+pub fn keep_masked(
+    incoming: &mut Map<String, Value>,
+    stored: Option<&Map<String, Value>>,
+    fields: &[SecretField],
+) {
     for f in fields {
-        let Some(v) = slot(incoming, f.path) else { continue };
+        let Some(v) = slot(incoming, f.path) else {
+            continue;
+        };
         if v.as_str() != Some(f.mask()) {
             continue;
         }
@@ -88,7 +121,11 @@ pub fn keep_masked(incoming: &mut Map<String, Value>, stored: Option<&Map<String
             Some(old) => *v = old.clone(),
             None => {
                 if let Some((last, parents)) = f.path.split_last() {
-                    let parent = if parents.is_empty() { Some(&mut *incoming) } else { slot(incoming, parents).and_then(Value::as_object_mut) };
+                    let parent = if parents.is_empty() {
+                        Some(&mut *incoming)
+                    } else {
+                        slot(incoming, parents).and_then(Value::as_object_mut)
+                    };
                     if let Some(p) = parent {
                         p.remove(*last);
                     }
@@ -160,8 +197,14 @@ mod tests {
 
     #[test]
     fn urls() {
-        assert!(same_repo_url("https://GitHub.com/a/b.git", "https://github.com/a/b/"));
-        assert!(!same_repo_url("https://github.com/a/b", "https://github.com/a/c"));
+        assert!(same_repo_url(
+            "https://GitHub.com/a/b.git",
+            "https://github.com/a/b/"
+        ));
+        assert!(!same_repo_url(
+            "https://github.com/a/b",
+            "https://github.com/a/c"
+        ));
         assert!(same_server("https://k8s:6443/", "https://k8s:6443"));
     }
 }

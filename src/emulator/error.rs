@@ -31,7 +31,11 @@ pub struct ApiError {
 
 impl ApiError {
     fn new(status: StatusCode, code: i32, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into() }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
     }
     /// 400, code 3 (InvalidArgument).
     pub fn invalid(message: impl Into<String>) -> Self {
@@ -59,11 +63,19 @@ impl ApiError {
     }
     /// 429, code 8 (ResourceExhausted).
     pub fn too_many_requests(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::TOO_MANY_REQUESTS, code::RESOURCE_EXHAUSTED, message)
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            code::RESOURCE_EXHAUSTED,
+            message,
+        )
     }
     /// 413, code 8 (ResourceExhausted).
     pub fn too_large(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::PAYLOAD_TOO_LARGE, code::RESOURCE_EXHAUSTED, message)
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            code::RESOURCE_EXHAUSTED,
+            message,
+        )
     }
     /// 500, code 13 (Internal).
     pub fn internal(message: impl Into<String>) -> Self {

@@ -38,7 +38,11 @@ impl Faults {
     /// `rate`: share of requests failed before any state change; `after_rate`: share of
     /// requests whose connection is dropped after the change was applied.
     pub fn new(rate: f64, after_rate: f64, seed: u64) -> Faults {
-        Faults { rate, after_rate, rng: Mutex::new(fastrand::Rng::with_seed(seed)) }
+        Faults {
+            rate,
+            after_rate,
+            rng: Mutex::new(fastrand::Rng::with_seed(seed)),
+        }
     }
 
     /// Draws the decision for the next API request.
@@ -56,7 +60,10 @@ impl Faults {
         } else {
             Before::Pass
         };
-        Decision { before, drop_after: before == Before::Pass && c < self.after_rate }
+        Decision {
+            before,
+            drop_after: before == Before::Pass && c < self.after_rate,
+        }
     }
 }
 
@@ -72,11 +79,18 @@ mod tests {
         let ys: Vec<_> = (0..500).map(|_| b.draw()).collect();
         assert_eq!(xs, ys);
         let faulted = xs.iter().filter(|d| d.before != Before::Pass).count();
-        assert!((100..200).contains(&faulted), "{faulted} of 500 at rate 0.3");
+        assert!(
+            (100..200).contains(&faulted),
+            "{faulted} of 500 at rate 0.3"
+        );
         for kind in [Before::Unavailable, Before::TooManyRequests, Before::Drop] {
             assert!(xs.iter().any(|d| d.before == kind), "{kind:?} never drawn");
         }
         let none = Faults::new(0.0, 0.0, 1);
-        assert!((0..200).all(|_| none.draw() == Decision { before: Before::Pass, drop_after: false }));
+        assert!((0..200).all(|_| none.draw()
+            == Decision {
+                before: Before::Pass,
+                drop_after: false
+            }));
     }
 }

@@ -72,7 +72,9 @@ impl Ctx {
     /// A few random lowercase alphanumerics (Kubernetes `generateName` suffix).
     pub fn random_suffix(&self) -> String {
         let mut rng = self.ids.lock().unwrap_or_else(|p| p.into_inner());
-        (0..5).map(|_| rng.alphanumeric().to_ascii_lowercase()).collect()
+        (0..5)
+            .map(|_| rng.alphanumeric().to_ascii_lowercase())
+            .collect()
     }
 
     fn count(&self, op: Op) {
@@ -104,7 +106,10 @@ pub fn json_response(status: StatusCode, body: &Value) -> Resp {
     let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
     let mut resp = Response::new(Full::new(Bytes::from(bytes)));
     *resp.status_mut() = status;
-    resp.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     resp
 }
 
@@ -117,13 +122,18 @@ fn error_response(e: &ApiError) -> Resp {
 /// # Errors
 /// 413 when too large, 400 when unreadable or not JSON.
 pub async fn read_json(body: Incoming) -> ApiResult<Option<Value>> {
-    let collected = Limited::new(body, BODY_LIMIT).collect().await.map_err(|e| {
-        if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
-            ApiError::too_large(format!("request body is larger than {BODY_LIMIT} bytes"))
-        } else {
-            ApiError::invalid(format!("cannot read the request body: {e}"))
-        }
-    })?;
+    let collected = Limited::new(body, BODY_LIMIT)
+        .collect()
+        .await
+        .map_err(|e| {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                ApiError::too_large(format!("request body is larger than {BODY_LIMIT} bytes"))
+            } else {
+                ApiError::invalid(format!("cannot read the request body: {e}"))
+            }
+        })?;
     let bytes = collected.to_bytes();
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
@@ -155,9 +165,12 @@ pub async fn serve(listener: TcpListener, ctx: Arc<Ctx>, mut shutdown: watch::Re
         }
     }
     drop(listener);
-    let drained = tokio::time::timeout(DRAIN, async { while conns.join_next().await.is_some() {} }).await;
+    let drained =
+        tokio::time::timeout(DRAIN, async { while conns.join_next().await.is_some() {} }).await;
     if drained.is_err() {
-        log(format_args!("connections still open after {DRAIN:?}; closing them"));
+        log(format_args!(
+            "connections still open after {DRAIN:?}; closing them"
+        ));
         conns.abort_all();
     }
 }
@@ -173,7 +186,11 @@ async fn connection(
         let ctx = ctx.clone();
         // Handled in its own task: a client that goes away cannot cancel a change half-way
         // (between persisting and updating the live state).
-        async move { tokio::spawn(handle(ctx, peer, req)).await.unwrap_or(Err(Dropped)) }
+        async move {
+            tokio::spawn(handle(ctx, peer, req))
+                .await
+                .unwrap_or(Err(Dropped))
+        }
     });
     let conn = builder.serve_connection(TokioIo::new(stream), svc);
     tokio::pin!(conn);
@@ -201,8 +218,13 @@ async fn handle(ctx: Arc<Ctx>, peer: SocketAddr, req: Request<Incoming>) -> Resu
     };
     let ms = started.elapsed().as_millis();
     match &result {
-        Ok(r) => log(format_args!("{method} {path} -> {} ({ms} ms)", r.status().as_u16())),
-        Err(_) => log(format_args!("{method} {path} -> connection dropped, no response ({ms} ms)")),
+        Ok(r) => log(format_args!(
+            "{method} {path} -> {} ({ms} ms)",
+            r.status().as_u16()
+        )),
+        Err(_) => log(format_args!(
+            "{method} {path} -> connection dropped, no response ({ms} ms)"
+        )),
     }
     result
 }
@@ -247,18 +269,22 @@ fn key_matches(given: &[u8], want: &[u8]) -> bool {
     if given.len() != want.len() {
         return false;
     }
-    given.iter().zip(want).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    given
+        .iter()
+        .zip(want)
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+        == 0
 }
 
 async fn process(ctx: &Ctx, route: ApiResult<Route>, req: Request<Incoming>) -> ApiResult<Value> {
     match req.headers().get("x-api-key") {
-        None => {
-            return Err(ApiError::unauthenticated(
-                "missing x-api-key header: send a Harness API key (PAT or SAT) in the x-api-key header",
-            ))
-        }
+        None => return Err(ApiError::unauthenticated(
+            "missing x-api-key header: send a Harness API key (PAT or SAT) in the x-api-key header",
+        )),
         Some(v) if !key_matches(v.as_bytes(), ctx.api_key.expose().as_bytes()) => {
-            return Err(ApiError::unauthenticated("invalid API key in the x-api-key header"))
+            return Err(ApiError::unauthenticated(
+                "invalid API key in the x-api-key header",
+            ))
         }
         Some(_) => {}
     }
@@ -266,7 +292,9 @@ async fn process(ctx: &Ctx, route: ApiResult<Route>, req: Request<Incoming>) -> 
     let query = Query::parse(req.uri().query(), route.op.params())?;
     let account = query.str("accountIdentifier");
     if account.is_empty() {
-        return Err(ApiError::invalid("query parameter accountIdentifier is required"));
+        return Err(ApiError::invalid(
+            "query parameter accountIdentifier is required",
+        ));
     }
     if account != ctx.account_id {
         return Err(ApiError::permission_denied(format!(
@@ -275,7 +303,9 @@ async fn process(ctx: &Ctx, route: ApiResult<Route>, req: Request<Incoming>) -> 
     }
     if let Some(r) = query.opt("routingId") {
         if r != account {
-            return Err(ApiError::invalid(format!("routingId \"{r}\" must equal accountIdentifier \"{account}\"")));
+            return Err(ApiError::invalid(format!(
+                "routingId \"{r}\" must equal accountIdentifier \"{account}\""
+            )));
         }
     }
     let scope = Scope {
@@ -291,7 +321,13 @@ async fn process(ctx: &Ctx, route: ApiResult<Route>, req: Request<Incoming>) -> 
     } else {
         Value::Null
     };
-    let api = ApiRequest { route, scope, query, body, now: Ts::now() };
+    let api = ApiRequest {
+        route,
+        scope,
+        query,
+        body,
+        now: Ts::now(),
+    };
     dispatch(ctx, api).await
 }
 

@@ -173,12 +173,17 @@ impl Config {
 /// Why the emulator could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("refusing to listen on non-loopback address {0} without allow_remote (--allow-remote)")]
+    #[error(
+        "refusing to listen on non-loopback address {0} without allow_remote (--allow-remote)"
+    )]
     NotLoopback(SocketAddr),
     #[error(transparent)]
     Data(#[from] store::LoadError),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("cannot install the {0} signal handler: {1}")]
     Signal(&'static str, std::io::Error),
 }
@@ -214,7 +219,10 @@ impl Running {
 /// Writes one log line to stderr.
 pub(crate) fn log(args: fmt::Arguments<'_>) {
     let now = store::Ts::now().rfc3339();
-    let _ = writeln!(std::io::stderr().lock(), "{now} harness-gitops-emulator: {args}");
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "{now} harness-gitops-emulator: {args}"
+    );
 }
 
 /// Starts the emulator on the current tokio runtime: loads `--data`, binds, and serves in a
@@ -228,9 +236,16 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         return Err(StartError::NotLoopback(config.listen));
     }
     let store = store::Store::open(config.data.clone())?;
-    let listener =
-        TcpListener::bind(config.listen).await.map_err(|source| StartError::Bind { addr: config.listen, source })?;
-    let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: config.listen,
+        source,
+    })?;
     let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
     let ctx = Arc::new(http::Ctx {
         api_key: config.api_key,
@@ -252,7 +267,12 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         config.fault_rate,
         config.fault_after_rate,
     ));
-    Ok(Running { addr, seed, stop, task })
+    Ok(Running {
+        addr,
+        seed,
+        stop,
+        task,
+    })
 }
 
 /// Runs the emulator until SIGTERM or SIGINT: starts it, prints

@@ -44,10 +44,18 @@ impl Query {
     pub fn parse(raw: Option<&str>, allowed: &[(&str, Param)]) -> ApiResult<Query> {
         let mut values: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (k, v) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
-            values.entry(k.into_owned()).or_default().push(v.into_owned());
+            values
+                .entry(k.into_owned())
+                .or_default()
+                .push(v.into_owned());
         }
         for (name, vals) in &values {
-            let Some(ty) = COMMON.iter().chain(allowed).find(|(n, _)| n == name).map(|(_, t)| *t) else {
+            let Some(ty) = COMMON
+                .iter()
+                .chain(allowed)
+                .find(|(n, _)| n == name)
+                .map(|(_, t)| *t)
+            else {
                 let mut known: Vec<&str> = COMMON.iter().chain(allowed).map(|(n, _)| *n).collect();
                 known.sort_unstable();
                 return Err(ApiError::invalid(format!(
@@ -80,7 +88,10 @@ impl Query {
 
     /// The value of a string parameter, if given.
     pub fn opt(&self, name: &str) -> Option<&str> {
-        self.values.get(name).and_then(|v| v.first()).map(String::as_str)
+        self.values
+            .get(name)
+            .and_then(|v| v.first())
+            .map(String::as_str)
     }
 
     /// A boolean parameter; absent is `false`. Values were checked by [`Query::parse`].
@@ -112,12 +123,18 @@ fn parse_bool(s: &str) -> Option<bool> {
 mod tests {
     use super::*;
 
-    const OP: &[(&str, Param)] = &[("forceDelete", Param::Bool), ("repoIdentifiers", Param::List)];
+    const OP: &[(&str, Param)] = &[
+        ("forceDelete", Param::Bool),
+        ("repoIdentifiers", Param::List),
+    ];
 
     #[test]
     fn known_parameters_parse() {
-        let q = Query::parse(Some("accountIdentifier=a&forceDelete=true&repoIdentifiers=x&repoIdentifiers=y"), OP)
-            .unwrap();
+        let q = Query::parse(
+            Some("accountIdentifier=a&forceDelete=true&repoIdentifiers=x&repoIdentifiers=y"),
+            OP,
+        )
+        .unwrap();
         assert_eq!(q.str("accountIdentifier"), "a");
         assert!(q.bool("forceDelete"));
         assert_eq!(q.list("repoIdentifiers"), ["x", "y"]);

@@ -12,7 +12,13 @@ use super::store::{RepoEntry, State};
 use super::validate::check_msg;
 
 /// Request fields kept with a repository but not part of the Argo object.
-const GENERATOR_FIELDS: &[&str] = &["genType", "ecrGen", "gcrGen", "refreshInterval", "credsOnly"];
+const GENERATOR_FIELDS: &[&str] = &[
+    "genType",
+    "ecrGen",
+    "gcrGen",
+    "refreshInterval",
+    "credsOnly",
+];
 
 /// Fields the agent computes; what a client sends for them is ignored.
 const COMPUTED: &[&str] = &["connectionState", "inheritedCreds"];
@@ -36,7 +42,10 @@ fn argo_object(e: &RepoEntry, clear: bool) -> Value {
         mask(&mut repo, REPO_SECRETS);
     }
     let url = str_of(&e.repo, "repo").to_string();
-    repo.insert("connectionState".into(), agent::repo_connection(&url, e.last_modified_at));
+    repo.insert(
+        "connectionState".into(),
+        agent::repo_connection(&url, e.last_modified_at),
+    );
     Value::Object(repo)
 }
 
@@ -50,7 +59,11 @@ fn not_found(key: &Key) -> ApiError {
 }
 
 fn key_of(req: &ApiRequest, id: &str) -> Key {
-    Key { scope: req.scope.clone(), agent: req.route.agent.clone(), id: id.to_string() }
+    Key {
+        scope: req.scope.clone(),
+        agent: req.route.agent.clone(),
+        id: id.to_string(),
+    }
 }
 
 fn path_key(req: &ApiRequest) -> Key {
@@ -59,7 +72,10 @@ fn path_key(req: &ApiRequest) -> Key {
 
 /// Splits a validated create/update body into the Argo object and the generator fields,
 /// and applies the rules every write shares.
-fn repo_from_body(req: &ApiRequest, body: &Map<String, Value>) -> ApiResult<(Map<String, Value>, Map<String, Value>)> {
+fn repo_from_body(
+    req: &ApiRequest,
+    body: &Map<String, Value>,
+) -> ApiResult<(Map<String, Value>, Map<String, Value>)> {
     let mut repo = match body.get("repo") {
         Some(Value::Object(r)) => r.clone(),
         _ => {
@@ -72,7 +88,9 @@ fn repo_from_body(req: &ApiRequest, body: &Map<String, Value>) -> ApiResult<(Map
         repo.remove(*k);
     }
     if str_of(&repo, "repo").is_empty() {
-        return Err(ApiError::invalid("field \"repo.repo\" (the repository URL) is required"));
+        return Err(ApiError::invalid(
+            "field \"repo.repo\" (the repository URL) is required",
+        ));
     }
     let ty = str_of(&repo, "type");
     if ty.is_empty() {
@@ -159,7 +177,10 @@ pub async fn create(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
 /// `GET …/repositories/{identifier}` (AgentRepositoryService_Get).
 pub async fn get(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     let key = path_key(&req);
-    ctx.store.read(|s| s.repositories.get(&key).map(|e| render(e, false))).await.ok_or_else(|| not_found(&key))
+    ctx.store
+        .read(|s| s.repositories.get(&key).map(|e| render(e, false)))
+        .await
+        .ok_or_else(|| not_found(&key))
 }
 
 /// `GET …/repositories` (AgentRepositoryService_ListRepositories): the agent's repositories
@@ -173,9 +194,18 @@ pub async fn list(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
             s.repositories
                 .values()
                 .filter(|e| e.key.scope == req.scope && e.key.agent == req.route.agent)
-                .filter(|e| q.opt("identifier").is_none_or(|id| id.is_empty() || e.key.id == id))
-                .filter(|e| q.opt("query.repo").is_none_or(|u| u.is_empty() || same_repo_url(str_of(&e.repo, "repo"), u)))
-                .filter(|e| q.opt("query.project").is_none_or(|p| p.is_empty() || str_of(&e.repo, "project") == p))
+                .filter(|e| {
+                    q.opt("identifier")
+                        .is_none_or(|id| id.is_empty() || e.key.id == id)
+                })
+                .filter(|e| {
+                    q.opt("query.repo")
+                        .is_none_or(|u| u.is_empty() || same_repo_url(str_of(&e.repo, "repo"), u))
+                })
+                .filter(|e| {
+                    q.opt("query.project")
+                        .is_none_or(|p| p.is_empty() || str_of(&e.repo, "project") == p)
+                })
                 .map(|e| argo_object(e, false))
                 .collect()
         })
@@ -209,7 +239,12 @@ pub async fn update(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
             }
             keep_masked(&mut repo, Some(&old.repo), REPO_SECRETS);
             check_unique(s, &key, &repo)?;
-            let entry = RepoEntry { repo, generator, last_modified_at: now, ..old.clone() };
+            let entry = RepoEntry {
+                repo,
+                generator,
+                last_modified_at: now,
+                ..old.clone()
+            };
             s.repositories.insert(key.clone(), entry.clone());
             Ok(entry)
         })
@@ -222,7 +257,12 @@ pub async fn update(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
 pub async fn delete(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     let key = path_key(&req);
     ctx.store
-        .write(|s| s.repositories.remove(&key).map(|_| ()).ok_or_else(|| not_found(&key)))
+        .write(|s| {
+            s.repositories
+                .remove(&key)
+                .map(|_| ())
+                .ok_or_else(|| not_found(&key))
+        })
         .await?;
     Ok(json!({}))
 }
@@ -243,7 +283,11 @@ pub async fn validate(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
         let key = key_of(&req, id);
         url = ctx
             .store
-            .read(|s| s.repositories.get(&key).map(|e| str_of(&e.repo, "repo").to_string()))
+            .read(|s| {
+                s.repositories
+                    .get(&key)
+                    .map(|e| str_of(&e.repo, "repo").to_string())
+            })
             .await
             .ok_or_else(|| not_found(&key))?;
     }

@@ -31,11 +31,23 @@ pub enum Op {
     AppDelete,
 }
 
-const REPO_QUERY: &[(&str, Param)] = &[("query.repo", Str), ("query.forceRefresh", Bool), ("query.project", Str)];
-const REPO_DELETE: &[(&str, Param)] =
-    &[("query.repo", Str), ("query.forceRefresh", Bool), ("query.project", Str), ("forceDelete", Bool)];
-const REPO_LIST: &[(&str, Param)] =
-    &[("identifier", Str), ("query.repo", Str), ("query.forceRefresh", Bool), ("query.project", Str)];
+const REPO_QUERY: &[(&str, Param)] = &[
+    ("query.repo", Str),
+    ("query.forceRefresh", Bool),
+    ("query.project", Str),
+];
+const REPO_DELETE: &[(&str, Param)] = &[
+    ("query.repo", Str),
+    ("query.forceRefresh", Bool),
+    ("query.project", Str),
+    ("forceDelete", Bool),
+];
+const REPO_LIST: &[(&str, Param)] = &[
+    ("identifier", Str),
+    ("query.repo", Str),
+    ("query.forceRefresh", Bool),
+    ("query.project", Str),
+];
 const CLUSTER_QUERY: &[(&str, Param)] = &[
     ("query.server", Str),
     ("query.name", Str),
@@ -140,7 +152,13 @@ impl Op {
     pub fn has_body(self) -> bool {
         matches!(
             self,
-            Op::RepoCreate | Op::RepoUpdate | Op::RepoValidate | Op::ClusterCreate | Op::ClusterUpdate | Op::AppCreate | Op::AppUpdate
+            Op::RepoCreate
+                | Op::RepoUpdate
+                | Op::RepoValidate
+                | Op::ClusterCreate
+                | Op::ClusterUpdate
+                | Op::AppCreate
+                | Op::AppUpdate
         )
     }
 }
@@ -160,9 +178,13 @@ fn percent_decode(seg: &str) -> ApiResult<String> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = seg.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok());
+            let hex = seg
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
             let Some(b) = hex else {
-                return Err(ApiError::invalid(format!("bad percent-encoding in path segment \"{seg}\"")));
+                return Err(ApiError::invalid(format!(
+                    "bad percent-encoding in path segment \"{seg}\""
+                )));
             };
             out.push(b);
             i += 3;
@@ -171,7 +193,8 @@ fn percent_decode(seg: &str) -> ApiResult<String> {
             i += 1;
         }
     }
-    String::from_utf8(out).map_err(|_| ApiError::invalid(format!("path segment \"{seg}\" is not UTF-8")))
+    String::from_utf8(out)
+        .map_err(|_| ApiError::invalid(format!("path segment \"{seg}\" is not UTF-8")))
 }
 
 /// Maps method and path to an operation.
@@ -183,12 +206,15 @@ pub fn route(method: &Method, path: &str) -> ApiResult<Route> {
     let not_found = || ApiError::not_found(format!("Not Found: no operation at {path}"));
     let rest = path.strip_prefix(PREFIX).ok_or_else(not_found)?;
     let segs: Vec<&str> = rest.split('/').collect();
-    let Some((agent_raw, tail)) = segs.split_first() else { return Err(not_found()) };
+    let Some((agent_raw, tail)) = segs.split_first() else {
+        return Err(not_found());
+    };
     if agent_raw.is_empty() {
         return Err(not_found());
     }
     let agent = percent_decode(agent_raw)?;
-    let wrong_method = || ApiError::method_not_allowed(format!("Method Not Allowed: {method} {path}"));
+    let wrong_method =
+        || ApiError::method_not_allowed(format!("Method Not Allowed: {method} {path}"));
     let unimplemented = || {
         ApiError::unimplemented(format!(
             "{method} {path} is in the Harness GitOps API but not implemented by harness-gitops-emulator \
@@ -244,7 +270,11 @@ pub fn route(method: &Method, path: &str) -> ApiResult<Route> {
         }
         _ => return Err(not_found()),
     };
-    Ok(Route { op, agent, id: entity })
+    Ok(Route {
+        op,
+        agent,
+        id: entity,
+    })
 }
 
 #[cfg(test)]
@@ -253,19 +283,66 @@ mod tests {
 
     #[test]
     fn routes_of_the_document() {
-        let r = route(&Method::POST, "/gitops/api/v1/agents/account.a1/repositories").unwrap();
-        assert_eq!((r.op, r.agent.as_str(), r.id), (Op::RepoCreate, "account.a1", None));
-        let r = route(&Method::DELETE, "/gitops/api/v1/agents/a/applications/my%2Dapp").unwrap();
+        let r = route(
+            &Method::POST,
+            "/gitops/api/v1/agents/account.a1/repositories",
+        )
+        .unwrap();
+        assert_eq!(
+            (r.op, r.agent.as_str(), r.id),
+            (Op::RepoCreate, "account.a1", None)
+        );
+        let r = route(
+            &Method::DELETE,
+            "/gitops/api/v1/agents/a/applications/my%2Dapp",
+        )
+        .unwrap();
         assert_eq!((r.op, r.id.as_deref()), (Op::AppDelete, Some("my-app")));
-        assert_eq!(route(&Method::POST, "/gitops/api/v1/agents/a/repositories/validate").unwrap().op, Op::RepoValidate);
-        assert_eq!(route(&Method::GET, "/gitops/api/v1/agents/a/repositories/validate").unwrap().op, Op::RepoGet);
+        assert_eq!(
+            route(
+                &Method::POST,
+                "/gitops/api/v1/agents/a/repositories/validate"
+            )
+            .unwrap()
+            .op,
+            Op::RepoValidate
+        );
+        assert_eq!(
+            route(
+                &Method::GET,
+                "/gitops/api/v1/agents/a/repositories/validate"
+            )
+            .unwrap()
+            .op,
+            Op::RepoGet
+        );
     }
 
     #[test]
     fn other_paths() {
-        assert_eq!(route(&Method::GET, "/api/v1/agents/a/repositories").unwrap_err().code, 5);
-        assert_eq!(route(&Method::PATCH, "/gitops/api/v1/agents/a/clusters").unwrap_err().status, 405);
-        assert_eq!(route(&Method::POST, "/gitops/api/v1/agents/a/applications/x/sync").unwrap_err().status, 501);
-        assert_eq!(route(&Method::GET, "/gitops/api/v1/agents/a/repositories/").unwrap_err().code, 5);
+        assert_eq!(
+            route(&Method::GET, "/api/v1/agents/a/repositories")
+                .unwrap_err()
+                .code,
+            5
+        );
+        assert_eq!(
+            route(&Method::PATCH, "/gitops/api/v1/agents/a/clusters")
+                .unwrap_err()
+                .status,
+            405
+        );
+        assert_eq!(
+            route(&Method::POST, "/gitops/api/v1/agents/a/applications/x/sync")
+                .unwrap_err()
+                .status,
+            501
+        );
+        assert_eq!(
+            route(&Method::GET, "/gitops/api/v1/agents/a/repositories/")
+                .unwrap_err()
+                .code,
+            5
+        );
     }
 }

@@ -53,14 +53,17 @@ impl Msg {
     }
 }
 
-use Ty::{Bool, Bytes, DateTime, Struct, Str, I32, I64};
+use Ty::{Bool, Bytes, DateTime, Str, Struct, I32, I64};
 
 const STRS: Ty = Ty::List(&Str);
 const STR_MAP: Ty = Ty::Map(&Str);
 
 // ---- shared -------------------------------------------------------------------------
 
-pub static V1_TIME: Msg = Msg { name: "v1Time", fields: &[("seconds", I64), ("nanos", I32)] };
+pub static V1_TIME: Msg = Msg {
+    name: "v1Time",
+    fields: &[("seconds", I64), ("nanos", I32)],
+};
 
 pub static CONNECTION_STATE: Msg = Msg {
     name: "commonsConnectionState",
@@ -72,7 +75,10 @@ pub static CONNECTION_STATE: Msg = Msg {
     ],
 };
 
-pub static FIELD_MASK: Msg = Msg { name: "protobufFieldMask", fields: &[("paths", STRS)] };
+pub static FIELD_MASK: Msg = Msg {
+    name: "protobufFieldMask",
+    fields: &[("paths", STRS)],
+};
 
 // ---- repositories -------------------------------------------------------------------
 
@@ -110,7 +116,11 @@ const GEN_TYPE: Ty = Ty::Enum(&["UNSET", "AWS_ECR", "GOOGLE_GCR"]);
 
 static AWS_SECRET_REF: Msg = Msg {
     name: "repositoriesAWSSecretRef",
-    fields: &[("awsAccessKeyID", Str), ("awsSecretAccessKey", Str), ("awsSessionToken", Str)],
+    fields: &[
+        ("awsAccessKeyID", Str),
+        ("awsSecretAccessKey", Str),
+        ("awsSessionToken", Str),
+    ],
 };
 
 static SERVICE_ACCOUNT_SELECTOR: Msg = Msg {
@@ -140,7 +150,11 @@ static GCR_WORKLOAD_IDENTITY: Msg = Msg {
 
 static GCR_GEN: Msg = Msg {
     name: "repositoriesGCRAccessTokenGenerator",
-    fields: &[("projectID", Str), ("accessKey", Str), ("workloadIdentity", Ty::Msg(&GCR_WORKLOAD_IDENTITY))],
+    fields: &[
+        ("projectID", Str),
+        ("accessKey", Str),
+        ("workloadIdentity", Ty::Msg(&GCR_WORKLOAD_IDENTITY)),
+    ],
 };
 
 /// `repositoriesRepoCreateRequest`: body of `POST …/repositories`.
@@ -199,15 +213,29 @@ pub static REPO_ACCESS_QUERY: Msg = Msg {
 
 static TLS_CLIENT_CONFIG: Msg = Msg {
     name: "clustersTLSClientConfig",
-    fields: &[("insecure", Bool), ("serverName", Str), ("certData", Bytes), ("keyData", Bytes), ("caData", Bytes)],
+    fields: &[
+        ("insecure", Bool),
+        ("serverName", Str),
+        ("certData", Bytes),
+        ("keyData", Bytes),
+        ("caData", Bytes),
+    ],
 };
 
-static AWS_AUTH_CONFIG: Msg =
-    Msg { name: "clustersAWSAuthConfig", fields: &[("clusterName", Str), ("roleARN", Str)] };
+static AWS_AUTH_CONFIG: Msg = Msg {
+    name: "clustersAWSAuthConfig",
+    fields: &[("clusterName", Str), ("roleARN", Str)],
+};
 
 static EXEC_PROVIDER_CONFIG: Msg = Msg {
     name: "clustersExecProviderConfig",
-    fields: &[("command", Str), ("args", STRS), ("env", STR_MAP), ("apiVersion", Str), ("installHint", Str)],
+    fields: &[
+        ("command", Str),
+        ("args", STRS),
+        ("env", STR_MAP),
+        ("apiVersion", Str),
+        ("installHint", Str),
+    ],
 };
 
 static CLUSTER_CONFIG: Msg = Msg {
@@ -274,10 +302,17 @@ pub static CLUSTER: Msg = Msg {
 /// `clustersClusterCreateRequest`: body of `POST …/clusters`.
 pub static CLUSTER_CREATE_REQUEST: Msg = Msg {
     name: "clustersClusterCreateRequest",
-    fields: &[("cluster", Ty::Msg(&CLUSTER)), ("upsert", Bool), ("tags", STR_MAP)],
+    fields: &[
+        ("cluster", Ty::Msg(&CLUSTER)),
+        ("upsert", Bool),
+        ("tags", STR_MAP),
+    ],
 };
 
-static CLUSTER_ID: Msg = Msg { name: "clustersClusterID", fields: &[("type", Str), ("value", Str)] };
+static CLUSTER_ID: Msg = Msg {
+    name: "clustersClusterID",
+    fields: &[("type", Str), ("value", Str)],
+};
 
 /// `clustersClusterUpdateRequest`: body of `PUT …/clusters/{identifier}`.
 pub static CLUSTER_UPDATE_REQUEST: Msg = Msg {
@@ -305,7 +340,10 @@ static OWNER_REFERENCE: Msg = Msg {
     ],
 };
 
-static FIELDS_V1: Msg = Msg { name: "v1FieldsV1", fields: &[("Raw", Bytes)] };
+static FIELDS_V1: Msg = Msg {
+    name: "v1FieldsV1",
+    fields: &[("Raw", Bytes)],
+};
 
 static MANAGED_FIELDS_ENTRY: Msg = Msg {
     name: "v1ManagedFieldsEntry",
@@ -349,8 +387,10 @@ static HELM_PARAMETER: Msg = Msg {
     fields: &[("name", Str), ("value", Str), ("forceString", Bool)],
 };
 
-static HELM_FILE_PARAMETER: Msg =
-    Msg { name: "applicationsHelmFileParameter", fields: &[("name", Str), ("path", Str)] };
+static HELM_FILE_PARAMETER: Msg = Msg {
+    name: "applicationsHelmFileParameter",
+    fields: &[("name", Str), ("path", Str)],
+};
 
 static SOURCE_HELM: Msg = Msg {
     name: "applicationsApplicationSourceHelm",
@@ -373,20 +413,32 @@ static SOURCE_HELM: Msg = Msg {
     ],
 };
 
-static KUSTOMIZE_REPLICAS: Msg =
-    Msg { name: "applicationsKustomizeReplicas", fields: &[("count", Str), ("name", Str)] };
+static KUSTOMIZE_REPLICAS: Msg = Msg {
+    name: "applicationsKustomizeReplicas",
+    fields: &[("count", Str), ("name", Str)],
+};
 
-static KUSTOMIZE_GVK: Msg =
-    Msg { name: "applicationsKustomizeGvk", fields: &[("group", Str), ("version", Str), ("kind", Str)] };
+static KUSTOMIZE_GVK: Msg = Msg {
+    name: "applicationsKustomizeGvk",
+    fields: &[("group", Str), ("version", Str), ("kind", Str)],
+};
 
 static KUSTOMIZE_RES_ID: Msg = Msg {
     name: "applicationsKustomizeResId",
-    fields: &[("gvk", Ty::Msg(&KUSTOMIZE_GVK)), ("name", Str), ("namespace", Str)],
+    fields: &[
+        ("gvk", Ty::Msg(&KUSTOMIZE_GVK)),
+        ("name", Str),
+        ("namespace", Str),
+    ],
 };
 
 static KUSTOMIZE_SELECTOR: Msg = Msg {
     name: "applicationsKustomizeSelector",
-    fields: &[("resId", Ty::Msg(&KUSTOMIZE_RES_ID)), ("annotationSelector", Str), ("labelSelector", Str)],
+    fields: &[
+        ("resId", Ty::Msg(&KUSTOMIZE_RES_ID)),
+        ("annotationSelector", Str),
+        ("labelSelector", Str),
+    ],
 };
 
 static KUSTOMIZE_PATCH: Msg = Msg {
@@ -427,11 +479,16 @@ static KSONNET_PARAMETER: Msg = Msg {
 
 static SOURCE_KSONNET: Msg = Msg {
     name: "applicationsApplicationSourceKsonnet",
-    fields: &[("environment", Str), ("parameters", Ty::List(&Ty::Msg(&KSONNET_PARAMETER)))],
+    fields: &[
+        ("environment", Str),
+        ("parameters", Ty::List(&Ty::Msg(&KSONNET_PARAMETER))),
+    ],
 };
 
-static JSONNET_VAR: Msg =
-    Msg { name: "applicationsJsonnetVar", fields: &[("name", Str), ("value", Str), ("code", Bool)] };
+static JSONNET_VAR: Msg = Msg {
+    name: "applicationsJsonnetVar",
+    fields: &[("name", Str), ("value", Str), ("code", Bool)],
+};
 
 static SOURCE_JSONNET: Msg = Msg {
     name: "applicationsApplicationSourceJsonnet",
@@ -444,14 +501,28 @@ static SOURCE_JSONNET: Msg = Msg {
 
 static SOURCE_DIRECTORY: Msg = Msg {
     name: "applicationsApplicationSourceDirectory",
-    fields: &[("recurse", Bool), ("jsonnet", Ty::Msg(&SOURCE_JSONNET)), ("exclude", Str), ("include", Str)],
+    fields: &[
+        ("recurse", Bool),
+        ("jsonnet", Ty::Msg(&SOURCE_JSONNET)),
+        ("exclude", Str),
+        ("include", Str),
+    ],
 };
 
-static ENV_ENTRY: Msg = Msg { name: "applicationsEnvEntry", fields: &[("name", Str), ("value", Str)] };
+static ENV_ENTRY: Msg = Msg {
+    name: "applicationsEnvEntry",
+    fields: &[("name", Str), ("value", Str)],
+};
 
-static OPTIONAL_MAP: Msg = Msg { name: "applicationsOptionalMap", fields: &[("map", STR_MAP)] };
+static OPTIONAL_MAP: Msg = Msg {
+    name: "applicationsOptionalMap",
+    fields: &[("map", STR_MAP)],
+};
 
-static OPTIONAL_ARRAY: Msg = Msg { name: "applicationsOptionalArray", fields: &[("array", STRS)] };
+static OPTIONAL_ARRAY: Msg = Msg {
+    name: "applicationsOptionalArray",
+    fields: &[("array", STRS)],
+};
 
 static PLUGIN_PARAMETER: Msg = Msg {
     name: "applicationsApplicationSourcePluginParameter",
@@ -509,8 +580,10 @@ static BACKOFF: Msg = Msg {
     fields: &[("duration", Str), ("factor", I64), ("maxDuration", Str)],
 };
 
-static RETRY_STRATEGY: Msg =
-    Msg { name: "applicationsRetryStrategy", fields: &[("limit", I64), ("backoff", Ty::Msg(&BACKOFF))] };
+static RETRY_STRATEGY: Msg = Msg {
+    name: "applicationsRetryStrategy",
+    fields: &[("limit", I64), ("backoff", Ty::Msg(&BACKOFF))],
+};
 
 static MANAGED_NAMESPACE_METADATA: Msg = Msg {
     name: "applicationsManagedNamespaceMetadata",
@@ -523,7 +596,10 @@ static SYNC_POLICY: Msg = Msg {
         ("automated", Ty::Msg(&SYNC_POLICY_AUTOMATED)),
         ("syncOptions", STRS),
         ("retry", Ty::Msg(&RETRY_STRATEGY)),
-        ("managedNamespaceMetadata", Ty::Msg(&MANAGED_NAMESPACE_METADATA)),
+        (
+            "managedNamespaceMetadata",
+            Ty::Msg(&MANAGED_NAMESPACE_METADATA),
+        ),
     ],
 };
 
@@ -540,7 +616,10 @@ static IGNORE_DIFFERENCES: Msg = Msg {
     ],
 };
 
-static INFO: Msg = Msg { name: "applicationsInfo", fields: &[("name", Str), ("value", Str)] };
+static INFO: Msg = Msg {
+    name: "applicationsInfo",
+    fields: &[("name", Str), ("value", Str)],
+};
 
 /// `applicationsApplicationSpec`.
 pub static SPEC: Msg = Msg {
@@ -561,7 +640,11 @@ pub static SPEC: Msg = Msg {
 
 static HEALTH_STATUS: Msg = Msg {
     name: "applicationsHealthStatus",
-    fields: &[("status", Str), ("message", Str), ("lastTransitionTime", Ty::Msg(&V1_TIME))],
+    fields: &[
+        ("status", Str),
+        ("message", Str),
+        ("lastTransitionTime", Ty::Msg(&V1_TIME)),
+    ],
 };
 
 static RESOURCE_STATUS: Msg = Msg {
@@ -593,11 +676,18 @@ static COMPARED_TO: Msg = Msg {
 
 static SYNC_STATUS: Msg = Msg {
     name: "applicationsSyncStatus",
-    fields: &[("status", Str), ("comparedTo", Ty::Msg(&COMPARED_TO)), ("revision", Str), ("revisions", STRS)],
+    fields: &[
+        ("status", Str),
+        ("comparedTo", Ty::Msg(&COMPARED_TO)),
+        ("revision", Str),
+        ("revisions", STRS),
+    ],
 };
 
-static OPERATION_INITIATOR: Msg =
-    Msg { name: "applicationsOperationInitiator", fields: &[("username", Str), ("automated", Bool)] };
+static OPERATION_INITIATOR: Msg = Msg {
+    name: "applicationsOperationInitiator",
+    fields: &[("username", Str), ("automated", Bool)],
+};
 
 static REVISION_HISTORY: Msg = Msg {
     name: "applicationsRevisionHistory",
@@ -625,18 +715,32 @@ static APPLICATION_CONDITION: Msg = Msg {
     ],
 };
 
-static SYNC_STRATEGY_APPLY: Msg = Msg { name: "applicationsSyncStrategyApply", fields: &[("force", Bool)] };
+static SYNC_STRATEGY_APPLY: Msg = Msg {
+    name: "applicationsSyncStrategyApply",
+    fields: &[("force", Bool)],
+};
 
-static SYNC_STRATEGY_HOOK: Msg = Msg { name: "applicationsSyncStrategyHook", fields: &[("force", Bool)] };
+static SYNC_STRATEGY_HOOK: Msg = Msg {
+    name: "applicationsSyncStrategyHook",
+    fields: &[("force", Bool)],
+};
 
 static SYNC_STRATEGY: Msg = Msg {
     name: "applicationsSyncStrategy",
-    fields: &[("apply", Ty::Msg(&SYNC_STRATEGY_APPLY)), ("hook", Ty::Msg(&SYNC_STRATEGY_HOOK))],
+    fields: &[
+        ("apply", Ty::Msg(&SYNC_STRATEGY_APPLY)),
+        ("hook", Ty::Msg(&SYNC_STRATEGY_HOOK)),
+    ],
 };
 
 static SYNC_OPERATION_RESOURCE: Msg = Msg {
     name: "applicationsSyncOperationResource",
-    fields: &[("group", Str), ("kind", Str), ("name", Str), ("namespace", Str)],
+    fields: &[
+        ("group", Str),
+        ("kind", Str),
+        ("name", Str),
+        ("namespace", Str),
+    ],
 };
 
 static SYNC_OPERATION: Msg = Msg {
@@ -691,7 +795,10 @@ static SYNC_OPERATION_RESULT: Msg = Msg {
         ("source", Ty::Msg(&SOURCE)),
         ("sources", SOURCES),
         ("revisions", STRS),
-        ("managedNamespaceMetadata", Ty::Msg(&MANAGED_NAMESPACE_METADATA)),
+        (
+            "managedNamespaceMetadata",
+            Ty::Msg(&MANAGED_NAMESPACE_METADATA),
+        ),
     ],
 };
 
@@ -710,8 +817,10 @@ static OPERATION_STATE: Msg = Msg {
     ],
 };
 
-static APPLICATION_SUMMARY: Msg =
-    Msg { name: "applicationsApplicationSummary", fields: &[("externalURLs", STRS), ("images", STRS)] };
+static APPLICATION_SUMMARY: Msg = Msg {
+    name: "applicationsApplicationSummary",
+    fields: &[("externalURLs", STRS), ("images", STRS)],
+};
 
 /// `applicationsApplicationStatus`.
 pub static STATUS: Msg = Msg {
@@ -759,5 +868,9 @@ pub static APP_CREATE_REQUEST: Msg = Msg {
 /// `applicationsApplicationUpdateRequest`: body of `PUT …/applications/{name}`.
 pub static APP_UPDATE_REQUEST: Msg = Msg {
     name: "applicationsApplicationUpdateRequest",
-    fields: &[("application", Ty::Msg(&APPLICATION)), ("validate", Bool), ("project", Str)],
+    fields: &[
+        ("application", Ty::Msg(&APPLICATION)),
+        ("validate", Bool),
+        ("project", Str),
+    ],
 };

@@ -75,10 +75,17 @@ impl Scope {
     pub fn chain(&self) -> Vec<Scope> {
         let mut out = vec![self.clone()];
         if !self.project.is_empty() {
-            out.push(Scope { project: String::new(), ..self.clone() });
+            out.push(Scope {
+                project: String::new(),
+                ..self.clone()
+            });
         }
         if !self.org.is_empty() {
-            out.push(Scope { account: self.account.clone(), org: String::new(), project: String::new() });
+            out.push(Scope {
+                account: self.account.clone(),
+                org: String::new(),
+                project: String::new(),
+            });
         }
         out
     }
@@ -109,9 +116,24 @@ impl Key {
     pub fn instance(&self) -> (String, String, String, String) {
         let s = &self.scope;
         match AgentLevel::of(&self.agent).unwrap_or(AgentLevel::Project) {
-            AgentLevel::Account => (s.account.clone(), String::new(), String::new(), self.agent.clone()),
-            AgentLevel::Org => (s.account.clone(), s.org.clone(), String::new(), self.agent.clone()),
-            AgentLevel::Project => (s.account.clone(), s.org.clone(), s.project.clone(), self.agent.clone()),
+            AgentLevel::Account => (
+                s.account.clone(),
+                String::new(),
+                String::new(),
+                self.agent.clone(),
+            ),
+            AgentLevel::Org => (
+                s.account.clone(),
+                s.org.clone(),
+                String::new(),
+                self.agent.clone(),
+            ),
+            AgentLevel::Project => (
+                s.account.clone(),
+                s.org.clone(),
+                s.project.clone(),
+                self.agent.clone(),
+            ),
         }
     }
 }
@@ -123,7 +145,9 @@ impl Key {
 /// 400 naming the parameter.
 pub fn check_identifier(param: &str, id: &str) -> ApiResult<()> {
     let mut chars = id.chars();
-    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
     let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
     if id.is_empty() {
         return Err(ApiError::invalid(format!("{param} is required")));
@@ -142,18 +166,32 @@ mod tests {
     use super::*;
 
     fn scope(org: &str, project: &str) -> Scope {
-        Scope { account: "acc".into(), org: org.into(), project: project.into() }
+        Scope {
+            account: "acc".into(),
+            org: org.into(),
+            project: project.into(),
+        }
     }
 
     #[test]
     fn agent_levels_need_their_scope() {
-        assert!(scope("", "").check_agent("account.a", AgentLevel::Account).is_ok());
-        assert!(scope("o", "p").check_agent("account.a", AgentLevel::Account).is_ok());
+        assert!(scope("", "")
+            .check_agent("account.a", AgentLevel::Account)
+            .is_ok());
+        assert!(scope("o", "p")
+            .check_agent("account.a", AgentLevel::Account)
+            .is_ok());
         assert!(scope("", "").check_agent("org.a", AgentLevel::Org).is_err());
         assert!(scope("o", "").check_agent("org.a", AgentLevel::Org).is_ok());
-        assert!(scope("o", "").check_agent("a", AgentLevel::Project).is_err());
-        assert!(scope("o", "p").check_agent("a", AgentLevel::Project).is_ok());
-        assert!(scope("", "p").check_agent("account.a", AgentLevel::Account).is_err());
+        assert!(scope("o", "")
+            .check_agent("a", AgentLevel::Project)
+            .is_err());
+        assert!(scope("o", "p")
+            .check_agent("a", AgentLevel::Project)
+            .is_ok());
+        assert!(scope("", "p")
+            .check_agent("account.a", AgentLevel::Account)
+            .is_err());
         assert!(AgentLevel::of("org.").is_err());
     }
 

@@ -30,7 +30,9 @@ impl Ts {
     }
     /// RFC 3339 text (`createdAt`, `lastModifiedAt`).
     pub fn rfc3339(&self) -> String {
-        self.0.format(&Rfc3339).unwrap_or_else(|_| self.0.unix_timestamp().to_string())
+        self.0
+            .format(&Rfc3339)
+            .unwrap_or_else(|_| self.0.unix_timestamp().to_string())
     }
     /// A Kubernetes `v1Time` (whole seconds, int64 as a string).
     pub fn v1_time(&self) -> Value {
@@ -47,7 +49,9 @@ impl Serialize for Ts {
 impl<'de> Deserialize<'de> for Ts {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Ts, D::Error> {
         let s = String::deserialize(d)?;
-        OffsetDateTime::parse(&s, &Rfc3339).map(Ts).map_err(serde::de::Error::custom)
+        OffsetDateTime::parse(&s, &Rfc3339)
+            .map(Ts)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -144,13 +148,28 @@ impl State {
     fn from_json(bytes: &[u8]) -> Result<State, String> {
         let snap: Snapshot = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
         if snap.format != FORMAT {
-            return Err(format!("unsupported format \"{}\" (expected \"{FORMAT}\")", snap.format));
+            return Err(format!(
+                "unsupported format \"{}\" (expected \"{FORMAT}\")",
+                snap.format
+            ));
         }
         Ok(State {
             resource_version: snap.resource_version,
-            repositories: snap.repositories.into_iter().map(|e| (e.key.clone(), e)).collect(),
-            clusters: snap.clusters.into_iter().map(|e| (e.key.clone(), e)).collect(),
-            applications: snap.applications.into_iter().map(|e| (e.key.clone(), e)).collect(),
+            repositories: snap
+                .repositories
+                .into_iter()
+                .map(|e| (e.key.clone(), e))
+                .collect(),
+            clusters: snap
+                .clusters
+                .into_iter()
+                .map(|e| (e.key.clone(), e))
+                .collect(),
+            applications: snap
+                .applications
+                .into_iter()
+                .map(|e| (e.key.clone(), e))
+                .collect(),
         })
     }
 
@@ -185,14 +204,24 @@ impl Store {
     pub fn open(data: Option<PathBuf>) -> Result<Store, LoadError> {
         let state = match &data {
             Some(path) => match fs::read(path) {
-                Ok(bytes) => State::from_json(&bytes)
-                    .map_err(|reason| LoadError::Corrupt { path: path.clone(), reason })?,
+                Ok(bytes) => State::from_json(&bytes).map_err(|reason| LoadError::Corrupt {
+                    path: path.clone(),
+                    reason,
+                })?,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => State::default(),
-                Err(source) => return Err(LoadError::Read { path: path.clone(), source }),
+                Err(source) => {
+                    return Err(LoadError::Read {
+                        path: path.clone(),
+                        source,
+                    })
+                }
             },
             None => State::default(),
         };
-        Ok(Store { state: Mutex::new(state), data })
+        Ok(Store {
+            state: Mutex::new(state),
+            data,
+        })
     }
 
     /// Runs `f` on the current state (read-only).
@@ -211,9 +240,9 @@ impl Store {
         let mut next = guard.clone();
         let out = f(&mut next)?;
         if let Some(path) = &self.data {
-            let bytes = next
-                .to_json()
-                .map_err(|e| ApiError::internal(format!("cannot serialise the emulator state: {e}")))?;
+            let bytes = next.to_json().map_err(|e| {
+                ApiError::internal(format!("cannot serialise the emulator state: {e}"))
+            })?;
             let path = path.clone();
             tokio::task::spawn_blocking(move || write_atomically(&path, &bytes))
                 .await
@@ -236,9 +265,13 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "data".into());
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "data".into());
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let with_path = |p: &Path, e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", p.display()));
+    let with_path =
+        |p: &Path, e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", p.display()));
     let mut opts = OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -251,7 +284,9 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     file.sync_all().map_err(|e| with_path(&tmp, e))?;
     drop(file);
     fs::rename(&tmp, path).map_err(|e| with_path(path, e))?;
-    File::open(&dir).and_then(|d| d.sync_all()).map_err(|e| with_path(&dir, e))?;
+    File::open(&dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| with_path(&dir, e))?;
     Ok(())
 }
 
@@ -261,7 +296,15 @@ mod tests {
     use crate::emulator::scope::Scope;
 
     fn key(id: &str) -> Key {
-        Key { scope: Scope { account: "a".into(), org: String::new(), project: String::new() }, agent: "account.x".into(), id: id.into() }
+        Key {
+            scope: Scope {
+                account: "a".into(),
+                org: String::new(),
+                project: String::new(),
+            },
+            agent: "account.x".into(),
+            id: id.into(),
+        }
     }
 
     #[tokio::test]
@@ -294,7 +337,11 @@ mod tests {
         assert!(err.await.is_err());
         assert_eq!(store.read(|s| s.repositories.len()).await, 1);
         let again = Store::open(Some(path.clone())).unwrap();
-        assert!(again.read(|s| s.repositories.contains_key(&key("r1"))).await);
+        assert!(
+            again
+                .read(|s| s.repositories.contains_key(&key("r1")))
+                .await
+        );
         let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary file may stay behind");
     }
@@ -304,7 +351,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.json");
         fs::write(&path, b"{not json").unwrap();
-        let Err(e) = Store::open(Some(path)) else { panic!("corrupt file accepted") };
+        let Err(e) = Store::open(Some(path)) else {
+            panic!("corrupt file accepted")
+        };
         assert!(e.to_string().contains("not a valid emulator state"), "{e}");
     }
 }

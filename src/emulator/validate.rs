@@ -30,13 +30,20 @@ impl fmt::Display for FieldError {
         if self.path.is_empty() {
             write!(f, "invalid request body: {}", self.problem)
         } else {
-            write!(f, "invalid value for field \"{}\": {}", self.path, self.problem)
+            write!(
+                f,
+                "invalid value for field \"{}\": {}",
+                self.path, self.problem
+            )
         }
     }
 }
 
 fn err(path: &str, problem: impl Into<String>) -> FieldError {
-    FieldError { path: path.to_string(), problem: problem.into() }
+    FieldError {
+        path: path.to_string(),
+        problem: problem.into(),
+    }
 }
 
 fn json_kind(v: &Value) -> &'static str {
@@ -64,15 +71,29 @@ fn child(path: &str, key: &str) -> String {
 /// # Errors
 /// [`FieldError`] naming the first key that is unknown to the document, has the wrong JSON
 /// type, or holds an unparsable int64, base64 or RFC 3339 value. `path` prefixes the names.
-pub fn check_msg(value: &Value, msg: &'static Msg, path: &str) -> Result<Map<String, Value>, FieldError> {
+pub fn check_msg(
+    value: &Value,
+    msg: &'static Msg,
+    path: &str,
+) -> Result<Map<String, Value>, FieldError> {
     let Value::Object(obj) = value else {
-        return Err(err(path, format!("expected an object ({}), got {}", msg.name, json_kind(value))));
+        return Err(err(
+            path,
+            format!(
+                "expected an object ({}), got {}",
+                msg.name,
+                json_kind(value)
+            ),
+        ));
     };
     let mut out = Map::new();
     for (key, v) in obj {
         let p = child(path, key);
         let Some(ty) = msg.field(key) else {
-            return Err(err(&p, format!("unknown field: {} has no key \"{key}\"", msg.name)));
+            return Err(err(
+                &p,
+                format!("unknown field: {} has no key \"{key}\"", msg.name),
+            ));
         };
         if let Some(norm) = check(v, ty, &p)? {
             out.insert(key.clone(), norm);
@@ -178,7 +199,9 @@ fn check(v: &Value, ty: &Ty, path: &str) -> Result<Option<Value>, FieldError> {
 /// Decodes protobuf-JSON bytes: standard or URL-safe base64, padded or not.
 pub fn decode_base64(s: &str) -> Option<Vec<u8>> {
     use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
-    [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD].iter().find_map(|e| e.decode(s).ok())
+    [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
+        .iter()
+        .find_map(|e| e.decode(s).ok())
 }
 
 #[cfg(test)]
@@ -189,16 +212,31 @@ mod tests {
 
     #[test]
     fn unknown_key_is_named_with_its_path() {
-        let e = check_msg(&json!({"repo": {"repo": "x", "colour": 1}}), &REPO_CREATE_REQUEST, "").unwrap_err();
+        let e = check_msg(
+            &json!({"repo": {"repo": "x", "colour": 1}}),
+            &REPO_CREATE_REQUEST,
+            "",
+        )
+        .unwrap_err();
         assert_eq!(e.path, "repo.colour");
         assert!(e.to_string().contains("repo.colour"), "{e}");
     }
 
     #[test]
     fn int64_must_be_a_string() {
-        let e = check_msg(&json!({"repo": {"githubAppID": 5}}), &REPO_CREATE_REQUEST, "").unwrap_err();
+        let e = check_msg(
+            &json!({"repo": {"githubAppID": 5}}),
+            &REPO_CREATE_REQUEST,
+            "",
+        )
+        .unwrap_err();
         assert_eq!(e.path, "repo.githubAppID");
-        let ok = check_msg(&json!({"repo": {"githubAppID": "0005"}}), &REPO_CREATE_REQUEST, "").unwrap();
+        let ok = check_msg(
+            &json!({"repo": {"githubAppID": "0005"}}),
+            &REPO_CREATE_REQUEST,
+            "",
+        )
+        .unwrap();
         assert_eq!(ok["repo"]["githubAppID"], json!("5"));
     }
 
@@ -222,6 +260,9 @@ mod tests {
         let e = check_msg(&json!({"genType": "NOPE"}), &REPO_CREATE_REQUEST, "").unwrap_err();
         assert!(e.problem.contains("AWS_ECR"), "{e}");
         let e = check_msg(&json!([]), &REPO_CREATE_REQUEST, "").unwrap_err();
-        assert!(e.to_string().contains("repositoriesRepoCreateRequest"), "{e}");
+        assert!(
+            e.to_string().contains("repositoriesRepoCreateRequest"),
+            "{e}"
+        );
     }
 }
