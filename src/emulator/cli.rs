@@ -1,0 +1,274 @@
+//! Command line of `harness-gitops-emulator`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::Config;
+use crate::secret::Secret;
+
+/// What the command line asks for.
+#[derive(Debug)]
+pub enum Command {
+    /// `--help`: print [`USAGE`] and exit 0.
+    Help,
+    /// Run the emulator.
+    Run(Config),
+}
+
+/// A command line that cannot be used; the message says which option and why.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// `--help` text.
+pub const USAGE: &str = "\
+harness-gitops-emulator: a local emulator of the Harness GitOps REST API (repositories,
+clusters, applications) for trying and testing the Terraform provider. It is a test tool.
+
+USAGE:
+  harness-gitops-emulator --api-key KEY --account-id ACC [OPTIONS]
+
+OPTIONS:
+  --listen ADDR            address to listen on (default 127.0.0.1:0 = any free port).
+                           Only loopback addresses unless --allow-remote.
+  --allow-remote           allow a non-loopback --listen address (the admin API still only
+                           answers loopback clients)
+  --api-key KEY            the only accepted x-api-key header value (required)
+  --account-id ACC         the only accepted accountIdentifier (required)
+  --data FILE              persist all state to FILE (JSON) after every change, before the
+                           response; reloaded at start. SECRETS ARE STORED IN CLEAR in this
+                           file (mode 0600). Without --data, state is in memory only.
+  --sync-delay D           time an application takes to sync after a create/update
+                           (default 2s)
+  --latency D              delay every API request by D (default 0s)
+  --fault-rate R           share (0..1) of API requests failed before any state change with
+                           503 (code 14), 429 (Retry-After: 1) or a dropped connection
+  --fault-after-rate R     share (0..1) of API requests that are applied and then get their
+                           connection dropped without a response (default 0)
+  --seed N                 seed of the fault sequence (default random, logged at start)
+  -h, --help               print this help
+
+Durations: a whole number with unit ms, s, m or h (500ms, 2s, 1m); 0 alone means none.
+
+OUTPUT:
+  The first stdout line is `LISTENING http://HOST:PORT` once connections are accepted.
+  Logs go to stderr. SIGTERM or SIGINT stops the emulator (exit 0). Usage errors exit 2,
+  start-up failures exit 1.
+
+API (as the Harness gateway serves it; x-api-key and accountIdentifier required):
+  /gitops/api/v1/agents/{agent}/repositories[/{identifier}]   POST GET | GET PUT DELETE
+  /gitops/api/v1/agents/{agent}/repositories/validate         POST
+  /gitops/api/v1/agents/{agent}/clusters[/{identifier}]       POST GET | GET PUT DELETE
+  /gitops/api/v1/agents/{agent}/applications[/{name}]         POST GET | GET PUT DELETE
+  Agent ids carry their scope: account.<id>, org.<id> (needs orgIdentifier) or a bare <id>
+  (project agent: needs orgIdentifier and projectIdentifier).
+
+CONVENTIONS:
+  * A repository URL or cluster server whose host ends in .invalid (RFC 2606) reports
+    connection status Failed (DNS error); every other host is Successful. Reachable
+    clusters report serverVersion 1.30.
+  * Applications are OutOfSync/Progressing for --sync-delay after each create/update, then
+    Synced/Healthy (operationState.phase Succeeded). If a source path contains
+    \"fail-sync\", they end OutOfSync/Degraded with operationState.phase Failed.
+  * Secrets come back masked as ******** (bytes fields: KioqKioqKio=, its base64); sending
+    the mask back in an update keeps the stored secret.
+
+ADMIN API (tests only; no API key; loopback clients only; never delayed or faulted):
+  GET    /_emulator/state      everything, secrets in clear:
+                               {repositories:[...], clusters:[...], applications:[...]}
+  GET    /_emulator/requests   request counts per operation, e.g. {\"repositories.create\": 3}
+  POST   /_emulator/reset      forget all entities and counts
+  PATCH  /_emulator/{repositories|clusters|applications}?accountIdentifier=&orgIdentifier=
+         &projectIdentifier=&agentIdentifier=&identifier= (applications: name=)
+                               JSON merge patch (RFC 7386) on the stored Argo object (drift)
+  DELETE /_emulator/{repositories|clusters|applications}?...  same key; delete behind the
+                               client's back
+";
+
+/// Parses a duration: a whole number with unit `ms`, `s`, `m` or `h`; `0` alone is zero.
+///
+/// # Errors
+/// [`UsageError`] naming the option and the accepted forms.
+pub fn parse_duration(option: &str, s: &str) -> Result<Duration, UsageError> {
+    let bad = || {
+        UsageError(format!(
+            "{option}: \"{s}\" is not a duration; use e.g. 500ms, 2s, 1m"
+        ))
+    };
+    if s == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let split = s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let ms = match unit {
+        "ms" => Some(n),
+        "s" => n.checked_mul(1_000),
+        "m" => n.checked_mul(60_000),
+        "h" => n.checked_mul(3_600_000),
+        _ => None,
+    };
+    ms.map(Duration::from_millis).ok_or_else(bad)
+}
+
+fn parse_rate(option: &str, s: &str) -> Result<f64, UsageError> {
+    match s.parse::<f64>() {
+        Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+        _ => Err(UsageError(format!(
+            "{option}: \"{s}\" is not a share between 0 and 1 (e.g. 0.2)"
+        ))),
+    }
+}
+
+/// Parses the arguments after the program name.
+///
+/// # Errors
+/// [`UsageError`] for unknown options, missing values, missing `--api-key`/`--account-id`,
+/// bad numbers, and a non-loopback `--listen` without `--allow-remote`.
+pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageError> {
+    let mut api_key = None;
+    let mut account = None;
+    let mut listen: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 0));
+    let mut allow_remote = false;
+    let mut data = None;
+    let mut sync_delay = Duration::from_secs(2);
+    let mut latency = Duration::ZERO;
+    let mut fault_rate = 0.0;
+    let mut fault_after_rate = 0.0;
+    let mut seed = None;
+    let mut it = args.into_iter();
+    while let Some(arg) = it.next() {
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n.to_string(), Some(v.to_string())),
+            _ => (arg.clone(), None),
+        };
+        if name == "-h" || name == "--help" {
+            return Ok(Command::Help);
+        }
+        if name == "--allow-remote" {
+            allow_remote = true;
+            continue;
+        }
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| it.next())
+                .ok_or_else(|| UsageError(format!("{name} needs a value")))
+        };
+        match name.as_str() {
+            "--listen" => {
+                let v = value()?;
+                listen = v.parse().map_err(|_| {
+                    UsageError(format!("--listen: \"{v}\" is not an IP:PORT address"))
+                })?;
+            }
+            "--api-key" => api_key = Some(value()?),
+            "--account-id" => account = Some(value()?),
+            "--data" => data = Some(PathBuf::from(value()?)),
+            "--sync-delay" => sync_delay = parse_duration("--sync-delay", &value()?)?,
+            "--latency" => latency = parse_duration("--latency", &value()?)?,
+            "--fault-rate" => fault_rate = parse_rate("--fault-rate", &value()?)?,
+            "--fault-after-rate" => fault_after_rate = parse_rate("--fault-after-rate", &value()?)?,
+            "--seed" => {
+                let v = value()?;
+                seed =
+                    Some(v.parse().map_err(|_| {
+                        UsageError(format!("--seed: \"{v}\" is not a whole number"))
+                    })?);
+            }
+            _ => return Err(UsageError(format!("unknown option {name}"))),
+        }
+    }
+    let api_key = api_key
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| UsageError("--api-key is required".into()))?;
+    let account_id = account
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| UsageError("--account-id is required".into()))?;
+    if !listen.ip().is_loopback() && !allow_remote {
+        return Err(UsageError(format!(
+            "--listen {listen} is not a loopback address; the emulator accepts any request with the test key, \
+             so pass --allow-remote if you really want that"
+        )));
+    }
+    Ok(Command::Run(Config {
+        listen,
+        allow_remote,
+        api_key: Secret::new(api_key),
+        account_id,
+        data,
+        sync_delay,
+        latency,
+        fault_rate,
+        fault_after_rate,
+        seed,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(
+            parse_duration("x", "500ms").unwrap(),
+            Duration::from_millis(500)
+        );
+        assert_eq!(parse_duration("x", "2s").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_duration("x", "1m").unwrap(), Duration::from_secs(60));
+        assert_eq!(parse_duration("x", "0").unwrap(), Duration::ZERO);
+        for bad in ["", "2", "s", "1.5s", "-1s", "2d"] {
+            assert!(parse_duration("--latency", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn full_command_line() {
+        let Command::Run(c) = parse(args(
+            "--listen 127.0.0.1:0 --api-key K --account-id A --data /tmp/x --sync-delay=1s \
+             --latency 50ms --fault-rate 0.2 --fault-after-rate 0.1 --seed 9",
+        ))
+        .unwrap() else {
+            panic!("expected run")
+        };
+        assert_eq!(c.api_key.expose(), "K");
+        assert_eq!(
+            (c.account_id.as_str(), c.seed, c.fault_rate),
+            ("A", Some(9), 0.2)
+        );
+        assert_eq!(c.sync_delay, Duration::from_secs(1));
+        assert_eq!(c.data, Some(PathBuf::from("/tmp/x")));
+    }
+
+    #[test]
+    fn refusals() {
+        assert!(matches!(parse(args("--help")), Ok(Command::Help)));
+        assert!(parse(args("--account-id A"))
+            .unwrap_err()
+            .0
+            .contains("--api-key"));
+        assert!(parse(args("--api-key K --account-id A --listen 0.0.0.0:1"))
+            .unwrap_err()
+            .0
+            .contains("--allow-remote"));
+        assert!(parse(args(
+            "--api-key K --account-id A --listen 0.0.0.0:1 --allow-remote"
+        ))
+        .is_ok());
+        assert!(parse(args("--api-key K --account-id A --fault-rate 2")).is_err());
+        assert!(parse(args("--api-key K --account-id A --bogus"))
+            .unwrap_err()
+            .0
+            .contains("--bogus"));
+        assert!(parse(args("--api-key"))
+            .unwrap_err()
+            .0
+            .contains("needs a value"));
+    }
+}

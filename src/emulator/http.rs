@@ -1,0 +1,353 @@
+//! The HTTP server: connection handling, fault injection, latency, authentication, scope
+//! checks and dispatch to the entity handlers.
+//!
+//! Built directly on hyper so that a request can end with no response at all: the service
+//! returns an error and hyper closes the connection (how `--fault-rate` and
+//! `--fault-after-rate` drop connections).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use http::{HeaderValue, Request, Response, StatusCode};
+use http_body_util::{BodyExt as _, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::error::{ApiError, ApiResult};
+use super::faults::{Before, Faults};
+use super::query::Query;
+use super::routes::{self, Op, Route};
+use super::scope::{AgentLevel, Scope};
+use super::store::{Store, Ts};
+use super::{admin, applications, clusters, log, repositories};
+use crate::secret::Secret;
+
+/// Largest accepted request body.
+const BODY_LIMIT: usize = 8 << 20;
+
+/// How long in-flight requests get to finish at shutdown.
+const DRAIN: Duration = Duration::from_secs(5);
+
+/// Shared state of a running emulator.
+pub struct Ctx {
+    pub api_key: Secret,
+    pub account_id: String,
+    pub sync_delay: Duration,
+    pub latency: Duration,
+    pub store: Store,
+    pub faults: Faults,
+    /// Requests per operation name, for `GET /_emulator/requests`.
+    pub counts: Mutex<BTreeMap<&'static str, u64>>,
+    /// Generator for application uids (separate from the fault generator so faults stay
+    /// reproducible).
+    pub ids: Mutex<fastrand::Rng>,
+}
+
+impl Ctx {
+    /// A new random RFC 4122 version-4 UUID (Kubernetes `metadata.uid`).
+    pub fn new_uid(&self) -> String {
+        let (a, b) = {
+            let mut rng = self.ids.lock().unwrap_or_else(|p| p.into_inner());
+            (rng.u64(..), rng.u64(..))
+        };
+        let a = (a & 0xffff_ffff_ffff_0fff) | 0x0000_0000_0000_4000;
+        let b = (b & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000;
+        format!(
+            "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xffff,
+            a & 0xffff,
+            b >> 48,
+            b & 0xffff_ffff_ffff
+        )
+    }
+
+    /// A few random lowercase alphanumerics (Kubernetes `generateName` suffix).
+    pub fn random_suffix(&self) -> String {
+        let mut rng = self.ids.lock().unwrap_or_else(|p| p.into_inner());
+        (0..5)
+            .map(|_| rng.alphanumeric().to_ascii_lowercase())
+            .collect()
+    }
+
+    fn count(&self, op: Op) {
+        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        *counts.entry(op.name()).or_insert(0) += 1;
+    }
+}
+
+/// A validated API request, ready for an entity handler.
+pub struct ApiRequest {
+    pub route: Route,
+    pub scope: Scope,
+    pub query: Query,
+    /// The JSON body for operations that take one, else `Null`.
+    pub body: Value,
+    /// The time the request is handled at.
+    pub now: Ts,
+}
+
+/// The service error that makes hyper close the connection without a response.
+#[derive(Debug, thiserror::Error)]
+#[error("connection dropped without a response (fault injection)")]
+pub struct Dropped;
+
+type Resp = Response<Full<Bytes>>;
+
+/// A JSON response.
+pub fn json_response(status: StatusCode, body: &Value) -> Resp {
+    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+    let mut resp = Response::new(Full::new(Bytes::from(bytes)));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+fn error_response(e: &ApiError) -> Resp {
+    json_response(e.status, &e.body())
+}
+
+/// Reads a JSON body (at most 8 MiB). `Ok(None)` for an empty body.
+///
+/// # Errors
+/// 413 when too large, 400 when unreadable or not JSON.
+pub async fn read_json(body: Incoming) -> ApiResult<Option<Value>> {
+    let collected = Limited::new(body, BODY_LIMIT)
+        .collect()
+        .await
+        .map_err(|e| {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                ApiError::too_large(format!("request body is larger than {BODY_LIMIT} bytes"))
+            } else {
+                ApiError::invalid(format!("cannot read the request body: {e}"))
+            }
+        })?;
+    let bytes = collected.to_bytes();
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| ApiError::invalid(format!("request body is not valid JSON: {e}")))
+}
+
+/// Accepts connections until `shutdown` turns true, then lets in-flight requests finish
+/// (up to 5 s) and returns.
+pub async fn serve(listener: TcpListener, ctx: Arc<Ctx>, mut shutdown: watch::Receiver<bool>) {
+    let builder = auto::Builder::new(TokioExecutor::new());
+    let mut conns = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    conns.spawn(connection(builder.clone(), stream, peer, ctx.clone(), shutdown.clone()));
+                }
+                Err(e) => {
+                    log(format_args!("accept failed: {e}"));
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            _ = shutdown.changed() => break,
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+        }
+    }
+    drop(listener);
+    let drained =
+        tokio::time::timeout(DRAIN, async { while conns.join_next().await.is_some() {} }).await;
+    if drained.is_err() {
+        log(format_args!(
+            "connections still open after {DRAIN:?}; closing them"
+        ));
+        conns.abort_all();
+    }
+}
+
+async fn connection(
+    builder: auto::Builder<TokioExecutor>,
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    ctx: Arc<Ctx>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
+        let ctx = ctx.clone();
+        // Handled in its own task: a client that goes away cannot cancel a change half-way
+        // (between persisting and updating the live state).
+        async move {
+            tokio::spawn(handle(ctx, peer, req))
+                .await
+                .unwrap_or(Err(Dropped))
+        }
+    });
+    let conn = builder.serve_connection(TokioIo::new(stream), svc);
+    tokio::pin!(conn);
+    if *shutdown.borrow() {
+        conn.as_mut().graceful_shutdown();
+    }
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = shutdown.changed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
+    }
+}
+
+async fn handle(ctx: Arc<Ctx>, peer: SocketAddr, req: Request<Incoming>) -> Result<Resp, Dropped> {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let result = if path == "/_emulator" || path.starts_with("/_emulator/") {
+        let (status, body) = admin::handle(&ctx, peer, req).await;
+        Ok(json_response(status, &body))
+    } else {
+        api(&ctx, req).await
+    };
+    let ms = started.elapsed().as_millis();
+    match &result {
+        Ok(r) => log(format_args!(
+            "{method} {path} -> {} ({ms} ms)",
+            r.status().as_u16()
+        )),
+        Err(_) => log(format_args!(
+            "{method} {path} -> connection dropped, no response ({ms} ms)"
+        )),
+    }
+    result
+}
+
+async fn api(ctx: &Ctx, req: Request<Incoming>) -> Result<Resp, Dropped> {
+    let route = routes::route(req.method(), req.uri().path());
+    if let Ok(r) = &route {
+        ctx.count(r.op);
+    }
+    if !ctx.latency.is_zero() {
+        tokio::time::sleep(ctx.latency).await;
+    }
+    let decision = ctx.faults.draw();
+    match decision.before {
+        Before::Pass => {}
+        Before::Unavailable => {
+            return Ok(error_response(&ApiError::unavailable(
+                "service unavailable (fault injected by harness-gitops-emulator --fault-rate); retry later",
+            )))
+        }
+        Before::TooManyRequests => {
+            let mut resp = error_response(&ApiError::too_many_requests(
+                "too many requests (fault injected by harness-gitops-emulator --fault-rate); retry after 1 s",
+            ));
+            resp.headers_mut().insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return Ok(resp);
+        }
+        Before::Drop => return Err(Dropped),
+    }
+    let result = process(ctx, route, req).await;
+    if decision.drop_after {
+        return Err(Dropped);
+    }
+    Ok(match result {
+        Ok(body) => json_response(StatusCode::OK, &body),
+        Err(e) => error_response(&e),
+    })
+}
+
+/// Constant-time comparison of the presented key with the configured one.
+fn key_matches(given: &[u8], want: &[u8]) -> bool {
+    if given.len() != want.len() {
+        return false;
+    }
+    given
+        .iter()
+        .zip(want)
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+        == 0
+}
+
+async fn process(ctx: &Ctx, route: ApiResult<Route>, req: Request<Incoming>) -> ApiResult<Value> {
+    match req.headers().get("x-api-key") {
+        None => return Err(ApiError::unauthenticated(
+            "missing x-api-key header: send a Harness API key (PAT or SAT) in the x-api-key header",
+        )),
+        Some(v) if !key_matches(v.as_bytes(), ctx.api_key.expose().as_bytes()) => {
+            return Err(ApiError::unauthenticated(
+                "invalid API key in the x-api-key header",
+            ))
+        }
+        Some(_) => {}
+    }
+    let route = route?;
+    let query = Query::parse(req.uri().query(), route.op.params())?;
+    let account = query.str("accountIdentifier");
+    if account.is_empty() {
+        return Err(ApiError::invalid(
+            "query parameter accountIdentifier is required",
+        ));
+    }
+    if account != ctx.account_id {
+        return Err(ApiError::permission_denied(format!(
+            "accountIdentifier \"{account}\" is not the account of this API key; use the account id the key belongs to"
+        )));
+    }
+    if let Some(r) = query.opt("routingId") {
+        if r != account {
+            return Err(ApiError::invalid(format!(
+                "routingId \"{r}\" must equal accountIdentifier \"{account}\""
+            )));
+        }
+    }
+    let scope = Scope {
+        account: account.to_string(),
+        org: query.str("orgIdentifier").to_string(),
+        project: query.str("projectIdentifier").to_string(),
+    };
+    scope.check_agent(&route.agent, AgentLevel::of(&route.agent)?)?;
+    let body = if route.op.has_body() {
+        read_json(req.into_body()).await?.ok_or_else(|| {
+            ApiError::invalid(format!("{} needs a JSON request body", route.op.name()))
+        })?
+    } else {
+        Value::Null
+    };
+    let api = ApiRequest {
+        route,
+        scope,
+        query,
+        body,
+        now: Ts::now(),
+    };
+    dispatch(ctx, api).await
+}
+
+async fn dispatch(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
+    match req.route.op {
+        Op::RepoCreate => repositories::create(ctx, req).await,
+        Op::RepoList => repositories::list(ctx, req).await,
+        Op::RepoGet => repositories::get(ctx, req).await,
+        Op::RepoUpdate => repositories::update(ctx, req).await,
+        Op::RepoDelete => repositories::delete(ctx, req).await,
+        Op::RepoValidate => repositories::validate(ctx, req).await,
+        Op::ClusterCreate => clusters::create(ctx, req).await,
+        Op::ClusterList => clusters::list(ctx, req).await,
+        Op::ClusterGet => clusters::get(ctx, req).await,
+        Op::ClusterUpdate => clusters::update(ctx, req).await,
+        Op::ClusterDelete => clusters::delete(ctx, req).await,
+        Op::AppCreate => applications::create(ctx, req).await,
+        Op::AppList => applications::list(ctx, req).await,
+        Op::AppGet => applications::get(ctx, req).await,
+        Op::AppUpdate => applications::update(ctx, req).await,
+        Op::AppDelete => applications::delete(ctx, req).await,
+    }
+}

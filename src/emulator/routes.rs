@@ -1,0 +1,348 @@
+//! The operations the emulator serves, their paths and their query parameters (as the
+//! document defines them), and the router.
+
+use http::Method;
+
+use super::error::{ApiError, ApiResult};
+use super::query::Param::{self, Bool, List, Str};
+
+/// Path prefix of every GitOps agent operation (the gateway's `/gitops` plus the document's
+/// `/api/v1/agents/{agentIdentifier}/`).
+pub const PREFIX: &str = "/gitops/api/v1/agents/";
+
+/// One emulated operation of the document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Op {
+    RepoCreate,
+    RepoList,
+    RepoGet,
+    RepoUpdate,
+    RepoDelete,
+    RepoValidate,
+    ClusterCreate,
+    ClusterList,
+    ClusterGet,
+    ClusterUpdate,
+    ClusterDelete,
+    AppCreate,
+    AppList,
+    AppGet,
+    AppUpdate,
+    AppDelete,
+}
+
+const REPO_QUERY: &[(&str, Param)] = &[
+    ("query.repo", Str),
+    ("query.forceRefresh", Bool),
+    ("query.project", Str),
+];
+const REPO_DELETE: &[(&str, Param)] = &[
+    ("query.repo", Str),
+    ("query.forceRefresh", Bool),
+    ("query.project", Str),
+    ("forceDelete", Bool),
+];
+const REPO_LIST: &[(&str, Param)] = &[
+    ("identifier", Str),
+    ("query.repo", Str),
+    ("query.forceRefresh", Bool),
+    ("query.project", Str),
+];
+const CLUSTER_QUERY: &[(&str, Param)] = &[
+    ("query.server", Str),
+    ("query.name", Str),
+    ("query.id.type", Str),
+    ("query.id.value", Str),
+    ("query.project", Str),
+];
+const CLUSTER_DELETE: &[(&str, Param)] = &[
+    ("query.server", Str),
+    ("query.name", Str),
+    ("query.id.type", Str),
+    ("query.id.value", Str),
+    ("query.project", Str),
+    ("forceDelete", Bool),
+];
+const CLUSTER_LIST: &[(&str, Param)] = &[
+    ("identifier", Str),
+    ("query.server", Str),
+    ("query.name", Str),
+    ("query.id.type", Str),
+    ("query.id.value", Str),
+    ("query.project", Str),
+];
+const APP_WRITE: &[(&str, Param)] = &[
+    ("clusterIdentifier", Str),
+    ("repoIdentifier", Str),
+    ("skipRepoValidation", Bool),
+    ("repoIdentifiers", List),
+];
+const APP_GET: &[(&str, Param)] = &[
+    ("query.refresh", Str),
+    ("query.project", List),
+    ("query.resourceVersion", Str),
+    ("query.selector", Str),
+    ("query.repo", Str),
+    ("query.appNamespace", Str),
+    ("fetchFromHarness", Bool),
+];
+const APP_LIST: &[(&str, Param)] = &[
+    ("query.name", Str),
+    ("query.refresh", Str),
+    ("query.project", List),
+    ("query.resourceVersion", Str),
+    ("query.selector", Str),
+    ("query.repo", Str),
+    ("query.appNamespace", Str),
+    ("fetchFromHarness", Bool),
+];
+const APP_DELETE: &[(&str, Param)] = &[
+    ("request.cascade", Bool),
+    ("request.propagationPolicy", Str),
+    ("request.appNamespace", Str),
+    ("request.project", Str),
+    ("options.removeExistingFinalizers", Bool),
+];
+
+impl Op {
+    /// Name used by `GET /_emulator/requests`, e.g. `repositories.create`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Op::RepoCreate => "repositories.create",
+            Op::RepoList => "repositories.list",
+            Op::RepoGet => "repositories.get",
+            Op::RepoUpdate => "repositories.update",
+            Op::RepoDelete => "repositories.delete",
+            Op::RepoValidate => "repositories.validate",
+            Op::ClusterCreate => "clusters.create",
+            Op::ClusterList => "clusters.list",
+            Op::ClusterGet => "clusters.get",
+            Op::ClusterUpdate => "clusters.update",
+            Op::ClusterDelete => "clusters.delete",
+            Op::AppCreate => "applications.create",
+            Op::AppList => "applications.list",
+            Op::AppGet => "applications.get",
+            Op::AppUpdate => "applications.update",
+            Op::AppDelete => "applications.delete",
+        }
+    }
+
+    /// Query parameters of the operation besides the scope ones ([`super::query::COMMON`]).
+    pub fn params(self) -> &'static [(&'static str, Param)] {
+        match self {
+            Op::RepoCreate => &[("identifier", Str), ("repoCredsId", Str)],
+            Op::RepoList => REPO_LIST,
+            Op::RepoGet => REPO_QUERY,
+            Op::RepoUpdate => &[],
+            Op::RepoDelete => REPO_DELETE,
+            Op::RepoValidate => &[("identifier", Str)],
+            Op::ClusterCreate => &[("identifier", Str)],
+            Op::ClusterList => CLUSTER_LIST,
+            Op::ClusterGet => CLUSTER_QUERY,
+            Op::ClusterUpdate => &[("forceUpdate", Bool)],
+            Op::ClusterDelete => CLUSTER_DELETE,
+            Op::AppCreate | Op::AppUpdate => APP_WRITE,
+            Op::AppList => APP_LIST,
+            Op::AppGet => APP_GET,
+            Op::AppDelete => APP_DELETE,
+        }
+    }
+
+    /// Whether the operation takes a JSON body.
+    pub fn has_body(self) -> bool {
+        matches!(
+            self,
+            Op::RepoCreate
+                | Op::RepoUpdate
+                | Op::RepoValidate
+                | Op::ClusterCreate
+                | Op::ClusterUpdate
+                | Op::AppCreate
+                | Op::AppUpdate
+        )
+    }
+}
+
+/// A routed request: the operation, the agent id and the entity id from the path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub op: Op,
+    pub agent: String,
+    pub id: Option<String>,
+}
+
+/// Decodes `%XX` escapes of one path segment.
+fn percent_decode(seg: &str) -> ApiResult<String> {
+    let bytes = seg.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = seg
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
+            let Some(b) = hex else {
+                return Err(ApiError::invalid(format!(
+                    "bad percent-encoding in path segment \"{seg}\""
+                )));
+            };
+            out.push(b);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out)
+        .map_err(|_| ApiError::invalid(format!("path segment \"{seg}\" is not UTF-8")))
+}
+
+/// Maps method and path to an operation.
+///
+/// # Errors
+/// 404 (code 5) for paths outside the document, 405 (code 12) for a known path with
+/// another method, 501 (code 12) for document operations the emulator does not implement.
+pub fn route(method: &Method, path: &str) -> ApiResult<Route> {
+    let not_found = || ApiError::not_found(format!("Not Found: no operation at {path}"));
+    let rest = path.strip_prefix(PREFIX).ok_or_else(not_found)?;
+    let segs: Vec<&str> = rest.split('/').collect();
+    let Some((agent_raw, tail)) = segs.split_first() else {
+        return Err(not_found());
+    };
+    if agent_raw.is_empty() {
+        return Err(not_found());
+    }
+    let agent = percent_decode(agent_raw)?;
+    let wrong_method =
+        || ApiError::method_not_allowed(format!("Method Not Allowed: {method} {path}"));
+    let unimplemented = || {
+        ApiError::unimplemented(format!(
+            "{method} {path} is in the Harness GitOps API but not implemented by harness-gitops-emulator \
+             (it emulates repositories, clusters and applications CRUD)"
+        ))
+    };
+    let id = |s: &str| -> ApiResult<Option<String>> {
+        if s.is_empty() {
+            Err(not_found())
+        } else {
+            percent_decode(s).map(Some)
+        }
+    };
+    let m = method.clone();
+    let (op, entity) = match tail {
+        ["repositories"] => match m {
+            Method::POST => (Op::RepoCreate, None),
+            Method::GET => (Op::RepoList, None),
+            _ => return Err(wrong_method()),
+        },
+        ["repositories", "validate"] if m == Method::POST => (Op::RepoValidate, None),
+        ["repositories", one] => match m {
+            Method::GET => (Op::RepoGet, id(one)?),
+            Method::PUT => (Op::RepoUpdate, id(one)?),
+            Method::DELETE => (Op::RepoDelete, id(one)?),
+            _ => return Err(wrong_method()),
+        },
+        ["clusters"] => match m {
+            Method::POST => (Op::ClusterCreate, None),
+            Method::GET => (Op::ClusterList, None),
+            _ => return Err(wrong_method()),
+        },
+        ["clusters", one] => match m {
+            Method::GET => (Op::ClusterGet, id(one)?),
+            Method::PUT => (Op::ClusterUpdate, id(one)?),
+            Method::DELETE => (Op::ClusterDelete, id(one)?),
+            _ => return Err(wrong_method()),
+        },
+        ["applications"] => match m {
+            Method::POST => (Op::AppCreate, None),
+            Method::GET => (Op::AppList, None),
+            _ => return Err(wrong_method()),
+        },
+        ["applications", one] => match m {
+            Method::GET => (Op::AppGet, id(one)?),
+            Method::PUT => (Op::AppUpdate, id(one)?),
+            Method::DELETE => (Op::AppDelete, id(one)?),
+            Method::PATCH => return Err(unimplemented()),
+            _ => return Err(wrong_method()),
+        },
+        ["repositories" | "clusters" | "applications" | "repositories_byurl" | "stream", ..] => {
+            return Err(unimplemented())
+        }
+        _ => return Err(not_found()),
+    };
+    Ok(Route {
+        op,
+        agent,
+        id: entity,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_of_the_document() {
+        let r = route(
+            &Method::POST,
+            "/gitops/api/v1/agents/account.a1/repositories",
+        )
+        .unwrap();
+        assert_eq!(
+            (r.op, r.agent.as_str(), r.id),
+            (Op::RepoCreate, "account.a1", None)
+        );
+        let r = route(
+            &Method::DELETE,
+            "/gitops/api/v1/agents/a/applications/my%2Dapp",
+        )
+        .unwrap();
+        assert_eq!((r.op, r.id.as_deref()), (Op::AppDelete, Some("my-app")));
+        assert_eq!(
+            route(
+                &Method::POST,
+                "/gitops/api/v1/agents/a/repositories/validate"
+            )
+            .unwrap()
+            .op,
+            Op::RepoValidate
+        );
+        assert_eq!(
+            route(
+                &Method::GET,
+                "/gitops/api/v1/agents/a/repositories/validate"
+            )
+            .unwrap()
+            .op,
+            Op::RepoGet
+        );
+    }
+
+    #[test]
+    fn other_paths() {
+        assert_eq!(
+            route(&Method::GET, "/api/v1/agents/a/repositories")
+                .unwrap_err()
+                .code,
+            5
+        );
+        assert_eq!(
+            route(&Method::PATCH, "/gitops/api/v1/agents/a/clusters")
+                .unwrap_err()
+                .status,
+            405
+        );
+        assert_eq!(
+            route(&Method::POST, "/gitops/api/v1/agents/a/applications/x/sync")
+                .unwrap_err()
+                .status,
+            501
+        );
+        assert_eq!(
+            route(&Method::GET, "/gitops/api/v1/agents/a/repositories/")
+                .unwrap_err()
+                .code,
+            5
+        );
+    }
+}

@@ -1,0 +1,876 @@
+//! Hand-written table of the request and stored-object shapes the emulator accepts.
+//!
+//! Each [`Msg`] lists the JSON keys (camelCase, protobuf-JSON names) of one schema of the
+//! Harness GitOps OpenAPI document and the wire type of each key. The table is written for
+//! the emulator from the document's component schemas (`repositories*`, `clusters*`,
+//! `applications*`, `v1*`, `commons*`); `tests/emulator_conformance.rs` checks it against
+//! the document so a drift between the two is caught.
+//!
+//! Wire types follow protobuf-JSON as the document describes it: `int64` values are JSON
+//! strings holding a decimal integer, `int32` values are JSON numbers, `bytes` are base64
+//! strings, timestamps are RFC 3339 strings.
+
+/// The wire type of one JSON value.
+#[derive(Debug)]
+pub enum Ty {
+    /// `type: string`.
+    Str,
+    /// `type: boolean`.
+    Bool,
+    /// `type: integer, format: int32`: a JSON number.
+    I32,
+    /// `type: string, format: int64`: a decimal integer inside a JSON string.
+    I64,
+    /// `type: string, format: byte`: base64 text.
+    Bytes,
+    /// `type: string, format: date-time`: RFC 3339.
+    DateTime,
+    /// A string enum; the first entry is the protobuf zero value.
+    Enum(&'static [&'static str]),
+    /// `type: array`.
+    List(&'static Ty),
+    /// `type: object` with `additionalProperties` (a protobuf map).
+    Map(&'static Ty),
+    /// `type: object` without properties (a `google.protobuf.Struct`): any JSON object.
+    Struct,
+    /// A message with a fixed set of keys.
+    Msg(&'static Msg),
+}
+
+/// A message schema: its document name and its keys.
+#[derive(Debug)]
+pub struct Msg {
+    /// The component schema name in the document (used in error messages).
+    pub name: &'static str,
+    /// Allowed keys and their types.
+    pub fields: &'static [(&'static str, Ty)],
+}
+
+impl Msg {
+    /// The type of `key`, if the message has that key.
+    pub fn field(&self, key: &str) -> Option<&'static Ty> {
+        self.fields.iter().find(|(k, _)| *k == key).map(|(_, t)| t)
+    }
+}
+
+use Ty::{Bool, Bytes, DateTime, Str, Struct, I32, I64};
+
+const STRS: Ty = Ty::List(&Str);
+const STR_MAP: Ty = Ty::Map(&Str);
+
+// ---- shared -------------------------------------------------------------------------
+
+pub static V1_TIME: Msg = Msg {
+    name: "v1Time",
+    fields: &[("seconds", I64), ("nanos", I32)],
+};
+
+pub static CONNECTION_STATE: Msg = Msg {
+    name: "commonsConnectionState",
+    fields: &[
+        ("status", Str),
+        ("message", Str),
+        ("attemptedAt", Ty::Msg(&V1_TIME)),
+        ("attemptedAtTs", DateTime),
+    ],
+};
+
+pub static FIELD_MASK: Msg = Msg {
+    name: "protobufFieldMask",
+    fields: &[("paths", STRS)],
+};
+
+// ---- repositories -------------------------------------------------------------------
+
+/// `repositoriesRepository`: the Argo CD repository object.
+pub static REPOSITORY: Msg = Msg {
+    name: "repositoriesRepository",
+    fields: &[
+        ("repo", Str),
+        ("username", Str),
+        ("password", Str),
+        ("sshPrivateKey", Str),
+        ("connectionState", Ty::Msg(&CONNECTION_STATE)),
+        ("insecureIgnoreHostKey", Bool),
+        ("insecure", Bool),
+        ("enableLfs", Bool),
+        ("tlsClientCertData", Str),
+        ("tlsClientCertKey", Str),
+        ("type", Str),
+        ("name", Str),
+        ("inheritedCreds", Bool),
+        ("enableOCI", Bool),
+        ("githubAppPrivateKey", Str),
+        ("githubAppID", I64),
+        ("githubAppInstallationID", I64),
+        ("githubAppEnterpriseBaseUrl", Str),
+        ("proxy", Str),
+        ("project", Str),
+        ("connectionType", Str),
+        ("forceHttpBasicAuth", Bool),
+        ("noProxy", Str),
+    ],
+};
+
+const GEN_TYPE: Ty = Ty::Enum(&["UNSET", "AWS_ECR", "GOOGLE_GCR"]);
+
+static AWS_SECRET_REF: Msg = Msg {
+    name: "repositoriesAWSSecretRef",
+    fields: &[
+        ("awsAccessKeyID", Str),
+        ("awsSecretAccessKey", Str),
+        ("awsSessionToken", Str),
+    ],
+};
+
+static SERVICE_ACCOUNT_SELECTOR: Msg = Msg {
+    name: "repositoriesServiceAccountSelector",
+    fields: &[("name", Str), ("namespace", Str), ("audiences", STRS)],
+};
+
+static ECR_GEN: Msg = Msg {
+    name: "repositoriesECRAuthorizationTokenGenerator",
+    fields: &[
+        ("region", Str),
+        ("secretRef", Ty::Msg(&AWS_SECRET_REF)),
+        ("jwtAuth", Ty::Msg(&SERVICE_ACCOUNT_SELECTOR)),
+        ("role", Str),
+    ],
+};
+
+static GCR_WORKLOAD_IDENTITY: Msg = Msg {
+    name: "repositoriesGCRWorkloadIdentity",
+    fields: &[
+        ("serviceAccountRef", Ty::Msg(&SERVICE_ACCOUNT_SELECTOR)),
+        ("clusterLocation", Str),
+        ("clusterName", Str),
+        ("clusterProjectID", Str),
+    ],
+};
+
+static GCR_GEN: Msg = Msg {
+    name: "repositoriesGCRAccessTokenGenerator",
+    fields: &[
+        ("projectID", Str),
+        ("accessKey", Str),
+        ("workloadIdentity", Ty::Msg(&GCR_WORKLOAD_IDENTITY)),
+    ],
+};
+
+/// `repositoriesRepoCreateRequest`: body of `POST …/repositories`.
+pub static REPO_CREATE_REQUEST: Msg = Msg {
+    name: "repositoriesRepoCreateRequest",
+    fields: &[
+        ("repo", Ty::Msg(&REPOSITORY)),
+        ("upsert", Bool),
+        ("credsOnly", Bool),
+        ("genType", GEN_TYPE),
+        ("ecrGen", Ty::Msg(&ECR_GEN)),
+        ("gcrGen", Ty::Msg(&GCR_GEN)),
+        ("refreshInterval", Str),
+    ],
+};
+
+/// `repositoriesRepoUpdateRequest`: body of `PUT …/repositories/{identifier}`.
+pub static REPO_UPDATE_REQUEST: Msg = Msg {
+    name: "repositoriesRepoUpdateRequest",
+    fields: &[
+        ("repo", Ty::Msg(&REPOSITORY)),
+        ("updateMask", Ty::Msg(&FIELD_MASK)),
+        ("genType", GEN_TYPE),
+        ("ecrGen", Ty::Msg(&ECR_GEN)),
+        ("gcrGen", Ty::Msg(&GCR_GEN)),
+        ("refreshInterval", Str),
+    ],
+};
+
+/// `repositoriesRepoAccessQuery`: body of `POST …/repositories/validate`.
+pub static REPO_ACCESS_QUERY: Msg = Msg {
+    name: "repositoriesRepoAccessQuery",
+    fields: &[
+        ("repo", Str),
+        ("username", Str),
+        ("password", Str),
+        ("sshPrivateKey", Str),
+        ("insecure", Bool),
+        ("tlsClientCertData", Str),
+        ("tlsClientCertKey", Str),
+        ("type", Str),
+        ("name", Str),
+        ("enableOci", Bool),
+        ("githubAppPrivateKey", Str),
+        ("githubAppID", I64),
+        ("githubAppInstallationID", I64),
+        ("githubAppEnterpriseBaseUrl", Str),
+        ("proxy", Str),
+        ("project", Str),
+        ("connectionType", Str),
+        ("updateMask", Ty::Msg(&FIELD_MASK)),
+    ],
+};
+
+// ---- clusters -----------------------------------------------------------------------
+
+static TLS_CLIENT_CONFIG: Msg = Msg {
+    name: "clustersTLSClientConfig",
+    fields: &[
+        ("insecure", Bool),
+        ("serverName", Str),
+        ("certData", Bytes),
+        ("keyData", Bytes),
+        ("caData", Bytes),
+    ],
+};
+
+static AWS_AUTH_CONFIG: Msg = Msg {
+    name: "clustersAWSAuthConfig",
+    fields: &[("clusterName", Str), ("roleARN", Str)],
+};
+
+static EXEC_PROVIDER_CONFIG: Msg = Msg {
+    name: "clustersExecProviderConfig",
+    fields: &[
+        ("command", Str),
+        ("args", STRS),
+        ("env", STR_MAP),
+        ("apiVersion", Str),
+        ("installHint", Str),
+    ],
+};
+
+static CLUSTER_CONFIG: Msg = Msg {
+    name: "clustersClusterConfig",
+    fields: &[
+        ("username", Str),
+        ("password", Str),
+        ("bearerToken", Str),
+        ("tlsClientConfig", Ty::Msg(&TLS_CLIENT_CONFIG)),
+        ("awsAuthConfig", Ty::Msg(&AWS_AUTH_CONFIG)),
+        ("execProviderConfig", Ty::Msg(&EXEC_PROVIDER_CONFIG)),
+        ("clusterConnectionType", Str),
+        ("roleARN", Str),
+        ("awsClusterName", Str),
+        ("disableCompression", Bool),
+        ("proxyUrl", Str),
+    ],
+};
+
+static CLUSTER_CACHE_INFO: Msg = Msg {
+    name: "clustersClusterCacheInfo",
+    fields: &[
+        ("resourcesCount", I64),
+        ("apisCount", I64),
+        ("lastCacheSyncTime", Ty::Msg(&V1_TIME)),
+        ("lastCacheSyncTimeTs", DateTime),
+    ],
+};
+
+static CLUSTER_INFO: Msg = Msg {
+    name: "clustersClusterInfo",
+    fields: &[
+        ("connectionState", Ty::Msg(&CONNECTION_STATE)),
+        ("serverVersion", Str),
+        ("cacheInfo", Ty::Msg(&CLUSTER_CACHE_INFO)),
+        ("applicationsCount", I64),
+        ("apiVersions", STRS),
+    ],
+};
+
+/// `clustersCluster`: the Argo CD cluster object.
+pub static CLUSTER: Msg = Msg {
+    name: "clustersCluster",
+    fields: &[
+        ("server", Str),
+        ("name", Str),
+        ("config", Ty::Msg(&CLUSTER_CONFIG)),
+        ("connectionState", Ty::Msg(&CONNECTION_STATE)),
+        ("serverVersion", Str),
+        ("namespaces", STRS),
+        ("refreshRequestedAt", Ty::Msg(&V1_TIME)),
+        ("info", Ty::Msg(&CLUSTER_INFO)),
+        ("shard_deprecated", I64),
+        ("clusterResources", Bool),
+        ("project", Str),
+        ("labels", STR_MAP),
+        ("annotations", STR_MAP),
+        ("type", Ty::Enum(&["CUSTOMER_PROVIDED", "HARNESS_HOSTED"])),
+        ("refreshRequestedAtTs", DateTime),
+        ("shard", I64),
+    ],
+};
+
+/// `clustersClusterCreateRequest`: body of `POST …/clusters`.
+pub static CLUSTER_CREATE_REQUEST: Msg = Msg {
+    name: "clustersClusterCreateRequest",
+    fields: &[
+        ("cluster", Ty::Msg(&CLUSTER)),
+        ("upsert", Bool),
+        ("tags", STR_MAP),
+    ],
+};
+
+static CLUSTER_ID: Msg = Msg {
+    name: "clustersClusterID",
+    fields: &[("type", Str), ("value", Str)],
+};
+
+/// `clustersClusterUpdateRequest`: body of `PUT …/clusters/{identifier}`.
+pub static CLUSTER_UPDATE_REQUEST: Msg = Msg {
+    name: "clustersClusterUpdateRequest",
+    fields: &[
+        ("cluster", Ty::Msg(&CLUSTER)),
+        ("updatedFields", STRS),
+        ("updateMask", Ty::Msg(&FIELD_MASK)),
+        ("tags", STR_MAP),
+        ("id", Ty::Msg(&CLUSTER_ID)),
+    ],
+};
+
+// ---- applications: metadata ---------------------------------------------------------
+
+static OWNER_REFERENCE: Msg = Msg {
+    name: "v1OwnerReference",
+    fields: &[
+        ("apiVersion", Str),
+        ("kind", Str),
+        ("name", Str),
+        ("uid", Str),
+        ("controller", Bool),
+        ("blockOwnerDeletion", Bool),
+    ],
+};
+
+static FIELDS_V1: Msg = Msg {
+    name: "v1FieldsV1",
+    fields: &[("Raw", Bytes)],
+};
+
+static MANAGED_FIELDS_ENTRY: Msg = Msg {
+    name: "v1ManagedFieldsEntry",
+    fields: &[
+        ("manager", Str),
+        ("operation", Str),
+        ("apiVersion", Str),
+        ("time", Ty::Msg(&V1_TIME)),
+        ("fieldsType", Str),
+        ("fieldsV1", Ty::Msg(&FIELDS_V1)),
+        ("subresource", Str),
+    ],
+};
+
+/// `v1ObjectMeta`: Kubernetes object metadata of an application.
+pub static OBJECT_META: Msg = Msg {
+    name: "v1ObjectMeta",
+    fields: &[
+        ("name", Str),
+        ("generateName", Str),
+        ("namespace", Str),
+        ("selfLink", Str),
+        ("uid", Str),
+        ("resourceVersion", Str),
+        ("generation", I64),
+        ("creationTimestamp", Ty::Msg(&V1_TIME)),
+        ("deletionTimestamp", Ty::Msg(&V1_TIME)),
+        ("deletionGracePeriodSeconds", I64),
+        ("labels", STR_MAP),
+        ("annotations", STR_MAP),
+        ("ownerReferences", Ty::List(&Ty::Msg(&OWNER_REFERENCE))),
+        ("finalizers", STRS),
+        ("managedFields", Ty::List(&Ty::Msg(&MANAGED_FIELDS_ENTRY))),
+    ],
+};
+
+// ---- applications: sources ----------------------------------------------------------
+
+static HELM_PARAMETER: Msg = Msg {
+    name: "applicationsHelmParameter",
+    fields: &[("name", Str), ("value", Str), ("forceString", Bool)],
+};
+
+static HELM_FILE_PARAMETER: Msg = Msg {
+    name: "applicationsHelmFileParameter",
+    fields: &[("name", Str), ("path", Str)],
+};
+
+static SOURCE_HELM: Msg = Msg {
+    name: "applicationsApplicationSourceHelm",
+    fields: &[
+        ("valueFiles", STRS),
+        ("parameters", Ty::List(&Ty::Msg(&HELM_PARAMETER))),
+        ("releaseName", Str),
+        ("values", Str),
+        ("fileParameters", Ty::List(&Ty::Msg(&HELM_FILE_PARAMETER))),
+        ("version", Str),
+        ("passCredentials", Bool),
+        ("ignoreMissingValueFiles", Bool),
+        ("skipCrds", Bool),
+        ("valuesObject", Struct),
+        ("namespace", Str),
+        ("kubeVersion", Str),
+        ("apiVersions", STRS),
+        ("skipTests", Bool),
+        ("skipSchemaValidation", Bool),
+    ],
+};
+
+static KUSTOMIZE_REPLICAS: Msg = Msg {
+    name: "applicationsKustomizeReplicas",
+    fields: &[("count", Str), ("name", Str)],
+};
+
+static KUSTOMIZE_GVK: Msg = Msg {
+    name: "applicationsKustomizeGvk",
+    fields: &[("group", Str), ("version", Str), ("kind", Str)],
+};
+
+static KUSTOMIZE_RES_ID: Msg = Msg {
+    name: "applicationsKustomizeResId",
+    fields: &[
+        ("gvk", Ty::Msg(&KUSTOMIZE_GVK)),
+        ("name", Str),
+        ("namespace", Str),
+    ],
+};
+
+static KUSTOMIZE_SELECTOR: Msg = Msg {
+    name: "applicationsKustomizeSelector",
+    fields: &[
+        ("resId", Ty::Msg(&KUSTOMIZE_RES_ID)),
+        ("annotationSelector", Str),
+        ("labelSelector", Str),
+    ],
+};
+
+static KUSTOMIZE_PATCH: Msg = Msg {
+    name: "applicationsKustomizePatch",
+    fields: &[
+        ("path", Str),
+        ("patch", Str),
+        ("target", Ty::Msg(&KUSTOMIZE_SELECTOR)),
+        ("options", Ty::Map(&Bool)),
+    ],
+};
+
+static SOURCE_KUSTOMIZE: Msg = Msg {
+    name: "applicationsApplicationSourceKustomize",
+    fields: &[
+        ("namePrefix", Str),
+        ("nameSuffix", Str),
+        ("images", STRS),
+        ("commonLabels", STR_MAP),
+        ("version", Str),
+        ("commonAnnotations", STR_MAP),
+        ("forceCommonLabels", Bool),
+        ("forceCommonAnnotations", Bool),
+        ("namespace", Str),
+        ("replicas", Ty::List(&Ty::Msg(&KUSTOMIZE_REPLICAS))),
+        ("patches", Ty::List(&Ty::Msg(&KUSTOMIZE_PATCH))),
+        ("components", STRS),
+        ("labelWithoutSelector", Bool),
+        ("kubeVersion", Str),
+        ("apiVersions", STRS),
+    ],
+};
+
+static KSONNET_PARAMETER: Msg = Msg {
+    name: "applicationsKsonnetParameter",
+    fields: &[("component", Str), ("name", Str), ("value", Str)],
+};
+
+static SOURCE_KSONNET: Msg = Msg {
+    name: "applicationsApplicationSourceKsonnet",
+    fields: &[
+        ("environment", Str),
+        ("parameters", Ty::List(&Ty::Msg(&KSONNET_PARAMETER))),
+    ],
+};
+
+static JSONNET_VAR: Msg = Msg {
+    name: "applicationsJsonnetVar",
+    fields: &[("name", Str), ("value", Str), ("code", Bool)],
+};
+
+static SOURCE_JSONNET: Msg = Msg {
+    name: "applicationsApplicationSourceJsonnet",
+    fields: &[
+        ("extVars", Ty::List(&Ty::Msg(&JSONNET_VAR))),
+        ("tlas", Ty::List(&Ty::Msg(&JSONNET_VAR))),
+        ("libs", STRS),
+    ],
+};
+
+static SOURCE_DIRECTORY: Msg = Msg {
+    name: "applicationsApplicationSourceDirectory",
+    fields: &[
+        ("recurse", Bool),
+        ("jsonnet", Ty::Msg(&SOURCE_JSONNET)),
+        ("exclude", Str),
+        ("include", Str),
+    ],
+};
+
+static ENV_ENTRY: Msg = Msg {
+    name: "applicationsEnvEntry",
+    fields: &[("name", Str), ("value", Str)],
+};
+
+static OPTIONAL_MAP: Msg = Msg {
+    name: "applicationsOptionalMap",
+    fields: &[("map", STR_MAP)],
+};
+
+static OPTIONAL_ARRAY: Msg = Msg {
+    name: "applicationsOptionalArray",
+    fields: &[("array", STRS)],
+};
+
+static PLUGIN_PARAMETER: Msg = Msg {
+    name: "applicationsApplicationSourcePluginParameter",
+    fields: &[
+        ("name", Str),
+        ("string", Str),
+        ("map", Ty::Msg(&OPTIONAL_MAP)),
+        ("array", Ty::Msg(&OPTIONAL_ARRAY)),
+    ],
+};
+
+static SOURCE_PLUGIN: Msg = Msg {
+    name: "applicationsApplicationSourcePlugin",
+    fields: &[
+        ("name", Str),
+        ("env", Ty::List(&Ty::Msg(&ENV_ENTRY))),
+        ("parameters", Ty::List(&Ty::Msg(&PLUGIN_PARAMETER))),
+    ],
+};
+
+/// `applicationsApplicationSource`.
+pub static SOURCE: Msg = Msg {
+    name: "applicationsApplicationSource",
+    fields: &[
+        ("repoURL", Str),
+        ("path", Str),
+        ("targetRevision", Str),
+        ("helm", Ty::Msg(&SOURCE_HELM)),
+        ("kustomize", Ty::Msg(&SOURCE_KUSTOMIZE)),
+        ("ksonnet", Ty::Msg(&SOURCE_KSONNET)),
+        ("directory", Ty::Msg(&SOURCE_DIRECTORY)),
+        ("plugin", Ty::Msg(&SOURCE_PLUGIN)),
+        ("chart", Str),
+        ("ref", Str),
+        ("name", Str),
+    ],
+};
+
+const SOURCES: Ty = Ty::List(&Ty::Msg(&SOURCE));
+
+// ---- applications: spec -------------------------------------------------------------
+
+static DESTINATION: Msg = Msg {
+    name: "applicationsApplicationDestination",
+    fields: &[("server", Str), ("namespace", Str), ("name", Str)],
+};
+
+static SYNC_POLICY_AUTOMATED: Msg = Msg {
+    name: "applicationsSyncPolicyAutomated",
+    fields: &[("prune", Bool), ("selfHeal", Bool), ("allowEmpty", Bool)],
+};
+
+static BACKOFF: Msg = Msg {
+    name: "applicationsBackoff",
+    fields: &[("duration", Str), ("factor", I64), ("maxDuration", Str)],
+};
+
+static RETRY_STRATEGY: Msg = Msg {
+    name: "applicationsRetryStrategy",
+    fields: &[("limit", I64), ("backoff", Ty::Msg(&BACKOFF))],
+};
+
+static MANAGED_NAMESPACE_METADATA: Msg = Msg {
+    name: "applicationsManagedNamespaceMetadata",
+    fields: &[("labels", STR_MAP), ("annotations", STR_MAP)],
+};
+
+static SYNC_POLICY: Msg = Msg {
+    name: "applicationsSyncPolicy",
+    fields: &[
+        ("automated", Ty::Msg(&SYNC_POLICY_AUTOMATED)),
+        ("syncOptions", STRS),
+        ("retry", Ty::Msg(&RETRY_STRATEGY)),
+        (
+            "managedNamespaceMetadata",
+            Ty::Msg(&MANAGED_NAMESPACE_METADATA),
+        ),
+    ],
+};
+
+static IGNORE_DIFFERENCES: Msg = Msg {
+    name: "applicationsResourceIgnoreDifferences",
+    fields: &[
+        ("group", Str),
+        ("kind", Str),
+        ("name", Str),
+        ("namespace", Str),
+        ("jsonPointers", STRS),
+        ("jqPathExpressions", STRS),
+        ("managedFieldsManagers", STRS),
+    ],
+};
+
+static INFO: Msg = Msg {
+    name: "applicationsInfo",
+    fields: &[("name", Str), ("value", Str)],
+};
+
+/// `applicationsApplicationSpec`.
+pub static SPEC: Msg = Msg {
+    name: "applicationsApplicationSpec",
+    fields: &[
+        ("source", Ty::Msg(&SOURCE)),
+        ("destination", Ty::Msg(&DESTINATION)),
+        ("project", Str),
+        ("syncPolicy", Ty::Msg(&SYNC_POLICY)),
+        ("ignoreDifferences", Ty::List(&Ty::Msg(&IGNORE_DIFFERENCES))),
+        ("info", Ty::List(&Ty::Msg(&INFO))),
+        ("revisionHistoryLimit", I64),
+        ("sources", SOURCES),
+    ],
+};
+
+// ---- applications: status and operation ---------------------------------------------
+
+static HEALTH_STATUS: Msg = Msg {
+    name: "applicationsHealthStatus",
+    fields: &[
+        ("status", Str),
+        ("message", Str),
+        ("lastTransitionTime", Ty::Msg(&V1_TIME)),
+    ],
+};
+
+static RESOURCE_STATUS: Msg = Msg {
+    name: "applicationsResourceStatus",
+    fields: &[
+        ("group", Str),
+        ("version", Str),
+        ("kind", Str),
+        ("namespace", Str),
+        ("name", Str),
+        ("status", Str),
+        ("health", Ty::Msg(&HEALTH_STATUS)),
+        ("hook", Bool),
+        ("requiresPruning", Bool),
+        ("syncWave", I64),
+        ("requiresDeletionConfirmation", Bool),
+    ],
+};
+
+static COMPARED_TO: Msg = Msg {
+    name: "applicationsComparedTo",
+    fields: &[
+        ("source", Ty::Msg(&SOURCE)),
+        ("destination", Ty::Msg(&DESTINATION)),
+        ("sources", SOURCES),
+        ("ignoreDifferences", Ty::List(&Ty::Msg(&IGNORE_DIFFERENCES))),
+    ],
+};
+
+static SYNC_STATUS: Msg = Msg {
+    name: "applicationsSyncStatus",
+    fields: &[
+        ("status", Str),
+        ("comparedTo", Ty::Msg(&COMPARED_TO)),
+        ("revision", Str),
+        ("revisions", STRS),
+    ],
+};
+
+static OPERATION_INITIATOR: Msg = Msg {
+    name: "applicationsOperationInitiator",
+    fields: &[("username", Str), ("automated", Bool)],
+};
+
+static REVISION_HISTORY: Msg = Msg {
+    name: "applicationsRevisionHistory",
+    fields: &[
+        ("revision", Str),
+        ("deployedAt", Ty::Msg(&V1_TIME)),
+        ("id", I64),
+        ("source", Ty::Msg(&SOURCE)),
+        ("deployStartedAt", Ty::Msg(&V1_TIME)),
+        ("deployedAtTs", DateTime),
+        ("deployStartedAtTs", DateTime),
+        ("sources", SOURCES),
+        ("revisions", STRS),
+        ("initiatedBy", Ty::Msg(&OPERATION_INITIATOR)),
+    ],
+};
+
+static APPLICATION_CONDITION: Msg = Msg {
+    name: "applicationsApplicationCondition",
+    fields: &[
+        ("type", Str),
+        ("message", Str),
+        ("lastTransitionTime", Ty::Msg(&V1_TIME)),
+        ("lastTransitionTimeTs", DateTime),
+    ],
+};
+
+static SYNC_STRATEGY_APPLY: Msg = Msg {
+    name: "applicationsSyncStrategyApply",
+    fields: &[("force", Bool)],
+};
+
+static SYNC_STRATEGY_HOOK: Msg = Msg {
+    name: "applicationsSyncStrategyHook",
+    fields: &[("force", Bool)],
+};
+
+static SYNC_STRATEGY: Msg = Msg {
+    name: "applicationsSyncStrategy",
+    fields: &[
+        ("apply", Ty::Msg(&SYNC_STRATEGY_APPLY)),
+        ("hook", Ty::Msg(&SYNC_STRATEGY_HOOK)),
+    ],
+};
+
+static SYNC_OPERATION_RESOURCE: Msg = Msg {
+    name: "applicationsSyncOperationResource",
+    fields: &[
+        ("group", Str),
+        ("kind", Str),
+        ("name", Str),
+        ("namespace", Str),
+    ],
+};
+
+static SYNC_OPERATION: Msg = Msg {
+    name: "applicationsSyncOperation",
+    fields: &[
+        ("revision", Str),
+        ("prune", Bool),
+        ("dryRun", Bool),
+        ("syncStrategy", Ty::Msg(&SYNC_STRATEGY)),
+        ("resources", Ty::List(&Ty::Msg(&SYNC_OPERATION_RESOURCE))),
+        ("source", Ty::Msg(&SOURCE)),
+        ("manifests", STRS),
+        ("syncOptions", STRS),
+        ("sources", SOURCES),
+        ("revisions", STRS),
+        ("autoHealAttemptsCount", I64),
+    ],
+};
+
+/// `applicationsOperation`.
+pub static OPERATION: Msg = Msg {
+    name: "applicationsOperation",
+    fields: &[
+        ("sync", Ty::Msg(&SYNC_OPERATION)),
+        ("initiatedBy", Ty::Msg(&OPERATION_INITIATOR)),
+        ("info", Ty::List(&Ty::Msg(&INFO))),
+        ("retry", Ty::Msg(&RETRY_STRATEGY)),
+    ],
+};
+
+static RESOURCE_RESULT: Msg = Msg {
+    name: "applicationsResourceResult",
+    fields: &[
+        ("group", Str),
+        ("version", Str),
+        ("kind", Str),
+        ("namespace", Str),
+        ("name", Str),
+        ("status", Str),
+        ("message", Str),
+        ("hookType", Str),
+        ("hookPhase", Str),
+        ("syncPhase", Str),
+    ],
+};
+
+static SYNC_OPERATION_RESULT: Msg = Msg {
+    name: "applicationsSyncOperationResult",
+    fields: &[
+        ("resources", Ty::List(&Ty::Msg(&RESOURCE_RESULT))),
+        ("revision", Str),
+        ("source", Ty::Msg(&SOURCE)),
+        ("sources", SOURCES),
+        ("revisions", STRS),
+        (
+            "managedNamespaceMetadata",
+            Ty::Msg(&MANAGED_NAMESPACE_METADATA),
+        ),
+    ],
+};
+
+static OPERATION_STATE: Msg = Msg {
+    name: "applicationsOperationState",
+    fields: &[
+        ("operation", Ty::Msg(&OPERATION)),
+        ("phase", Str),
+        ("message", Str),
+        ("syncResult", Ty::Msg(&SYNC_OPERATION_RESULT)),
+        ("startedAt", Ty::Msg(&V1_TIME)),
+        ("finishedAt", Ty::Msg(&V1_TIME)),
+        ("retryCount", I64),
+        ("startedAtTs", DateTime),
+        ("finishedAtTs", DateTime),
+    ],
+};
+
+static APPLICATION_SUMMARY: Msg = Msg {
+    name: "applicationsApplicationSummary",
+    fields: &[("externalURLs", STRS), ("images", STRS)],
+};
+
+/// `applicationsApplicationStatus`.
+pub static STATUS: Msg = Msg {
+    name: "applicationsApplicationStatus",
+    fields: &[
+        ("resources", Ty::List(&Ty::Msg(&RESOURCE_STATUS))),
+        ("sync", Ty::Msg(&SYNC_STATUS)),
+        ("health", Ty::Msg(&HEALTH_STATUS)),
+        ("history", Ty::List(&Ty::Msg(&REVISION_HISTORY))),
+        ("conditions", Ty::List(&Ty::Msg(&APPLICATION_CONDITION))),
+        ("reconciledAt", Ty::Msg(&V1_TIME)),
+        ("operationState", Ty::Msg(&OPERATION_STATE)),
+        ("observedAt", Ty::Msg(&V1_TIME)),
+        ("sourceType", Str),
+        ("summary", Ty::Msg(&APPLICATION_SUMMARY)),
+        ("resourceHealthSource", Str),
+        ("sourceTypes", STRS),
+        ("controllerNamespace", Str),
+    ],
+};
+
+/// `applicationsApplication`: the Argo CD application object.
+pub static APPLICATION: Msg = Msg {
+    name: "applicationsApplication",
+    fields: &[
+        ("metadata", Ty::Msg(&OBJECT_META)),
+        ("spec", Ty::Msg(&SPEC)),
+        ("status", Ty::Msg(&STATUS)),
+        ("operation", Ty::Msg(&OPERATION)),
+    ],
+};
+
+/// `applicationsApplicationCreateRequest`: body of `POST …/applications`.
+pub static APP_CREATE_REQUEST: Msg = Msg {
+    name: "applicationsApplicationCreateRequest",
+    fields: &[
+        ("application", Ty::Msg(&APPLICATION)),
+        ("upsert", Bool),
+        ("validate", Bool),
+        ("project", Str),
+        ("isPLG", Bool),
+    ],
+};
+
+/// `applicationsApplicationUpdateRequest`: body of `PUT …/applications/{name}`.
+pub static APP_UPDATE_REQUEST: Msg = Msg {
+    name: "applicationsApplicationUpdateRequest",
+    fields: &[
+        ("application", Ty::Msg(&APPLICATION)),
+        ("validate", Bool),
+        ("project", Str),
+    ],
+};
