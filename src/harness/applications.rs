@@ -185,12 +185,12 @@ fn check_name(
         return Ok(());
     }
     Err(Error::InvalidRequest {
-        operation: Operation {
+        operation: Box::new(Operation {
             action,
             kind: KIND.singular,
             target: Some(name.to_string()),
             agent: scope.agent.clone(),
-        },
+        }),
         detail: match body_name {
             Some(other) => format!(
                 "the body's application.metadata.name {other:?} differs from the name {name:?}"

@@ -386,36 +386,31 @@ impl Client {
         let endpoint = self.inner.endpoint.clone();
         let detail = root_cause(&e);
         let e = e.without_url();
-        if e.is_connect() {
-            // Nothing reached the server: safe to retry even a create.
-            Failure {
-                error: Error::Connect {
-                    operation,
-                    endpoint,
-                    detail,
-                    attempts: 1,
-                    source: e,
-                },
-                retryable: true,
-                ambiguous: false,
-                timed_out: false,
-                retry_after: None,
+        // A connect error means nothing reached the server: safe to retry even a create.
+        let (connect, timed_out) = (e.is_connect(), e.is_timeout());
+        let error = if connect {
+            Error::Connect {
+                operation,
+                endpoint,
+                detail,
+                attempts: 1,
+                source: e,
             }
         } else {
-            let timed_out = e.is_timeout();
-            Failure {
-                error: Error::Transport {
-                    operation,
-                    endpoint,
-                    detail,
-                    attempts: 1,
-                    source: e,
-                },
-                retryable: true,
-                ambiguous: true,
-                timed_out,
-                retry_after: None,
+            Error::Transport {
+                operation,
+                endpoint,
+                detail,
+                attempts: 1,
+                source: e,
             }
+        };
+        Failure {
+            error,
+            retryable: true,
+            ambiguous: !connect,
+            timed_out,
+            retry_after: None,
         }
     }
 
@@ -530,7 +525,7 @@ impl Client {
 
 /// One client call, described once and sent as many times as the retry loop needs.
 pub(crate) struct Call<'a> {
-    pub op: Operation,
+    pub op: Box<Operation>,
     pub method: Method,
     pub scope: &'a Scope,
     /// The kind is project-scoped only (applications).
@@ -547,7 +542,7 @@ pub(crate) struct Call<'a> {
 impl<'a> Call<'a> {
     pub fn new(op: Operation, method: Method, scope: &'a Scope, deadline: Instant) -> Self {
         Call {
-            op,
+            op: Box::new(op),
             method,
             scope,
             project_only: false,
@@ -653,7 +648,7 @@ struct GatewayError {
     message: Option<String>,
 }
 
-fn api_error(operation: Operation, status: u16, body: &[u8]) -> Error {
+fn api_error(operation: Box<Operation>, status: u16, body: &[u8]) -> Error {
     let parsed: GatewayError = serde_json::from_slice(body).unwrap_or_default();
     let code = parsed.code.as_ref().and_then(|c| match c {
         serde_json::Value::Number(n) => n.as_i64(),
@@ -698,7 +693,7 @@ fn decode<T: DeserializeOwned>(op: &Operation, reply: &Reply) -> Result<T, Error
     };
     let mut de = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut de).map_err(|e| Error::Decode {
-        operation: op.clone(),
+        operation: Box::new(op.clone()),
         status: reply.status,
         path: e.path().to_string(),
         detail: one_line(&e.into_inner().to_string()),
@@ -783,12 +778,12 @@ mod tests {
 
     #[test]
     fn api_error_reads_code_and_message() {
-        let op = Operation {
+        let op = Box::new(Operation {
             action: "get",
             kind: "cluster",
             target: None,
             agent: "a".into(),
-        };
+        });
         let e = api_error(
             op.clone(),
             404,

@@ -38,7 +38,7 @@ pub enum Error {
     /// (`gatewayruntimeError`: `{error, code, message, details}`, harness-gitops-api.md §2.4).
     #[error("{operation}: {}", describe_api(*status, *code, message, *attempts))]
     Api {
-        operation: Operation,
+        operation: Box<Operation>,
         /// HTTP status.
         status: u16,
         /// gRPC status code from the body (`5` NotFound, `6` AlreadyExists, …).
@@ -57,7 +57,7 @@ pub enum Error {
         after_attempts(*attempts)
     )]
     NotJson {
-        operation: Operation,
+        operation: Box<Operation>,
         endpoint: String,
         status: u16,
         content_type: String,
@@ -71,7 +71,7 @@ pub enum Error {
          provider's `endpoint` (or HARNESS_ENDPOINT, e.g. https://app.harness.io/gateway)"
     )]
     Redirect {
-        operation: Operation,
+        operation: Box<Operation>,
         endpoint: String,
         status: u16,
     },
@@ -79,7 +79,7 @@ pub enum Error {
     /// `get` of an entity that does not exist (HTTP 404 with gRPC code 5, or a 200 without the
     /// entity, which Harness uses for soft-deleted entities).
     #[error("{operation}: not found; it may have been deleted outside Terraform")]
-    NotFound { operation: Operation },
+    NotFound { operation: Box<Operation> },
 
     /// No connection could be made.
     #[error(
@@ -88,7 +88,7 @@ pub enum Error {
         after_attempts(*attempts)
     )]
     Connect {
-        operation: Operation,
+        operation: Box<Operation>,
         endpoint: String,
         detail: String,
         attempts: u32,
@@ -103,7 +103,7 @@ pub enum Error {
         after_attempts(*attempts)
     )]
     Transport {
-        operation: Operation,
+        operation: Box<Operation>,
         endpoint: String,
         detail: String,
         attempts: u32,
@@ -118,7 +118,7 @@ pub enum Error {
         fmt_duration(*timeout), if *attempts == 1 { "" } else { "s" }
     )]
     Timeout {
-        operation: Operation,
+        operation: Box<Operation>,
         endpoint: String,
         timeout: Duration,
         attempts: u32,
@@ -126,12 +126,12 @@ pub enum Error {
 
     /// The client's cancellation token fired (the provider is stopping).
     #[error("{operation}: cancelled because the provider is stopping")]
-    Cancelled { operation: Operation },
+    Cancelled { operation: Box<Operation> },
 
     /// A success response whose JSON does not match the model.
     #[error("{operation}: unexpected response (HTTP {status}) at `{path}`: {detail}")]
     Decode {
-        operation: Operation,
+        operation: Box<Operation>,
         status: u16,
         path: String,
         detail: String,
@@ -140,7 +140,7 @@ pub enum Error {
     /// The call was refused before sending (bad identifier or scope, unencodable body).
     #[error("{operation}: {detail}")]
     InvalidRequest {
-        operation: Operation,
+        operation: Box<Operation>,
         detail: String,
     },
 
@@ -313,13 +313,13 @@ fn describe_api(status: u16, code: Option<i32>, message: &str, attempts: u32) ->
 mod tests {
     use super::*;
 
-    fn op() -> Operation {
-        Operation {
+    fn op() -> Box<Operation> {
+        Box::new(Operation {
             action: "create",
             kind: "repository",
             target: Some("r1".into()),
             agent: "account.a".into(),
-        }
+        })
     }
 
     fn api(status: u16, code: Option<i32>, message: &str) -> Error {
