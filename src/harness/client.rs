@@ -279,10 +279,8 @@ impl Client {
                     operation: call.op.clone(),
                 });
             }
-            if ambiguous {
-                if let Some(found) = self.resolve_create(create).await? {
-                    return Ok(found);
-                }
+            if let Some(found) = self.resolve_create(create, ambiguous).await? {
+                return Ok(found);
             }
             let budget = call
                 .deadline
@@ -299,10 +297,10 @@ impl Client {
             tracing::debug!(operation = %call.op, attempt = attempts, error = %failure.error, retryable = failure.retryable, "harness call failed");
             let error = failure.error.with_attempts(attempts);
             if !failure.retryable {
-                if ambiguous && error.is_already_exists() {
-                    if let Some(found) = self.resolve_create(create).await? {
-                        return Ok(found);
-                    }
+                // A 409 after an attempt that may have been applied: probably our own entity.
+                let conflict = ambiguous && error.is_already_exists();
+                if let Some(found) = self.resolve_create(create, conflict).await? {
+                    return Ok(found);
                 }
                 return Err(error);
             }
@@ -313,10 +311,8 @@ impl Client {
                 .unwrap_or_else(|| inner.backoff.delay(attempts));
             let wake = Instant::now() + delay;
             if attempts > inner.max_retries || wake + reserve >= call.deadline {
-                if ambiguous {
-                    if let Some(found) = self.resolve_create(create).await? {
-                        return Ok(found);
-                    }
+                if let Some(found) = self.resolve_create(create, ambiguous).await? {
+                    return Ok(found);
                 }
                 return Err(if failure.timed_out {
                     self.timeout(call, attempts)
@@ -332,14 +328,16 @@ impl Client {
         }
     }
 
-    /// For a create whose earlier attempt may have been applied: does the entity exist now?
+    /// For a create whose earlier attempt may have been applied (`when`): does the entity
+    /// exist now? `Ok(None)` when not, or when there is nothing to check.
     async fn resolve_create(
         &self,
         create: Option<(&Call<'_>, &str)>,
+        when: bool,
     ) -> Result<Option<Reply>, Error> {
         match create {
-            Some((lookup, key)) => self.lookup(lookup, key).await,
-            None => Ok(None),
+            Some((lookup, key)) if when => self.lookup(lookup, key).await,
+            _ => Ok(None),
         }
     }
 
