@@ -948,7 +948,7 @@ async fn timed_out_create_is_resolved_by_lookup_within_the_deadline() {
             .expect("create");
         assert_eq!(got.identifier.as_deref(), Some("r1"));
         assert!(
-            start.elapsed() < Duration::from_millis(1500),
+            start.elapsed() < Duration::from_millis(2500),
             "deadline overrun: {:?}",
             start.elapsed()
         );
@@ -973,7 +973,7 @@ async fn hanging_server_gives_a_timeout_error() {
             .unwrap_err();
         assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
         assert!(
-            start.elapsed() < Duration::from_millis(900),
+            start.elapsed() < Duration::from_millis(2500),
             "{:?}",
             start.elapsed()
         );
@@ -1057,7 +1057,7 @@ async fn cancellation_of_an_in_flight_request() {
             .unwrap_err();
         assert!(e.is_cancelled(), "{e}");
         assert!(
-            start.elapsed() < Duration::from_secs(1),
+            start.elapsed() < Duration::from_secs(2),
             "{:?}",
             start.elapsed()
         );

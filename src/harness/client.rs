@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
@@ -15,6 +15,7 @@ use super::applications::Applications;
 use super::clusters::Clusters;
 use super::error::{one_line, Error, Operation, GRPC_NOT_FOUND};
 use super::repositories::Repositories;
+use super::response::{api_error, decode, has_entity, retry_after, Reply};
 use super::scope::Scope;
 use crate::secret::Secret;
 
@@ -279,10 +280,8 @@ impl Client {
                     operation: call.op.clone(),
                 });
             }
-            if ambiguous {
-                if let Some(found) = self.resolve_create(create).await? {
-                    return Ok(found);
-                }
+            if let Some(found) = self.resolve_create(create, ambiguous).await? {
+                return Ok(found);
             }
             let budget = call
                 .deadline
@@ -299,10 +298,10 @@ impl Client {
             tracing::debug!(operation = %call.op, attempt = attempts, error = %failure.error, retryable = failure.retryable, "harness call failed");
             let error = failure.error.with_attempts(attempts);
             if !failure.retryable {
-                if ambiguous && error.is_already_exists() {
-                    if let Some(found) = self.resolve_create(create).await? {
-                        return Ok(found);
-                    }
+                // A 409 after an attempt that may have been applied: probably our own entity.
+                let conflict = ambiguous && error.is_already_exists();
+                if let Some(found) = self.resolve_create(create, conflict).await? {
+                    return Ok(found);
                 }
                 return Err(error);
             }
@@ -313,10 +312,8 @@ impl Client {
                 .unwrap_or_else(|| inner.backoff.delay(attempts));
             let wake = Instant::now() + delay;
             if attempts > inner.max_retries || wake + reserve >= call.deadline {
-                if ambiguous {
-                    if let Some(found) = self.resolve_create(create).await? {
-                        return Ok(found);
-                    }
+                if let Some(found) = self.resolve_create(create, ambiguous).await? {
+                    return Ok(found);
                 }
                 return Err(if failure.timed_out {
                     self.timeout(call, attempts)
@@ -332,14 +329,16 @@ impl Client {
         }
     }
 
-    /// For a create whose earlier attempt may have been applied: does the entity exist now?
+    /// For a create whose earlier attempt may have been applied (`when`): does the entity
+    /// exist now? `Ok(None)` when not, or when there is nothing to check.
     async fn resolve_create(
         &self,
         create: Option<(&Call<'_>, &str)>,
+        when: bool,
     ) -> Result<Option<Reply>, Error> {
         match create {
-            Some((lookup, key)) => self.lookup(lookup, key).await,
-            None => Ok(None),
+            Some((lookup, key)) if when => self.lookup(lookup, key).await,
+            _ => Ok(None),
         }
     }
 
@@ -567,12 +566,6 @@ impl<'a> Call<'a> {
     }
 }
 
-/// A 2xx response whose body is JSON (or empty).
-pub(crate) struct Reply {
-    status: u16,
-    body: Vec<u8>,
-}
-
 /// A failed attempt and how the retry loop should treat it.
 struct Failure {
     error: Error,
@@ -637,69 +630,6 @@ fn base_url(endpoint: &str) -> Result<Url, String> {
     Ok(url)
 }
 
-/// The grpc-gateway error body (`gatewayruntimeError`), leniently.
-#[derive(serde::Deserialize, Default)]
-struct GatewayError {
-    #[serde(default)]
-    error: Option<String>,
-    #[serde(default)]
-    code: Option<serde_json::Value>,
-    #[serde(default)]
-    message: Option<String>,
-}
-
-fn api_error(operation: Box<Operation>, status: u16, body: &[u8]) -> Error {
-    let parsed: GatewayError = serde_json::from_slice(body).unwrap_or_default();
-    let code = parsed.code.as_ref().and_then(|c| match c {
-        serde_json::Value::Number(n) => n.as_i64(),
-        serde_json::Value::String(s) => s.parse().ok(),
-        _ => None,
-    });
-    let message = parsed
-        .message
-        .filter(|m| !m.trim().is_empty())
-        .or(parsed.error)
-        .unwrap_or_default();
-    Error::Api {
-        operation,
-        status,
-        code: code.and_then(|c| i32::try_from(c).ok()),
-        message: one_line(&message),
-        attempts: 1,
-    }
-}
-
-/// `Retry-After` as delay-seconds (RFC 9110 §10.2.3); the HTTP-date form is ignored (backoff
-/// applies instead).
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let text = headers.get(RETRY_AFTER)?.to_str().ok()?;
-    text.trim().parse::<u64>().ok().map(Duration::from_secs)
-}
-
-/// Does the JSON body have a non-null `key`? (A 200 without it means soft-deleted:
-/// harness-gitops-api.md §2.1, §2.4.)
-fn has_entity(body: &[u8], key: &str) -> bool {
-    serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| v.get(key).map(|e| !e.is_null()))
-        .unwrap_or(false)
-}
-
-fn decode<T: DeserializeOwned>(op: &Operation, reply: &Reply) -> Result<T, Error> {
-    let body: &[u8] = if reply.body.is_empty() {
-        b"{}"
-    } else {
-        &reply.body
-    };
-    let mut de = serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| Error::Decode {
-        operation: Box::new(op.clone()),
-        status: reply.status,
-        path: e.path().to_string(),
-        detail: one_line(&e.into_inner().to_string()),
-    })
-}
-
 /// The innermost cause of a reqwest error ("Connection refused (os error 111)"), one line.
 fn root_cause(e: &reqwest::Error) -> String {
     let mut cause: &dyn std::error::Error = e;
@@ -755,44 +685,5 @@ mod tests {
                 "{d9:?}"
             );
         }
-    }
-
-    #[test]
-    fn retry_after_seconds() {
-        let mut h = HeaderMap::new();
-        h.insert(RETRY_AFTER, HeaderValue::from_static("3"));
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
-        h.insert(
-            RETRY_AFTER,
-            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
-        );
-        assert_eq!(retry_after(&h), None);
-    }
-
-    #[test]
-    fn entity_presence() {
-        assert!(has_entity(br#"{"repository":{"repo":"x"}}"#, "repository"));
-        assert!(!has_entity(br#"{"identifier":"x"}"#, "repository"));
-        assert!(!has_entity(br#"{"repository":null}"#, "repository"));
-    }
-
-    #[test]
-    fn api_error_reads_code_and_message() {
-        let op = Box::new(Operation {
-            action: "get",
-            kind: "cluster",
-            target: None,
-            agent: "a".into(),
-        });
-        let e = api_error(
-            op.clone(),
-            404,
-            br#"{"error":"e","code":5,"message":"not found","details":[]}"#,
-        );
-        assert!(e.is_not_found());
-        assert_eq!(e.server_message(), Some("not found"));
-        let e = api_error(op, 400, br#"{"error":"only error"}"#);
-        assert_eq!(e.server_message(), Some("only error"));
-        assert_eq!(e.grpc_code(), None);
     }
 }

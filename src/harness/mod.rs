@@ -12,6 +12,7 @@ mod crud;
 mod error;
 pub mod models;
 mod repositories;
+mod response;
 mod scope;
 
 pub use applications::{AppQuery, ApplicationDeleteOptions, Applications};
