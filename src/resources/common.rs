@@ -102,6 +102,29 @@ pub fn check_scope(v: &Value, diags: &mut Diagnostics) {
     }
 }
 
+/// Checks a Harness identifier (known values only): 1 to 128 characters, a letter or `_`
+/// first, then letters, digits or `_`, the rule Harness applies to every entity identifier.
+pub fn check_identifier(config: &Value, attr: &str, diags: &mut Diagnostics) {
+    let Some(id) = config.attr_str(attr) else {
+        return;
+    };
+    let mut chars = id.chars();
+    let first = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    if !first || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') || id.len() > 128 {
+        diags.error_at(
+            AttributePath::attr(attr),
+            "Invalid Harness Identifier",
+            format!(
+                "{id:?} is not a Harness identifier: use 1 to 128 letters, digits or '_', starting with a letter \
+                 or '_' (e.g. {:?}).",
+                id.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+            ),
+        );
+    }
+}
+
 /// The API scope of a state or plan value.
 pub fn scope_of(v: &Value) -> harness::Scope {
     harness::Scope {
@@ -266,6 +289,24 @@ mod tests {
         );
         for bad in ["", "x", "a//b", "/a/b", "a/b/c/d/e", "a/ /b"] {
             assert!(bad.parse::<ScopedId>().is_err(), "{bad:?} must be rejected");
+        }
+    }
+
+    #[test]
+    fn identifiers() {
+        let errs = |id: &str| {
+            let mut d = Diagnostics::new();
+            check_identifier(
+                &Value::Object([("identifier".to_string(), Value::string(id))].into()),
+                "identifier",
+                &mut d,
+            );
+            d.0.len()
+        };
+        assert_eq!(errs("ml_manifests2"), 0);
+        assert_eq!(errs("_x"), 0);
+        for bad in ["", "ml-manifests", "2abc", "a b", &"a".repeat(129)] {
+            assert_eq!(errs(bad), 1, "{bad:?}");
         }
     }
 

@@ -155,6 +155,7 @@ fn secret_set(config: &Value, name: &str) -> bool {
 }
 
 fn validate_config(config: &Value, diags: &mut Diagnostics) {
+    common::check_identifier(config, "identifier", diags);
     let at = |n: &str| AttributePath::attr(n);
     if let Some(t) = config.attr_str("type") {
         if !REPO_TYPES.contains(&t) {
@@ -755,6 +756,10 @@ impl DataSource for GitopsRepositoryData {
 
     fn schema(&self) -> Schema {
         data_schema()
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        common::check_identifier(config, "identifier", diags);
     }
 
     async fn read(&self, ctx: &Ctx, config: &Value, diags: &mut Diagnostics) -> Option<Value> {

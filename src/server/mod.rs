@@ -152,24 +152,34 @@ impl ProviderService {
 }
 
 /// Runs an RPC body, turning a panic into an error diagnostic (the response then carries
-/// only diagnostics).
+/// only diagnostics). Logs the call at debug and its duration at trace; never values.
 async fn guarded<T, F>(
     rpc: &'static str,
+    type_name: &str,
     fut: F,
     on_panic: impl FnOnce(Vec<pb::Diagnostic>) -> T,
 ) -> Result<Response<T>, Status>
 where
     F: Future<Output = T>,
 {
-    match AssertUnwindSafe(fut).catch_unwind().await {
-        Ok(v) => Ok(Response::new(v)),
+    let started = std::time::Instant::now();
+    tracing::debug!(rpc, type_name, "handling call");
+    let out = match AssertUnwindSafe(fut).catch_unwind().await {
+        Ok(v) => v,
         Err(_) => {
-            tracing::error!(rpc, "provider panicked while handling the call");
+            tracing::error!(rpc, type_name, "provider panicked while handling the call");
             let mut d = Diagnostics::new();
             d.bug(format!("the provider panicked while handling {rpc}"));
-            Ok(Response::new(on_panic(convert::diagnostics(&d))))
+            on_panic(convert::diagnostics(&d))
         }
-    }
+    };
+    tracing::trace!(
+        rpc,
+        type_name,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "call done"
+    );
+    Ok(Response::new(out))
 }
 
 /// Sets every write-only attribute (at any nesting depth) to null.
@@ -384,6 +394,7 @@ impl Provider for ProviderService {
         let r = r.into_inner();
         guarded(
             "ValidateResourceConfig",
+            &r.type_name,
             async {
                 let mut diags = Diagnostics::new();
                 if let Some(res) = self.resource(&r.type_name, &mut diags) {
@@ -415,6 +426,7 @@ impl Provider for ProviderService {
         let r = r.into_inner();
         guarded(
             "ValidateDataResourceConfig",
+            &r.type_name,
             async {
                 let mut diags = Diagnostics::new();
                 if let Some(ds) = self.data_source(&r.type_name, &mut diags) {
@@ -440,6 +452,7 @@ impl Provider for ProviderService {
         let r = r.into_inner();
         guarded(
             "UpgradeResourceState",
+            &r.type_name,
             async {
                 let mut diags = Diagnostics::new();
                 let upgraded = self.upgrade(&r, &mut diags);
@@ -464,6 +477,7 @@ impl Provider for ProviderService {
         let private = r.private.clone();
         guarded(
             "ReadResource",
+            &r.type_name,
             async {
                 let mut diags = Diagnostics::new();
                 let new_state = self.read(&r, &mut diags).await;
@@ -491,6 +505,7 @@ impl Provider for ProviderService {
         let r = r.into_inner();
         guarded(
             "PlanResourceChange",
+            &r.type_name,
             async {
                 let mut diags = Diagnostics::new();
                 let (planned_state, requires_replace) =
@@ -520,6 +535,7 @@ impl Provider for ProviderService {
         let private = r.planned_private.clone();
         guarded(
             "ApplyResourceChange",
+            &r.type_name,
             async {
                 let mut diags = Diagnostics::new();
                 let new_state = self.apply(&r, &mut diags).await;
@@ -548,6 +564,7 @@ impl Provider for ProviderService {
         let r = r.into_inner();
         guarded(
             "ImportResourceState",
+            &r.type_name,
             async {
                 let mut diags = Diagnostics::new();
                 let imported = self.import(&r, &mut diags).await;
@@ -591,6 +608,7 @@ impl Provider for ProviderService {
         let r = r.into_inner();
         guarded(
             "ReadDataSource",
+            &r.type_name,
             async {
                 let mut diags = Diagnostics::new();
                 let state = self.read_data(&r, &mut diags).await;

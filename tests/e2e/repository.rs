@@ -97,7 +97,7 @@ fn lifecycle() {
     // Changing the identifier plans a replacement.
     tf.write(&config(
         &emu,
-        "manifests-v2",
+        "manifests_v2",
         "  username = \"bot\"\n  password = \"hunter2-initial\"\n  insecure = true\n",
     ));
     let plan = tf.plan_json();
@@ -257,10 +257,10 @@ resource "harness_gitops_repository" "broken" {{
     assert_eq!(r["tainted"], true, "{st}");
     assert_eq!(emu.repositories().len(), 1);
     // Fixing the URL replaces it.
-    tf.write(
-        &std::fs::read_to_string(tf.dir.path().join("main.tf"))
-            .unwrap()
-            .replace("git.unreachable.invalid", "github.com"),
+    let fixed = std::fs::read_to_string(tf.dir.path().join("main.tf")).unwrap();
+    tf.write_file(
+        "main.tf",
+        &fixed.replace("git.unreachable.invalid", "github.com"),
     );
     tf.apply();
     let repos = emu.repositories();
@@ -288,7 +288,7 @@ fn apply_survives_thirty_percent_faults_without_duplicates() {
     );
     for i in 0..8 {
         body.push_str(&format!(
-            "\nresource \"harness_gitops_repository\" \"r{i}\" {{\n  identifier = \"repo-{i}\"\n  url        = \"https://github.com/acme/repo-{i}.git\"\n}}\n"
+            "\nresource \"harness_gitops_repository\" \"r{i}\" {{\n  identifier = \"repo_{i}\"\n  url        = \"https://github.com/acme/repo-{i}.git\"\n}}\n"
         ));
     }
     tf.write(&body);
@@ -299,7 +299,7 @@ fn apply_survives_thirty_percent_faults_without_duplicates() {
         .map(|r| r["identifier"].as_str().unwrap().to_string())
         .collect();
     ids.sort();
-    let expected: Vec<String> = (0..8).map(|i| format!("repo-{i}")).collect();
+    let expected: Vec<String> = (0..8).map(|i| format!("repo_{i}")).collect();
     assert_eq!(ids, expected, "every repository exactly once");
     assert!(tf.plan_is_empty());
     tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
