@@ -291,8 +291,13 @@ impl Client {
                 return Err(self.timeout(call, attempts));
             }
             attempts += 1;
+            let started = Instant::now();
             let failure = match self.attempt(call, &url, budget).await {
-                Ok(reply) => return Ok(reply),
+                Ok(reply) => {
+                    // Never the query or body: only the operation and how it went.
+                    tracing::debug!(operation = %call.op, attempt = attempts, elapsed_ms = started.elapsed().as_millis() as u64, "harness call succeeded");
+                    return Ok(reply);
+                }
                 Err(f) => f,
             };
             tracing::debug!(operation = %call.op, attempt = attempts, error = %failure.error, retryable = failure.retryable, "harness call failed");

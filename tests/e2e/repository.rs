@@ -347,3 +347,60 @@ output "read_status" {{
     );
     assert_eq!(ds["values"]["username"], "bot");
 }
+
+#[test]
+fn import_block_generates_a_config_that_validates_and_plans_clean() {
+    let emu = Emulator::start(&[]);
+    let provider = format!(
+        "provider \"harness\" {{\n  endpoint   = \"{}\"\n  account_id = \"{ACCOUNT}\"\n  api_key    = \"{API_KEY}\"\n}}\n",
+        emu.url
+    );
+    // Something created outside this configuration: an SSH repository with a key, and a
+    // Helm repository.
+    let outside = Tf::new();
+    outside.write(&format!(
+        "{provider}\nresource \"harness_gitops_repository\" \"ssh\" {{\n  identifier      = \"ssh_repo\"\n  agent_id        = \"account.mlagent\"\n  url             = \"git@github.com:acme/ml.git\"\n  ssh_private_key = \"-----BEGIN OPENSSH PRIVATE KEY-----x\"\n}}\n\nresource \"harness_gitops_repository\" \"helm\" {{\n  identifier = \"charts\"\n  agent_id   = \"account.mlagent\"\n  type       = \"helm\"\n  name       = \"charts\"\n  url        = \"https://charts.acme-ml.dev\"\n}}\n"
+    ));
+    outside.apply();
+
+    let tf = Tf::new();
+    tf.write(&format!(
+        "{provider}\nimport {{\n  to = harness_gitops_repository.ssh\n  id = \"account.mlagent/ssh_repo\"\n}}\n\nimport {{\n  to = harness_gitops_repository.helm\n  id = \"account.mlagent/charts\"\n}}\n"
+    ));
+    let out = tf.run(&[
+        "plan",
+        "-no-color",
+        "-input=false",
+        "-generate-config-out=generated.tf",
+    ]);
+    assert!(
+        out.status.success(),
+        "plan with -generate-config-out failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let generated = std::fs::read_to_string(tf.dir.path().join("generated.tf")).unwrap();
+    assert!(
+        generated.contains("harness_gitops_repository"),
+        "{generated}"
+    );
+    assert!(
+        !generated.contains("OPENSSH"),
+        "a secret must not be generated into configuration"
+    );
+    tf.ok(&["validate", "-no-color"]);
+    // Importing changes nothing remotely; apply records both objects.
+    let plan = tf.plan_json();
+    for rc in plan["resource_changes"].as_array().unwrap() {
+        let actions = &rc["change"]["actions"];
+        assert!(
+            actions == &json!(["no-op"])
+                || actions == &json!(["update"])
+                    && rc["address"] == "harness_gitops_repository.ssh",
+            "unexpected plan for {}: {actions}",
+            rc["address"]
+        );
+    }
+    tf.apply();
+    assert_eq!(emu.repositories().len(), 2);
+}
