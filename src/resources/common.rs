@@ -233,6 +233,25 @@ pub fn api_error(diags: &mut Diagnostics, summary: &str, err: &harness::Error) {
     diags.error(summary, err.to_string());
 }
 
+/// Like [`api_error`] for a create, telling the user how to take over an object that already
+/// exists (HTTP 409, gRPC code 6).
+pub fn create_error(
+    diags: &mut Diagnostics,
+    summary: &str,
+    err: &harness::Error,
+    kind: &str,
+    import_id: Option<String>,
+) {
+    if err.is_already_exists() {
+        let how = import_id
+            .map(|id| format!("import it (`terraform import <address> {id}` or an `import` block with id = \"{id}\")"))
+            .unwrap_or_else(|| "import it".to_string());
+        diags.error(summary, format!("{err}\n\nA {kind} with this identifier already exists. To manage it, {how}, or set `upsert = true` to adopt it on create."));
+    } else {
+        api_error(diags, summary, err);
+    }
+}
+
 /// A data source schema derived from a resource schema: `inputs` stay as they are (made
 /// required or optional as given), everything else not secret becomes computed; secrets,
 /// write-only values and create/delete behaviour flags are left out.

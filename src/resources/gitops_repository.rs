@@ -429,7 +429,14 @@ impl Resource for GitopsRepository {
         {
             Ok(r) => r,
             Err(e) => {
-                api_error(diags, "Unable to Create GitOps Repository", &e);
+                let id = ScopedId::of(planned, "identifier").map(|i| i.to_string());
+                common::create_error(
+                    diags,
+                    "Unable to Create GitOps Repository",
+                    &e,
+                    "repository",
+                    id,
+                );
                 return None;
             }
         };

@@ -57,7 +57,12 @@ impl Default for ProviderService {
 impl ProviderService {
     /// A service over every registered resource and data source.
     pub fn new() -> Self {
-        let resources = resources::resources()
+        Self::with(resources::resources(), resources::data_sources())
+    }
+
+    /// A service over the given resources and data sources (tests use their own).
+    pub fn with(resources: Vec<Arc<dyn Resource>>, data_sources: Vec<Arc<dyn DataSource>>) -> Self {
+        let resources = resources
             .into_iter()
             .map(|r| {
                 let schema = r.schema();
@@ -71,7 +76,7 @@ impl ProviderService {
                 )
             })
             .collect();
-        let data_sources = resources::data_sources()
+        let data_sources = data_sources
             .into_iter()
             .map(|d| {
                 let schema = d.schema();
@@ -673,6 +678,9 @@ impl ProviderService {
         };
         if r.version < res.schema.version {
             json = res.imp.upgrade(r.version, json, diags)?;
+            if diags.has_errors() {
+                return None;
+            }
         }
         // Attributes added since the state was written are missing: they decode as null.
         let opts = codec::JsonOptions {
@@ -839,3 +847,6 @@ pub fn provider_routes() -> tonic::service::Routes {
         .max_encoding_message_size(MAX_MESSAGE_SIZE);
     tonic::service::Routes::new(svc)
 }
+
+#[cfg(test)]
+mod tests;

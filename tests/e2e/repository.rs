@@ -404,3 +404,38 @@ fn import_block_generates_a_config_that_validates_and_plans_clean() {
     tf.apply();
     assert_eq!(emu.repositories().len(), 2);
 }
+
+#[test]
+fn existing_repository_is_adopted_with_upsert_and_explained_without() {
+    let emu = Emulator::start(&[]);
+    let provider = format!(
+        "provider \"harness\" {{\n  endpoint   = \"{}\"\n  account_id = \"{ACCOUNT}\"\n  api_key    = \"{API_KEY}\"\n  agent_id   = \"account.mlagent\"\n}}\n",
+        emu.url
+    );
+    let outside = Tf::new();
+    outside.write(&format!(
+        "{provider}\nresource \"harness_gitops_repository\" \"r\" {{\n  identifier = \"shared\"\n  url        = \"https://github.com/acme/shared.git\"\n}}\n"
+    ));
+    outside.apply();
+
+    let tf = Tf::new();
+    let cfg = |upsert: bool| {
+        format!(
+            "{provider}\nresource \"harness_gitops_repository\" \"r\" {{\n  identifier = \"shared\"\n  url        = \"https://github.com/acme/shared.git\"\n  name       = \"adopted\"\n  upsert     = {upsert}\n}}\n"
+        )
+    };
+    tf.write(&cfg(false));
+    let text = tf.fails(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+    assert!(
+        text.contains("already exists")
+            && text.contains("account.mlagent/shared")
+            && text.contains("upsert"),
+        "{text}"
+    );
+    tf.write(&cfg(true));
+    tf.apply();
+    let repos = emu.repositories();
+    assert_eq!(repos.len(), 1, "adopted, not duplicated: {repos:#?}");
+    assert_eq!(repos[0]["repository"]["name"], "adopted");
+    assert!(tf.plan_is_empty());
+}
