@@ -264,3 +264,30 @@ fn ssh_url_detection() {
     assert!(!is_ssh_url("https://github.com/a/b.git"));
     assert!(!is_ssh_url("https://user@github.com/a/b.git"));
 }
+
+#[test]
+fn argo_project_needs_a_project_scope_at_plan_time() {
+    let config = cfg(&[
+        ("identifier", "r".into()),
+        ("agent_id", "account.a".into()),
+        ("url", "https://x/y".into()),
+        ("argo_project", "ml".into()),
+    ]);
+    let mut planned = config.clone();
+    let req = PlanRequest { prior: &Value::Null, config: &config, provider: None };
+    let mut d = Diagnostics::new();
+    GitopsRepository.modify_plan(&req, &mut planned, &mut Vec::new(), &mut d);
+    assert_eq!(d.0.len(), 1);
+    assert_eq!(d.0[0].path, Some(AttributePath::attr("argo_project")));
+
+    let mut with_project = config.clone();
+    with_project.set_attr("org_id", "o".into());
+    with_project.set_attr("project_id", "p".into());
+    let mut planned = with_project.clone();
+    let req = PlanRequest { prior: &Value::Null, config: &with_project, provider: None };
+    let mut d = Diagnostics::new();
+    GitopsRepository.modify_plan(&req, &mut planned, &mut Vec::new(), &mut d);
+    assert!(d.is_empty(), "{d:?}");
+    assert_eq!(planned.attr("id"), &Value::string("o/p/account.a/r"));
+    assert_eq!(planned.attr("connection_type"), &Value::string("HTTPS_ANONYMOUS"));
+}
