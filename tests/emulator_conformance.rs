@@ -25,29 +25,64 @@ fn acc() -> Vec<(&'static str, &'static str)> {
 }
 
 fn proj() -> Vec<(&'static str, &'static str)> {
-    vec![("accountIdentifier", ACCOUNT), ("orgIdentifier", ORG), ("projectIdentifier", PROJECT)]
+    vec![
+        ("accountIdentifier", ACCOUNT),
+        ("orgIdentifier", ORG),
+        ("projectIdentifier", PROJECT),
+    ]
 }
 
-fn with<'a>(mut base: Vec<(&'a str, &'a str)>, more: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+fn with<'a>(
+    mut base: Vec<(&'a str, &'a str)>,
+    more: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
     base.extend_from_slice(more);
     base
 }
 
 fn rfc3339(v: &Value) -> OffsetDateTime {
-    OffsetDateTime::parse(v.as_str().unwrap_or_else(|| panic!("not a string: {v}")), &Rfc3339)
-        .unwrap_or_else(|e| panic!("not RFC 3339: {v} ({e})"))
+    OffsetDateTime::parse(
+        v.as_str().unwrap_or_else(|| panic!("not a string: {v}")),
+        &Rfc3339,
+    )
+    .unwrap_or_else(|e| panic!("not RFC 3339: {v} ({e})"))
 }
 
-async fn create_repo(api: &Api, agent: &str, query: &[(&str, &str)], id: &str, url: &str) -> Answer {
+async fn create_repo(
+    api: &Api,
+    agent: &str,
+    query: &[(&str, &str)],
+    id: &str,
+    url: &str,
+) -> Answer {
     let q = with(query.to_vec(), &[("identifier", id)]);
-    api.call(Method::POST, REPOS, &[("agentIdentifier", agent)], &q, Some(&json!({"repo": {"repo": url, "connectionType": "HTTPS_ANONYMOUS"}})))
-        .await
+    api.call(
+        Method::POST,
+        REPOS,
+        &[("agentIdentifier", agent)],
+        &q,
+        Some(&json!({"repo": {"repo": url, "connectionType": "HTTPS_ANONYMOUS"}})),
+    )
+    .await
 }
 
-async fn create_cluster(api: &Api, agent: &str, query: &[(&str, &str)], id: &str, server: &str) -> Answer {
+async fn create_cluster(
+    api: &Api,
+    agent: &str,
+    query: &[(&str, &str)],
+    id: &str,
+    server: &str,
+) -> Answer {
     let q = with(query.to_vec(), &[("identifier", id)]);
     let body = json!({"cluster": {"server": server, "config": {"bearerToken": "tok"}}});
-    api.call(Method::POST, CLUSTERS, &[("agentIdentifier", agent)], &q, Some(&body)).await
+    api.call(
+        Method::POST,
+        CLUSTERS,
+        &[("agentIdentifier", agent)],
+        &q,
+        Some(&body),
+    )
+    .await
 }
 
 fn app_body(name: &str, repo_url: &str, path: &str) -> Value {
@@ -71,11 +106,25 @@ async fn repository_crud_matches_the_document() {
     let url = "https://github.com/example/app.git";
     let body = json!({"repo": {"repo": url, "username": "u", "password": "pw", "sshPrivateKey": "key",
         "connectionType": "HTTPS", "insecure": false, "githubAppID": "0042"}});
-    let created = api.call(Method::POST, REPOS, &agent, &with(proj(), &[("identifier", "repo1")]), Some(&body)).await;
+    let created = api
+        .call(
+            Method::POST,
+            REPOS,
+            &agent,
+            &with(proj(), &[("identifier", "repo1")]),
+            Some(&body),
+        )
+        .await;
     assert_eq!(created.status, 200, "{}", created.body);
     let r = &created.body;
-    assert_eq!((r["accountIdentifier"].clone(), r["orgIdentifier"].clone()), (json!(ACCOUNT), json!(ORG)));
-    assert_eq!((r["projectIdentifier"].clone(), r["agentIdentifier"].clone()), (json!(PROJECT), json!(AGENT)));
+    assert_eq!(
+        (r["accountIdentifier"].clone(), r["orgIdentifier"].clone()),
+        (json!(ACCOUNT), json!(ORG))
+    );
+    assert_eq!(
+        (r["projectIdentifier"].clone(), r["agentIdentifier"].clone()),
+        (json!(PROJECT), json!(AGENT))
+    );
     assert_eq!(r["identifier"], "repo1");
     let repo = &r["repository"];
     assert_eq!(repo["repo"], url);
@@ -94,41 +143,115 @@ async fn repository_crud_matches_the_document() {
     assert_eq!(got.body, created.body, "GET answers what create answered");
 
     let listed = api.call(Method::GET, REPOS, &agent, &proj(), None).await;
-    assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(1), "{}", listed.body);
+    assert_eq!(
+        listed.body["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        listed.body
+    );
     assert_eq!(listed.body["items"][0]["password"], MASK);
     let elsewhere = api.call(Method::GET, REPOS, &agent, &acc(), None).await;
-    assert!(elsewhere.body.get("items").is_none(), "account scope lists no project repository: {}", elsewhere.body);
+    assert!(
+        elsewhere.body.get("items").is_none(),
+        "account scope lists no project repository: {}",
+        elsewhere.body
+    );
 
     // Update: the mask sent back keeps the stored secret; a changed field is applied.
     let upd = json!({"repo": {"repo": url, "username": "u2", "password": MASK, "connectionType": "HTTPS"}});
     let updated = api.call(Method::PUT, REPO, &one, &proj(), Some(&upd)).await;
     assert_eq!(updated.status, 200, "{}", updated.body);
     assert_eq!(updated.body["repository"]["username"], "u2");
-    assert!(updated.body["repository"].get("sshPrivateKey").is_none(), "PUT replaces the object");
+    assert!(
+        updated.body["repository"].get("sshPrivateKey").is_none(),
+        "PUT replaces the object"
+    );
     assert_eq!(rfc3339(&updated.body["createdAt"]), created_at);
     assert!(rfc3339(&updated.body["lastModifiedAt"]) > created_at);
     let state = emu.admin_get("state").await;
-    assert_eq!(state["repositories"][0]["repository"]["password"], "pw", "the stored secret was kept");
+    assert_eq!(
+        state["repositories"][0]["repository"]["password"], "pw",
+        "the stored secret was kept"
+    );
 
     let moved = json!({"repo": {"repo": "https://github.com/example/other.git"}});
-    api.call(Method::PUT, REPO, &one, &proj(), Some(&moved)).await.assert_error(400, 3, "cannot change");
+    api.call(Method::PUT, REPO, &one, &proj(), Some(&moved))
+        .await
+        .assert_error(400, 3, "cannot change");
 
-    let ok = api.call(Method::POST, REPO_VALIDATE, &agent, &proj(), Some(&json!({"repo": url}))).await;
+    let ok = api
+        .call(
+            Method::POST,
+            REPO_VALIDATE,
+            &agent,
+            &proj(),
+            Some(&json!({"repo": url})),
+        )
+        .await;
     assert_eq!(ok.body["status"], "Successful");
-    let bad = api.call(Method::POST, REPO_VALIDATE, &agent, &proj(), Some(&json!({"repo": "https://git.example.invalid/x"}))).await;
+    let bad = api
+        .call(
+            Method::POST,
+            REPO_VALIDATE,
+            &agent,
+            &proj(),
+            Some(&json!({"repo": "https://git.example.invalid/x"})),
+        )
+        .await;
     assert_eq!(bad.body["status"], "Failed");
-    assert!(bad.body["message"].as_str().unwrap_or("").contains("no such host"), "{}", bad.body);
-    let by_id = api.call(Method::POST, REPO_VALIDATE, &agent, &with(proj(), &[("identifier", "repo1")]), Some(&json!({}))).await;
+    assert!(
+        bad.body["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("no such host"),
+        "{}",
+        bad.body
+    );
+    let by_id = api
+        .call(
+            Method::POST,
+            REPO_VALIDATE,
+            &agent,
+            &with(proj(), &[("identifier", "repo1")]),
+            Some(&json!({})),
+        )
+        .await;
     assert_eq!(by_id.body["status"], "Successful");
 
-    let deleted = api.call(Method::DELETE, REPO, &one, &with(proj(), &[("forceDelete", "true")]), None).await;
+    let deleted = api
+        .call(
+            Method::DELETE,
+            REPO,
+            &one,
+            &with(proj(), &[("forceDelete", "true")]),
+            None,
+        )
+        .await;
     assert_eq!((deleted.status, deleted.body), (StatusCode::OK, json!({})));
-    api.call(Method::GET, REPO, &one, &proj(), None).await.assert_error(404, 5, "repo1");
-    api.call(Method::DELETE, REPO, &one, &proj(), None).await.assert_error(404, 5, "not found");
+    api.call(Method::GET, REPO, &one, &proj(), None)
+        .await
+        .assert_error(404, 5, "repo1");
+    api.call(Method::DELETE, REPO, &one, &proj(), None)
+        .await
+        .assert_error(404, 5, "not found");
 
-    let failing = create_repo(&api, AGENT, &acc(), "broken", "git@git.example.invalid:org/repo.git").await;
-    assert_eq!(failing.body["repository"]["connectionState"]["status"], "Failed");
-    assert_eq!(*api.validated.lock().unwrap(), 13, "every answer above was validated");
+    let failing = create_repo(
+        &api,
+        AGENT,
+        &acc(),
+        "broken",
+        "git@git.example.invalid:org/repo.git",
+    )
+    .await;
+    assert_eq!(
+        failing.body["repository"]["connectionState"]["status"],
+        "Failed"
+    );
+    assert_eq!(
+        *api.validated.lock().unwrap(),
+        13,
+        "every answer above was validated"
+    );
 }
 
 #[tokio::test]
@@ -141,33 +264,83 @@ async fn cluster_crud_matches_the_document() {
     let body = json!({"cluster": {"server": "https://k8s.example.com:6443/", "namespaces": ["a", "b"],
         "config": {"bearerToken": "tok", "tlsClientConfig": {"keyData": "a2V5", "certData": "Y2VydA==", "caData": "Y2E="}}},
         "tags": {"env": "dev"}});
-    let created = api.call(Method::POST, CLUSTERS, &agent, &with(q.clone(), &[("identifier", "c1")]), Some(&body)).await;
+    let created = api
+        .call(
+            Method::POST,
+            CLUSTERS,
+            &agent,
+            &with(q.clone(), &[("identifier", "c1")]),
+            Some(&body),
+        )
+        .await;
     assert_eq!(created.status, 200, "{}", created.body);
     let c = &created.body["cluster"];
-    assert_eq!(c["server"], "https://k8s.example.com:6443", "trailing slash trimmed like Argo CD");
-    assert_eq!(c["name"], "https://k8s.example.com:6443", "name defaults to the server");
+    assert_eq!(
+        c["server"], "https://k8s.example.com:6443",
+        "trailing slash trimmed like Argo CD"
+    );
+    assert_eq!(
+        c["name"], "https://k8s.example.com:6443",
+        "name defaults to the server"
+    );
     assert_eq!(c["config"]["bearerToken"], MASK);
     assert_eq!(c["config"]["tlsClientConfig"]["keyData"], MASK_BYTES);
     assert_eq!(c["config"]["tlsClientConfig"]["certData"], MASK_BYTES);
-    assert_eq!(c["config"]["tlsClientConfig"]["caData"], "Y2E=", "the CA is not a secret");
+    assert_eq!(
+        c["config"]["tlsClientConfig"]["caData"], "Y2E=",
+        "the CA is not a secret"
+    );
     assert_eq!(c["info"]["connectionState"]["status"], "Successful");
     assert_eq!(c["info"]["serverVersion"], "1.30");
     assert_eq!(created.body["tags"], json!({"env": "dev"}));
 
     let got = api.call(Method::GET, CLUSTER, &one, &q, None).await;
     assert_eq!(got.body, created.body);
-    let listed = api.call(Method::GET, CLUSTERS, &agent, &with(q.clone(), &[("query.server", "https://k8s.example.com:6443")]), None).await;
-    assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(1), "{}", listed.body);
+    let listed = api
+        .call(
+            Method::GET,
+            CLUSTERS,
+            &agent,
+            &with(
+                q.clone(),
+                &[("query.server", "https://k8s.example.com:6443")],
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(
+        listed.body["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        listed.body
+    );
 
     // updatedFields: only the named fields change.
     let partial = json!({"cluster": {"server": "https://k8s.example.com:6443", "name": "prod"}, "updatedFields": ["name"]});
-    let updated = api.call(Method::PUT, CLUSTER, &one, &with(q.clone(), &[("forceUpdate", "true")]), Some(&partial)).await;
+    let updated = api
+        .call(
+            Method::PUT,
+            CLUSTER,
+            &one,
+            &with(q.clone(), &[("forceUpdate", "true")]),
+            Some(&partial),
+        )
+        .await;
     assert_eq!(updated.status, 200, "{}", updated.body);
     assert_eq!(updated.body["cluster"]["name"], "prod");
-    assert_eq!(updated.body["cluster"]["namespaces"], json!(["a", "b"]), "fields not named stay");
-    assert_eq!(updated.body["cluster"]["config"]["bearerToken"], MASK, "the token stays");
+    assert_eq!(
+        updated.body["cluster"]["namespaces"],
+        json!(["a", "b"]),
+        "fields not named stay"
+    );
+    assert_eq!(
+        updated.body["cluster"]["config"]["bearerToken"], MASK,
+        "the token stays"
+    );
     let bad_field = json!({"cluster": {}, "updatedFields": ["colour"]});
-    api.call(Method::PUT, CLUSTER, &one, &q, Some(&bad_field)).await.assert_error(400, 3, "colour");
+    api.call(Method::PUT, CLUSTER, &one, &q, Some(&bad_field))
+        .await
+        .assert_error(400, 3, "colour");
 
     // Without updatedFields the cluster is replaced; the masked token sent back is kept.
     let full = json!({"cluster": {"server": "https://api.cluster.invalid", "config": {"bearerToken": MASK}}});
@@ -176,14 +349,30 @@ async fn cluster_crud_matches_the_document() {
     let rc = &replaced.body["cluster"];
     assert!(rc.get("namespaces").is_none());
     assert_eq!(rc["info"]["connectionState"]["status"], "Failed");
-    assert!(rc["info"].get("serverVersion").is_none(), "an unreachable cluster has no version");
+    assert!(
+        rc["info"].get("serverVersion").is_none(),
+        "an unreachable cluster has no version"
+    );
     assert!(replaced.body.get("tags").is_none(), "tags replaced by none");
     let state = emu.admin_get("state").await;
-    assert_eq!(state["clusters"][0]["cluster"]["config"]["bearerToken"], "tok");
+    assert_eq!(
+        state["clusters"][0]["cluster"]["config"]["bearerToken"],
+        "tok"
+    );
 
-    let deleted = api.call(Method::DELETE, CLUSTER, &one, &with(q.clone(), &[("forceDelete", "true"), ("query.server", "x")]), None).await;
+    let deleted = api
+        .call(
+            Method::DELETE,
+            CLUSTER,
+            &one,
+            &with(q.clone(), &[("forceDelete", "true"), ("query.server", "x")]),
+            None,
+        )
+        .await;
     assert_eq!(deleted.body, json!({}));
-    api.call(Method::GET, CLUSTER, &one, &q, None).await.assert_error(404, 5, "c1");
+    api.call(Method::GET, CLUSTER, &one, &q, None)
+        .await
+        .assert_error(404, 5, "c1");
 }
 
 #[tokio::test]
@@ -191,58 +380,162 @@ async fn application_crud_matches_the_document() {
     let emu = Emulator::start(&["--sync-delay", "300ms"]).await;
     let api = emu.api();
     let url = "https://github.com/example/apps.git";
-    assert_eq!(create_repo(&api, AGENT, &acc(), "apps", url).await.status, 200);
-    assert_eq!(create_cluster(&api, AGENT, &acc(), "incluster", "https://kubernetes.default.svc").await.status, 200);
+    assert_eq!(
+        create_repo(&api, AGENT, &acc(), "apps", url).await.status,
+        200
+    );
+    assert_eq!(
+        create_cluster(
+            &api,
+            AGENT,
+            &acc(),
+            "incluster",
+            "https://kubernetes.default.svc"
+        )
+        .await
+        .status,
+        200
+    );
     let agent = [("agentIdentifier", AGENT)];
-    let q = with(proj(), &[("clusterIdentifier", "incluster"), ("repoIdentifier", "apps")]);
-    let created = api.call(Method::POST, APPS, &agent, &q, Some(&app_body("guestbook", url, "guestbook"))).await;
+    let q = with(
+        proj(),
+        &[
+            ("clusterIdentifier", "incluster"),
+            ("repoIdentifier", "apps"),
+        ],
+    );
+    let created = api
+        .call(
+            Method::POST,
+            APPS,
+            &agent,
+            &q,
+            Some(&app_body("guestbook", url, "guestbook")),
+        )
+        .await;
     assert_eq!(created.status, 200, "{}", created.body);
     let b = &created.body;
-    assert_eq!((b["name"].clone(), b["clusterIdentifier"].clone(), b["repoIdentifier"].clone()), (json!("guestbook"), json!("incluster"), json!("apps")));
+    assert_eq!(
+        (
+            b["name"].clone(),
+            b["clusterIdentifier"].clone(),
+            b["repoIdentifier"].clone()
+        ),
+        (json!("guestbook"), json!("incluster"), json!("apps"))
+    );
     let meta = &b["app"]["metadata"];
     assert_eq!(meta["namespace"], "argocd");
     assert_eq!(meta["generation"], "1");
     let uid = meta["uid"].as_str().unwrap_or("").to_string();
     assert_eq!(uid.len(), 36, "uid is a UUID: {uid}");
-    let rv1: u64 = meta["resourceVersion"].as_str().and_then(|s| s.parse().ok()).expect("resourceVersion");
-    assert_eq!(b["app"]["spec"]["syncPolicy"], json!({"automated": {"prune": true}}));
+    let rv1: u64 = meta["resourceVersion"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("resourceVersion");
+    assert_eq!(
+        b["app"]["spec"]["syncPolicy"],
+        json!({"automated": {"prune": true}})
+    );
 
     let get = [("agentIdentifier", AGENT), ("query.name", "guestbook")];
     let got = api.call(Method::GET, APP_GET, &get, &proj(), None).await;
     assert_eq!(got.status, 200);
     assert_eq!(got.body["app"]["spec"], b["app"]["spec"]);
-    let wrong_project = api.call(Method::GET, APP_GET, &get, &with(proj(), &[("query.project", "other")]), None).await;
+    let wrong_project = api
+        .call(
+            Method::GET,
+            APP_GET,
+            &get,
+            &with(proj(), &[("query.project", "other")]),
+            None,
+        )
+        .await;
     wrong_project.assert_error(404, 5, "guestbook");
 
-    let listed = api.call(Method::GET, APPS, &agent, &with(proj(), &[("query.selector", "team=a"), ("query.repo", url)]), None).await;
-    assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(1), "{}", listed.body);
-    let none = api.call(Method::GET, APPS, &agent, &with(proj(), &[("query.selector", "team=b")]), None).await;
+    let listed = api
+        .call(
+            Method::GET,
+            APPS,
+            &agent,
+            &with(proj(), &[("query.selector", "team=a"), ("query.repo", url)]),
+            None,
+        )
+        .await;
+    assert_eq!(
+        listed.body["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        listed.body
+    );
+    let none = api
+        .call(
+            Method::GET,
+            APPS,
+            &agent,
+            &with(proj(), &[("query.selector", "team=b")]),
+            None,
+        )
+        .await;
     assert!(none.body.get("items").is_none());
 
     let mut changed = app_body("guestbook", url, "guestbook");
     changed["application"]["spec"]["source"]["targetRevision"] = json!("v2");
-    let put = [("agentIdentifier", AGENT), ("request.application.metadata.name", "guestbook")];
-    let updated = api.call(Method::PUT, APP_PUT, &put, &proj(), Some(&changed)).await;
+    let put = [
+        ("agentIdentifier", AGENT),
+        ("request.application.metadata.name", "guestbook"),
+    ];
+    let updated = api
+        .call(Method::PUT, APP_PUT, &put, &proj(), Some(&changed))
+        .await;
     assert_eq!(updated.status, 200, "{}", updated.body);
     let um = &updated.body["app"]["metadata"];
     assert_eq!(um["uid"], json!(uid), "uid survives updates");
     assert_eq!(um["generation"], "2", "a spec change bumps generation");
-    let rv2: u64 = um["resourceVersion"].as_str().and_then(|s| s.parse().ok()).expect("resourceVersion");
+    let rv2: u64 = um["resourceVersion"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("resourceVersion");
     assert!(rv2 > rv1);
-    assert_eq!(updated.body["app"]["spec"]["source"]["targetRevision"], "v2");
+    assert_eq!(
+        updated.body["app"]["spec"]["source"]["targetRevision"],
+        "v2"
+    );
     let mut renamed = changed.clone();
     renamed["application"]["metadata"]["name"] = json!("other");
-    api.call(Method::PUT, APP_PUT, &put, &proj(), Some(&renamed)).await.assert_error(400, 3, "renamed");
+    api.call(Method::PUT, APP_PUT, &put, &proj(), Some(&renamed))
+        .await
+        .assert_error(400, 3, "renamed");
 
     let del = [("agentIdentifier", AGENT), ("request.name", "guestbook")];
     let bad_policy = with(proj(), &[("request.propagationPolicy", "sideways")]);
-    api.call(Method::DELETE, APP_DELETE, &del, &bad_policy, None).await.assert_error(400, 3, "propagation policy");
-    let no_cascade = with(proj(), &[("request.propagationPolicy", "foreground"), ("request.cascade", "false")]);
-    api.call(Method::DELETE, APP_DELETE, &del, &no_cascade, None).await.assert_error(400, 3, "cascading is disabled");
-    let opts = with(proj(), &[("request.cascade", "true"), ("request.propagationPolicy", "background"), ("options.removeExistingFinalizers", "true")]);
-    let deleted = api.call(Method::DELETE, APP_DELETE, &del, &opts, None).await;
+    api.call(Method::DELETE, APP_DELETE, &del, &bad_policy, None)
+        .await
+        .assert_error(400, 3, "propagation policy");
+    let no_cascade = with(
+        proj(),
+        &[
+            ("request.propagationPolicy", "foreground"),
+            ("request.cascade", "false"),
+        ],
+    );
+    api.call(Method::DELETE, APP_DELETE, &del, &no_cascade, None)
+        .await
+        .assert_error(400, 3, "cascading is disabled");
+    let opts = with(
+        proj(),
+        &[
+            ("request.cascade", "true"),
+            ("request.propagationPolicy", "background"),
+            ("options.removeExistingFinalizers", "true"),
+        ],
+    );
+    let deleted = api
+        .call(Method::DELETE, APP_DELETE, &del, &opts, None)
+        .await;
     assert_eq!((deleted.status, deleted.body), (StatusCode::OK, json!({})));
-    api.call(Method::GET, APP_GET, &get, &proj(), None).await.assert_error(404, 5, "guestbook");
+    api.call(Method::GET, APP_GET, &get, &proj(), None)
+        .await
+        .assert_error(404, 5, "guestbook");
 }
 
 /// (request schema, method, path, path params, query, JSON pointers to override, keys to remove)
@@ -339,7 +632,11 @@ fn build_body(contract: &Contract, case: &BodyCase) -> (String, Value) {
         set_at(&mut body, p, v.clone());
     }
     for (p, k) in &case.removals {
-        body.pointer_mut(p).and_then(Value::as_object_mut).map(|o| o.remove(*k)).flatten().expect("removal target");
+        body.pointer_mut(p)
+            .and_then(Value::as_object_mut)
+            .map(|o| o.remove(*k))
+            .flatten()
+            .expect("removal target");
     }
     (schema, body)
 }
@@ -353,7 +650,15 @@ async fn maximal_bodies_are_accepted_and_answered_per_the_document() {
     let contract = contract();
     for case in body_cases() {
         let (schema, body) = build_body(&contract, &case);
-        let ans = api.call(case.method.clone(), case.template, &case.params, &case.query, Some(&body)).await;
+        let ans = api
+            .call(
+                case.method.clone(),
+                case.template,
+                &case.params,
+                &case.query,
+                Some(&body),
+            )
+            .await;
         assert_eq!(ans.status, 200, "{schema}: {}", ans.body);
         match schema.as_str() {
             "repositoriesRepoCreateRequest" | "repositoriesRepoUpdateRequest" => {
@@ -362,7 +667,11 @@ async fn maximal_bodies_are_accepted_and_answered_per_the_document() {
                     let got = &ans.body["repository"][k];
                     match k.as_str() {
                         "connectionState" | "inheritedCreds" => {}
-                        "password" | "sshPrivateKey" | "tlsClientCertData" | "tlsClientCertKey" | "githubAppPrivateKey" => {
+                        "password"
+                        | "sshPrivateKey"
+                        | "tlsClientCertData"
+                        | "tlsClientCertKey"
+                        | "githubAppPrivateKey" => {
                             assert_eq!(got, MASK, "{schema}: {k}")
                         }
                         _ => assert_eq!(got, v, "{schema}: repo.{k} echoed"),
@@ -370,8 +679,14 @@ async fn maximal_bodies_are_accepted_and_answered_per_the_document() {
                 }
             }
             "applicationsApplicationCreateRequest" | "applicationsApplicationUpdateRequest" => {
-                assert_eq!(ans.body["app"]["spec"], body["application"]["spec"], "{schema}: spec echoed");
-                assert_eq!(ans.body["app"]["metadata"]["labels"], body["application"]["metadata"]["labels"]);
+                assert_eq!(
+                    ans.body["app"]["spec"], body["application"]["spec"],
+                    "{schema}: spec echoed"
+                );
+                assert_eq!(
+                    ans.body["app"]["metadata"]["labels"],
+                    body["application"]["metadata"]["labels"]
+                );
             }
             _ => {}
         }
@@ -391,7 +706,10 @@ async fn every_request_field_is_checked_and_named() {
     for (i, case) in cases.iter().enumerate() {
         let (schema, body) = build_body(&contract, case);
         for node in contract.nodes(&schema, &body) {
-            if case.shared.is_some_and(|p| node.pointer.starts_with(&format!("{p}/"))) {
+            if case
+                .shared
+                .is_some_and(|p| node.pointer.starts_with(&format!("{p}/")))
+            {
                 continue;
             }
             if !node.path.is_empty() {
@@ -401,9 +719,20 @@ async fn every_request_field_is_checked_and_named() {
             }
             if node.message {
                 let mut extra = body.clone();
-                let target = if node.pointer.is_empty() { Some(&mut extra) } else { extra.pointer_mut(&node.pointer) };
-                target.and_then(Value::as_object_mut).expect("message node").insert("zzUnknown".into(), json!(1));
-                let field = if node.path.is_empty() { "zzUnknown".to_string() } else { format!("{}.zzUnknown", node.path) };
+                let target = if node.pointer.is_empty() {
+                    Some(&mut extra)
+                } else {
+                    extra.pointer_mut(&node.pointer)
+                };
+                target
+                    .and_then(Value::as_object_mut)
+                    .expect("message node")
+                    .insert("zzUnknown".into(), json!(1));
+                let field = if node.path.is_empty() {
+                    "zzUnknown".to_string()
+                } else {
+                    format!("{}.zzUnknown", node.path)
+                };
                 probes.push((i, extra, field));
             }
         }
@@ -416,7 +745,15 @@ async fn every_request_field_is_checked_and_named() {
     futures::stream::iter(probes)
         .for_each_concurrent(4, |(i, body, field)| async move {
             let case = &cases_ref[i];
-            let ans = api_ref.call(case.method.clone(), case.template, &case.params, &case.query, Some(&body)).await;
+            let ans = api_ref
+                .call(
+                    case.method.clone(),
+                    case.template,
+                    &case.params,
+                    &case.query,
+                    Some(&body),
+                )
+                .await;
             ans.assert_error(400, 3, &format!("\"{field}\""));
         })
         .await;
@@ -424,10 +761,17 @@ async fn every_request_field_is_checked_and_named() {
     // Not JSON, not an object, no body.
     let agent = [("agentIdentifier", AGENT)];
     let q = with(acc(), &[("identifier", "r")]);
-    api.call(Method::POST, REPOS, &agent, &q, Some(&json!([1]))).await.assert_error(400, 3, "repositoriesRepoCreateRequest");
-    api.call(Method::POST, REPOS, &agent, &q, None).await.assert_error(400, 3, "JSON request body");
+    api.call(Method::POST, REPOS, &agent, &q, Some(&json!([1])))
+        .await
+        .assert_error(400, 3, "repositoriesRepoCreateRequest");
+    api.call(Method::POST, REPOS, &agent, &q, None)
+        .await
+        .assert_error(400, 3, "JSON request body");
     let raw = reqwest::Client::new()
-        .post(format!("{}/gitops/api/v1/agents/{AGENT}/repositories?accountIdentifier={ACCOUNT}&identifier=r", emu.url))
+        .post(format!(
+            "{}/gitops/api/v1/agents/{AGENT}/repositories?accountIdentifier={ACCOUNT}&identifier=r",
+            emu.url
+        ))
         .header("x-api-key", KEY)
         .body("{nope")
         .send()
@@ -463,32 +807,68 @@ async fn query_parameters_are_those_of_the_document() {
                 query.push((name.clone(), "second".into()));
             }
         }
-        let q: Vec<(&str, &str)> = query.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        let q: Vec<(&str, &str)> = query
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
         let body = (method == Method::POST || method == Method::PUT).then(|| json!({}));
-        let ans = api.call(method.clone(), template, &params, &q, body.as_ref()).await;
+        let ans = api
+            .call(method.clone(), template, &params, &q, body.as_ref())
+            .await;
         let msg = ans.body["message"].as_str().unwrap_or("");
-        assert!(!msg.contains("query parameter"), "{method} {template} refused a document parameter: {msg}");
+        assert!(
+            !msg.contains("query parameter"),
+            "{method} {template} refused a document parameter: {msg}"
+        );
 
         let mut bogus = q.clone();
         bogus.push(("zzBogus", "1"));
-        let ans = api.call(method.clone(), template, &params, &bogus, body.as_ref()).await;
+        let ans = api
+            .call(method.clone(), template, &params, &bogus, body.as_ref())
+            .await;
         ans.assert_error(400, 3, "\"zzBogus\"");
         let msg = ans.body["message"].as_str().unwrap_or("");
-        let accepted: BTreeSet<&str> = msg.rsplit("accepts: ").next().unwrap_or("").split(", ").collect();
+        let accepted: BTreeSet<&str> = msg
+            .rsplit("accepts: ")
+            .next()
+            .unwrap_or("")
+            .split(", ")
+            .collect();
         let mut expected: BTreeSet<&str> = doc_params.iter().map(|(n, _, _)| n.as_str()).collect();
         expected.insert("routingId");
-        assert_eq!(accepted, expected, "{method} {template}: accepted parameters differ from the document");
+        assert_eq!(
+            accepted, expected,
+            "{method} {template}: accepted parameters differ from the document"
+        );
     }
     let agent = [("agentIdentifier", AGENT)];
-    api.call(Method::GET, REPOS, &agent, &with(acc(), &[("query.forceRefresh", "maybe")]), None)
-        .await
-        .assert_error(400, 3, "query.forceRefresh");
-    api.call(Method::GET, REPOS, &agent, &with(acc(), &[("orgIdentifier", "a"), ("orgIdentifier", "b")]), None)
-        .await
-        .assert_error(400, 3, "orgIdentifier");
-    api.call(Method::GET, REPOS, &agent, &with(acc(), &[("routingId", "other")]), None)
-        .await
-        .assert_error(400, 3, "routingId");
+    api.call(
+        Method::GET,
+        REPOS,
+        &agent,
+        &with(acc(), &[("query.forceRefresh", "maybe")]),
+        None,
+    )
+    .await
+    .assert_error(400, 3, "query.forceRefresh");
+    api.call(
+        Method::GET,
+        REPOS,
+        &agent,
+        &with(acc(), &[("orgIdentifier", "a"), ("orgIdentifier", "b")]),
+        None,
+    )
+    .await
+    .assert_error(400, 3, "orgIdentifier");
+    api.call(
+        Method::GET,
+        REPOS,
+        &agent,
+        &with(acc(), &[("routingId", "other")]),
+        None,
+    )
+    .await
+    .assert_error(400, 3, "routingId");
 }
 
 #[tokio::test]
@@ -496,15 +876,42 @@ async fn authentication_and_account_errors() {
     let emu = Emulator::start(&[]).await;
     let api = emu.api();
     let agent = [("agentIdentifier", AGENT)];
-    api.with_key(None).call(Method::GET, REPOS, &agent, &acc(), None).await.assert_error(401, 16, "x-api-key");
-    api.with_key(Some("wrong")).call(Method::GET, REPOS, &agent, &acc(), None).await.assert_error(401, 16, "invalid API key");
-    api.with_key(Some("wrong")).call(Method::POST, REPOS, &agent, &with(acc(), &[("identifier", "r")]), Some(&json!({"repo": {"repo": "https://x/y"}})))
+    api.with_key(None)
+        .call(Method::GET, REPOS, &agent, &acc(), None)
+        .await
+        .assert_error(401, 16, "x-api-key");
+    api.with_key(Some("wrong"))
+        .call(Method::GET, REPOS, &agent, &acc(), None)
         .await
         .assert_error(401, 16, "invalid API key");
-    api.call(Method::GET, REPOS, &agent, &[], None).await.assert_error(400, 3, "accountIdentifier");
-    api.call(Method::GET, REPOS, &agent, &[("accountIdentifier", "other")], None).await.assert_error(403, 7, "other");
+    api.with_key(Some("wrong"))
+        .call(
+            Method::POST,
+            REPOS,
+            &agent,
+            &with(acc(), &[("identifier", "r")]),
+            Some(&json!({"repo": {"repo": "https://x/y"}})),
+        )
+        .await
+        .assert_error(401, 16, "invalid API key");
+    api.call(Method::GET, REPOS, &agent, &[], None)
+        .await
+        .assert_error(400, 3, "accountIdentifier");
+    api.call(
+        Method::GET,
+        REPOS,
+        &agent,
+        &[("accountIdentifier", "other")],
+        None,
+    )
+    .await
+    .assert_error(403, 7, "other");
     let state = emu.admin_get("state").await;
-    assert_eq!(state["repositories"], json!([]), "a refused create stored nothing");
+    assert_eq!(
+        state["repositories"],
+        json!([]),
+        "a refused create stored nothing"
+    );
 }
 
 #[tokio::test]
@@ -514,32 +921,88 @@ async fn conflicts_upsert_and_agent_uniqueness() {
     let url = "https://github.com/example/dup.git";
     let first = create_repo(&api, AGENT, &proj(), "dup", url).await;
     assert_eq!(first.status, 200);
-    create_repo(&api, AGENT, &proj(), "dup", url).await.assert_error(409, 6, "entity already exists");
+    create_repo(&api, AGENT, &proj(), "dup", url)
+        .await
+        .assert_error(409, 6, "entity already exists");
     let agent = [("agentIdentifier", AGENT)];
     let q = with(proj(), &[("identifier", "dup")]);
     let upsert = json!({"repo": {"repo": url, "username": "new"}, "upsert": true});
-    let replaced = api.call(Method::POST, REPOS, &agent, &q, Some(&upsert)).await;
+    let replaced = api
+        .call(Method::POST, REPOS, &agent, &q, Some(&upsert))
+        .await;
     assert_eq!(replaced.status, 200, "{}", replaced.body);
     assert_eq!(replaced.body["repository"]["username"], "new");
-    assert_eq!(replaced.body["createdAt"], first.body["createdAt"], "upsert keeps createdAt");
+    assert_eq!(
+        replaced.body["createdAt"], first.body["createdAt"],
+        "upsert keeps createdAt"
+    );
     // Argo CD keys repositories by URL (and Argo project) per agent, across Harness scopes.
-    create_repo(&api, AGENT, &acc(), "dup2", "https://github.com/example/dup").await.assert_error(409, 6, "entity already exists");
-    assert_eq!(create_repo(&api, "account.agent9", &acc(), "dup2", url).await.status, 200, "another agent is another Argo CD");
+    create_repo(
+        &api,
+        AGENT,
+        &acc(),
+        "dup2",
+        "https://github.com/example/dup",
+    )
+    .await
+    .assert_error(409, 6, "entity already exists");
+    assert_eq!(
+        create_repo(&api, "account.agent9", &acc(), "dup2", url)
+            .await
+            .status,
+        200,
+        "another agent is another Argo CD"
+    );
 
-    assert_eq!(create_cluster(&api, AGENT, &acc(), "c1", "https://k8s:6443").await.status, 200);
-    create_cluster(&api, AGENT, &acc(), "c1", "https://other:6443").await.assert_error(409, 6, "entity already exists");
-    create_cluster(&api, AGENT, &proj(), "c2", "https://k8s:6443/").await.assert_error(409, 6, "already registered");
+    assert_eq!(
+        create_cluster(&api, AGENT, &acc(), "c1", "https://k8s:6443")
+            .await
+            .status,
+        200
+    );
+    create_cluster(&api, AGENT, &acc(), "c1", "https://other:6443")
+        .await
+        .assert_error(409, 6, "entity already exists");
+    create_cluster(&api, AGENT, &proj(), "c2", "https://k8s:6443/")
+        .await
+        .assert_error(409, 6, "already registered");
 
-    assert_eq!(create_repo(&api, AGENT, &acc(), "apps", "https://github.com/example/apps").await.status, 200);
+    assert_eq!(
+        create_repo(
+            &api,
+            AGENT,
+            &acc(),
+            "apps",
+            "https://github.com/example/apps"
+        )
+        .await
+        .status,
+        200
+    );
     let body = app_body("web", "https://github.com/example/apps", "web");
-    assert_eq!(api.call(Method::POST, APPS, &agent, &proj(), Some(&body)).await.status, 200);
-    api.call(Method::POST, APPS, &agent, &proj(), Some(&body)).await.assert_error(409, 6, "entity already exists");
-    let other_project = vec![("accountIdentifier", ACCOUNT), ("orgIdentifier", ORG), ("projectIdentifier", "proj2")];
-    api.call(Method::POST, APPS, &agent, &other_project, Some(&body)).await.assert_error(409, 6, "entity already exists");
+    assert_eq!(
+        api.call(Method::POST, APPS, &agent, &proj(), Some(&body))
+            .await
+            .status,
+        200
+    );
+    api.call(Method::POST, APPS, &agent, &proj(), Some(&body))
+        .await
+        .assert_error(409, 6, "entity already exists");
+    let other_project = vec![
+        ("accountIdentifier", ACCOUNT),
+        ("orgIdentifier", ORG),
+        ("projectIdentifier", "proj2"),
+    ];
+    api.call(Method::POST, APPS, &agent, &other_project, Some(&body))
+        .await
+        .assert_error(409, 6, "entity already exists");
     let mut up = body.clone();
     up["upsert"] = json!(true);
     up["application"]["spec"]["source"]["path"] = json!("web2");
-    let ans = api.call(Method::POST, APPS, &agent, &proj(), Some(&up)).await;
+    let ans = api
+        .call(Method::POST, APPS, &agent, &proj(), Some(&up))
+        .await;
     assert_eq!(ans.body["app"]["spec"]["source"]["path"], "web2");
     assert_eq!(ans.body["app"]["metadata"]["generation"], "2");
 }
@@ -549,18 +1012,42 @@ async fn scope_rules_are_enforced() {
     let emu = Emulator::start(&[]).await;
     let api = emu.api();
     let org_only = vec![("accountIdentifier", ACCOUNT), ("orgIdentifier", ORG)];
-    let project_only = vec![("accountIdentifier", ACCOUNT), ("projectIdentifier", PROJECT)];
+    let project_only = vec![
+        ("accountIdentifier", ACCOUNT),
+        ("projectIdentifier", PROJECT),
+    ];
     let url = "https://github.com/example/s.git";
-    create_repo(&api, "agent3", &org_only, "r", url).await.assert_error(400, 3, "projectIdentifier are required");
-    create_repo(&api, "agent3", &acc(), "r", url).await.assert_error(400, 3, "project-level agent");
-    create_repo(&api, "org.agent3", &acc(), "r", url).await.assert_error(400, 3, "orgIdentifier is required");
-    create_repo(&api, "account.agent3", &project_only, "r", url).await.assert_error(400, 3, "without orgIdentifier");
-    create_repo(&api, "org.", &org_only, "r", url).await.assert_error(400, 3, "no agent id");
-    assert_eq!(create_repo(&api, "agent3", &proj(), "r", url).await.status, 200);
-    assert_eq!(create_repo(&api, "org.agent3", &org_only, "r", url).await.status, 200);
-    create_repo(&api, AGENT, &acc(), "bad-id", url).await.assert_error(400, 3, "not a valid Harness identifier");
+    create_repo(&api, "agent3", &org_only, "r", url)
+        .await
+        .assert_error(400, 3, "projectIdentifier are required");
+    create_repo(&api, "agent3", &acc(), "r", url)
+        .await
+        .assert_error(400, 3, "project-level agent");
+    create_repo(&api, "org.agent3", &acc(), "r", url)
+        .await
+        .assert_error(400, 3, "orgIdentifier is required");
+    create_repo(&api, "account.agent3", &project_only, "r", url)
+        .await
+        .assert_error(400, 3, "without orgIdentifier");
+    create_repo(&api, "org.", &org_only, "r", url)
+        .await
+        .assert_error(400, 3, "no agent id");
+    assert_eq!(
+        create_repo(&api, "agent3", &proj(), "r", url).await.status,
+        200
+    );
+    assert_eq!(
+        create_repo(&api, "org.agent3", &org_only, "r", url)
+            .await
+            .status,
+        200
+    );
+    create_repo(&api, AGENT, &acc(), "bad-id", url)
+        .await
+        .assert_error(400, 3, "not a valid Harness identifier");
     let agent = [("agentIdentifier", AGENT)];
-    let argo_project = json!({"repo": {"repo": "https://github.com/example/p.git", "project": "team"}});
+    let argo_project =
+        json!({"repo": {"repo": "https://github.com/example/p.git", "project": "team"}});
     api.call(Method::POST, REPOS, &agent, &with(org_only.clone(), &[("identifier", "p")]), Some(&argo_project))
         .await
         .assert_error(
@@ -568,12 +1055,34 @@ async fn scope_rules_are_enforced() {
             3,
             "project_id is required when creating repo in project, cannot set argocd project for account level repo",
         );
-    assert_eq!(api.call(Method::POST, REPOS, &agent, &with(proj(), &[("identifier", "p")]), Some(&argo_project)).await.status, 200);
+    assert_eq!(
+        api.call(
+            Method::POST,
+            REPOS,
+            &agent,
+            &with(proj(), &[("identifier", "p")]),
+            Some(&argo_project)
+        )
+        .await
+        .status,
+        200
+    );
     // The same identifier in another scope is another entity.
     let get = [("agentIdentifier", "agent3"), ("identifier", "r")];
-    assert_eq!(api.call(Method::GET, REPO, &get, &proj(), None).await.status, 200);
-    let other = vec![("accountIdentifier", ACCOUNT), ("orgIdentifier", ORG), ("projectIdentifier", "proj9")];
-    api.call(Method::GET, REPO, &get, &other, None).await.assert_error(404, 5, "not found");
+    assert_eq!(
+        api.call(Method::GET, REPO, &get, &proj(), None)
+            .await
+            .status,
+        200
+    );
+    let other = vec![
+        ("accountIdentifier", ACCOUNT),
+        ("orgIdentifier", ORG),
+        ("projectIdentifier", "proj9"),
+    ];
+    api.call(Method::GET, REPO, &get, &other, None)
+        .await
+        .assert_error(404, 5, "not found");
 }
 
 #[tokio::test]
@@ -584,44 +1093,90 @@ async fn application_rules_are_enforced() {
     let url = "https://github.com/example/rules.git";
     let org_only = vec![("accountIdentifier", ACCOUNT), ("orgIdentifier", ORG)];
     // A repository in the org scope serves the project's applications.
-    assert_eq!(create_repo(&api, AGENT, &org_only, "orgrepo", url).await.status, 200);
+    assert_eq!(
+        create_repo(&api, AGENT, &org_only, "orgrepo", url)
+            .await
+            .status,
+        200
+    );
     let body = app_body("a1", url, "p");
-    api.call(Method::POST, APPS, &agent, &org_only, Some(&body)).await.assert_error(400, 3, "projectIdentifier are required");
+    api.call(Method::POST, APPS, &agent, &org_only, Some(&body))
+        .await
+        .assert_error(400, 3, "projectIdentifier are required");
     let mut no_project = body.clone();
     no_project["application"]["spec"]["project"] = json!("");
-    api.call(Method::POST, APPS, &agent, &proj(), Some(&no_project)).await.assert_error(400, 3, "spec.project");
+    api.call(Method::POST, APPS, &agent, &proj(), Some(&no_project))
+        .await
+        .assert_error(400, 3, "spec.project");
     let mut two_dest = body.clone();
     two_dest["application"]["spec"]["destination"]["name"] = json!("in-cluster");
-    api.call(Method::POST, APPS, &agent, &proj(), Some(&two_dest)).await.assert_error(400, 3, "both name and server");
+    api.call(Method::POST, APPS, &agent, &proj(), Some(&two_dest))
+        .await
+        .assert_error(400, 3, "both name and server");
     let unknown = app_body("a2", "https://github.com/example/unknown.git", "p");
-    api.call(Method::POST, APPS, &agent, &proj(), Some(&unknown)).await.assert_error(400, 3, "not registered");
+    api.call(Method::POST, APPS, &agent, &proj(), Some(&unknown))
+        .await
+        .assert_error(400, 3, "not registered");
     let skip = with(proj(), &[("skipRepoValidation", "true")]);
-    let skipped = api.call(Method::POST, APPS, &agent, &skip, Some(&unknown)).await;
+    let skipped = api
+        .call(Method::POST, APPS, &agent, &skip, Some(&unknown))
+        .await;
     assert_eq!(skipped.status, 200, "{}", skipped.body);
     assert_eq!(skipped.body["skipRepoValidation"], true);
-    let missing_ids = with(proj(), &[("repoIdentifiers", "orgrepo"), ("repoIdentifiers", "nope")]);
-    api.call(Method::POST, APPS, &agent, &missing_ids, Some(&body)).await.assert_error(400, 3, "\"nope\"");
-    api.call(Method::POST, APPS, &agent, &with(proj(), &[("clusterIdentifier", "nope")]), Some(&body))
+    let missing_ids = with(
+        proj(),
+        &[("repoIdentifiers", "orgrepo"), ("repoIdentifiers", "nope")],
+    );
+    api.call(Method::POST, APPS, &agent, &missing_ids, Some(&body))
         .await
-        .assert_error(400, 3, "cluster \"nope\"");
-    let ids = with(proj(), &[("repoIdentifiers", "orgrepo"), ("repoIdentifiers", "orgrepo")]);
-    let ok = api.call(Method::POST, APPS, &agent, &ids, Some(&body)).await;
+        .assert_error(400, 3, "\"nope\"");
+    api.call(
+        Method::POST,
+        APPS,
+        &agent,
+        &with(proj(), &[("clusterIdentifier", "nope")]),
+        Some(&body),
+    )
+    .await
+    .assert_error(400, 3, "cluster \"nope\"");
+    let ids = with(
+        proj(),
+        &[
+            ("repoIdentifiers", "orgrepo"),
+            ("repoIdentifiers", "orgrepo"),
+        ],
+    );
+    let ok = api
+        .call(Method::POST, APPS, &agent, &ids, Some(&body))
+        .await;
     assert_eq!(ok.status, 200, "{}", ok.body);
     assert_eq!(ok.body["repoIdentifiers"], json!(["orgrepo", "orgrepo"]));
     let mut bad_name = body.clone();
     bad_name["application"]["metadata"]["name"] = json!("Bad_Name");
-    api.call(Method::POST, APPS, &agent, &proj(), Some(&bad_name)).await.assert_error(400, 3, "Kubernetes name");
+    api.call(Method::POST, APPS, &agent, &proj(), Some(&bad_name))
+        .await
+        .assert_error(400, 3, "Kubernetes name");
     let mut generated = body.clone();
     generated["application"]["metadata"] = json!({"generateName": "gen-"});
-    let gen = api.call(Method::POST, APPS, &agent, &proj(), Some(&generated)).await;
-    assert!(gen.body["name"].as_str().is_some_and(|n| n.starts_with("gen-") && n.len() == 9), "{}", gen.body);
+    let gen = api
+        .call(Method::POST, APPS, &agent, &proj(), Some(&generated))
+        .await;
+    assert!(
+        gen.body["name"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("gen-") && n.len() == 9),
+        "{}",
+        gen.body
+    );
     // Multi-source: every source must be known.
     let mut multi = app_body("multi", url, "p");
     multi["application"]["spec"]["sources"] = json!([
         {"repoURL": url, "path": "a", "targetRevision": "main"},
         {"repoURL": "https://github.com/example/unknown.git", "path": "b", "targetRevision": "main"}
     ]);
-    api.call(Method::POST, APPS, &agent, &proj(), Some(&multi)).await.assert_error(400, 3, "unknown.git");
+    api.call(Method::POST, APPS, &agent, &proj(), Some(&multi))
+        .await
+        .assert_error(400, 3, "unknown.git");
 }
 
 async fn app_status(api: &Api, name: &str) -> Value {
@@ -637,13 +1192,35 @@ async fn sync_status_follows_the_delay_and_fail_sync() {
     let api = emu.api();
     let agent = [("agentIdentifier", AGENT)];
     let url = "https://github.com/example/sync.git";
-    assert_eq!(create_repo(&api, AGENT, &acc(), "sync", url).await.status, 200);
-    let created = api.call(Method::POST, APPS, &agent, &proj(), Some(&app_body("ok", url, "apps/ok"))).await;
+    assert_eq!(
+        create_repo(&api, AGENT, &acc(), "sync", url).await.status,
+        200
+    );
+    let created = api
+        .call(
+            Method::POST,
+            APPS,
+            &agent,
+            &proj(),
+            Some(&app_body("ok", url, "apps/ok")),
+        )
+        .await;
     let s = &created.body["app"]["status"];
-    assert_eq!((s["sync"]["status"].clone(), s["health"]["status"].clone()), (json!("OutOfSync"), json!("Progressing")));
+    assert_eq!(
+        (s["sync"]["status"].clone(), s["health"]["status"].clone()),
+        (json!("OutOfSync"), json!("Progressing"))
+    );
     assert_eq!(s["operationState"]["phase"], "Running");
     assert!(s.get("reconciledAt").is_none(), "never reconciled yet: {s}");
-    let failing = api.call(Method::POST, APPS, &agent, &proj(), Some(&app_body("bad", url, "apps/fail-sync/x"))).await;
+    let failing = api
+        .call(
+            Method::POST,
+            APPS,
+            &agent,
+            &proj(),
+            Some(&app_body("bad", url, "apps/fail-sync/x")),
+        )
+        .await;
     assert_eq!(failing.status, 200);
 
     let synced = eventually(Duration::from_secs(5), "ok to sync", || async {
@@ -654,7 +1231,10 @@ async fn sync_status_follows_the_delay_and_fail_sync() {
     assert_eq!(synced["health"]["status"], "Healthy");
     assert_eq!(synced["operationState"]["phase"], "Succeeded");
     let revision = synced["sync"]["revision"].as_str().unwrap_or("");
-    assert!(revision.len() == 40 && revision.bytes().all(|b| b.is_ascii_hexdigit()), "revision {revision}");
+    assert!(
+        revision.len() == 40 && revision.bytes().all(|b| b.is_ascii_hexdigit()),
+        "revision {revision}"
+    );
     let reconciled = synced["reconciledAt"]["seconds"].clone();
     assert!(reconciled.is_string(), "{synced}");
 
@@ -666,23 +1246,41 @@ async fn sync_status_follows_the_delay_and_fail_sync() {
     assert_eq!(bad["operationState"]["phase"], "Failed", "{bad}");
     assert_eq!(bad["health"]["status"], "Degraded");
     assert_eq!(bad["sync"]["status"], "OutOfSync");
-    assert!(bad["operationState"]["message"].as_str().unwrap_or("").contains("fail-sync"));
+    assert!(bad["operationState"]["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("fail-sync"));
 
     // An update restarts the sync; reconciledAt keeps the old value until it is done.
     let mut changed = app_body("ok", url, "apps/ok");
     changed["application"]["spec"]["source"]["targetRevision"] = json!("v2");
-    let put = [("agentIdentifier", AGENT), ("request.application.metadata.name", "ok")];
-    let updated = api.call(Method::PUT, APP_PUT, &put, &proj(), Some(&changed)).await;
+    let put = [
+        ("agentIdentifier", AGENT),
+        ("request.application.metadata.name", "ok"),
+    ];
+    let updated = api
+        .call(Method::PUT, APP_PUT, &put, &proj(), Some(&changed))
+        .await;
     let us = &updated.body["app"]["status"];
     assert_eq!(us["sync"]["status"], "OutOfSync");
-    assert_eq!(us["reconciledAt"]["seconds"], reconciled, "previous reconciliation until the new one ends");
+    assert_eq!(
+        us["reconciledAt"]["seconds"], reconciled,
+        "previous reconciliation until the new one ends"
+    );
     let resynced = eventually(Duration::from_secs(5), "ok to re-sync", || async {
         let s = app_status(&api, "ok").await;
         (s["sync"]["status"] == "Synced").then_some(s)
     })
     .await;
-    assert_ne!(resynced["reconciledAt"]["seconds"], reconciled, "reconciledAt moved: {resynced}");
-    assert_ne!(resynced["sync"]["revision"].as_str(), Some(revision), "new target, new revision");
+    assert_ne!(
+        resynced["reconciledAt"]["seconds"], reconciled,
+        "reconciledAt moved: {resynced}"
+    );
+    assert_ne!(
+        resynced["sync"]["revision"].as_str(),
+        Some(revision),
+        "new target, new revision"
+    );
 
     // Multi-source applications report revisions.
     let mut multi = app_body("multi", url, "a");
@@ -690,14 +1288,26 @@ async fn sync_status_follows_the_delay_and_fail_sync() {
         {"repoURL": url, "path": "a", "targetRevision": "main"},
         {"repoURL": url, "path": "b/fail-sync", "targetRevision": "main"}
     ]);
-    assert_eq!(api.call(Method::POST, APPS, &agent, &proj(), Some(&multi)).await.status, 200);
+    assert_eq!(
+        api.call(Method::POST, APPS, &agent, &proj(), Some(&multi))
+            .await
+            .status,
+        200
+    );
     let ms = eventually(Duration::from_secs(5), "multi to finish", || async {
         let s = app_status(&api, "multi").await;
         (s["operationState"]["phase"] != "Running").then_some(s)
     })
     .await;
-    assert_eq!(ms["operationState"]["phase"], "Failed", "any failing source fails the sync");
-    assert_eq!(ms["sync"]["revisions"].as_array().map(Vec::len), Some(2), "{ms}");
+    assert_eq!(
+        ms["operationState"]["phase"], "Failed",
+        "any failing source fails the sync"
+    );
+    assert_eq!(
+        ms["sync"]["revisions"].as_array().map(Vec::len),
+        Some(2),
+        "{ms}"
+    );
 }
 
 #[tokio::test]
@@ -706,32 +1316,82 @@ async fn admin_api_drift_delete_reset_and_counts() {
     let api = emu.api();
     let agent = [("agentIdentifier", AGENT)];
     let url = "https://github.com/example/drift.git";
-    assert_eq!(create_repo(&api, AGENT, &acc(), "drift", url).await.status, 200);
-    assert_eq!(api.call(Method::POST, APPS, &agent, &proj(), Some(&app_body("d1", url, "p"))).await.status, 200);
+    assert_eq!(
+        create_repo(&api, AGENT, &acc(), "drift", url).await.status,
+        200
+    );
+    assert_eq!(
+        api.call(
+            Method::POST,
+            APPS,
+            &agent,
+            &proj(),
+            Some(&app_body("d1", url, "p"))
+        )
+        .await
+        .status,
+        200
+    );
     let http = reqwest::Client::new();
     let key = format!("accountIdentifier={ACCOUNT}&orgIdentifier={ORG}&projectIdentifier={PROJECT}&agentIdentifier={AGENT}&name=d1");
     let patch = json!({"spec": {"source": {"targetRevision": "drifted"}}, "metadata": {"labels": {"team": null, "x": "y"}}});
-    let resp = http.patch(format!("{}/_emulator/applications?{key}", emu.url)).json(&patch).send().await.expect("patch");
+    let resp = http
+        .patch(format!("{}/_emulator/applications?{key}", emu.url))
+        .json(&patch)
+        .send()
+        .await
+        .expect("patch");
     assert_eq!(resp.status(), 200);
     let get = [("agentIdentifier", AGENT), ("query.name", "d1")];
     let got = api.call(Method::GET, APP_GET, &get, &proj(), None).await;
-    assert_eq!(got.body["app"]["spec"]["source"]["targetRevision"], "drifted");
+    assert_eq!(
+        got.body["app"]["spec"]["source"]["targetRevision"],
+        "drifted"
+    );
     assert_eq!(got.body["app"]["metadata"]["labels"], json!({"x": "y"}));
     assert_eq!(got.body["app"]["metadata"]["resourceVersion"], "2");
 
-    let bad = http.patch(format!("{}/_emulator/applications?{key}", emu.url)).json(&json!({"spec": {"project": 5}})).send().await.expect("patch");
+    let bad = http
+        .patch(format!("{}/_emulator/applications?{key}", emu.url))
+        .json(&json!({"spec": {"project": 5}}))
+        .send()
+        .await
+        .expect("patch");
     assert_eq!(bad.status(), 400, "a drift must still match the document");
 
     let repo_key = format!("agentIdentifier={AGENT}&identifier=drift");
-    let resp = http.patch(format!("{}/_emulator/repositories?{repo_key}", emu.url)).json(&json!({"username": "eve"})).send().await.expect("patch");
+    let resp = http
+        .patch(format!("{}/_emulator/repositories?{repo_key}", emu.url))
+        .json(&json!({"username": "eve"}))
+        .send()
+        .await
+        .expect("patch");
     assert_eq!(resp.status(), 200);
-    let r = api.call(Method::GET, REPO, &[("agentIdentifier", AGENT), ("identifier", "drift")], &acc(), None).await;
+    let r = api
+        .call(
+            Method::GET,
+            REPO,
+            &[("agentIdentifier", AGENT), ("identifier", "drift")],
+            &acc(),
+            None,
+        )
+        .await;
     assert_eq!(r.body["repository"]["username"], "eve");
 
-    let resp = http.delete(format!("{}/_emulator/applications?{key}", emu.url)).send().await.expect("delete");
+    let resp = http
+        .delete(format!("{}/_emulator/applications?{key}", emu.url))
+        .send()
+        .await
+        .expect("delete");
     assert_eq!(resp.status(), 200);
-    api.call(Method::GET, APP_GET, &get, &proj(), None).await.assert_error(404, 5, "d1");
-    let again = http.delete(format!("{}/_emulator/applications?{key}", emu.url)).send().await.expect("delete");
+    api.call(Method::GET, APP_GET, &get, &proj(), None)
+        .await
+        .assert_error(404, 5, "d1");
+    let again = http
+        .delete(format!("{}/_emulator/applications?{key}", emu.url))
+        .send()
+        .await
+        .expect("delete");
     assert_eq!(again.status(), 404);
 
     let counts = emu.admin_get("requests").await;
@@ -746,10 +1406,17 @@ async fn admin_api_drift_delete_reset_and_counts() {
         contract().assert_valid("servicev1Repository", r, "admin state");
     }
 
-    let reset = http.post(format!("{}/_emulator/reset", emu.url)).send().await.expect("reset");
+    let reset = http
+        .post(format!("{}/_emulator/reset", emu.url))
+        .send()
+        .await
+        .expect("reset");
     assert_eq!(reset.status(), 200);
     let state = emu.admin_get("state").await;
-    assert_eq!(state, json!({"repositories": [], "clusters": [], "applications": []}));
+    assert_eq!(
+        state,
+        json!({"repositories": [], "clusters": [], "applications": []})
+    );
     assert_eq!(emu.admin_get("requests").await, json!({}));
 }
 
@@ -761,12 +1428,25 @@ async fn other_paths_answer_in_the_error_shape() {
     for (method, path, status, code) in [
         (Method::GET, "/gitops/api/v1/nothing", 404, 5),
         (Method::GET, "/api/v1/agents/a/repositories", 404, 5),
-        (Method::PATCH, "/gitops/api/v1/agents/account.a/clusters", 405, 12),
-        (Method::POST, "/gitops/api/v1/agents/account.a/applications/x/sync", 501, 12),
+        (
+            Method::PATCH,
+            "/gitops/api/v1/agents/account.a/clusters",
+            405,
+            12,
+        ),
+        (
+            Method::POST,
+            "/gitops/api/v1/agents/account.a/applications/x/sync",
+            501,
+            12,
+        ),
         (Method::GET, "/_emulator/nothing", 404, 5),
     ] {
         let resp = http
-            .request(method.clone(), format!("{}{path}?accountIdentifier={ACCOUNT}", emu.url))
+            .request(
+                method.clone(),
+                format!("{}{path}?accountIdentifier={ACCOUNT}", emu.url),
+            )
             .header("x-api-key", KEY)
             .send()
             .await

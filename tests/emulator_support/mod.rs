@@ -33,7 +33,14 @@ impl Emulator {
     /// Starts the binary with `--api-key KEY --account-id ACCOUNT` plus `extra`, and waits
     /// (at most 20 s) for its first stdout line, which must be `LISTENING http://127.0.0.1:PORT`.
     pub async fn start(extra: &[&str]) -> Emulator {
-        let mut args = vec!["--listen", "127.0.0.1:0", "--api-key", KEY, "--account-id", ACCOUNT];
+        let mut args = vec![
+            "--listen",
+            "127.0.0.1:0",
+            "--api-key",
+            KEY,
+            "--account-id",
+            ACCOUNT,
+        ];
         args.extend_from_slice(extra);
         let mut child = Command::new(BIN)
             .args(&args)
@@ -53,7 +60,9 @@ impl Emulator {
             .strip_prefix("LISTENING ")
             .unwrap_or_else(|| panic!("first stdout line is not LISTENING ...: {first:?}"))
             .to_string();
-        let port_ok = url.strip_prefix("http://127.0.0.1:").is_some_and(|p| p.parse::<u16>().is_ok_and(|p| p > 0));
+        let port_ok = url
+            .strip_prefix("http://127.0.0.1:")
+            .is_some_and(|p| p.parse::<u16>().is_ok_and(|p| p > 0));
         assert!(port_ok, "unexpected LISTENING address {url:?}");
         // Keep draining stdout so the process never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
@@ -81,7 +90,9 @@ impl Emulator {
     /// SIGKILL, and wait for the process to be gone.
     pub async fn kill_hard(mut self) {
         self.child.start_kill().expect("SIGKILL failed");
-        let _ = tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await.expect("not dead after SIGKILL");
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.child.wait())
+            .await
+            .expect("not dead after SIGKILL");
     }
 
     /// A validating client for this emulator.
@@ -91,7 +102,9 @@ impl Emulator {
 
     /// `GET /_emulator/{what}`.
     pub async fn admin_get(&self, what: &str) -> Value {
-        let resp = reqwest::get(format!("{}/_emulator/{what}", self.url)).await.expect("admin request failed");
+        let resp = reqwest::get(format!("{}/_emulator/{what}", self.url))
+            .await
+            .expect("admin request failed");
         assert_eq!(resp.status(), 200, "admin {what}");
         resp.json().await.expect("admin answer is not JSON")
     }
@@ -111,7 +124,8 @@ pub fn contract() -> Arc<Contract> {
     static CONTRACT: std::sync::OnceLock<Arc<Contract>> = std::sync::OnceLock::new();
     CONTRACT
         .get_or_init(|| {
-            let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/harness-gitops-openapi.json");
+            let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../shared/harness-gitops-openapi.json");
             let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
                 panic!(
                     "the conformance tests need the Harness GitOps OpenAPI document at {} ({e}); \
@@ -120,9 +134,19 @@ pub fn contract() -> Arc<Contract> {
                 )
             });
             let doc: Value = serde_json::from_str(&text).expect("the OpenAPI document is not JSON");
-            let schemas = doc["components"]["schemas"].as_object().expect("no components.schemas").clone();
-            let defs = schemas.iter().map(|(k, v)| (k.clone(), convert(v, true))).collect();
-            Arc::new(Contract { doc, defs, validators: Mutex::new(HashMap::new()) })
+            let schemas = doc["components"]["schemas"]
+                .as_object()
+                .expect("no components.schemas")
+                .clone();
+            let defs = schemas
+                .iter()
+                .map(|(k, v)| (k.clone(), convert(v, true)))
+                .collect();
+            Arc::new(Contract {
+                doc,
+                defs,
+                validators: Mutex::new(HashMap::new()),
+            })
         })
         .clone()
 }
@@ -136,9 +160,16 @@ fn convert(v: &Value, component: bool) -> Value {
             let mut out = Map::new();
             for (k, x) in m {
                 let nested = match k.as_str() {
-                    "$ref" => json!(x.as_str().unwrap_or("").replace("#/components/schemas/", "#/$defs/")),
+                    "$ref" => json!(x
+                        .as_str()
+                        .unwrap_or("")
+                        .replace("#/components/schemas/", "#/$defs/")),
                     "properties" => Value::Object(
-                        x.as_object().into_iter().flatten().map(|(p, s)| (p.clone(), convert(s, false))).collect(),
+                        x.as_object()
+                            .into_iter()
+                            .flatten()
+                            .map(|(p, s)| (p.clone(), convert(s, false)))
+                            .collect(),
                     ),
                     "items" | "additionalProperties" if x.is_object() => convert(x, false),
                     _ => x.clone(),
@@ -146,10 +177,14 @@ fn convert(v: &Value, component: bool) -> Value {
                 out.insert(k.clone(), nested);
             }
             let is_object = m.get("type").and_then(Value::as_str) == Some("object");
-            if is_object && !m.contains_key("additionalProperties") && (component || m.contains_key("properties")) {
+            if is_object
+                && !m.contains_key("additionalProperties")
+                && (component || m.contains_key("properties"))
+            {
                 out.insert("additionalProperties".into(), json!(false));
             }
-            if m.get("type").and_then(Value::as_str) == Some("string") && m.get("format").and_then(Value::as_str) == Some("int64")
+            if m.get("type").and_then(Value::as_str) == Some("string")
+                && m.get("format").and_then(Value::as_str) == Some("int64")
             {
                 out.insert("pattern".into(), json!("^-?[0-9]+$"));
             }
@@ -166,7 +201,10 @@ impl Contract {
         cache
             .entry(name.to_string())
             .or_insert_with(|| {
-                assert!(self.defs.contains_key(name), "no schema {name} in the document");
+                assert!(
+                    self.defs.contains_key(name),
+                    "no schema {name} in the document"
+                );
                 let schema = json!({
                     "$schema": "https://json-schema.org/draft/2020-12/schema",
                     "$ref": format!("#/$defs/{name}"),
@@ -193,7 +231,11 @@ impl Contract {
     /// `default` for anything else).
     pub fn response_schema(&self, method: &Method, template: &str, status: StatusCode) -> String {
         let responses = &self.operation(method, template)["responses"];
-        let r = if status == StatusCode::OK { &responses["200"] } else { &responses["default"] };
+        let r = if status == StatusCode::OK {
+            &responses["200"]
+        } else {
+            &responses["default"]
+        };
         let reference = r["content"]["application/json"]["schema"]["$ref"]
             .as_str()
             .unwrap_or_else(|| panic!("no schema for {status} of {method} {template}"));
@@ -202,19 +244,32 @@ impl Contract {
 
     /// The component name of the request body schema of an operation.
     pub fn request_schema(&self, method: &Method, template: &str) -> String {
-        let r = &self.operation(method, template)["requestBody"]["content"]["application/json"]["schema"]["$ref"];
-        r.as_str().expect("operation has no request body").rsplit('/').next().unwrap_or_default().to_string()
+        let r = &self.operation(method, template)["requestBody"]["content"]["application/json"]
+            ["schema"]["$ref"];
+        r.as_str()
+            .expect("operation has no request body")
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string()
     }
 
     /// Query parameters of an operation as the document lists them: (name, is boolean, is array).
     pub fn query_params(&self, method: &Method, template: &str) -> Vec<(String, bool, bool)> {
-        let params = self.operation(method, template)["parameters"].as_array().cloned().unwrap_or_default();
+        let params = self.operation(method, template)["parameters"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         params
             .iter()
             .filter(|p| p["in"] == "query")
             .map(|p| {
                 let ty = p["schema"]["type"].as_str().unwrap_or("");
-                (p["name"].as_str().unwrap_or("").to_string(), ty == "boolean", ty == "array")
+                (
+                    p["name"].as_str().unwrap_or("").to_string(),
+                    ty == "boolean",
+                    ty == "array",
+                )
             })
             .collect()
     }
@@ -222,7 +277,10 @@ impl Contract {
     /// Validates `body` against component `name`; panics listing every violation.
     pub fn assert_valid(&self, name: &str, body: &Value, context: &str) {
         let v = self.validator(name);
-        let errors: Vec<String> = v.iter_errors(body).map(|e| format!("  at {}: {}", e.instance_path(), e)).collect();
+        let errors: Vec<String> = v
+            .iter_errors(body)
+            .map(|e| format!("  at {}: {}", e.instance_path(), e))
+            .collect();
         assert!(
             errors.is_empty(),
             "{context}: response does not match {name}:\n{}\nbody: {}",
@@ -263,7 +321,12 @@ impl Contract {
             Some("array") => json!([self.maximal_of(&s["items"], depth + 1)]),
             _ => {
                 if let Some(props) = s.get("properties").and_then(Value::as_object) {
-                    Value::Object(props.iter().map(|(k, p)| (k.clone(), self.maximal_of(p, depth + 1))).collect())
+                    Value::Object(
+                        props
+                            .iter()
+                            .map(|(k, p)| (k.clone(), self.maximal_of(p, depth + 1)))
+                            .collect(),
+                    )
                 } else if let Some(ap) = s.get("additionalProperties").filter(|a| a.is_object()) {
                     json!({"k": self.maximal_of(ap, depth + 1)})
                 } else {
@@ -278,7 +341,13 @@ impl Contract {
     /// (where an unknown key must be refused).
     pub fn nodes(&self, name: &str, body: &Value) -> Vec<Node> {
         let mut out = Vec::new();
-        self.nodes_of(&self.defs[name], body, String::new(), String::new(), &mut out);
+        self.nodes_of(
+            &self.defs[name],
+            body,
+            String::new(),
+            String::new(),
+            &mut out,
+        );
         out
     }
 
@@ -294,27 +363,53 @@ impl Contract {
         };
         let is_message = ty == "object" && s.get("properties").is_some();
         if !path.is_empty() {
-            out.push(Node { pointer: pointer.clone(), path: path.clone(), wrong, message: is_message });
+            out.push(Node {
+                pointer: pointer.clone(),
+                path: path.clone(),
+                wrong,
+                message: is_message,
+            });
         } else if is_message {
-            out.push(Node { pointer: pointer.clone(), path: String::new(), wrong, message: true });
+            out.push(Node {
+                pointer: pointer.clone(),
+                path: String::new(),
+                wrong,
+                message: true,
+            });
         }
         match v {
             Value::Object(m) if is_message => {
                 for (k, x) in m {
-                    let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
                     self.nodes_of(&s["properties"][k], x, format!("{pointer}/{k}"), p, out);
                 }
             }
             Value::Object(m) => {
                 if let Some(ap) = s.get("additionalProperties").filter(|a| a.is_object()) {
                     for (k, x) in m {
-                        self.nodes_of(ap, x, format!("{pointer}/{k}"), format!("{path}[\"{k}\"]"), out);
+                        self.nodes_of(
+                            ap,
+                            x,
+                            format!("{pointer}/{k}"),
+                            format!("{path}[\"{k}\"]"),
+                            out,
+                        );
                     }
                 }
             }
             Value::Array(items) => {
                 for (i, x) in items.iter().enumerate() {
-                    self.nodes_of(&s["items"], x, format!("{pointer}/{i}"), format!("{path}[{i}]"), out);
+                    self.nodes_of(
+                        &s["items"],
+                        x,
+                        format!("{pointer}/{i}"),
+                        format!("{path}[{i}]"),
+                        out,
+                    );
                 }
             }
             _ => {}
@@ -351,8 +446,14 @@ impl Answer {
         assert_eq!(self.status.as_u16(), status, "status; body {}", self.body);
         assert_eq!(self.body["code"], json!(code), "code; body {}", self.body);
         let message = self.body["message"].as_str().unwrap_or("");
-        assert!(message.contains(needle), "message {message:?} does not contain {needle:?}");
-        assert_eq!(self.body["error"], self.body["message"], "error and message differ");
+        assert!(
+            message.contains(needle),
+            "message {message:?} does not contain {needle:?}"
+        );
+        assert_eq!(
+            self.body["error"], self.body["message"],
+            "error and message differ"
+        );
         assert_eq!(self.body["details"], json!([]), "details");
     }
 }
@@ -371,7 +472,10 @@ pub struct Api {
 impl Api {
     pub fn new(base: &str, contract: Arc<Contract>) -> Api {
         Api {
-            http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client"),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("client"),
             base: base.to_string(),
             contract,
             key: Some(KEY.to_string()),
@@ -406,23 +510,35 @@ impl Api {
             path = path.replace(&format!("{{{k}}}"), v);
         }
         assert!(!path.contains('{'), "unsubstituted parameter in {path}");
-        let mut req = self.http.request(method.clone(), format!("{}/gitops{path}", self.base)).query(query);
+        let mut req = self
+            .http
+            .request(method.clone(), format!("{}/gitops{path}", self.base))
+            .query(query);
         if let Some(k) = &self.key {
             req = req.header("x-api-key", k);
         }
         if let Some(b) = body {
             req = req.json(b);
         }
-        let resp = req.send().await.unwrap_or_else(|e| panic!("{method} {path}: request failed: {e}"));
+        let resp = req
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: request failed: {e}"));
         let status = resp.status();
         let headers = resp.headers().clone();
         let text = resp.text().await.expect("cannot read body");
-        let body: Value = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("{method} {path} -> {status}: body is not JSON ({e}): {text}"));
+        let body: Value = serde_json::from_str(&text).unwrap_or_else(|e| {
+            panic!("{method} {path} -> {status}: body is not JSON ({e}): {text}")
+        });
         let schema = self.contract.response_schema(&method, template, status);
-        self.contract.assert_valid(&schema, &body, &format!("{method} {path} -> {status}"));
+        self.contract
+            .assert_valid(&schema, &body, &format!("{method} {path} -> {status}"));
         *self.validated.lock().unwrap() += 1;
-        Answer { status, body, headers }
+        Answer {
+            status,
+            body,
+            headers,
+        }
     }
 }
 
@@ -435,7 +551,8 @@ pub const CLUSTERS: &str = "/api/v1/agents/{agentIdentifier}/clusters";
 pub const CLUSTER: &str = "/api/v1/agents/{agentIdentifier}/clusters/{identifier}";
 pub const APPS: &str = "/api/v1/agents/{agentIdentifier}/applications";
 pub const APP_GET: &str = "/api/v1/agents/{agentIdentifier}/applications/{query.name}";
-pub const APP_PUT: &str = "/api/v1/agents/{agentIdentifier}/applications/{request.application.metadata.name}";
+pub const APP_PUT: &str =
+    "/api/v1/agents/{agentIdentifier}/applications/{request.application.metadata.name}";
 pub const APP_DELETE: &str = "/api/v1/agents/{agentIdentifier}/applications/{request.name}";
 
 /// Every emulated operation: (method, document path, path parameter of the entity id).
@@ -455,14 +572,20 @@ pub fn operations() -> Vec<(Method, &'static str, Option<&'static str>)> {
         (Method::POST, APPS, None),
         (Method::GET, APPS, None),
         (Method::GET, APP_GET, Some("query.name")),
-        (Method::PUT, APP_PUT, Some("request.application.metadata.name")),
+        (
+            Method::PUT,
+            APP_PUT,
+            Some("request.application.metadata.name"),
+        ),
         (Method::DELETE, APP_DELETE, Some("request.name")),
     ]
 }
 
 /// Sets the value at JSON pointer `pointer` (the parent must exist).
 pub fn set_at(body: &mut Value, pointer: &str, v: Value) {
-    *body.pointer_mut(pointer).unwrap_or_else(|| panic!("no {pointer} in body")) = v;
+    *body
+        .pointer_mut(pointer)
+        .unwrap_or_else(|| panic!("no {pointer} in body")) = v;
 }
 
 /// Waits (polling every 100 ms, at most `limit`) until `check` returns `Some`.
@@ -476,7 +599,10 @@ where
         if let Some(v) = check().await {
             return v;
         }
-        assert!(tokio::time::Instant::now() < deadline, "timed out after {limit:?} waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {limit:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
