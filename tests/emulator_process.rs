@@ -312,7 +312,7 @@ async fn acknowledged_changes_survive_sigkill() {
 }
 
 #[tokio::test]
-async fn a_corrupt_data_file_stops_the_start() {
+async fn a_bad_data_file_stops_the_start() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("state.json");
     std::fs::write(&data, "{broken").expect("write");
@@ -326,6 +326,21 @@ async fn a_corrupt_data_file_stops_the_start() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a valid emulator state"));
+    let nowhere = dir.path().join("missing-dir/state.json");
+    let out = run_cli(&[
+        "--api-key",
+        "K",
+        "--account-id",
+        "A",
+        "--data",
+        nowhere.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an unwritable data location fails the start"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot create data file"));
 }
 
 /// What happened to one request.
