@@ -471,7 +471,7 @@ async fn faults_before_change_nothing_and_faults_after_keep_the_change() {
 
 #[tokio::test]
 async fn latency_delays_api_requests_only() {
-    let emu = Emulator::start(&["--latency", "300ms"]).await;
+    let emu = Emulator::start(&["--latency", "1s"]).await;
     let api = emu.api();
     let t = Instant::now();
     let ans = api
@@ -485,14 +485,14 @@ async fn latency_delays_api_requests_only() {
         .await;
     assert_eq!(ans.status, 200);
     assert!(
-        t.elapsed() >= Duration::from_millis(300),
+        t.elapsed() >= Duration::from_secs(1),
         "answered after {:?}",
         t.elapsed()
     );
     let t = Instant::now();
     emu.admin_get("requests").await;
     assert!(
-        t.elapsed() < Duration::from_millis(300),
+        t.elapsed() < Duration::from_secs(1),
         "admin delayed {:?}",
         t.elapsed()
     );
