@@ -699,8 +699,8 @@ async fn every_request_field_is_checked_and_named() {
     let emu = Emulator::start(&[]).await;
     let api = emu.api();
     let contract = contract();
-    // (case, broken body, field the error must name)
-    let mut probes: Vec<(usize, Value, String)> = Vec::new();
+    // (case, broken body, field the error must name, keys the message must list)
+    let mut probes: Vec<(usize, Value, String, Option<Vec<String>>)> = Vec::new();
     let cases = body_cases();
     for (i, case) in cases.iter().enumerate() {
         let (schema, body) = build_body(&contract, case);
@@ -714,7 +714,7 @@ async fn every_request_field_is_checked_and_named() {
             if !node.path.is_empty() {
                 let mut broken = body.clone();
                 set_at(&mut broken, &node.pointer, node.wrong.clone());
-                probes.push((i, broken, node.path.clone()));
+                probes.push((i, broken, node.path.clone(), None));
             }
             if node.message {
                 let mut extra = body.clone();
@@ -732,7 +732,7 @@ async fn every_request_field_is_checked_and_named() {
                 } else {
                     format!("{}.zzUnknown", node.path)
                 };
-                probes.push((i, extra, field));
+                probes.push((i, extra, field, Some(node.keys.clone())));
             }
         }
     }
@@ -742,7 +742,7 @@ async fn every_request_field_is_checked_and_named() {
     let api_ref = &api;
     let cases_ref = &cases;
     futures::stream::iter(probes)
-        .for_each_concurrent(4, |(i, body, field)| async move {
+        .for_each_concurrent(4, |(i, body, field, keys)| async move {
             let case = &cases_ref[i];
             let ans = api_ref
                 .call(
@@ -754,6 +754,18 @@ async fn every_request_field_is_checked_and_named() {
                 )
                 .await;
             ans.assert_error(400, 3, &format!("\"{field}\""));
+            if let Some(keys) = keys {
+                // The emulator's table lists exactly the document's keys for this schema.
+                let msg = ans.body["message"].as_str().unwrap_or("");
+                let listed: BTreeSet<&str> = msg
+                    .rsplit("its keys are: ")
+                    .next()
+                    .unwrap_or("")
+                    .split(", ")
+                    .collect();
+                let expected: BTreeSet<&str> = keys.iter().map(String::as_str).collect();
+                assert_eq!(listed, expected, "keys of the schema at {field}");
+            }
         })
         .await;
     eprintln!("{checked} field checks in {:?}", started.elapsed());

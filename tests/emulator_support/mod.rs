@@ -361,20 +361,21 @@ impl Contract {
             ("array", _) => json!({"a": 1}),
             _ => json!("not-an-object"),
         };
+        let keys: Vec<String> = s
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k.clone())
+            .collect();
         let is_message = ty == "object" && s.get("properties").is_some();
-        if !path.is_empty() {
+        if !path.is_empty() || is_message {
             out.push(Node {
                 pointer: pointer.clone(),
                 path: path.clone(),
                 wrong,
                 message: is_message,
-            });
-        } else if is_message {
-            out.push(Node {
-                pointer: pointer.clone(),
-                path: String::new(),
-                wrong,
-                message: true,
+                keys,
             });
         }
         match v {
@@ -428,6 +429,8 @@ pub struct Node {
     pub wrong: Value,
     /// Whether the node is a message (fixed keys).
     pub message: bool,
+    /// The document's keys of the message (empty for other nodes).
+    pub keys: Vec<String>,
 }
 
 // ---- the validating client ----------------------------------------------------------
