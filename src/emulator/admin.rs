@@ -52,7 +52,7 @@ const KEY_PARAMS: &[(&str, Param)] = &[
 
 /// Handles one admin request; the answer is `(status, JSON body)`.
 pub async fn handle(ctx: &Ctx, peer: SocketAddr, req: Request<Incoming>) -> (StatusCode, Value) {
-    if !peer.ip().is_loopback() {
+    if !peer.ip().to_canonical().is_loopback() {
         let e =
             ApiError::permission_denied("the /_emulator/ admin API only answers loopback clients");
         return (e.status, e.body());
@@ -79,7 +79,12 @@ async fn admin(ctx: &Ctx, req: Request<Incoming>) -> ApiResult<Value> {
             ))
         }
         (&Method::POST, "reset") => {
-            ctx.store.write(|s| Ok(*s = State::default())).await?;
+            ctx.store
+                .write(|s| {
+                    *s = State::default();
+                    Ok(())
+                })
+                .await?;
             ctx.counts.lock().unwrap_or_else(|p| p.into_inner()).clear();
             Ok(json!({}))
         }

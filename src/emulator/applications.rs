@@ -8,7 +8,7 @@
 use serde_json::{json, Map, Value};
 
 use super::agent;
-use super::common::{envelope, same_repo_url, str_of};
+use super::common::{already_exists, envelope, list_body, not_found, same_repo_url, str_of};
 use super::error::{ApiError, ApiResult};
 use super::http::{ApiRequest, Ctx};
 use super::query::Query;
@@ -67,13 +67,13 @@ pub fn render(e: &AppEntry, now: Ts, delay: std::time::Duration) -> Value {
     Value::Object(out)
 }
 
-fn not_found(key: &Key) -> ApiError {
-    ApiError::not_found(format!(
-        "application \"{}\" not found in {} on agent \"{}\"",
-        key.id,
-        key.scope.describe(),
-        key.agent
-    ))
+/// A string field of the stored `app.<part>` object (`spec`, `metadata`), `""` if absent.
+fn app_str<'a>(e: &'a AppEntry, part: &str, field: &str) -> &'a str {
+    e.app
+        .get(part)
+        .and_then(|p| p.get(field))
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
 fn require_project(req: &ApiRequest) -> ApiResult<()> {
@@ -83,14 +83,6 @@ fn require_project(req: &ApiRequest) -> ApiResult<()> {
         ));
     }
     Ok(())
-}
-
-fn path_key(req: &ApiRequest) -> Key {
-    Key {
-        scope: req.scope.clone(),
-        agent: req.route.agent.clone(),
-        id: req.route.id.clone().unwrap_or_default(),
-    }
 }
 
 /// Kubernetes object names are DNS-1123 subdomains.
@@ -261,13 +253,7 @@ fn check_links(state: &State, e: &AppEntry) -> ApiResult<()> {
 
 /// Argo CD application names are unique per agent namespace, whatever the Harness project.
 fn check_unique(state: &State, e: &AppEntry) -> ApiResult<()> {
-    let ns = |a: &AppEntry| {
-        a.app
-            .get("metadata")
-            .and_then(|m| m.get("namespace"))
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    };
+    let ns = |a: &AppEntry| app_str(a, "metadata", "namespace").to_string();
     match state.applications.values().find(|o| {
         o.key != e.key
             && o.key.instance() == e.key.instance()
@@ -381,19 +367,14 @@ pub async fn create(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     ctx.store
         .write(|s| {
             let entry = match s.applications.get(&key).cloned() {
-                Some(_) if !upsert => {
-                    return Err(ApiError::already_exists(format!(
-                        "entity already exists: application \"{name}\" already exists in {} on agent \"{}\"; \
-                         send \"upsert\": true to replace it",
-                        key.scope.describe(),
-                        key.agent
-                    )))
-                }
+                Some(_) if !upsert => return Err(already_exists("application", &key)),
                 Some(mut e) => {
-                    let new_app: Map<String, Value> =
-                        [("metadata".to_string(), Value::Object(meta)), ("spec".to_string(), Value::Object(spec))]
-                            .into_iter()
-                            .collect();
+                    let new_app: Map<String, Value> = [
+                        ("metadata".to_string(), Value::Object(meta)),
+                        ("spec".to_string(), Value::Object(spec)),
+                    ]
+                    .into_iter()
+                    .collect();
                     links.apply(&mut e);
                     apply_update(s, &mut e, &new_app, now, delay);
                     e
@@ -404,9 +385,12 @@ pub async fn create(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
                     meta.insert("creationTimestamp".into(), now.v1_time());
                     let mut e = AppEntry {
                         key: key.clone(),
-                        app: [("metadata".to_string(), Value::Object(meta)), ("spec".to_string(), Value::Object(spec))]
-                            .into_iter()
-                            .collect(),
+                        app: [
+                            ("metadata".to_string(), Value::Object(meta)),
+                            ("spec".to_string(), Value::Object(spec)),
+                        ]
+                        .into_iter()
+                        .collect(),
                         cluster_id: String::new(),
                         repo_id: String::new(),
                         repo_ids: Vec::new(),
@@ -431,29 +415,17 @@ pub async fn create(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
 
 /// Query filters shared by get and list: `query.project` (any of), `query.appNamespace`.
 fn visible(e: &AppEntry, q: &Query) -> bool {
-    let spec_project = e
-        .app
-        .get("spec")
-        .and_then(|s| s.get("project"))
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    let ns = e
-        .app
-        .get("metadata")
-        .and_then(|m| m.get("namespace"))
-        .and_then(Value::as_str)
-        .unwrap_or("");
     let projects = q.list("query.project");
-    (projects.is_empty() || projects.iter().any(|p| p == spec_project))
-        && q.opt("query.appNamespace")
-            .is_none_or(|n| n.is_empty() || n == ns)
+    let ns = app_str(e, "metadata", "namespace");
+    (projects.is_empty() || projects.iter().any(|p| p == app_str(e, "spec", "project")))
+        && q.admits("query.appNamespace", |n| n == ns)
 }
 
 /// `GET …/applications/{name}` (AgentApplicationService_Get). `query.project` and
 /// `query.appNamespace` restrict the match; the other parameters are accepted.
 pub async fn get(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     require_project(&req)?;
-    let key = path_key(&req);
+    let key = req.path_key();
     ctx.store
         .read(|s| {
             s.applications
@@ -462,7 +434,7 @@ pub async fn get(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
                 .map(|e| render(e, req.now, ctx.sync_delay))
         })
         .await
-        .ok_or_else(|| not_found(&key))
+        .ok_or_else(|| not_found("application", &key))
 }
 
 /// A Kubernetes label selector: `k=v`, `k==v`, `k!=v`, `k`, `!k`, comma-separated.
@@ -504,20 +476,18 @@ pub async fn list(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
                 if e.key.scope != req.scope || e.key.agent != req.route.agent || !visible(e, q) {
                     continue;
                 }
-                if q.opt("query.name")
-                    .is_some_and(|n| !n.is_empty() && n != e.key.id)
-                {
+                let spec = e.app.get("spec").cloned().unwrap_or(Value::Null);
+                let sources = agent::sources(&spec).0;
+                let url_ok = q.admits("query.repo", |u| {
+                    sources.iter().any(|s| {
+                        same_repo_url(s.get("repoURL").and_then(Value::as_str).unwrap_or(""), u)
+                    })
+                });
+                if !q.admits("query.name", |n| n == e.key.id) || !url_ok {
                     continue;
                 }
-                let spec = e.app.get("spec").cloned().unwrap_or(Value::Null);
-                let url_ok = q.opt("query.repo").is_none_or(|u| {
-                    u.is_empty()
-                        || agent::sources(&spec).0.iter().any(|s| {
-                            same_repo_url(s.get("repoURL").and_then(Value::as_str).unwrap_or(""), u)
-                        })
-                });
                 let labels = obj(e.app.get("metadata").and_then(|m| m.get("labels")));
-                if !url_ok || !selector_matches(q.str("query.selector"), &labels)? {
+                if !selector_matches(q.str("query.selector"), &labels)? {
                     continue;
                 }
                 items.push(argo_object(e, req.now, ctx.sync_delay));
@@ -525,15 +495,7 @@ pub async fn list(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
             Ok((items, s.resource_version))
         })
         .await?;
-    let mut out = Map::new();
-    out.insert(
-        "metadata".into(),
-        json!({"resourceVersion": rv.to_string()}),
-    );
-    if !items.is_empty() {
-        out.insert("items".into(), Value::Array(items));
-    }
-    Ok(Value::Object(out))
+    Ok(list_body(json!({"resourceVersion": rv.to_string()}), items))
 }
 
 /// `PUT …/applications/{name}` (AgentApplicationService_Update). The body's
@@ -541,7 +503,7 @@ pub async fn list(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
 /// given replace the stored ones.
 pub async fn update(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     require_project(&req)?;
-    let key = path_key(&req);
+    let key = req.path_key();
     let body = check_msg(&req.body, &APP_UPDATE_REQUEST, "")?;
     let app = app_of(&body)?;
     let body_name = app
@@ -565,7 +527,7 @@ pub async fn update(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
                 .applications
                 .get(&key)
                 .cloned()
-                .ok_or_else(|| not_found(&key))?;
+                .ok_or_else(|| not_found("application", &key))?;
             links.apply(&mut e);
             apply_update(s, &mut e, &app, now, delay);
             check_links(s, &e)?;
@@ -595,28 +557,21 @@ pub async fn delete(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
             "cannot set propagation policy when cascading is disabled",
         ));
     }
-    let key = path_key(&req);
+    let key = req.path_key();
     let project = q.str("request.project");
     let namespace = q.str("request.appNamespace");
     ctx.store
         .write(|s| {
-            let e = s.applications.get(&key).ok_or_else(|| not_found(&key))?;
-            let spec_project = e
-                .app
-                .get("spec")
-                .and_then(|x| x.get("project"))
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            let ns = e
-                .app
-                .get("metadata")
-                .and_then(|m| m.get("namespace"))
-                .and_then(Value::as_str)
-                .unwrap_or("");
+            let e = s
+                .applications
+                .get(&key)
+                .ok_or_else(|| not_found("application", &key))?;
+            let spec_project = app_str(e, "spec", "project");
+            let ns = app_str(e, "metadata", "namespace");
             if (!project.is_empty() && project != spec_project)
                 || (!namespace.is_empty() && namespace != ns)
             {
-                return Err(not_found(&key));
+                return Err(not_found("application", &key));
             }
             s.applications.remove(&key);
             Ok(())

@@ -3,7 +3,10 @@
 use serde_json::{json, Map, Value};
 
 use super::agent;
-use super::common::{envelope, keep_masked, mask, same_server, str_of, CLUSTER_SECRETS};
+use super::common::{
+    already_exists, envelope, keep_masked, list_body, mask, not_found, same_server, str_of, taken,
+    CLUSTER_SECRETS,
+};
 use super::error::{ApiError, ApiResult};
 use super::http::{ApiRequest, Ctx};
 use super::schema::{CLUSTER_CREATE_REQUEST, CLUSTER_UPDATE_REQUEST};
@@ -71,27 +74,6 @@ fn argo_object(e: &ClusterEntry, state: &State, clear: bool) -> Value {
     Value::Object(c)
 }
 
-fn not_found(key: &Key) -> ApiError {
-    ApiError::not_found(format!(
-        "cluster \"{}\" not found in {} on agent \"{}\"",
-        key.id,
-        key.scope.describe(),
-        key.agent
-    ))
-}
-
-fn key_of(req: &ApiRequest, id: &str) -> Key {
-    Key {
-        scope: req.scope.clone(),
-        agent: req.route.agent.clone(),
-        id: id.to_string(),
-    }
-}
-
-fn path_key(req: &ApiRequest) -> Key {
-    key_of(req, req.route.id.as_deref().unwrap_or(""))
-}
-
 /// Applies Argo CD's normalisation and the rules every write shares to a cluster object.
 fn normalise(req: &ApiRequest, mut c: Map<String, Value>) -> ApiResult<Map<String, Value>> {
     for k in COMPUTED {
@@ -123,17 +105,13 @@ fn cluster_of(body: &Map<String, Value>) -> Option<Map<String, Value>> {
 /// Argo CD keys clusters by server URL inside one agent.
 fn check_unique(state: &State, key: &Key, c: &Map<String, Value>) -> ApiResult<()> {
     let server = str_of(c, "server");
-    match state
-        .clusters
-        .values()
-        .find(|e| e.key != *key && e.key.instance() == key.instance() && same_server(str_of(&e.cluster, "server"), server))
-    {
-        Some(e) => Err(ApiError::already_exists(format!(
-            "entity already exists: cluster {server} is already registered on agent \"{}\" as \"{}\" in {}",
-            key.agent,
-            e.key.id,
-            e.key.scope.describe()
-        ))),
+    let clash = state.clusters.values().find(|e| {
+        e.key != *key
+            && e.key.instance() == key.instance()
+            && same_server(str_of(&e.cluster, "server"), server)
+    });
+    match clash {
+        Some(e) => Err(taken("cluster", server, key, &e.key)),
         None => Ok(()),
     }
 }
@@ -153,18 +131,13 @@ pub async fn create(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
         .cloned()
         .unwrap_or_default();
     let upsert = body.get("upsert").and_then(Value::as_bool).unwrap_or(false);
-    let key = key_of(&req, &id);
+    let key = req.key(&id);
     let now = req.now;
     ctx.store
         .write(|s| {
             let old = s.clusters.get(&key);
             if old.is_some() && !upsert {
-                return Err(ApiError::already_exists(format!(
-                    "entity already exists: cluster \"{id}\" already exists in {} on agent \"{}\"; \
-                     send \"upsert\": true to replace it",
-                    key.scope.describe(),
-                    key.agent
-                )));
+                return Err(already_exists("cluster", &key));
             }
             keep_masked(&mut cluster, old.map(|e| &e.cluster), CLUSTER_SECRETS);
             check_unique(s, &key, &cluster)?;
@@ -183,11 +156,11 @@ pub async fn create(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
 
 /// `GET …/clusters/{identifier}` (AgentClusterService_Get).
 pub async fn get(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
-    let key = path_key(&req);
+    let key = req.path_key();
     ctx.store
         .read(|s| s.clusters.get(&key).map(|e| render(e, s, false)))
         .await
-        .ok_or_else(|| not_found(&key))
+        .ok_or_else(|| not_found("cluster", &key))
 }
 
 /// `GET …/clusters` (AgentClusterService_List): the agent's clusters in exactly the
@@ -195,7 +168,7 @@ pub async fn get(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
 /// and `query.id.type`/`query.id.value` (type `name` or, by default, `server`).
 pub async fn list(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     let q = &req.query;
-    let wants = |param: &str, have: &str| q.opt(param).is_none_or(|w| w.is_empty() || w == have);
+    let wants = |param: &str, have: &str| q.admits(param, |w| w == have);
     let by_id = |c: &Map<String, Value>| match (q.str("query.id.type"), q.str("query.id.value")) {
         (_, "") => true,
         ("name", v) => str_of(c, "name") == v,
@@ -209,8 +182,8 @@ pub async fn list(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
                 .filter(|e| e.key.scope == req.scope && e.key.agent == req.route.agent)
                 .filter(|e| wants("identifier", &e.key.id))
                 .filter(|e| {
-                    q.opt("query.server").is_none_or(|w| {
-                        w.is_empty() || same_server(w, str_of(&e.cluster, "server"))
+                    q.admits("query.server", |w| {
+                        same_server(w, str_of(&e.cluster, "server"))
                     })
                 })
                 .filter(|e| wants("query.name", str_of(&e.cluster, "name")))
@@ -220,12 +193,7 @@ pub async fn list(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
                 .collect()
         })
         .await;
-    let mut out = Map::new();
-    out.insert("metadata".into(), json!({}));
-    if !items.is_empty() {
-        out.insert("items".into(), Value::Array(items));
-    }
-    Ok(Value::Object(out))
+    Ok(list_body(json!({}), items))
 }
 
 /// `PUT …/clusters/{identifier}` (AgentClusterService_Update). With `updatedFields` (or
@@ -233,7 +201,7 @@ pub async fn list(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
 /// missing from the request is cleared); without them the cluster and tags are replaced.
 /// `forceUpdate` is accepted and changes nothing in the emulator.
 pub async fn update(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
-    let key = path_key(&req);
+    let key = req.path_key();
     let body = check_msg(&req.body, &CLUSTER_UPDATE_REQUEST, "")?;
     let mut fields: Vec<String> = Vec::new();
     for list in [
@@ -264,7 +232,7 @@ pub async fn update(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     let now = req.now;
     ctx.store
         .write(|s| {
-            let old = s.clusters.get(&key).ok_or_else(|| not_found(&key))?.clone();
+            let old = s.clusters.get(&key).ok_or_else(|| not_found("cluster", &key))?.clone();
             let (cluster, tags) = if fields.is_empty() {
                 let c = incoming.clone().ok_or_else(|| {
                     ApiError::invalid("field \"cluster\" is required (or name the fields to change in updatedFields)")
@@ -298,13 +266,13 @@ pub async fn update(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
 /// `DELETE …/clusters/{identifier}` (AgentClusterService_Delete). `forceDelete` is
 /// accepted; with an always-reachable emulated agent it changes nothing.
 pub async fn delete(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
-    let key = path_key(&req);
+    let key = req.path_key();
     ctx.store
         .write(|s| {
             s.clusters
                 .remove(&key)
                 .map(|_| ())
-                .ok_or_else(|| not_found(&key))
+                .ok_or_else(|| not_found("cluster", &key))
         })
         .await?;
     Ok(json!({}))

@@ -3,6 +3,7 @@
 
 use serde_json::{json, Map, Value};
 
+use super::error::ApiError;
 use super::scope::Key;
 use super::store::Ts;
 
@@ -151,6 +152,49 @@ pub fn envelope(key: &Key, id_key: &str, created: Ts, modified: Ts) -> Map<Strin
     m.insert("createdAt".into(), json!(created.rfc3339()));
     m.insert("lastModifiedAt".into(), json!(modified.rfc3339()));
     m
+}
+
+/// 404 (code 5) for a missing `kind` ("repository", "cluster", "application").
+pub fn not_found(kind: &str, key: &Key) -> ApiError {
+    ApiError::not_found(format!(
+        "{kind} \"{}\" not found in {} on agent \"{}\"",
+        key.id,
+        key.scope.describe(),
+        key.agent
+    ))
+}
+
+/// 409 (code 6) for a create of an existing `kind` without `upsert: true`.
+pub fn already_exists(kind: &str, key: &Key) -> ApiError {
+    ApiError::already_exists(format!(
+        "entity already exists: {kind} \"{}\" already exists in {} on agent \"{}\"; \
+         send \"upsert\": true to replace it",
+        key.id,
+        key.scope.describe(),
+        key.agent
+    ))
+}
+
+/// 409 (code 6) when Argo CD's own key (`what`: a URL or server) is already taken on the
+/// agent by another Harness entity (`other`).
+pub fn taken(kind: &str, what: &str, key: &Key, other: &Key) -> ApiError {
+    ApiError::already_exists(format!(
+        "entity already exists: {kind} {what} is already registered on agent \"{}\" as \"{}\" in {}",
+        key.agent,
+        other.id,
+        other.scope.describe()
+    ))
+}
+
+/// A list answer (`*List`): list metadata, and `items` unless empty (protobuf JSON omits
+/// an empty repeated field).
+pub fn list_body(metadata: Value, items: Vec<Value>) -> Value {
+    let mut out = Map::new();
+    out.insert("metadata".into(), metadata);
+    if !items.is_empty() {
+        out.insert("items".into(), Value::Array(items));
+    }
+    Value::Object(out)
 }
 
 /// Repository URLs compare like Argo CD's normalised git URLs: case-insensitive, without a

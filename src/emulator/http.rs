@@ -24,7 +24,7 @@ use super::error::{ApiError, ApiResult};
 use super::faults::{Before, Faults};
 use super::query::Query;
 use super::routes::{self, Op, Route};
-use super::scope::{AgentLevel, Scope};
+use super::scope::{AgentLevel, Key, Scope};
 use super::store::{Store, Ts};
 use super::{admin, applications, clusters, log, repositories};
 use crate::secret::Secret;
@@ -92,6 +92,22 @@ pub struct ApiRequest {
     pub body: Value,
     /// The time the request is handled at.
     pub now: Ts,
+}
+
+impl ApiRequest {
+    /// The key of entity `id` in the request's scope and agent.
+    pub fn key(&self, id: &str) -> Key {
+        Key {
+            scope: self.scope.clone(),
+            agent: self.route.agent.clone(),
+            id: id.to_string(),
+        }
+    }
+
+    /// The key of the entity named in the path.
+    pub fn path_key(&self) -> Key {
+        self.key(self.route.id.as_deref().unwrap_or(""))
+    }
 }
 
 /// The service error that makes hyper close the connection without a response.
@@ -289,7 +305,7 @@ async fn process(ctx: &Ctx, route: ApiResult<Route>, req: Request<Incoming>) -> 
         Some(_) => {}
     }
     let route = route?;
-    let query = Query::parse(req.uri().query(), route.op.params())?;
+    let query = Query::parse(req.uri().query(), &route.op.params())?;
     let account = query.str("accountIdentifier");
     if account.is_empty() {
         return Err(ApiError::invalid(

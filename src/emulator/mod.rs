@@ -282,21 +282,54 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
 /// # Errors
 /// [`StartError`] when it cannot start or install the signal handlers.
 pub async fn run(config: Config) -> Result<(), StartError> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).map_err(|e| StartError::Signal("SIGTERM", e))?;
-    let mut int = signal(SignalKind::interrupt()).map_err(|e| StartError::Signal("SIGINT", e))?;
+    let signals = Signals::install()?;
     let running = start(config).await?;
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "LISTENING {}", running.url());
         let _ = out.flush();
     }
-    let which = tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
-    };
+    let which = signals.wait().await;
     log(format_args!("{which} received, shutting down"));
     running.shutdown().await;
     log(format_args!("stopped"));
     Ok(())
+}
+
+/// The stop signals: SIGTERM and SIGINT on Unix, Ctrl-C elsewhere.
+struct Signals {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    #[cfg(unix)]
+    fn install() -> Result<Signals, StartError> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            term: signal(SignalKind::terminate()).map_err(|e| StartError::Signal("SIGTERM", e))?,
+            int: signal(SignalKind::interrupt()).map_err(|e| StartError::Signal("SIGINT", e))?,
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn install() -> Result<Signals, StartError> {
+        Ok(Signals {})
+    }
+
+    #[cfg(unix)]
+    async fn wait(mut self) -> &'static str {
+        tokio::select! {
+            _ = self.term.recv() => "SIGTERM",
+            _ = self.int.recv() => "SIGINT",
+        }
+    }
+
+    #[cfg(not(unix))]
+    async fn wait(self) -> &'static str {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    }
 }

@@ -104,6 +104,11 @@ impl Query {
         self.values.contains_key(name)
     }
 
+    /// A list filter: `true` when the parameter is absent or empty, else `matches(value)`.
+    pub fn admits(&self, name: &str, matches: impl FnOnce(&str) -> bool) -> bool {
+        self.opt(name).is_none_or(|v| v.is_empty() || matches(v))
+    }
+
     /// All values of a repeated parameter.
     pub fn list(&self, name: &str) -> &[String] {
         self.values.get(name).map(Vec::as_slice).unwrap_or(&[])

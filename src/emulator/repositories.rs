@@ -3,7 +3,10 @@
 use serde_json::{json, Map, Value};
 
 use super::agent;
-use super::common::{envelope, keep_masked, mask, same_repo_url, str_of, REPO_SECRETS};
+use super::common::{
+    already_exists, envelope, keep_masked, list_body, mask, not_found, same_repo_url, str_of,
+    taken, REPO_SECRETS,
+};
 use super::error::{ApiError, ApiResult};
 use super::http::{ApiRequest, Ctx};
 use super::schema::{REPO_ACCESS_QUERY, REPO_CREATE_REQUEST, REPO_UPDATE_REQUEST};
@@ -47,27 +50,6 @@ fn argo_object(e: &RepoEntry, clear: bool) -> Value {
         agent::repo_connection(&url, e.last_modified_at),
     );
     Value::Object(repo)
-}
-
-fn not_found(key: &Key) -> ApiError {
-    ApiError::not_found(format!(
-        "repository \"{}\" not found in {} on agent \"{}\"",
-        key.id,
-        key.scope.describe(),
-        key.agent
-    ))
-}
-
-fn key_of(req: &ApiRequest, id: &str) -> Key {
-    Key {
-        scope: req.scope.clone(),
-        agent: req.route.agent.clone(),
-        id: id.to_string(),
-    }
-}
-
-fn path_key(req: &ApiRequest) -> Key {
-    key_of(req, req.route.id.as_deref().unwrap_or(""))
 }
 
 /// Splits a validated create/update body into the Argo object and the generator fields,
@@ -125,12 +107,7 @@ fn check_unique(state: &State, key: &Key, repo: &Map<String, Value>) -> ApiResul
             && str_of(&e.repo, "project") == project
     });
     match clash {
-        Some(e) => Err(ApiError::already_exists(format!(
-            "entity already exists: repository {url} is already registered on agent \"{}\" as \"{}\" in {}",
-            key.agent,
-            e.key.id,
-            e.key.scope.describe()
-        ))),
+        Some(e) => Err(taken("repository", url, key, &e.key)),
         None => Ok(()),
     }
 }
@@ -142,7 +119,7 @@ pub async fn create(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     let body = check_msg(&req.body, &REPO_CREATE_REQUEST, "")?;
     let (mut repo, generator) = repo_from_body(&req, &body)?;
     let upsert = body.get("upsert").and_then(Value::as_bool).unwrap_or(false);
-    let key = key_of(&req, &id);
+    let key = req.key(&id);
     let creds_id = req.query.str("repoCredsId").to_string();
     let now = req.now;
     let entry = ctx
@@ -150,12 +127,7 @@ pub async fn create(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
         .write(|s| {
             let old = s.repositories.get(&key);
             if old.is_some() && !upsert {
-                return Err(ApiError::already_exists(format!(
-                    "entity already exists: repository \"{id}\" already exists in {} on agent \"{}\"; \
-                     send \"upsert\": true to replace it",
-                    key.scope.describe(),
-                    key.agent
-                )));
+                return Err(already_exists("repository", &key));
             }
             keep_masked(&mut repo, old.map(|e| &e.repo), REPO_SECRETS);
             check_unique(s, &key, &repo)?;
@@ -176,11 +148,11 @@ pub async fn create(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
 
 /// `GET …/repositories/{identifier}` (AgentRepositoryService_Get).
 pub async fn get(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
-    let key = path_key(&req);
+    let key = req.path_key();
     ctx.store
         .read(|s| s.repositories.get(&key).map(|e| render(e, false)))
         .await
-        .ok_or_else(|| not_found(&key))
+        .ok_or_else(|| not_found("repository", &key))
 }
 
 /// `GET …/repositories` (AgentRepositoryService_ListRepositories): the agent's repositories
@@ -194,41 +166,30 @@ pub async fn list(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
             s.repositories
                 .values()
                 .filter(|e| e.key.scope == req.scope && e.key.agent == req.route.agent)
-                .filter(|e| {
-                    q.opt("identifier")
-                        .is_none_or(|id| id.is_empty() || e.key.id == id)
-                })
-                .filter(|e| {
-                    q.opt("query.repo")
-                        .is_none_or(|u| u.is_empty() || same_repo_url(str_of(&e.repo, "repo"), u))
-                })
-                .filter(|e| {
-                    q.opt("query.project")
-                        .is_none_or(|p| p.is_empty() || str_of(&e.repo, "project") == p)
-                })
+                .filter(|e| q.admits("identifier", |id| e.key.id == id))
+                .filter(|e| q.admits("query.repo", |u| same_repo_url(str_of(&e.repo, "repo"), u)))
+                .filter(|e| q.admits("query.project", |p| str_of(&e.repo, "project") == p))
                 .map(|e| argo_object(e, false))
                 .collect()
         })
         .await;
-    let mut out = Map::new();
-    out.insert("metadata".into(), json!({}));
-    if !items.is_empty() {
-        out.insert("items".into(), Value::Array(items));
-    }
-    Ok(Value::Object(out))
+    Ok(list_body(json!({}), items))
 }
 
 /// `PUT …/repositories/{identifier}` (AgentRepositoryService_UpdateRepository): replaces the
 /// repository object; the URL cannot change (Argo CD keys repositories by URL).
 pub async fn update(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
-    let key = path_key(&req);
+    let key = req.path_key();
     let body = check_msg(&req.body, &REPO_UPDATE_REQUEST, "")?;
     let (mut repo, generator) = repo_from_body(&req, &body)?;
     let now = req.now;
     let entry = ctx
         .store
         .write(|s| {
-            let old = s.repositories.get(&key).ok_or_else(|| not_found(&key))?;
+            let old = s
+                .repositories
+                .get(&key)
+                .ok_or_else(|| not_found("repository", &key))?;
             let (was, now_url) = (str_of(&old.repo, "repo"), str_of(&repo, "repo"));
             if !same_repo_url(was, now_url) {
                 return Err(ApiError::invalid(format!(
@@ -255,13 +216,13 @@ pub async fn update(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
 /// `DELETE …/repositories/{identifier}` (AgentRepositoryService_DeleteRepository).
 /// `forceDelete` is accepted; with an always-reachable emulated agent it changes nothing.
 pub async fn delete(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
-    let key = path_key(&req);
+    let key = req.path_key();
     ctx.store
         .write(|s| {
             s.repositories
                 .remove(&key)
                 .map(|_| ())
-                .ok_or_else(|| not_found(&key))
+                .ok_or_else(|| not_found("repository", &key))
         })
         .await?;
     Ok(json!({}))
@@ -280,7 +241,7 @@ pub async fn validate(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
                 "field \"repo\" (the repository URL) is required, or name a stored repository with ?identifier=",
             ));
         }
-        let key = key_of(&req, id);
+        let key = req.key(id);
         url = ctx
             .store
             .read(|s| {
@@ -289,7 +250,7 @@ pub async fn validate(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
                     .map(|e| str_of(&e.repo, "repo").to_string())
             })
             .await
-            .ok_or_else(|| not_found(&key))?;
+            .ok_or_else(|| not_found("repository", &key))?;
     }
     Ok(agent::repo_connection(&url, req.now))
 }

@@ -36,35 +36,7 @@ const REPO_QUERY: &[(&str, Param)] = &[
     ("query.forceRefresh", Bool),
     ("query.project", Str),
 ];
-const REPO_DELETE: &[(&str, Param)] = &[
-    ("query.repo", Str),
-    ("query.forceRefresh", Bool),
-    ("query.project", Str),
-    ("forceDelete", Bool),
-];
-const REPO_LIST: &[(&str, Param)] = &[
-    ("identifier", Str),
-    ("query.repo", Str),
-    ("query.forceRefresh", Bool),
-    ("query.project", Str),
-];
 const CLUSTER_QUERY: &[(&str, Param)] = &[
-    ("query.server", Str),
-    ("query.name", Str),
-    ("query.id.type", Str),
-    ("query.id.value", Str),
-    ("query.project", Str),
-];
-const CLUSTER_DELETE: &[(&str, Param)] = &[
-    ("query.server", Str),
-    ("query.name", Str),
-    ("query.id.type", Str),
-    ("query.id.value", Str),
-    ("query.project", Str),
-    ("forceDelete", Bool),
-];
-const CLUSTER_LIST: &[(&str, Param)] = &[
-    ("identifier", Str),
     ("query.server", Str),
     ("query.name", Str),
     ("query.id.type", Str),
@@ -86,16 +58,6 @@ const APP_GET: &[(&str, Param)] = &[
     ("query.appNamespace", Str),
     ("fetchFromHarness", Bool),
 ];
-const APP_LIST: &[(&str, Param)] = &[
-    ("query.name", Str),
-    ("query.refresh", Str),
-    ("query.project", List),
-    ("query.resourceVersion", Str),
-    ("query.selector", Str),
-    ("query.repo", Str),
-    ("query.appNamespace", Str),
-    ("fetchFromHarness", Bool),
-];
 const APP_DELETE: &[(&str, Param)] = &[
     ("request.cascade", Bool),
     ("request.propagationPolicy", Str),
@@ -103,6 +65,8 @@ const APP_DELETE: &[(&str, Param)] = &[
     ("request.project", Str),
     ("options.removeExistingFinalizers", Bool),
 ];
+const IDENTIFIER: &[(&str, Param)] = &[("identifier", Str)];
+const FORCE_DELETE: &[(&str, Param)] = &[("forceDelete", Bool)];
 
 impl Op {
     /// Name used by `GET /_emulator/requests`, e.g. `repositories.create`.
@@ -128,24 +92,24 @@ impl Op {
     }
 
     /// Query parameters of the operation besides the scope ones ([`super::query::COMMON`]).
-    pub fn params(self) -> &'static [(&'static str, Param)] {
-        match self {
-            Op::RepoCreate => &[("identifier", Str), ("repoCredsId", Str)],
-            Op::RepoList => REPO_LIST,
-            Op::RepoGet => REPO_QUERY,
+    pub fn params(self) -> Vec<(&'static str, Param)> {
+        let parts: &[&[(&'static str, Param)]] = match self {
+            Op::RepoCreate => &[IDENTIFIER, &[("repoCredsId", Str)]],
+            Op::RepoList => &[IDENTIFIER, REPO_QUERY],
+            Op::RepoGet => &[REPO_QUERY],
             Op::RepoUpdate => &[],
-            Op::RepoDelete => REPO_DELETE,
-            Op::RepoValidate => &[("identifier", Str)],
-            Op::ClusterCreate => &[("identifier", Str)],
-            Op::ClusterList => CLUSTER_LIST,
-            Op::ClusterGet => CLUSTER_QUERY,
-            Op::ClusterUpdate => &[("forceUpdate", Bool)],
-            Op::ClusterDelete => CLUSTER_DELETE,
-            Op::AppCreate | Op::AppUpdate => APP_WRITE,
-            Op::AppList => APP_LIST,
-            Op::AppGet => APP_GET,
-            Op::AppDelete => APP_DELETE,
-        }
+            Op::RepoDelete => &[REPO_QUERY, FORCE_DELETE],
+            Op::RepoValidate | Op::ClusterCreate => &[IDENTIFIER],
+            Op::ClusterList => &[IDENTIFIER, CLUSTER_QUERY],
+            Op::ClusterGet => &[CLUSTER_QUERY],
+            Op::ClusterUpdate => &[&[("forceUpdate", Bool)]],
+            Op::ClusterDelete => &[CLUSTER_QUERY, FORCE_DELETE],
+            Op::AppCreate | Op::AppUpdate => &[APP_WRITE],
+            Op::AppList => &[&[("query.name", Str)], APP_GET],
+            Op::AppGet => &[APP_GET],
+            Op::AppDelete => &[APP_DELETE],
+        };
+        parts.concat()
     }
 
     /// Whether the operation takes a JSON body.
@@ -228,43 +192,27 @@ pub fn route(method: &Method, path: &str) -> ApiResult<Route> {
             percent_decode(s).map(Some)
         }
     };
-    let m = method.clone();
+    // A collection answers POST (create) and GET (list); an item GET, PUT and DELETE.
+    let collection = |create: Op, list: Op| match *method {
+        Method::POST => Ok((create, None)),
+        Method::GET => Ok((list, None)),
+        _ => Err(wrong_method()),
+    };
+    let item = |one: &str, ops: [Op; 3]| match *method {
+        Method::GET => Ok((ops[0], id(one)?)),
+        Method::PUT => Ok((ops[1], id(one)?)),
+        Method::DELETE => Ok((ops[2], id(one)?)),
+        _ => Err(wrong_method()),
+    };
     let (op, entity) = match tail {
-        ["repositories"] => match m {
-            Method::POST => (Op::RepoCreate, None),
-            Method::GET => (Op::RepoList, None),
-            _ => return Err(wrong_method()),
-        },
-        ["repositories", "validate"] if m == Method::POST => (Op::RepoValidate, None),
-        ["repositories", one] => match m {
-            Method::GET => (Op::RepoGet, id(one)?),
-            Method::PUT => (Op::RepoUpdate, id(one)?),
-            Method::DELETE => (Op::RepoDelete, id(one)?),
-            _ => return Err(wrong_method()),
-        },
-        ["clusters"] => match m {
-            Method::POST => (Op::ClusterCreate, None),
-            Method::GET => (Op::ClusterList, None),
-            _ => return Err(wrong_method()),
-        },
-        ["clusters", one] => match m {
-            Method::GET => (Op::ClusterGet, id(one)?),
-            Method::PUT => (Op::ClusterUpdate, id(one)?),
-            Method::DELETE => (Op::ClusterDelete, id(one)?),
-            _ => return Err(wrong_method()),
-        },
-        ["applications"] => match m {
-            Method::POST => (Op::AppCreate, None),
-            Method::GET => (Op::AppList, None),
-            _ => return Err(wrong_method()),
-        },
-        ["applications", one] => match m {
-            Method::GET => (Op::AppGet, id(one)?),
-            Method::PUT => (Op::AppUpdate, id(one)?),
-            Method::DELETE => (Op::AppDelete, id(one)?),
-            Method::PATCH => return Err(unimplemented()),
-            _ => return Err(wrong_method()),
-        },
+        ["repositories"] => collection(Op::RepoCreate, Op::RepoList)?,
+        ["repositories", "validate"] if method == Method::POST => (Op::RepoValidate, None),
+        ["repositories", one] => item(one, [Op::RepoGet, Op::RepoUpdate, Op::RepoDelete])?,
+        ["clusters"] => collection(Op::ClusterCreate, Op::ClusterList)?,
+        ["clusters", one] => item(one, [Op::ClusterGet, Op::ClusterUpdate, Op::ClusterDelete])?,
+        ["applications"] => collection(Op::AppCreate, Op::AppList)?,
+        ["applications", _] if method == Method::PATCH => return Err(unimplemented()),
+        ["applications", one] => item(one, [Op::AppGet, Op::AppUpdate, Op::AppDelete])?,
         ["repositories" | "clusters" | "applications" | "repositories_byurl" | "stream", ..] => {
             return Err(unimplemented())
         }

@@ -185,6 +185,8 @@ impl State {
 pub enum LoadError {
     #[error("cannot read data file {path}: {source}")]
     Read { path: PathBuf, source: io::Error },
+    #[error("cannot create data file {path}: {source}")]
+    Write { path: PathBuf, source: io::Error },
     #[error("data file {path} is not a valid emulator state ({reason}); move it away or pass another --data")]
     Corrupt { path: PathBuf, reason: String },
 }
@@ -196,11 +198,11 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens the store: with `data`, loads the file if it exists (a missing file is an empty
-    /// state, created on the first change).
+    /// Opens the store: with `data`, loads the file if it exists, else creates it with an
+    /// empty state.
     ///
     /// # Errors
-    /// [`LoadError`] when the file exists but cannot be read or parsed.
+    /// [`LoadError`] when the file cannot be read, parsed or created.
     pub fn open(data: Option<PathBuf>) -> Result<Store, LoadError> {
         let state = match &data {
             Some(path) => match fs::read(path) {
@@ -208,7 +210,19 @@ impl Store {
                     path: path.clone(),
                     reason,
                 })?,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => State::default(),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    // Create it now, so an unwritable location fails the start, not a request.
+                    let empty = State::default();
+                    let bytes = empty.to_json().map_err(|e| LoadError::Write {
+                        path: path.clone(),
+                        source: io::Error::other(e),
+                    })?;
+                    write_atomically(path, &bytes).map_err(|source| LoadError::Write {
+                        path: path.clone(),
+                        source,
+                    })?;
+                    empty
+                }
                 Err(source) => {
                     return Err(LoadError::Read {
                         path: path.clone(),

@@ -92,7 +92,15 @@ pub fn check_msg(
         let Some(ty) = msg.field(key) else {
             return Err(err(
                 &p,
-                format!("unknown field: {} has no key \"{key}\"", msg.name),
+                format!(
+                    "unknown field: {} has no key \"{key}\"; its keys are: {}",
+                    msg.name,
+                    msg.fields
+                        .iter()
+                        .map(|(k, _)| *k)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             ));
         };
         if let Some(norm) = check(v, ty, &p)? {
