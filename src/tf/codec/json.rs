@@ -82,14 +82,7 @@ struct JsonDecoder {
     opts: JsonOptions,
 }
 
-impl Walker for JsonDecoder {
-    fn walk(&self) -> &Walk {
-        &self.w
-    }
-    fn walk_mut(&mut self) -> &mut Walk {
-        &mut self.w
-    }
-}
+walker!(JsonDecoder);
 
 impl JsonDecoder {
     fn value(&mut self, step: Option<PathStep>, j: &J, ty: &Type) -> Result<Value, CodecError> {
@@ -216,14 +209,7 @@ struct JsonEncoder {
     w: Walk,
 }
 
-impl Walker for JsonEncoder {
-    fn walk(&self) -> &Walk {
-        &self.w
-    }
-    fn walk_mut(&mut self) -> &mut Walk {
-        &mut self.w
-    }
-}
+walker!(JsonEncoder);
 
 impl JsonEncoder {
     fn value(&mut self, step: Option<PathStep>, v: &Value, ty: &Type) -> Result<J, CodecError> {

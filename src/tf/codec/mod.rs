@@ -11,13 +11,6 @@
 //! Decoding never panics and never allocates from an untrusted length; nesting (values and
 //! the types inside dynamic values) is limited to [`MAX_DEPTH`] levels.
 
-mod json;
-mod mp_decode;
-mod mp_encode;
-mod refinements;
-#[cfg(test)]
-mod tests;
-
 use std::collections::BTreeMap;
 
 use super::path::{AttributePath, PathStep};
@@ -58,6 +51,28 @@ pub(crate) struct Walk {
     pub path: AttributePath,
     depth: usize,
 }
+
+/// Implements [`Walker`] for a struct whose `w` field is its [`Walk`].
+macro_rules! walker {
+    ($t:ty) => {
+        impl $crate::tf::codec::Walker for $t {
+            fn walk(&self) -> &$crate::tf::codec::Walk {
+                &self.w
+            }
+            fn walk_mut(&mut self) -> &mut $crate::tf::codec::Walk {
+                &mut self.w
+            }
+        }
+    };
+}
+
+// Declared after `walker!`, which they use.
+mod json;
+mod mp_decode;
+mod mp_encode;
+mod refinements;
+#[cfg(test)]
+mod tests;
 
 /// Anything that walks a value: gives path-aware errors and bounded nesting.
 pub(crate) trait Walker: Sized {

@@ -43,14 +43,7 @@ pub(super) struct Decoder<'a> {
     w: Walk,
 }
 
-impl Walker for Decoder<'_> {
-    fn walk(&self) -> &Walk {
-        &self.w
-    }
-    fn walk_mut(&mut self) -> &mut Walk {
-        &mut self.w
-    }
-}
+walker!(Decoder<'_>);
 
 /// Elements allocated ahead at most, whatever length the input claims.
 const PREALLOC_LIMIT: usize = 1024;

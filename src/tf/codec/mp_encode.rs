@@ -45,14 +45,7 @@ struct Encoder {
     w: Walk,
 }
 
-impl Walker for Encoder {
-    fn walk(&self) -> &Walk {
-        &self.w
-    }
-    fn walk_mut(&mut self) -> &mut Walk {
-        &mut self.w
-    }
-}
+walker!(Encoder);
 
 /// Writing into a `ByteBuf` cannot fail: its error type is `Infallible`.
 pub(super) fn infallible<T>(r: Result<T, ValueWriteError<Infallible>>) {
