@@ -73,6 +73,10 @@ CONVENTIONS:
     \"fail-sync\", they end OutOfSync/Degraded with operationState.phase Failed.
   * Secrets come back masked as ******** (bytes fields: KioqKioqKio=, its base64); sending
     the mask back in an update keeps the stored secret.
+  * Bodies and query parameters must match the Harness GitOps OpenAPI document exactly
+    (unknown keys, wrong types, null, int64 as a JSON number: 400 code 3 naming the field);
+    routingId (sent by the Go SDK) is accepted and must equal accountIdentifier.
+    Responses are protobuf JSON: zero values (\"\", false, 0, empty lists/maps) are omitted.
 
 ADMIN API (tests only; no API key; loopback clients only; never delayed or faulted):
   GET    /_emulator/state      everything, secrets in clear:
