@@ -471,9 +471,6 @@ async fn automtls_accepts_only_the_pinned_client() {
     // Plaintext on a TLS listener: refused.
     let plain = try_health(&hs.addr, None).await;
     assert!(plain.is_err(), "plaintext must be refused, got {plain:?}");
-    // The refusals are the certificate checks, not some unrelated failure.
-    assert!(format!("{none:?}").contains("CertificateRequired"), "{none:?}");
-    assert!(format!("{wrong:?}").contains("AccessDenied"), "{wrong:?}");
 
     // The pinned P-521 certificate: accepted (and the refusals above did not hurt the server).
     let ok = try_health(&hs.addr, Some(client_tls(&server_cert, Some(&id)))).await;
@@ -481,6 +478,14 @@ async fn automtls_accepts_only_the_pinned_client() {
 
     let ch = channel(&hs.addr, Some(client_tls(&server_cert, Some(&id)))).await.expect("connect");
     shutdown_and_expect_prompt_exit(&mut p, ch).await;
+
+    // The refusals were the certificate checks, not some unrelated failure. (The client side
+    // sees either the TLS alert or a closed connection, depending on timing, so the server's
+    // warnings are what identify the reason.)
+    let err = p.stderr_text();
+    eprintln!("provider stderr:\n{err}");
+    assert!(err.contains("peer sent no certificates"), "no-certificate refusal logged: {err}");
+    assert!(err.contains("not the one in PLUGIN_CLIENT_CERT"), "wrong-certificate refusal logged: {err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
