@@ -471,24 +471,21 @@ async fn automtls_accepts_only_the_pinned_client() {
     // Plaintext on a TLS listener: refused.
     let plain = try_health(&hs.addr, None).await;
     assert!(plain.is_err(), "plaintext must be refused, got {plain:?}");
-    // With TLS 1.3 the server decides after the client's Finished, so what the client sees
-    // (the alert, a broken pipe, a reset, a closed connection) is timing. That the refusals
-    // were the certificate checks is proven by the server's own log, checked after exit below.
+
     // The pinned P-521 certificate: accepted (and the refusals above did not hurt the server).
     let ok = try_health(&hs.addr, Some(client_tls(&server_cert, Some(&id)))).await;
     assert_eq!(ok, Ok(serving()));
 
     let ch = channel(&hs.addr, Some(client_tls(&server_cert, Some(&id)))).await.expect("connect");
     shutdown_and_expect_prompt_exit(&mut p, ch).await;
-    let log = p.stderr_text();
-    assert!(
-        log.contains("refused a TLS client: its certificate is not the one in PLUGIN_CLIENT_CERT"),
-        "the server must log refusing the other certificate:\n{log}"
-    );
-    assert!(
-        log.matches("TLS handshake with a plugin client failed").count() >= 3,
-        "no-certificate, other-certificate and plaintext handshakes must each fail at TLS:\n{log}"
-    );
+
+    // The refusals were the certificate checks, not some unrelated failure. (The client side
+    // sees either the TLS alert or a closed connection, depending on timing, so the server's
+    // warnings are what identify the reason.)
+    let err = p.stderr_text();
+    eprintln!("provider stderr:\n{err}");
+    assert!(err.contains("peer sent no certificates"), "no-certificate refusal logged: {err}");
+    assert!(err.contains("not the one in PLUGIN_CLIENT_CERT"), "wrong-certificate refusal logged: {err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

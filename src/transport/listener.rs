@@ -15,6 +15,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use super::handshake::ListenAddr;
 
 /// How many random names to try before giving up on creating a socket or directory.
+#[cfg_attr(not(unix), allow(dead_code))]
 const NAME_ATTEMPTS: u32 = 16;
 
 /// Errors while creating the listener.
@@ -300,6 +301,7 @@ fn resolve_group(group: &str) -> Result<u32, ListenError> {
 }
 
 /// The gid of `name` in `/etc/group` syntax (`name:password:gid:members`).
+#[cfg_attr(not(unix), allow(dead_code))]
 fn gid_from_group_file(text: &str, name: &str) -> Option<u32> {
     text.lines().find_map(|line| {
         let mut parts = line.split(':');
