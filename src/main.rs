@@ -26,14 +26,19 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Strin
     let mut address: Option<String> = None;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
-        let arg = arg.into_string().map_err(|a| format!("argument {a:?} is not valid UTF-8"))?;
+        let arg = arg
+            .into_string()
+            .map_err(|a| format!("argument {a:?} is not valid UTF-8"))?;
         match arg.as_str() {
             "--version" | "-v" | "version" => return Ok(Command::Version),
             "--help" | "-h" | "help" => return Ok(Command::Help),
             "--debug" => debug = true,
             "--provider-address" => {
-                let v = args.next().ok_or("--provider-address needs a value, e.g. registry.terraform.io/harness/harness")?;
-                address = Some(v.into_string().map_err(|a| format!("provider address {a:?} is not valid UTF-8"))?);
+                let v = args.next().ok_or("--provider-address needs a value, e.g. registry.terraform.io/harness-gitops/harness")?;
+                address = Some(
+                    v.into_string()
+                        .map_err(|a| format!("provider address {a:?} is not valid UTF-8"))?,
+                );
             }
             other => match other.strip_prefix("--provider-address=") {
                 Some(v) => address = Some(v.to_owned()),
@@ -43,7 +48,8 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Strin
     }
     match (debug, address) {
         (true, addr) => Ok(Command::Debug {
-            provider_address: addr.unwrap_or_else(|| handshake::DEFAULT_PROVIDER_ADDRESS.to_owned()),
+            provider_address: addr
+                .unwrap_or_else(|| handshake::DEFAULT_PROVIDER_ADDRESS.to_owned()),
         }),
         (false, Some(_)) => Err("--provider-address only makes sense with --debug".to_owned()),
         (false, None) => Ok(Command::Serve),
@@ -69,7 +75,7 @@ and either install it from the registry (`terraform init`), or, for a local buil
 configuration file (TF_CLI_CONFIG_FILE) at the directory holding this binary:
 
     provider_installation {{
-      dev_overrides {{ \"registry.terraform.io/harness/harness\" = \"/path/to/dir\" }}
+      dev_overrides {{ \"registry.terraform.io/harness-gitops/harness\" = \"/path/to/dir\" }}
       direct {{}}
     }}
 
@@ -117,7 +123,10 @@ fn main() -> ExitCode {
     };
     let mode = match command {
         Command::Version => {
-            println!("{NAME} {VERSION}\nplugin protocol {}", handshake::PROTOCOL_VERSION);
+            println!(
+                "{NAME} {VERSION}\nplugin protocol {}",
+                handshake::PROTOCOL_VERSION
+            );
             return ExitCode::SUCCESS;
         }
         Command::Help => {
@@ -157,15 +166,21 @@ mod tests {
         assert_eq!(parse(&["--help"]), Ok(Command::Help));
         assert_eq!(
             parse(&["--debug"]),
-            Ok(Command::Debug { provider_address: handshake::DEFAULT_PROVIDER_ADDRESS.into() })
+            Ok(Command::Debug {
+                provider_address: handshake::DEFAULT_PROVIDER_ADDRESS.into()
+            })
         );
         assert_eq!(
             parse(&["--debug", "--provider-address", "example.com/a/b"]),
-            Ok(Command::Debug { provider_address: "example.com/a/b".into() })
+            Ok(Command::Debug {
+                provider_address: "example.com/a/b".into()
+            })
         );
         assert_eq!(
             parse(&["--provider-address=example.com/a/b", "--debug"]),
-            Ok(Command::Debug { provider_address: "example.com/a/b".into() })
+            Ok(Command::Debug {
+                provider_address: "example.com/a/b".into()
+            })
         );
         assert!(parse(&["--provider-address", "x"]).is_err());
         assert!(parse(&["--debug", "--provider-address"]).is_err());

@@ -21,14 +21,25 @@ struct Gen {
     infinities: bool,
 }
 
-const MSGPACK: Gen = Gen { unknowns: true, infinities: true };
-const JSON: Gen = Gen { unknowns: false, infinities: false };
+const MSGPACK: Gen = Gen {
+    unknowns: true,
+    infinities: true,
+};
+const JSON: Gen = Gen {
+    unknowns: false,
+    infinities: false,
+};
 
 /// Levels of `dynamic` a generated value may nest through.
 const DYNAMIC_DEPTH: u32 = 2;
 
 fn arb_type() -> BoxedStrategy<Type> {
-    let leaf = prop_oneof![Just(Type::String), Just(Type::Number), Just(Type::Bool), Just(Type::Dynamic)];
+    let leaf = prop_oneof![
+        Just(Type::String),
+        Just(Type::Number),
+        Just(Type::Bool),
+        Just(Type::Dynamic)
+    ];
     leaf.prop_recursive(4, 24, 4, |inner| {
         prop_oneof![
             inner.clone().prop_map(|t| Type::List(Box::new(t))),
@@ -44,7 +55,8 @@ fn arb_type() -> BoxedStrategy<Type> {
 fn arb_decimal() -> impl Strategy<Value = Number> {
     (any::<bool>(), "[0-9]{1,40}", -60i64..60).prop_map(|(neg, digits, exp)| {
         let text = format!("{}{digits}e{exp}", if neg { "-" } else { "" });
-        text.parse().unwrap_or_else(|e| panic!("generated {text}: {e}"))
+        text.parse()
+            .unwrap_or_else(|e| panic!("generated {text}: {e}"))
     })
 }
 
@@ -52,10 +64,9 @@ fn arb_number(infinities: bool) -> BoxedStrategy<Number> {
     prop_oneof![
         any::<i64>().prop_map(Number::from),
         any::<u64>().prop_map(Number::from),
-        any::<f64>()
-            .prop_filter_map("NaN or excluded infinity", move |f| {
-                Number::from_f64(f).filter(|n| infinities || !n.is_infinite())
-            }),
+        any::<f64>().prop_filter_map("NaN or excluded infinity", move |f| {
+            Number::from_f64(f).filter(|n| infinities || !n.is_infinite())
+        }),
         arb_decimal(),
     ]
     .boxed()
@@ -68,7 +79,11 @@ fn arb_refinements(ty: &Type) -> BoxedStrategy<Refinements> {
     match ty {
         Type::Dynamic => Just(Refinements::default()).boxed(),
         Type::String => (not_null, prop::option::of("\\PC{1,12}"))
-            .prop_map(|(nullable, string_prefix)| Refinements { nullable, string_prefix, ..Default::default() })
+            .prop_map(|(nullable, string_prefix)| Refinements {
+                nullable,
+                string_prefix,
+                ..Default::default()
+            })
             .boxed(),
         Type::Number => (not_null, bound(), bound())
             .prop_map(|(nullable, number_lower, number_upper)| Refinements {
@@ -78,17 +93,24 @@ fn arb_refinements(ty: &Type) -> BoxedStrategy<Refinements> {
                 ..Default::default()
             })
             .boxed(),
-        Type::List(_) | Type::Set(_) | Type::Map(_) => {
-            (not_null, prop::option::of(1u64..100), prop::option::of(0u64..1000))
-                .prop_map(|(nullable, length_lower, length_upper)| Refinements {
-                    nullable,
-                    length_lower,
-                    length_upper,
-                    ..Default::default()
-                })
-                .boxed()
-        }
-        _ => not_null.prop_map(|nullable| Refinements { nullable, ..Default::default() }).boxed(),
+        Type::List(_) | Type::Set(_) | Type::Map(_) => (
+            not_null,
+            prop::option::of(1u64..100),
+            prop::option::of(0u64..1000),
+        )
+            .prop_map(|(nullable, length_lower, length_upper)| Refinements {
+                nullable,
+                length_lower,
+                length_upper,
+                ..Default::default()
+            })
+            .boxed(),
+        _ => not_null
+            .prop_map(|nullable| Refinements {
+                nullable,
+                ..Default::default()
+            })
+            .boxed(),
     }
 }
 
@@ -119,16 +141,24 @@ fn arb_known(ty: &Type, g: Gen, dyn_depth: u32) -> BoxedStrategy<Value> {
             parts.prop_map(Value::Tuple).boxed()
         }
         Type::Object(attrs) => {
-            let parts: Vec<_> = attrs.iter().map(|(k, t)| (Just(k.clone()), arb_value(t, g, dyn_depth))).collect();
-            parts.prop_map(|kv| Value::Object(kv.into_iter().collect::<BTreeMap<_, _>>())).boxed()
+            let parts: Vec<_> = attrs
+                .iter()
+                .map(|(k, t)| (Just(k.clone()), arb_value(t, g, dyn_depth)))
+                .collect();
+            parts
+                .prop_map(|kv| Value::Object(kv.into_iter().collect::<BTreeMap<_, _>>()))
+                .boxed()
         }
-        Type::Dynamic if dyn_depth == 0 => {
-            any::<String>().prop_map(|s| Value::Dynamic(Box::new(Type::String), Box::new(Value::String(s)))).boxed()
-        }
+        Type::Dynamic if dyn_depth == 0 => any::<String>()
+            .prop_map(|s| Value::Dynamic(Box::new(Type::String), Box::new(Value::String(s))))
+            .boxed(),
         Type::Dynamic => arb_type()
-            .prop_filter("a dynamic value has a concrete type", |t| *t != Type::Dynamic)
+            .prop_filter("a dynamic value has a concrete type", |t| {
+                *t != Type::Dynamic
+            })
             .prop_flat_map(move |t| {
-                arb_known(&t, g, dyn_depth - 1).prop_map(move |v| Value::Dynamic(Box::new(t.clone()), Box::new(v)))
+                arb_known(&t, g, dyn_depth - 1)
+                    .prop_map(move |v| Value::Dynamic(Box::new(t.clone()), Box::new(v)))
             })
             .boxed(),
     }
@@ -146,10 +176,15 @@ const STABLE_INPUT_LIMIT: usize = 960;
 /// can make it a few bytes longer (a float32 or short decimal bound becomes a float64,
 /// at most ~13 bytes per bound), and a payload pushed past 1024 bytes is weakened.
 fn check_decode_is_stable(bytes: &[u8], ty: &Type) -> Result<(), TestCaseError> {
-    prop_assert!(bytes.len() < STABLE_INPUT_LIMIT, "exact equality is only claimed for small inputs");
+    prop_assert!(
+        bytes.len() < STABLE_INPUT_LIMIT,
+        "exact equality is only claimed for small inputs"
+    );
     if let Ok(v) = decode_msgpack(bytes, ty) {
-        let again = encode_msgpack(&v, ty).map_err(|e| TestCaseError::fail(format!("re-encode {v:?}: {e}")))?;
-        let back = decode_msgpack(&again, ty).map_err(|e| TestCaseError::fail(format!("re-decode: {e}")))?;
+        let again = encode_msgpack(&v, ty)
+            .map_err(|e| TestCaseError::fail(format!("re-encode {v:?}: {e}")))?;
+        let back = decode_msgpack(&again, ty)
+            .map_err(|e| TestCaseError::fail(format!("re-decode: {e}")))?;
         prop_assert_eq!(back, v);
     }
     Ok(())
@@ -168,7 +203,9 @@ fn msgpack_str(s: &str) -> Vec<u8> {
 fn decode_number(bytes: &[u8]) -> Result<Number, TestCaseError> {
     match decode_msgpack(bytes, &Type::Number) {
         Ok(Value::Number(n)) => Ok(n),
-        other => Err(TestCaseError::fail(format!("{bytes:02x?} decoded to {other:?}"))),
+        other => Err(TestCaseError::fail(format!(
+            "{bytes:02x?} decoded to {other:?}"
+        ))),
     }
 }
 

@@ -53,7 +53,11 @@ impl Drop for Provider {
 
 fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(BIN);
-    cmd.args(args).env_clear().stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.args(args)
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     // TMPDIR kept short and per-test-run so socket paths stay under the 108-byte limit.
     cmd.env("TMPDIR", std::env::temp_dir());
     for (k, v) in env {
@@ -63,7 +67,9 @@ fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
 }
 
 fn spawn(args: &[&str], env: &[(&str, &str)]) -> Provider {
-    let mut child = command(args, env).spawn().expect("spawn the provider binary");
+    let mut child = command(args, env)
+        .spawn()
+        .expect("spawn the provider binary");
     let stdout = child.stdout.take().expect("stdout piped");
     let stderr = child.stderr.take().expect("stderr piped");
     let (tx, lines) = mpsc::channel();
@@ -80,7 +86,11 @@ fn spawn(args: &[&str], env: &[(&str, &str)]) -> Provider {
         let _ = BufReader::new(stderr).read_to_string(&mut all);
         let _ = etx.send(all);
     });
-    Provider { child, lines, stderr: stderr_rx }
+    Provider {
+        child,
+        lines,
+        stderr: stderr_rx,
+    }
 }
 
 impl Provider {
@@ -97,7 +107,10 @@ impl Provider {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
                 return status;
             }
-            assert!(start.elapsed() < within, "provider did not exit within {within:?}");
+            assert!(
+                start.elapsed() < within,
+                "provider did not exit within {within:?}"
+            );
             std::thread::sleep(Duration::from_millis(5));
         }
     }
@@ -164,7 +177,10 @@ fn parse_handshake(line: &str) -> Handshake {
     let cert = if parts[5].is_empty() {
         None
     } else {
-        assert!(!parts[5].contains('='), "certificate field must not be padded: {line:?}");
+        assert!(
+            !parts[5].contains('='),
+            "certificate field must not be padded: {line:?}"
+        );
         Some(
             base64::engine::general_purpose::STANDARD_NO_PAD
                 .decode(parts[5])
@@ -187,13 +203,24 @@ struct ClientIdentity {
 }
 
 fn client_identity() -> ClientIdentity {
-    use rcgen::{BasicConstraints, DnType, ExtendedKeyUsagePurpose as Eku, IsCa, KeyUsagePurpose as Ku};
+    use rcgen::{
+        BasicConstraints, DnType, ExtendedKeyUsagePurpose as Eku, IsCa, KeyUsagePurpose as Ku,
+    };
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).expect("P-521 key");
     let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).expect("params");
-    params.distinguished_name.push(DnType::CommonName, "localhost");
-    params.distinguished_name.push(DnType::OrganizationName, "HashiCorp");
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
+    params
+        .distinguished_name
+        .push(DnType::OrganizationName, "HashiCorp");
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.key_usages = vec![Ku::DigitalSignature, Ku::KeyEncipherment, Ku::KeyAgreement, Ku::KeyCertSign];
+    params.key_usages = vec![
+        Ku::DigitalSignature,
+        Ku::KeyEncipherment,
+        Ku::KeyAgreement,
+        Ku::KeyCertSign,
+    ];
     params.extended_key_usages = vec![Eku::ClientAuth, Eku::ServerAuth];
     let cert = params.self_signed(&key).expect("self-signed client cert");
     ClientIdentity {
@@ -224,7 +251,9 @@ impl ServerCertVerifier for PinnedServer {
         if end_entity.as_ref() == self.cert.as_slice() {
             Ok(ServerCertVerified::assertion())
         } else {
-            Err(rustls::Error::General("server certificate differs from the handshake line".into()))
+            Err(rustls::Error::General(
+                "server certificate differs from the handshake line".into(),
+            ))
         }
     }
 
@@ -234,7 +263,12 @@ impl ServerCertVerifier for PinnedServer {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -243,11 +277,18 @@ impl ServerCertVerifier for PinnedServer {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
@@ -257,10 +298,16 @@ fn client_tls(server_cert: &[u8], identity: Option<&ClientIdentity>) -> Arc<rust
         .with_safe_default_protocol_versions()
         .expect("protocol versions")
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(PinnedServer { cert: server_cert.to_vec(), provider }));
+        .with_custom_certificate_verifier(Arc::new(PinnedServer {
+            cert: server_cert.to_vec(),
+            provider,
+        }));
     let mut config = match identity {
         Some(id) => builder
-            .with_client_auth_cert(vec![id.cert.clone()], PrivateKeyDer::Pkcs8(id.key.clone_key()))
+            .with_client_auth_cert(
+                vec![id.cert.clone()],
+                PrivateKeyDer::Pkcs8(id.key.clone_key()),
+            )
             .expect("client auth cert"),
         None => builder.with_no_client_auth(),
     };
@@ -271,7 +318,10 @@ fn client_tls(server_cert: &[u8], identity: Option<&ClientIdentity>) -> Arc<rust
 trait Io: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Io for T {}
 
-async fn dial(addr: Addr, tls: Option<Arc<rustls::ClientConfig>>) -> std::io::Result<TokioIo<Pin<Box<dyn Io>>>> {
+async fn dial(
+    addr: Addr,
+    tls: Option<Arc<rustls::ClientConfig>>,
+) -> std::io::Result<TokioIo<Pin<Box<dyn Io>>>> {
     let raw: Pin<Box<dyn Io>> = match addr {
         Addr::Unix(p) => Box::pin(tokio::net::UnixStream::connect(p).await?),
         Addr::Tcp(a) => Box::pin(tokio::net::TcpStream::connect(a).await?),
@@ -280,8 +330,14 @@ async fn dial(addr: Addr, tls: Option<Arc<rustls::ClientConfig>>) -> std::io::Re
         None => raw,
         Some(cfg) => {
             let name = ServerName::try_from("localhost").expect("server name");
-            let tls = tokio_rustls::TlsConnector::from(cfg).connect(name, raw).await?;
-            assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]), "ALPN h2 negotiated");
+            let tls = tokio_rustls::TlsConnector::from(cfg)
+                .connect(name, raw)
+                .await?;
+            assert_eq!(
+                tls.get_ref().1.alpn_protocol(),
+                Some(&b"h2"[..]),
+                "ALPN h2 negotiated"
+            );
             Box::pin(tls)
         }
     };
@@ -289,25 +345,34 @@ async fn dial(addr: Addr, tls: Option<Arc<rustls::ClientConfig>>) -> std::io::Re
 }
 
 /// A gRPC channel to the provider over its unix socket or TCP port, optionally over TLS.
-async fn channel(addr: &Addr, tls: Option<Arc<rustls::ClientConfig>>) -> Result<Channel, tonic::transport::Error> {
+async fn channel(
+    addr: &Addr,
+    tls: Option<Arc<rustls::ClientConfig>>,
+) -> Result<Channel, tonic::transport::Error> {
     let addr = addr.clone();
     Endpoint::from_static("http://localhost")
         .connect_timeout(DEADLINE)
         .timeout(DEADLINE)
-        .connect_with_connector(tower::service_fn(move |_uri| dial(addr.clone(), tls.clone())))
+        .connect_with_connector(tower::service_fn(move |_uri| {
+            dial(addr.clone(), tls.clone())
+        }))
         .await
 }
 
 async fn health(channel: Channel) -> Result<i32, tonic::Status> {
     let resp = HealthClient::new(channel)
-        .check(HealthCheckRequest { service: "plugin".into() })
+        .check(HealthCheckRequest {
+            service: "plugin".into(),
+        })
         .await?;
     Ok(resp.into_inner().status)
 }
 
 /// Connects and asks for the health of "plugin"; any failure (connect, TLS, RPC) is an Err.
 async fn try_health(addr: &Addr, tls: Option<Arc<rustls::ClientConfig>>) -> Result<i32, String> {
-    let ch = channel(addr, tls).await.map_err(|e| format!("connect: {e:?}"))?;
+    let ch = channel(addr, tls)
+        .await
+        .map_err(|e| format!("connect: {e:?}"))?;
     tokio::time::timeout(DEADLINE, health(ch))
         .await
         .map_err(|_| "health check timed out".to_owned())?
@@ -338,8 +403,17 @@ fn without_cookie_explains_and_exits_1() {
     let (status, out, err) = run_to_end(&[], &[]);
     assert_eq!(status.code(), Some(1), "stderr: {err}");
     assert!(out.is_empty(), "nothing on stdout, got {out:?}");
-    for needle in ["plugin", "Terraform", "dev_overrides", "--version", "--debug"] {
-        assert!(err.contains(needle), "explanation mentions {needle:?}: {err}");
+    for needle in [
+        "plugin",
+        "Terraform",
+        "dev_overrides",
+        "--version",
+        "--debug",
+    ] {
+        assert!(
+            err.contains(needle),
+            "explanation mentions {needle:?}: {err}"
+        );
     }
     // A wrong cookie value is the same as none.
     let (status, out, _) = run_to_end(&[], &[(COOKIE.0, "nope")]);
@@ -351,11 +425,20 @@ fn without_cookie_explains_and_exits_1() {
 fn version_and_help() {
     let (status, out, _) = run_to_end(&["--version"], &[]);
     assert!(status.success());
-    assert!(out.starts_with(&format!("terraform-provider-harness {}", env!("CARGO_PKG_VERSION"))), "{out}");
+    assert!(
+        out.starts_with(&format!(
+            "terraform-provider-harness {}",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{out}"
+    );
     assert!(out.contains("protocol 6"), "{out}");
     let (status, out, _) = run_to_end(&["--help"], &[]);
     assert!(status.success());
-    assert!(out.contains("--debug") && out.contains("dev_overrides"), "{out}");
+    assert!(
+        out.contains("--debug") && out.contains("dev_overrides"),
+        "{out}"
+    );
     let (status, out, err) = run_to_end(&["--bogus"], &[]);
     assert_eq!(status.code(), Some(2));
     assert!(out.is_empty() && err.contains("--bogus"), "{err}");
@@ -366,12 +449,24 @@ fn protocol_5_only_is_refused_clearly() {
     let (status, out, err) = run_to_end(&[], &[COOKIE, ("PLUGIN_PROTOCOL_VERSIONS", "5")]);
     assert_eq!(status.code(), Some(1), "stderr: {err}");
     assert!(out.is_empty(), "no handshake line: {out:?}");
-    assert!(err.contains("\"5\"") && err.contains("protocol 6"), "names what was offered: {err}");
+    assert!(
+        err.contains("\"5\"") && err.contains("protocol 6"),
+        "names what was offered: {err}"
+    );
 }
 
 #[test]
 fn bad_client_cert_is_a_startup_error() {
-    let (status, out, err) = run_to_end(&[], &[COOKIE, ("PLUGIN_CLIENT_CERT", "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n")]);
+    let (status, out, err) = run_to_end(
+        &[],
+        &[
+            COOKIE,
+            (
+                "PLUGIN_CLIENT_CERT",
+                "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n",
+            ),
+        ],
+    );
     assert_eq!(status.code(), Some(1), "stderr: {err}");
     assert!(out.is_empty(), "no handshake line: {out:?}");
     assert!(err.contains("PLUGIN_CLIENT_CERT"), "{err}");
@@ -382,8 +477,13 @@ async fn unix_plaintext_handshake_health_and_cleanup() {
     let mut p = spawn(&[], &[COOKIE, ("PLUGIN_PROTOCOL_VERSIONS", "5,6")]);
     let line = p.next_line();
     let hs = parse_handshake(&line);
-    assert!(hs.cert.is_none(), "plaintext without PLUGIN_CLIENT_CERT: {line}");
-    let Addr::Unix(path) = hs.addr.clone() else { panic!("unix socket by default: {line}") };
+    assert!(
+        hs.cert.is_none(),
+        "plaintext without PLUGIN_CLIENT_CERT: {line}"
+    );
+    let Addr::Unix(path) = hs.addr.clone() else {
+        panic!("unix socket by default: {line}")
+    };
     assert!(path.is_absolute(), "{line}");
     let dir = path.parent().expect("socket dir").to_path_buf();
     assert!(path.exists() && dir.exists());
@@ -393,17 +493,31 @@ async fn unix_plaintext_handshake_health_and_cleanup() {
 
     // Side services are mounted and answer Unimplemented from their stubs, not from the
     // router's fallback (which has an empty message).
-    let stdio = GrpcStdioClient::new(ch.clone()).stream_stdio(()).await.expect_err("stdio not provided");
+    let stdio = GrpcStdioClient::new(ch.clone())
+        .stream_stdio(())
+        .await
+        .expect_err("stdio not provided");
     assert_eq!(stdio.code(), tonic::Code::Unimplemented);
-    assert!(!stdio.message().is_empty(), "GRPCStdio is mounted: {stdio:?}");
+    assert!(
+        !stdio.message().is_empty(),
+        "GRPCStdio is mounted: {stdio:?}"
+    );
     let broker = GrpcBrokerClient::new(ch.clone())
         .start_stream(tokio_stream::iter(Vec::new()))
         .await
         .expect_err("broker not provided");
     assert_eq!(broker.code(), tonic::Code::Unimplemented);
-    assert!(!broker.message().is_empty(), "GRPCBroker is mounted: {broker:?}");
+    assert!(
+        !broker.message().is_empty(),
+        "GRPCBroker is mounted: {broker:?}"
+    );
     // The tfplugin6 Provider service is mounted (whatever it answers, it is not the fallback).
-    match ProviderClient::new(ch.clone()).get_provider_schema(tfprovider_harness::proto::tfplugin6::get_provider_schema::Request::default()).await {
+    match ProviderClient::new(ch.clone())
+        .get_provider_schema(
+            tfprovider_harness::proto::tfplugin6::get_provider_schema::Request::default(),
+        )
+        .await
+    {
         Ok(_) => {}
         Err(s) => assert!(
             !(s.code() == tonic::Code::Unimplemented && s.message().is_empty()),
@@ -414,7 +528,10 @@ async fn unix_plaintext_handshake_health_and_cleanup() {
     shutdown_and_expect_prompt_exit(&mut p, ch).await;
     assert!(!path.exists(), "socket removed at exit");
     assert!(!dir.exists(), "private socket dir removed at exit");
-    assert!(p.rest_of_stdout().is_empty(), "nothing on stdout after the handshake line");
+    assert!(
+        p.rest_of_stdout().is_empty(),
+        "nothing on stdout after the handshake line"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -423,7 +540,9 @@ async fn unix_socket_in_given_dir() {
     let dir_s = dir.path().to_str().expect("utf-8 dir").to_owned();
     let mut p = spawn(&[], &[COOKIE, ("PLUGIN_UNIX_SOCKET_DIR", &dir_s)]);
     let hs = parse_handshake(&p.next_line());
-    let Addr::Unix(path) = hs.addr.clone() else { panic!("unix") };
+    let Addr::Unix(path) = hs.addr.clone() else {
+        panic!("unix")
+    };
     assert_eq!(path.parent(), Some(dir.path()));
     let ch = channel(&hs.addr, None).await.expect("connect");
     shutdown_and_expect_prompt_exit(&mut p, ch).await;
@@ -440,11 +559,18 @@ async fn tcp_handshake_within_port_range() {
     let (min, max) = (port.to_string(), port.saturating_add(20).to_string());
     let mut p = spawn(
         &[],
-        &[COOKIE, ("TF_PLUGIN_TRANSPORT", "tcp"), ("PLUGIN_MIN_PORT", &min), ("PLUGIN_MAX_PORT", &max)],
+        &[
+            COOKIE,
+            ("TF_PLUGIN_TRANSPORT", "tcp"),
+            ("PLUGIN_MIN_PORT", &min),
+            ("PLUGIN_MAX_PORT", &max),
+        ],
     );
     let line = p.next_line();
     let hs = parse_handshake(&line);
-    let Addr::Tcp(a) = &hs.addr else { panic!("tcp: {line}") };
+    let Addr::Tcp(a) = &hs.addr else {
+        panic!("tcp: {line}")
+    };
     let sa: std::net::SocketAddr = a.parse().expect("host:port");
     assert_eq!(sa.ip(), std::net::Ipv4Addr::LOCALHOST);
     assert!((port..=port + 20).contains(&sa.port()), "{line}");
@@ -456,18 +582,34 @@ async fn tcp_handshake_within_port_range() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn automtls_accepts_only_the_pinned_client() {
     let id = client_identity();
-    let mut p = spawn(&[], &[COOKIE, ("PLUGIN_PROTOCOL_VERSIONS", "5,6"), ("PLUGIN_CLIENT_CERT", &id.pem)]);
+    let mut p = spawn(
+        &[],
+        &[
+            COOKIE,
+            ("PLUGIN_PROTOCOL_VERSIONS", "5,6"),
+            ("PLUGIN_CLIENT_CERT", &id.pem),
+        ],
+    );
     let line = p.next_line();
     let hs = parse_handshake(&line);
-    let server_cert = hs.cert.clone().expect("certificate field present with PLUGIN_CLIENT_CERT");
+    let server_cert = hs
+        .cert
+        .clone()
+        .expect("certificate field present with PLUGIN_CLIENT_CERT");
 
     // No client certificate: refused.
     let none = try_health(&hs.addr, Some(client_tls(&server_cert, None))).await;
-    assert!(none.is_err(), "a client without a certificate must be refused, got {none:?}");
+    assert!(
+        none.is_err(),
+        "a client without a certificate must be refused, got {none:?}"
+    );
     // Another certificate of the same shape: refused.
     let other = client_identity();
     let wrong = try_health(&hs.addr, Some(client_tls(&server_cert, Some(&other)))).await;
-    assert!(wrong.is_err(), "a different client certificate must be refused, got {wrong:?}");
+    assert!(
+        wrong.is_err(),
+        "a different client certificate must be refused, got {wrong:?}"
+    );
     // Plaintext on a TLS listener: refused.
     let plain = try_health(&hs.addr, None).await;
     assert!(plain.is_err(), "plaintext must be refused, got {plain:?}");
@@ -476,7 +618,9 @@ async fn automtls_accepts_only_the_pinned_client() {
     let ok = try_health(&hs.addr, Some(client_tls(&server_cert, Some(&id)))).await;
     assert_eq!(ok, Ok(serving()));
 
-    let ch = channel(&hs.addr, Some(client_tls(&server_cert, Some(&id)))).await.expect("connect");
+    let ch = channel(&hs.addr, Some(client_tls(&server_cert, Some(&id))))
+        .await
+        .expect("connect");
     shutdown_and_expect_prompt_exit(&mut p, ch).await;
 
     // The refusals were the certificate checks, not some unrelated failure. (The client side
@@ -484,14 +628,27 @@ async fn automtls_accepts_only_the_pinned_client() {
     // warnings are what identify the reason.)
     let err = p.stderr_text();
     eprintln!("provider stderr:\n{err}");
-    assert!(err.contains("peer sent no certificates"), "no-certificate refusal logged: {err}");
-    assert!(err.contains("not the one in PLUGIN_CLIENT_CERT"), "wrong-certificate refusal logged: {err}");
+    assert!(
+        err.contains("peer sent no certificates"),
+        "no-certificate refusal logged: {err}"
+    );
+    assert!(
+        err.contains("not the one in PLUGIN_CLIENT_CERT"),
+        "wrong-certificate refusal logged: {err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn automtls_over_tls12_too() {
     let id = client_identity();
-    let mut p = spawn(&[], &[COOKIE, ("PLUGIN_CLIENT_CERT", &id.pem), ("TF_PLUGIN_TRANSPORT", "tcp")]);
+    let mut p = spawn(
+        &[],
+        &[
+            COOKIE,
+            ("PLUGIN_CLIENT_CERT", &id.pem),
+            ("TF_PLUGIN_TRANSPORT", "tcp"),
+        ],
+    );
     let hs = parse_handshake(&p.next_line());
     let server_cert = hs.cert.clone().expect("cert");
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
@@ -499,8 +656,14 @@ async fn automtls_over_tls12_too() {
         .with_protocol_versions(&[&rustls::version::TLS12])
         .expect("tls12")
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(PinnedServer { cert: server_cert, provider }))
-        .with_client_auth_cert(vec![id.cert.clone()], PrivateKeyDer::Pkcs8(id.key.clone_key()))
+        .with_custom_certificate_verifier(Arc::new(PinnedServer {
+            cert: server_cert,
+            provider,
+        }))
+        .with_client_auth_cert(
+            vec![id.cert.clone()],
+            PrivateKeyDer::Pkcs8(id.key.clone_key()),
+        )
         .expect("client cert");
     cfg.alpn_protocols = vec![b"h2".to_vec()];
     let cfg = Arc::new(cfg);
@@ -513,12 +676,17 @@ async fn automtls_over_tls12_too() {
 async fn managed_mode_ignores_sigint_and_stops_on_sigterm() {
     let mut p = spawn(&[], &[COOKIE]);
     let hs = parse_handshake(&p.next_line());
-    let Addr::Unix(path) = hs.addr.clone() else { panic!("unix") };
+    let Addr::Unix(path) = hs.addr.clone() else {
+        panic!("unix")
+    };
     // The signal handlers are installed once the runtime is up: wait until it answers.
     assert_eq!(try_health(&hs.addr, None).await, Ok(serving()));
     p.signal("-INT");
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(p.child.try_wait().expect("try_wait").is_none(), "SIGINT must be ignored under Terraform");
+    assert!(
+        p.child.try_wait().expect("try_wait").is_none(),
+        "SIGINT must be ignored under Terraform"
+    );
     assert_eq!(try_health(&hs.addr, None).await, Ok(serving()));
     p.signal("-TERM");
     let status = tokio::task::block_in_place(|| p.wait_exit(Duration::from_secs(1)));
@@ -530,7 +698,10 @@ async fn managed_mode_ignores_sigint_and_stops_on_sigterm() {
 async fn debug_mode_prints_reattach_and_serves_plaintext() {
     // No cookie and a PLUGIN_CLIENT_CERT that must be ignored: reattach has no TLS.
     let id = client_identity();
-    let mut p = spawn(&["--debug", "--provider-address", "example.com/acme/harness"], &[("PLUGIN_CLIENT_CERT", &id.pem)]);
+    let mut p = spawn(
+        &["--debug", "--provider-address", "example.com/acme/harness"],
+        &[("PLUGIN_CLIENT_CERT", &id.pem)],
+    );
     let mut export = None;
     for _ in 0..20 {
         let line = p.next_line();
@@ -540,7 +711,10 @@ async fn debug_mode_prints_reattach_and_serves_plaintext() {
         }
     }
     let quoted = export.expect("an export TF_REATTACH_PROVIDERS= line");
-    let json = quoted.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')).expect("single-quoted");
+    let json = quoted
+        .strip_prefix('\'')
+        .and_then(|s| s.strip_suffix('\''))
+        .expect("single-quoted");
     let v: serde_json::Value = serde_json::from_str(json).expect("valid JSON");
     let entry = &v["example.com/acme/harness"];
     assert_eq!(entry["Protocol"], "grpc");
@@ -568,19 +742,28 @@ async fn logs_are_hclog_json_on_stderr() {
     let err = p.stderr_text();
     let lines: Vec<serde_json::Value> = err
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("stderr line is not JSON ({e}): {l}")))
+        .map(|l| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("stderr line is not JSON ({e}): {l}"))
+        })
         .collect();
     assert!(!lines.is_empty(), "TF_LOG=DEBUG produces log lines");
     for l in &lines {
         assert!(l["@level"].is_string() && l["@message"].is_string(), "{l}");
         assert_eq!(l["@module"], "provider");
     }
-    assert!(lines.iter().any(|l| l["@message"] == "plugin address"), "{err}");
+    assert!(
+        lines.iter().any(|l| l["@message"] == "plugin address"),
+        "{err}"
+    );
     // Default level: nothing in a normal run.
     let mut quiet = spawn(&[], &[COOKIE]);
     let hs = parse_handshake(&quiet.next_line());
     assert_eq!(try_health(&hs.addr, None).await, Ok(serving()));
     quiet.signal("-TERM");
     assert!(quiet.wait_exit(DEADLINE).success());
-    assert_eq!(quiet.stderr_text(), "", "no stderr output at the default level");
+    assert_eq!(
+        quiet.stderr_text(),
+        "",
+        "no stderr output at the default level"
+    );
 }

@@ -15,7 +15,7 @@ pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
 pub const MAGIC_COOKIE_VALUE: &str =
     "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 /// The provider address used as the `TF_REATTACH_PROVIDERS` key unless `--provider-address`.
-pub const DEFAULT_PROVIDER_ADDRESS: &str = "registry.terraform.io/harness/harness";
+pub const DEFAULT_PROVIDER_ADDRESS: &str = "registry.terraform.io/harness-gitops/harness";
 
 /// Whether the process was started by Terraform: the cookie variable holds the exact value.
 pub fn magic_cookie_present() -> bool {

@@ -40,7 +40,7 @@ pub enum Mode {
     Managed,
     /// `--debug`: plaintext, reattach instructions on stdout, stop on Ctrl-C.
     Debug {
-        /// The `TF_REATTACH_PROVIDERS` key, e.g. `registry.terraform.io/harness/harness`.
+        /// The `TF_REATTACH_PROVIDERS` key, e.g. `registry.terraform.io/harness-gitops/harness`.
         provider_address: String,
     },
 }

@@ -274,7 +274,11 @@ fn argo_project_needs_a_project_scope_at_plan_time() {
         ("argo_project", "ml".into()),
     ]);
     let mut planned = config.clone();
-    let req = PlanRequest { prior: &Value::Null, config: &config, provider: None };
+    let req = PlanRequest {
+        prior: &Value::Null,
+        config: &config,
+        provider: None,
+    };
     let mut d = Diagnostics::new();
     GitopsRepository.modify_plan(&req, &mut planned, &mut Vec::new(), &mut d);
     assert_eq!(d.0.len(), 1);
@@ -284,10 +288,17 @@ fn argo_project_needs_a_project_scope_at_plan_time() {
     with_project.set_attr("org_id", "o".into());
     with_project.set_attr("project_id", "p".into());
     let mut planned = with_project.clone();
-    let req = PlanRequest { prior: &Value::Null, config: &with_project, provider: None };
+    let req = PlanRequest {
+        prior: &Value::Null,
+        config: &with_project,
+        provider: None,
+    };
     let mut d = Diagnostics::new();
     GitopsRepository.modify_plan(&req, &mut planned, &mut Vec::new(), &mut d);
     assert!(d.is_empty(), "{d:?}");
     assert_eq!(planned.attr("id"), &Value::string("o/p/account.a/r"));
-    assert_eq!(planned.attr("connection_type"), &Value::string("HTTPS_ANONYMOUS"));
+    assert_eq!(
+        planned.attr("connection_type"),
+        &Value::string("HTTPS_ANONYMOUS")
+    );
 }
