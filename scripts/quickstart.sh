@@ -27,6 +27,7 @@ fi
 
 command -v "$terraform" >/dev/null || { echo "terraform (>= 1.11) is needed on PATH (or set TERRAFORM)" >&2; exit 1; }
 command -v cargo >/dev/null || { echo "cargo (Rust) is needed: https://rustup.rs" >&2; exit 1; }
+command -v curl >/dev/null || { echo "curl is needed to show the emulator's state" >&2; exit 1; }
 
 echo "==> building terraform-provider-harness and harness-gitops-emulator"
 cargo build --quiet --bins --manifest-path "$root/Cargo.toml"
@@ -88,7 +89,14 @@ echo "==> terraform output"
 "$terraform" output -no-color
 echo
 echo "==> what the emulator holds (GET $endpoint/_emulator/state)"
-curl -sf "$endpoint/_emulator/state" | jq '[.repositories[] | {identifier, org: .orgIdentifier, project: .projectIdentifier, agent: .agentIdentifier, url: .repository.repo, type: .repository.type, connection: .repository.connectionState.status, createdAt}]'
+state=$(curl -sf "$endpoint/_emulator/state")
+if command -v jq >/dev/null; then
+  jq '[.repositories[] | {identifier, org: .orgIdentifier, project: .projectIdentifier, agent: .agentIdentifier, url: .repository.repo, type: .repository.type, connection: .repository.connectionState.status, createdAt}]' <<<"$state"
+elif command -v python3 >/dev/null; then
+  python3 -m json.tool <<<"$state"
+else
+  echo "$state"
+fi
 
 cat <<NEXT
 
