@@ -432,37 +432,33 @@ mod tests {
         assert_eq!(lines[1]["@level"], "warn");
     }
 
-    #[test]
-    fn level_filter_drops_lower_levels() {
-        let lines = capture(LevelFilter::WARN, || {
+    /// The hclog level names of one event at each level, as seen through `filter`.
+    fn levels_through(filter: LevelFilter) -> Vec<String> {
+        let lines = capture(filter, || {
             tracing::trace!("t");
             tracing::debug!("d");
             tracing::info!("i");
             tracing::warn!("w");
             tracing::error!("e");
         });
-        let levels: Vec<_> = lines
+        lines
             .iter()
             .map(|l| l["@level"].as_str().unwrap_or("?").to_owned())
-            .collect();
-        assert_eq!(levels, ["warn", "error"]);
+            .collect()
+    }
+
+    #[test]
+    fn level_filter_drops_lower_levels() {
+        assert_eq!(levels_through(LevelFilter::WARN), ["warn", "error"]);
         assert!(capture(LevelFilter::OFF, || tracing::error!("x")).is_empty());
     }
 
     #[test]
     fn every_level_has_its_hclog_name() {
-        let lines = capture(LevelFilter::TRACE, || {
-            tracing::trace!("t");
-            tracing::debug!("d");
-            tracing::info!("i");
-            tracing::warn!("w");
-            tracing::error!("e");
-        });
-        let levels: Vec<_> = lines
-            .iter()
-            .map(|l| l["@level"].as_str().unwrap_or("?").to_owned())
-            .collect();
-        assert_eq!(levels, ["trace", "debug", "info", "warn", "error"]);
+        assert_eq!(
+            levels_through(LevelFilter::TRACE),
+            ["trace", "debug", "info", "warn", "error"]
+        );
     }
 
     #[test]
