@@ -795,7 +795,13 @@ impl ProviderService {
         match out {
             Some(v) => {
                 let v = finalize_state(&res.schema, v, diags);
-                convert::encode(&v, &res.ty, "new state", diags)
+                // If the result cannot be encoded (a provider bug), fall back to the plan with
+                // its unknowns nulled: an object that exists remotely must still reach state.
+                convert::encode(&v, &res.ty, "new state", diags).or_else(|| {
+                    let fallback =
+                        finalize_state(&res.schema, planned.clone(), &mut Diagnostics::new());
+                    convert::encode(&fallback, &res.ty, "new state", &mut Diagnostics::new())
+                })
             }
             None => {
                 if !diags.has_errors() {

@@ -80,8 +80,118 @@ impl Resource for Versioned {
     }
 }
 
+/// A resource whose create "succeeds" remotely but returns a state of the wrong shape.
+struct BadCreate;
+
+#[async_trait]
+impl Resource for BadCreate {
+    fn type_name(&self) -> &'static str {
+        "test_bad_create"
+    }
+    fn schema(&self) -> Schema {
+        Schema::new(
+            0,
+            "test",
+            vec![
+                A::string("id").computed().description("id"),
+                A::string("name").required().description("name"),
+            ],
+        )
+    }
+    async fn create(
+        &self,
+        _: &Ctx,
+        planned: &Value,
+        _: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let mut v = planned.clone();
+        v.set_attr("id", Value::Bool(true));
+        diags.warning("Created", "the object exists remotely");
+        Some(v)
+    }
+    async fn read(&self, _: &Ctx, v: &Value, _: &mut Diagnostics) -> Option<Value> {
+        Some(v.clone())
+    }
+    async fn update(
+        &self,
+        _: &Ctx,
+        _: &Value,
+        _: &Value,
+        _: &Value,
+        _: &mut Diagnostics,
+    ) -> Option<Value> {
+        None
+    }
+    async fn delete(&self, _: &Ctx, _: &Value, _: &mut Diagnostics) {}
+    async fn import(&self, _: &Ctx, _: &str, _: &mut Diagnostics) -> Option<Value> {
+        None
+    }
+}
+
 fn service() -> ProviderService {
-    ProviderService::with(vec![Arc::new(Versioned)], vec![])
+    ProviderService::with(vec![Arc::new(Versioned), Arc::new(BadCreate)], vec![])
+}
+
+async fn configure(svc: &ProviderService) {
+    let pty = provider::schema().ty();
+    let mut cfg = provider::schema().null_object();
+    cfg.set_attr("endpoint", Value::string("http://127.0.0.1:9"));
+    cfg.set_attr("account_id", Value::string("a"));
+    cfg.set_attr("api_key", Value::string("k"));
+    let resp = svc
+        .configure_provider(Request::new(pb::configure_provider::Request {
+            terraform_version: "1.11.4".into(),
+            config: Some(pb::DynamicValue {
+                msgpack: encode_msgpack(&cfg, &pty).unwrap(),
+                json: vec![],
+            }),
+            client_capabilities: None,
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+}
+
+#[tokio::test]
+async fn a_created_object_reaches_state_even_when_its_state_cannot_be_encoded() {
+    let svc = service();
+    configure(&svc).await;
+    let ty = BadCreate.schema().ty();
+    let mut planned = BadCreate.schema().null_object();
+    planned.set_attr("id", Value::unknown());
+    planned.set_attr("name", Value::string("kept"));
+    let dv = |v: &Value| {
+        Some(pb::DynamicValue {
+            msgpack: encode_msgpack(v, &ty).unwrap(),
+            json: vec![],
+        })
+    };
+    let r = svc
+        .apply_resource_change(Request::new(pb::apply_resource_change::Request {
+            type_name: "test_bad_create".into(),
+            prior_state: dv(&Value::Null),
+            planned_state: dv(&planned),
+            config: dv(&planned),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        r.diagnostics
+            .iter()
+            .any(|d| d.summary == "Internal Provider Error"),
+        "{:?}",
+        r.diagnostics
+    );
+    let state = decode_msgpack(&r.new_state.expect("a state").msgpack, &ty).unwrap();
+    assert_eq!(state.attr("name"), &Value::string("kept"));
+    assert!(
+        state.attr("id").is_null(),
+        "unknowns of the fallback are recorded as null"
+    );
 }
 
 async fn upgrade(
@@ -138,25 +248,8 @@ async fn upgrader_errors_and_bad_json_are_diagnostics() {
 #[tokio::test]
 async fn a_panicking_resource_gives_a_diagnostic_and_keeps_state() {
     let svc = service();
-    // Configure against an unused endpoint: read panics before any call.
-    let pty = provider::schema().ty();
-    let mut cfg = provider::schema().null_object();
-    cfg.set_attr("endpoint", Value::string("http://127.0.0.1:9"));
-    cfg.set_attr("account_id", Value::string("a"));
-    cfg.set_attr("api_key", Value::string("k"));
-    let resp = svc
-        .configure_provider(Request::new(pb::configure_provider::Request {
-            terraform_version: "1.11.4".into(),
-            config: Some(pb::DynamicValue {
-                msgpack: encode_msgpack(&cfg, &pty).unwrap(),
-                json: vec![],
-            }),
-            client_capabilities: None,
-        }))
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+    // Configured against an unused endpoint: read panics before any call.
+    configure(&svc).await;
     let ty = Versioned.schema().ty();
     let mut state = Versioned.schema().null_object();
     state.set_attr("id", Value::string("x"));
