@@ -30,6 +30,16 @@ struct Typed<T: ?Sized> {
     ty: Type,
 }
 
+impl<T: ?Sized> Typed<T> {
+    fn new(schema: Schema, imp: Arc<T>) -> Self {
+        Typed {
+            ty: schema.ty(),
+            schema,
+            imp,
+        }
+    }
+}
+
 /// Provider configuration state between ConfigureProvider calls.
 enum Configured {
     /// ConfigureProvider has not been called.
@@ -64,31 +74,11 @@ impl ProviderService {
     pub fn with(resources: Vec<Arc<dyn Resource>>, data_sources: Vec<Arc<dyn DataSource>>) -> Self {
         let resources = resources
             .into_iter()
-            .map(|r| {
-                let schema = r.schema();
-                (
-                    r.type_name(),
-                    Typed {
-                        ty: schema.ty(),
-                        schema,
-                        imp: r,
-                    },
-                )
-            })
+            .map(|r| (r.type_name(), Typed::new(r.schema(), r)))
             .collect();
         let data_sources = data_sources
             .into_iter()
-            .map(|d| {
-                let schema = d.schema();
-                (
-                    d.type_name(),
-                    Typed {
-                        ty: schema.ty(),
-                        schema,
-                        imp: d,
-                    },
-                )
-            })
+            .map(|d| (d.type_name(), Typed::new(d.schema(), d)))
             .collect();
         ProviderService {
             resources,
@@ -213,7 +203,7 @@ fn null_write_only(attrs: &[Attribute], v: &mut Value) {
 fn has_write_only_value(attrs: &[Attribute], v: &Value) -> Option<String> {
     let obj = v.as_object()?;
     for a in attrs {
-        let x = obj.get(&a.name)?;
+        let Some(x) = obj.get(&a.name) else { continue };
         if a.write_only && !x.is_null() {
             return Some(a.name.clone());
         }
