@@ -1,20 +1,18 @@
 //! terraform-provider-harness: a Terraform/OpenTofu provider (tfplugin6) for Harness GitOps,
-//! and a local emulator of the Harness GitOps REST API.
+//! built on the `tfplugin` framework and the `harness-gitops-client` crate.
 //!
-//! Layers (see ARCHITECTURE.md): `transport` (go-plugin contract) → `server` (tfplugin6 RPCs,
-//! conversion and dispatch) → `plan` + `resources` (semantics) → `harness` (HTTP client).
-//! `tf` is the value model every layer above `harness` shares; `emulator` is a separate
-//! program that shares nothing with the client on purpose.
+//! Layers (see ARCHITECTURE.md): `tfplugin` (protocol, values, plan pipeline, server,
+//! transport; no Harness names) → this crate (`provider`: the provider block; `resources`:
+//! one file per Terraform type) → `harness-gitops-client` (HTTP, no Terraform types).
 
-pub mod docs;
-pub mod emulator;
-pub mod harness;
-pub mod logging;
-pub mod plan;
-pub mod proto;
 pub mod provider;
 pub mod resources;
-pub mod secret;
-pub mod server;
-pub mod tf;
-pub mod transport;
+
+pub use provider::HarnessProvider;
+
+/// The crates whose logs pass at every level (dependencies are capped at INFO).
+pub const OWN_CRATES: &[&str] = &[
+    "tfprovider_harness",
+    "terraform_provider_harness",
+    "harness_gitops_client",
+];

@@ -7,10 +7,12 @@
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use tfprovider_harness::transport::{self, handshake, Mode};
+use tfplugin::transport::{self, handshake, Mode};
 
 const NAME: &str = "terraform-provider-harness";
 const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The `TF_REATTACH_PROVIDERS` key in `--debug` mode unless `--provider-address` says otherwise.
+const PROVIDER_ADDRESS: &str = "registry.terraform.io/harness-gitops/harness";
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq, Eq)]
@@ -48,8 +50,7 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Strin
     }
     match (debug, address) {
         (true, addr) => Ok(Command::Debug {
-            provider_address: addr
-                .unwrap_or_else(|| handshake::DEFAULT_PROVIDER_ADDRESS.to_owned()),
+            provider_address: addr.unwrap_or_else(|| PROVIDER_ADDRESS.to_owned()),
         }),
         (false, Some(_)) => Err("--provider-address only makes sense with --debug".to_owned()),
         (false, None) => Ok(Command::Serve),
@@ -93,7 +94,7 @@ Options:
 Logging goes to stderr as JSON lines; set TF_LOG_PROVIDER or TF_LOG (TRACE, DEBUG, INFO, WARN,
 ERROR) to choose the level.
 ",
-        default = handshake::DEFAULT_PROVIDER_ADDRESS,
+        default = PROVIDER_ADDRESS,
     )
 }
 
@@ -140,8 +141,11 @@ fn main() -> ExitCode {
         Command::Serve => Mode::Managed,
         Command::Debug { provider_address } => Mode::Debug { provider_address },
     };
-    tfprovider_harness::logging::install_panic_hook();
-    match transport::serve(mode, tfprovider_harness::server::provider_routes) {
+    tfplugin::logging::install_panic_hook();
+    tfplugin::logging::set_own_crates(tfprovider_harness::OWN_CRATES);
+    match transport::serve(mode, || {
+        tfplugin::server::provider_routes(tfprovider_harness::HarnessProvider)
+    }) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // "[ERROR]" makes go-plugin log this non-JSON line at error level.
@@ -167,7 +171,7 @@ mod tests {
         assert_eq!(
             parse(&["--debug"]),
             Ok(Command::Debug {
-                provider_address: handshake::DEFAULT_PROVIDER_ADDRESS.into()
+                provider_address: PROVIDER_ADDRESS.into()
             })
         );
         assert_eq!(

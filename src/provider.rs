@@ -1,14 +1,16 @@
 //! The `provider "harness"` block: schema, validation, and configuration into the data every
 //! resource call gets (the Harness client and scope defaults).
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use harness_gitops_client as harness;
+use harness_gitops_client::Secret;
+use tfplugin::resource::{DataSource, Provider, Resource};
+use tfplugin::tf::duration::parse as parse_duration;
+use tfplugin::tf::schema::{Attribute as A, Nesting, Schema};
+use tfplugin::tf::{AttributePath, Diagnostics, Value};
 use tokio_util::sync::CancellationToken;
-
-use crate::harness;
-use crate::secret::Secret;
-use crate::tf::schema::{Attribute as A, Nesting, Schema};
-use crate::tf::{AttributePath, Diagnostics, Value};
 
 /// Default Harness gateway.
 pub const DEFAULT_ENDPOINT: &str = "https://app.harness.io/gateway";
@@ -22,12 +24,24 @@ pub const ENV_ENDPOINT: &str = "HARNESS_ENDPOINT";
 pub const ENV_ACCOUNT_ID: &str = "HARNESS_ACCOUNT_ID";
 pub const ENV_API_KEY: &str = "HARNESS_PLATFORM_API_KEY";
 
-/// Scope defaults that resources inherit when their own attribute is unset.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// Scope defaults that resources inherit when their own attribute is unset. Each is a
+/// string, null, or unknown (the provider block takes it from another resource's output):
+/// an unknown default plans the inheriting attribute unknown.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Defaults {
-    pub org_id: Option<String>,
-    pub project_id: Option<String>,
-    pub agent_id: Option<String>,
+    pub org_id: Value,
+    pub project_id: Value,
+    pub agent_id: Value,
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Defaults {
+            org_id: Value::Null,
+            project_id: Value::Null,
+            agent_id: Value::Null,
+        }
+    }
 }
 
 /// Settings of the `kubernetes` attribute, used by the cluster resource to bootstrap Argo CD
@@ -42,13 +56,63 @@ pub struct KubernetesSettings {
     pub insecure: Option<bool>,
 }
 
-/// What ConfigureProvider produces.
+/// What ConfigureProvider produces. During plan the provider block may hold values not
+/// known until apply: the client exists as soon as its own inputs are known.
 pub struct ProviderData {
-    pub client: harness::Client,
-    pub account_id: String,
-    pub endpoint: String,
+    /// `None` while endpoint, account, API key or client settings are unknown.
+    pub client: Option<harness::Client>,
     pub defaults: Defaults,
-    pub kubernetes: KubernetesSettings,
+    /// `None` while the `kubernetes` block holds unknown values.
+    pub kubernetes: Option<KubernetesSettings>,
+}
+
+impl ProviderData {
+    /// The Harness client. The framework makes no remote call before it exists
+    /// ([`HarnessProvider::remote_blocker`]), so `None` here is a provider bug.
+    pub fn client(&self, diags: &mut Diagnostics) -> Option<&harness::Client> {
+        if self.client.is_none() {
+            diags.bug("the Harness client was used before its configuration was known");
+        }
+        self.client.as_ref()
+    }
+}
+
+/// The provider, as the framework sees it.
+pub struct HarnessProvider;
+
+impl Provider for HarnessProvider {
+    type Data = ProviderData;
+
+    fn name(&self) -> &'static str {
+        "harness"
+    }
+    fn schema(&self) -> Schema {
+        schema()
+    }
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        validate(config, diags);
+    }
+    fn configure(
+        &self,
+        config: &Value,
+        stop: CancellationToken,
+        diags: &mut Diagnostics,
+    ) -> Option<ProviderData> {
+        configure(config, stop, diags)
+    }
+    fn remote_blocker(&self, data: &ProviderData) -> Option<String> {
+        data.client.is_none().then(|| {
+            "The harness provider's `endpoint`, `account_id`, `api_key`, `request_timeout` or `max_retries` \
+             depends on values not known until apply, so it cannot call Harness yet."
+                .to_string()
+        })
+    }
+    fn resources(&self) -> Vec<Arc<dyn Resource<ProviderData>>> {
+        crate::resources::resources()
+    }
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource<ProviderData>>> {
+        crate::resources::data_sources()
+    }
 }
 
 /// The provider block's schema.
@@ -113,37 +177,6 @@ pub fn schema() -> Schema {
     )
 }
 
-/// Parses a Go-style duration: `1h2m3s`, `500ms`, `30s`, or a bare number of seconds.
-pub fn parse_duration(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    if s.is_empty() {
-        return None;
-    }
-    if let Ok(secs) = s.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let mut total = Duration::ZERO;
-    let mut rest = s;
-    while !rest.is_empty() {
-        let num_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
-        let num: f64 = rest[..num_end].parse().ok()?;
-        rest = &rest[num_end..];
-        let unit_end = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let factor = match &rest[..unit_end] {
-            "ms" => 0.001,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return None,
-        };
-        total += Duration::try_from_secs_f64(num * factor).ok()?;
-        rest = &rest[unit_end..];
-    }
-    Some(total)
-}
-
 /// Checks what can be checked without the environment; unknown values pass.
 pub fn validate(config: &Value, diags: &mut Diagnostics) {
     if let Some(e) = config.attr_str("endpoint") {
@@ -195,13 +228,67 @@ fn opt_str(v: &Value, attr: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Builds the provider data from a wholly known configuration.
+/// Builds the provider data. Parts that depend on unknown values are left out: the client
+/// when its own settings are unknown, the Kubernetes settings when that block is unknown.
 pub fn configure(
     config: &Value,
     cancel: CancellationToken,
     diags: &mut Diagnostics,
 ) -> Option<ProviderData> {
     validate(config, diags);
+    if diags.has_errors() {
+        return None;
+    }
+    let defaults = Defaults {
+        org_id: default_value(config, "org_id"),
+        project_id: default_value(config, "project_id"),
+        agent_id: default_value(config, "agent_id"),
+    };
+    let k = config.attr("kubernetes");
+    let kubernetes = k.is_wholly_known().then(|| KubernetesSettings {
+        config_path: opt_str(k, "config_path").or_else(|| std::env::var("KUBECONFIG").ok()),
+        config_context: opt_str(k, "config_context"),
+        host: opt_str(k, "host"),
+        token: opt_str(k, "token").map(Secret::new),
+        cluster_ca_certificate: opt_str(k, "cluster_ca_certificate"),
+        insecure: k.attr("insecure").as_bool(),
+    });
+    let client_inputs = [
+        "endpoint",
+        "account_id",
+        "api_key",
+        "request_timeout",
+        "max_retries",
+    ];
+    let client = if client_inputs
+        .iter()
+        .all(|a| config.attr(a).is_wholly_known())
+    {
+        Some(client(config, cancel, diags)?)
+    } else {
+        None
+    };
+    Some(ProviderData {
+        client,
+        defaults,
+        kubernetes,
+    })
+}
+
+/// A scope default: the configured string, null when unset or empty, unknown when unknown.
+fn default_value(config: &Value, attr: &str) -> Value {
+    match config.attr(attr) {
+        Value::String(s) if s.is_empty() => Value::Null,
+        v => v.clone(),
+    }
+}
+
+/// The Harness client from known settings (environment variables fill unset ones).
+fn client(
+    config: &Value,
+    cancel: CancellationToken,
+    diags: &mut Diagnostics,
+) -> Option<harness::Client> {
     let endpoint =
         setting(config, "endpoint", ENV_ENDPOINT).unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
     if config.attr("endpoint").is_null() {
@@ -258,40 +345,12 @@ pub fn configure(
             return None;
         }
     };
-    let k = config.attr("kubernetes");
-    Some(ProviderData {
-        client,
-        account_id,
-        endpoint,
-        defaults: Defaults {
-            org_id: opt_str(config, "org_id"),
-            project_id: opt_str(config, "project_id"),
-            agent_id: opt_str(config, "agent_id"),
-        },
-        kubernetes: KubernetesSettings {
-            config_path: opt_str(k, "config_path").or_else(|| std::env::var("KUBECONFIG").ok()),
-            config_context: opt_str(k, "config_context"),
-            host: opt_str(k, "host"),
-            token: opt_str(k, "token").map(Secret::new),
-            cluster_ca_certificate: opt_str(k, "cluster_ca_certificate"),
-            insecure: k.attr("insecure").as_bool(),
-        },
-    })
+    Some(client)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("30s"), Some(Duration::from_secs(30)));
-        assert_eq!(parse_duration("1m30s"), Some(Duration::from_secs(90)));
-        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
-        assert_eq!(parse_duration("12"), Some(Duration::from_secs(12)));
-        assert_eq!(parse_duration("2x"), None);
-        assert_eq!(parse_duration(""), None);
-    }
 
     #[test]
     fn schema_is_valid_and_described() {

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use tfprovider_harness::docs::{render, Kind};
+use tfplugin::docs::{render, Kind};
 use tfprovider_harness::{provider, resources};
 
 fn read(p: &Path) -> Option<String> {

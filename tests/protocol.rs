@@ -2,48 +2,31 @@
 //! socket, with msgpack values built by the crate's codec, against the real emulator.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use hyper_util::rt::TokioIo;
-use tfprovider_harness::proto::tfplugin6 as pb;
-use tfprovider_harness::proto::tfplugin6::provider_client::ProviderClient;
-use tfprovider_harness::server;
-use tfprovider_harness::tf::codec::{decode_msgpack, encode_msgpack};
-use tfprovider_harness::tf::{Type, Value};
+use tfplugin::proto::tfplugin6 as pb;
+use tfplugin::proto::tfplugin6::provider_client::ProviderClient;
+use tfplugin::server;
+use tfplugin::tf::codec::{decode_msgpack, encode_msgpack};
+use tfplugin::tf::{Type, Value};
 use tonic::transport::{Channel, Endpoint};
 
 const KEY: &str = "pat.protocol.test";
 
-struct Emu(Child, String);
-impl Drop for Emu {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn emulator(extra: &[&str]) -> Emu {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_harness-gitops-emulator"))
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--api-key",
-            KEY,
-            "--account-id",
-            "acc",
-        ])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("emulator");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line.trim().trim_start_matches("LISTENING ").to_string();
-    Emu(child, url)
+fn emulator(extra: &[&str]) -> harness_gitops_emulator::Background {
+    let args = [
+        "--listen",
+        "127.0.0.1:0",
+        "--api-key",
+        KEY,
+        "--account-id",
+        "acc",
+    ]
+    .iter()
+    .chain(extra)
+    .copied();
+    harness_gitops_emulator::start_background_with_args(args).expect("start the emulator")
 }
 
 async fn client() -> (ProviderClient<Channel>, tempfile::TempDir) {
@@ -52,7 +35,7 @@ async fn client() -> (ProviderClient<Channel>, tempfile::TempDir) {
     let listener = tokio::net::UnixListener::bind(&path).unwrap();
     tokio::spawn(async move {
         tonic::transport::Server::builder()
-            .add_routes(server::provider_routes())
+            .add_routes(server::provider_routes(tfprovider_harness::HarnessProvider))
             .serve_with_incoming(tokio_stream::wrappers::UnixListenerStream::new(listener))
             .await
             .unwrap();
@@ -319,7 +302,7 @@ async fn plan_apply_read_import_round_trip() {
     let emu = emulator(&[]);
     let (mut c, _d) = client().await;
     let (pty, rty, _) = schema_types(&mut c).await;
-    assert!(configure(&mut c, &pty, &emu.1).await.is_empty());
+    assert!(configure(&mut c, &pty, emu.url()).await.is_empty());
     let tn = "harness_gitops_repository".to_string();
     let config = obj(
         &rty,
@@ -477,7 +460,7 @@ async fn stop_provider_cancels_in_flight_calls() {
     let emu = emulator(&["--latency", "20s"]);
     let (mut c, _d) = client().await;
     let (pty, rty, _) = schema_types(&mut c).await;
-    assert!(configure(&mut c, &pty, &emu.1).await.is_empty());
+    assert!(configure(&mut c, &pty, emu.url()).await.is_empty());
     let st = obj(
         &rty,
         &[("identifier", "r".into()), ("agent_id", "account.a".into())],

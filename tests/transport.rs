@@ -15,10 +15,10 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
-use tfprovider_harness::proto::plugin::grpc_broker_client::GrpcBrokerClient;
-use tfprovider_harness::proto::plugin::grpc_controller_client::GrpcControllerClient;
-use tfprovider_harness::proto::plugin::grpc_stdio_client::GrpcStdioClient;
-use tfprovider_harness::proto::tfplugin6::provider_client::ProviderClient;
+use tfplugin::proto::plugin::grpc_broker_client::GrpcBrokerClient;
+use tfplugin::proto::plugin::grpc_controller_client::GrpcControllerClient;
+use tfplugin::proto::plugin::grpc_stdio_client::GrpcStdioClient;
+use tfplugin::proto::tfplugin6::provider_client::ProviderClient;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tonic::transport::{Channel, Endpoint};
 use tonic_health::pb::health_check_response::ServingStatus;
@@ -382,7 +382,7 @@ async fn try_health(addr: &Addr, tls: Option<Arc<rustls::ClientConfig>>) -> Resu
 async fn shutdown_and_expect_prompt_exit(p: &mut Provider, ch: Channel) {
     let started = Instant::now();
     GrpcControllerClient::new(ch)
-        .shutdown(tfprovider_harness::proto::plugin::Empty {})
+        .shutdown(tfplugin::proto::plugin::Empty {})
         .await
         .expect("Shutdown answers");
     let status = tokio::task::block_in_place(|| p.wait_exit(Duration::from_secs(1)));
@@ -513,9 +513,7 @@ async fn unix_plaintext_handshake_health_and_cleanup() {
     );
     // The tfplugin6 Provider service is mounted (whatever it answers, it is not the fallback).
     match ProviderClient::new(ch.clone())
-        .get_provider_schema(
-            tfprovider_harness::proto::tfplugin6::get_provider_schema::Request::default(),
-        )
+        .get_provider_schema(tfplugin::proto::tfplugin6::get_provider_schema::Request::default())
         .await
     {
         Ok(_) => {}

@@ -4,10 +4,10 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::harness;
 use crate::provider::Defaults;
-use crate::tf::schema::{AttrKind, Attribute as A, Constraint, Schema};
-use crate::tf::{AttributePath, Diagnostics, Value};
+use harness_gitops_client as harness;
+use tfplugin::tf::schema::{AttrKind, Attribute as A, Constraint, Schema};
+use tfplugin::tf::{AttributePath, Diagnostics, Value};
 
 /// `agent_id`, `org_id`, `project_id`: inherited from the provider when unset; any change
 /// replaces the object (it lives in another scope then).
@@ -45,7 +45,7 @@ pub fn plan_scope(
         ("project_id", &d.project_id),
     ] {
         if config.attr(attr).is_null() {
-            planned.set_attr(attr, Value::opt_string(default.clone()));
+            planned.set_attr(attr, default.clone());
         }
     }
     check_scope(planned, diags);

@@ -5,15 +5,17 @@
 //! (`to_api`, `from_api`) → data source → tests.
 
 use async_trait::async_trait;
+use tfplugin::resource::{DataSource, Resource};
 
 use super::common::{self, api_error, ScopedId};
-use super::{Ctx, DataSource, PlanRequest, Resource};
-use crate::harness::models::{
+use super::{Ctx, PlanRequest};
+use crate::provider::ProviderData;
+use harness_gitops_client::models::{
     Int64, Repository, RepositoryCreateRequest, RepositoryResponse, RepositoryUpdateRequest,
 };
-use crate::harness::DeleteOptions;
-use crate::tf::schema::{Attribute as A, Constraint, Schema};
-use crate::tf::{AttributePath, Diagnostics, Value};
+use harness_gitops_client::DeleteOptions;
+use tfplugin::tf::schema::{Attribute as A, Constraint, Schema};
+use tfplugin::tf::{AttributePath, Diagnostics, Value};
 
 const TYPE_NAME: &str = "harness_gitops_repository";
 
@@ -356,7 +358,7 @@ fn state_id(v: &Value) -> Value {
 }
 
 #[async_trait]
-impl Resource for GitopsRepository {
+impl Resource<ProviderData> for GitopsRepository {
     fn type_name(&self) -> &'static str {
         TYPE_NAME
     }
@@ -422,7 +424,7 @@ impl Resource for GitopsRepository {
         };
         let resp = match ctx
             .provider
-            .client
+            .client(diags)?
             .repositories()
             .create(&scope, identifier, &body)
             .await
@@ -450,7 +452,7 @@ impl Resource for GitopsRepository {
         let identifier = current.attr_str("identifier").unwrap_or_default();
         match ctx
             .provider
-            .client
+            .client(diags)?
             .repositories()
             .get_opt(&scope, identifier)
             .await
@@ -480,7 +482,7 @@ impl Resource for GitopsRepository {
         };
         match ctx
             .provider
-            .client
+            .client(diags)?
             .repositories()
             .update(&scope, identifier, &body)
             .await
@@ -498,18 +500,15 @@ impl Resource for GitopsRepository {
     }
 
     async fn delete(&self, ctx: &Ctx, prior: &Value, diags: &mut Diagnostics) {
+        let Some(client) = ctx.provider.client(diags) else {
+            return;
+        };
         let scope = common::scope_of(prior);
         let identifier = prior.attr_str("identifier").unwrap_or_default();
         let opts = DeleteOptions {
             force_delete: prior.attr("force_delete").as_bool().unwrap_or(false),
         };
-        if let Err(e) = ctx
-            .provider
-            .client
-            .repositories()
-            .delete(&scope, identifier, opts)
-            .await
-        {
+        if let Err(e) = client.repositories().delete(&scope, identifier, opts).await {
             api_error(diags, "Unable to Delete GitOps Repository", &e);
         }
     }
@@ -756,7 +755,7 @@ fn data_schema() -> Schema {
 }
 
 #[async_trait]
-impl DataSource for GitopsRepositoryData {
+impl DataSource<ProviderData> for GitopsRepositoryData {
     fn type_name(&self) -> &'static str {
         TYPE_NAME
     }
@@ -779,7 +778,7 @@ impl DataSource for GitopsRepositoryData {
         let identifier = key.attr_str("identifier").unwrap_or_default();
         let resp = match ctx
             .provider
-            .client
+            .client(diags)?
             .repositories()
             .get_opt(&scope, identifier)
             .await

@@ -2,9 +2,8 @@
 //! provider binary through `dev_overrides`, against a real `harness-gitops-emulator` on
 //! loopback. Nothing is mocked.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::Instant;
 
 use serde_json::Value as Json;
@@ -27,9 +26,10 @@ pub fn terraform_bin() -> PathBuf {
     p
 }
 
-/// A running emulator, killed on drop.
+/// An emulator running on a thread of this test process (stopped on drop). It is the
+/// same code as the `harness-gitops-emulator` binary, started from its library.
 pub struct Emulator {
-    child: Child,
+    _running: harness_gitops_emulator::Background,
     pub url: String,
     http: reqwest::blocking::Client,
 }
@@ -37,33 +37,22 @@ pub struct Emulator {
 impl Emulator {
     /// Starts the emulator with extra arguments (e.g. `--fault-rate 0.3`).
     pub fn start(extra: &[&str]) -> Emulator {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_harness-gitops-emulator"))
-            .args([
-                "--listen",
-                "127.0.0.1:0",
-                "--api-key",
-                API_KEY,
-                "--account-id",
-                ACCOUNT,
-            ])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start harness-gitops-emulator");
-        let stdout = child.stdout.take().expect("emulator stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read emulator handshake");
-        let url = line
-            .trim()
-            .strip_prefix("LISTENING ")
-            .unwrap_or_else(|| panic!("unexpected emulator line {line:?}"))
-            .to_string();
+        let args = [
+            "--listen",
+            "127.0.0.1:0",
+            "--api-key",
+            API_KEY,
+            "--account-id",
+            ACCOUNT,
+        ]
+        .iter()
+        .chain(extra)
+        .copied();
+        let running = harness_gitops_emulator::start_background_with_args(args)
+            .unwrap_or_else(|e| panic!("start the emulator with {extra:?}: {e}"));
         Emulator {
-            child,
-            url,
+            url: running.url().to_string(),
+            _running: running,
             http: reqwest::blocking::Client::new(),
         }
     }
@@ -107,13 +96,6 @@ impl Emulator {
             resp.status(),
             resp.text().unwrap_or_default()
         );
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -1,5 +1,5 @@
 use super::*;
-use crate::harness::models::ConnectionState;
+use harness_gitops_client::models::ConnectionState;
 
 fn cfg(pairs: &[(&str, Value)]) -> Value {
     let mut v = schema().null_object();
@@ -192,7 +192,7 @@ fn masked_secrets_keep_the_configured_value_and_write_only_stays_null() {
     ]);
     let api = Repository {
         repo: Some("https://x/y".into()),
-        password: Some(crate::secret::Secret::new("********")),
+        password: Some(harness_gitops_client::Secret::new("********")),
         connection_state: Some(ConnectionState {
             status: Some("Successful".into()),
             ..Default::default()

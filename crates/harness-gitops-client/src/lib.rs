@@ -1,0 +1,26 @@
+//! Harness GitOps REST client (no Terraform types): the provider's only road to Harness.
+//!
+//! One [`Client`] per configured provider; per kind, `get` / `get_opt` / `create` / `update` /
+//! `delete` / `list` through [`Client::repositories`], [`Client::clusters`] and
+//! [`Client::applications`]. Paths are `{endpoint}/gitops/api/v1/agents/{agent}/…`
+//! (harness-gitops-api.md §0-2); auth is the `x-api-key` header only.
+
+mod applications;
+mod client;
+mod clusters;
+mod crud;
+mod error;
+pub mod models;
+mod repositories;
+mod response;
+mod scope;
+pub mod secret;
+
+pub use applications::{AppQuery, ApplicationDeleteOptions, Applications};
+pub use client::{Client, ClientConfig, RetryBackoff, USER_AGENT};
+pub use clusters::{ClusterUpdateOptions, Clusters};
+pub use crud::DeleteOptions;
+pub use error::{Error, Operation};
+pub use repositories::Repositories;
+pub use scope::Scope;
+pub use secret::Secret;

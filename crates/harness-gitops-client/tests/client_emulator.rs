@@ -1,0 +1,598 @@
+//! The client against the real emulator binary (`harness-gitops-emulator`) over loopback: CRUD
+//! for every kind, error messages for a wrong key / account, and the acceptance check: with
+//! 30% of requests faulted (503, 429, dropped connections) and 10% dropped after being applied,
+//! a scripted run of 200 create/get/update/delete calls ends with every entity present exactly
+//! once, with its last update, as the emulator's admin dump shows.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use futures::stream::{self, StreamExt};
+use harness_gitops_client::models::*;
+use harness_gitops_client::Secret;
+use harness_gitops_client::{
+    AppQuery, Client, ClientConfig, DeleteOptions, Error, RetryBackoff, Scope,
+};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+const KEY: &str = "emulator-test-key";
+const ACCOUNT: &str = "acc_emu";
+const TEST_LIMIT: Duration = Duration::from_secs(120);
+
+/// An emulator running in this test's runtime (stopped with it).
+struct Emulator {
+    url: String,
+    _running: harness_gitops_emulator::Running,
+}
+
+impl Emulator {
+    async fn start(extra: &[&str]) -> Emulator {
+        let args = [
+            "--listen",
+            "127.0.0.1:0",
+            "--api-key",
+            KEY,
+            "--account-id",
+            ACCOUNT,
+            "--sync-delay",
+            "0",
+        ]
+        .iter()
+        .chain(extra)
+        .map(|s| s.to_string());
+        let config = match harness_gitops_emulator::cli::parse(args) {
+            Ok(harness_gitops_emulator::cli::Command::Run(c)) => c,
+            Ok(_) => panic!("emulator arguments asked for help"),
+            Err(e) => panic!("bad emulator arguments {extra:?}: {e}"),
+        };
+        let running = harness_gitops_emulator::start(config)
+            .await
+            .expect("start harness-gitops-emulator");
+        let url = running.url();
+        assert!(
+            url.starts_with("http://127.0.0.1:"),
+            "emulator must listen on loopback: {url}"
+        );
+        Emulator {
+            url,
+            _running: running,
+        }
+    }
+
+    fn client(&self, max_retries: u32) -> Client {
+        let config = ClientConfig {
+            endpoint: self.url.clone(),
+            account_id: ACCOUNT.into(),
+            api_key: Secret::new(KEY),
+            request_timeout: Duration::from_secs(60),
+            max_retries,
+        };
+        let backoff = RetryBackoff {
+            initial: Duration::from_millis(20),
+            max: Duration::from_millis(200),
+        };
+        Client::with_backoff(config, CancellationToken::new(), backoff).expect("client")
+    }
+
+    async fn admin(&self, what: &str) -> Value {
+        let body = reqwest::get(format!("{}/_emulator/{what}", self.url))
+            .await
+            .expect("admin request")
+            .error_for_status()
+            .expect("admin status")
+            .text()
+            .await
+            .expect("admin body");
+        serde_json::from_str(&body).expect("admin JSON")
+    }
+
+    /// identifier (or name) → how many entities of `kind` carry it, plus the entities.
+    async fn dump(&self, kind: &str, id_key: &str) -> (BTreeMap<String, usize>, Vec<Value>) {
+        let state = self.admin("state").await;
+        let items = state[kind]
+            .as_array()
+            .unwrap_or_else(|| panic!("no {kind} in dump: {state}"))
+            .clone();
+        let mut counts = BTreeMap::new();
+        for e in &items {
+            let id = e[id_key]
+                .as_str()
+                .unwrap_or_else(|| panic!("{kind} without {id_key}: {e}"));
+            *counts.entry(id.to_string()).or_insert(0) += 1;
+        }
+        (counts, items)
+    }
+}
+
+async fn bounded<F: std::future::Future>(f: F) -> F::Output {
+    tokio::time::timeout(TEST_LIMIT, f)
+        .await
+        .expect("test exceeded its time limit")
+}
+
+fn repository(url: &str, username: &str) -> Repository {
+    Repository {
+        repo: Some(url.into()),
+        connection_type: Some("HTTPS".into()),
+        username: Some(username.into()),
+        password: Some(Secret::new("pw-in-clear")),
+        insecure: Some(false),
+        ..Default::default()
+    }
+}
+
+fn cluster(server: &str, name: &str) -> Cluster {
+    Cluster {
+        server: Some(server.into()),
+        name: Some(name.into()),
+        config: Some(ClusterConfig {
+            bearer_token: Some(Secret::new("token-in-clear")),
+            cluster_connection_type: Some("SERVICE_ACCOUNT".into()),
+            tls_client_config: Some(TlsClientConfig {
+                insecure: Some(true),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn application(name: &str, repo_url: &str, path: &str) -> Application {
+    Application {
+        metadata: Some(ObjectMeta {
+            name: Some(name.into()),
+            ..Default::default()
+        }),
+        spec: Some(ApplicationSpec {
+            project: Some("default".into()),
+            source: Some(ApplicationSource {
+                repo_url: Some(repo_url.into()),
+                path: Some(path.into()),
+                target_revision: Some("HEAD".into()),
+                ..Default::default()
+            }),
+            destination: Some(ApplicationDestination {
+                server: Some("https://kubernetes.default.svc".into()),
+                namespace: Some("apps".into()),
+                ..Default::default()
+            }),
+            sync_policy: Some(SyncPolicy {
+                automated: Some(SyncPolicyAutomated {
+                    prune: Some(false),
+                    self_heal: Some(true),
+                    allow_empty: None,
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn repository_crud() {
+    bounded(async {
+        let emu = Emulator::start(&[]).await;
+        let c = emu.client(2);
+        let repos = c.repositories();
+        let scope = Scope::project("org1", "proj1", "agent1");
+        let create = RepositoryCreateRequest {
+            repo: Some(repository("https://github.com/o/r1", "alice")),
+            upsert: Some(false),
+            ..Default::default()
+        };
+        let created = repos
+            .create(&scope, "repo_one", &create)
+            .await
+            .expect("create");
+        assert_eq!(created.identifier.as_deref(), Some("repo_one"));
+        let got = repos.get(&scope, "repo_one").await.expect("get");
+        let repo = got.repository.expect("repository in get");
+        assert_eq!(repo.username.as_deref(), Some("alice"));
+        assert_ne!(
+            repo.password.as_ref().map(Secret::expose),
+            Some("pw-in-clear"),
+            "password comes back masked"
+        );
+
+        let e = repos.create(&scope, "repo_one", &create).await.unwrap_err();
+        assert!(
+            e.is_already_exists() && e.to_string().contains("import"),
+            "{e}"
+        );
+
+        let update = RepositoryUpdateRequest {
+            repo: Some(repository("https://github.com/o/r1", "bob")),
+            ..Default::default()
+        };
+        let updated = repos
+            .update(&scope, "repo_one", &update)
+            .await
+            .expect("update");
+        assert_eq!(
+            updated.repository.and_then(|r| r.username).as_deref(),
+            Some("bob")
+        );
+        let list = repos.list(&scope).await.expect("list");
+        assert_eq!(list.items.map(|i| i.len()), Some(1));
+
+        let (_, dump) = emu.dump("repositories", "identifier").await;
+        assert_eq!(
+            dump[0]["repository"]["password"], "pw-in-clear",
+            "the real secret reached the server"
+        );
+
+        assert!(repos
+            .get_opt(&scope, "missing")
+            .await
+            .expect("get_opt")
+            .is_none());
+        repos
+            .delete(&scope, "repo_one", DeleteOptions { force_delete: true })
+            .await
+            .expect("delete");
+        assert!(repos
+            .get_opt(&scope, "repo_one")
+            .await
+            .expect("get_opt")
+            .is_none());
+        let e = repos.get(&scope, "repo_one").await.unwrap_err();
+        assert!(e.is_not_found(), "{e}");
+        repos
+            .delete(&scope, "repo_one", DeleteOptions::default())
+            .await
+            .expect("deleting a gone repository is fine");
+        assert!(emu.dump("repositories", "identifier").await.0.is_empty());
+    })
+    .await
+}
+
+#[tokio::test]
+async fn cluster_crud() {
+    bounded(async {
+        let emu = Emulator::start(&[]).await;
+        let c = emu.client(2);
+        let clusters = c.clusters();
+        let scope = Scope::account("account.agent1");
+        let create = ClusterCreateRequest {
+            cluster: Some(cluster("https://k8s.example.com", "first")),
+            tags: Some(BTreeMap::from([("team".to_string(), "a".to_string())])),
+            ..Default::default()
+        };
+        let created = clusters
+            .create(&scope, "cl_one", &create)
+            .await
+            .expect("create");
+        let old = created.cluster.clone().expect("cluster in create response");
+        assert_eq!(old.name.as_deref(), Some("first"));
+
+        let request = ClusterUpdateRequest {
+            cluster: Some(Cluster {
+                name: Some("second".into()),
+                ..cluster("https://k8s.example.com", "x")
+            }),
+            tags: created.tags.clone(),
+            ..Default::default()
+        }
+        .with_updated_fields_from(&old, created.tags.as_ref(), None);
+        let fields = request.updated_fields.clone().unwrap_or_default();
+        assert!(fields.contains(&"name".to_string()), "{fields:?}");
+        let updated = clusters
+            .update(&scope, "cl_one", &request)
+            .await
+            .expect("update");
+        assert_eq!(
+            updated.cluster.and_then(|c| c.name).as_deref(),
+            Some("second")
+        );
+        let got = clusters.get(&scope, "cl_one").await.expect("get");
+        assert_eq!(got.tags, create.tags);
+        assert_eq!(
+            clusters
+                .list(&scope)
+                .await
+                .expect("list")
+                .items
+                .map(|i| i.len()),
+            Some(1)
+        );
+        clusters
+            .delete(&scope, "cl_one", DeleteOptions::default())
+            .await
+            .expect("delete");
+        assert!(clusters
+            .get_opt(&scope, "cl_one")
+            .await
+            .expect("get_opt")
+            .is_none());
+    })
+    .await
+}
+
+#[tokio::test]
+async fn application_crud() {
+    bounded(async {
+        let emu = Emulator::start(&[]).await;
+        let c = emu.client(2);
+        let scope = Scope::project("org1", "proj1", "agent1");
+        let repo = RepositoryCreateRequest {
+            repo: Some(repository("https://github.com/o/apps", "u")),
+            ..Default::default()
+        };
+        c.repositories()
+            .create(&scope, "apps_repo", &repo)
+            .await
+            .expect("repo");
+        let cl = ClusterCreateRequest {
+            cluster: Some(cluster("https://kubernetes.default.svc", "in")),
+            ..Default::default()
+        };
+        c.clusters()
+            .create(&scope, "incluster", &cl)
+            .await
+            .expect("cluster");
+
+        let apps = c.applications();
+        let query = AppQuery {
+            cluster_identifier: Some("incluster".into()),
+            repo_identifier: Some("apps_repo".into()),
+            ..Default::default()
+        };
+        let create = ApplicationCreateRequest {
+            application: Some(application(
+                "guestbook",
+                "https://github.com/o/apps",
+                "guestbook",
+            )),
+            ..Default::default()
+        };
+        let created = apps
+            .create(&scope, "guestbook", &query, &create)
+            .await
+            .expect("create");
+        assert_eq!(created.name.as_deref(), Some("guestbook"));
+        let got = apps.get(&scope, "guestbook").await.expect("get");
+        let app = got.app.expect("app");
+        let automated = app
+            .spec
+            .as_ref()
+            .and_then(|s| s.sync_policy.as_ref())
+            .and_then(|p| p.automated.clone());
+        assert_eq!(automated.and_then(|a| a.self_heal), Some(true));
+
+        let update = ApplicationUpdateRequest {
+            application: Some(application(
+                "guestbook",
+                "https://github.com/o/apps",
+                "guestbook-v2",
+            )),
+            ..Default::default()
+        };
+        let updated = apps
+            .update(&scope, "guestbook", &query, &update)
+            .await
+            .expect("update");
+        let path = updated
+            .app
+            .and_then(|a| a.spec)
+            .and_then(|s| s.source)
+            .and_then(|s| s.path);
+        assert_eq!(path.as_deref(), Some("guestbook-v2"));
+        assert_eq!(
+            apps.list(&scope)
+                .await
+                .expect("list")
+                .items
+                .map(|i| i.len()),
+            Some(1)
+        );
+        apps.delete(&scope, "guestbook", DeleteOptions::default())
+            .await
+            .expect("delete");
+        assert!(apps
+            .get_opt(&scope, "guestbook")
+            .await
+            .expect("get_opt")
+            .is_none());
+        apps.delete(&scope, "guestbook", DeleteOptions::default())
+            .await
+            .expect("gone is fine");
+    })
+    .await
+}
+
+#[tokio::test]
+async fn wrong_key_and_wrong_account_explain_themselves() {
+    bounded(async {
+        let emu = Emulator::start(&[]).await;
+        let scope = Scope::account("account.agent1");
+        let wrong_key = ClientConfig {
+            endpoint: emu.url.clone(),
+            account_id: ACCOUNT.into(),
+            api_key: Secret::new("not-the-key"),
+            request_timeout: Duration::from_secs(10),
+            max_retries: 1,
+        };
+        let c = Client::new(wrong_key.clone(), CancellationToken::new()).unwrap();
+        let e = c.repositories().list(&scope).await.unwrap_err();
+        assert_eq!(e.status(), Some(401), "{e}");
+        assert!(
+            e.to_string().contains("HARNESS_PLATFORM_API_KEY")
+                && !e.to_string().contains("not-the-key"),
+            "{e}"
+        );
+
+        let wrong_account = ClientConfig {
+            account_id: "someone_else".into(),
+            api_key: Secret::new(KEY),
+            ..wrong_key
+        };
+        let c = Client::new(wrong_account, CancellationToken::new()).unwrap();
+        let e = c.clusters().get_opt(&scope, "x").await.unwrap_err();
+        assert_eq!(e.status(), Some(403), "{e}");
+        assert!(e.to_string().contains("HARNESS_ACCOUNT_ID"), "{e}");
+        assert!(matches!(e, Error::Api { .. }));
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Acceptance: 200 calls under faults
+// ---------------------------------------------------------------------------------------------
+
+const REPOS: usize = 30; // create, get, update each; delete every third; get_opt the deleted
+const CLUSTERS: usize = 15; // create, get, update each; delete every third
+const APPS: usize = 12; // create, get, update each; delete every third
+
+fn deleted(i: usize) -> bool {
+    i % 3 == 0
+}
+
+#[tokio::test]
+async fn acceptance_faulty_emulator_ends_with_every_entity_exactly_once() {
+    bounded(async {
+        let emu = Emulator::start(&["--fault-rate", "0.3", "--fault-after-rate", "0.1", "--seed", "20240611"]).await;
+        let c = emu.client(12);
+        let project = Scope::project("org1", "proj1", "agent1");
+        let account = Scope::account("account.agent1");
+        // The application links, created without faults mattering (the client retries).
+        c.clusters()
+            .create(&project, "app_target", &ClusterCreateRequest { cluster: Some(cluster("https://apps.example.com", "t")), ..Default::default() })
+            .await
+            .expect("application target cluster");
+        let setup_calls = 0; // the target cluster is not one of the 200
+
+        let calls = std::sync::atomic::AtomicUsize::new(setup_calls);
+        let count = || calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let repo_life = |i: usize| {
+            let (c, project) = (c.clone(), project.clone());
+            let count = &count;
+            async move {
+                let id = format!("repo_{i:02}");
+                let url = format!("https://github.com/o/r{i:02}");
+                let create = RepositoryCreateRequest { repo: Some(repository(&url, "first")), upsert: Some(false), ..Default::default() };
+                c.repositories().create(&project, &id, &create).await.map_err(|e| format!("{e}"))?;
+                count();
+                c.repositories().get(&project, &id).await.map_err(|e| format!("{e}"))?;
+                count();
+                let update = RepositoryUpdateRequest { repo: Some(repository(&url, &format!("final_{i}"))), ..Default::default() };
+                c.repositories().update(&project, &id, &update).await.map_err(|e| format!("{e}"))?;
+                count();
+                if deleted(i) {
+                    c.repositories().delete(&project, &id, DeleteOptions::default()).await.map_err(|e| format!("{e}"))?;
+                    count();
+                    let gone = c.repositories().get_opt(&project, &id).await.map_err(|e| format!("{e}"))?;
+                    count();
+                    if gone.is_some() {
+                        return Err(format!("{id} still there after delete"));
+                    }
+                }
+                Ok::<(), String>(())
+            }
+        };
+        let cluster_life = |i: usize| {
+            let (c, account) = (c.clone(), account.clone());
+            let count = &count;
+            async move {
+                let id = format!("cluster_{i:02}");
+                let server = format!("https://k{i:02}.example.com");
+                let create = ClusterCreateRequest { cluster: Some(cluster(&server, "first")), ..Default::default() };
+                let created = c.clusters().create(&account, &id, &create).await.map_err(|e| format!("{e}"))?;
+                count();
+                c.clusters().get(&account, &id).await.map_err(|e| format!("{e}"))?;
+                count();
+                let old = created.cluster.unwrap_or_default();
+                let update = ClusterUpdateRequest { cluster: Some(cluster(&server, &format!("final_{i}"))), ..Default::default() }
+                    .with_updated_fields_from(&old, None, None);
+                c.clusters().update(&account, &id, &update).await.map_err(|e| format!("{e}"))?;
+                count();
+                if deleted(i) {
+                    c.clusters().delete(&account, &id, DeleteOptions::default()).await.map_err(|e| format!("{e}"))?;
+                    count();
+                }
+                Ok::<(), String>(())
+            }
+        };
+        let app_life = |i: usize| {
+            let (c, project) = (c.clone(), project.clone());
+            let count = &count;
+            async move {
+                let name = format!("app-{i:02}");
+                let query = AppQuery { cluster_identifier: Some("app_target".into()), skip_repo_validation: true, ..Default::default() };
+                let create = ApplicationCreateRequest { application: Some(application(&name, "https://github.com/o/apps", "first")), ..Default::default() };
+                c.applications().create(&project, &name, &query, &create).await.map_err(|e| format!("{e}"))?;
+                count();
+                c.applications().get(&project, &name).await.map_err(|e| format!("{e}"))?;
+                count();
+                let update = ApplicationUpdateRequest {
+                    application: Some(application(&name, "https://github.com/o/apps", &format!("final-{i}"))),
+                    ..Default::default()
+                };
+                c.applications().update(&project, &name, &query, &update).await.map_err(|e| format!("{e}"))?;
+                count();
+                if deleted(i) {
+                    c.applications().delete(&project, &name, DeleteOptions::default()).await.map_err(|e| format!("{e}"))?;
+                    count();
+                }
+                Ok::<(), String>(())
+            }
+        };
+
+        // Each entity's life is sequential; lives run 8 at a time (Retry-After: 1 s on 429s
+        // would make a fully sequential run slow).
+        let lives = (0..REPOS)
+            .map(|i| futures::future::Either::Left(repo_life(i)))
+            .chain((0..CLUSTERS).map(|i| futures::future::Either::Right(futures::future::Either::Left(cluster_life(i)))))
+            .chain((0..APPS).map(|i| futures::future::Either::Right(futures::future::Either::Right(app_life(i)))));
+        let failures: Vec<String> =
+            stream::iter(lives).buffer_unordered(8).filter_map(|r| async move { r.err() }).collect().await;
+        assert!(failures.is_empty(), "client calls failed under faults:\n{}", failures.join("\n"));
+        let total = calls.load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(total, 200, "the script is 200 client calls");
+
+        // Faults really happened: the emulator saw many more requests than client calls.
+        let requests = emu.admin("requests").await;
+        let seen: u64 = requests.as_object().expect("counts").values().filter_map(Value::as_u64).sum();
+        assert!(seen >= 230, "only {seen} requests reached the emulator for 200 calls: were faults injected? {requests}");
+
+        let survivors = |n: usize, f: fn(usize) -> String| (0..n).filter(|i| !deleted(*i)).map(f).collect::<Vec<_>>();
+        let check = |kind: &str, counts: &BTreeMap<String, usize>, want: Vec<String>| {
+            let dupes: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
+            assert!(dupes.is_empty(), "{kind}: duplicates {dupes:?}");
+            let have: Vec<String> = counts.keys().cloned().collect();
+            let mut want_sorted = want;
+            want_sorted.sort();
+            assert_eq!(have, want_sorted, "{kind}: the entities present differ from the script's");
+        };
+
+        let (repo_counts, repo_items) = emu.dump("repositories", "identifier").await;
+        check("repositories", &repo_counts, survivors(REPOS, |i| format!("repo_{i:02}")));
+        for r in &repo_items {
+            let id = r["identifier"].as_str().unwrap_or_default();
+            let i: usize = id.trim_start_matches("repo_").parse().expect("repo index");
+            assert_eq!(r["repository"]["username"], format!("final_{i}"), "{id}: update lost");
+        }
+
+        let (cluster_counts, cluster_items) = emu.dump("clusters", "identifier").await;
+        let mut want_clusters = survivors(CLUSTERS, |i| format!("cluster_{i:02}"));
+        want_clusters.push("app_target".into());
+        check("clusters", &cluster_counts, want_clusters);
+        for cl in cluster_items.iter().filter(|c| c["identifier"] != "app_target") {
+            let id = cl["identifier"].as_str().unwrap_or_default();
+            let i: usize = id.trim_start_matches("cluster_").parse().expect("cluster index");
+            assert_eq!(cl["cluster"]["name"], format!("final_{i}"), "{id}: update lost");
+        }
+
+        let (app_counts, app_items) = emu.dump("applications", "name").await;
+        check("applications", &app_counts, survivors(APPS, |i| format!("app-{i:02}")));
+        for a in &app_items {
+            let name = a["name"].as_str().unwrap_or_default();
+            let i: usize = name.trim_start_matches("app-").parse().expect("app index");
+            assert_eq!(a["app"]["spec"]["source"]["path"], format!("final-{i}"), "{name}: update lost");
+        }
+    })
+    .await
+}

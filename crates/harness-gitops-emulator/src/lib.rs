@@ -1,0 +1,440 @@
+//! The Harness GitOps emulator: a local stand-in for the Harness GitOps REST API
+//! (repositories, clusters, applications), the default target for trying the provider and
+//! what the tests run against. It shares no code with the client (`harness-gitops-client`) on
+//! purpose, so each checks the other.
+//!
+//! # Contract
+//!
+//! The operations, query parameters and bodies are those of the official Harness GitOps
+//! OpenAPI document (mid-2025), served under the gateway prefix `/gitops`:
+//!
+//! | operation (request counter name) | method and path under `/gitops/api/v1/agents/{agent}/` |
+//! |---|---|
+//! | `repositories.create` / `.list` | `POST` / `GET repositories` |
+//! | `repositories.get` / `.update` / `.delete` | `GET` / `PUT` / `DELETE repositories/{identifier}` |
+//! | `repositories.validate` | `POST repositories/validate` |
+//! | `clusters.create` / `.list` / `.get` / `.update` / `.delete` | same pattern under `clusters` |
+//! | `applications.create` / `.list` / `.get` / `.update` / `.delete` | same pattern under `applications` (`{name}`) |
+//!
+//! Other operations of the document answer 501 (code 12); other paths 404 (code 5).
+//!
+//! Behaviour, as the service behaves:
+//! * `x-api-key` must equal `--api-key` (else 401, code 16). `accountIdentifier` is required
+//!   and must equal `--account-id` (else 400 / 403 code 7). `routingId`, which the gateway
+//!   consumes and the Go SDK always sends, is accepted and must equal `accountIdentifier`.
+//! * Unknown query parameters, repeated single-valued ones, bad booleans, and bodies that do
+//!   not match the document (unknown keys, wrong JSON types, a number where an int64 string
+//!   is expected, `null`) answer 400 (code 3) naming the field.
+//! * Agent ids are scope-prefixed: `account.x` (any scope), `org.x` (needs `orgIdentifier`),
+//!   bare `x` = project agent (needs `orgIdentifier` and `projectIdentifier`); else 400.
+//!   Entities are keyed by account, org, project, agent id and identifier (applications:
+//!   name). Argo CD's own uniqueness holds per agent: one repository per URL and Argo
+//!   project, one cluster per server, one application per name and namespace; a clash
+//!   answers 409 (code 6) "entity already exists", like a duplicate identifier without
+//!   `upsert: true`. Missing entities answer 404 (code 5).
+//! * Responses are protobuf-JSON: camelCase, int64 as strings, zero values (`""`, `false`,
+//!   `0`, empty lists and maps) omitted, `createdAt`/`lastModifiedAt` in RFC 3339.
+//! * Secrets are stored and returned masked as [`common::MASK`] (`********`; `bytes` fields
+//!   `KioqKioqKio=`, the base64 of it): repository `password`, `sshPrivateKey`,
+//!   `tlsClientCertData`, `tlsClientCertKey`, `githubAppPrivateKey`; cluster
+//!   `config.password`, `config.bearerToken`, `config.tlsClientConfig.keyData`/`certData`.
+//!   An update that sends the mask back keeps the stored secret.
+//! * A repository with `repo.project` (Argo project) needs `projectIdentifier` (400
+//!   "project_id is required when creating repo in project, cannot set argocd project for
+//!   account level repo"); clusters follow the same rule. A repository URL cannot change.
+//! * Applications need org and project, a non-empty `spec.project`, a destination with
+//!   server or name, a `repoURL` per source and, unless `skipRepoValidation`, a repository
+//!   on the same agent in the project or a parent scope whose URL equals each source's
+//!   `repoURL`; `clusterIdentifier`, `repoIdentifier` and `repoIdentifiers` must name
+//!   existing entities. Argo `metadata.uid`, `resourceVersion`, `generation`,
+//!   `creationTimestamp` are maintained; namespace defaults to `argocd`.
+//! * Accepted without effect (documented, nothing to emulate): repository/cluster
+//!   `forceDelete`, cluster `forceUpdate`, application `validate`, `request.cascade`,
+//!   `options.removeExistingFinalizers`, repository `query.forceRefresh`.
+//!
+//! # Agent simulation (conventions)
+//!
+//! * **`.invalid` hosts**: a repository URL or cluster server whose host is `invalid` or
+//!   ends in `.invalid` (RFC 2606 guarantees it never resolves) reports connection status
+//!   `Failed` with a DNS error message; any other host reports `Successful`. Reachable
+//!   clusters report `serverVersion` [`agent::SERVER_VERSION`] (`1.30`).
+//! * **Sync**: an application is `OutOfSync` / `Progressing` (operation `Running`) until
+//!   `--sync-delay` has passed since its last create, update or drift patch, then `Synced`
+//!   (with `revision`, or `revisions` for multi-source) / `Healthy` with `reconciledAt` and
+//!   `operationState.phase` `Succeeded`. During a re-sync `reconciledAt` keeps the previous
+//!   value, so "reconciledAt changed" tells a client the new sync is done.
+//! * **`fail-sync`**: if the `path` of the source, or of any source, contains `fail-sync`,
+//!   the sync ends `OutOfSync` / `Degraded` with `operationState.phase` `Failed`.
+//!
+//! # Faults
+//!
+//! `--fault-rate R` fails that share of API requests before any state change with 503
+//! (code 14), 429 (`Retry-After: 1`) or a dropped connection, one third each;
+//! `--fault-after-rate R2` applies the request and then drops the connection without a
+//! response. `--latency D` delays every API request. `--seed N` fixes the sequence: each
+//! API request draws the same number of values in arrival order.
+//!
+//! # Persistence
+//!
+//! With `--data FILE` every change is written atomically (temporary file in the same
+//! directory, fsync, rename, fsync of the directory) before its response is sent, and the
+//! file is loaded at start. Secrets are stored in clear in that file (mode 0600): it is a
+//! test tool.
+//!
+//! # Admin API (tests only)
+//!
+//! Under `/_emulator/`, without API key, loopback clients only, never delayed or faulted:
+//! * `GET /_emulator/state`: `{repositories: [...], clusters: [...], applications: [...]}`,
+//!   each entry in its `servicev1*` shape (scope keys included), secrets in clear.
+//! * `GET /_emulator/requests`: request counts per operation name, e.g.
+//!   `{"repositories.create": 3}`; every routed API request counts, faulted ones included.
+//! * `POST /_emulator/reset`: forget all entities and counts.
+//! * `PATCH /_emulator/{repositories|clusters|applications}?accountIdentifier=&orgIdentifier=&projectIdentifier=&agentIdentifier=&identifier=`
+//!   (applications: `name=`; `accountIdentifier` defaults to `--account-id`): a JSON merge
+//!   patch (RFC 7386) applied to the stored Argo object (drift); the result must still match
+//!   the document. Answers the entity, secrets in clear.
+//! * `DELETE` on the same path: delete the entity behind the client's back.
+
+use std::fmt;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::secret::Secret;
+
+mod admin;
+mod agent;
+mod applications;
+pub mod cli;
+mod clusters;
+mod common;
+mod error;
+mod faults;
+mod http;
+mod query;
+mod repositories;
+mod routes;
+mod schema;
+mod scope;
+pub mod secret;
+mod store;
+mod validate;
+
+pub use common::{MASK, MASK_BYTES};
+
+/// How to run the emulator (see [`cli::USAGE`] for the command-line form).
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on; loopback unless `allow_remote`.
+    pub listen: SocketAddr,
+    /// Allow a non-loopback `listen`.
+    pub allow_remote: bool,
+    /// The only accepted `x-api-key`.
+    pub api_key: Secret,
+    /// The only accepted `accountIdentifier`.
+    pub account_id: String,
+    /// Data file; `None` keeps state in memory.
+    pub data: Option<PathBuf>,
+    /// Time an application takes to sync.
+    pub sync_delay: Duration,
+    /// Delay added to every API request.
+    pub latency: Duration,
+    /// Share of API requests failed before any change.
+    pub fault_rate: f64,
+    /// Share of API requests applied and then dropped without a response.
+    pub fault_after_rate: f64,
+    /// Fault sequence seed; `None` picks one at random.
+    pub seed: Option<u64>,
+}
+
+impl Config {
+    /// Loopback on a free port, in memory, 2 s sync delay, no latency, no faults.
+    pub fn new(api_key: impl Into<Secret>, account_id: impl Into<String>) -> Config {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            allow_remote: false,
+            api_key: api_key.into(),
+            account_id: account_id.into(),
+            data: None,
+            sync_delay: Duration::from_secs(2),
+            latency: Duration::ZERO,
+            fault_rate: 0.0,
+            fault_after_rate: 0.0,
+            seed: None,
+        }
+    }
+}
+
+/// Why the emulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(
+        "refusing to listen on non-loopback address {0} without allow_remote (--allow-remote)"
+    )]
+    NotLoopback(SocketAddr),
+    #[error(transparent)]
+    Data(#[from] store::LoadError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot install the {0} signal handler: {1}")]
+    Signal(&'static str, std::io::Error),
+}
+
+/// A running emulator.
+pub struct Running {
+    addr: SocketAddr,
+    seed: u64,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl Running {
+    /// The address it listens on (the real port when `listen` had port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+    /// Base URL, e.g. `http://127.0.0.1:43123` (the API is under `/gitops`).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+    /// The fault seed in use.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+    /// Stops accepting connections, lets in-flight requests finish (up to 5 s) and returns.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Writes one log line to stderr.
+pub(crate) fn log(args: fmt::Arguments<'_>) {
+    let now = store::Ts::now().rfc3339();
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "{now} harness-gitops-emulator: {args}"
+    );
+}
+
+/// Starts the emulator on the current tokio runtime: loads `--data`, binds, and serves in a
+/// background task. Connections are accepted when this returns.
+///
+/// # Errors
+/// [`StartError`] for a non-loopback address without `allow_remote`, an unreadable or
+/// corrupt data file, or a failed bind.
+pub async fn start(config: Config) -> Result<Running, StartError> {
+    if !config.listen.ip().is_loopback() && !config.allow_remote {
+        return Err(StartError::NotLoopback(config.listen));
+    }
+    let store = store::Store::open(config.data.clone())?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: config.listen,
+        source,
+    })?;
+    let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
+    let ctx = Arc::new(http::Ctx {
+        api_key: config.api_key,
+        account_id: config.account_id,
+        sync_delay: config.sync_delay,
+        latency: config.latency,
+        store,
+        faults: faults::Faults::new(config.fault_rate, config.fault_after_rate, seed),
+        counts: Mutex::new(Default::default()),
+        ids: Mutex::new(fastrand::Rng::new()),
+    });
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(http::serve(listener, ctx, stopped));
+    log(format_args!(
+        "listening on http://{addr} (data: {}, sync delay {:?}, latency {:?}, fault rate {}, fault-after rate {}, seed {seed})",
+        config.data.as_ref().map_or_else(|| "memory only".to_string(), |p| p.display().to_string()),
+        config.sync_delay,
+        config.latency,
+        config.fault_rate,
+        config.fault_after_rate,
+    ));
+    Ok(Running {
+        addr,
+        seed,
+        stop,
+        task,
+    })
+}
+
+/// An emulator serving from a thread of its own, for tests in other crates: started with
+/// [`start_background`], stopped (gracefully) when dropped.
+pub struct Background {
+    url: String,
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Background {
+    /// Base URL, e.g. `http://127.0.0.1:43123`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Starts the emulator on a new thread with its own two-worker runtime, independent of the
+/// caller's runtime (or lack of one). Returns once it accepts connections.
+///
+/// # Errors
+/// [`StartError`] as for [`start`].
+pub fn start_background(config: Config) -> Result<Background, StartError> {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name("harness-gitops-emulator".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(StartError::Bind {
+                        addr: config.listen,
+                        source: e,
+                    }));
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                match start(config).await {
+                    Ok(running) => {
+                        let _ = ready_tx.send(Ok(running.addr()));
+                        let _ = stop_rx.await;
+                        running.shutdown().await;
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                    }
+                }
+            });
+        })
+        .map_err(|source| StartError::Bind {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            source,
+        })?;
+    let addr = ready_rx.recv().unwrap_or_else(|_| {
+        Err(StartError::Bind {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            source: std::io::Error::other("the emulator thread ended before starting"),
+        })
+    })?;
+    Ok(Background {
+        url: format!("http://{addr}"),
+        addr,
+        stop: Some(stop_tx),
+        thread: Some(thread),
+    })
+}
+
+/// Starts [`start_background`] from command-line style arguments (as `--help` lists them),
+/// e.g. `["--api-key", "k", "--account-id", "a", "--fault-rate", "0.3"]`.
+///
+/// # Errors
+/// A message for bad arguments or a failed start.
+pub fn start_background_with_args<I, S>(args: I) -> Result<Background, String>
+where
+    I: IntoIterator<Item = S>,
+    S: Into<String>,
+{
+    match cli::parse(args.into_iter().map(Into::into)) {
+        Ok(cli::Command::Run(config)) => start_background(config).map_err(|e| e.to_string()),
+        Ok(cli::Command::Help) => Err("the arguments ask for --help".to_string()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Runs the emulator until SIGTERM or SIGINT: starts it, prints
+/// `LISTENING http://HOST:PORT` as the first stdout line (flushed), waits for a signal,
+/// then shuts down gracefully.
+///
+/// # Errors
+/// [`StartError`] when it cannot start or install the signal handlers.
+pub async fn run(config: Config) -> Result<(), StartError> {
+    let signals = Signals::install()?;
+    let running = start(config).await?;
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "LISTENING {}", running.url());
+        let _ = out.flush();
+    }
+    let which = signals.wait().await;
+    log(format_args!("{which} received, shutting down"));
+    running.shutdown().await;
+    log(format_args!("stopped"));
+    Ok(())
+}
+
+/// The stop signals: SIGTERM and SIGINT on Unix, Ctrl-C elsewhere.
+struct Signals {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    #[cfg(unix)]
+    fn install() -> Result<Signals, StartError> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            term: signal(SignalKind::terminate()).map_err(|e| StartError::Signal("SIGTERM", e))?,
+            int: signal(SignalKind::interrupt()).map_err(|e| StartError::Signal("SIGINT", e))?,
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn install() -> Result<Signals, StartError> {
+        Ok(Signals {})
+    }
+
+    #[cfg(unix)]
+    async fn wait(mut self) -> &'static str {
+        tokio::select! {
+            _ = self.term.recv() => "SIGTERM",
+            _ = self.int.recv() => "SIGINT",
+        }
+    }
+
+    #[cfg(not(unix))]
+    async fn wait(self) -> &'static str {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    }
+}

@@ -1,0 +1,373 @@
+//! Stored entities, the state they live in, and crash-safe persistence to `--data FILE`.
+//!
+//! Every change runs on a copy of the state; the copy is written to the data file
+//! (temporary file in the same directory, fsync, rename, fsync of the directory) and only
+//! then replaces the live state, so an acknowledged change is on disk and a failed write
+//! changes nothing.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+use tokio::sync::Mutex;
+
+use super::error::{ApiError, ApiResult};
+use super::scope::Key;
+
+/// A UTC instant, stored and rendered as RFC 3339.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Ts(pub OffsetDateTime);
+
+impl Ts {
+    /// The current time.
+    pub fn now() -> Ts {
+        Ts(OffsetDateTime::now_utc())
+    }
+    /// RFC 3339 text (`createdAt`, `lastModifiedAt`).
+    pub fn rfc3339(&self) -> String {
+        self.0
+            .format(&Rfc3339)
+            .unwrap_or_else(|_| self.0.unix_timestamp().to_string())
+    }
+    /// A Kubernetes `v1Time` (whole seconds, int64 as a string).
+    pub fn v1_time(&self) -> Value {
+        serde_json::json!({ "seconds": self.0.unix_timestamp().to_string() })
+    }
+}
+
+impl Serialize for Ts {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.rfc3339())
+    }
+}
+
+impl<'de> Deserialize<'de> for Ts {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Ts, D::Error> {
+        let s = String::deserialize(d)?;
+        OffsetDateTime::parse(&s, &Rfc3339)
+            .map(Ts)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// A repository: the Argo CD object (secrets in clear) plus the Harness-side fields.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RepoEntry {
+    pub key: Key,
+    /// Normalised `repositoriesRepository` without `connectionState` (computed on read).
+    pub repo: Map<String, Value>,
+    /// Create/update request fields other than `repo` (`genType`, `ecrGen`, `gcrGen`,
+    /// `refreshInterval`, `credsOnly`): stored, never returned by the document's responses.
+    #[serde(default)]
+    pub generator: Map<String, Value>,
+    #[serde(default)]
+    pub repo_creds_id: String,
+    pub created_at: Ts,
+    pub last_modified_at: Ts,
+}
+
+/// A cluster: the Argo CD object (secrets in clear) plus Harness tags.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterEntry {
+    pub key: Key,
+    /// Normalised `clustersCluster` without `info`/`connectionState`/`serverVersion`.
+    pub cluster: Map<String, Value>,
+    #[serde(default)]
+    pub tags: Map<String, Value>,
+    pub created_at: Ts,
+    pub last_modified_at: Ts,
+}
+
+/// An application: the Argo CD object without `status` (computed on read) plus the Harness
+/// links and the sync clock.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppEntry {
+    pub key: Key,
+    /// Normalised `applicationsApplication` with `metadata` and `spec` only.
+    pub app: Map<String, Value>,
+    #[serde(default)]
+    pub cluster_id: String,
+    #[serde(default)]
+    pub repo_id: String,
+    #[serde(default)]
+    pub repo_ids: Vec<String>,
+    #[serde(default)]
+    pub skip_repo_validation: bool,
+    pub created_at: Ts,
+    pub last_modified_at: Ts,
+    /// When the current (emulated) sync started: the last create, update or drift patch.
+    pub sync_started_at: Ts,
+    /// When the previous sync finished, if one did before the current one started.
+    #[serde(default)]
+    pub previous_reconciled_at: Option<Ts>,
+}
+
+/// Everything the emulator knows.
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    /// Kubernetes-style resourceVersion counter shared by all applications.
+    pub resource_version: u64,
+    pub repositories: BTreeMap<Key, RepoEntry>,
+    pub clusters: BTreeMap<Key, ClusterEntry>,
+    pub applications: BTreeMap<Key, AppEntry>,
+}
+
+const FORMAT: &str = "harness-gitops-emulator/1";
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Snapshot {
+    format: String,
+    resource_version: u64,
+    repositories: Vec<RepoEntry>,
+    clusters: Vec<ClusterEntry>,
+    applications: Vec<AppEntry>,
+}
+
+impl State {
+    /// Serialises the state for the data file.
+    fn to_json(&self) -> serde_json::Result<Vec<u8>> {
+        let snap = Snapshot {
+            format: FORMAT.to_string(),
+            resource_version: self.resource_version,
+            repositories: self.repositories.values().cloned().collect(),
+            clusters: self.clusters.values().cloned().collect(),
+            applications: self.applications.values().cloned().collect(),
+        };
+        serde_json::to_vec_pretty(&snap)
+    }
+
+    fn from_json(bytes: &[u8]) -> Result<State, String> {
+        let snap: Snapshot = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        if snap.format != FORMAT {
+            return Err(format!(
+                "unsupported format \"{}\" (expected \"{FORMAT}\")",
+                snap.format
+            ));
+        }
+        Ok(State {
+            resource_version: snap.resource_version,
+            repositories: snap
+                .repositories
+                .into_iter()
+                .map(|e| (e.key.clone(), e))
+                .collect(),
+            clusters: snap
+                .clusters
+                .into_iter()
+                .map(|e| (e.key.clone(), e))
+                .collect(),
+            applications: snap
+                .applications
+                .into_iter()
+                .map(|e| (e.key.clone(), e))
+                .collect(),
+        })
+    }
+
+    /// Next resourceVersion (monotonic, as a string).
+    pub fn bump_resource_version(&mut self) -> String {
+        self.resource_version += 1;
+        self.resource_version.to_string()
+    }
+}
+
+/// Errors loading the data file at start.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read data file {path}: {source}")]
+    Read { path: PathBuf, source: io::Error },
+    #[error("cannot create data file {path}: {source}")]
+    Write { path: PathBuf, source: io::Error },
+    #[error("data file {path} is not a valid emulator state ({reason}); move it away or pass another --data")]
+    Corrupt { path: PathBuf, reason: String },
+}
+
+/// The live state behind a lock, with optional persistence.
+pub struct Store {
+    state: Mutex<State>,
+    data: Option<PathBuf>,
+}
+
+impl Store {
+    /// Opens the store: with `data`, loads the file if it exists, else creates it with an
+    /// empty state.
+    ///
+    /// # Errors
+    /// [`LoadError`] when the file cannot be read, parsed or created.
+    pub fn open(data: Option<PathBuf>) -> Result<Store, LoadError> {
+        let state = match &data {
+            Some(path) => match fs::read(path) {
+                Ok(bytes) => State::from_json(&bytes).map_err(|reason| LoadError::Corrupt {
+                    path: path.clone(),
+                    reason,
+                })?,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    // Create it now, so an unwritable location fails the start, not a request.
+                    let empty = State::default();
+                    let bytes = empty.to_json().map_err(|e| LoadError::Write {
+                        path: path.clone(),
+                        source: io::Error::other(e),
+                    })?;
+                    write_atomically(path, &bytes).map_err(|source| LoadError::Write {
+                        path: path.clone(),
+                        source,
+                    })?;
+                    empty
+                }
+                Err(source) => {
+                    return Err(LoadError::Read {
+                        path: path.clone(),
+                        source,
+                    })
+                }
+            },
+            None => State::default(),
+        };
+        Ok(Store {
+            state: Mutex::new(state),
+            data,
+        })
+    }
+
+    /// Runs `f` on the current state (read-only).
+    pub async fn read<T>(&self, f: impl FnOnce(&State) -> T) -> T {
+        f(&*self.state.lock().await)
+    }
+
+    /// Runs `f` on a copy of the state; if it succeeds, persists the copy (with `--data`)
+    /// and makes it current. Writes are serialised.
+    ///
+    /// # Errors
+    /// The error of `f` (nothing changes), or 500 (code 13) if the data file cannot be
+    /// written (nothing changes in memory either).
+    pub async fn write<T>(&self, f: impl FnOnce(&mut State) -> ApiResult<T>) -> ApiResult<T> {
+        let mut guard = self.state.lock().await;
+        let mut next = guard.clone();
+        let out = f(&mut next)?;
+        if let Some(path) = &self.data {
+            let bytes = next.to_json().map_err(|e| {
+                ApiError::internal(format!("cannot serialise the emulator state: {e}"))
+            })?;
+            let path = path.clone();
+            tokio::task::spawn_blocking(move || write_atomically(&path, &bytes))
+                .await
+                .map_err(|e| ApiError::internal(format!("persistence task failed: {e}")))?
+                .map_err(|e| ApiError::internal(format!("cannot write the data file: {e}")))?;
+        }
+        *guard = next;
+        Ok(out)
+    }
+}
+
+/// Writes `bytes` to `path` so that a crash leaves either the old or the new file: a
+/// temporary file in the same directory (mode 0600: it holds secrets), fsync, rename over
+/// `path`, fsync of the directory.
+///
+/// # Errors
+/// Any I/O error, with the file it concerns.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "data".into());
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let with_path =
+        |p: &Path, e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", p.display()));
+    let mut opts = OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(0o600);
+    }
+    let mut file = opts.open(&tmp).map_err(|e| with_path(&tmp, e))?;
+    file.write_all(bytes).map_err(|e| with_path(&tmp, e))?;
+    file.sync_all().map_err(|e| with_path(&tmp, e))?;
+    drop(file);
+    fs::rename(&tmp, path).map_err(|e| with_path(path, e))?;
+    File::open(&dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| with_path(&dir, e))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scope::Scope;
+
+    fn key(id: &str) -> Key {
+        Key {
+            scope: Scope {
+                account: "a".into(),
+                org: String::new(),
+                project: String::new(),
+            },
+            agent: "account.x".into(),
+            id: id.into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn state_survives_a_reopen_and_failed_writes_change_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let store = Store::open(Some(path.clone())).unwrap();
+        store
+            .write(|s| {
+                let now = Ts::now();
+                s.repositories.insert(
+                    key("r1"),
+                    RepoEntry {
+                        key: key("r1"),
+                        repo: Map::new(),
+                        generator: Map::new(),
+                        repo_creds_id: String::new(),
+                        created_at: now,
+                        last_modified_at: now,
+                    },
+                );
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let err = store.write(|s| -> ApiResult<()> {
+            s.repositories.clear();
+            Err(ApiError::invalid("no"))
+        });
+        assert!(err.await.is_err());
+        assert_eq!(store.read(|s| s.repositories.len()).await, 1);
+        let again = Store::open(Some(path.clone())).unwrap();
+        assert!(
+            again
+                .read(|s| s.repositories.contains_key(&key("r1")))
+                .await
+        );
+        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no temporary file may stay behind");
+    }
+
+    #[test]
+    fn corrupt_file_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        fs::write(&path, b"{not json").unwrap();
+        let Err(e) = Store::open(Some(path)) else {
+            panic!("corrupt file accepted")
+        };
+        assert!(e.to_string().contains("not a valid emulator state"), "{e}");
+    }
+}

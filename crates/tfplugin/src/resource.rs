@@ -1,0 +1,159 @@
+//! What a provider built on this framework implements: a [`Provider`] (its configuration and
+//! the list of its types), [`Resource`]s and [`DataSource`]s. The server (`crate::server`)
+//! does everything else: decoding, the plan pipeline, Terraform's invariants, diagnostics,
+//! deadlines, cancellation and private state.
+//!
+//! Resources work on [`Value`]s here; [`crate::typed`] offers the same traits over typed
+//! models (`#[derive(Model)]`), which is what resources normally implement.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
+use crate::ctx::Ctx;
+use crate::tf::schema::Schema;
+use crate::tf::{AttributePath, Diagnostics, Value};
+
+/// A provider: its own configuration block and the types it serves. `Data` is what
+/// ConfigureProvider produces and every resource call receives (an API client, defaults).
+#[async_trait]
+pub trait Provider: Send + Sync + 'static {
+    /// What configuration produces; shared by every call.
+    type Data: Send + Sync + 'static;
+
+    /// The local name, e.g. `acme` (used in messages).
+    fn name(&self) -> &'static str;
+    /// The provider block's schema.
+    fn schema(&self) -> Schema;
+    /// Checks that need no environment and no remote call. Unknown values must pass.
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+    /// Builds the provider data from the configuration. The configuration may hold values
+    /// not known until apply (Terraform configures providers during plan too): build what
+    /// can be built and say what cannot through [`Provider::remote_blocker`]. `None` with an
+    /// error diagnostic means the configuration is wrong.
+    fn configure(
+        &self,
+        config: &Value,
+        stop: CancellationToken,
+        diags: &mut Diagnostics,
+    ) -> Option<Self::Data>;
+    /// Why remote calls cannot be made with `data` (its own inputs are not known yet), or
+    /// `None` when they can. Read then keeps the prior state with a warning.
+    fn remote_blocker(&self, _data: &Self::Data) -> Option<String> {
+        None
+    }
+    /// Every resource type: the only registry.
+    fn resources(&self) -> Vec<Arc<dyn Resource<Self::Data>>>;
+    /// Every data source type.
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource<Self::Data>>>;
+}
+
+/// Which operation a deadline is for (the keys of a `timeouts` block).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    Create,
+    Read,
+    Update,
+    Delete,
+}
+
+impl Operation {
+    /// The attribute name inside a `timeouts` block.
+    pub fn key(self) -> &'static str {
+        match self {
+            Operation::Create => "create",
+            Operation::Read => "read",
+            Operation::Update => "update",
+            Operation::Delete => "delete",
+        }
+    }
+}
+
+/// The plan as a resource hook sees it, after the generic pipeline ran.
+pub struct PlanRequest<'a, D> {
+    /// Null on create.
+    pub prior: &'a Value,
+    pub config: &'a Value,
+    /// Provider data once ConfigureProvider ran without errors (its fields may be unknown).
+    pub provider: Option<&'a D>,
+}
+
+/// A managed resource type over untyped values.
+#[async_trait]
+pub trait Resource<D: Send + Sync + 'static>: Send + Sync + 'static {
+    /// The full type name, e.g. `acme_widget`.
+    fn type_name(&self) -> &'static str;
+    /// The schema, including the plan behaviour and validators of each attribute.
+    fn schema(&self) -> Schema;
+    /// Checks beyond the declarative validators, without remote calls. Unknown values pass.
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+    /// Adjusts the planned state after the generic pipeline (e.g. inherited provider
+    /// defaults, derived values) and may add replacement paths. Runs for create and update
+    /// plans only. Whatever cannot be derived yet must be planned unknown.
+    fn modify_plan(
+        &self,
+        _req: &PlanRequest<'_, D>,
+        _planned: &mut Value,
+        _replace: &mut Vec<AttributePath>,
+        _diags: &mut Diagnostics,
+    ) {
+    }
+    /// The deadline of `op` when the configuration has no `timeouts` value for it.
+    fn default_timeout(&self, _op: Operation) -> Duration {
+        Duration::from_secs(20 * 60)
+    }
+    /// Creates the object. After the remote object exists, any failure returns its state
+    /// together with the error, so it is never lost.
+    async fn create(
+        &self,
+        ctx: &Ctx<D>,
+        planned: &Value,
+        config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value>;
+    /// Refreshes `current`; `None` without an error means the remote object is gone.
+    async fn read(&self, ctx: &Ctx<D>, current: &Value, diags: &mut Diagnostics) -> Option<Value>;
+    /// Updates in place. On failure, returns the best known state (or `None` for the prior).
+    async fn update(
+        &self,
+        ctx: &Ctx<D>,
+        prior: &Value,
+        planned: &Value,
+        config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value>;
+    /// Deletes; a missing object is success.
+    async fn delete(&self, ctx: &Ctx<D>, prior: &Value, diags: &mut Diagnostics);
+    /// Turns an import ID into a state that `read` can complete.
+    async fn import(&self, ctx: &Ctx<D>, id: &str, diags: &mut Diagnostics) -> Option<Value>;
+    /// Upgrades raw JSON state written by schema version `from` (< current) to the current
+    /// version's shape. The default knows no older versions.
+    fn upgrade(
+        &self,
+        from: i64,
+        _state: serde_json::Value,
+        diags: &mut Diagnostics,
+    ) -> Option<serde_json::Value> {
+        diags.error(
+            "Unsupported State Version",
+            format!(
+                "{} has no upgrade from schema version {from}; this is a bug in the provider.",
+                self.type_name()
+            ),
+        );
+        None
+    }
+}
+
+/// A data source type over untyped values.
+#[async_trait]
+pub trait DataSource<D: Send + Sync + 'static>: Send + Sync + 'static {
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> Schema;
+    /// Checks beyond the declarative validators. Unknown values pass.
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+    /// Reads the object the configuration names and returns the full state.
+    async fn read(&self, ctx: &Ctx<D>, config: &Value, diags: &mut Diagnostics) -> Option<Value>;
+}

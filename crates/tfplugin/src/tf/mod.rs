@@ -1,0 +1,17 @@
+//! The Terraform value model: types, values, numbers, the wire codec, attribute paths,
+//! diagnostics and schemas. No IO, no gRPC types.
+
+pub mod codec;
+pub mod diag;
+pub mod duration;
+pub mod number;
+pub mod path;
+pub mod schema;
+pub mod ty;
+pub mod value;
+
+pub use diag::{Diagnostic, Diagnostics, Severity};
+pub use number::Number;
+pub use path::{AttributePath, PathStep};
+pub use ty::Type;
+pub use value::{Refinements, Value};
