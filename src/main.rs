@@ -143,8 +143,8 @@ fn main() -> ExitCode {
     };
     tfplugin::logging::install_panic_hook();
     tfplugin::logging::set_own_crates(tfprovider_harness::OWN_CRATES);
-    match transport::serve(mode, || {
-        tfplugin::server::provider_routes(tfprovider_harness::HarnessProvider)
+    match transport::serve(mode, |stop| {
+        tfplugin::server::provider_routes(tfprovider_harness::HarnessProvider, stop)
     }) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -35,7 +35,10 @@ async fn client() -> (ProviderClient<Channel>, tempfile::TempDir) {
     let listener = tokio::net::UnixListener::bind(&path).unwrap();
     tokio::spawn(async move {
         tonic::transport::Server::builder()
-            .add_routes(server::provider_routes(tfprovider_harness::HarnessProvider))
+            .add_routes(server::provider_routes(
+                tfprovider_harness::HarnessProvider,
+                tokio_util::sync::CancellationToken::new(),
+            ))
             .serve_with_incoming(tokio_stream::wrappers::UnixListenerStream::new(listener))
             .await
             .unwrap();

@@ -1,410 +1,1195 @@
-//! The plan pipeline, written once for every resource. Resources declare intent in their
-//! schema (defaults, write-only, computed, `keep_prior`, `requires_replace`) and may add a
-//! hook; they never hand-roll the invariants Terraform checks (tfplugin6.md §4.5).
+//! The plan pipeline, written once for every resource, and Terraform's own plan and apply
+//! checks as code. Resources declare intent in their schema (defaults, write-only, computed,
+//! `keep_prior`, `requires_replace`, equivalence) and may add a hook; they never hand-roll
+//! the invariants Terraform checks (tfplugin6.md §4.5, §4.6).
 //!
-//! Order of steps:
-//! 1. null guards: a destroy (proposed null) plans null; prior null means create;
-//! 2. defaults for unconfigured attributes that have one;
-//! 3. write-only attributes planned null (Terraform checks this before anything else);
-//! 4. unconfigured computed attributes: unknown on create; on update kept from prior state
-//!    when nothing changes or the attribute says `keep_prior`, unknown otherwise;
-//! 5. `requires_replace` paths where prior and planned differ (updates only);
-//! then the resource hook runs (in `server`), and the paths are sorted.
+//! One schema-directed walk covers attributes, nested attributes and nested blocks in every
+//! nesting mode. Elements are matched to their configuration and prior state by index
+//! (lists), by key (maps) or, for sets, by correlation on their configurable attributes
+//! (the way Terraform's own proposal matched them).
+//!
+//! Order ([`plan`] then the hook then [`finish`]):
+//! 1. null guards: a destroy (proposed null) plans null; a null prior means create;
+//! 2. defaults for unconfigured attributes that have one; write-only attributes null;
+//! 3. whether anything configurable changes (unknown counts as a change: [`Value::known_eq`]);
+//! 4. unconfigured computed attributes: unknown on create and for new elements; on update
+//!    kept from the prior state when nothing changes or the attribute says `keep_prior`,
+//!    unknown otherwise; a configured value equivalent to the prior one keeps the prior form;
+//! 5. the resource hook (in `server`);
+//! 6. [`finish`]: write-only null again; if the hook turned an unchanged plan into a change,
+//!    step 4 again for the values the hook left alone; `requires_replace` paths where prior
+//!    and planned differ, sorted.
+//!
+//! [`check`] applies Terraform's AssertPlanValid rules and [`check_compatible`] its
+//! AssertObjectCompatible rules, naming the offending path; [`settle`] makes an apply result
+//! agree with the plan by construction.
 
-use crate::tf::schema::{AttrKind, Attribute, Block, Nesting, Schema};
+use crate::tf::schema::{Attribute, Block, Constraint, NestedBlock, Nesting, Schema};
 use crate::tf::{AttributePath, Value};
 
-/// What the pipeline produced.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Plan {
-    pub planned: Value,
-    pub requires_replace: Vec<AttributePath>,
+#[cfg(test)]
+mod tests;
+
+/// The object shape the walk recurses through: a block (attributes and nested blocks) or
+/// the attributes of a nested attribute (no blocks).
+#[derive(Clone, Copy)]
+struct Obj<'a> {
+    attrs: &'a [Attribute],
+    blocks: &'a [NestedBlock],
 }
 
-/// Plans a change. `prior` is null on create, `proposed` null on destroy.
-pub fn plan(schema: &Schema, prior: &Value, proposed: &Value, config: &Value) -> Plan {
-    // 1. Null guards.
-    if proposed.is_null() {
-        return Plan {
-            planned: Value::Null,
-            requires_replace: Vec::new(),
-        };
+impl<'a> Obj<'a> {
+    fn block(b: &'a Block) -> Self {
+        Obj {
+            attrs: &b.attributes,
+            blocks: &b.blocks,
+        }
     }
-    let creating = prior.is_null();
+    fn attrs(attrs: &'a [Attribute]) -> Self {
+        Obj { attrs, blocks: &[] }
+    }
+    /// Every nested member: (name, nesting, inner object).
+    fn nested(self) -> impl Iterator<Item = (&'a str, Nesting, Obj<'a>)> {
+        let attrs = self.attrs.iter().filter_map(|a| {
+            a.nested_attributes()
+                .map(|(n, inner)| (a.name.as_str(), n, Obj::attrs(inner)))
+        });
+        let blocks = self
+            .blocks
+            .iter()
+            .map(|b| (b.name.as_str(), b.nesting, Obj::block(&b.block)));
+        attrs.chain(blocks)
+    }
+}
+
+/// Plans a change up to the resource hook (steps 1-4). `prior` is null on create,
+/// `proposed` null on destroy.
+pub fn plan(schema: &Schema, prior: &Value, proposed: &Value, config: &Value) -> Value {
+    if proposed.is_null() {
+        return Value::Null;
+    }
+    let obj = Obj::block(&schema.block);
     let mut planned = proposed.clone();
-    // 2 and 3: defaults and write-only, everywhere in the tree.
-    apply_defaults_and_write_only(&schema.block.attributes, &mut planned, config);
-    // 4. Computed attributes without configuration.
-    let changing = creating || !same_configured(&schema.block, prior, &planned);
-    mark_computed(
-        &schema.block.attributes,
-        &mut planned,
-        prior,
-        config,
-        creating,
-        changing,
-    );
-    // 5. Replacement paths.
-    let mut requires_replace = Vec::new();
-    if !creating {
-        replace_paths(
-            &schema.block.attributes,
+    defaults(obj, &mut planned, prior, config);
+    let changing = prior.is_null() || is_changing(schema, prior, &planned);
+    mark_computed(obj, &mut planned, prior, config, changing, None);
+    planned
+}
+
+/// Steps 6 after the resource hook: `walked` is what [`plan`] returned, `planned` what the
+/// hook made of it. Returns the sorted `requires_replace` paths (none on create).
+pub fn finish(
+    schema: &Schema,
+    prior: &Value,
+    config: &Value,
+    walked: &Value,
+    planned: &mut Value,
+) -> Vec<AttributePath> {
+    if planned.is_null() {
+        return Vec::new();
+    }
+    null_write_only(schema, planned);
+    if !prior.is_null()
+        && !is_changing(schema, prior, walked)
+        && is_changing(schema, prior, planned)
+    {
+        mark_computed(
+            Obj::block(&schema.block),
+            planned,
             prior,
-            &planned,
-            &AttributePath::root(),
-            &mut requires_replace,
+            config,
+            true,
+            Some(walked),
         );
     }
-    requires_replace.sort();
-    Plan {
+    if prior.is_null() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    replace_paths(
+        Obj::block(&schema.block),
+        prior,
         planned,
-        requires_replace,
-    }
+        &AttributePath::root(),
+        &mut out,
+    );
+    out.sort();
+    out.dedup();
+    out
 }
 
-/// Nested attribute values of `v`, as (key, element) pairs, following the nesting mode.
-fn nested_elements_mut(nesting: Nesting, v: &mut Value) -> Vec<&mut Value> {
-    match (nesting, v) {
-        (Nesting::Single | Nesting::Group, v @ Value::Object(_)) => vec![v],
-        (Nesting::List | Nesting::Set, Value::List(items) | Value::Set(items)) => {
-            items.iter_mut().collect()
+/// Whether anything configurable differs between `prior` and `planned` (computed-only and
+/// write-only attributes ignored; an unknown counts as a difference).
+pub fn is_changing(schema: &Schema, prior: &Value, planned: &Value) -> bool {
+    let obj = Obj::block(&schema.block);
+    projection(obj, prior).known_eq(&projection(obj, planned)) != Some(true)
+}
+
+/// `v` with computed-only and write-only attributes nulled, at every depth.
+fn projection(obj: Obj<'_>, v: &Value) -> Value {
+    let Some(m) = v.as_object() else {
+        return v.clone();
+    };
+    let mut out = m.clone();
+    for a in obj.attrs {
+        if a.write_only || a.constraint == Constraint::Computed {
+            out.insert(a.name.clone(), Value::Null);
         }
-        (Nesting::Map, Value::Map(m)) => m.values_mut().collect(),
-        _ => Vec::new(),
     }
+    for (name, nesting, inner) in obj.nested() {
+        if let Some(slot) = out.get_mut(name) {
+            for_each_element_mut(nesting, slot, |el| *el = projection(inner, el));
+        }
+    }
+    Value::Object(out)
 }
 
-/// The configuration element matching position `i` (lists) or key (maps) of a nested value.
-fn config_elements(nesting: Nesting, v: &Value) -> Vec<Value> {
+/// Calls `f` on every element object of a nested value (the value itself for single and
+/// group nesting).
+fn for_each_element_mut(nesting: Nesting, v: &mut Value, mut f: impl FnMut(&mut Value)) {
     match (nesting, v) {
-        (Nesting::Single | Nesting::Group, Value::Object(_)) => vec![v.clone()],
-        (Nesting::List | Nesting::Set, Value::List(items) | Value::Set(items)) => items.clone(),
-        (Nesting::Map, Value::Map(m)) => m.values().cloned().collect(),
-        _ => Vec::new(),
+        (Nesting::Single | Nesting::Group, v @ Value::Object(_)) => f(v),
+        (_, Value::List(items) | Value::Set(items)) => items.iter_mut().for_each(f),
+        (_, Value::Map(m)) => m.values_mut().for_each(f),
+        _ => {}
     }
 }
 
-fn apply_defaults_and_write_only(attrs: &[Attribute], planned: &mut Value, config: &Value) {
-    let Some(obj) = planned.as_object_mut() else {
+/// Step 2: defaults, write-only nulls, and the prior form of configured values equivalent
+/// to it, everywhere the configuration reaches.
+fn defaults(obj: Obj<'_>, planned: &mut Value, prior: &Value, config: &Value) {
+    let Some(pm) = planned.as_object_mut() else {
         return;
     };
-    for a in attrs {
-        let cfg = config.attr(&a.name);
-        let Some(slot) = obj.get_mut(&a.name) else {
+    for a in obj.attrs {
+        let Some(slot) = pm.get_mut(&a.name) else {
             continue;
         };
+        let (cfg, pri) = (config.attr(&a.name), prior.attr(&a.name));
         if a.write_only {
             *slot = Value::Null;
-            continue;
-        }
-        if cfg.is_null() {
+        } else if cfg.is_null() {
             if let Some(d) = &a.default {
                 *slot = d.clone();
+            }
+        } else if let Some(eq) = a.equivalence {
+            if cfg.is_wholly_known() && !pri.is_null() && pri.is_wholly_known() && (eq.eq)(cfg, pri)
+            {
+                *slot = pri.clone();
+            }
+        }
+    }
+    for (name, nesting, inner) in obj.nested() {
+        let (cfg, pri) = (config.attr(name), prior.attr(name));
+        if let Some(slot) = pm.get_mut(name) {
+            if !cfg.is_unknown() {
+                for_matched(nesting, inner, slot, pri, cfg, |el, p, c| {
+                    defaults(inner, el, p, c)
+                });
+            }
+        }
+    }
+}
+
+/// Step 4: computed attributes without configuration. With `untouched`, only values equal to it there are changed (the re-run after
+/// a hook).
+fn mark_computed(
+    obj: Obj<'_>,
+    planned: &mut Value,
+    prior: &Value,
+    config: &Value,
+    changing: bool,
+    untouched: Option<&Value>,
+) {
+    let has_prior = prior.as_object().is_some();
+    let Some(pm) = planned.as_object_mut() else {
+        return;
+    };
+    for a in obj.attrs {
+        let Some(slot) = pm.get_mut(&a.name) else {
+            continue;
+        };
+        let cfg = config.attr(&a.name);
+        let pri = prior.attr(&a.name);
+        if let Some(w) = untouched {
+            if w.attr(&a.name) != slot {
                 continue;
             }
         }
-        if let AttrKind::Nested {
-            nesting,
-            attributes,
-        } = &a.kind
-        {
-            // Set elements cannot be matched to configuration by position; write-only is
-            // forbidden inside sets anyway, and defaults inside sets are not supported.
-            if *nesting != Nesting::Set {
-                let cfgs = config_elements(*nesting, cfg);
-                for (i, el) in nested_elements_mut(*nesting, slot).into_iter().enumerate() {
-                    let c = cfgs.get(i).cloned().unwrap_or(Value::Null);
-                    apply_defaults_and_write_only(attributes, el, &c);
+        if a.write_only {
+            continue;
+        }
+        if cfg.is_null() {
+            if a.default.is_none() && a.constraint.is_computed() {
+                *slot = if has_prior && (a.keep_prior || !changing) {
+                    pri.clone()
+                } else {
+                    Value::unknown()
+                };
+            }
+        }
+    }
+    for (name, nesting, inner) in obj.nested() {
+        let cfg = config.attr(name);
+        let pri = prior.attr(name);
+        let w = untouched.map(|w| w.attr(name).clone());
+        let Some(slot) = pm.get_mut(name) else {
+            continue;
+        };
+        if cfg.is_unknown() {
+            continue;
+        }
+        let nested_attr = obj.attrs.iter().find(|a| a.name == name);
+        if cfg.is_null() && nested_attr.is_some_and(|a| a.constraint.is_computed()) {
+            // An unconfigured computed nested attribute was handled as a whole above.
+            continue;
+        }
+        match w {
+            None => for_matched(nesting, inner, slot, pri, cfg, |el, p, c| {
+                mark_computed(inner, el, p, c, changing, None)
+            }),
+            Some(w) => {
+                // Pair each element with the walked element at the same position.
+                let walked_elems = elements(&w);
+                let mut i = 0;
+                for_matched(nesting, inner, slot, pri, cfg, |el, p, c| {
+                    let we = walked_elems.get(i).cloned().unwrap_or(Value::Null);
+                    i += 1;
+                    mark_computed(inner, el, p, c, changing, Some(&we))
+                });
+            }
+        }
+    }
+}
+
+/// The element objects of a nested value, in storage order.
+fn elements(v: &Value) -> Vec<Value> {
+    match v {
+        Value::Object(_) => vec![v.clone()],
+        Value::List(i) | Value::Set(i) => i.clone(),
+        Value::Map(m) => m.values().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Calls `f(planned_element, prior_element, config_element)` for every element of a nested
+/// value, matched by nesting mode: the object itself, by index, by key, or (sets) by
+/// correlation on configurable attributes. Missing counterparts are null.
+fn for_matched(
+    nesting: Nesting,
+    inner: Obj<'_>,
+    planned: &mut Value,
+    prior: &Value,
+    config: &Value,
+    mut f: impl FnMut(&mut Value, &Value, &Value),
+) {
+    match nesting {
+        Nesting::Single | Nesting::Group => {
+            if planned.as_object().is_some() {
+                f(planned, prior, config)
+            }
+        }
+        Nesting::List => {
+            if let Some(items) = planned.as_elements_mut() {
+                let pri = prior.as_elements().unwrap_or(&[]);
+                let cfg = config.as_elements().unwrap_or(&[]);
+                for (i, el) in items.iter_mut().enumerate() {
+                    f(
+                        el,
+                        pri.get(i).unwrap_or(&Value::Null),
+                        cfg.get(i).unwrap_or(&Value::Null),
+                    );
+                }
+            }
+        }
+        Nesting::Map => {
+            if let Some(m) = planned.as_map_mut() {
+                for (k, el) in m.iter_mut() {
+                    let p = prior
+                        .as_map()
+                        .and_then(|pm| pm.get(k))
+                        .unwrap_or(&Value::Null);
+                    let c = config
+                        .as_map()
+                        .and_then(|cm| cm.get(k))
+                        .unwrap_or(&Value::Null);
+                    f(el, p, c);
+                }
+            }
+        }
+        Nesting::Set => {
+            if let Some(items) = planned.as_elements_mut() {
+                let pri = prior.as_elements().unwrap_or(&[]);
+                let cfg = config.as_elements().unwrap_or(&[]);
+                let mut used_p = vec![false; pri.len()];
+                let mut used_c = vec![false; cfg.len()];
+                for el in items.iter_mut() {
+                    let c = take_match(inner, cfg, &mut used_c, el);
+                    let p = take_match(inner, pri, &mut used_p, el);
+                    f(el, p, c);
                 }
             }
         }
     }
 }
 
-/// True when every configurable attribute has the same value in both objects.
-fn same_configured(block: &Block, prior: &Value, planned: &Value) -> bool {
-    block
-        .attributes
-        .iter()
-        .filter(|a| a.constraint.is_configurable() && !a.write_only)
-        .all(|a| prior.attr(&a.name) == planned.attr(&a.name))
-        && block
-            .blocks
-            .iter()
-            .all(|b| prior.attr(&b.name) == planned.attr(&b.name))
-}
-
-fn mark_computed(
-    attrs: &[Attribute],
-    planned: &mut Value,
-    prior: &Value,
-    config: &Value,
-    creating: bool,
-    changing: bool,
-) {
-    let Some(obj) = planned.as_object_mut() else {
-        return;
-    };
-    for a in attrs {
-        let cfg = config.attr(&a.name);
-        let Some(slot) = obj.get_mut(&a.name) else {
-            continue;
-        };
-        if a.constraint.is_computed() && cfg.is_null() && a.default.is_none() {
-            *slot = if creating {
-                Value::unknown()
-            } else if a.keep_prior || !changing {
-                prior.attr(&a.name).clone()
-            } else {
-                Value::unknown()
-            };
-            continue;
-        }
-        if let AttrKind::Nested {
-            nesting: Nesting::Single,
-            attributes,
-        } = &a.kind
-        {
-            let prior_el = prior.attr(&a.name).clone();
-            mark_computed(
-                attributes,
-                slot,
-                &prior_el,
-                cfg,
-                creating || prior_el.is_null(),
-                changing,
-            );
+/// The first unused element of `candidates` that correlates with `el`.
+fn take_match<'v>(
+    inner: Obj<'_>,
+    candidates: &'v [Value],
+    used: &mut [bool],
+    el: &Value,
+) -> &'v Value {
+    for (i, c) in candidates.iter().enumerate() {
+        if !used[i] && correlates(inner, c, el) {
+            used[i] = true;
+            return c;
         }
     }
+    &Value::Null
+}
+
+/// Whether `source` (a configuration or prior element) is the origin of `el` (a planned
+/// element): equal on every attribute the user configures, where `source` sets it.
+fn correlates(obj: Obj<'_>, source: &Value, el: &Value) -> bool {
+    if source.as_object().is_none() || el.as_object().is_none() {
+        return false;
+    }
+    for a in obj.attrs {
+        if a.write_only || a.constraint == Constraint::Computed || a.nested_attributes().is_some() {
+            continue;
+        }
+        let s = source.attr(&a.name);
+        if s.is_null() && a.constraint.is_computed() {
+            continue;
+        }
+        if s.known_eq(el.attr(&a.name)) == Some(false) {
+            return false;
+        }
+    }
+    for (name, nesting, inner) in obj.nested() {
+        let (s, e) = (source.attr(name), el.attr(name));
+        let ok = match (nesting, s, e) {
+            (_, Value::Unknown(_), _) | (_, _, Value::Unknown(_)) => true,
+            (Nesting::Single | Nesting::Group, Value::Object(_), Value::Object(_)) => {
+                correlates(inner, s, e)
+            }
+            (
+                Nesting::List | Nesting::Set,
+                Value::List(a) | Value::Set(a),
+                Value::List(b) | Value::Set(b),
+            ) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| correlates(inner, x, y)),
+            (Nesting::Map, Value::Map(a), Value::Map(b)) => {
+                a.len() == b.len()
+                    && a.iter()
+                        .all(|(k, x)| b.get(k).is_some_and(|y| correlates(inner, x, y)))
+            }
+            (_, Value::Null, _) => true,
+            _ => false,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    true
 }
 
 fn replace_paths(
-    attrs: &[Attribute],
+    obj: Obj<'_>,
     prior: &Value,
     planned: &Value,
     base: &AttributePath,
     out: &mut Vec<AttributePath>,
 ) {
-    for a in attrs {
+    for a in obj.attrs {
         let (p, n) = (prior.attr(&a.name), planned.attr(&a.name));
+        if a.requires_replace && p.known_eq(n) != Some(true) {
+            out.push(base.child(&a.name));
+        }
+    }
+    for (name, nesting, inner) in obj.nested() {
+        let (p, n) = (prior.attr(name), planned.attr(name));
+        let path = base.child(name);
+        match (nesting, p, n) {
+            (Nesting::Single | Nesting::Group, Value::Object(_), Value::Object(_)) => {
+                replace_paths(inner, p, n, &path, out)
+            }
+            (Nesting::List, Value::List(a), Value::List(b)) => {
+                for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                    replace_paths(inner, x, y, &path.index(i as i64), out);
+                }
+            }
+            (Nesting::Map, Value::Map(a), Value::Map(b)) => {
+                for (k, x) in a {
+                    if let Some(y) = b.get(k) {
+                        replace_paths(inner, x, y, &path.key(k.clone()), out);
+                    }
+                }
+            }
+            // Sets cannot be addressed element by element (Schema::validate forbids the flag
+            // inside them); added or removed elements are the parent's change.
+            _ => {}
+        }
+    }
+}
+
+/// Sets every write-only attribute, at any depth, to null.
+pub fn null_write_only(schema: &Schema, v: &mut Value) {
+    fn walk(obj: Obj<'_>, v: &mut Value) {
+        let Some(m) = v.as_object_mut() else { return };
+        for a in obj.attrs {
+            if a.write_only {
+                if let Some(slot) = m.get_mut(&a.name) {
+                    *slot = Value::Null;
+                }
+            }
+        }
+        for (name, nesting, inner) in obj.nested() {
+            if let Some(slot) = m.get_mut(name) {
+                for_each_element_mut(nesting, slot, |el| walk(inner, el));
+            }
+        }
+    }
+    walk(Obj::block(&schema.block), v)
+}
+
+/// The path of the first write-only attribute (at any depth) holding a non-null value.
+pub fn write_only_value(schema: &Schema, v: &Value) -> Option<AttributePath> {
+    fn walk(obj: Obj<'_>, v: &Value, base: &AttributePath) -> Option<AttributePath> {
+        v.as_object()?;
+        for a in obj.attrs {
+            if a.write_only && !v.attr(&a.name).is_null() {
+                return Some(base.child(&a.name));
+            }
+        }
+        for (name, nesting, inner) in obj.nested() {
+            let path = base.child(name);
+            let found = match (nesting, v.attr(name)) {
+                (Nesting::Single | Nesting::Group, el @ Value::Object(_)) => walk(inner, el, &path),
+                (Nesting::List, Value::List(items)) => items
+                    .iter()
+                    .enumerate()
+                    .find_map(|(i, el)| walk(inner, el, &path.index(i as i64))),
+                (Nesting::Set, Value::Set(items) | Value::List(items)) => {
+                    items.iter().find_map(|el| walk(inner, el, &path))
+                }
+                (Nesting::Map, Value::Map(m)) => m
+                    .iter()
+                    .find_map(|(k, el)| walk(inner, el, &path.key(k.clone()))),
+                _ => None,
+            };
+            if found.is_some() {
+                return found;
+            }
+        }
+        None
+    }
+    walk(Obj::block(&schema.block), v, &AttributePath::root())
+}
+
+/// Keeps the prior form of values a read returned in another, equivalent form (attributes
+/// with an [`Equivalence`](crate::tf::schema::Equivalence)), so reformatting is no drift.
+pub fn normalize_read(schema: &Schema, prior: &Value, read: &mut Value) {
+    fn walk(obj: Obj<'_>, prior: &Value, read: &mut Value) {
+        let Some(m) = read.as_object_mut() else {
+            return;
+        };
+        for a in obj.attrs {
+            let (Some(eq), Some(slot)) = (a.equivalence, m.get_mut(&a.name)) else {
+                continue;
+            };
+            let p = prior.attr(&a.name);
+            if !p.is_null() && p.is_wholly_known() && !slot.is_null() && (eq.eq)(p, slot) {
+                *slot = p.clone();
+            }
+        }
+        for (name, nesting, inner) in obj.nested() {
+            let p = prior.attr(name).clone();
+            if let Some(slot) = m.get_mut(name) {
+                match nesting {
+                    Nesting::Single | Nesting::Group => walk(inner, &p, slot),
+                    Nesting::List => {
+                        if let (Some(items), Some(pi)) = (slot.as_elements_mut(), p.as_elements()) {
+                            for (el, pe) in items.iter_mut().zip(pi) {
+                                walk(inner, pe, el);
+                            }
+                        }
+                    }
+                    Nesting::Map => {
+                        if let (Some(items), Some(pm)) = (slot.as_map_mut(), p.as_map()) {
+                            for (k, el) in items.iter_mut() {
+                                if let Some(pe) = pm.get(k) {
+                                    walk(inner, pe, el);
+                                }
+                            }
+                        }
+                    }
+                    Nesting::Set => {}
+                }
+            }
+        }
+    }
+    walk(Obj::block(&schema.block), prior, read)
+}
+
+/// Makes an apply result agree with the plan by construction: every value known in the plan
+/// is kept (the user's form), every unknown takes the result's value (or null when the
+/// result has none). Lists and maps are settled element by element; set elements with
+/// unknowns take the first unused result element that agrees with their known parts.
+pub fn settle(planned: &Value, actual: &Value) -> Value {
+    if planned.is_wholly_known() {
+        return planned.clone();
+    }
+    match (planned, actual) {
+        (Value::Unknown(_), a) => a.clone().unknowns_to_null(),
+        (Value::Object(p), _) => Value::Object(
+            p.iter()
+                .map(|(k, pv)| (k.clone(), settle(pv, actual.attr(k))))
+                .collect(),
+        ),
+        (Value::Map(p), a) => Value::Map(
+            p.iter()
+                .map(|(k, pv)| {
+                    let av = a.as_map().and_then(|m| m.get(k)).unwrap_or(&Value::Null);
+                    (k.clone(), settle(pv, av))
+                })
+                .collect(),
+        ),
+        (Value::List(p), a) => {
+            let ae = a.as_elements().unwrap_or(&[]);
+            Value::List(
+                p.iter()
+                    .enumerate()
+                    .map(|(i, pv)| settle(pv, ae.get(i).unwrap_or(&Value::Null)))
+                    .collect(),
+            )
+        }
+        (Value::Tuple(p), a) => {
+            let ae = a.as_elements().unwrap_or(&[]);
+            Value::Tuple(
+                p.iter()
+                    .enumerate()
+                    .map(|(i, pv)| settle(pv, ae.get(i).unwrap_or(&Value::Null)))
+                    .collect(),
+            )
+        }
+        (Value::Set(p), a) => {
+            let ae = a.as_elements().unwrap_or(&[]);
+            let mut used = vec![false; ae.len()];
+            Value::Set(
+                p.iter()
+                    .map(|pv| {
+                        if pv.is_wholly_known() {
+                            return pv.clone();
+                        }
+                        let found = ae
+                            .iter()
+                            .enumerate()
+                            .find(|(i, av)| !used[*i] && agrees(pv, av))
+                            .map(|(i, av)| {
+                                used[i] = true;
+                                av
+                            });
+                        settle(pv, found.unwrap_or(&Value::Null))
+                    })
+                    .collect(),
+            )
+        }
+        (other, _) => other.clone().unknowns_to_null(),
+    }
+}
+
+/// Whether `actual` could be what the partly unknown `planned` resolved to.
+fn agrees(planned: &Value, actual: &Value) -> bool {
+    planned.known_eq(actual) != Some(false)
+}
+
+/// Terraform's ProposedNew (the "proposed new state" PlanResourceChange receives): the
+/// configuration, with unconfigured computed values taken from the prior state, nested
+/// elements matched by index, by key or (sets) by their non-computed values. The framework
+/// uses it in tests to plan exactly as Terraform would ask.
+pub fn proposed_new(schema: &Schema, prior: &Value, config: &Value) -> Value {
+    if config.is_null() {
+        return Value::Null;
+    }
+    let prior = if prior.is_null() {
+        schema.block.absent_object()
+    } else {
+        prior.clone()
+    };
+    proposed_obj(Obj::block(&schema.block), &prior, config)
+}
+
+fn proposed_obj(obj: Obj<'_>, prior: &Value, config: &Value) -> Value {
+    if config.is_unknown() || config.is_null() {
+        return config.clone();
+    }
+    let Some(cm) = config.as_object() else {
+        return config.clone();
+    };
+    let mut out = cm.clone();
+    for a in obj.attrs {
+        let (c, p) = (config.attr(&a.name), prior.attr(&a.name));
+        let v = if a.constraint == Constraint::Computed
+            || (a.constraint.is_computed() && c.is_null())
+        {
+            p.clone()
+        } else if let Some((nesting, inner)) = a.nested_attributes() {
+            proposed_nested(nesting, Obj::attrs(inner), p, c)
+        } else {
+            c.clone()
+        };
+        out.insert(a.name.clone(), v);
+    }
+    for b in obj.blocks {
+        let (c, p) = (config.attr(&b.name), prior.attr(&b.name));
+        out.insert(
+            b.name.clone(),
+            proposed_nested(b.nesting, Obj::block(&b.block), p, c),
+        );
+    }
+    Value::Object(out)
+}
+
+fn proposed_nested(nesting: Nesting, inner: Obj<'_>, prior: &Value, config: &Value) -> Value {
+    if config.is_unknown() || config.is_null() {
+        return config.clone();
+    }
+    match nesting {
+        Nesting::Single | Nesting::Group => {
+            let p = if prior.as_object().is_some() {
+                prior.clone()
+            } else {
+                Value::Null
+            };
+            if p.is_null() {
+                proposed_obj(inner, &Value::Null, config)
+            } else {
+                proposed_obj(inner, &p, config)
+            }
+        }
+        Nesting::List => {
+            let pe = prior.as_elements().unwrap_or(&[]);
+            Value::List(
+                config
+                    .as_elements()
+                    .unwrap_or(&[])
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| match pe.get(i) {
+                        Some(p) => proposed_obj(inner, p, c),
+                        None => c.clone(),
+                    })
+                    .collect(),
+            )
+        }
+        Nesting::Map => Value::Map(
+            config
+                .as_map()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, c)| {
+                            let v = match prior.as_map().and_then(|pm| pm.get(k)) {
+                                Some(p) => proposed_obj(inner, p, c),
+                                None => c.clone(),
+                            };
+                            (k.clone(), v)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        ),
+        Nesting::Set => {
+            let pe = prior.as_elements().unwrap_or(&[]);
+            let compare: Vec<Value> = pe.iter().map(|p| set_compare_value(inner, p)).collect();
+            let mut used = vec![false; pe.len()];
+            Value::Set(
+                config
+                    .as_elements()
+                    .unwrap_or(&[])
+                    .iter()
+                    .map(|c| {
+                        let found = compare
+                            .iter()
+                            .enumerate()
+                            .find(|(i, cmp)| !used[*i] && *cmp == c);
+                        match found {
+                            Some((i, _)) => {
+                                used[i] = true;
+                                proposed_obj(inner, &pe[i], c)
+                            }
+                            None => c.clone(),
+                        }
+                    })
+                    .collect(),
+            )
+        }
+    }
+}
+
+/// A prior set element with its computed attributes nulled (Terraform's
+/// setElementCompareValue for the prior side).
+fn set_compare_value(obj: Obj<'_>, v: &Value) -> Value {
+    let Some(m) = v.as_object() else {
+        return v.clone();
+    };
+    let mut out = m.clone();
+    for a in obj.attrs {
+        if a.constraint.is_computed() {
+            out.insert(a.name.clone(), Value::Null);
+        } else if let Some((nesting, inner)) = a.nested_attributes() {
+            if let Some(slot) = out.get_mut(&a.name) {
+                for_each_element_mut(nesting, slot, |el| {
+                    *el = set_compare_value(Obj::attrs(inner), el)
+                });
+            }
+        }
+    }
+    for b in obj.blocks {
+        if let Some(slot) = out.get_mut(&b.name) {
+            for_each_element_mut(b.nesting, slot, |el| {
+                *el = set_compare_value(Obj::block(&b.block), el)
+            });
+        }
+    }
+    Value::Object(out)
+}
+
+/// One broken rule: where, and what Terraform would say.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Violation {
+    pub path: AttributePath,
+    pub message: String,
+}
+
+fn violation(out: &mut Vec<Violation>, path: &AttributePath, message: String) {
+    out.push(Violation {
+        path: path.clone(),
+        message,
+    });
+}
+
+fn shown(a: Option<&Attribute>, v: &Value) -> String {
+    if a.is_some_and(|a| a.sensitive) {
+        "(sensitive value)".to_string()
+    } else {
+        format!("{v:?}")
+    }
+}
+
+/// Terraform's AssertPlanValid rules (tfplugin6.md §4.5): configured values planned as
+/// configured or as the prior value, nothing planned for unconfigured non-computed
+/// attributes, nested structures present exactly where configured and of the configured
+/// size, no unknown block objects, write-only attributes null.
+pub fn check(schema: &Schema, prior: &Value, config: &Value, planned: &Value) -> Vec<Violation> {
+    let mut out = Vec::new();
+    if config.is_null() {
+        if !planned.is_null() {
+            violation(
+                &mut out,
+                &AttributePath::root(),
+                "planned a value for a destroy".into(),
+            );
+        }
+        return out;
+    }
+    if planned.as_object().is_none() {
+        violation(
+            &mut out,
+            &AttributePath::root(),
+            "planned state is not an object".into(),
+        );
+        return out;
+    }
+    check_obj(
+        Obj::block(&schema.block),
+        prior,
+        config,
+        planned,
+        &AttributePath::root(),
+        &mut out,
+    );
+    out
+}
+
+fn check_obj(
+    obj: Obj<'_>,
+    prior: &Value,
+    config: &Value,
+    planned: &Value,
+    base: &AttributePath,
+    out: &mut Vec<Violation>,
+) {
+    for a in obj.attrs {
+        let (p, c, n) = (
+            prior.attr(&a.name),
+            config.attr(&a.name),
+            planned.attr(&a.name),
+        );
         let path = base.child(&a.name);
-        if a.requires_replace && (p != n || n.is_unknown()) {
-            out.push(path);
+        if a.write_only {
+            if !n.is_null() {
+                violation(
+                    out,
+                    &path,
+                    "planned a value for a write-only attribute".into(),
+                );
+            }
             continue;
         }
-        if let AttrKind::Nested {
-            nesting: Nesting::Single,
-            attributes,
-        } = &a.kind
-        {
-            if !p.is_null() && !n.is_null() {
-                replace_paths(attributes, p, n, &path, out);
+        if n == c || (n == p && !p.is_null() && !c.is_null()) {
+            continue;
+        }
+        if a.constraint == Constraint::Computed || (c.is_null() && a.constraint.is_computed()) {
+            continue;
+        }
+        if c.is_null() {
+            violation(
+                out,
+                &path,
+                format!(
+                    "planned value {} for a non-computed attribute",
+                    shown(Some(a), n)
+                ),
+            );
+            continue;
+        }
+        if let Some((nesting, inner)) = a.nested_attributes() {
+            check_nested(nesting, Obj::attrs(inner), false, p, c, n, &path, out);
+            continue;
+        }
+        if p.is_null() {
+            violation(
+                out,
+                &path,
+                format!(
+                    "planned value {} does not match config value {}",
+                    shown(Some(a), n),
+                    shown(Some(a), c)
+                ),
+            );
+        } else {
+            violation(
+                out,
+                &path,
+                format!(
+                    "planned value {} does not match config value {} nor prior value {}",
+                    shown(Some(a), n),
+                    shown(Some(a), c),
+                    shown(Some(a), p)
+                ),
+            );
+        }
+    }
+    for b in obj.blocks {
+        let (p, c, n) = (
+            prior.attr(&b.name),
+            config.attr(&b.name),
+            planned.attr(&b.name),
+        );
+        let path = base.child(&b.name);
+        check_nested(b.nesting, Obj::block(&b.block), true, p, c, n, &path, out);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_nested(
+    nesting: Nesting,
+    inner: Obj<'_>,
+    is_block: bool,
+    prior: &Value,
+    config: &Value,
+    planned: &Value,
+    path: &AttributePath,
+    out: &mut Vec<Violation>,
+) {
+    if config.is_unknown() {
+        if !planned.is_unknown() && is_block {
+            violation(
+                out,
+                path,
+                "planned a known value for a block whose configuration is unknown".into(),
+            );
+        }
+        return;
+    }
+    if planned.is_unknown() {
+        violation(
+            out,
+            path,
+            "planned an unknown value for a configured nested object; set its attributes to unknown instead".into(),
+        );
+        return;
+    }
+    match nesting {
+        Nesting::Single | Nesting::Group => match (config.is_null(), planned.is_null()) {
+            (true, false) => violation(
+                out,
+                path,
+                "planned an object that is absent from the configuration".into(),
+            ),
+            (false, true) => violation(
+                out,
+                path,
+                "planned no object where the configuration has one".into(),
+            ),
+            (false, false) => check_obj(inner, prior, config, planned, path, out),
+            (true, true) => {}
+        },
+        Nesting::List => {
+            let (c, n) = (
+                config.as_elements().unwrap_or(&[]),
+                planned.as_elements().unwrap_or(&[]),
+            );
+            if c.len() != n.len() {
+                violation(
+                    out,
+                    path,
+                    format!(
+                        "count in plan ({}) disagrees with count in config ({})",
+                        n.len(),
+                        c.len()
+                    ),
+                );
+                return;
+            }
+            let p = prior.as_elements().unwrap_or(&[]);
+            for (i, (ce, ne)) in c.iter().zip(n).enumerate() {
+                check_obj(
+                    inner,
+                    p.get(i).unwrap_or(&Value::Null),
+                    ce,
+                    ne,
+                    &path.index(i as i64),
+                    out,
+                );
+            }
+        }
+        Nesting::Map => {
+            let (c, n) = (config.as_map(), planned.as_map());
+            let (Some(c), Some(n)) = (c, n) else {
+                if config.is_null() != planned.is_null() {
+                    violation(
+                        out,
+                        path,
+                        "planned map presence disagrees with the configuration".into(),
+                    );
+                }
+                return;
+            };
+            if c.keys().ne(n.keys()) {
+                violation(
+                    out,
+                    path,
+                    "planned map keys disagree with the configuration".into(),
+                );
+                return;
+            }
+            for (k, ce) in c {
+                let pe = prior
+                    .as_map()
+                    .and_then(|m| m.get(k))
+                    .unwrap_or(&Value::Null);
+                check_obj(inner, pe, ce, &n[k], &path.key(k.clone()), out);
+            }
+        }
+        Nesting::Set => {
+            // Terraform cannot correlate set elements either: it checks the count only.
+            let (c, n) = (
+                config.as_elements().map(<[Value]>::len),
+                planned.as_elements().map(<[Value]>::len),
+            );
+            if let (Some(c), Some(n)) = (c, n) {
+                if c != n && config.is_wholly_known() {
+                    violation(
+                        out,
+                        path,
+                        format!("count in plan ({n}) disagrees with count in config ({c})"),
+                    );
+                }
             }
         }
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::tf::schema::Attribute as A;
-    use std::collections::BTreeMap;
-
-    fn schema() -> Schema {
-        Schema::new(
-            0,
-            "test",
-            vec![
-                A::string("id").computed().keep_prior().description("id"),
-                A::string("identifier")
-                    .required()
-                    .requires_replace()
-                    .description("x"),
-                A::string("name").optional().description("x"),
-                A::string("kind")
-                    .default(Value::string("git"))
-                    .description("x"),
-                A::string("password_wo")
-                    .optional()
-                    .write_only()
-                    .description("x"),
-                A::string("updated_at").computed().description("x"),
-                A::nested(
-                    "settings",
-                    Nesting::Single,
-                    vec![
-                        A::string("mode")
-                            .default(Value::string("fast"))
-                            .description("x"),
-                        A::string("token_wo")
-                            .optional()
-                            .write_only()
-                            .description("x"),
-                        A::string("status").computed().description("x"),
-                    ],
-                )
-                .optional()
-                .description("x"),
-            ],
-        )
+/// Terraform's AssertObjectCompatible rules (tfplugin6.md §4.6): every value known in the
+/// plan is identical in the result, unknowns resolve, nested counts and keys match and set
+/// elements correlate.
+pub fn check_compatible(schema: &Schema, planned: &Value, actual: &Value) -> Vec<Violation> {
+    let mut out = check_refines(schema, planned, actual);
+    if !actual.is_wholly_known() {
+        violation(
+            &mut out,
+            &AttributePath::root(),
+            "the result still holds unknown values".into(),
+        );
     }
+    out
+}
 
-    fn obj(pairs: &[(&str, Value)]) -> Value {
-        // Every attribute present, as Terraform sends objects.
-        let mut m: BTreeMap<String, Value> = [
-            "id",
-            "identifier",
-            "name",
-            "kind",
-            "password_wo",
-            "updated_at",
-            "settings",
-        ]
-        .iter()
-        .map(|k| (k.to_string(), Value::Null))
-        .collect();
-        for (k, v) in pairs {
-            m.insert(k.to_string(), v.clone());
+/// The rule Terraform applies between the plan made with unknowns and the final plan made
+/// during apply ("Provider produced inconsistent final plan"): every value known in `earlier`
+/// is identical in `later`; unknowns may become anything.
+pub fn check_refines(schema: &Schema, earlier: &Value, later: &Value) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let (planned, actual) = (earlier, later);
+    compatible_obj(
+        Obj::block(&schema.block),
+        planned,
+        actual,
+        &AttributePath::root(),
+        &mut out,
+    );
+    out
+}
+
+fn compatible_obj(
+    obj: Obj<'_>,
+    planned: &Value,
+    actual: &Value,
+    base: &AttributePath,
+    out: &mut Vec<Violation>,
+) {
+    if planned.is_unknown() {
+        return;
+    }
+    if planned.is_null() != actual.is_null() {
+        violation(
+            out,
+            base,
+            if planned.is_null() {
+                "was absent, but now present".into()
+            } else {
+                "was present, but now absent".into()
+            },
+        );
+        return;
+    }
+    for a in obj.attrs {
+        let (p, n) = (planned.attr(&a.name), actual.attr(&a.name));
+        let path = base.child(&a.name);
+        if let Some((nesting, inner)) = a.nested_attributes() {
+            compatible_nested(nesting, Obj::attrs(inner), p, n, &path, out);
+        } else {
+            compatible_value(Some(a), p, n, &path, out);
         }
-        Value::Object(m)
     }
-
-    fn settings(mode: Value, token: Value, status: Value) -> Value {
-        Value::Object(BTreeMap::from([
-            ("mode".to_string(), mode),
-            ("token_wo".to_string(), token),
-            ("status".to_string(), status),
-        ]))
-    }
-
-    #[test]
-    fn destroy_plans_null() {
-        let prior = obj(&[("identifier", "a".into())]);
-        let p = plan(&schema(), &prior, &Value::Null, &Value::Null);
-        assert_eq!(p.planned, Value::Null);
-        assert!(p.requires_replace.is_empty());
-    }
-
-    #[test]
-    fn create_marks_computed_unknown_and_applies_defaults() {
-        let cfg = obj(&[("identifier", "a".into()), ("password_wo", "s3cret".into())]);
-        let p = plan(&schema(), &Value::Null, &cfg, &cfg);
-        assert!(p.planned.attr("id").is_unknown());
-        assert!(p.planned.attr("updated_at").is_unknown());
-        assert_eq!(p.planned.attr("kind"), &Value::string("git"));
-        // Write-only is always planned null, even on create.
-        assert_eq!(p.planned.attr("password_wo"), &Value::Null);
-        // Configured values are planned exactly as configured.
-        assert_eq!(p.planned.attr("identifier"), &Value::string("a"));
-        assert_eq!(p.planned.attr("name"), &Value::Null);
-        assert!(
-            p.requires_replace.is_empty(),
-            "creates never carry replace paths"
+    for b in obj.blocks {
+        let (p, n) = (planned.attr(&b.name), actual.attr(&b.name));
+        compatible_nested(
+            b.nesting,
+            Obj::block(&b.block),
+            p,
+            n,
+            &base.child(&b.name),
+            out,
         );
     }
+}
 
-    #[test]
-    fn configured_default_attribute_keeps_config() {
-        let cfg = obj(&[("identifier", "a".into()), ("kind", "helm".into())]);
-        let p = plan(&schema(), &Value::Null, &cfg, &cfg);
-        assert_eq!(p.planned.attr("kind"), &Value::string("helm"));
+fn compatible_value(
+    a: Option<&Attribute>,
+    planned: &Value,
+    actual: &Value,
+    path: &AttributePath,
+    out: &mut Vec<Violation>,
+) {
+    match planned {
+        Value::Unknown(r) => {
+            if r.nullable == Some(false) && actual.is_null() {
+                violation(out, path, "was planned not null, but now null".into());
+            }
+        }
+        _ if planned.is_wholly_known() => {
+            if planned != actual {
+                if a.is_some_and(|a| a.sensitive) {
+                    violation(
+                        out,
+                        path,
+                        "inconsistent values for sensitive attribute".into(),
+                    );
+                } else {
+                    violation(out, path, format!("was {planned:?}, but now {actual:?}"));
+                }
+            }
+        }
+        Value::List(p) | Value::Tuple(p) => match actual.as_elements() {
+            Some(n) if n.len() == p.len() => {
+                for (i, (x, y)) in p.iter().zip(n).enumerate() {
+                    compatible_value(a, x, y, &path.index(i as i64), out);
+                }
+            }
+            _ => violation(out, path, "length changed".into()),
+        },
+        Value::Map(p) | Value::Object(p) => {
+            let n = actual.as_map().or(actual.as_object());
+            match n {
+                Some(n) if n.keys().eq(p.keys()) => {
+                    for (k, x) in p {
+                        compatible_value(a, x, &n[k], &path.key(k.clone()), out);
+                    }
+                }
+                _ => violation(out, path, "keys changed".into()),
+            }
+        }
+        Value::Set(p) => match actual.as_elements() {
+            Some(n) => {
+                let mut used = vec![false; n.len()];
+                for x in p {
+                    match n.iter().enumerate().find(|(i, y)| !used[*i] && agrees(x, y)) {
+                        Some((i, _)) => used[i] = true,
+                        None => violation(out, path, format!("planned set element {x:?} does not correlate with any element in actual")),
+                    }
+                }
+                if n.len() != p.len() {
+                    violation(out, path, "set length changed".into());
+                }
+            }
+            None => violation(out, path, "set became absent".into()),
+        },
+        _ => {}
     }
+}
 
-    #[test]
-    fn no_change_keeps_all_prior_computed_values() {
-        let prior = obj(&[
-            ("id", "a".into()),
-            ("identifier", "a".into()),
-            ("kind", "git".into()),
-            ("updated_at", "t1".into()),
-        ]);
-        let cfg = obj(&[("identifier", "a".into())]);
-        // Terraform's proposed new state copies prior values into unconfigured computed attributes.
-        let proposed = prior.clone();
-        let p = plan(&schema(), &prior, &proposed, &cfg);
-        assert_eq!(
-            p.planned, prior,
-            "an unchanged resource must plan exactly its prior state"
-        );
+fn compatible_nested(
+    nesting: Nesting,
+    inner: Obj<'_>,
+    planned: &Value,
+    actual: &Value,
+    path: &AttributePath,
+    out: &mut Vec<Violation>,
+) {
+    if planned.is_unknown() {
+        return;
     }
-
-    #[test]
-    fn update_marks_changing_computed_unknown_but_keeps_keep_prior() {
-        let prior = obj(&[
-            ("id", "a".into()),
-            ("identifier", "a".into()),
-            ("kind", "git".into()),
-            ("updated_at", "t1".into()),
-        ]);
-        let cfg = obj(&[("identifier", "a".into()), ("name", "new".into())]);
-        let mut proposed = prior.clone();
-        proposed.set_attr("name", "new".into());
-        let p = plan(&schema(), &prior, &proposed, &cfg);
-        assert_eq!(p.planned.attr("id"), &Value::string("a"));
-        assert!(p.planned.attr("updated_at").is_unknown());
-        assert_eq!(p.planned.attr("name"), &Value::string("new"));
-        assert!(p.requires_replace.is_empty());
-    }
-
-    #[test]
-    fn write_only_change_alone_is_not_a_change() {
-        let prior = obj(&[
-            ("id", "a".into()),
-            ("identifier", "a".into()),
-            ("kind", "git".into()),
-            ("updated_at", "t1".into()),
-        ]);
-        let cfg = obj(&[
-            ("identifier", "a".into()),
-            ("password_wo", "rotated".into()),
-        ]);
-        let mut proposed = prior.clone();
-        proposed.set_attr("password_wo", "rotated".into());
-        let p = plan(&schema(), &prior, &proposed, &cfg);
-        assert_eq!(p.planned, prior);
-    }
-
-    #[test]
-    fn requires_replace_only_when_value_differs() {
-        let prior = obj(&[
-            ("id", "a".into()),
-            ("identifier", "a".into()),
-            ("kind", "git".into()),
-        ]);
-        let cfg = obj(&[("identifier", "b".into())]);
-        let mut proposed = prior.clone();
-        proposed.set_attr("identifier", "b".into());
-        let p = plan(&schema(), &prior, &proposed, &cfg);
-        assert_eq!(p.requires_replace, vec![AttributePath::attr("identifier")]);
-
-        let cfg_unknown = obj(&[("identifier", Value::unknown())]);
-        let mut proposed_unknown = prior.clone();
-        proposed_unknown.set_attr("identifier", Value::unknown());
-        let p = plan(&schema(), &prior, &proposed_unknown, &cfg_unknown);
-        assert_eq!(
-            p.requires_replace,
-            vec![AttributePath::attr("identifier")],
-            "unknown may differ: replace"
-        );
-    }
-
-    #[test]
-    fn nested_single_gets_defaults_write_only_and_computed() {
-        let cfg = obj(&[
-            ("identifier", "a".into()),
-            ("settings", settings(Value::Null, "tok".into(), Value::Null)),
-        ]);
-        let p = plan(&schema(), &Value::Null, &cfg, &cfg);
-        let s = p.planned.attr("settings");
-        assert_eq!(s.attr("mode"), &Value::string("fast"));
-        assert_eq!(s.attr("token_wo"), &Value::Null);
-        assert!(s.attr("status").is_unknown());
-    }
-
-    #[test]
-    fn unknown_config_is_planned_unknown() {
-        let cfg = obj(&[("identifier", "a".into()), ("name", Value::unknown())]);
-        let p = plan(&schema(), &Value::Null, &cfg, &cfg);
-        assert!(p.planned.attr("name").is_unknown());
+    match nesting {
+        Nesting::Single | Nesting::Group => compatible_obj(inner, planned, actual, path, out),
+        Nesting::List => match (planned.as_elements(), actual.as_elements()) {
+            (Some(p), Some(n)) if p.len() == n.len() => {
+                for (i, (x, y)) in p.iter().zip(n).enumerate() {
+                    compatible_obj(inner, x, y, &path.index(i as i64), out);
+                }
+            }
+            (None, None) => {}
+            (p, n) => violation(
+                out,
+                path,
+                format!(
+                    "block count changed from {} to {}",
+                    p.map_or(0, <[Value]>::len),
+                    n.map_or(0, <[Value]>::len)
+                ),
+            ),
+        },
+        Nesting::Map => match (planned.as_map(), actual.as_map()) {
+            (Some(p), Some(n)) if p.keys().eq(n.keys()) => {
+                for (k, x) in p {
+                    compatible_obj(inner, x, &n[k], &path.key(k.clone()), out);
+                }
+            }
+            (None, None) => {}
+            _ => violation(out, path, "map keys changed".into()),
+        },
+        Nesting::Set => compatible_value(None, planned, actual, path, out),
     }
 }

@@ -1,11 +1,19 @@
-//! tfplugin6 RPCs: protobuf ↔ `tf` conversion and dispatch to resources. Every RPC answers
-//! `Ok` with diagnostics inside; a gRPC error status is left for transport faults. A panic in
-//! a handler is caught and becomes an error diagnostic instead of a crashed `terraform apply`.
+//! tfplugin6 RPCs for any [`Provider`]: protobuf ↔ `tf` conversion, dispatch, and the work
+//! every resource shares (validators, the plan pipeline, Terraform's checks, deadlines,
+//! private state). Every RPC answers `Ok` with diagnostics inside; a gRPC error status is left
+//! for transport faults. A panic in a handler is caught and becomes an error diagnostic
+//! instead of a crashed `terraform apply`.
+//!
+//! In debug builds (and when [`ProviderService::with_checks`] asks) every plan is checked
+//! against Terraform's AssertPlanValid rules after the resource hook, and every apply result
+//! against AssertObjectCompatible, so a provider bug is reported with the attribute path
+//! before Terraform rejects it with a generic message.
 
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 use tokio_util::sync::CancellationToken;
@@ -15,15 +23,17 @@ use crate::ctx::{Ctx, Private};
 use crate::plan;
 use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::{Provider as PbProvider, ProviderServer};
-use crate::resource::{DataSource, PlanRequest, Provider, Resource};
-use crate::tf::schema::{AttrKind, Attribute, Schema};
-use crate::tf::{codec, Diagnostics, Type, Value};
+use crate::resource::{DataSource, Operation, PlanRequest, Provider, Resource};
+use crate::tf::schema::Schema;
+use crate::tf::validator::validate_block;
+use crate::tf::{codec, AttributePath, Diagnostics, Type, Value};
 
 pub mod convert;
 
 /// Largest gRPC message accepted or sent (Terraform's plugin servers use 256 MiB).
 pub const MAX_MESSAGE_SIZE: usize = 256 << 20;
 
+/// A registered type with its schema and value type, computed once.
 struct Typed<T: ?Sized> {
     imp: Arc<T>,
     schema: Schema,
@@ -57,8 +67,12 @@ pub struct ProviderService<P: Provider> {
     resources: BTreeMap<&'static str, Typed<dyn Resource<P::Data>>>,
     data_sources: BTreeMap<&'static str, Typed<dyn DataSource<P::Data>>>,
     provider_schema: Schema,
+    provider_ty: Type,
+    /// GetProviderSchema's answer, built once per process.
+    schema_response: pb::get_provider_schema::Response,
     configured: RwLock<Configured<P::Data>>,
     stop: CancellationToken,
+    checks: bool,
 }
 
 impl<P: Provider> ProviderService<P> {
@@ -75,22 +89,40 @@ impl<P: Provider> ProviderService<P> {
         resources: Vec<Arc<dyn Resource<P::Data>>>,
         data_sources: Vec<Arc<dyn DataSource<P::Data>>>,
     ) -> Self {
-        let resources = resources
+        let resources: BTreeMap<_, _> = resources
             .into_iter()
             .map(|r| (r.type_name(), Typed::new(r.schema(), r)))
             .collect();
-        let data_sources = data_sources
+        let data_sources: BTreeMap<_, _> = data_sources
             .into_iter()
             .map(|d| (d.type_name(), Typed::new(d.schema(), d)))
             .collect();
+        let provider_schema = provider.schema();
+        let schema_response = schema_response(&provider_schema, &resources, &data_sources);
         ProviderService {
-            provider_schema: provider.schema(),
+            provider_ty: provider_schema.ty(),
+            provider_schema,
             provider,
             resources,
             data_sources,
+            schema_response,
             configured: RwLock::new(Configured::No),
             stop: CancellationToken::new(),
+            checks: cfg!(debug_assertions),
         }
+    }
+
+    /// Uses `stop` as the token StopProvider cancels (e.g. a child of the process's
+    /// shutdown token, so a shutdown stops operations in flight too).
+    pub fn with_stop(mut self, stop: CancellationToken) -> Self {
+        self.stop = stop;
+        self
+    }
+
+    /// Turns Terraform's plan and apply checks on or off (on by default in debug builds).
+    pub fn with_checks(mut self, on: bool) -> Self {
+        self.checks = on;
+        self
     }
 
     fn resource(
@@ -130,18 +162,6 @@ impl<P: Provider> ProviderService<P> {
         }
     }
 
-    /// Why remote calls cannot be made now, or `None` when they can.
-    fn remote_blocker(&self) -> Option<String> {
-        match &*self.configured.read().unwrap_or_else(|e| e.into_inner()) {
-            Configured::Yes { blocker, .. } => blocker.clone(),
-            Configured::No => Some(format!(
-                "Terraform called the {} provider before configuring it. This is unexpected; please report it \
-                 with the Terraform version and command you ran.",
-                self.provider.name()
-            )),
-        }
-    }
-
     /// Why remote calls cannot be made because the provider's own configuration is not known
     /// yet (configured, but with unknown inputs); `None` otherwise.
     fn unknown_configuration(&self) -> Option<String> {
@@ -151,18 +171,124 @@ impl<P: Provider> ProviderService<P> {
         }
     }
 
-    /// The call context, or an error diagnostic when the provider cannot make remote calls.
-    fn ctx(&self, private: Private, diags: &mut Diagnostics) -> Option<Ctx<P::Data>> {
-        if let Some(why) = self.remote_blocker() {
-            let summary = match self.unknown_configuration() {
-                Some(_) => "Provider Configuration Not Known",
-                None => "Provider Not Configured",
+    /// The context of one operation, or an error diagnostic when the provider cannot make
+    /// remote calls.
+    fn ctx(
+        &self,
+        deadline: Option<Instant>,
+        private: Private,
+        diags: &mut Diagnostics,
+    ) -> Option<Ctx<P::Data>> {
+        let data = match &*self.configured.read().unwrap_or_else(|e| e.into_inner()) {
+            Configured::Yes {
+                data,
+                blocker: None,
+            } => data.clone(),
+            Configured::Yes {
+                blocker: Some(why), ..
+            } => {
+                diags.error("Provider Configuration Not Known", why.clone());
+                return None;
+            }
+            Configured::No => {
+                diags.error(
+                    "Provider Not Configured",
+                    format!(
+                        "Terraform called the {} provider before configuring it. This is unexpected; please report it \
+                         with the Terraform version and command you ran.",
+                        self.provider.name()
+                    ),
+                );
+                return None;
+            }
+        };
+        Some(Ctx::new(data, self.stop.child_token(), deadline, private))
+    }
+
+    /// Reports broken Terraform rules as a provider bug, naming each path.
+    fn report(&self, what: &str, violations: Vec<plan::Violation>, diags: &mut Diagnostics) {
+        for v in violations {
+            let path = if v.path.is_root() {
+                "the object".to_string()
+            } else {
+                format!("`{}`", v.path)
             };
-            diags.error(summary, why);
-            return None;
+            diags.bug(format!("{what}: {path}: {}", v.message));
         }
-        let data = self.provider_data()?;
-        Some(Ctx::new(data, self.stop.child_token(), None, private))
+    }
+}
+
+/// The deadline of `op` for a resource: its `timeouts` value for the operation when the
+/// schema has a `timeouts` object and the value is set, else the resource's default.
+fn deadline<D: Send + Sync + 'static>(
+    res: &Typed<dyn Resource<D>>,
+    value: &Value,
+    op: Operation,
+    diags: &mut Diagnostics,
+) -> Instant {
+    let configured = value.attr("timeouts").attr(op.key());
+    let d = match configured.as_str() {
+        Some(s) => match crate::tf::duration::parse(s) {
+            Some(d) => d,
+            None => {
+                diags.warning_at(
+                    AttributePath::attr("timeouts").child(op.key()),
+                    "Invalid Timeout",
+                    format!("{s:?} is not a duration; using the default."),
+                );
+                res.imp.default_timeout(op)
+            }
+        },
+        None => res.imp.default_timeout(op),
+    };
+    Instant::now() + d.min(Duration::from_secs(365 * 24 * 3600))
+}
+
+fn schema_response<D: Send + Sync + 'static>(
+    provider: &Schema,
+    resources: &BTreeMap<&'static str, Typed<dyn Resource<D>>>,
+    data_sources: &BTreeMap<&'static str, Typed<dyn DataSource<D>>>,
+) -> pb::get_provider_schema::Response {
+    let mut diags = Diagnostics::new();
+    for err in provider.validate(false) {
+        diags.bug(format!("provider schema: {err}"));
+    }
+    for (name, r) in resources {
+        r.schema
+            .validate(true)
+            .into_iter()
+            .for_each(|e| diags.bug(format!("{name}: {e}")));
+    }
+    for (name, d) in data_sources {
+        d.schema
+            .validate(false)
+            .into_iter()
+            .for_each(|e| diags.bug(format!("{name}: {e}")));
+    }
+    pb::get_provider_schema::Response {
+        provider: Some(convert::schema(provider)),
+        resource_schemas: resources
+            .iter()
+            .map(|(n, r)| (n.to_string(), convert::schema(&r.schema)))
+            .collect(),
+        data_source_schemas: data_sources
+            .iter()
+            .map(|(n, d)| (n.to_string(), convert::schema(&d.schema)))
+            .collect(),
+        diagnostics: convert::diagnostics(&diags),
+        server_capabilities: Some(capabilities()),
+        ..Default::default()
+    }
+}
+
+/// What this server implements: schemas may be fetched once per process (Terraform then
+/// skips GetProviderSchema for other instances); no destroy planning; no state moves.
+fn capabilities() -> pb::ServerCapabilities {
+    pb::ServerCapabilities {
+        plan_destroy: false,
+        get_provider_schema_optional: true,
+        move_resource_state: false,
+        generate_resource_config: false,
     }
 }
 
@@ -177,7 +303,7 @@ async fn guarded<T, F>(
 where
     F: Future<Output = T>,
 {
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     tracing::debug!(rpc, type_name, "handling call");
     let out = match AssertUnwindSafe(fut).catch_unwind().await {
         Ok(v) => v,
@@ -197,82 +323,16 @@ where
     Ok(Response::new(out))
 }
 
-/// Sets every write-only attribute (at any nesting depth) to null.
-fn null_write_only(attrs: &[Attribute], v: &mut Value) {
-    let Some(obj) = v.as_object_mut() else { return };
-    for a in attrs {
-        let Some(slot) = obj.get_mut(&a.name) else {
-            continue;
-        };
-        if a.write_only {
-            *slot = Value::Null;
-        } else if let AttrKind::Nested { attributes, .. } = &a.kind {
-            match slot {
-                Value::Object(_) => null_write_only(attributes, slot),
-                Value::List(items) | Value::Set(items) => items
-                    .iter_mut()
-                    .for_each(|i| null_write_only(attributes, i)),
-                Value::Map(m) => m.values_mut().for_each(|i| null_write_only(attributes, i)),
-                _ => {}
-            }
-        }
-    }
-}
-
-/// True if a write-only attribute anywhere holds a non-null value.
-fn has_write_only_value(attrs: &[Attribute], v: &Value) -> Option<String> {
-    let obj = v.as_object()?;
-    for a in attrs {
-        let Some(x) = obj.get(&a.name) else { continue };
-        if a.write_only && !x.is_null() {
-            return Some(a.name.clone());
-        }
-        if let AttrKind::Nested { attributes, .. } = &a.kind {
-            let found = match x {
-                Value::Object(_) => has_write_only_value(attributes, x),
-                Value::List(items) | Value::Set(items) => items
-                    .iter()
-                    .find_map(|i| has_write_only_value(attributes, i)),
-                Value::Map(m) => m.values().find_map(|i| has_write_only_value(attributes, i)),
-                _ => None,
-            };
-            if found.is_some() {
-                return found;
-            }
-        }
-    }
-    None
-}
-
-/// Makes a state Terraform will accept after apply or read: wholly known, write-only null.
-/// Leftover unknowns are a provider bug; they become null so the object still reaches state.
+/// Makes a state Terraform will accept after apply, read, import or upgrade: write-only null,
+/// wholly known. Leftover unknowns are a provider bug; they become null so the object still
+/// reaches state.
 fn finalize_state(schema: &Schema, mut v: Value, diags: &mut Diagnostics) -> Value {
-    null_write_only(&schema.block.attributes, &mut v);
+    plan::null_write_only(schema, &mut v);
     if !v.is_wholly_known() {
         diags.bug("the resulting state still had unknown values; they were recorded as null");
-        v = unknowns_to_null(v);
+        v = v.unknowns_to_null();
     }
     v
-}
-
-fn unknowns_to_null(v: Value) -> Value {
-    match v {
-        Value::Unknown(_) => Value::Null,
-        Value::List(i) => Value::List(i.into_iter().map(unknowns_to_null).collect()),
-        Value::Set(i) => Value::Set(i.into_iter().map(unknowns_to_null).collect()),
-        Value::Tuple(i) => Value::Tuple(i.into_iter().map(unknowns_to_null).collect()),
-        Value::Map(m) => Value::Map(
-            m.into_iter()
-                .map(|(k, v)| (k, unknowns_to_null(v)))
-                .collect(),
-        ),
-        Value::Object(m) => Value::Object(
-            m.into_iter()
-                .map(|(k, v)| (k, unknowns_to_null(v)))
-                .collect(),
-        ),
-        other => other,
-    }
 }
 
 fn null_dv() -> pb::DynamicValue {
@@ -313,38 +373,7 @@ impl<P: Provider> PbProvider for ProviderService<P> {
         &self,
         _r: Request<pb::get_provider_schema::Request>,
     ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
-        let mut diags = Diagnostics::new();
-        for err in self.provider_schema.validate(false) {
-            diags.bug(format!("provider schema: {err}"));
-        }
-        for (name, r) in &self.resources {
-            r.schema
-                .validate(true)
-                .into_iter()
-                .for_each(|e| diags.bug(format!("{name}: {e}")));
-        }
-        for (name, d) in &self.data_sources {
-            d.schema
-                .validate(false)
-                .into_iter()
-                .for_each(|e| diags.bug(format!("{name}: {e}")));
-        }
-        Ok(Response::new(pb::get_provider_schema::Response {
-            provider: Some(convert::schema(&self.provider_schema)),
-            resource_schemas: self
-                .resources
-                .iter()
-                .map(|(n, r)| (n.to_string(), convert::schema(&r.schema)))
-                .collect(),
-            data_source_schemas: self
-                .data_sources
-                .iter()
-                .map(|(n, d)| (n.to_string(), convert::schema(&d.schema)))
-                .collect(),
-            diagnostics: convert::diagnostics(&diags),
-            server_capabilities: Some(capabilities()),
-            ..Default::default()
-        }))
+        Ok(Response::new(self.schema_response.clone()))
     }
 
     async fn get_functions(
@@ -359,18 +388,32 @@ impl<P: Provider> PbProvider for ProviderService<P> {
         r: Request<pb::validate_provider_config::Request>,
     ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
         let r = r.into_inner();
-        let mut diags = Diagnostics::new();
-        if let Some(cfg) = convert::decode(
-            r.config.as_ref(),
-            &self.provider_schema.ty(),
-            "provider configuration",
-            &mut diags,
-        ) {
-            self.provider.validate(&cfg, &mut diags);
-        }
-        Ok(Response::new(pb::validate_provider_config::Response {
-            diagnostics: convert::diagnostics(&diags),
-        }))
+        guarded(
+            "ValidateProviderConfig",
+            self.provider.name(),
+            async {
+                let mut diags = Diagnostics::new();
+                if let Some(cfg) = convert::decode(
+                    r.config.as_ref(),
+                    &self.provider_ty,
+                    "provider configuration",
+                    &mut diags,
+                ) {
+                    validate_block(
+                        &self.provider_schema.block,
+                        &cfg,
+                        &AttributePath::root(),
+                        &mut diags,
+                    );
+                    self.provider.validate(&cfg, &mut diags);
+                }
+                pb::validate_provider_config::Response {
+                    diagnostics: convert::diagnostics(&diags),
+                }
+            },
+            |d| pb::validate_provider_config::Response { diagnostics: d },
+        )
+        .await
     }
 
     async fn configure_provider(
@@ -378,35 +421,37 @@ impl<P: Provider> PbProvider for ProviderService<P> {
         r: Request<pb::configure_provider::Request>,
     ) -> Result<Response<pb::configure_provider::Response>, Status> {
         let r = r.into_inner();
-        let mut diags = Diagnostics::new();
         tracing::debug!(terraform_version = %r.terraform_version, "configuring provider");
-        if let Some(cfg) = convert::decode(
-            r.config.as_ref(),
-            &self.provider_schema.ty(),
-            "provider configuration",
-            &mut diags,
-        ) {
-            let state = match self
-                .provider
-                .configure(&cfg, self.stop.child_token(), &mut diags)
-            {
-                Some(data) => {
-                    let blocker = self.provider.remote_blocker(&data);
-                    if blocker.is_some() {
-                        tracing::info!("provider configuration has values not known until apply; remote calls deferred");
-                    }
-                    Configured::Yes {
-                        data: Arc::new(data),
-                        blocker,
-                    }
+        guarded(
+            "ConfigureProvider",
+            self.provider.name(),
+            async {
+                let mut diags = Diagnostics::new();
+                if let Some(cfg) =
+                    convert::decode(r.config.as_ref(), &self.provider_ty, "provider configuration", &mut diags)
+                {
+                    let state = match self.provider.configure(&cfg, self.stop.child_token(), &mut diags) {
+                        Some(data) => {
+                            let blocker = self.provider.remote_blocker(&data);
+                            if blocker.is_some() {
+                                tracing::info!("provider configuration has values not known until apply; remote calls deferred");
+                            }
+                            Configured::Yes {
+                                data: Arc::new(data),
+                                blocker,
+                            }
+                        }
+                        None => Configured::No,
+                    };
+                    *self.configured.write().unwrap_or_else(|e| e.into_inner()) = state;
                 }
-                None => Configured::No,
-            };
-            *self.configured.write().unwrap_or_else(|e| e.into_inner()) = state;
-        }
-        Ok(Response::new(pb::configure_provider::Response {
-            diagnostics: convert::diagnostics(&diags),
-        }))
+                pb::configure_provider::Response {
+                    diagnostics: convert::diagnostics(&diags),
+                }
+            },
+            |d| pb::configure_provider::Response { diagnostics: d },
+        )
+        .await
     }
 
     async fn validate_resource_config(
@@ -421,20 +466,30 @@ impl<P: Provider> PbProvider for ProviderService<P> {
                 let mut diags = Diagnostics::new();
                 if let Some(res) = self.resource(&r.type_name, &mut diags) {
                     if let Some(cfg) = convert::decode(r.config.as_ref(), &res.ty, "configuration", &mut diags) {
-                        let wo_allowed = r.client_capabilities.as_ref().is_some_and(|c| c.write_only_attributes_allowed);
+                        let wo_allowed = r
+                            .client_capabilities
+                            .as_ref()
+                            .is_some_and(|c| c.write_only_attributes_allowed);
                         if !wo_allowed {
-                            if let Some(name) = has_write_only_value(&res.schema.block.attributes, &cfg) {
+                            if let Some(path) = plan::write_only_value(&res.schema, &cfg) {
                                 diags.error_at(
-                                    crate::tf::AttributePath::attr(&name),
+                                    path.clone(),
                                     "Write-Only Attribute Not Supported",
-                                    format!("`{name}` is write-only and needs Terraform 1.11 or later (or an OpenTofu that supports write-only attributes); this client would store it in state. Use the sensitive non-write-only attribute instead, or upgrade."),
+                                    format!(
+                                        "`{path}` is write-only and needs Terraform 1.11 or later (or an OpenTofu that \
+                                         supports write-only attributes); this client would store it in state. Use the \
+                                         sensitive non-write-only attribute instead, or upgrade."
+                                    ),
                                 );
                             }
                         }
+                        validate_block(&res.schema.block, &cfg, &AttributePath::root(), &mut diags);
                         res.imp.validate(&cfg, &mut diags);
                     }
                 }
-                pb::validate_resource_config::Response { diagnostics: convert::diagnostics(&diags) }
+                pb::validate_resource_config::Response {
+                    diagnostics: convert::diagnostics(&diags),
+                }
             },
             |d| pb::validate_resource_config::Response { diagnostics: d },
         )
@@ -455,6 +510,7 @@ impl<P: Provider> PbProvider for ProviderService<P> {
                     if let Some(cfg) =
                         convert::decode(r.config.as_ref(), &ds.ty, "configuration", &mut diags)
                     {
+                        validate_block(&ds.schema.block, &cfg, &AttributePath::root(), &mut diags);
                         ds.imp.validate(&cfg, &mut diags);
                     }
                 }
@@ -496,22 +552,22 @@ impl<P: Provider> PbProvider for ProviderService<P> {
         r: Request<pb::read_resource::Request>,
     ) -> Result<Response<pb::read_resource::Response>, Status> {
         let r = r.into_inner();
-        let private = r.private.clone();
+        let (current, private) = (r.current_state.clone(), r.private.clone());
         guarded(
             "ReadResource",
             &r.type_name,
             async {
                 let mut diags = Diagnostics::new();
-                let new_state = self.read(&r, &mut diags).await;
+                let (new_state, private) = self.read(&r, &mut diags).await;
                 pb::read_resource::Response {
                     new_state,
                     diagnostics: convert::diagnostics(&diags),
-                    private: r.private.clone(),
+                    private,
                     ..Default::default()
                 }
             },
             |d| pb::read_resource::Response {
-                new_state: r.current_state.clone(),
+                new_state: current,
                 diagnostics: d,
                 private,
                 ..Default::default()
@@ -553,17 +609,16 @@ impl<P: Provider> PbProvider for ProviderService<P> {
         r: Request<pb::apply_resource_change::Request>,
     ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
         let r = r.into_inner();
-        let prior = r.prior_state.clone();
-        let private = r.planned_private.clone();
+        let (prior, private) = (r.prior_state.clone(), r.planned_private.clone());
         guarded(
             "ApplyResourceChange",
             &r.type_name,
             async {
                 let mut diags = Diagnostics::new();
-                let new_state = self.apply(&r, &mut diags).await;
+                let (new_state, private) = self.apply(&r, &mut diags).await;
                 pb::apply_resource_change::Response {
                     new_state,
-                    private: r.planned_private.clone(),
+                    private,
                     diagnostics: convert::diagnostics(&diags),
                     ..Default::default()
                 }
@@ -608,13 +663,18 @@ impl<P: Provider> PbProvider for ProviderService<P> {
         &self,
         r: Request<pb::move_resource_state::Request>,
     ) -> Result<Response<pb::move_resource_state::Response>, Status> {
+        // Not advertised (ServerCapabilities.move_resource_state is false), so Terraform
+        // never calls it; answer clearly anyway.
         let r = r.into_inner();
         let mut diags = Diagnostics::new();
         diags.error(
             "Move Resource State Not Supported",
             format!(
                 "The {} provider cannot move state from {} ({}) into {}. Remove the `moved` block and import the object instead.",
-                self.provider.name(), r.source_type_name, r.source_provider_address, r.target_type_name
+                self.provider.name(),
+                r.source_type_name,
+                r.source_provider_address,
+                r.target_type_name
             ),
         );
         Ok(Response::new(pb::move_resource_state::Response {
@@ -657,15 +717,6 @@ impl<P: Provider> PbProvider for ProviderService<P> {
         Ok(Response::new(pb::stop_provider::Response {
             error: String::new(),
         }))
-    }
-}
-
-fn capabilities() -> pb::ServerCapabilities {
-    pb::ServerCapabilities {
-        plan_destroy: false,
-        get_provider_schema_optional: false,
-        move_resource_state: true,
-        generate_resource_config: false,
     }
 }
 
@@ -722,11 +773,18 @@ impl<P: Provider> ProviderService<P> {
         &self,
         r: &pb::read_resource::Request,
         diags: &mut Diagnostics,
-    ) -> Option<pb::DynamicValue> {
-        let res = self.resource(&r.type_name, diags)?;
-        let current = convert::decode(r.current_state.as_ref(), &res.ty, "current state", diags)?;
+    ) -> (Option<pb::DynamicValue>, Vec<u8>) {
+        let keep = (r.current_state.clone(), r.private.clone());
+        let Some(res) = self.resource(&r.type_name, diags) else {
+            return keep;
+        };
+        let Some(current) =
+            convert::decode(r.current_state.as_ref(), &res.ty, "current state", diags)
+        else {
+            return keep;
+        };
         if current.is_null() {
-            return Some(null_dv());
+            return (Some(null_dv()), r.private.clone());
         }
         if let Some(why) = self.unknown_configuration() {
             diags.warning(
@@ -736,21 +794,26 @@ impl<P: Provider> ProviderService<P> {
                     r.type_name
                 ),
             );
-            return r.current_state.clone();
+            return keep;
         }
-        let Some(ctx) = self.ctx(Private::from_bytes(&r.private), diags) else {
-            return r.current_state.clone();
+        let deadline = deadline(res, &current, Operation::Read, diags);
+        let Some(ctx) = self.ctx(Some(deadline), Private::from_bytes(&r.private), diags) else {
+            return keep;
         };
         match res.imp.read(&ctx, &current, diags).await {
-            Some(v) => {
+            Some(mut v) => {
+                plan::normalize_read(&res.schema, &current, &mut v);
                 let v = finalize_state(&res.schema, v, diags);
-                convert::encode(&v, &res.ty, "refreshed state", diags)
+                match convert::encode(&v, &res.ty, "refreshed state", diags) {
+                    Some(dv) => (Some(dv), ctx.private().to_bytes()),
+                    None => keep,
+                }
             }
             // Failed reads keep the state as it was; a clean None means the object is gone.
-            None if diags.has_errors() => r.current_state.clone(),
+            None if diags.has_errors() => keep,
             None => {
                 tracing::info!(type_name = %r.type_name, "remote object no longer exists; removing it from state");
-                Some(null_dv())
+                (Some(null_dv()), Vec::new())
             }
         }
     }
@@ -759,7 +822,7 @@ impl<P: Provider> ProviderService<P> {
         &self,
         r: &pb::plan_resource_change::Request,
         diags: &mut Diagnostics,
-    ) -> Option<(Option<pb::DynamicValue>, Vec<crate::tf::AttributePath>)> {
+    ) -> Option<(Option<pb::DynamicValue>, Vec<AttributePath>)> {
         let res = self.resource(&r.type_name, diags)?;
         let prior = convert::decode(r.prior_state.as_ref(), &res.ty, "prior state", diags)?;
         let proposed = convert::decode(
@@ -769,74 +832,110 @@ impl<P: Provider> ProviderService<P> {
             diags,
         )?;
         let config = convert::decode(r.config.as_ref(), &res.ty, "configuration", diags)?;
-        let mut p = plan::plan(&res.schema, &prior, &proposed, &config);
-        if !p.planned.is_null() {
-            let data = self.provider_data();
-            let req = PlanRequest {
-                prior: &prior,
-                config: &config,
-                provider: data.as_deref(),
-            };
-            res.imp
-                .modify_plan(&req, &mut p.planned, &mut p.requires_replace, diags);
-            // The hook may not reintroduce write-only values.
-            null_write_only(&res.schema.block.attributes, &mut p.planned);
-            p.requires_replace.sort();
-            p.requires_replace.dedup();
-            if prior.is_null() {
-                p.requires_replace.clear();
-            }
+        let (planned, replace) = plan_with_hook(
+            res,
+            self.provider_data().as_deref(),
+            &prior,
+            &proposed,
+            &config,
+            diags,
+        );
+        if self.checks {
+            self.report(
+                "invalid plan",
+                plan::check(&res.schema, &prior, &config, &planned),
+                diags,
+            );
         }
-        let dv = convert::encode(&p.planned, &res.ty, "planned state", diags)?;
-        Some((Some(dv), p.requires_replace))
+        let dv = convert::encode(&planned, &res.ty, "planned state", diags)?;
+        Some((Some(dv), replace))
     }
 
     async fn apply(
         &self,
         r: &pb::apply_resource_change::Request,
         diags: &mut Diagnostics,
-    ) -> Option<pb::DynamicValue> {
-        let res = self.resource(&r.type_name, diags)?;
-        let prior = convert::decode(r.prior_state.as_ref(), &res.ty, "prior state", diags)?;
-        let planned = convert::decode(r.planned_state.as_ref(), &res.ty, "planned state", diags)?;
-        let config = convert::decode(r.config.as_ref(), &res.ty, "configuration", diags)?;
-        let Some(ctx) = self.ctx(Private::from_bytes(&r.planned_private), diags) else {
-            return r.prior_state.clone();
+    ) -> (Option<pb::DynamicValue>, Vec<u8>) {
+        let keep = (r.prior_state.clone(), r.planned_private.clone());
+        let Some(res) = self.resource(&r.type_name, diags) else {
+            return keep;
         };
-        let out = if planned.is_null() {
-            res.imp.delete(&ctx, &prior, diags).await;
-            // A failed delete keeps the object in state.
-            return if diags.has_errors() {
-                r.prior_state.clone()
-            } else {
-                Some(null_dv())
-            };
+        let decoded = (
+            convert::decode(r.prior_state.as_ref(), &res.ty, "prior state", diags),
+            convert::decode(r.planned_state.as_ref(), &res.ty, "planned state", diags),
+            convert::decode(r.config.as_ref(), &res.ty, "configuration", diags),
+        );
+        let (Some(prior), Some(planned), Some(config)) = decoded else {
+            return keep;
+        };
+        let op = if planned.is_null() {
+            Operation::Delete
         } else if prior.is_null() {
-            res.imp.create(&ctx, &planned, &config, diags).await
+            Operation::Create
         } else {
-            res.imp
+            Operation::Update
+        };
+        let timeouts_from = if op == Operation::Delete {
+            &prior
+        } else {
+            &planned
+        };
+        let deadline = deadline(res, timeouts_from, op, diags);
+        let Some(ctx) = self.ctx(
+            Some(deadline),
+            Private::from_bytes(&r.planned_private),
+            diags,
+        ) else {
+            return keep;
+        };
+        let out = match op {
+            Operation::Delete => {
+                res.imp.delete(&ctx, &prior, diags).await;
+                // A failed delete keeps the object in state.
+                return if diags.has_errors() {
+                    (r.prior_state.clone(), ctx.private().to_bytes())
+                } else {
+                    (Some(null_dv()), Vec::new())
+                };
+            }
+            Operation::Create => res.imp.create(&ctx, &planned, &config, diags).await,
+            _ => res
+                .imp
                 .update(&ctx, &prior, &planned, &config, diags)
                 .await
-                .or_else(|| Some(prior.clone()))
+                .or_else(|| Some(prior.clone())),
         };
-        match out {
-            Some(v) => {
-                let v = finalize_state(&res.schema, v, diags);
-                // If the result cannot be encoded (a provider bug), fall back to the plan with
-                // its unknowns nulled: an object that exists remotely must still reach state.
-                convert::encode(&v, &res.ty, "new state", diags).or_else(|| {
-                    let fallback =
-                        finalize_state(&res.schema, planned.clone(), &mut Diagnostics::new());
-                    convert::encode(&fallback, &res.ty, "new state", &mut Diagnostics::new())
-                })
+        let private = ctx.private().to_bytes();
+        let Some(result) = out else {
+            if !diags.has_errors() {
+                diags.bug("create returned no state and no error");
             }
-            None => {
-                if !diags.has_errors() {
-                    diags.bug("create returned no state and no error");
-                }
-                Some(null_dv())
-            }
+            return (Some(null_dv()), private);
+        };
+        // The user's form of every value known in the plan wins; unknowns take the result.
+        // After an error the result is recorded as the resource reported it (a failed update
+        // keeps what really is, not what was planned).
+        let failed = diags.has_errors();
+        let settled = if failed {
+            result
+        } else {
+            plan::settle(&planned, &result)
+        };
+        if self.checks && !failed {
+            self.report(
+                "inconsistent result after apply",
+                plan::check_compatible(&res.schema, &planned, &settled),
+                diags,
+            );
         }
+        let v = finalize_state(&res.schema, settled, diags);
+        // If the result cannot be encoded (a provider bug), fall back to the plan with its
+        // unknowns nulled: an object that exists remotely must still reach state.
+        let dv = convert::encode(&v, &res.ty, "new state", diags).or_else(|| {
+            let fallback = finalize_state(&res.schema, planned.clone(), &mut Diagnostics::new());
+            convert::encode(&fallback, &res.ty, "new state", &mut Diagnostics::new())
+        });
+        (dv, private)
     }
 
     async fn import(
@@ -845,13 +944,15 @@ impl<P: Provider> ProviderService<P> {
         diags: &mut Diagnostics,
     ) -> Option<pb::import_resource_state::ImportedResource> {
         let res = self.resource(&r.type_name, diags)?;
-        let ctx = self.ctx(Private::default(), diags)?;
+        let deadline = Instant::now() + res.imp.default_timeout(Operation::Read);
+        let ctx = self.ctx(Some(deadline), Private::default(), diags)?;
         let v = res.imp.import(&ctx, &r.id, diags).await?;
         let v = finalize_state(&res.schema, v, diags);
         let state = convert::encode(&v, &res.ty, "imported state", diags)?;
         Some(pb::import_resource_state::ImportedResource {
             type_name: r.type_name.clone(),
             state: Some(state),
+            private: ctx.private().to_bytes(),
             ..Default::default()
         })
     }
@@ -863,7 +964,7 @@ impl<P: Provider> ProviderService<P> {
     ) -> Option<pb::DynamicValue> {
         let ds = self.data_source(&r.type_name, diags)?;
         let config = convert::decode(r.config.as_ref(), &ds.ty, "configuration", diags)?;
-        let ctx = self.ctx(Private::default(), diags)?;
+        let ctx = self.ctx(None, Private::default(), diags)?;
         let v = ds.imp.read(&ctx, &config, diags).await?;
         if !v.is_wholly_known() {
             diags.bug("data source result had unknown values");
@@ -873,9 +974,59 @@ impl<P: Provider> ProviderService<P> {
     }
 }
 
+/// The whole plan of one resource: pipeline, hook, finish. Used by the server and by
+/// [`plan_resource`] so tests plan exactly as the server does.
+fn plan_with_hook<D: Send + Sync + 'static>(
+    res: &Typed<dyn Resource<D>>,
+    provider: Option<&D>,
+    prior: &Value,
+    proposed: &Value,
+    config: &Value,
+    diags: &mut Diagnostics,
+) -> (Value, Vec<AttributePath>) {
+    let walked = plan::plan(&res.schema, prior, proposed, config);
+    if walked.is_null() {
+        return (walked, Vec::new());
+    }
+    let mut planned = walked.clone();
+    let mut extra = Vec::new();
+    let req = PlanRequest {
+        prior,
+        config,
+        provider,
+    };
+    res.imp.modify_plan(&req, &mut planned, &mut extra, diags);
+    let mut replace = plan::finish(&res.schema, prior, config, &walked, &mut planned);
+    if !prior.is_null() {
+        replace.extend(extra);
+        replace.sort();
+        replace.dedup();
+    }
+    (planned, replace)
+}
+
+/// Plans one resource as the server does (pipeline, hook, finish) outside the server: for
+/// tests of plan behaviour, such as "the plan made with unknowns is refined by the plan made
+/// once they are known".
+pub fn plan_resource<D: Send + Sync + 'static>(
+    resource: Arc<dyn Resource<D>>,
+    provider: Option<&D>,
+    prior: &Value,
+    config: &Value,
+    diags: &mut Diagnostics,
+) -> (Value, Vec<AttributePath>) {
+    let typed = Typed::new(resource.schema(), resource);
+    let proposed = plan::proposed_new(&typed.schema, prior, config);
+    plan_with_hook(&typed, provider, prior, &proposed, config, diags)
+}
+
 /// The routes `transport::serve` mounts: the tfplugin6 Provider service with raised limits.
-pub fn provider_routes<P: Provider>(provider: P) -> tonic::service::Routes {
-    let svc = ProviderServer::new(ProviderService::new(provider))
+/// `stop` is cancelled when the process shuts down (operations in flight wind down then).
+pub fn provider_routes<P: Provider>(
+    provider: P,
+    stop: CancellationToken,
+) -> tonic::service::Routes {
+    let svc = ProviderServer::new(ProviderService::new(provider).with_stop(stop))
         .max_decoding_message_size(MAX_MESSAGE_SIZE)
         .max_encoding_message_size(MAX_MESSAGE_SIZE);
     tonic::service::Routes::new(svc)

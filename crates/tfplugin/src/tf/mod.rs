@@ -8,6 +8,7 @@ pub mod number;
 pub mod path;
 pub mod schema;
 pub mod ty;
+pub mod validator;
 pub mod value;
 
 pub use diag::{Diagnostic, Diagnostics, Severity};

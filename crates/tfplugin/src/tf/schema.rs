@@ -4,7 +4,23 @@
 use std::collections::BTreeMap;
 
 use super::ty::Type;
+use super::validator::Validator;
 use super::value::Value;
+
+/// Semantic equality of two known values of one attribute (e.g. two JSON texts that differ
+/// only in formatting). When the configuration equals the prior value by this test, the
+/// plan keeps the prior value, so reformatting is no diff. Compared by name.
+#[derive(Clone, Copy, Debug)]
+pub struct Equivalence {
+    pub name: &'static str,
+    pub eq: fn(&Value, &Value) -> bool,
+}
+
+impl PartialEq for Equivalence {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
 
 /// Exactly one of Terraform's allowed flag combinations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,6 +81,10 @@ pub struct Attribute {
     /// Computed and unconfigured: keep the prior state's value on update instead of planning
     /// unknown (the framework's UseStateForUnknown).
     pub keep_prior: bool,
+    /// Checks of the configured value, run by the framework (they wait while it is unknown).
+    pub validators: Vec<Validator>,
+    /// Semantic equality; see [`Equivalence`].
+    pub equivalence: Option<Equivalence>,
 }
 
 impl Attribute {
@@ -80,6 +100,8 @@ impl Attribute {
             default: None,
             requires_replace: false,
             keep_prior: false,
+            validators: Vec::new(),
+            equivalence: None,
         }
     }
     pub fn string(name: &str) -> Self {
@@ -149,6 +171,26 @@ impl Attribute {
         self.keep_prior = true;
         self
     }
+    /// Adds a validator.
+    pub fn validate(mut self, v: Validator) -> Self {
+        self.validators.push(v);
+        self
+    }
+    /// Sets the semantic equality used by the plan and by reads.
+    pub fn equivalence(mut self, eq: Equivalence) -> Self {
+        self.equivalence = Some(eq);
+        self
+    }
+    /// The nested attributes, if this attribute has them.
+    pub fn nested_attributes(&self) -> Option<(Nesting, &[Attribute])> {
+        match &self.kind {
+            AttrKind::Nested {
+                nesting,
+                attributes,
+            } => Some((*nesting, attributes)),
+            AttrKind::Typed(_) => None,
+        }
+    }
     /// The cty type of this attribute's value.
     pub fn ty(&self) -> Type {
         match &self.kind {
@@ -184,6 +226,49 @@ pub struct NestedBlock {
     pub max_items: i64,
 }
 
+impl NestedBlock {
+    /// A block type; `description` documents the block itself.
+    pub fn new(name: &str, nesting: Nesting, description: &str, block: Block) -> Self {
+        let mut block = block;
+        block.description = description.to_string();
+        NestedBlock {
+            name: name.to_string(),
+            nesting,
+            block,
+            min_items: 0,
+            max_items: 0,
+        }
+    }
+    /// Sets Terraform-enforced bounds on the number of blocks (list and set only).
+    pub fn items(mut self, min: i64, max: i64) -> Self {
+        self.min_items = min;
+        self.max_items = max;
+        self
+    }
+    /// The value type of this block type inside its parent object.
+    pub fn ty(&self) -> Type {
+        let obj = self.block.implied_type();
+        match self.nesting {
+            Nesting::Single | Nesting::Group => obj,
+            Nesting::List => Type::List(Box::new(obj)),
+            Nesting::Set => Type::Set(Box::new(obj)),
+            Nesting::Map => Type::Map(Box::new(obj)),
+        }
+    }
+    /// The value of this block type when the configuration has none: null for a single
+    /// block, an object of nulls and empty collections for a group, an empty list, set or
+    /// map otherwise (tfplugin6.md §3.5).
+    pub fn absent_value(&self) -> Value {
+        match self.nesting {
+            Nesting::Single => Value::Null,
+            Nesting::Group => self.block.absent_object(),
+            Nesting::List => Value::List(Vec::new()),
+            Nesting::Set => Value::Set(Vec::new()),
+            Nesting::Map => Value::Map(BTreeMap::new()),
+        }
+    }
+}
+
 /// A block: attributes plus nested blocks.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Block {
@@ -217,6 +302,25 @@ impl Block {
     pub fn attribute(&self, name: &str) -> Option<&Attribute> {
         self.attributes.iter().find(|a| a.name == name)
     }
+    /// The nested block type called `name`.
+    pub fn block(&self, name: &str) -> Option<&NestedBlock> {
+        self.blocks.iter().find(|b| b.name == name)
+    }
+    /// An object of this block with every attribute null and every nested block absent (as
+    /// Terraform represents an absent block: see [`NestedBlock::absent_value`]).
+    pub fn absent_object(&self) -> Value {
+        Value::Object(
+            self.attributes
+                .iter()
+                .map(|a| (a.name.clone(), Value::Null))
+                .chain(
+                    self.blocks
+                        .iter()
+                        .map(|b| (b.name.clone(), b.absent_value())),
+                )
+                .collect(),
+        )
+    }
 }
 
 /// A versioned schema.
@@ -242,17 +346,9 @@ impl Schema {
         self.block.blocks = blocks;
         self
     }
-    /// An object of this schema with every attribute null and no nested blocks.
+    /// An object of this schema with every attribute null and every nested block absent.
     pub fn null_object(&self) -> Value {
-        Value::Object(
-            self.block
-                .attributes
-                .iter()
-                .map(|a| a.name.clone())
-                .chain(self.block.blocks.iter().map(|b| b.name.clone()))
-                .map(|n| (n, Value::Null))
-                .collect(),
-        )
+        self.block.absent_object()
     }
 
     /// The object type of values of this schema.
@@ -327,6 +423,43 @@ fn validate_attrs(
         }
         if a.keep_prior && !a.constraint.is_computed() {
             errs.push(format!("{p}: keep_prior needs a computed attribute"));
+        }
+        if a.requires_replace && in_set {
+            errs.push(format!(
+                "{p}: requires_replace inside a set element cannot be addressed (Terraform paths cannot step into sets); put it on the set"
+            ));
+        }
+        if a.requires_replace && a.constraint == Constraint::Computed {
+            errs.push(format!(
+                "{p}: requires_replace on a computed-only attribute"
+            ));
+        }
+        if (a.default.is_some() || a.keep_prior) && a.write_only {
+            errs.push(format!(
+                "{p}: a write-only attribute is always planned null"
+            ));
+        }
+        if a.equivalence.is_some() && !matches!(a.kind, AttrKind::Typed(_)) {
+            errs.push(format!(
+                "{p}: equivalence is for attributes of a plain type"
+            ));
+        }
+        if a.constraint == Constraint::Computed && !a.validators.is_empty() {
+            errs.push(format!(
+                "{p}: validators on a computed-only attribute never run"
+            ));
+        }
+        for v in &a.validators {
+            if let Some(problem) = v.schema_problem() {
+                errs.push(format!("{p}: {problem}"));
+            }
+            for sib in v.siblings() {
+                if !attrs.iter().any(|x| &x.name == sib) {
+                    errs.push(format!(
+                        "{p}: validator names `{sib}`, which is not a sibling attribute"
+                    ));
+                }
+            }
         }
         match &a.kind {
             AttrKind::Typed(t) => {

@@ -72,7 +72,7 @@ impl PartialEq for Value {
 }
 
 /// Multiset equality: every element of `a` matches a distinct element of `b`.
-fn set_eq(a: &[Value], b: &[Value]) -> bool {
+pub(crate) fn set_eq(a: &[Value], b: &[Value]) -> bool {
     if a.len() != b.len() {
         return false;
     }
@@ -129,6 +129,98 @@ impl Value {
             _ => true,
         }
     }
+    /// Equality under Terraform's unknown semantics: `Some(true)` or `Some(false)` when it
+    /// can be decided from what is known, `None` when an unknown value could go either way.
+    /// Two unknowns are not equal: nothing is known about either.
+    pub fn known_eq(&self, other: &Value) -> Option<bool> {
+        use Value::*;
+        fn all(pairs: impl Iterator<Item = Option<bool>>) -> Option<bool> {
+            let mut undecided = false;
+            for r in pairs {
+                match r {
+                    Some(false) => return Some(false),
+                    None => undecided = true,
+                    Some(true) => {}
+                }
+            }
+            if undecided {
+                None
+            } else {
+                Some(true)
+            }
+        }
+        match (self, other) {
+            (Unknown(_), _) | (_, Unknown(_)) => None,
+            (Null, Null) => Some(true),
+            (Null, _) | (_, Null) => Some(false),
+            (List(a), List(b)) | (Tuple(a), Tuple(b)) => {
+                if a.len() != b.len() {
+                    return Some(false);
+                }
+                all(a.iter().zip(b).map(|(x, y)| x.known_eq(y)))
+            }
+            (Set(a), Set(b)) => {
+                if self.is_wholly_known() && other.is_wholly_known() {
+                    Some(set_eq(a, b))
+                } else {
+                    None
+                }
+            }
+            (Map(a), Map(b)) | (Object(a), Object(b)) => {
+                if a.len() != b.len() || a.keys().zip(b.keys()).any(|(x, y)| x != y) {
+                    return Some(false);
+                }
+                all(a.values().zip(b.values()).map(|(x, y)| x.known_eq(y)))
+            }
+            (Dynamic(ta, va), Dynamic(tb, vb)) => {
+                if ta != tb {
+                    Some(false)
+                } else {
+                    va.known_eq(vb)
+                }
+            }
+            (a, b) => Some(a == b),
+        }
+    }
+
+    /// This value with every unknown (at any depth) replaced by null.
+    pub fn unknowns_to_null(self) -> Value {
+        match self {
+            Value::Unknown(_) => Value::Null,
+            Value::List(i) => Value::List(i.into_iter().map(Value::unknowns_to_null).collect()),
+            Value::Set(i) => Value::Set(i.into_iter().map(Value::unknowns_to_null).collect()),
+            Value::Tuple(i) => Value::Tuple(i.into_iter().map(Value::unknowns_to_null).collect()),
+            Value::Map(m) => Value::Map(
+                m.into_iter()
+                    .map(|(k, v)| (k, v.unknowns_to_null()))
+                    .collect(),
+            ),
+            Value::Object(m) => Value::Object(
+                m.into_iter()
+                    .map(|(k, v)| (k, v.unknowns_to_null()))
+                    .collect(),
+            ),
+            Value::Dynamic(t, v) => Value::Dynamic(t, Box::new(v.unknowns_to_null())),
+            other => other,
+        }
+    }
+
+    /// Mutable elements, if this is a known list, set or tuple.
+    pub fn as_elements_mut(&mut self) -> Option<&mut Vec<Value>> {
+        match self {
+            Value::List(v) | Value::Set(v) | Value::Tuple(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Mutable entries, if this is a known map.
+    pub fn as_map_mut(&mut self) -> Option<&mut BTreeMap<String, Value>> {
+        match self {
+            Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
     /// The string, if this is a known string.
     pub fn as_str(&self) -> Option<&str> {
         match self {
@@ -196,6 +288,52 @@ impl Value {
     /// A null-safe string accessor: `Some` only for a known, non-empty string.
     pub fn attr_str(&self, name: &str) -> Option<&str> {
         self.attr(name).as_str()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_eq_follows_unknown_semantics() {
+        let u = Value::unknown;
+        assert_eq!(
+            u().known_eq(&u()),
+            None,
+            "two unknowns are not known to be equal"
+        );
+        assert_eq!(Value::from("a").known_eq(&u()), None);
+        assert_eq!(Value::Null.known_eq(&Value::Null), Some(true));
+        assert_eq!(Value::Null.known_eq(&"a".into()), Some(false));
+        let l = |v: Vec<Value>| Value::List(v);
+        assert_eq!(
+            l(vec!["a".into(), u()]).known_eq(&l(vec!["b".into(), u()])),
+            Some(false)
+        );
+        assert_eq!(
+            l(vec!["a".into(), u()]).known_eq(&l(vec!["a".into(), "x".into()])),
+            None
+        );
+        assert_eq!(
+            l(vec![u()]).known_eq(&l(vec![u(), u()])),
+            Some(false),
+            "lengths differ"
+        );
+        let o = |v: Value| Value::Object([("a".to_string(), v)].into());
+        assert_eq!(o("x".into()).known_eq(&o("x".into())), Some(true));
+        assert_eq!(o(u()).known_eq(&o("x".into())), None);
+        let s = |v: Vec<Value>| Value::Set(v);
+        assert_eq!(
+            s(vec!["a".into(), "b".into()]).known_eq(&s(vec!["b".into(), "a".into()])),
+            Some(true)
+        );
+        assert_eq!(
+            s(vec!["a".into(), u()]).known_eq(&s(vec!["b".into(), "a".into()])),
+            None
+        );
+        // PartialEq stays structural (used for "nothing changed at all").
+        assert_eq!(u(), u());
     }
 }
 

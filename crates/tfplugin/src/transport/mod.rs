@@ -68,9 +68,11 @@ pub enum TransportError {
     Serve(#[from] tonic::transport::Error),
 }
 
-/// Runs the provider process: handshake, serve `make_routes()` (the tfplugin6 Provider service,
-/// e.g. [`crate::server::provider_routes`]) plus go-plugin's side services, and return once
-/// shut down, with the socket removed. `make_routes` is called after the handshake line is out.
+/// Runs the provider process: handshake, serve `make_routes(stop)` (the tfplugin6 Provider
+/// service, e.g. [`crate::server::provider_routes`]) plus go-plugin's side services, and return
+/// once shut down, with the socket removed. `make_routes` is called after the handshake line is
+/// out; `stop` is cancelled when shutdown begins, so operations in flight wind down and
+/// answer (with the state they reached) within the shutdown grace period.
 ///
 /// Reads `PLUGIN_PROTOCOL_VERSIONS`, `PLUGIN_CLIENT_CERT`, `PLUGIN_UNIX_SOCKET_DIR`,
 /// `PLUGIN_UNIX_SOCKET_GROUP`, `PLUGIN_MIN_PORT`, `PLUGIN_MAX_PORT`, `TF_PLUGIN_TRANSPORT`.
@@ -79,7 +81,10 @@ pub enum TransportError {
 /// # Errors
 /// [`TransportError`]: protocol mismatch, bad `PLUGIN_CLIENT_CERT`, listener or TLS setup
 /// failure, stdout closed, or a server failure. Messages say what to change.
-pub fn serve(mode: Mode, make_routes: impl FnOnce() -> Routes) -> Result<(), TransportError> {
+pub fn serve(
+    mode: Mode,
+    make_routes: impl FnOnce(CancellationToken) -> Routes,
+) -> Result<(), TransportError> {
     let debug = matches!(mode, Mode::Debug { .. });
     let tls_setup = if debug {
         None
@@ -115,14 +120,14 @@ pub fn serve(mode: Mode, make_routes: impl FnOnce() -> Routes) -> Result<(), Tra
         Some((pinned, identity)) => Some(tls::server_config(identity, pinned)?),
         None => None,
     };
-    let provider = make_routes();
+    let shutdown = CancellationToken::new();
+    let provider = make_routes(shutdown.child_token());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(TransportError::Runtime)?;
     let result = runtime.block_on(async move {
         let (listener, cleanup) = bound.into_async().map_err(TransportError::Runtime)?;
-        let shutdown = CancellationToken::new();
         tokio::spawn(watch_signals(shutdown.clone(), debug));
         let routes = services::plugin_routes(provider, shutdown.clone()).await;
         let served = services::run(listener, tls_config, routes, shutdown).await;

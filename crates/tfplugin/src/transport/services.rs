@@ -25,8 +25,10 @@ use crate::proto::plugin::grpc_stdio_server::{GrpcStdio, GrpcStdioServer};
 use crate::proto::plugin::Empty;
 
 /// How long in-flight requests get to finish once shutdown is requested before the server
-/// stops anyway (go-plugin kills the process 2 s after `Shutdown`).
-pub const SHUTDOWN_GRACE: Duration = Duration::from_millis(100);
+/// stops anyway. go-plugin kills the process 2 s after `Shutdown`; operations in flight see
+/// their stop token cancelled at once and answer with the state they reached well within this.
+/// With nothing in flight the server stops at once.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_millis(1500);
 /// How long a client gets to complete the TLS handshake.
 pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Pause after an accept error that is not about a single connection (e.g. out of file

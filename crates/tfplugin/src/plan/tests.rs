@@ -1,0 +1,560 @@
+//! Unit tables: every nesting mode x every pipeline step, each case planned the way
+//! Terraform asks (proposed new state from [`proposed_new`]) and checked against Terraform's
+//! own rules ([`check`], [`check_refines`]) besides its expected values.
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::tf::schema::{Attribute as A, Block, NestedBlock};
+
+/// The element every nested mode carries: a configured key, a default, a computed value,
+/// a kept computed value, a write-only secret and a replace-forcing attribute (the last two
+/// only where the mode allows them: not inside sets).
+fn element(in_set: bool) -> Vec<A> {
+    let mut v = vec![
+        A::string("name").required().description("n"),
+        A::string("mode")
+            .default(Value::string("fast"))
+            .description("m"),
+        A::string("status").computed().description("s"),
+        A::string("uid").computed().keep_prior().description("u"),
+    ];
+    if !in_set {
+        v.push(
+            A::string("token_wo")
+                .optional()
+                .write_only()
+                .description("t"),
+        );
+        v.push(
+            A::string("kind")
+                .optional()
+                .requires_replace()
+                .description("k"),
+        );
+    }
+    v
+}
+
+/// Where the nested element lives: a nested attribute or a block, in one nesting mode.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Mode {
+    Attr(Nesting),
+    Block(Nesting),
+}
+
+const MODES: [Mode; 9] = [
+    Mode::Attr(Nesting::Single),
+    Mode::Attr(Nesting::List),
+    Mode::Attr(Nesting::Set),
+    Mode::Attr(Nesting::Map),
+    Mode::Block(Nesting::Single),
+    Mode::Block(Nesting::Group),
+    Mode::Block(Nesting::List),
+    Mode::Block(Nesting::Set),
+    Mode::Block(Nesting::Map),
+];
+
+impl Mode {
+    fn nesting(self) -> Nesting {
+        match self {
+            Mode::Attr(n) | Mode::Block(n) => n,
+        }
+    }
+    fn in_set(self) -> bool {
+        self.nesting() == Nesting::Set
+    }
+    fn schema(self) -> Schema {
+        let top = vec![
+            A::string("id").computed().keep_prior().description("id"),
+            A::string("label").optional().description("l"),
+            A::string("updated").computed().description("u"),
+        ];
+        let mut s = Schema::new(0, "t", top);
+        match self {
+            Mode::Attr(n) => s.block.attributes.push(
+                A::nested("items", n, element(self.in_set()))
+                    .optional()
+                    .description("i"),
+            ),
+            Mode::Block(n) => s.block.blocks.push(NestedBlock::new(
+                "items",
+                n,
+                "i",
+                Block {
+                    attributes: element(self.in_set()),
+                    ..Default::default()
+                },
+            )),
+        }
+        assert_eq!(s.validate(true), Vec::<String>::new(), "{self:?}");
+        s
+    }
+    /// A configuration element.
+    fn el(self, name: &str, extra: &[(&str, Value)]) -> Value {
+        let mut m: BTreeMap<String, Value> = element(self.in_set())
+            .iter()
+            .map(|a| (a.name.clone(), Value::Null))
+            .collect();
+        m.insert("name".into(), Value::string(name));
+        for (k, v) in extra {
+            m.insert(k.to_string(), v.clone());
+        }
+        Value::Object(m)
+    }
+    /// The nested value holding `els` (first element only for single and group).
+    fn wrap(self, els: Vec<Value>) -> Value {
+        match self.nesting() {
+            Nesting::Single | Nesting::Group => els.into_iter().next().unwrap_or(Value::Null),
+            Nesting::List => Value::List(els),
+            Nesting::Set => Value::Set(els),
+            Nesting::Map => Value::Map(
+                els.into_iter()
+                    .map(|e| (e.attr_str("name").unwrap_or("?").to_string(), e))
+                    .collect(),
+            ),
+        }
+    }
+    /// How many elements this mode holds in these tests.
+    fn count(self) -> usize {
+        match self.nesting() {
+            Nesting::Single | Nesting::Group => 1,
+            _ => 2,
+        }
+    }
+    fn config(self, els: Vec<Value>, label: Option<&str>) -> Value {
+        Value::Object(BTreeMap::from([
+            ("id".to_string(), Value::Null),
+            ("label".to_string(), Value::opt_string(label)),
+            ("updated".to_string(), Value::Null),
+            ("items".to_string(), self.wrap(els)),
+        ]))
+    }
+}
+
+/// The elements of the nested value at `items`, in storage order.
+fn items(v: &Value) -> Vec<Value> {
+    elements(v.attr("items"))
+}
+
+/// Plans like Terraform: proposed new state, pipeline, (no hook), finish; asserts the plan
+/// passes Terraform's validity rules.
+fn run(schema: &Schema, prior: &Value, config: &Value) -> (Value, Vec<AttributePath>) {
+    let proposed = proposed_new(schema, prior, config);
+    let walked = plan(schema, prior, &proposed, config);
+    let mut planned = walked.clone();
+    let replace = finish(schema, prior, config, &walked, &mut planned);
+    assert_eq!(
+        check(schema, prior, config, &planned),
+        vec![],
+        "invalid plan for {config:?}"
+    );
+    (planned, replace)
+}
+
+/// What apply would record: every unknown resolved.
+fn applied(planned: &Value) -> Value {
+    fn fill(v: &Value, n: &mut u32) -> Value {
+        match v {
+            Value::Unknown(_) => {
+                *n += 1;
+                Value::string(format!("computed-{n}"))
+            }
+            Value::Object(m) => {
+                Value::Object(m.iter().map(|(k, x)| (k.clone(), fill(x, n))).collect())
+            }
+            Value::Map(m) => Value::Map(m.iter().map(|(k, x)| (k.clone(), fill(x, n))).collect()),
+            Value::List(i) => Value::List(i.iter().map(|x| fill(x, n)).collect()),
+            Value::Set(i) => Value::Set(i.iter().map(|x| fill(x, n)).collect()),
+            other => other.clone(),
+        }
+    }
+    fill(planned, &mut 0)
+}
+
+fn names(mode: Mode) -> Vec<Value> {
+    ["a", "b"][..mode.count()]
+        .iter()
+        .map(|n| mode.el(n, &[]))
+        .collect()
+}
+
+#[test]
+fn create_applies_defaults_nulls_write_only_and_plans_computed_unknown() {
+    for mode in MODES {
+        let s = mode.schema();
+        let els: Vec<Value> = names(mode)
+            .into_iter()
+            .map(|e| {
+                let mut e = e;
+                if !mode.in_set() {
+                    e.set_attr("token_wo", "secret".into());
+                }
+                e
+            })
+            .collect();
+        let cfg = mode.config(els, None);
+        let (p, replace) = run(&s, &Value::Null, &cfg);
+        assert!(
+            replace.is_empty(),
+            "{mode:?}: a create has no replace paths"
+        );
+        assert!(p.attr("id").is_unknown() && p.attr("updated").is_unknown());
+        let got = items(&p);
+        assert_eq!(got.len(), mode.count(), "{mode:?}");
+        for el in got {
+            assert_eq!(el.attr("mode"), &Value::string("fast"), "{mode:?}: default");
+            assert!(el.attr("status").is_unknown(), "{mode:?}: computed unknown");
+            assert!(
+                el.attr("uid").is_unknown(),
+                "{mode:?}: keep_prior has no prior on create"
+            );
+            assert!(
+                el.attr("token_wo").is_null(),
+                "{mode:?}: write-only planned null"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_unchanged_resource_plans_exactly_its_prior_state() {
+    for mode in MODES {
+        let s = mode.schema();
+        let cfg = mode.config(names(mode), Some("x"));
+        let prior = applied(&run(&s, &Value::Null, &cfg).0);
+        let (p, replace) = run(&s, &prior, &cfg);
+        assert_eq!(p, prior, "{mode:?}");
+        assert!(replace.is_empty(), "{mode:?}");
+    }
+}
+
+#[test]
+fn a_change_elsewhere_plans_computed_unknown_but_keeps_keep_prior_values() {
+    for mode in MODES {
+        let s = mode.schema();
+        let prior = applied(&run(&s, &Value::Null, &mode.config(names(mode), Some("x"))).0);
+        let (p, replace) = run(&s, &prior, &mode.config(names(mode), Some("y")));
+        assert!(replace.is_empty(), "{mode:?}");
+        assert_eq!(
+            p.attr("id"),
+            prior.attr("id"),
+            "{mode:?}: keep_prior at the top"
+        );
+        assert!(p.attr("updated").is_unknown(), "{mode:?}");
+        for (el, before) in items(&p).iter().zip(items(&prior)) {
+            assert_eq!(
+                el.attr("uid"),
+                before.attr("uid"),
+                "{mode:?}: keep_prior inside"
+            );
+            assert!(
+                el.attr("status").is_unknown(),
+                "{mode:?}: computed inside a changing resource"
+            );
+            assert_eq!(el.attr("mode"), &Value::string("fast"));
+        }
+    }
+}
+
+#[test]
+fn a_new_element_gets_unknown_computed_values_even_with_keep_prior() {
+    for mode in MODES {
+        if mode.count() == 1 {
+            continue;
+        }
+        let s = mode.schema();
+        let prior = applied(&run(&s, &Value::Null, &mode.config(names(mode), None)).0);
+        let mut els = names(mode);
+        els.push(mode.el("c", &[]));
+        let (p, _) = run(&s, &prior, &mode.config(els, None));
+        let new = items(&p)
+            .into_iter()
+            .find(|e| e.attr_str("name") == Some("c"))
+            .expect("the new element is planned");
+        assert!(new.attr("uid").is_unknown(), "{mode:?}");
+        assert!(new.attr("status").is_unknown(), "{mode:?}");
+        let old = items(&p)
+            .into_iter()
+            .find(|e| e.attr_str("name") == Some("a"))
+            .unwrap();
+        let old_prior = items(&prior)
+            .into_iter()
+            .find(|e| e.attr_str("name") == Some("a"))
+            .unwrap();
+        assert_eq!(
+            old.attr("uid"),
+            old_prior.attr("uid"),
+            "{mode:?}: matched element keeps its uid"
+        );
+    }
+}
+
+#[test]
+fn requires_replace_inside_elements_names_the_element_path() {
+    for mode in MODES {
+        if mode.in_set() {
+            continue;
+        }
+        let s = mode.schema();
+        let cfg = |kind: &str| {
+            mode.config(
+                names(mode)
+                    .into_iter()
+                    .map(|mut e| {
+                        if e.attr_str("name") == Some("a") {
+                            e.set_attr("kind", kind.into());
+                        }
+                        e
+                    })
+                    .collect(),
+                None,
+            )
+        };
+        let prior = applied(&run(&s, &Value::Null, &cfg("one")).0);
+        let (_, replace) = run(&s, &prior, &cfg("two"));
+        let expected = match mode.nesting() {
+            Nesting::Single | Nesting::Group => "items.kind",
+            Nesting::List => "items[0].kind",
+            Nesting::Map => "items[\"a\"].kind",
+            Nesting::Set => unreachable!(),
+        };
+        assert_eq!(
+            replace.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+            vec![expected],
+            "{mode:?}"
+        );
+        let (_, replace) = run(&s, &prior, &cfg("one"));
+        assert!(replace.is_empty(), "{mode:?}: same value, no replacement");
+    }
+}
+
+#[test]
+fn set_elements_match_their_configuration_and_prior_by_value_not_position() {
+    let mode = Mode::Attr(Nesting::Set);
+    let s = mode.schema();
+    let prior = applied(&run(&s, &Value::Null, &mode.config(names(mode), None)).0);
+    // The same elements in the other order: nothing changes.
+    let mut reversed = names(mode);
+    reversed.reverse();
+    let (p, _) = run(&s, &prior, &mode.config(reversed, None));
+    assert_eq!(p, prior);
+    // One element's configured value changes: that element is new, the other keeps its uid.
+    let changed = vec![mode.el("a", &[]), mode.el("b", &[("mode", "slow".into())])];
+    let (p, _) = run(&s, &prior, &mode.config(changed, None));
+    let a = items(&p)
+        .into_iter()
+        .find(|e| e.attr_str("name") == Some("a"))
+        .unwrap();
+    let b = items(&p)
+        .into_iter()
+        .find(|e| e.attr_str("name") == Some("b"))
+        .unwrap();
+    let a_prior = items(&prior)
+        .into_iter()
+        .find(|e| e.attr_str("name") == Some("a"))
+        .unwrap();
+    assert_eq!(a.attr("uid"), a_prior.attr("uid"));
+    assert!(
+        b.attr("uid").is_unknown(),
+        "an element whose configuration changed is a new element"
+    );
+    assert_eq!(b.attr("mode"), &Value::string("slow"));
+}
+
+#[test]
+fn absent_blocks_follow_the_protocol() {
+    for mode in MODES {
+        let Mode::Block(n) = mode else { continue };
+        let s = mode.schema();
+        let absent = s.block.blocks[0].absent_value();
+        match n {
+            Nesting::Single => assert_eq!(absent, Value::Null),
+            Nesting::Group => assert!(absent.as_object().is_some(), "a group block is never null"),
+            Nesting::List => assert_eq!(absent, Value::List(vec![])),
+            Nesting::Set => assert_eq!(absent, Value::Set(vec![])),
+            Nesting::Map => assert_eq!(absent, Value::Map(BTreeMap::new())),
+        }
+        let mut cfg = s.null_object();
+        cfg.set_attr("label", "x".into());
+        let (p, _) = run(&s, &Value::Null, &cfg);
+        if n == Nesting::Group {
+            assert_eq!(
+                p.attr("items").attr("mode"),
+                &Value::string("fast"),
+                "defaults apply inside an absent group"
+            );
+        } else {
+            assert_eq!(p.attr("items"), &absent, "{mode:?}");
+        }
+    }
+}
+
+#[test]
+fn unknown_configuration_is_planned_unknown_and_never_promised() {
+    for mode in MODES {
+        let s = mode.schema();
+        let prior = applied(&run(&s, &Value::Null, &mode.config(names(mode), Some("x"))).0);
+        // The label becomes unknown: unknown is a change, so computed values are unknown.
+        let mut cfg = mode.config(names(mode), None);
+        cfg.set_attr("label", Value::unknown());
+        let (p, _) = run(&s, &prior, &cfg);
+        assert!(p.attr("label").is_unknown());
+        assert!(
+            p.attr("updated").is_unknown(),
+            "{mode:?}: an unknown may differ from the prior value"
+        );
+        // And once known, the final plan refines the first one.
+        let (known, _) = run(&s, &prior, &mode.config(names(mode), Some("z")));
+        assert_eq!(check_refines(&s, &p, &known), vec![], "{mode:?}");
+    }
+}
+
+#[test]
+fn whole_nested_value_unknown_is_planned_unknown() {
+    for mode in MODES {
+        if matches!(mode, Mode::Block(Nesting::Group)) {
+            continue; // a group block cannot be unknown as a whole
+        }
+        let s = mode.schema();
+        let mut cfg = mode.config(names(mode), None);
+        cfg.set_attr("items", Value::unknown());
+        let (p, _) = run(&s, &Value::Null, &cfg);
+        assert!(p.attr("items").is_unknown(), "{mode:?}");
+    }
+}
+
+#[test]
+fn a_hook_that_turns_no_change_into_a_change_gets_unknown_computed_values() {
+    let mode = Mode::Attr(Nesting::List);
+    let s = mode.schema();
+    let cfg = mode.config(names(mode), Some("x"));
+    let prior = applied(&run(&s, &Value::Null, &cfg).0);
+    let proposed = proposed_new(&s, &prior, &cfg);
+    let walked = plan(&s, &prior, &proposed, &cfg);
+    assert_eq!(walked, prior);
+    // The hook derives a new value for a configurable attribute (say, a provider default).
+    let mut hooked = walked.clone();
+    hooked.set_attr("label", "derived".into());
+    hooked.set_attr("id", "derived-id".into());
+    finish(&s, &prior, &cfg, &walked, &mut hooked);
+    assert!(
+        hooked.attr("updated").is_unknown(),
+        "left alone by the hook, now unknown"
+    );
+    assert_eq!(
+        hooked.attr("id"),
+        &Value::string("derived-id"),
+        "what the hook set stays"
+    );
+    for el in items(&hooked) {
+        assert!(el.attr("status").is_unknown());
+    }
+}
+
+#[test]
+fn write_only_values_are_found_at_any_depth_after_missing_attributes() {
+    // Regression: the scan used to stop at the first attribute absent from the object.
+    let mode = Mode::Attr(Nesting::List);
+    let s = mode.schema();
+    let mut cfg = mode.config(
+        vec![mode.el("a", &[]), mode.el("b", &[("token_wo", "s".into())])],
+        None,
+    );
+    if let Some(m) = cfg.as_object_mut() {
+        m.remove("label");
+    }
+    assert_eq!(
+        write_only_value(&s, &cfg).map(|p| p.to_string()).as_deref(),
+        Some("items[1].token_wo")
+    );
+    let mut cleared = cfg.clone();
+    null_write_only(&s, &mut cleared);
+    assert_eq!(write_only_value(&s, &cleared), None);
+}
+
+#[test]
+fn equivalent_configuration_keeps_the_prior_form() {
+    fn json_eq(a: &Value, b: &Value) -> bool {
+        let parse = |v: &Value| {
+            v.as_str()
+                .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
+        };
+        parse(a).is_some() && parse(a) == parse(b)
+    }
+    let s = Schema::new(
+        0,
+        "t",
+        vec![
+            A::string("doc")
+                .optional()
+                .equivalence(crate::tf::schema::Equivalence {
+                    name: "json",
+                    eq: json_eq,
+                })
+                .description("d"),
+            A::string("updated").computed().description("u"),
+        ],
+    );
+    let prior = Value::Object(BTreeMap::from([
+        ("doc".to_string(), Value::string(r#"{"a":1,"b":2}"#)),
+        ("updated".to_string(), Value::string("t1")),
+    ]));
+    let mut cfg = s.null_object();
+    cfg.set_attr("doc", Value::string("{ \"b\": 2,\n  \"a\": 1 }"));
+    let (p, _) = run(&s, &prior, &cfg);
+    assert_eq!(p, prior, "reformatting is no diff");
+    cfg.set_attr("doc", Value::string(r#"{"a":2}"#));
+    let (p, _) = run(&s, &prior, &cfg);
+    assert_eq!(p.attr("doc"), &Value::string(r#"{"a":2}"#));
+    assert!(p.attr("updated").is_unknown());
+    // Reads keep the prior form too.
+    let mut read = prior.clone();
+    read.set_attr("doc", Value::string(r#"{"b":2,"a":1}"#));
+    normalize_read(&s, &prior, &mut read);
+    assert_eq!(read, prior);
+}
+
+#[test]
+fn check_names_the_offending_path() {
+    let mode = Mode::Attr(Nesting::List);
+    let s = mode.schema();
+    let cfg = mode.config(names(mode), None);
+    let (mut p, _) = run(&s, &Value::Null, &cfg);
+    if let Some(items) = p.attr("items").clone().as_elements() {
+        let mut items = items.to_vec();
+        items[1].set_attr("name", "other".into());
+        p.set_attr("items", Value::List(items));
+    }
+    let v = check(&s, &Value::Null, &cfg, &p);
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0].path.to_string(), "items[1].name");
+    assert!(v[0].message.contains("does not match config value"));
+    // A promised known id that apply changes is caught with its path.
+    let mut planned = applied(&run(&s, &Value::Null, &cfg).0);
+    planned.set_attr("id", "/r1".into());
+    let mut actual = planned.clone();
+    actual.set_attr("id", "account.agent1/r1".into());
+    let v = check_compatible(&s, &planned, &actual);
+    assert_eq!(v[0].path.to_string(), "id");
+}
+
+#[test]
+fn settle_keeps_planned_values_and_fills_unknowns_at_any_depth() {
+    for mode in MODES {
+        let s = mode.schema();
+        let cfg = mode.config(names(mode), Some("x"));
+        let (planned, _) = run(&s, &Value::Null, &cfg);
+        // The API reports a different form of a configured value and fills the computed ones.
+        let mut api = applied(&planned);
+        api.set_attr("label", "X".into());
+        let settled = settle(&planned, &api);
+        assert_eq!(
+            settled.attr("label"),
+            &Value::string("x"),
+            "{mode:?}: the user's form wins"
+        );
+        assert!(settled.is_wholly_known(), "{mode:?}");
+        assert_eq!(check_compatible(&s, &planned, &settled), vec![], "{mode:?}");
+    }
+}
