@@ -8,9 +8,13 @@
 //!   plan and apply checks as code.
 //! * [`resource`] and [`ctx`]: what a provider implements ([`resource::Provider`],
 //!   [`resource::Resource`], [`resource::DataSource`]) and what each operation gets.
+//! * [`typed`]: resources and data sources over typed models (`#[derive(Model)]`).
 //! * [`server`]: every tfplugin6 RPC, generic over a [`resource::Provider`].
 //! * [`transport`]: the go-plugin contract (handshake, AutoMTLS, controller, health).
 //! * [`logging`]: hclog-JSON logs on stderr; [`docs`]: Markdown reference from schemas.
+
+// Lets `#[derive(Model)]` (which names `::tfplugin`) work inside this crate's own tests.
+extern crate self as tfplugin;
 
 pub mod ctx;
 pub mod docs;
@@ -19,5 +23,10 @@ pub mod plan;
 pub mod proto;
 pub mod resource;
 pub mod server;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod tf;
 pub mod transport;
+pub mod typed;
+
+pub use typed::{Model, Set, Val};

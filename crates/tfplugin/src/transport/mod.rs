@@ -206,3 +206,86 @@ async fn watch_signals(shutdown: CancellationToken, debug: bool) {
     }
     shutdown.cancel();
 }
+
+/// A provider served from a thread of this process, for tests: Terraform attaches to it with
+/// `TF_REATTACH_PROVIDERS` ([`InProcess::reattach`]) instead of starting a binary, as
+/// terraform-plugin-testing does. Plaintext on a private unix socket (loopback TCP elsewhere).
+/// Stops when dropped.
+pub struct InProcess {
+    reattach: String,
+    stop: CancellationToken,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl InProcess {
+    /// The `TF_REATTACH_PROVIDERS` value naming this provider.
+    pub fn reattach(&self) -> &str {
+        &self.reattach
+    }
+}
+
+impl Drop for InProcess {
+    fn drop(&mut self) {
+        self.stop.cancel();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Serves `make_routes(stop)` in process under `provider_address` (e.g.
+/// `registry.terraform.io/acme/widget`); returns once it accepts connections.
+///
+/// # Errors
+/// The listener could not be bound or the runtime could not start.
+pub fn serve_in_process(
+    provider_address: &str,
+    make_routes: impl FnOnce(CancellationToken) -> Routes + Send + 'static,
+) -> std::io::Result<InProcess> {
+    let bound = listener::bind(&ListenSettings::default()).map_err(std::io::Error::other)?;
+    let reattach = handshake::reattach_json(provider_address, std::process::id(), &bound.addr);
+    let stop = CancellationToken::new();
+    let shutdown = stop.clone();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<std::io::Result<()>>();
+    let thread = std::thread::Builder::new()
+        .name("tfplugin-in-process".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e));
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                let (listener, cleanup) = match bound.into_async() {
+                    Ok(x) => x,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                let provider = make_routes(shutdown.child_token());
+                let routes = services::plugin_routes(provider, shutdown.clone()).await;
+                let _ = ready_tx.send(Ok(()));
+                if let Err(e) = services::run(listener, None, routes, shutdown).await {
+                    tracing::error!(error = %e, "in-process provider stopped with an error");
+                }
+                drop(cleanup);
+            });
+        })?;
+    ready_rx.recv().unwrap_or_else(|_| {
+        Err(std::io::Error::other(
+            "the provider thread ended before serving",
+        ))
+    })?;
+    Ok(InProcess {
+        reattach,
+        stop,
+        thread: Some(thread),
+    })
+}

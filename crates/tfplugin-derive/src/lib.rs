@@ -1,0 +1,452 @@
+//! `#[derive(Model)]`: one Rust struct gives a Terraform schema (attributes, nested
+//! attributes, nested blocks, validators, plan flags, descriptions from doc comments) and the
+//! conversions to and from Terraform values. See `tfplugin::typed` for the runtime side.
+//!
+//! Struct: `#[tf(version = N)]` (default 0); the doc comment is the description.
+//! Field (every field is `Val<T>`; the doc comment is the description):
+//! * `required` | `optional` (default) | `computed` | `optional_computed`
+//! * `sensitive`, `write_only`, `requires_replace`, `keep_prior`, `deprecated = "msg"`
+//! * `default = <expr>` (makes it optional+computed; any `Into<Value>` expression)
+//! * `name = "attr"` (else the field name without `r#`)
+//! * `nested`: nested attributes; `block`, `block(group)`, `min_items = N`, `max_items = N`:
+//!   nested blocks (the nesting mode follows the type)
+//! * validators: `one_of("a", ..)`, `pattern("regex", "hint")`, `duration`,
+//!   `int_between(lo, hi)`, `length_between(lo, hi)`, `conflicts_with("x", ..)`,
+//!   `exactly_one_of(..)`, `at_least_one_of(..)`, `also_requires(..)`, `validate = path::to::fn`
+//! * `equivalence = path::to::fn` (semantic equality, see `tfplugin::tf::schema::Equivalence`)
+//!
+//! Names in relational validators must be sibling fields: a misspelling fails to compile.
+
+use proc_macro::TokenStream;
+use proc_macro2::{Span, TokenStream as Tokens};
+use quote::{format_ident, quote};
+use syn::punctuated::Punctuated;
+use syn::{
+    parenthesized, parse_macro_input, Data, DeriveInput, Expr, Fields, GenericArgument, Ident,
+    LitInt, LitStr, Path, PathArguments, Token, Type,
+};
+
+/// Derives `tfplugin::typed::Model` (and `TfType`, `NestedType`) for a struct of `Val<T>`
+/// fields. See the crate docs for the attribute syntax.
+#[proc_macro_derive(Model, attributes(tf))]
+pub fn derive_model(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    match expand(&input) {
+        Ok(t) => t.into(),
+        Err(e) => e.to_compile_error().into(),
+    }
+}
+
+#[derive(Default)]
+struct FieldOpts {
+    constraint: Option<&'static str>,
+    sensitive: bool,
+    write_only: bool,
+    requires_replace: bool,
+    keep_prior: bool,
+    deprecated: Option<LitStr>,
+    default: Option<Expr>,
+    name: Option<LitStr>,
+    nested: bool,
+    block: bool,
+    group: bool,
+    min_items: Option<LitInt>,
+    max_items: Option<LitInt>,
+    validators: Vec<Tokens>,
+    siblings: Vec<LitStr>,
+    equivalence: Option<Path>,
+}
+
+fn doc_text(attrs: &[syn::Attribute]) -> String {
+    let mut lines = Vec::new();
+    for a in attrs {
+        if !a.path().is_ident("doc") {
+            continue;
+        }
+        if let syn::Meta::NameValue(nv) = &a.meta {
+            if let Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) = &nv.value
+            {
+                let v = s.value();
+                lines.push(v.strip_prefix(' ').unwrap_or(&v).to_string());
+            }
+        }
+    }
+    // Paragraphs are joined with a blank line, lines within a paragraph with a space.
+    let mut out = String::new();
+    for l in lines {
+        if l.trim().is_empty() {
+            out.push_str("\n\n");
+        } else {
+            if !out.is_empty() && !out.ends_with('\n') {
+                out.push(' ');
+            }
+            out.push_str(l.trim_end());
+        }
+    }
+    out.trim().to_string()
+}
+
+fn str_list(input: syn::parse::ParseStream) -> syn::Result<Vec<LitStr>> {
+    let content;
+    parenthesized!(content in input);
+    Ok(Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?
+        .into_iter()
+        .collect())
+}
+
+fn parse_field_opts(attrs: &[syn::Attribute]) -> syn::Result<FieldOpts> {
+    let mut o = FieldOpts::default();
+    for a in attrs {
+        if !a.path().is_ident("tf") {
+            continue;
+        }
+        a.parse_nested_meta(|meta| {
+            let key = meta
+                .path
+                .get_ident()
+                .map(|i| i.to_string())
+                .unwrap_or_default();
+            let set_constraint = |o: &mut FieldOpts, c: &'static str| {
+                if o.constraint.is_some() {
+                    return Err(meta.error("only one of required, optional, computed, optional_computed"));
+                }
+                o.constraint = Some(c);
+                Ok(())
+            };
+            match key.as_str() {
+                "required" => set_constraint(&mut o, "required")?,
+                "optional" => set_constraint(&mut o, "optional")?,
+                "computed" => set_constraint(&mut o, "computed")?,
+                "optional_computed" => set_constraint(&mut o, "optional_computed")?,
+                "sensitive" => o.sensitive = true,
+                "write_only" => o.write_only = true,
+                "requires_replace" => o.requires_replace = true,
+                "keep_prior" => o.keep_prior = true,
+                "nested" => o.nested = true,
+                "block" => {
+                    o.block = true;
+                    if meta.input.peek(syn::token::Paren) {
+                        let content;
+                        parenthesized!(content in meta.input);
+                        let mode: Ident = content.parse()?;
+                        if mode != "group" {
+                            return Err(syn::Error::new(mode.span(), "only `block(group)` takes a mode; other modes follow the type"));
+                        }
+                        o.group = true;
+                    }
+                }
+                "deprecated" => o.deprecated = Some(meta.value()?.parse()?),
+                "default" => o.default = Some(meta.value()?.parse()?),
+                "name" => o.name = Some(meta.value()?.parse()?),
+                "min_items" => o.min_items = Some(meta.value()?.parse()?),
+                "max_items" => o.max_items = Some(meta.value()?.parse()?),
+                "equivalence" => o.equivalence = Some(meta.value()?.parse()?),
+                "duration" => o.validators.push(quote!(__p::Validator::Duration)),
+                "one_of" => {
+                    let v = str_list(meta.input)?;
+                    o.validators.push(quote!(__p::Validator::OneOf(__p::Vec::from([#(__p::String::from(#v)),*]))));
+                }
+                "pattern" => {
+                    let v = str_list(meta.input)?;
+                    if v.len() != 2 {
+                        return Err(meta.error("pattern(\"regex\", \"hint\")"));
+                    }
+                    let (re, hint) = (&v[0], &v[1]);
+                    if let Err(e) = check_regex(&re.value()) {
+                        return Err(syn::Error::new(re.span(), e));
+                    }
+                    o.validators.push(quote!(__p::Validator::Pattern { regex: __p::String::from(#re), hint: __p::String::from(#hint) }));
+                }
+                "int_between" | "length_between" => {
+                    let content;
+                    parenthesized!(content in meta.input);
+                    let v: Vec<Expr> = Punctuated::<Expr, Token![,]>::parse_terminated(&content)?
+                        .into_iter()
+                        .collect();
+                    if v.len() != 2 {
+                        return Err(meta.error("two bounds expected"));
+                    }
+                    let (lo, hi) = (&v[0], &v[1]);
+                    o.validators.push(if key == "int_between" {
+                        quote!(__p::Validator::IntBetween(#lo, #hi))
+                    } else {
+                        quote!(__p::Validator::LengthBetween(#lo, #hi))
+                    });
+                }
+                "conflicts_with" | "exactly_one_of" | "at_least_one_of" | "also_requires" => {
+                    let v = str_list(meta.input)?;
+                    let variant = match key.as_str() {
+                        "conflicts_with" => quote!(ConflictsWith),
+                        "exactly_one_of" => quote!(ExactlyOneOf),
+                        "at_least_one_of" => quote!(AtLeastOneOf),
+                        _ => quote!(AlsoRequires),
+                    };
+                    o.validators.push(quote!(__p::Validator::#variant(__p::Vec::from([#(__p::String::from(#v)),*]))));
+                    o.siblings.extend(v);
+                }
+                "validate" => {
+                    let f: Path = meta.value()?.parse()?;
+                    let name = quote!(#f).to_string().replace(' ', "");
+                    o.validators.push(quote!(__p::Validator::Custom(__p::CustomCheck { name: #name, check: #f })));
+                }
+                _ => return Err(meta.error(format!("unknown tf option `{key}`"))),
+            }
+            Ok(())
+        })?;
+    }
+    if o.nested && o.block {
+        return Err(syn::Error::new(
+            Span::call_site(),
+            "a field is either `nested` or `block`",
+        ));
+    }
+    Ok(o)
+}
+
+/// A light syntax check of a regular expression (balanced groups and classes), so an
+/// obviously broken pattern fails to compile; the schema check compiles it for real.
+fn check_regex(re: &str) -> Result<(), String> {
+    let (mut depth, mut in_class, mut escaped) = (0i32, false, false);
+    for c in re.chars() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' => escaped = true,
+            '[' if !in_class => in_class = true,
+            ']' if in_class => in_class = false,
+            '(' if !in_class => depth += 1,
+            ')' if !in_class => {
+                depth -= 1;
+                if depth < 0 {
+                    return Err("unbalanced `)` in pattern".into());
+                }
+            }
+            _ => {}
+        }
+    }
+    if depth != 0 || in_class {
+        return Err("unbalanced group or class in pattern".into());
+    }
+    Ok(())
+}
+
+/// `T` of a `Val<T>` field type.
+fn val_inner(ty: &Type) -> Option<&Type> {
+    let Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    if last.ident != "Val" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        GenericArgument::Type(t) => Some(t),
+        _ => None,
+    }
+}
+
+fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
+    let ident = &input.ident;
+    let Data::Struct(data) = &input.data else {
+        return Err(syn::Error::new_spanned(
+            ident,
+            "Model is derived for structs",
+        ));
+    };
+    let Fields::Named(fields) = &data.fields else {
+        return Err(syn::Error::new_spanned(ident, "Model needs named fields"));
+    };
+    let mut version: Option<LitInt> = None;
+    for a in &input.attrs {
+        if a.path().is_ident("tf") {
+            a.parse_nested_meta(|meta| {
+                if meta.path.is_ident("version") {
+                    version = Some(meta.value()?.parse()?);
+                    Ok(())
+                } else {
+                    Err(meta.error("unknown struct option; use `version = N`"))
+                }
+            })?;
+        }
+    }
+    let version = version.map_or(quote!(0), |v| quote!(#v));
+    let description = doc_text(&input.attrs);
+
+    let mut attr_names: Vec<String> = Vec::new();
+    let mut parsed = Vec::new();
+    for f in &fields.named {
+        let fid = f.ident.clone().expect("named field");
+        let opts = parse_field_opts(&f.attrs)?;
+        let name = opts
+            .name
+            .as_ref()
+            .map(LitStr::value)
+            .unwrap_or_else(|| fid.to_string().trim_start_matches("r#").to_string());
+        let inner = val_inner(&f.ty)
+            .ok_or_else(|| syn::Error::new_spanned(&f.ty, "Model fields are `Val<T>`"))?
+            .clone();
+        if !opts.block {
+            attr_names.push(name.clone());
+        }
+        parsed.push((fid, name, inner, opts, doc_text(&f.attrs), f));
+    }
+    for (_, _, _, opts, _, _) in &parsed {
+        for s in &opts.siblings {
+            if !attr_names.contains(&s.value()) {
+                return Err(syn::Error::new(
+                    s.span(),
+                    format!(
+                        "`{}` is not an attribute of this model (attributes: {})",
+                        s.value(),
+                        attr_names.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+
+    let mut attr_exprs = Vec::new();
+    let mut block_exprs = Vec::new();
+    let mut reads = Vec::new();
+    let mut writes = Vec::new();
+    let mut consts = Vec::new();
+    for (fid, name, inner, opts, doc, f) in &parsed {
+        if doc.is_empty() {
+            return Err(syn::Error::new_spanned(
+                f,
+                "every attribute needs a doc comment: it becomes the description",
+            ));
+        }
+        let const_name = format_ident!("{}", name.to_uppercase());
+        consts.push(quote!(
+            #[doc = concat!("The attribute name `", #name, "`.")]
+            pub const #const_name: &'static str = #name;
+        ));
+        if opts.block {
+            if opts.constraint.is_some()
+                || opts.default.is_some()
+                || opts.sensitive
+                || opts.write_only
+                || opts.keep_prior
+                || opts.requires_replace
+                || !opts.validators.is_empty()
+            {
+                return Err(syn::Error::new_spanned(
+                    f,
+                    "a block takes only min_items, max_items and `group`",
+                ));
+            }
+            let nesting = if opts.group {
+                quote!(__p::Nesting::Group)
+            } else {
+                quote!(<#inner as ::tfplugin::typed::NestedType>::NESTING)
+            };
+            let min = opts.min_items.as_ref().map_or(quote!(0), |m| quote!(#m));
+            let max = opts.max_items.as_ref().map_or(quote!(0), |m| quote!(#m));
+            block_exprs.push(quote!(
+                __p::NestedBlock::new(#name, #nesting, #doc,
+                    <<#inner as ::tfplugin::typed::NestedType>::Elem as ::tfplugin::typed::Model>::block())
+                    .items(#min, #max)
+            ));
+            reads.push(quote!(#fid: __p::block_field::<#inner>(obj, #name, path, #nesting)?));
+            writes.push(
+                quote!(m.insert(__p::String::from(#name), __p::block_value(&self.#fid, #nesting));),
+            );
+            continue;
+        }
+        let mut e = if opts.nested {
+            quote!(__p::Attribute::nested(#name,
+                <#inner as ::tfplugin::typed::NestedType>::NESTING,
+                <<#inner as ::tfplugin::typed::NestedType>::Elem as ::tfplugin::typed::Model>::attributes()))
+        } else {
+            quote!(__p::Attribute::typed(#name, <#inner as ::tfplugin::typed::TfType>::ty()))
+        };
+        e = quote!(#e.description(#doc));
+        if let Some(c) = opts.constraint {
+            let m = format_ident!("{}", c);
+            e = quote!(#e.#m());
+        }
+        if let Some(d) = &opts.default {
+            if opts.constraint.is_some() && opts.constraint != Some("optional_computed") {
+                return Err(syn::Error::new_spanned(
+                    d,
+                    "a default makes the attribute optional+computed; drop the other constraint",
+                ));
+            }
+            e = quote!(#e.default(__p::Value::from(#d)));
+        }
+        for (flag, m) in [
+            (opts.sensitive, "sensitive"),
+            (opts.write_only, "write_only"),
+            (opts.requires_replace, "requires_replace"),
+            (opts.keep_prior, "keep_prior"),
+        ] {
+            if flag {
+                let m = format_ident!("{}", m);
+                e = quote!(#e.#m());
+            }
+        }
+        if let Some(d) = &opts.deprecated {
+            e = quote!(#e.deprecated(#d));
+        }
+        for v in &opts.validators {
+            e = quote!(#e.validate(#v));
+        }
+        if let Some(eq) = &opts.equivalence {
+            let ename = quote!(#eq).to_string().replace(' ', "");
+            e = quote!(#e.equivalence(__p::Equivalence { name: #ename, eq: #eq }));
+        }
+        attr_exprs.push(e);
+        reads.push(quote!(#fid: __p::field::<#inner>(obj, #name, path)?));
+        writes.push(quote!(m.insert(__p::String::from(#name), ::tfplugin::typed::TfType::to_value(&self.#fid));));
+    }
+
+    let (impl_g, ty_g, where_g) = input.generics.split_for_impl();
+    Ok(quote! {
+        const _: () = {
+            use ::tfplugin::typed::__private as __p;
+
+            impl #impl_g ::tfplugin::typed::TfType for #ident #ty_g #where_g {
+                fn ty() -> __p::Type {
+                    __p::object_type::<Self>()
+                }
+                fn from_value(v: &__p::Value, path: &__p::AttributePath) -> ::core::result::Result<Self, __p::ConvError> {
+                    let obj = __p::object(v, path)?;
+                    ::core::result::Result::Ok(Self { #(#reads,)* })
+                }
+                fn to_value(&self) -> __p::Value {
+                    let mut m = __p::BTreeMap::new();
+                    #(#writes)*
+                    __p::Value::Object(m)
+                }
+            }
+
+            impl #impl_g ::tfplugin::typed::Model for #ident #ty_g #where_g {
+                const DESCRIPTION: &'static str = #description;
+                const VERSION: i64 = #version;
+                fn attributes() -> __p::Vec<__p::Attribute> {
+                    __p::Vec::from([#(#attr_exprs),*])
+                }
+                fn blocks() -> __p::Vec<__p::NestedBlock> {
+                    __p::Vec::from([#(#block_exprs),*])
+                }
+            }
+
+            impl #impl_g ::tfplugin::typed::NestedType for #ident #ty_g #where_g {
+                type Elem = Self;
+                const NESTING: __p::Nesting = __p::Nesting::Single;
+            }
+        };
+
+        #[allow(dead_code)]
+        impl #impl_g #ident #ty_g #where_g {
+            #(#consts)*
+        }
+    })
+}

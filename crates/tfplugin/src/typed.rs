@@ -1,0 +1,789 @@
+//! Typed models: a resource declares its model once, as a Rust struct with
+//! `#[derive(Model)]`, and gets the schema, the conversion to and from Terraform values
+//! (null, unknown or known per attribute; errors with attribute paths) and the docs from it.
+//! A misspelled attribute is a compile error, and mapping to an API model is plain Rust.
+//!
+//! ```ignore
+//! /// A widget.
+//! #[derive(Model, Clone, Debug, PartialEq)]
+//! #[tf(version = 0)]
+//! pub struct Widget {
+//!     /// Import ID.
+//!     #[tf(computed, keep_prior)]
+//!     pub id: Val<String>,
+//!     /// Name, unique per account.
+//!     #[tf(required, requires_replace, pattern("[a-z]+", "lowercase letters"))]
+//!     pub name: Val<String>,
+//!     /// Sources, in order.
+//!     #[tf(optional, nested)]
+//!     pub sources: Val<Vec<Source>>,
+//!     /// How long operations may take.
+//!     #[tf(block)]
+//!     pub timeouts: Val<Timeouts>,
+//! }
+//! ```
+//!
+//! Field types are `Val<T>` where `T` is a [`TfType`]: `String`, `bool`, `i64`, `f64`,
+//! [`Number`], `Vec<T>` (list), [`Set<T>`] (set), `BTreeMap<String, T>` (map), or another
+//! model (object). With `nested` (nested attributes) or `block` (nested blocks) the nesting
+//! mode follows the type: a model is single (`block(group)` for a group block), `Vec` list,
+//! `Set` set, `BTreeMap` map.
+//!
+//! [`ModelResource`] and [`ModelDataSource`] are the resource and data source traits over
+//! models; [`resource`] and [`data_source`] adapt them to the untyped traits the server uses.
+
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::ctx::Ctx;
+use crate::resource::{DataSource, Operation, PlanRequest, Resource};
+use crate::tf::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
+use crate::tf::{AttributePath, Diagnostic, Diagnostics, Number, Severity, Type, Value};
+
+pub use tfplugin_derive::Model;
+
+/// A Terraform value of type `T`: null, unknown (only in plans and configuration) or known.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Val<T> {
+    #[default]
+    Null,
+    Unknown,
+    Known(T),
+}
+
+impl<T> Val<T> {
+    /// The value, if known.
+    pub fn known(&self) -> Option<&T> {
+        match self {
+            Val::Known(v) => Some(v),
+            _ => None,
+        }
+    }
+    /// The value, if known (owned).
+    pub fn into_known(self) -> Option<T> {
+        match self {
+            Val::Known(v) => Some(v),
+            _ => None,
+        }
+    }
+    pub fn is_null(&self) -> bool {
+        matches!(self, Val::Null)
+    }
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Val::Unknown)
+    }
+    pub fn is_known(&self) -> bool {
+        matches!(self, Val::Known(_))
+    }
+    /// `Known` for `Some`, `Null` for `None`.
+    pub fn from_option(v: Option<T>) -> Self {
+        v.map_or(Val::Null, Val::Known)
+    }
+    /// Maps a known value.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Val<U> {
+        match self {
+            Val::Null => Val::Null,
+            Val::Unknown => Val::Unknown,
+            Val::Known(v) => Val::Known(f(v)),
+        }
+    }
+    /// A borrowed view.
+    pub fn as_ref(&self) -> Val<&T> {
+        match self {
+            Val::Null => Val::Null,
+            Val::Unknown => Val::Unknown,
+            Val::Known(v) => Val::Known(v),
+        }
+    }
+    /// This value, or `other` when this is null (unknown stays unknown).
+    pub fn or(self, other: Val<T>) -> Val<T> {
+        match self {
+            Val::Null => other,
+            v => v,
+        }
+    }
+}
+
+impl Val<String> {
+    /// The string, if known.
+    pub fn as_deref(&self) -> Option<&str> {
+        self.known().map(String::as_str)
+    }
+    /// The string if known and not empty.
+    pub fn non_empty(&self) -> Option<&str> {
+        self.as_deref().filter(|s| !s.is_empty())
+    }
+}
+
+impl Val<bool> {
+    /// The bool if known, else `default`.
+    pub fn unwrap_or(&self, default: bool) -> bool {
+        self.known().copied().unwrap_or(default)
+    }
+}
+
+impl<T> From<T> for Val<T> {
+    fn from(v: T) -> Self {
+        Val::Known(v)
+    }
+}
+
+impl From<&str> for Val<String> {
+    fn from(v: &str) -> Self {
+        Val::Known(v.to_string())
+    }
+}
+
+/// A set: order carries no meaning (equality ignores it).
+#[derive(Clone, Debug, Default)]
+pub struct Set<T>(pub Vec<T>);
+
+impl<T: PartialEq> PartialEq for Set<T> {
+    fn eq(&self, other: &Self) -> bool {
+        if self.0.len() != other.0.len() {
+            return false;
+        }
+        let mut used = vec![false; other.0.len()];
+        self.0.iter().all(|x| {
+            match other
+                .0
+                .iter()
+                .enumerate()
+                .find(|(i, y)| !used[*i] && x == *y)
+            {
+                Some((i, _)) => {
+                    used[i] = true;
+                    true
+                }
+                None => false,
+            }
+        })
+    }
+}
+
+impl<T> FromIterator<T> for Set<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+        Set(iter.into_iter().collect())
+    }
+}
+
+/// Why a value did not convert.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConvError {
+    /// A collection holds an unknown element: the typed view of it is `Val::Unknown` as a
+    /// whole (the untyped value keeps the detail).
+    UnknownInside,
+    /// The value does not fit the Rust type.
+    Invalid(Diagnostic),
+}
+
+fn conversion_error(path: &AttributePath, detail: String) -> ConvError {
+    ConvError::Invalid(Diagnostic {
+        severity: Severity::Error,
+        summary: "Invalid Attribute Value".into(),
+        detail,
+        path: Some(path.clone()),
+    })
+}
+
+/// A Rust type that converts to and from a Terraform value of one type.
+pub trait TfType: Sized {
+    /// The Terraform type.
+    fn ty() -> Type;
+    /// Converts a known, non-null value (unknowns may sit inside collections only for
+    /// types that hold [`Val`]s).
+    ///
+    /// # Errors
+    /// A diagnostic at `path` when the value does not fit the Rust type.
+    fn from_value(v: &Value, path: &AttributePath) -> Result<Self, ConvError>;
+    /// The Terraform value.
+    fn to_value(&self) -> Value;
+}
+
+impl TfType for String {
+    fn ty() -> Type {
+        Type::String
+    }
+    fn from_value(v: &Value, path: &AttributePath) -> Result<Self, ConvError> {
+        v.as_str()
+            .map(str::to_string)
+            .ok_or_else(|| conversion_error(path, "expected a string".into()))
+    }
+    fn to_value(&self) -> Value {
+        Value::String(self.clone())
+    }
+}
+
+impl TfType for bool {
+    fn ty() -> Type {
+        Type::Bool
+    }
+    fn from_value(v: &Value, path: &AttributePath) -> Result<Self, ConvError> {
+        v.as_bool()
+            .ok_or_else(|| conversion_error(path, "expected a bool".into()))
+    }
+    fn to_value(&self) -> Value {
+        Value::Bool(*self)
+    }
+}
+
+impl TfType for i64 {
+    fn ty() -> Type {
+        Type::Number
+    }
+    fn from_value(v: &Value, path: &AttributePath) -> Result<Self, ConvError> {
+        match v.as_number() {
+            Some(n) => n.as_i64().ok_or_else(|| {
+                conversion_error(
+                    path,
+                    format!("{n} is not a whole number that fits in 64 bits"),
+                )
+            }),
+            None => Err(conversion_error(path, "expected a number".into())),
+        }
+    }
+    fn to_value(&self) -> Value {
+        Value::Number(Number::from(*self))
+    }
+}
+
+impl TfType for f64 {
+    fn ty() -> Type {
+        Type::Number
+    }
+    fn from_value(v: &Value, path: &AttributePath) -> Result<Self, ConvError> {
+        v.as_number()
+            .map(Number::as_f64)
+            .ok_or_else(|| conversion_error(path, "expected a number".into()))
+    }
+    fn to_value(&self) -> Value {
+        Number::from_f64_shortest(*self).map_or(Value::Null, Value::Number)
+    }
+}
+
+impl TfType for Number {
+    fn ty() -> Type {
+        Type::Number
+    }
+    fn from_value(v: &Value, path: &AttributePath) -> Result<Self, ConvError> {
+        v.as_number()
+            .cloned()
+            .ok_or_else(|| conversion_error(path, "expected a number".into()))
+    }
+    fn to_value(&self) -> Value {
+        Value::Number(self.clone())
+    }
+}
+
+impl<T: TfType> TfType for Val<T> {
+    fn ty() -> Type {
+        T::ty()
+    }
+    fn from_value(v: &Value, path: &AttributePath) -> Result<Self, ConvError> {
+        match v {
+            Value::Null => Ok(Val::Null),
+            Value::Unknown(_) => Ok(Val::Unknown),
+            v => match T::from_value(v, path) {
+                Ok(x) => Ok(Val::Known(x)),
+                Err(ConvError::UnknownInside) => Ok(Val::Unknown),
+                Err(e) => Err(e),
+            },
+        }
+    }
+    fn to_value(&self) -> Value {
+        match self {
+            Val::Null => Value::Null,
+            Val::Unknown => Value::unknown(),
+            Val::Known(v) => v.to_value(),
+        }
+    }
+}
+
+impl<T: TfType> TfType for Vec<T> {
+    fn ty() -> Type {
+        Type::List(Box::new(T::ty()))
+    }
+    fn from_value(v: &Value, path: &AttributePath) -> Result<Self, ConvError> {
+        match v {
+            Value::List(items) | Value::Tuple(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, x)| element(x, &path.index(i as i64)))
+                .collect(),
+            _ => Err(conversion_error(path, "expected a list".into())),
+        }
+    }
+    fn to_value(&self) -> Value {
+        Value::List(self.iter().map(TfType::to_value).collect())
+    }
+}
+
+impl<T: TfType> TfType for Set<T> {
+    fn ty() -> Type {
+        Type::Set(Box::new(T::ty()))
+    }
+    fn from_value(v: &Value, path: &AttributePath) -> Result<Self, ConvError> {
+        match v {
+            Value::Set(items) | Value::List(items) => items
+                .iter()
+                .map(|x| element(x, path))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Set),
+            _ => Err(conversion_error(path, "expected a set".into())),
+        }
+    }
+    fn to_value(&self) -> Value {
+        Value::Set(self.0.iter().map(TfType::to_value).collect())
+    }
+}
+
+impl<T: TfType> TfType for BTreeMap<String, T> {
+    fn ty() -> Type {
+        Type::Map(Box::new(T::ty()))
+    }
+    fn from_value(v: &Value, path: &AttributePath) -> Result<Self, ConvError> {
+        match v {
+            Value::Map(m) | Value::Object(m) => m
+                .iter()
+                .map(|(k, x)| element(x, &path.key(k.clone())).map(|x| (k.clone(), x)))
+                .collect(),
+            _ => Err(conversion_error(path, "expected a map".into())),
+        }
+    }
+    fn to_value(&self) -> Value {
+        Value::Map(
+            self.iter()
+                .map(|(k, v)| (k.clone(), v.to_value()))
+                .collect(),
+        )
+    }
+}
+
+/// A collection element. An unknown element makes the whole collection unknown in the typed
+/// view ([`ConvError::UnknownInside`]).
+fn element<T: TfType>(v: &Value, path: &AttributePath) -> Result<T, ConvError> {
+    match v {
+        Value::Unknown(_) => Err(ConvError::UnknownInside),
+        v => T::from_value(v, path),
+    }
+}
+
+/// A model: a struct whose fields are attributes (and nested blocks) of a Terraform object.
+/// Implemented by `#[derive(Model)]`.
+pub trait Model: TfType + Clone + Send + Sync + 'static {
+    /// The struct's doc comment.
+    const DESCRIPTION: &'static str;
+    /// `#[tf(version = N)]`, 0 by default (used when the model is a resource's schema).
+    const VERSION: i64;
+    /// The attributes, in declaration order.
+    fn attributes() -> Vec<Attribute>;
+    /// The nested block types, in declaration order.
+    fn blocks() -> Vec<NestedBlock>;
+    /// The block this model describes.
+    fn block() -> Block {
+        Block {
+            attributes: Self::attributes(),
+            blocks: Self::blocks(),
+            description: Self::DESCRIPTION.to_string(),
+            deprecated: false,
+        }
+    }
+    /// The schema of a resource or data source with this model.
+    fn schema() -> Schema {
+        Schema {
+            version: Self::VERSION,
+            block: Self::block(),
+        }
+    }
+    /// Converts a whole object (state, plan or configuration).
+    ///
+    /// # Errors
+    /// A diagnostic with the path of a value that does not fit.
+    fn from_object(v: &Value) -> Result<Self, Diagnostic> {
+        match Self::from_value(v, &AttributePath::root()) {
+            Ok(m) => Ok(m),
+            Err(ConvError::Invalid(d)) => Err(d),
+            Err(ConvError::UnknownInside) => Err(Diagnostic {
+                severity: Severity::Error,
+                summary: "Invalid Attribute Value".into(),
+                detail: "the object is not known yet".into(),
+                path: None,
+            }),
+        }
+    }
+}
+
+/// How a field type nests its model in a nested attribute or block. Implemented by the
+/// derive for each model (single) and here for `Vec`, [`Set`] and `BTreeMap` of models.
+pub trait NestedType {
+    /// The element model.
+    type Elem: Model;
+    /// The nesting mode this type implies.
+    const NESTING: Nesting;
+}
+
+impl<M: Model> NestedType for Vec<M> {
+    type Elem = M;
+    const NESTING: Nesting = Nesting::List;
+}
+
+impl<M: Model> NestedType for Set<M> {
+    type Elem = M;
+    const NESTING: Nesting = Nesting::Set;
+}
+
+impl<M: Model> NestedType for BTreeMap<String, M> {
+    type Elem = M;
+    const NESTING: Nesting = Nesting::Map;
+}
+
+/// Support for the derive's generated code; not for hand-written use.
+#[doc(hidden)]
+pub mod __private {
+    pub use super::ConvError;
+    pub use crate::tf::schema::{
+        AttrKind, Attribute, Block, Constraint, Equivalence, NestedBlock, Nesting,
+    };
+    pub use crate::tf::validator::{CustomCheck, Validator};
+    pub use crate::tf::{AttributePath, Type, Value};
+    pub use std::collections::BTreeMap;
+    pub use std::string::String;
+    pub use std::vec::Vec;
+
+    use super::{Model, NestedType, TfType, Val};
+
+    /// A field of a model object: missing means null.
+    pub fn field<T: TfType>(
+        obj: &BTreeMap<String, Value>,
+        name: &str,
+        path: &AttributePath,
+    ) -> Result<Val<T>, ConvError> {
+        <Val<T> as TfType>::from_value(obj.get(name).unwrap_or(&Value::Null), &path.child(name))
+    }
+
+    /// A block field: Terraform's representation of an absent block (an empty collection, or
+    /// for single blocks null) reads as `Val::Null`; a group block is always an object.
+    pub fn block_field<T: TfType + NestedType>(
+        obj: &BTreeMap<String, Value>,
+        name: &str,
+        path: &AttributePath,
+        nesting: Nesting,
+    ) -> Result<Val<T>, ConvError> {
+        let v = obj.get(name).unwrap_or(&Value::Null);
+        let empty = match v {
+            Value::List(i) | Value::Set(i) => i.is_empty() && nesting != Nesting::Group,
+            Value::Map(m) => m.is_empty(),
+            _ => false,
+        };
+        if empty {
+            return Ok(Val::Null);
+        }
+        <Val<T> as TfType>::from_value(v, &path.child(name))
+    }
+
+    /// The value of a block field, absent blocks as Terraform represents them.
+    pub fn block_value<T: TfType + NestedType>(v: &Val<T>, nesting: Nesting) -> Value {
+        match (v, nesting) {
+            (Val::Null, Nesting::Single) => Value::Null,
+            (Val::Null, Nesting::Group) => <T as NestedType>::Elem::block().absent_object(),
+            (Val::Null, Nesting::List) => Value::List(Vec::new()),
+            (Val::Null, Nesting::Set) => Value::Set(Vec::new()),
+            (Val::Null, Nesting::Map) => Value::Map(BTreeMap::new()),
+            (v, _) => v.to_value(),
+        }
+    }
+
+    /// The object type of a model's block.
+    pub fn object_type<M: Model>() -> Type {
+        M::block().implied_type()
+    }
+
+    /// Expects a known object.
+    pub fn object<'v>(
+        v: &'v Value,
+        path: &AttributePath,
+    ) -> Result<&'v BTreeMap<String, Value>, ConvError> {
+        v.as_object()
+            .ok_or_else(|| super::conversion_error(path, "expected an object".into()))
+    }
+}
+
+/// The plan as a typed resource hook sees it.
+pub struct TypedPlan<'a, M, D> {
+    /// `None` on create.
+    pub prior: Option<&'a M>,
+    pub config: &'a M,
+    /// Provider data once configured (its own fields may be unknown).
+    pub provider: Option<&'a D>,
+}
+
+/// A managed resource over a typed model. Adapt it with [`resource`].
+#[async_trait]
+pub trait ModelResource<D: Send + Sync + 'static>: Send + Sync + 'static {
+    type Model: Model;
+    /// The full type name, e.g. `acme_widget`.
+    fn type_name(&self) -> &'static str;
+    /// The schema; by default the model's.
+    fn schema(&self) -> Schema {
+        Self::Model::schema()
+    }
+    /// Checks beyond the declarative validators. Unknown values pass.
+    fn validate(&self, _config: &Self::Model, _diags: &mut Diagnostics) {}
+    /// Adjusts the plan after the generic pipeline; see [`Resource::modify_plan`].
+    fn modify_plan(
+        &self,
+        _req: &TypedPlan<'_, Self::Model, D>,
+        _planned: &mut Self::Model,
+        _replace: &mut Vec<AttributePath>,
+        _diags: &mut Diagnostics,
+    ) {
+    }
+    /// The deadline of `op` when the configuration sets none.
+    fn default_timeout(&self, _op: Operation) -> Duration {
+        Duration::from_secs(20 * 60)
+    }
+    async fn create(
+        &self,
+        ctx: &Ctx<D>,
+        planned: &Self::Model,
+        config: &Self::Model,
+        diags: &mut Diagnostics,
+    ) -> Option<Self::Model>;
+    async fn read(
+        &self,
+        ctx: &Ctx<D>,
+        current: &Self::Model,
+        diags: &mut Diagnostics,
+    ) -> Option<Self::Model>;
+    async fn update(
+        &self,
+        ctx: &Ctx<D>,
+        prior: &Self::Model,
+        planned: &Self::Model,
+        config: &Self::Model,
+        diags: &mut Diagnostics,
+    ) -> Option<Self::Model>;
+    async fn delete(&self, ctx: &Ctx<D>, prior: &Self::Model, diags: &mut Diagnostics);
+    async fn import(&self, ctx: &Ctx<D>, id: &str, diags: &mut Diagnostics) -> Option<Self::Model>;
+    /// See [`Resource::upgrade`].
+    fn upgrade(
+        &self,
+        from: i64,
+        _state: serde_json::Value,
+        diags: &mut Diagnostics,
+    ) -> Option<serde_json::Value> {
+        diags.error(
+            "Unsupported State Version",
+            format!(
+                "{} has no upgrade from schema version {from}; this is a bug in the provider.",
+                self.type_name()
+            ),
+        );
+        None
+    }
+}
+
+/// A data source over a typed model. Adapt it with [`data_source`].
+#[async_trait]
+pub trait ModelDataSource<D: Send + Sync + 'static>: Send + Sync + 'static {
+    type Model: Model;
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> Schema {
+        Self::Model::schema()
+    }
+    fn validate(&self, _config: &Self::Model, _diags: &mut Diagnostics) {}
+    async fn read(
+        &self,
+        ctx: &Ctx<D>,
+        config: &Self::Model,
+        diags: &mut Diagnostics,
+    ) -> Option<Self::Model>;
+}
+
+/// Adapts a [`ModelResource`] to the untyped [`Resource`] the server registers.
+pub fn resource<D: Send + Sync + 'static, R: ModelResource<D>>(r: R) -> Arc<dyn Resource<D>> {
+    Arc::new(Adapted(r, PhantomData))
+}
+
+/// Adapts a [`ModelDataSource`] to the untyped [`DataSource`] the server registers.
+pub fn data_source<D: Send + Sync + 'static, R: ModelDataSource<D>>(
+    r: R,
+) -> Arc<dyn DataSource<D>> {
+    Arc::new(Adapted(r, PhantomData))
+}
+
+struct Adapted<R, D>(R, PhantomData<fn() -> D>);
+
+/// Converts a value Terraform sent; `user` says whether a failure is the user's (a
+/// configuration value that does not fit) or a provider bug (a state or plan that does not).
+fn decode<M: Model>(v: &Value, user: bool, diags: &mut Diagnostics) -> Option<M> {
+    match M::from_object(v) {
+        Ok(m) => Some(m),
+        Err(d) if user => {
+            diags.0.push(d);
+            None
+        }
+        Err(d) => {
+            let at = d.path.map(|p| format!(" at `{p}`")).unwrap_or_default();
+            diags.bug(format!(
+                "a stored or planned value does not fit the model{at}: {}",
+                d.detail
+            ));
+            None
+        }
+    }
+}
+
+#[async_trait]
+impl<D: Send + Sync + 'static, R: ModelResource<D>> Resource<D> for Adapted<R, D> {
+    fn type_name(&self) -> &'static str {
+        self.0.type_name()
+    }
+    fn schema(&self) -> Schema {
+        self.0.schema()
+    }
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        if let Some(c) = decode::<R::Model>(config, true, diags) {
+            self.0.validate(&c, diags);
+        }
+    }
+    fn modify_plan(
+        &self,
+        req: &PlanRequest<'_, D>,
+        planned: &mut Value,
+        replace: &mut Vec<AttributePath>,
+        diags: &mut Diagnostics,
+    ) {
+        let prior = if req.prior.is_null() {
+            None
+        } else {
+            match decode::<R::Model>(req.prior, false, diags) {
+                Some(p) => Some(p),
+                None => return,
+            }
+        };
+        let (Some(config), Some(mut model)) = (
+            decode::<R::Model>(req.config, true, diags),
+            decode::<R::Model>(planned, false, diags),
+        ) else {
+            return;
+        };
+        let typed = TypedPlan {
+            prior: prior.as_ref(),
+            config: &config,
+            provider: req.provider,
+        };
+        let before = model.to_value();
+        self.0.modify_plan(&typed, &mut model, replace, diags);
+        let after = model.to_value();
+        // Write back only what the hook changed: the typed view of a collection holding
+        // unknown elements is unknown as a whole, and must not replace the detailed value.
+        if let (Some(b), Some(a), Some(out)) = (
+            before.as_object(),
+            after.as_object(),
+            planned.as_object_mut(),
+        ) {
+            for (k, v) in a {
+                if b.get(k) != Some(v) {
+                    out.insert(k.clone(), v.clone());
+                }
+            }
+        }
+    }
+    fn default_timeout(&self, op: Operation) -> Duration {
+        self.0.default_timeout(op)
+    }
+    async fn create(
+        &self,
+        ctx: &Ctx<D>,
+        planned: &Value,
+        config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let p = decode::<R::Model>(planned, false, diags)?;
+        let c = decode::<R::Model>(config, true, diags)?;
+        self.0
+            .create(ctx, &p, &c, diags)
+            .await
+            .map(|m| m.to_value())
+    }
+    async fn read(&self, ctx: &Ctx<D>, current: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let m = decode::<R::Model>(current, false, diags)?;
+        self.0.read(ctx, &m, diags).await.map(|m| m.to_value())
+    }
+    async fn update(
+        &self,
+        ctx: &Ctx<D>,
+        prior: &Value,
+        planned: &Value,
+        config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let pr = decode::<R::Model>(prior, false, diags)?;
+        let p = decode::<R::Model>(planned, false, diags)?;
+        let c = decode::<R::Model>(config, true, diags)?;
+        self.0
+            .update(ctx, &pr, &p, &c, diags)
+            .await
+            .map(|m| m.to_value())
+    }
+    async fn delete(&self, ctx: &Ctx<D>, prior: &Value, diags: &mut Diagnostics) {
+        if let Some(m) = decode::<R::Model>(prior, false, diags) {
+            self.0.delete(ctx, &m, diags).await
+        }
+    }
+    async fn import(&self, ctx: &Ctx<D>, id: &str, diags: &mut Diagnostics) -> Option<Value> {
+        self.0.import(ctx, id, diags).await.map(|m| m.to_value())
+    }
+    fn upgrade(
+        &self,
+        from: i64,
+        state: serde_json::Value,
+        diags: &mut Diagnostics,
+    ) -> Option<serde_json::Value> {
+        self.0.upgrade(from, state, diags)
+    }
+}
+
+#[async_trait]
+impl<D: Send + Sync + 'static, R: ModelDataSource<D>> DataSource<D> for Adapted<R, D> {
+    fn type_name(&self) -> &'static str {
+        self.0.type_name()
+    }
+    fn schema(&self) -> Schema {
+        self.0.schema()
+    }
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        if let Some(c) = decode::<R::Model>(config, true, diags) {
+            self.0.validate(&c, diags);
+        }
+    }
+    async fn read(&self, ctx: &Ctx<D>, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let c = decode::<R::Model>(config, true, diags)?;
+        self.0.read(ctx, &c, diags).await.map(|m| m.to_value())
+    }
+}
+
+/// The `timeouts` block users know from other providers (`timeouts { create = "10m" }`):
+/// declare it in a model as `#[tf(block)] pub timeouts: Val<Timeouts>`. The server reads it
+/// for each operation's deadline; unset values use the resource's
+/// [`ModelResource::default_timeout`].
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct Timeouts {
+    /// How long a create may take, including waiting for readiness, e.g. `"10m"`.
+    #[tf(optional, duration)]
+    pub create: Val<String>,
+    /// How long a refresh may take, e.g. `"2m"`.
+    #[tf(optional, duration)]
+    pub read: Val<String>,
+    /// How long an update may take, including waiting for readiness, e.g. `"10m"`.
+    #[tf(optional, duration)]
+    pub update: Val<String>,
+    /// How long a destroy may take, including waiting for the object to be gone, e.g. `"10m"`.
+    #[tf(optional, duration)]
+    pub delete: Val<String>,
+}

@@ -1,0 +1,479 @@
+//! The framework against a test-only resource with deeply nested attributes and blocks of
+//! every nesting mode: the typed model's schema and conversions, the generic "unknowns are
+//! refined" check, and the real terraform driving it in process (plan, apply, empty second
+//! plan, update of one nested set element, import).
+
+mod thing;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use tfplugin::testing::{assert_unknowns_refine, Install, Terraform};
+use tfplugin::tf::schema::Nesting;
+use tfplugin::tf::Value;
+use tfplugin::typed::{Model, TfType};
+use thing::*;
+
+const SOURCE: &str = "registry.terraform.io/tfplugin/nestedtest";
+
+#[test]
+fn the_model_declares_every_nesting_mode_and_validates() {
+    let s = schema();
+    assert_eq!(s.validate(true), Vec::<String>::new());
+    assert_eq!(s.version, 1);
+    let nesting = |n: &str| {
+        s.block
+            .attribute(n)
+            .and_then(|a| a.nested_attributes())
+            .map(|(m, _)| m)
+            .or_else(|| s.block.block(n).map(|b| b.nesting))
+    };
+    assert_eq!(nesting("settings"), Some(Nesting::Single));
+    assert_eq!(nesting("sources"), Some(Nesting::List));
+    assert_eq!(nesting("rules"), Some(Nesting::Set));
+    assert_eq!(nesting("envs"), Some(Nesting::Map));
+    assert_eq!(nesting("policy"), Some(Nesting::Single));
+    assert_eq!(nesting("options"), Some(Nesting::Group));
+    assert_eq!(nesting("step"), Some(Nesting::List));
+    assert_eq!(nesting("tag"), Some(Nesting::Set));
+    assert_eq!(nesting("hook"), Some(Nesting::Map));
+    assert_eq!(s.block.block("step").map(|b| b.max_items), Some(5));
+    // Descriptions come from doc comments; names from fields; consts name them.
+    assert_eq!(Thing::SECRET_WO, "secret_wo");
+    assert!(s
+        .block
+        .attribute("name")
+        .unwrap()
+        .description
+        .starts_with("Name;"));
+    assert!(s.block.attribute("secret_wo").unwrap().write_only);
+}
+
+#[test]
+fn absent_blocks_convert_as_terraform_sends_them_and_round_trip() {
+    let null = schema().null_object();
+    let t = Thing::from_object(&null).expect("an all-null object converts");
+    assert!(t.step.is_null() && t.tag.is_null() && t.hook.is_null() && t.policy.is_null());
+    let back = t.to_value();
+    assert_eq!(
+        back.attr("step"),
+        &Value::List(vec![]),
+        "an absent list block is an empty list"
+    );
+    assert_eq!(back.attr("tag"), &Value::Set(vec![]));
+    assert_eq!(back.attr("hook"), &Value::Map(BTreeMap::new()));
+    assert_eq!(back.attr("policy"), &Value::Null);
+    assert!(
+        back.attr("options").as_object().is_some(),
+        "a group block is never null"
+    );
+    assert_eq!(back, null);
+}
+
+#[test]
+fn conversion_errors_name_the_nested_path() {
+    let mut v = schema().null_object();
+    let mut src = thing::Source::from_object(&Value::Object(BTreeMap::new()))
+        .unwrap()
+        .to_value();
+    src.set_attr("url", "u".into());
+    src.set_attr("uid", "u1".into());
+    v.set_attr("sources", Value::List(vec![src.clone(), src]));
+    let mut bad = thing::Source::from_object(&Value::Object(BTreeMap::new()))
+        .unwrap()
+        .to_value();
+    bad.set_attr("url", Value::Bool(true));
+    let mut list = v.attr("sources").as_elements().unwrap().to_vec();
+    list[1] = bad;
+    v.set_attr("sources", Value::List(list));
+    let err = Thing::from_object(&v).unwrap_err();
+    assert_eq!(err.path.unwrap().to_string(), "sources[1].url");
+}
+
+#[test]
+fn collections_with_unknown_elements_are_unknown_in_the_typed_view() {
+    let mut v = schema().null_object();
+    v.set_attr(
+        "labels",
+        Value::Map([("a".to_string(), Value::unknown())].into()),
+    );
+    let t = Thing::from_object(&v).unwrap();
+    assert!(t.labels.is_unknown());
+}
+
+/// A configuration with every nested part set.
+fn full_config() -> Value {
+    let mut cfg = schema().null_object();
+    let obj = |pairs: &[(&str, Value)]| {
+        Value::Object(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
+    };
+    let s = |x: &str| Value::string(x);
+    cfg.set_attr("name", s("alpha"));
+    cfg.set_attr("labels", Value::Map([("team".to_string(), s("ml"))].into()));
+    cfg.set_attr(
+        "settings",
+        obj(&[
+            ("mode", Value::Null),
+            ("status", Value::Null),
+            (
+                "helm",
+                obj(&[
+                    ("values", s("{\"a\": 1}")),
+                    (
+                        "parameters",
+                        Value::List(vec![obj(&[
+                            ("name", s("p")),
+                            ("value", s("1")),
+                            ("force_string", Value::Null),
+                        ])]),
+                    ),
+                ]),
+            ),
+        ]),
+    );
+    let source = |url: &str, path: Value, chart: Value, rev: Value, kind: Value| {
+        obj(&[
+            ("url", s(url)),
+            ("path", path),
+            ("chart", chart),
+            ("revision", rev),
+            ("kind", kind),
+            ("uid", Value::Null),
+            ("token_wo", Value::Null),
+        ])
+    };
+    cfg.set_attr(
+        "sources",
+        Value::List(vec![
+            source("https://a", s("x"), Value::Null, Value::Null, s("git")),
+            source("https://b", Value::Null, s("c"), s("v1"), Value::Null),
+        ]),
+    );
+    let rule = |n: &str, a: Value| obj(&[("name", s(n)), ("action", a), ("hits", Value::Null)]);
+    cfg.set_attr(
+        "rules",
+        Value::Set(vec![rule("r1", Value::Null), rule("r2", s("deny"))]),
+    );
+    cfg.set_attr(
+        "envs",
+        Value::Map(
+            [(
+                "dev".to_string(),
+                obj(&[
+                    ("value", s("1")),
+                    ("secret", Value::Null),
+                    ("uid", Value::Null),
+                ]),
+            )]
+            .into(),
+        ),
+    );
+    cfg.set_attr(
+        "policy",
+        obj(&[
+            ("automated", Value::Bool(true)),
+            ("retries", Value::Number(3.into())),
+            ("evaluated_at", Value::Null),
+            (
+                "backoff",
+                obj(&[("duration", s("5s")), ("factor", Value::Null)]),
+            ),
+        ]),
+    );
+    cfg.set_attr(
+        "options",
+        obj(&[("verbose", Value::Null), ("level", Value::Null)]),
+    );
+    cfg.set_attr(
+        "step",
+        Value::List(vec![obj(&[
+            ("command", s("build")),
+            ("args", Value::List(vec![s("--x")])),
+            ("exit_code", Value::Null),
+            ("retry", obj(&[("attempts", Value::Number(2.into()))])),
+        ])]),
+    );
+    cfg.set_attr(
+        "tag",
+        Value::Set(vec![obj(&[("key", s("k")), ("value", s("v"))])]),
+    );
+    cfg.set_attr(
+        "hook",
+        Value::Map(
+            [(
+                "h1".to_string(),
+                obj(&[
+                    ("url", s("https://h")),
+                    ("events", Value::Set(vec![s("push")])),
+                ]),
+            )]
+            .into(),
+        ),
+    );
+    cfg
+}
+
+#[test]
+fn plans_with_unknowns_are_refined_by_the_known_plans_for_create_and_update() {
+    let store: Shared = Arc::new(Mutex::new(Store::default()));
+    let res = tfplugin::typed::resource(ThingResource);
+    let cfg = full_config();
+    assert_unknowns_refine(res.clone(), Some(&store), None, &Value::Null, &cfg);
+    // An update over a prior state (all computed values filled).
+    let mut d = tfplugin::tf::Diagnostics::new();
+    let (planned, _) =
+        tfplugin::server::plan_resource(res.clone(), Some(&store), &Value::Null, &cfg, &mut d);
+    let prior = fill_unknowns(&planned, &schema().ty());
+    let mut changed = cfg.clone();
+    changed.set_attr(
+        "labels",
+        Value::Map([("team".to_string(), Value::string("platform"))].into()),
+    );
+    assert_unknowns_refine(res, Some(&store), None, &prior, &changed);
+}
+
+/// `v` with every unknown replaced by a value of its type (what an apply would record).
+fn fill_unknowns(v: &Value, ty: &tfplugin::tf::Type) -> Value {
+    use tfplugin::tf::Type;
+    match (v, ty) {
+        (Value::Unknown(_), Type::String) => Value::string("filled"),
+        (Value::Unknown(_), Type::Number) => Value::Number(7.into()),
+        (Value::Unknown(_), Type::Bool) => Value::Bool(true),
+        (Value::Unknown(_), _) => Value::Null,
+        (Value::Object(m), Type::Object(t)) => Value::Object(
+            m.iter()
+                .map(|(k, x)| (k.clone(), fill_unknowns(x, &t[k])))
+                .collect(),
+        ),
+        (Value::Map(m), Type::Map(e)) => Value::Map(
+            m.iter()
+                .map(|(k, x)| (k.clone(), fill_unknowns(x, e)))
+                .collect(),
+        ),
+        (Value::List(i), Type::List(e)) => {
+            Value::List(i.iter().map(|x| fill_unknowns(x, e)).collect())
+        }
+        (Value::Set(i), Type::Set(e)) => {
+            Value::Set(i.iter().map(|x| fill_unknowns(x, e)).collect())
+        }
+        (other, _) => other.clone(),
+    }
+}
+
+const HCL: &str = r#"
+resource "nestedtest_thing" "a" {
+  name   = "alpha"
+  labels = { team = "ml" }
+  settings = {
+    helm = {
+      values     = jsonencode({ a = 1, b = [1, 2] })
+      parameters = [{ name = "p", value = "1" }]
+    }
+  }
+  sources = [
+    { url = "https://a", path = "x", kind = "git", token_wo = "tok-a" },
+    { url = "https://b", chart = "c", revision = "v1" },
+  ]
+  rules = [
+    { name = "r1" },
+    { name = "r2", action = "deny" },
+  ]
+  envs = {
+    dev  = { value = "1" }
+    prod = { value = "2", secret = true }
+  }
+  secret_wo = "top-secret"
+  policy {
+    automated = true
+    retries   = 3
+    backoff {
+      duration = "5s"
+    }
+  }
+  step {
+    command = "build"
+    args    = ["--x"]
+    retry {
+      attempts = 2
+    }
+  }
+  step {
+    command = "test"
+  }
+  tag {
+    key   = "k"
+    value = "v"
+  }
+  hook "h1" {
+    url    = "https://h"
+    events = ["push"]
+  }
+  timeouts {
+    create = "2m"
+  }
+}
+"#;
+
+#[test]
+fn real_terraform_plans_applies_updates_a_set_element_and_imports() {
+    let store: Shared = Arc::new(Mutex::new(Store::default()));
+    let shared = store.clone();
+    let server = tfplugin::transport::serve_in_process(SOURCE, move |stop| {
+        tfplugin::server::provider_routes(NestedProvider(shared), stop)
+    })
+    .expect("serve in process");
+    let tf = Terraform::new(
+        SOURCE,
+        "nestedtest",
+        Install::Reattach(server.reattach().to_string()),
+    );
+
+    // 1. plan and apply.
+    tf.write(HCL);
+    let plan = tf.plan_json();
+    let after = &plan["resource_changes"][0]["change"]["after"];
+    assert_eq!(
+        after["settings"]["mode"], "fast",
+        "a default inside a single nested attribute is planned"
+    );
+    assert_eq!(
+        after["sources"][0]["revision"], "HEAD",
+        "a default inside a list element"
+    );
+    assert_eq!(
+        after["options"]["level"], "info",
+        "a default inside an absent group block"
+    );
+    assert_eq!(after["id"], "thing/alpha", "derived from a known name");
+    tf.apply();
+    let st = tf.resource("nestedtest_thing.a");
+    assert_eq!(st["revision"], 1);
+    assert_eq!(st["settings"]["status"], "ready-1");
+    assert!(st["sources"][0]["uid"]
+        .as_str()
+        .unwrap()
+        .starts_with("src-"));
+    assert!(
+        st["secret_wo"].is_null() && st["sources"][0]["token_wo"].is_null(),
+        "write-only never in state"
+    );
+    assert_eq!(st["envs"]["prod"]["secret"], true);
+    assert_eq!(
+        st["policy"]["backoff"]["factor"], 2,
+        "a default in a single block in a single block"
+    );
+    assert_eq!(st["step"][1]["exit_code"], 0);
+    {
+        let s = store.lock().unwrap();
+        assert!(
+            s.secrets_received.contains(&"top-secret".to_string())
+                && s.secrets_received.contains(&"tok-a".to_string())
+        );
+    }
+    let raw_state = std::fs::read_to_string(tf.path().join("terraform.tfstate")).unwrap();
+    assert!(
+        !raw_state.contains("top-secret") && !raw_state.contains("tok-a"),
+        "no write-only value in the state file"
+    );
+
+    // 2. the second plan is empty, also after the JSON values are reformatted.
+    assert!(tf.plan_is_empty(), "second plan must be empty");
+    tf.write(&HCL.replace(
+        "jsonencode({ a = 1, b = [1, 2] })",
+        "\"{\\\"b\\\": [1,2], \\\"a\\\": 1}\"",
+    ));
+    assert!(
+        tf.plan_is_empty(),
+        "JSON compared by meaning: reformatting is no diff"
+    );
+    tf.write(HCL);
+
+    // 3. update one element of the nested set: r2 deny -> allow.
+    let uid_before = st["sources"][0]["uid"].clone();
+    let env_uid_before = st["envs"]["dev"]["uid"].clone();
+    tf.write(&HCL.replace(
+        r#"{ name = "r2", action = "deny" }"#,
+        r#"{ name = "r2", action = "allow" }"#,
+    ));
+    let plan = tf.plan_json();
+    let change = &plan["resource_changes"][0]["change"];
+    assert_eq!(
+        change["actions"],
+        serde_json::json!(["update"]),
+        "an in-place update"
+    );
+    assert!(
+        change["after_unknown"]["revision"] == true,
+        "computed revision planned unknown on change"
+    );
+    tf.apply();
+    let st = tf.resource("nestedtest_thing.a");
+    assert_eq!(st["revision"], 2);
+    let actions: Vec<String> = st["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(actions, vec!["allow", "allow"]);
+    assert_eq!(
+        st["sources"][0]["uid"], uid_before,
+        "keep_prior inside a list element"
+    );
+    assert_eq!(
+        st["envs"]["dev"]["uid"], env_uid_before,
+        "keep_prior inside a map element"
+    );
+    assert!(tf.plan_is_empty());
+
+    // 4. a change of a replace-forcing attribute inside a list element plans a replacement.
+    tf.write(&HCL.replace(r#"kind = "git""#, r#"kind = "oci""#));
+    let plan = tf.plan_json();
+    assert_eq!(
+        plan["resource_changes"][0]["change"]["actions"],
+        serde_json::json!(["delete", "create"])
+    );
+    let current = HCL.replace(
+        r#"{ name = "r2", action = "deny" }"#,
+        r#"{ name = "r2", action = "allow" }"#,
+    );
+    tf.write(&current);
+
+    // 5. import into a fresh state, then the plan is empty but for write-only values.
+    let tf2 = Terraform::new(
+        SOURCE,
+        "nestedtest",
+        Install::Reattach(server.reattach().to_string()),
+    );
+    tf2.write(&format!(
+        "{current}\nimport {{\n  to = nestedtest_thing.a\n  id = \"thing/alpha\"\n}}\n"
+    ));
+    let plan = tf2.plan_json();
+    assert_eq!(
+        plan["resource_changes"][0]["change"]["actions"],
+        serde_json::json!(["no-op"]),
+        "{}",
+        plan["resource_changes"]
+    );
+    tf2.apply();
+    assert!(tf2.plan_is_empty());
+
+    // 6. validation: declared validators name the nested paths.
+    tf.write(
+        &current
+            .replace("retries   = 3", "retries   = 20")
+            .replace(r#"action = "allow" }"#, r#"action = "maybe" }"#),
+    );
+    let out = tf.fails(&["validate", "-no-color"]);
+    assert!(out.contains("must be a whole number from 1 to 10"), "{out}");
+    assert!(
+        out.contains("policy[0].retries") || out.contains("on main.tf"),
+        "{out}"
+    );
+    assert!(out.contains("\"maybe\" is not one of"), "{out}");
+}
