@@ -10,6 +10,7 @@ use tfplugin::resource::{DataSource, Provider, Resource};
 use tfplugin::tf::duration::parse as parse_duration;
 use tfplugin::tf::schema::{Attribute as A, Nesting, Schema};
 use tfplugin::tf::{AttributePath, Diagnostics, Value};
+use tfplugin::Val;
 use tokio_util::sync::CancellationToken;
 
 /// Default Harness gateway.
@@ -27,21 +28,11 @@ pub const ENV_API_KEY: &str = "HARNESS_PLATFORM_API_KEY";
 /// Scope defaults that resources inherit when their own attribute is unset. Each is a
 /// string, null, or unknown (the provider block takes it from another resource's output):
 /// an unknown default plans the inheriting attribute unknown.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Defaults {
-    pub org_id: Value,
-    pub project_id: Value,
-    pub agent_id: Value,
-}
-
-impl Default for Defaults {
-    fn default() -> Self {
-        Defaults {
-            org_id: Value::Null,
-            project_id: Value::Null,
-            agent_id: Value::Null,
-        }
-    }
+    pub org_id: Val<String>,
+    pub project_id: Val<String>,
+    pub agent_id: Val<String>,
 }
 
 /// Settings of the `kubernetes` attribute, used by the cluster resource to bootstrap Argo CD
@@ -276,10 +267,11 @@ pub fn configure(
 }
 
 /// A scope default: the configured string, null when unset or empty, unknown when unknown.
-fn default_value(config: &Value, attr: &str) -> Value {
+fn default_value(config: &Value, attr: &str) -> Val<String> {
     match config.attr(attr) {
-        Value::String(s) if s.is_empty() => Value::Null,
-        v => v.clone(),
+        Value::String(s) if !s.is_empty() => Val::Known(s.clone()),
+        Value::Unknown(_) => Val::Unknown,
+        _ => Val::Null,
     }
 }
 

@@ -17,7 +17,7 @@ pub type PlanRequest<'a> = tfplugin::resource::PlanRequest<'a, ProviderData>;
 
 /// Every resource this provider serves: the only registry.
 pub fn resources() -> Vec<Arc<dyn Resource<ProviderData>>> {
-    vec![Arc::new(gitops_repository::GitopsRepository)]
+    vec![gitops_repository::resource()]
 }
 
 /// Every data source this provider serves.

@@ -7,3 +7,4 @@ mod examples;
 mod provider;
 mod repository;
 mod secrets;
+mod unknowns;

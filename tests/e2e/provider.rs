@@ -154,7 +154,7 @@ fn invalid_configuration_points_at_the_attribute() {
     );
     let text = tf.fails(&["validate", "-no-color"]);
     for needle in [
-        "Invalid Repository Type",
+        "\"svn\" is not one of: \"git\", \"helm\", \"oci\"",
         "line 11",
         "Conflicting Attributes",
         "line 13",

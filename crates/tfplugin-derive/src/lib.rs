@@ -14,6 +14,8 @@
 //!   `int_between(lo, hi)`, `length_between(lo, hi)`, `conflicts_with("x", ..)`,
 //!   `exactly_one_of(..)`, `at_least_one_of(..)`, `also_requires(..)`, `validate = path::to::fn`
 //! * `equivalence = path::to::fn` (semantic equality, see `tfplugin::tf::schema::Equivalence`)
+//! * `flatten` on a field whose type is another model (not `Val`): its attributes are this
+//!   object's own, at this position (shared groups such as a scope)
 //!
 //! Names in relational validators must be sibling fields: a misspelling fails to compile.
 
@@ -55,6 +57,7 @@ struct FieldOpts {
     validators: Vec<Tokens>,
     siblings: Vec<LitStr>,
     equivalence: Option<Path>,
+    flatten: bool,
 }
 
 fn doc_text(attrs: &[syn::Attribute]) -> String {
@@ -126,6 +129,7 @@ fn parse_field_opts(attrs: &[syn::Attribute]) -> syn::Result<FieldOpts> {
                 "requires_replace" => o.requires_replace = true,
                 "keep_prior" => o.keep_prior = true,
                 "nested" => o.nested = true,
+                "flatten" => o.flatten = true,
                 "block" => {
                     o.block = true;
                     if meta.input.peek(syn::token::Paren) {
@@ -288,8 +292,14 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
             .as_ref()
             .map(LitStr::value)
             .unwrap_or_else(|| fid.to_string().trim_start_matches("r#").to_string());
+        if opts.flatten {
+            parsed.push((fid, name, f.ty.clone(), opts, String::new(), f));
+            continue;
+        }
         let inner = val_inner(&f.ty)
-            .ok_or_else(|| syn::Error::new_spanned(&f.ty, "Model fields are `Val<T>`"))?
+            .ok_or_else(|| {
+                syn::Error::new_spanned(&f.ty, "Model fields are `Val<T>` (or a `flatten`ed model)")
+            })?
             .clone();
         if !opts.block {
             attr_names.push(name.clone());
@@ -317,6 +327,17 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
     let mut writes = Vec::new();
     let mut consts = Vec::new();
     for (fid, name, inner, opts, doc, f) in &parsed {
+        if opts.flatten {
+            attr_exprs
+                .push(quote!(__v.extend(<#inner as ::tfplugin::typed::Model>::attributes());));
+            reads.push(quote!(#fid: <#inner as ::tfplugin::typed::TfType>::from_value(v, path)?));
+            writes.push(quote!(
+                if let __p::Value::Object(inner) = ::tfplugin::typed::TfType::to_value(&self.#fid) {
+                    m.extend(inner);
+                }
+            ));
+            continue;
+        }
         if doc.is_empty() {
             return Err(syn::Error::new_spanned(
                 f,
@@ -402,7 +423,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
             let ename = quote!(#eq).to_string().replace(' ', "");
             e = quote!(#e.equivalence(__p::Equivalence { name: #ename, eq: #eq }));
         }
-        attr_exprs.push(e);
+        attr_exprs.push(quote!(__v.push(#e);));
         reads.push(quote!(#fid: __p::field::<#inner>(obj, #name, path)?));
         writes.push(quote!(m.insert(__p::String::from(#name), ::tfplugin::typed::TfType::to_value(&self.#fid));));
     }
@@ -431,7 +452,9 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
                 const DESCRIPTION: &'static str = #description;
                 const VERSION: i64 = #version;
                 fn attributes() -> __p::Vec<__p::Attribute> {
-                    __p::Vec::from([#(#attr_exprs),*])
+                    let mut __v = __p::Vec::new();
+                    #(#attr_exprs)*
+                    __v
                 }
                 fn blocks() -> __p::Vec<__p::NestedBlock> {
                     __p::Vec::from([#(#block_exprs),*])

@@ -1,25 +1,47 @@
 use super::*;
 use harness_gitops_client::models::ConnectionState;
+use tfplugin::resource::PlanRequest;
 
-fn cfg(pairs: &[(&str, Value)]) -> Value {
-    let mut v = schema().null_object();
+fn cfg_value(pairs: &[(&str, Value)]) -> Value {
+    let mut v = Repo::schema().null_object();
     for (k, x) in pairs {
         v.set_attr(k, x.clone());
     }
     v
 }
 
-fn errors(config: &Value) -> Vec<String> {
+fn cfg(pairs: &[(&str, Value)]) -> Repo {
+    Repo::from_object(&cfg_value(pairs)).expect("a configuration of the model")
+}
+
+/// Every diagnostic validation gives (declared validators, then cross-attribute checks),
+/// as the paths they name.
+fn diagnostics(pairs: &[(&str, Value)]) -> Diagnostics {
+    let v = cfg_value(pairs);
     let mut d = Diagnostics::new();
-    validate_config(config, &mut d);
-    d.0.into_iter()
+    tfplugin::tf::validator::validate_block(
+        &Repo::schema().block,
+        &v,
+        &AttributePath::root(),
+        &mut d,
+    );
+    let res = resource();
+    res.validate(&v, &mut d);
+    d
+}
+
+fn errors(pairs: &[(&str, Value)]) -> Vec<String> {
+    diagnostics(pairs)
+        .0
+        .into_iter()
+        .filter(|d| d.severity == tfplugin::tf::Severity::Error)
         .map(|d| d.path.map(|p| p.to_string()).unwrap_or_default())
         .collect()
 }
 
 #[test]
 fn schema_follows_terraform_rules_and_is_described() {
-    assert_eq!(schema().validate(true), Vec::<String>::new());
+    assert_eq!(Repo::schema().validate(true), Vec::<String>::new());
     assert_eq!(data_schema().validate(false), Vec::<String>::new());
 }
 
@@ -45,133 +67,145 @@ fn data_source_exposes_no_secret_or_write_only_attribute() {
 
 #[test]
 fn valid_https_config_passes() {
-    let c = cfg(&[
+    let c = [
+        ("identifier", "repo_1".into()),
         ("url", "https://github.com/a/b.git".into()),
         ("username", "u".into()),
         ("password", "p".into()),
-    ]);
+    ];
     assert!(errors(&c).is_empty());
 }
 
 #[test]
 fn unknown_values_are_accepted_at_validate_time() {
-    let c = cfg(&[
+    let c = [
         ("url", Value::unknown()),
         ("type", Value::unknown()),
         ("password", Value::unknown()),
-    ]);
+        ("github_app_id", Value::unknown()),
+    ];
     assert!(errors(&c).is_empty());
 }
 
 #[test]
 fn enums_are_checked_with_their_path() {
-    assert_eq!(errors(&cfg(&[("type", "svn".into())])), vec!["type"]);
+    assert_eq!(errors(&[("type", "svn".into())]), vec!["type"]);
     assert_eq!(
-        errors(&cfg(&[("connection_type", "FTP".into())])),
+        errors(&[("connection_type", "FTP".into())]),
         vec!["connection_type"]
+    );
+    assert_eq!(
+        errors(&[("identifier", "ml-manifests".into())]),
+        vec!["identifier"]
+    );
+    assert_eq!(
+        errors(&[("github_app_id", Value::from(-3))]),
+        vec!["github_app_id"]
     );
 }
 
 #[test]
 fn conflicting_auth_methods_are_rejected() {
-    let c = cfg(&[
+    let c = [
         ("url", "git@github.com:a/b.git".into()),
         ("ssh_private_key", "k".into()),
         ("password", "p".into()),
-    ]);
+    ];
     assert!(errors(&c).contains(&"ssh_private_key".to_string()));
-    let c = cfg(&[
+    let c = [
         ("url", "https://x/y".into()),
         ("password", "p".into()),
         ("password_wo", "q".into()),
-    ]);
+    ];
     assert_eq!(errors(&c), vec!["password_wo"]);
-    let c = cfg(&[
+    let c = [
         ("url", "https://x/y".into()),
         ("password_wo_version", 1.into()),
-    ]);
+    ];
     assert_eq!(errors(&c), vec!["password_wo_version"]);
 }
 
 #[test]
 fn ssh_urls_need_ssh_credentials() {
-    let c = cfg(&[
+    let c = [
         ("url", "ssh://git@github.com/a/b.git".into()),
         ("password", "p".into()),
-    ]);
+    ];
     assert!(errors(&c).contains(&"url".to_string()));
     // Without a key the agent may still use a credentials template: a warning, not an error.
-    let c = cfg(&[
+    let d = diagnostics(&[
         ("url", "git@github.com:a/b.git".into()),
         ("connection_type", "SSH".into()),
     ]);
-    let mut d = Diagnostics::new();
-    validate_config(&c, &mut d);
     assert!(!d.has_errors() && d.0.len() == 1, "{d:?}");
-    let c = cfg(&[
+    let c = [
         ("url", "git@github.com:a/b.git".into()),
         ("connection_type", "HTTPS".into()),
-    ]);
+    ];
     assert_eq!(errors(&c), vec!["connection_type"]);
-    let c = cfg(&[
+    let c = [
         ("url", "git@github.com:a/b.git".into()),
         ("ssh_private_key_wo", "k".into()),
-    ]);
+    ];
     assert!(errors(&c).is_empty());
-    let c = cfg(&[
+    let c = [
         ("url", "https://github.com/a/b.git".into()),
         ("ssh_private_key", "k".into()),
-    ]);
+    ];
     assert_eq!(errors(&c), vec!["ssh_private_key"]);
 }
 
 #[test]
 fn github_app_needs_ids() {
-    let c = cfg(&[
+    let c = [
         ("url", "https://github.com/a/b.git".into()),
         ("github_app_private_key", "k".into()),
-    ]);
+    ];
     assert_eq!(errors(&c), vec!["github_app_id"]);
-    let c = cfg(&[
+    let c = [
         ("url", "https://github.com/a/b.git".into()),
         ("github_app_private_key", "k".into()),
         ("github_app_id", 12.into()),
         ("github_app_installation_id", 34.into()),
         ("connection_type", "GITHUB_ENTERPRISE".into()),
-    ]);
+    ];
     assert_eq!(errors(&c), vec!["github_app_enterprise_base_url"]);
 }
 
 #[test]
-fn connection_type_is_derived() {
+fn connection_type_is_derived_and_unknown_while_credentials_are() {
     let d = |pairs: &[(&str, Value)]| derive_connection_type(&cfg(pairs));
-    assert_eq!(
-        d(&[("url", "git@github.com:a/b.git".into())]),
-        Value::string("SSH")
-    );
+    let known = |s: &str| Val::Known(s.to_string());
+    assert_eq!(d(&[("url", "git@github.com:a/b.git".into())]), known("SSH"));
     assert_eq!(
         d(&[("url", "https://x/y".into())]),
-        Value::string("HTTPS_ANONYMOUS")
+        known("HTTPS_ANONYMOUS")
     );
     assert_eq!(
         d(&[("url", "https://x/y".into()), ("password_wo", "p".into())]),
-        Value::string("HTTPS")
+        known("HTTPS")
     );
     assert_eq!(
         d(&[
             ("url", "https://x/y".into()),
             ("github_app_private_key", "k".into())
         ]),
-        Value::string("GITHUB")
+        known("GITHUB")
     );
     assert!(d(&[
         ("url", "https://x/y".into()),
         ("password", Value::unknown())
     ])
     .is_unknown());
+    assert!(d(&[
+        ("url", "https://x/y".into()),
+        ("ssh_private_key_wo", Value::unknown())
+    ])
+    .is_unknown());
+    assert!(d(&[("url", Value::unknown())]).is_unknown());
 }
 
-fn response(repo: Repository) -> RepositoryResponse {
+fn response(repo: ApiRepository) -> RepositoryResponse {
     RepositoryResponse {
         repository: Some(repo),
         created_at: Some("2026-01-01T00:00:00Z".into()),
@@ -190,7 +224,7 @@ fn masked_secrets_keep_the_configured_value_and_write_only_stays_null() {
         ("ssh_private_key", "old".into()),
         ("password_wo_version", 3.into()),
     ]);
-    let api = Repository {
+    let api = ApiRepository {
         repo: Some("https://x/y".into()),
         password: Some(harness_gitops_client::Secret::new("********")),
         connection_state: Some(ConnectionState {
@@ -200,22 +234,18 @@ fn masked_secrets_keep_the_configured_value_and_write_only_stays_null() {
         ..Default::default()
     };
     let s = from_api(&response(api), &prior);
-    assert_eq!(s.attr("password"), &Value::string("real-secret"));
+    assert_eq!(s.password, Val::Known("real-secret".into()));
+    assert_eq!(s.ssh_private_key, Val::Null, "absent remotely: gone");
+    assert_eq!(s.password_wo, Val::Null);
+    assert_eq!(s.password_wo_version, Val::Known(3));
+    assert_eq!(s.connection_status, Val::Known("Successful".into()));
+    assert_eq!(s.id, Val::Known("account.a/r".into()));
     assert_eq!(
-        s.attr("ssh_private_key"),
-        &Value::Null,
-        "absent remotely: gone"
-    );
-    assert_eq!(s.attr("password_wo"), &Value::Null);
-    assert_eq!(s.attr("password_wo_version"), &Value::from(3));
-    assert_eq!(s.attr("connection_status"), &Value::string("Successful"));
-    assert_eq!(s.attr("id"), &Value::string("account.a/r"));
-    assert_eq!(
-        s.attr("upsert"),
-        &Value::Bool(false),
+        s.upsert,
+        Val::Known(false),
         "flags default when unknown to the API"
     );
-    assert!(s.is_wholly_known());
+    assert!(s.to_value().is_wholly_known());
 }
 
 #[test]
@@ -225,23 +255,14 @@ fn empty_api_strings_match_null_or_empty_config() {
         ("agent_id", "account.a".into()),
         ("name", "".into()),
     ]);
-    let api = Repository {
+    let api = ApiRepository {
         name: Some(String::new()),
         proxy: Some(String::new()),
         ..Default::default()
     };
     let s = from_api(&response(api), &prior);
-    assert_eq!(s.attr("name"), &Value::string(""));
-    assert_eq!(s.attr("proxy"), &Value::Null);
-}
-
-#[test]
-fn settle_keeps_planned_values_and_fills_unknowns() {
-    let planned = cfg(&[("name", "mine".into()), ("created_at", Value::unknown())]);
-    let api = cfg(&[("name", "theirs".into()), ("created_at", "t".into())]);
-    let s = settle(api, &planned);
-    assert_eq!(s.attr("name"), &Value::string("mine"));
-    assert_eq!(s.attr("created_at"), &Value::string("t"));
+    assert_eq!(s.name, Val::Known(String::new()));
+    assert_eq!(s.proxy, Val::Null);
 }
 
 #[test]
@@ -265,40 +286,175 @@ fn ssh_url_detection() {
     assert!(!is_ssh_url("https://user@github.com/a/b.git"));
 }
 
+/// Plans through the framework exactly as the server does.
+fn plan(prior: &Value, config: &Value, provider: Option<&ProviderData>) -> (Value, Diagnostics) {
+    let mut d = Diagnostics::new();
+    let (planned, _) = tfplugin::server::plan_resource(resource(), provider, prior, config, &mut d);
+    (planned, d)
+}
+
 #[test]
 fn argo_project_needs_a_project_scope_at_plan_time() {
-    let config = cfg(&[
+    let config = cfg_value(&[
         ("identifier", "r".into()),
         ("agent_id", "account.a".into()),
         ("url", "https://x/y".into()),
         ("argo_project", "ml".into()),
     ]);
-    let mut planned = config.clone();
-    let req = PlanRequest {
-        prior: &Value::Null,
-        config: &config,
-        provider: None,
-    };
-    let mut d = Diagnostics::new();
-    GitopsRepository.modify_plan(&req, &mut planned, &mut Vec::new(), &mut d);
-    assert_eq!(d.0.len(), 1);
+    let no_defaults = provider(Default::default());
+    let (_, d) = plan(&Value::Null, &config, Some(&no_defaults));
+    assert_eq!(d.0.len(), 1, "{d:?}");
     assert_eq!(d.0[0].path, Some(AttributePath::attr("argo_project")));
 
     let mut with_project = config.clone();
     with_project.set_attr("org_id", "o".into());
     with_project.set_attr("project_id", "p".into());
-    let mut planned = with_project.clone();
-    let req = PlanRequest {
-        prior: &Value::Null,
-        config: &with_project,
-        provider: None,
-    };
-    let mut d = Diagnostics::new();
-    GitopsRepository.modify_plan(&req, &mut planned, &mut Vec::new(), &mut d);
+    let (planned, d) = plan(&Value::Null, &with_project, Some(&no_defaults));
     assert!(d.is_empty(), "{d:?}");
     assert_eq!(planned.attr("id"), &Value::string("o/p/account.a/r"));
     assert_eq!(
         planned.attr("connection_type"),
         &Value::string("HTTPS_ANONYMOUS")
     );
+}
+
+fn provider(defaults: crate::provider::Defaults) -> ProviderData {
+    ProviderData {
+        client: None,
+        defaults,
+        kubernetes: None,
+    }
+}
+
+#[test]
+fn values_from_other_resources_are_planned_unknown_and_refined_by_the_final_plan() {
+    // Regression: an agent_id from another resource's output planned the id "/r1" and the
+    // apply failed with "Provider produced inconsistent final plan".
+    let config = cfg_value(&[
+        ("identifier", "r1".into()),
+        ("agent_id", Value::unknown()),
+        ("url", "https://x/y".into()),
+    ]);
+    let (planned, d) = plan(&Value::Null, &config, None);
+    assert!(d.is_empty(), "{d:?}");
+    assert!(
+        planned.attr("id").is_unknown(),
+        "the id cannot be known yet: {:?}",
+        planned.attr("id")
+    );
+
+    // The generic check over every configurable attribute, for create and update, with the
+    // provider's scope defaults known and unknown.
+    let known = provider(crate::provider::Defaults {
+        agent_id: "account.agent1".into(),
+        org_id: "o".into(),
+        project_id: "p".into(),
+    });
+    let unknown = provider(crate::provider::Defaults {
+        agent_id: Val::Unknown,
+        org_id: Val::Unknown,
+        project_id: Val::Unknown,
+    });
+    let full = cfg_value(&[
+        ("identifier", "r1".into()),
+        ("url", "https://github.com/a/b.git".into()),
+        ("username", "u".into()),
+        ("password_wo", "p".into()),
+        ("password_wo_version", 1.into()),
+        ("name", "n".into()),
+        ("argo_project", "ml".into()),
+        ("insecure", true.into()),
+    ]);
+    tfplugin::testing::assert_unknowns_refine(
+        resource(),
+        Some(&known),
+        Some(&unknown),
+        &Value::Null,
+        &full,
+    );
+    let (created, d) = plan(&Value::Null, &full, Some(&known));
+    assert!(d.is_empty(), "{d:?}");
+    let mut prior = created.clone();
+    for (k, v) in [
+        ("created_at", "t0"),
+        ("updated_at", "t0"),
+        ("connection_status", "Successful"),
+        ("connection_message", "ok"),
+    ] {
+        prior.set_attr(k, v.into());
+    }
+    prior.set_attr("inherited_creds", false.into());
+    let mut changed = full.clone();
+    changed.set_attr("username", "v".into());
+    tfplugin::testing::assert_unknowns_refine(
+        resource(),
+        Some(&known),
+        Some(&unknown),
+        &prior,
+        &changed,
+    );
+}
+
+#[test]
+fn a_change_of_scope_forces_replacement() {
+    let config = cfg_value(&[
+        ("identifier", "r".into()),
+        ("agent_id", "account.a".into()),
+        ("url", "https://x/y".into()),
+    ]);
+    let no_defaults = provider(Default::default());
+    let (created, _) = plan(&Value::Null, &config, Some(&no_defaults));
+    assert!(
+        created.attr("org_id").is_null(),
+        "scope is known once the provider is configured"
+    );
+    let mut prior = created;
+    for k in [
+        "created_at",
+        "updated_at",
+        "connection_status",
+        "connection_message",
+    ] {
+        prior.set_attr(k, "x".into());
+    }
+    prior.set_attr("inherited_creds", false.into());
+    for (attr, value) in [
+        ("agent_id", "account.b"),
+        ("org_id", "o"),
+        ("identifier", "s"),
+    ] {
+        let mut changed = config.clone();
+        changed.set_attr(attr, value.into());
+        if attr == "org_id" {
+            changed.set_attr("agent_id", "org.a".into());
+        }
+        let mut d = Diagnostics::new();
+        let (_, replace) = tfplugin::server::plan_resource(
+            resource(),
+            Some(&no_defaults),
+            &prior,
+            &changed,
+            &mut d,
+        );
+        assert!(
+            replace.contains(&AttributePath::attr(attr)),
+            "{attr}: {replace:?} {d:?}"
+        );
+    }
+    // The provider's default changing is a scope change too.
+    let p = provider(crate::provider::Defaults {
+        agent_id: "account.other".into(),
+        ..Default::default()
+    });
+    let mut no_agent = config.clone();
+    no_agent.set_attr("agent_id", Value::Null);
+    let mut d = Diagnostics::new();
+    let (_, replace) =
+        tfplugin::server::plan_resource(resource(), Some(&p), &prior, &no_agent, &mut d);
+    assert_eq!(replace, vec![AttributePath::attr("agent_id")]);
+    let _ = PlanRequest::<ProviderData> {
+        prior: &Value::Null,
+        config: &Value::Null,
+        provider: None,
+    };
 }
