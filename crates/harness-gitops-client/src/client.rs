@@ -21,6 +21,9 @@ use crate::secret::Secret;
 
 /// Sent as `User-Agent` on every request.
 pub const USER_AGENT: &str = concat!("terraform-provider-harness/", env!("CARGO_PKG_VERSION"));
+/// How long the lookup after a cancelled create may take: the provider is stopping, so this
+/// is short, but long enough to record an object the create made before the stop.
+pub const CANCELLED_CREATE_LOOKUP: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Settings of one configured provider.
 #[derive(Clone, Debug)]
@@ -292,7 +295,7 @@ impl Client {
             }
             attempts += 1;
             let started = Instant::now();
-            let failure = match self.attempt(call, &url, budget).await {
+            let failure = match self.attempt(call, &url, budget, true).await {
                 Ok(reply) => {
                     // Never the query or body: only the operation and how it went.
                     tracing::debug!(operation = %call.op, attempt = attempts, elapsed_ms = started.elapsed().as_millis() as u64, "harness call succeeded");
@@ -301,6 +304,11 @@ impl Client {
                 Err(f) => f,
             };
             tracing::debug!(operation = %call.op, attempt = attempts, error = %failure.error, retryable = failure.retryable, "harness call failed");
+            if failure.error.is_cancelled() {
+                // The POST may have reached Harness before the stop: find out, so the object
+                // reaches state instead of being orphaned.
+                return self.after_cancelled_create(call, create).await;
+            }
             let error = failure.error.with_attempts(attempts);
             if !failure.retryable {
                 // A 409 after an attempt that may have been applied: probably our own entity.
@@ -328,8 +336,38 @@ impl Client {
             }
             tokio::select! {
                 biased;
-                _ = inner.cancel.cancelled() => return Err(Error::Cancelled { operation: call.op.clone() }),
+                _ = inner.cancel.cancelled() => {
+                    return if ambiguous {
+                        self.after_cancelled_create(call, create).await
+                    } else {
+                        Err(Error::Cancelled { operation: call.op.clone() })
+                    };
+                }
                 _ = tokio::time::sleep_until(wake) => {}
+            }
+        }
+    }
+
+    /// A create cancelled while its outcome is unknown: one lookup that ignores the
+    /// cancellation (bounded by [`CANCELLED_CREATE_LOOKUP`]). Found: the create's reply.
+    /// Not found: [`Error::Cancelled`]. Not checkable: [`Error::CancelledUnresolved`].
+    async fn after_cancelled_create(&self, call: &Call<'_>, create: Option<(&Call<'_>, &str)>) -> Result<Reply, Error> {
+        let cancelled = || Error::Cancelled { operation: call.op.clone() };
+        let Some((lookup, key)) = create else {
+            return Err(cancelled());
+        };
+        let url = self.url(lookup)?;
+        let result = self.attempt(lookup, &url, CANCELLED_CREATE_LOOKUP, false).await;
+        match result {
+            Ok(reply) if has_entity(&reply.body, key) => {
+                tracing::info!(operation = %call.op, "create cancelled, but the object exists: recording it");
+                Ok(reply)
+            }
+            Ok(_) => Err(cancelled()),
+            Err(f) if f.error.is_not_found() => Err(cancelled()),
+            Err(f) => {
+                tracing::warn!(operation = %call.op, error = %f.error, "create cancelled; could not check whether it was applied");
+                Err(Error::CancelledUnresolved { operation: call.op.clone() })
             }
         }
     }
@@ -347,12 +385,13 @@ impl Client {
         }
     }
 
-    /// One HTTP exchange, bounded by `budget` and the cancellation token.
+    /// One HTTP exchange, bounded by `budget` and (when `cancellable`) the cancellation token.
     async fn attempt(
         &self,
         call: &Call<'_>,
         url: &Url,
         budget: Duration,
+        cancellable: bool,
     ) -> Result<Reply, Failure> {
         let inner = &*self.inner;
         let mut request = inner
@@ -372,9 +411,16 @@ impl Client {
             let body = response.bytes().await?;
             Ok::<_, reqwest::Error>((status, headers, body))
         };
+        let stop = async {
+            if cancellable {
+                inner.cancel.cancelled().await
+            } else {
+                std::future::pending().await
+            }
+        };
         let result = tokio::select! {
             biased;
-            _ = inner.cancel.cancelled() => {
+            _ = stop => {
                 return Err(Failure::fatal(Error::Cancelled { operation: call.op.clone() }));
             }
             r = exchange => r,

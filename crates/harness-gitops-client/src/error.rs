@@ -128,6 +128,14 @@ pub enum Error {
     #[error("{operation}: cancelled because the provider is stopping")]
     Cancelled { operation: Box<Operation> },
 
+    /// A create was cancelled after its request may have reached Harness, and the lookup
+    /// that would tell could not be made in time.
+    #[error(
+        "{operation}: cancelled because the provider is stopping; the create may have reached Harness and could not \
+         be checked. If the object exists, import it (or set `upsert = true`) before applying again"
+    )]
+    CancelledUnresolved { operation: Box<Operation> },
+
     /// A success response whose JSON does not match the model.
     #[error("{operation}: unexpected response (HTTP {status}) at `{path}`: {detail}")]
     Decode {
@@ -161,6 +169,7 @@ impl Error {
             | Error::Transport { operation, .. }
             | Error::Timeout { operation, .. }
             | Error::Cancelled { operation }
+            | Error::CancelledUnresolved { operation }
             | Error::Decode { operation, .. }
             | Error::InvalidRequest { operation, .. } => Some(operation),
             Error::Config { .. } => None,
@@ -207,7 +216,7 @@ impl Error {
 
     /// The call was cancelled (the provider is stopping).
     pub fn is_cancelled(&self) -> bool {
-        matches!(self, Error::Cancelled { .. })
+        matches!(self, Error::Cancelled { .. } | Error::CancelledUnresolved { .. })
     }
 }
 

@@ -17,7 +17,7 @@ mod scope;
 pub mod secret;
 
 pub use applications::{AppQuery, ApplicationDeleteOptions, Applications};
-pub use client::{Client, ClientConfig, RetryBackoff, USER_AGENT};
+pub use client::{Client, ClientConfig, RetryBackoff, CANCELLED_CREATE_LOOKUP, USER_AGENT};
 pub use clusters::{ClusterUpdateOptions, Clusters};
 pub use crud::DeleteOptions;
 pub use error::{Error, Operation};

@@ -1032,15 +1032,67 @@ async fn cancellation_mid_retry_returns_promptly() {
     .await
 }
 
+/// Runs a create whose POST hangs until the client is cancelled 200 ms in, then answers
+/// the lookup that follows with `lookup`.
+async fn cancelled_create(lookup: Reply) -> (Fake, Result<RepositoryResponse, Error>, Duration) {
+    let fake = Fake::start(vec![
+        step("POST", REPOS, &[("identifier", "r1")], Reply::Hang),
+        step("GET", &format!("{REPOS}/r1"), &[], lookup),
+    ])
+    .await;
+    let cancel = CancellationToken::new();
+    let c = Client::with_backoff(config(&fake.base), cancel.clone(), FAST).unwrap();
+    let stopper = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        stopper.cancel();
+    });
+    let start = Instant::now();
+    let got = c
+        .repositories()
+        .create(&Scope::account("account.ag1"), "r1", &create_request())
+        .await;
+    (fake, got, start.elapsed())
+}
+
+#[tokio::test]
+async fn a_create_cancelled_in_flight_that_reached_harness_is_found_not_orphaned() {
+    bounded(async {
+        let (fake, got, elapsed) = cancelled_create(Reply::Json(200, repo_body("r1"))).await;
+        let got = got.expect("the lookup finds the object the cancelled create made");
+        assert_eq!(got.identifier.as_deref(), Some("r1"));
+        assert_eq!(fake.count("POST"), 1);
+        assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+        fake.finish();
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_create_cancelled_in_flight_whose_lookup_hangs_says_it_is_unresolved() {
+    bounded(async {
+        let (fake, got, elapsed) = cancelled_create(Reply::Hang).await;
+        let e = got.unwrap_err();
+        assert!(matches!(e, Error::CancelledUnresolved { .. }), "{e}");
+        assert!(e.to_string().contains("import it"), "{e}");
+        assert!(
+            elapsed < harness_gitops_client::CANCELLED_CREATE_LOOKUP + Duration::from_secs(2),
+            "the lookup is bounded: {elapsed:?}"
+        );
+        assert_clean(&e);
+        fake.finish();
+    })
+    .await
+}
+
 #[tokio::test]
 async fn cancellation_of_an_in_flight_request() {
     bounded(async {
-        let fake = Fake::start(vec![step(
-            "POST",
-            REPOS,
-            &[("identifier", "r1")],
-            Reply::Hang,
-        )])
+        let fake = Fake::start(vec![
+            step("POST", REPOS, &[("identifier", "r1")], Reply::Hang),
+            // The create's outcome is unknown: one lookup, which finds nothing.
+            step("GET", &format!("{REPOS}/r1"), &[], not_found()),
+        ])
         .await;
         let cancel = CancellationToken::new();
         let c = Client::with_backoff(config(&fake.base), cancel.clone(), FAST).unwrap();
