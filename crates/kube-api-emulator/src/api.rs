@@ -188,7 +188,13 @@ fn decode_object(rt: &ResourceType, v: &Value, fv: FieldValidation, warnings: &m
         let msgs: Vec<String> = decoded.unknown.iter().map(|f| format!("unknown field {f:?}")).collect();
         match fv {
             FieldValidation::Strict => {
-                return Err(ApiError::bad_request(format!("strict decoding error: {}", msgs.join(", "))))
+                return Err(ApiError::bad_request(format!(
+                    "{} in version {:?} cannot be handled as a {}: strict decoding error: {}",
+                    rt.kind,
+                    rt.version,
+                    rt.kind,
+                    msgs.join(", ")
+                )))
             }
             FieldValidation::Warn => warnings.extend(msgs),
             FieldValidation::Ignore => {}
