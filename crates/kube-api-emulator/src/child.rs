@@ -22,7 +22,8 @@ use std::time::Duration;
 pub struct SpawnOptions {
     /// The binary (default: [`binary_path`]).
     pub binary: Option<PathBuf>,
-    /// The admin token (default: a new random token, passed through the environment).
+    /// The admin token, passed through the environment (default: none given, so the child
+    /// keeps the one in `data` or makes a new one; it is read back from the kubeconfig).
     pub token: Option<String>,
     /// `--data FILE`.
     pub data: Option<PathBuf>,
@@ -95,7 +96,6 @@ impl ChildEmulator {
                 (dir.join("kubeconfig"), Some(dir))
             }
         };
-        let token = opts.token.clone().unwrap_or_else(crate::util::new_token);
         let mut cmd = Command::new(&binary);
         cmd.arg("--kubeconfig-out").arg(&kubeconfig_path);
         cmd.arg("--listen").arg(opts.listen.as_deref().unwrap_or("127.0.0.1:0"));
@@ -111,8 +111,11 @@ impl ChildEmulator {
         if opts.quiet {
             cmd.arg("--quiet");
         }
-        // The token goes through the environment, not the command line (visible in ps).
-        cmd.env("KUBE_API_EMULATOR_TOKEN", &token);
+        // A token goes through the environment, not the command line (visible in ps).
+        match &opts.token {
+            Some(t) => cmd.env("KUBE_API_EMULATOR_TOKEN", t),
+            None => cmd.env_remove("KUBE_API_EMULATOR_TOKEN"),
+        };
         cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit());
         let mut child = cmd.spawn().map_err(|e| {
             std::io::Error::new(e.kind(), format!("starting {}: {e}", binary.display()))
@@ -146,7 +149,9 @@ impl ChildEmulator {
         let kubeconfig = std::fs::read_to_string(&kubeconfig_path)?;
         let ca_pem = crate::kubeconfig::ca_pem_of(&kubeconfig)
             .ok_or_else(|| std::io::Error::other("the kubeconfig has no certificate-authority-data"))?;
-        Ok(Self { child, url, kubeconfig_path, admin_token: token, ca_pem, temp_dir })
+        let admin_token = crate::kubeconfig::token_of(&kubeconfig)
+            .ok_or_else(|| std::io::Error::other("the kubeconfig has no token"))?;
+        Ok(Self { child, url, kubeconfig_path, admin_token, ca_pem, temp_dir })
     }
 
     /// `https://127.0.0.1:PORT`

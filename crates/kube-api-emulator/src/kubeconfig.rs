@@ -57,6 +57,14 @@ pub fn server_of(kubeconfig: &str) -> Option<String> {
     serde_json::from_str(line.trim()).ok()
 }
 
+/// The (first) user token of a kubeconfig written by [`render`].
+pub fn token_of(kubeconfig: &str) -> Option<String> {
+    let line = kubeconfig
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("token:"))?;
+    serde_json::from_str(line.trim()).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,5 +75,6 @@ mod tests {
         assert_eq!(ca_pem_of(&k).unwrap(), "-----BEGIN CERTIFICATE-----\nx\n");
         assert_eq!(server_of(&k).unwrap(), "https://127.0.0.1:1");
         assert!(k.contains("token: \"t\\\"ok\""));
+        assert_eq!(token_of(&k).unwrap(), "t\"ok");
     }
 }
