@@ -13,7 +13,13 @@ use crate::http::{error_response, json_response, text_not_found, Body};
 use crate::status::ApiError;
 use crate::util::ct_eq;
 
-pub fn handle(app: &App, req: &Request<Incoming>, path: &str, authz: &str, peer: SocketAddr) -> Response<Body> {
+pub fn handle(
+    app: &App,
+    req: &Request<Incoming>,
+    path: &str,
+    authz: &str,
+    peer: SocketAddr,
+) -> Response<Body> {
     if !peer.ip().is_loopback() {
         return error_response(&ApiError::forbidden(
             None,
@@ -30,7 +36,13 @@ pub fn handle(app: &App, req: &Request<Incoming>, path: &str, authz: &str, peer:
     if !ct_eq(token.as_bytes(), admin.as_bytes()) {
         let valid_other = crate::auth::authenticate(&app.store(), token).is_some();
         return error_response(&if valid_other {
-            ApiError::forbidden(None, "", "", "", "the emulator's admin endpoints need the admin token")
+            ApiError::forbidden(
+                None,
+                "",
+                "",
+                "",
+                "the emulator's admin endpoints need the admin token",
+            )
         } else {
             ApiError::unauthorized()
         });
@@ -39,7 +51,9 @@ pub fn handle(app: &App, req: &Request<Incoming>, path: &str, authz: &str, peer:
         return error_response(&ApiError::method_not_allowed());
     }
     match path.trim_end_matches('/') {
-        "/_emulator/requests" => json_response(200, &json!(app.request_counts()), "application/json"),
+        "/_emulator/requests" => {
+            json_response(200, &json!(app.request_counts()), "application/json")
+        }
         "/_emulator/state" => json_response(200, &state_json(app), "application/json"),
         _ => text_not_found(),
     }

@@ -34,7 +34,11 @@ struct Outcome {
 
 impl Outcome {
     fn ok(status: u16, body: Value) -> Self {
-        Self { status, body, warnings: Vec::new() }
+        Self {
+            status,
+            body,
+            warnings: Vec::new(),
+        }
     }
 }
 
@@ -74,7 +78,10 @@ fn finish(ctx: &Ctx, rt: &ResourceType, result: Result<Outcome>, tabular: bool) 
     match result {
         Err(e) => error_response(&e),
         Ok(o) => {
-            let mut resp = if tabular && table::wants_table(&ctx.accept) && o.body.get("kind").and_then(Value::as_str) != Some("Status") {
+            let mut resp = if tabular
+                && table::wants_table(&ctx.accept)
+                && o.body.get("kind").and_then(Value::as_str) != Some("Status")
+            {
                 let include = ctx.query.get("includeObject").unwrap_or("");
                 let (items, meta) = if o.body.get("items").is_some() {
                     (
@@ -85,7 +92,11 @@ fn finish(ctx: &Ctx, rt: &ResourceType, result: Result<Outcome>, tabular: bool) 
                     let rv = meta_str(&o.body, "resourceVersion").to_owned();
                     (vec![o.body.clone()], json!({"resourceVersion": rv}))
                 };
-                json_response(o.status, &table::render(rt, &items, meta, include), table::CONTENT_TYPE)
+                json_response(
+                    o.status,
+                    &table::render(rt, &items, meta, include),
+                    table::CONTENT_TYPE,
+                )
             } else {
                 json_response(o.status, &o.body, "application/json")
             };
@@ -139,7 +150,11 @@ fn dry_run(ctx: &Ctx) -> Result<bool> {
 }
 
 fn media_type(ct: &str) -> String {
-    ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+    ct.split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
 }
 
 fn require_json_body(ctx: &Ctx) -> Result<()> {
@@ -157,7 +172,12 @@ fn parse_json(body: &[u8]) -> Result<Value> {
 
 /// Decodes an object body for `rt`: JSON, matching apiVersion/kind (defaulted when
 /// absent), field types; unknown fields dropped and reported per `fieldValidation`.
-fn decode_object(rt: &ResourceType, v: &Value, fv: FieldValidation, warnings: &mut Vec<String>) -> Result<Value> {
+fn decode_object(
+    rt: &ResourceType,
+    v: &Value,
+    fv: FieldValidation,
+    warnings: &mut Vec<String>,
+) -> Result<Value> {
     if !v.is_object() {
         return Err(ApiError::bad_request(format!(
             "couldn't get version/kind; json parse error: json: cannot unmarshal {} into Go value of type struct {{ APIVersion string \"json:\\\"apiVersion,omitempty\\\"\"; Kind string \"json:\\\"kind,omitempty\\\"\" }}",
@@ -182,10 +202,17 @@ fn decode_object(rt: &ResourceType, v: &Value, fv: FieldValidation, warnings: &m
         return Err(ApiError::internal(format!("no schema for {}", rt.kind)));
     };
     let decoded = schema::decode(s, v).map_err(|e| {
-        ApiError::bad_request(format!("{} in version {:?} cannot be handled as a {}: {e}", rt.kind, rt.version, rt.kind))
+        ApiError::bad_request(format!(
+            "{} in version {:?} cannot be handled as a {}: {e}",
+            rt.kind, rt.version, rt.kind
+        ))
     })?;
     if !decoded.unknown.is_empty() {
-        let msgs: Vec<String> = decoded.unknown.iter().map(|f| format!("unknown field {f:?}")).collect();
+        let msgs: Vec<String> = decoded
+            .unknown
+            .iter()
+            .map(|f| format!("unknown field {f:?}"))
+            .collect();
         match fv {
             FieldValidation::Strict => {
                 return Err(ApiError::bad_request(format!(
@@ -226,8 +253,9 @@ fn parse_selectors(ctx: &Ctx, rt: &ResourceType) -> Result<(LabelSelector, Vec<F
     if rt.kind == "Namespace" {
         supported.push("status.phase");
     }
-    let fields = selectors::parse_field_selector(ctx.query.get("fieldSelector").unwrap_or(""), &supported)
-        .map_err(ApiError::bad_request)?;
+    let fields =
+        selectors::parse_field_selector(ctx.query.get("fieldSelector").unwrap_or(""), &supported)
+            .map_err(ApiError::bad_request)?;
     Ok((labels, fields))
 }
 
@@ -244,7 +272,7 @@ fn selected(obj: &Value, labels: &LabelSelector, fields: &[FieldTerm]) -> bool {
 }
 
 /// For namespaced types, the namespace of the request ("" = all namespaces).
-fn list_scope<'a>(rr: &'a ResourceRequest) -> Option<&'a str> {
+fn list_scope(rr: &ResourceRequest) -> Option<&str> {
     (rr.rt.namespaced && rr.namespaced_path).then_some(rr.namespace.as_str())
 }
 
@@ -272,7 +300,9 @@ fn list(app: &App, ctx: &Ctx, rr: &ResourceRequest) -> Result<Outcome> {
     let (labels, fields) = parse_selectors(ctx, rr.rt)?;
     let limit: usize = match ctx.query.get("limit") {
         None | Some("") => 0,
-        Some(l) => l.parse().map_err(|_| ApiError::bad_request(format!("limit: Invalid value: {l:?}")))?,
+        Some(l) => l
+            .parse()
+            .map_err(|_| ApiError::bad_request(format!("limit: Invalid value: {l:?}")))?,
     };
     let start_after: Option<String> = match ctx.query.get("continue") {
         None | Some("") => None,
@@ -315,9 +345,13 @@ fn continue_key(o: &Value) -> String {
 }
 
 fn encode_continue(key: &str, rv: &str) -> String {
-    util::b64(json!({"v": "meta.k8s.io/v1", "rv": rv, "start": key}).to_string().as_bytes())
-        .replace('+', "-")
-        .replace('/', "_")
+    util::b64(
+        json!({"v": "meta.k8s.io/v1", "rv": rv, "start": key})
+            .to_string()
+            .as_bytes(),
+    )
+    .replace('+', "-")
+    .replace('/', "_")
 }
 
 fn decode_continue(token: &str) -> Result<String> {
@@ -338,7 +372,11 @@ fn watch(app: &Arc<App>, ctx: &Ctx, rr: &ResourceRequest) -> Response<Body> {
     };
     let mut fields = fields;
     if !rr.name.is_empty() {
-        fields.push(FieldTerm { field: "metadata.name".into(), value: rr.name.clone(), negated: false });
+        fields.push(FieldTerm {
+            field: "metadata.name".into(),
+            value: rr.name.clone(),
+            negated: false,
+        });
     }
     let timeout = ctx
         .query
@@ -351,22 +389,35 @@ fn watch(app: &Arc<App>, ctx: &Ctx, rr: &ResourceRequest) -> Response<Body> {
     let rt: &'static ResourceType = rr.rt;
     let scope: Option<String> = list_scope(rr).map(str::to_owned);
     let matches = move |o: &Value| {
-        scope.as_deref().is_none_or(|ns| meta_str(o, "namespace") == ns) && selected(o, &labels, &fields)
+        scope
+            .as_deref()
+            .is_none_or(|ns| meta_str(o, "namespace") == ns)
+            && selected(o, &labels, &fields)
     };
     let render = move |kind: &str, o: &Value| -> Bytes {
         let object = if as_table && kind != "ERROR" && kind != "BOOKMARK" {
             let rv = meta_str(o, "resourceVersion").to_owned();
-            table::render(rt, &[o.clone()], json!({"resourceVersion": rv}), &include)
+            table::render(
+                rt,
+                std::slice::from_ref(o),
+                json!({"resourceVersion": rv}),
+                &include,
+            )
         } else {
             o.clone()
         };
-        let mut line = serde_json::to_vec(&json!({"type": kind, "object": object})).unwrap_or_default();
+        let mut line =
+            serde_json::to_vec(&json!({"type": kind, "object": object})).unwrap_or_default();
         line.push(b'\n');
         Bytes::from(line)
     };
 
     // Initial events and the subscription are taken under one lock, so nothing is missed.
-    let (initial, mut rx, mut last_rv): (Vec<Bytes>, broadcast::Receiver<crate::store::Event>, u64) = {
+    let (initial, mut rx, mut last_rv): (
+        Vec<Bytes>,
+        broadcast::Receiver<crate::store::Event>,
+        u64,
+    ) = {
         let store = app.store();
         let rx = store.subscribe();
         let current = store.resource_version();
@@ -383,7 +434,9 @@ fn watch(app: &Arc<App>, ctx: &Ctx, rr: &ResourceRequest) -> Response<Body> {
                     .map(|e| render(e.kind, &e.object))
                     .collect(),
                 None => {
-                    let status = ApiError::gone(format!("too old resource version: {rv} ({current})")).to_status();
+                    let status =
+                        ApiError::gone(format!("too old resource version: {rv} ({current})"))
+                            .to_status();
                     vec![render("ERROR", &status)]
                 }
             },
@@ -431,11 +484,18 @@ fn watch(app: &Arc<App>, ctx: &Ctx, rr: &ResourceRequest) -> Response<Body> {
         }
     });
     let mut resp = Response::new(ChannelBody(body_rx).boxed());
-    let ct = if as_table { table::CONTENT_TYPE } else { "application/json" };
+    let ct = if as_table {
+        table::CONTENT_TYPE
+    } else {
+        "application/json"
+    };
     if let Ok(v) = HeaderValue::from_str(ct) {
         resp.headers_mut().insert(http::header::CONTENT_TYPE, v);
     }
-    resp.headers_mut().insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-cache, private"));
+    resp.headers_mut().insert(
+        http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, private"),
+    );
     resp
 }
 
@@ -453,11 +513,23 @@ fn create(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) 
     let obj = decode_object(rr.rt, &parse_json(&ctx.body)?, fv, &mut warnings)?;
     let mut store = app.store();
     let created = create_object(app, &mut store, rr.rt, &rr.namespace, obj, dry, jobs)?;
-    Ok(Outcome { status: 201, body: created, warnings })
+    Ok(Outcome {
+        status: 201,
+        body: created,
+        warnings,
+    })
 }
 
 /// Creates a decoded object in `namespace` (ignored for cluster-scoped types).
-fn create_object(app: &App, store: &mut Store, rt: &'static ResourceType, namespace: &str, mut obj: Value, dry: bool, jobs: &mut Vec<TokenJob>) -> Result<Value> {
+fn create_object(
+    app: &App,
+    store: &mut Store,
+    rt: &'static ResourceType,
+    namespace: &str,
+    mut obj: Value,
+    dry: bool,
+    jobs: &mut Vec<TokenJob>,
+) -> Result<Value> {
     if rt.namespaced {
         let body_ns = meta_str(&obj, "namespace");
         if !body_ns.is_empty() && body_ns != namespace {
@@ -468,7 +540,11 @@ fn create_object(app: &App, store: &mut Store, rt: &'static ResourceType, namesp
     }
     if !meta_str(&obj, "resourceVersion").is_empty() {
         // What the storage layer answers (a 500 with the Unknown reason).
-        return Err(ApiError::new(500, "", "resourceVersion should not be set on objects to be created"));
+        return Err(ApiError::new(
+            500,
+            "",
+            "resourceVersion should not be set on objects to be created",
+        ));
     }
     {
         let meta = meta_mut(&mut obj);
@@ -477,7 +553,14 @@ fn create_object(app: &App, store: &mut Store, rt: &'static ResourceType, namesp
         } else {
             meta.remove("namespace");
         }
-        for f in ["uid", "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "managedFields"] {
+        for f in [
+            "uid",
+            "selfLink",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+            "managedFields",
+        ] {
             meta.remove(f);
         }
     }
@@ -527,7 +610,12 @@ fn namespace_of<'a>(rt: &ResourceType, ns: &'a str) -> &'a str {
 }
 
 /// Controllers that react synchronously to a write.
-fn after_write(store: &mut Store, rt: &'static ResourceType, obj: &Value, jobs: &mut Vec<TokenJob>) {
+fn after_write(
+    store: &mut Store,
+    rt: &'static ResourceType,
+    obj: &Value,
+    jobs: &mut Vec<TokenJob>,
+) {
     match rt.kind {
         // The service account controller gives every namespace a `default` ServiceAccount.
         "Namespace" => {
@@ -578,13 +666,29 @@ fn update(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) 
     let mut store = app.store();
     let Some(old) = store.get(rr.rt, object_ns(rr), &rr.name).cloned() else {
         if rr.rt.create_on_update {
-            let created = create_object(app, &mut store, rr.rt, &rr.namespace, without_rv(obj), dry, jobs)?;
-            return Ok(Outcome { status: 201, body: created, warnings });
+            let created = create_object(
+                app,
+                &mut store,
+                rr.rt,
+                &rr.namespace,
+                without_rv(obj),
+                dry,
+                jobs,
+            )?;
+            return Ok(Outcome {
+                status: 201,
+                body: created,
+                warnings,
+            });
         }
         return Err(ApiError::not_found(rr.rt, &rr.name));
     };
     let updated = update_object(app, &mut store, rr, obj, &old, dry, jobs)?;
-    Ok(Outcome { status: 200, body: updated, warnings })
+    Ok(Outcome {
+        status: 200,
+        body: updated,
+        warnings,
+    })
 }
 
 fn without_rv(mut obj: Value) -> Value {
@@ -594,7 +698,15 @@ fn without_rv(mut obj: Value) -> Value {
 
 /// Replaces `old` with `obj` (decoded), enforcing preconditions, immutable server fields
 /// and validation. An update that changes nothing keeps the resourceVersion.
-fn update_object(app: &App, store: &mut Store, rr: &ResourceRequest, mut obj: Value, old: &Value, dry: bool, jobs: &mut Vec<TokenJob>) -> Result<Value> {
+fn update_object(
+    app: &App,
+    store: &mut Store,
+    rr: &ResourceRequest,
+    mut obj: Value,
+    old: &Value,
+    dry: bool,
+    jobs: &mut Vec<TokenJob>,
+) -> Result<Value> {
     let rt = rr.rt;
     let rv = meta_str(&obj, "resourceVersion");
     if !rv.is_empty() && rv != meta_str(old, "resourceVersion") {
@@ -605,19 +717,34 @@ fn update_object(app: &App, store: &mut Store, rr: &ResourceRequest, mut obj: Va
         return Err(ApiError::conflict(
             rt,
             &rr.name,
-            &format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {}", meta_str(old, "uid")),
+            &format!(
+                "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                meta_str(old, "uid")
+            ),
         ));
     }
     {
         let old_meta = old.get("metadata").cloned().unwrap_or(json!({}));
         let meta = meta_mut(&mut obj);
-        for f in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "namespace"] {
+        for f in [
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "namespace",
+        ] {
             match old_meta.get(f) {
                 Some(v) => meta.insert(f.into(), v.clone()),
                 None => meta.remove(f),
             };
         }
-        for f in ["selfLink", "generation", "managedFields", "resourceVersion", "generateName"] {
+        for f in [
+            "selfLink",
+            "generation",
+            "managedFields",
+            "resourceVersion",
+            "generateName",
+        ] {
             meta.remove(f);
         }
         if let Some(g) = old_meta.get("generateName") {
@@ -644,7 +771,10 @@ fn update_object(app: &App, store: &mut Store, rr: &ResourceRequest, mut obj: Va
         return Ok(old.clone());
     }
     if dry {
-        meta_mut(&mut obj).insert("resourceVersion".into(), json!(meta_str(old, "resourceVersion")));
+        meta_mut(&mut obj).insert(
+            "resourceVersion".into(),
+            json!(meta_str(old, "resourceVersion")),
+        );
         return Ok(obj);
     }
     let stored = store.put(rt, obj);
@@ -661,7 +791,10 @@ fn patch(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) -
     let accepted = "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json";
     if !matches!(
         kind.as_str(),
-        "application/json-patch+json" | "application/merge-patch+json" | "application/strategic-merge-patch+json" | "application/apply-patch+yaml"
+        "application/json-patch+json"
+            | "application/merge-patch+json"
+            | "application/strategic-merge-patch+json"
+            | "application/apply-patch+yaml"
     ) {
         return Err(ApiError::unsupported_media_type(accepted));
     }
@@ -675,7 +808,10 @@ fn patch(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) -
             "meta.k8s.io",
             "PatchOptions",
             "",
-            vec![Cause::required("fieldManager", "is required for apply patch")],
+            vec![Cause::required(
+                "fieldManager",
+                "is required for apply patch",
+            )],
         ));
     }
     if field_manager.len() > 128 {
@@ -704,8 +840,16 @@ fn patch(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) -
     let mut store = app.store();
     let current = store.get(rr.rt, object_ns(rr), &rr.name).cloned();
     if apply {
-        if patch_body.get("apiVersion").and_then(Value::as_str).unwrap_or("").is_empty()
-            || patch_body.get("kind").and_then(Value::as_str).unwrap_or("").is_empty()
+        if patch_body
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .is_empty()
+            || patch_body
+                .get("kind")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .is_empty()
         {
             return Err(ApiError::bad_request(
                 "invalid object type: /, Kind= (apply patches need apiVersion and kind)",
@@ -714,8 +858,20 @@ fn patch(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) -
         let obj = decode_object(rr.rt, &patch_body, fv, &mut warnings)?;
         check_identity(rr, &obj)?;
         if current.is_none() {
-            let created = create_object(app, &mut store, rr.rt, &rr.namespace, without_rv(obj), dry, jobs)?;
-            return Ok(Outcome { status: 201, body: created, warnings });
+            let created = create_object(
+                app,
+                &mut store,
+                rr.rt,
+                &rr.namespace,
+                without_rv(obj),
+                dry,
+                jobs,
+            )?;
+            return Ok(Outcome {
+                status: 201,
+                body: created,
+                warnings,
+            });
         }
     }
     let Some(current) = current else {
@@ -723,13 +879,17 @@ fn patch(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) -
     };
     let mut patched = current.clone();
     match kind.as_str() {
-        "application/json-patch+json" => patch_fail(crate::patch::json_patch(&mut patched, &patch_body))?,
-        "application/strategic-merge-patch+json" => {
-            patch_fail(crate::patch::strategic_merge_patch(&mut patched, &patch_body))?
+        "application/json-patch+json" => {
+            patch_fail(crate::patch::json_patch(&mut patched, &patch_body))?
         }
+        "application/strategic-merge-patch+json" => patch_fail(
+            crate::patch::strategic_merge_patch(&mut patched, &patch_body),
+        )?,
         _ => {
             if !patch_body.is_object() {
-                return Err(ApiError::bad_request("error decoding patch: a merge patch must be a JSON object"));
+                return Err(ApiError::bad_request(
+                    "error decoding patch: a merge patch must be a JSON object",
+                ));
             }
             crate::patch::merge_patch(&mut patched, &patch_body)
         }
@@ -742,7 +902,11 @@ fn patch(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) -
     let obj = decode_object(rr.rt, &patched, fv, &mut warnings)?;
     check_identity(rr, &obj)?;
     let updated = update_object(app, &mut store, rr, obj, &current, dry, jobs)?;
-    Ok(Outcome { status: 200, body: updated, warnings })
+    Ok(Outcome {
+        status: 200,
+        body: updated,
+        warnings,
+    })
 }
 
 fn patch_fail(r: std::result::Result<(), String>) -> Result<()> {
@@ -762,7 +926,11 @@ struct DeleteOptions {
 }
 
 fn delete_options(ctx: &Ctx) -> Result<DeleteOptions> {
-    let mut opts = DeleteOptions { uid: None, resource_version: None, dry: dry_run(ctx)? };
+    let mut opts = DeleteOptions {
+        uid: None,
+        resource_version: None,
+        dry: dry_run(ctx)?,
+    };
     let mut policy = ctx.query.get("propagationPolicy").map(str::to_owned);
     if !ctx.body.is_empty() {
         let body = parse_json(&ctx.body)?;
@@ -771,7 +939,10 @@ fn delete_options(ctx: &Ctx) -> Result<DeleteOptions> {
         }
         if let Some(p) = body.get("preconditions") {
             opts.uid = p.get("uid").and_then(Value::as_str).map(str::to_owned);
-            opts.resource_version = p.get("resourceVersion").and_then(Value::as_str).map(str::to_owned);
+            opts.resource_version = p
+                .get("resourceVersion")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
         }
         if let Some(p) = body.get("propagationPolicy").and_then(Value::as_str) {
             policy = Some(p.to_owned());
@@ -779,14 +950,25 @@ fn delete_options(ctx: &Ctx) -> Result<DeleteOptions> {
         if let Some(d) = body.get("dryRun").and_then(Value::as_array) {
             for v in d {
                 if v.as_str() != Some("All") {
-                    return Err(ApiError::bad_request(format!("dryRun: Unsupported value: {v}: supported values: \"All\"")));
+                    return Err(ApiError::bad_request(format!(
+                        "dryRun: Unsupported value: {v}: supported values: \"All\""
+                    )));
                 }
                 opts.dry = true;
             }
         }
         if body.get("orphanDependents") == Some(&Value::Bool(true)) && policy.is_some() {
-            return Err(ApiError::invalid("DeleteOptions.meta.k8s.io", "meta.k8s.io", "DeleteOptions", "",
-                vec![Cause::invalid("propagationPolicy", &json!(policy), "orphanDependents and deletionPropagation cannot be both set")]));
+            return Err(ApiError::invalid(
+                "DeleteOptions.meta.k8s.io",
+                "meta.k8s.io",
+                "DeleteOptions",
+                "",
+                vec![Cause::invalid(
+                    "propagationPolicy",
+                    &json!(policy),
+                    "orphanDependents and deletionPropagation cannot be both set",
+                )],
+            ));
         }
     }
     if let Some(p) = &policy {
@@ -796,7 +978,11 @@ fn delete_options(ctx: &Ctx) -> Result<DeleteOptions> {
                 "meta.k8s.io",
                 "DeleteOptions",
                 "",
-                vec![Cause::not_supported("propagationPolicy", &json!(p), &["Foreground", "Background", "Orphan", "nil"])],
+                vec![Cause::not_supported(
+                    "propagationPolicy",
+                    &json!(p),
+                    &["Foreground", "Background", "Orphan", "nil"],
+                )],
             ));
         }
     }
@@ -812,8 +998,14 @@ fn delete(app: &App, ctx: &Ctx, rr: &ResourceRequest) -> Result<Outcome> {
         .ok_or_else(|| ApiError::not_found(rr.rt, &rr.name))?;
     if let Some(uid) = &opts.uid {
         if uid != meta_str(&obj, "uid") {
-            return Err(ApiError::conflict(rr.rt, &rr.name, &format!(
-                "Precondition failed: UID in precondition: {uid}, UID in object meta: {}", meta_str(&obj, "uid"))));
+            return Err(ApiError::conflict(
+                rr.rt,
+                &rr.name,
+                &format!(
+                    "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                    meta_str(&obj, "uid")
+                ),
+            ));
         }
     }
     if let Some(rv) = &opts.resource_version {
@@ -823,7 +1015,13 @@ fn delete(app: &App, ctx: &Ctx, rr: &ResourceRequest) -> Result<Outcome> {
         }
     }
     if rr.rt.kind == "Namespace" && IMMORTAL_NAMESPACES.contains(&rr.name.as_str()) {
-        return Err(ApiError::forbidden(Some(rr.rt), "", "namespaces", &rr.name, "this namespace may not be deleted"));
+        return Err(ApiError::forbidden(
+            Some(rr.rt),
+            "",
+            "namespaces",
+            &rr.name,
+            "this namespace may not be deleted",
+        ));
     }
     let body = deleted_response(rr.rt, &obj);
     if opts.dry {
@@ -854,8 +1052,15 @@ fn delete_cascading(store: &mut Store, rt: &'static ResourceType, obj: &Value) {
     let name = meta_str(obj, "name").to_owned();
     match rt.kind {
         "Namespace" => {
-            for t in resources::ALL.iter().copied().filter(|t| t.stored && t.namespaced) {
-                let names: Vec<String> = store.list(t, Some(&name)).map(|o| meta_str(o, "name").to_owned()).collect();
+            for t in resources::ALL
+                .iter()
+                .copied()
+                .filter(|t| t.stored && t.namespaced)
+            {
+                let names: Vec<String> = store
+                    .list(t, Some(&name))
+                    .map(|o| meta_str(o, "name").to_owned())
+                    .collect();
                 for n in names {
                     store.remove(t, &name, &n);
                 }
@@ -868,7 +1073,8 @@ fn delete_cascading(store: &mut Store, rt: &'static ResourceType, obj: &Value) {
                 .filter(|s| {
                     s.get("type").and_then(Value::as_str) == Some(SA_TOKEN_TYPE)
                         && util::annotation(s, SA_NAME_ANNOTATION) == Some(name.as_str())
-                        && util::annotation(s, SA_UID_ANNOTATION).is_none_or(|u| u.is_empty() || u == sa_uid)
+                        && util::annotation(s, SA_UID_ANNOTATION)
+                            .is_none_or(|u| u.is_empty() || u == sa_uid)
                 })
                 .map(|s| meta_str(s, "name").to_owned())
                 .collect();
@@ -928,7 +1134,12 @@ fn review(app: &App, ctx: &Ctx, rr: &ResourceRequest) -> Result<Outcome> {
             let spec = obj.get("spec").cloned().unwrap_or(json!({}));
             let ra = spec.get("resourceAttributes");
             let na = spec.get("nonResourceAttributes");
-            let s = |v: Option<&Value>, k: &str| v.and_then(|x| x.get(k)).and_then(Value::as_str).unwrap_or("").to_owned();
+            let s = |v: Option<&Value>, k: &str| {
+                v.and_then(|x| x.get(k))
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned()
+            };
             let attrs = match (ra, na) {
                 (Some(_), None) => Attributes {
                     verb: s(ra, "verb"),
@@ -960,7 +1171,8 @@ fn review(app: &App, ctx: &Ctx, rr: &ResourceRequest) -> Result<Outcome> {
         "SelfSubjectRulesReview" => {
             let ns = obj["spec"]["namespace"].as_str().unwrap_or("").to_owned();
             let (res, nonres, incomplete, err) = rbac::rules_for(&*store, user, &ns);
-            let mut st = json!({"resourceRules": res, "nonResourceRules": nonres, "incomplete": incomplete});
+            let mut st =
+                json!({"resourceRules": res, "nonResourceRules": nonres, "incomplete": incomplete});
             if !err.is_empty() {
                 st["evaluationError"] = json!(err);
             }
@@ -972,5 +1184,9 @@ fn review(app: &App, ctx: &Ctx, rr: &ResourceRequest) -> Result<Outcome> {
         m.insert("metadata".into(), json!({"creationTimestamp": null}));
         m.insert("status".into(), status);
     }
-    Ok(Outcome { status: 201, body: obj, warnings })
+    Ok(Outcome {
+        status: 201,
+        body: obj,
+        warnings,
+    })
 }

@@ -35,7 +35,13 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(store: Store, data_path: Option<PathBuf>, token_delay: Duration, latency: Duration, log_requests: bool) -> Self {
+    pub fn new(
+        store: Store,
+        data_path: Option<PathBuf>,
+        token_delay: Duration,
+        latency: Duration,
+        log_requests: bool,
+    ) -> Self {
         Self {
             store: Mutex::new(store),
             data_path,
@@ -56,7 +62,9 @@ impl App {
     /// Writes the state to `--data` (if set) atomically. Called with the lock held, after a
     /// change and before its response.
     pub fn persist(&self, store: &Store) -> Result<(), ApiError> {
-        let Some(path) = &self.data_path else { return Ok(()) };
+        let Some(path) = &self.data_path else {
+            return Ok(());
+        };
         let bytes = serde_json::to_vec_pretty(&store.snapshot())
             .map_err(|e| ApiError::internal(format!("serializing state: {e}")))?;
         persist::write_atomic(path, &bytes).map_err(|e| {
@@ -71,7 +79,10 @@ impl App {
     }
 
     pub fn request_counts(&self) -> BTreeMap<String, u64> {
-        self.counts.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.counts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 }
 
@@ -121,11 +132,18 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> 
     resp
 }
 
-async fn handle_inner(app: &Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> (Response<Body>, String) {
+async fn handle_inner(
+    app: &Arc<App>,
+    req: Request<Incoming>,
+    peer: SocketAddr,
+) -> (Response<Body>, String) {
     let path = req.uri().path().to_owned();
     let authz = header(&req, http::header::AUTHORIZATION);
     if path == "/_emulator" || path.starts_with("/_emulator/") {
-        return (crate::admin::handle(app, &req, &path, &authz, peer), "admin-endpoint".into());
+        return (
+            crate::admin::handle(app, &req, &path, &authz, peer),
+            "admin-endpoint".into(),
+        );
     }
     if !app.latency.is_zero() {
         tokio::time::sleep(app.latency).await;
@@ -141,7 +159,10 @@ async fn handle_inner(app: &Arc<App>, req: Request<Incoming>, peer: SocketAddr) 
         None if authz.is_empty() && matches!(route, Route::Health) => None,
         None => return (error_response(&ApiError::unauthorized()), "-".into()),
     };
-    let who = user.as_ref().map(|u| u.name.clone()).unwrap_or_else(|| "system:anonymous".into());
+    let who = user
+        .as_ref()
+        .map(|u| u.name.clone())
+        .unwrap_or_else(|| "system:anonymous".into());
     let Some(user) = user else {
         return (text(200, "ok"), who);
     };
@@ -184,17 +205,25 @@ async fn handle_inner(app: &Arc<App>, req: Request<Incoming>, peer: SocketAddr) 
         },
     };
     app.count(if attrs.resource_request {
-        let sub = if attrs.subresource.is_empty() { String::new() } else { format!("/{}", attrs.subresource) };
+        let sub = if attrs.subresource.is_empty() {
+            String::new()
+        } else {
+            format!("/{}", attrs.subresource)
+        };
         format!("{} {}{sub}", attrs.verb, attrs.resource)
     } else {
         format!("{} {}", attrs.verb, path)
     });
     let decision = rbac::authorize(&*app.store(), &user, &attrs);
     if !decision.allowed {
-        return (error_response(&forbidden(&user, &attrs, &decision.reason, &route)), who);
+        return (
+            error_response(&forbidden(&user, &attrs, &decision.reason, &route)),
+            who,
+        );
     }
 
-    if !accepts_json(&accept) && !matches!(route, Route::Health | Route::Unknown | Route::OpenApiV2) {
+    if !accepts_json(&accept) && !matches!(route, Route::Health | Route::Unknown | Route::OpenApiV2)
+    {
         return (error_response(&ApiError::not_acceptable()), who);
     }
 
@@ -202,29 +231,60 @@ async fn handle_inner(app: &Arc<App>, req: Request<Incoming>, peer: SocketAddr) 
     let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
         Err(e) => {
-            let too_large = e.downcast_ref::<http_body_util::LengthLimitError>().is_some();
-            let err = if too_large { ApiError::too_large() } else { ApiError::bad_request(format!("reading the request body: {e}")) };
+            let too_large = e
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some();
+            let err = if too_large {
+                ApiError::too_large()
+            } else {
+                ApiError::bad_request(format!("reading the request body: {e}"))
+            };
             return (error_response(&err), who);
         }
     };
-    let ctx = Ctx { method, path, query, accept, content_type, body, user };
+    let ctx = Ctx {
+        method,
+        path,
+        query,
+        accept,
+        content_type,
+        body,
+        user,
+    };
     let resp = match route {
         Route::Health => text(200, "ok"),
-        Route::Version => get_only(&ctx, || json_response(200, &discovery::version(), "application/json")),
-        Route::CoreVersions => get_only(&ctx, || match discovery::aggregated_version(&ctx.accept) {
-            Some(v) => discovery_response(discovery::aggregated(true, v), &discovery::aggregated_content_type(v)),
-            None => discovery_response(discovery::core_versions(app.address.get().map(String::as_str).unwrap_or("")), "application/json"),
+        Route::Version => get_only(&ctx, || {
+            json_response(200, &discovery::version(), "application/json")
         }),
+        Route::CoreVersions => {
+            get_only(&ctx, || match discovery::aggregated_version(&ctx.accept) {
+                Some(v) => discovery_response(
+                    discovery::aggregated(true, v),
+                    &discovery::aggregated_content_type(v),
+                ),
+                None => discovery_response(
+                    discovery::core_versions(app.address.get().map(String::as_str).unwrap_or("")),
+                    "application/json",
+                ),
+            })
+        }
         Route::Groups => get_only(&ctx, || match discovery::aggregated_version(&ctx.accept) {
-            Some(v) => discovery_response(discovery::aggregated(false, v), &discovery::aggregated_content_type(v)),
+            Some(v) => discovery_response(
+                discovery::aggregated(false, v),
+                &discovery::aggregated_content_type(v),
+            ),
             None => discovery_response(discovery::groups(), "application/json"),
         }),
         Route::Group(g) => get_only(&ctx, || match discovery::group(&g) {
             Some(doc) => discovery_response(doc, "application/json"),
             None => text_not_found(),
         }),
-        Route::GroupVersion(g, v) => get_only(&ctx, || discovery_response(discovery::group_version(&g, &v), "application/json")),
-        Route::OpenApiV3Root => get_only(&ctx, || json_response(200, &discovery::openapi_v3_root(), "application/json")),
+        Route::GroupVersion(g, v) => get_only(&ctx, || {
+            discovery_response(discovery::group_version(&g, &v), "application/json")
+        }),
+        Route::OpenApiV3Root => get_only(&ctx, || {
+            json_response(200, &discovery::openapi_v3_root(), "application/json")
+        }),
         Route::OpenApiV3(g, v) => get_only(&ctx, || match discovery::openapi_v3_doc(&g, &v) {
             Some(doc) => json_response(200, &doc, "application/json"),
             None => text_not_found(),
@@ -247,21 +307,45 @@ fn get_only(ctx: &Ctx, f: impl FnOnce() -> Response<Body>) -> Response<Body> {
 
 fn discovery_response(v: Value, content_type: &str) -> Response<Body> {
     let mut r = json_response(200, &v, content_type);
-    r.headers_mut().insert(http::header::VARY, http::HeaderValue::from_static("Accept"));
+    r.headers_mut()
+        .insert(http::header::VARY, http::HeaderValue::from_static("Accept"));
     r
 }
 
 /// The 403 the authorization filter writes.
 fn forbidden(user: &UserInfo, a: &Attributes, reason: &str, route: &Route) -> ApiError {
-    let suffix = if reason.is_empty() { String::new() } else { format!(": {reason}") };
-    if !a.resource_request {
-        return ApiError::forbidden(None, "", "", "", &format!("User {:?} cannot {} path {:?}{suffix}", user.name, a.verb, a.path));
-    }
-    let resource = if a.subresource.is_empty() { a.resource.clone() } else { format!("{}/{}", a.resource, a.subresource) };
-    let why = if a.namespace.is_empty() {
-        format!("User {:?} cannot {} resource {:?} in API group {:?} at the cluster scope{suffix}", user.name, a.verb, resource, a.api_group)
+    let suffix = if reason.is_empty() {
+        String::new()
     } else {
-        format!("User {:?} cannot {} resource {:?} in API group {:?} in the namespace {:?}{suffix}", user.name, a.verb, resource, a.api_group, a.namespace)
+        format!(": {reason}")
+    };
+    if !a.resource_request {
+        return ApiError::forbidden(
+            None,
+            "",
+            "",
+            "",
+            &format!(
+                "User {:?} cannot {} path {:?}{suffix}",
+                user.name, a.verb, a.path
+            ),
+        );
+    }
+    let resource = if a.subresource.is_empty() {
+        a.resource.clone()
+    } else {
+        format!("{}/{}", a.resource, a.subresource)
+    };
+    let why = if a.namespace.is_empty() {
+        format!(
+            "User {:?} cannot {} resource {:?} in API group {:?} at the cluster scope{suffix}",
+            user.name, a.verb, resource, a.api_group
+        )
+    } else {
+        format!(
+            "User {:?} cannot {} resource {:?} in API group {:?} in the namespace {:?}{suffix}",
+            user.name, a.verb, resource, a.api_group, a.namespace
+        )
     };
     let rt = match route {
         Route::Resource(rr) => Some(rr.rt),
@@ -281,7 +365,11 @@ pub fn state_json(app: &App) -> Value {
             if resource == "secrets" {
                 if let Some(data) = o.get_mut("data").and_then(Value::as_object_mut) {
                     for v in data.values_mut() {
-                        let n = v.as_str().and_then(crate::util::unb64).map(|b| b.len()).unwrap_or(0);
+                        let n = v
+                            .as_str()
+                            .and_then(crate::util::unb64)
+                            .map(|b| b.len())
+                            .unwrap_or(0);
                         *v = json!(format!("<redacted: {n} bytes>"));
                     }
                 }

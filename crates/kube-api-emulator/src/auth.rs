@@ -46,7 +46,9 @@ pub fn authenticate(store: &Store, token: &str) -> Option<UserInfo> {
     if ct_eq(token.as_bytes(), store.admin_token.as_bytes()) {
         return Some(admin_user());
     }
-    let secret = store.list(&SECRETS, None).find(|s| is_issued_token(store, s, token))?;
+    let secret = store
+        .list(&SECRETS, None)
+        .find(|s| is_issued_token(store, s, token))?;
     let ns = meta_str(secret, "namespace");
     let sa_name = annotation(secret, SA_NAME_ANNOTATION)?;
     let sa = store.get(&SERVICE_ACCOUNTS, ns, sa_name)?;
@@ -54,7 +56,11 @@ pub fn authenticate(store: &Store, token: &str) -> Option<UserInfo> {
     if annotation(secret, SA_UID_ANNOTATION).unwrap_or("") != sa_uid {
         return None;
     }
-    if sa.get("metadata").and_then(|m| m.get("deletionTimestamp")).is_some() {
+    if sa
+        .get("metadata")
+        .and_then(|m| m.get("deletionTimestamp"))
+        .is_some()
+    {
         return None;
     }
     Some(service_account_user(ns, sa_name, sa_uid))
@@ -64,7 +70,9 @@ fn is_issued_token(store: &Store, secret: &Value, token: &str) -> bool {
     if secret.get("type").and_then(Value::as_str) != Some(SA_TOKEN_TYPE) {
         return false;
     }
-    let Some(data) = secret_data(secret, "token") else { return false };
+    let Some(data) = secret_data(secret, "token") else {
+        return false;
+    };
     let Some(issued) = store.issued_tokens.get(meta_str(secret, "uid")) else {
         return false;
     };

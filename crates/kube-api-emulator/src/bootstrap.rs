@@ -4,11 +4,14 @@
 
 use serde_json::{json, Value};
 
-use crate::resources::{ResourceType, CLUSTER_ROLES, CLUSTER_ROLE_BINDINGS, NAMESPACES, RBAC_GROUP, SERVICE_ACCOUNTS};
+use crate::resources::{
+    ResourceType, CLUSTER_ROLES, CLUSTER_ROLE_BINDINGS, NAMESPACES, RBAC_GROUP, SERVICE_ACCOUNTS,
+};
 use crate::store::Store;
 use crate::util::{new_uid, now_rfc3339};
 
-pub const INITIAL_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
+pub const INITIAL_NAMESPACES: &[&str] =
+    &["default", "kube-system", "kube-public", "kube-node-lease"];
 
 fn meta(name: &str, namespace: &str) -> Value {
     let mut m = json!({"name": name, "uid": new_uid(), "creationTimestamp": now_rfc3339()});
@@ -45,35 +48,56 @@ fn cluster_roles() -> Vec<(&'static str, Value)> {
     let read = json!(["get", "list", "watch"]);
     let write = json!(["create", "delete", "deletecollection", "patch", "update"]);
     vec![
-        ("cluster-admin", json!([
-            {"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]},
-            {"nonResourceURLs": ["*"], "verbs": ["*"]}
-        ])),
-        ("system:discovery", json!([
-            {"nonResourceURLs": ["/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi", "/openapi/*", "/readyz", "/version", "/version/"], "verbs": ["get"]}
-        ])),
-        ("system:basic-user", json!([
-            {"apiGroups": ["authorization.k8s.io"], "resources": ["selfsubjectaccessreviews", "selfsubjectrulesreviews"], "verbs": ["create"]},
-            {"apiGroups": ["authentication.k8s.io"], "resources": ["selfsubjectreviews"], "verbs": ["create"]}
-        ])),
-        ("system:public-info-viewer", json!([
-            {"nonResourceURLs": ["/healthz", "/livez", "/readyz", "/version", "/version/"], "verbs": ["get"]}
-        ])),
-        ("view", json!([
-            {"apiGroups": [""], "resources": ["namespaces", "serviceaccounts"], "verbs": read}
-        ])),
-        ("edit", json!([
-            {"apiGroups": [""], "resources": ["namespaces"], "verbs": read},
-            {"apiGroups": [""], "resources": ["serviceaccounts", "secrets"], "verbs": read},
-            {"apiGroups": [""], "resources": ["serviceaccounts", "secrets"], "verbs": write}
-        ])),
-        ("admin", json!([
-            {"apiGroups": [""], "resources": ["namespaces"], "verbs": read},
-            {"apiGroups": [""], "resources": ["serviceaccounts", "secrets"], "verbs": read},
-            {"apiGroups": [""], "resources": ["serviceaccounts", "secrets"], "verbs": write},
-            {"apiGroups": [RBAC_GROUP], "resources": ["roles", "rolebindings"], "verbs": read},
-            {"apiGroups": [RBAC_GROUP], "resources": ["roles", "rolebindings"], "verbs": write}
-        ])),
+        (
+            "cluster-admin",
+            json!([
+                {"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]},
+                {"nonResourceURLs": ["*"], "verbs": ["*"]}
+            ]),
+        ),
+        (
+            "system:discovery",
+            json!([
+                {"nonResourceURLs": ["/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi", "/openapi/*", "/readyz", "/version", "/version/"], "verbs": ["get"]}
+            ]),
+        ),
+        (
+            "system:basic-user",
+            json!([
+                {"apiGroups": ["authorization.k8s.io"], "resources": ["selfsubjectaccessreviews", "selfsubjectrulesreviews"], "verbs": ["create"]},
+                {"apiGroups": ["authentication.k8s.io"], "resources": ["selfsubjectreviews"], "verbs": ["create"]}
+            ]),
+        ),
+        (
+            "system:public-info-viewer",
+            json!([
+                {"nonResourceURLs": ["/healthz", "/livez", "/readyz", "/version", "/version/"], "verbs": ["get"]}
+            ]),
+        ),
+        (
+            "view",
+            json!([
+                {"apiGroups": [""], "resources": ["namespaces", "serviceaccounts"], "verbs": read}
+            ]),
+        ),
+        (
+            "edit",
+            json!([
+                {"apiGroups": [""], "resources": ["namespaces"], "verbs": read},
+                {"apiGroups": [""], "resources": ["serviceaccounts", "secrets"], "verbs": read},
+                {"apiGroups": [""], "resources": ["serviceaccounts", "secrets"], "verbs": write}
+            ]),
+        ),
+        (
+            "admin",
+            json!([
+                {"apiGroups": [""], "resources": ["namespaces"], "verbs": read},
+                {"apiGroups": [""], "resources": ["serviceaccounts", "secrets"], "verbs": read},
+                {"apiGroups": [""], "resources": ["serviceaccounts", "secrets"], "verbs": write},
+                {"apiGroups": [RBAC_GROUP], "resources": ["roles", "rolebindings"], "verbs": read},
+                {"apiGroups": [RBAC_GROUP], "resources": ["roles", "rolebindings"], "verbs": write}
+            ]),
+        ),
     ]
 }
 
@@ -82,7 +106,10 @@ fn cluster_role_bindings() -> Vec<(&'static str, Vec<&'static str>)> {
         ("cluster-admin", vec!["system:masters"]),
         ("system:discovery", vec!["system:authenticated"]),
         ("system:basic-user", vec!["system:authenticated"]),
-        ("system:public-info-viewer", vec!["system:authenticated", "system:unauthenticated"]),
+        (
+            "system:public-info-viewer",
+            vec!["system:authenticated", "system:unauthenticated"],
+        ),
     ]
 }
 
@@ -100,21 +127,29 @@ pub fn seed(store: &mut Store, fresh: bool) {
         }
     }
     for (name, rules) in cluster_roles() {
-        ensure(store, &CLUSTER_ROLES, json!({
-            "kind": "ClusterRole", "apiVersion": format!("{RBAC_GROUP}/v1"),
-            "metadata": bootstrap_meta(name), "rules": rules
-        }));
+        ensure(
+            store,
+            &CLUSTER_ROLES,
+            json!({
+                "kind": "ClusterRole", "apiVersion": format!("{RBAC_GROUP}/v1"),
+                "metadata": bootstrap_meta(name), "rules": rules
+            }),
+        );
     }
     for (name, groups) in cluster_role_bindings() {
         let subjects: Vec<Value> = groups
             .iter()
             .map(|g| json!({"kind": "Group", "apiGroup": RBAC_GROUP, "name": g}))
             .collect();
-        ensure(store, &CLUSTER_ROLE_BINDINGS, json!({
-            "kind": "ClusterRoleBinding", "apiVersion": format!("{RBAC_GROUP}/v1"),
-            "metadata": bootstrap_meta(name),
-            "roleRef": {"apiGroup": RBAC_GROUP, "kind": "ClusterRole", "name": name},
-            "subjects": subjects
-        }));
+        ensure(
+            store,
+            &CLUSTER_ROLE_BINDINGS,
+            json!({
+                "kind": "ClusterRoleBinding", "apiVersion": format!("{RBAC_GROUP}/v1"),
+                "metadata": bootstrap_meta(name),
+                "roleRef": {"apiGroup": RBAC_GROUP, "kind": "ClusterRole", "name": name},
+                "subjects": subjects
+            }),
+        );
     }
 }

@@ -98,7 +98,8 @@ impl ChildEmulator {
         };
         let mut cmd = Command::new(&binary);
         cmd.arg("--kubeconfig-out").arg(&kubeconfig_path);
-        cmd.arg("--listen").arg(opts.listen.as_deref().unwrap_or("127.0.0.1:0"));
+        cmd.arg("--listen")
+            .arg(opts.listen.as_deref().unwrap_or("127.0.0.1:0"));
         if let Some(d) = &opts.data {
             cmd.arg("--data").arg(d);
         }
@@ -116,11 +117,16 @@ impl ChildEmulator {
             Some(t) => cmd.env("KUBE_API_EMULATOR_TOKEN", t),
             None => cmd.env_remove("KUBE_API_EMULATOR_TOKEN"),
         };
-        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit());
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
         let mut child = cmd.spawn().map_err(|e| {
             std::io::Error::new(e.kind(), format!("starting {}: {e}", binary.display()))
         })?;
-        let stdout = child.stdout.take().ok_or_else(|| std::io::Error::other("no stdout"))?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| std::io::Error::other("no stdout"))?;
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             let mut reader = BufReader::new(stdout);
@@ -140,18 +146,39 @@ impl ChildEmulator {
         };
         let line = match rx.recv_timeout(Duration::from_secs(60)) {
             Ok(Ok(l)) => l,
-            Ok(Err(e)) => return Err(fail(&mut child, format!("reading the emulator's stdout: {e}"))),
-            Err(_) => return Err(fail(&mut child, "the emulator printed no LISTENING line within 60s".into())),
+            Ok(Err(e)) => {
+                return Err(fail(
+                    &mut child,
+                    format!("reading the emulator's stdout: {e}"),
+                ))
+            }
+            Err(_) => {
+                return Err(fail(
+                    &mut child,
+                    "the emulator printed no LISTENING line within 60s".into(),
+                ))
+            }
         };
         let Some(url) = line.trim().strip_prefix("LISTENING ").map(str::to_owned) else {
-            return Err(fail(&mut child, format!("unexpected first line from the emulator: {line:?}")));
+            return Err(fail(
+                &mut child,
+                format!("unexpected first line from the emulator: {line:?}"),
+            ));
         };
         let kubeconfig = std::fs::read_to_string(&kubeconfig_path)?;
-        let ca_pem = crate::kubeconfig::ca_pem_of(&kubeconfig)
-            .ok_or_else(|| std::io::Error::other("the kubeconfig has no certificate-authority-data"))?;
+        let ca_pem = crate::kubeconfig::ca_pem_of(&kubeconfig).ok_or_else(|| {
+            std::io::Error::other("the kubeconfig has no certificate-authority-data")
+        })?;
         let admin_token = crate::kubeconfig::token_of(&kubeconfig)
             .ok_or_else(|| std::io::Error::other("the kubeconfig has no token"))?;
-        Ok(Self { child, url, kubeconfig_path, admin_token, ca_pem, temp_dir })
+        Ok(Self {
+            child,
+            url,
+            kubeconfig_path,
+            admin_token,
+            ca_pem,
+            temp_dir,
+        })
     }
 
     /// `https://127.0.0.1:PORT`

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use crate::Config;
 
-pub const USAGE: &str = "kube-api-emulator: a local Kubernetes API server emulator (HTTPS on loopback)
+pub const USAGE: &str =
+    "kube-api-emulator: a local Kubernetes API server emulator (HTTPS on loopback)
 
 USAGE:
   kube-api-emulator [--listen 127.0.0.1:0] [--kubeconfig-out FILE] [--token TOKEN]
@@ -148,7 +149,9 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
                 }
                 config.listen = addr;
             }
-            "--kubeconfig-out" => config.kubeconfig_out = Some(PathBuf::from(value("--kubeconfig-out")?)),
+            "--kubeconfig-out" => {
+                config.kubeconfig_out = Some(PathBuf::from(value("--kubeconfig-out")?))
+            }
             "--token" => {
                 let v = value("--token")?;
                 if v.is_empty() || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -179,7 +182,17 @@ mod tests {
 
     #[test]
     fn arguments() {
-        let c = run(&["--listen", "127.0.0.1:0", "--token-delay=250ms", "--latency", "1.5s", "--token", "abc", "--quiet"]).unwrap();
+        let c = run(&[
+            "--listen",
+            "127.0.0.1:0",
+            "--token-delay=250ms",
+            "--latency",
+            "1.5s",
+            "--token",
+            "abc",
+            "--quiet",
+        ])
+        .unwrap();
         assert_eq!(c.token_delay, Duration::from_millis(250));
         assert_eq!(c.latency, Duration::from_millis(1500));
         assert_eq!(c.token.as_deref(), Some("abc"));
@@ -187,7 +200,10 @@ mod tests {
         assert!(run(&["--listen", "0.0.0.0:1"]).is_err());
         assert!(run(&["--latency", "5"]).is_err());
         assert!(run(&["--bogus"]).is_err());
-        assert!(matches!(parse(vec!["--help".to_string()]), Ok(Command::Help)));
+        assert!(matches!(
+            parse(vec!["--help".to_string()]),
+            Ok(Command::Help)
+        ));
         assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
     }
 }

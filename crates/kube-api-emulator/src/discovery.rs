@@ -82,7 +82,9 @@ pub fn group_version(group: &str, version: &str) -> Value {
     } else {
         format!("{group}/{version}")
     };
-    let resources: Vec<Value> = resources::in_group(group, version).map(resource_entry).collect();
+    let resources: Vec<Value> = resources::in_group(group, version)
+        .map(resource_entry)
+        .collect();
     let mut m = Map::new();
     m.insert("kind".into(), json!("APIResourceList"));
     if !group.is_empty() {
@@ -100,7 +102,10 @@ pub fn aggregated_version(accept: &str) -> Option<&'static str> {
         let params: Vec<&str> = range.split(';').map(str::trim).collect();
         let media = params.first().copied().unwrap_or("");
         let has = |k: &str, v: &str| params.iter().any(|p| *p == format!("{k}={v}"));
-        if media == "application/json" && has("g", "apidiscovery.k8s.io") && has("as", "APIGroupDiscoveryList") {
+        if media == "application/json"
+            && has("g", "apidiscovery.k8s.io")
+            && has("as", "APIGroupDiscoveryList")
+        {
             if has("v", "v2") {
                 return Some("v2");
             }
@@ -132,7 +137,11 @@ pub fn aggregated(core: bool, version: &str) -> Value {
                     );
                     m.insert(
                         "scope".into(),
-                        json!(if rt.namespaced { "Namespaced" } else { "Cluster" }),
+                        json!(if rt.namespaced {
+                            "Namespaced"
+                        } else {
+                            "Cluster"
+                        }),
                     );
                     m.insert("singularResource".into(), json!(rt.singular));
                     m.insert("verbs".into(), json!(rt.verbs));
@@ -248,7 +257,10 @@ pub fn openapi_v3_doc(group: &str, version: &str) -> Option<Value> {
         if rt.stored {
             coll.insert("get".into(), op("list", &format!("list{kind}"), &[]));
         }
-        coll.insert("post".into(), op("post", &format!("create{kind}"), &write_params));
+        coll.insert(
+            "post".into(),
+            op("post", &format!("create{kind}"), &write_params),
+        );
         paths.insert(collection.clone(), Value::Object(coll));
         if rt.stored {
             let item = format!("{collection}/{{name}}");
@@ -287,7 +299,12 @@ mod tests {
     fn negotiation() {
         let kubectl = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
         assert_eq!(aggregated_version(kubectl), Some("v2"));
-        assert_eq!(aggregated_version("application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"), Some("v2beta1"));
+        assert_eq!(
+            aggregated_version(
+                "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"
+            ),
+            Some("v2beta1")
+        );
         assert_eq!(aggregated_version("application/json, */*"), None);
         assert_eq!(aggregated_version(""), None);
     }
@@ -298,12 +315,26 @@ mod tests {
         assert!(gv.get("apiVersion").is_none());
         assert_eq!(gv["resources"].as_array().unwrap().len(), 3);
         let agg = aggregated(false, "v2");
-        assert_eq!(agg["items"][0]["metadata"]["name"], "rbac.authorization.k8s.io");
+        assert_eq!(
+            agg["items"][0]["metadata"]["name"],
+            "rbac.authorization.k8s.io"
+        );
         let root = openapi_v3_root();
-        assert!(root["paths"]["api/v1"]["serverRelativeURL"].as_str().unwrap().starts_with("/openapi/v3/api/v1?hash="));
+        assert!(root["paths"]["api/v1"]["serverRelativeURL"]
+            .as_str()
+            .unwrap()
+            .starts_with("/openapi/v3/api/v1?hash="));
         let doc = openapi_v3_doc("rbac.authorization.k8s.io", "v1").unwrap();
-        let patch = &doc["paths"]["/apis/rbac.authorization.k8s.io/v1/clusterroles/{name}"]["patch"];
-        assert_eq!(patch["x-kubernetes-group-version-kind"]["kind"], "ClusterRole");
-        assert!(patch["parameters"].as_array().unwrap().iter().any(|p| p["name"] == "fieldValidation"));
+        let patch =
+            &doc["paths"]["/apis/rbac.authorization.k8s.io/v1/clusterroles/{name}"]["patch"];
+        assert_eq!(
+            patch["x-kubernetes-group-version-kind"]["kind"],
+            "ClusterRole"
+        );
+        assert!(patch["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "fieldValidation"));
     }
 }

@@ -71,7 +71,13 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let k = render("https://127.0.0.1:1", "-----BEGIN CERTIFICATE-----\nx\n", "admin", "t\"ok", "default");
+        let k = render(
+            "https://127.0.0.1:1",
+            "-----BEGIN CERTIFICATE-----\nx\n",
+            "admin",
+            "t\"ok",
+            "default",
+        );
         assert_eq!(ca_pem_of(&k).unwrap(), "-----BEGIN CERTIFICATE-----\nx\n");
         assert_eq!(server_of(&k).unwrap(), "https://127.0.0.1:1");
         assert!(k.contains("token: \"t\\\"ok\""));

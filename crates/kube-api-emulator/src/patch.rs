@@ -15,7 +15,9 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
     if !target.is_object() {
         *target = Value::Object(Map::new());
     }
-    let Some(t) = target.as_object_mut() else { return };
+    let Some(t) = target.as_object_mut() else {
+        return;
+    };
     for (k, v) in p {
         if v.is_null() {
             t.remove(k);
@@ -55,7 +57,9 @@ fn smp(target: &mut Value, patch: &Value, root: bool) -> Result<(), String> {
     if !target.is_object() {
         *target = Value::Object(Map::new());
     }
-    let Some(t) = target.as_object_mut() else { return Ok(()) };
+    let Some(t) = target.as_object_mut() else {
+        return Ok(());
+    };
     for (k, v) in p {
         if k.starts_with("$setElementOrder/")
             || k.starts_with("$deleteFromPrimitiveList/")
@@ -73,14 +77,20 @@ fn smp(target: &mut Value, patch: &Value, root: bool) -> Result<(), String> {
             .flatten();
         match (keyed, v) {
             (Some((_, key)), Value::Array(items)) => {
-                let cur = t.entry(k.clone()).or_insert_with(|| Value::Array(Vec::new()));
+                let cur = t
+                    .entry(k.clone())
+                    .or_insert_with(|| Value::Array(Vec::new()));
                 if !cur.is_array() {
                     *cur = Value::Array(Vec::new());
                 }
-                let Some(list) = cur.as_array_mut() else { continue };
+                let Some(list) = cur.as_array_mut() else {
+                    continue;
+                };
                 for item in items {
                     let id = item.get(*key).cloned();
-                    let pos = list.iter().position(|x| x.get(*key) == id.as_ref() && id.is_some());
+                    let pos = list
+                        .iter()
+                        .position(|x| x.get(*key) == id.as_ref() && id.is_some());
                     let delete = item.get("$patch").and_then(Value::as_str) == Some("delete");
                     match (pos, delete) {
                         (Some(i), true) => {
@@ -184,7 +194,9 @@ fn add_at(doc: &mut Value, path: &str, value: Value) -> Result<(), String> {
                 .parse()
                 .map_err(|_| format!("invalid array index {last:?}"))?;
             if i > a.len() {
-                return Err(format!("Unable to access invalid index: {i}: invalid index referenced"));
+                return Err(format!(
+                    "Unable to access invalid index: {i}: invalid index referenced"
+                ));
             }
             a.insert(i, value);
             Ok(())
@@ -253,14 +265,18 @@ mod tests {
 
     #[test]
     fn strategic() {
-        let mut t = json!({"secrets": [{"name": "a"}, {"name": "b"}], "metadata": {"labels": {"x": "1"}}});
+        let mut t =
+            json!({"secrets": [{"name": "a"}, {"name": "b"}], "metadata": {"labels": {"x": "1"}}});
         strategic_merge_patch(
             &mut t,
             &json!({"$setElementOrder/secrets": [{"name": "a"}], "secrets": [{"name": "c"}, {"name": "b", "$patch": "delete"}],
                     "metadata": {"labels": {"x": null, "y": "2"}}}),
         )
         .unwrap();
-        assert_eq!(t, json!({"secrets": [{"name": "a"}, {"name": "c"}], "metadata": {"labels": {"y": "2"}}}));
+        assert_eq!(
+            t,
+            json!({"secrets": [{"name": "a"}, {"name": "c"}], "metadata": {"labels": {"y": "2"}}})
+        );
         let mut t = json!({"data": {"a": "1"}});
         strategic_merge_patch(&mut t, &json!({"data": {"$patch": "replace", "b": "2"}})).unwrap();
         assert_eq!(t, json!({"data": {"b": "2"}}));
@@ -282,9 +298,16 @@ mod tests {
             ]),
         )
         .unwrap();
-        assert_eq!(d, json!({"metadata": {"labels": {"c": "3"}}, "l": [9, 2, 3], "j": [9, 2, 3]}));
+        assert_eq!(
+            d,
+            json!({"metadata": {"labels": {"c": "3"}}, "l": [9, 2, 3], "j": [9, 2, 3]})
+        );
         assert!(json_patch(&mut d, &json!([{"op": "test", "path": "/l/0", "value": 1}])).is_err());
         assert!(json_patch(&mut d, &json!([{"op": "remove", "path": "/nope"}])).is_err());
-        assert!(json_patch(&mut d, &json!([{"op": "replace", "path": "/nope/x", "value": 1}])).is_err());
+        assert!(json_patch(
+            &mut d,
+            &json!([{"op": "replace", "path": "/nope/x", "value": 1}])
+        )
+        .is_err());
     }
 }

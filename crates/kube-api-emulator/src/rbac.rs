@@ -136,7 +136,12 @@ struct Applicable<'a> {
 
 /// Visits the bindings that apply to `user` for a request in `namespace` ("" = cluster scope);
 /// errors are missing roles, as the RBAC authorizer reports them.
-fn applicable<'a>(src: &'a impl RbacSource, user: &UserInfo, namespace: &'a str, errors: &mut Vec<String>) -> Vec<Applicable<'a>> {
+fn applicable<'a>(
+    src: &'a impl RbacSource,
+    user: &UserInfo,
+    namespace: &'a str,
+    errors: &mut Vec<String>,
+) -> Vec<Applicable<'a>> {
     let mut out = Vec::new();
     let mut visit = |binding: &'a Value, bns: &'a str| {
         let Some(subject) = binding
@@ -162,7 +167,10 @@ fn applicable<'a>(src: &'a impl RbacSource, user: &UserInfo, namespace: &'a str,
             None => errors.push(if rr("kind") == "Role" {
                 format!("role.rbac.authorization.k8s.io {:?} not found", rr("name"))
             } else {
-                format!("clusterrole.rbac.authorization.k8s.io {:?} not found", rr("name"))
+                format!(
+                    "clusterrole.rbac.authorization.k8s.io {:?} not found",
+                    rr("name")
+                )
             }),
             Some(role) => out.push(Applicable {
                 binding,
@@ -196,10 +204,20 @@ pub fn authorize(src: &impl RbacSource, user: &UserInfo, a: &Attributes) -> Deci
         };
     }
     let mut errors = Vec::new();
-    let ns = if a.resource_request { a.namespace.as_str() } else { "" };
+    let ns = if a.resource_request {
+        a.namespace.as_str()
+    } else {
+        ""
+    };
     for ap in applicable(src, user, ns, &mut errors) {
         if ap.rules.iter().any(|r| rule_allows(r, a)) {
-            let bname = |k: &str| ap.binding.get("metadata").and_then(|m| m.get(k)).and_then(Value::as_str).unwrap_or("");
+            let bname = |k: &str| {
+                ap.binding
+                    .get("metadata")
+                    .and_then(|m| m.get(k))
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+            };
             let rr = |k: &str| {
                 ap.binding
                     .get("roleRef")
@@ -241,7 +259,11 @@ pub fn authorize(src: &impl RbacSource, user: &UserInfo, a: &Attributes) -> Deci
 
 /// The rules that apply to `user` in `namespace` (SelfSubjectRulesReview): resource rules and
 /// non-resource rules, plus whether evaluation was incomplete (a missing role).
-pub fn rules_for(src: &impl RbacSource, user: &UserInfo, namespace: &str) -> (Vec<Value>, Vec<Value>, bool, String) {
+pub fn rules_for(
+    src: &impl RbacSource,
+    user: &UserInfo,
+    namespace: &str,
+) -> (Vec<Value>, Vec<Value>, bool, String) {
     if user.is_master() {
         return (
             vec![serde_json::json!({"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]})],
@@ -359,8 +381,10 @@ mod tests {
                 json!({"metadata": {"name": "rb3", "namespace": "team"}, "roleRef": {"kind": "ClusterRole", "name": "one-secret"},
                        "subjects": [{"kind": "Group", "name": "system:serviceaccounts:other"}]}),
             ],
-            roles: vec![json!({"metadata": {"name": "secret-writer", "namespace": "team"}, "rules": [
-                {"verbs": ["create", "update"], "apiGroups": [""], "resources": ["secrets"]}]})],
+            roles: vec![
+                json!({"metadata": {"name": "secret-writer", "namespace": "team"}, "rules": [
+                {"verbs": ["create", "update"], "apiGroups": [""], "resources": ["secrets"]}]}),
+            ],
         }
     }
 
@@ -387,9 +411,25 @@ mod tests {
         let other = sa("other", "x");
         assert!(authorize(&f, &other, &req("get", "", "secrets", "team", "s1")).allowed);
         assert!(!authorize(&f, &other, &req("get", "", "secrets", "team", "s2")).allowed);
-        assert!(!authorize(&f, &other, &req("list", "", "secrets", "team", "")).allowed, "resourceNames never match a list");
+        assert!(
+            !authorize(&f, &other, &req("list", "", "secrets", "team", "")).allowed,
+            "resourceNames never match a list"
+        );
         let admin = sa("ops", "admin");
-        assert!(authorize(&f, &admin, &req("delete", "rbac.authorization.k8s.io", "clusterroles", "", "x")).allowed);
+        assert!(
+            authorize(
+                &f,
+                &admin,
+                &req(
+                    "delete",
+                    "rbac.authorization.k8s.io",
+                    "clusterroles",
+                    "",
+                    "x"
+                )
+            )
+            .allowed
+        );
         assert!(!authorize(&f, &admin, &req("delete", "", "secrets", "ops", "x")).allowed);
     }
 
@@ -419,13 +459,23 @@ mod tests {
         let lost = sa("ops", "lost");
         let d = authorize(&f, &lost, &req("get", "", "secrets", "", "x"));
         assert!(!d.allowed);
-        assert_eq!(d.reason, "RBAC: [clusterrole.rbac.authorization.k8s.io \"missing\" not found]");
+        assert_eq!(
+            d.reason,
+            "RBAC: [clusterrole.rbac.authorization.k8s.io \"missing\" not found]"
+        );
         let master = UserInfo {
             name: "admin".into(),
             uid: String::new(),
             groups: vec!["system:masters".into()],
         };
-        assert!(authorize(&Fake::default(), &master, &req("delete", "", "namespaces", "", "x")).allowed);
+        assert!(
+            authorize(
+                &Fake::default(),
+                &master,
+                &req("delete", "", "namespaces", "", "x")
+            )
+            .allowed
+        );
         let (res, nonres, incomplete, _) = rules_for(&f, &sa("team", "bot"), "team");
         assert_eq!(res.len(), 2, "{res:?}");
         assert_eq!(nonres.len(), 1);

@@ -86,7 +86,9 @@ pub static NAMESPACES: ResourceType = ResourceType {
     kind: "Namespace",
     namespaced: false,
     short_names: &["ns"],
-    verbs: &["create", "delete", "get", "list", "patch", "update", "watch"],
+    verbs: &[
+        "create", "delete", "get", "list", "patch", "update", "watch",
+    ],
     stored: true,
     create_on_update: false,
 };
@@ -248,7 +250,10 @@ pub fn group_served(group: &str, version: &str) -> bool {
     GROUPS.iter().any(|(g, v)| *g == group && *v == version)
 }
 
-pub fn in_group<'a>(group: &'a str, version: &'a str) -> impl Iterator<Item = &'static ResourceType> + 'a {
+pub fn in_group<'a>(
+    group: &'a str,
+    version: &'a str,
+) -> impl Iterator<Item = &'static ResourceType> + 'a {
     ALL.iter()
         .copied()
         .filter(move |r| r.group == group && r.version == version)

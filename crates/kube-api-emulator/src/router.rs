@@ -64,7 +64,10 @@ pub fn route(path: &str) -> Route {
         ["openapi", "v3", "api", v] => Route::OpenApiV3(String::new(), (*v).to_owned()),
         ["openapi", "v3", "apis", g, v] => Route::OpenApiV3((*g).to_owned(), (*v).to_owned()),
         ["apis", g] => {
-            if resources::GROUPS.iter().any(|(x, _)| x == g && !x.is_empty()) {
+            if resources::GROUPS
+                .iter()
+                .any(|(x, _)| x == g && !x.is_empty())
+            {
                 Route::Group((*g).to_owned())
             } else {
                 Route::Unknown
@@ -143,22 +146,37 @@ mod tests {
     #[test]
     fn paths() {
         let r = res("/api/v1/namespaces/kube-system/serviceaccounts/x");
-        assert_eq!((r.rt.resource, r.namespace.as_str(), r.name.as_str()), ("serviceaccounts", "kube-system", "x"));
+        assert_eq!(
+            (r.rt.resource, r.namespace.as_str(), r.name.as_str()),
+            ("serviceaccounts", "kube-system", "x")
+        );
         let r = res("/api/v1/serviceaccounts");
         assert_eq!((r.namespace.as_str(), r.name.as_str()), ("", ""));
         let r = res("/apis/rbac.authorization.k8s.io/v1/clusterroles/admin");
         assert_eq!((r.rt.kind, r.name.as_str()), ("ClusterRole", "admin"));
         let r = res("/api/v1/namespaces/foo");
-        assert_eq!((r.rt.resource, r.namespace.as_str(), r.name.as_str()), ("namespaces", "foo", "foo"));
+        assert_eq!(
+            (r.rt.resource, r.namespace.as_str(), r.name.as_str()),
+            ("namespaces", "foo", "foo")
+        );
         let r = res("/api/v1/namespaces/foo/status");
         assert_eq!((r.name.as_str(), r.subresource.as_str()), ("foo", "status"));
         let r = res("/apis/rbac.authorization.k8s.io/v1/namespaces/a/rolebindings");
         assert_eq!((r.rt.resource, r.namespace.as_str()), ("rolebindings", "a"));
-        assert!(matches!(route("/api/v1/serviceaccounts/x"), Route::UnknownResource));
-        assert!(matches!(route("/apis/rbac.authorization.k8s.io/v1/namespaces/a/clusterroles"), Route::UnknownResource));
+        assert!(matches!(
+            route("/api/v1/serviceaccounts/x"),
+            Route::UnknownResource
+        ));
+        assert!(matches!(
+            route("/apis/rbac.authorization.k8s.io/v1/namespaces/a/clusterroles"),
+            Route::UnknownResource
+        ));
         assert!(matches!(route("/api/v1/pods"), Route::UnknownResource));
         assert!(matches!(route("/apis/apps/v1/deployments"), Route::Unknown));
-        assert!(matches!(route("/apis/rbac.authorization.k8s.io"), Route::Group(_)));
+        assert!(matches!(
+            route("/apis/rbac.authorization.k8s.io"),
+            Route::Group(_)
+        ));
         assert!(matches!(route("/api/v1"), Route::GroupVersion(..)));
         assert!(matches!(route("/readyz"), Route::Health));
         assert!(matches!(route("/foo"), Route::Unknown));

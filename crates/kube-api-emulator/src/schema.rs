@@ -341,7 +341,12 @@ fn type_error(v: &Value, go_struct: &str, path: &str, node: &Node) -> String {
     )
 }
 
-fn decode_struct(s: &'static Struct, v: &Value, path: &str, unknown: &mut Vec<String>) -> Result<Value, String> {
+fn decode_struct(
+    s: &'static Struct,
+    v: &Value,
+    path: &str,
+    unknown: &mut Vec<String>,
+) -> Result<Value, String> {
     let Value::Object(map) = v else {
         // The caller reports the type error with its own field context.
         return Err(String::new());
@@ -362,7 +367,13 @@ fn decode_struct(s: &'static Struct, v: &Value, path: &str, unknown: &mut Vec<St
     Ok(Value::Object(out))
 }
 
-fn decode_node(node: &Node, v: &Value, go_struct: &str, path: &str, unknown: &mut Vec<String>) -> Result<Value, String> {
+fn decode_node(
+    node: &Node,
+    v: &Value,
+    go_struct: &str,
+    path: &str,
+    unknown: &mut Vec<String>,
+) -> Result<Value, String> {
     let bad = || type_error(v, go_struct, path, node);
     match node {
         Node::Any => Ok(v.clone()),

@@ -159,7 +159,7 @@ pub fn parse_label_selector(s: &str) -> Result<LabelSelector, String> {
                 p += 1;
                 if p >= toks.len() {
                     return Err(
-                        "unable to parse requirement: found '', expected: identifier".into()
+                        "unable to parse requirement: found '', expected: identifier".into(),
                     );
                 }
             }
@@ -346,7 +346,9 @@ pub fn label_value_error(v: &str) -> Option<String> {
 fn check_key(k: &str) -> Result<(), String> {
     match qualified_name_error(k) {
         None => Ok(()),
-        Some(e) => Err(format!("unable to parse requirement: invalid label key {k:?}: {e}")),
+        Some(e) => Err(format!(
+            "unable to parse requirement: invalid label key {k:?}: {e}"
+        )),
     }
 }
 
@@ -383,7 +385,9 @@ pub fn parse_field_selector(s: &str, supported: &[&str]) -> Result<Vec<FieldTerm
         } else if let Some((f, v)) = part.split_once('=') {
             (f, v, false)
         } else {
-            return Err(format!("invalid selector: '{s}'; can't understand '{part}'"));
+            return Err(format!(
+                "invalid selector: '{s}'; can't understand '{part}'"
+            ));
         };
         let field = field.trim();
         if !supported.contains(&field) {
@@ -455,9 +459,18 @@ mod tests {
         let sel = " app = web , tier in (a,b),!legacy, example.com/team!=x ";
         assert!(m(sel, &[("app", "web"), ("tier", "b")]));
         assert!(!m(sel, &[("app", "web"), ("tier", "b"), ("legacy", "1")]));
-        assert!(!m(sel, &[("app", "web"), ("tier", "b"), ("example.com/team", "x")]));
+        assert!(!m(
+            sel,
+            &[("app", "web"), ("tier", "b"), ("example.com/team", "x")]
+        ));
         assert!(m("", &[]));
-        assert_eq!(parse_label_selector("a=b,c in (d,e)").unwrap().requirements.len(), 2);
+        assert_eq!(
+            parse_label_selector("a=b,c in (d,e)")
+                .unwrap()
+                .requirements
+                .len(),
+            2
+        );
     }
 
     #[test]
@@ -475,14 +488,29 @@ mod tests {
             "n>x",
             "/x=1",
         ] {
-            assert!(parse_label_selector(bad).is_err(), "{bad:?} should not parse");
+            assert!(
+                parse_label_selector(bad).is_err(),
+                "{bad:?} should not parse"
+            );
         }
     }
 
     #[test]
     fn field_selectors() {
-        let t = parse_field_selector("metadata.name=a,metadata.namespace!=b", &["metadata.name", "metadata.namespace"]).unwrap();
-        let get = |ns: &'static str| move |f: &str| if f == "metadata.name" { "a".to_string() } else { ns.to_string() };
+        let t = parse_field_selector(
+            "metadata.name=a,metadata.namespace!=b",
+            &["metadata.name", "metadata.namespace"],
+        )
+        .unwrap();
+        let get = |ns: &'static str| {
+            move |f: &str| {
+                if f == "metadata.name" {
+                    "a".to_string()
+                } else {
+                    ns.to_string()
+                }
+            }
+        };
         assert!(fields_match(&t, get("c")));
         assert!(!fields_match(&t, get("b")));
         assert_eq!(

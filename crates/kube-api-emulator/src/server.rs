@@ -80,7 +80,9 @@ pub struct Handle {
 
 impl std::fmt::Debug for Handle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Handle").field("url", &self.url).finish_non_exhaustive()
+        f.debug_struct("Handle")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
     }
 }
 
@@ -105,7 +107,13 @@ impl Handle {
 
     /// A kubeconfig for the admin user (what `--kubeconfig-out` writes).
     pub fn admin_kubeconfig(&self) -> String {
-        kubeconfig::render(&self.url, &self.ca_pem, "kube-api-emulator-admin", &self.admin_token, "default")
+        kubeconfig::render(
+            &self.url,
+            &self.ca_pem,
+            "kube-api-emulator-admin",
+            &self.admin_token,
+            "default",
+        )
     }
 
     /// Request counts by `"<verb> <resource>"` (what `GET /_emulator/requests` answers).
@@ -158,7 +166,10 @@ fn load_store(config: &Config) -> Result<(Store, bool), Error> {
 /// Starts the emulator on the current tokio runtime and returns once it accepts connections.
 pub async fn start(config: Config) -> Result<Handle, Error> {
     if !config.listen.ip().is_loopback() {
-        return Err(Error::Config(format!("{} is not a loopback address", config.listen)));
+        return Err(Error::Config(format!(
+            "{} is not a loopback address",
+            config.listen
+        )));
     }
     let (mut store, fresh) = load_store(&config)?;
     bootstrap::seed(&mut store, fresh);
@@ -166,28 +177,63 @@ pub async fn start(config: Config) -> Result<Handle, Error> {
     let ca_pem = store.ca.cert_pem.clone();
     let admin_token = store.admin_token.clone();
     let pending = tokens::pending(&store);
-    let listener = TcpListener::bind(config.listen).await.map_err(|e| Error::Io(format!("binding {}: {e}", config.listen)))?;
-    let addr = listener.local_addr().map_err(|e| Error::Io(e.to_string()))?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| Error::Io(format!("binding {}: {e}", config.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::Io(e.to_string()))?;
     let url = format!("https://{addr}");
-    let app = Arc::new(App::new(store, config.data.clone(), config.token_delay, config.latency, config.log_requests));
+    let app = Arc::new(App::new(
+        store,
+        config.data.clone(),
+        config.token_delay,
+        config.latency,
+        config.log_requests,
+    ));
     let _ = app.address.set(addr.to_string());
     {
         let store = app.store();
         app.persist(&store).map_err(|e| Error::Data(e.message))?;
     }
     if let Some(path) = &config.kubeconfig_out {
-        let k = kubeconfig::render(&url, &ca_pem, "kube-api-emulator-admin", &admin_token, "default");
-        kubeconfig::write(path, &k).map_err(|e| Error::Io(format!("writing {}: {e}", path.display())))?;
+        let k = kubeconfig::render(
+            &url,
+            &ca_pem,
+            "kube-api-emulator-admin",
+            &admin_token,
+            "default",
+        );
+        kubeconfig::write(path, &k)
+            .map_err(|e| Error::Io(format!("writing {}: {e}", path.display())))?;
     }
     for job in pending {
         tokens::schedule(app.clone(), job);
     }
     let (stop, stop_rx) = oneshot::channel();
-    let task = tokio::spawn(serve(listener, tokio_rustls::TlsAcceptor::from(tls), app.clone(), stop_rx));
-    Ok(Handle { url, addr, ca_pem, admin_token, app, stop: Some(stop), task: Some(task) })
+    let task = tokio::spawn(serve(
+        listener,
+        tokio_rustls::TlsAcceptor::from(tls),
+        app.clone(),
+        stop_rx,
+    ));
+    Ok(Handle {
+        url,
+        addr,
+        ca_pem,
+        admin_token,
+        app,
+        stop: Some(stop),
+        task: Some(task),
+    })
 }
 
-async fn serve(listener: TcpListener, acceptor: tokio_rustls::TlsAcceptor, app: Arc<App>, mut stop: oneshot::Receiver<()>) {
+async fn serve(
+    listener: TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+    app: Arc<App>,
+    mut stop: oneshot::Receiver<()>,
+) {
     let graceful = GracefulShutdown::new();
     loop {
         tokio::select! {

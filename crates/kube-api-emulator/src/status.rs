@@ -151,7 +151,13 @@ impl ApiError {
 
     /// 422 Invalid: `ServiceAccount "x" is invalid: field: message` (one cause) or
     /// `... is invalid: [a: m1, b: m2]`; details.kind is the Kind.
-    pub fn invalid(qualified_kind: &str, group: &str, kind: &str, name: &str, causes: Vec<Cause>) -> Self {
+    pub fn invalid(
+        qualified_kind: &str,
+        group: &str,
+        kind: &str,
+        name: &str,
+        causes: Vec<Cause>,
+    ) -> Self {
         let parts: Vec<String> = causes
             .iter()
             .map(|c| {
@@ -174,7 +180,9 @@ impl ApiError {
                 Value::Array(
                     causes
                         .iter()
-                        .map(|c| json!({"reason": c.reason, "message": c.message, "field": c.field}))
+                        .map(
+                            |c| json!({"reason": c.reason, "message": c.message, "field": c.field}),
+                        )
                         .collect(),
                 ),
             );
@@ -211,7 +219,13 @@ impl ApiError {
     }
 
     /// 403 as the authorization filter writes it.
-    pub fn forbidden(rt: Option<&ResourceType>, group: &str, resource: &str, name: &str, why: &str) -> Self {
+    pub fn forbidden(
+        rt: Option<&ResourceType>,
+        group: &str,
+        resource: &str,
+        name: &str,
+        why: &str,
+    ) -> Self {
         let message = match rt {
             None if resource.is_empty() => format!("forbidden: {why}"),
             _ => {
@@ -253,7 +267,11 @@ impl ApiError {
     }
 
     pub fn too_large() -> Self {
-        Self::new(413, "RequestEntityTooLarge", "Request entity too large: limit is 3145728")
+        Self::new(
+            413,
+            "RequestEntityTooLarge",
+            "Request entity too large: limit is 3145728",
+        )
     }
 
     /// 410 Gone for a watch or continue token older than the emulator's history.
@@ -262,7 +280,11 @@ impl ApiError {
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
-        Self::new(500, "InternalError", format!("Internal error occurred: {}", message.into()))
+        Self::new(
+            500,
+            "InternalError",
+            format!("Internal error occurred: {}", message.into()),
+        )
     }
 
     /// The Status object.
@@ -317,7 +339,10 @@ mod tests {
         let e = ApiError::invalid_object(
             &SERVICE_ACCOUNTS,
             "",
-            vec![Cause::required("metadata.name", "name or generateName is required")],
+            vec![Cause::required(
+                "metadata.name",
+                "name or generateName is required",
+            )],
         );
         assert_eq!(
             e.message,

@@ -133,12 +133,19 @@ impl Store {
     }
 
     pub fn get(&self, rt: &ResourceType, namespace: &str, name: &str) -> Option<&Value> {
-        self.objects
-            .get(&(rt.resource.to_owned(), namespace.to_owned(), name.to_owned()))
+        self.objects.get(&(
+            rt.resource.to_owned(),
+            namespace.to_owned(),
+            name.to_owned(),
+        ))
     }
 
     /// Objects of a type, in one namespace or all (None), ordered by namespace and name.
-    pub fn list<'a: 'b, 'b>(&'a self, rt: &'b ResourceType, namespace: Option<&'b str>) -> impl Iterator<Item = &'a Value> + 'b {
+    pub fn list<'a: 'b, 'b>(
+        &'a self,
+        rt: &'b ResourceType,
+        namespace: Option<&'b str>,
+    ) -> impl Iterator<Item = &'a Value> + 'b {
         self.objects
             .range((rt.resource.to_owned(), String::new(), String::new())..)
             .take_while(move |((r, _, _), _)| r == rt.resource)
@@ -178,7 +185,12 @@ impl Store {
 
     /// Removes an object; the DELETED event carries a new resourceVersion, as on a real
     /// server.
-    pub fn remove(&mut self, rt: &'static ResourceType, namespace: &str, name: &str) -> Option<Value> {
+    pub fn remove(
+        &mut self,
+        rt: &'static ResourceType,
+        namespace: &str,
+        name: &str,
+    ) -> Option<Value> {
         let mut object = self.objects.remove(&(
             rt.resource.to_owned(),
             namespace.to_owned(),
@@ -225,7 +237,8 @@ impl RbacSource for Store {
         self.list(&resources::CLUSTER_ROLE_BINDINGS, None).collect()
     }
     fn role_bindings(&self, namespace: &str) -> Vec<&Value> {
-        self.list(&resources::ROLE_BINDINGS, Some(namespace)).collect()
+        self.list(&resources::ROLE_BINDINGS, Some(namespace))
+            .collect()
     }
     fn cluster_role(&self, name: &str) -> Option<&Value> {
         self.get(&resources::CLUSTER_ROLES, "", name)

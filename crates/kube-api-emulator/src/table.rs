@@ -33,7 +33,13 @@ fn col(name: &str, ty: &str, format: &str, desc: &str, priority: u8) -> Value {
 }
 
 fn columns(rt: &ResourceType) -> Vec<Value> {
-    let name = col("Name", "string", "name", "Name must be unique within a namespace.", 0);
+    let name = col(
+        "Name",
+        "string",
+        "name",
+        "Name must be unique within a namespace.",
+        0,
+    );
     let age = col("Age", "string", "", "CreationTimestamp is a timestamp representing the server time when this object was created.", 0);
     match rt.kind {
         "Namespace" => vec![name, col("Status", "string", "", "The status of the namespace", 0), age],
@@ -120,7 +126,12 @@ fn cells(rt: &ResourceType, obj: &Value, now: OffsetDateTime) -> Vec<Value> {
 
 /// A Table of `objects`; `include_object` is the `includeObject` query parameter
 /// (`None`, `Object`, default `PartialObjectMetadata`).
-pub fn render(rt: &ResourceType, objects: &[Value], list_meta: Value, include_object: &str) -> Value {
+pub fn render(
+    rt: &ResourceType,
+    objects: &[Value],
+    list_meta: Value,
+    include_object: &str,
+) -> Value {
     let now = OffsetDateTime::now_utc();
     let rows: Vec<Value> = objects
         .iter()

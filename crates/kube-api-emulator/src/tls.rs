@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
-    IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose,
 };
 use rustls::pki_types::{pem::PemObject, CertificateDer, PrivateKeyDer};
 use serde::{Deserialize, Serialize};
@@ -46,7 +46,10 @@ fn ca_params(common_name: &str) -> CertificateParams {
 impl CaMaterial {
     /// A new CA valid for ten years.
     pub fn generate() -> Result<Self, Error> {
-        let common_name = format!("kube-api-emulator-ca@{}", OffsetDateTime::now_utc().unix_timestamp());
+        let common_name = format!(
+            "kube-api-emulator-ca@{}",
+            OffsetDateTime::now_utc().unix_timestamp()
+        );
         let key = KeyPair::generate()?;
         let mut params = ca_params(&common_name);
         let now = OffsetDateTime::now_utc();

@@ -61,15 +61,23 @@ pub fn pending(store: &Store) -> Vec<TokenJob> {
 /// One controller pass over a Secret.
 pub fn sync(app: &App, job: &TokenJob) {
     let mut store = app.store();
-    let Some(secret) = store.get(&SECRETS, &job.namespace, &job.name).cloned() else { return };
-    if meta_str(&secret, "uid") != job.uid || secret.get("type").and_then(Value::as_str) != Some(SA_TOKEN_TYPE) {
+    let Some(secret) = store.get(&SECRETS, &job.namespace, &job.name).cloned() else {
+        return;
+    };
+    if meta_str(&secret, "uid") != job.uid
+        || secret.get("type").and_then(Value::as_str) != Some(SA_TOKEN_TYPE)
+    {
         return;
     }
-    let sa_name = annotation(&secret, SA_NAME_ANNOTATION).unwrap_or("").to_owned();
+    let sa_name = annotation(&secret, SA_NAME_ANNOTATION)
+        .unwrap_or("")
+        .to_owned();
     if sa_name.is_empty() {
         return;
     }
-    let want_uid = annotation(&secret, SA_UID_ANNOTATION).unwrap_or("").to_owned();
+    let want_uid = annotation(&secret, SA_UID_ANNOTATION)
+        .unwrap_or("")
+        .to_owned();
     let sa = store
         .get(&SERVICE_ACCOUNTS, &job.namespace, &sa_name)
         .filter(|sa| want_uid.is_empty() || meta_str(sa, "uid") == want_uid)
@@ -87,7 +95,11 @@ pub fn sync(app: &App, job: &TokenJob) {
     };
     let ca_b64 = b64(store.ca.cert_pem.as_bytes());
     let needs_token = secret_data(&secret, "token").is_none_or(|t| t.is_empty());
-    let needs_ca = secret.get("data").and_then(|d| d.get("ca.crt")).and_then(Value::as_str) != Some(ca_b64.as_str());
+    let needs_ca = secret
+        .get("data")
+        .and_then(|d| d.get("ca.crt"))
+        .and_then(Value::as_str)
+        != Some(ca_b64.as_str());
     let needs_ns = secret_data(&secret, "namespace").is_none_or(|t| t.is_empty());
     if !needs_token && !needs_ca && !needs_ns {
         return;

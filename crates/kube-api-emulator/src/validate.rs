@@ -73,7 +73,9 @@ pub fn name_error(rt: &ResourceType, name: &str) -> Option<String> {
 /// Fills the defaults the API server applies on create and update.
 pub fn apply_defaults(rt: &ResourceType, obj: &mut Value) {
     let name = meta_str(obj, "name").to_owned();
-    let Some(map) = obj.as_object_mut() else { return };
+    let Some(map) = obj.as_object_mut() else {
+        return;
+    };
     match rt.kind {
         "Namespace" => {
             let spec = map.entry("spec").or_insert_with(|| json!({}));
@@ -106,7 +108,12 @@ pub fn apply_defaults(rt: &ResourceType, obj: &mut Value) {
                     }
                 }
             }
-            if map.get("type").and_then(Value::as_str).unwrap_or("").is_empty() {
+            if map
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .is_empty()
+            {
                 map.insert("type".into(), json!("Opaque"));
             }
         }
@@ -132,7 +139,11 @@ pub fn apply_defaults(rt: &ResourceType, obj: &mut Value) {
     // Go omits empty label and annotation maps.
     if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
         for f in ["labels", "annotations"] {
-            if meta.get(f).and_then(Value::as_object).is_some_and(Map::is_empty) {
+            if meta
+                .get(f)
+                .and_then(Value::as_object)
+                .is_some_and(Map::is_empty)
+            {
                 meta.remove(f);
             }
         }
@@ -246,7 +257,9 @@ fn validate_secret(obj: &Value, old: Option<&Value>, causes: &mut Vec<Cause>) {
 }
 
 fn validate_rules(obj: &Value, namespaced: bool, causes: &mut Vec<Cause>) {
-    let Some(rules) = obj.get("rules").and_then(Value::as_array) else { return };
+    let Some(rules) = obj.get("rules").and_then(Value::as_array) else {
+        return;
+    };
     for (i, rule) in rules.iter().enumerate() {
         let f = |x: &str| format!("rules[{i}].{x}");
         let verbs = str_list(rule.get("verbs"));
@@ -254,7 +267,10 @@ fn validate_rules(obj: &Value, namespaced: bool, causes: &mut Vec<Cause>) {
         let resources = str_list(rule.get("resources"));
         let urls = str_list(rule.get("nonResourceURLs"));
         if verbs.is_empty() {
-            causes.push(Cause::required(f("verbs"), "verbs must contain at least one value"));
+            causes.push(Cause::required(
+                f("verbs"),
+                "verbs must contain at least one value",
+            ));
         }
         if !urls.is_empty() {
             if namespaced {
@@ -321,7 +337,11 @@ fn validate_binding(obj: &Value, old: Option<&Value>, cluster: bool, causes: &mu
     }
     let kind = rr("kind");
     if cluster && kind != "ClusterRole" {
-        causes.push(Cause::not_supported("roleRef.kind", &json!(kind), &["ClusterRole"]));
+        causes.push(Cause::not_supported(
+            "roleRef.kind",
+            &json!(kind),
+            &["ClusterRole"],
+        ));
     } else if !cluster && kind != "Role" && kind != "ClusterRole" {
         causes.push(Cause::not_supported(
             "roleRef.kind",
@@ -345,7 +365,11 @@ fn validate_binding(obj: &Value, old: Option<&Value>, cluster: bool, causes: &mu
             match get("kind").as_str() {
                 "ServiceAccount" => {
                     if !get("apiGroup").is_empty() {
-                        causes.push(Cause::not_supported(f("apiGroup"), &json!(get("apiGroup")), &[""]));
+                        causes.push(Cause::not_supported(
+                            f("apiGroup"),
+                            &json!(get("apiGroup")),
+                            &[""],
+                        ));
                     }
                     if !name.is_empty() {
                         if let Some(e) = dns1123_subdomain_error(&name) {
@@ -378,7 +402,10 @@ fn validate_binding(obj: &Value, old: Option<&Value>, cluster: bool, causes: &mu
             causes.push(Cause {
                 reason: "FieldValueInvalid",
                 field: "roleRef".into(),
-                message: format!("Invalid value: {}: cannot change roleRef", role_ref_go(role_ref)),
+                message: format!(
+                    "Invalid value: {}: cannot change roleRef",
+                    role_ref_go(role_ref)
+                ),
             });
         }
     }
@@ -404,9 +431,15 @@ mod tests {
         assert!(dns1123_label_error("a.b").is_some());
         assert!(path_segment_error("system:admin").is_none());
         assert!(path_segment_error("a/b").is_some());
-        let c = validate(&SERVICE_ACCOUNTS, &json!({"metadata": {"name": "Bad_Name"}}), None);
+        let c = validate(
+            &SERVICE_ACCOUNTS,
+            &json!({"metadata": {"name": "Bad_Name"}}),
+            None,
+        );
         assert_eq!(c[0].field, "metadata.name");
-        assert!(c[0].message.starts_with("Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain"));
+        assert!(c[0]
+            .message
+            .starts_with("Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain"));
         assert!(validate(&NAMESPACES, &json!({"metadata": {"name": "ok-ns"}}), None).is_empty());
     }
 
@@ -419,10 +452,16 @@ mod tests {
         assert!(s.get("stringData").is_none());
         let tok = json!({"metadata": {"name": "t"}, "type": SA_TOKEN_TYPE});
         let c = validate(&SECRETS, &tok, None);
-        assert_eq!(c[0].field, "metadata.annotations[kubernetes.io/service-account.name]");
+        assert_eq!(
+            c[0].field,
+            "metadata.annotations[kubernetes.io/service-account.name]"
+        );
         let changed = json!({"metadata": {"name": "t"}, "type": "Opaque"});
         let c = validate(&SECRETS, &changed, Some(&json!({"type": "x"})));
-        assert_eq!(c[0].message, "Invalid value: \"Opaque\": field is immutable");
+        assert_eq!(
+            c[0].message,
+            "Invalid value: \"Opaque\": field is immutable"
+        );
     }
 
     #[test]

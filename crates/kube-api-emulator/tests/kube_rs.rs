@@ -16,9 +16,15 @@ async fn client_from_kubeconfig(yaml: &str) -> Client {
     let path = dir.path().join("kubeconfig");
     std::fs::write(&path, yaml).unwrap();
     let kc = Kubeconfig::read_from(&path).expect("kubeconfig parses");
-    let cfg = kube::Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default()).await.expect("config");
+    let cfg = kube::Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
+        .await
+        .expect("config");
     assert!(!cfg.accept_invalid_certs, "TLS is verified");
-    assert_eq!(cfg.root_cert.as_ref().map(Vec::len), Some(1), "the emulator CA is the trust root");
+    assert_eq!(
+        cfg.root_cert.as_ref().map(Vec::len),
+        Some(1),
+        "the emulator CA is the trust root"
+    );
     Client::try_from(cfg).expect("client")
 }
 
@@ -49,12 +55,18 @@ async fn kube_rs_service_accounts_and_errors() {
     let mut sa = ServiceAccount::default();
     sa.metadata.name = Some("rs".into());
     sa.metadata.labels = Some([("app".to_string(), "rs".to_string())].into());
-    let created = sas.create(&PostParams::default(), &sa).await.expect("create");
+    let created = sas
+        .create(&PostParams::default(), &sa)
+        .await
+        .expect("create");
     let uid = created.metadata.uid.clone().expect("uid");
     assert_eq!(created.metadata.namespace.as_deref(), Some("kube-system"));
     let got = sas.get("rs").await.expect("get");
     assert_eq!(got.metadata.uid.as_deref(), Some(uid.as_str()));
-    let listed = sas.list(&ListParams::default().labels("app=rs")).await.expect("list");
+    let listed = sas
+        .list(&ListParams::default().labels("app=rs"))
+        .await
+        .expect("list");
     assert_eq!(listed.items.len(), 1);
     assert!(listed.metadata.resource_version.is_some());
     let all: Api<ServiceAccount> = Api::all(client.clone());
@@ -62,7 +74,11 @@ async fn kube_rs_service_accounts_and_errors() {
 
     // Merge patch and server-side apply.
     let merged = sas
-        .patch("rs", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"labels": {"merged": "yes"}}})))
+        .patch(
+            "rs",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"labels": {"merged": "yes"}}})),
+        )
         .await
         .expect("merge patch");
     assert_eq!(merged.metadata.labels.as_ref().unwrap()["merged"], "yes");
@@ -74,7 +90,10 @@ async fn kube_rs_service_accounts_and_errors() {
         )
         .await
         .expect("apply patch");
-    assert_eq!(applied.metadata.annotations.as_ref().unwrap()["applied"], "1");
+    assert_eq!(
+        applied.metadata.annotations.as_ref().unwrap()["applied"],
+        "1"
+    );
     let fresh = sas
         .patch(
             "rs-applied",
@@ -94,25 +113,53 @@ async fn kube_rs_service_accounts_and_errors() {
     assert_eq!((dup.code, dup.reason.as_str()), (409, "AlreadyExists"));
     let mut stale = got.clone();
     stale.metadata.labels = Some([("stale".to_string(), "1".to_string())].into());
-    let conflict = api_error(sas.replace("rs", &PostParams::default(), &stale).await.unwrap_err());
+    let conflict = api_error(
+        sas.replace("rs", &PostParams::default(), &stale)
+            .await
+            .unwrap_err(),
+    );
     assert_eq!((conflict.code, conflict.reason.as_str()), (409, "Conflict"));
     assert!(conflict.is_conflict());
-    let bad = api_error(sas.create(&PostParams::default(), &ServiceAccount::default()).await.unwrap_err());
+    let bad = api_error(
+        sas.create(&PostParams::default(), &ServiceAccount::default())
+            .await
+            .unwrap_err(),
+    );
     assert_eq!((bad.code, bad.reason.as_str()), (422, "Invalid"));
 
     // Delete answers a Status for ServiceAccounts and the object for namespaces.
-    let deleted = sas.delete("rs", &DeleteParams::background()).await.expect("delete");
+    let deleted = sas
+        .delete("rs", &DeleteParams::background())
+        .await
+        .expect("delete");
     let status = deleted.right().expect("a Status");
     assert_eq!(status.details.as_ref().unwrap().uid, uid);
     assert!(sas.get_opt("rs").await.unwrap().is_none());
     let namespaces: Api<Namespace> = Api::all(client.clone());
     let mut ns = Namespace::default();
     ns.metadata.name = Some("kube-rs".into());
-    namespaces.create(&PostParams::default(), &ns).await.expect("namespace");
-    let gone = namespaces.delete("kube-rs", &DeleteParams::default()).await.expect("delete namespace");
-    assert!(gone.left().is_some(), "a namespace delete answers the namespace");
-    let in_missing = api_error(Api::<ServiceAccount>::namespaced(client.clone(), "kube-rs").create(&PostParams::default(), &sa).await.unwrap_err());
-    assert_eq!((in_missing.code, in_missing.message.as_str()), (404, "namespaces \"kube-rs\" not found"));
+    namespaces
+        .create(&PostParams::default(), &ns)
+        .await
+        .expect("namespace");
+    let gone = namespaces
+        .delete("kube-rs", &DeleteParams::default())
+        .await
+        .expect("delete namespace");
+    assert!(
+        gone.left().is_some(),
+        "a namespace delete answers the namespace"
+    );
+    let in_missing = api_error(
+        Api::<ServiceAccount>::namespaced(client.clone(), "kube-rs")
+            .create(&PostParams::default(), &sa)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        (in_missing.code, in_missing.message.as_str()),
+        (404, "namespaces \"kube-rs\" not found")
+    );
 
     // A service-account token: a client built from a kubeconfig carrying it gets 403s.
     let mut sa2 = ServiceAccount::default();
@@ -121,7 +168,13 @@ async fn kube_rs_service_accounts_and_errors() {
     let secrets: Api<Secret> = Api::namespaced(client.clone(), "kube-system");
     let mut tok = Secret::default();
     tok.metadata.name = Some("limited-token".into());
-    tok.metadata.annotations = Some([("kubernetes.io/service-account.name".to_string(), "limited".to_string())].into());
+    tok.metadata.annotations = Some(
+        [(
+            "kubernetes.io/service-account.name".to_string(),
+            "limited".to_string(),
+        )]
+        .into(),
+    );
     tok.type_ = Some("kubernetes.io/service-account-token".into());
     secrets.create(&PostParams::default(), &tok).await.unwrap();
     let mut token = None;
@@ -134,9 +187,24 @@ async fn kube_rs_service_accounts_and_errors() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let token = token.expect("token issued");
-    let limited = client_from_kubeconfig(&kube_api_emulator::kubeconfig::render(emu.url(), emu.ca_pem(), "limited", &token, "kube-system")).await;
-    let forbidden = api_error(Api::<ClusterRole>::all(limited.clone()).list(&ListParams::default()).await.unwrap_err());
-    assert_eq!((forbidden.code, forbidden.reason.as_str()), (403, "Forbidden"));
+    let limited = client_from_kubeconfig(&kube_api_emulator::kubeconfig::render(
+        emu.url(),
+        emu.ca_pem(),
+        "limited",
+        &token,
+        "kube-system",
+    ))
+    .await;
+    let forbidden = api_error(
+        Api::<ClusterRole>::all(limited.clone())
+            .list(&ListParams::default())
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        (forbidden.code, forbidden.reason.as_str()),
+        (403, "Forbidden")
+    );
     assert!(forbidden.is_forbidden());
     assert_eq!(
         forbidden.message,
@@ -146,14 +214,36 @@ async fn kube_rs_service_accounts_and_errors() {
 
 #[tokio::test]
 async fn kube_rs_refuses_a_server_outside_the_trusted_ca() {
-    let a = kube_api_emulator::start(Config { log_requests: false, ..Config::default() }).await.unwrap();
-    let b = kube_api_emulator::start(Config { log_requests: false, ..Config::default() }).await.unwrap();
+    let a = kube_api_emulator::start(Config {
+        log_requests: false,
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    let b = kube_api_emulator::start(Config {
+        log_requests: false,
+        ..Config::default()
+    })
+    .await
+    .unwrap();
     // A's CA and token, B's URL: the TLS handshake must fail (B's certificate is not signed
     // by A's CA), which proves the client verifies against the configured CA.
-    let yaml = kube_api_emulator::kubeconfig::render(b.url(), a.ca_pem(), "admin", a.admin_token(), "default");
+    let yaml = kube_api_emulator::kubeconfig::render(
+        b.url(),
+        a.ca_pem(),
+        "admin",
+        a.admin_token(),
+        "default",
+    );
     let client = client_from_kubeconfig(&yaml).await;
-    let err = client.apiserver_version().await.expect_err("untrusted server certificate");
-    assert!(!matches!(err, kube::Error::Api(_)), "a TLS error, not an API answer: {err:?}");
+    let err = client
+        .apiserver_version()
+        .await
+        .expect_err("untrusted server certificate");
+    assert!(
+        !matches!(err, kube::Error::Api(_)),
+        "a TLS error, not an API answer: {err:?}"
+    );
     // With the right CA the same request succeeds.
     let ok = client_from_kubeconfig(&b.admin_kubeconfig()).await;
     assert_eq!(ok.apiserver_version().await.unwrap().git_version, "v1.30.0");

@@ -21,13 +21,17 @@ struct Out {
 
 impl Kubectl {
     fn new() -> Self {
-        let bin = PathBuf::from(std::env::var("KUBECTL").unwrap_or_else(|_| "/usr/bin/kubectl".into()));
+        let bin =
+            PathBuf::from(std::env::var("KUBECTL").unwrap_or_else(|_| "/usr/bin/kubectl".into()));
         assert!(
             bin.is_file(),
             "kubectl is required for this test and was not found at {} (install kubectl or set KUBECTL)",
             bin.display()
         );
-        Self { bin, cache: tempfile::tempdir().unwrap() }
+        Self {
+            bin,
+            cache: tempfile::tempdir().unwrap(),
+        }
     }
 
     fn run(&self, kubeconfig: &Path, args: &[&str], stdin: Option<&str>) -> Out {
@@ -44,7 +48,12 @@ impl Kubectl {
             .stderr(std::process::Stdio::piped());
         let mut child = cmd.spawn().expect("kubectl runs");
         if let Some(input) = stdin {
-            child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
         } else {
             drop(child.stdin.take());
         }
@@ -59,7 +68,11 @@ impl Kubectl {
     /// Runs and requires exit 0.
     fn ok(&self, kubeconfig: &Path, args: &[&str], stdin: Option<&str>) -> String {
         let o = self.run(kubeconfig, args, stdin);
-        assert_eq!(o.code, 0, "kubectl {args:?} failed:\nstdout: {}\nstderr: {}", o.stdout, o.stderr);
+        assert_eq!(
+            o.code, 0,
+            "kubectl {args:?} failed:\nstdout: {}\nstderr: {}",
+            o.stdout, o.stderr
+        );
         o.stdout
     }
 }
@@ -125,7 +138,11 @@ fn kubectl_end_to_end() {
     let header: Vec<&str> = ns.lines().next().unwrap().split_whitespace().collect();
     assert_eq!(header, ["NAME", "STATUS", "AGE"], "{ns}");
     for name in ["default", "kube-public", "kube-system"] {
-        assert!(ns.lines().any(|l| l.starts_with(name) && l.contains("Active")), "{name} in:\n{ns}");
+        assert!(
+            ns.lines()
+                .any(|l| l.starts_with(name) && l.contains("Active")),
+            "{name} in:\n{ns}"
+        );
     }
 
     // kubectl create -f with four documents.
@@ -144,47 +161,159 @@ fn kubectl_end_to_end() {
     assert!(again.stderr.contains("Error from server (AlreadyExists): error when creating \"STDIN\": serviceaccounts \"deployer\" already exists"), "{}", again.stderr);
 
     // -o json
-    let list: Value = serde_json::from_str(&k.ok(admin, &["get", "sa", "-n", "kube-system", "-o", "json"], None)).unwrap();
+    let list: Value = serde_json::from_str(&k.ok(
+        admin,
+        &["get", "sa", "-n", "kube-system", "-o", "json"],
+        None,
+    ))
+    .unwrap();
     assert_eq!(list["kind"], "List");
-    let deployer = list["items"].as_array().unwrap().iter().find(|i| i["metadata"]["name"] == "deployer").expect("deployer listed");
+    let deployer = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["metadata"]["name"] == "deployer")
+        .expect("deployer listed");
     assert_eq!(deployer["kind"], "ServiceAccount");
     assert_eq!(deployer["metadata"]["labels"]["app"], "x");
 
     // The token appears after the delay.
     let mut token = String::new();
     for _ in 0..50 {
-        let out = k.ok(admin, &["get", "secret", "deployer-token", "-n", "kube-system", "-o", "jsonpath={.data.token}"], None);
+        let out = k.ok(
+            admin,
+            &[
+                "get",
+                "secret",
+                "deployer-token",
+                "-n",
+                "kube-system",
+                "-o",
+                "jsonpath={.data.token}",
+            ],
+            None,
+        );
         if !out.trim().is_empty() {
-            token = String::from_utf8(kube_api_emulator::util::unb64(out.trim()).expect("base64")).unwrap();
+            token = String::from_utf8(kube_api_emulator::util::unb64(out.trim()).expect("base64"))
+                .unwrap();
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert!(!token.is_empty(), "kubectl sees data.token after --token-delay");
-    let ca = k.ok(admin, &["get", "secret", "deployer-token", "-n", "kube-system", "-o", "jsonpath={.data.ca\\.crt}"], None);
-    assert_eq!(kube_api_emulator::util::unb64(ca.trim()).unwrap(), emu.ca_pem().as_bytes());
+    assert!(
+        !token.is_empty(),
+        "kubectl sees data.token after --token-delay"
+    );
+    let ca = k.ok(
+        admin,
+        &[
+            "get",
+            "secret",
+            "deployer-token",
+            "-n",
+            "kube-system",
+            "-o",
+            "jsonpath={.data.ca\\.crt}",
+        ],
+        None,
+    );
+    assert_eq!(
+        kube_api_emulator::util::unb64(ca.trim()).unwrap(),
+        emu.ca_pem().as_bytes()
+    );
 
     // Label selector.
     let crbs = k.ok(admin, &["get", "clusterrolebinding", "-l", "app=x"], None);
-    assert!(crbs.contains("deployer-reads-sa") && crbs.contains("ClusterRole/sa-reader"), "{crbs}");
+    assert!(
+        crbs.contains("deployer-reads-sa") && crbs.contains("ClusterRole/sa-reader"),
+        "{crbs}"
+    );
     assert!(!crbs.contains("cluster-admin"), "{crbs}");
-    let none = k.run(admin, &["get", "clusterrolebinding", "-l", "app=nothing"], None);
-    assert!(none.stderr.contains("No resources found"), "{}", none.stderr);
+    let none = k.run(
+        admin,
+        &["get", "clusterrolebinding", "-l", "app=nothing"],
+        None,
+    );
+    assert!(
+        none.stderr.contains("No resources found"),
+        "{}",
+        none.stderr
+    );
 
     // auth can-i: the admin, and the service account through its own kubeconfig.
-    let yes = k.run(admin, &["auth", "can-i", "create", "serviceaccounts", "-n", "kube-system"], None);
+    let yes = k.run(
+        admin,
+        &[
+            "auth",
+            "can-i",
+            "create",
+            "serviceaccounts",
+            "-n",
+            "kube-system",
+        ],
+        None,
+    );
     assert_eq!((yes.code, yes.stdout.trim()), (0, "yes"));
     let dir = tempfile::tempdir().unwrap();
     let sa_kc = dir.path().join("sa-kubeconfig");
-    std::fs::write(&sa_kc, kube_api_emulator::kubeconfig::render(emu.url(), emu.ca_pem(), "deployer", &token, "kube-system")).unwrap();
-    let can_list = k.run(&sa_kc, &["auth", "can-i", "list", "serviceaccounts", "-n", "kube-system"], None);
-    assert_eq!((can_list.code, can_list.stdout.trim()), (0, "yes"), "{}", can_list.stderr);
-    let can_create = k.run(&sa_kc, &["auth", "can-i", "create", "serviceaccounts", "-n", "kube-system"], None);
-    assert_eq!((can_create.code, can_create.stdout.trim()), (1, "no"), "{}", can_create.stderr);
-    let can_secrets = k.run(&sa_kc, &["auth", "can-i", "get", "secrets", "-n", "kube-system"], None);
+    std::fs::write(
+        &sa_kc,
+        kube_api_emulator::kubeconfig::render(
+            emu.url(),
+            emu.ca_pem(),
+            "deployer",
+            &token,
+            "kube-system",
+        ),
+    )
+    .unwrap();
+    let can_list = k.run(
+        &sa_kc,
+        &[
+            "auth",
+            "can-i",
+            "list",
+            "serviceaccounts",
+            "-n",
+            "kube-system",
+        ],
+        None,
+    );
+    assert_eq!(
+        (can_list.code, can_list.stdout.trim()),
+        (0, "yes"),
+        "{}",
+        can_list.stderr
+    );
+    let can_create = k.run(
+        &sa_kc,
+        &[
+            "auth",
+            "can-i",
+            "create",
+            "serviceaccounts",
+            "-n",
+            "kube-system",
+        ],
+        None,
+    );
+    assert_eq!(
+        (can_create.code, can_create.stdout.trim()),
+        (1, "no"),
+        "{}",
+        can_create.stderr
+    );
+    let can_secrets = k.run(
+        &sa_kc,
+        &["auth", "can-i", "get", "secrets", "-n", "kube-system"],
+        None,
+    );
     assert_eq!(can_secrets.stdout.trim(), "no");
     let whoami = k.ok(&sa_kc, &["auth", "whoami"], None);
-    assert!(whoami.contains("system:serviceaccount:kube-system:deployer"), "{whoami}");
+    assert!(
+        whoami.contains("system:serviceaccount:kube-system:deployer"),
+        "{whoami}"
+    );
     // What RBAC allows works; what it does not is the real Forbidden.
     let sas = k.ok(&sa_kc, &["get", "sa"], None);
     assert!(sas.contains("deployer"), "{sas}");
@@ -195,24 +324,61 @@ fn kubectl_end_to_end() {
     // NotFound as kubectl prints it.
     let nf = k.run(admin, &["get", "sa", "nope", "-n", "kube-system"], None);
     assert_eq!(nf.code, 1);
-    assert!(nf.stderr.contains("Error from server (NotFound): serviceaccounts \"nope\" not found"), "{}", nf.stderr);
+    assert!(
+        nf.stderr
+            .contains("Error from server (NotFound): serviceaccounts \"nope\" not found"),
+        "{}",
+        nf.stderr
+    );
 
     // Client-side apply: create, then a strategic merge patch.
     let cm = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: applied\n  namespace: default\nstringData:\n  a: one\n";
-    assert!(k.ok(admin, &["apply", "-f", "-"], Some(cm)).contains("secret/applied created"));
+    assert!(k
+        .ok(admin, &["apply", "-f", "-"], Some(cm))
+        .contains("secret/applied created"));
     let cm2 = cm.replace("a: one", "a: two");
-    assert!(k.ok(admin, &["apply", "-f", "-"], Some(&cm2)).contains("secret/applied configured"));
-    let a = k.ok(admin, &["get", "secret", "applied", "-o", "jsonpath={.data.a}"], None);
+    assert!(k
+        .ok(admin, &["apply", "-f", "-"], Some(&cm2))
+        .contains("secret/applied configured"));
+    let a = k.ok(
+        admin,
+        &["get", "secret", "applied", "-o", "jsonpath={.data.a}"],
+        None,
+    );
     assert_eq!(kube_api_emulator::util::unb64(a.trim()).unwrap(), b"two");
 
     // kubectl delete; deleting the ServiceAccount revokes its token.
-    let del = k.ok(admin, &["delete", "sa", "deployer", "-n", "kube-system"], None);
+    let del = k.ok(
+        admin,
+        &["delete", "sa", "deployer", "-n", "kube-system"],
+        None,
+    );
     assert!(del.contains("serviceaccount \"deployer\" deleted"), "{del}");
-    let gone = k.run(admin, &["get", "secret", "deployer-token", "-n", "kube-system"], None);
-    assert!(gone.stderr.contains("Error from server (NotFound): secrets \"deployer-token\" not found"), "{}", gone.stderr);
+    let gone = k.run(
+        admin,
+        &["get", "secret", "deployer-token", "-n", "kube-system"],
+        None,
+    );
+    assert!(
+        gone.stderr
+            .contains("Error from server (NotFound): secrets \"deployer-token\" not found"),
+        "{}",
+        gone.stderr
+    );
     let revoked = k.run(&sa_kc, &["get", "sa"], None);
     assert_eq!(revoked.code, 1);
-    assert!(revoked.stderr.contains("Unauthorized"), "{}", revoked.stderr);
-    let del = k.ok(admin, &["delete", "clusterrolebinding", "-l", "app=x"], None);
-    assert!(del.contains("clusterrolebinding.rbac.authorization.k8s.io \"deployer-reads-sa\" deleted"), "{del}");
+    assert!(
+        revoked.stderr.contains("Unauthorized"),
+        "{}",
+        revoked.stderr
+    );
+    let del = k.ok(
+        admin,
+        &["delete", "clusterrolebinding", "-l", "app=x"],
+        None,
+    );
+    assert!(
+        del.contains("clusterrolebinding.rbac.authorization.k8s.io \"deployer-reads-sa\" deleted"),
+        "{del}"
+    );
 }

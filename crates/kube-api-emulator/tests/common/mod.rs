@@ -21,7 +21,9 @@ pub fn client_for(ca_pem: &str) -> reqwest::Client {
 }
 
 pub async fn start_with(config: Config) -> Emu {
-    let handle = kube_api_emulator::start(config).await.expect("emulator starts");
+    let handle = kube_api_emulator::start(config)
+        .await
+        .expect("emulator starts");
     let client = client_for(handle.ca_pem());
     Emu { handle, client }
 }
@@ -52,7 +54,14 @@ impl Emu {
         self.handle.admin_token()
     }
 
-    pub async fn call(&self, method: &str, path: &str, token: Option<&str>, content_type: Option<&str>, body: Option<&Value>) -> Resp {
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        content_type: Option<&str>,
+        body: Option<&Value>,
+    ) -> Resp {
         let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let mut req = self.client.request(m, self.url(path));
         if let Some(t) = token {
@@ -68,7 +77,12 @@ impl Emu {
         let headers = resp.headers().clone();
         let text = resp.text().await.expect("body");
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp { status, body, text, headers }
+        Resp {
+            status,
+            body,
+            text,
+            headers,
+        }
     }
 
     /// As admin.
@@ -87,13 +101,16 @@ impl Emu {
 
     pub async fn patch(&self, path: &str, content_type: &str, body: &Value) -> Resp {
         let t = self.admin().to_owned();
-        self.call("PATCH", path, Some(&t), Some(content_type), Some(body)).await
+        self.call("PATCH", path, Some(&t), Some(content_type), Some(body))
+            .await
     }
 
     /// Waits (at most 10 s) until the Secret has `data.token`; returns the decoded token.
     pub async fn wait_token(&self, ns: &str, name: &str) -> String {
         for _ in 0..200 {
-            let r = self.get(&format!("/api/v1/namespaces/{ns}/secrets/{name}")).await;
+            let r = self
+                .get(&format!("/api/v1/namespaces/{ns}/secrets/{name}"))
+                .await;
             if let Some(t) = r.body["data"]["token"].as_str() {
                 let raw = kube_api_emulator::util::unb64(t).expect("token is base64");
                 return String::from_utf8(raw).expect("token is text");
