@@ -441,6 +441,16 @@ fn watch(app: &Arc<App>, ctx: &Ctx, rr: &ResourceRequest) -> Response<Body> {
                 }
             },
         };
+        let mut initial = initial;
+        if ctx.query.flag("sendInitialEvents") {
+            // The end of the initial events, as a streaming list expects it.
+            initial.push(render(
+                "BOOKMARK",
+                &json!({"kind": rt.kind, "apiVersion": rt.api_version(), "metadata": {
+                    "resourceVersion": current.to_string(),
+                    "annotations": {"k8s.io/initial-events-end": "true"}}}),
+            ));
+        }
         (initial, rx, current)
     };
     let expired = initial.len() == 1 && initial[0].starts_with(b"{\"type\":\"ERROR\"");

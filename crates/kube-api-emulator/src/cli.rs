@@ -118,10 +118,20 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+fn check_token(t: &str) -> Result<(), String> {
+    if t.is_empty() || t.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(
+            "the admin token must be non-empty, without spaces or control characters".into(),
+        );
+    }
+    Ok(())
+}
+
 pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
     let mut config = Config::default();
     if let Ok(t) = std::env::var("KUBE_API_EMULATOR_TOKEN") {
         if !t.is_empty() {
+            check_token(&t)?;
             config.token = Some(t);
         }
     }
@@ -154,9 +164,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             }
             "--token" => {
                 let v = value("--token")?;
-                if v.is_empty() || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                    return Err("--token must be non-empty, without spaces".into());
-                }
+                check_token(&v)?;
                 config.token = Some(v);
             }
             "--data" => config.data = Some(PathBuf::from(value("--data")?)),

@@ -1035,6 +1035,20 @@ async fn namespaces_delete_their_content() {
     );
 }
 
+/// Reads one watch event (one line), however the stream is chunked.
+async fn next_event(w: &mut reqwest::Response) -> Value {
+    let mut buf = Vec::new();
+    while !buf.ends_with(b"\n") {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), w.chunk())
+            .await
+            .expect("an event in time")
+            .unwrap()
+            .expect("the watch is open");
+        buf.extend_from_slice(&chunk);
+    }
+    serde_json::from_slice(&buf).unwrap()
+}
+
 #[tokio::test]
 async fn tables_watch_and_admin_endpoints() {
     let e = start().await;
@@ -1081,25 +1095,43 @@ async fn tables_watch_and_admin_endpoints() {
         .unwrap();
     assert_eq!(w.status().as_u16(), 200);
     assert_eq!(e.post(SA, &sa("watched")).await.status, 201);
-    let chunk = tokio::time::timeout(Duration::from_secs(5), w.chunk())
-        .await
-        .expect("an event")
-        .unwrap()
-        .unwrap();
-    let ev: Value = serde_json::from_slice(&chunk).unwrap();
+    let ev = next_event(&mut w).await;
     assert_eq!(ev["type"], "ADDED");
     assert_eq!(ev["object"]["metadata"]["name"], "watched");
     assert_eq!(
         e.req("DELETE", &format!("{SA}/watched"), None).await.status,
         200
     );
-    let chunk = tokio::time::timeout(Duration::from_secs(5), w.chunk())
-        .await
-        .expect("an event")
-        .unwrap()
-        .unwrap();
-    let ev: Value = serde_json::from_slice(&chunk).unwrap();
+    let ev = next_event(&mut w).await;
     assert_eq!(ev["type"], "DELETED");
+
+    // A streaming list: initial ADDED events, then the initial-events-end bookmark; the
+    // watch ends at timeoutSeconds.
+    let w2 = e
+        .client
+        .get(e.url(&format!("{SA}?watch=1&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&timeoutSeconds=1")))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    let text = tokio::time::timeout(Duration::from_secs(10), w2.text())
+        .await
+        .expect("the watch ends")
+        .unwrap();
+    let events: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let (last, first) = events.split_last().unwrap();
+    assert!(
+        !first.is_empty() && first.iter().all(|ev| ev["type"] == "ADDED"),
+        "{text}"
+    );
+    assert_eq!(last["type"], "BOOKMARK");
+    assert_eq!(
+        last["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"],
+        "true"
+    );
 
     // Admin endpoints: counts; state with Secret values redacted; admin token only.
     assert_eq!(
@@ -1116,7 +1148,7 @@ async fn tables_watch_and_admin_endpoints() {
     assert_eq!(counts.body["create serviceaccounts"], 1);
     assert_eq!(counts.body["create secrets"], 1);
     assert_eq!(counts.body["delete serviceaccounts"], 1);
-    assert_eq!(counts.body["watch serviceaccounts"], 1);
+    assert_eq!(counts.body["watch serviceaccounts"], 2);
     let state = e.get("/_emulator/state").await;
     assert_eq!(state.status, 200);
     assert!(
