@@ -13,7 +13,7 @@ use tokio::sync::{broadcast, mpsc};
 
 use crate::app::{App, Ctx};
 use crate::http::{error_response, json_response, Body, ChannelBody};
-use crate::rbac::{self, Attributes};
+use crate::rbac::{self, Attributes, UserInfo};
 use crate::resources::{self, ResourceType, NAMESPACES, SECRETS, SERVICE_ACCOUNTS};
 use crate::router::ResourceRequest;
 use crate::schema;
@@ -522,7 +522,16 @@ fn create(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) 
     let mut warnings = Vec::new();
     let obj = decode_object(rr.rt, &parse_json(&ctx.body)?, fv, &mut warnings)?;
     let mut store = app.store();
-    let created = create_object(app, &mut store, rr.rt, &rr.namespace, obj, dry, jobs)?;
+    let created = create_object(
+        app,
+        &ctx.user,
+        &mut store,
+        rr.rt,
+        &rr.namespace,
+        obj,
+        dry,
+        jobs,
+    )?;
     Ok(Outcome {
         status: 201,
         body: created,
@@ -533,6 +542,7 @@ fn create(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) 
 /// Creates a decoded object in `namespace` (ignored for cluster-scoped types).
 fn create_object(
     app: &App,
+    user: &UserInfo,
     store: &mut Store,
     rt: &'static ResourceType,
     namespace: &str,
@@ -587,6 +597,7 @@ fn create_object(
     }
     validate::apply_defaults(rt, &mut obj);
     let name = meta_str(&obj, "name").to_owned();
+    check_escalation(store, user, rt, namespace, &name, &obj)?;
     let causes = validate::validate(rt, &obj, None);
     if !causes.is_empty() {
         return Err(ApiError::invalid_object(rt, &name, causes));
@@ -641,6 +652,86 @@ fn after_write(
     }
 }
 
+/// RBAC escalation prevention, as the RBAC registries enforce it: a Role or ClusterRole may
+/// only grant permissions its author holds (or the author may `escalate` it); a binding may
+/// only reference a role whose permissions its author holds (or the author may `bind` it).
+fn check_escalation(
+    store: &Store,
+    user: &UserInfo,
+    rt: &ResourceType,
+    namespace: &str,
+    name: &str,
+    obj: &Value,
+) -> Result<()> {
+    if user.is_master() || rt.group != resources::RBAC_GROUP {
+        return Ok(());
+    }
+    let ns = namespace_of(rt, namespace);
+    let attrs = |verb: &str, resource: &str, rname: &str| Attributes {
+        verb: verb.into(),
+        resource_request: true,
+        api_group: resources::RBAC_GROUP.into(),
+        resource: resource.into(),
+        namespace: ns.into(),
+        name: rname.into(),
+        ..Default::default()
+    };
+    let rules: Vec<Value> = match rt.kind {
+        "Role" | "ClusterRole" => {
+            if rbac::authorize(store, user, &attrs("escalate", rt.resource, name)).allowed {
+                return Ok(());
+            }
+            obj.get("rules")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        }
+        "RoleBinding" | "ClusterRoleBinding" => {
+            let kind = obj["roleRef"]["kind"].as_str().unwrap_or("");
+            let role_name = obj["roleRef"]["name"].as_str().unwrap_or("");
+            let (role_rt, role) = if kind == "Role" {
+                (
+                    &resources::ROLES,
+                    store.get(&resources::ROLES, ns, role_name),
+                )
+            } else {
+                (
+                    &resources::CLUSTER_ROLES,
+                    store.get(&resources::CLUSTER_ROLES, "", role_name),
+                )
+            };
+            if rbac::authorize(store, user, &attrs("bind", role_rt.resource, role_name)).allowed {
+                return Ok(());
+            }
+            let Some(role) = role else {
+                return Err(ApiError::not_found(role_rt, role_name));
+            };
+            role.get("rules")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        }
+        _ => return Ok(()),
+    };
+    let missing = rbac::uncovered_rules(store, user, ns, &rules);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let groups: Vec<String> = user.groups.iter().map(|g| format!("{g:?}")).collect();
+    Err(ApiError::forbidden(
+        Some(rt),
+        rt.group,
+        rt.resource,
+        name,
+        &format!(
+            "user {:?} (groups=[{}]) is attempting to grant RBAC permissions not currently held:\n{}",
+            user.name,
+            groups.join(" "),
+            missing.join("\n")
+        ),
+    ))
+}
+
 // ---------------------------------------------------------------------------------------
 // update, patch
 
@@ -678,6 +769,7 @@ fn update(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) 
         if rr.rt.create_on_update {
             let created = create_object(
                 app,
+                &ctx.user,
                 &mut store,
                 rr.rt,
                 &rr.namespace,
@@ -693,7 +785,7 @@ fn update(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) 
         }
         return Err(ApiError::not_found(rr.rt, &rr.name));
     };
-    let updated = update_object(app, &mut store, rr, obj, &old, dry, jobs)?;
+    let updated = update_object(app, &ctx.user, &mut store, rr, obj, &old, dry, jobs)?;
     Ok(Outcome {
         status: 200,
         body: updated,
@@ -710,6 +802,7 @@ fn without_rv(mut obj: Value) -> Value {
 /// and validation. An update that changes nothing keeps the resourceVersion.
 fn update_object(
     app: &App,
+    user: &UserInfo,
     store: &mut Store,
     rr: &ResourceRequest,
     mut obj: Value,
@@ -773,6 +866,7 @@ fn update_object(
         }
     }
     validate::apply_defaults(rt, &mut obj);
+    check_escalation(store, user, rt, &rr.namespace, &rr.name, &obj)?;
     let causes = validate::validate(rt, &obj, Some(old));
     if !causes.is_empty() {
         return Err(ApiError::invalid_object(rt, &rr.name, causes));
@@ -870,6 +964,7 @@ fn patch(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) -
         if current.is_none() {
             let created = create_object(
                 app,
+                &ctx.user,
                 &mut store,
                 rr.rt,
                 &rr.namespace,
@@ -911,7 +1006,7 @@ fn patch(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) -
     }
     let obj = decode_object(rr.rt, &patched, fv, &mut warnings)?;
     check_identity(rr, &obj)?;
-    let updated = update_object(app, &mut store, rr, obj, &current, dry, jobs)?;
+    let updated = update_object(app, &ctx.user, &mut store, rr, obj, &current, dry, jobs)?;
     Ok(Outcome {
         status: 200,
         body: updated,

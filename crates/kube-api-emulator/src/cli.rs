@@ -59,7 +59,9 @@ AUTHENTICATION AND AUTHORIZATION:
   system:serviceaccounts, system:serviceaccounts:NS, system:authenticated) and are authorized
   by RBAC (ClusterRoleBindings, RoleBindings; User, Group, ServiceAccount subjects; verbs,
   apiGroups, resources, resourceNames, nonResourceURLs, `*`). Deleting the token Secret or
-  the ServiceAccount revokes the token. Bootstrap roles exist as on a new cluster:
+  the ServiceAccount revokes the token. Escalation is prevented: a Role may only grant, and
+  a binding only reference, permissions its author holds (or may `escalate` / `bind`).
+  Bootstrap roles exist as on a new cluster:
   cluster-admin, system:discovery, system:basic-user, system:public-info-viewer (bound to
   system:masters / system:authenticated), and admin, edit, view cut down to the served types.
 

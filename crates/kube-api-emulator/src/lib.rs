@@ -56,7 +56,10 @@
 //!   Secrets.
 //! * `kubectl get` gets `meta.k8s.io/v1` Tables with the API server's columns.
 //! * Authentication: bearer tokens only (see [`auth`]); authorization: RBAC (see [`rbac`]),
-//!   with the bootstrap roles and bindings of a new cluster ([`bootstrap`]). A new namespace
+//!   with the bootstrap roles and bindings of a new cluster ([`bootstrap`]), and RBAC
+//!   escalation prevention (a Role may only grant, and a binding only reference, permissions
+//!   its author holds, unless the author may `escalate` or `bind`; a 403 lists the missing
+//!   permissions as the API server does). A new namespace
 //!   gets a `default` ServiceAccount. The token controller is described in [`tokens`].
 //!
 //! # Deliberate simplifications
@@ -74,7 +77,7 @@
 //!   a 410 `Expired` ERROR event.
 //! * Service-account tokens are opaque random strings, not JWTs (only tokens the controller
 //!   issued authenticate); no TokenRequest, no pods or other resource types, no
-//!   ClusterRole aggregation, no RBAC escalation checks, no admission webhooks.
+//!   ClusterRole aggregation, no admission webhooks.
 //! * Bodies are JSON only (kubectl and kube-rs send JSON, also for apply); responses JSON.
 //! * The listener is loopback-only; `--data` holds the CA key and tokens in clear (mode 0600).
 //!

@@ -294,6 +294,127 @@ pub fn rules_for(
     (res, nonres, incomplete, errors.join(", "))
 }
 
+/// One permission: a verb on one group/resource/name, or on one non-resource URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Simple {
+    Resource {
+        verb: String,
+        group: String,
+        resource: String,
+        name: String,
+    },
+    NonResource {
+        verb: String,
+        url: String,
+    },
+}
+
+impl Simple {
+    /// As the API server prints a PolicyRule in escalation errors.
+    fn describe(&self) -> String {
+        match self {
+            Simple::Resource { verb, group, resource, name } if name.is_empty() => {
+                format!("{{APIGroups:[{group:?}], Resources:[{resource:?}], Verbs:[{verb:?}]}}")
+            }
+            Simple::Resource { verb, group, resource, name } => format!(
+                "{{APIGroups:[{group:?}], Resources:[{resource:?}], ResourceNames:[{name:?}], Verbs:[{verb:?}]}}"
+            ),
+            Simple::NonResource { verb, url } => format!("{{NonResourceURLs:[{url:?}], Verbs:[{verb:?}]}}"),
+        }
+    }
+}
+
+fn breakdown(rule: &Value) -> Vec<Simple> {
+    let mut out = Vec::new();
+    let verbs = strs(rule.get("verbs"));
+    let urls = strs(rule.get("nonResourceURLs"));
+    for v in &verbs {
+        for u in &urls {
+            out.push(Simple::NonResource {
+                verb: (*v).into(),
+                url: (*u).into(),
+            });
+        }
+        let names = strs(rule.get("resourceNames"));
+        for g in strs(rule.get("apiGroups")) {
+            for r in strs(rule.get("resources")) {
+                if names.is_empty() {
+                    out.push(Simple::Resource {
+                        verb: (*v).into(),
+                        group: g.into(),
+                        resource: r.into(),
+                        name: String::new(),
+                    });
+                }
+                for n in &names {
+                    out.push(Simple::Resource {
+                        verb: (*v).into(),
+                        group: g.into(),
+                        resource: r.into(),
+                        name: (*n).into(),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether an owner rule covers one permission (a wildcard is covered only by a wildcard).
+fn covers(owner: &Value, p: &Simple) -> bool {
+    let verbs = strs(owner.get("verbs"));
+    match p {
+        Simple::NonResource { verb, url } => {
+            has(&verbs, verb)
+                && strs(owner.get("nonResourceURLs")).iter().any(|u| {
+                    *u == "*"
+                        || u == url
+                        || (u.ends_with('*') && url.starts_with(&u[..u.len() - 1]))
+                })
+        }
+        Simple::Resource {
+            verb,
+            group,
+            resource,
+            name,
+        } => {
+            let names = strs(owner.get("resourceNames"));
+            has(&verbs, verb)
+                && has(&strs(owner.get("apiGroups")), group)
+                && strs(owner.get("resources")).iter().any(|r| {
+                    *r == "*"
+                        || r == resource
+                        || (r.ends_with("/*") && resource.starts_with(&r[..r.len() - 1]))
+                })
+                && (names.is_empty() || (!name.is_empty() && names.contains(&name.as_str())))
+        }
+    }
+}
+
+/// The permissions in `rules` that `user` does not hold in `namespace` ("" = cluster-wide),
+/// as the API server lists them when refusing an escalation.
+pub fn uncovered_rules(
+    src: &impl RbacSource,
+    user: &UserInfo,
+    namespace: &str,
+    rules: &[Value],
+) -> Vec<String> {
+    let (res, nonres, _, _) = rules_for(src, user, namespace);
+    let owner: Vec<&Value> = res.iter().chain(nonres.iter()).collect();
+    let mut missing = Vec::new();
+    for rule in rules {
+        for p in breakdown(rule) {
+            if !owner.iter().any(|o| covers(o, &p)) {
+                let d = p.describe();
+                if !missing.contains(&d) {
+                    missing.push(d);
+                }
+            }
+        }
+    }
+    missing
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -451,6 +572,42 @@ mod tests {
         assert!(!rule_allows(&rule, &a));
         a.subresource = "status".into();
         assert!(rule_allows(&rule, &a));
+    }
+
+    #[test]
+    fn escalation_coverage() {
+        let f = fixture();
+        let bot = sa("team", "bot");
+        // bot holds get/list serviceaccounts and create/update secrets in "team".
+        let within =
+            [json!({"verbs": ["get"], "apiGroups": [""], "resources": ["serviceaccounts"]})];
+        assert!(uncovered_rules(&f, &bot, "team", &within).is_empty());
+        let beyond = [
+            json!({"verbs": ["get", "delete"], "apiGroups": [""], "resources": ["serviceaccounts", "secrets"]}),
+        ];
+        assert_eq!(
+            uncovered_rules(&f, &bot, "team", &beyond),
+            [
+                "{APIGroups:[\"\"], Resources:[\"secrets\"], Verbs:[\"get\"]}",
+                "{APIGroups:[\"\"], Resources:[\"serviceaccounts\"], Verbs:[\"delete\"]}",
+                "{APIGroups:[\"\"], Resources:[\"secrets\"], Verbs:[\"delete\"]}",
+            ]
+        );
+        assert!(
+            !uncovered_rules(&f, &bot, "other", &within).is_empty(),
+            "RoleBindings grant nothing elsewhere"
+        );
+        let wildcard =
+            [json!({"verbs": ["*"], "apiGroups": [""], "resources": ["serviceaccounts"]})];
+        assert!(
+            !uncovered_rules(&f, &bot, "team", &wildcard).is_empty(),
+            "a wildcard is covered only by a wildcard"
+        );
+        let admin = sa("ops", "admin");
+        let rbac_all = [
+            json!({"verbs": ["get", "bind"], "apiGroups": ["rbac.authorization.k8s.io"], "resources": ["roles"], "resourceNames": ["x"]}),
+        ];
+        assert!(uncovered_rules(&f, &admin, "", &rbac_all).is_empty());
     }
 
     #[test]

@@ -1189,3 +1189,75 @@ async fn latency_delays_api_requests() {
         t0.elapsed()
     );
 }
+
+#[tokio::test]
+async fn rbac_escalation_is_prevented() {
+    let e = start().await;
+    assert_eq!(e.post(SA, &sa("rbac-admin")).await.status, 201);
+    assert_eq!(
+        create_token_secret(&e, "kube-system", "rbac-admin-token", "rbac-admin")
+            .await
+            .status,
+        201
+    );
+    let token = e.wait_token("kube-system", "rbac-admin-token").await;
+    // It may manage Roles and RoleBindings in kube-system and read ServiceAccounts there.
+    let role = json!({"metadata": {"name": "rbac-manager"}, "rules": [
+        {"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["roles", "rolebindings"], "verbs": ["create", "get"]},
+        {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["get", "list"]}]});
+    let roles = "/apis/rbac.authorization.k8s.io/v1/namespaces/kube-system/roles";
+    let bindings = "/apis/rbac.authorization.k8s.io/v1/namespaces/kube-system/rolebindings";
+    assert_eq!(e.post(roles, &role).await.status, 201);
+    let rb = json!({"metadata": {"name": "rbac-admin"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "rbac-manager"},
+        "subjects": [{"kind": "ServiceAccount", "name": "rbac-admin"}]});
+    assert_eq!(e.post(bindings, &rb).await.status, 201);
+
+    // Granting what it holds is fine; granting more is the real Forbidden.
+    let ok = json!({"metadata": {"name": "reader"}, "rules": [{"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["get"]}]});
+    assert_eq!(
+        e.call("POST", roles, Some(&token), None, Some(&ok))
+            .await
+            .status,
+        201
+    );
+    let more = json!({"metadata": {"name": "secret-reader"}, "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}]});
+    let denied = e.call("POST", roles, Some(&token), None, Some(&more)).await;
+    assert_status(&denied, 403, "Forbidden", "roles.rbac.authorization.k8s.io \"secret-reader\" is forbidden: user \"system:serviceaccount:kube-system:rbac-admin\" (groups=[\"system:serviceaccounts\" \"system:serviceaccounts:kube-system\" \"system:authenticated\"]) is attempting to grant RBAC permissions not currently held:\n{APIGroups:[\"\"], Resources:[\"secrets\"], Verbs:[\"get\"]}");
+    // Binding a role with more permissions is refused the same way; binding one it holds works.
+    assert_eq!(
+        e.post(roles, &more).await.status,
+        201,
+        "the admin may create it"
+    );
+    let bind_more = json!({"metadata": {"name": "b1"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "secret-reader"},
+        "subjects": [{"kind": "ServiceAccount", "name": "default"}]});
+    let r = e
+        .call("POST", bindings, Some(&token), None, Some(&bind_more))
+        .await;
+    assert_eq!(
+        (r.status, r.body["reason"].as_str()),
+        (403, Some("Forbidden")),
+        "{}",
+        r.text
+    );
+    let bind_ok = json!({"metadata": {"name": "b2"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "reader"},
+        "subjects": [{"kind": "ServiceAccount", "name": "default"}]});
+    assert_eq!(
+        e.call("POST", bindings, Some(&token), None, Some(&bind_ok))
+            .await
+            .status,
+        201
+    );
+    // With `bind` on that role, binding it is allowed.
+    let bind_perm = json!({"metadata": {"name": "may-bind"}, "rules": [{"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["roles"], "resourceNames": ["secret-reader"], "verbs": ["bind"]}]});
+    assert_eq!(e.post(roles, &bind_perm).await.status, 201);
+    let rb2 = json!({"metadata": {"name": "rbac-admin-bind"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "may-bind"},
+        "subjects": [{"kind": "ServiceAccount", "name": "rbac-admin"}]});
+    assert_eq!(e.post(bindings, &rb2).await.status, 201);
+    assert_eq!(
+        e.call("POST", bindings, Some(&token), None, Some(&bind_more))
+            .await
+            .status,
+        201
+    );
+}
