@@ -524,12 +524,14 @@ fn create(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) 
     let mut store = app.store();
     let created = create_object(
         app,
-        &ctx.user,
         &mut store,
         rr.rt,
         &rr.namespace,
         obj,
-        dry,
+        WriteOpts {
+            user: &ctx.user,
+            dry,
+        },
         jobs,
     )?;
     Ok(Outcome {
@@ -539,17 +541,24 @@ fn create(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) 
     })
 }
 
+/// Who writes, and whether only as a dry run.
+#[derive(Clone, Copy)]
+struct WriteOpts<'a> {
+    user: &'a UserInfo,
+    dry: bool,
+}
+
 /// Creates a decoded object in `namespace` (ignored for cluster-scoped types).
 fn create_object(
     app: &App,
-    user: &UserInfo,
     store: &mut Store,
     rt: &'static ResourceType,
     namespace: &str,
     mut obj: Value,
-    dry: bool,
+    opts: WriteOpts<'_>,
     jobs: &mut Vec<TokenJob>,
 ) -> Result<Value> {
+    let (user, dry) = (opts.user, opts.dry);
     if rt.namespaced {
         let body_ns = meta_str(&obj, "namespace");
         if !body_ns.is_empty() && body_ns != namespace {
@@ -769,12 +778,14 @@ fn update(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) 
         if rr.rt.create_on_update {
             let created = create_object(
                 app,
-                &ctx.user,
                 &mut store,
                 rr.rt,
                 &rr.namespace,
                 without_rv(obj),
-                dry,
+                WriteOpts {
+                    user: &ctx.user,
+                    dry,
+                },
                 jobs,
             )?;
             return Ok(Outcome {
@@ -785,7 +796,18 @@ fn update(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) 
         }
         return Err(ApiError::not_found(rr.rt, &rr.name));
     };
-    let updated = update_object(app, &ctx.user, &mut store, rr, obj, &old, dry, jobs)?;
+    let updated = update_object(
+        app,
+        &mut store,
+        rr,
+        obj,
+        &old,
+        WriteOpts {
+            user: &ctx.user,
+            dry,
+        },
+        jobs,
+    )?;
     Ok(Outcome {
         status: 200,
         body: updated,
@@ -802,14 +824,14 @@ fn without_rv(mut obj: Value) -> Value {
 /// and validation. An update that changes nothing keeps the resourceVersion.
 fn update_object(
     app: &App,
-    user: &UserInfo,
     store: &mut Store,
     rr: &ResourceRequest,
     mut obj: Value,
     old: &Value,
-    dry: bool,
+    opts: WriteOpts<'_>,
     jobs: &mut Vec<TokenJob>,
 ) -> Result<Value> {
+    let (user, dry) = (opts.user, opts.dry);
     let rt = rr.rt;
     let rv = meta_str(&obj, "resourceVersion");
     if !rv.is_empty() && rv != meta_str(old, "resourceVersion") {
@@ -964,12 +986,14 @@ fn patch(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) -
         if current.is_none() {
             let created = create_object(
                 app,
-                &ctx.user,
                 &mut store,
                 rr.rt,
                 &rr.namespace,
                 without_rv(obj),
-                dry,
+                WriteOpts {
+                    user: &ctx.user,
+                    dry,
+                },
                 jobs,
             )?;
             return Ok(Outcome {
@@ -1006,7 +1030,18 @@ fn patch(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) -
     }
     let obj = decode_object(rr.rt, &patched, fv, &mut warnings)?;
     check_identity(rr, &obj)?;
-    let updated = update_object(app, &ctx.user, &mut store, rr, obj, &current, dry, jobs)?;
+    let updated = update_object(
+        app,
+        &mut store,
+        rr,
+        obj,
+        &current,
+        WriteOpts {
+            user: &ctx.user,
+            dry,
+        },
+        jobs,
+    )?;
     Ok(Outcome {
         status: 200,
         body: updated,
