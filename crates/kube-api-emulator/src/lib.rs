@@ -62,6 +62,20 @@
 //!   permissions as the API server does). A new namespace
 //!   gets a `default` ServiceAccount. The token controller is described in [`tokens`].
 //!
+//! # What kubectl asks for (observed with `kubectl -v=8`, v1.32)
+//!
+//! * `GET /api` and `GET /apis` with `Accept: application/json;g=apidiscovery.k8s.io;v=v2;
+//!   as=APIGroupDiscoveryList,...,application/json`: answered with aggregated discovery
+//!   (content type `...;v=v2;as=APIGroupDiscoveryList`), so no per-group requests follow.
+//! * Before `create`/`apply`: `GET /openapi/v3` and the group-version document, to see
+//!   whether PATCH takes `fieldValidation`; it does, so kubectl sends
+//!   `fieldValidation=Strict` and skips client-side schema validation.
+//! * `get` asks for `as=Table;v=v1;g=meta.k8s.io` first; `-o json`/`jsonpath` plain JSON.
+//! * `delete` waits with a list filtered by `fieldSelector=metadata.name=...`; `apply`
+//!   (client side) GETs, then POSTs or sends a strategic merge patch (with the
+//!   last-applied annotation); `auth can-i` posts a SelfSubjectAccessReview
+//!   (`--list` a SelfSubjectRulesReview), `auth whoami` a SelfSubjectReview.
+//!
 //! # Deliberate simplifications
 //!
 //! * Server-side apply creates the object or merges the applied configuration into it (JSON
