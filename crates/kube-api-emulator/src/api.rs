@@ -157,10 +157,19 @@ fn media_type(ct: &str) -> String {
         .to_ascii_lowercase()
 }
 
-fn require_json_body(ctx: &Ctx) -> Result<()> {
+/// The request body as JSON: a JSON body, or a Kubernetes protobuf body decoded into the
+/// same JSON.
+fn parse_body(ctx: &Ctx) -> Result<Value> {
     match media_type(&ctx.content_type).as_str() {
-        "" | "application/json" => Ok(()),
-        _ => Err(ApiError::unsupported_media_type("application/json")),
+        "" | "application/json" => parse_json(&ctx.body),
+        ct if ct == crate::proto::CONTENT_TYPE => {
+            crate::proto::decode_object(&ctx.body, schema::for_kind).map_err(|e| {
+                ApiError::bad_request(format!("unable to decode the protobuf body: {e}"))
+            })
+        }
+        _ => Err(ApiError::unsupported_media_type(
+            "application/json, application/vnd.kubernetes.protobuf",
+        )),
     }
 }
 
@@ -516,11 +525,10 @@ fn create(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) 
     if !rr.name.is_empty() || (rr.rt.namespaced && !rr.namespaced_path) {
         return Err(ApiError::method_not_allowed());
     }
-    require_json_body(ctx)?;
     let fv = field_validation(ctx)?;
     let dry = dry_run(ctx)?;
     let mut warnings = Vec::new();
-    let obj = decode_object(rr.rt, &parse_json(&ctx.body)?, fv, &mut warnings)?;
+    let obj = decode_object(rr.rt, &parse_body(ctx)?, fv, &mut warnings)?;
     let mut store = app.store();
     let created = create_object(
         app,
@@ -767,11 +775,10 @@ fn update(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) 
     if rr.name.is_empty() {
         return Err(ApiError::method_not_allowed());
     }
-    require_json_body(ctx)?;
     let fv = field_validation(ctx)?;
     let dry = dry_run(ctx)?;
     let mut warnings = Vec::new();
-    let obj = decode_object(rr.rt, &parse_json(&ctx.body)?, fv, &mut warnings)?;
+    let obj = decode_object(rr.rt, &parse_body(ctx)?, fv, &mut warnings)?;
     check_identity(rr, &obj)?;
     let mut store = app.store();
     let Some(old) = store.get(rr.rt, object_ns(rr), &rr.name).cloned() else {
@@ -1073,7 +1080,7 @@ fn delete_options(ctx: &Ctx) -> Result<DeleteOptions> {
     };
     let mut policy = ctx.query.get("propagationPolicy").map(str::to_owned);
     if !ctx.body.is_empty() {
-        let body = parse_json(&ctx.body)?;
+        let body = parse_body(ctx)?;
         if !body.is_object() {
             return Err(ApiError::bad_request("DeleteOptions must be a JSON object"));
         }
@@ -1263,10 +1270,9 @@ fn delete_collection(app: &App, ctx: &Ctx, rr: &ResourceRequest) -> Result<Outco
 // reviews
 
 fn review(app: &App, ctx: &Ctx, rr: &ResourceRequest) -> Result<Outcome> {
-    require_json_body(ctx)?;
     let fv = field_validation(ctx)?;
     let mut warnings = Vec::new();
-    let mut obj = decode_object(rr.rt, &parse_json(&ctx.body)?, fv, &mut warnings)?;
+    let mut obj = decode_object(rr.rt, &parse_body(ctx)?, fv, &mut warnings)?;
     let store = app.store();
     let user = &ctx.user;
     let status = match rr.rt.kind {

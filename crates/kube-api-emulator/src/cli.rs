@@ -85,8 +85,9 @@ DELIBERATE SIMPLIFICATIONS:
   the current state (resourceVersion and resourceVersionMatch are accepted and not used;
   continue tokens do not pin a snapshot). Service-account tokens are opaque random strings,
   not JWTs; the TokenRequest API, pods and all other resource types are not served.
-  ClusterRole aggregationRule is stored but not aggregated. Bodies are JSON (kubectl and
-  kube-rs send JSON, also for apply).
+  ClusterRole aggregationRule is stored but not aggregated. Request bodies are JSON or
+  Kubernetes protobuf (typed clients such as kubectl 1.32+); apply bodies JSON; responses
+  always JSON. No OpenAPI v2, so kubectl older than 1.29 cannot `create -f`.
 ";
 
 /// What the command line asks for.

@@ -71,6 +71,10 @@
 //!   whether PATCH takes `fieldValidation`; it does, so kubectl sends
 //!   `fieldValidation=Strict` and skips client-side schema validation.
 //! * `get` asks for `as=Table;v=v1;g=meta.k8s.io` first; `-o json`/`jsonpath` plain JSON.
+//! * kubectl 1.32+ sends typed objects (`auth can-i`, `create sa|secret|role|...`) as
+//!   `application/vnd.kubernetes.protobuf` with `Accept: ...protobuf,application/json`.
+//! * `/usr/bin/kubectl` here is a version dispatcher that runs the client matching the
+//!   server's minor version (v1.30 against this emulator).
 //! * `delete` waits with a list filtered by `fieldSelector=metadata.name=...`; `apply`
 //!   (client side) GETs, then POSTs or sends a strategic merge patch (with the
 //!   last-applied annotation); `auth can-i` posts a SelfSubjectAccessReview
@@ -92,7 +96,11 @@
 //! * Service-account tokens are opaque random strings, not JWTs (only tokens the controller
 //!   issued authenticate); no TokenRequest, no pods or other resource types, no
 //!   ClusterRole aggregation, no admission webhooks.
-//! * Bodies are JSON only (kubectl and kube-rs send JSON, also for apply); responses JSON.
+//! * Request bodies are JSON, or Kubernetes protobuf for create/update/delete options (what
+//!   typed clients such as kubectl 1.32's `auth can-i` and `create <kind>` send); apply
+//!   bodies must be JSON (kubectl and kube-rs send JSON). Responses are always JSON, which
+//!   protobuf-preferring clients accept. No protobuf OpenAPI v2, so kubectl older than 1.29
+//!   (outside the version skew of a v1.30 server) cannot `create -f`; 1.29 to 1.33 work.
 //! * The listener is loopback-only; `--data` holds the CA key and tokens in clear (mode 0600).
 //!
 //! # Use from tests
@@ -114,6 +122,7 @@ pub mod http;
 pub mod kubeconfig;
 pub mod patch;
 pub mod persist;
+pub mod proto;
 pub mod rbac;
 pub mod resources;
 pub mod router;

@@ -26,7 +26,8 @@ pub enum Node {
 #[derive(Debug)]
 pub struct Struct {
     pub go_name: &'static str,
-    pub fields: &'static [(&'static str, Node)],
+    /// JSON name, protobuf field number (0: not in the protobuf message, e.g. TypeMeta), type.
+    pub fields: &'static [(&'static str, u32, Node)],
 }
 
 impl Node {
@@ -47,167 +48,175 @@ impl Node {
 pub static OWNER_REFERENCE: Struct = Struct {
     go_name: "OwnerReference",
     fields: &[
-        ("apiVersion", Node::Str),
-        ("kind", Node::Str),
-        ("name", Node::Str),
-        ("uid", Node::Str),
-        ("controller", Node::Bool),
-        ("blockOwnerDeletion", Node::Bool),
+        ("apiVersion", 5, Node::Str),
+        ("kind", 1, Node::Str),
+        ("name", 3, Node::Str),
+        ("uid", 4, Node::Str),
+        ("controller", 6, Node::Bool),
+        ("blockOwnerDeletion", 7, Node::Bool),
     ],
 };
 
 pub static OBJECT_META: Struct = Struct {
     go_name: "ObjectMeta",
     fields: &[
-        ("name", Node::Str),
-        ("generateName", Node::Str),
-        ("namespace", Node::Str),
-        ("selfLink", Node::Str),
-        ("uid", Node::Str),
-        ("resourceVersion", Node::Str),
-        ("generation", Node::Int),
-        ("creationTimestamp", Node::Time),
-        ("deletionTimestamp", Node::Time),
-        ("deletionGracePeriodSeconds", Node::Int),
-        ("labels", Node::Map(&Node::Str)),
-        ("annotations", Node::Map(&Node::Str)),
-        ("ownerReferences", Node::List(&Node::Obj(&OWNER_REFERENCE))),
-        ("finalizers", Node::List(&Node::Str)),
-        ("managedFields", Node::List(&Node::Any)),
+        ("name", 1, Node::Str),
+        ("generateName", 2, Node::Str),
+        ("namespace", 3, Node::Str),
+        ("selfLink", 4, Node::Str),
+        ("uid", 5, Node::Str),
+        ("resourceVersion", 6, Node::Str),
+        ("generation", 7, Node::Int),
+        ("creationTimestamp", 8, Node::Time),
+        ("deletionTimestamp", 9, Node::Time),
+        ("deletionGracePeriodSeconds", 10, Node::Int),
+        ("labels", 11, Node::Map(&Node::Str)),
+        ("annotations", 12, Node::Map(&Node::Str)),
+        (
+            "ownerReferences",
+            13,
+            Node::List(&Node::Obj(&OWNER_REFERENCE)),
+        ),
+        ("finalizers", 14, Node::List(&Node::Str)),
+        ("managedFields", 17, Node::List(&Node::Any)),
     ],
 };
 
 static OBJECT_REFERENCE: Struct = Struct {
     go_name: "ObjectReference",
     fields: &[
-        ("kind", Node::Str),
-        ("namespace", Node::Str),
-        ("name", Node::Str),
-        ("uid", Node::Str),
-        ("apiVersion", Node::Str),
-        ("resourceVersion", Node::Str),
-        ("fieldPath", Node::Str),
+        ("kind", 1, Node::Str),
+        ("namespace", 2, Node::Str),
+        ("name", 3, Node::Str),
+        ("uid", 4, Node::Str),
+        ("apiVersion", 5, Node::Str),
+        ("resourceVersion", 6, Node::Str),
+        ("fieldPath", 7, Node::Str),
     ],
 };
 
 static LOCAL_OBJECT_REFERENCE: Struct = Struct {
     go_name: "LocalObjectReference",
-    fields: &[("name", Node::Str)],
+    fields: &[("name", 1, Node::Str)],
 };
 
 pub static SERVICE_ACCOUNT: Struct = Struct {
     go_name: "ServiceAccount",
     fields: &[
-        ("kind", Node::Str),
-        ("apiVersion", Node::Str),
-        ("metadata", Node::Obj(&OBJECT_META)),
-        ("secrets", Node::List(&Node::Obj(&OBJECT_REFERENCE))),
+        ("kind", 0, Node::Str),
+        ("apiVersion", 0, Node::Str),
+        ("metadata", 1, Node::Obj(&OBJECT_META)),
+        ("secrets", 2, Node::List(&Node::Obj(&OBJECT_REFERENCE))),
         (
             "imagePullSecrets",
+            3,
             Node::List(&Node::Obj(&LOCAL_OBJECT_REFERENCE)),
         ),
-        ("automountServiceAccountToken", Node::Bool),
+        ("automountServiceAccountToken", 4, Node::Bool),
     ],
 };
 
 pub static SECRET: Struct = Struct {
     go_name: "Secret",
     fields: &[
-        ("kind", Node::Str),
-        ("apiVersion", Node::Str),
-        ("metadata", Node::Obj(&OBJECT_META)),
-        ("immutable", Node::Bool),
-        ("data", Node::Map(&Node::Bytes)),
-        ("stringData", Node::Map(&Node::Str)),
-        ("type", Node::Str),
+        ("kind", 0, Node::Str),
+        ("apiVersion", 0, Node::Str),
+        ("metadata", 1, Node::Obj(&OBJECT_META)),
+        ("immutable", 5, Node::Bool),
+        ("data", 2, Node::Map(&Node::Bytes)),
+        ("stringData", 4, Node::Map(&Node::Str)),
+        ("type", 3, Node::Str),
     ],
 };
 
 static NAMESPACE_SPEC: Struct = Struct {
     go_name: "NamespaceSpec",
-    fields: &[("finalizers", Node::List(&Node::Str))],
+    fields: &[("finalizers", 1, Node::List(&Node::Str))],
 };
 
 static NAMESPACE_STATUS: Struct = Struct {
     go_name: "NamespaceStatus",
-    fields: &[("phase", Node::Str), ("conditions", Node::List(&Node::Any))],
+    fields: &[
+        ("phase", 1, Node::Str),
+        ("conditions", 2, Node::List(&Node::Any)),
+    ],
 };
 
 pub static NAMESPACE: Struct = Struct {
     go_name: "Namespace",
     fields: &[
-        ("kind", Node::Str),
-        ("apiVersion", Node::Str),
-        ("metadata", Node::Obj(&OBJECT_META)),
-        ("spec", Node::Obj(&NAMESPACE_SPEC)),
-        ("status", Node::Obj(&NAMESPACE_STATUS)),
+        ("kind", 0, Node::Str),
+        ("apiVersion", 0, Node::Str),
+        ("metadata", 1, Node::Obj(&OBJECT_META)),
+        ("spec", 2, Node::Obj(&NAMESPACE_SPEC)),
+        ("status", 3, Node::Obj(&NAMESPACE_STATUS)),
     ],
 };
 
 pub static POLICY_RULE: Struct = Struct {
     go_name: "PolicyRule",
     fields: &[
-        ("verbs", Node::List(&Node::Str)),
-        ("apiGroups", Node::List(&Node::Str)),
-        ("resources", Node::List(&Node::Str)),
-        ("resourceNames", Node::List(&Node::Str)),
-        ("nonResourceURLs", Node::List(&Node::Str)),
+        ("verbs", 1, Node::List(&Node::Str)),
+        ("apiGroups", 2, Node::List(&Node::Str)),
+        ("resources", 3, Node::List(&Node::Str)),
+        ("resourceNames", 4, Node::List(&Node::Str)),
+        ("nonResourceURLs", 5, Node::List(&Node::Str)),
     ],
 };
 
 static AGGREGATION_RULE: Struct = Struct {
     go_name: "AggregationRule",
-    fields: &[("clusterRoleSelectors", Node::List(&Node::Any))],
+    fields: &[("clusterRoleSelectors", 1, Node::List(&Node::Any))],
 };
 
 pub static ROLE: Struct = Struct {
     go_name: "Role",
     fields: &[
-        ("kind", Node::Str),
-        ("apiVersion", Node::Str),
-        ("metadata", Node::Obj(&OBJECT_META)),
-        ("rules", Node::List(&Node::Obj(&POLICY_RULE))),
+        ("kind", 0, Node::Str),
+        ("apiVersion", 0, Node::Str),
+        ("metadata", 1, Node::Obj(&OBJECT_META)),
+        ("rules", 2, Node::List(&Node::Obj(&POLICY_RULE))),
     ],
 };
 
 pub static CLUSTER_ROLE: Struct = Struct {
     go_name: "ClusterRole",
     fields: &[
-        ("kind", Node::Str),
-        ("apiVersion", Node::Str),
-        ("metadata", Node::Obj(&OBJECT_META)),
-        ("rules", Node::List(&Node::Obj(&POLICY_RULE))),
-        ("aggregationRule", Node::Obj(&AGGREGATION_RULE)),
+        ("kind", 0, Node::Str),
+        ("apiVersion", 0, Node::Str),
+        ("metadata", 1, Node::Obj(&OBJECT_META)),
+        ("rules", 2, Node::List(&Node::Obj(&POLICY_RULE))),
+        ("aggregationRule", 3, Node::Obj(&AGGREGATION_RULE)),
     ],
 };
 
 static SUBJECT: Struct = Struct {
     go_name: "Subject",
     fields: &[
-        ("kind", Node::Str),
-        ("apiGroup", Node::Str),
-        ("name", Node::Str),
-        ("namespace", Node::Str),
+        ("kind", 1, Node::Str),
+        ("apiGroup", 2, Node::Str),
+        ("name", 3, Node::Str),
+        ("namespace", 4, Node::Str),
     ],
 };
 
 static ROLE_REF: Struct = Struct {
     go_name: "RoleRef",
     fields: &[
-        ("apiGroup", Node::Str),
-        ("kind", Node::Str),
-        ("name", Node::Str),
+        ("apiGroup", 1, Node::Str),
+        ("kind", 2, Node::Str),
+        ("name", 3, Node::Str),
     ],
 };
 
 pub static ROLE_BINDING: Struct = Struct {
     go_name: "RoleBinding",
     fields: &[
-        ("kind", Node::Str),
-        ("apiVersion", Node::Str),
-        ("metadata", Node::Obj(&OBJECT_META)),
-        ("subjects", Node::List(&Node::Obj(&SUBJECT))),
-        ("roleRef", Node::Obj(&ROLE_REF)),
+        ("kind", 0, Node::Str),
+        ("apiVersion", 0, Node::Str),
+        ("metadata", 1, Node::Obj(&OBJECT_META)),
+        ("subjects", 2, Node::List(&Node::Obj(&SUBJECT))),
+        ("roleRef", 3, Node::Obj(&ROLE_REF)),
     ],
 };
 
@@ -219,65 +228,69 @@ pub static CLUSTER_ROLE_BINDING: Struct = Struct {
 static RESOURCE_ATTRIBUTES: Struct = Struct {
     go_name: "ResourceAttributes",
     fields: &[
-        ("namespace", Node::Str),
-        ("verb", Node::Str),
-        ("group", Node::Str),
-        ("version", Node::Str),
-        ("resource", Node::Str),
-        ("subresource", Node::Str),
-        ("name", Node::Str),
-        ("fieldSelector", Node::Any),
-        ("labelSelector", Node::Any),
+        ("namespace", 1, Node::Str),
+        ("verb", 2, Node::Str),
+        ("group", 3, Node::Str),
+        ("version", 4, Node::Str),
+        ("resource", 5, Node::Str),
+        ("subresource", 6, Node::Str),
+        ("name", 7, Node::Str),
+        ("fieldSelector", 8, Node::Any),
+        ("labelSelector", 9, Node::Any),
     ],
 };
 
 static NON_RESOURCE_ATTRIBUTES: Struct = Struct {
     go_name: "NonResourceAttributes",
-    fields: &[("path", Node::Str), ("verb", Node::Str)],
+    fields: &[("path", 1, Node::Str), ("verb", 2, Node::Str)],
 };
 
 static SSAR_SPEC: Struct = Struct {
     go_name: "SelfSubjectAccessReviewSpec",
     fields: &[
-        ("resourceAttributes", Node::Obj(&RESOURCE_ATTRIBUTES)),
-        ("nonResourceAttributes", Node::Obj(&NON_RESOURCE_ATTRIBUTES)),
+        ("resourceAttributes", 1, Node::Obj(&RESOURCE_ATTRIBUTES)),
+        (
+            "nonResourceAttributes",
+            2,
+            Node::Obj(&NON_RESOURCE_ATTRIBUTES),
+        ),
     ],
 };
 
 pub static SELF_SUBJECT_ACCESS_REVIEW: Struct = Struct {
     go_name: "SelfSubjectAccessReview",
     fields: &[
-        ("kind", Node::Str),
-        ("apiVersion", Node::Str),
-        ("metadata", Node::Obj(&OBJECT_META)),
-        ("spec", Node::Obj(&SSAR_SPEC)),
-        ("status", Node::Any),
+        ("kind", 0, Node::Str),
+        ("apiVersion", 0, Node::Str),
+        ("metadata", 1, Node::Obj(&OBJECT_META)),
+        ("spec", 2, Node::Obj(&SSAR_SPEC)),
+        ("status", 3, Node::Any),
     ],
 };
 
 static SSRR_SPEC: Struct = Struct {
     go_name: "SelfSubjectRulesReviewSpec",
-    fields: &[("namespace", Node::Str)],
+    fields: &[("namespace", 1, Node::Str)],
 };
 
 pub static SELF_SUBJECT_RULES_REVIEW: Struct = Struct {
     go_name: "SelfSubjectRulesReview",
     fields: &[
-        ("kind", Node::Str),
-        ("apiVersion", Node::Str),
-        ("metadata", Node::Obj(&OBJECT_META)),
-        ("spec", Node::Obj(&SSRR_SPEC)),
-        ("status", Node::Any),
+        ("kind", 0, Node::Str),
+        ("apiVersion", 0, Node::Str),
+        ("metadata", 1, Node::Obj(&OBJECT_META)),
+        ("spec", 2, Node::Obj(&SSRR_SPEC)),
+        ("status", 3, Node::Any),
     ],
 };
 
 pub static SELF_SUBJECT_REVIEW: Struct = Struct {
     go_name: "SelfSubjectReview",
     fields: &[
-        ("kind", Node::Str),
-        ("apiVersion", Node::Str),
-        ("metadata", Node::Obj(&OBJECT_META)),
-        ("status", Node::Any),
+        ("kind", 0, Node::Str),
+        ("apiVersion", 0, Node::Str),
+        ("metadata", 1, Node::Obj(&OBJECT_META)),
+        ("status", 2, Node::Any),
     ],
 };
 
@@ -294,6 +307,7 @@ pub fn for_kind(kind: &str) -> Option<&'static Struct> {
         "SelfSubjectAccessReview" => &SELF_SUBJECT_ACCESS_REVIEW,
         "SelfSubjectRulesReview" => &SELF_SUBJECT_RULES_REVIEW,
         "SelfSubjectReview" => &SELF_SUBJECT_REVIEW,
+        "DeleteOptions" => &DELETE_OPTIONS,
         _ => return None,
     })
 }
@@ -353,7 +367,7 @@ fn decode_struct(
     };
     let mut out = Map::new();
     for (k, val) in map {
-        let Some((_, node)) = s.fields.iter().find(|(name, _)| name == k) else {
+        let Some((_, _, node)) = s.fields.iter().find(|(name, _, _)| name == k) else {
             unknown.push(join(path, k));
             continue;
         };
@@ -448,6 +462,25 @@ fn bad_b64_offset(s: &str) -> usize {
         .position(|c| !(c.is_ascii_alphanumeric() || c == b'+' || c == b'/' || c == b'='))
         .unwrap_or(s.len().saturating_sub(s.len() % 4))
 }
+
+static PRECONDITIONS: Struct = Struct {
+    go_name: "Preconditions",
+    fields: &[("uid", 1, Node::Str), ("resourceVersion", 2, Node::Str)],
+};
+
+/// `meta.k8s.io/v1` DeleteOptions (the body of a delete).
+pub static DELETE_OPTIONS: Struct = Struct {
+    go_name: "DeleteOptions",
+    fields: &[
+        ("kind", 0, Node::Str),
+        ("apiVersion", 0, Node::Str),
+        ("gracePeriodSeconds", 1, Node::Int),
+        ("preconditions", 2, Node::Obj(&PRECONDITIONS)),
+        ("orphanDependents", 3, Node::Bool),
+        ("propagationPolicy", 4, Node::Str),
+        ("dryRun", 5, Node::List(&Node::Str)),
+    ],
+};
 
 #[cfg(test)]
 mod tests {

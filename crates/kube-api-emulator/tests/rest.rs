@@ -1261,3 +1261,85 @@ async fn rbac_escalation_is_prevented() {
         201
     );
 }
+
+/// A protobuf field (tag, wire type 2 or 0) with a one-byte length.
+fn pb(tag: u8, wire: u8, payload: &[u8]) -> Vec<u8> {
+    let mut out = vec![(tag << 3) | wire];
+    if wire == 2 {
+        out.push(u8::try_from(payload.len()).unwrap());
+    }
+    out.extend_from_slice(payload);
+    out
+}
+
+fn envelope(api_version: &str, kind: &str, raw: &[u8]) -> Vec<u8> {
+    let mut tm = pb(1, 2, api_version.as_bytes());
+    tm.extend(pb(2, 2, kind.as_bytes()));
+    let mut body = b"k8s\0".to_vec();
+    body.extend(pb(1, 2, &tm));
+    body.extend(pb(2, 2, raw));
+    body
+}
+
+#[tokio::test]
+async fn protobuf_request_bodies_as_typed_clients_send_them() {
+    // kubectl 1.32+ sends typed objects (auth can-i, create <kind>) as protobuf.
+    let e = start().await;
+    let t = e.admin().to_owned();
+    let post = |path: &str, body: Vec<u8>| {
+        e.client
+            .post(e.url(path))
+            .bearer_auth(&t)
+            .header("content-type", "application/vnd.kubernetes.protobuf")
+            .header(
+                "accept",
+                "application/vnd.kubernetes.protobuf,application/json",
+            )
+            .body(body)
+    };
+    let mut labels = pb(1, 2, b"app");
+    labels.extend(pb(2, 2, b"pb"));
+    let mut meta = pb(1, 2, b"from-protobuf");
+    meta.extend(pb(11, 2, &labels));
+    let sa = pb(1, 2, &meta);
+    let r = post(SA, envelope("v1", "ServiceAccount", &sa))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["metadata"]["name"], "from-protobuf");
+    assert_eq!(body["metadata"]["labels"]["app"], "pb");
+    assert_eq!(body["metadata"]["namespace"], "kube-system");
+
+    let mut ra = pb(1, 2, b"kube-system");
+    ra.extend(pb(2, 2, b"create"));
+    ra.extend(pb(5, 2, b"serviceaccounts"));
+    let spec = pb(1, 2, &ra);
+    let ssar = pb(2, 2, &spec);
+    let r = post(
+        "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+        envelope("authorization.k8s.io/v1", "SelfSubjectAccessReview", &ssar),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["spec"]["resourceAttributes"]["verb"], "create");
+    assert_eq!(body["status"]["allowed"], true);
+
+    let r = post(SA, b"not protobuf".to_vec()).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let r = e
+        .client
+        .post(e.url(SA))
+        .bearer_auth(&t)
+        .header("content-type", "application/yaml")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 415);
+}
