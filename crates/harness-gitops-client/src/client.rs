@@ -351,13 +351,21 @@ impl Client {
     /// A create cancelled while its outcome is unknown: one lookup that ignores the
     /// cancellation (bounded by [`CANCELLED_CREATE_LOOKUP`]). Found: the create's reply.
     /// Not found: [`Error::Cancelled`]. Not checkable: [`Error::CancelledUnresolved`].
-    async fn after_cancelled_create(&self, call: &Call<'_>, create: Option<(&Call<'_>, &str)>) -> Result<Reply, Error> {
-        let cancelled = || Error::Cancelled { operation: call.op.clone() };
+    async fn after_cancelled_create(
+        &self,
+        call: &Call<'_>,
+        create: Option<(&Call<'_>, &str)>,
+    ) -> Result<Reply, Error> {
+        let cancelled = || Error::Cancelled {
+            operation: call.op.clone(),
+        };
         let Some((lookup, key)) = create else {
             return Err(cancelled());
         };
         let url = self.url(lookup)?;
-        let result = self.attempt(lookup, &url, CANCELLED_CREATE_LOOKUP, false).await;
+        let result = self
+            .attempt(lookup, &url, CANCELLED_CREATE_LOOKUP, false)
+            .await;
         match result {
             Ok(reply) if has_entity(&reply.body, key) => {
                 tracing::info!(operation = %call.op, "create cancelled, but the object exists: recording it");
@@ -367,7 +375,9 @@ impl Client {
             Err(f) if f.error.is_not_found() => Err(cancelled()),
             Err(f) => {
                 tracing::warn!(operation = %call.op, error = %f.error, "create cancelled; could not check whether it was applied");
-                Err(Error::CancelledUnresolved { operation: call.op.clone() })
+                Err(Error::CancelledUnresolved {
+                    operation: call.op.clone(),
+                })
             }
         }
     }

@@ -216,7 +216,10 @@ impl Error {
 
     /// The call was cancelled (the provider is stopping).
     pub fn is_cancelled(&self) -> bool {
-        matches!(self, Error::Cancelled { .. } | Error::CancelledUnresolved { .. })
+        matches!(
+            self,
+            Error::Cancelled { .. } | Error::CancelledUnresolved { .. }
+        )
     }
 }
 

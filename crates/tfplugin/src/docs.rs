@@ -1,10 +1,11 @@
-//! Renders the Markdown reference in `docs/` from the schemas, so documentation is generated
-//! from the same descriptions Terraform shows. `tests/docs.rs` fails when `docs/` is stale;
-//! `UPDATE_DOCS=1 cargo test --test docs` rewrites it.
+//! Renders a provider's Markdown reference from its schemas, in the layout the Terraform
+//! registry shows (tfplugindocs'): sections per constraint, and an anchored section for every
+//! nested attribute and block, qualified by its path (`sources.helm`). A provider's test
+//! compares the pages with its `docs/` so they never go stale.
 
 use std::fmt::Write;
 
-use crate::tf::schema::{AttrKind, Attribute, Constraint, Schema};
+use crate::tf::schema::{AttrKind, Attribute, Constraint, NestedBlock, Nesting, Schema};
 use crate::tf::Type;
 
 /// What a documented schema belongs to.
@@ -37,10 +38,33 @@ fn section(c: Constraint) -> &'static str {
     }
 }
 
-fn attr_line(a: &Attribute, out: &mut String) {
+fn nesting_word(n: Nesting) -> &'static str {
+    match n {
+        Nesting::Single | Nesting::Group => "",
+        Nesting::List => " List",
+        Nesting::Set => " Set",
+        Nesting::Map => " Map",
+    }
+}
+
+/// The anchor of a nested section: `nestedatt--sources--helm` / `nestedblock--step`.
+fn anchor(kind: &str, path: &[String]) -> String {
+    format!("{kind}--{}", path.join("--"))
+}
+
+fn attr_line(a: &Attribute, path: &[String], out: &mut String) {
+    let mut link = String::new();
     let ty = match &a.kind {
         AttrKind::Typed(t) => type_name(t),
-        AttrKind::Nested { .. } => "Attributes".into(),
+        AttrKind::Nested { nesting, .. } => {
+            let mut p = path.to_vec();
+            p.push(a.name.clone());
+            link = format!(
+                " (see [below for nested schema](#{}))",
+                anchor("nestedatt", &p)
+            );
+            format!("Attributes{}", nesting_word(*nesting))
+        }
     };
     let mut flags = vec![ty];
     if a.sensitive {
@@ -56,25 +80,64 @@ fn attr_line(a: &Attribute, out: &mut String) {
     }
     let _ = writeln!(
         out,
-        "- `{}` ({}) {}",
+        "- `{}` ({}) {}{link}",
         a.name,
         flags.join(", "),
         a.description.trim()
     );
 }
 
-fn attributes(attrs: &[Attribute], heading: &str, out: &mut String) {
+fn block_line(b: &NestedBlock, path: &[String], out: &mut String) {
+    let mut p = path.to_vec();
+    p.push(b.name.clone());
+    let mut ty = format!("Block{}", nesting_word(b.nesting));
+    if b.min_items > 0 {
+        ty.push_str(&format!(", Min: {}", b.min_items));
+    }
+    if b.max_items > 0 {
+        ty.push_str(&format!(", Max: {}", b.max_items));
+    }
+    let _ = writeln!(
+        out,
+        "- `{}` ({ty}) {} (see [below for nested schema](#{}))",
+        b.name,
+        b.block.description.trim(),
+        anchor("nestedblock", &p)
+    );
+}
+
+/// One object's members, grouped Required / Optional / Read-Only, then a section for each
+/// nested attribute and block, qualified by its path (`sources.helm`) and anchored.
+fn members(attrs: &[Attribute], blocks: &[NestedBlock], path: &[String], out: &mut String) {
+    let top = path.is_empty();
     for sec in ["Required", "Optional", "Read-Only"] {
         let group: Vec<&Attribute> = attrs
             .iter()
             .filter(|a| section(a.constraint) == sec)
             .collect();
-        if group.is_empty() {
+        let block_group: Vec<&NestedBlock> = blocks
+            .iter()
+            .filter(|b| {
+                (if b.min_items > 0 {
+                    "Required"
+                } else {
+                    "Optional"
+                }) == sec
+            })
+            .collect();
+        if group.is_empty() && block_group.is_empty() {
             continue;
         }
-        let _ = writeln!(out, "\n{heading} {sec}\n");
+        if top {
+            let _ = writeln!(out, "\n### {sec}\n");
+        } else {
+            let _ = writeln!(out, "\n{sec}:\n");
+        }
         for a in group {
-            attr_line(a, out);
+            attr_line(a, path, out);
+        }
+        for b in block_group {
+            block_line(b, path, out);
         }
     }
     for a in attrs {
@@ -82,9 +145,27 @@ fn attributes(attrs: &[Attribute], heading: &str, out: &mut String) {
             attributes: inner, ..
         } = &a.kind
         {
-            let _ = writeln!(out, "\n{heading} Nested Schema for `{}`", a.name);
-            attributes(inner, heading, out);
+            let mut p = path.to_vec();
+            p.push(a.name.clone());
+            let _ = writeln!(
+                out,
+                "\n<a id=\"{}\"></a>\n### Nested Schema for `{}`",
+                anchor("nestedatt", &p),
+                p.join(".")
+            );
+            members(inner, &[], &p, out);
         }
+    }
+    for b in blocks {
+        let mut p = path.to_vec();
+        p.push(b.name.clone());
+        let _ = writeln!(
+            out,
+            "\n<a id=\"{}\"></a>\n### Nested Schema for `{}`",
+            anchor("nestedblock", &p),
+            p.join(".")
+        );
+        members(&b.block.attributes, &b.block.blocks, &p, out);
     }
 }
 
@@ -121,9 +202,71 @@ pub fn render(
         );
     }
     let _ = writeln!(out, "\n## Schema");
-    attributes(&schema.block.attributes, "###", &mut out);
+    members(
+        &schema.block.attributes,
+        &schema.block.blocks,
+        &[],
+        &mut out,
+    );
     if let Some(imp) = import {
         let _ = writeln!(out, "\n## Import\n\n```shell\n{}\n```", imp.trim());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tf::schema::{Attribute as A, Block};
+
+    #[test]
+    fn nested_sections_are_qualified_anchored_and_blocks_documented() {
+        let mut s = Schema::new(
+            0,
+            "A thing.",
+            vec![A::nested(
+                "sources",
+                Nesting::List,
+                vec![
+                    A::string("url").required().description("URL."),
+                    A::nested(
+                        "helm",
+                        Nesting::Single,
+                        vec![A::string("values").optional().description("Values.")],
+                    )
+                    .optional()
+                    .description("Helm."),
+                ],
+            )
+            .optional()
+            .description("Sources.")],
+        );
+        s.block.blocks.push(
+            NestedBlock::new(
+                "step",
+                Nesting::List,
+                "Steps.",
+                Block {
+                    attributes: vec![A::string("command").required().description("Command.")],
+                    ..Default::default()
+                },
+            )
+            .items(0, 5),
+        );
+        let page = render("acme_thing", Kind::Resource, &s, None, None);
+        assert!(page.contains("- `sources` (Attributes List) Sources. (see [below for nested schema](#nestedatt--sources))"), "{page}");
+        assert!(
+            page.contains(
+                "<a id=\"nestedatt--sources--helm\"></a>\n### Nested Schema for `sources.helm`"
+            ),
+            "{page}"
+        );
+        assert!(page.contains("- `step` (Block List, Max: 5) Steps. (see [below for nested schema](#nestedblock--step))"), "{page}");
+        assert!(
+            page.contains(
+                "### Nested Schema for `step`\n\nRequired:\n\n- `command` (String) Command."
+            ),
+            "{page}"
+        );
+    }
 }
