@@ -74,32 +74,9 @@ async fn schema_types(
     (provider, repo, s)
 }
 
-/// Rebuilds the object type from the wire schema, as Terraform does.
+/// The object type Terraform derives from the wire schema.
 fn ty_of(s: &pb::Schema) -> Type {
-    fn attr_ty(a: &pb::schema::Attribute) -> Type {
-        if let Some(n) = &a.nested_type {
-            let obj = Type::Object(
-                n.attributes
-                    .iter()
-                    .map(|a| (a.name.clone(), attr_ty(a)))
-                    .collect(),
-            );
-            return match n.nesting {
-                2 => Type::List(Box::new(obj)),
-                3 => Type::Set(Box::new(obj)),
-                4 => Type::Map(Box::new(obj)),
-                _ => obj,
-            };
-        }
-        Type::from_json_bytes(&a.r#type).unwrap()
-    }
-    let b = s.block.as_ref().unwrap();
-    Type::Object(
-        b.attributes
-            .iter()
-            .map(|a| (a.name.clone(), attr_ty(a)))
-            .collect(),
-    )
+    tfplugin::server::convert::implied_type(s).expect("a well-formed wire schema")
 }
 
 fn obj(ty: &Type, pairs: &[(&str, Value)]) -> Value {

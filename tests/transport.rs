@@ -385,7 +385,7 @@ async fn shutdown_and_expect_prompt_exit(p: &mut Provider, ch: Channel) {
         .shutdown(tfplugin::proto::plugin::Empty {})
         .await
         .expect("Shutdown answers");
-    let status = tokio::task::block_in_place(|| p.wait_exit(Duration::from_secs(1)));
+    let status = tokio::task::block_in_place(|| p.wait_exit(DEADLINE));
     assert!(status.success(), "exit status after Shutdown: {status:?}");
     eprintln!("exited {:?} after Shutdown was sent", started.elapsed());
 }
@@ -687,7 +687,7 @@ async fn managed_mode_ignores_sigint_and_stops_on_sigterm() {
     );
     assert_eq!(try_health(&hs.addr, None).await, Ok(serving()));
     p.signal("-TERM");
-    let status = tokio::task::block_in_place(|| p.wait_exit(Duration::from_secs(1)));
+    let status = tokio::task::block_in_place(|| p.wait_exit(DEADLINE));
     assert!(status.success(), "{status:?}");
     assert!(!path.exists(), "socket removed after SIGTERM");
 }
@@ -725,7 +725,7 @@ async fn debug_mode_prints_reattach_and_serves_plaintext() {
     assert_eq!(try_health(&addr, None).await, Ok(serving()));
     // Ctrl-C stops a debug-mode provider.
     p.signal("-INT");
-    let status = tokio::task::block_in_place(|| p.wait_exit(Duration::from_secs(1)));
+    let status = tokio::task::block_in_place(|| p.wait_exit(DEADLINE));
     assert!(status.success(), "{status:?}");
     assert!(!path.exists(), "socket removed");
 }
@@ -764,4 +764,129 @@ async fn logs_are_hclog_json_on_stderr() {
         "",
         "no stderr output at the default level"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_lets_an_apply_in_flight_answer_with_its_state() {
+    use tfplugin::proto::tfplugin6 as pb;
+    use tfplugin::tf::codec::{decode_msgpack, encode_msgpack};
+    use tfplugin::tf::{Type, Value};
+
+    // Every API call takes 20 s: the update below is in flight when Shutdown arrives.
+    let emu = harness_gitops_emulator::start_background_with_args([
+        "--listen",
+        "127.0.0.1:0",
+        "--api-key",
+        "k",
+        "--account-id",
+        "acc",
+        "--latency",
+        "20s",
+    ])
+    .expect("emulator");
+    let mut p = spawn(&[], &[COOKIE]);
+    let hs = parse_handshake(&p.next_line());
+    let ch = channel(&hs.addr, None).await.expect("connect");
+    let mut client = ProviderClient::new(ch.clone());
+    let schema = client
+        .get_provider_schema(pb::get_provider_schema::Request::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let ty_of = |s: &pb::Schema| tfplugin::server::convert::implied_type(s).expect("wire schema");
+    let pty = ty_of(schema.provider.as_ref().unwrap());
+    let rty = ty_of(&schema.resource_schemas["harness_gitops_repository"]);
+    let mut cfg = match &pty {
+        Type::Object(m) => Value::Object(m.keys().map(|k| (k.clone(), Value::Null)).collect()),
+        _ => unreachable!(),
+    };
+    cfg.set_attr("endpoint", Value::string(emu.url()));
+    cfg.set_attr("account_id", "acc".into());
+    cfg.set_attr("api_key", "k".into());
+    let dv = |v: &Value, t: &Type| {
+        Some(pb::DynamicValue {
+            msgpack: encode_msgpack(v, t).unwrap(),
+            json: vec![],
+        })
+    };
+    let r = client
+        .configure_provider(pb::configure_provider::Request {
+            terraform_version: "1.11.4".into(),
+            config: dv(&cfg, &pty),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+    let mut prior = match &rty {
+        Type::Object(m) => Value::Object(m.keys().map(|k| (k.clone(), Value::Null)).collect()),
+        _ => unreachable!(),
+    };
+    for (k, v) in [
+        ("id", "account.a/r1"),
+        ("identifier", "r1"),
+        ("agent_id", "account.a"),
+        ("url", "https://github.com/a/b.git"),
+        ("name", "before"),
+        ("type", "git"),
+        ("connection_type", "HTTPS_ANONYMOUS"),
+    ] {
+        prior.set_attr(k, v.into());
+    }
+    for k in [
+        "insecure",
+        "insecure_ignore_host_key",
+        "enable_lfs",
+        "enable_oci",
+        "force_http_basic_auth",
+        "upsert",
+        "creds_only",
+        "force_delete",
+    ] {
+        prior.set_attr(k, false.into());
+    }
+    let mut planned = prior.clone();
+    planned.set_attr("name", "after".into());
+    let mut apply_client = client.clone();
+    let (prior_dv, planned_dv) = (dv(&prior, &rty), dv(&planned, &rty));
+    let apply = tokio::spawn(async move {
+        apply_client
+            .apply_resource_change(pb::apply_resource_change::Request {
+                type_name: "harness_gitops_repository".into(),
+                prior_state: prior_dv.clone(),
+                planned_state: planned_dv.clone(),
+                config: planned_dv,
+                ..Default::default()
+            })
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    GrpcControllerClient::new(ch)
+        .shutdown(tfplugin::proto::plugin::Empty {})
+        .await
+        .expect("Shutdown answers");
+    let answer = tokio::time::timeout(DEADLINE, apply)
+        .await
+        .expect("the apply answers")
+        .unwrap()
+        .expect("the apply's response reaches the client before the process exits")
+        .into_inner();
+    eprintln!("apply answered {:?} after Shutdown", started.elapsed());
+    assert!(
+        answer.diagnostics.iter().any(|d| d
+            .detail
+            .contains("cancelled because the provider is stopping")),
+        "{:?}",
+        answer.diagnostics
+    );
+    let state = decode_msgpack(&answer.new_state.expect("a state").msgpack, &rty).unwrap();
+    assert_eq!(
+        state.attr("name"),
+        &Value::string("before"),
+        "the interrupted update keeps the prior state"
+    );
+    let status = tokio::task::block_in_place(|| p.wait_exit(DEADLINE));
+    assert!(status.success(), "{status:?}");
 }

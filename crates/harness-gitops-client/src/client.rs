@@ -22,8 +22,9 @@ use crate::secret::Secret;
 /// Sent as `User-Agent` on every request.
 pub const USER_AGENT: &str = concat!("terraform-provider-harness/", env!("CARGO_PKG_VERSION"));
 /// How long the lookup after a cancelled create may take: the provider is stopping, so this
-/// is short, but long enough to record an object the create made before the stop.
-pub const CANCELLED_CREATE_LOOKUP: std::time::Duration = std::time::Duration::from_secs(3);
+/// is short (within the 1.5 s a shutting-down provider gives operations in flight), but long
+/// enough to record an object the create made before the stop.
+pub const CANCELLED_CREATE_LOOKUP: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Settings of one configured provider.
 #[derive(Clone, Debug)]

@@ -178,3 +178,92 @@ pub fn encode(
         }
     }
 }
+
+/// The value type Terraform derives from a wire schema (attributes, nested attributes and
+/// nested blocks, as `configschema.Block.ImpliedType` does). Clients and tests use it to
+/// encode values for a provider they only know through GetProviderSchema.
+///
+/// # Errors
+/// A message for a missing block or an unparseable attribute type.
+pub fn implied_type(s: &pb::Schema) -> Result<Type, String> {
+    fn nest(obj: Type, list: bool, set: bool, map: bool) -> Type {
+        if list {
+            Type::List(Box::new(obj))
+        } else if set {
+            Type::Set(Box::new(obj))
+        } else if map {
+            Type::Map(Box::new(obj))
+        } else {
+            obj
+        }
+    }
+    fn attr_ty(a: &pb::schema::Attribute) -> Result<Type, String> {
+        use pb::schema::object::NestingMode as M;
+        match &a.nested_type {
+            Some(n) => {
+                let obj = Type::Object(
+                    n.attributes
+                        .iter()
+                        .map(|a| attr_ty(a).map(|t| (a.name.clone(), t)))
+                        .collect::<Result<_, _>>()?,
+                );
+                let m = M::try_from(n.nesting).unwrap_or(M::Single);
+                Ok(nest(obj, m == M::List, m == M::Set, m == M::Map))
+            }
+            None => {
+                Type::from_json_bytes(&a.r#type).map_err(|e| format!("attribute {}: {e}", a.name))
+            }
+        }
+    }
+    fn block_ty(b: &pb::schema::Block) -> Result<Type, String> {
+        use pb::schema::nested_block::NestingMode as M;
+        let mut m = std::collections::BTreeMap::new();
+        for a in &b.attributes {
+            m.insert(a.name.clone(), attr_ty(a)?);
+        }
+        for nb in &b.block_types {
+            let inner = block_ty(nb.block.as_ref().ok_or("nested block without a block")?)?;
+            let mode = M::try_from(nb.nesting).unwrap_or(M::Single);
+            m.insert(
+                nb.type_name.clone(),
+                nest(inner, mode == M::List, mode == M::Set, mode == M::Map),
+            );
+        }
+        Ok(Type::Object(m))
+    }
+    block_ty(s.block.as_ref().ok_or("schema without a block")?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tf::schema::{Attribute as A, Block, NestedBlock};
+
+    #[test]
+    fn the_wire_schema_implies_the_same_type_as_the_schema() {
+        let mut s = Schema::new(
+            0,
+            "t",
+            vec![
+                A::string("a").optional().description("a"),
+                A::nested(
+                    "n",
+                    Nesting::Set,
+                    vec![A::number("x").optional().description("x")],
+                )
+                .optional()
+                .description("n"),
+            ],
+        );
+        s.block.blocks.push(NestedBlock::new(
+            "b",
+            Nesting::Map,
+            "b",
+            Block {
+                attributes: vec![A::bool("y").optional().description("y")],
+                ..Default::default()
+            },
+        ));
+        assert_eq!(implied_type(&schema(&s)).unwrap(), s.ty());
+    }
+}

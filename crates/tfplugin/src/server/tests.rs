@@ -9,6 +9,7 @@ use tonic::Request;
 use super::*;
 use crate::tf::codec::{decode_msgpack, encode_msgpack};
 use crate::tf::schema::Attribute as A;
+use crate::typed::Model;
 
 /// A resource at schema version 2 whose version 0 called `name` `title`, and whose version 1
 /// stored `size` as a string.
@@ -301,4 +302,260 @@ async fn a_panicking_resource_gives_a_diagnostic_and_keeps_state() {
         Some(current),
         "the state Terraform had is kept"
     );
+}
+
+/// A resource whose operations fail on purpose: update and delete report errors, create
+/// panics, the plan hook breaks Terraform's rules when asked, and create reports the deadline
+/// and private state it was given.
+struct Failing;
+
+#[async_trait]
+impl Resource<()> for Failing {
+    fn type_name(&self) -> &'static str {
+        "test_failing"
+    }
+    fn schema(&self) -> Schema {
+        let mut s = Schema::new(
+            0,
+            "test",
+            vec![
+                A::string("id").computed().description("id"),
+                A::string("name").required().description("name"),
+                A::number("deadline_secs")
+                    .computed()
+                    .description("seconds left at create"),
+            ],
+        );
+        s.block.blocks.push(crate::tf::schema::NestedBlock::new(
+            "timeouts",
+            crate::tf::schema::Nesting::Single,
+            "timeouts",
+            crate::typed::Timeouts::block(),
+        ));
+        s
+    }
+    fn modify_plan(
+        &self,
+        req: &PlanRequest<'_, ()>,
+        planned: &mut Value,
+        _: &mut Vec<AttributePath>,
+        _: &mut Diagnostics,
+    ) {
+        if req.config.attr_str("name") == Some("break-the-plan") {
+            planned.set_attr("name", "something else".into());
+        }
+    }
+    async fn create(
+        &self,
+        ctx: &Ctx<()>,
+        planned: &Value,
+        _: &Value,
+        _: &mut Diagnostics,
+    ) -> Option<Value> {
+        if planned.attr_str("name") == Some("panic") {
+            panic!("create is deliberately broken");
+        }
+        let mut v = planned.clone();
+        v.set_attr("id", "i1".into());
+        let left = ctx
+            .remaining()
+            .map_or(-1, |d| d.as_secs_f64().ceil() as i64);
+        v.set_attr("deadline_secs", Value::from(left));
+        ctx.private_set("made_by", Some(&"create"));
+        Some(v)
+    }
+    async fn read(&self, ctx: &Ctx<()>, v: &Value, _: &mut Diagnostics) -> Option<Value> {
+        let mut v = v.clone();
+        // Private state written by create comes back to read.
+        v.set_attr(
+            "id",
+            Value::opt_string(ctx.private_get::<String>("made_by")),
+        );
+        Some(v)
+    }
+    async fn update(
+        &self,
+        _: &Ctx<()>,
+        _: &Value,
+        planned: &Value,
+        _: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        if planned.attr_str("name") == Some("panic") {
+            panic!("update is deliberately broken");
+        }
+        diags.error("Update Failed", "the API refused the update");
+        None
+    }
+    async fn delete(&self, _: &Ctx<()>, _: &Value, diags: &mut Diagnostics) {
+        diags.error("Delete Failed", "the API refused the delete");
+    }
+    async fn import(&self, _: &Ctx<()>, _: &str, _: &mut Diagnostics) -> Option<Value> {
+        None
+    }
+}
+
+fn failing_service() -> ProviderService<TestProvider> {
+    ProviderService::with(TestProvider, vec![Arc::new(Failing)], vec![]).with_checks(true)
+}
+
+fn failing_state(name: &str) -> Value {
+    let mut v = Failing.schema().null_object();
+    v.set_attr("id", "i1".into());
+    v.set_attr("name", name.into());
+    v.set_attr("deadline_secs", Value::from(5));
+    v
+}
+
+fn dv_of(v: &Value) -> Option<pb::DynamicValue> {
+    Some(pb::DynamicValue {
+        msgpack: encode_msgpack(v, &Failing.schema().ty()).unwrap(),
+        json: vec![],
+    })
+}
+
+async fn apply_failing(
+    svc: &ProviderService<TestProvider>,
+    prior: &Value,
+    planned: &Value,
+) -> pb::apply_resource_change::Response {
+    svc.apply_resource_change(Request::new(pb::apply_resource_change::Request {
+        type_name: "test_failing".into(),
+        prior_state: dv_of(prior),
+        planned_state: dv_of(planned),
+        config: dv_of(planned),
+        ..Default::default()
+    }))
+    .await
+    .unwrap()
+    .into_inner()
+}
+
+#[tokio::test]
+async fn a_failed_update_keeps_the_prior_state() {
+    let svc = failing_service();
+    configure(&svc).await;
+    let prior = failing_state("before");
+    let r = apply_failing(&svc, &prior, &failing_state("after")).await;
+    assert!(r.diagnostics.iter().any(|d| d.summary == "Update Failed"));
+    assert_eq!(
+        r.new_state,
+        dv_of(&prior),
+        "the object is recorded as it was"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_delete_keeps_the_prior_state() {
+    let svc = failing_service();
+    configure(&svc).await;
+    let prior = failing_state("before");
+    let r = apply_failing(&svc, &prior, &Value::Null).await;
+    assert!(r.diagnostics.iter().any(|d| d.summary == "Delete Failed"));
+    assert_eq!(
+        r.new_state,
+        dv_of(&prior),
+        "a failed delete leaves the object in state"
+    );
+}
+
+#[tokio::test]
+async fn a_panic_during_apply_keeps_the_prior_state() {
+    let svc = failing_service();
+    configure(&svc).await;
+    let prior = failing_state("before");
+    let r = apply_failing(&svc, &prior, &failing_state("panic")).await;
+    assert!(
+        r.diagnostics.iter().any(|d| d.detail.contains("panicked")),
+        "{:?}",
+        r.diagnostics
+    );
+    assert_eq!(r.new_state, dv_of(&prior));
+}
+
+#[tokio::test]
+async fn a_hook_that_breaks_terraform_rules_is_reported_with_the_path() {
+    let svc = failing_service();
+    configure(&svc).await;
+    let mut cfg = Failing.schema().null_object();
+    cfg.set_attr("name", "break-the-plan".into());
+    let r = svc
+        .plan_resource_change(Request::new(pb::plan_resource_change::Request {
+            type_name: "test_failing".into(),
+            prior_state: dv_of(&Value::Null),
+            proposed_new_state: dv_of(&cfg),
+            config: dv_of(&cfg),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    let d = r
+        .diagnostics
+        .iter()
+        .find(|d| d.summary == "Internal Provider Error")
+        .expect("the broken rule is reported");
+    assert!(
+        d.detail.contains("`name`") && d.detail.contains("does not match config value"),
+        "{}",
+        d.detail
+    );
+}
+
+#[tokio::test]
+async fn the_timeouts_block_sets_the_deadline_and_private_state_flows_from_apply_to_read() {
+    let svc = failing_service();
+    configure(&svc).await;
+    let mut planned = Failing.schema().null_object();
+    planned.set_attr("id", Value::unknown());
+    planned.set_attr("deadline_secs", Value::unknown());
+    planned.set_attr("name", "n".into());
+    let mut timeouts = crate::typed::Timeouts::block().absent_object();
+    timeouts.set_attr("create", "7s".into());
+    planned.set_attr("timeouts", timeouts);
+    let r = apply_failing(&svc, &Value::Null, &planned).await;
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+    let ty = Failing.schema().ty();
+    let state = decode_msgpack(&r.new_state.clone().unwrap().msgpack, &ty).unwrap();
+    assert_eq!(
+        state.attr("deadline_secs").as_i64(),
+        Some(7),
+        "the create deadline comes from timeouts.create"
+    );
+    assert!(!r.private.is_empty());
+    let read = svc
+        .read_resource(Request::new(pb::read_resource::Request {
+            type_name: "test_failing".into(),
+            current_state: r.new_state.clone(),
+            private: r.private.clone(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    let after = decode_msgpack(&read.new_state.unwrap().msgpack, &ty).unwrap();
+    assert_eq!(after.attr("id"), &Value::string("create"));
+    assert_eq!(read.private, r.private, "read hands the private state back");
+}
+
+#[tokio::test]
+async fn capabilities_advertise_only_what_is_implemented() {
+    let svc = service();
+    let r = svc
+        .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
+        .await
+        .unwrap()
+        .into_inner();
+    let caps = r.server_capabilities.unwrap();
+    assert!(
+        caps.get_provider_schema_optional,
+        "the schema is built once per process"
+    );
+    assert!(!caps.move_resource_state && !caps.plan_destroy && !caps.generate_resource_config);
+    let m = svc
+        .get_metadata(Request::new(pb::get_metadata::Request {}))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(m.server_capabilities, Some(caps));
 }
