@@ -37,7 +37,7 @@ fn only_repo(emu: &Emulator) -> Json {
     repos[0].clone()
 }
 
-fn key<'a>(identifier: &'a str) -> Vec<(&'static str, &'a str)> {
+fn key(identifier: &str) -> Vec<(&'static str, &str)> {
     vec![
         ("accountIdentifier", ACCOUNT),
         ("orgIdentifier", "default"),

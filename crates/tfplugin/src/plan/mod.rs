@@ -219,14 +219,12 @@ fn mark_computed(
         if a.write_only {
             continue;
         }
-        if cfg.is_null() {
-            if a.default.is_none() && a.constraint.is_computed() {
-                *slot = if has_prior && (a.keep_prior || !changing) {
-                    pri.clone()
-                } else {
-                    Value::unknown()
-                };
-            }
+        if cfg.is_null() && a.default.is_none() && a.constraint.is_computed() {
+            *slot = if has_prior && (a.keep_prior || !changing) {
+                pri.clone()
+            } else {
+                Value::unknown()
+            };
         }
     }
     for (name, nesting, inner) in obj.nested() {
@@ -1095,22 +1093,18 @@ fn compatible_value(
     out: &mut Vec<Violation>,
 ) {
     match planned {
-        Value::Unknown(r) => {
-            if r.nullable == Some(false) && actual.is_null() {
-                violation(out, path, "was planned not null, but now null".into());
-            }
+        Value::Unknown(r) if r.nullable == Some(false) && actual.is_null() => {
+            violation(out, path, "was planned not null, but now null".into());
         }
-        _ if planned.is_wholly_known() => {
-            if planned != actual {
-                if a.is_some_and(|a| a.sensitive) {
-                    violation(
-                        out,
-                        path,
-                        "inconsistent values for sensitive attribute".into(),
-                    );
-                } else {
-                    violation(out, path, format!("was {planned:?}, but now {actual:?}"));
-                }
+        _ if planned.is_wholly_known() && planned != actual => {
+            if a.is_some_and(|a| a.sensitive) {
+                violation(
+                    out,
+                    path,
+                    "inconsistent values for sensitive attribute".into(),
+                );
+            } else {
+                violation(out, path, format!("was {planned:?}, but now {actual:?}"));
             }
         }
         Value::List(p) | Value::Tuple(p) => match actual.as_elements() {

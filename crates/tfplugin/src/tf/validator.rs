@@ -418,14 +418,12 @@ fn relational_check(
                 diags.error_at(path.clone(), "Invalid Attribute Combination", detail);
             }
         }
-        Validator::AtLeastOneOf(_) => {
-            if !all.iter().any(|n| set(n)) {
-                diags.error_at(
-                    path.clone(),
-                    "Invalid Attribute Combination",
-                    format!("Set at least one of {}.", list(&all)),
-                );
-            }
+        Validator::AtLeastOneOf(_) if !all.iter().any(|n| set(n)) => {
+            diags.error_at(
+                path.clone(),
+                "Invalid Attribute Combination",
+                format!("Set at least one of {}.", list(&all)),
+            );
         }
         Validator::AlsoRequires(_) => {
             let missing: Vec<&str> = names.iter().copied().filter(|n| !set(n)).collect();
