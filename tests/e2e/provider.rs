@@ -165,3 +165,29 @@ fn invalid_configuration_points_at_the_attribute() {
         );
     }
 }
+
+#[test]
+fn the_harness_environment_variables_configure_the_provider() {
+    let emu = Emulator::start(&[]);
+    let mut tf = Tf::new();
+    tf.env("HARNESS_ENDPOINT", &emu.url)
+        .env("HARNESS_ACCOUNT_ID", ACCOUNT)
+        .env("HARNESS_PLATFORM_API_KEY", API_KEY);
+    tf.write(
+        "provider \"harness\" {}\n\nresource \"harness_gitops_repository\" \"r\" {\n  identifier = \"from_env\"\n  agent_id   = \"account.agent\"\n  url        = \"https://github.com/acme/ml-manifests.git\"\n}\n",
+    );
+    tf.apply();
+    assert_eq!(
+        emu.repositories().len(),
+        1,
+        "the repository reached the emulator named by HARNESS_ENDPOINT"
+    );
+    assert!(tf.plan_is_empty());
+    // The attribute wins over the variable: a wrong key in the block fails even with the
+    // right one in the environment.
+    tf.write(
+        "provider \"harness\" {\n  api_key = \"pat.wrong.key\"\n}\n\nresource \"harness_gitops_repository\" \"r\" {\n  identifier = \"from_env\"\n  agent_id   = \"account.agent\"\n  url        = \"https://github.com/acme/ml-manifests.git\"\n}\n",
+    );
+    let text = tf.fails(&["plan", "-no-color", "-input=false"]);
+    assert!(text.contains("401") || text.contains("api_key"), "{text}");
+}

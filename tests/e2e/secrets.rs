@@ -92,3 +92,123 @@ resource "harness_gitops_repository" "wo" {{
     }
     assert!(emu.repositories().is_empty(), "destroy removed everything");
 }
+
+#[test]
+fn retries_faults_and_errors_at_trace_leak_no_secret() {
+    // Faults before and after changes make the client retry, look up and re-send; a 409, a
+    // refused key and a failed connection give error diagnostics. None of it may echo a secret.
+    let emu = Emulator::start(&[
+        "--fault-rate",
+        "0.3",
+        "--fault-after-rate",
+        "0.1",
+        "--seed",
+        "7",
+    ]);
+    let mut tf = Tf::new();
+    tf.env("TF_LOG_PROVIDER", "TRACE");
+    let secrets = [
+        "fault-path-password-Kk2",
+        "fault-path-wo-Pp9",
+        "-----BEGIN OPENSSH PRIVATE KEY-----faultkey",
+    ];
+    let cfg = |key: &str, extra: &str| {
+        format!(
+            r#"provider "harness" {{
+  endpoint   = "{url}"
+  account_id = "{ACCOUNT}"
+  api_key    = "{key}"
+  agent_id   = "account.mlagent"
+}}
+
+resource "harness_gitops_repository" "plain" {{
+  count      = 3
+  identifier = "plain${{count.index}}"
+  url        = "https://github.com/acme/plain${{count.index}}.git"
+  username   = "bot"
+  password   = "{p}"
+}}
+
+resource "harness_gitops_repository" "wo" {{
+  identifier          = "wo"
+  url                 = "git@github.com:acme/wo.git"
+  ssh_private_key_wo  = "{k}"
+  ssh_private_key_wo_version = 1
+}}
+
+resource "harness_gitops_repository" "unreachable" {{
+  identifier          = "unreachable"
+  url                 = "https://git.invalid/acme/x.git"
+  username            = "bot"
+  password_wo         = "{wo}"
+  password_wo_version = 1
+}}
+{extra}"#,
+            url = emu.url,
+            p = secrets[0],
+            k = secrets[2],
+            wo = secrets[1],
+        )
+    };
+    let mut transcript = String::new();
+    let mut run = |tf: &Tf, args: &[&str]| {
+        let out = tf.run(args);
+        transcript.push_str(&String::from_utf8_lossy(&out.stdout));
+        transcript.push_str(&String::from_utf8_lossy(&out.stderr));
+        out.status.success()
+    };
+    tf.write(&cfg(API_KEY, ""));
+    // The unreachable repository fails its connection check: the apply reports an error
+    // (after retries through the faults) and records it tainted.
+    assert!(
+        !run(
+            &tf,
+            &["apply", "-auto-approve", "-no-color", "-input=false"]
+        ),
+        "the .invalid host fails the apply"
+    );
+    // A duplicate identifier: 409 from the API.
+    tf.write(&cfg(
+        API_KEY,
+        "resource \"harness_gitops_repository\" \"dup\" {\n  identifier = \"plain0\"\n  url = \"https://github.com/acme/other.git\"\n  username = \"bot\"\n  password = \"fault-path-password-Kk2\"\n}\n",
+    ));
+    assert!(
+        !run(
+            &tf,
+            &["apply", "-auto-approve", "-no-color", "-input=false"]
+        ),
+        "a duplicate identifier fails"
+    );
+    // A wrong API key: 401 on refresh.
+    tf.write(&cfg("pat.wrong.key.Wr0ngK3y", ""));
+    assert!(
+        !run(&tf, &["plan", "-no-color", "-input=false"]),
+        "a wrong key fails the refresh"
+    );
+    tf.write(&cfg(API_KEY, ""));
+    run(
+        &tf,
+        &["destroy", "-auto-approve", "-no-color", "-input=false"],
+    );
+    assert!(
+        transcript.contains("[TRACE] provider.terraform-provider-harness"),
+        "TRACE provider logs were expected"
+    );
+    assert!(
+        transcript.contains("409") || transcript.contains("already exists"),
+        "the 409 path ran"
+    );
+    assert!(
+        transcript.contains("api_key") || transcript.contains("401"),
+        "the 401 path ran"
+    );
+    for s in secrets
+        .iter()
+        .chain(&[API_KEY, "pat.wrong.key.Wr0ngK3y", "Wr0ngK3y"])
+    {
+        assert!(
+            !transcript.contains(s),
+            "secret {s:?} leaked on a retry, fault or error path"
+        );
+    }
+}
