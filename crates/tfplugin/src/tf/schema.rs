@@ -521,3 +521,108 @@ fn validate_block(b: &Block, prefix: &str, managed: bool, in_set: bool, errs: &m
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tf::validator::Validator;
+    use Attribute as A;
+
+    fn problems(attrs: Vec<Attribute>) -> Vec<String> {
+        Schema::new(0, "s", attrs).validate(true)
+    }
+
+    #[test]
+    fn flags_the_plan_walk_cannot_honour_are_refused() {
+        let in_set = |inner: Attribute| {
+            vec![A::nested(
+                "s",
+                Nesting::Set,
+                vec![A::string("k").required().description("k"), inner],
+            )
+            .optional()
+            .description("s")]
+        };
+        let p = problems(in_set(
+            A::string("x")
+                .optional()
+                .requires_replace()
+                .description("x"),
+        ));
+        assert!(
+            p.iter()
+                .any(|e| e.contains("s.x: requires_replace inside a set element")),
+            "{p:?}"
+        );
+        let p = problems(in_set(
+            A::string("x").optional().write_only().description("x"),
+        ));
+        assert!(
+            p.iter().any(|e| e.contains("s.x: write-only inside a set")),
+            "{p:?}"
+        );
+        let p = problems(vec![A::string("x")
+            .computed()
+            .requires_replace()
+            .description("x")]);
+        assert!(
+            p.iter()
+                .any(|e| e.contains("requires_replace on a computed-only")),
+            "{p:?}"
+        );
+        let p = problems(vec![A::string("x")
+            .optional()
+            .keep_prior()
+            .description("x")]);
+        assert!(
+            p.iter().any(|e| e.contains("keep_prior needs a computed")),
+            "{p:?}"
+        );
+        let p = problems(vec![A::string("x")
+            .computed()
+            .validate(Validator::Duration)
+            .description("x")]);
+        assert!(p.iter().any(|e| e.contains("never run")), "{p:?}");
+        let p = problems(vec![A::string("x")
+            .optional()
+            .validate(Validator::conflicts_with(&["nope"]))
+            .description("x")]);
+        assert!(
+            p.iter()
+                .any(|e| e.contains("`nope`, which is not a sibling")),
+            "{p:?}"
+        );
+        let p = problems(vec![A::string("x")
+            .optional()
+            .validate(Validator::pattern("(", "h"))
+            .description("x")]);
+        assert!(p.iter().any(|e| e.contains("invalid pattern")), "{p:?}");
+        let p = problems(vec![A::string("x").optional().description("")]);
+        assert!(p.iter().any(|e| e.contains("x: no description")), "{p:?}");
+        // And what it can honour passes: defaults and keep_prior inside sets, replace in lists.
+        let ok = vec![
+            A::nested(
+                "s",
+                Nesting::Set,
+                vec![
+                    A::string("k").required().description("k"),
+                    A::string("d").default(Value::string("v")).description("d"),
+                    A::string("c").computed().keep_prior().description("c"),
+                ],
+            )
+            .optional()
+            .description("s"),
+            A::nested(
+                "l",
+                Nesting::List,
+                vec![A::string("r")
+                    .optional()
+                    .requires_replace()
+                    .description("r")],
+            )
+            .optional()
+            .description("l"),
+        ];
+        assert_eq!(problems(ok), Vec::<String>::new());
+    }
+}
