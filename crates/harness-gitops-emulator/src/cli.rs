@@ -137,6 +137,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
     let mut allow_remote = false;
     let mut data = None;
     let mut sync_delay = Duration::from_secs(2);
+    let mut delete_delay = Duration::from_secs(2);
     let mut latency = Duration::ZERO;
     let mut fault_rate = 0.0;
     let mut fault_after_rate = 0.0;
@@ -171,6 +172,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
             "--account-id" => account = Some(value()?),
             "--data" => data = Some(PathBuf::from(value()?)),
             "--sync-delay" => sync_delay = parse_duration("--sync-delay", &value()?)?,
+            "--delete-delay" => delete_delay = parse_duration("--delete-delay", &value()?)?,
             "--latency" => latency = parse_duration("--latency", &value()?)?,
             "--fault-rate" => fault_rate = parse_rate("--fault-rate", &value()?)?,
             "--fault-after-rate" => fault_after_rate = parse_rate("--fault-after-rate", &value()?)?,
@@ -203,6 +205,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
         account_id,
         data,
         sync_delay,
+        delete_delay,
         latency,
         fault_rate,
         fault_after_rate,
@@ -236,7 +239,7 @@ mod tests {
     fn full_command_line() {
         let Command::Run(c) = parse(args(
             "--listen 127.0.0.1:0 --api-key K --account-id A --data /tmp/x --sync-delay=1s \
-             --latency 50ms --fault-rate 0.2 --fault-after-rate 0.1 --seed 9",
+             --delete-delay 300ms --latency 50ms --fault-rate 0.2 --fault-after-rate 0.1 --seed 9",
         ))
         .unwrap() else {
             panic!("expected run")
@@ -247,6 +250,7 @@ mod tests {
             ("A", Some(9), 0.2)
         );
         assert_eq!(c.sync_delay, Duration::from_secs(1));
+        assert_eq!(c.delete_delay, Duration::from_millis(300));
         assert_eq!(c.data, Some(PathBuf::from("/tmp/x")));
     }
 

@@ -117,6 +117,7 @@ mod common;
 mod error;
 mod faults;
 mod http;
+mod kube;
 mod query;
 mod repositories;
 mod routes;
@@ -124,6 +125,7 @@ mod schema;
 mod scope;
 pub mod secret;
 mod store;
+mod sync;
 mod validate;
 
 pub use common::{MASK, MASK_BYTES};
@@ -143,6 +145,8 @@ pub struct Config {
     pub data: Option<PathBuf>,
     /// Time an application takes to sync.
     pub sync_delay: Duration,
+    /// Time a cascading delete of an application with the resources finalizer takes.
+    pub delete_delay: Duration,
     /// Delay added to every API request.
     pub latency: Duration,
     /// Share of API requests failed before any change.
@@ -154,7 +158,7 @@ pub struct Config {
 }
 
 impl Config {
-    /// Loopback on a free port, in memory, 2 s sync delay, no latency, no faults.
+    /// Loopback on a free port, in memory, 2 s sync and delete delays, no latency, no faults.
     pub fn new(api_key: impl Into<Secret>, account_id: impl Into<String>) -> Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -163,6 +167,7 @@ impl Config {
             account_id: account_id.into(),
             data: None,
             sync_delay: Duration::from_secs(2),
+            delete_delay: Duration::from_secs(2),
             latency: Duration::ZERO,
             fault_rate: 0.0,
             fault_after_rate: 0.0,
@@ -252,18 +257,21 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         api_key: config.api_key,
         account_id: config.account_id,
         sync_delay: config.sync_delay,
+        delete_delay: config.delete_delay,
         latency: config.latency,
         store,
         faults: faults::Faults::new(config.fault_rate, config.fault_after_rate, seed),
         counts: Mutex::new(Default::default()),
+        connections: std::sync::atomic::AtomicU64::new(0),
         ids: Mutex::new(fastrand::Rng::new()),
     });
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(http::serve(listener, ctx, stopped));
     log(format_args!(
-        "listening on http://{addr} (data: {}, sync delay {:?}, latency {:?}, fault rate {}, fault-after rate {}, seed {seed})",
+        "listening on http://{addr} (data: {}, sync delay {:?}, delete delay {:?}, latency {:?}, fault rate {}, fault-after rate {}, seed {seed})",
         config.data.as_ref().map_or_else(|| "memory only".to_string(), |p| p.display().to_string()),
         config.sync_delay,
+        config.delete_delay,
         config.latency,
         config.fault_rate,
         config.fault_after_rate,
