@@ -294,12 +294,11 @@ pub fn status(e: &AppEntry, now: Ts) -> Value {
         json!(if synced { "Synced" } else { "OutOfSync" }),
     );
     sync.insert("comparedTo".into(), Value::Object(compared));
-    if let Some(d) = &st.deployed {
-        if d.multi {
-            sync.insert("revisions".into(), json!(d.revisions));
-        } else if let Some(r) = d.revisions.first() {
-            sync.insert("revision".into(), json!(r));
-        }
+    // Argo CD: the revision(s) the comparison was made against, i.e. the target's.
+    if target.multi {
+        sync.insert("revisions".into(), json!(target.revisions));
+    } else if let Some(r) = target.revisions.first() {
+        sync.insert("revision".into(), json!(r));
     }
     status.insert("sync".into(), Value::Object(sync));
 

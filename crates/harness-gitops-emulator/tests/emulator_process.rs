@@ -33,6 +33,7 @@ fn help_and_usage_errors() {
         "--data",
         "SECRETS ARE STORED IN CLEAR",
         "--sync-delay",
+        "--delete-delay",
         "--latency",
         "--fault-rate",
         "--fault-after-rate",
@@ -41,6 +42,13 @@ fn help_and_usage_errors() {
         ".invalid",
         "fail-sync",
         "********",
+        "x-api-key",
+        "secrets=clear",
+        "applied",
+        "connections",
+        "secretExpressions",
+        "resources-finalizer.argocd.argoproj.io",
+        "/sync",
         "GET    /_emulator/state",
         "GET    /_emulator/requests",
         "POST   /_emulator/reset",
@@ -293,7 +301,7 @@ async fn acknowledged_changes_survive_sigkill() {
             ans.body
         );
     }
-    let state = emu.admin_get("state").await;
+    let state = emu.admin_get("state?secrets=clear").await;
     assert_eq!(
         state["repositories"][0]["repository"]["password"], "secret",
         "secrets persisted"
@@ -407,10 +415,25 @@ async fn faults_are_reproducible_with_a_seed() {
     let n = 48;
     let emu = Emulator::start(&["--fault-rate", "0.5", "--seed", "42"]).await;
     let first = list_outcomes(&emu, n).await;
+    let counts = emu.counters().await;
     assert_eq!(
-        emu.admin_get("requests").await["repositories.list"],
-        n,
+        counts["requests"]["repositories.list"], n,
         "one request per call, no hidden retries"
+    );
+    let seen = |o: Outcome| first.iter().filter(|x| **x == o).count();
+    assert_eq!(
+        counts["faults"],
+        json!({
+            "before.unavailable": seen(Outcome::Unavailable),
+            "before.tooManyRequests": seen(Outcome::TooMany),
+            "before.drop": seen(Outcome::Dropped),
+            "after.drop": 0,
+        }),
+        "the fault counters match what the client saw"
+    );
+    assert!(
+        counts["connections"].as_u64().unwrap_or(0) >= n as u64,
+        "one connection per request without pooling: {counts}"
     );
     let kinds: BTreeSet<String> = first.iter().map(|o| format!("{o:?}")).collect();
     assert_eq!(kinds.len(), 4, "all outcomes appear in {first:?}");
@@ -450,6 +473,22 @@ async fn faults_before_change_nothing_and_faults_after_keep_the_change() {
         json!([]),
         "a fault before the change changes nothing"
     );
+    let counts = before.counters().await;
+    assert_eq!(counts["requests"]["repositories.create"], 12);
+    assert!(
+        counts["applied"].get("repositories.create").is_none(),
+        "nothing applied: {counts}"
+    );
+    let faults = &counts["faults"];
+    let before_total: u64 = [
+        "before.unavailable",
+        "before.tooManyRequests",
+        "before.drop",
+    ]
+    .iter()
+    .map(|k| faults[*k].as_u64().unwrap_or(0))
+    .sum();
+    assert_eq!(before_total, 12, "{counts}");
 
     let after = Emulator::start(&["--fault-after-rate", "1", "--seed", "1"]).await;
     let api = after.api();
@@ -467,6 +506,188 @@ async fn faults_before_change_nothing_and_faults_after_keep_the_change() {
         "the change was applied: {state}"
     );
     assert_eq!(state["repositories"][0]["identifier"], "late");
+    let counts = after.counters().await;
+    assert_eq!(counts["applied"]["repositories.create"], 1);
+    assert_eq!(counts["faults"]["after.drop"], 1);
+}
+
+/// What one create attempt returned.
+#[derive(Debug, PartialEq, Eq)]
+enum Attempt {
+    Created,
+    Conflict,
+    Failed,
+}
+
+async fn create_attempt(api: &Api, id: &str, upsert: bool) -> Attempt {
+    let url = format!("{}/gitops/api/v1/agents/{AGENT}/repositories", api.base);
+    let body =
+        json!({"repo": {"repo": format!("https://github.com/example/{id}.git")}, "upsert": upsert});
+    let resp = api
+        .http
+        .post(url)
+        .query(&[("accountIdentifier", ACCOUNT), ("identifier", id)])
+        .header("x-api-key", KEY)
+        .json(&body)
+        .send()
+        .await;
+    match resp.map(|r| r.status().as_u16()) {
+        Ok(200) => Attempt::Created,
+        Ok(409) => Attempt::Conflict,
+        _ => Attempt::Failed,
+    }
+}
+
+/// Whether the repository exists, asking again through faults.
+async fn exists(api: &Api, id: &str) -> bool {
+    let url = format!(
+        "{}/gitops/api/v1/agents/{AGENT}/repositories/{id}",
+        api.base
+    );
+    for _ in 0..100 {
+        let resp = api
+            .http
+            .get(&url)
+            .query(&[("accountIdentifier", ACCOUNT)])
+            .header("x-api-key", KEY)
+            .send()
+            .await;
+        match resp.map(|r| r.status().as_u16()) {
+            Ok(200) => return true,
+            Ok(404) => return false,
+            _ => {}
+        }
+    }
+    panic!("no answer about {id} in 100 tries");
+}
+
+/// Under faults, a client that looks before it retries creates each entity exactly once,
+/// and the applied-create counter proves it; a client that blindly retries with upsert
+/// applies some creates twice, and the same counter shows that (a dump keyed by
+/// identifier cannot).
+#[tokio::test]
+async fn applied_counts_prove_each_entity_was_created_exactly_once() {
+    const N: usize = 20;
+    let args = [
+        "--fault-rate",
+        "0.3",
+        "--fault-after-rate",
+        "0.25",
+        "--seed",
+        "7",
+    ];
+    let careful = Emulator::start(&args).await;
+    let api = careful.api();
+    for i in 0..N {
+        let id = format!("once{i}");
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            assert!(tries < 100, "{id}: no create in 100 tries");
+            match create_attempt(&api, &id, false).await {
+                Attempt::Created | Attempt::Conflict => break,
+                Attempt::Failed if exists(&api, &id).await => break,
+                Attempt::Failed => {}
+            }
+        }
+    }
+    let counts = careful.counters().await;
+    assert_eq!(
+        counts["applied"]["repositories.create"], N,
+        "each repository created exactly once: {counts}"
+    );
+    let attempts = counts["requests"]["repositories.create"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(attempts > N as u64, "faults forced retries: {counts}");
+    let faults = &counts["faults"];
+    for kind in [
+        "before.unavailable",
+        "before.tooManyRequests",
+        "before.drop",
+        "after.drop",
+    ] {
+        assert!(
+            faults[kind].as_u64().unwrap_or(0) > 0,
+            "no {kind} fault fired: {counts}"
+        );
+    }
+    assert_eq!(
+        careful.admin_get("state").await["repositories"]
+            .as_array()
+            .map(Vec::len),
+        Some(N)
+    );
+
+    let naive = Emulator::start(&args).await;
+    let api = naive.api();
+    for i in 0..N {
+        let id = format!("once{i}");
+        let mut tries = 0;
+        while create_attempt(&api, &id, true).await != Attempt::Created {
+            tries += 1;
+            assert!(tries < 100, "{id}: no create in 100 tries");
+        }
+    }
+    let counts = naive.counters().await;
+    let applied = counts["applied"]["repositories.create"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(
+        applied > N as u64,
+        "blind upsert retries after dropped answers apply creates twice: {counts}"
+    );
+    assert_eq!(
+        naive.admin_get("state").await["repositories"]
+            .as_array()
+            .map(Vec::len),
+        Some(N),
+        "the dump, keyed by identifier, cannot show the duplicates"
+    );
+}
+
+/// The connection counter shows whether a client reuses its connections.
+#[tokio::test]
+async fn connection_counter_shows_reuse() {
+    let emu = Emulator::start(&[]).await;
+    let get = |http: reqwest::Client| {
+        let url = format!(
+            "{}/gitops/api/v1/agents/{AGENT}/repositories?accountIdentifier={ACCOUNT}",
+            emu.url
+        );
+        async move {
+            for _ in 0..20 {
+                let r = http
+                    .get(&url)
+                    .header("x-api-key", KEY)
+                    .send()
+                    .await
+                    .expect("GET");
+                assert_eq!(r.status(), 200);
+            }
+        }
+    };
+    let connections = || async { emu.counters().await["connections"].as_u64().expect("count") };
+    let c0 = connections().await;
+    get(reqwest::Client::new()).await;
+    let c1 = connections().await;
+    // One pooled connection plus the admin call's own.
+    assert!(
+        c1 - c0 <= 3,
+        "20 pooled requests took {} connections",
+        c1 - c0
+    );
+    let no_pool = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("client");
+    get(no_pool).await;
+    let c2 = connections().await;
+    assert!(
+        c2 - c1 >= 20,
+        "20 unpooled requests took {} connections",
+        c2 - c1
+    );
 }
 
 #[tokio::test]
