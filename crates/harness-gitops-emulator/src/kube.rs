@@ -264,6 +264,12 @@ fn tls_error(e: &std::io::Error, name: &str) -> String {
             CertificateError::UnknownIssuer => {
                 verify("certificate signed by unknown authority".into())
             }
+            // A trusted CA with the issuer's name but another key.
+            CertificateError::BadSignature => verify(
+                "certificate signed by unknown authority (possibly because of a verification error \
+                 while trying to verify a candidate authority certificate)"
+                    .into(),
+            ),
             CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
                 verify(format!("certificate is not valid for \"{name}\""))
             }
