@@ -880,7 +880,9 @@ pub async fn sync(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
                 }
                 let mut pinned = source.clone();
                 pinned["targetRevision"] = json!(revision);
-                target.revisions[index] = agent::revision_of(&pinned);
+                if let Some(r) = target.revisions.get_mut(index) {
+                    *r = agent::revision_of(&pinned);
+                }
                 Ok(())
             };
             let revision = str_of(&body, "revision");

@@ -1286,7 +1286,7 @@ async fn sync_status_follows_the_delay_and_fail_sync() {
         .await;
     assert_eq!(failing.status, 200);
 
-    let synced = eventually(Duration::from_secs(5), "ok to sync", || async {
+    let synced = eventually(Duration::from_secs(15), "ok to sync", || async {
         let s = app_status(&api, "ok").await;
         (s["sync"]["status"] == "Synced").then_some(s)
     })
@@ -1301,7 +1301,7 @@ async fn sync_status_follows_the_delay_and_fail_sync() {
     let reconciled = synced["reconciledAt"]["seconds"].clone();
     assert!(reconciled.is_string(), "{synced}");
 
-    let bad = eventually(Duration::from_secs(5), "bad to finish", || async {
+    let bad = eventually(Duration::from_secs(15), "bad to finish", || async {
         let s = app_status(&api, "bad").await;
         (s["operationState"]["phase"] != "Running").then_some(s)
     })
@@ -1330,7 +1330,7 @@ async fn sync_status_follows_the_delay_and_fail_sync() {
         us["reconciledAt"]["seconds"], reconciled,
         "previous reconciliation until the new one ends"
     );
-    let resynced = eventually(Duration::from_secs(5), "ok to re-sync", || async {
+    let resynced = eventually(Duration::from_secs(15), "ok to re-sync", || async {
         let s = app_status(&api, "ok").await;
         (s["sync"]["status"] == "Synced").then_some(s)
     })
@@ -1357,7 +1357,7 @@ async fn sync_status_follows_the_delay_and_fail_sync() {
             .status,
         200
     );
-    let ms = eventually(Duration::from_secs(5), "multi to finish", || async {
+    let ms = eventually(Duration::from_secs(15), "multi to finish", || async {
         let s = app_status(&api, "multi").await;
         (s["operationState"]["phase"] != "Running").then_some(s)
     })

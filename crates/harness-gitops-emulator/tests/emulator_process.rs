@@ -13,11 +13,26 @@ use tokio::task::JoinSet;
 
 const AGENT: &str = "account.agent1";
 
+/// Runs the binary to its exit; a run that has not exited after 10 s (e.g. an emulator that
+/// started where it should have refused to) is killed and fails the test.
 fn run_cli(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(BIN)
+    use std::process::Stdio;
+    let mut child = std::process::Command::new(BIN)
         .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {BIN}: {e}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {BIN}: {e}"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{BIN} {args:?} did not exit within 10 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
 }
 
 #[test]
@@ -692,7 +707,7 @@ async fn connection_counter_shows_reuse() {
 
 #[tokio::test]
 async fn latency_delays_api_requests_only() {
-    let emu = Emulator::start(&["--latency", "1s"]).await;
+    let emu = Emulator::start(&["--latency", "2s"]).await;
     let api = emu.api();
     let t = Instant::now();
     let ans = api
@@ -706,14 +721,14 @@ async fn latency_delays_api_requests_only() {
         .await;
     assert_eq!(ans.status, 200);
     assert!(
-        t.elapsed() >= Duration::from_secs(1),
+        t.elapsed() >= Duration::from_secs(2),
         "answered after {:?}",
         t.elapsed()
     );
     let t = Instant::now();
     emu.admin_get("requests").await;
     assert!(
-        t.elapsed() < Duration::from_secs(1),
+        t.elapsed() < Duration::from_secs(2),
         "admin delayed {:?}",
         t.elapsed()
     );
