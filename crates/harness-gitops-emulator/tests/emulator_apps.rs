@@ -210,6 +210,31 @@ async fn manual_app_stays_out_of_sync_until_the_sync_endpoint_is_called() {
     assert_ne!(pinned["history"][1]["revision"], revision.as_str());
     assert_eq!(pinned["history"][1]["id"], "1");
 
+    // A drift on a manual app: OutOfSync again, compared at once, no sync started.
+    let key = format!(
+        "applications?orgIdentifier={ORG}&projectIdentifier={PROJECT}&agentIdentifier={AGENT}&name=manual"
+    );
+    let drift = emu
+        .admin(
+            Method::PATCH,
+            &key,
+            Some(&json!({"spec": {"source": {"path": "apps/drifted"}}})),
+        )
+        .await
+        .expect("drift");
+    assert_eq!(drift.status(), 200);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let s = status(&api, "manual").await;
+    assert_eq!(s["sync"]["status"], "OutOfSync", "{s}");
+    assert_eq!(
+        s["operationState"]["phase"], "Succeeded",
+        "the last sync, not a new one"
+    );
+    assert_eq!(
+        s["health"]["status"], "Healthy",
+        "what runs is still healthy"
+    );
+
     sync(&api, "manual", &json!({"name": "other"}))
         .await
         .assert_error(400, 3, "differs");
@@ -326,10 +351,42 @@ async fn automated_app_syncs_after_the_delay_and_updates_move_reconciled_at_only
         "no new operation"
     );
 
+    // A drift of the spec behind the client's back is a change too.
+    let key = format!(
+        "applications?orgIdentifier={ORG}&projectIdentifier={PROJECT}&agentIdentifier={AGENT}&name=auto"
+    );
+    let drift = emu
+        .admin(
+            Method::PATCH,
+            &key,
+            Some(&json!({"spec": {"source": {"targetRevision": "v3"}}})),
+        )
+        .await
+        .expect("drift");
+    assert_eq!(drift.status(), 200);
+    let drifted: Value = drift.json().await.expect("JSON");
+    let ds = &drifted["app"]["status"];
+    assert_eq!(ds["operationState"]["phase"], "Running", "{ds}");
+    assert_eq!(
+        ds["reconciledAt"], is["reconciledAt"],
+        "not until the sync ends"
+    );
+    let healed = eventually(WAIT, "the sync after the drift", || async {
+        let s = status(&api, "auto").await;
+        (s["sync"]["status"] == "Synced").then_some(s)
+    })
+    .await;
+    assert_eq!(
+        healed["operationState"]["syncResult"]["source"]["targetRevision"],
+        "v3"
+    );
+    let info = healed["history"].as_array().map(Vec::len);
+    assert_eq!(info, Some(3));
+
     // Argo CD refuses a manual sync to another revision of an automated app.
     sync(&api, "auto", &json!({"revision": "v1"}))
         .await
-        .assert_error(400, 9, "Cannot sync to v1: auto-sync currently set to v2");
+        .assert_error(400, 9, "Cannot sync to v1: auto-sync currently set to v3");
     let ok = sync(&api, "auto", &json!({"revision": "v1", "dryRun": true})).await;
     assert_eq!(ok.status, 200, "a dry run may: {}", ok.body);
 }
