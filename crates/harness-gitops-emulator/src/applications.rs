@@ -46,8 +46,9 @@ const UPDATED_METADATA: &[&str] = &["labels", "annotations", "finalizers"];
 /// computed `status`, and the top-level `operation` while one runs.
 pub fn argo_object(e: &AppEntry, now: Ts) -> Value {
     let mut app = e.app.clone();
-    app.insert("status".into(), sync::status(e, now));
-    if let Some(op) = sync::pending_operation(e, now) {
+    let (status, operation) = sync::observe(e, now);
+    app.insert("status".into(), status);
+    if let Some(op) = operation {
         app.insert("operation".into(), op);
     }
     Value::Object(app)
@@ -719,45 +720,44 @@ pub async fn delete(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     let project = q.str("request.project");
     let namespace = q.str("request.appNamespace");
     let (now, delay) = (req.now, ctx.delete_delay);
-    let changed =
-        ctx.store
-            .write(|s| {
-                let e = s
-                    .applications
-                    .get(&key)
-                    .ok_or_else(|| not_found("application", &key))?;
-                let spec_project = app_str(e, "spec", "project");
-                let ns = app_str(e, "metadata", "namespace");
-                if (!project.is_empty() && project != spec_project)
-                    || (!namespace.is_empty() && namespace != ns)
-                {
-                    return Err(not_found("application", &key));
-                }
-                let waits = !at_once && has_resources_finalizer(e) && !delay.is_zero();
-                match (e.deletion.is_some(), waits) {
-                    // Already being deleted: deleting again changes nothing (as in Kubernetes).
-                    (true, true) => Ok(false),
-                    (false, true) => {
-                        let mut e = (**e).clone();
-                        e.deletion = Some(Deletion {
-                            requested_at: now,
-                            gone_at: Ts(now.0
-                                + time::Duration::try_from(delay).unwrap_or(time::Duration::MAX)),
-                        });
-                        if let Some(Value::Object(m)) = e.app.get_mut("metadata") {
-                            m.insert("deletionTimestamp".into(), now.v1_time());
-                        }
-                        bump_metadata(s, &mut e, false);
-                        s.applications.insert(key.clone(), Arc::new(e));
-                        Ok(true)
+    let changed = ctx
+        .store
+        .write(|s| {
+            let e = s
+                .applications
+                .get(&key)
+                .ok_or_else(|| not_found("application", &key))?;
+            let spec_project = app_str(e, "spec", "project");
+            let ns = app_str(e, "metadata", "namespace");
+            if (!project.is_empty() && project != spec_project)
+                || (!namespace.is_empty() && namespace != ns)
+            {
+                return Err(not_found("application", &key));
+            }
+            let waits = !at_once && has_resources_finalizer(e) && !delay.is_zero();
+            match (e.deletion.is_some(), waits) {
+                // Already being deleted: deleting again changes nothing (as in Kubernetes).
+                (true, true) => Ok(false),
+                (false, true) => {
+                    let mut e = (**e).clone();
+                    e.deletion = Some(Deletion {
+                        requested_at: now,
+                        gone_at: now.plus(delay),
+                    });
+                    if let Some(Value::Object(m)) = e.app.get_mut("metadata") {
+                        m.insert("deletionTimestamp".into(), now.v1_time());
                     }
-                    (_, false) => {
-                        s.applications.remove(&key);
-                        Ok(true)
-                    }
+                    bump_metadata(s, &mut e, false);
+                    s.applications.insert(key.clone(), Arc::new(e));
+                    Ok(true)
                 }
-            })
-            .await?;
+                (_, false) => {
+                    s.applications.remove(&key);
+                    Ok(true)
+                }
+            }
+        })
+        .await?;
     if changed {
         req.applied(ctx);
     }
@@ -851,7 +851,7 @@ pub async fn sync(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
             }
             let spec = e.app.get("spec").cloned().unwrap_or(Value::Null);
             sync::settle(&mut e.sync, now, &spec);
-            if sync::is_running(&e, now) {
+            if sync::running(&e.sync) {
                 return Err(ApiError::failed_precondition(
                     "another operation is already in progress",
                 ));

@@ -35,6 +35,10 @@ impl Ts {
             .format(&Rfc3339)
             .unwrap_or_else(|_| self.0.unix_timestamp().to_string())
     }
+    /// This instant plus `d` (saturating).
+    pub fn plus(self, d: std::time::Duration) -> Ts {
+        Ts(self.0 + time::Duration::try_from(d).unwrap_or(time::Duration::MAX))
+    }
     /// A Kubernetes `v1Time` (whole seconds, int64 as a string).
     pub fn v1_time(&self) -> Value {
         serde_json::json!({ "seconds": self.0.unix_timestamp().to_string() })

@@ -39,10 +39,6 @@ pub const DEFAULT_HISTORY_LIMIT: usize = 10;
 /// Argo CD's namespace, reported as `status.controllerNamespace`.
 const CONTROLLER_NAMESPACE: &str = "argocd";
 
-fn plus(ts: Ts, d: Duration) -> Ts {
-    Ts(ts.0 + time::Duration::try_from(d).unwrap_or(time::Duration::MAX))
-}
-
 fn spec_of(e: &AppEntry) -> Value {
     e.app.get("spec").cloned().unwrap_or(Value::Null)
 }
@@ -148,7 +144,8 @@ fn initiator(op: &SyncOp) -> Value {
     }
 }
 
-fn running(st: &SyncState) -> bool {
+/// Whether an operation runs (on a settled state).
+pub fn running(st: &SyncState) -> bool {
     st.operation.as_ref().is_some_and(|o| !o.settled)
 }
 
@@ -185,11 +182,10 @@ pub fn start(
         .and_then(|s| s.parse::<i64>().ok())
         .unwrap_or(0);
     let finishes_at = match (&failing, retry_limit) {
-        (None, _) => Some(plus(now, delay)),
-        (Some(_), n) if n >= 0 => Some(plus(
-            now,
-            delay.saturating_mul(u32::try_from(n.saturating_add(1)).unwrap_or(u32::MAX)),
-        )),
+        (None, _) => Some(now.plus(delay)),
+        (Some(_), n) if n >= 0 => Some(
+            now.plus(delay.saturating_mul(u32::try_from(n.saturating_add(1)).unwrap_or(u32::MAX))),
+        ),
         (Some(_), _) => None,
     };
     let failure = failing.as_deref().map_or_else(String::new, |path| {
@@ -260,19 +256,23 @@ pub fn on_change(e: &mut AppEntry, now: Ts, delay: Duration) {
     }
 }
 
-/// Whether an operation is running at `now`.
-pub fn is_running(e: &AppEntry, now: Ts) -> bool {
-    let mut st = e.sync.clone();
-    settle(&mut st, now, &spec_of(e));
-    running(&st)
-}
-
-/// The `status` of `e` at `now`.
-pub fn status(e: &AppEntry, now: Ts) -> Value {
+/// What the controller shows of `e` at `now`: its `status`, and the top-level `operation`
+/// while one runs (Argo CD clears it at the end).
+pub fn observe(e: &AppEntry, now: Ts) -> (Value, Option<Value>) {
     let spec = spec_of(e);
     let mut st = e.sync.clone();
     settle(&mut st, now, &spec);
-    let target = target_of(&spec);
+    let operation = st
+        .operation
+        .as_ref()
+        .filter(|o| !o.settled)
+        .map(operation_of);
+    (status(e, &st, &spec, now), operation)
+}
+
+/// The `status` of `e` from its settled state `st`.
+fn status(e: &AppEntry, st: &SyncState, spec: &Value, now: Ts) -> Value {
+    let target = target_of(spec);
     let mut status = Map::new();
 
     let mut compared = Map::new();
@@ -335,9 +335,8 @@ pub fn status(e: &AppEntry, now: Ts) -> Value {
     if let Some(op) = &st.operation {
         status.insert("operationState".into(), operation_state(op, now));
     }
-    let (srcs, multi) = sources(&spec);
-    let types: Vec<&str> = srcs.iter().map(|s| source_type(s)).collect();
-    if multi {
+    let types: Vec<&str> = target.sources.iter().map(source_type).collect();
+    if target.multi {
         status.insert("sourceTypes".into(), json!(types));
     } else if let Some(t) = types.first() {
         status.insert("sourceType".into(), json!(t));
@@ -345,16 +344,6 @@ pub fn status(e: &AppEntry, now: Ts) -> Value {
     status.insert("summary".into(), summary(st.deployed.as_ref()));
     status.insert("controllerNamespace".into(), json!(CONTROLLER_NAMESPACE));
     Value::Object(status)
-}
-
-/// The top-level `operation` of `e` while one runs at `now` (Argo CD clears it at the end).
-pub fn pending_operation(e: &AppEntry, now: Ts) -> Option<Value> {
-    let mut st = e.sync.clone();
-    settle(&mut st, now, &spec_of(e));
-    st.operation
-        .as_ref()
-        .filter(|o| !o.settled)
-        .map(operation_of)
 }
 
 fn operation_of(op: &SyncOp) -> Value {
@@ -515,15 +504,15 @@ mod tests {
         let mut e = entry(spec("ok", true));
         let t0 = Ts::now();
         on_change(&mut e, t0, D);
-        let s = status(&e, t0);
+        let s = observe(&e, t0).0;
         assert_eq!(s["sync"]["status"], "OutOfSync");
         assert_eq!(s["health"]["status"], "Progressing");
         assert_eq!(s["operationState"]["phase"], "Running");
         assert!(s.get("reconciledAt").is_none());
-        let s = status(&e, plus(t0, D));
+        let s = observe(&e, t0.plus(D)).0;
         assert_eq!(s["sync"]["status"], "Synced");
         assert_eq!(s["health"]["status"], "Healthy");
-        assert_eq!(s["reconciledAt"], plus(t0, D).v1_time());
+        assert_eq!(s["reconciledAt"], t0.plus(D).v1_time());
         assert_eq!(s["history"].as_array().map(Vec::len), Some(1));
         assert!(s["history"][0].get("id").is_none(), "id 0 is a zero value");
     }
@@ -533,8 +522,8 @@ mod tests {
         let mut e = entry(spec("ok", false));
         let t0 = Ts::now();
         on_change(&mut e, t0, D);
-        let later = plus(t0, D * 5);
-        let s = status(&e, later);
+        let later = t0.plus(D * 5);
+        let s = observe(&e, later).0;
         assert_eq!(s["sync"]["status"], "OutOfSync");
         assert_eq!(s["health"]["status"], "Missing");
         assert_eq!(s["reconciledAt"], t0.v1_time());
@@ -551,8 +540,8 @@ mod tests {
             later,
             D,
         );
-        assert_eq!(status(&e, later)["operationState"]["phase"], "Running");
-        let done = status(&e, plus(later, D));
+        assert_eq!(observe(&e, later).0["operationState"]["phase"], "Running");
+        let done = observe(&e, later.plus(D)).0;
         assert_eq!(done["sync"]["status"], "Synced");
         assert_eq!(
             done["operationState"]["operation"]["initiatedBy"]["username"],
@@ -567,10 +556,10 @@ mod tests {
         let mut e = entry(s);
         let t0 = Ts::now();
         on_change(&mut e, t0, D);
-        let mid = status(&e, plus(t0, D + Duration::from_secs(1)));
+        let mid = observe(&e, t0.plus(D + Duration::from_secs(1))).0;
         assert_eq!(mid["operationState"]["phase"], "Running");
         assert_eq!(mid["operationState"]["retryCount"], "1");
-        let end = status(&e, plus(t0, D * 3));
+        let end = observe(&e, t0.plus(D * 3)).0;
         assert_eq!(end["operationState"]["phase"], "Failed");
         assert_eq!(end["health"]["status"], "Degraded");
         assert_eq!(end["sync"]["status"], "OutOfSync");
@@ -580,9 +569,9 @@ mod tests {
             .ends_with("(retried 2 times)."));
         // No automatic retry of the same failed target.
         let mut settled = e.clone();
-        on_change(&mut settled, plus(t0, D * 4), D);
+        on_change(&mut settled, t0.plus(D * 4), D);
         assert_eq!(
-            status(&settled, plus(t0, D * 4))["operationState"]["startedAt"],
+            observe(&settled, t0.plus(D * 4)).0["operationState"]["startedAt"],
             t0.v1_time()
         );
     }
@@ -596,11 +585,11 @@ mod tests {
         for rev in ["a", "b", "c", "d"] {
             e.app.get_mut("spec").unwrap()["source"]["targetRevision"] = json!(rev);
             on_change(&mut e, t, D);
-            t = plus(t, D);
+            t = t.plus(D);
             let spec = spec_of(&e);
             settle(&mut e.sync, t, &spec);
         }
-        let h = status(&e, t)["history"].clone();
+        let h = observe(&e, t).0["history"].clone();
         assert_eq!(h.as_array().map(Vec::len), Some(2));
         assert_eq!(h[1]["id"], "3");
     }
