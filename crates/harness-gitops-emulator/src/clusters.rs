@@ -104,29 +104,46 @@ pub async fn render_all(
         }
         v
     };
-    let mut out = vec![Value::Null; items.len()];
+    let mut conns: Vec<Option<ClusterConn>> = vec![None; items.len()];
     let limit = Arc::new(Semaphore::new(PARALLEL_CHECKS));
     let mut checks = JoinSet::new();
-    for (i, (e, apps)) in items.into_iter().enumerate() {
-        if !kube::is_loopback(str_of(&e.cluster, "server")) {
-            let conn = ClusterConn::by_convention(str_of(&e.cluster, "server"), e.last_modified_at);
-            out[i] = one(&e, &conn, apps);
-            continue;
+    for (i, (e, _)) in items.iter().enumerate() {
+        if kube::is_loopback(str_of(&e.cluster, "server")) {
+            let (limit, e) = (limit.clone(), e.clone());
+            checks.spawn(async move {
+                let _permit = limit.acquire_owned().await;
+                (i, connection(&e, now).await)
+            });
         }
-        let limit = limit.clone();
-        checks.spawn(async move {
-            let _permit = limit.acquire_owned().await;
-            let conn = connection(&e, now).await;
-            (i, one(&e, &conn, apps))
-        });
     }
     while let Some(done) = checks.join_next().await {
-        if let Ok((i, v)) = done {
-            out[i] = v;
+        if let Ok((i, conn)) = done {
+            conns[i] = Some(conn);
         }
     }
-    out.retain(|v| !v.is_null());
-    out
+    items
+        .iter()
+        .zip(conns)
+        .map(|((e, apps), conn)| {
+            let server = str_of(&e.cluster, "server");
+            let conn = conn.unwrap_or_else(|| {
+                if kube::is_loopback(server) {
+                    ClusterConn {
+                        result: Err(
+                            "unable to connect to cluster: the connection check ended abnormally"
+                                .into(),
+                        ),
+                        version: None,
+                        api_versions: Vec::new(),
+                        attempted_at: now,
+                    }
+                } else {
+                    ClusterConn::by_convention(server, e.last_modified_at)
+                }
+            });
+            one(e, &conn, *apps)
+        })
+        .collect()
 }
 
 /// Applications on the same agent that point at this cluster (by id or destination server).
