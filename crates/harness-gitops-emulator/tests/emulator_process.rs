@@ -217,6 +217,20 @@ async fn acknowledged_changes_survive_sigkill() {
         .await;
     assert_eq!(cluster.body["cluster"]["info"]["applicationsCount"], "1");
 
+    // A manual app: request its sync (instant with --sync-delay 0s).
+    let sync = [("agentIdentifier", AGENT), ("request.name", "kept")];
+    let requested = api
+        .call(Method::POST, APP_SYNC, &sync, &proj, Some(&json!({})))
+        .await;
+    assert_eq!(requested.status, 200, "{}", requested.body);
+    let app_get = [("agentIdentifier", AGENT), ("query.name", "kept")];
+    let synced = api.call(Method::GET, APP_GET, &app_get, &proj, None).await;
+    assert_eq!(
+        synced.body["app"]["status"]["sync"]["status"], "Synced",
+        "{}",
+        synced.body
+    );
+
     // Many concurrent creates; SIGKILL once some are acknowledged and others in flight.
     let mut inflight = JoinSet::new();
     for i in 0..40 {
@@ -297,8 +311,12 @@ async fn acknowledged_changes_survive_sigkill() {
             None,
         )
         .await;
-    assert_eq!(got.body["app"]["metadata"], app.body["app"]["metadata"]);
+    assert_eq!(got.body["app"]["metadata"], synced.body["app"]["metadata"]);
     assert_eq!(got.body["app"]["spec"], app.body["app"]["spec"]);
+    assert_eq!(
+        got.body["app"]["status"], synced.body["app"]["status"],
+        "the controller's state (sync, reconciledAt, history) survived the restart"
+    );
     assert_eq!(got.body["createdAt"], app.body["createdAt"]);
     for id in &acknowledged {
         let ans = api
@@ -331,7 +349,10 @@ async fn acknowledged_changes_survive_sigkill() {
     let ans = api
         .call(Method::PUT, APP_PUT, &put, &proj, Some(&upd))
         .await;
-    assert_eq!(ans.body["app"]["metadata"]["resourceVersion"], "2");
+    assert_eq!(
+        ans.body["app"]["metadata"]["resourceVersion"], "3",
+        "create 1, sync request 2, this update 3"
+    );
 }
 
 #[tokio::test]
