@@ -80,9 +80,10 @@ CONVENTIONS:
     credentials; TLS: x509: ...; connection refused). serverVersion is major.minor of
     /version. secretExpressions cannot be resolved (no Harness secret manager): such a
     loopback cluster reports Failed, saying so.
-  * Applications (Argo CD's rules): with spec.syncPolicy.automated, a create, a spec change
-    or a drift starts an automated sync; it takes --sync-delay (operationState.phase
-    Running, health Progressing), then Synced/Healthy. Without it the application stays
+  * Applications (Argo CD's rules): with spec.syncPolicy.automated, a create, or a spec
+    change or drift that changes what is deployed (sources, destination, revisions), starts
+    an automated sync; it takes --sync-delay (operationState.phase Running, health
+    Progressing), then Synced/Healthy. Without it the application stays
     OutOfSync (health Missing before its first sync) until POST .../{name}/sync, which runs
     for --sync-delay. status.reconciledAt moves only when a reconcile completes: at the end
     of a sync, or at once when a change needs no sync; an update that leaves the spec as it
@@ -93,7 +94,10 @@ CONVENTIONS:
     cascading (request.cascade absent or true): metadata.deletionTimestamp is set, GET still
     answers, a create of the same name is 409, and it is gone after --delete-delay.
     request.cascade=false, options.removeExistingFinalizers=true, options.forceDelete=true
-    (the Go SDK's), or no finalizer: gone at once.
+    (the Go SDK's), or no finalizer: gone at once. (Argo CD's own API adds the finalizer on
+    every cascading delete; the emulator does not.)
+  * Not emulated: resource trees, sync windows, live-cluster drift (selfHeal), backoff
+    durations; Argo CD's intermediate refresh before an automated sync is not reported.
   * Secrets come back masked as ******** (bytes fields: KioqKioqKio=, its base64); sending
     the mask back in an update keeps the stored secret.
   * Bodies and query parameters must match the Harness GitOps OpenAPI document exactly

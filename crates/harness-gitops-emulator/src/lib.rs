@@ -135,7 +135,15 @@
 //!   live-cluster drift (`selfHeal` has no effect), an automated sync running for an older
 //!   target is restarted for the new one (Argo CD would finish it first), a dry-run sync
 //!   changes only `operationState`, manual syncs are initiated by user
-//!   `x-api-key:<account>`.
+//!   `x-api-key:<account>`, health is `Progressing` during every sync.
+//! * Deliberate divergences from Argo CD: (1) Argo CD's controller also refreshes (moves
+//!   `reconciledAt`) when it notices a change, before the automated sync it starts; the
+//!   emulator reports only the reconcile that ends the sync, so that "`reconciledAt`
+//!   moved" alone tells a client its change is through (a client that also requires
+//!   `Synced`/`Healthy`, as it should for Argo CD, works with both). (2) Through Argo CD's
+//!   API a cascading delete adds the resources finalizer itself, so every cascading delete
+//!   waits for the resources (Argo CD's app deletion guide); the emulator waits only for
+//!   applications that already carry the finalizer, and deletes the others at once.
 //!
 //! # Where the document and Argo CD's CRD differ
 //!
