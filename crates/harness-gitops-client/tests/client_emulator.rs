@@ -2,7 +2,7 @@
 //! for every kind, error messages for a wrong key / account, and the acceptance check: with
 //! 30% of requests faulted (503, 429, dropped connections) and 10% dropped after being applied,
 //! a scripted run of 200 create/get/update/delete calls ends with every entity present exactly
-//! once, with its last update, as the emulator's admin dump shows.
+//! once (the emulator counts applied creates), with its last update, as its admin dump shows.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -75,8 +75,12 @@ impl Emulator {
         Client::with_backoff(config, CancellationToken::new(), backoff).expect("client")
     }
 
+    /// `GET /_emulator/{what}`: the admin API needs the API key.
     async fn admin(&self, what: &str) -> Value {
-        let body = reqwest::get(format!("{}/_emulator/{what}", self.url))
+        let body = reqwest::Client::new()
+            .get(format!("{}/_emulator/{what}", self.url))
+            .header("x-api-key", KEY)
+            .send()
             .await
             .expect("admin request")
             .error_for_status()
@@ -87,9 +91,10 @@ impl Emulator {
         serde_json::from_str(&body).expect("admin JSON")
     }
 
-    /// identifier (or name) → how many entities of `kind` carry it, plus the entities.
+    /// identifier (or name) → how many entities of `kind` carry it, plus the entities
+    /// (secrets in clear).
     async fn dump(&self, kind: &str, id_key: &str) -> (BTreeMap<String, usize>, Vec<Value>) {
-        let state = self.admin("state").await;
+        let state = self.admin("state?secrets=clear").await;
         let items = state[kind]
             .as_array()
             .unwrap_or_else(|| panic!("no {kind} in dump: {state}"))
@@ -553,10 +558,23 @@ async fn acceptance_faulty_emulator_ends_with_every_entity_exactly_once() {
         let total = calls.load(std::sync::atomic::Ordering::Relaxed);
         assert_eq!(total, 200, "the script is 200 client calls");
 
-        // Faults really happened: the emulator saw many more requests than client calls.
-        let requests = emu.admin("requests").await;
-        let seen: u64 = requests.as_object().expect("counts").values().filter_map(Value::as_u64).sum();
-        assert!(seen >= 230, "only {seen} requests reached the emulator for 200 calls: were faults injected? {requests}");
+        // Faults really happened: the emulator saw many more requests than client calls, and
+        // every kind of fault fired.
+        let counters = emu.admin("requests").await;
+        let seen: u64 = counters["requests"].as_object().expect("counts").values().filter_map(Value::as_u64).sum();
+        assert!(seen >= 230, "only {seen} requests reached the emulator for 200 calls: were faults injected? {counters}");
+        for kind in ["before.unavailable", "before.tooManyRequests", "before.drop", "after.drop"] {
+            assert!(counters["faults"][kind].as_u64().unwrap_or(0) > 0, "no {kind} fault: {counters}");
+        }
+        // Each entity was created exactly once: the emulator's count of applied creates, which
+        // (unlike the dump keyed by identifier) would show a create applied twice.
+        for (op, want) in [
+            ("repositories.create", REPOS),
+            ("clusters.create", CLUSTERS + 1),
+            ("applications.create", APPS),
+        ] {
+            assert_eq!(counters["applied"][op].as_u64(), Some(want as u64), "{op} applied: {counters}");
+        }
 
         let survivors = |n: usize, f: fn(usize) -> String| (0..n).filter(|i| !deleted(*i)).map(f).collect::<Vec<_>>();
         let check = |kind: &str, counts: &BTreeMap<String, usize>, want: Vec<String>| {

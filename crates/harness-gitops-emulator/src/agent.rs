@@ -1,26 +1,19 @@
-//! What the GitOps agent (Argo CD) would report: repository and cluster connection state,
-//! cluster info, and application sync/health status.
+//! What the GitOps agent (Argo CD) would report about repositories and clusters, and the
+//! helpers on application sources the controller ([`super::sync`]) uses.
 //!
 //! Conventions (documented in the module docs and `--help`):
 //! * A repository URL or cluster server whose host is `invalid` or ends in `.invalid`
 //!   (RFC 2606 reserves that TLD, so it can never resolve) gets connection status
 //!   `Failed` with a DNS error message; any other host is `Successful`.
-//! * An application is `OutOfSync`/`Progressing` (operation `Running`) until the sync delay
-//!   has passed since its last create/update/drift, then `Synced`/`Healthy` (operation
-//!   `Succeeded`). If the path of its source, or of any of its sources, contains
-//!   `fail-sync`, it ends `OutOfSync`/`Degraded` with operation phase `Failed` instead.
-
-use std::time::Duration;
+//! * A cluster whose server is a loopback URL is checked for real ([`super::kube`]).
 
 use serde_json::{json, Map, Value};
 
-use super::store::{AppEntry, Ts};
+use super::kube::Probe;
+use super::store::Ts;
 
-/// Kubernetes version every reachable emulated cluster reports.
+/// Kubernetes version every reachable emulated (non-loopback) cluster reports.
 pub const SERVER_VERSION: &str = "1.30";
-
-/// Marker in a source path that makes the emulated sync fail.
-pub const FAIL_SYNC_MARKER: &str = "fail-sync";
 
 /// The host of a repository URL or cluster server: URL syntax, scp-like `user@host:path`,
 /// or a scheme-less `host/path` (OCI registries).
@@ -80,26 +73,58 @@ pub fn cluster_reachable(server: &str) -> Result<(), String> {
     }
 }
 
+/// What the agent reports about a cluster's connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterConn {
+    pub result: Result<(), String>,
+    /// `serverVersion` when connected.
+    pub version: Option<String>,
+    /// `info.apiVersions` (from a real discovery call; empty under the conventions).
+    pub api_versions: Vec<String>,
+    pub attempted_at: Ts,
+}
+
+impl ClusterConn {
+    /// The convention for servers that are not checked for real: `.invalid` hosts fail,
+    /// others succeed with [`SERVER_VERSION`], as attempted at `at` (the last change).
+    pub fn by_convention(server: &str, at: Ts) -> ClusterConn {
+        let result = cluster_reachable(server);
+        ClusterConn {
+            version: result.is_ok().then(|| SERVER_VERSION.to_string()),
+            result,
+            api_versions: Vec::new(),
+            attempted_at: at,
+        }
+    }
+
+    /// The outcome of a real check at `at`.
+    pub fn probed(p: Probe, at: Ts) -> ClusterConn {
+        ClusterConn {
+            result: p.result,
+            version: p.version,
+            api_versions: p.api_versions,
+            attempted_at: at,
+        }
+    }
+}
+
 /// Adds the agent-reported fields to a cluster object: `info` {connectionState,
-/// serverVersion, applicationsCount} and the deprecated top-level `connectionState` and
-/// `serverVersion` that Argo CD still fills.
-pub fn add_cluster_info(cluster: &mut Map<String, Value>, at: Ts, applications: usize) {
-    let server = cluster
-        .get("server")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    let reachable = cluster_reachable(&server);
-    let ok = reachable.is_ok();
-    let state = connection_state(reachable, at);
+/// serverVersion, applicationsCount, apiVersions} and the deprecated top-level
+/// `connectionState` and `serverVersion` that Argo CD still fills.
+pub fn add_cluster_info(cluster: &mut Map<String, Value>, conn: &ClusterConn, applications: usize) {
+    let ok = conn.result.is_ok();
+    let state = connection_state(conn.result.clone(), conn.attempted_at);
     let mut info = Map::new();
     info.insert("connectionState".into(), state.clone());
-    if ok {
-        info.insert("serverVersion".into(), json!(SERVER_VERSION));
-        cluster.insert("serverVersion".into(), json!(SERVER_VERSION));
+    if let Some(v) = conn.version.as_ref().filter(|_| ok) {
+        info.insert("serverVersion".into(), json!(v));
+        cluster.insert("serverVersion".into(), json!(v));
     }
     if applications > 0 {
         info.insert("applicationsCount".into(), json!(applications.to_string()));
+    }
+    if ok && !conn.api_versions.is_empty() {
+        info.insert("apiVersions".into(), json!(conn.api_versions));
     }
     cluster.insert("connectionState".into(), state);
     cluster.insert("info".into(), Value::Object(info));
@@ -145,123 +170,6 @@ pub fn revision_of(source: &Value) -> String {
         .map(|i| format!("{:016x}", fnv1a(i, input.as_bytes())))
         .collect();
     hex[..40].to_string()
-}
-
-fn source_type(source: &Value) -> &'static str {
-    let has = |k: &str| source.get(k).is_some();
-    if has("chart") || has("helm") {
-        "Helm"
-    } else if has("kustomize") {
-        "Kustomize"
-    } else if has("plugin") {
-        "Plugin"
-    } else {
-        "Directory"
-    }
-}
-
-fn plus(ts: Ts, d: Duration) -> Ts {
-    Ts(ts.0 + time::Duration::try_from(d).unwrap_or(time::Duration::MAX))
-}
-
-/// The `status` of an application at `now`, given the sync delay. Pure function of the
-/// stored entry, so it is the same after a restart.
-pub fn app_status(entry: &AppEntry, now: Ts, delay: Duration) -> Value {
-    let spec = entry.app.get("spec").cloned().unwrap_or(Value::Null);
-    let (srcs, multi) = sources(&spec);
-    let revisions: Vec<String> = srcs.iter().map(|s| revision_of(s)).collect();
-    let failing = srcs.iter().any(|s| {
-        s.get("path")
-            .and_then(Value::as_str)
-            .is_some_and(|p| p.contains(FAIL_SYNC_MARKER))
-    });
-    let started = entry.sync_started_at;
-    let finished = plus(started, delay);
-    let done = now >= finished;
-
-    let mut compared = Map::new();
-    let mut sync_op = Map::new();
-    if multi {
-        let list: Vec<Value> = srcs.iter().map(|s| (*s).clone()).collect();
-        compared.insert("sources".into(), Value::Array(list.clone()));
-        sync_op.insert("sources".into(), Value::Array(list));
-        sync_op.insert("revisions".into(), json!(revisions));
-    } else if let Some(s) = srcs.first() {
-        compared.insert("source".into(), (*s).clone());
-        sync_op.insert("source".into(), (*s).clone());
-        sync_op.insert("revision".into(), json!(revisions.first()));
-    }
-    if let Some(d) = spec.get("destination") {
-        compared.insert("destination".into(), d.clone());
-    }
-    let mut sync = Map::new();
-    let (sync_status, health, phase, message) = match (done, failing) {
-        (false, _) => ("OutOfSync", json!({"status": "Progressing"}), "Running", "one or more tasks are running".to_string()),
-        (true, false) => ("Synced", json!({"status": "Healthy"}), "Succeeded", "successfully synced (all tasks run)".to_string()),
-        (true, true) => (
-            "OutOfSync",
-            json!({"status": "Degraded", "message": "Deployment has failed progressing (emulated)"}),
-            "Failed",
-            format!(
-                "one or more objects failed to apply, reason: emulated sync failure (a source path contains \"{FAIL_SYNC_MARKER}\")"
-            ),
-        ),
-    };
-    sync.insert("status".into(), json!(sync_status));
-    sync.insert("comparedTo".into(), Value::Object(compared));
-    if done {
-        if multi {
-            sync.insert("revisions".into(), json!(revisions));
-        } else if let Some(r) = revisions.first() {
-            sync.insert("revision".into(), json!(r));
-        }
-    }
-
-    let mut op_state = Map::new();
-    op_state.insert(
-        "operation".into(),
-        json!({"sync": Value::Object(sync_op.clone()), "initiatedBy": {"automated": true}}),
-    );
-    op_state.insert("phase".into(), json!(phase));
-    op_state.insert("message".into(), json!(message));
-    op_state.insert("startedAt".into(), started.v1_time());
-    if done {
-        op_state.insert("finishedAt".into(), finished.v1_time());
-        let mut result = Map::new();
-        for k in ["revision", "revisions", "source", "sources"] {
-            if let Some(v) = sync_op.get(k) {
-                result.insert(k.into(), v.clone());
-            }
-        }
-        op_state.insert("syncResult".into(), Value::Object(result));
-    }
-
-    let mut status = Map::new();
-    status.insert("sync".into(), Value::Object(sync));
-    status.insert("health".into(), health);
-    let reconciled = if done {
-        Some(finished)
-    } else {
-        entry.previous_reconciled_at
-    };
-    if let Some(r) = reconciled {
-        status.insert("reconciledAt".into(), r.v1_time());
-        status.insert("observedAt".into(), r.v1_time());
-    }
-    status.insert("operationState".into(), Value::Object(op_state));
-    let types: Vec<&str> = srcs.iter().map(|s| source_type(s)).collect();
-    if multi {
-        status.insert("sourceTypes".into(), json!(types));
-    } else if let Some(t) = types.first() {
-        status.insert("sourceType".into(), json!(t));
-    }
-    status.insert("controllerNamespace".into(), json!("argocd"));
-    Value::Object(status)
-}
-
-/// When the current sync of `entry` finishes (or finished), given the delay.
-pub fn sync_finished_at(entry: &AppEntry, delay: Duration) -> Ts {
-    plus(entry.sync_started_at, delay)
 }
 
 #[cfg(test)]

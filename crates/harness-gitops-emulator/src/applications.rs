@@ -1,9 +1,13 @@
 //! Application operations (`/gitops/api/v1/agents/{agent}/applications…`).
 //!
 //! Applications are project-scoped. They are Argo CD Application objects: the server owns
-//! `metadata.uid`, `resourceVersion`, `generation`, `creationTimestamp` and `status`; an
-//! update copies `spec`, labels, annotations and finalizers from the request (Argo CD's
-//! `updateApp`).
+//! `metadata.uid`, `resourceVersion`, `generation`, `creationTimestamp`,
+//! `deletionTimestamp` and `status`; an update copies `spec`, labels, annotations and
+//! finalizers from the request (Argo CD's `updateApp`). The status comes from the emulated
+//! controller ([`super::sync`]).
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
@@ -12,13 +16,17 @@ use super::common::{already_exists, envelope, list_body, not_found, same_repo_ur
 use super::error::{ApiError, ApiResult};
 use super::http::{ApiRequest, Ctx};
 use super::query::Query;
-use super::schema::{APP_CREATE_REQUEST, APP_UPDATE_REQUEST};
+use super::schema::{APP_CREATE_REQUEST, APP_SYNC_REQUEST, APP_UPDATE_REQUEST};
 use super::scope::Key;
-use super::store::{AppEntry, State, Ts};
+use super::store::{AppEntry, Deletion, State, SyncState, Ts};
+use super::sync;
 use super::validate::check_msg;
 
 /// Namespace given to applications that do not name one (Argo CD's default namespace).
 pub const DEFAULT_NAMESPACE: &str = "argocd";
+
+/// The finalizer that makes a delete cascade to the managed resources, and its variants.
+pub const RESOURCES_FINALIZER: &str = "resources-finalizer.argocd.argoproj.io";
 
 /// Metadata keys a client may set; the rest of `v1ObjectMeta` is server-owned.
 const CLIENT_METADATA: &[&str] = &[
@@ -34,15 +42,20 @@ const CLIENT_METADATA: &[&str] = &[
 /// Metadata keys an update copies from the request (Argo CD `updateApp`).
 const UPDATED_METADATA: &[&str] = &["labels", "annotations", "finalizers"];
 
-/// The Argo application object of an entry with its status at `now`.
-pub fn argo_object(e: &AppEntry, now: Ts, delay: std::time::Duration) -> Value {
+/// The Argo application object of an entry at `now`: stored metadata and spec, the
+/// computed `status`, and the top-level `operation` while one runs.
+pub fn argo_object(e: &AppEntry, now: Ts) -> Value {
     let mut app = e.app.clone();
-    app.insert("status".into(), agent::app_status(e, now, delay));
+    let (status, operation) = sync::observe(e, now);
+    app.insert("status".into(), status);
+    if let Some(op) = operation {
+        app.insert("operation".into(), op);
+    }
     Value::Object(app)
 }
 
 /// The `servicev1Application` of an entry at `now`.
-pub fn render(e: &AppEntry, now: Ts, delay: std::time::Duration) -> Value {
+pub fn render(e: &AppEntry, now: Ts) -> Value {
     let mut out = envelope(&e.key, "name", e.created_at, e.last_modified_at);
     if !e.cluster_id.is_empty() {
         out.insert("clusterIdentifier".into(), json!(e.cluster_id));
@@ -50,7 +63,7 @@ pub fn render(e: &AppEntry, now: Ts, delay: std::time::Duration) -> Value {
     if !e.repo_id.is_empty() {
         out.insert("repoIdentifier".into(), json!(e.repo_id));
     }
-    out.insert("app".into(), argo_object(e, now, delay));
+    out.insert("app".into(), argo_object(e, now));
     if e.skip_repo_validation {
         out.insert("skipRepoValidation".into(), json!(true));
     }
@@ -280,15 +293,6 @@ fn app_of(body: &Map<String, Value>) -> ApiResult<Map<String, Value>> {
     }
 }
 
-/// Restarts the emulated sync of `e` at `now`, remembering when the previous one finished.
-fn restart_sync(e: &mut AppEntry, now: Ts, delay: std::time::Duration) {
-    let finished = agent::sync_finished_at(e, delay);
-    if finished <= now {
-        e.previous_reconciled_at = Some(finished);
-    }
-    e.sync_started_at = now;
-}
-
 fn bump_metadata(state: &mut State, e: &mut AppEntry, spec_changed: bool) {
     let rv = state.bump_resource_version();
     let meta = e.app.entry("metadata").or_insert_with(|| json!({}));
@@ -306,13 +310,14 @@ fn bump_metadata(state: &mut State, e: &mut AppEntry, spec_changed: bool) {
 }
 
 /// Applies the Argo CD update rule to `e`: spec, labels, annotations and finalizers come
-/// from `app`; the sync restarts. Returns whether the spec changed.
+/// from `app`. A changed spec is a change for the controller (a new comparison and, with
+/// automated sync, a new sync); an unchanged spec starts nothing.
 pub fn apply_update(
     state: &mut State,
     e: &mut AppEntry,
     app: &Map<String, Value>,
     now: Ts,
-    delay: std::time::Duration,
+    delay: Duration,
 ) {
     let new_spec = app.get("spec").cloned().unwrap_or_else(|| json!({}));
     let spec_changed = e.app.get("spec") != Some(&new_spec);
@@ -327,8 +332,17 @@ pub fn apply_update(
         }
     }
     bump_metadata(state, e, spec_changed);
-    restart_sync(e, now, delay);
+    if spec_changed {
+        sync::on_change(e, now, delay);
+    }
     e.last_modified_at = now;
+}
+
+fn being_deleted(e: &AppEntry) -> ApiError {
+    ApiError::failed_precondition(format!(
+        "application \"{}\" is being deleted (metadata.deletionTimestamp is set); wait until it is gone",
+        e.key.id
+    ))
 }
 
 /// `POST …/applications` (AgentApplicationService_Create).
@@ -364,9 +378,18 @@ pub async fn create(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     };
     let (now, delay) = (req.now, ctx.sync_delay);
     let uid = ctx.new_uid();
-    ctx.store
+    let out = ctx
+        .store
         .write(|s| {
-            let entry = match s.applications.get(&key).cloned() {
+            let entry = match s.applications.get(&key).map(|a| (**a).clone()) {
+                Some(e) if e.deletion.is_some() => {
+                    return Err(ApiError::already_exists(format!(
+                        "entity already exists: application \"{}\" is being deleted on agent \"{}\" \
+                         (object is being deleted: applications.argoproj.io \"{}\" already exists); \
+                         wait until it is gone",
+                        key.id, key.agent, key.id
+                    )))
+                }
                 Some(_) if !upsert => return Err(already_exists("application", &key)),
                 Some(mut e) => {
                     let new_app: Map<String, Value> = [
@@ -397,20 +420,24 @@ pub async fn create(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
                         skip_repo_validation: false,
                         created_at: now,
                         last_modified_at: now,
-                        sync_started_at: now,
-                        previous_reconciled_at: None,
+                        sync: SyncState::default(),
+                        deletion: None,
                     };
                     links.apply(&mut e);
                     bump_metadata(s, &mut e, false);
+                    sync::on_change(&mut e, now, delay);
                     e
                 }
             };
             check_links(s, &entry)?;
             check_unique(s, &entry)?;
-            s.applications.insert(key.clone(), entry.clone());
-            Ok(render(&entry, now, delay))
+            let out = render(&entry, now);
+            s.applications.insert(key.clone(), Arc::new(entry));
+            Ok(out)
         })
-        .await
+        .await?;
+    req.applied(ctx);
+    Ok(out)
 }
 
 /// Query filters shared by get and list: `query.project` (any of), `query.appNamespace`.
@@ -422,85 +449,190 @@ fn visible(e: &AppEntry, q: &Query) -> bool {
 }
 
 /// `GET …/applications/{name}` (AgentApplicationService_Get). `query.project` and
-/// `query.appNamespace` restrict the match; the other parameters are accepted.
+/// `query.appNamespace` restrict the match; `query.refresh`, `query.resourceVersion`,
+/// `query.selector`, `query.repo` and `fetchFromHarness` are accepted (the status is always
+/// current, so a refresh changes nothing).
 pub async fn get(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     require_project(&req)?;
     let key = req.path_key();
+    let now = Ts::now();
     ctx.store
         .read(|s| {
             s.applications
                 .get(&key)
                 .filter(|e| visible(e, &req.query))
-                .map(|e| render(e, req.now, ctx.sync_delay))
+                .map(|e| render(e, now))
         })
         .await
         .ok_or_else(|| not_found("application", &key))
 }
 
-/// A Kubernetes label selector: `k=v`, `k==v`, `k!=v`, `k`, `!k`, comma-separated.
-fn selector_matches(selector: &str, labels: &Map<String, Value>) -> ApiResult<bool> {
-    let label = |k: &str| labels.get(k).and_then(Value::as_str);
-    for term in selector.split(',').map(str::trim).filter(|t| !t.is_empty()) {
-        if term.contains(" in ") || term.contains(" notin ") || term.contains('(') {
-            return Err(ApiError::invalid(format!(
-                "query.selector: set-based term \"{term}\" is not supported by the emulator; use k=v, k!=v, k or !k"
-            )));
-        }
-        let ok = if let Some((k, v)) = term.split_once("!=") {
-            label(k.trim()) != Some(v.trim())
-        } else if let Some((k, v)) = term.split_once("==").or_else(|| term.split_once('=')) {
-            label(k.trim()) == Some(v.trim())
-        } else if let Some(k) = term.strip_prefix('!') {
-            label(k.trim()).is_none()
-        } else {
-            label(term).is_some()
-        };
-        if !ok {
-            return Ok(false);
+/// One requirement of a Kubernetes label selector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Requirement {
+    Equals(String, String),
+    NotEquals(String, String),
+    In(String, Vec<String>),
+    NotIn(String, Vec<String>),
+    Exists(String),
+    NotExists(String),
+}
+
+impl Requirement {
+    fn matches(&self, labels: &Map<String, Value>) -> bool {
+        let label = |k: &str| labels.get(k).and_then(Value::as_str);
+        match self {
+            Requirement::Equals(k, v) => label(k) == Some(v.as_str()),
+            Requirement::NotEquals(k, v) => label(k) != Some(v.as_str()),
+            Requirement::In(k, vs) => label(k).is_some_and(|l| vs.iter().any(|v| v == l)),
+            Requirement::NotIn(k, vs) => label(k).is_none_or(|l| vs.iter().all(|v| v != l)),
+            Requirement::Exists(k) => label(k).is_some(),
+            Requirement::NotExists(k) => label(k).is_none(),
         }
     }
-    Ok(true)
+}
+
+/// Parses a Kubernetes label selector (`k=v`, `k==v`, `k!=v`, `k in (a,b)`,
+/// `k notin (a,b)`, `k`, `!k`, comma-separated; commas inside parentheses belong to a set).
+fn parse_selector(selector: &str) -> ApiResult<Vec<Requirement>> {
+    let bad = |term: &str, why: &str| {
+        ApiError::invalid(format!(
+            "query.selector: unable to parse requirement \"{term}\": {why}"
+        ))
+    };
+    let mut terms = Vec::new();
+    let (mut depth, mut start) = (0i32, 0usize);
+    for (i, c) in selector.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                terms.push(&selector[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    terms.push(&selector[start..]);
+    let key_ok = |k: &str| {
+        !k.is_empty()
+            && k.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+    };
+    let mut out = Vec::new();
+    for raw in terms {
+        let term = raw.trim();
+        if term.is_empty() {
+            continue;
+        }
+        let set = |rest: &str| -> ApiResult<Vec<String>> {
+            let inner = rest
+                .trim()
+                .strip_prefix('(')
+                .and_then(|r| r.strip_suffix(')'))
+                .ok_or_else(|| bad(term, "a set must be in parentheses, e.g. (a,b)"))?;
+            Ok(inner
+                .split(',')
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .collect())
+        };
+        let words: Vec<&str> = term.splitn(3, char::is_whitespace).collect();
+        let req = if let Some(rest) = term.strip_prefix('!') {
+            Requirement::NotExists(rest.trim().to_string())
+        } else if words.len() >= 2 && words[1] == "in" {
+            Requirement::In(
+                words[0].to_string(),
+                set(words.get(2).copied().unwrap_or(""))?,
+            )
+        } else if words.len() >= 2 && words[1] == "notin" {
+            Requirement::NotIn(
+                words[0].to_string(),
+                set(words.get(2).copied().unwrap_or(""))?,
+            )
+        } else if let Some((k, v)) = term.split_once("!=") {
+            Requirement::NotEquals(k.trim().to_string(), v.trim().to_string())
+        } else if let Some((k, v)) = term.split_once("==").or_else(|| term.split_once('=')) {
+            Requirement::Equals(k.trim().to_string(), v.trim().to_string())
+        } else if term.contains(['<', '>', '(', ')', ' ']) {
+            return Err(bad(
+                term,
+                "use k=v, k==v, k!=v, k in (a,b), k notin (a,b), k or !k",
+            ));
+        } else {
+            Requirement::Exists(term.to_string())
+        };
+        let key = match &req {
+            Requirement::Equals(k, _)
+            | Requirement::NotEquals(k, _)
+            | Requirement::In(k, _)
+            | Requirement::NotIn(k, _)
+            | Requirement::Exists(k)
+            | Requirement::NotExists(k) => k,
+        };
+        if !key_ok(key) {
+            return Err(bad(
+                term,
+                "the label key is empty or has invalid characters",
+            ));
+        }
+        out.push(req);
+    }
+    Ok(out)
 }
 
 /// `GET …/applications` (AgentApplicationService_List): the agent's applications in the
-/// requested project, filtered by `query.name`, `query.project`, `query.repo`,
-/// `query.selector` and `query.appNamespace`.
+/// requested project, each with its status as GET returns it, filtered by `query.name`,
+/// `query.project` (any of), `query.repo` (any source), `query.selector` (label selector)
+/// and `query.appNamespace`. `query.refresh`, `query.resourceVersion` and
+/// `fetchFromHarness` are accepted and change nothing. One pass over the agent's
+/// applications: cheap for thousands.
 pub async fn list(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     require_project(&req)?;
     let q = &req.query;
+    let selector = parse_selector(q.str("query.selector"))?;
+    let now = Ts::now();
     let (items, rv) = ctx
         .store
-        .read(|s| -> ApiResult<(Vec<Value>, u64)> {
+        .read(|s| {
             let mut items = Vec::new();
             for e in s.applications.values() {
                 if e.key.scope != req.scope || e.key.agent != req.route.agent || !visible(e, q) {
                     continue;
                 }
-                let spec = e.app.get("spec").cloned().unwrap_or(Value::Null);
-                let sources = agent::sources(&spec).0;
+                if !q.admits("query.name", |n| n == e.key.id) {
+                    continue;
+                }
                 let url_ok = q.admits("query.repo", |u| {
-                    sources.iter().any(|s| {
+                    let spec = e.app.get("spec").unwrap_or(&Value::Null);
+                    agent::sources(spec).0.iter().any(|s| {
                         same_repo_url(s.get("repoURL").and_then(Value::as_str).unwrap_or(""), u)
                     })
                 });
-                if !q.admits("query.name", |n| n == e.key.id) || !url_ok {
+                if !url_ok {
                     continue;
                 }
-                let labels = obj(e.app.get("metadata").and_then(|m| m.get("labels")));
-                if !selector_matches(q.str("query.selector"), &labels)? {
+                let empty = Map::new();
+                let labels = e
+                    .app
+                    .get("metadata")
+                    .and_then(|m| m.get("labels"))
+                    .and_then(Value::as_object)
+                    .unwrap_or(&empty);
+                if !selector.iter().all(|r| r.matches(labels)) {
                     continue;
                 }
-                items.push(argo_object(e, req.now, ctx.sync_delay));
+                items.push(argo_object(e, now));
             }
-            Ok((items, s.resource_version))
+            (items, s.resource_version)
         })
-        .await?;
+        .await;
     Ok(list_body(json!({"resourceVersion": rv.to_string()}), items))
 }
 
 /// `PUT …/applications/{name}` (AgentApplicationService_Update). The body's
 /// `metadata.name`, when given, must be the path name. Link query parameters that are
-/// given replace the stored ones.
+/// given replace the stored ones. An application being deleted cannot be updated.
 pub async fn update(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     require_project(&req)?;
     let key = req.path_key();
@@ -521,27 +653,51 @@ pub async fn update(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     check_spec(&obj(app.get("spec")))?;
     let links = Links::from_query(&req.query);
     let (now, delay) = (req.now, ctx.sync_delay);
-    ctx.store
+    let out = ctx
+        .store
         .write(|s| {
             let mut e = s
                 .applications
                 .get(&key)
-                .cloned()
+                .map(|a| (**a).clone())
                 .ok_or_else(|| not_found("application", &key))?;
+            if e.deletion.is_some() {
+                return Err(being_deleted(&e));
+            }
             links.apply(&mut e);
             apply_update(s, &mut e, &app, now, delay);
             check_links(s, &e)?;
-            s.applications.insert(key.clone(), e.clone());
-            Ok(render(&e, now, delay))
+            let out = render(&e, now);
+            s.applications.insert(key.clone(), Arc::new(e));
+            Ok(out)
         })
-        .await
+        .await?;
+    req.applied(ctx);
+    Ok(out)
 }
 
-/// `DELETE …/applications/{name}` (AgentApplicationService_Delete). Checks the delete
-/// options as Argo CD does (`request.propagationPolicy` is `foreground` or `background`,
-/// and cannot be combined with `request.cascade=false`); `request.project` and
-/// `request.appNamespace` must match the application when given. The application is gone
-/// at once (no emulated finalizer wait).
+/// Whether the application carries the resources finalizer (any of its variants).
+fn has_resources_finalizer(e: &AppEntry) -> bool {
+    e.app
+        .get("metadata")
+        .and_then(|m| m.get("finalizers"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .any(|f| f == RESOURCES_FINALIZER || f.starts_with(&format!("{RESOURCES_FINALIZER}/")))
+}
+
+/// `DELETE …/applications/{name}` (AgentApplicationService_Delete).
+///
+/// Checks the options as Argo CD does (`request.propagationPolicy` is `foreground` or
+/// `background` and cannot be combined with `request.cascade=false`); `request.project`
+/// and `request.appNamespace` must match the application when given. A cascading delete
+/// (`request.cascade` absent or true) of an application with the resources finalizer sets
+/// `metadata.deletionTimestamp`; the application is gone `--delete-delay` later. A
+/// non-cascading delete, `options.removeExistingFinalizers=true`,
+/// `options.forceDelete=true` (the SDK's; not in the document), or an application without
+/// the finalizer: gone at once (also for one already being deleted).
 pub async fn delete(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     require_project(&req)?;
     let q = &req.query;
@@ -552,15 +708,20 @@ pub async fn delete(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
             q.str("request.propagationPolicy")
         )));
     }
-    if !policy.is_empty() && q.has("request.cascade") && !q.bool("request.cascade") {
+    let cascade = !q.has("request.cascade") || q.bool("request.cascade");
+    if !policy.is_empty() && !cascade {
         return Err(ApiError::invalid(
             "cannot set propagation policy when cascading is disabled",
         ));
     }
+    let at_once =
+        !cascade || q.bool("options.removeExistingFinalizers") || q.bool("options.forceDelete");
     let key = req.path_key();
     let project = q.str("request.project");
     let namespace = q.str("request.appNamespace");
-    ctx.store
+    let (now, delay) = (req.now, ctx.delete_delay);
+    let changed = ctx
+        .store
         .write(|s| {
             let e = s
                 .applications
@@ -573,27 +734,211 @@ pub async fn delete(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
             {
                 return Err(not_found("application", &key));
             }
-            s.applications.remove(&key);
-            Ok(())
+            let waits = !at_once && has_resources_finalizer(e) && !delay.is_zero();
+            match (e.deletion.is_some(), waits) {
+                // Already being deleted: deleting again changes nothing (as in Kubernetes).
+                (true, true) => Ok(false),
+                (false, true) => {
+                    let mut e = (**e).clone();
+                    e.deletion = Some(Deletion {
+                        requested_at: now,
+                        gone_at: now.plus(delay),
+                    });
+                    if let Some(Value::Object(m)) = e.app.get_mut("metadata") {
+                        m.insert("deletionTimestamp".into(), now.v1_time());
+                    }
+                    bump_metadata(s, &mut e, false);
+                    s.applications.insert(key.clone(), Arc::new(e));
+                    Ok(true)
+                }
+                (_, false) => {
+                    s.applications.remove(&key);
+                    Ok(true)
+                }
+            }
         })
         .await?;
+    if changed {
+        req.applied(ctx);
+    }
     Ok(json!({}))
+}
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect()
+}
+
+/// `POST …/applications/{name}/sync` (AgentApplicationService_Sync): starts a sync
+/// operation, answered with the application (operation `Running`). Refused (400, code 9)
+/// while another operation runs, while the application is being deleted, and, as Argo CD
+/// refuses it, a `revision` other than the source's `targetRevision` on an application
+/// with automated sync (unless `dryRun`). `revision` (single source) or
+/// `revisions`+`sourcePositions` (1-based, multi-source) choose what is deployed;
+/// `prune`, `strategy`, `resources`, `manifests`, `syncOptions`, `infos` and
+/// `retryStrategy` are recorded in the operation (`retryStrategy.limit` governs retries
+/// of a failing sync); `name`, `project` and `appNamespace` must match when given.
+pub async fn sync(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
+    require_project(&req)?;
+    let body = check_msg(&req.body, &APP_SYNC_REQUEST, "")?;
+    let key = req.path_key();
+    let body_name = str_of(&body, "name");
+    if !body_name.is_empty() && body_name != key.id {
+        return Err(ApiError::invalid(format!(
+            "name \"{body_name}\" differs from the application in the path \"{}\"",
+            key.id
+        )));
+    }
+    let dry_run = body.get("dryRun").and_then(Value::as_bool).unwrap_or(false);
+    let revisions = strings(body.get("revisions"));
+    let positions = strings(body.get("sourcePositions"));
+    if revisions.len() != positions.len() {
+        return Err(ApiError::invalid(
+            "sourcePositions and revisions must have the same number of entries",
+        ));
+    }
+    let mut extra = Map::new();
+    if body.get("prune").and_then(Value::as_bool).unwrap_or(false) {
+        extra.insert("prune".into(), json!(true));
+    }
+    for (from, to) in [
+        ("strategy", "syncStrategy"),
+        ("resources", "resources"),
+        ("manifests", "manifests"),
+    ] {
+        if let Some(v) = body.get(from) {
+            extra.insert(to.into(), v.clone());
+        }
+    }
+    let options = strings(body.get("syncOptions").and_then(|o| o.get("items")));
+    if !options.is_empty() {
+        extra.insert("syncOptions".into(), json!(options));
+    }
+    let request = sync::Request {
+        username: format!("x-api-key:{}", ctx.account_id),
+        automated: false,
+        dry_run,
+        sync: extra,
+        info: body
+            .get("infos")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default(),
+        retry: body.get("retryStrategy").cloned(),
+    };
+    let project = str_of(&body, "project").to_string();
+    let namespace = str_of(&body, "appNamespace").to_string();
+    let (now, delay) = (req.now, ctx.sync_delay);
+    let out = ctx
+        .store
+        .write(|s| {
+            let mut e = s
+                .applications
+                .get(&key)
+                .map(|a| (**a).clone())
+                .ok_or_else(|| not_found("application", &key))?;
+            if (!project.is_empty() && project != app_str(&e, "spec", "project"))
+                || (!namespace.is_empty() && namespace != app_str(&e, "metadata", "namespace"))
+            {
+                return Err(not_found("application", &key));
+            }
+            if e.deletion.is_some() {
+                return Err(being_deleted(&e));
+            }
+            let spec = e.app.get("spec").cloned().unwrap_or(Value::Null);
+            sync::settle(&mut e.sync, now, &spec);
+            if sync::running(&e.sync) {
+                return Err(ApiError::failed_precondition(
+                    "another operation is already in progress",
+                ));
+            }
+            let auto = sync::automated(&spec);
+            let mut target = sync::target_of(&spec);
+            let mut pin = |index: usize, revision: &str| -> ApiResult<()> {
+                let Some(source) = target.sources.get(index) else {
+                    return Err(ApiError::invalid(format!(
+                        "source position {} is out of range (the application has {} sources)",
+                        index + 1,
+                        target.sources.len()
+                    )));
+                };
+                let current = source
+                    .get("targetRevision")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                if revision == current {
+                    return Ok(());
+                }
+                if auto && !dry_run {
+                    return Err(ApiError::failed_precondition(format!(
+                        "Cannot sync to {revision}: auto-sync currently set to {current}"
+                    )));
+                }
+                let mut pinned = source.clone();
+                pinned["targetRevision"] = json!(revision);
+                if let Some(r) = target.revisions.get_mut(index) {
+                    *r = agent::revision_of(&pinned);
+                }
+                Ok(())
+            };
+            let revision = str_of(&body, "revision");
+            if !revision.is_empty() {
+                pin(0, revision)?;
+            }
+            for (p, r) in positions.iter().zip(&revisions) {
+                let pos: usize = p.parse().unwrap_or(0);
+                if pos == 0 {
+                    return Err(ApiError::invalid(
+                        "sourcePositions are 1-based: the first source is 1",
+                    ));
+                }
+                pin(pos - 1, r)?;
+            }
+            sync::start(&mut e.sync, &key.id, target, request, now, delay);
+            bump_metadata(s, &mut e, false);
+            let out = render(&e, now);
+            s.applications.insert(key.clone(), Arc::new(e));
+            Ok(out)
+        })
+        .await?;
+    req.applied(ctx);
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn selectors() {
-        let labels = json!({"team": "a", "tier": "web"})
+    fn labels() -> Map<String, Value> {
+        json!({"team": "a", "tier": "web"})
             .as_object()
             .unwrap()
-            .clone();
-        assert!(selector_matches("team=a,tier", &labels).unwrap());
-        assert!(selector_matches("team==a,!env", &labels).unwrap());
-        assert!(!selector_matches("team!=a", &labels).unwrap());
-        assert!(selector_matches("team in (a)", &labels).is_err());
+            .clone()
+    }
+
+    fn matches(selector: &str) -> bool {
+        parse_selector(selector)
+            .unwrap()
+            .iter()
+            .all(|r| r.matches(&labels()))
+    }
+
+    #[test]
+    fn selectors() {
+        assert!(matches("team=a,tier"));
+        assert!(matches("team==a,!env"));
+        assert!(!matches("team!=a"));
+        assert!(matches("team in (a, b),tier notin (db)"));
+        assert!(!matches("team in (b,c)"));
+        assert!(matches("env notin (prod)"));
+        assert!(matches(""));
+        assert!(parse_selector("team in a").is_err());
+        assert!(parse_selector("x > 3").is_err());
+        assert!(parse_selector("=a").is_err());
     }
 
     #[test]

@@ -34,13 +34,16 @@ OPTIONS:
                            Only loopback addresses unless --allow-remote.
   --allow-remote           allow a non-loopback --listen address (the admin API still only
                            answers loopback clients)
-  --api-key KEY            the only accepted x-api-key header value (required)
+  --api-key KEY            the only accepted x-api-key header value (required); the admin
+                           API needs it too
   --account-id ACC         the only accepted accountIdentifier (required)
   --data FILE              persist all state to FILE (JSON) after every change, before the
                            response; reloaded at start. SECRETS ARE STORED IN CLEAR in this
                            file (mode 0600). Without --data, state is in memory only.
-  --sync-delay D           time an application takes to sync after a create/update
-                           (default 2s)
+  --sync-delay D           time one sync operation takes (default 2s)
+  --delete-delay D         time a cascading delete of an application with the
+                           resources-finalizer.argocd.argoproj.io finalizer takes before the
+                           application is gone (default 2s; 0: at once)
   --latency D              delay every API request by D (default 0s)
   --fault-rate R           share (0..1) of API requests failed before any state change with
                            503 (code 14), 429 (Retry-After: 1) or a dropped connection
@@ -53,41 +56,70 @@ Durations: a whole number with unit ms, s, m or h (500ms, 2s, 1m); 0 alone means
 
 OUTPUT:
   The first stdout line is `LISTENING http://HOST:PORT` once connections are accepted.
-  Logs go to stderr. SIGTERM or SIGINT stops the emulator (exit 0). Usage errors exit 2,
-  start-up failures exit 1.
+  Logs go to stderr (never secrets). SIGTERM or SIGINT stops the emulator (exit 0). Usage
+  errors exit 2, start-up failures exit 1.
 
 API (as the Harness gateway serves it; x-api-key and accountIdentifier required):
   /gitops/api/v1/agents/{agent}/repositories[/{identifier}]   POST GET | GET PUT DELETE
   /gitops/api/v1/agents/{agent}/repositories/validate         POST
   /gitops/api/v1/agents/{agent}/clusters[/{identifier}]       POST GET | GET PUT DELETE
   /gitops/api/v1/agents/{agent}/applications[/{name}]         POST GET | GET PUT DELETE
+  /gitops/api/v1/agents/{agent}/applications/{name}/sync      POST
   Agent ids carry their scope: account.<id>, org.<id> (needs orgIdentifier) or a bare <id>
   (project agent: needs orgIdentifier and projectIdentifier).
 
 CONVENTIONS:
   * A repository URL or cluster server whose host ends in .invalid (RFC 2606) reports
-    connection status Failed (DNS error); every other host is Successful. Reachable
-    clusters report serverVersion 1.30.
-  * Applications are OutOfSync/Progressing for --sync-delay after each create/update, then
-    Synced/Healthy (operationState.phase Succeeded). If a source path contains
-    \"fail-sync\", they end OutOfSync/Degraded with operationState.phase Failed.
+    connection status Failed (DNS error); every other non-loopback host is Successful,
+    and such clusters report serverVersion 1.30.
+  * A cluster whose server is on loopback (127.0.0.0/8, localhost, [::1]) is checked for
+    real on every read, as an agent would: GET /version and GET /api with config.bearerToken
+    (else username/password; IRSA/EXEC_PROVIDER: no token), tlsClientConfig caData (base64
+    PEM; the only trusted CA), insecure, serverName, certData/keyData; within 5 s. Failed
+    with client-go's message otherwise (401: the server has asked for the client to provide
+    credentials; TLS: x509: ...; connection refused). serverVersion is major.minor of
+    /version. secretExpressions cannot be resolved (no Harness secret manager): such a
+    loopback cluster reports Failed, saying so.
+  * Applications (Argo CD's rules): with spec.syncPolicy.automated, a create, or a spec
+    change or drift that changes what is deployed (sources, destination, revisions), starts
+    an automated sync; it takes --sync-delay (operationState.phase Running, health
+    Progressing), then Synced/Healthy. Without it the application stays
+    OutOfSync (health Missing before its first sync) until POST .../{name}/sync, which runs
+    for --sync-delay. status.reconciledAt moves only when a reconcile completes: at the end
+    of a sync, or at once when a change needs no sync; an update that leaves the spec as it
+    is starts nothing. If a source path contains \"fail-sync\", the sync ends Failed
+    (OutOfSync/Degraded, a SyncError condition); with syncPolicy.retry.limit N it fails
+    after N+1 attempts of --sync-delay each. history keeps revisionHistoryLimit (10) syncs.
+  * DELETE of an application with the resources-finalizer.argocd.argoproj.io finalizer,
+    cascading (request.cascade absent or true): metadata.deletionTimestamp is set, GET still
+    answers, a create of the same name is 409, and it is gone after --delete-delay.
+    request.cascade=false, options.removeExistingFinalizers=true, options.forceDelete=true
+    (the Go SDK's), or no finalizer: gone at once. (Argo CD's own API adds the finalizer on
+    every cascading delete; the emulator does not.)
+  * Not emulated: resource trees, sync windows, live-cluster drift (selfHeal), backoff
+    durations; Argo CD's intermediate refresh before an automated sync is not reported.
   * Secrets come back masked as ******** (bytes fields: KioqKioqKio=, its base64); sending
     the mask back in an update keeps the stored secret.
   * Bodies and query parameters must match the Harness GitOps OpenAPI document exactly
     (unknown keys, wrong types, null, int64 as a JSON number: 400 code 3 naming the field);
-    routingId (sent by the Go SDK) is accepted and must equal accountIdentifier.
+    routingId (sent by the Go SDK) is accepted and must equal accountIdentifier; so are the
+    SDK's cluster secretExpressions and application options.forceDelete.
     Responses are protobuf JSON: zero values (\"\", false, 0, empty lists/maps) are omitted.
 
-ADMIN API (tests only; no API key; loopback clients only; never delayed or faulted):
-  GET    /_emulator/state      everything, secrets in clear:
-                               {repositories:[...], clusters:[...], applications:[...]}
-  GET    /_emulator/requests   request counts per operation, e.g. {\"repositories.create\": 3}
-  POST   /_emulator/reset      forget all entities and counts
+ADMIN API (tests only; x-api-key required; loopback clients and a loopback Host header
+only (localhost, 127.0.0.0/8, [::1]); never delayed or faulted; secrets masked unless
+?secrets=clear):
+  GET    /_emulator/state      everything: {repositories:[...], clusters:[...],
+                               applications:[...]} (clusters with secretExpressions)
+  GET    /_emulator/requests   counters: {\"requests\": {op: n}, \"applied\": {op: n},
+                               \"faults\": {\"before.unavailable\": n, \"before.tooManyRequests\": n,
+                               \"before.drop\": n, \"after.drop\": n}, \"connections\": n}
+  POST   /_emulator/reset      forget all entities and counters
   PATCH  /_emulator/{repositories|clusters|applications}?accountIdentifier=&orgIdentifier=
          &projectIdentifier=&agentIdentifier=&identifier= (applications: name=)
                                JSON merge patch (RFC 7386) on the stored Argo object (drift)
   DELETE /_emulator/{repositories|clusters|applications}?...  same key; delete behind the
-                               client's back
+                               client's back (at once)
 ";
 
 /// Parses a duration: a whole number with unit `ms`, `s`, `m` or `h`; `0` alone is zero.
@@ -137,6 +169,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
     let mut allow_remote = false;
     let mut data = None;
     let mut sync_delay = Duration::from_secs(2);
+    let mut delete_delay = Duration::from_secs(2);
     let mut latency = Duration::ZERO;
     let mut fault_rate = 0.0;
     let mut fault_after_rate = 0.0;
@@ -171,6 +204,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
             "--account-id" => account = Some(value()?),
             "--data" => data = Some(PathBuf::from(value()?)),
             "--sync-delay" => sync_delay = parse_duration("--sync-delay", &value()?)?,
+            "--delete-delay" => delete_delay = parse_duration("--delete-delay", &value()?)?,
             "--latency" => latency = parse_duration("--latency", &value()?)?,
             "--fault-rate" => fault_rate = parse_rate("--fault-rate", &value()?)?,
             "--fault-after-rate" => fault_after_rate = parse_rate("--fault-after-rate", &value()?)?,
@@ -203,6 +237,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
         account_id,
         data,
         sync_delay,
+        delete_delay,
         latency,
         fault_rate,
         fault_after_rate,
@@ -236,7 +271,7 @@ mod tests {
     fn full_command_line() {
         let Command::Run(c) = parse(args(
             "--listen 127.0.0.1:0 --api-key K --account-id A --data /tmp/x --sync-delay=1s \
-             --latency 50ms --fault-rate 0.2 --fault-after-rate 0.1 --seed 9",
+             --delete-delay 300ms --latency 50ms --fault-rate 0.2 --fault-after-rate 0.1 --seed 9",
         ))
         .unwrap() else {
             panic!("expected run")
@@ -247,6 +282,7 @@ mod tests {
             ("A", Some(9), 0.2)
         );
         assert_eq!(c.sync_delay, Duration::from_secs(1));
+        assert_eq!(c.delete_delay, Duration::from_millis(300));
         assert_eq!(c.data, Some(PathBuf::from("/tmp/x")));
     }
 

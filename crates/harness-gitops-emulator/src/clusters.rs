@@ -1,24 +1,33 @@
 //! Cluster operations (`/gitops/api/v1/agents/{agent}/clusters…`).
+//!
+//! The connection state is computed on every answer: a loopback server is checked for real
+//! by the emulated agent ([`super::kube`]), outside the store lock; any other server follows
+//! the `.invalid` convention.
+
+use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 
-use super::agent;
+use super::agent::{self, ClusterConn};
 use super::common::{
     already_exists, envelope, keep_masked, list_body, mask, not_found, same_server, str_of, taken,
     CLUSTER_SECRETS,
 };
 use super::error::{ApiError, ApiResult};
 use super::http::{ApiRequest, Ctx};
+use super::kube;
 use super::schema::{CLUSTER_CREATE_REQUEST, CLUSTER_UPDATE_REQUEST};
 use super::scope::{check_identifier, Key};
-use super::store::{ClusterEntry, State};
+use super::store::{ClusterEntry, State, Ts};
 use super::validate::check_msg;
 
 /// Fields the agent computes; what a client sends for them is ignored.
 const COMPUTED: &[&str] = &["info", "connectionState", "serverVersion"];
 
 /// Names `updatedFields` (and `updateMask.paths`) may hold: the cluster's own fields plus
-/// the Harness `tags`.
+/// the Harness `tags` and `secretExpressions` (what the Go provider sends, reference §3.2).
 const UPDATABLE: &[&str] = &[
     "server",
     "name",
@@ -32,20 +41,113 @@ const UPDATABLE: &[&str] = &[
     "refreshRequestedAt",
     "type",
     "tags",
+    "secretExpressions",
 ];
 
+/// `config.clusterConnectionType` values (reference §2.2 and the Go provider's docs).
+pub const CONNECTION_TYPES: &[&str] = &[
+    "IN_CLUSTER",
+    "SERVICE_ACCOUNT",
+    "USERNAME_PASSWORD",
+    "TLS_CLIENT_CERT",
+    "EXEC_PROVIDER",
+    "IRSA",
+];
+
+/// How many loopback clusters a list checks at once.
+const PARALLEL_CHECKS: usize = 16;
+
+/// The connection the agent reports for `e` now: a real check for a loopback server, else
+/// the convention (attempted at the last change).
+pub async fn connection(e: &ClusterEntry, now: Ts) -> ClusterConn {
+    let server = str_of(&e.cluster, "server");
+    if kube::is_loopback(server) {
+        ClusterConn::probed(kube::probe(&e.cluster, &e.secret_expressions).await, now)
+    } else {
+        ClusterConn::by_convention(server, e.last_modified_at)
+    }
+}
+
 /// The `servicev1Cluster` of an entry; secrets masked unless `clear`.
-pub fn render(e: &ClusterEntry, state: &State, clear: bool) -> Value {
+pub fn render(e: &ClusterEntry, conn: &ClusterConn, applications: usize, clear: bool) -> Value {
     let mut out = envelope(&e.key, "identifier", e.created_at, e.last_modified_at);
-    out.insert("cluster".into(), argo_object(e, state, clear));
+    out.insert("cluster".into(), argo_object(e, conn, applications, clear));
     if !e.tags.is_empty() {
         out.insert("tags".into(), Value::Object(e.tags.clone()));
     }
     Value::Object(out)
 }
 
+/// Renders many entries (with their application counts), checking loopback servers
+/// concurrently; `full` gives `servicev1Cluster`s, else raw Argo objects (list items). The
+/// admin dump adds `secretExpressions` (`with_expressions`).
+pub async fn render_all(
+    items: Vec<(ClusterEntry, usize)>,
+    now: Ts,
+    clear: bool,
+    full: bool,
+    with_expressions: bool,
+) -> Vec<Value> {
+    let one = move |e: &ClusterEntry, conn: &ClusterConn, apps: usize| {
+        let mut v = if full {
+            render(e, conn, apps, clear)
+        } else {
+            argo_object(e, conn, apps, clear)
+        };
+        if with_expressions && !e.secret_expressions.is_empty() {
+            if let Some(m) = v.as_object_mut() {
+                m.insert(
+                    "secretExpressions".into(),
+                    Value::Object(e.secret_expressions.clone()),
+                );
+            }
+        }
+        v
+    };
+    let mut conns: Vec<Option<ClusterConn>> = vec![None; items.len()];
+    let limit = Arc::new(Semaphore::new(PARALLEL_CHECKS));
+    let mut checks = JoinSet::new();
+    for (i, (e, _)) in items.iter().enumerate() {
+        if kube::is_loopback(str_of(&e.cluster, "server")) {
+            let (limit, e) = (limit.clone(), e.clone());
+            checks.spawn(async move {
+                let _permit = limit.acquire_owned().await;
+                (i, connection(&e, now).await)
+            });
+        }
+    }
+    while let Some(done) = checks.join_next().await {
+        if let Ok((i, conn)) = done {
+            conns[i] = Some(conn);
+        }
+    }
+    items
+        .iter()
+        .zip(conns)
+        .map(|((e, apps), conn)| {
+            let server = str_of(&e.cluster, "server");
+            let conn = conn.unwrap_or_else(|| {
+                if kube::is_loopback(server) {
+                    ClusterConn {
+                        result: Err(
+                            "unable to connect to cluster: the connection check ended abnormally"
+                                .into(),
+                        ),
+                        version: None,
+                        api_versions: Vec::new(),
+                        attempted_at: now,
+                    }
+                } else {
+                    ClusterConn::by_convention(server, e.last_modified_at)
+                }
+            });
+            one(e, &conn, *apps)
+        })
+        .collect()
+}
+
 /// Applications on the same agent that point at this cluster (by id or destination server).
-fn applications_count(e: &ClusterEntry, state: &State) -> usize {
+pub fn applications_count(e: &ClusterEntry, state: &State) -> usize {
     let server = str_of(&e.cluster, "server");
     state
         .applications
@@ -65,13 +167,39 @@ fn applications_count(e: &ClusterEntry, state: &State) -> usize {
         .count()
 }
 
-fn argo_object(e: &ClusterEntry, state: &State, clear: bool) -> Value {
+fn argo_object(e: &ClusterEntry, conn: &ClusterConn, applications: usize, clear: bool) -> Value {
     let mut c = e.cluster.clone();
     if !clear {
         mask(&mut c, CLUSTER_SECRETS);
     }
-    agent::add_cluster_info(&mut c, e.last_modified_at, applications_count(e, state));
+    agent::add_cluster_info(&mut c, conn, applications);
     Value::Object(c)
+}
+
+/// `secretExpressions` of a validated body: credential field → Harness secret reference
+/// (`account.<id>`, `org.<id>` or `<id>`). `None` when the body has none.
+fn secret_expressions(body: &Map<String, Value>) -> ApiResult<Option<Map<String, Value>>> {
+    let Some(Value::Object(m)) = body.get("secretExpressions") else {
+        return Ok(None);
+    };
+    for (field, reference) in m {
+        if !kube::SECRET_EXPRESSION_FIELDS.contains(&field.as_str()) {
+            return Err(ApiError::invalid(format!(
+                "invalid value for field \"secretExpressions\": \"{field}\" is not a credential field; use one of {}",
+                kube::SECRET_EXPRESSION_FIELDS.join(", ")
+            )));
+        }
+        let r = reference.as_str().unwrap_or("");
+        let id = r
+            .strip_prefix("account.")
+            .or_else(|| r.strip_prefix("org."))
+            .unwrap_or(r);
+        check_identifier(
+            &format!("secretExpressions[\"{field}\"] secret reference"),
+            id,
+        )?;
+    }
+    Ok(Some(m.clone()))
 }
 
 /// Applies Argo CD's normalisation and the rules every write shares to a cluster object.
@@ -95,7 +223,42 @@ fn normalise(req: &ApiRequest, mut c: Map<String, Value>) -> ApiResult<Map<Strin
             "project_id is required when creating cluster in project, cannot set argocd project for account level cluster",
         ));
     }
+    let kind = c
+        .get("config")
+        .and_then(|k| k.get("clusterConnectionType"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if !kind.is_empty() && !CONNECTION_TYPES.contains(&kind) {
+        return Err(ApiError::invalid(format!(
+            "invalid value for field \"cluster.config.clusterConnectionType\": \"{kind}\" is not one of {}",
+            CONNECTION_TYPES.join(", ")
+        )));
+    }
     Ok(c)
+}
+
+/// With IRSA the agent authenticates with its IAM role: stored static credentials would be
+/// sent along and are refused (the failure behind the Go provider's issue #1400). Checked
+/// after masked secrets were replaced by the stored ones.
+fn check_connection_type(c: &Map<String, Value>) -> ApiResult<()> {
+    let Some(config) = c.get("config").and_then(Value::as_object) else {
+        return Ok(());
+    };
+    if str_of(config, "clusterConnectionType") != "IRSA" {
+        return Ok(());
+    }
+    let set: Vec<&str> = ["username", "password", "bearerToken"]
+        .into_iter()
+        .filter(|k| !str_of(config, k).is_empty())
+        .collect();
+    if set.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::invalid(format!(
+        "cluster.config: clusterConnectionType IRSA authenticates with the agent's IAM role, \
+         but the cluster also has {}; remove them (a masked value sent back keeps the stored one)",
+        set.join(", ")
+    )))
 }
 
 fn cluster_of(body: &Map<String, Value>) -> Option<Map<String, Value>> {
@@ -116,6 +279,13 @@ fn check_unique(state: &State, key: &Key, c: &Map<String, Value>) -> ApiResult<(
     }
 }
 
+fn tags_of(body: &Map<String, Value>) -> Map<String, Value> {
+    body.get("tags")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default()
+}
+
 /// `POST …/clusters?identifier=` (AgentClusterService_Create).
 pub async fn create(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     let id = req.query.str("identifier").to_string();
@@ -125,42 +295,54 @@ pub async fn create(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
         ApiError::invalid("field \"cluster\" is required: send {\"cluster\": {\"server\": \"<url>\", \"config\": {...}}}")
     })?;
     let mut cluster = normalise(&req, cluster)?;
-    let tags = body
-        .get("tags")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
+    let tags = tags_of(&body);
+    let expressions = secret_expressions(&body)?.unwrap_or_default();
     let upsert = body.get("upsert").and_then(Value::as_bool).unwrap_or(false);
     let key = req.key(&id);
     let now = req.now;
-    ctx.store
+    let (entry, apps) = ctx
+        .store
         .write(|s| {
             let old = s.clusters.get(&key);
             if old.is_some() && !upsert {
                 return Err(already_exists("cluster", &key));
             }
             keep_masked(&mut cluster, old.map(|e| &e.cluster), CLUSTER_SECRETS);
+            check_connection_type(&cluster)?;
             check_unique(s, &key, &cluster)?;
             let entry = ClusterEntry {
                 key: key.clone(),
                 cluster,
                 tags,
+                secret_expressions: expressions,
                 created_at: old.map_or(now, |e| e.created_at),
                 last_modified_at: now,
             };
             s.clusters.insert(key.clone(), entry.clone());
-            Ok(render(&entry, s, false))
+            let apps = applications_count(&entry, s);
+            Ok((entry, apps))
         })
-        .await
+        .await?;
+    req.applied(ctx);
+    let conn = connection(&entry, Ts::now()).await;
+    Ok(render(&entry, &conn, apps, false))
 }
 
-/// `GET …/clusters/{identifier}` (AgentClusterService_Get).
+/// `GET …/clusters/{identifier}` (AgentClusterService_Get). A loopback server is checked
+/// again on every GET.
 pub async fn get(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     let key = req.path_key();
-    ctx.store
-        .read(|s| s.clusters.get(&key).map(|e| render(e, s, false)))
+    let (entry, apps) = ctx
+        .store
+        .read(|s| {
+            s.clusters
+                .get(&key)
+                .map(|e| (e.clone(), applications_count(e, s)))
+        })
         .await
-        .ok_or_else(|| not_found("cluster", &key))
+        .ok_or_else(|| not_found("cluster", &key))?;
+    let conn = connection(&entry, Ts::now()).await;
+    Ok(render(&entry, &conn, apps, false))
 }
 
 /// `GET …/clusters` (AgentClusterService_List): the agent's clusters in exactly the
@@ -174,7 +356,7 @@ pub async fn list(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
         ("name", v) => str_of(c, "name") == v,
         (_, v) => same_server(str_of(c, "server"), v),
     };
-    let items: Vec<Value> = ctx
+    let found: Vec<(ClusterEntry, usize)> = ctx
         .store
         .read(|s| {
             s.clusters
@@ -189,17 +371,18 @@ pub async fn list(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
                 .filter(|e| wants("query.name", str_of(&e.cluster, "name")))
                 .filter(|e| wants("query.project", str_of(&e.cluster, "project")))
                 .filter(|e| by_id(&e.cluster))
-                .map(|e| argo_object(e, s, false))
+                .map(|e| (e.clone(), applications_count(e, s)))
                 .collect()
         })
         .await;
+    let items = render_all(found, Ts::now(), false, false, false).await;
     Ok(list_body(json!({}), items))
 }
 
 /// `PUT …/clusters/{identifier}` (AgentClusterService_Update). With `updatedFields` (or
 /// `updateMask.paths`) only the named fields are copied from the request (a named field
-/// missing from the request is cleared); without them the cluster and tags are replaced.
-/// `forceUpdate` is accepted and changes nothing in the emulator.
+/// missing from the request is cleared); without them the cluster, tags and
+/// secretExpressions are replaced. `forceUpdate` is accepted and changes nothing.
 pub async fn update(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     let key = req.path_key();
     let body = check_msg(&req.body, &CLUSTER_UPDATE_REQUEST, "")?;
@@ -224,43 +407,58 @@ pub async fn update(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
         }
     }
     let incoming = cluster_of(&body);
-    let tags = body
-        .get("tags")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
+    let tags = tags_of(&body);
+    let expressions = secret_expressions(&body)?.unwrap_or_default();
     let now = req.now;
-    ctx.store
+    let (entry, apps) = ctx
+        .store
         .write(|s| {
             let old = s.clusters.get(&key).ok_or_else(|| not_found("cluster", &key))?.clone();
-            let (cluster, tags) = if fields.is_empty() {
+            let (cluster, tags, expressions) = if fields.is_empty() {
                 let c = incoming.clone().ok_or_else(|| {
                     ApiError::invalid("field \"cluster\" is required (or name the fields to change in updatedFields)")
                 })?;
-                (c, tags.clone())
+                (c, tags.clone(), expressions.clone())
             } else {
                 let src = incoming.clone().unwrap_or_default();
                 let mut c = old.cluster.clone();
                 let mut t = old.tags.clone();
+                let mut x = old.secret_expressions.clone();
                 for f in &fields {
-                    if f == "tags" {
-                        t = tags.clone();
-                    } else if let Some(v) = src.get(f) {
-                        c.insert(f.clone(), v.clone());
-                    } else {
-                        c.remove(f);
+                    match f.as_str() {
+                        "tags" => t = tags.clone(),
+                        "secretExpressions" => x = expressions.clone(),
+                        _ => match src.get(f) {
+                            Some(v) => {
+                                c.insert(f.clone(), v.clone());
+                            }
+                            None => {
+                                c.remove(f);
+                            }
+                        },
                     }
                 }
-                (c, t)
+                (c, t, x)
             };
             let mut cluster = normalise(&req, cluster)?;
             keep_masked(&mut cluster, Some(&old.cluster), CLUSTER_SECRETS);
+            check_connection_type(&cluster)?;
             check_unique(s, &key, &cluster)?;
-            let entry = ClusterEntry { cluster, tags, last_modified_at: now, ..old };
+            let entry = ClusterEntry {
+                cluster,
+                tags,
+                secret_expressions: expressions,
+                last_modified_at: now,
+                ..old
+            };
             s.clusters.insert(key.clone(), entry.clone());
-            Ok(render(&entry, s, false))
+            let apps = applications_count(&entry, s);
+            Ok((entry, apps))
         })
-        .await
+        .await?;
+    req.applied(ctx);
+    let conn = connection(&entry, Ts::now()).await;
+    Ok(render(&entry, &conn, apps, false))
 }
 
 /// `DELETE …/clusters/{identifier}` (AgentClusterService_Delete). `forceDelete` is
@@ -275,5 +473,6 @@ pub async fn delete(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
                 .ok_or_else(|| not_found("cluster", &key))
         })
         .await?;
+    req.applied(ctx);
     Ok(json!({}))
 }

@@ -12,6 +12,7 @@ pub mod code {
     pub const ALREADY_EXISTS: i32 = 6;
     pub const PERMISSION_DENIED: i32 = 7;
     pub const RESOURCE_EXHAUSTED: i32 = 8;
+    pub const FAILED_PRECONDITION: i32 = 9;
     pub const UNIMPLEMENTED: i32 = 12;
     pub const INTERNAL: i32 = 13;
     pub const UNAVAILABLE: i32 = 14;
@@ -48,6 +49,10 @@ impl ApiError {
     /// 409, code 6 (AlreadyExists).
     pub fn already_exists(message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code::ALREADY_EXISTS, message)
+    }
+    /// 400, code 9 (FailedPrecondition), as grpc-gateway maps it.
+    pub fn failed_precondition(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code::FAILED_PRECONDITION, message)
     }
     /// 403, code 7 (PermissionDenied).
     pub fn permission_denied(message: impl Into<String>) -> Self {

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -35,16 +36,32 @@ const BODY_LIMIT: usize = 8 << 20;
 /// How long in-flight requests get to finish at shutdown.
 const DRAIN: Duration = Duration::from_secs(5);
 
+/// The counters of `GET /_emulator/requests`.
+#[derive(Debug, Default, Clone)]
+pub struct Counts {
+    /// Every routed API request per operation name, faulted ones included.
+    pub requests: BTreeMap<&'static str, u64>,
+    /// Requests per operation name whose change was committed (creates applied, …).
+    pub applied: BTreeMap<&'static str, u64>,
+    /// Injected faults by kind: 503, 429, drop before the change, drop after it.
+    pub unavailable: u64,
+    pub too_many_requests: u64,
+    pub drop_before: u64,
+    pub drop_after: u64,
+}
+
 /// Shared state of a running emulator.
 pub struct Ctx {
     pub api_key: Secret,
     pub account_id: String,
     pub sync_delay: Duration,
+    pub delete_delay: Duration,
     pub latency: Duration,
     pub store: Store,
     pub faults: Faults,
-    /// Requests per operation name, for `GET /_emulator/requests`.
-    pub counts: Mutex<BTreeMap<&'static str, u64>>,
+    pub counts: Mutex<Counts>,
+    /// TCP connections accepted (API and admin).
+    pub connections: AtomicU64,
     /// Generator for application uids (separate from the fault generator so faults stay
     /// reproducible).
     pub ids: Mutex<fastrand::Rng>,
@@ -77,9 +94,31 @@ impl Ctx {
             .collect()
     }
 
+    fn counts(&self) -> std::sync::MutexGuard<'_, Counts> {
+        self.counts.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn count(&self, op: Op) {
-        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-        *counts.entry(op.name()).or_insert(0) += 1;
+        *self.counts().requests.entry(op.name()).or_insert(0) += 1;
+    }
+
+    /// Counts a committed change of operation `op`.
+    pub fn count_applied(&self, op: Op) {
+        *self.counts().applied.entry(op.name()).or_insert(0) += 1;
+    }
+
+    /// A snapshot of the counters and the connection count.
+    pub fn snapshot(&self) -> (Counts, u64) {
+        (
+            self.counts().clone(),
+            self.connections.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Forgets every count.
+    pub fn reset_counts(&self) {
+        *self.counts() = Counts::default();
+        self.connections.store(0, Ordering::Relaxed);
     }
 }
 
@@ -107,6 +146,11 @@ impl ApiRequest {
     /// The key of the entity named in the path.
     pub fn path_key(&self) -> Key {
         self.key(self.route.id.as_deref().unwrap_or(""))
+    }
+
+    /// Records that this request's change was committed.
+    pub fn applied(&self, ctx: &Ctx) {
+        ctx.count_applied(self.route.op);
     }
 }
 
@@ -168,6 +212,7 @@ pub async fn serve(listener: TcpListener, ctx: Arc<Ctx>, mut shutdown: watch::Re
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
+                    ctx.connections.fetch_add(1, Ordering::Relaxed);
                     let _ = stream.set_nodelay(true);
                     conns.spawn(connection(builder.clone(), stream, peer, ctx.clone(), shutdown.clone()));
                 }
@@ -254,6 +299,15 @@ async fn api(ctx: &Ctx, req: Request<Incoming>) -> Result<Resp, Dropped> {
         tokio::time::sleep(ctx.latency).await;
     }
     let decision = ctx.faults.draw();
+    {
+        let mut c = ctx.counts();
+        match decision.before {
+            Before::Pass => {}
+            Before::Unavailable => c.unavailable += 1,
+            Before::TooManyRequests => c.too_many_requests += 1,
+            Before::Drop => c.drop_before += 1,
+        }
+    }
     match decision.before {
         Before::Pass => {}
         Before::Unavailable => {
@@ -272,6 +326,7 @@ async fn api(ctx: &Ctx, req: Request<Incoming>) -> Result<Resp, Dropped> {
     }
     let result = process(ctx, route, req).await;
     if decision.drop_after {
+        ctx.counts().drop_after += 1;
         return Err(Dropped);
     }
     Ok(match result {
@@ -281,7 +336,7 @@ async fn api(ctx: &Ctx, req: Request<Incoming>) -> Result<Resp, Dropped> {
 }
 
 /// Constant-time comparison of the presented key with the configured one.
-fn key_matches(given: &[u8], want: &[u8]) -> bool {
+pub fn key_matches(given: &[u8], want: &[u8]) -> bool {
     if given.len() != want.len() {
         return false;
     }
@@ -365,5 +420,6 @@ async fn dispatch(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
         Op::AppGet => applications::get(ctx, req).await,
         Op::AppUpdate => applications::update(ctx, req).await,
         Op::AppDelete => applications::delete(ctx, req).await,
+        Op::AppSync => applications::sync(ctx, req).await,
     }
 }

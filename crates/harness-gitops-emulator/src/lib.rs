@@ -15,13 +15,16 @@
 //! | `repositories.validate` | `POST repositories/validate` |
 //! | `clusters.create` / `.list` / `.get` / `.update` / `.delete` | same pattern under `clusters` |
 //! | `applications.create` / `.list` / `.get` / `.update` / `.delete` | same pattern under `applications` (`{name}`) |
+//! | `applications.sync` | `POST applications/{name}/sync` (body `applicationsApplicationSyncRequest`) |
 //!
 //! Other operations of the document answer 501 (code 12); other paths 404 (code 5).
+//! Accepted beyond the document because the official Go SDK sends them (reference §2.2,
+//! §2.3): `routingId` (must equal `accountIdentifier`), cluster create/update
+//! `secretExpressions`, application delete `options.forceDelete`.
 //!
 //! Behaviour, as the service behaves:
 //! * `x-api-key` must equal `--api-key` (else 401, code 16). `accountIdentifier` is required
-//!   and must equal `--account-id` (else 400 / 403 code 7). `routingId`, which the gateway
-//!   consumes and the Go SDK always sends, is accepted and must equal `accountIdentifier`.
+//!   and must equal `--account-id` (else 400 / 403 code 7).
 //! * Unknown query parameters, repeated single-valued ones, bad booleans, and bodies that do
 //!   not match the document (unknown keys, wrong JSON types, a number where an int64 string
 //!   is expected, `null`) answer 400 (code 3) naming the field.
@@ -33,8 +36,9 @@
 //!   answers 409 (code 6) "entity already exists", like a duplicate identifier without
 //!   `upsert: true`. Missing entities answer 404 (code 5).
 //! * Responses are protobuf-JSON: camelCase, int64 as strings, zero values (`""`, `false`,
-//!   `0`, empty lists and maps) omitted, `createdAt`/`lastModifiedAt` in RFC 3339.
-//! * Secrets are stored and returned masked as [`common::MASK`] (`********`; `bytes` fields
+//!   `0`, empty lists and maps) omitted (so the first history entry has no `id`), empty
+//!   messages kept, `createdAt`/`lastModifiedAt` in RFC 3339, Kubernetes times as `v1Time`.
+//! * Secrets are stored and returned masked as [`MASK`] (`********`; `bytes` fields
 //!   `KioqKioqKio=`, the base64 of it): repository `password`, `sshPrivateKey`,
 //!   `tlsClientCertData`, `tlsClientCertKey`, `githubAppPrivateKey`; cluster
 //!   `config.password`, `config.bearerToken`, `config.tlsClientConfig.keyData`/`certData`.
@@ -42,29 +46,119 @@
 //! * A repository with `repo.project` (Argo project) needs `projectIdentifier` (400
 //!   "project_id is required when creating repo in project, cannot set argocd project for
 //!   account level repo"); clusters follow the same rule. A repository URL cannot change.
+//! * Clusters: `config.clusterConnectionType` is empty or one of `IN_CLUSTER`,
+//!   `SERVICE_ACCOUNT`, `USERNAME_PASSWORD`, `TLS_CLIENT_CERT`, `EXEC_PROVIDER`, `IRSA`
+//!   (else 400); `IRSA` with a stored `username`, `password` or `bearerToken` is refused
+//!   (400; inferred from the Go provider's issue #1400, where stale tokens sent with IRSA
+//!   failed). Update: with `updatedFields` (or `updateMask.paths`) only the named fields
+//!   change (`tags` and `secretExpressions` among them), else cluster, tags and
+//!   secretExpressions are replaced. `secretExpressions` maps a credential field
+//!   (`username`, `password`, `bearerToken`, `certData`, `keyData`, `caData`) to a Harness
+//!   secret reference (`account.<id>`, `org.<id>` or `<id>`); they are stored and shown by
+//!   the admin dump, but not returned by the API (the document's `servicev1Cluster` has no
+//!   such field) and never resolved (see the agent simulation).
 //! * Applications need org and project, a non-empty `spec.project`, a destination with
 //!   server or name, a `repoURL` per source and, unless `skipRepoValidation`, a repository
 //!   on the same agent in the project or a parent scope whose URL equals each source's
 //!   `repoURL`; `clusterIdentifier`, `repoIdentifier` and `repoIdentifiers` must name
-//!   existing entities. Argo `metadata.uid`, `resourceVersion`, `generation`,
-//!   `creationTimestamp` are maintained; namespace defaults to `argocd`.
+//!   existing entities. The whole Argo CD Application spec the document carries (`source`
+//!   / `sources` with helm, kustomize, ksonnet, directory/jsonnet, plugin; destination;
+//!   syncPolicy with automated, syncOptions, retry/backoff, managedNamespaceMetadata;
+//!   ignoreDifferences; info; revisionHistoryLimit) and metadata labels, annotations,
+//!   finalizers, ownerReferences are stored and returned as sent (normalised as
+//!   protobuf-JSON). Argo `metadata.uid`, `resourceVersion` (bumped by every write,
+//!   including a sync request), `generation` (bumped by a spec change),
+//!   `creationTimestamp` and `deletionTimestamp` are maintained; namespace defaults to
+//!   `argocd`.
+//! * Application list (`GET applications`) answers each application with its status as
+//!   GET does, filtered by `query.name`, `query.project` (any of), `query.repo` (any
+//!   source), `query.selector` (label selector: `k=v`, `k==v`, `k!=v`, `k in (a,b)`,
+//!   `k notin (a,b)`, `k`, `!k`) and `query.appNamespace`; in one pass (1000 applications
+//!   in one call is cheap). `query.refresh`, `query.resourceVersion` and
+//!   `fetchFromHarness` are accepted and change nothing (the status is always current).
+//! * Application delete: `request.propagationPolicy` is `foreground` or `background` and
+//!   cannot go with `request.cascade=false` (400, as Argo CD). A cascading delete
+//!   (`request.cascade` absent or true) of an application whose finalizers include
+//!   `resources-finalizer.argocd.argoproj.io` (or its `/foreground`, `/background` forms)
+//!   sets `metadata.deletionTimestamp`; GET and list still return it, a create of the same
+//!   name answers 409, an update or sync 400 (code 9), a repeated delete 200 without
+//!   change; `--delete-delay` later it is gone. A non-cascading delete,
+//!   `options.removeExistingFinalizers=true`, `options.forceDelete=true`, or an application
+//!   without the finalizer is gone at once (also when its deletion was pending).
 //! * Accepted without effect (documented, nothing to emulate): repository/cluster
-//!   `forceDelete`, cluster `forceUpdate`, application `validate`, `request.cascade`,
-//!   `options.removeExistingFinalizers`, repository `query.forceRefresh`.
+//!   `forceDelete`, cluster `forceUpdate`, application `validate`, repository
+//!   `query.forceRefresh`.
 //!
 //! # Agent simulation (conventions)
 //!
 //! * **`.invalid` hosts**: a repository URL or cluster server whose host is `invalid` or
 //!   ends in `.invalid` (RFC 2606 guarantees it never resolves) reports connection status
-//!   `Failed` with a DNS error message; any other host reports `Successful`. Reachable
-//!   clusters report `serverVersion` [`agent::SERVER_VERSION`] (`1.30`).
-//! * **Sync**: an application is `OutOfSync` / `Progressing` (operation `Running`) until
-//!   `--sync-delay` has passed since its last create, update or drift patch, then `Synced`
-//!   (with `revision`, or `revisions` for multi-source) / `Healthy` with `reconciledAt` and
-//!   `operationState.phase` `Succeeded`. During a re-sync `reconciledAt` keeps the previous
-//!   value, so "reconciledAt changed" tells a client the new sync is done.
+//!   `Failed` with a DNS error message; any other non-loopback host reports `Successful`,
+//!   clusters with `serverVersion` `SERVER_VERSION` (`1.30`), attempted at their
+//!   last change.
+//! * **Loopback clusters are checked for real** (module `kube`): a cluster whose server is an
+//!   `http(s)` URL on `127.0.0.0/8`, `localhost` or `[::1]` is called on every GET, list,
+//!   create, update and admin dump, as an agent would: `GET /version` then `GET /api` with
+//!   the bearer token (else basic auth; `IRSA`/`EXEC_PROVIDER`: no credentials, the
+//!   emulated agent cannot obtain them), the client certificate, `caData` as the only
+//!   trusted CA, `insecure`, `serverName`; 5 s at most. `Successful` with `serverVersion`
+//!   `major.minor` of `/version` and `info.apiVersions` from `/api`, or `Failed` with
+//!   client-go's wording ("the server has asked for the client to provide credentials"
+//!   for 401, "x509: certificate signed by unknown authority", "connect: connection
+//!   refused", ...). A credential named in `secretExpressions` cannot be resolved (no
+//!   Harness secret manager is emulated): the check fails saying so.
+//! * **Sync and health** (module `sync`, Argo CD's rules): a *change* is a create, an update
+//!   whose `spec` differs, or a drift (admin PATCH of the spec); the desired state
+//!   (sources, destination, resolved revisions) is compared with what the last successful
+//!   sync deployed. Deployed already: `Synced`, `reconciledAt` = now. Else, with
+//!   `syncPolicy.automated` (present, even `{}`): an automated sync starts
+//!   (`operationState.phase` `Running`, health `Progressing`, `reconciledAt` unchanged)
+//!   and ends `--sync-delay` later `Succeeded`, `Synced`/`Healthy`, `reconciledAt` = its
+//!   end, `status.sync.revision` (`revisions` for multi-source), a `status.history` entry
+//!   (at most `revisionHistoryLimit`, default 10), `operationState.syncResult`,
+//!   `finishedAt`. Argo CD does not retry an automated sync of a target that failed: a
+//!   new change is needed. Without `automated`: `OutOfSync` (health `Missing` before the
+//!   first sync), `reconciledAt` = now, until `POST .../sync` starts a sync (refused with
+//!   400 code 9 while one runs). So `reconciledAt` moving after an update means the
+//!   reconcile of that update is over (with automated sync: its sync finished); an update
+//!   that leaves the spec as it was starts nothing and moves nothing. Revisions: the chart
+//!   version for Helm charts, a full SHA as given, else a stable made-up 40-hex commit.
+//!   The top-level `operation` is present while a sync runs. `status.summary.images`
+//!   lists the deployed sources' `kustomize.images`.
 //! * **`fail-sync`**: if the `path` of the source, or of any source, contains `fail-sync`,
-//!   the sync ends `OutOfSync` / `Degraded` with `operationState.phase` `Failed`.
+//!   the sync ends `Failed` with Argo CD's "one or more objects failed to apply, reason: …"
+//!   message, `OutOfSync` / `Degraded`, a `SyncError` condition; with `retry.limit` N > 0
+//!   (the spec's `syncPolicy.retry` for automated syncs, the request's `retryStrategy`
+//!   otherwise) after N+1 attempts of `--sync-delay` each (`retryCount`, "(retried N
+//!   times)."), with N < 0 never (retrying forever). Backoff durations are not emulated.
+//! * Simplifications: no resource tree (`status.resources` empty), no sync windows, no
+//!   live-cluster drift (`selfHeal` has no effect), an automated sync running for an older
+//!   target is restarted for the new one (Argo CD would finish it first), a dry-run sync
+//!   changes only `operationState`, manual syncs are initiated by user
+//!   `x-api-key:<account>`, health is `Progressing` during every sync.
+//! * Deliberate divergences from Argo CD: (1) Argo CD's controller also refreshes (moves
+//!   `reconciledAt`) when it notices a change, before the automated sync it starts; the
+//!   emulator reports only the reconcile that ends the sync, so that "`reconciledAt`
+//!   moved" alone tells a client its change is through (a client that also requires
+//!   `Synced`/`Healthy`, as it should for Argo CD, works with both). (2) Through Argo CD's
+//!   API a cascading delete adds the resources finalizer itself, so every cascading delete
+//!   waits for the resources (Argo CD's app deletion guide); the emulator waits only for
+//!   applications that already carry the finalizer, and deletes the others at once.
+//!
+//! # Where the document and Argo CD's CRD differ
+//!
+//! The document (protobuf-JSON of Argo CD's API) is the contract; the CRD
+//! (`argocd/application-crd.yaml`) is the Kubernetes form. The emulator follows the
+//! document; `tests/emulator_crd.rs` pins the differences: int64 fields
+//! (`revisionHistoryLimit`, `retry.limit`, `backoff.factor`, history `id`, …) are strings,
+//! not integers; times are `v1Time` objects, not RFC 3339 strings (plus `*Ts` twins);
+//! plugin parameters' `array`/`map` are wrapped (`{"array": {"array": [...]}}`); kustomize
+//! patch `target` nests `resId.gvk` where the CRD is flat; the document still has
+//! `ksonnet` (gone from Argo CD). Fields of newer Argo CD the document lacks (refused as
+//! unknown): `syncPolicy.automated.enabled`, `retry.refresh`, `sourceHydrator`, source
+//! `tagPrefix`, directory `disableExtensionFilter`, kustomize
+//! `ignoreMissingComponents`/`labelIncludeTemplates`/`commonAnnotationsEnvsubst`,
+//! `summary.isAppOfApps`, sync result resource `images`.
 //!
 //! # Faults
 //!
@@ -78,22 +172,33 @@
 //!
 //! With `--data FILE` every change is written atomically (temporary file in the same
 //! directory, fsync, rename, fsync of the directory) before its response is sent, and the
-//! file is loaded at start. Secrets are stored in clear in that file (mode 0600): it is a
-//! test tool.
+//! file is loaded at start (format `harness-gitops-emulator/2`; files of format 1 are
+//! refused). Secrets are stored in clear in that file (mode 0600): it is a test tool.
 //!
 //! # Admin API (tests only)
 //!
-//! Under `/_emulator/`, without API key, loopback clients only, never delayed or faulted:
-//! * `GET /_emulator/state`: `{repositories: [...], clusters: [...], applications: [...]}`,
-//!   each entry in its `servicev1*` shape (scope keys included), secrets in clear.
-//! * `GET /_emulator/requests`: request counts per operation name, e.g.
-//!   `{"repositories.create": 3}`; every routed API request counts, faulted ones included.
-//! * `POST /_emulator/reset`: forget all entities and counts.
-//! * `PATCH /_emulator/{repositories|clusters|applications}?accountIdentifier=&orgIdentifier=&projectIdentifier=&agentIdentifier=&identifier=`
+//! Under `/_emulator/`, never delayed or faulted. Every request needs the API key
+//! (`x-api-key: <--api-key>`, else 401 code 16), a loopback peer and a `Host` (or HTTP/2
+//! authority) that is a loopback name, `localhost`, `127.0.0.0/8` or `[::1]` with any port
+//! (else 403 code 7: defeats DNS rebinding). Secrets are masked as in the API unless the
+//! query has `secrets=clear`.
+//! * `GET /_emulator/state[?secrets=clear]`: `{repositories: [...], clusters: [...],
+//!   applications: [...]}`, each entry in its `servicev1*` shape (scope keys included;
+//!   clusters also with `secretExpressions` when they have some).
+//! * `GET /_emulator/requests`: the counters, `{"requests": {op: n}, "applied": {op: n},
+//!   "faults": {"before.unavailable": n, "before.tooManyRequests": n, "before.drop": n,
+//!   "after.drop": n}, "connections": n}`. `requests`: every routed API request per
+//!   operation name, faulted ones included. `applied`: requests whose change was
+//!   committed (a create applied, a delete that removed or started removing, a sync
+//!   started; a repeated delete of an application being deleted is not), also when the
+//!   connection was then dropped. `faults`: injected faults by kind. `connections`: TCP
+//!   connections accepted (API and admin).
+//! * `POST /_emulator/reset`: forget all entities and counters.
+//! * `PATCH /_emulator/{repositories|clusters|applications}?accountIdentifier=&orgIdentifier=&projectIdentifier=&agentIdentifier=&identifier=[&secrets=clear]`
 //!   (applications: `name=`; `accountIdentifier` defaults to `--account-id`): a JSON merge
 //!   patch (RFC 7386) applied to the stored Argo object (drift); the result must still match
-//!   the document. Answers the entity, secrets in clear.
-//! * `DELETE` on the same path: delete the entity behind the client's back.
+//!   the document. Answers the entity.
+//! * `DELETE` on the same path: delete the entity behind the client's back, at once.
 
 use std::fmt;
 use std::io::Write as _;
@@ -117,6 +222,7 @@ mod common;
 mod error;
 mod faults;
 mod http;
+mod kube;
 mod query;
 mod repositories;
 mod routes;
@@ -124,6 +230,7 @@ mod schema;
 mod scope;
 pub mod secret;
 mod store;
+mod sync;
 mod validate;
 
 pub use common::{MASK, MASK_BYTES};
@@ -143,6 +250,8 @@ pub struct Config {
     pub data: Option<PathBuf>,
     /// Time an application takes to sync.
     pub sync_delay: Duration,
+    /// Time a cascading delete of an application with the resources finalizer takes.
+    pub delete_delay: Duration,
     /// Delay added to every API request.
     pub latency: Duration,
     /// Share of API requests failed before any change.
@@ -154,7 +263,7 @@ pub struct Config {
 }
 
 impl Config {
-    /// Loopback on a free port, in memory, 2 s sync delay, no latency, no faults.
+    /// Loopback on a free port, in memory, 2 s sync and delete delays, no latency, no faults.
     pub fn new(api_key: impl Into<Secret>, account_id: impl Into<String>) -> Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -163,6 +272,7 @@ impl Config {
             account_id: account_id.into(),
             data: None,
             sync_delay: Duration::from_secs(2),
+            delete_delay: Duration::from_secs(2),
             latency: Duration::ZERO,
             fault_rate: 0.0,
             fault_after_rate: 0.0,
@@ -252,18 +362,21 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         api_key: config.api_key,
         account_id: config.account_id,
         sync_delay: config.sync_delay,
+        delete_delay: config.delete_delay,
         latency: config.latency,
         store,
         faults: faults::Faults::new(config.fault_rate, config.fault_after_rate, seed),
         counts: Mutex::new(Default::default()),
+        connections: std::sync::atomic::AtomicU64::new(0),
         ids: Mutex::new(fastrand::Rng::new()),
     });
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(http::serve(listener, ctx, stopped));
     log(format_args!(
-        "listening on http://{addr} (data: {}, sync delay {:?}, latency {:?}, fault rate {}, fault-after rate {}, seed {seed})",
+        "listening on http://{addr} (data: {}, sync delay {:?}, delete delay {:?}, latency {:?}, fault rate {}, fault-after rate {}, seed {seed})",
         config.data.as_ref().map_or_else(|| "memory only".to_string(), |p| p.display().to_string()),
         config.sync_delay,
+        config.delete_delay,
         config.latency,
         config.fault_rate,
         config.fault_after_rate,

@@ -143,6 +143,7 @@ pub async fn create(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
             Ok(entry)
         })
         .await?;
+    req.applied(ctx);
     Ok(render(&entry, false))
 }
 
@@ -210,6 +211,7 @@ pub async fn update(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
             Ok(entry)
         })
         .await?;
+    req.applied(ctx);
     Ok(render(&entry, false))
 }
 
@@ -225,6 +227,7 @@ pub async fn delete(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
                 .ok_or_else(|| not_found("repository", &key))
         })
         .await?;
+    req.applied(ctx);
     Ok(json!({}))
 }
 

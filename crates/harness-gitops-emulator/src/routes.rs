@@ -29,6 +29,7 @@ pub enum Op {
     AppGet,
     AppUpdate,
     AppDelete,
+    AppSync,
 }
 
 const REPO_QUERY: &[(&str, Param)] = &[
@@ -64,6 +65,8 @@ const APP_DELETE: &[(&str, Param)] = &[
     ("request.appNamespace", Str),
     ("request.project", Str),
     ("options.removeExistingFinalizers", Bool),
+    // Not in the 2025-07 document; the official Go SDK sends it (reference §2.3).
+    ("options.forceDelete", Bool),
 ];
 const IDENTIFIER: &[(&str, Param)] = &[("identifier", Str)];
 const FORCE_DELETE: &[(&str, Param)] = &[("forceDelete", Bool)];
@@ -88,6 +91,7 @@ impl Op {
             Op::AppGet => "applications.get",
             Op::AppUpdate => "applications.update",
             Op::AppDelete => "applications.delete",
+            Op::AppSync => "applications.sync",
         }
     }
 
@@ -108,6 +112,7 @@ impl Op {
             Op::AppList => &[&[("query.name", Str)], APP_GET],
             Op::AppGet => &[APP_GET],
             Op::AppDelete => &[APP_DELETE],
+            Op::AppSync => &[],
         };
         parts.concat()
     }
@@ -123,6 +128,7 @@ impl Op {
                 | Op::ClusterUpdate
                 | Op::AppCreate
                 | Op::AppUpdate
+                | Op::AppSync
         )
     }
 }
@@ -182,7 +188,7 @@ pub fn route(method: &Method, path: &str) -> ApiResult<Route> {
     let unimplemented = || {
         ApiError::unimplemented(format!(
             "{method} {path} is in the Harness GitOps API but not implemented by harness-gitops-emulator \
-             (it emulates repositories, clusters and applications CRUD)"
+             (it emulates repositories, clusters and applications CRUD and application sync)"
         ))
     };
     let id = |s: &str| -> ApiResult<Option<String>> {
@@ -212,6 +218,7 @@ pub fn route(method: &Method, path: &str) -> ApiResult<Route> {
         ["clusters", one] => item(one, [Op::ClusterGet, Op::ClusterUpdate, Op::ClusterDelete])?,
         ["applications"] => collection(Op::AppCreate, Op::AppList)?,
         ["applications", _] if method == Method::PATCH => return Err(unimplemented()),
+        ["applications", one, "sync"] if method == Method::POST => (Op::AppSync, id(one)?),
         ["applications", one] => item(one, [Op::AppGet, Op::AppUpdate, Op::AppDelete])?,
         ["repositories" | "clusters" | "applications" | "repositories_byurl" | "stream", ..] => {
             return Err(unimplemented())
@@ -282,8 +289,17 @@ mod tests {
         );
         assert_eq!(
             route(&Method::POST, "/gitops/api/v1/agents/a/applications/x/sync")
-                .unwrap_err()
-                .status,
+                .unwrap()
+                .op,
+            Op::AppSync
+        );
+        assert_eq!(
+            route(
+                &Method::POST,
+                "/gitops/api/v1/agents/a/applications/x/rollback"
+            )
+            .unwrap_err()
+            .status,
             501
         );
         assert_eq!(

@@ -299,13 +299,15 @@ pub static CLUSTER: Msg = Msg {
     ],
 };
 
-/// `clustersClusterCreateRequest`: body of `POST …/clusters`.
+/// `clustersClusterCreateRequest`: body of `POST …/clusters`. `secretExpressions` is not in
+/// the 2025-07 document; the official Go SDK sends it (reference §2.2), so it is accepted.
 pub static CLUSTER_CREATE_REQUEST: Msg = Msg {
     name: "clustersClusterCreateRequest",
     fields: &[
         ("cluster", Ty::Msg(&CLUSTER)),
         ("upsert", Bool),
         ("tags", STR_MAP),
+        ("secretExpressions", STR_MAP),
     ],
 };
 
@@ -314,7 +316,8 @@ static CLUSTER_ID: Msg = Msg {
     fields: &[("type", Str), ("value", Str)],
 };
 
-/// `clustersClusterUpdateRequest`: body of `PUT …/clusters/{identifier}`.
+/// `clustersClusterUpdateRequest`: body of `PUT …/clusters/{identifier}` (plus the SDK's
+/// `secretExpressions`, as for create).
 pub static CLUSTER_UPDATE_REQUEST: Msg = Msg {
     name: "clustersClusterUpdateRequest",
     fields: &[
@@ -323,6 +326,7 @@ pub static CLUSTER_UPDATE_REQUEST: Msg = Msg {
         ("updateMask", Ty::Msg(&FIELD_MASK)),
         ("tags", STR_MAP),
         ("id", Ty::Msg(&CLUSTER_ID)),
+        ("secretExpressions", STR_MAP),
     ],
 };
 
@@ -872,5 +876,31 @@ pub static APP_UPDATE_REQUEST: Msg = Msg {
         ("application", Ty::Msg(&APPLICATION)),
         ("validate", Bool),
         ("project", Str),
+    ],
+};
+
+static SYNC_OPTIONS: Msg = Msg {
+    name: "applicationsSyncOptions",
+    fields: &[("items", STRS)],
+};
+
+/// `applicationsApplicationSyncRequest`: body of `POST …/applications/{name}/sync`.
+pub static APP_SYNC_REQUEST: Msg = Msg {
+    name: "applicationsApplicationSyncRequest",
+    fields: &[
+        ("name", Str),
+        ("revision", Str),
+        ("dryRun", Bool),
+        ("prune", Bool),
+        ("strategy", Ty::Msg(&SYNC_STRATEGY)),
+        ("resources", Ty::List(&Ty::Msg(&SYNC_OPERATION_RESOURCE))),
+        ("manifests", STRS),
+        ("infos", Ty::List(&Ty::Msg(&INFO))),
+        ("retryStrategy", Ty::Msg(&RETRY_STRATEGY)),
+        ("syncOptions", Ty::Msg(&SYNC_OPTIONS)),
+        ("appNamespace", Str),
+        ("project", Str),
+        ("sourcePositions", Ty::List(&I64)),
+        ("revisions", STRS),
     ],
 };

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
@@ -33,6 +34,10 @@ impl Ts {
         self.0
             .format(&Rfc3339)
             .unwrap_or_else(|_| self.0.unix_timestamp().to_string())
+    }
+    /// This instant plus `d` (saturating).
+    pub fn plus(self, d: std::time::Duration) -> Ts {
+        Ts(self.0 + time::Duration::try_from(d).unwrap_or(time::Duration::MAX))
     }
     /// A Kubernetes `v1Time` (whole seconds, int64 as a string).
     pub fn v1_time(&self) -> Value {
@@ -81,12 +86,16 @@ pub struct ClusterEntry {
     pub cluster: Map<String, Value>,
     #[serde(default)]
     pub tags: Map<String, Value>,
+    /// `secretExpressions` of the create/update request (credential field → Harness secret
+    /// reference); not in the document's responses, so only the admin dump shows them.
+    #[serde(default)]
+    pub secret_expressions: Map<String, Value>,
     pub created_at: Ts,
     pub last_modified_at: Ts,
 }
 
 /// An application: the Argo CD object without `status` (computed on read) plus the Harness
-/// links and the sync clock.
+/// links, the emulated controller's sync state and a pending deletion.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AppEntry {
@@ -103,11 +112,113 @@ pub struct AppEntry {
     pub skip_repo_validation: bool,
     pub created_at: Ts,
     pub last_modified_at: Ts,
-    /// When the current (emulated) sync started: the last create, update or drift patch.
-    pub sync_started_at: Ts,
-    /// When the previous sync finished, if one did before the current one started.
+    /// What the emulated Argo CD controller knows about the application.
     #[serde(default)]
-    pub previous_reconciled_at: Option<Ts>,
+    pub sync: SyncState,
+    /// Set by a cascading delete of an application with a resources finalizer.
+    #[serde(default)]
+    pub deletion: Option<Deletion>,
+}
+
+/// A cascading deletion in progress: the application is returned with
+/// `metadata.deletionTimestamp` until `gone_at`, then it no longer exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deletion {
+    pub requested_at: Ts,
+    pub gone_at: Ts,
+}
+
+/// Health of an application's deployed resources, as the last finished operation left them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Health {
+    /// Nothing deployed yet.
+    #[default]
+    Missing,
+    Healthy,
+    Degraded,
+}
+
+impl Health {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Health::Missing => "Missing",
+            Health::Healthy => "Healthy",
+            Health::Degraded => "Degraded",
+        }
+    }
+}
+
+/// The desired state a sync deploys: sources, destination and the resolved revision of each
+/// source. Two targets are equal when a sync of one leaves the other `Synced`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Target {
+    /// `spec.sources` when non-empty (then `multi`), else `[spec.source]`.
+    pub sources: Vec<Value>,
+    pub multi: bool,
+    #[serde(default)]
+    pub destination: Value,
+    /// One resolved revision per source.
+    pub revisions: Vec<String>,
+}
+
+/// One sync operation, requested through the sync endpoint or started by automated sync.
+/// Its outcome and end are decided when it starts; the status shows it `Running` until then.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncOp {
+    pub started_at: Ts,
+    /// When it ends; `None` when a failing sync retries forever (`retry.limit` < 0).
+    pub finishes_at: Option<Ts>,
+    /// Length of one attempt in milliseconds (the sync delay), for `retryCount`.
+    pub attempt_ms: u64,
+    /// Retries of a failing sync (`retry.limit`; negative: unlimited).
+    pub retry_limit: i64,
+    /// Whether it fails (a source path contains `fail-sync`).
+    pub fails: bool,
+    /// The failure message when it fails.
+    #[serde(default)]
+    pub failure: String,
+    pub dry_run: bool,
+    /// `initiatedBy.automated` (automated sync) or a user name (requested sync).
+    pub automated: bool,
+    #[serde(default)]
+    pub username: String,
+    /// What it deploys.
+    pub target: Target,
+    /// The `applicationsSyncOperation` shown in `operation.sync`.
+    pub sync: Map<String, Value>,
+    /// `operation.info` and `operation.retry`.
+    #[serde(default)]
+    pub info: Vec<Value>,
+    #[serde(default)]
+    pub retry: Option<Value>,
+    /// Whether its end has been recorded in the [`SyncState`].
+    #[serde(default)]
+    pub settled: bool,
+}
+
+/// The emulated controller's view of an application.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncState {
+    /// When a reconcile last completed (`status.reconciledAt`).
+    #[serde(default)]
+    pub reconciled_at: Option<Ts>,
+    /// What the last successful (not dry-run) sync deployed.
+    #[serde(default)]
+    pub deployed: Option<Target>,
+    #[serde(default)]
+    pub health: Health,
+    /// The current or last operation.
+    #[serde(default)]
+    pub operation: Option<SyncOp>,
+    /// `status.history` entries, oldest first.
+    #[serde(default)]
+    pub history: Vec<Value>,
+    #[serde(default)]
+    pub next_history_id: i64,
 }
 
 /// Everything the emulator knows.
@@ -117,12 +228,14 @@ pub struct State {
     pub resource_version: u64,
     pub repositories: BTreeMap<Key, RepoEntry>,
     pub clusters: BTreeMap<Key, ClusterEntry>,
-    pub applications: BTreeMap<Key, AppEntry>,
+    /// Behind `Arc`s so that the copy every write works on shares the untouched applications
+    /// (a write clones only what it changes, via `Arc::make_mut`): cheap with thousands.
+    pub applications: BTreeMap<Key, Arc<AppEntry>>,
 }
 
-const FORMAT: &str = "harness-gitops-emulator/1";
+const FORMAT: &str = "harness-gitops-emulator/2";
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct Snapshot {
     format: String,
@@ -132,17 +245,28 @@ struct Snapshot {
     applications: Vec<AppEntry>,
 }
 
+/// [`Snapshot`] borrowed from the state, for writing without copying.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SnapshotRef<'a> {
+    format: &'a str,
+    resource_version: u64,
+    repositories: Vec<&'a RepoEntry>,
+    clusters: Vec<&'a ClusterEntry>,
+    applications: Vec<&'a AppEntry>,
+}
+
 impl State {
     /// Serialises the state for the data file.
     fn to_json(&self) -> serde_json::Result<Vec<u8>> {
-        let snap = Snapshot {
-            format: FORMAT.to_string(),
+        let snap = SnapshotRef {
+            format: FORMAT,
             resource_version: self.resource_version,
-            repositories: self.repositories.values().cloned().collect(),
-            clusters: self.clusters.values().cloned().collect(),
-            applications: self.applications.values().cloned().collect(),
+            repositories: self.repositories.values().collect(),
+            clusters: self.clusters.values().collect(),
+            applications: self.applications.values().map(|a| &**a).collect(),
         };
-        serde_json::to_vec_pretty(&snap)
+        serde_json::to_vec(&snap)
     }
 
     fn from_json(bytes: &[u8]) -> Result<State, String> {
@@ -168,9 +292,21 @@ impl State {
             applications: snap
                 .applications
                 .into_iter()
-                .map(|e| (e.key.clone(), e))
+                .map(|e| (e.key.clone(), Arc::new(e)))
                 .collect(),
         })
+    }
+
+    /// Forgets the applications whose cascading deletion has completed by `now`.
+    pub fn purge_deleted(&mut self, now: Ts) {
+        if self
+            .applications
+            .values()
+            .any(|a| a.deletion.is_some_and(|d| d.gone_at <= now))
+        {
+            self.applications
+                .retain(|_, a| a.deletion.is_none_or(|d| d.gone_at > now));
+        }
     }
 
     /// Next resourceVersion (monotonic, as a string).
@@ -238,9 +374,12 @@ impl Store {
         })
     }
 
-    /// Runs `f` on the current state (read-only).
+    /// Runs `f` on the current state (read-only). Applications whose deletion has completed
+    /// are forgotten first (in memory; the next write persists that).
     pub async fn read<T>(&self, f: impl FnOnce(&State) -> T) -> T {
-        f(&*self.state.lock().await)
+        let mut guard = self.state.lock().await;
+        guard.purge_deleted(Ts::now());
+        f(&guard)
     }
 
     /// Runs `f` on a copy of the state; if it succeeds, persists the copy (with `--data`)
@@ -251,6 +390,7 @@ impl Store {
     /// written (nothing changes in memory either).
     pub async fn write<T>(&self, f: impl FnOnce(&mut State) -> ApiResult<T>) -> ApiResult<T> {
         let mut guard = self.state.lock().await;
+        guard.purge_deleted(Ts::now());
         let mut next = guard.clone();
         let out = f(&mut next)?;
         if let Some(path) = &self.data {

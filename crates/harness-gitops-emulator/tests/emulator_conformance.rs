@@ -168,7 +168,7 @@ async fn repository_crud_matches_the_document() {
     );
     assert_eq!(rfc3339(&updated.body["createdAt"]), created_at);
     assert!(rfc3339(&updated.body["lastModifiedAt"]) > created_at);
-    let state = emu.admin_get("state").await;
+    let state = emu.admin_get("state?secrets=clear").await;
     assert_eq!(
         state["repositories"][0]["repository"]["password"], "pw",
         "the stored secret was kept"
@@ -354,7 +354,7 @@ async fn cluster_crud_matches_the_document() {
         "an unreachable cluster has no version"
     );
     assert!(replaced.body.get("tags").is_none(), "tags replaced by none");
-    let state = emu.admin_get("state").await;
+    let state = emu.admin_get("state?secrets=clear").await;
     assert_eq!(
         state["clusters"][0]["cluster"]["config"]["bearerToken"],
         "tok"
@@ -587,7 +587,13 @@ fn body_cases() -> Vec<BodyCase> {
             template: CLUSTERS,
             params: vec![agent],
             query: with(proj(), &[("identifier", "cmax")]),
-            overrides: vec![("/cluster/server", server.clone())],
+            overrides: vec![
+                ("/cluster/server", server.clone()),
+                (
+                    "/cluster/config/clusterConnectionType",
+                    json!("SERVICE_ACCOUNT"),
+                ),
+            ],
             shared: None,
             removals: vec![],
         },
@@ -598,6 +604,10 @@ fn body_cases() -> Vec<BodyCase> {
             query: proj(),
             overrides: vec![
                 ("/cluster/server", server),
+                (
+                    "/cluster/config/clusterConnectionType",
+                    json!("SERVICE_ACCOUNT"),
+                ),
                 ("/updatedFields", json!(["name", "config", "labels"])),
                 ("/updateMask/paths", json!(["annotations"])),
             ],
@@ -621,6 +631,16 @@ fn body_cases() -> Vec<BodyCase> {
             overrides: vec![],
             shared: Some("/application"),
             removals: vec![("/application/spec/destination", "name")],
+        },
+        BodyCase {
+            method: Method::POST,
+            template: APP_SYNC,
+            params: vec![agent, ("request.name", "x")],
+            query: proj(),
+            // The application "x" of the cases above has one source (sources[0]).
+            overrides: vec![("/sourcePositions", json!(["1"]))],
+            shared: None,
+            removals: vec![],
         },
     ]
 }
@@ -648,7 +668,11 @@ async fn maximal_bodies_are_accepted_and_answered_per_the_document() {
     let api = emu.api();
     let contract = contract();
     for case in body_cases() {
-        let (schema, body) = build_body(&contract, &case);
+        let (schema, mut body) = build_body(&contract, &case);
+        for extra in sdk_extras(&schema) {
+            assert_eq!(extra, "secretExpressions");
+            body[extra] = json!({"bearerToken": "account.cluster_token", "caData": "org.ca"});
+        }
         let ans = api
             .call(
                 case.method.clone(),
@@ -682,9 +706,32 @@ async fn maximal_bodies_are_accepted_and_answered_per_the_document() {
                     ans.body["app"]["spec"], body["application"]["spec"],
                     "{schema}: spec echoed"
                 );
+                let meta = &ans.body["app"]["metadata"];
+                for k in ["labels", "annotations", "finalizers", "ownerReferences"] {
+                    if schema.ends_with("CreateRequest") || k != "ownerReferences" {
+                        assert_eq!(meta[k], body["application"]["metadata"][k], "{schema}: {k}");
+                    }
+                }
+            }
+            "applicationsApplicationSyncRequest" => {
+                let op = &ans.body["app"]["status"]["operationState"]["operation"];
+                assert_eq!(op["sync"]["dryRun"], true, "{}", ans.body);
+                assert_eq!(op["sync"]["prune"], true);
+                assert_eq!(op["sync"]["syncOptions"], body["syncOptions"]["items"]);
+                assert_eq!(op["sync"]["syncStrategy"], body["strategy"]);
+                assert_eq!(op["sync"]["resources"], body["resources"]);
+                assert_eq!(op["sync"]["manifests"], body["manifests"]);
+                assert_eq!(op["info"], body["infos"]);
+                assert_eq!(op["retry"], body["retryStrategy"]);
                 assert_eq!(
-                    ans.body["app"]["metadata"]["labels"],
-                    body["application"]["metadata"]["labels"]
+                    op["initiatedBy"]["username"],
+                    format!("x-api-key:{ACCOUNT}")
+                );
+            }
+            "clustersClusterCreateRequest" | "clustersClusterUpdateRequest" => {
+                assert!(
+                    ans.body.get("secretExpressions").is_none(),
+                    "the document's servicev1Cluster has no secretExpressions"
                 );
             }
             _ => {}
@@ -732,7 +779,11 @@ async fn every_request_field_is_checked_and_named() {
                 } else {
                     format!("{}.zzUnknown", node.path)
                 };
-                probes.push((i, extra, field, Some(node.keys.clone())));
+                let mut keys = node.keys.clone();
+                if node.pointer.is_empty() {
+                    keys.extend(sdk_extras(&schema).into_iter().map(str::to_string));
+                }
+                probes.push((i, extra, field, Some(keys)));
             }
         }
     }
@@ -847,6 +898,7 @@ async fn query_parameters_are_those_of_the_document() {
             .collect();
         let mut expected: BTreeSet<&str> = doc_params.iter().map(|(n, _, _)| n.as_str()).collect();
         expected.insert("routingId");
+        expected.extend(sdk_extras(&format!("{method} {template}")));
         assert_eq!(
             accepted, expected,
             "{method} {template}: accepted parameters differ from the document"
@@ -1234,7 +1286,7 @@ async fn sync_status_follows_the_delay_and_fail_sync() {
         .await;
     assert_eq!(failing.status, 200);
 
-    let synced = eventually(Duration::from_secs(5), "ok to sync", || async {
+    let synced = eventually(Duration::from_secs(15), "ok to sync", || async {
         let s = app_status(&api, "ok").await;
         (s["sync"]["status"] == "Synced").then_some(s)
     })
@@ -1249,7 +1301,7 @@ async fn sync_status_follows_the_delay_and_fail_sync() {
     let reconciled = synced["reconciledAt"]["seconds"].clone();
     assert!(reconciled.is_string(), "{synced}");
 
-    let bad = eventually(Duration::from_secs(5), "bad to finish", || async {
+    let bad = eventually(Duration::from_secs(15), "bad to finish", || async {
         let s = app_status(&api, "bad").await;
         (s["operationState"]["phase"] != "Running").then_some(s)
     })
@@ -1278,7 +1330,7 @@ async fn sync_status_follows_the_delay_and_fail_sync() {
         us["reconciledAt"]["seconds"], reconciled,
         "previous reconciliation until the new one ends"
     );
-    let resynced = eventually(Duration::from_secs(5), "ok to re-sync", || async {
+    let resynced = eventually(Duration::from_secs(15), "ok to re-sync", || async {
         let s = app_status(&api, "ok").await;
         (s["sync"]["status"] == "Synced").then_some(s)
     })
@@ -1305,7 +1357,7 @@ async fn sync_status_follows_the_delay_and_fail_sync() {
             .status,
         200
     );
-    let ms = eventually(Duration::from_secs(5), "multi to finish", || async {
+    let ms = eventually(Duration::from_secs(15), "multi to finish", || async {
         let s = app_status(&api, "multi").await;
         (s["operationState"]["phase"] != "Running").then_some(s)
     })
@@ -1343,13 +1395,10 @@ async fn admin_api_drift_delete_reset_and_counts() {
         .status,
         200
     );
-    let http = reqwest::Client::new();
     let key = format!("accountIdentifier={ACCOUNT}&orgIdentifier={ORG}&projectIdentifier={PROJECT}&agentIdentifier={AGENT}&name=d1");
     let patch = json!({"spec": {"source": {"targetRevision": "drifted"}}, "metadata": {"labels": {"team": null, "x": "y"}}});
-    let resp = http
-        .patch(format!("{}/_emulator/applications?{key}", emu.url))
-        .json(&patch)
-        .send()
+    let resp = emu
+        .admin(Method::PATCH, &format!("applications?{key}"), Some(&patch))
         .await
         .expect("patch");
     assert_eq!(resp.status(), 200);
@@ -1362,22 +1411,41 @@ async fn admin_api_drift_delete_reset_and_counts() {
     assert_eq!(got.body["app"]["metadata"]["labels"], json!({"x": "y"}));
     assert_eq!(got.body["app"]["metadata"]["resourceVersion"], "2");
 
-    let bad = http
-        .patch(format!("{}/_emulator/applications?{key}", emu.url))
-        .json(&json!({"spec": {"project": 5}}))
-        .send()
+    let bad = emu
+        .admin(
+            Method::PATCH,
+            &format!("applications?{key}"),
+            Some(&json!({"spec": {"project": 5}})),
+        )
         .await
         .expect("patch");
     assert_eq!(bad.status(), 400, "a drift must still match the document");
 
     let repo_key = format!("agentIdentifier={AGENT}&identifier=drift");
-    let resp = http
-        .patch(format!("{}/_emulator/repositories?{repo_key}", emu.url))
-        .json(&json!({"username": "eve"}))
-        .send()
+    let resp = emu
+        .admin(
+            Method::PATCH,
+            &format!("repositories?{repo_key}"),
+            Some(&json!({"username": "eve", "password": "hunter2"})),
+        )
         .await
         .expect("patch");
     assert_eq!(resp.status(), 200);
+    let patched: Value = resp.json().await.expect("JSON");
+    assert_eq!(
+        patched["repository"]["password"], MASK,
+        "the admin answer masks secrets unless asked"
+    );
+    let clear = emu
+        .admin(
+            Method::PATCH,
+            &format!("repositories?{repo_key}&secrets=clear"),
+            Some(&json!({})),
+        )
+        .await
+        .expect("patch");
+    let clear: Value = clear.json().await.expect("JSON");
+    assert_eq!(clear["repository"]["password"], "hunter2");
     let r = api
         .call(
             Method::GET,
@@ -1389,46 +1457,151 @@ async fn admin_api_drift_delete_reset_and_counts() {
         .await;
     assert_eq!(r.body["repository"]["username"], "eve");
 
-    let resp = http
-        .delete(format!("{}/_emulator/applications?{key}", emu.url))
-        .send()
+    let resp = emu
+        .admin(Method::DELETE, &format!("applications?{key}"), None)
         .await
         .expect("delete");
     assert_eq!(resp.status(), 200);
     api.call(Method::GET, APP_GET, &get, &proj(), None)
         .await
         .assert_error(404, 5, "d1");
-    let again = http
-        .delete(format!("{}/_emulator/applications?{key}", emu.url))
-        .send()
+    let again = emu
+        .admin(Method::DELETE, &format!("applications?{key}"), None)
         .await
         .expect("delete");
     assert_eq!(again.status(), 404);
 
-    let counts = emu.admin_get("requests").await;
-    assert_eq!(counts["repositories.create"], 1);
-    assert_eq!(counts["applications.create"], 1);
-    assert_eq!(counts["applications.get"], 2);
-    assert_eq!(counts["repositories.get"], 1);
+    let counts = emu.counters().await;
+    assert_eq!(counts["requests"]["repositories.create"], 1);
+    assert_eq!(counts["applied"]["repositories.create"], 1);
+    assert_eq!(counts["requests"]["applications.create"], 1);
+    assert_eq!(counts["requests"]["applications.get"], 2);
+    assert!(
+        counts["applied"].get("applications.get").is_none(),
+        "a GET changes nothing: {counts}"
+    );
+    assert_eq!(counts["requests"]["repositories.get"], 1);
+    assert_eq!(
+        counts["faults"],
+        json!({"before.unavailable": 0, "before.tooManyRequests": 0, "before.drop": 0, "after.drop": 0})
+    );
+    assert!(
+        counts["connections"].as_u64().is_some_and(|n| n >= 1),
+        "{counts}"
+    );
     let state = emu.admin_get("state").await;
     assert_eq!(state["repositories"].as_array().map(Vec::len), Some(1));
+    assert_eq!(state["repositories"][0]["repository"]["password"], MASK);
     assert_eq!(state["applications"], json!([]));
     for r in state["repositories"].as_array().into_iter().flatten() {
         contract().assert_valid("servicev1Repository", r, "admin state");
     }
 
-    let reset = http
-        .post(format!("{}/_emulator/reset", emu.url))
-        .send()
-        .await
-        .expect("reset");
+    let reset = emu.admin(Method::POST, "reset", None).await.expect("reset");
     assert_eq!(reset.status(), 200);
     let state = emu.admin_get("state").await;
     assert_eq!(
         state,
         json!({"repositories": [], "clusters": [], "applications": []})
     );
-    assert_eq!(emu.admin_get("requests").await, json!({}));
+    let counts = emu.counters().await;
+    assert_eq!(counts["requests"], json!({}));
+    assert_eq!(counts["applied"], json!({}));
+}
+
+/// The admin API refuses requests without the key, with another key, addressed to a
+/// non-loopback name (DNS rebinding), and masks secrets unless `secrets=clear`.
+#[tokio::test]
+async fn admin_api_needs_the_key_and_a_loopback_host() {
+    let emu = Emulator::start(&[]).await;
+    let api = emu.api();
+    assert_eq!(
+        create_cluster(&api, AGENT, &acc(), "c1", "https://k8s.example.com")
+            .await
+            .status,
+        200
+    );
+    let http = reqwest::Client::new();
+    let c = contract();
+    let state_url = format!("{}/_emulator/state", emu.url);
+    let refusal = |resp: reqwest::Response, status: u16, code: i64, needle: &'static str| {
+        let c = c.clone();
+        async move {
+            assert_eq!(resp.status().as_u16(), status, "{needle}");
+            let body: Value = resp.json().await.expect("JSON");
+            assert_eq!(body["code"], code, "{body}");
+            assert!(
+                body["message"].as_str().unwrap_or("").contains(needle),
+                "{body} lacks {needle:?}"
+            );
+            c.assert_valid("gatewayruntimeError", &body, "admin refusal");
+        }
+    };
+    let no_key = http.get(&state_url).send().await.expect("request");
+    refusal(no_key, 401, 16, "x-api-key").await;
+    let wrong = http
+        .get(&state_url)
+        .header("x-api-key", "wrong")
+        .send()
+        .await
+        .expect("request");
+    refusal(wrong, 401, 16, "invalid API key").await;
+    for (path, method) in [("reset", Method::POST), ("requests", Method::GET)] {
+        let r = http
+            .request(method, format!("{}/_emulator/{path}", emu.url))
+            .send()
+            .await
+            .expect("request");
+        refusal(r, 401, 16, "x-api-key").await;
+    }
+    for host in [
+        "evil.example.com",
+        "evil.example.com:80",
+        "10.0.0.1",
+        "127.0.0.1.nip.io",
+    ] {
+        let rebound = http
+            .get(&state_url)
+            .header("x-api-key", KEY)
+            .header("host", host)
+            .send()
+            .await
+            .expect("request");
+        refusal(rebound, 403, 7, "loopback name").await;
+    }
+    for host in [
+        "localhost",
+        "localhost:1234",
+        "127.0.0.1",
+        "[::1]:99",
+        "127.1.2.3:8",
+    ] {
+        let ok = http
+            .get(&state_url)
+            .header("x-api-key", KEY)
+            .header("host", host)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(ok.status(), 200, "Host {host}");
+    }
+    let masked = emu.admin_get("state").await;
+    assert_eq!(
+        masked["clusters"][0]["cluster"]["config"]["bearerToken"],
+        MASK
+    );
+    let clear = emu.admin_get("state?secrets=clear").await;
+    assert_eq!(
+        clear["clusters"][0]["cluster"]["config"]["bearerToken"],
+        "tok"
+    );
+    let bad = emu
+        .admin(Method::GET, "state?secrets=yes", None)
+        .await
+        .expect("request");
+    assert_eq!(bad.status(), 400);
+    // Nothing of the refused requests reached the state.
+    assert_eq!(masked["clusters"].as_array().map(Vec::len), Some(1));
 }
 
 #[tokio::test]
@@ -1447,7 +1620,7 @@ async fn other_paths_answer_in_the_error_shape() {
         ),
         (
             Method::POST,
-            "/gitops/api/v1/agents/account.a/applications/x/sync",
+            "/gitops/api/v1/agents/account.a/applications/x/rollback",
             501,
             12,
         ),

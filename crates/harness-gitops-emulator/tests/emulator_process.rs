@@ -13,11 +13,26 @@ use tokio::task::JoinSet;
 
 const AGENT: &str = "account.agent1";
 
+/// Runs the binary to its exit; a run that has not exited after 10 s (e.g. an emulator that
+/// started where it should have refused to) is killed and fails the test.
 fn run_cli(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(BIN)
+    use std::process::Stdio;
+    let mut child = std::process::Command::new(BIN)
         .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {BIN}: {e}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {BIN}: {e}"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{BIN} {args:?} did not exit within 10 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
 }
 
 #[test]
@@ -33,6 +48,7 @@ fn help_and_usage_errors() {
         "--data",
         "SECRETS ARE STORED IN CLEAR",
         "--sync-delay",
+        "--delete-delay",
         "--latency",
         "--fault-rate",
         "--fault-after-rate",
@@ -41,6 +57,13 @@ fn help_and_usage_errors() {
         ".invalid",
         "fail-sync",
         "********",
+        "x-api-key",
+        "secrets=clear",
+        "applied",
+        "connections",
+        "secretExpressions",
+        "resources-finalizer.argocd.argoproj.io",
+        "/sync",
         "GET    /_emulator/state",
         "GET    /_emulator/requests",
         "POST   /_emulator/reset",
@@ -194,6 +217,20 @@ async fn acknowledged_changes_survive_sigkill() {
         .await;
     assert_eq!(cluster.body["cluster"]["info"]["applicationsCount"], "1");
 
+    // A manual app: request its sync (instant with --sync-delay 0s).
+    let sync = [("agentIdentifier", AGENT), ("request.name", "kept")];
+    let requested = api
+        .call(Method::POST, APP_SYNC, &sync, &proj, Some(&json!({})))
+        .await;
+    assert_eq!(requested.status, 200, "{}", requested.body);
+    let app_get = [("agentIdentifier", AGENT), ("query.name", "kept")];
+    let synced = api.call(Method::GET, APP_GET, &app_get, &proj, None).await;
+    assert_eq!(
+        synced.body["app"]["status"]["sync"]["status"], "Synced",
+        "{}",
+        synced.body
+    );
+
     // Many concurrent creates; SIGKILL once some are acknowledged and others in flight.
     let mut inflight = JoinSet::new();
     for i in 0..40 {
@@ -274,8 +311,12 @@ async fn acknowledged_changes_survive_sigkill() {
             None,
         )
         .await;
-    assert_eq!(got.body["app"]["metadata"], app.body["app"]["metadata"]);
+    assert_eq!(got.body["app"]["metadata"], synced.body["app"]["metadata"]);
     assert_eq!(got.body["app"]["spec"], app.body["app"]["spec"]);
+    assert_eq!(
+        got.body["app"]["status"], synced.body["app"]["status"],
+        "the controller's state (sync, reconciledAt, history) survived the restart"
+    );
     assert_eq!(got.body["createdAt"], app.body["createdAt"]);
     for id in &acknowledged {
         let ans = api
@@ -293,7 +334,7 @@ async fn acknowledged_changes_survive_sigkill() {
             ans.body
         );
     }
-    let state = emu.admin_get("state").await;
+    let state = emu.admin_get("state?secrets=clear").await;
     assert_eq!(
         state["repositories"][0]["repository"]["password"], "secret",
         "secrets persisted"
@@ -308,7 +349,10 @@ async fn acknowledged_changes_survive_sigkill() {
     let ans = api
         .call(Method::PUT, APP_PUT, &put, &proj, Some(&upd))
         .await;
-    assert_eq!(ans.body["app"]["metadata"]["resourceVersion"], "2");
+    assert_eq!(
+        ans.body["app"]["metadata"]["resourceVersion"], "3",
+        "create 1, sync request 2, this update 3"
+    );
 }
 
 #[tokio::test]
@@ -407,10 +451,25 @@ async fn faults_are_reproducible_with_a_seed() {
     let n = 48;
     let emu = Emulator::start(&["--fault-rate", "0.5", "--seed", "42"]).await;
     let first = list_outcomes(&emu, n).await;
+    let counts = emu.counters().await;
     assert_eq!(
-        emu.admin_get("requests").await["repositories.list"],
-        n,
+        counts["requests"]["repositories.list"], n,
         "one request per call, no hidden retries"
+    );
+    let seen = |o: Outcome| first.iter().filter(|x| **x == o).count();
+    assert_eq!(
+        counts["faults"],
+        json!({
+            "before.unavailable": seen(Outcome::Unavailable),
+            "before.tooManyRequests": seen(Outcome::TooMany),
+            "before.drop": seen(Outcome::Dropped),
+            "after.drop": 0,
+        }),
+        "the fault counters match what the client saw"
+    );
+    assert!(
+        counts["connections"].as_u64().unwrap_or(0) >= n as u64,
+        "one connection per request without pooling: {counts}"
     );
     let kinds: BTreeSet<String> = first.iter().map(|o| format!("{o:?}")).collect();
     assert_eq!(kinds.len(), 4, "all outcomes appear in {first:?}");
@@ -450,6 +509,22 @@ async fn faults_before_change_nothing_and_faults_after_keep_the_change() {
         json!([]),
         "a fault before the change changes nothing"
     );
+    let counts = before.counters().await;
+    assert_eq!(counts["requests"]["repositories.create"], 12);
+    assert!(
+        counts["applied"].get("repositories.create").is_none(),
+        "nothing applied: {counts}"
+    );
+    let faults = &counts["faults"];
+    let before_total: u64 = [
+        "before.unavailable",
+        "before.tooManyRequests",
+        "before.drop",
+    ]
+    .iter()
+    .map(|k| faults[*k].as_u64().unwrap_or(0))
+    .sum();
+    assert_eq!(before_total, 12, "{counts}");
 
     let after = Emulator::start(&["--fault-after-rate", "1", "--seed", "1"]).await;
     let api = after.api();
@@ -467,11 +542,193 @@ async fn faults_before_change_nothing_and_faults_after_keep_the_change() {
         "the change was applied: {state}"
     );
     assert_eq!(state["repositories"][0]["identifier"], "late");
+    let counts = after.counters().await;
+    assert_eq!(counts["applied"]["repositories.create"], 1);
+    assert_eq!(counts["faults"]["after.drop"], 1);
+}
+
+/// What one create attempt returned.
+#[derive(Debug, PartialEq, Eq)]
+enum Attempt {
+    Created,
+    Conflict,
+    Failed,
+}
+
+async fn create_attempt(api: &Api, id: &str, upsert: bool) -> Attempt {
+    let url = format!("{}/gitops/api/v1/agents/{AGENT}/repositories", api.base);
+    let body =
+        json!({"repo": {"repo": format!("https://github.com/example/{id}.git")}, "upsert": upsert});
+    let resp = api
+        .http
+        .post(url)
+        .query(&[("accountIdentifier", ACCOUNT), ("identifier", id)])
+        .header("x-api-key", KEY)
+        .json(&body)
+        .send()
+        .await;
+    match resp.map(|r| r.status().as_u16()) {
+        Ok(200) => Attempt::Created,
+        Ok(409) => Attempt::Conflict,
+        _ => Attempt::Failed,
+    }
+}
+
+/// Whether the repository exists, asking again through faults.
+async fn exists(api: &Api, id: &str) -> bool {
+    let url = format!(
+        "{}/gitops/api/v1/agents/{AGENT}/repositories/{id}",
+        api.base
+    );
+    for _ in 0..100 {
+        let resp = api
+            .http
+            .get(&url)
+            .query(&[("accountIdentifier", ACCOUNT)])
+            .header("x-api-key", KEY)
+            .send()
+            .await;
+        match resp.map(|r| r.status().as_u16()) {
+            Ok(200) => return true,
+            Ok(404) => return false,
+            _ => {}
+        }
+    }
+    panic!("no answer about {id} in 100 tries");
+}
+
+/// Under faults, a client that looks before it retries creates each entity exactly once,
+/// and the applied-create counter proves it; a client that blindly retries with upsert
+/// applies some creates twice, and the same counter shows that (a dump keyed by
+/// identifier cannot).
+#[tokio::test]
+async fn applied_counts_prove_each_entity_was_created_exactly_once() {
+    const N: usize = 20;
+    let args = [
+        "--fault-rate",
+        "0.3",
+        "--fault-after-rate",
+        "0.25",
+        "--seed",
+        "7",
+    ];
+    let careful = Emulator::start(&args).await;
+    let api = careful.api();
+    for i in 0..N {
+        let id = format!("once{i}");
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            assert!(tries < 100, "{id}: no create in 100 tries");
+            match create_attempt(&api, &id, false).await {
+                Attempt::Created | Attempt::Conflict => break,
+                Attempt::Failed if exists(&api, &id).await => break,
+                Attempt::Failed => {}
+            }
+        }
+    }
+    let counts = careful.counters().await;
+    assert_eq!(
+        counts["applied"]["repositories.create"], N,
+        "each repository created exactly once: {counts}"
+    );
+    let attempts = counts["requests"]["repositories.create"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(attempts > N as u64, "faults forced retries: {counts}");
+    let faults = &counts["faults"];
+    for kind in [
+        "before.unavailable",
+        "before.tooManyRequests",
+        "before.drop",
+        "after.drop",
+    ] {
+        assert!(
+            faults[kind].as_u64().unwrap_or(0) > 0,
+            "no {kind} fault fired: {counts}"
+        );
+    }
+    assert_eq!(
+        careful.admin_get("state").await["repositories"]
+            .as_array()
+            .map(Vec::len),
+        Some(N)
+    );
+
+    let naive = Emulator::start(&args).await;
+    let api = naive.api();
+    for i in 0..N {
+        let id = format!("once{i}");
+        let mut tries = 0;
+        while create_attempt(&api, &id, true).await != Attempt::Created {
+            tries += 1;
+            assert!(tries < 100, "{id}: no create in 100 tries");
+        }
+    }
+    let counts = naive.counters().await;
+    let applied = counts["applied"]["repositories.create"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(
+        applied > N as u64,
+        "blind upsert retries after dropped answers apply creates twice: {counts}"
+    );
+    assert_eq!(
+        naive.admin_get("state").await["repositories"]
+            .as_array()
+            .map(Vec::len),
+        Some(N),
+        "the dump, keyed by identifier, cannot show the duplicates"
+    );
+}
+
+/// The connection counter shows whether a client reuses its connections.
+#[tokio::test]
+async fn connection_counter_shows_reuse() {
+    let emu = Emulator::start(&[]).await;
+    let get = |http: reqwest::Client| {
+        let url = format!(
+            "{}/gitops/api/v1/agents/{AGENT}/repositories?accountIdentifier={ACCOUNT}",
+            emu.url
+        );
+        async move {
+            for _ in 0..20 {
+                let r = http
+                    .get(&url)
+                    .header("x-api-key", KEY)
+                    .send()
+                    .await
+                    .expect("GET");
+                assert_eq!(r.status(), 200);
+            }
+        }
+    };
+    let connections = || async { emu.counters().await["connections"].as_u64().expect("count") };
+    let c0 = connections().await;
+    get(reqwest::Client::new()).await;
+    let c1 = connections().await;
+    // One pooled connection plus the admin call's own.
+    assert!(
+        c1 - c0 <= 3,
+        "20 pooled requests took {} connections",
+        c1 - c0
+    );
+    let no_pool = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("client");
+    get(no_pool).await;
+    let c2 = connections().await;
+    assert!(
+        c2 - c1 >= 20,
+        "20 unpooled requests took {} connections",
+        c2 - c1
+    );
 }
 
 #[tokio::test]
 async fn latency_delays_api_requests_only() {
-    let emu = Emulator::start(&["--latency", "1s"]).await;
+    let emu = Emulator::start(&["--latency", "2s"]).await;
     let api = emu.api();
     let t = Instant::now();
     let ans = api
@@ -485,14 +742,14 @@ async fn latency_delays_api_requests_only() {
         .await;
     assert_eq!(ans.status, 200);
     assert!(
-        t.elapsed() >= Duration::from_secs(1),
+        t.elapsed() >= Duration::from_secs(2),
         "answered after {:?}",
         t.elapsed()
     );
     let t = Instant::now();
     emu.admin_get("requests").await;
     assert!(
-        t.elapsed() < Duration::from_secs(1),
+        t.elapsed() < Duration::from_secs(2),
         "admin delayed {:?}",
         t.elapsed()
     );

@@ -100,13 +100,35 @@ impl Emulator {
         Api::new(&self.url, contract())
     }
 
-    /// `GET /_emulator/{what}`.
+    /// `GET /_emulator/{what}` (with the API key), e.g. `state?secrets=clear`.
     pub async fn admin_get(&self, what: &str) -> Value {
-        let resp = reqwest::get(format!("{}/_emulator/{what}", self.url))
+        let resp = self
+            .admin(Method::GET, what, None)
             .await
             .expect("admin request failed");
         assert_eq!(resp.status(), 200, "admin {what}");
         resp.json().await.expect("admin answer is not JSON")
+    }
+
+    /// An admin request `METHOD /_emulator/{what}` with the API key and an optional body.
+    pub async fn admin(
+        &self,
+        method: Method,
+        what: &str,
+        body: Option<&Value>,
+    ) -> reqwest::Result<reqwest::Response> {
+        let mut req = reqwest::Client::new()
+            .request(method, format!("{}/_emulator/{what}", self.url))
+            .header("x-api-key", KEY);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        req.send().await
+    }
+
+    /// `GET /_emulator/requests`: the counters.
+    pub async fn counters(&self) -> Value {
+        self.admin_get("requests").await
     }
 }
 
@@ -557,6 +579,28 @@ pub const APP_GET: &str = "/api/v1/agents/{agentIdentifier}/applications/{query.
 pub const APP_PUT: &str =
     "/api/v1/agents/{agentIdentifier}/applications/{request.application.metadata.name}";
 pub const APP_DELETE: &str = "/api/v1/agents/{agentIdentifier}/applications/{request.name}";
+pub const APP_SYNC: &str = "/api/v1/agents/{agentIdentifier}/applications/{request.name}/sync";
+
+/// Request fields and query parameters the emulator accepts beyond the 2025-07 document
+/// because the official Go SDK sends them (reference §2.2, §2.3): (schema or operation,
+/// name).
+pub const SDK_EXTRAS: &[(&str, &str)] = &[
+    ("clustersClusterCreateRequest", "secretExpressions"),
+    ("clustersClusterUpdateRequest", "secretExpressions"),
+    (
+        "DELETE /api/v1/agents/{agentIdentifier}/applications/{request.name}",
+        "options.forceDelete",
+    ),
+];
+
+/// The SDK extras of a schema or operation.
+pub fn sdk_extras(of: &str) -> Vec<&'static str> {
+    SDK_EXTRAS
+        .iter()
+        .filter(|(o, _)| *o == of)
+        .map(|(_, n)| *n)
+        .collect()
+}
 
 /// Every emulated operation: (method, document path, path parameter of the entity id).
 pub fn operations() -> Vec<(Method, &'static str, Option<&'static str>)> {
@@ -581,6 +625,7 @@ pub fn operations() -> Vec<(Method, &'static str, Option<&'static str>)> {
             Some("request.application.metadata.name"),
         ),
         (Method::DELETE, APP_DELETE, Some("request.name")),
+        (Method::POST, APP_SYNC, Some("request.name")),
     ]
 }
 
