@@ -89,7 +89,7 @@ echo "==> terraform output"
 "$terraform" output -no-color
 echo
 echo "==> what the emulator holds (GET $endpoint/_emulator/state)"
-state=$(curl -sf "$endpoint/_emulator/state")
+state=$(curl -sf -H "x-api-key: $api_key" "$endpoint/_emulator/state")
 if command -v jq >/dev/null; then
   jq '[.repositories[] | {identifier, org: .orgIdentifier, project: .projectIdentifier, agent: .agentIdentifier, url: .repository.repo, type: .repository.type, connection: .repository.connectionState.status, createdAt}]' <<<"$state"
 elif command -v python3 >/dev/null; then

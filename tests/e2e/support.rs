@@ -49,7 +49,8 @@ impl Emulator {
     /// The admin dump of everything stored.
     pub fn state(&self) -> Json {
         self.http
-            .get(format!("{}/_emulator/state", self.url))
+            .get(format!("{}/_emulator/state?secrets=clear", self.url))
+            .header("x-api-key", API_KEY)
             .send()
             .and_then(|r| r.json())
             .expect("emulator state")
@@ -74,6 +75,7 @@ impl Emulator {
         let mut req = self
             .http
             .request(method, format!("{}/_emulator/{kind}", self.url))
+            .header("x-api-key", API_KEY)
             .query(query);
         if let Some(b) = body {
             req = req.json(&b);
