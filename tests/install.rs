@@ -280,14 +280,17 @@ fn route(path: &str, release: &Release, port: u16) -> (&'static str, &'static st
 // The emulator and terraform
 // ---------------------------------------------------------------------------------------------
 
-/// A running `harness-gitops-emulator` (killed on drop).
+/// A running `harness-gitops-emulator` (killed on drop). Its request log goes to a file that
+/// is printed if the test fails.
 struct Emulator {
     child: Child,
     url: String,
+    log: tempfile::NamedTempFile,
 }
 
 impl Emulator {
     fn start() -> Emulator {
+        let log = tempfile::NamedTempFile::new().unwrap();
         let mut child = Command::new(EMULATOR_BIN)
             .args([
                 "--listen",
@@ -299,7 +302,7 @@ impl Emulator {
             ])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(log.reopen().unwrap())
             .spawn()
             .expect("start harness-gitops-emulator");
         let mut line = String::new();
@@ -311,7 +314,7 @@ impl Emulator {
             .strip_prefix("LISTENING ")
             .unwrap_or_else(|| panic!("unexpected emulator line {line:?}"))
             .to_owned();
-        Emulator { child, url }
+        Emulator { child, url, log }
     }
 }
 
@@ -319,6 +322,10 @@ impl Drop for Emulator {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(self.log.path()).unwrap_or_default();
+            eprintln!("--- harness-gitops-emulator log\n{log}");
+        }
     }
 }
 
