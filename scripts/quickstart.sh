@@ -5,10 +5,15 @@
 #
 # Usage: scripts/quickstart.sh            (run it)
 #        scripts/quickstart.sh stop       (stop the emulator it started)
+#
+# HARNESS_PROVIDER_BINARY=/path/to/terraform-provider-harness_vX.Y.Z installs that binary (e.g. a
+# release build) instead of the debug build; .ci/run runs the release check's binary this way.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 work="$root/target/quickstart"
+# examples/quickstart says source = "harness-gitops/harness", which Terraform expands to this
+# address; the mirror's directory layout spells it in full.
 source_addr="registry.terraform.io/harness-gitops/harness"
 terraform=${TERRAFORM:-terraform}
 
@@ -29,9 +34,17 @@ command -v "$terraform" >/dev/null || { echo "terraform (>= 1.11) is needed on P
 command -v cargo >/dev/null || { echo "cargo (Rust) is needed: https://rustup.rs" >&2; exit 1; }
 command -v curl >/dev/null || { echo "curl is needed to show the emulator's state" >&2; exit 1; }
 
-echo "==> building terraform-provider-harness and harness-gitops-emulator"
-cargo build --quiet --bins --manifest-path "$root/Cargo.toml"
 bin="$root/target/debug"
+if [[ -n "${HARNESS_PROVIDER_BINARY:-}" ]]; then
+  [[ -x "$HARNESS_PROVIDER_BINARY" ]] || { echo "HARNESS_PROVIDER_BINARY=$HARNESS_PROVIDER_BINARY is not an executable" >&2; exit 1; }
+  provider_bin=$HARNESS_PROVIDER_BINARY
+  echo "==> building harness-gitops-emulator (provider: $provider_bin)"
+  cargo build --quiet --bin harness-gitops-emulator --manifest-path "$root/Cargo.toml"
+else
+  provider_bin="$bin/terraform-provider-harness"
+  echo "==> building terraform-provider-harness and harness-gitops-emulator"
+  cargo build --quiet --bins --manifest-path "$root/Cargo.toml"
+fi
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -1)
 
 stop_emulator
@@ -42,7 +55,7 @@ echo "==> installing the provider into a private filesystem mirror"
 platform="$(uname -s | tr '[:upper:]' '[:lower:]')_$(uname -m | sed 's/x86_64/amd64/;s/aarch64/arm64/')"
 pkg="$work/mirror/$source_addr/$version/$platform"
 mkdir -p "$pkg"
-cp "$bin/terraform-provider-harness" "$pkg/terraform-provider-harness_v$version"
+cp "$provider_bin" "$pkg/terraform-provider-harness_v$version"
 cat > "$work/terraform.rc" <<RC
 provider_installation {
   filesystem_mirror {

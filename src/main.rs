@@ -13,6 +13,24 @@ const NAME: &str = "terraform-provider-harness";
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The `TF_REATTACH_PROVIDERS` key in `--debug` mode unless `--provider-address` says otherwise.
 const PROVIDER_ADDRESS: &str = "registry.terraform.io/harness-gitops/harness";
+/// The git commit the binary was built from. `scripts/release.sh` and the GoReleaser build set
+/// `TERRAFORM_PROVIDER_HARNESS_COMMIT` at compile time (cargo rebuilds this file when it changes);
+/// an ordinary `cargo build` has none and says so.
+const COMMIT: &str = match option_env!("TERRAFORM_PROVIDER_HARNESS_COMMIT") {
+    Some(c) => c,
+    None => "unknown (not built by scripts/release.sh or GoReleaser)",
+};
+/// The minor version of the tfplugin6 contract `proto/tfplugin6.proto` is written against
+/// (its header and `proto/README.md`; `tests/release.rs` checks they agree).
+const PROTOCOL_MINOR: u32 = 10;
+
+/// What `--version` prints: version, commit, and the plugin protocol versions served.
+fn version_text() -> String {
+    format!(
+        "{NAME} {VERSION}\ncommit {COMMIT}\nplugin protocol {major}.{PROTOCOL_MINOR} (supported protocol versions: {major})\n",
+        major = handshake::PROTOCOL_VERSION
+    )
+}
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq, Eq)]
@@ -36,7 +54,7 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, Strin
             "--help" | "-h" | "help" => return Ok(Command::Help),
             "--debug" => debug = true,
             "--provider-address" => {
-                let v = args.next().ok_or("--provider-address needs a value, e.g. registry.terraform.io/harness-gitops/harness")?;
+                let v = args.next().ok_or("--provider-address needs a value, e.g. registry.opentofu.org/harness-gitops/harness")?;
                 address = Some(
                     v.into_string()
                         .map_err(|a| format!("provider address {a:?} is not valid UTF-8"))?,
@@ -68,7 +86,7 @@ To use it, declare it in your configuration:
 
     terraform {{
       required_providers {{
-        harness = {{ source = \"harness/harness\" }}
+        harness = {{ source = \"harness-gitops/harness\" }}
       }}
     }}
 
@@ -76,14 +94,14 @@ and either install it from the registry (`terraform init`), or, for a local buil
 configuration file (TF_CLI_CONFIG_FILE) at the directory holding this binary:
 
     provider_installation {{
-      dev_overrides {{ \"registry.terraform.io/harness-gitops/harness\" = \"/path/to/dir\" }}
+      dev_overrides {{ \"harness-gitops/harness\" = \"/path/to/dir\" }}
       direct {{}}
     }}
 
 and run `terraform plan` / `apply` directly (no `terraform init` for overridden providers).
 
 Options:
-    --version                  print the version and the plugin protocol, then exit
+    --version                  print the version, the commit and the plugin protocol, then exit
     --help                     print this text
     --debug                    serve in the foreground without Terraform's handshake, print a
                                TF_REATTACH_PROVIDERS value to export in another shell (to attach
@@ -104,7 +122,7 @@ fn not_a_plugin_run() -> String {
 It is not meant to be run directly: Terraform starts it itself, with the {key}
 handshake variable set.
 
-To use it, declare source = \"harness/harness\" in required_providers and install it from the
+To use it, declare source = \"harness-gitops/harness\" in required_providers and install it from the
 registry, or, for a local build, list its directory in a dev_overrides block of your CLI
 configuration (TF_CLI_CONFIG_FILE). Run `{NAME} --help` for details,
 `{NAME} --version` for the version, or `{NAME} --debug` to serve it in the
@@ -124,10 +142,7 @@ fn main() -> ExitCode {
     };
     let mode = match command {
         Command::Version => {
-            println!(
-                "{NAME} {VERSION}\nplugin protocol {}",
-                handshake::PROTOCOL_VERSION
-            );
+            print!("{}", version_text());
             return ExitCode::SUCCESS;
         }
         Command::Help => {

@@ -1,3 +1,13 @@
+terraform {
+  required_providers {
+    harness = {
+      # Terraform installs it from registry.terraform.io, OpenTofu from registry.opentofu.org.
+      source  = "harness-gitops/harness"
+      version = "~> 0.1"
+    }
+  }
+}
+
 provider "harness" {
   # Or set HARNESS_ENDPOINT, HARNESS_ACCOUNT_ID and HARNESS_PLATFORM_API_KEY.
   endpoint   = "https://app.harness.io/gateway"

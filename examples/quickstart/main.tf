@@ -6,7 +6,8 @@ terraform {
   required_version = ">= 1.11"
   required_providers {
     harness = {
-      source = "registry.terraform.io/harness-gitops/harness"
+      source  = "harness-gitops/harness"
+      version = "~> 0.1"
     }
   }
 }
