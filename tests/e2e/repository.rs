@@ -300,7 +300,16 @@ fn apply_survives_thirty_percent_faults_without_duplicates() {
         .collect();
     ids.sort();
     let expected: Vec<String> = (0..8).map(|i| format!("repo_{i}")).collect();
-    assert_eq!(ids, expected, "every repository exactly once");
+    assert_eq!(ids, expected, "every repository present");
+    // The store is keyed by identifier, so it cannot show duplicates: the emulator's count
+    // of creates it actually applied can. And the faults must really have fired.
+    assert_eq!(
+        emu.applied("repositories.create"),
+        8,
+        "each repository created exactly once: {}",
+        emu.counters()
+    );
+    assert!(emu.faults_fired() > 0, "faults fired: {}", emu.counters());
     assert!(tf.plan_is_empty());
     tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
     assert!(emu.repositories().is_empty());
@@ -438,4 +447,41 @@ fn existing_repository_is_adopted_with_upsert_and_explained_without() {
     assert_eq!(repos.len(), 1, "adopted, not duplicated: {repos:#?}");
     assert_eq!(repos[0]["repository"]["name"], "adopted");
     assert!(tf.plan_is_empty());
+}
+
+#[test]
+fn create_and_update_never_call_read() {
+    let emu = Emulator::start(&[]);
+    let tf = Tf::new();
+    let gets = |emu: &Emulator| {
+        emu.counters()["requests"]["repositories.get"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    tf.write(&config(&emu, "no_reads", ""));
+    tf.apply();
+    assert_eq!(
+        gets(&emu),
+        0,
+        "a create fills computed values from its own reply: {}",
+        emu.counters()
+    );
+    tf.write(&config(&emu, "no_reads", "  username = \"changed\"\n"));
+    tf.ok(&[
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-refresh=false",
+    ]);
+    assert_eq!(emu.applied("repositories.update"), 1);
+    assert_eq!(
+        gets(&emu),
+        0,
+        "an update fills computed values from its own reply: {}",
+        emu.counters()
+    );
+    // A refresh is exactly one GET per resource.
+    assert!(tf.plan_is_empty());
+    assert_eq!(gets(&emu), 1, "{}", emu.counters());
 }

@@ -95,9 +95,10 @@ resource "harness_gitops_repository" "wo" {{
 
 #[test]
 fn retries_faults_and_errors_at_trace_leak_no_secret() {
-    // Faults before and after changes make the client retry, look up and re-send; a 409, a
-    // refused key and a failed connection give error diagnostics. None of it may echo a secret.
-    let emu = Emulator::start(&[
+    // Faults before and after changes make the client retry, look up and re-send; a failed
+    // connection, a 409 and a refused key give error diagnostics. None of it may echo a
+    // secret. The error paths run against an emulator without faults, so each one surely runs.
+    let faulty = Emulator::start(&[
         "--fault-rate",
         "0.3",
         "--fault-after-rate",
@@ -105,20 +106,20 @@ fn retries_faults_and_errors_at_trace_leak_no_secret() {
         "--seed",
         "7",
     ]);
-    let mut tf = Tf::new();
-    tf.env("TF_LOG_PROVIDER", "TRACE");
+    let clean = Emulator::start(&[]);
     let secrets = [
         "fault-path-password-Kk2",
         "fault-path-wo-Pp9",
         "-----BEGIN OPENSSH PRIVATE KEY-----faultkey",
     ];
-    let cfg = |key: &str, extra: &str| {
+    let cfg = |emu: &Emulator, key: &str, extra: &str| {
         format!(
             r#"provider "harness" {{
-  endpoint   = "{url}"
-  account_id = "{ACCOUNT}"
-  api_key    = "{key}"
-  agent_id   = "account.mlagent"
+  endpoint    = "{url}"
+  account_id  = "{ACCOUNT}"
+  api_key     = "{key}"
+  agent_id    = "account.mlagent"
+  max_retries = 10
 }}
 
 resource "harness_gitops_repository" "plain" {{
@@ -135,72 +136,81 @@ resource "harness_gitops_repository" "wo" {{
   ssh_private_key_wo  = "{k}"
   ssh_private_key_wo_version = 1
 }}
-
-resource "harness_gitops_repository" "unreachable" {{
-  identifier          = "unreachable"
-  url                 = "https://git.invalid/acme/x.git"
-  username            = "bot"
-  password_wo         = "{wo}"
-  password_wo_version = 1
-}}
 {extra}"#,
             url = emu.url,
             p = secrets[0],
             k = secrets[2],
-            wo = secrets[1],
         )
     };
+    let unreachable = format!(
+        "resource \"harness_gitops_repository\" \"unreachable\" {{\n  identifier = \"unreachable\"\n  url = \"https://git.invalid/acme/x.git\"\n  username = \"bot\"\n  password_wo = \"{}\"\n  password_wo_version = 1\n}}\n",
+        secrets[1]
+    );
+    let dup = format!(
+        "resource \"harness_gitops_repository\" \"dup\" {{\n  identifier = \"plain0\"\n  url = \"https://github.com/acme/other.git\"\n  username = \"bot\"\n  password = \"{}\"\n}}\n",
+        secrets[0]
+    );
     let mut transcript = String::new();
     let mut run = |tf: &Tf, args: &[&str]| {
         let out = tf.run(args);
-        transcript.push_str(&String::from_utf8_lossy(&out.stdout));
-        transcript.push_str(&String::from_utf8_lossy(&out.stderr));
-        out.status.success()
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        transcript.push_str(&text);
+        (out.status.success(), text)
     };
-    tf.write(&cfg(API_KEY, ""));
-    // The unreachable repository fails its connection check: the apply reports an error
-    // (after retries through the faults) and records it tainted.
+    let apply = ["apply", "-auto-approve", "-no-color", "-input=false"];
+
+    // Faults: the whole life of the repositories through retries and lookups.
+    let mut tf = Tf::new();
+    tf.env("TF_LOG_PROVIDER", "TRACE");
+    tf.write(&cfg(&faulty, API_KEY, ""));
+    let (ok, text) = run(&tf, &apply);
+    assert!(ok, "faults are retried away:\n{text}");
     assert!(
-        !run(
-            &tf,
-            &["apply", "-auto-approve", "-no-color", "-input=false"]
-        ),
-        "the .invalid host fails the apply"
+        faulty.faults_fired() > 0,
+        "faults fired: {}",
+        faulty.counters()
     );
-    // A duplicate identifier: 409 from the API.
-    tf.write(&cfg(
-        API_KEY,
-        "resource \"harness_gitops_repository\" \"dup\" {\n  identifier = \"plain0\"\n  url = \"https://github.com/acme/other.git\"\n  username = \"bot\"\n  password = \"fault-path-password-Kk2\"\n}\n",
-    ));
-    assert!(
-        !run(
-            &tf,
-            &["apply", "-auto-approve", "-no-color", "-input=false"]
-        ),
-        "a duplicate identifier fails"
+    assert_eq!(
+        faulty.applied("repositories.create"),
+        4,
+        "no duplicate: {}",
+        faulty.counters()
     );
-    // A wrong API key: 401 on refresh.
-    tf.write(&cfg("pat.wrong.key.Wr0ngK3y", ""));
-    assert!(
-        !run(&tf, &["plan", "-no-color", "-input=false"]),
-        "a wrong key fails the refresh"
-    );
-    tf.write(&cfg(API_KEY, ""));
-    run(
+    let (ok, text) = run(
         &tf,
         &["destroy", "-auto-approve", "-no-color", "-input=false"],
     );
+    assert!(ok, "{text}");
+
+    // Errors, without faults so each path surely runs.
+    let mut tf = Tf::new();
+    tf.env("TF_LOG_PROVIDER", "TRACE");
+    tf.write(&cfg(&clean, API_KEY, &unreachable));
+    let (ok, text) = run(&tf, &apply);
+    assert!(
+        !ok && text.contains("GitOps Repository Connection Failed"),
+        "the .invalid host fails the apply:\n{text}"
+    );
+    tf.write(&cfg(&clean, API_KEY, &dup));
+    let (ok, text) = run(&tf, &apply);
+    assert!(
+        !ok && text.contains("already exists"),
+        "a duplicate identifier is a 409:\n{text}"
+    );
+    tf.write(&cfg(&clean, "pat.wrong.key.Wr0ngK3y", ""));
+    let (ok, text) = run(&tf, &["plan", "-no-color", "-input=false"]);
+    assert!(
+        !ok && text.contains("401"),
+        "a wrong key fails the refresh:\n{text}"
+    );
+
     assert!(
         transcript.contains("[TRACE] provider.terraform-provider-harness"),
         "TRACE provider logs were expected"
-    );
-    assert!(
-        transcript.contains("409") || transcript.contains("already exists"),
-        "the 409 path ran"
-    );
-    assert!(
-        transcript.contains("api_key") || transcript.contains("401"),
-        "the 401 path ran"
     );
     for s in secrets
         .iter()

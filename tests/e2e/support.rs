@@ -56,6 +56,30 @@ impl Emulator {
             .expect("emulator state")
     }
 
+    /// The emulator's counters: `requests`, `applied` (state-changing requests), `faults` by
+    /// kind, `connections`.
+    pub fn counters(&self) -> Json {
+        self.http
+            .get(format!("{}/_emulator/requests", self.url))
+            .header("x-api-key", API_KEY)
+            .send()
+            .and_then(|r| r.json())
+            .expect("emulator counters")
+    }
+
+    /// How many state-changing requests of `op` (e.g. `repositories.create`) were applied.
+    pub fn applied(&self, op: &str) -> u64 {
+        self.counters()["applied"][op].as_u64().unwrap_or(0)
+    }
+
+    /// How many faults of any kind the emulator injected.
+    pub fn faults_fired(&self) -> u64 {
+        self.counters()["faults"]
+            .as_object()
+            .map(|m| m.values().filter_map(|v| v.as_u64()).sum())
+            .unwrap_or(0)
+    }
+
     /// Repositories in the dump.
     pub fn repositories(&self) -> Vec<Json> {
         self.state()["repositories"]
