@@ -1,0 +1,317 @@
+#!/usr/bin/env python3
+"""Scale benchmark: `terraform apply` and `terraform plan` (refresh) of N resources against the
+local emulators, measured side by side with Terraform's built-in `terraform_data` at the same N.
+
+For each scenario and N, each run starts fresh emulators and a fresh working directory, then:
+  apply   terraform apply -auto-approve -parallelism=P
+  plan    terraform plan (a refresh of everything; must be empty)
+and records, per command:
+  wall           seconds, terraform's own wall clock
+  cpu            user+sys seconds of terraform and every process it started (GNU time)
+  provider cpu   user+sys seconds of the provider processes (each one runs under GNU time
+                 through a wrapper named like the provider in a dev_overrides directory)
+  provider rss   the largest peak RSS of any provider process (KiB)
+  api            requests the Harness emulator served, by operation, and TCP connections
+and, after the apply, the state's size per resource and the attributes per resource.
+
+The provider's CPU share is provider cpu / cpu. terraform_data runs the same way without a
+provider (its figures are Terraform's own cost at that N: the floor every provider pays).
+
+Usage:
+  scale.py --provider BIN --emulator BIN [--kube-emulator BIN] --scenarios repositories,terraform_data
+           --n 100,1000 --runs 3 [--parallelism 10] [--latency 50ms] [--sync-delay 2s]
+           [--json OUT.json] [--md OUT.md] [--label TEXT]
+bench/scale.sh builds the release binaries and runs this.
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+API_KEY = "pat.bench.0123456789abcdef.benchkey"
+ACCOUNT = "benchaccount"
+SOURCE = "registry.terraform.io/harness-gitops/harness"
+
+
+def terraform_bin():
+    t = os.environ.get("TERRAFORM", "/usr/local/bin/terraform")
+    if not os.path.exists(t):
+        sys.exit(f"terraform not found at {t} (set TERRAFORM)")
+    return t
+
+
+class Emulator:
+    """The Harness GitOps emulator as a child process."""
+
+    def __init__(self, binary, extra):
+        self.proc = subprocess.Popen(
+            [binary, "--listen", "127.0.0.1:0", "--api-key", API_KEY, "--account-id", ACCOUNT] + extra,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )
+        line = self.proc.stdout.readline().strip()
+        if not line.startswith("LISTENING "):
+            raise RuntimeError(f"emulator said {line!r}")
+        self.url = line.split(" ", 1)[1]
+
+    def counters(self):
+        req = urllib.request.Request(f"{self.url}/_emulator/requests", headers={"x-api-key": API_KEY})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.load(r)
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def counter_delta(after, before):
+    out = {"requests": {}, "connections": after.get("connections", 0) - before.get("connections", 0)}
+    for op, n in after.get("requests", {}).items():
+        d = n - before.get("requests", {}).get(op, 0)
+        if d:
+            out["requests"][op] = d
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# Configurations
+# ------------------------------------------------------------------------------------------
+
+def provider_block(url):
+    return f'''terraform {{
+  required_providers {{
+    harness = {{ source = "{SOURCE}" }}
+  }}
+}}
+
+provider "harness" {{
+  endpoint   = "{url}"
+  account_id = "{ACCOUNT}"
+  api_key    = "{API_KEY}"
+  org_id     = "default"
+  project_id = "mlplatform"
+  agent_id   = "mlagent"
+}}
+'''
+
+
+def config_repositories(n, url, _ctx):
+    return provider_block(url) + f'''
+resource "harness_gitops_repository" "r" {{
+  count      = {n}
+  identifier = "repo_${{count.index}}"
+  url        = "https://github.com/acme/repo-${{count.index}}.git"
+  username   = "bot"
+  password   = "not-a-real-password"
+}}
+'''
+
+
+def config_terraform_data(n, _url, _ctx):
+    return f'''
+resource "terraform_data" "r" {{
+  count = {n}
+  input = {{
+    identifier = "repo_${{count.index}}"
+    url        = "https://github.com/acme/repo-${{count.index}}.git"
+  }}
+}}
+'''
+
+
+SCENARIOS = {
+    "repositories": {"config": config_repositories, "provider": True, "kind": "harness_gitops_repository"},
+    "terraform_data": {"config": config_terraform_data, "provider": False, "kind": "terraform_data"},
+}
+
+
+# ------------------------------------------------------------------------------------------
+# One run
+# ------------------------------------------------------------------------------------------
+
+def write_wrapper(dirpath, real, rusage_log):
+    """A dev_overrides directory whose provider runs the real binary under GNU time."""
+    os.makedirs(dirpath, exist_ok=True)
+    wrapper = os.path.join(dirpath, "terraform-provider-harness")
+    with open(wrapper, "w") as f:
+        f.write(
+            "#!/bin/sh\n"
+            f"exec /usr/bin/time -a -o '{rusage_log}' -f '%e %U %S %M' '{real}' \"$@\"\n"
+        )
+    os.chmod(wrapper, 0o755)
+
+
+def timed(cmd, cwd, env):
+    """Runs cmd under GNU time; returns (wall, user+sys, maxrss KiB of terraform itself, output)."""
+    tfile = os.path.join(cwd, ".time")
+    t0 = time.monotonic()
+    p = subprocess.run(["/usr/bin/time", "-o", tfile, "-f", "%e %U %S %M"] + cmd, cwd=cwd, env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    wall = time.monotonic() - t0
+    with open(tfile) as f:
+        last = f.read().strip().splitlines()[-1].split()
+    if p.returncode not in (0, 2):
+        raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stdout[-4000:]}")
+    return wall, float(last[1]) + float(last[2]), int(last[3]), p
+
+
+def provider_usage(log):
+    cpu, rss, procs = 0.0, 0, 0
+    if os.path.exists(log):
+        with open(log) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) != 4:
+                    continue  # GNU time's "Command exited with non-zero status" lines
+                cpu += float(parts[1]) + float(parts[2])
+                rss = max(rss, int(parts[3]))
+                procs += 1
+    return cpu, rss, procs
+
+
+def run_once(args, scenario, n, run_index):
+    spec = SCENARIOS[scenario]
+    work = tempfile.mkdtemp(prefix=f"bench-{scenario}-{n}-")
+    emu = None
+    try:
+        extra = ["--sync-delay", args.sync_delay, "--delete-delay", "0"]
+        if args.latency:
+            extra += ["--latency", args.latency]
+        emu = Emulator(args.emulator, extra) if spec["provider"] else None
+        ctx = {}
+        with open(os.path.join(work, "main.tf"), "w") as f:
+            f.write(spec["config"](n, emu.url if emu else "", ctx))
+        override = os.path.join(work, "providers")
+        cli = os.path.join(work, "cli.tfrc")
+        with open(cli, "w") as f:
+            f.write(f'provider_installation {{\n  dev_overrides {{\n    "{SOURCE}" = "{override}"\n  }}\n  direct {{}}\n}}\n')
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "HARNESS_"))}
+        env.update({"TF_CLI_CONFIG_FILE": cli, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"})
+        tf = terraform_bin()
+        out = {}
+        for phase, cmd in [
+            ("apply", [tf, "apply", "-auto-approve", "-input=false", "-no-color", f"-parallelism={args.parallelism}"]),
+            ("plan", [tf, "plan", "-input=false", "-no-color", "-detailed-exitcode", f"-parallelism={args.parallelism}"]),
+        ]:
+            log = os.path.join(work, f"rusage-{phase}.log")
+            write_wrapper(override, args.provider, log)
+            before = emu.counters() if emu else {}
+            wall, cpu, tf_rss, p = timed(cmd, work, env)
+            if phase == "plan" and p.returncode != 0:
+                raise RuntimeError(f"the plan after apply is not empty:\n{p.stdout[-4000:]}")
+            pcpu, prss, procs = provider_usage(log)
+            out[phase] = {
+                "wall": wall, "cpu": cpu, "provider_cpu": pcpu, "provider_rss_kib": prss,
+                "provider_processes": procs, "terraform_rss_kib": tf_rss,
+                "api": counter_delta(emu.counters(), before) if emu else {},
+            }
+            if phase == "apply":
+                state_path = os.path.join(work, "terraform.tfstate")
+                size = os.path.getsize(state_path)
+                with open(state_path) as f:
+                    st = json.load(f)
+                attrs = 0
+                for r in st["resources"]:
+                    if r["type"] == spec["kind"]:
+                        attrs = max(attrs, len(r["instances"][0]["attributes"]))
+                out["state_bytes_per_resource"] = size / n
+                out["attributes_per_resource"] = attrs
+        print(f"  {scenario} N={n} run {run_index + 1}: apply {out['apply']['wall']:.1f}s "
+              f"(provider {out['apply']['provider_cpu']:.2f}s of {out['apply']['cpu']:.1f}s cpu), "
+              f"plan {out['plan']['wall']:.1f}s", file=sys.stderr)
+        return out
+    finally:
+        if emu:
+            emu.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------------------
+# Report
+# ------------------------------------------------------------------------------------------
+
+def stats(xs):
+    return min(xs), statistics.median(xs), max(xs)
+
+
+def fmt(t, digits=1):
+    lo, med, hi = t
+    return f"{med:.{digits}f} ({lo:.{digits}f}–{hi:.{digits}f})"
+
+
+def report(results, args):
+    lines = []
+    lines.append(f"Label: {args.label}. Runs per cell: {args.runs}; figures are median (min–max). "
+                 f"-parallelism={args.parallelism}; emulator sync delay {args.sync_delay}"
+                 + (f", latency {args.latency}" if args.latency else "") + ".")
+    lines.append(f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}.")
+    lines.append("")
+    lines.append("| scenario | N | phase | wall s | cpu s (all) | provider cpu s | provider share | provider peak RSS MiB | API requests | connections |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|")
+    for (scenario, n), runs in results.items():
+        for phase in ("apply", "plan"):
+            rows = [r[phase] for r in runs]
+            wall = stats([r["wall"] for r in rows])
+            cpu = stats([r["cpu"] for r in rows])
+            pcpu = stats([r["provider_cpu"] for r in rows])
+            share = stats([100 * r["provider_cpu"] / r["cpu"] if r["cpu"] else 0 for r in rows])
+            rss = stats([r["provider_rss_kib"] / 1024 for r in rows])
+            api = rows[-1]["api"]
+            reqs = ", ".join(f"{k} {v}" for k, v in sorted(api.get("requests", {}).items())) or "–"
+            conns = api.get("connections", "–")
+            prov = SCENARIOS[scenario]["provider"]
+            lines.append(
+                f"| {scenario} | {n} | {phase} | {fmt(wall)} | {fmt(cpu)} | "
+                + (f"{fmt(pcpu, 2)} | {fmt(share)} % | {fmt(rss)} | {reqs} | {conns} |" if prov else "– | – | – | – | – |")
+            )
+    lines.append("")
+    lines.append("| scenario | N | state bytes per resource | attributes per resource |")
+    lines.append("|---|---|---|---|")
+    for (scenario, n), runs in results.items():
+        lines.append(f"| {scenario} | {n} | {statistics.median([r['state_bytes_per_resource'] for r in runs]):.0f} | "
+                     f"{runs[-1]['attributes_per_resource']} |")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--provider", required=True)
+    ap.add_argument("--emulator", required=True)
+    ap.add_argument("--scenarios", default="repositories,terraform_data")
+    ap.add_argument("--n", default="100")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--parallelism", type=int, default=10)
+    ap.add_argument("--latency", default="")
+    ap.add_argument("--sync-delay", default="2s")
+    ap.add_argument("--label", default="")
+    ap.add_argument("--json")
+    ap.add_argument("--md")
+    args = ap.parse_args()
+    results = {}
+    for n in [int(x) for x in args.n.split(",")]:
+        for scenario in args.scenarios.split(","):
+            if scenario not in SCENARIOS:
+                sys.exit(f"unknown scenario {scenario}; known: {', '.join(SCENARIOS)}")
+            results[(scenario, n)] = [run_once(args, scenario, n, i) for i in range(args.runs)]
+    md = report(results, args)
+    if args.md:
+        with open(args.md, "w") as f:
+            f.write(md)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({f"{s}/{n}": r for (s, n), r in results.items()}, f, indent=1)
+    print(md)
+
+
+if __name__ == "__main__":
+    main()
