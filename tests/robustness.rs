@@ -294,7 +294,6 @@ fn random_configurations_and_import_ids_never_panic_for_any_resource() {
                         pb::validate_data_resource_config::Request {
                             type_name: name.clone(),
                             config: dv(bytes),
-                            ..Default::default()
                         },
                     ))
                     .map_err(|e| TestCaseError::fail(format!("validate: {e}")))?
