@@ -297,6 +297,8 @@ def main():
     ap.add_argument("--json")
     ap.add_argument("--md")
     args = ap.parse_args()
+    args.provider = os.path.abspath(args.provider)
+    args.emulator = os.path.abspath(args.emulator)
     results = {}
     for n in [int(x) for x in args.n.split(",")]:
         for scenario in args.scenarios.split(","):
