@@ -121,11 +121,108 @@ pub fn finish(
 /// Whether anything configurable differs between `prior` and `planned` (computed-only and
 /// write-only attributes ignored; an unknown counts as a difference).
 pub fn is_changing(schema: &Schema, prior: &Value, planned: &Value) -> bool {
-    let obj = Obj::block(&schema.block);
-    projection(obj, prior).known_eq(&projection(obj, planned)) != Some(true)
+    configurable_eq(Obj::block(&schema.block), prior, planned) != Some(true)
 }
 
-/// `v` with computed-only and write-only attributes nulled, at every depth.
+/// [`Value::known_eq`] over the configurable parts of two values of `obj` (computed-only and
+/// write-only attributes ignored), without copying them: the plan asks it several times per
+/// resource, on every resource of every plan.
+fn configurable_eq(obj: Obj<'_>, a: &Value, b: &Value) -> Option<bool> {
+    let (Value::Object(ma), Value::Object(mb)) = (a, b) else {
+        return a.known_eq(b);
+    };
+    let null = Value::Null;
+    let mut undecided = false;
+    let mut fold = |r: Option<bool>| match r {
+        Some(false) => false,
+        None => {
+            undecided = true;
+            true
+        }
+        Some(true) => true,
+    };
+    for attr in obj.attrs {
+        if attr.write_only
+            || attr.constraint == Constraint::Computed
+            || attr.nested_attributes().is_some()
+        {
+            continue;
+        }
+        let r = ma
+            .get(&attr.name)
+            .unwrap_or(&null)
+            .known_eq(mb.get(&attr.name).unwrap_or(&null));
+        if !fold(r) {
+            return Some(false);
+        }
+    }
+    for (name, nesting, inner) in obj.nested() {
+        if obj
+            .attrs
+            .iter()
+            .any(|a| a.name == name && a.constraint == Constraint::Computed)
+        {
+            continue;
+        }
+        let (x, y) = (ma.get(name).unwrap_or(&null), mb.get(name).unwrap_or(&null));
+        let r = match (nesting, x, y) {
+            (Nesting::Single | Nesting::Group, Value::Object(_), Value::Object(_)) => {
+                configurable_eq(inner, x, y)
+            }
+            (Nesting::List, Value::List(xs), Value::List(ys)) => {
+                if xs.len() != ys.len() {
+                    Some(false)
+                } else {
+                    xs.iter()
+                        .zip(ys)
+                        .map(|(p, q)| configurable_eq(inner, p, q))
+                        .try_fold(Some(true), |acc, r| match r {
+                            Some(false) => Err(()),
+                            None => Ok(None),
+                            Some(true) => Ok(acc),
+                        })
+                        .unwrap_or(Some(false))
+                }
+            }
+            (Nesting::Map, Value::Map(xs), Value::Map(ys)) => {
+                if xs.len() != ys.len() || xs.keys().ne(ys.keys()) {
+                    Some(false)
+                } else {
+                    xs.values()
+                        .zip(ys.values())
+                        .map(|(p, q)| configurable_eq(inner, p, q))
+                        .try_fold(Some(true), |acc, r| match r {
+                            Some(false) => Err(()),
+                            None => Ok(None),
+                            Some(true) => Ok(acc),
+                        })
+                        .unwrap_or(Some(false))
+                }
+            }
+            // Set elements have no identity to pair them by: compare their projections.
+            (Nesting::Set, Value::Set(_), Value::Set(_)) => {
+                let project = |v: &Value| {
+                    let mut v = v.clone();
+                    for_each_element_mut(nesting, &mut v, |el| *el = projection(inner, el));
+                    v
+                };
+                project(x).known_eq(&project(y))
+            }
+            _ => x.known_eq(y),
+        };
+        if !fold(r) {
+            return Some(false);
+        }
+    }
+    if undecided {
+        None
+    } else {
+        Some(true)
+    }
+}
+
+/// `v` with computed-only and write-only attributes nulled, at every depth (for sets, whose
+/// elements cannot be paired).
 fn projection(obj: Obj<'_>, v: &Value) -> Value {
     let Some(m) = v.as_object() else {
         return v.clone();
