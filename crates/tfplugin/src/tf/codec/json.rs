@@ -9,12 +9,12 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as J;
 
+use super::Step;
 use super::{
     check_object_attrs, check_tuple_len, mismatch, not_dynamic, unwrap_dynamic, CodecError, Walk,
     Walker,
 };
 use crate::tf::number::Number;
-use crate::tf::path::PathStep;
 use crate::tf::ty::Type;
 use crate::tf::value::Value;
 
@@ -85,7 +85,7 @@ struct JsonDecoder {
 walker!(JsonDecoder);
 
 impl JsonDecoder {
-    fn value(&mut self, step: Option<PathStep>, j: &J, ty: &Type) -> Result<Value, CodecError> {
+    fn value(&mut self, step: Option<Step<'_>>, j: &J, ty: &Type) -> Result<Value, CodecError> {
         self.nest(step, |d| d.value_here(j, ty))
     }
 
@@ -103,7 +103,7 @@ impl JsonDecoder {
         let mut out = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let ty = type_at(i).ok_or_else(|| self.err("tuple element without a type"))?;
-            out.push(self.value(Some(PathStep::Index(i as i64)), item, ty)?);
+            out.push(self.value(Some(Step::Index(i as i64)), item, ty)?);
         }
         Ok(out)
     }
@@ -132,10 +132,7 @@ impl JsonDecoder {
             (Type::Map(et), J::Object(m)) => {
                 let mut out = BTreeMap::new();
                 for (k, item) in m {
-                    out.insert(
-                        k.clone(),
-                        self.value(Some(PathStep::Key(k.clone())), item, et)?,
-                    );
+                    out.insert(k.clone(), self.value(Some(Step::Key(k)), item, et)?);
                 }
                 Value::Map(out)
             }
@@ -158,15 +155,12 @@ impl JsonDecoder {
         for (k, item) in m {
             match attrs.get(k) {
                 Some(ty) => {
-                    out.insert(
-                        k.clone(),
-                        self.value(Some(PathStep::Attr(k.clone())), item, ty)?,
-                    );
+                    out.insert(k.clone(), self.value(Some(Step::Attr(k)), item, ty)?);
                 }
                 None if self.opts.ignore_unknown_attrs => {}
                 None => {
                     return Err(CodecError::new(
-                        &self.w.path.child(k.as_str()),
+                        &crate::tf::AttributePath::attr(k.as_str()),
                         "unsupported attribute",
                     ))
                 }
@@ -176,7 +170,7 @@ impl JsonDecoder {
             if !out.contains_key(k) {
                 if !self.opts.missing_attrs_null {
                     return Err(CodecError::new(
-                        &self.w.path.child(k.as_str()),
+                        &crate::tf::AttributePath::attr(k.as_str()),
                         "missing attribute",
                     ));
                 }
@@ -212,7 +206,7 @@ struct JsonEncoder {
 walker!(JsonEncoder);
 
 impl JsonEncoder {
-    fn value(&mut self, step: Option<PathStep>, v: &Value, ty: &Type) -> Result<J, CodecError> {
+    fn value(&mut self, step: Option<Step<'_>>, v: &Value, ty: &Type) -> Result<J, CodecError> {
         self.nest(step, |e| e.value_here(v, ty))
     }
 
@@ -224,7 +218,7 @@ impl JsonEncoder {
         let mut out = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let ty = type_at(i).ok_or_else(|| self.err("tuple element without a type"))?;
-            out.push(self.value(Some(PathStep::Index(i as i64)), item, ty)?);
+            out.push(self.value(Some(Step::Index(i as i64)), item, ty)?);
         }
         Ok(J::Array(out))
     }
@@ -264,21 +258,15 @@ impl JsonEncoder {
             (Type::Map(et), Value::Map(entries)) => {
                 let mut m = serde_json::Map::new();
                 for (k, item) in entries {
-                    m.insert(
-                        k.clone(),
-                        self.value(Some(PathStep::Key(k.clone())), item, et)?,
-                    );
+                    m.insert(k.clone(), self.value(Some(Step::Key(k)), item, et)?);
                 }
                 J::Object(m)
             }
             (Type::Object(attrs), Value::Object(values)) => {
-                check_object_attrs(self, attrs, values)?;
+                check_object_attrs(attrs, values)?;
                 let mut m = serde_json::Map::new();
                 for ((k, t), item) in attrs.iter().zip(values.values()) {
-                    m.insert(
-                        k.clone(),
-                        self.value(Some(PathStep::Attr(k.clone())), item, t)?,
-                    );
+                    m.insert(k.clone(), self.value(Some(Step::Attr(k)), item, t)?);
                 }
                 J::Object(m)
             }

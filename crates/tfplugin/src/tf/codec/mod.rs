@@ -45,10 +45,28 @@ impl CodecError {
     }
 }
 
-/// Where a codec is in a value: its path (for errors) and nesting depth (bounded).
+/// One step of the path to where a codec is, borrowed: owned only if an error carries it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Step<'a> {
+    Attr(&'a str),
+    Key(&'a str),
+    Index(i64),
+}
+
+impl Step<'_> {
+    fn owned(self) -> PathStep {
+        match self {
+            Step::Attr(a) => PathStep::Attr(a.to_string()),
+            Step::Key(k) => PathStep::Key(k.to_string()),
+            Step::Index(i) => PathStep::Index(i),
+        }
+    }
+}
+
+/// Where a codec is in a value: its nesting depth (bounded). The path of an error is built
+/// on the way out ([`Walker::nest`] prepends its step), so walking allocates nothing for it.
 #[derive(Clone, Default)]
 pub(crate) struct Walk {
-    pub path: AttributePath,
     depth: usize,
 }
 
@@ -79,35 +97,34 @@ pub(crate) trait Walker: Sized {
     fn walk(&self) -> &Walk;
     fn walk_mut(&mut self) -> &mut Walk;
 
-    /// An error at the current path.
+    /// An error here (its path is completed on the way out).
     fn err(&self, message: impl Into<String>) -> CodecError {
-        CodecError::new(&self.walk().path, message)
+        CodecError::new(&AttributePath::root(), message)
     }
 
-    /// Runs `f` one level deeper, with `step` (if any) pushed onto the path. Errors when
-    /// nesting exceeds [`MAX_DEPTH`].
+    /// Runs `f` one level deeper; an error from it gets `step` (if any) prepended to its
+    /// path. Errors when nesting exceeds [`MAX_DEPTH`].
     fn nest<T>(
         &mut self,
-        step: Option<PathStep>,
+        step: Option<Step<'_>>,
         f: impl FnOnce(&mut Self) -> Result<T, CodecError>,
     ) -> Result<T, CodecError> {
         if self.walk().depth >= MAX_DEPTH {
-            return Err(self.err(format!("value nested deeper than {MAX_DEPTH} levels")));
+            let e = self.err(format!("value nested deeper than {MAX_DEPTH} levels"));
+            return Err(prepend(e, step));
         }
-        let pushed = step.is_some();
-        let w = self.walk_mut();
-        if let Some(step) = step {
-            w.path.0.push(step);
-        }
-        w.depth += 1;
+        self.walk_mut().depth += 1;
         let r = f(self);
-        let w = self.walk_mut();
-        w.depth -= 1;
-        if pushed {
-            w.path.0.pop();
-        }
-        r
+        self.walk_mut().depth -= 1;
+        r.map_err(|e| prepend(e, step))
     }
+}
+
+fn prepend(mut e: CodecError, step: Option<Step<'_>>) -> CodecError {
+    if let Some(step) = step {
+        e.path.0.insert(0, step.owned());
+    }
+    e
 }
 
 /// A short name of a value's kind, for error messages.
@@ -137,19 +154,18 @@ pub(crate) fn mismatch(w: &impl Walker, ty: &Type, v: &Value) -> CodecError {
 
 /// Checks, for the encoders, that an object value has exactly its type's attributes.
 pub(crate) fn check_object_attrs(
-    w: &impl Walker,
     attrs: &BTreeMap<String, Type>,
     values: &BTreeMap<String, Value>,
 ) -> Result<(), CodecError> {
     if let Some(missing) = attrs.keys().find(|k| !values.contains_key(*k)) {
         return Err(CodecError::new(
-            &w.walk().path.child(missing.as_str()),
+            &AttributePath::attr(missing.as_str()),
             "missing attribute: an object value must hold every attribute of its type (null where unset)",
         ));
     }
     if let Some(extra) = values.keys().find(|k| !attrs.contains_key(*k)) {
         return Err(CodecError::new(
-            &w.walk().path.child(extra.as_str()),
+            &AttributePath::attr(extra.as_str()),
             "unsupported attribute: the object type has no such attribute",
         ));
     }

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use rmp::Marker;
 
 use super::refinements::decode_unknown;
+use super::Step;
 use super::{check_tuple_len, CodecError, Walk, Walker};
 use crate::tf::number::Number;
-use crate::tf::path::PathStep;
 use crate::tf::ty::Type;
 use crate::tf::value::Value;
 
@@ -99,7 +99,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// Decodes one value of type `ty`, one level deeper (with `step` on the path).
-    pub fn value(&mut self, step: Option<PathStep>, ty: &Type) -> Result<Value, CodecError> {
+    pub fn value(&mut self, step: Option<Step<'_>>, ty: &Type) -> Result<Value, CodecError> {
         self.nest(step, |d| d.value_here(ty))
     }
 
@@ -147,7 +147,7 @@ impl<'a> Decoder<'a> {
         let mut out = Vec::with_capacity(n.min(self.rd.len()).min(PREALLOC_LIMIT));
         for i in 0..n {
             let ty = type_at(i).ok_or_else(|| self.err("tuple element without a type"))?;
-            out.push(self.value(Some(PathStep::Index(i as i64)), ty)?);
+            out.push(self.value(Some(Step::Index(i as i64)), ty)?);
         }
         Ok(out)
     }
@@ -158,9 +158,12 @@ impl<'a> Decoder<'a> {
         for _ in 0..n {
             let key = self.string("a string map key")?;
             if out.contains_key(&key) {
-                return Err(CodecError::new(&self.w.path.key(key), "duplicate map key"));
+                return Err(CodecError::new(
+                    &crate::tf::AttributePath::root().key(key),
+                    "duplicate map key",
+                ));
             }
-            let v = self.value(Some(PathStep::Key(key.clone())), et)?;
+            let v = self.value(Some(Step::Key(&key)), et)?;
             out.insert(key, v);
         }
         Ok(Value::Map(out))
@@ -169,27 +172,49 @@ impl<'a> Decoder<'a> {
     /// cty requires every attribute exactly once (`unmarshalObject`); order is free.
     fn object(&mut self, attrs: &BTreeMap<String, Type>) -> Result<Value, CodecError> {
         let n = self.map_len("a map for an object")?;
-        let mut out = BTreeMap::new();
+        // Terraform writes attributes sorted, as the type lists them: follow the type's keys
+        // with a cursor (one comparison per attribute) and build the map from sorted pairs in
+        // one go; any other order takes the general path.
+        let mut expected = attrs.iter();
+        let mut pairs: Vec<(String, Value)> = Vec::with_capacity(n);
+        let mut in_order = true;
         for _ in 0..n {
             let key = self.string("a string attribute name")?;
-            let Some(ty) = attrs.get(&key) else {
-                return Err(CodecError::new(
-                    &self.w.path.child(key),
-                    "unsupported attribute",
-                ));
+            let ty = match expected.next() {
+                Some((k, t)) if in_order && *k == key => t,
+                _ => {
+                    in_order = false;
+                    match attrs.get(&key) {
+                        Some(t) => t,
+                        None => {
+                            return Err(CodecError::new(
+                                &crate::tf::AttributePath::attr(key),
+                                "unsupported attribute",
+                            ))
+                        }
+                    }
+                }
             };
+            let v = self.value(Some(Step::Attr(&key)), ty)?;
+            pairs.push((key, v));
+        }
+        if in_order && n == attrs.len() {
+            // Every attribute exactly once, in the type's order.
+            return Ok(Value::Object(pairs.into_iter().collect()));
+        }
+        let mut out = BTreeMap::new();
+        for (key, v) in pairs {
             if out.contains_key(&key) {
                 return Err(CodecError::new(
-                    &self.w.path.child(key),
+                    &crate::tf::AttributePath::attr(key),
                     "duplicate attribute",
                 ));
             }
-            let v = self.value(Some(PathStep::Attr(key.clone())), ty)?;
             out.insert(key, v);
         }
         if let Some(missing) = attrs.keys().find(|k| !out.contains_key(*k)) {
             return Err(CodecError::new(
-                &self.w.path.child(missing.as_str()),
+                &crate::tf::AttributePath::attr(missing.as_str()),
                 "missing attribute: an object must carry every attribute of its type (nil for null)",
             ));
         }

@@ -5,12 +5,12 @@ use std::convert::Infallible;
 use rmp::encode::{self, ByteBuf, ValueWriteError};
 
 use super::refinements::write_unknown;
+use super::Step;
 use super::{
     check_object_attrs, check_tuple_len, mismatch, not_dynamic, unwrap_dynamic, CodecError, Walk,
     Walker,
 };
 use crate::tf::number::Number;
-use crate::tf::path::PathStep;
 use crate::tf::ty::Type;
 use crate::tf::value::Value;
 
@@ -92,7 +92,7 @@ pub(super) fn write_number(out: &mut ByteBuf, n: &Number, compact: bool) {
 }
 
 impl Encoder {
-    fn value(&mut self, step: Option<PathStep>, v: &Value, ty: &Type) -> Result<(), CodecError> {
+    fn value(&mut self, step: Option<Step<'_>>, v: &Value, ty: &Type) -> Result<(), CodecError> {
         self.nest(step, |e| e.value_here(v, ty))
     }
 
@@ -118,7 +118,7 @@ impl Encoder {
                 let n = len32(self, items.len())?;
                 infallible(encode::write_array_len(&mut self.out, n));
                 for (i, item) in items.iter().enumerate() {
-                    self.value(Some(PathStep::Index(i as i64)), item, et)?;
+                    self.value(Some(Step::Index(i as i64)), item, et)?;
                 }
             }
             (Type::Tuple(types), Value::Tuple(items)) => {
@@ -126,7 +126,7 @@ impl Encoder {
                 let n = len32(self, items.len())?;
                 infallible(encode::write_array_len(&mut self.out, n));
                 for (i, (item, t)) in items.iter().zip(types).enumerate() {
-                    self.value(Some(PathStep::Index(i as i64)), item, t)?;
+                    self.value(Some(Step::Index(i as i64)), item, t)?;
                 }
             }
             (Type::Map(et), Value::Map(entries)) => {
@@ -134,17 +134,17 @@ impl Encoder {
                 infallible(encode::write_map_len(&mut self.out, n));
                 for (k, item) in entries {
                     write_str(&mut self.out, k);
-                    self.value(Some(PathStep::Key(k.clone())), item, et)?;
+                    self.value(Some(Step::Key(k)), item, et)?;
                 }
             }
             (Type::Object(attrs), Value::Object(values)) => {
-                check_object_attrs(self, attrs, values)?;
+                check_object_attrs(attrs, values)?;
                 let n = len32(self, attrs.len())?;
                 infallible(encode::write_map_len(&mut self.out, n));
                 // Both maps hold the same keys (checked above); cty writes them sorted.
                 for ((k, t), item) in attrs.iter().zip(values.values()) {
                     write_str(&mut self.out, k);
-                    self.value(Some(PathStep::Attr(k.clone())), item, t)?;
+                    self.value(Some(Step::Attr(k)), item, t)?;
                 }
             }
             (ty, other) => return Err(mismatch(self, ty, other)),

@@ -43,7 +43,7 @@ pub(super) fn decode_unknown(
     if payload.len() <= 1 {
         return Ok(Value::unknown());
     }
-    let err = |m: String| CodecError::new(&w.path, m);
+    let err = |m: String| CodecError::new(&crate::tf::AttributePath::root(), m);
     if code != UNKNOWN_WITH_REFINEMENTS {
         return Err(err(format!(
             "unsupported msgpack extension type {code} with {} bytes (unknown values use type 0 or 12)",
@@ -73,7 +73,7 @@ pub(super) fn decode_unknown(
                 Ok(())
             } else {
                 Err(CodecError::new(
-                    &w.path,
+                    &crate::tf::AttributePath::root(),
                     format!("{what} refinement on an unknown of type {ty}"),
                 ))
             }
