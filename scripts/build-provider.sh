@@ -19,9 +19,10 @@ name=terraform-provider-harness
 
 die() { echo "build-provider.sh: $*" >&2; exit 1; }
 
-# The [package] version of the provider package (the root Cargo.toml).
-version=$(awk '/^\[/{pkg = ($0 == "[package]")} pkg && /^version *=/{gsub(/.*= *"|".*/, ""); print; exit}' "$root/Cargo.toml")
-[[ -n "$version" ]] || die "no [package] version in $root/Cargo.toml"
+# The version of the provider package
+# (cargo resolves `version.workspace = true` from [workspace.package]).
+version=$(cargo pkgid --manifest-path "$root/Cargo.toml" -p terraform-provider-harness | sed 's/.*[@#]//')
+[[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+ ]] || die "no version for terraform-provider-harness from cargo pkgid ($version)"
 # The version in the binary's file name: GoReleaser's (from the tag) when it runs us.
 file_version=${RELEASE_VERSION:-$version}
 if [[ "$file_version" != "$version" ]]; then

@@ -50,8 +50,9 @@ need gpg "install GnuPG (Debian/Ubuntu: apt-get install gnupg)"
 need sha256sum "it is part of GNU coreutils"
 [[ -n "${GPG_FINGERPRINT:-}" ]] || die "set GPG_FINGERPRINT to the signing key's fingerprint (gpg --list-secret-keys)"
 
-version=$(awk '/^\[/{pkg = ($0 == "[package]")} pkg && /^version *=/{gsub(/.*= *"|".*/, ""); print; exit}' "$root/Cargo.toml")
-[[ -n "$version" ]] || die "no [package] version in $root/Cargo.toml"
+# (cargo resolves `version.workspace = true` from [workspace.package]).
+version=$(cargo pkgid --manifest-path "$root/Cargo.toml" -p terraform-provider-harness | sed 's/.*[@#]//')
+[[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+ ]] || die "no version for terraform-provider-harness from cargo pkgid ($version)"
 
 if [[ -z "$target" ]]; then
   host=$(rustc -vV | sed -n 's/^host: //p')
