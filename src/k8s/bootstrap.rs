@@ -413,7 +413,7 @@ impl<'a, D> Bootstrap<'a, D> {
         }
         Err(K8sError::Api {
             server: self.conn.server.clone(),
-            op: r.op("update"),
+            op: Box::new(r.op("update")),
             code: 409,
             reason: "Conflict".into(),
             message: "the object kept changing while it was being written; apply again".into(),

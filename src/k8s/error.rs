@@ -53,21 +53,21 @@ pub enum K8sError {
     /// The server could not be reached (DNS, connection refused, TLS, timeout).
     Unreachable {
         server: String,
-        op: Op,
+        op: Box<Op>,
         detail: String,
     },
     /// 401: the server did not accept the credentials.
-    Unauthorized { server: String, op: Op },
+    Unauthorized { server: String, op: Box<Op> },
     /// 403: the identity may not do this.
     Forbidden {
         server: String,
-        op: Op,
+        op: Box<Op>,
         message: String,
     },
     /// Any other API answer (404 where it matters, 409, 422, 5xx).
     Api {
         server: String,
-        op: Op,
+        op: Box<Op>,
         code: u16,
         reason: String,
         message: String,
@@ -151,6 +151,7 @@ fn quoted(items: &[String]) -> String {
 /// A kube-rs error of request `op` to `server`, classified.
 pub fn classify(server: &str, op: Op, err: kube::Error) -> K8sError {
     let server = server.to_string();
+    let op = Box::new(op);
     match err {
         kube::Error::Api(status) => match status.code {
             401 => K8sError::Unauthorized { server, op },
@@ -211,13 +212,13 @@ mod tests {
     fn messages_name_the_request() {
         let e = K8sError::Forbidden {
             server: "https://k".into(),
-            op: Op {
+            op: Box::new(Op {
                 verb: "get",
                 resource: "secrets",
                 group: "",
                 namespace: "kube-system".into(),
                 name: "t".into(),
-            },
+            }),
             message: "nope".into(),
         };
         let s = e.to_string();
@@ -229,7 +230,7 @@ mod tests {
         );
         let s = K8sError::Unauthorized {
             server: "https://k".into(),
-            op: op(),
+            op: Box::new(op()),
         }
         .to_string();
         assert!(s.contains("401 Unauthorized"), "{s}");

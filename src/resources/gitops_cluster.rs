@@ -11,9 +11,8 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use base64::Engine as _;
 use harness_gitops_client::models::{
-    changed_cluster_fields, AwsAuthConfig, Cluster as ApiCluster, ClusterConfig,
-    ClusterCreateRequest, ClusterResponse, ClusterUpdateRequest, ExecProviderConfig, Int64,
-    TlsClientConfig,
+    changed_cluster_fields, Cluster as ApiCluster, ClusterConfig, ClusterCreateRequest,
+    ClusterResponse, ClusterUpdateRequest, ExecProviderConfig, Int64, TlsClientConfig,
 };
 use harness_gitops_client::{ClusterUpdateOptions, DeleteOptions, Secret};
 use tfplugin::resource::{DataSource, Resource};
@@ -1672,10 +1671,7 @@ fn from_api(resp: &ClusterResponse, prior: &Cluster) -> Cluster {
         }
         _ => Val::Null,
     };
-    let aws = cfg
-        .aws_auth_config
-        .clone()
-        .unwrap_or_else(AwsAuthConfig::default);
+    let aws = cfg.aws_auth_config.clone().unwrap_or_default();
     s.aws_cluster_name = api_str(
         cfg.aws_cluster_name
             .as_deref()

@@ -1069,10 +1069,9 @@ resource "harness_gitops_cluster" "cert" {{
         &["apply", "-auto-approve", "-no-color", "-input=false"],
     );
     let issued = kube.token_of(
-        &tf.resource("harness_gitops_cluster.boot")["bootstrap"]["objects"][3]["name"]
+        tf.resource("harness_gitops_cluster.boot")["bootstrap"]["objects"][3]["name"]
             .as_str()
-            .unwrap()
-            .to_string(),
+            .unwrap(),
         "kube-system",
     );
     run(&tf, &["plan", "-no-color", "-input=false"]);
@@ -1082,10 +1081,9 @@ resource "harness_gitops_cluster" "cert" {{
         &["apply", "-auto-approve", "-no-color", "-input=false"],
     );
     let rotated = kube.token_of(
-        &tf.resource("harness_gitops_cluster.boot")["bootstrap"]["objects"][3]["name"]
+        tf.resource("harness_gitops_cluster.boot")["bootstrap"]["objects"][3]["name"]
             .as_str()
-            .unwrap()
-            .to_string(),
+            .unwrap(),
         "kube-system",
     );
     let state_file = std::fs::read_to_string(tf.path().join("terraform.tfstate")).unwrap();
