@@ -664,7 +664,7 @@ impl<'a, D> Bootstrap<'a, D> {
     pub async fn remove(&self, objects: &[ObjRef], owner: &str) -> Result<Vec<ObjRef>, K8sError> {
         let mut left_alone = Vec::new();
         let mut order: Vec<&ObjRef> = objects.iter().collect();
-        order.sort_by_key(|r| std::cmp::Reverse(r.kind));
+        order.sort_by(|a, b| b.kind.cmp(&a.kind).then_with(|| a.cmp(b)));
         order.dedup();
         for r in order {
             let meta = match r.kind {

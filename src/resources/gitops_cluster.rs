@@ -595,17 +595,13 @@ fn validate_config(c: &Cluster, diags: &mut Diagnostics) {
     }
     // A bootstrap brings its own token.
     if !c.bootstrap.is_null() {
-        for name in [Cluster::BEARER_TOKEN] {
-            if c.credential(name).0 && chosen.as_deref() != Some("SERVICE_ACCOUNT") {
-                continue;
-            }
-            if c.credential(name).0 {
-                diags.error_at(
-                    c.credential_path(name),
-                    "Bootstrap Provides The Token",
-                    "With `bootstrap`, the token comes from the service account the provider creates; remove `bearer_token`/`bearer_token_wo`.",
-                );
-            }
+        // (With another connection type the token is refused above already.)
+        if c.credential(Cluster::BEARER_TOKEN).0 && chosen.as_deref() == Some("SERVICE_ACCOUNT") {
+            diags.error_at(
+                c.credential_path(Cluster::BEARER_TOKEN),
+                "Bootstrap Provides The Token",
+                "With `bootstrap`, the token comes from the service account the provider creates; remove `bearer_token`/`bearer_token_wo`.",
+            );
         }
         if let Some(t) = c
             .connection_type
@@ -1081,13 +1077,21 @@ impl ModelResource<ProviderData> for GitopsCluster {
             let result = match &boot {
                 Some((conn, _)) => Kube { conn, ctx }.remove(&stale, &owner).await,
                 // The bootstrap was removed: reach the cluster the way it was reached.
-                None => match target_for(ctx, prior, diags) {
-                    Some(t) => match open(ctx, &t).await {
-                        Ok(conn) => Kube { conn: &conn, ctx }.remove(&stale, &owner).await,
-                        Err(e) => Err(e),
-                    },
-                    None => return Some(without_unknowns(&state)),
-                },
+                None => {
+                    let target = prior.bootstrap.known().and_then(|b| {
+                        k8s::target(&own_settings(b), ctx.provider.kubernetes.as_ref())
+                    });
+                    match target {
+                        Some(t) => match open(ctx, &t).await {
+                            Ok(conn) => Kube { conn: &conn, ctx }.remove(&stale, &owner).await,
+                            Err(e) => Err(e),
+                        },
+                        None => Err(K8sError::NoConnection(
+                            "the provider's `kubernetes` settings the removed bootstrap used are not known in this run"
+                                .into(),
+                        )),
+                    }
+                }
             };
             match result {
                 Ok(left) => {
@@ -1101,17 +1105,23 @@ impl ModelResource<ProviderData> for GitopsCluster {
                 }
                 Err(e) => {
                     let mut keep = wanted.clone();
-                    keep.extend(stale);
+                    keep.extend(stale.iter().cloned());
                     ctx.private_set(PRIVATE_OBJECTS, Some(&keep));
                     k8s_error(
                         diags,
                         "Unable to Remove Old Kubernetes Objects",
                         &e,
-                        "Harness holds the new settings; the objects that were to be removed are remembered and removed by the next apply or destroy.",
+                        "Harness holds the new settings. The objects still to be removed stay in state, so the next apply (or destroy) removes them.",
                     );
-                    // Keep the old objects known to the next plan.
-                    if let Val::Known(b) = &mut state.bootstrap {
-                        b.objects = Val::Unknown;
+                    // Keep them in state, with the connection that reaches them, so the next
+                    // plan shows the difference and the next apply retries.
+                    if boot.is_some() {
+                        if let Val::Known(b) = &mut state.bootstrap {
+                            b.objects = kube_objects(&keep);
+                        }
+                    } else if let Val::Known(mut b) = prior.bootstrap.clone() {
+                        b.objects = kube_objects(&stale);
+                        state.bootstrap = Val::Known(b);
                     }
                     return Some(without_unknowns(&state));
                 }
@@ -1161,6 +1171,18 @@ impl ModelResource<ProviderData> for GitopsCluster {
             return;
         }
         let owner = prior.id.known().cloned().unwrap_or_default();
+        if prior.bootstrap.is_null() {
+            // Only after a hand-edited state: no connection is recorded to reach them.
+            let list: Vec<String> = objects.iter().map(ToString::to_string).collect();
+            diags.warning(
+                "Kubernetes Objects Not Removed",
+                format!(
+                    "No bootstrap connection is recorded, so these objects were left in place: {}.",
+                    list.join(", ")
+                ),
+            );
+            return;
+        }
         let Some(target) = target_for(ctx, prior, diags) else {
             ctx.private_set(PRIVATE_OBJECTS, Some(&objects));
             return;

@@ -1121,3 +1121,82 @@ resource "harness_gitops_cluster" "cert" {{
         assert!(!state_file.contains(secret), "{what} leaked into the state");
     }
 }
+
+/// A bootstrapped cluster whose Kubernetes API is gone: the refresh warns and keeps what it
+/// knew (a plan never fails for it), and destroy removes the Harness side, then says what it
+/// could not remove and keeps it recorded.
+#[test]
+fn an_unreachable_kubernetes_api_never_breaks_a_refresh() {
+    let emu = Emulator::start(&[]);
+    let kube = Kube::start(Duration::from_millis(100));
+    let tf = Tf::new();
+    let ca = base64::engine::general_purpose::STANDARD.encode(&kube.ca_pem);
+    tf.write(&format!(
+        r#"provider "harness" {{
+  endpoint   = "{url}"
+  account_id = "{ACCOUNT}"
+  api_key    = "{API_KEY}"
+  agent_id   = "account.mlagent"
+}}
+
+resource "harness_gitops_cluster" "gone" {{
+  identifier = "gone"
+  bootstrap = {{
+    host                   = "{host}"
+    token                  = "{token}"
+    cluster_ca_certificate = "{ca}"
+  }}
+}}
+
+resource "harness_gitops_repository" "r" {{
+  identifier = "r"
+  url        = "https://github.com/acme/ml.git"
+}}
+"#,
+        url = emu.url,
+        host = kube.url,
+        token = kube.admin_token,
+    ));
+    tf.apply();
+    assert_eq!(clusters(&emu).len(), 1);
+    drop(kube);
+    let out = tf.run(&["plan", "-no-color", "-input=false", "-detailed-exitcode"]);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "the plan works and is empty:\n{text}"
+    );
+    assert!(
+        flat(&text).contains("Kubernetes Side Not Checked"),
+        "{text}"
+    );
+    assert!(
+        flat(&text).contains("cannot reach the Kubernetes API server"),
+        "{text}"
+    );
+    let text = tf.fails(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
+    assert!(
+        flat(&text).contains("Unable to Remove Bootstrap Objects"),
+        "{text}"
+    );
+    assert!(clusters(&emu).is_empty(), "the Harness side is removed");
+    assert!(
+        emu.repositories().is_empty(),
+        "the other resources are destroyed"
+    );
+    let st = tf.state();
+    let left: Vec<&Json> = st["values"]["root_module"]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(left.len(), 1, "{st}");
+    assert_eq!(left[0]["address"], "harness_gitops_cluster.gone");
+    // With the cluster gone for good, the user forgets it.
+    tf.ok(&["state", "rm", "harness_gitops_cluster.gone"]);
+}
