@@ -125,7 +125,7 @@ pub struct Bootstrap {
     /// missing one (deleted outside Terraform) shows as a change and is made again by the
     /// next apply, which registers the new token.
     #[tf(computed, nested)]
-    pub objects: Val<Vec<KubeObject>>,
+    pub objects: Val<Set<KubeObject>>,
 }
 
 /// A Harness GitOps cluster: a Kubernetes cluster an Argo CD agent managed by Harness deploys
@@ -726,22 +726,21 @@ fn spec_of(m: &Cluster) -> Option<Spec> {
     })
 }
 
-fn kube_objects(objs: &[ObjRef]) -> Val<Vec<KubeObject>> {
-    Val::Known(
-        objs.iter()
-            .map(|o| KubeObject {
-                kind: Val::Known(o.kind.as_str().into()),
-                namespace: Val::Known(o.namespace.clone()),
-                name: Val::Known(o.name.clone()),
-            })
-            .collect(),
-    )
+fn kube_objects(objs: &[ObjRef]) -> Val<Set<KubeObject>> {
+    Val::Known(Set(objs
+        .iter()
+        .map(|o| KubeObject {
+            kind: Val::Known(o.kind.as_str().into()),
+            namespace: Val::Known(o.namespace.clone()),
+            name: Val::Known(o.name.clone()),
+        })
+        .collect()))
 }
 
-fn obj_refs(objs: &Val<Vec<KubeObject>>) -> Vec<ObjRef> {
+fn obj_refs(objs: &Val<Set<KubeObject>>) -> Vec<ObjRef> {
     objs.known()
         .into_iter()
-        .flatten()
+        .flat_map(|s| s.0.iter())
         .filter_map(|o| {
             Some(ObjRef {
                 kind: Kind::parse(o.kind.as_deref()?)?,
@@ -1241,7 +1240,7 @@ fn partial_state(partial: Cluster) -> Option<Cluster> {
         .bootstrap
         .known()
         .and_then(|b| b.objects.known())
-        .is_some_and(|o| !o.is_empty());
+        .is_some_and(|o| !o.0.is_empty());
     made.then(|| without_unknowns(&partial))
 }
 

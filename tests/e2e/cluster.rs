@@ -273,6 +273,16 @@ resource "harness_gitops_cluster" "gpu" {{
     )
 }
 
+/// The name of the token Secret among a state's bootstrap objects.
+fn token_secret(state: &Json) -> String {
+    state["bootstrap"]["objects"]
+        .as_array()
+        .and_then(|objs| objs.iter().find(|o| o["kind"] == "Secret"))
+        .and_then(|o| o["name"].as_str())
+        .unwrap_or_else(|| panic!("a token Secret among the bootstrap objects: {state}"))
+        .to_string()
+}
+
 /// Terraform wraps diagnostics at 80 columns: compare with whitespace collapsed.
 fn flat(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -445,15 +455,7 @@ fn bootstrap_lifecycle() {
         kube.get("secret", SECRET, Some("kube-system")).is_none(),
         "the old token Secret is deleted"
     );
-    let rotated_secret = tf.resource(addr)["bootstrap"]["objects"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["kind"] == "Secret")
-        .unwrap()["name"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let rotated_secret = token_secret(&tf.resource(addr));
     assert!(
         rotated_secret.starts_with("harness-gitops-manager-long-lived-token-"),
         "{rotated_secret}"
@@ -1069,9 +1071,7 @@ resource "harness_gitops_cluster" "cert" {{
         &["apply", "-auto-approve", "-no-color", "-input=false"],
     );
     let issued = kube.token_of(
-        tf.resource("harness_gitops_cluster.boot")["bootstrap"]["objects"][3]["name"]
-            .as_str()
-            .unwrap(),
+        &token_secret(&tf.resource("harness_gitops_cluster.boot")),
         "kube-system",
     );
     run(&tf, &["plan", "-no-color", "-input=false"]);
@@ -1081,9 +1081,7 @@ resource "harness_gitops_cluster" "cert" {{
         &["apply", "-auto-approve", "-no-color", "-input=false"],
     );
     let rotated = kube.token_of(
-        tf.resource("harness_gitops_cluster.boot")["bootstrap"]["objects"][3]["name"]
-            .as_str()
-            .unwrap(),
+        &token_secret(&tf.resource("harness_gitops_cluster.boot")),
         "kube-system",
     );
     let state_file = std::fs::read_to_string(tf.path().join("terraform.tfstate")).unwrap();

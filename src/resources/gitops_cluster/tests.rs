@@ -560,7 +560,7 @@ fn no_change_plans_nothing_and_a_missing_object_plans_its_restore() {
     let mut drifted = prior.clone();
     let mut b = drifted.attr("bootstrap").clone();
     let objs: Vec<Value> = b.attr("objects").as_elements().unwrap()[1..].to_vec();
-    b.set_attr("objects", Value::List(objs));
+    b.set_attr("objects", Value::Set(objs));
     drifted.set_attr("bootstrap", b);
     let (planned, _) = plan(&drifted, &full, Some(&known_provider()));
     assert_eq!(objects_of(&planned).len(), objects_of(&prior).len());
