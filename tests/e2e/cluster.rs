@@ -948,10 +948,36 @@ fn kubernetes_errors_name_the_server_the_request_and_the_object() {
         flat(&text).contains("ServiceAccount \"harness-gitops-manager\" in namespace \"kube-system\" already exists and was not made by this provider"),
         "{text}"
     );
-    assert!(kube
+    let foreign_uid = kube
         .get("serviceaccount", SA, Some("kube-system"))
-        .is_some());
+        .expect("the foreign object is left alone")["metadata"]["uid"]
+        .clone();
     assert!(clusters(&emu).is_empty());
+
+    // Labelled and annotated for this registration, it is adopted (not made again), and the
+    // rest is made around it.
+    kube.ok(&["label", "serviceaccount", SA, "-n", "kube-system", MANAGED]);
+    kube.ok(&[
+        "annotate",
+        "serviceaccount",
+        SA,
+        "-n",
+        "kube-system",
+        "gitops.harness.io/cluster=default/mlplatform/mlagent/ml_gpu",
+    ]);
+    tf.apply();
+    assert_eq!(
+        kube.get("serviceaccount", SA, Some("kube-system")).unwrap()["metadata"]["uid"],
+        foreign_uid,
+        "adopted"
+    );
+    assert_eq!(kube.managed().len(), 4, "{:?}", kube.managed());
+    assert_eq!(
+        cluster(&emu, "ml_gpu")["cluster"]["connectionState"]["status"],
+        "Successful"
+    );
+    destroy(&tf);
+    assert!(kube.managed().is_empty() && clusters(&emu).is_empty());
 }
 
 /// The data source reads a cluster by scope and identifier, without secrets.
