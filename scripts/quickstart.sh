@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# One command on a fresh machine: build the provider and the emulator, start the emulator
-# (state persisted in a temp dir), install the provider into a private filesystem mirror,
-# then `terraform init` + `apply` examples/quickstart and show the result from both sides.
+# One command on a fresh machine: build the provider and the emulators, start the Harness GitOps
+# emulator and the Kubernetes API emulator (state persisted in a temp dir), install the provider
+# into a private filesystem mirror, then `terraform init` + `apply` examples/quickstart (which
+# also bootstraps the emulated Kubernetes cluster and registers it) and show the result from
+# every side.
 #
 # Usage: scripts/quickstart.sh            (run it)
-#        scripts/quickstart.sh stop       (stop the emulator it started)
+#        scripts/quickstart.sh stop       (stop the emulators it started)
 #
 # HARNESS_PROVIDER_BINARY=/path/to/terraform-provider-harness_vX.Y.Z installs that binary (e.g. a
 # release build) instead of the debug build; .ci/run runs the release check's binary this way.
@@ -18,15 +20,18 @@ source_addr="registry.terraform.io/harness-gitops/harness"
 terraform=${TERRAFORM:-terraform}
 
 stop_emulator() {
-  if [[ -f "$work/emulator.pid" ]]; then
-    kill "$(cat "$work/emulator.pid")" 2>/dev/null || true
-    rm -f "$work/emulator.pid"
-  fi
+  local pidfile
+  for pidfile in "$work/emulator.pid" "$work/kube-emulator.pid"; do
+    if [[ -f "$pidfile" ]]; then
+      kill "$(cat "$pidfile")" 2>/dev/null || true
+      rm -f "$pidfile"
+    fi
+  done
 }
 
 if [[ "${1:-}" == "stop" ]]; then
   stop_emulator
-  echo "emulator stopped"
+  echo "emulators stopped"
   exit 0
 fi
 
@@ -38,11 +43,11 @@ bin="$root/target/debug"
 if [[ -n "${HARNESS_PROVIDER_BINARY:-}" ]]; then
   [[ -x "$HARNESS_PROVIDER_BINARY" ]] || { echo "HARNESS_PROVIDER_BINARY=$HARNESS_PROVIDER_BINARY is not an executable" >&2; exit 1; }
   provider_bin=$HARNESS_PROVIDER_BINARY
-  echo "==> building harness-gitops-emulator (provider: $provider_bin)"
-  cargo build --quiet --bin harness-gitops-emulator --manifest-path "$root/Cargo.toml"
+  echo "==> building harness-gitops-emulator and kube-api-emulator (provider: $provider_bin)"
+  cargo build --quiet --bin harness-gitops-emulator --bin kube-api-emulator --manifest-path "$root/Cargo.toml"
 else
   provider_bin="$bin/terraform-provider-harness"
-  echo "==> building terraform-provider-harness and harness-gitops-emulator"
+  echo "==> building terraform-provider-harness, harness-gitops-emulator and kube-api-emulator"
   cargo build --quiet --bins --manifest-path "$root/Cargo.toml"
 fi
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -1)
@@ -81,11 +86,28 @@ endpoint=$(sed -n 's/^LISTENING //p' "$work/emulator.out" | head -1)
 [[ -n "$endpoint" ]] || { echo "the emulator did not start; see $work/emulator.log" >&2; exit 1; }
 echo "    listening on $endpoint"
 
+# --- Kubernetes (harness_gitops_cluster) -------------------------------------------------------
+# A local Kubernetes API for the cluster the pipeline deploys to: the provider bootstraps it
+# (service account, RBAC, token) through the kubeconfig the emulator writes, and registers it.
+echo "==> starting kube-api-emulator (state in $work/kube-data.json, kubeconfig $work/kubeconfig)"
+nohup "$bin/kube-api-emulator" --listen 127.0.0.1:0 --kubeconfig-out "$work/kubeconfig" \
+  --data "$work/kube-data.json" --token-delay 500ms >"$work/kube-emulator.out" 2>"$work/kube-emulator.log" &
+echo $! >"$work/kube-emulator.pid"
+for _ in $(seq 1 100); do
+  grep -q '^LISTENING ' "$work/kube-emulator.out" 2>/dev/null && break
+  sleep 0.1
+done
+kube_endpoint=$(sed -n 's/^LISTENING //p' "$work/kube-emulator.out" | head -1)
+[[ -n "$kube_endpoint" ]] || { echo "the Kubernetes emulator did not start; see $work/kube-emulator.log" >&2; exit 1; }
+echo "    listening on $kube_endpoint"
+# --- end Kubernetes ----------------------------------------------------------------------------
+
 cat > "$work/env.sh" <<ENV
 export TF_CLI_CONFIG_FILE="$work/terraform.rc"
 export HARNESS_ENDPOINT="$endpoint"
 export HARNESS_ACCOUNT_ID="quickstart"
 export HARNESS_PLATFORM_API_KEY="$api_key"
+export KUBECONFIG="$work/kubeconfig"
 ENV
 # shellcheck disable=SC1091
 source "$work/env.sh"
@@ -110,18 +132,33 @@ elif command -v python3 >/dev/null; then
 else
   echo "$state"
 fi
+# --- Kubernetes (harness_gitops_cluster) -------------------------------------------------------
+if command -v jq >/dev/null; then
+  echo
+  echo "==> the registered cluster (Harness side)"
+  jq '[.clusters[] | {identifier, server: .cluster.server, connectionType: .cluster.config.clusterConnectionType, connection: .cluster.connectionState.status, serverVersion: .cluster.serverVersion}]' <<<"$state"
+fi
+if command -v kubectl >/dev/null; then
+  echo
+  echo "==> what the bootstrap made in the cluster (kubectl, KUBECONFIG=$work/kubeconfig)"
+  kubectl get serviceaccounts,secrets,clusterroles,clusterrolebindings -A \
+    -l app.kubernetes.io/managed-by=terraform-provider-harness || true
+fi
+# --- end Kubernetes ----------------------------------------------------------------------------
 
 cat <<NEXT
 
-Done. The emulator keeps running (pid $(cat "$work/emulator.pid")), so you can go on:
+Done. The emulators keep running (pids $(cat "$work/emulator.pid") and $(cat "$work/kube-emulator.pid")), so you can go on:
   cd $work/run && source ../env.sh
   terraform plan                 # nothing to change
-  terraform destroy              # removes the repositories again
-  $root/scripts/quickstart.sh stop   # stops the emulator
+  kubectl get sa -n kube-system  # the bootstrapped service account (KUBECONFIG is set)
+  terraform destroy              # removes the repositories and the cluster (and its Kubernetes objects) again
+  $root/scripts/quickstart.sh stop   # stops the emulators
 
 Against a real Harness account, run the same configuration with:
   export HARNESS_ENDPOINT=https://app.harness.io/gateway
   export HARNESS_ACCOUNT_ID=<your account id>
   export HARNESS_PLATFORM_API_KEY=<a PAT or SAT with GitOps permissions>
+  export KUBECONFIG=<a kubeconfig of the cluster to bootstrap and register>
   terraform apply -var org_id=<org> -var project_id=<project> -var agent_id=<agent>
 NEXT

@@ -5,6 +5,7 @@
 //! transport; no Harness names) → this crate (`provider`: the provider block; `resources`:
 //! one file per Terraform type) → `harness-gitops-client` (HTTP, no Terraform types).
 
+pub mod k8s;
 pub mod provider;
 pub mod resources;
 

@@ -153,7 +153,9 @@ pub fn schema() -> Schema {
                         .description("kubeconfig context to use. Defaults to the current context."),
                     A::string("host").optional().description("Kubernetes API server URL; overrides the kubeconfig."),
                     A::string("token").optional().sensitive().description("Bearer token for the Kubernetes API; never logged."),
-                    A::string("cluster_ca_certificate").optional().description("PEM CA bundle of the Kubernetes API server."),
+                    A::string("cluster_ca_certificate").optional().description(
+                        "PEM CA bundle of the Kubernetes API server (base64-encoded PEM is accepted too).",
+                    ),
                     A::bool("insecure")
                         .optional()
                         .description("Skip TLS verification of the Kubernetes API server (test clusters only)."),
@@ -162,7 +164,11 @@ pub fn schema() -> Schema {
             .optional()
             .description(
                 "How to reach Kubernetes when a `harness_gitops_cluster` bootstraps Argo CD access \
-                 (service account and token). Unused by repositories and applications.",
+                 (service account, RBAC and token) and sets no connection of its own in its `bootstrap`. \
+                 Used only while applying and refreshing bootstrapped clusters: values known only after \
+                 apply (e.g. a cluster endpoint from another resource) never stop a plan or the refresh of \
+                 other resources. Prefer the cluster's own `bootstrap.host` when one configuration \
+                 bootstraps several clusters. Unused by repositories and applications.",
             ),
         ],
     )
@@ -241,7 +247,8 @@ pub fn configure(
         config_context: opt_str(k, "config_context"),
         host: opt_str(k, "host"),
         token: opt_str(k, "token").map(Secret::new),
-        cluster_ca_certificate: opt_str(k, "cluster_ca_certificate"),
+        cluster_ca_certificate: opt_str(k, "cluster_ca_certificate")
+            .map(|c| crate::k8s::connect::pem_text(&c)),
         insecure: k.attr("insecure").as_bool(),
     });
     let client_inputs = [

@@ -304,6 +304,70 @@ impl Emulator {
     }
 }
 
+/// A Kubernetes API emulator on a thread of this process, for the quickstart's bootstrapped
+/// cluster; its admin kubeconfig goes to terraform as `KUBECONFIG`.
+struct Kube {
+    kubeconfig: PathBuf,
+    _dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Kube {
+    fn start() -> Kube {
+        let dir = tempfile::tempdir().unwrap();
+        let kubeconfig = dir.path().join("kubeconfig");
+        let config = kube_api_emulator::Config {
+            kubeconfig_out: Some(kubeconfig.clone()),
+            token_delay: Duration::from_millis(100),
+            log_requests: false,
+            ..Default::default()
+        };
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                match kube_api_emulator::start(config).await {
+                    Ok(h) => {
+                        let _ = ready_tx.send(Ok(()));
+                        let _ = stop_rx.await;
+                        h.shutdown().await;
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e.to_string()));
+                    }
+                }
+            });
+        });
+        ready_rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("kube-api-emulator starts")
+            .expect("start kube-api-emulator");
+        Kube {
+            kubeconfig,
+            _dir: dir,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Kube {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 fn terraform_bin() -> PathBuf {
     let p = std::env::var_os("TERRAFORM")
         .map(PathBuf::from)
@@ -614,6 +678,7 @@ fn signed_by_another_key(release: &Release) -> (tempfile::TempDir, Release, Gpg)
 
 fn install_plan_and_refusals(release: &Release) {
     let emulator = Emulator::start();
+    let kube = Kube::start();
     let (os, arch) = host_platform();
 
     // 1. The genuine release installs, verified, and works.
@@ -622,6 +687,7 @@ fn install_plan_and_refusals(release: &Release) {
     wd.env("HARNESS_ENDPOINT", &emulator.url);
     wd.env("HARNESS_ACCOUNT_ID", ACCOUNT);
     wd.env("HARNESS_PLATFORM_API_KEY", API_KEY);
+    wd.env("KUBECONFIG", &kube.kubeconfig.display().to_string());
     let init = wd.init();
     let text = Workdir::text(&init);
     assert!(init.status.success(), "terraform init failed:\n{text}");
@@ -666,8 +732,15 @@ fn install_plan_and_refusals(release: &Release) {
 
     // The installed provider applies the quickstart against the emulator and plans no change.
     let apply = wd.ok(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let resources = std::fs::read_to_string(root().join("examples/quickstart/main.tf"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("resource \"harness_"))
+        .count();
     assert!(
-        apply.contains("Apply complete! Resources: 3 added, 0 changed, 0 destroyed."),
+        apply.contains(&format!(
+            "Apply complete! Resources: {resources} added, 0 changed, 0 destroyed."
+        )),
         "{apply}"
     );
     let plan = wd.run(&["plan", "-detailed-exitcode", "-input=false", "-no-color"]);

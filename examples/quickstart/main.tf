@@ -1,6 +1,7 @@
 # Quickstart: the Git and Helm repositories an ML pipeline deploys from, registered with a
-# Harness GitOps agent. `scripts/quickstart.sh` runs it against a local harness-gitops-emulator;
-# the same configuration works against a real Harness account (see README.md).
+# Harness GitOps agent, and the Kubernetes cluster it deploys to. `scripts/quickstart.sh` runs it
+# against a local harness-gitops-emulator and kube-api-emulator; the same configuration works
+# against a real Harness account and a real cluster (see README.md).
 
 terraform {
   required_version = ">= 1.11"
@@ -70,6 +71,28 @@ resource "harness_gitops_repository" "training" {
   password_wo         = var.git_token
   password_wo_version = 1
 }
+
+# --- Cluster (harness_gitops_cluster) ----------------------------------------------------------
+# The Kubernetes cluster the pipeline deploys to. The provider bootstraps it the way
+# `argocd cluster add` does (a service account, a ClusterRole and binding, a long-lived token
+# Secret), through the kubeconfig in KUBECONFIG (the quickstart's emulated cluster), then
+# registers it in Harness with that token, the API server and its CA: no hand-made token.
+resource "harness_gitops_cluster" "ml" {
+  identifier = "ml_cluster"
+  name       = "ml-cluster"
+  bootstrap  = {}
+}
+
+output "cluster" {
+  description = "The registered cluster: import ID, API server, connection status, and the Kubernetes objects the bootstrap manages."
+  value = {
+    id         = harness_gitops_cluster.ml.id
+    server     = harness_gitops_cluster.ml.server
+    connection = harness_gitops_cluster.ml.connection_status
+    objects    = [for o in harness_gitops_cluster.ml.bootstrap.objects : "${o.kind} ${o.namespace}/${o.name}"]
+  }
+}
+# --- end cluster --------------------------------------------------------------------------------
 
 output "repositories" {
   description = "Import IDs and connection status of every repository."

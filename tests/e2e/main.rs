@@ -3,6 +3,7 @@
 
 mod support;
 
+mod cluster;
 mod examples;
 mod provider;
 mod repository;

@@ -1,0 +1,1829 @@
+//! `harness_gitops_cluster`: a Kubernetes cluster registered with a Harness GitOps agent
+//! (an Argo CD cluster), optionally bootstrapped through the Kubernetes API the way
+//! `argocd cluster add` does it (service account, RBAC, long-lived token Secret), and the
+//! data source of the same name.
+//!
+//! Order: model → validation → plan hook → create/read/update/delete/import → bootstrap
+//! steps → API mapping (`to_api`, `from_api`, `updated_fields`) → data source → tests.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use base64::Engine as _;
+use harness_gitops_client::models::{
+    changed_cluster_fields, Cluster as ApiCluster, ClusterConfig, ClusterCreateRequest,
+    ClusterResponse, ClusterUpdateRequest, ExecProviderConfig, Int64, TlsClientConfig,
+};
+use harness_gitops_client::{ClusterUpdateOptions, DeleteOptions, Secret};
+use tfplugin::resource::{DataSource, Resource};
+use tfplugin::tf::schema::{Constraint, Schema};
+use tfplugin::tf::{AttributePath, Diagnostics, Value};
+use tfplugin::typed::{self, ModelResource, Set, TfType, Timeouts, TypedPlan};
+use tfplugin::{Model, Val};
+
+use super::common::{self, api_error, Scope, ScopedId};
+use super::Ctx;
+use crate::k8s::bootstrap::{Bootstrap as Kube, Issued, Kind, ObjRef, Spec};
+use crate::k8s::connect::pem_text;
+use crate::k8s::{self, Connection, K8sError, Target};
+use crate::provider::{KubernetesSettings, ProviderData};
+
+const TYPE_NAME: &str = "harness_gitops_cluster";
+
+/// The six connection types (`config.clusterConnectionType`).
+pub const CONNECTION_TYPES: [&str; 6] = [
+    "SERVICE_ACCOUNT",
+    "IN_CLUSTER",
+    "TLS_CLIENT_CERT",
+    "USERNAME_PASSWORD",
+    "EXEC_PROVIDER",
+    "IRSA",
+];
+
+/// Argo CD's built-in in-cluster address.
+pub const IN_CLUSTER_SERVER: &str = "https://kubernetes.default.svc";
+
+/// Private state: the Kubernetes objects the bootstrap made or adopted, and the UID of the
+/// token Secret whose token Harness holds.
+const PRIVATE_OBJECTS: &str = "bootstrap_objects";
+const PRIVATE_TOKEN_UID: &str = "bootstrap_token_secret_uid";
+
+/// How the agent runs a command to get credentials (Argo CD `execProviderConfig`).
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct ExecProvider {
+    /// Command to run, e.g. `argocd-k8s-auth`. It must exist in the agent's image.
+    #[tf(required)]
+    pub command: Val<String>,
+    /// Arguments of the command.
+    #[tf(optional)]
+    pub args: Val<Vec<String>>,
+    /// Environment variables for the command (marked sensitive: they often carry
+    /// credentials).
+    #[tf(optional, sensitive)]
+    pub env: Val<BTreeMap<String, String>>,
+    /// Preferred `client.authentication.k8s.io` version of the exec credential, e.g.
+    /// `client.authentication.k8s.io/v1beta1`.
+    #[tf(optional)]
+    pub api_version: Val<String>,
+    /// Text shown when the command is missing.
+    #[tf(optional)]
+    pub install_hint: Val<String>,
+}
+
+/// A Kubernetes object the bootstrap manages.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct KubeObject {
+    /// `ServiceAccount`, `ClusterRole`, `ClusterRoleBinding`, `Role`, `RoleBinding` or `Secret`.
+    #[tf(computed)]
+    pub kind: Val<String>,
+    /// Namespace; empty for cluster-scoped objects.
+    #[tf(computed)]
+    pub namespace: Val<String>,
+    /// Name.
+    #[tf(computed)]
+    pub name: Val<String>,
+}
+
+/// How the provider bootstraps the target cluster (see the `bootstrap` attribute).
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct Bootstrap {
+    /// Path to a kubeconfig file (several joined with `:` like `KUBECONFIG`).
+    #[tf(optional)]
+    pub config_path: Val<String>,
+    /// kubeconfig context to use; defaults to the current context.
+    #[tf(optional)]
+    pub config_context: Val<String>,
+    /// Kubernetes API server URL, e.g. `https://203.0.113.10:6443`; overrides the kubeconfig.
+    /// Also the cluster's `server` unless that is set.
+    #[tf(optional)]
+    pub host: Val<String>,
+    /// Bearer token of an identity allowed to create service accounts, Secrets and RBAC
+    /// objects (e.g. cluster-admin). Stored in state (marked sensitive) because refresh and
+    /// destroy need it; a kubeconfig (or the provider's `kubernetes` settings) keeps it out
+    /// of state.
+    #[tf(optional, sensitive)]
+    pub token: Val<String>,
+    /// PEM CA bundle of the API server (base64-encoded PEM is accepted too).
+    #[tf(optional)]
+    pub cluster_ca_certificate: Val<String>,
+    /// Skip TLS verification of the API server while bootstrapping (test clusters only).
+    #[tf(optional)]
+    pub insecure: Val<bool>,
+    /// Name of the service account the agent authenticates as. Defaults to
+    /// `harness-gitops-manager`; the ClusterRole/Role is `<name>-role`, the binding
+    /// `<name>-role-binding`, the token Secret `<name>-long-lived-token`.
+    #[tf(default = "harness-gitops-manager", validate = dns_subdomain)]
+    pub service_account: Val<String>,
+    /// Namespace of the service account and its token Secret. Defaults to `kube-system`.
+    #[tf(default = "kube-system", validate = dns_label)]
+    pub namespace: Val<String>,
+    /// Any value; changing it makes a new token Secret, registers its token in Harness, then
+    /// deletes the old Secret (revoking the old token). E.g. a `time_rotating` ID.
+    #[tf(optional)]
+    pub rotate_token: Val<String>,
+    /// The Kubernetes objects this bootstrap manages, as found at the last refresh: a
+    /// missing one (deleted outside Terraform) shows as a change and is made again by the
+    /// next apply, which registers the new token.
+    #[tf(computed, nested)]
+    pub objects: Val<Set<KubeObject>>,
+}
+
+/// A Harness GitOps cluster: a Kubernetes cluster an Argo CD agent managed by Harness deploys
+/// to. With `bootstrap`, the provider creates the agent's service account, RBAC and token in
+/// the cluster itself. Credentials can be given as write-only attributes so they never reach
+/// plan or state.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct Cluster {
+    /// Import ID of the cluster: `agent_id/identifier`, `org_id/agent_id/identifier` or
+    /// `org_id/project_id/agent_id/identifier`, depending on its scope.
+    #[tf(computed, keep_prior)]
+    pub id: Val<String>,
+    /// Harness identifier of the cluster, unique within its scope and agent. Changing it
+    /// replaces the cluster.
+    #[tf(required, requires_replace, validate = common::identifier)]
+    pub identifier: Val<String>,
+    #[tf(flatten)]
+    pub scope: Scope,
+    /// Kubernetes API server URL (`https://…`; `https://kubernetes.default.svc` for the
+    /// agent's own cluster). Defaults to the bootstrap's API server. A trailing `/` is
+    /// ignored.
+    #[tf(optional_computed, equivalence = same_server)]
+    pub server: Val<String>,
+    /// Display name. Argo CD names an unnamed cluster after its server URL, so it defaults
+    /// to `server`.
+    #[tf(optional_computed)]
+    pub name: Val<String>,
+    /// Restrict the agent to these namespaces (Argo CD `namespaces`). With `bootstrap`, the
+    /// service account gets a Role in each instead of a ClusterRole.
+    #[tf(optional)]
+    pub namespaces: Val<Set<String>>,
+    /// With `namespaces`, also manage cluster-scoped resources. Defaults to `false`.
+    #[tf(default = false)]
+    pub cluster_resources: Val<bool>,
+    /// Argo CD project the cluster belongs to. Needs a project-level cluster (`project_id`).
+    #[tf(optional)]
+    pub argo_project: Val<String>,
+    /// Labels of the Argo CD cluster.
+    #[tf(optional)]
+    pub labels: Val<BTreeMap<String, String>>,
+    /// Annotations of the Argo CD cluster.
+    #[tf(optional)]
+    pub annotations: Val<BTreeMap<String, String>>,
+    /// Harness tags.
+    #[tf(optional)]
+    pub tags: Val<BTreeMap<String, String>>,
+    /// Application controller shard that manages the cluster.
+    #[tf(optional, int_between(0, 1000000))]
+    pub shard: Val<i64>,
+    /// How the agent authenticates: `SERVICE_ACCOUNT` (bearer token, or `bootstrap`),
+    /// `IN_CLUSTER` (the agent's own cluster), `TLS_CLIENT_CERT`, `USERNAME_PASSWORD`,
+    /// `EXEC_PROVIDER` or `IRSA` (AWS IAM role of the agent). Derived when unset from what
+    /// is configured (planned unknown while that is). Only the chosen type's credentials
+    /// are sent: switching to `IRSA` sends no token.
+    #[tf(
+        optional_computed,
+        one_of(
+            "SERVICE_ACCOUNT",
+            "IN_CLUSTER",
+            "TLS_CLIENT_CERT",
+            "USERNAME_PASSWORD",
+            "EXEC_PROVIDER",
+            "IRSA"
+        )
+    )]
+    pub connection_type: Val<String>,
+    /// Bearer token (`SERVICE_ACCOUNT`). Stored in state (marked sensitive); prefer
+    /// `bearer_token_wo`, or `bootstrap`. The API returns it masked, so drift of its value
+    /// cannot be detected.
+    #[tf(optional, sensitive)]
+    pub bearer_token: Val<String>,
+    /// Write-only variant of `bearer_token` (Terraform 1.11+): sent to Harness, never stored
+    /// in plan or state. Change `bearer_token_wo_version` to send a new value.
+    #[tf(optional, sensitive, write_only, conflicts_with("bearer_token"))]
+    pub bearer_token_wo: Val<String>,
+    /// Any number; changing it sends `bearer_token_wo` again.
+    #[tf(optional, also_requires("bearer_token_wo"))]
+    pub bearer_token_wo_version: Val<i64>,
+    /// User name (`USERNAME_PASSWORD`).
+    #[tf(optional)]
+    pub username: Val<String>,
+    /// Password (`USERNAME_PASSWORD`). Stored in state (marked sensitive); prefer
+    /// `password_wo`. The API returns it masked, so drift of its value cannot be detected.
+    #[tf(optional, sensitive)]
+    pub password: Val<String>,
+    /// Write-only variant of `password` (Terraform 1.11+): sent to Harness, never stored in
+    /// plan or state. Change `password_wo_version` to send a new value.
+    #[tf(optional, sensitive, write_only, conflicts_with("password"))]
+    pub password_wo: Val<String>,
+    /// Any number; changing it sends `password_wo` again.
+    #[tf(optional, also_requires("password_wo"))]
+    pub password_wo_version: Val<i64>,
+    /// PEM client certificate (`TLS_CLIENT_CERT`). Stored in state (marked sensitive);
+    /// prefer `tls_client_cert_data_wo`. The API returns it masked.
+    #[tf(optional, sensitive)]
+    pub tls_client_cert_data: Val<String>,
+    /// Write-only variant of `tls_client_cert_data` (Terraform 1.11+). Change
+    /// `tls_client_cert_data_wo_version` to send a new value.
+    #[tf(
+        optional,
+        sensitive,
+        write_only,
+        conflicts_with("tls_client_cert_data")
+    )]
+    pub tls_client_cert_data_wo: Val<String>,
+    /// Any number; changing it sends `tls_client_cert_data_wo` again.
+    #[tf(optional, also_requires("tls_client_cert_data_wo"))]
+    pub tls_client_cert_data_wo_version: Val<i64>,
+    /// PEM private key of the client certificate (`TLS_CLIENT_CERT`). Stored in state
+    /// (marked sensitive); prefer `tls_client_cert_key_wo`. The API returns it masked.
+    #[tf(optional, sensitive)]
+    pub tls_client_cert_key: Val<String>,
+    /// Write-only variant of `tls_client_cert_key` (Terraform 1.11+). Change
+    /// `tls_client_cert_key_wo_version` to send a new value.
+    #[tf(optional, sensitive, write_only, conflicts_with("tls_client_cert_key"))]
+    pub tls_client_cert_key_wo: Val<String>,
+    /// Any number; changing it sends `tls_client_cert_key_wo` again.
+    #[tf(optional, also_requires("tls_client_cert_key_wo"))]
+    pub tls_client_cert_key_wo_version: Val<i64>,
+    /// PEM CA bundle that signs the API server's certificate (base64-encoded PEM is accepted
+    /// too). With `bootstrap` it defaults to the bootstrap connection's CA, else the token
+    /// Secret's `ca.crt`.
+    #[tf(optional, equivalence = same_pem)]
+    pub ca_data: Val<String>,
+    /// Skip TLS verification of the API server. Defaults to `false`. Cannot be combined
+    /// with `ca_data`.
+    #[tf(default = false)]
+    pub insecure: Val<bool>,
+    /// Server name to verify the API server's certificate against (and send as SNI).
+    #[tf(optional)]
+    pub server_name: Val<String>,
+    /// Command the agent runs for credentials (`EXEC_PROVIDER`).
+    #[tf(optional, nested)]
+    pub exec_provider: Val<ExecProvider>,
+    /// EKS cluster name (`IRSA`).
+    #[tf(optional)]
+    pub aws_cluster_name: Val<String>,
+    /// IAM role ARN to assume (`IRSA`).
+    #[tf(optional)]
+    pub aws_role_arn: Val<String>,
+    /// Proxy URL for requests to the API server.
+    #[tf(optional)]
+    pub proxy_url: Val<String>,
+    /// Disable gzip compression of API server responses. Defaults to `false`.
+    #[tf(default = false)]
+    pub disable_compression: Val<bool>,
+    /// Creates what the agent needs in the target cluster through the Kubernetes API, as
+    /// `argocd cluster add` does: a ServiceAccount, a ClusterRole and ClusterRoleBinding granting
+    /// it everything (or, when the cluster's `namespaces` are set, a Role and RoleBinding in each
+    /// of them) and a long-lived `kubernetes.io/service-account-token` Secret; then registers the
+    /// cluster with that token, the API server URL and its CA. Needs `connection_type`
+    /// `SERVICE_ACCOUNT` (the default with a bootstrap).
+    ///
+    /// Where the target cluster is reached: this block's own `host` (with `token`,
+    /// `cluster_ca_certificate`, `insecure`) or `config_path`/`config_context` when any is set,
+    /// otherwise the provider's `kubernetes` settings (then `KUBECONFIG`, then
+    /// `~/.kube/config`). The connection is used only while applying and refreshing, so `host`
+    /// may come from another resource (e.g. the endpoint of the cluster being created).
+    ///
+    /// Objects are labelled `app.kubernetes.io/managed-by=terraform-provider-harness` and
+    /// annotated `gitops.harness.io/cluster=<id>`; existing objects with both are adopted, any
+    /// other object in the way is an error naming it.
+    #[tf(optional, nested)]
+    pub bootstrap: Val<Bootstrap>,
+    /// On create, adopt a cluster that already exists with this identifier instead of
+    /// failing. Defaults to `false`.
+    #[tf(default = false)]
+    pub upsert: Val<bool>,
+    /// Send updates with `forceUpdate`. Defaults to `false`.
+    #[tf(default = false)]
+    pub force_update: Val<bool>,
+    /// On destroy, remove the cluster even if applications still deploy to it. Defaults to
+    /// `false`.
+    #[tf(default = false)]
+    pub force_delete: Val<bool>,
+    /// Connection status the agent reported: `Successful` or `Failed`.
+    #[tf(computed)]
+    pub connection_status: Val<String>,
+    /// The agent's message about the connection, e.g. why it failed.
+    #[tf(computed)]
+    pub connection_message: Val<String>,
+    /// Kubernetes version the agent found, e.g. `1.30`.
+    #[tf(computed)]
+    pub server_version: Val<String>,
+    /// When the cluster was registered (RFC 3339).
+    #[tf(computed, keep_prior)]
+    pub created_at: Val<String>,
+    /// When the cluster was last modified (RFC 3339).
+    #[tf(computed)]
+    pub updated_at: Val<String>,
+    /// How long create, update and delete may take, e.g. `create = "10m"` (the bootstrap
+    /// waits for the token controller up to one minute within it).
+    #[tf(block)]
+    pub timeouts: Val<Timeouts>,
+}
+
+/// A secret attribute with its write-only twin.
+struct SecretField {
+    name: &'static str,
+    plain: fn(&Cluster) -> &Val<String>,
+    wo: fn(&Cluster) -> &Val<String>,
+    version: fn(&Cluster) -> &Val<i64>,
+    plain_mut: fn(&mut Cluster) -> &mut Val<String>,
+}
+
+const SECRETS: [SecretField; 4] = [
+    SecretField {
+        name: Cluster::BEARER_TOKEN,
+        plain: |c| &c.bearer_token,
+        wo: |c| &c.bearer_token_wo,
+        version: |c| &c.bearer_token_wo_version,
+        plain_mut: |c| &mut c.bearer_token,
+    },
+    SecretField {
+        name: Cluster::PASSWORD,
+        plain: |c| &c.password,
+        wo: |c| &c.password_wo,
+        version: |c| &c.password_wo_version,
+        plain_mut: |c| &mut c.password,
+    },
+    SecretField {
+        name: Cluster::TLS_CLIENT_CERT_DATA,
+        plain: |c| &c.tls_client_cert_data,
+        wo: |c| &c.tls_client_cert_data_wo,
+        version: |c| &c.tls_client_cert_data_wo_version,
+        plain_mut: |c| &mut c.tls_client_cert_data,
+    },
+    SecretField {
+        name: Cluster::TLS_CLIENT_CERT_KEY,
+        plain: |c| &c.tls_client_cert_key,
+        wo: |c| &c.tls_client_cert_key_wo,
+        version: |c| &c.tls_client_cert_key_wo_version,
+        plain_mut: |c| &mut c.tls_client_cert_key,
+    },
+];
+
+fn secret_field(name: &str) -> Option<&'static SecretField> {
+    SECRETS.iter().find(|s| s.name == name)
+}
+
+impl Cluster {
+    /// The secret `name` is configured (plain or write-only; known or unknown).
+    fn secret_set(&self, name: &str) -> bool {
+        secret_field(name).is_some_and(|s| !(s.plain)(self).is_null() || !(s.wo)(self).is_null())
+    }
+    fn secret_unknown(&self, name: &str) -> bool {
+        secret_field(name)
+            .is_some_and(|s| (s.plain)(self).is_unknown() || (s.wo)(self).is_unknown())
+    }
+}
+
+/// Flags that only steer requests; they never change the remote object.
+const BEHAVIOUR_FLAGS: [&str; 3] = [
+    Cluster::UPSERT,
+    Cluster::FORCE_UPDATE,
+    Cluster::FORCE_DELETE,
+];
+
+/// Which connection type each credential attribute belongs to.
+const CREDENTIALS: [(&str, &str); 8] = [
+    (Cluster::BEARER_TOKEN, "SERVICE_ACCOUNT"),
+    (Cluster::BOOTSTRAP, "SERVICE_ACCOUNT"),
+    (Cluster::USERNAME, "USERNAME_PASSWORD"),
+    (Cluster::PASSWORD, "USERNAME_PASSWORD"),
+    (Cluster::TLS_CLIENT_CERT_DATA, "TLS_CLIENT_CERT"),
+    (Cluster::TLS_CLIENT_CERT_KEY, "TLS_CLIENT_CERT"),
+    (Cluster::EXEC_PROVIDER, "EXEC_PROVIDER"),
+    (Cluster::AWS_CLUSTER_NAME, "IRSA"),
+];
+
+impl Cluster {
+    /// Whether credential attribute `name` is configured, and whether it is unknown.
+    fn credential(&self, name: &str) -> (bool, bool) {
+        let plain = |v: &Val<String>| (!v.is_null(), v.is_unknown());
+        match name {
+            Cluster::BOOTSTRAP => (!self.bootstrap.is_null(), self.bootstrap.is_unknown()),
+            Cluster::USERNAME => plain(&self.username),
+            Cluster::EXEC_PROVIDER => (
+                !self.exec_provider.is_null(),
+                self.exec_provider.is_unknown(),
+            ),
+            Cluster::AWS_CLUSTER_NAME => (
+                !self.aws_cluster_name.is_null() || !self.aws_role_arn.is_null(),
+                self.aws_cluster_name.is_unknown() || self.aws_role_arn.is_unknown(),
+            ),
+            n => (self.secret_set(n), self.secret_unknown(n)),
+        }
+    }
+
+    /// The attribute path of a credential (the write-only twin when that is the one set).
+    fn credential_path(&self, name: &str) -> AttributePath {
+        if let Some(s) = secret_field(name) {
+            if (s.plain)(self).is_null() && !(s.wo)(self).is_null() {
+                return AttributePath::attr(format!("{name}_wo"));
+            }
+        }
+        if name == Cluster::AWS_CLUSTER_NAME && self.aws_cluster_name.is_null() {
+            return AttributePath::attr(Cluster::AWS_ROLE_ARN);
+        }
+        AttributePath::attr(name)
+    }
+}
+
+/// The connection type the configured credentials imply: `Unknown` while any of them is,
+/// `Null` when nothing says (then the type must be configured).
+fn derive_connection_type(c: &Cluster) -> Val<String> {
+    if CREDENTIALS.iter().any(|(n, _)| c.credential(n).1) || c.server.is_unknown() {
+        return Val::Unknown;
+    }
+    let set: Vec<&str> = CREDENTIALS
+        .iter()
+        .filter(|(n, _)| c.credential(n).0)
+        .map(|(_, t)| *t)
+        .collect();
+    if let Some(t) = set.first() {
+        return Val::Known(t.to_string());
+    }
+    if c.server.as_deref().map(|s| s.trim_end_matches('/')) == Some(IN_CLUSTER_SERVER) {
+        return Val::Known("IN_CLUSTER".into());
+    }
+    Val::Null
+}
+
+/// A DNS-1123 subdomain (service account names).
+fn dns_subdomain(v: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+    let Some(s) = v.as_str() else { return };
+    let ok = !s.is_empty()
+        && s.len() <= 200
+        && s.split('.').all(|l| {
+            !l.is_empty()
+                && l.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        });
+    if !ok {
+        diags.error_at(
+            path.clone(),
+            "Invalid Kubernetes Name",
+            format!("{s:?} is not a valid name: use at most 200 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit."),
+        );
+    }
+}
+
+/// A DNS-1123 label (namespaces).
+fn dns_label(v: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+    let Some(s) = v.as_str() else { return };
+    let ok = !s.is_empty()
+        && s.len() <= 63
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.starts_with('-')
+        && !s.ends_with('-');
+    if !ok {
+        diags.error_at(
+            path.clone(),
+            "Invalid Namespace",
+            format!("{s:?} is not a valid namespace: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit."),
+        );
+    }
+}
+
+/// Server URLs that differ only by a trailing `/` are the same server.
+fn same_server(a: &Value, b: &Value) -> bool {
+    match (a.as_str(), b.as_str()) {
+        (Some(a), Some(b)) => a.trim_end_matches('/') == b.trim_end_matches('/'),
+        _ => false,
+    }
+}
+
+/// Two PEM values (either may be base64-encoded) with the same content.
+fn same_pem(a: &Value, b: &Value) -> bool {
+    match (a.as_str(), b.as_str()) {
+        (Some(a), Some(b)) => pem_text(a).trim() == pem_text(b).trim(),
+        _ => false,
+    }
+}
+
+fn b64(s: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(s.as_bytes())
+}
+
+/// Checks across attributes (the single-attribute ones are declared on the model).
+fn validate_config(c: &Cluster, diags: &mut Diagnostics) {
+    let at = |n: &str| AttributePath::attr(n);
+    let chosen = match &c.connection_type {
+        Val::Known(t) => Val::Known(t.clone()),
+        Val::Unknown => Val::Unknown,
+        Val::Null => derive_connection_type(c),
+    };
+    // Credentials of another connection type.
+    if let Some(t) = chosen.as_deref() {
+        for (name, belongs) in CREDENTIALS {
+            if c.credential(name).0 && belongs != t {
+                let what = if name == Cluster::AWS_CLUSTER_NAME {
+                    "`aws_cluster_name` and `aws_role_arn` belong".to_string()
+                } else {
+                    format!("`{name}` belongs")
+                };
+                let how = if c.connection_type.is_null() {
+                    format!(
+                        "the configured credentials make it {t}; configure one kind of credentials"
+                    )
+                } else {
+                    format!("the connection type is {t}; remove it or change `connection_type`")
+                };
+                diags.error_at(
+                    c.credential_path(name),
+                    "Credential Does Not Match Connection Type",
+                    format!("{what} to connection type {belongs}, but {how}. Only the chosen type's credentials are sent to Harness."),
+                );
+            }
+        }
+        if t == "IN_CLUSTER" {
+            for (name, set) in [
+                (Cluster::CA_DATA, !c.ca_data.is_null()),
+                (Cluster::SERVER_NAME, !c.server_name.is_null()),
+                (Cluster::PROXY_URL, !c.proxy_url.is_null()),
+                (Cluster::INSECURE, c.insecure.known() == Some(&true)),
+            ] {
+                if set {
+                    diags.error_at(
+                        at(name),
+                        "Setting Does Not Match Connection Type",
+                        format!("`{name}` has no meaning for IN_CLUSTER: the agent reaches its own cluster with its in-cluster configuration."),
+                    );
+                }
+            }
+        }
+        if c.connection_type.is_known() {
+            let missing = |name: &str| !c.credential(name).0;
+            match t {
+                "EXEC_PROVIDER" if missing(Cluster::EXEC_PROVIDER) => diags.error_at(
+                    at(Cluster::EXEC_PROVIDER),
+                    "Missing Exec Provider",
+                    "Connection type EXEC_PROVIDER needs `exec_provider` (the command the agent runs for credentials).",
+                ),
+                "IRSA" if c.aws_cluster_name.is_null() => diags.error_at(
+                    at(Cluster::AWS_CLUSTER_NAME),
+                    "Missing EKS Cluster Name",
+                    "Connection type IRSA needs `aws_cluster_name` (and usually `aws_role_arn`).",
+                ),
+                // Secrets cannot be imported: a configuration written after an import starts
+                // without them. Say so, but do not refuse it.
+                "SERVICE_ACCOUNT" if missing(Cluster::BEARER_TOKEN) && missing(Cluster::BOOTSTRAP) => {
+                    diags.warning_at(
+                        at(Cluster::BEARER_TOKEN),
+                        "No Bearer Token",
+                        "Connection type SERVICE_ACCOUNT without `bearer_token`, `bearer_token_wo` or `bootstrap`: Harness keeps the token it has, if any.",
+                    )
+                }
+                "USERNAME_PASSWORD" if missing(Cluster::PASSWORD) => diags.warning_at(
+                    at(Cluster::PASSWORD),
+                    "No Password",
+                    "Connection type USERNAME_PASSWORD without `password` or `password_wo`: Harness keeps the password it has, if any.",
+                ),
+                _ => {}
+            }
+        }
+    } else if chosen.is_null() {
+        diags.error_at(
+            at(Cluster::CONNECTION_TYPE),
+            "Cannot Tell How To Connect",
+            "Set `bootstrap`, credentials (`bearer_token`, `username`/`password`, a TLS client certificate, \
+             `exec_provider`, `aws_cluster_name`), or `connection_type` (IN_CLUSTER for the agent's own cluster).",
+        );
+    }
+    // A bootstrap brings its own token.
+    if !c.bootstrap.is_null() {
+        // (With another connection type the token is refused above already.)
+        if c.credential(Cluster::BEARER_TOKEN).0 && chosen.as_deref() == Some("SERVICE_ACCOUNT") {
+            diags.error_at(
+                c.credential_path(Cluster::BEARER_TOKEN),
+                "Bootstrap Provides The Token",
+                "With `bootstrap`, the token comes from the service account the provider creates; remove `bearer_token`/`bearer_token_wo`.",
+            );
+        }
+        if let Some(t) = c
+            .connection_type
+            .as_deref()
+            .filter(|t| *t != "SERVICE_ACCOUNT")
+        {
+            diags.error_at(
+                at(Cluster::BOOTSTRAP),
+                "Bootstrap Needs SERVICE_ACCOUNT",
+                format!("`bootstrap` creates a service account and registers its token, which is connection type SERVICE_ACCOUNT, not {t}."),
+            );
+        }
+        if c.namespaces.known().is_some_and(|n| !n.0.is_empty())
+            && c.cluster_resources.known() == Some(&true)
+        {
+            diags.error_at(
+                at(Cluster::CLUSTER_RESOURCES),
+                "Bootstrap Grants Namespaces Only",
+                "With `namespaces`, the bootstrap grants the service account access in those namespaces only (a Role in each), so the agent could not manage cluster-scoped resources. Leave `namespaces` unset for cluster-wide access, or set `cluster_resources = false`.",
+            );
+        }
+        if let Some(b) = c.bootstrap.known() {
+            if b.token.is_known()
+                && b.host.is_null()
+                && b.config_path.is_null()
+                && b.config_context.is_null()
+            {
+                diags.error_at(
+                    at(Cluster::BOOTSTRAP).child("token"),
+                    "Bootstrap Token Without Host",
+                    "`bootstrap.token` is used with `bootstrap.host` (or its own `config_path`/`config_context`); set one of them, or move the token to the provider's `kubernetes` block.",
+                );
+            }
+            if let Some(h) = b.host.as_deref() {
+                check_url(
+                    h,
+                    AttributePath::attr(Cluster::BOOTSTRAP).child("host"),
+                    false,
+                    diags,
+                );
+            }
+        }
+    }
+    // Server.
+    match c.server.as_deref() {
+        Some(s) => check_url(s, at(Cluster::SERVER), chosen.as_deref() == Some("IN_CLUSTER"), diags),
+        None if c.server.is_null() && c.bootstrap.is_null() => diags.error_at(
+            at(Cluster::SERVER),
+            "Missing Server",
+            "Set `server` (the Kubernetes API server URL), or `bootstrap`, which registers the API server it reaches.",
+        ),
+        None => {}
+    }
+    // TLS.
+    let cert = c.secret_set(Cluster::TLS_CLIENT_CERT_DATA);
+    let key = c.secret_set(Cluster::TLS_CLIENT_CERT_KEY);
+    if cert != key && chosen.as_deref() == Some("TLS_CLIENT_CERT") {
+        let missing = if cert {
+            Cluster::TLS_CLIENT_CERT_KEY
+        } else {
+            Cluster::TLS_CLIENT_CERT_DATA
+        };
+        diags.error_at(
+            at(missing),
+            "Incomplete TLS Client Certificate",
+            "A TLS client certificate needs both `tls_client_cert_data` and `tls_client_cert_key` (or their write-only variants).",
+        );
+    }
+    if c.insecure.known() == Some(&true) && !c.ca_data.is_null() {
+        diags.error_at(
+            at(Cluster::INSECURE),
+            "Insecure With A CA",
+            "`insecure = true` skips verification, so `ca_data` would be ignored; the agent refuses the combination. Keep one.",
+        );
+    }
+}
+
+/// `server` (or `bootstrap.host`) must be an https URL; `http` only for IN_CLUSTER.
+fn check_url(s: &str, path: AttributePath, allow_http: bool, diags: &mut Diagnostics) {
+    match url::Url::parse(s) {
+        Ok(u) if u.has_host() && (u.scheme() == "https" || (allow_http && u.scheme() == "http")) => {}
+        _ => diags.error_at(
+            path,
+            "Invalid Server URL",
+            format!("{s:?} is not an https:// URL of a Kubernetes API server, e.g. \"https://203.0.113.10:6443\"."),
+        ),
+    }
+}
+
+/// The provider's Kubernetes settings as a bootstrap's own (from the model).
+fn own_settings(b: &Bootstrap) -> KubernetesSettings {
+    let s = |v: &Val<String>| v.non_empty().map(str::to_string);
+    KubernetesSettings {
+        config_path: s(&b.config_path),
+        config_context: s(&b.config_context),
+        host: s(&b.host),
+        token: s(&b.token).map(Secret::new),
+        cluster_ca_certificate: s(&b.cluster_ca_certificate).map(|c| pem_text(&c)),
+        insecure: b.insecure.known().copied(),
+    }
+}
+
+/// The bootstrap spec of a (planned or stored) model, when everything it needs is known.
+fn spec_of(m: &Cluster) -> Option<Spec> {
+    let b = m.bootstrap.known()?;
+    let owner = m.id.known()?.clone();
+    let namespaces = match &m.namespaces {
+        Val::Null => Vec::new(),
+        Val::Known(s) => s.0.clone(),
+        Val::Unknown => return None,
+    };
+    Some(Spec {
+        service_account: b.service_account.known()?.clone(),
+        namespace: b.namespace.known()?.clone(),
+        namespaces,
+        rotate_token: match &b.rotate_token {
+            Val::Null => None,
+            Val::Known(r) => Some(r.clone()),
+            Val::Unknown => return None,
+        },
+        owner,
+    })
+}
+
+fn kube_objects(objs: &[ObjRef]) -> Val<Set<KubeObject>> {
+    Val::Known(Set(objs
+        .iter()
+        .map(|o| KubeObject {
+            kind: Val::Known(o.kind.as_str().into()),
+            namespace: Val::Known(o.namespace.clone()),
+            name: Val::Known(o.name.clone()),
+        })
+        .collect()))
+}
+
+fn obj_refs(objs: &Val<Set<KubeObject>>) -> Vec<ObjRef> {
+    objs.known()
+        .into_iter()
+        .flat_map(|s| s.0.iter())
+        .filter_map(|o| {
+            Some(ObjRef {
+                kind: Kind::parse(o.kind.as_deref()?)?,
+                namespace: o.namespace.as_deref()?.to_string(),
+                name: o.name.as_deref()?.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// What the bootstrap's server will be when the plan cannot read it from `host`: the prior
+/// value while the connection settings are unchanged, else unknown.
+fn planned_bootstrap_server(
+    planned: &Bootstrap,
+    prior: Option<&Cluster>,
+    provider: Option<&ProviderData>,
+) -> Val<String> {
+    match &planned.host {
+        Val::Known(h) => return Val::Known(h.trim_end_matches('/').to_string()),
+        Val::Unknown => return Val::Unknown,
+        Val::Null => {}
+    }
+    let own = planned.config_path.is_known() || planned.config_context.is_known();
+    if !own {
+        match provider.map(|p| p.kubernetes.as_ref()) {
+            Some(Some(k)) => {
+                if let Some(h) = &k.host {
+                    return Val::Known(h.trim_end_matches('/').to_string());
+                }
+            }
+            // Not configured yet, or its settings are unknown in this run.
+            _ => return Val::Unknown,
+        }
+    }
+    // A kubeconfig: read only while applying. Keep the server the cluster is registered
+    // with while the connection settings stay the same (or a bootstrap is added to a
+    // registered cluster); apply refuses a kubeconfig that now reaches another server.
+    match prior {
+        Some(p) => match p.bootstrap.known() {
+            None if p.bootstrap.is_null() => p.server.clone(),
+            Some(b)
+                if b.config_path == planned.config_path
+                    && b.config_context == planned.config_context
+                    && b.host == planned.host =>
+            {
+                p.server.clone()
+            }
+            _ => Val::Unknown,
+        },
+        None => Val::Unknown,
+    }
+}
+
+/// The resource.
+pub struct GitopsCluster;
+
+#[async_trait]
+impl ModelResource<ProviderData> for GitopsCluster {
+    type Model = Cluster;
+
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn validate(&self, config: &Cluster, diags: &mut Diagnostics) {
+        validate_config(config, diags);
+    }
+
+    fn modify_plan(
+        &self,
+        req: &TypedPlan<'_, Cluster, ProviderData>,
+        planned: &mut Cluster,
+        _replace: &mut Vec<AttributePath>,
+        diags: &mut Diagnostics,
+    ) {
+        let config = req.config;
+        planned
+            .scope
+            .plan(&config.scope, req.provider.map(|p| &p.defaults), diags);
+        if !config.argo_project.is_null() && planned.scope.project_id.is_null() {
+            diags.error_at(
+                AttributePath::attr(Cluster::ARGO_PROJECT),
+                "Argo Project Needs A Project",
+                "`argo_project` can only be set on a project-level cluster: set `project_id` (and `org_id`), here or in the provider.",
+            );
+        }
+        if config.connection_type.is_null() {
+            planned.connection_type = derive_connection_type(config);
+        }
+        if config.server.is_null() {
+            planned.server = match planned.bootstrap.known() {
+                Some(b) => planned_bootstrap_server(b, req.prior, req.provider),
+                None if planned.bootstrap.is_unknown() => Val::Unknown,
+                None => Val::Null,
+            };
+        }
+        if config.name.is_null() {
+            // Argo CD names an unnamed cluster after its (trimmed) server URL.
+            planned.name = planned
+                .server
+                .clone()
+                .map(|s| s.trim_end_matches('/').to_string());
+        }
+        if req.prior.is_none() {
+            planned.id = planned.scope.import_id(&planned.identifier);
+        }
+        // The objects a bootstrap will manage follow from known inputs.
+        let objects_before = req
+            .prior
+            .map(|p| p.bootstrap.as_ref().map(|b| b.objects.clone()));
+        if let Val::Known(b) = &mut planned.bootstrap {
+            b.objects = Val::Unknown;
+        }
+        if let Some(spec) = spec_of(planned) {
+            if let Val::Known(b) = &mut planned.bootstrap {
+                b.objects = kube_objects(&spec.objects());
+            }
+        }
+        // Objects to make (again) mean a new token for Harness: what it reports changes.
+        let objects_after = planned.bootstrap.as_ref().map(|b| b.objects.clone());
+        if let Some(before) = objects_before {
+            if before != objects_after {
+                planned.connection_status = Val::Unknown;
+                planned.connection_message = Val::Unknown;
+                planned.server_version = Val::Unknown;
+                planned.updated_at = Val::Unknown;
+            }
+        }
+    }
+
+    async fn create(
+        &self,
+        ctx: &Ctx,
+        planned: &Cluster,
+        config: &Cluster,
+        diags: &mut Diagnostics,
+    ) -> Option<Cluster> {
+        let client = ctx.provider.client(diags)?;
+        let identifier = planned.identifier.as_deref().unwrap_or_default();
+        let mut partial = without_unknowns(planned);
+        let mut boot = None;
+        if planned.bootstrap.is_known() {
+            let target = target_for(ctx, planned, diags)?;
+            let conn = match open(ctx, &target).await {
+                Ok(c) => c,
+                Err(e) => {
+                    k8s_error(
+                        diags,
+                        "Unable to Bootstrap GitOps Cluster",
+                        &e,
+                        "Nothing was created.",
+                    );
+                    return None;
+                }
+            };
+            if !adopt_server(config, &mut partial, &conn, diags) {
+                return None;
+            }
+            match bootstrap(ctx, planned, &conn, &mut partial).await {
+                Ok(issued) => boot = Some((conn, issued)),
+                Err(e) => {
+                    k8s_error(
+                        diags,
+                        "Unable to Bootstrap GitOps Cluster",
+                        &e,
+                        "What was made in Kubernetes is recorded in state (marked tainted): the next apply removes and makes it again, or `terraform destroy` removes it.",
+                    );
+                    return partial_state(partial);
+                }
+            }
+        }
+        let body = ClusterCreateRequest {
+            cluster: Some(to_api(&partial, config, boot.as_ref())),
+            upsert: planned.upsert.known().copied(),
+            tags: planned.tags.known().cloned(),
+            ..Default::default()
+        };
+        let resp = match client
+            .clusters()
+            .create(&planned.scope.api(), identifier, &body)
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                create_error(diags, &e, planned.id.as_deref());
+                if boot.is_some() {
+                    return partial_state(partial);
+                }
+                return None;
+            }
+        };
+        if let Some((_, issued)) = &boot {
+            ctx.private_set(PRIVATE_TOKEN_UID, Some(&issued.secret_uid));
+        }
+        let state = from_api(&resp, &partial);
+        check_connection(&state, "registered", diags);
+        Some(state)
+    }
+
+    async fn read(&self, ctx: &Ctx, current: &Cluster, diags: &mut Diagnostics) -> Option<Cluster> {
+        let client = ctx.provider.client(diags)?;
+        let identifier = current.identifier.as_deref().unwrap_or_default();
+        let resp = match client
+            .clusters()
+            .get_opt(&current.scope.api(), identifier)
+            .await
+        {
+            Ok(Some(r)) => r,
+            Ok(None) => return None,
+            Err(e) => {
+                api_error(diags, "Unable to Read GitOps Cluster", &e);
+                return None;
+            }
+        };
+        let mut state = from_api(&resp, current);
+        refresh_bootstrap(ctx, &mut state, diags).await;
+        Some(state)
+    }
+
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        prior: &Cluster,
+        planned: &Cluster,
+        config: &Cluster,
+        diags: &mut Diagnostics,
+    ) -> Option<Cluster> {
+        let client = ctx.provider.client(diags)?;
+        let identifier = planned.identifier.as_deref().unwrap_or_default();
+        let mut partial = without_unknowns(planned);
+        let registered_uid: Option<String> = ctx.private_get(PRIVATE_TOKEN_UID);
+        let mut boot = None;
+        if planned.bootstrap.is_known() {
+            let target = target_for(ctx, planned, diags)?;
+            let conn = match open(ctx, &target).await {
+                Ok(c) => c,
+                Err(e) => {
+                    k8s_error(
+                        diags,
+                        "Unable to Bootstrap GitOps Cluster",
+                        &e,
+                        "Nothing was changed.",
+                    );
+                    return None;
+                }
+            };
+            if !adopt_server(config, &mut partial, &conn, diags) {
+                return None;
+            }
+            match bootstrap(ctx, planned, &conn, &mut partial).await {
+                Ok(issued) => boot = Some((conn, issued)),
+                Err(e) => {
+                    k8s_error(
+                        diags,
+                        "Unable to Bootstrap GitOps Cluster",
+                        &e,
+                        "The Harness cluster was not changed; what exists in Kubernetes is recorded in state. Fix the cause and apply again.",
+                    );
+                    return Some(partial_update_state(prior, &partial));
+                }
+            }
+        }
+        let token_changed = match &boot {
+            Some((_, issued)) => registered_uid.as_deref() != Some(issued.secret_uid.as_str()),
+            None => false,
+        };
+        let fields = updated_fields(prior, &partial, token_changed);
+        let resp = if fields.is_empty() {
+            // Only behaviour flags changed: nothing to send, one GET for the computed values.
+            client
+                .clusters()
+                .get(&planned.scope.api(), identifier)
+                .await
+        } else {
+            let body = ClusterUpdateRequest {
+                cluster: Some(to_api(&partial, config, boot.as_ref())),
+                updated_fields: Some(fields),
+                tags: Some(planned.tags.known().cloned().unwrap_or_default()),
+                ..Default::default()
+            };
+            client
+                .clusters()
+                .update_with(
+                    &planned.scope.api(),
+                    identifier,
+                    &body,
+                    ClusterUpdateOptions {
+                        force_update: planned.force_update.unwrap_or(false),
+                    },
+                )
+                .await
+        };
+        let resp = match resp {
+            Ok(r) => r,
+            Err(e) => {
+                api_error(diags, "Unable to Update GitOps Cluster", &e);
+                if boot.is_some() {
+                    return Some(partial_update_state(prior, &partial));
+                }
+                return None;
+            }
+        };
+        if let Some((_, issued)) = &boot {
+            ctx.private_set(PRIVATE_TOKEN_UID, Some(&issued.secret_uid));
+        }
+        let mut state = from_api(&resp, &partial);
+        // Objects no longer wanted (another token Secret, other namespaces, a removed
+        // bootstrap): removed once Harness holds the new token.
+        let wanted = obj_refs(
+            &partial
+                .bootstrap
+                .as_ref()
+                .map(|b| b.objects.clone())
+                .into_known()
+                .unwrap_or(Val::Null),
+        );
+        let mut before: Vec<ObjRef> = ctx.private_get(PRIVATE_OBJECTS).unwrap_or_default();
+        for o in obj_refs(
+            &prior
+                .bootstrap
+                .as_ref()
+                .map(|b| b.objects.clone())
+                .into_known()
+                .unwrap_or(Val::Null),
+        ) {
+            if !before.contains(&o) {
+                before.push(o);
+            }
+        }
+        let stale: Vec<ObjRef> = before.into_iter().filter(|o| !wanted.contains(o)).collect();
+        if !stale.is_empty() {
+            let owner = prior.id.known().cloned().unwrap_or_default();
+            let result = match &boot {
+                Some((conn, _)) => Kube { conn, ctx }.remove(&stale, &owner).await,
+                // The bootstrap was removed: reach the cluster the way it was reached.
+                None => {
+                    let target = prior.bootstrap.known().and_then(|b| {
+                        k8s::target(&own_settings(b), ctx.provider.kubernetes.as_ref())
+                    });
+                    match target {
+                        Some(t) => match open(ctx, &t).await {
+                            Ok(conn) => Kube { conn: &conn, ctx }.remove(&stale, &owner).await,
+                            Err(e) => Err(e),
+                        },
+                        None => Err(K8sError::NoConnection(
+                            "the provider's `kubernetes` settings the removed bootstrap used are not known in this run"
+                                .into(),
+                        )),
+                    }
+                }
+            };
+            match result {
+                Ok(left) => {
+                    for o in left {
+                        diags.warning(
+                            "Kubernetes Object Left In Place",
+                            format!("{o} is no longer this cluster's, but it was not made by this provider, so it was not deleted."),
+                        );
+                    }
+                    ctx.private_set(PRIVATE_OBJECTS, Some(&wanted));
+                }
+                Err(e) => {
+                    let mut keep = wanted.clone();
+                    keep.extend(stale.iter().cloned());
+                    ctx.private_set(PRIVATE_OBJECTS, Some(&keep));
+                    k8s_error(
+                        diags,
+                        "Unable to Remove Old Kubernetes Objects",
+                        &e,
+                        "Harness holds the new settings. The objects still to be removed stay in state, so the next apply (or destroy) removes them.",
+                    );
+                    // Keep them in state, with the connection that reaches them, so the next
+                    // plan shows the difference and the next apply retries.
+                    if boot.is_some() {
+                        if let Val::Known(b) = &mut state.bootstrap {
+                            b.objects = kube_objects(&keep);
+                        }
+                    } else if let Val::Known(mut b) = prior.bootstrap.clone() {
+                        b.objects = kube_objects(&stale);
+                        state.bootstrap = Val::Known(b);
+                    }
+                    return Some(without_unknowns(&state));
+                }
+            }
+        } else if boot.is_some() {
+            ctx.private_set(PRIVATE_OBJECTS, Some(&wanted));
+        } else {
+            ctx.private_set::<Vec<ObjRef>>(PRIVATE_OBJECTS, None);
+            ctx.private_set::<String>(PRIVATE_TOKEN_UID, None);
+        }
+        check_connection(&state, "updated", diags);
+        Some(state)
+    }
+
+    async fn delete(&self, ctx: &Ctx, prior: &Cluster, diags: &mut Diagnostics) {
+        let Some(client) = ctx.provider.client(diags) else {
+            return;
+        };
+        let identifier = prior.identifier.as_deref().unwrap_or_default();
+        let opts = DeleteOptions {
+            force_delete: prior.force_delete.unwrap_or(false),
+        };
+        if let Err(e) = client
+            .clusters()
+            .delete(&prior.scope.api(), identifier, opts)
+            .await
+        {
+            api_error(diags, "Unable to Delete GitOps Cluster", &e);
+            return;
+        }
+        let mut objects: Vec<ObjRef> = ctx.private_get(PRIVATE_OBJECTS).unwrap_or_default();
+        let from_state = obj_refs(
+            &prior
+                .bootstrap
+                .as_ref()
+                .map(|b| b.objects.clone())
+                .into_known()
+                .unwrap_or(Val::Null),
+        );
+        let from_spec = spec_of(prior).map(|s| s.objects()).unwrap_or_default();
+        for o in from_state.into_iter().chain(from_spec) {
+            if !objects.contains(&o) {
+                objects.push(o);
+            }
+        }
+        if objects.is_empty() {
+            return;
+        }
+        let owner = prior.id.known().cloned().unwrap_or_default();
+        if prior.bootstrap.is_null() {
+            // Only after a hand-edited state: no connection is recorded to reach them.
+            let list: Vec<String> = objects.iter().map(ToString::to_string).collect();
+            diags.warning(
+                "Kubernetes Objects Not Removed",
+                format!(
+                    "No bootstrap connection is recorded, so these objects were left in place: {}.",
+                    list.join(", ")
+                ),
+            );
+            return;
+        }
+        let Some(target) = target_for(ctx, prior, diags) else {
+            ctx.private_set(PRIVATE_OBJECTS, Some(&objects));
+            return;
+        };
+        let removed = match open(ctx, &target).await {
+            Ok(conn) => Kube { conn: &conn, ctx }.remove(&objects, &owner).await,
+            Err(e) => Err(e),
+        };
+        match removed {
+            Ok(left) => {
+                for o in left {
+                    diags.warning(
+                        "Kubernetes Object Left In Place",
+                        format!("{o} was not made by this provider (it lacks its label or belongs to another registration), so it was not deleted."),
+                    );
+                }
+            }
+            Err(e) => {
+                ctx.private_set(PRIVATE_OBJECTS, Some(&objects));
+                k8s_error(
+                    diags,
+                    "Unable to Remove Bootstrap Objects",
+                    &e,
+                    "The Harness cluster was deleted; the Kubernetes objects are still recorded and the next destroy removes them. If the Kubernetes cluster itself no longer exists, `terraform state rm` this resource.",
+                );
+            }
+        }
+    }
+
+    async fn import(&self, ctx: &Ctx, id: &str, diags: &mut Diagnostics) -> Option<Cluster> {
+        let sid = ScopedId::parse_import(id, "cluster", diags)?;
+        let stub = Cluster {
+            identifier: Val::Known(sid.identifier.clone()),
+            scope: Scope::of_import(&sid),
+            ..Default::default()
+        };
+        let state = self.read(ctx, &stub, diags).await;
+        if state.is_none() && !diags.has_errors() {
+            diags.error(
+                "Cannot Import Non-Existent Cluster",
+                format!("No GitOps cluster {id:?} exists (or the API key cannot see it)."),
+            );
+        }
+        state
+    }
+}
+
+/// A model with every unknown made null (for states returned with an error).
+fn without_unknowns(m: &Cluster) -> Cluster {
+    Cluster::from_object(&m.to_value().unknowns_to_null()).unwrap_or_else(|_| m.clone())
+}
+
+/// A create that failed after Kubernetes objects were made: recorded (tainted) with them.
+fn partial_state(partial: Cluster) -> Option<Cluster> {
+    let made = partial
+        .bootstrap
+        .known()
+        .and_then(|b| b.objects.known())
+        .is_some_and(|o| !o.0.is_empty());
+    made.then(|| without_unknowns(&partial))
+}
+
+/// An update that failed before or at Harness: the prior Harness side, the Kubernetes side
+/// as it is now.
+fn partial_update_state(prior: &Cluster, partial: &Cluster) -> Cluster {
+    let mut s = prior.clone();
+    if let (Val::Known(b), Some(pb)) = (&mut s.bootstrap, partial.bootstrap.known()) {
+        b.objects = pb.objects.clone();
+    }
+    without_unknowns(&s)
+}
+
+/// Fills the server (and a default name) from the bootstrap connection when the plan could
+/// not know it. A server kept from the prior state that the kubeconfig no longer reaches is
+/// an error: the token of one cluster must not be registered for another.
+fn adopt_server(
+    config: &Cluster,
+    partial: &mut Cluster,
+    conn: &Connection,
+    diags: &mut Diagnostics,
+) -> bool {
+    if !config.server.is_null() {
+        return true;
+    }
+    let norm = |s: &str| {
+        url::Url::parse(s)
+            .map(|u| u.as_str().trim_end_matches('/').to_string())
+            .unwrap_or_else(|_| s.trim_end_matches('/').to_string())
+    };
+    match partial.server.as_deref() {
+        None => {
+            partial.server = Val::Known(conn.server.clone());
+            if config.name.is_null() {
+                partial.name = partial.server.clone();
+            }
+            true
+        }
+        Some(s) if norm(s) == norm(&conn.server) => true,
+        Some(s) => {
+            diags.error_at(
+                AttributePath::attr(Cluster::SERVER),
+                "Bootstrap Reaches Another Server",
+                format!(
+                    "The cluster is registered with server {s:?}, but its bootstrap connection now reaches {:?}. \
+                     Set `server` (or `bootstrap.host`) to say which one is meant; a change of server replaces the \
+                     registration's credentials.",
+                    conn.server
+                ),
+            );
+            false
+        }
+    }
+}
+
+/// Where a model's bootstrap connects; `None` (with an error) when it relies on the
+/// provider's `kubernetes` settings and those are not known in this run.
+fn target_for(ctx: &Ctx, m: &Cluster, diags: &mut Diagnostics) -> Option<Target> {
+    let b = m.bootstrap.known()?;
+    let t = k8s::target(&own_settings(b), ctx.provider.kubernetes.as_ref());
+    if t.is_none() {
+        diags.error_at(
+            AttributePath::attr(Cluster::BOOTSTRAP),
+            "Kubernetes Connection Not Known",
+            "The bootstrap uses the provider's `kubernetes` settings, which are not known in this run.",
+        );
+    }
+    t
+}
+
+/// Connects, observing the deadline and StopProvider.
+async fn open(ctx: &Ctx, target: &Target) -> Result<Connection, K8sError> {
+    match ctx.run(k8s::connect(target)).await {
+        Ok(r) => r,
+        Err(i) => Err(K8sError::Interrupted {
+            op: "connecting to Kubernetes".into(),
+            why: i.to_string(),
+        }),
+    }
+}
+
+/// Makes (or adopts) every bootstrap object and waits for the token. `partial` records the
+/// objects as they come to exist, and private state with them.
+async fn bootstrap(
+    ctx: &Ctx,
+    planned: &Cluster,
+    conn: &Connection,
+    partial: &mut Cluster,
+) -> Result<Issued, K8sError> {
+    let spec = spec_of(partial)
+        .or_else(|| spec_of(planned))
+        .ok_or_else(|| {
+            K8sError::Invalid(
+                "the bootstrap's service account, namespace or the cluster's id is not known"
+                    .into(),
+            )
+        })?;
+    let kube = Kube { conn, ctx };
+    let mut present: Vec<ObjRef> = Vec::new();
+    let made = kube.ensure_all(&spec, &mut present).await;
+    // Remember everything that exists, including what an earlier apply made.
+    let mut remembered: Vec<ObjRef> = ctx.private_get(PRIVATE_OBJECTS).unwrap_or_default();
+    for o in &present {
+        if !remembered.contains(o) {
+            remembered.push(o.clone());
+        }
+    }
+    ctx.private_set(PRIVATE_OBJECTS, Some(&remembered));
+    if let Val::Known(b) = &mut partial.bootstrap {
+        b.objects = kube_objects(&present);
+    }
+    made?;
+    let issued = kube.wait_for_token(&spec).await?;
+    Ok(issued)
+}
+
+/// Refresh of the Kubernetes side: which objects exist and hold the registered token. When
+/// the cluster cannot be reached (or its settings are unknown in this run), the recorded
+/// objects stay as they were, with a warning: a refresh never fails for it.
+async fn refresh_bootstrap(ctx: &Ctx, state: &mut Cluster, diags: &mut Diagnostics) {
+    let Some(spec) = spec_of(state) else { return };
+    let Some(b) = state.bootstrap.known() else {
+        return;
+    };
+    let Some(target) = k8s::target(&own_settings(b), ctx.provider.kubernetes.as_ref()) else {
+        return;
+    };
+    let registered: Option<String> = ctx.private_get(PRIVATE_TOKEN_UID);
+    let checked = async {
+        let conn = open(ctx, &target).await?;
+        Kube { conn: &conn, ctx }
+            .present(&spec, registered.as_deref())
+            .await
+    }
+    .await;
+    match checked {
+        Ok(present) => {
+            if let Val::Known(b) = &mut state.bootstrap {
+                b.objects = kube_objects(&present);
+            }
+        }
+        Err(e) => diags.warning_at(
+            AttributePath::attr(Cluster::BOOTSTRAP),
+            "Kubernetes Side Not Checked",
+            format!("{e}\n\nThe bootstrap objects recorded in state are kept as they were."),
+        ),
+    }
+}
+
+/// A failed create. Argo CD keys clusters by server inside an agent, so "already exists" is
+/// either this identifier or this server under another identifier.
+fn create_error(
+    diags: &mut Diagnostics,
+    err: &harness_gitops_client::Error,
+    import_id: Option<&str>,
+) {
+    if err.is_already_exists() {
+        let id = import_id.unwrap_or("<import id>");
+        diags.error(
+            "Unable to Create GitOps Cluster",
+            format!(
+                "{err}\n\nHarness already has this cluster: either this identifier, or another cluster with the same \
+                 server on this agent (Argo CD keys clusters by server). To manage an existing cluster with this \
+                 identifier, import it (`terraform import <address> {id}`) or set `upsert = true`; a server registered \
+                 under another identifier must be removed (or imported) first."
+            ),
+        );
+    } else {
+        api_error(diags, "Unable to Create GitOps Cluster", err);
+    }
+}
+
+/// A Kubernetes failure as a diagnostic at the bootstrap.
+fn k8s_error(diags: &mut Diagnostics, summary: &str, e: &K8sError, then: &str) {
+    diags.error_at(
+        AttributePath::attr(Cluster::BOOTSTRAP),
+        summary,
+        format!("{e}\n\n{then}"),
+    );
+}
+
+/// Fails the apply (keeping the state) when the agent cannot connect to the cluster.
+fn check_connection(state: &Cluster, what: &str, diags: &mut Diagnostics) {
+    if state.connection_status.as_deref() == Some("Failed") {
+        diags.error_at(
+            AttributePath::attr(Cluster::SERVER),
+            "GitOps Cluster Connection Failed",
+            format!(
+                "The cluster was {what}, but the GitOps agent cannot connect to it: {}\n\nIt is recorded in state (a \
+                 new one is marked tainted); fix the server or credentials and apply again.",
+                state.connection_message.as_deref().unwrap_or("no message")
+            ),
+        );
+    }
+}
+
+/// The Argo cluster to send. Only the chosen connection type's credentials go into
+/// `config`; write-only values from the configuration win over stored ones; a bootstrap's
+/// token, server and CA fill what the configuration leaves out.
+fn to_api(planned: &Cluster, config: &Cluster, boot: Option<&(Connection, Issued)>) -> ApiCluster {
+    let mut c = cluster_meta(planned);
+    c.config = Some(cluster_config(planned, config, boot));
+    c
+}
+
+/// The top-level fields other than `config`.
+fn cluster_meta(m: &Cluster) -> ApiCluster {
+    let opt = |v: &Val<String>| v.non_empty().map(str::to_string);
+    let mut namespaces: Option<Vec<String>> = m.namespaces.known().map(|s| s.0.clone());
+    if let Some(n) = namespaces.as_mut() {
+        n.sort();
+        n.dedup();
+    }
+    ApiCluster {
+        server: m
+            .server
+            .as_deref()
+            .map(|s| s.trim_end_matches('/').to_string()),
+        name: opt(&m.name),
+        namespaces,
+        cluster_resources: Some(m.cluster_resources.unwrap_or(false)),
+        project: opt(&m.argo_project),
+        labels: m.labels.known().cloned(),
+        annotations: m.annotations.known().cloned(),
+        shard: m.shard.known().copied().map(Int64),
+        ..Default::default()
+    }
+}
+
+fn cluster_config(
+    planned: &Cluster,
+    config: &Cluster,
+    boot: Option<&(Connection, Issued)>,
+) -> ClusterConfig {
+    let opt = |v: &Val<String>| v.non_empty().map(str::to_string);
+    let secret = |name: &str| -> Option<Secret> {
+        let s = secret_field(name)?;
+        (s.wo)(config)
+            .non_empty()
+            .or_else(|| (s.plain)(planned).non_empty())
+            .map(Secret::new)
+    };
+    let pem_secret = |name: &str| secret(name).map(|s| Secret::new(b64(&pem_text(s.expose()))));
+    let t = planned.connection_type.as_deref().unwrap_or_default();
+    let insecure = planned.insecure.unwrap_or(false);
+    let ca = opt(&planned.ca_data).map(|p| pem_text(&p)).or_else(|| {
+        let (conn, issued) = boot?;
+        if insecure {
+            return None;
+        }
+        conn.ca_pem.clone().or_else(|| issued.ca_pem.clone())
+    });
+    let mut tls = TlsClientConfig {
+        insecure: Some(insecure),
+        server_name: opt(&planned.server_name),
+        ca_data: ca.as_deref().map(b64),
+        ..Default::default()
+    };
+    let mut out = ClusterConfig {
+        cluster_connection_type: Some(t.to_string()),
+        proxy_url: opt(&planned.proxy_url),
+        disable_compression: Some(planned.disable_compression.unwrap_or(false)),
+        ..Default::default()
+    };
+    match t {
+        "SERVICE_ACCOUNT" => {
+            out.bearer_token =
+                secret(Cluster::BEARER_TOKEN).or_else(|| boot.map(|(_, i)| i.token.clone()));
+        }
+        "USERNAME_PASSWORD" => {
+            out.username = opt(&planned.username);
+            out.password = secret(Cluster::PASSWORD);
+        }
+        "TLS_CLIENT_CERT" => {
+            tls.cert_data = pem_secret(Cluster::TLS_CLIENT_CERT_DATA);
+            tls.key_data = pem_secret(Cluster::TLS_CLIENT_CERT_KEY);
+        }
+        "EXEC_PROVIDER" => {
+            out.exec_provider_config = planned.exec_provider.known().map(|e| ExecProviderConfig {
+                command: opt(&e.command),
+                args: e.args.known().cloned(),
+                env: e.env.known().cloned(),
+                api_version: opt(&e.api_version),
+                install_hint: opt(&e.install_hint),
+            });
+        }
+        "IRSA" => {
+            out.aws_cluster_name = opt(&planned.aws_cluster_name);
+            out.role_arn = opt(&planned.aws_role_arn);
+        }
+        _ => {}
+    }
+    if t != "IN_CLUSTER" {
+        out.tls_client_config = Some(tls);
+    }
+    out
+}
+
+/// What of the cluster's `config` a change of the model touches, in one comparable value:
+/// every credential and TLS setting, each write-only version, the bootstrap's presence.
+fn config_view(m: &Cluster) -> Value {
+    let mut v = Vec::new();
+    for (k, x) in [
+        (Cluster::CONNECTION_TYPE, m.connection_type.to_value()),
+        (Cluster::USERNAME, m.username.to_value()),
+        (
+            Cluster::CA_DATA,
+            m.ca_data
+                .as_deref()
+                .map(|p| pem_text(p).trim().to_string())
+                .map_or(Value::Null, Value::string),
+        ),
+        (Cluster::INSECURE, m.insecure.to_value()),
+        (Cluster::SERVER_NAME, m.server_name.to_value()),
+        (Cluster::EXEC_PROVIDER, m.exec_provider.to_value()),
+        (Cluster::AWS_CLUSTER_NAME, m.aws_cluster_name.to_value()),
+        (Cluster::AWS_ROLE_ARN, m.aws_role_arn.to_value()),
+        (Cluster::PROXY_URL, m.proxy_url.to_value()),
+        (
+            Cluster::DISABLE_COMPRESSION,
+            m.disable_compression.to_value(),
+        ),
+        ("bootstrap", Value::Bool(!m.bootstrap.is_null())),
+    ] {
+        v.push((k.to_string(), x));
+    }
+    for s in &SECRETS {
+        v.push((s.name.to_string(), (s.plain)(m).to_value()));
+        v.push((format!("{}_wo_version", s.name), (s.version)(m).to_value()));
+    }
+    Value::Object(v.into_iter().collect())
+}
+
+/// The `updatedFields` of an update from `prior` to `planned`: exactly the top-level Argo
+/// fields whose values change (`config` when any credential or TLS setting changes, a
+/// write-only version moves or a new bootstrap token is to be registered; `tags`).
+fn updated_fields(prior: &Cluster, planned: &Cluster, token_changed: bool) -> Vec<String> {
+    let mut fields = changed_cluster_fields(&cluster_meta(prior), &cluster_meta(planned));
+    fields.retain(|f| f != "config");
+    if token_changed || config_view(prior) != config_view(planned) {
+        fields.push("config".into());
+    }
+    let tags = |m: &Cluster| m.tags.known().cloned().unwrap_or_default();
+    if tags(prior) != tags(planned) {
+        fields.push("tags".into());
+    }
+    fields
+}
+
+/// An optional string from the API: empty and absent mean null, unless the prior value
+/// says the user wrote `""`.
+fn api_str(api: Option<&str>, prior: &Val<String>) -> Val<String> {
+    match api.filter(|s| !s.is_empty()) {
+        Some(s) => Val::Known(s.to_string()),
+        None if prior.as_deref() == Some("") => Val::Known(String::new()),
+        None => Val::Null,
+    }
+}
+
+/// A map from the API: empty and absent mean null unless the prior value is `{}`.
+fn api_map(
+    api: Option<&BTreeMap<String, String>>,
+    prior: &Val<BTreeMap<String, String>>,
+) -> Val<BTreeMap<String, String>> {
+    match api.filter(|m| !m.is_empty()) {
+        Some(m) => Val::Known(m.clone()),
+        None if prior.known().is_some_and(BTreeMap::is_empty) => Val::Known(BTreeMap::new()),
+        None => Val::Null,
+    }
+}
+
+/// The state for an API response. Keys, secrets, flags and the bootstrap come from `prior`
+/// (the API returns secrets masked and knows nothing of the rest).
+fn from_api(resp: &ClusterResponse, prior: &Cluster) -> Cluster {
+    let empty = ApiCluster::default();
+    let c = resp.cluster.as_ref().unwrap_or(&empty);
+    let no_config = ClusterConfig::default();
+    let cfg = c.config.as_ref().unwrap_or(&no_config);
+    let no_tls = TlsClientConfig::default();
+    let tls = cfg.tls_client_config.as_ref().unwrap_or(&no_tls);
+    let mut s = prior.clone();
+    s.server = match c.server.as_deref().filter(|x| !x.is_empty()) {
+        Some(x)
+            if prior
+                .server
+                .as_deref()
+                .is_some_and(|p| p.trim_end_matches('/') == x.trim_end_matches('/')) =>
+        {
+            prior.server.clone()
+        }
+        Some(x) => Val::Known(x.to_string()),
+        None => Val::Null,
+    };
+    s.name = api_str(c.name.as_deref(), &prior.name);
+    s.namespaces = match c.namespaces.as_ref().filter(|n| !n.is_empty()) {
+        Some(n) => Val::Known(Set(n.clone())),
+        None if prior.namespaces.known().is_some_and(|n| n.0.is_empty()) => {
+            Val::Known(Set(Vec::new()))
+        }
+        None => Val::Null,
+    };
+    s.cluster_resources = Val::Known(c.cluster_resources.unwrap_or(false));
+    s.argo_project = api_str(c.project.as_deref(), &prior.argo_project);
+    s.labels = api_map(c.labels.as_ref(), &prior.labels);
+    s.annotations = api_map(c.annotations.as_ref(), &prior.annotations);
+    s.tags = api_map(resp.tags.as_ref(), &prior.tags);
+    s.shard = Val::from_option(c.shard.map(|n| n.0));
+    s.connection_type = match cfg
+        .cluster_connection_type
+        .as_deref()
+        .filter(|t| !t.is_empty())
+    {
+        Some(t) => Val::Known(t.to_string()),
+        None if prior.connection_type.is_unknown() => Val::Null,
+        None => prior.connection_type.clone(),
+    };
+    s.username = api_str(cfg.username.as_deref(), &prior.username);
+    // With a bootstrap, the CA is the bootstrap's business unless the user set one.
+    s.ca_data = if prior.bootstrap.is_known() && prior.ca_data.is_null() {
+        Val::Null
+    } else {
+        match tls.ca_data.as_deref().filter(|x| !x.is_empty()) {
+            Some(x) => {
+                let pem = pem_text(x);
+                match prior.ca_data.as_deref() {
+                    Some(p) if pem_text(p).trim() == pem.trim() => prior.ca_data.clone(),
+                    _ => Val::Known(pem),
+                }
+            }
+            None => Val::Null,
+        }
+    };
+    s.insecure = Val::Known(tls.insecure.unwrap_or(false));
+    s.server_name = api_str(tls.server_name.as_deref(), &prior.server_name);
+    s.exec_provider = match &cfg.exec_provider_config {
+        Some(e) if e.command.as_deref().is_some_and(|x| !x.is_empty()) => {
+            let p = prior.exec_provider.known().cloned().unwrap_or_default();
+            Val::Known(ExecProvider {
+                command: Val::from_option(e.command.clone()),
+                args: match e.args.as_ref().filter(|a| !a.is_empty()) {
+                    Some(a) => Val::Known(a.clone()),
+                    None if p.args.known().is_some_and(Vec::is_empty) => Val::Known(Vec::new()),
+                    None => Val::Null,
+                },
+                env: api_map(e.env.as_ref(), &p.env),
+                api_version: api_str(e.api_version.as_deref(), &p.api_version),
+                install_hint: api_str(e.install_hint.as_deref(), &p.install_hint),
+            })
+        }
+        _ => Val::Null,
+    };
+    let aws = cfg.aws_auth_config.clone().unwrap_or_default();
+    s.aws_cluster_name = api_str(
+        cfg.aws_cluster_name
+            .as_deref()
+            .or(aws.cluster_name.as_deref()),
+        &prior.aws_cluster_name,
+    );
+    s.aws_role_arn = api_str(
+        cfg.role_arn.as_deref().or(aws.role_arn.as_deref()),
+        &prior.aws_role_arn,
+    );
+    s.proxy_url = api_str(cfg.proxy_url.as_deref(), &prior.proxy_url);
+    s.disable_compression = Val::Known(cfg.disable_compression.unwrap_or(false));
+    // Masked secrets: present → keep what the user configured; absent → gone remotely.
+    let present = |x: &Option<Secret>| x.as_ref().is_some_and(|x| !x.is_empty());
+    for (name, is_present) in [
+        (Cluster::BEARER_TOKEN, present(&cfg.bearer_token)),
+        (Cluster::PASSWORD, present(&cfg.password)),
+        (Cluster::TLS_CLIENT_CERT_DATA, present(&tls.cert_data)),
+        (Cluster::TLS_CLIENT_CERT_KEY, present(&tls.key_data)),
+    ] {
+        if let Some(f) = secret_field(name) {
+            let slot = (f.plain_mut)(&mut s);
+            if !is_present || slot.is_unknown() {
+                *slot = Val::Null;
+            }
+        }
+    }
+    s.bearer_token_wo = Val::Null;
+    s.password_wo = Val::Null;
+    s.tls_client_cert_data_wo = Val::Null;
+    s.tls_client_cert_key_wo = Val::Null;
+    for flag in [&mut s.upsert, &mut s.force_update, &mut s.force_delete] {
+        if !flag.is_known() {
+            *flag = Val::Known(false);
+        }
+    }
+    let cs = c
+        .connection_state
+        .as_ref()
+        .or_else(|| c.info.as_ref().and_then(|i| i.connection_state.as_ref()));
+    s.connection_status =
+        Val::from_option(cs.and_then(|x| x.status.clone()).filter(|x| !x.is_empty()));
+    s.connection_message =
+        Val::from_option(cs.and_then(|x| x.message.clone()).filter(|x| !x.is_empty()));
+    s.server_version = Val::from_option(
+        c.server_version
+            .clone()
+            .or_else(|| c.info.as_ref().and_then(|i| i.server_version.clone()))
+            .filter(|x| !x.is_empty()),
+    );
+    s.created_at = Val::from_option(resp.created_at.clone());
+    s.updated_at = Val::from_option(resp.last_modified_at.clone());
+    s.id = s.scope.import_id(&s.identifier);
+    s
+}
+
+/// The data source: the resource's attributes without secrets, flags and the bootstrap.
+pub struct GitopsClusterData;
+
+fn data_schema() -> Schema {
+    let versions: Vec<String> = SECRETS
+        .iter()
+        .map(|s| format!("{}_wo_version", s.name))
+        .collect();
+    let mut leave_out: Vec<&str> = BEHAVIOUR_FLAGS.to_vec();
+    leave_out.push(Cluster::BOOTSTRAP);
+    leave_out.extend(versions.iter().map(String::as_str));
+    common::data_source_schema(
+        &Cluster::schema(),
+        "Reads a Harness GitOps cluster by scope and identifier. Credentials are never exposed.",
+        &[
+            (Cluster::IDENTIFIER, Constraint::Required),
+            (Scope::AGENT_ID, Constraint::OptionalComputed),
+            (Scope::ORG_ID, Constraint::OptionalComputed),
+            (Scope::PROJECT_ID, Constraint::OptionalComputed),
+        ],
+        &leave_out,
+    )
+}
+
+#[async_trait]
+impl DataSource<ProviderData> for GitopsClusterData {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        data_schema()
+    }
+
+    async fn read(&self, ctx: &Ctx, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let client = ctx.provider.client(diags)?;
+        let configured = Scope::from_object(config).ok()?;
+        let mut scope = configured.clone();
+        scope.plan(&configured, Some(&ctx.provider.defaults), diags);
+        if diags.has_errors() {
+            return None;
+        }
+        let identifier = config.attr_str(Cluster::IDENTIFIER).unwrap_or_default();
+        let resp = match client.clusters().get_opt(&scope.api(), identifier).await {
+            Ok(Some(r)) => r,
+            Ok(None) => {
+                diags.error_at(
+                    AttributePath::attr(Cluster::IDENTIFIER),
+                    "GitOps Cluster Not Found",
+                    format!(
+                        "No cluster {identifier:?} exists for agent {:?} in this scope.",
+                        scope.api().agent
+                    ),
+                );
+                return None;
+            }
+            Err(e) => {
+                api_error(diags, "Unable to Read GitOps Cluster", &e);
+                return None;
+            }
+        };
+        let key = Cluster {
+            identifier: Val::Known(identifier.to_string()),
+            scope,
+            ..Default::default()
+        };
+        let full = from_api(&resp, &key).to_value();
+        Some(common::data_source_value(&data_schema(), &full))
+    }
+}
+
+/// The registered resource.
+pub fn resource() -> std::sync::Arc<dyn Resource<ProviderData>> {
+    typed::resource(GitopsCluster)
+}
+
+#[cfg(test)]
+mod tests;
