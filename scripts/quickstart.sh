@@ -111,12 +111,30 @@ else
   echo "$state"
 fi
 
+# ---- harness_gitops_application: the ML pipeline's status as Argo CD reports it ----
+echo
+echo "==> the ML pipeline application (terraform output ml_pipeline)"
+"$terraform" output -no-color ml_pipeline
+sync=$("$terraform" output -json ml_pipeline | sed -n 's/.*"sync_status": *"\([^"]*\)".*/\1/p')
+health=$("$terraform" output -json ml_pipeline | sed -n 's/.*"health_status": *"\([^"]*\)".*/\1/p')
+if [[ "$sync" != "Synced" || "$health" != "Healthy" ]]; then
+  echo "the ML pipeline is not Synced and Healthy (sync: ${sync:-?}, health: ${health:-?})" >&2
+  exit 1
+fi
+echo "    ml-pipeline: $sync and $health"
+if command -v jq >/dev/null; then
+  echo "==> the application as the emulator holds it"
+  curl -sf -H "x-api-key: $api_key" "$endpoint/_emulator/state" |
+    jq '[.applications[] | {name, project: .projectIdentifier, agent: .agentIdentifier, path: .app.spec.source.path, sync: .app.status.sync.status, health: .app.status.health.status, revision: .app.status.sync.revision}]'
+fi
+# ---- end of harness_gitops_application ----
+
 cat <<NEXT
 
 Done. The emulator keeps running (pid $(cat "$work/emulator.pid")), so you can go on:
   cd $work/run && source ../env.sh
   terraform plan                 # nothing to change
-  terraform destroy              # removes the repositories again
+  terraform destroy              # removes the application and the repositories again
   $root/scripts/quickstart.sh stop   # stops the emulator
 
 Against a real Harness account, run the same configuration with:

@@ -3,6 +3,8 @@
 
 mod support;
 
+mod application;
+mod crd;
 mod examples;
 mod provider;
 mod repository;
