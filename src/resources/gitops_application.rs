@@ -134,7 +134,7 @@ pub struct App {
     pub info: Val<Vec<InfoEntry>>,
     /// How many past syncs Argo CD keeps in the application's history (Argo CD's default
     /// is 10).
-    #[tf(optional, int_between(0, 1000))]
+    #[tf(optional, validate = non_negative)]
     pub revision_history_limit: Val<i64>,
     /// On create, adopt an application that already exists with this name instead of
     /// failing. Defaults to `false`.
@@ -582,7 +582,7 @@ pub struct RetryBackoff {
     #[tf(optional, duration)]
     pub duration: Val<String>,
     /// Factor the wait grows by after each retry (a whole number of at least 1).
-    #[tf(optional, int_between(1, 1000))]
+    #[tf(optional, validate = common::positive)]
     pub factor: Val<i64>,
     /// Longest wait, e.g. `3m`.
     #[tf(optional, duration)]
@@ -676,6 +676,19 @@ pub fn kubernetes_name(v: &Value, path: &AttributePath, diags: &mut Diagnostics)
                     .trim_matches(|c: char| c == '-' || c == '.')
             ),
         );
+    }
+}
+
+/// A whole number of at least 0 (a `validate =` check).
+pub fn non_negative(v: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+    if let Some(n) = v.as_number() {
+        if n.as_i64().is_none_or(|n| n < 0) {
+            diags.error_at(
+                path.clone(),
+                "Invalid Number",
+                format!("Expected a whole number of at least 0, got {n}."),
+            );
+        }
     }
 }
 

@@ -456,6 +456,11 @@ fn durations_factor_sync_options_and_values_are_checked_with_their_paths() {
             "sync_policy.sync_options",
         ]
     );
+    let negative = App {
+        revision_history_limit: Val::Known(-1),
+        ..minimal()
+    };
+    assert_eq!(errors(&negative), vec!["revision_history_limit"]);
     for bad in [
         "Unknown=true",
         "CreateNamespace",
