@@ -93,7 +93,9 @@ pub struct App {
     #[tf(optional, conflicts_with("repo_ids"))]
     pub repo_id: Val<String>,
     /// Harness identifiers of the repositories of a multi-source application (sent as
-    /// `repoIdentifiers`; order does not matter).
+    /// `repoIdentifiers`; order does not matter). Harness keeps a link (`cluster_id`,
+    /// `repo_id`, `repo_ids`) that is removed from the configuration; only links that are set
+    /// are compared with Harness.
     #[tf(optional)]
     pub repo_ids: Val<Set<String>>,
     /// Create the application without Harness checking that its repositories are
@@ -1131,19 +1133,30 @@ impl ModelResource<ProviderData> for GitopsApplication {
             );
             return None;
         }
+        let client = ctx.provider.client(diags)?;
         let stub = App {
             name: Val::Known(sid.identifier.clone()),
             scope: Scope::of_import(&sid),
             ..Default::default()
         };
-        let state = self.read(ctx, &stub, diags).await;
-        if state.is_none() && !diags.has_errors() {
-            diags.error(
-                "Cannot Import Non-Existent Application",
-                format!("No GitOps application {id:?} exists (or the API key cannot see it)."),
-            );
+        match client
+            .applications()
+            .get_opt(&stub.scope.api(), &sid.identifier)
+            .await
+        {
+            Ok(Some(resp)) => Some(state_of(&resp, &stub, true)),
+            Ok(None) => {
+                diags.error(
+                    "Cannot Import Non-Existent Application",
+                    format!("No GitOps application {id:?} exists (or the API key cannot see it)."),
+                );
+                None
+            }
+            Err(e) => {
+                api_error(diags, "Unable to Read GitOps Application", &e);
+                None
+            }
         }
-        state
     }
 }
 
@@ -2063,47 +2076,71 @@ fn rfc3339(t: Option<&Time>) -> Val<String> {
 /// from `prior` (defaults when it has none, as after an import). A part the response leaves
 /// out keeps its prior value.
 fn from_api(resp: &ApplicationResponse, prior: &App) -> App {
+    state_of(resp, prior, false)
+}
+
+/// [`from_api`]; with `all_links`, the Harness links are read whatever `prior` says (the
+/// state of an import or a data source comes from Harness alone).
+fn state_of(resp: &ApplicationResponse, prior: &App, all_links: bool) -> App {
     let mut s = prior.clone();
     let ours = to_api(prior);
     let our_meta = ours.metadata.clone().unwrap_or_default();
     let our_spec = ours.spec.clone().unwrap_or_default();
 
-    // Harness links: absent from a response means "not reported", not "removed".
-    if let Some(c) = resp.cluster_identifier.as_ref() {
+    // Harness links. Absent from a response means "not reported", not "removed". Harness
+    // keeps a link an update does not send, so a link the configuration leaves unset is not
+    // managed: it is read only when the whole state comes from Harness (`all_links`: import,
+    // data source).
+    let managed = |v: &Val<String>| all_links || !v.is_null();
+    if let Some(c) = resp
+        .cluster_identifier
+        .as_ref()
+        .filter(|_| managed(&prior.cluster_id))
+    {
         s.cluster_id = pick(
             &prior.cluster_id,
             sv(Some(c)),
             prior.cluster_id.as_deref().unwrap_or("") == c,
         );
     }
-    if let Some(r) = resp.repo_identifier.as_ref() {
+    if let Some(r) = resp
+        .repo_identifier
+        .as_ref()
+        .filter(|_| managed(&prior.repo_id))
+    {
         s.repo_id = pick(
             &prior.repo_id,
             sv(Some(r)),
             prior.repo_id.as_deref().unwrap_or("") == r,
         );
     }
-    if let Some(ids) = resp.repo_identifiers.as_ref() {
+    if let Some(ids) = resp
+        .repo_identifiers
+        .as_ref()
+        .filter(|_| all_links || !prior.repo_ids.is_null())
+    {
         let mut theirs = ids.clone();
         theirs.sort();
         let same = query(prior).repo_identifiers == theirs;
         s.repo_ids = pick(&prior.repo_ids, setv(Some(ids)), same);
     }
-    if let Some(skip) = resp.skip_repo_validation {
+    if let Some(skip) = resp.skip_repo_validation.filter(|_| all_links) {
         s.skip_repo_validation = Val::Known(skip);
     }
 
     let app = resp.app.as_ref();
     if let Some(meta) = app.and_then(|a| a.metadata.as_ref()) {
+        // Maps compare entry by entry (an empty value is a value); no map is an empty one.
         s.labels = pick(
             &prior.labels,
             mv(meta.labels.as_ref()),
-            canon_of(&our_meta.labels) == canon_of(&meta.labels),
+            our_meta.labels.clone().unwrap_or_default() == meta.labels.clone().unwrap_or_default(),
         );
         s.annotations = pick(
             &prior.annotations,
             mv(meta.annotations.as_ref()),
-            canon_of(&our_meta.annotations) == canon_of(&meta.annotations),
+            our_meta.annotations.clone().unwrap_or_default()
+                == meta.annotations.clone().unwrap_or_default(),
         );
         let mut theirs = meta.finalizers.clone().unwrap_or_default();
         theirs.sort();
@@ -2310,7 +2347,7 @@ impl DataSource<ProviderData> for GitopsApplicationData {
             scope,
             ..Default::default()
         };
-        let full = from_api(&resp, &key).to_value();
+        let full = state_of(&resp, &key, true).to_value();
         Some(common::data_source_value(&data_schema(), &full))
     }
 }

@@ -990,7 +990,7 @@ fn an_import_reads_a_configuration_that_sends_the_same_application() {
         scope: created.scope.clone(),
         ..Default::default()
     };
-    let imported = from_api(&resp, &stub);
+    let imported = state_of(&resp, &stub, true);
     assert_eq!(imported.id, k("default/mlplatform/mlagent/training"));
     assert!(same_spec(&to_api(&imported), &to_api(&created)));
     assert_eq!(to_api(&imported).metadata, to_api(&created).metadata);
@@ -1012,6 +1012,31 @@ fn an_import_reads_a_configuration_that_sends_the_same_application() {
     assert!(dir.jsonnet.known().unwrap().ext_vars.known().unwrap()[0]
         .code
         .is_null());
+}
+
+#[test]
+fn links_the_configuration_leaves_unset_are_not_read_back() {
+    // Harness keeps a link an update does not send: after switching from `repo_id` to
+    // `skip_repo_validation`, the response still names the repository. Reading it back
+    // would plan the same change forever.
+    let config = App {
+        repo_id: Val::Null,
+        skip_repo_validation: Val::Known(true),
+        ..minimal()
+    };
+    let prior = App::from_object(&applied(&config)).unwrap();
+    let mut resp = response(as_stored(&to_api(&prior)));
+    resp.repo_identifier = Some("manifests".into());
+    resp.cluster_identifier = Some("incluster".into());
+    resp.skip_repo_validation = None;
+    let read = from_api(&resp, &prior);
+    assert!(read.repo_id.is_null() && read.cluster_id.is_null());
+    assert_eq!(read.skip_repo_validation, Val::Known(true));
+    // A managed link that changed behind Terraform's back is read.
+    let prior = App::from_object(&applied(&minimal())).unwrap();
+    let mut resp = response(as_stored(&to_api(&prior)));
+    resp.repo_identifier = Some("other".into());
+    assert_eq!(from_api(&resp, &prior).repo_id, k("other"));
 }
 
 #[test]
