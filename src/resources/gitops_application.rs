@@ -123,7 +123,7 @@ pub struct App {
     pub destination: Val<Destination>,
     /// The sources of the application's manifests, in order: one is sent as Argo CD's
     /// `spec.source`, several as `spec.sources`.
-    #[tf(required, nested, length_between(1, 20))]
+    #[tf(required, nested)]
     pub sources: Val<Vec<Source>>,
     /// When and how Argo CD syncs the application.
     #[tf(optional, nested)]
@@ -169,7 +169,8 @@ pub struct App {
     /// requires a reconcile newer than the update (an update that leaves the spec as it was
     /// does not wait). A failed sync fails the apply at once with Argo CD's message; the
     /// `timeouts` block bounds the wait. The application stays in state whatever the
-    /// outcome.
+    /// outcome. Waiting needs something that syncs: `sync_policy.automated`, or
+    /// `sync_on_apply = true` for a manual sync policy.
     #[tf(optional, nested)]
     pub wait: Val<Wait>,
     /// After create and after every update that changes the spec, start a sync through the
@@ -837,6 +838,13 @@ fn validate_config(c: &App, diags: &mut Diagnostics) {
         );
     }
     if let Val::Known(sources) = &c.sources {
+        if sources.is_empty() {
+            diags.error_at(
+                at(App::SOURCES),
+                "No Source",
+                "An application needs at least one source: a Git directory (`path`) or a Helm chart (`chart`).",
+            );
+        }
         for (i, s) in sources.iter().enumerate() {
             if s.path.is_null() && s.chart.is_null() && s.reference.is_null() {
                 diags.error_at(
