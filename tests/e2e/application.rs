@@ -292,6 +292,14 @@ fn text_of(out: &std::process::Output) -> String {
 
 const APPLY: [&str; 4] = ["apply", "-auto-approve", "-no-color", "-input=false"];
 
+/// The planned change of resource `addr` in `show -json` of a plan.
+fn change_of(plan: &Json, addr: &str) -> Json {
+    plan["resource_changes"]
+        .as_array()
+        .and_then(|rs| rs.iter().find(|r| r["address"] == addr).cloned())
+        .unwrap_or_else(|| panic!("{addr} not in the plan: {plan}"))
+}
+
 /// The resource `addr` in the state file, tainted or not.
 fn state_entry(tf: &Tf, addr: &str) -> Json {
     let st = tf.state();
@@ -447,13 +455,7 @@ fn lifecycle() {
         Some(json!({"spec": {"source": {"path": "training/hand-edited"}, "syncPolicy": {"syncOptions": ["PruneLast=true"]}}})),
     );
     let plan = tf.plan_json();
-    let change = plan["resource_changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["address"] == addr)
-        .cloned()
-        .unwrap();
+    let change = change_of(&plan, addr);
     assert_eq!(change["change"]["actions"], json!(["update"]), "{change:#}");
     assert_eq!(
         change["change"]["before"]["sources"][0]["path"],
@@ -480,13 +482,7 @@ fn lifecycle() {
     deleted.push(("accountIdentifier", ACCOUNT));
     emu.admin(reqwest::Method::DELETE, "applications", &deleted, None);
     let plan = tf.plan_json();
-    let change = plan["resource_changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["address"] == addr)
-        .cloned()
-        .unwrap();
+    let change = change_of(&plan, addr);
     assert_eq!(change["change"]["actions"], json!(["create"]));
     tf.apply();
     assert_eq!(
@@ -685,13 +681,7 @@ output "app" {{
         url = emu.url
     ));
     let plan = tf.plan_json();
-    let rc = plan["resource_changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["address"] == "harness_gitops_application.app")
-        .cloned()
-        .unwrap();
+    let rc = change_of(&plan, "harness_gitops_application.app");
     let unknown = &rc["change"]["after_unknown"];
     for a in ["id", "sync_status", "agent_id", "org_id", "project_id"] {
         assert_eq!(unknown[a], true, "{a} is planned unknown: {unknown:#}");
