@@ -1039,7 +1039,8 @@ impl ModelResource<ProviderData> for GitopsApplication {
         let client = ctx.provider.client(diags)?;
         let scope = planned.scope.api();
         let name = planned.name.as_deref().unwrap_or_default();
-        let spec_changed = !same_spec(&to_api(prior), &to_api(planned));
+        let application = to_api(planned);
+        let spec_changed = !same_spec(&to_api(prior), &application);
         // What the wait after the update compares with: the reconcile and the operation that
         // were there before the change.
         let baseline = if spec_changed && planned.wait.is_known() {
@@ -1054,7 +1055,7 @@ impl ModelResource<ProviderData> for GitopsApplication {
             None
         };
         let body = ApplicationUpdateRequest {
-            application: Some(to_api(planned)),
+            application: Some(application),
             validate: Some(planned.validate.unwrap_or(true)),
             ..Default::default()
         };
@@ -2092,8 +2093,8 @@ fn from_api(resp: &ApplicationResponse, prior: &App) -> App {
 fn state_of(resp: &ApplicationResponse, prior: &App, all_links: bool) -> App {
     let mut s = prior.clone();
     let ours = to_api(prior);
-    let our_meta = ours.metadata.clone().unwrap_or_default();
-    let our_spec = ours.spec.clone().unwrap_or_default();
+    let our_meta = ours.metadata.unwrap_or_default();
+    let our_spec = ours.spec.unwrap_or_default();
 
     // Harness links. Absent from a response means "not reported", not "removed". Harness
     // keeps a link an update does not send, so a link the configuration leaves unset is not
