@@ -146,13 +146,31 @@ if command -v kubectl >/dev/null; then
 fi
 # --- end Kubernetes ----------------------------------------------------------------------------
 
+# ---- harness_gitops_application: the ML pipeline's status as Argo CD reports it ----
+echo
+echo "==> the ML pipeline application (terraform output ml_pipeline)"
+"$terraform" output -no-color ml_pipeline
+sync=$("$terraform" output -json ml_pipeline | sed -n 's/.*"sync_status": *"\([^"]*\)".*/\1/p')
+health=$("$terraform" output -json ml_pipeline | sed -n 's/.*"health_status": *"\([^"]*\)".*/\1/p')
+if [[ "$sync" != "Synced" || "$health" != "Healthy" ]]; then
+  echo "the ML pipeline is not Synced and Healthy (sync: ${sync:-?}, health: ${health:-?})" >&2
+  exit 1
+fi
+echo "    ml-pipeline: $sync and $health"
+if command -v jq >/dev/null; then
+  echo "==> the application as the emulator holds it"
+  curl -sf -H "x-api-key: $api_key" "$endpoint/_emulator/state" |
+    jq '[.applications[] | {name, project: .projectIdentifier, agent: .agentIdentifier, path: .app.spec.source.path, sync: .app.status.sync.status, health: .app.status.health.status, revision: .app.status.sync.revision}]'
+fi
+# ---- end of harness_gitops_application ----
+
 cat <<NEXT
 
 Done. The emulators keep running (pids $(cat "$work/emulator.pid") and $(cat "$work/kube-emulator.pid")), so you can go on:
   cd $work/run && source ../env.sh
   terraform plan                 # nothing to change
   kubectl get sa -n kube-system  # the bootstrapped service account (KUBECONFIG is set)
-  terraform destroy              # removes the repositories and the cluster (and its Kubernetes objects) again
+  terraform destroy              # removes the application, the cluster (and its Kubernetes objects) and the repositories
   $root/scripts/quickstart.sh stop   # stops the emulators
 
 Against a real Harness account, run the same configuration with:

@@ -104,3 +104,45 @@ output "repositories" {
     ] : r.identifier => { id = r.id, url = r.url, connection = r.connection_status }
   }
 }
+
+# ---- harness_gitops_application: the ML pipeline itself ------------------------------------
+# The training pipeline, deployed by Argo CD from the manifests repository. The apply waits
+# until Argo CD reports it Synced and Healthy (or fails at once with Argo CD's message).
+
+resource "harness_gitops_application" "ml_pipeline" {
+  name         = "ml-pipeline"
+  argo_project = "default"
+  repo_id      = harness_gitops_repository.manifests.identifier
+
+  destination = {
+    server    = "https://kubernetes.default.svc"
+    namespace = "ml-pipeline"
+  }
+  sources = [{
+    repo_url        = harness_gitops_repository.manifests.url
+    path            = "pipelines/training"
+    target_revision = "main"
+  }]
+  sync_policy = {
+    automated    = { prune = true, self_heal = true }
+    sync_options = ["CreateNamespace=true"]
+  }
+
+  wait = {}
+  timeouts {
+    create = "5m"
+    update = "5m"
+  }
+}
+
+output "ml_pipeline" {
+  description = "The ML pipeline application as Argo CD reports it."
+  value = {
+    id              = harness_gitops_application.ml_pipeline.id
+    sync_status     = harness_gitops_application.ml_pipeline.sync_status
+    health_status   = harness_gitops_application.ml_pipeline.health_status
+    synced_revision = harness_gitops_application.ml_pipeline.synced_revision
+    reconciled_at   = harness_gitops_application.ml_pipeline.reconciled_at
+  }
+}
+# ---- end of harness_gitops_application -------------------------------------------------------

@@ -8,6 +8,7 @@ use tfplugin::resource::{DataSource, Resource};
 use crate::provider::ProviderData;
 
 pub mod common;
+pub mod gitops_application;
 pub mod gitops_cluster;
 pub mod gitops_repository;
 
@@ -18,13 +19,18 @@ pub type PlanRequest<'a> = tfplugin::resource::PlanRequest<'a, ProviderData>;
 
 /// Every resource this provider serves: the only registry.
 pub fn resources() -> Vec<Arc<dyn Resource<ProviderData>>> {
-    vec![gitops_repository::resource(), gitops_cluster::resource()]
+    vec![
+        gitops_repository::resource(),
+        gitops_application::resource(),
+        gitops_cluster::resource(),
+    ]
 }
 
 /// Every data source this provider serves.
 pub fn data_sources() -> Vec<Arc<dyn DataSource<ProviderData>>> {
     vec![
         Arc::new(gitops_repository::GitopsRepositoryData),
+        Arc::new(gitops_application::GitopsApplicationData),
         Arc::new(gitops_cluster::GitopsClusterData),
     ]
 }

@@ -3,7 +3,9 @@
 
 mod support;
 
+mod application;
 mod cluster;
+mod crd;
 mod examples;
 mod provider;
 mod repository;

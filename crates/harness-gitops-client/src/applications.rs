@@ -6,7 +6,7 @@ use super::crud::{flag, Crud, DeleteOptions, Kind};
 use super::error::{Error, Operation};
 use super::models::{
     Application, ApplicationCreateRequest, ApplicationList, ApplicationResponse,
-    ApplicationUpdateRequest,
+    ApplicationSyncRequest, ApplicationUpdateRequest,
 };
 use super::scope::Scope;
 
@@ -163,6 +163,36 @@ impl<'c> Applications<'c> {
         );
         flag(&mut query, "options.forceDelete", options.force_delete);
         self.crud.delete(scope, name, query).await
+    }
+
+    /// Starts a sync operation (`POST …/applications/{name}/sync`); answers the application
+    /// with its operation. Retried on transient failures like an update: a retry after an
+    /// attempt that did start the sync is refused while that sync runs, which
+    /// [`Error::is_operation_in_progress`] recognises.
+    ///
+    /// # Errors
+    /// [`Error::Api`] with status 400 and gRPC code 9 (FailedPrecondition) while another
+    /// operation runs or the application is being deleted; any other [`Error`].
+    pub async fn sync(
+        &self,
+        scope: &Scope,
+        name: &str,
+        request: &ApplicationSyncRequest,
+    ) -> Result<ApplicationResponse, Error> {
+        if let Some(other) = request.name.as_deref().filter(|n| *n != name) {
+            return Err(Error::InvalidRequest {
+                operation: Box::new(Operation {
+                    action: "sync",
+                    kind: KIND.singular,
+                    target: Some(name.to_string()),
+                    agent: scope.agent.clone(),
+                }),
+                detail: format!("the body's name {other:?} differs from the name {name:?}"),
+            });
+        }
+        self.crud
+            .post_action("sync", scope, name, "sync", request)
+            .await
     }
 
     /// Lists the agent's applications in this project (raw Argo CD objects).

@@ -124,6 +124,23 @@ impl<'c> Crud<'c> {
         self.client.delete(&call).await
     }
 
+    /// `POST {plural}/{id}/{segment}` with `body`: an operation on one entity (e.g. an
+    /// application's `sync`). Retried like an update: the caller decides what a repeated
+    /// request means for it.
+    pub async fn post_action<T: DeserializeOwned, B: Serialize>(
+        &self,
+        action: &'static str,
+        scope: &Scope,
+        id: &str,
+        segment: &'static str,
+        body: &B,
+    ) -> Result<T, Error> {
+        let mut call = self.call(action, Method::POST, scope, Some(id));
+        call.path.push(("operation", segment));
+        let call = call.json(body)?;
+        self.client.send(&call).await
+    }
+
     /// `GET {plural}`: the agent's raw Argo CD objects in this scope.
     pub async fn list<T: DeserializeOwned>(&self, scope: &Scope) -> Result<T, Error> {
         let call = self.call("list", Method::GET, scope, None);

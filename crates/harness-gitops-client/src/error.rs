@@ -214,6 +214,15 @@ impl Error {
         self.status() == Some(409) || self.grpc_code() == Some(GRPC_ALREADY_EXISTS)
     }
 
+    /// A sync (or other operation) was refused because one is already running: gRPC code 9
+    /// (FailedPrecondition) with Argo CD's "another operation is already in progress".
+    pub fn is_operation_in_progress(&self) -> bool {
+        self.grpc_code() == Some(GRPC_FAILED_PRECONDITION)
+            && self
+                .server_message()
+                .is_some_and(|m| m.contains("another operation is already in progress"))
+    }
+
     /// The call was cancelled (the provider is stopping).
     pub fn is_cancelled(&self) -> bool {
         matches!(
@@ -227,6 +236,8 @@ impl Error {
 pub(crate) const GRPC_NOT_FOUND: i32 = 5;
 /// gRPC `codes.AlreadyExists`.
 pub(crate) const GRPC_ALREADY_EXISTS: i32 = 6;
+/// gRPC `codes.FailedPrecondition`.
+pub(crate) const GRPC_FAILED_PRECONDITION: i32 = 9;
 
 /// Longest server message kept in an error.
 const MAX_MESSAGE: usize = 600;
@@ -379,6 +390,15 @@ mod tests {
         assert!(api(404, Some(5), "x").is_not_found());
         assert!(!api(404, None, "x").is_not_found());
         assert!(api(409, Some(6), "x").is_already_exists());
+        assert!(
+            api(400, Some(9), "another operation is already in progress")
+                .is_operation_in_progress()
+        );
+        assert!(!api(400, Some(9), "application is being deleted").is_operation_in_progress());
+        assert!(
+            !api(400, Some(3), "another operation is already in progress")
+                .is_operation_in_progress()
+        );
     }
 
     #[test]

@@ -410,6 +410,76 @@ async fn application_crud() {
 }
 
 #[tokio::test]
+async fn a_manual_application_syncs_on_request_and_a_second_request_is_refused_while_it_runs() {
+    bounded(async {
+        let emu = Emulator::start(&["--sync-delay", "3s"]).await;
+        let c = emu.client(0);
+        let scope = Scope::project("org1", "proj1", "agent1");
+        let mut app = application("manual", "https://github.com/o/apps", "manual");
+        if let Some(spec) = app.spec.as_mut() {
+            spec.sync_policy = None;
+        }
+        let query = AppQuery {
+            skip_repo_validation: true,
+            ..Default::default()
+        };
+        let create = ApplicationCreateRequest {
+            application: Some(app),
+            ..Default::default()
+        };
+        let created = c
+            .applications()
+            .create(&scope, "manual", &query, &create)
+            .await
+            .expect("create");
+        let status = |r: &ApplicationResponse| {
+            let st = r
+                .app
+                .as_ref()
+                .and_then(|a| a.status.clone())
+                .unwrap_or_default();
+            (
+                st.sync.and_then(|s| s.status),
+                st.operation_state.and_then(|o| o.phase),
+            )
+        };
+        assert_eq!(
+            status(&created),
+            (Some("OutOfSync".into()), None),
+            "a manual app waits"
+        );
+        let request = ApplicationSyncRequest {
+            name: Some("manual".into()),
+            ..Default::default()
+        };
+        let synced = c
+            .applications()
+            .sync(&scope, "manual", &request)
+            .await
+            .expect("sync");
+        assert_eq!(status(&synced).1.as_deref(), Some("Running"));
+        let again = c
+            .applications()
+            .sync(&scope, "manual", &request)
+            .await
+            .expect_err("a second sync while one runs is refused");
+        assert!(again.is_operation_in_progress(), "{again}");
+        // The body's name must be the addressed one.
+        let wrong = ApplicationSyncRequest {
+            name: Some("other".into()),
+            ..Default::default()
+        };
+        let e = c
+            .applications()
+            .sync(&scope, "manual", &wrong)
+            .await
+            .expect_err("name mismatch");
+        assert!(matches!(e, Error::InvalidRequest { .. }), "{e}");
+    })
+    .await
+}
+
+#[tokio::test]
 async fn wrong_key_and_wrong_account_explain_themselves() {
     bounded(async {
         let emu = Emulator::start(&[]).await;

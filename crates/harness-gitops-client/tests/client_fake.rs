@@ -560,6 +560,7 @@ async fn application_query_parameters_and_name_check() {
                 Reply::Json(200, json!({})),
             ),
             step("DELETE", &format!("{apps}/app1"), &[("orgIdentifier", "o"), ("projectIdentifier", "p")], Reply::Json(200, json!({}))),
+            step("POST", &format!("{apps}/app1/sync"), &[("orgIdentifier", "o"), ("projectIdentifier", "p")], Reply::Json(200, body.clone())),
         ])
         .await;
         let c = client(&fake);
@@ -592,6 +593,13 @@ async fn application_query_parameters_and_name_check() {
         let opts = ApplicationDeleteOptions { force_delete: true, cascade: Some(false), ..Default::default() };
         c.applications().delete(&scope, "app1", opts).await.expect("delete");
         c.applications().delete(&scope, "app1", DeleteOptions::default()).await.expect("delete");
+        let sync = ApplicationSyncRequest {
+            name: Some("app1".into()),
+            prune: Some(false),
+            sync_options: Some(SyncOptions { items: Some(vec!["CreateNamespace=true".into()]) }),
+            ..Default::default()
+        };
+        c.applications().sync(&scope, "app1", &sync).await.expect("sync");
 
         // The body name must match the addressed name; refused before sending.
         let e = c.applications().create(&scope, "other", &query, &create).await.unwrap_err();
@@ -600,6 +608,8 @@ async fn application_query_parameters_and_name_check() {
         let sent = fake.seen()[0].json();
         assert_eq!(sent["validate"], json!(false));
         assert_eq!(sent["application"]["spec"]["syncPolicy"]["automated"], json!({"prune": false, "selfHeal": true}));
+        let synced = fake.seen()[4].json();
+        assert_eq!(synced, json!({"name": "app1", "prune": false, "syncOptions": {"items": ["CreateNamespace=true"]}}));
     })
     .await
 }

@@ -155,6 +155,7 @@ conformance! {
     application_update_request: "applicationsApplicationUpdateRequest" => ApplicationUpdateRequest,
     application_response: "servicev1Application" => ApplicationResponse,
     application_list: "applicationsApplicationList" => ApplicationList,
+    application_sync_request: "applicationsApplicationSyncRequest" => ApplicationSyncRequest,
 }
 
 #[test]

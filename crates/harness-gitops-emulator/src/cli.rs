@@ -89,7 +89,8 @@ CONVENTIONS:
     of a sync, or at once when a change needs no sync; an update that leaves the spec as it
     is starts nothing. If a source path contains \"fail-sync\", the sync ends Failed
     (OutOfSync/Degraded, a SyncError condition); with syncPolicy.retry.limit N it fails
-    after N+1 attempts of --sync-delay each. history keeps revisionHistoryLimit (10) syncs.
+    after N+1 attempts of --sync-delay each; a change back to what is deployed is
+    Synced/Healthy at once. history keeps revisionHistoryLimit (10) syncs.
   * DELETE of an application with the resources-finalizer.argocd.argoproj.io finalizer,
     cascading (request.cascade absent or true): metadata.deletionTimestamp is set, GET still
     answers, a create of the same name is 409, and it is gone after --delete-delay.

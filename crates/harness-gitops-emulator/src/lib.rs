@@ -110,7 +110,8 @@
 //! * **Sync and health** (module `sync`, Argo CD's rules): a *change* is a create, an update
 //!   whose `spec` differs, or a drift (admin PATCH of the spec); the desired state
 //!   (sources, destination, resolved revisions) is compared with what the last successful
-//!   sync deployed. Deployed already: `Synced`, `reconciledAt` = now. Else, with
+//!   sync deployed. Deployed already: `Synced`, `Healthy`, `reconciledAt` = now (also when
+//!   a failed sync of another target is reverted). Else, with
 //!   `syncPolicy.automated` (present, even `{}`): an automated sync starts
 //!   (`operationState.phase` `Running`, health `Progressing`, `reconciledAt` unchanged)
 //!   and ends `--sync-delay` later `Succeeded`, `Synced`/`Healthy`, `reconciledAt` = its

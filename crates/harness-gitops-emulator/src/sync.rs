@@ -5,7 +5,8 @@
 //! * **a change** ([`on_change`]): a create, an update whose `spec` differs, or a drift
 //!   (admin PATCH of the spec). The controller compares the new desired state ([`Target`]:
 //!   sources, destination, resolved revisions) with what the last successful sync deployed.
-//!   - Already deployed: the comparison is the reconcile; `reconciledAt` = now, `Synced`.
+//!   - Already deployed: the comparison is the reconcile; `reconciledAt` = now, `Synced`,
+//!     `Healthy` (also after a failed sync of another target: a revert to what runs).
 //!   - Not deployed, `syncPolicy.automated` set: an automated sync operation starts now
 //!     (unless the last automated sync of this very target failed: Argo CD does not retry
 //!     those on its own). `reconciledAt` stays until the operation ends.
@@ -242,7 +243,10 @@ pub fn on_change(e: &mut AppEntry, now: Ts, delay: Duration) {
         return;
     }
     if st.deployed.as_ref() == Some(&target) {
+        // Back to what runs (e.g. a failed change reverted): the live resources are those
+        // of the deployed target, which were healthy.
         st.reconciled_at = Some(now);
+        st.health = Health::Healthy;
         return;
     }
     let failed_before = st
@@ -573,6 +577,28 @@ mod tests {
         assert_eq!(
             observe(&settled, t0.plus(D * 4)).0["operationState"]["startedAt"],
             t0.v1_time()
+        );
+    }
+
+    #[test]
+    fn reverting_a_failed_change_is_synced_and_healthy_without_a_sync() {
+        let mut e = entry(spec("ok", true));
+        let t0 = Ts::now();
+        on_change(&mut e, t0, D);
+        let t1 = t0.plus(D);
+        e.app.get_mut("spec").unwrap()["source"]["path"] = json!("apps/fail-sync");
+        on_change(&mut e, t1, D);
+        let t2 = t1.plus(D);
+        assert_eq!(observe(&e, t2).0["health"]["status"], "Degraded");
+        e.app.get_mut("spec").unwrap()["source"]["path"] = json!("ok");
+        on_change(&mut e, t2, D);
+        let s = observe(&e, t2).0;
+        assert_eq!(s["sync"]["status"], "Synced");
+        assert_eq!(s["health"]["status"], "Healthy");
+        assert_eq!(s["reconciledAt"], t2.v1_time());
+        assert_eq!(
+            s["operationState"]["phase"], "Failed",
+            "no new operation started"
         );
     }
 

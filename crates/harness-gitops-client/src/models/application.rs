@@ -1,11 +1,14 @@
 //! Application bodies: `applicationsApplicationCreateRequest`,
-//! `applicationsApplicationUpdateRequest`, the Argo CD `applicationsApplication` (metadata and
-//! spec here, status/operation in `application_status`), the `servicev1Application` response
-//! and `applicationsApplicationList` (harness-gitops-api.md §2.3).
+//! `applicationsApplicationUpdateRequest`, `applicationsApplicationSyncRequest`, the Argo CD
+//! `applicationsApplication` (metadata and spec here, status/operation in
+//! `application_status`), the `servicev1Application` response and
+//! `applicationsApplicationList` (harness-gitops-api.md §2.3).
 
 use std::collections::BTreeMap;
 
-use super::application_status::{ApplicationStatus, Operation};
+use super::application_status::{
+    ApplicationStatus, Operation, SyncOperationResource, SyncStrategy,
+};
 use super::common::{ListMeta, ObjectMeta};
 use super::wire::{api_model, Int64};
 
@@ -28,6 +31,35 @@ api_model! {
         pub application: Option<Application>,
         pub validate: Option<bool>,
         pub project: Option<String>,
+    }
+}
+
+api_model! {
+    /// `applicationsApplicationSyncRequest`: body of `POST …/applications/{name}/sync`, which
+    /// starts a sync operation (Argo CD's `argocd app sync`).
+    pub struct ApplicationSyncRequest {
+        pub name: Option<String>,
+        pub revision: Option<String>,
+        pub dry_run: Option<bool>,
+        pub prune: Option<bool>,
+        pub strategy: Option<SyncStrategy>,
+        pub resources: Option<Vec<SyncOperationResource>>,
+        pub manifests: Option<Vec<String>>,
+        pub infos: Option<Vec<Info>>,
+        pub retry_strategy: Option<RetryStrategy>,
+        pub sync_options: Option<SyncOptions>,
+        pub app_namespace: Option<String>,
+        pub project: Option<String>,
+        pub source_positions: Option<Vec<Int64>>,
+        pub revisions: Option<Vec<String>>,
+    }
+}
+
+api_model! {
+    /// `applicationsSyncOptions`: sync options of one sync request (`items`, e.g.
+    /// `CreateNamespace=true`).
+    pub struct SyncOptions {
+        pub items: Option<Vec<String>>,
     }
 }
 

@@ -1,0 +1,2370 @@
+//! `harness_gitops_application`: an Argo CD application managed through a Harness GitOps
+//! agent (one application per resource; `for_each` for many), and the data source of the
+//! same name.
+//!
+//! Order: model → validation → plan hook → create/read/update/delete/import → waiting →
+//! API mapping (`to_api`, `from_api`, the canonical comparison that keeps the user's form) →
+//! data source → tests.
+//!
+//! The Argo CD spec is modelled with nested attributes, not blocks (ARCHITECTURE.md): a
+//! module passes a whole `sources` list or `sync_policy` object from a variable, and unset
+//! objects stay null. Field names follow the CRD (`application-crd.yaml`) in snake case;
+//! what the Harness API cannot carry (fields only newer Argo CD has, such as
+//! `sourceHydrator`, `syncPolicy.automated.enabled` or source `tagPrefix`) is not offered.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use harness_gitops_client as harness;
+use harness_gitops_client::models::{
+    Application as ApiApplication, ApplicationCreateRequest, ApplicationDestination,
+    ApplicationResponse, ApplicationSource, ApplicationSpec, ApplicationSyncRequest,
+    ApplicationUpdateRequest, Backoff as ApiBackoff, DirectorySource, EnvEntry, HelmFileParameter,
+    HelmParameter, HelmSource, Info, Int64, JsonnetSource, JsonnetVar, KustomizeGvk,
+    KustomizePatch, KustomizeReplica, KustomizeResId, KustomizeSelector, KustomizeSource,
+    ManagedNamespaceMetadata as ApiManagedNamespaceMetadata, ObjectMeta, OptionalArray,
+    OptionalMap, PluginParameter as ApiPluginParameter, PluginSource, ResourceIgnoreDifferences,
+    RetryStrategy, SyncPolicy as ApiSyncPolicy, SyncPolicyAutomated, Time,
+};
+use harness_gitops_client::{AppQuery, ApplicationDeleteOptions};
+use serde_json::Value as Json;
+use tfplugin::ctx::{Backoff, Interrupt, Poll, WaitError};
+use tfplugin::resource::{DataSource, Operation, Resource};
+use tfplugin::tf::schema::{Constraint, Schema};
+use tfplugin::tf::{AttributePath, Diagnostics, Value};
+use tfplugin::typed::{self, ModelResource, Set, TfType, Timeouts, TypedPlan};
+use tfplugin::{Model, Val};
+
+use super::common::{self, api_error, Scope, ScopedId};
+use super::Ctx;
+use crate::provider::ProviderData;
+
+const TYPE_NAME: &str = "harness_gitops_application";
+
+/// Argo CD's finalizer that makes deleting an application delete its resources first.
+pub const RESOURCES_FINALIZER: &str = "resources-finalizer.argocd.argoproj.io";
+
+/// Default deadline of create, update and delete (each includes its wait).
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+/// Polling while waiting for sync, health or deletion.
+const POLL: Backoff = Backoff {
+    initial: Duration::from_millis(300),
+    max: Duration::from_secs(5),
+    factor: 1.5,
+};
+
+// ---------------------------------------------------------------------------------------
+// Model
+// ---------------------------------------------------------------------------------------
+
+/// A Harness GitOps application: an Argo CD `Application` (its sources, destination, sync
+/// policy and the rest of its spec) created through a Harness GitOps agent. Optionally waits
+/// after create and update until Argo CD reports it `Synced` and `Healthy`, failing fast with
+/// Argo CD's message when its sync fails.
+///
+/// Attribute names follow Argo CD's Application CRD in snake case. Fields of newer Argo CD
+/// releases that the Harness GitOps API does not carry (`sourceHydrator`,
+/// `syncPolicy.automated.enabled`, `retry.refresh`, source `tagPrefix`, directory
+/// `disableExtensionFilter`, Kustomize `ignoreMissingComponents`, `labelIncludeTemplates` and
+/// `commonAnnotationsEnvsubst`) are not offered, nor is the `ksonnet` source Argo CD removed.
+/// Unset nested objects stay null in state, and what Argo CD fills in or normalises (a
+/// default project, `HEAD`, trailing slashes, the order of sync options, reformatted Helm
+/// values) is no change.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct App {
+    /// Import ID: `org_id/project_id/agent_id/name`.
+    #[tf(computed, keep_prior)]
+    pub id: Val<String>,
+    /// Name of the application (a Kubernetes object name: lowercase letters, digits, `-` and
+    /// `.`). Changing it replaces the application.
+    #[tf(required, requires_replace, validate = kubernetes_name)]
+    pub name: Val<String>,
+    #[tf(flatten)]
+    pub scope: Scope,
+    /// Harness identifier of the GitOps cluster the application deploys to (sent as
+    /// `clusterIdentifier`).
+    #[tf(optional)]
+    pub cluster_id: Val<String>,
+    /// Harness identifier of the repository of a single-source application (sent as
+    /// `repoIdentifier`). One of `repo_id`, `repo_ids` or `skip_repo_validation = true` is
+    /// needed.
+    #[tf(optional, conflicts_with("repo_ids"))]
+    pub repo_id: Val<String>,
+    /// Harness identifiers of the repositories of a multi-source application (sent as
+    /// `repoIdentifiers`; order does not matter). Harness keeps a link (`cluster_id`,
+    /// `repo_id`, `repo_ids`) that is removed from the configuration; only links that are set
+    /// are compared with Harness.
+    #[tf(optional)]
+    pub repo_ids: Val<Set<String>>,
+    /// Create the application without Harness checking that its repositories are
+    /// registered. Defaults to `false`.
+    #[tf(default = false)]
+    pub skip_repo_validation: Val<bool>,
+    /// Argo CD project of the application (`spec.project`). Must be set: Argo CD 2.12 made
+    /// the project of an application mandatory; `"default"` is Argo CD's default project.
+    #[tf(optional)]
+    pub argo_project: Val<String>,
+    /// Kubernetes labels of the application object.
+    #[tf(optional)]
+    pub labels: Val<BTreeMap<String, String>>,
+    /// Kubernetes annotations of the application object.
+    #[tf(optional)]
+    pub annotations: Val<BTreeMap<String, String>>,
+    /// Kubernetes finalizers of the application object. With
+    /// `resources-finalizer.argocd.argoproj.io` deleting the application, from anywhere,
+    /// deletes the resources it deployed first.
+    #[tf(optional)]
+    pub finalizers: Val<Set<String>>,
+    /// Where the application deploys to: a cluster (by `server` URL or by `name`, exactly one)
+    /// and a namespace.
+    #[tf(required, nested)]
+    pub destination: Val<Destination>,
+    /// The sources of the application's manifests, in order: one is sent as Argo CD's
+    /// `spec.source`, several as `spec.sources`.
+    #[tf(required, nested)]
+    pub sources: Val<Vec<Source>>,
+    /// When and how Argo CD syncs the application.
+    #[tf(optional, nested)]
+    pub sync_policy: Val<SyncPolicy>,
+    /// Differences Argo CD ignores when comparing live and desired state.
+    #[tf(optional, nested)]
+    pub ignore_differences: Val<Vec<IgnoreDifference>>,
+    /// Extra information shown with the application in Argo CD.
+    #[tf(optional, nested)]
+    pub info: Val<Vec<InfoEntry>>,
+    /// How many past syncs Argo CD keeps in the application's history (Argo CD's default
+    /// is 10).
+    #[tf(optional, validate = non_negative)]
+    pub revision_history_limit: Val<i64>,
+    /// On create, adopt an application that already exists with this name instead of
+    /// failing. Defaults to `false`.
+    #[tf(default = false)]
+    pub upsert: Val<bool>,
+    /// Ask Argo CD to validate the spec (that the sources render) on create and update.
+    /// Defaults to `true`.
+    #[tf(default = true)]
+    pub validate: Val<bool>,
+    /// On destroy, delete the resources the application deployed as well (a cascading
+    /// delete), and wait until the application is gone. `false` deletes only the
+    /// application and leaves its resources running. Defaults to `true`.
+    #[tf(default = true)]
+    pub cascade_delete: Val<bool>,
+    /// How a cascading delete removes resources: `foreground` (Argo CD's default) or
+    /// `background`. Needs `cascade_delete = true`.
+    #[tf(optional, one_of("foreground", "background"))]
+    pub propagation_policy: Val<String>,
+    /// On destroy, remove the application's finalizers first, so it is deleted at once even
+    /// if its resources cannot be. Defaults to `false`.
+    #[tf(default = false)]
+    pub remove_existing_finalizers: Val<bool>,
+    /// On destroy, force the deletion in Harness (`options.forceDelete`). Defaults to
+    /// `false`.
+    #[tf(default = false)]
+    pub force_delete: Val<bool>,
+    /// Wait after create and update until Argo CD has synced the change: unset (the default)
+    /// does not wait; `wait = {}` waits until the application is `Synced` and `Healthy`;
+    /// `wait = { health = false }` waits for `Synced` only. After an update the wait also
+    /// requires a reconcile newer than the update (an update that leaves the spec as it was
+    /// does not wait). A failed sync fails the apply at once with Argo CD's message; the
+    /// `timeouts` block bounds the wait. The application stays in state whatever the
+    /// outcome. Waiting needs something that syncs: `sync_policy.automated`, or
+    /// `sync_on_apply = true` for a manual sync policy.
+    #[tf(optional, nested)]
+    pub wait: Val<Wait>,
+    /// After create and after every update that changes the spec, start a sync through the
+    /// Harness API when the sync policy is not automated (a manual-sync application otherwise
+    /// stays `OutOfSync` after apply). Defaults to `false`.
+    #[tf(default = false)]
+    pub sync_on_apply: Val<bool>,
+    /// Argo CD's sync status: `Synced`, `OutOfSync` or `Unknown`.
+    #[tf(computed)]
+    pub sync_status: Val<String>,
+    /// Argo CD's health status: `Healthy`, `Progressing`, `Degraded`, `Suspended`,
+    /// `Missing` or `Unknown`.
+    #[tf(computed)]
+    pub health_status: Val<String>,
+    /// The revision the sync status refers to (a Git commit or a chart version); for
+    /// several sources, one per source, comma separated.
+    #[tf(computed)]
+    pub synced_revision: Val<String>,
+    /// When Argo CD last reconciled the application (RFC 3339).
+    #[tf(computed)]
+    pub reconciled_at: Val<String>,
+    /// Phase of the last sync operation: `Running`, `Terminating`, `Failed`, `Error` or
+    /// `Succeeded`; null before the first sync.
+    #[tf(computed)]
+    pub operation_phase: Val<String>,
+    /// Argo CD's message about the last sync operation.
+    #[tf(computed)]
+    pub operation_message: Val<String>,
+    /// When the application was created (RFC 3339).
+    #[tf(computed, keep_prior)]
+    pub created_at: Val<String>,
+    /// When the application was last modified (RFC 3339).
+    #[tf(computed)]
+    pub updated_at: Val<String>,
+    /// How long operations may take; create, update and delete default to 10 minutes,
+    /// waiting included.
+    #[tf(block)]
+    pub timeouts: Val<Timeouts>,
+}
+
+/// The destination cluster and namespace.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct Destination {
+    /// API server URL of the target cluster, e.g. `https://kubernetes.default.svc` for the
+    /// cluster Argo CD runs in. Exactly one of `server` and `name`.
+    #[tf(optional, exactly_one_of("name"))]
+    pub server: Val<String>,
+    /// Name of the target cluster as registered in Argo CD. Exactly one of `server` and
+    /// `name`.
+    #[tf(optional)]
+    pub name: Val<String>,
+    /// Namespace the application's resources are deployed to (unset: each manifest's own).
+    #[tf(optional)]
+    pub namespace: Val<String>,
+}
+
+/// One source of manifests: a directory in a Git repository, a Helm chart, or (with `ref`)
+/// a repository whose files other sources refer to. At most one of `helm`, `kustomize`,
+/// `directory` and `plugin`.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct Source {
+    /// URL of the Git repository, Helm chart repository or OCI registry.
+    #[tf(required)]
+    pub repo_url: Val<String>,
+    /// Directory of the manifests in a Git repository. A source needs `path` or `chart`
+    /// (or only `ref`).
+    #[tf(optional)]
+    pub path: Val<String>,
+    /// Git revision (branch, tag or commit) or chart version to deploy; Argo CD uses `HEAD`
+    /// when unset.
+    #[tf(optional)]
+    pub target_revision: Val<String>,
+    /// Helm chart name in a chart repository.
+    #[tf(optional)]
+    pub chart: Val<String>,
+    /// A name other sources use to refer to this one's files (`$name/path/values.yaml` in
+    /// `helm.value_files`); multi-source applications only.
+    #[tf(optional, name = "ref")]
+    pub reference: Val<String>,
+    /// A name for the source (multi-source applications).
+    #[tf(optional)]
+    pub name: Val<String>,
+    /// Helm options.
+    #[tf(optional, nested, conflicts_with("kustomize", "directory", "plugin"))]
+    pub helm: Val<Helm>,
+    /// Kustomize options.
+    #[tf(optional, nested, conflicts_with("helm", "directory", "plugin"))]
+    pub kustomize: Val<Kustomize>,
+    /// Options of a plain directory of manifests (and Jsonnet).
+    #[tf(optional, nested, conflicts_with("helm", "kustomize", "plugin"))]
+    pub directory: Val<Directory>,
+    /// A config management plugin.
+    #[tf(optional, nested, conflicts_with("helm", "kustomize", "directory"))]
+    pub plugin: Val<Plugin>,
+}
+
+/// Helm options of a source.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct Helm {
+    /// Values files, relative to the chart (or `$ref/path` of another source).
+    #[tf(optional)]
+    pub value_files: Val<Vec<String>>,
+    /// Values as a YAML (or JSON) document. Compared by meaning: reformatting is no change.
+    #[tf(optional, equivalence = yaml_equivalent, validate = yaml_document)]
+    pub values: Val<String>,
+    /// Values as a YAML or JSON mapping (e.g. `yamlencode({...})`), sent as Argo CD's
+    /// `valuesObject`, which wins over `values`. Compared by meaning.
+    #[tf(optional, equivalence = yaml_equivalent, validate = yaml_mapping)]
+    pub values_object: Val<String>,
+    /// Parameters, as `--set name=value`.
+    #[tf(optional, nested)]
+    pub parameters: Val<Vec<HelmParam>>,
+    /// File parameters, as `--set-file name=path`.
+    #[tf(optional, nested)]
+    pub file_parameters: Val<Vec<HelmFileParam>>,
+    /// Release name (default: the application name).
+    #[tf(optional)]
+    pub release_name: Val<String>,
+    /// Helm version (`v3`).
+    #[tf(optional)]
+    pub version: Val<String>,
+    /// Skip the chart's CRDs.
+    #[tf(optional)]
+    pub skip_crds: Val<bool>,
+    /// Skip the chart's tests.
+    #[tf(optional)]
+    pub skip_tests: Val<bool>,
+    /// Skip schema validation of the values.
+    #[tf(optional)]
+    pub skip_schema_validation: Val<bool>,
+    /// Pass the repository's credentials to every domain.
+    #[tf(optional)]
+    pub pass_credentials: Val<bool>,
+    /// Ignore values files that do not exist.
+    #[tf(optional)]
+    pub ignore_missing_value_files: Val<bool>,
+    /// Namespace to render the templates with.
+    #[tf(optional)]
+    pub namespace: Val<String>,
+    /// Kubernetes version to render the templates for.
+    #[tf(optional)]
+    pub kube_version: Val<String>,
+    /// API versions to render the templates with.
+    #[tf(optional)]
+    pub api_versions: Val<Vec<String>>,
+}
+
+/// A Helm parameter.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct HelmParam {
+    /// Parameter name, e.g. `image.tag`.
+    #[tf(required)]
+    pub name: Val<String>,
+    /// Parameter value.
+    #[tf(optional)]
+    pub value: Val<String>,
+    /// Pass the value as a string (`--set-string`).
+    #[tf(optional)]
+    pub force_string: Val<bool>,
+}
+
+/// A Helm file parameter.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct HelmFileParam {
+    /// Parameter name.
+    #[tf(required)]
+    pub name: Val<String>,
+    /// Path of the file whose content is the value.
+    #[tf(required)]
+    pub path: Val<String>,
+}
+
+/// Kustomize options of a source.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct Kustomize {
+    /// Prefix of every resource name.
+    #[tf(optional)]
+    pub name_prefix: Val<String>,
+    /// Suffix of every resource name.
+    #[tf(optional)]
+    pub name_suffix: Val<String>,
+    /// Image overrides, e.g. `ghcr.io/acme/trainer:v2` or `trainer=ghcr.io/acme/trainer:v2`.
+    #[tf(optional)]
+    pub images: Val<Vec<String>>,
+    /// Labels added to every resource.
+    #[tf(optional)]
+    pub common_labels: Val<BTreeMap<String, String>>,
+    /// Annotations added to every resource.
+    #[tf(optional)]
+    pub common_annotations: Val<BTreeMap<String, String>>,
+    /// Override existing labels with `common_labels`.
+    #[tf(optional)]
+    pub force_common_labels: Val<bool>,
+    /// Override existing annotations with `common_annotations`.
+    #[tf(optional)]
+    pub force_common_annotations: Val<bool>,
+    /// Apply `common_labels` without adding them to selectors.
+    #[tf(optional)]
+    pub label_without_selector: Val<bool>,
+    /// Namespace of every resource.
+    #[tf(optional)]
+    pub namespace: Val<String>,
+    /// Replica counts by resource name.
+    #[tf(optional, nested)]
+    pub replicas: Val<Vec<KustomizeReplicas>>,
+    /// Patches applied to the resources.
+    #[tf(optional, nested)]
+    pub patches: Val<Vec<KustomizePatchEntry>>,
+    /// Kustomize components to include.
+    #[tf(optional)]
+    pub components: Val<Vec<String>>,
+    /// Kustomize version.
+    #[tf(optional)]
+    pub version: Val<String>,
+    /// Kubernetes version to build for.
+    #[tf(optional)]
+    pub kube_version: Val<String>,
+    /// API versions to build with.
+    #[tf(optional)]
+    pub api_versions: Val<Vec<String>>,
+}
+
+/// A replica count override.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct KustomizeReplicas {
+    /// Name of the Deployment or StatefulSet.
+    #[tf(required)]
+    pub name: Val<String>,
+    /// Number of replicas (a number or a string such as `"3"`).
+    #[tf(required)]
+    pub count: Val<String>,
+}
+
+/// A Kustomize patch.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct KustomizePatchEntry {
+    /// Path of a patch file.
+    #[tf(optional)]
+    pub path: Val<String>,
+    /// An inline patch (strategic merge or JSON 6902).
+    #[tf(optional)]
+    pub patch: Val<String>,
+    /// The resources the patch applies to.
+    #[tf(optional, nested)]
+    pub target: Val<PatchTarget>,
+    /// Patch options, e.g. `allowNameChange`.
+    #[tf(optional)]
+    pub options: Val<BTreeMap<String, bool>>,
+}
+
+/// The resources a Kustomize patch selects.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct PatchTarget {
+    /// API group.
+    #[tf(optional)]
+    pub group: Val<String>,
+    /// API version.
+    #[tf(optional)]
+    pub version: Val<String>,
+    /// Kind.
+    #[tf(optional)]
+    pub kind: Val<String>,
+    /// Name.
+    #[tf(optional)]
+    pub name: Val<String>,
+    /// Namespace.
+    #[tf(optional)]
+    pub namespace: Val<String>,
+    /// Label selector.
+    #[tf(optional)]
+    pub label_selector: Val<String>,
+    /// Annotation selector.
+    #[tf(optional)]
+    pub annotation_selector: Val<String>,
+}
+
+/// Options of a plain directory source.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct Directory {
+    /// Read subdirectories too.
+    #[tf(optional)]
+    pub recurse: Val<bool>,
+    /// Glob of the files to include, e.g. `*.yaml`.
+    #[tf(optional)]
+    pub include: Val<String>,
+    /// Glob of the files to exclude.
+    #[tf(optional)]
+    pub exclude: Val<String>,
+    /// Jsonnet options.
+    #[tf(optional, nested)]
+    pub jsonnet: Val<Jsonnet>,
+}
+
+/// Jsonnet options of a directory source.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct Jsonnet {
+    /// External variables.
+    #[tf(optional, nested)]
+    pub ext_vars: Val<Vec<JsonnetVariable>>,
+    /// Top-level arguments.
+    #[tf(optional, nested)]
+    pub tlas: Val<Vec<JsonnetVariable>>,
+    /// Library search paths.
+    #[tf(optional)]
+    pub libs: Val<Vec<String>>,
+}
+
+/// A Jsonnet variable.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct JsonnetVariable {
+    /// Variable name.
+    #[tf(required)]
+    pub name: Val<String>,
+    /// Value (Jsonnet code when `code` is true).
+    #[tf(required)]
+    pub value: Val<String>,
+    /// Whether `value` is Jsonnet code rather than a string.
+    #[tf(optional)]
+    pub code: Val<bool>,
+}
+
+/// A config management plugin.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct Plugin {
+    /// Plugin name (unset: Argo CD discovers it).
+    #[tf(optional)]
+    pub name: Val<String>,
+    /// Environment variables of the plugin.
+    #[tf(optional, nested)]
+    pub env: Val<Vec<PluginEnv>>,
+    /// Parameters of the plugin.
+    #[tf(optional, nested)]
+    pub parameters: Val<Vec<PluginParam>>,
+}
+
+/// An environment variable of a plugin.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct PluginEnv {
+    /// Variable name.
+    #[tf(required)]
+    pub name: Val<String>,
+    /// Variable value.
+    #[tf(required)]
+    pub value: Val<String>,
+}
+
+/// A plugin parameter: a string, an array or a map.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct PluginParam {
+    /// Parameter name.
+    #[tf(optional)]
+    pub name: Val<String>,
+    /// A string value.
+    #[tf(optional, conflicts_with("array", "map"))]
+    pub string: Val<String>,
+    /// An array value.
+    #[tf(optional, conflicts_with("map"))]
+    pub array: Val<Vec<String>>,
+    /// A map value.
+    #[tf(optional)]
+    pub map: Val<BTreeMap<String, String>>,
+}
+
+/// The sync policy.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct SyncPolicy {
+    /// Sync automatically when the desired state changes (`automated = {}` for the defaults).
+    /// Unset: syncs are started by hand (or with `sync_on_apply`).
+    #[tf(optional, nested)]
+    pub automated: Val<Automated>,
+    /// Sync options, e.g. `CreateNamespace=true`, `PruneLast=true`,
+    /// `ServerSideApply=true`.
+    #[tf(optional, validate = sync_option)]
+    pub sync_options: Val<Set<String>>,
+    /// Retries of a failed sync.
+    #[tf(optional, nested)]
+    pub retry: Val<Retry>,
+    /// Labels and annotations of the namespace Argo CD creates (`CreateNamespace=true`).
+    #[tf(optional, nested)]
+    pub managed_namespace_metadata: Val<NamespaceMetadata>,
+}
+
+/// Automated sync settings.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct Automated {
+    /// Delete resources that are no longer in the sources.
+    #[tf(optional)]
+    pub prune: Val<bool>,
+    /// Sync again when the live state drifts from the desired state.
+    #[tf(optional)]
+    pub self_heal: Val<bool>,
+    /// Allow a sync that would leave the application without resources.
+    #[tf(optional)]
+    pub allow_empty: Val<bool>,
+}
+
+/// Retries of a failed sync.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct Retry {
+    /// Number of retries; a negative number retries forever.
+    #[tf(optional)]
+    pub limit: Val<i64>,
+    /// Time between retries.
+    #[tf(optional, nested)]
+    pub backoff: Val<RetryBackoff>,
+}
+
+/// Time between sync retries.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct RetryBackoff {
+    /// First wait, e.g. `5s`.
+    #[tf(optional, duration)]
+    pub duration: Val<String>,
+    /// Factor the wait grows by after each retry (a whole number of at least 1).
+    #[tf(optional, validate = common::positive)]
+    pub factor: Val<i64>,
+    /// Longest wait, e.g. `3m`.
+    #[tf(optional, duration)]
+    pub max_duration: Val<String>,
+}
+
+/// Metadata of a namespace Argo CD creates.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct NamespaceMetadata {
+    /// Labels of the namespace.
+    #[tf(optional)]
+    pub labels: Val<BTreeMap<String, String>>,
+    /// Annotations of the namespace.
+    #[tf(optional)]
+    pub annotations: Val<BTreeMap<String, String>>,
+}
+
+/// A difference Argo CD ignores.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct IgnoreDifference {
+    /// API group of the resources.
+    #[tf(optional)]
+    pub group: Val<String>,
+    /// Kind of the resources, e.g. `Deployment`.
+    #[tf(required)]
+    pub kind: Val<String>,
+    /// Name of the resource (unset: every resource of the kind).
+    #[tf(optional)]
+    pub name: Val<String>,
+    /// Namespace of the resource.
+    #[tf(optional)]
+    pub namespace: Val<String>,
+    /// JSON pointers of the fields to ignore, e.g. `/spec/replicas`.
+    #[tf(optional)]
+    pub json_pointers: Val<Vec<String>>,
+    /// jq path expressions of the fields to ignore.
+    #[tf(optional)]
+    pub jq_path_expressions: Val<Vec<String>>,
+    /// Field managers whose changes are ignored, e.g. `kube-controller-manager`.
+    #[tf(optional)]
+    pub managed_fields_managers: Val<Vec<String>>,
+}
+
+/// A name and value shown with the application.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct InfoEntry {
+    /// Name.
+    #[tf(required)]
+    pub name: Val<String>,
+    /// Value.
+    #[tf(required)]
+    pub value: Val<String>,
+}
+
+/// What to wait for after create and update.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct Wait {
+    /// Wait until Argo CD reports the application `Synced`. Defaults to `true`.
+    #[tf(default = true)]
+    pub sync: Val<bool>,
+    /// Wait until Argo CD reports the application `Healthy`. Defaults to `true`.
+    #[tf(default = true)]
+    pub health: Val<bool>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Validation
+// ---------------------------------------------------------------------------------------
+
+/// A Kubernetes object name (DNS-1123 subdomain), as Argo CD requires of an application
+/// name. (A `validate =` check: gets known values only.)
+pub fn kubernetes_name(v: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+    let Some(name) = v.as_str() else { return };
+    let chars_ok = name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+    let end_ok = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    if name.len() > 253
+        || !chars_ok
+        || !end_ok(name.as_bytes().first())
+        || !end_ok(name.as_bytes().last())
+    {
+        diags.error_at(
+            path.clone(),
+            "Invalid Application Name",
+            format!(
+                "{name:?} is not a Kubernetes object name: use at most 253 lowercase letters, digits, '-' and '.', \
+                 starting and ending with a letter or digit (e.g. {:?}).",
+                name.to_ascii_lowercase()
+                    .replace(|c: char| !(c.is_ascii_alphanumeric() || c == '.'), "-")
+                    .trim_matches(|c: char| c == '-' || c == '.')
+            ),
+        );
+    }
+}
+
+/// A whole number of at least 0 (a `validate =` check).
+pub fn non_negative(v: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+    if let Some(n) = v.as_number() {
+        if n.as_i64().is_none_or(|n| n < 0) {
+            diags.error_at(
+                path.clone(),
+                "Invalid Number",
+                format!("Expected a whole number of at least 0, got {n}."),
+            );
+        }
+    }
+}
+
+/// Parses YAML (JSON is YAML) into a JSON value.
+fn parse_yaml(text: &str) -> Result<Json, String> {
+    serde_yaml_ng::from_str::<Json>(text).map_err(|e| e.to_string())
+}
+
+/// Helm values must be a YAML document.
+pub fn yaml_document(v: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+    let Some(text) = v.as_str() else { return };
+    if let Err(e) = parse_yaml(text) {
+        diags.error_at(
+            path.clone(),
+            "Invalid Helm Values",
+            format!("The values are not a YAML document: {e}"),
+        );
+    }
+}
+
+/// `values_object` must be a YAML or JSON mapping.
+pub fn yaml_mapping(v: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+    let Some(text) = v.as_str() else { return };
+    match parse_yaml(text) {
+        Ok(Json::Object(_)) => {}
+        Ok(other) => diags.error_at(
+            path.clone(),
+            "Invalid Helm Values Object",
+            format!(
+                "`values_object` must be a mapping (e.g. `yamlencode({{ replicas = 2 }})`), not {}.",
+                json_kind(&other)
+            ),
+        ),
+        Err(e) => diags.error_at(
+            path.clone(),
+            "Invalid Helm Values Object",
+            format!("`values_object` is not YAML or JSON: {e}"),
+        ),
+    }
+}
+
+fn json_kind(v: &Json) -> &'static str {
+    match v {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "a list",
+        Json::Object(_) => "a mapping",
+    }
+}
+
+/// Two YAML/JSON documents mean the same (the plan keeps the prior form of an equivalent
+/// configured value, and reads keep the state's form).
+pub fn yaml_equivalent(a: &Value, b: &Value) -> bool {
+    match (a.as_str(), b.as_str()) {
+        (Some(x), Some(y)) => {
+            x == y || matches!((parse_yaml(x), parse_yaml(y)), (Ok(p), Ok(q)) if p == q)
+        }
+        _ => false,
+    }
+}
+
+/// Argo CD's application-level sync options and the values each takes
+/// (argo-cd docs, user-guide/sync-options.md). `None`: any value.
+const SYNC_OPTIONS: &[(&str, Option<&[&str]>)] = &[
+    ("Validate", Some(&["true", "false"])),
+    ("CreateNamespace", Some(&["true", "false"])),
+    ("PruneLast", Some(&["true", "false"])),
+    ("ApplyOutOfSyncOnly", Some(&["true", "false"])),
+    (
+        "PrunePropagationPolicy",
+        Some(&["foreground", "background", "orphan"]),
+    ),
+    ("Replace", Some(&["true", "false"])),
+    ("Force", Some(&["true", "false"])),
+    ("ServerSideApply", Some(&["true", "false"])),
+    ("FailOnSharedResource", Some(&["true", "false"])),
+    ("RespectIgnoreDifferences", Some(&["true", "false"])),
+    ("SkipDryRunOnMissingResource", Some(&["true", "false"])),
+    ("Prune", Some(&["true", "false", "confirm"])),
+    ("Delete", Some(&["true", "false", "confirm"])),
+    ("ClientSideApplyMigration", Some(&["true", "false"])),
+];
+
+/// A sync option: `Name=value` with a name and value Argo CD knows.
+pub fn sync_option(v: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+    let Some(opt) = v.as_str() else { return };
+    let names = || {
+        SYNC_OPTIONS
+            .iter()
+            .map(|(n, _)| *n)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let Some((name, value)) = opt.split_once('=') else {
+        diags.error_at(
+            path.clone(),
+            "Invalid Sync Option",
+            format!("{opt:?} is not a sync option: write it as `Name=value`, e.g. \"CreateNamespace=true\"."),
+        );
+        return;
+    };
+    match SYNC_OPTIONS.iter().find(|(n, _)| *n == name) {
+        None => diags.error_at(
+            path.clone(),
+            "Unknown Sync Option",
+            format!(
+                "{name:?} is not an Argo CD sync option; known options: {}.",
+                names()
+            ),
+        ),
+        Some((_, Some(values))) if !values.contains(&value) => diags.error_at(
+            path.clone(),
+            "Invalid Sync Option",
+            format!("{opt:?}: {name} takes one of {}.", values.join(", ")),
+        ),
+        _ => {}
+    }
+}
+
+/// Whether the sync policy is automated; `None` while not known.
+fn automated(c: &App) -> Option<bool> {
+    match &c.sync_policy {
+        Val::Null => Some(false),
+        Val::Unknown => None,
+        Val::Known(p) => match &p.automated {
+            Val::Null => Some(false),
+            Val::Unknown => None,
+            Val::Known(_) => Some(true),
+        },
+    }
+}
+
+/// Checks across attributes (the single-attribute ones are declared on the model).
+fn validate_config(c: &App, diags: &mut Diagnostics) {
+    let at = |n: &str| AttributePath::attr(n);
+    if c.argo_project.is_null() {
+        diags.error_at(
+            at(App::ARGO_PROJECT),
+            "Missing Argo CD Project",
+            "`argo_project` is required: Argo CD 2.12 made the project of an application mandatory. Use \"default\" \
+             for Argo CD's default project, or the Argo CD project the application belongs to.",
+        );
+    }
+    if let Val::Known(sources) = &c.sources {
+        if sources.is_empty() {
+            diags.error_at(
+                at(App::SOURCES),
+                "No Source",
+                "An application needs at least one source: a Git directory (`path`) or a Helm chart (`chart`).",
+            );
+        }
+        for (i, s) in sources.iter().enumerate() {
+            if s.path.is_null() && s.chart.is_null() && s.reference.is_null() {
+                diags.error_at(
+                    at(App::SOURCES).index(i as i64),
+                    "Source Without Path Or Chart",
+                    "A source needs `path` (a directory of a Git repository) or `chart` (a Helm chart); a source that \
+                     only lends its files to other sources sets `ref` instead.",
+                );
+            }
+            if s.reference.is_known() && sources.len() == 1 {
+                diags.warning_at(
+                    at(App::SOURCES).index(i as i64).child(Source::REF),
+                    "Reference Without Other Sources",
+                    "`ref` names a source for the other sources of a multi-source application; this application has \
+                     one source.",
+                );
+            }
+        }
+        if sources.len() > 1 && c.repo_id.is_known() {
+            diags.error_at(
+                at(App::REPO_ID),
+                "Use repo_ids For Several Sources",
+                "`repo_id` links a single-source application; with several sources list their repositories in \
+                 `repo_ids`.",
+            );
+        }
+    }
+    // Validation sees the configuration: an unset attribute is null, not its default.
+    let flag = |v: &Val<bool>, default: bool| match v {
+        Val::Null => Some(default),
+        Val::Unknown => None,
+        Val::Known(b) => Some(*b),
+    };
+    let skip = flag(&c.skip_repo_validation, false);
+    let linked = !c.repo_id.is_null()
+        || match &c.repo_ids {
+            Val::Known(ids) => !ids.0.is_empty(),
+            other => other.is_unknown(),
+        };
+    match skip {
+        Some(true) if linked => diags.error_at(
+            at(App::SKIP_REPO_VALIDATION),
+            "Conflicting Repository Settings",
+            "`skip_repo_validation = true` creates the application without a repository link; remove `repo_id`/`repo_ids` \
+             or set it to false.",
+        ),
+        Some(false) if !linked => diags.error_at(
+            at(App::REPO_ID),
+            "Missing Repository",
+            "Harness links an application to the repositories it deploys from: set `repo_id` (one source) or `repo_ids` \
+             (several), the identifiers of `harness_gitops_repository` resources, or set `skip_repo_validation = true`.",
+        ),
+        _ => {}
+    }
+    if flag(&c.cascade_delete, true) == Some(false) && c.propagation_policy.is_known() {
+        diags.error_at(
+            at(App::PROPAGATION_POLICY),
+            "Propagation Policy Without Cascade",
+            "`propagation_policy` applies to a cascading delete; remove it or set `cascade_delete = true`.",
+        );
+    }
+    let syncs_on_apply = flag(&c.sync_on_apply, false);
+    match (automated(c), syncs_on_apply, &c.wait) {
+        (Some(false), Some(false), Val::Known(_)) => diags.error_at(
+            at(App::WAIT),
+            "Nothing Will Sync",
+            "The sync policy is not automated, so Argo CD does not sync the application after apply and `wait` would \
+             wait until its timeout. Set `sync_policy.automated` (e.g. `automated = {}`) or `sync_on_apply = true`.",
+        ),
+        (Some(true), Some(true), _) => diags.warning_at(
+            at(App::SYNC_ON_APPLY),
+            "Sync On Apply Has No Effect",
+            "The sync policy is automated: Argo CD syncs every change itself, so `sync_on_apply` starts nothing.",
+        ),
+        _ => {}
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The resource
+// ---------------------------------------------------------------------------------------
+
+/// The resource.
+pub struct GitopsApplication;
+
+#[async_trait]
+impl ModelResource<ProviderData> for GitopsApplication {
+    type Model = App;
+
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn validate(&self, config: &App, diags: &mut Diagnostics) {
+        validate_config(config, diags);
+    }
+
+    fn modify_plan(
+        &self,
+        req: &TypedPlan<'_, App, ProviderData>,
+        planned: &mut App,
+        _replace: &mut Vec<AttributePath>,
+        diags: &mut Diagnostics,
+    ) {
+        planned
+            .scope
+            .plan(&req.config.scope, req.provider.map(|p| &p.defaults), diags);
+        for (v, name) in [
+            (&planned.scope.org_id, Scope::ORG_ID),
+            (&planned.scope.project_id, Scope::PROJECT_ID),
+        ] {
+            if v.is_null() && req.provider.is_some() {
+                diags.error_at(
+                    AttributePath::attr(name),
+                    "Applications Are Project-Scoped",
+                    "A GitOps application lives in a Harness project: set `org_id` and `project_id`, here or in the \
+                     provider block.",
+                );
+            }
+        }
+        if req.prior.is_none() {
+            planned.id = planned.scope.import_id(&planned.name);
+        }
+    }
+
+    fn default_timeout(&self, _op: Operation) -> Duration {
+        DEFAULT_TIMEOUT
+    }
+
+    async fn create(
+        &self,
+        ctx: &Ctx,
+        planned: &App,
+        _config: &App,
+        diags: &mut Diagnostics,
+    ) -> Option<App> {
+        let client = ctx.provider.client(diags)?;
+        let scope = planned.scope.api();
+        let name = planned.name.as_deref().unwrap_or_default();
+        let body = ApplicationCreateRequest {
+            application: Some(to_api(planned)),
+            upsert: Some(planned.upsert.unwrap_or(false)),
+            validate: Some(planned.validate.unwrap_or(true)),
+            ..Default::default()
+        };
+        let resp = match client
+            .applications()
+            .create(&scope, name, &query(planned), &body)
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                common::create_error(
+                    diags,
+                    "Unable to Create GitOps Application",
+                    &e,
+                    "application",
+                    planned.id.known().cloned(),
+                );
+                return None;
+            }
+        };
+        let resp = after_write(ctx, client, planned, resp, None, "created", diags).await;
+        Some(from_api(&resp, planned))
+    }
+
+    async fn read(&self, ctx: &Ctx, current: &App, diags: &mut Diagnostics) -> Option<App> {
+        let client = ctx.provider.client(diags)?;
+        let name = current.name.as_deref().unwrap_or_default();
+        match client
+            .applications()
+            .get_opt(&current.scope.api(), name)
+            .await
+        {
+            Ok(Some(resp)) => Some(from_api(&resp, current)),
+            Ok(None) => None,
+            Err(e) => {
+                api_error(diags, "Unable to Read GitOps Application", &e);
+                None
+            }
+        }
+    }
+
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        prior: &App,
+        planned: &App,
+        _config: &App,
+        diags: &mut Diagnostics,
+    ) -> Option<App> {
+        let client = ctx.provider.client(diags)?;
+        let scope = planned.scope.api();
+        let name = planned.name.as_deref().unwrap_or_default();
+        let application = to_api(planned);
+        let spec_changed = !same_spec(&to_api(prior), &application);
+        // What the wait after the update compares with: the reconcile and the operation that
+        // were there before the change.
+        let baseline = if spec_changed && planned.wait.is_known() {
+            match client.applications().get_opt(&scope, name).await {
+                Ok(found) => found.as_ref().map(Baseline::of),
+                Err(e) => {
+                    api_error(diags, "Unable to Read GitOps Application", &e);
+                    return None;
+                }
+            }
+        } else {
+            None
+        };
+        let body = ApplicationUpdateRequest {
+            application: Some(application),
+            validate: Some(planned.validate.unwrap_or(true)),
+            ..Default::default()
+        };
+        let resp = match client
+            .applications()
+            .update(&scope, name, &query(planned), &body)
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                api_error(diags, "Unable to Update GitOps Application", &e);
+                return None;
+            }
+        };
+        let resp = if spec_changed {
+            let baseline = baseline.unwrap_or_default();
+            after_write(ctx, client, planned, resp, Some(baseline), "updated", diags).await
+        } else {
+            resp
+        };
+        Some(from_api(&resp, planned))
+    }
+
+    async fn delete(&self, ctx: &Ctx, prior: &App, diags: &mut Diagnostics) {
+        let Some(client) = ctx.provider.client(diags) else {
+            return;
+        };
+        let scope = prior.scope.api();
+        let name = prior.name.as_deref().unwrap_or_default();
+        let cascade = prior.cascade_delete.unwrap_or(true);
+        let opts = ApplicationDeleteOptions {
+            force_delete: prior.force_delete.unwrap_or(false),
+            cascade: Some(cascade),
+            propagation_policy: prior
+                .propagation_policy
+                .non_empty()
+                .filter(|_| cascade)
+                .map(str::to_string),
+            remove_existing_finalizers: prior.remove_existing_finalizers.unwrap_or(false),
+        };
+        if let Err(e) = client.applications().delete(&scope, name, opts).await {
+            api_error(diags, "Unable to Delete GitOps Application", &e);
+            return;
+        }
+        // A cascading delete of an application with Argo CD's resources finalizer ends when
+        // its resources are gone: wait for it, so a create of the same name cannot collide.
+        let gone = ctx
+            .wait_for(POLL, || async {
+                match client.applications().get_opt(&scope, name).await {
+                    Ok(None) => Ok(Poll::Ready(())),
+                    Ok(Some(_)) => Ok(Poll::Pending(())),
+                    Err(e) => Err(e),
+                }
+            })
+            .await;
+        match gone {
+            Ok(()) => {}
+            Err(WaitError::Poll(_, e)) => {
+                api_error(diags, "Unable to Confirm GitOps Application Deletion", &e)
+            }
+            Err(WaitError::Interrupted(_, why)) => diags.error(
+                "GitOps Application Still Being Deleted",
+                format!(
+                    "The delete of application {name:?} was accepted, but it still exists: {why}. Argo CD is deleting \
+                     its resources (a cascading delete); it stays in state until it is gone. Run destroy again, raise \
+                     `timeouts.delete`, or set `remove_existing_finalizers = true` to delete it without its resources."
+                ),
+            ),
+            Err(WaitError::Failed(_, why)) => {
+                diags.error("GitOps Application Still Being Deleted", why)
+            }
+        }
+    }
+
+    async fn import(&self, ctx: &Ctx, id: &str, diags: &mut Diagnostics) -> Option<App> {
+        let sid = ScopedId::parse_import(id, "application", diags)?;
+        if sid.org.is_none() || sid.project.is_none() {
+            diags.error(
+                "Invalid Import ID",
+                format!(
+                    "{id:?}: applications are project-scoped; import one with org_id/project_id/agent_id/name, e.g. \
+                     default/mlplatform/mlagent/training."
+                ),
+            );
+            return None;
+        }
+        let client = ctx.provider.client(diags)?;
+        let stub = App {
+            name: Val::Known(sid.identifier.clone()),
+            scope: Scope::of_import(&sid),
+            ..Default::default()
+        };
+        match client
+            .applications()
+            .get_opt(&stub.scope.api(), &sid.identifier)
+            .await
+        {
+            Ok(Some(resp)) => Some(state_of(&resp, &stub, true)),
+            Ok(None) => {
+                diags.error(
+                    "Cannot Import Non-Existent Application",
+                    format!("No GitOps application {id:?} exists (or the API key cannot see it)."),
+                );
+                None
+            }
+            Err(e) => {
+                api_error(diags, "Unable to Read GitOps Application", &e);
+                None
+            }
+        }
+    }
+}
+
+/// The query parameters of create and update: the Harness links.
+fn query(m: &App) -> AppQuery {
+    AppQuery {
+        cluster_identifier: m.cluster_id.non_empty().map(str::to_string),
+        repo_identifier: m.repo_id.non_empty().map(str::to_string),
+        repo_identifiers: m
+            .repo_ids
+            .known()
+            .map(|s| {
+                let mut ids: Vec<String> = s.0.iter().filter(|i| !i.is_empty()).cloned().collect();
+                ids.sort();
+                ids
+            })
+            .unwrap_or_default(),
+        skip_repo_validation: m.skip_repo_validation.unwrap_or(false),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// After create and update: sync on apply, waiting
+// ---------------------------------------------------------------------------------------
+
+/// A moment as Argo CD reports it (`v1Time`): seconds and nanoseconds.
+type Stamp = (i64, i32);
+
+fn stamp(t: Option<&Time>) -> Option<Stamp> {
+    let t = t?;
+    Some((t.seconds.map_or(0, |s| s.0), t.nanos.unwrap_or(0)))
+}
+
+/// What the wait after an update compares with: the last reconcile, what it compared
+/// against, and the last operation, before the change.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Baseline {
+    reconciled_at: Option<Stamp>,
+    compared_to: Json,
+    operation_started_at: Option<Stamp>,
+}
+
+impl Baseline {
+    fn of(resp: &ApplicationResponse) -> Baseline {
+        let o = Observed::of(resp);
+        Baseline {
+            reconciled_at: o.reconciled_at,
+            compared_to: o.compared_to,
+            operation_started_at: o.operation_started_at,
+        }
+    }
+}
+
+/// The status parts the wait looks at.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Observed {
+    sync: Option<String>,
+    health: Option<String>,
+    phase: Option<String>,
+    message: Option<String>,
+    reconciled_at: Option<Stamp>,
+    /// `status.sync.comparedTo` (canonical): the spec the last reconcile compared against.
+    compared_to: Json,
+    operation_started_at: Option<Stamp>,
+}
+
+impl Observed {
+    fn of(resp: &ApplicationResponse) -> Observed {
+        let st = resp.app.as_ref().and_then(|a| a.status.as_ref());
+        let op = st.and_then(|s| s.operation_state.as_ref());
+        Observed {
+            sync: st
+                .and_then(|s| s.sync.as_ref())
+                .and_then(|s| s.status.clone()),
+            health: st
+                .and_then(|s| s.health.as_ref())
+                .and_then(|h| h.status.clone()),
+            phase: op.and_then(|o| o.phase.clone()),
+            message: op.and_then(|o| o.message.clone()),
+            reconciled_at: stamp(st.and_then(|s| s.reconciled_at.as_ref())),
+            compared_to: canon_of(
+                &st.and_then(|s| s.sync.as_ref())
+                    .and_then(|s| s.compared_to.as_ref()),
+            ),
+            operation_started_at: stamp(op.and_then(|o| o.started_at.as_ref())),
+        }
+    }
+
+    /// "sync OutOfSync, health Progressing, last operation Running (message)".
+    fn describe(&self) -> String {
+        let or_unknown = |s: &Option<String>| s.clone().unwrap_or_else(|| "not reported".into());
+        let mut out = format!(
+            "sync status {}, health {}",
+            or_unknown(&self.sync),
+            or_unknown(&self.health)
+        );
+        if let Some(p) = &self.phase {
+            out.push_str(&format!(", last operation {p}"));
+            if let Some(m) = self.message.as_deref().filter(|m| !m.is_empty()) {
+                out.push_str(&format!(": {m}"));
+            }
+        }
+        out
+    }
+}
+
+/// Whether the application reached what `wait` asks for; `Err` with the operation's message
+/// when its sync failed. `baseline` (updates only) is what was there before the change: an
+/// operation that already existed then is not this change's, and the reconcile must be newer.
+fn judge(o: &Observed, wait: &Wait, baseline: Option<&Baseline>) -> Result<bool, String> {
+    let new_operation = match baseline {
+        Some(b) => {
+            o.operation_started_at.is_some() && o.operation_started_at != b.operation_started_at
+        }
+        None => true,
+    };
+    if new_operation && matches!(o.phase.as_deref(), Some("Failed" | "Error")) {
+        return Err(o
+            .message
+            .clone()
+            .filter(|m| !m.is_empty())
+            .unwrap_or_else(|| {
+                format!(
+                    "the sync operation ended {}",
+                    o.phase.as_deref().unwrap_or_default()
+                )
+            }));
+    }
+    // `reconciledAt` has a precision of one second: a reconcile in the same second as the one
+    // before the change shows the same time, but then it compared against the changed spec.
+    let reconciled = match baseline {
+        Some(b) => match (b.reconciled_at, o.reconciled_at) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(before), Some(now)) => {
+                now > before || (now == before && o.compared_to != b.compared_to)
+            }
+        },
+        None => true,
+    };
+    let running = matches!(o.phase.as_deref(), Some("Running" | "Terminating"));
+    let synced = !wait.sync.unwrap_or(true) || o.sync.as_deref() == Some("Synced");
+    let healthy = !wait.health.unwrap_or(true) || o.health.as_deref() == Some("Healthy");
+    Ok(reconciled && !running && synced && healthy)
+}
+
+/// After a create, or an update that changed the spec: starts a sync when asked to
+/// (`sync_on_apply` with a manual policy), then waits when asked to. Returns the latest reply;
+/// failures are diagnostics (the caller still records the application).
+async fn after_write(
+    ctx: &Ctx,
+    client: &harness::Client,
+    planned: &App,
+    resp: ApplicationResponse,
+    baseline: Option<Baseline>,
+    what: &str,
+    diags: &mut Diagnostics,
+) -> ApplicationResponse {
+    let scope = planned.scope.api();
+    let name = planned.name.as_deref().unwrap_or_default();
+    let mut latest = resp;
+    let manual = !matches!(&planned.sync_policy, Val::Known(p) if p.automated.is_known());
+    if manual && planned.sync_on_apply.unwrap_or(false) {
+        let request = ApplicationSyncRequest {
+            name: Some(name.to_string()),
+            ..Default::default()
+        };
+        match client.applications().sync(&scope, name, &request).await {
+            Ok(r) => latest = r,
+            // A retried request whose first attempt started the sync: it runs.
+            Err(e) if e.is_operation_in_progress() => {}
+            Err(e) => {
+                diags.error(
+                    "Unable to Sync GitOps Application",
+                    format!(
+                        "The application was {what}, but starting its sync failed: {e}\n\nIt is recorded in state; \
+                         apply again to retry."
+                    ),
+                );
+                return latest;
+            }
+        }
+    }
+    let Val::Known(wait) = &planned.wait else {
+        return latest;
+    };
+    let first = latest.clone();
+    let outcome = ctx
+        .wait_for(POLL, || async {
+            let resp = match client.applications().get_opt(&scope, name).await {
+                Ok(Some(r)) => r,
+                Ok(None) => {
+                    return Ok(Poll::Failed(
+                        first.clone(),
+                        "the application was deleted while Terraform waited for it".to_string(),
+                    ))
+                }
+                Err(e) => return Err(e),
+            };
+            let o = Observed::of(&resp);
+            Ok(match judge(&o, wait, baseline.as_ref()) {
+                Ok(true) => Poll::Ready(resp),
+                Ok(false) => Poll::Pending(resp),
+                Err(message) => Poll::Failed(resp, message),
+            })
+        })
+        .await;
+    let recorded = if what == "created" {
+        "It is recorded in state, marked tainted: the next apply replaces it."
+    } else {
+        "It is recorded in state with its new spec."
+    };
+    match outcome {
+        Ok(r) => r,
+        Err(WaitError::Failed(r, message)) => {
+            diags.error(
+                "GitOps Application Sync Failed",
+                format!(
+                    "The application was {what}, but Argo CD could not sync it: {message}\n\n{recorded} Fix the \
+                     sources and apply again."
+                ),
+            );
+            r
+        }
+        Err(WaitError::Interrupted(last, why)) => {
+            let r = last.unwrap_or(latest);
+            let seen = Observed::of(&r).describe();
+            match why {
+                Interrupt::Stopped => diags.error(
+                    "Wait For GitOps Application Interrupted",
+                    format!(
+                        "The application was {what}; Terraform was interrupted while waiting for it to sync (last seen: \
+                         {seen}). Argo CD goes on syncing it. {recorded}"
+                    ),
+                ),
+                Interrupt::DeadlineExceeded => diags.error(
+                    "Timed Out Waiting For GitOps Application",
+                    format!(
+                        "The application was {what}, but it did not become {} in time (last seen: {seen}). {recorded} \
+                         Raise `timeouts` if the sync takes longer, or check the application in Harness.",
+                        wanted(wait)
+                    ),
+                ),
+            }
+            r
+        }
+        Err(WaitError::Poll(last, e)) => {
+            diags.error(
+                "Unable to Read GitOps Application",
+                format!("The application was {what}, but reading its status while waiting failed: {e}\n\n{recorded}"),
+            );
+            last.unwrap_or(latest)
+        }
+    }
+}
+
+fn wanted(w: &Wait) -> &'static str {
+    match (w.sync.unwrap_or(true), w.health.unwrap_or(true)) {
+        (true, true) => "Synced and Healthy",
+        (true, false) => "Synced",
+        (false, true) => "Healthy",
+        (false, false) => "reconciled",
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// API mapping: to_api
+// ---------------------------------------------------------------------------------------
+//
+// Nothing empty is sent (Argo CD drops empty objects, which would read back as a change):
+// unset and empty strings, lists, maps and objects are left out, and booleans are sent only
+// when true (protobuf-JSON omits `false` anyway). `sync_policy.automated` is the exception:
+// its presence turns automated sync on, so `automated = {}` is sent as `{}`.
+
+fn s(v: &Val<String>) -> Option<String> {
+    v.non_empty().map(str::to_string)
+}
+
+fn flag(v: &Val<bool>) -> Option<bool> {
+    (v.known() == Some(&true)).then_some(true)
+}
+
+fn list(v: &Val<Vec<String>>) -> Option<Vec<String>> {
+    v.known().filter(|l| !l.is_empty()).cloned()
+}
+
+fn set(v: &Val<Set<String>>) -> Option<Vec<String>> {
+    v.known().filter(|l| !l.0.is_empty()).map(|l| {
+        let mut out = l.0.clone();
+        out.sort();
+        out
+    })
+}
+
+fn map<T: Clone>(v: &Val<BTreeMap<String, T>>) -> Option<BTreeMap<String, T>> {
+    v.known().filter(|m| !m.is_empty()).cloned()
+}
+
+fn objects<M, A>(v: &Val<Vec<M>>, f: impl Fn(&M) -> A) -> Option<Vec<A>> {
+    v.known()
+        .filter(|l| !l.is_empty())
+        .map(|l| l.iter().map(f).collect())
+}
+
+/// `Some(x)` unless `x` is its type's empty value.
+fn non_default<T: Default + PartialEq>(x: T) -> Option<T> {
+    (x != T::default()).then_some(x)
+}
+
+/// The Argo CD application to send.
+fn to_api(m: &App) -> ApiApplication {
+    let sources: Vec<ApplicationSource> = m
+        .sources
+        .known()
+        .map(|l| l.iter().map(source_to_api).collect())
+        .unwrap_or_default();
+    let (source, sources) = if sources.len() == 1 {
+        (sources.into_iter().next(), None)
+    } else {
+        (None, non_default(sources))
+    };
+    ApiApplication {
+        metadata: Some(ObjectMeta {
+            name: s(&m.name),
+            labels: map(&m.labels),
+            annotations: map(&m.annotations),
+            finalizers: set(&m.finalizers),
+            ..Default::default()
+        }),
+        spec: Some(ApplicationSpec {
+            source,
+            sources,
+            destination: m.destination.known().and_then(|d| {
+                non_default(ApplicationDestination {
+                    server: s(&d.server),
+                    namespace: s(&d.namespace),
+                    name: s(&d.name),
+                })
+            }),
+            project: s(&m.argo_project),
+            sync_policy: m.sync_policy.known().and_then(sync_policy_to_api),
+            ignore_differences: objects(&m.ignore_differences, |d| ResourceIgnoreDifferences {
+                group: s(&d.group),
+                kind: s(&d.kind),
+                name: s(&d.name),
+                namespace: s(&d.namespace),
+                json_pointers: list(&d.json_pointers),
+                jq_path_expressions: list(&d.jq_path_expressions),
+                managed_fields_managers: list(&d.managed_fields_managers),
+            }),
+            info: objects(&m.info, |i| Info {
+                name: s(&i.name),
+                value: s(&i.value),
+            }),
+            revision_history_limit: m.revision_history_limit.known().copied().map(Int64),
+        }),
+        ..Default::default()
+    }
+}
+
+fn source_to_api(x: &Source) -> ApplicationSource {
+    ApplicationSource {
+        repo_url: s(&x.repo_url),
+        path: s(&x.path),
+        target_revision: s(&x.target_revision),
+        chart: s(&x.chart),
+        reference: s(&x.reference),
+        name: s(&x.name),
+        helm: x.helm.known().and_then(|h| non_default(helm_to_api(h))),
+        kustomize: x
+            .kustomize
+            .known()
+            .and_then(|k| non_default(kustomize_to_api(k))),
+        directory: x.directory.known().and_then(|d| {
+            non_default(DirectorySource {
+                recurse: flag(&d.recurse),
+                include: s(&d.include),
+                exclude: s(&d.exclude),
+                jsonnet: d.jsonnet.known().and_then(|j| {
+                    let var = |v: &JsonnetVariable| JsonnetVar {
+                        name: s(&v.name),
+                        value: s(&v.value),
+                        code: flag(&v.code),
+                    };
+                    non_default(JsonnetSource {
+                        ext_vars: objects(&j.ext_vars, var),
+                        tlas: objects(&j.tlas, var),
+                        libs: list(&j.libs),
+                    })
+                }),
+            })
+        }),
+        plugin: x.plugin.known().and_then(|p| {
+            non_default(PluginSource {
+                name: s(&p.name),
+                env: objects(&p.env, |e| EnvEntry {
+                    name: s(&e.name),
+                    value: s(&e.value),
+                }),
+                parameters: objects(&p.parameters, |p| ApiPluginParameter {
+                    name: s(&p.name),
+                    string_value: s(&p.string),
+                    map_value: map(&p.map).map(|m| OptionalMap { map: Some(m) }),
+                    array_value: list(&p.array).map(|a| OptionalArray { array: Some(a) }),
+                }),
+            })
+        }),
+        ..Default::default()
+    }
+}
+
+fn helm_to_api(h: &Helm) -> HelmSource {
+    HelmSource {
+        value_files: list(&h.value_files),
+        parameters: objects(&h.parameters, |p| HelmParameter {
+            name: s(&p.name),
+            value: s(&p.value),
+            force_string: flag(&p.force_string),
+        }),
+        release_name: s(&h.release_name),
+        values: s(&h.values),
+        file_parameters: objects(&h.file_parameters, |p| HelmFileParameter {
+            name: s(&p.name),
+            path: s(&p.path),
+        }),
+        version: s(&h.version),
+        pass_credentials: flag(&h.pass_credentials),
+        ignore_missing_value_files: flag(&h.ignore_missing_value_files),
+        skip_crds: flag(&h.skip_crds),
+        // Validated as a mapping at plan time.
+        values_object: h
+            .values_object
+            .non_empty()
+            .and_then(|t| parse_yaml(t).ok())
+            .filter(Json::is_object),
+        namespace: s(&h.namespace),
+        kube_version: s(&h.kube_version),
+        api_versions: list(&h.api_versions),
+        skip_tests: flag(&h.skip_tests),
+        skip_schema_validation: flag(&h.skip_schema_validation),
+    }
+}
+
+fn kustomize_to_api(k: &Kustomize) -> KustomizeSource {
+    KustomizeSource {
+        name_prefix: s(&k.name_prefix),
+        name_suffix: s(&k.name_suffix),
+        images: list(&k.images),
+        common_labels: map(&k.common_labels),
+        version: s(&k.version),
+        common_annotations: map(&k.common_annotations),
+        force_common_labels: flag(&k.force_common_labels),
+        force_common_annotations: flag(&k.force_common_annotations),
+        namespace: s(&k.namespace),
+        replicas: objects(&k.replicas, |r| KustomizeReplica {
+            count: s(&r.count),
+            name: s(&r.name),
+        }),
+        patches: objects(&k.patches, |p| KustomizePatch {
+            path: s(&p.path),
+            patch: s(&p.patch),
+            // The document nests the CRD's flat target as resId.gvk.
+            target: p.target.known().and_then(|t| {
+                let gvk = non_default(KustomizeGvk {
+                    group: s(&t.group),
+                    version: s(&t.version),
+                    kind: s(&t.kind),
+                });
+                let res_id = non_default(KustomizeResId {
+                    gvk,
+                    name: s(&t.name),
+                    namespace: s(&t.namespace),
+                });
+                non_default(KustomizeSelector {
+                    res_id,
+                    annotation_selector: s(&t.annotation_selector),
+                    label_selector: s(&t.label_selector),
+                })
+            }),
+            options: map(&p.options),
+        }),
+        components: list(&k.components),
+        label_without_selector: flag(&k.label_without_selector),
+        kube_version: s(&k.kube_version),
+        api_versions: list(&k.api_versions),
+    }
+}
+
+fn sync_policy_to_api(p: &SyncPolicy) -> Option<ApiSyncPolicy> {
+    non_default(ApiSyncPolicy {
+        // Present means automated, even with nothing set.
+        automated: p.automated.known().map(|a| SyncPolicyAutomated {
+            prune: flag(&a.prune),
+            self_heal: flag(&a.self_heal),
+            allow_empty: flag(&a.allow_empty),
+        }),
+        sync_options: set(&p.sync_options),
+        retry: p.retry.known().and_then(|r| {
+            non_default(RetryStrategy {
+                limit: r.limit.known().copied().map(Int64),
+                backoff: r.backoff.known().and_then(|b| {
+                    non_default(ApiBackoff {
+                        duration: s(&b.duration),
+                        factor: b.factor.known().copied().map(Int64),
+                        max_duration: s(&b.max_duration),
+                    })
+                }),
+            })
+        }),
+        managed_namespace_metadata: p.managed_namespace_metadata.known().and_then(|n| {
+            non_default(ApiManagedNamespaceMetadata {
+                labels: map(&n.labels),
+                annotations: map(&n.annotations),
+            })
+        }),
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Comparing by meaning
+// ---------------------------------------------------------------------------------------
+//
+// What the server fills in or normalises must not read back as a change. Two API values
+// mean the same when their canonical forms are equal: protobuf zero values (`""`, `false`,
+// int64 `"0"`, empty lists, maps and objects) are absent, except `automated`, whose
+// presence means automated sync; Helm `values` are compared as parsed YAML; a missing
+// `targetRevision` is `HEAD`, a missing project `default`, a missing `revisionHistoryLimit`
+// 10; trailing slashes of URLs and the order of sync options and finalizers do not count.
+
+/// Maps whose entries are kept as they are (an empty value is a value there).
+const OPAQUE: &[&str] = &[
+    "valuesObject",
+    "labels",
+    "annotations",
+    "commonLabels",
+    "commonAnnotations",
+    "options",
+    "map",
+];
+
+/// int64 fields, which protobuf-JSON writes as strings and omits when 0.
+const INT64: &[&str] = &["revisionHistoryLimit", "limit", "factor"];
+
+fn is_zero(v: &Json) -> bool {
+    match v {
+        Json::Null => true,
+        Json::Object(m) => m.is_empty(),
+        Json::Array(a) => a.is_empty(),
+        _ => false,
+    }
+}
+
+/// The canonical form of an API value (see above).
+fn canon(v: &Json) -> Json {
+    match v {
+        Json::Object(m) => {
+            let mut out = serde_json::Map::new();
+            for (k, x) in m {
+                let c = if OPAQUE.contains(&k.as_str()) {
+                    x.clone()
+                } else if k == "values" {
+                    match x.as_str().filter(|t| !t.is_empty()) {
+                        Some(t) => parse_yaml(t)
+                            .map(|p| serde_json::json!({ "yaml": p }))
+                            .unwrap_or_else(|_| x.clone()),
+                        None => Json::Null,
+                    }
+                } else if INT64.contains(&k.as_str())
+                    && (x.as_str() == Some("0") || x.as_i64() == Some(0))
+                {
+                    Json::Null
+                } else {
+                    canon(x)
+                };
+                if (k == "automated" && c.is_object()) || !is_zero(&c) {
+                    out.insert(k.clone(), c);
+                }
+            }
+            Json::Object(out)
+        }
+        Json::Array(items) => Json::Array(
+            items
+                .iter()
+                .map(|x| if x.is_object() { canon(x) } else { x.clone() })
+                .collect(),
+        ),
+        Json::String(t) if t.is_empty() => Json::Null,
+        Json::Bool(false) => Json::Null,
+        other => other.clone(),
+    }
+}
+
+fn canon_of<T: serde::Serialize>(x: &T) -> Json {
+    canon(&serde_json::to_value(x).unwrap_or(Json::Null))
+}
+
+fn trim_url(u: Option<String>) -> Option<String> {
+    u.map(|u| u.trim_end_matches('/').to_string())
+        .filter(|u| !u.is_empty())
+}
+
+fn norm_source(src: &ApplicationSource) -> ApplicationSource {
+    let mut x = src.clone();
+    x.repo_url = trim_url(x.repo_url);
+    if x.target_revision.as_deref().unwrap_or("").is_empty() {
+        x.target_revision = Some("HEAD".into());
+    }
+    x
+}
+
+fn norm_sync_policy(p: Option<&ApiSyncPolicy>) -> Option<ApiSyncPolicy> {
+    let mut p = p.cloned()?;
+    if let Some(o) = p.sync_options.as_mut() {
+        o.sort();
+    }
+    Some(p)
+}
+
+/// The sources of a spec: `sources` when it has any (as Argo CD reads it), else `source`.
+fn api_sources(spec: &ApplicationSpec) -> Vec<ApplicationSource> {
+    match spec.sources.as_ref().filter(|l| !l.is_empty()) {
+        Some(l) => l.clone(),
+        None => spec.source.iter().cloned().collect(),
+    }
+}
+
+fn norm_project(p: Option<&str>) -> String {
+    p.filter(|p| !p.is_empty()).unwrap_or("default").to_string()
+}
+
+fn norm_history(n: Option<Int64>) -> i64 {
+    n.map_or(10, |n| n.0)
+}
+
+/// Whether two destinations mean the same. When one names the cluster only by server (or
+/// only by name), a name (or server) the other adds for the same cluster does not count.
+fn same_destination(
+    a: Option<&ApplicationDestination>,
+    b: Option<&ApplicationDestination>,
+) -> bool {
+    let n = |d: Option<&ApplicationDestination>| {
+        let d = d.cloned().unwrap_or_default();
+        let ne = |x: Option<String>| x.filter(|x| !x.is_empty());
+        ApplicationDestination {
+            server: trim_url(d.server),
+            name: ne(d.name),
+            namespace: ne(d.namespace),
+        }
+    };
+    let (a, mut b) = (n(a), n(b));
+    if a.name.is_none() && a.server.is_some() && a.server == b.server {
+        b.name = None;
+    }
+    if a.server.is_none() && a.name.is_some() && a.name == b.name {
+        b.server = None;
+    }
+    a == b
+}
+
+fn same_source(a: &ApplicationSource, b: &ApplicationSource) -> bool {
+    canon_of(&norm_source(a)) == canon_of(&norm_source(b))
+}
+
+fn same_sources(a: &[ApplicationSource], b: &[ApplicationSource]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_source(x, y))
+}
+
+fn same_sync_policy(a: Option<&ApiSyncPolicy>, b: Option<&ApiSyncPolicy>) -> bool {
+    canon_of(&norm_sync_policy(a)) == canon_of(&norm_sync_policy(b))
+}
+
+/// Whether two specs mean the same: the update then changes nothing Argo CD reconciles.
+fn same_spec(a: &ApiApplication, b: &ApiApplication) -> bool {
+    let empty = ApplicationSpec::default();
+    let (a, b) = (
+        a.spec.as_ref().unwrap_or(&empty),
+        b.spec.as_ref().unwrap_or(&empty),
+    );
+    norm_project(a.project.as_deref()) == norm_project(b.project.as_deref())
+        && same_destination(a.destination.as_ref(), b.destination.as_ref())
+        && same_sources(&api_sources(a), &api_sources(b))
+        && same_sync_policy(a.sync_policy.as_ref(), b.sync_policy.as_ref())
+        && canon_of(&a.ignore_differences) == canon_of(&b.ignore_differences)
+        && canon_of(&a.info) == canon_of(&b.info)
+        && norm_history(a.revision_history_limit) == norm_history(b.revision_history_limit)
+}
+
+/// `prior` when it means the same as what the API returned (`same`), else the API's value.
+fn pick<T: Clone>(prior: &Val<T>, fresh: Val<T>, same: bool) -> Val<T> {
+    if same && !prior.is_unknown() {
+        prior.clone()
+    } else {
+        fresh
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// API mapping: from_api
+// ---------------------------------------------------------------------------------------
+
+fn sv(v: Option<&String>) -> Val<String> {
+    Val::from_option(v.filter(|s| !s.is_empty()).cloned())
+}
+
+fn bv(v: Option<bool>) -> Val<bool> {
+    if v == Some(true) {
+        Val::Known(true)
+    } else {
+        Val::Null
+    }
+}
+
+fn lv(v: Option<&Vec<String>>) -> Val<Vec<String>> {
+    Val::from_option(v.filter(|l| !l.is_empty()).cloned())
+}
+
+fn setv(v: Option<&Vec<String>>) -> Val<Set<String>> {
+    Val::from_option(v.filter(|l| !l.is_empty()).map(|l| Set(l.clone())))
+}
+
+fn mv<T: Clone>(v: Option<&BTreeMap<String, T>>) -> Val<BTreeMap<String, T>> {
+    Val::from_option(v.filter(|m| !m.is_empty()).cloned())
+}
+
+fn ov<A, M>(v: Option<&Vec<A>>, f: impl Fn(&A) -> M) -> Val<Vec<M>> {
+    Val::from_option(
+        v.filter(|l| !l.is_empty())
+            .map(|l| l.iter().map(f).collect()),
+    )
+}
+
+/// A nested object, null when nothing in it is set (compact state).
+fn obj<M: Default + PartialEq>(m: M) -> Val<M> {
+    if m == M::default() {
+        Val::Null
+    } else {
+        Val::Known(m)
+    }
+}
+
+fn i64v(v: Option<Int64>) -> Val<i64> {
+    Val::from_option(v.map(|n| n.0))
+}
+
+fn source_from_api(x: &ApplicationSource) -> Source {
+    Source {
+        repo_url: sv(x.repo_url.as_ref()),
+        path: sv(x.path.as_ref()),
+        target_revision: sv(x.target_revision.as_ref()),
+        chart: sv(x.chart.as_ref()),
+        reference: sv(x.reference.as_ref()),
+        name: sv(x.name.as_ref()),
+        helm: x.helm.as_ref().map_or(Val::Null, |h| obj(helm_from_api(h))),
+        kustomize: x
+            .kustomize
+            .as_ref()
+            .map_or(Val::Null, |k| obj(kustomize_from_api(k))),
+        directory: x.directory.as_ref().map_or(Val::Null, |d| {
+            let var = |v: &JsonnetVar| JsonnetVariable {
+                name: sv(v.name.as_ref()),
+                value: sv(v.value.as_ref()),
+                code: bv(v.code),
+            };
+            obj(Directory {
+                recurse: bv(d.recurse),
+                include: sv(d.include.as_ref()),
+                exclude: sv(d.exclude.as_ref()),
+                jsonnet: d.jsonnet.as_ref().map_or(Val::Null, |j| {
+                    obj(Jsonnet {
+                        ext_vars: ov(j.ext_vars.as_ref(), var),
+                        tlas: ov(j.tlas.as_ref(), var),
+                        libs: lv(j.libs.as_ref()),
+                    })
+                }),
+            })
+        }),
+        plugin: x.plugin.as_ref().map_or(Val::Null, |p| {
+            obj(Plugin {
+                name: sv(p.name.as_ref()),
+                env: ov(p.env.as_ref(), |e| PluginEnv {
+                    name: sv(e.name.as_ref()),
+                    value: sv(e.value.as_ref()),
+                }),
+                parameters: ov(p.parameters.as_ref(), |p| PluginParam {
+                    name: sv(p.name.as_ref()),
+                    string: sv(p.string_value.as_ref()),
+                    array: lv(p.array_value.as_ref().and_then(|a| a.array.as_ref())),
+                    map: mv(p.map_value.as_ref().and_then(|m| m.map.as_ref())),
+                }),
+            })
+        }),
+    }
+}
+
+fn helm_from_api(h: &HelmSource) -> Helm {
+    Helm {
+        value_files: lv(h.value_files.as_ref()),
+        values: sv(h.values.as_ref()),
+        values_object: Val::from_option(
+            h.values_object
+                .as_ref()
+                .filter(|v| v.as_object().is_some_and(|m| !m.is_empty()))
+                .and_then(|v| serde_json::to_string(v).ok()),
+        ),
+        parameters: ov(h.parameters.as_ref(), |p| HelmParam {
+            name: sv(p.name.as_ref()),
+            value: sv(p.value.as_ref()),
+            force_string: bv(p.force_string),
+        }),
+        file_parameters: ov(h.file_parameters.as_ref(), |p| HelmFileParam {
+            name: sv(p.name.as_ref()),
+            path: sv(p.path.as_ref()),
+        }),
+        release_name: sv(h.release_name.as_ref()),
+        version: sv(h.version.as_ref()),
+        skip_crds: bv(h.skip_crds),
+        skip_tests: bv(h.skip_tests),
+        skip_schema_validation: bv(h.skip_schema_validation),
+        pass_credentials: bv(h.pass_credentials),
+        ignore_missing_value_files: bv(h.ignore_missing_value_files),
+        namespace: sv(h.namespace.as_ref()),
+        kube_version: sv(h.kube_version.as_ref()),
+        api_versions: lv(h.api_versions.as_ref()),
+    }
+}
+
+fn kustomize_from_api(k: &KustomizeSource) -> Kustomize {
+    Kustomize {
+        name_prefix: sv(k.name_prefix.as_ref()),
+        name_suffix: sv(k.name_suffix.as_ref()),
+        images: lv(k.images.as_ref()),
+        common_labels: mv(k.common_labels.as_ref()),
+        common_annotations: mv(k.common_annotations.as_ref()),
+        force_common_labels: bv(k.force_common_labels),
+        force_common_annotations: bv(k.force_common_annotations),
+        label_without_selector: bv(k.label_without_selector),
+        namespace: sv(k.namespace.as_ref()),
+        replicas: ov(k.replicas.as_ref(), |r| KustomizeReplicas {
+            name: sv(r.name.as_ref()),
+            count: sv(r.count.as_ref()),
+        }),
+        patches: ov(k.patches.as_ref(), |p| KustomizePatchEntry {
+            path: sv(p.path.as_ref()),
+            patch: sv(p.patch.as_ref()),
+            target: p.target.as_ref().map_or(Val::Null, |t| {
+                let id = t.res_id.clone().unwrap_or_default();
+                let gvk = id.gvk.unwrap_or_default();
+                obj(PatchTarget {
+                    group: sv(gvk.group.as_ref()),
+                    version: sv(gvk.version.as_ref()),
+                    kind: sv(gvk.kind.as_ref()),
+                    name: sv(id.name.as_ref()),
+                    namespace: sv(id.namespace.as_ref()),
+                    label_selector: sv(t.label_selector.as_ref()),
+                    annotation_selector: sv(t.annotation_selector.as_ref()),
+                })
+            }),
+            options: mv(p.options.as_ref()),
+        }),
+        components: lv(k.components.as_ref()),
+        version: sv(k.version.as_ref()),
+        kube_version: sv(k.kube_version.as_ref()),
+        api_versions: lv(k.api_versions.as_ref()),
+    }
+}
+
+fn sync_policy_from_api(p: &ApiSyncPolicy) -> Val<SyncPolicy> {
+    obj(SyncPolicy {
+        automated: p.automated.as_ref().map_or(Val::Null, |a| {
+            Val::Known(Automated {
+                prune: bv(a.prune),
+                self_heal: bv(a.self_heal),
+                allow_empty: bv(a.allow_empty),
+            })
+        }),
+        sync_options: setv(p.sync_options.as_ref()),
+        retry: p.retry.as_ref().map_or(Val::Null, |r| {
+            obj(Retry {
+                limit: i64v(r.limit.filter(|n| n.0 != 0)),
+                backoff: r.backoff.as_ref().map_or(Val::Null, |b| {
+                    obj(RetryBackoff {
+                        duration: sv(b.duration.as_ref()),
+                        factor: i64v(b.factor.filter(|n| n.0 != 0)),
+                        max_duration: sv(b.max_duration.as_ref()),
+                    })
+                }),
+            })
+        }),
+        managed_namespace_metadata: p
+            .managed_namespace_metadata
+            .as_ref()
+            .map_or(Val::Null, |n| {
+                obj(NamespaceMetadata {
+                    labels: mv(n.labels.as_ref()),
+                    annotations: mv(n.annotations.as_ref()),
+                })
+            }),
+    })
+}
+
+/// An RFC 3339 timestamp of a `v1Time`.
+fn rfc3339(t: Option<&Time>) -> Val<String> {
+    let Some((secs, nanos)) = stamp(t) else {
+        return Val::Null;
+    };
+    let at = time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|d| d.replace_nanosecond(u32::try_from(nanos).unwrap_or(0)).ok());
+    Val::from_option(at.and_then(|d| {
+        d.format(&time::format_description::well_known::Rfc3339)
+            .ok()
+    }))
+}
+
+/// The state for an API response. Where the response means the same as `prior`, `prior`'s
+/// form is kept (the user's, after an apply); scope, name and the lifecycle settings come
+/// from `prior` (defaults when it has none, as after an import). A part the response leaves
+/// out keeps its prior value.
+fn from_api(resp: &ApplicationResponse, prior: &App) -> App {
+    state_of(resp, prior, false)
+}
+
+/// [`from_api`]; with `all_links`, the Harness links are read whatever `prior` says (the
+/// state of an import or a data source comes from Harness alone).
+fn state_of(resp: &ApplicationResponse, prior: &App, all_links: bool) -> App {
+    let mut s = prior.clone();
+    let ours = to_api(prior);
+    let our_meta = ours.metadata.unwrap_or_default();
+    let our_spec = ours.spec.unwrap_or_default();
+
+    // Harness links. Absent from a response means "not reported", not "removed". Harness
+    // keeps a link an update does not send, so a link the configuration leaves unset is not
+    // managed: it is read only when the whole state comes from Harness (`all_links`: import,
+    // data source).
+    let managed = |v: &Val<String>| all_links || !v.is_null();
+    if let Some(c) = resp
+        .cluster_identifier
+        .as_ref()
+        .filter(|_| managed(&prior.cluster_id))
+    {
+        s.cluster_id = pick(
+            &prior.cluster_id,
+            sv(Some(c)),
+            prior.cluster_id.as_deref().unwrap_or("") == c,
+        );
+    }
+    if let Some(r) = resp
+        .repo_identifier
+        .as_ref()
+        .filter(|_| managed(&prior.repo_id))
+    {
+        s.repo_id = pick(
+            &prior.repo_id,
+            sv(Some(r)),
+            prior.repo_id.as_deref().unwrap_or("") == r,
+        );
+    }
+    if let Some(ids) = resp
+        .repo_identifiers
+        .as_ref()
+        .filter(|_| all_links || !prior.repo_ids.is_null())
+    {
+        let mut theirs = ids.clone();
+        theirs.sort();
+        let same = query(prior).repo_identifiers == theirs;
+        s.repo_ids = pick(&prior.repo_ids, setv(Some(ids)), same);
+    }
+    if let Some(skip) = resp.skip_repo_validation.filter(|_| all_links) {
+        s.skip_repo_validation = Val::Known(skip);
+    }
+
+    let app = resp.app.as_ref();
+    if let Some(meta) = app.and_then(|a| a.metadata.as_ref()) {
+        // Maps compare entry by entry (an empty value is a value); no map is an empty one.
+        s.labels = pick(
+            &prior.labels,
+            mv(meta.labels.as_ref()),
+            our_meta.labels.clone().unwrap_or_default() == meta.labels.clone().unwrap_or_default(),
+        );
+        s.annotations = pick(
+            &prior.annotations,
+            mv(meta.annotations.as_ref()),
+            our_meta.annotations.clone().unwrap_or_default()
+                == meta.annotations.clone().unwrap_or_default(),
+        );
+        let mut theirs = meta.finalizers.clone().unwrap_or_default();
+        theirs.sort();
+        s.finalizers = pick(
+            &prior.finalizers,
+            setv(meta.finalizers.as_ref()),
+            our_meta.finalizers.clone().unwrap_or_default() == theirs,
+        );
+    }
+    if let Some(spec) = app.and_then(|a| a.spec.as_ref()) {
+        // Always set in a configuration, so a null prior (an import) takes the API's value.
+        s.argo_project = pick(
+            &prior.argo_project,
+            sv(spec.project.as_ref()),
+            !prior.argo_project.is_null()
+                && norm_project(our_spec.project.as_deref())
+                    == norm_project(spec.project.as_deref()),
+        );
+        if let Some(d) = spec.destination.as_ref() {
+            s.destination = pick(
+                &prior.destination,
+                obj(Destination {
+                    server: sv(d.server.as_ref()),
+                    name: sv(d.name.as_ref()),
+                    namespace: sv(d.namespace.as_ref()),
+                }),
+                same_destination(our_spec.destination.as_ref(), Some(d)),
+            );
+        }
+        let theirs = api_sources(spec);
+        let mine = api_sources(&our_spec);
+        let prior_sources = prior.sources.known().cloned().unwrap_or_default();
+        s.sources = if theirs.is_empty() {
+            prior.sources.clone()
+        } else {
+            Val::Known(
+                theirs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| match (mine.get(i), prior_sources.get(i)) {
+                        (Some(m), Some(p)) if same_source(m, t) => p.clone(),
+                        _ => source_from_api(t),
+                    })
+                    .collect(),
+            )
+        };
+        s.sync_policy = pick(
+            &prior.sync_policy,
+            spec.sync_policy
+                .as_ref()
+                .map_or(Val::Null, sync_policy_from_api),
+            same_sync_policy(our_spec.sync_policy.as_ref(), spec.sync_policy.as_ref()),
+        );
+        s.ignore_differences = pick(
+            &prior.ignore_differences,
+            ov(spec.ignore_differences.as_ref(), |d| IgnoreDifference {
+                group: sv(d.group.as_ref()),
+                kind: sv(d.kind.as_ref()),
+                name: sv(d.name.as_ref()),
+                namespace: sv(d.namespace.as_ref()),
+                json_pointers: lv(d.json_pointers.as_ref()),
+                jq_path_expressions: lv(d.jq_path_expressions.as_ref()),
+                managed_fields_managers: lv(d.managed_fields_managers.as_ref()),
+            }),
+            canon_of(&our_spec.ignore_differences) == canon_of(&spec.ignore_differences),
+        );
+        s.info = pick(
+            &prior.info,
+            ov(spec.info.as_ref(), |i| InfoEntry {
+                name: sv(i.name.as_ref()),
+                value: sv(i.value.as_ref()),
+            }),
+            canon_of(&our_spec.info) == canon_of(&spec.info),
+        );
+        s.revision_history_limit = pick(
+            &prior.revision_history_limit,
+            i64v(spec.revision_history_limit),
+            norm_history(our_spec.revision_history_limit)
+                == norm_history(spec.revision_history_limit),
+        );
+    }
+
+    // Lifecycle settings are Terraform's own; defaults where the prior has none.
+    for (v, default) in [
+        (&mut s.skip_repo_validation, false),
+        (&mut s.upsert, false),
+        (&mut s.validate, true),
+        (&mut s.cascade_delete, true),
+        (&mut s.remove_existing_finalizers, false),
+        (&mut s.force_delete, false),
+        (&mut s.sync_on_apply, false),
+    ] {
+        if !v.is_known() {
+            *v = Val::Known(default);
+        }
+    }
+    if s.propagation_policy.is_unknown() {
+        s.propagation_policy = Val::Null;
+    }
+
+    let st = app.and_then(|a| a.status.as_ref());
+    let sync = st.and_then(|x| x.sync.as_ref());
+    let op = st.and_then(|x| x.operation_state.as_ref());
+    s.sync_status = sv(sync.and_then(|x| x.status.as_ref()));
+    s.health_status = sv(st
+        .and_then(|x| x.health.as_ref())
+        .and_then(|h| h.status.as_ref()));
+    s.synced_revision = match sync
+        .and_then(|x| x.revisions.as_ref())
+        .filter(|r| !r.is_empty())
+    {
+        Some(revs) => Val::Known(revs.join(",")),
+        None => sv(sync.and_then(|x| x.revision.as_ref())),
+    };
+    s.reconciled_at = rfc3339(st.and_then(|x| x.reconciled_at.as_ref()));
+    s.operation_phase = sv(op.and_then(|o| o.phase.as_ref()));
+    s.operation_message = sv(op.and_then(|o| o.message.as_ref()));
+    s.created_at = Val::from_option(resp.created_at.clone());
+    s.updated_at = Val::from_option(resp.last_modified_at.clone());
+    s.id = s.scope.import_id(&s.name);
+    s
+}
+
+// ---------------------------------------------------------------------------------------
+// Data source
+// ---------------------------------------------------------------------------------------
+
+/// Lifecycle settings: Terraform's own, not the application's.
+const LIFECYCLE: [&str; 9] = [
+    App::UPSERT,
+    App::VALIDATE,
+    App::CASCADE_DELETE,
+    App::PROPAGATION_POLICY,
+    App::REMOVE_EXISTING_FINALIZERS,
+    App::FORCE_DELETE,
+    App::WAIT,
+    App::SYNC_ON_APPLY,
+    App::SKIP_REPO_VALIDATION,
+];
+
+/// The data source: the resource's attributes without the lifecycle settings.
+pub struct GitopsApplicationData;
+
+fn data_schema() -> Schema {
+    common::data_source_schema(
+        &App::schema(),
+        "Reads a Harness GitOps application by scope and name: its Argo CD spec and its sync and health status.",
+        &[
+            (App::NAME, Constraint::Required),
+            (Scope::AGENT_ID, Constraint::OptionalComputed),
+            (Scope::ORG_ID, Constraint::OptionalComputed),
+            (Scope::PROJECT_ID, Constraint::OptionalComputed),
+        ],
+        &LIFECYCLE,
+    )
+}
+
+#[async_trait]
+impl DataSource<ProviderData> for GitopsApplicationData {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        data_schema()
+    }
+
+    async fn read(&self, ctx: &Ctx, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let client = ctx.provider.client(diags)?;
+        let configured = Scope::from_object(config).ok()?;
+        let mut scope = configured.clone();
+        scope.plan(&configured, Some(&ctx.provider.defaults), diags);
+        if scope.org_id.is_null() || scope.project_id.is_null() {
+            diags.error(
+                "Applications Are Project-Scoped",
+                "A GitOps application lives in a Harness project: set `org_id` and `project_id`, here or in the \
+                 provider block.",
+            );
+        }
+        if diags.has_errors() {
+            return None;
+        }
+        let name = config.attr_str(App::NAME).unwrap_or_default();
+        let resp = match client.applications().get_opt(&scope.api(), name).await {
+            Ok(Some(r)) => r,
+            Ok(None) => {
+                diags.error_at(
+                    AttributePath::attr(App::NAME),
+                    "GitOps Application Not Found",
+                    format!(
+                        "No application {name:?} exists for agent {:?} in this project.",
+                        scope.api().agent
+                    ),
+                );
+                return None;
+            }
+            Err(e) => {
+                api_error(diags, "Unable to Read GitOps Application", &e);
+                return None;
+            }
+        };
+        let key = App {
+            name: Val::Known(name.to_string()),
+            scope,
+            ..Default::default()
+        };
+        let full = state_of(&resp, &key, true).to_value();
+        Some(common::data_source_value(&data_schema(), &full))
+    }
+}
+
+/// The registered resource.
+pub fn resource() -> std::sync::Arc<dyn Resource<ProviderData>> {
+    typed::resource(GitopsApplication)
+}
+
+#[cfg(test)]
+mod tests;
