@@ -106,16 +106,18 @@ output "repositories" {
 }
 
 # ---- harness_gitops_application: the ML pipeline itself ------------------------------------
-# The training pipeline, deployed by Argo CD from the manifests repository. The apply waits
-# until Argo CD reports it Synced and Healthy (or fails at once with Argo CD's message).
+# The training pipeline, deployed by Argo CD from the manifests repository to the cluster the
+# provider bootstrapped above. The apply waits until Argo CD reports it Synced and Healthy (or
+# fails at once with Argo CD's message).
 
 resource "harness_gitops_application" "ml_pipeline" {
   name         = "ml-pipeline"
   argo_project = "default"
   repo_id      = harness_gitops_repository.manifests.identifier
+  cluster_id   = harness_gitops_cluster.ml.identifier
 
   destination = {
-    server    = "https://kubernetes.default.svc"
+    server    = harness_gitops_cluster.ml.server
     namespace = "ml-pipeline"
   }
   sources = [{
