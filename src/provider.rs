@@ -55,6 +55,8 @@ pub struct ProviderData {
     pub defaults: Defaults,
     /// `None` while the `kubernetes` block holds unknown values.
     pub kubernetes: Option<KubernetesSettings>,
+    /// The shared observer of applications waited for (one poll per scope and round).
+    pub app_watch: crate::resources::app_watch::Watcher,
 }
 
 impl ProviderData {
@@ -270,6 +272,7 @@ pub fn configure(
         client,
         defaults,
         kubernetes,
+        app_watch: Default::default(),
     })
 }
 

@@ -1353,17 +1353,32 @@ async fn after_write(
         return latest;
     };
     let first = latest.clone();
+    // One poll per scope and round, shared with every other application this provider
+    // process waits for (app_watch): each call waits for the next round.
+    let waiting =
+        tokio::sync::Mutex::new((ctx.provider.app_watch.wait(client, &scope, name), 0u64));
+    let shared = Backoff {
+        initial: Duration::ZERO,
+        max: Duration::ZERO,
+        factor: 1.0,
+    };
     let outcome = ctx
-        .wait_for(POLL, || async {
-            let resp = match client.applications().get_opt(&scope, name).await {
-                Ok(Some(r)) => r,
-                Ok(None) => {
-                    return Ok(Poll::Failed(
-                        first.clone(),
-                        "the application was deleted while Terraform waited for it".to_string(),
-                    ))
-                }
-                Err(e) => return Err(e),
+        .wait_for(shared, || async {
+            let mut w = waiting.lock().await;
+            let seen = w.1;
+            let (number, app) = w.0.next(seen).await?;
+            w.1 = number;
+            drop(w);
+            let Some(app) = app else {
+                return Ok::<_, std::sync::Arc<harness::Error>>(Poll::Failed(
+                    first.clone(),
+                    "the application was deleted while Terraform waited for it".to_string(),
+                ));
+            };
+            // The Harness fields of the write's reply, the Argo object as observed now.
+            let resp = ApplicationResponse {
+                app: Some(app),
+                ..first.clone()
             };
             let o = Observed::of(&resp);
             Ok(match judge(&o, wait, baseline.as_ref()) {

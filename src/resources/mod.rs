@@ -7,6 +7,7 @@ use tfplugin::resource::{DataSource, Resource};
 
 use crate::provider::ProviderData;
 
+pub mod app_watch;
 pub mod common;
 pub mod gitops_application;
 pub mod gitops_cluster;

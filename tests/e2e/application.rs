@@ -1023,3 +1023,55 @@ fn the_ml_platform_example_applies_its_module_and_plans_clean() {
     tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
     assert!(apps(&emu).is_empty() && emu.repositories().is_empty());
 }
+
+#[test]
+fn applications_waiting_together_share_one_poll_per_round() {
+    // Twelve applications created together wait out the same 4 s sync. Each polling its own
+    // GET would cost each of them several requests; the provider's shared watch makes one
+    // list call per round for all of them.
+    let emu = Emulator::start(&["--sync-delay", "4s"]);
+    let tf = Tf::new();
+    let mut body = provider(&emu.url);
+    body.push_str(
+        r#"
+resource "harness_gitops_application" "a" {
+  count        = 12
+  name         = "waiter-${count.index}"
+  argo_project = "default"
+  repo_id      = harness_gitops_repository.manifests.identifier
+  destination  = { server = "https://kubernetes.default.svc", namespace = "ml-${count.index}" }
+  sources      = [{ repo_url = harness_gitops_repository.manifests.url, path = "pipelines/${count.index}" }]
+  sync_policy  = { automated = {} }
+  wait         = {}
+}
+"#,
+    );
+    tf.write(&body);
+    tf.ok(&[
+        "apply",
+        "-auto-approve",
+        "-no-color",
+        "-input=false",
+        "-parallelism=12",
+    ]);
+    for i in 0..12 {
+        let st = tf.resource(&format!("harness_gitops_application.a[{i}]"));
+        assert_eq!(
+            (st["sync_status"].as_str(), st["health_status"].as_str()),
+            (Some("Synced"), Some("Healthy")),
+            "a[{i}]"
+        );
+    }
+    let c = emu.counters();
+    let n = |op: &str| c["requests"][op].as_u64().unwrap_or(0);
+    let polls = n("applications.get") + n("applications.list");
+    assert!(
+        n("applications.list") > 0,
+        "the waits were observed with list calls: {c}"
+    );
+    assert!(
+        polls < 12,
+        "fewer poll requests than applications ({polls} for 12 waiting 4 s): {c}"
+    );
+    eprintln!("12 applications waited 4 s with {polls} poll requests: {c}");
+}

@@ -281,6 +281,7 @@ fn provider(defaults: crate::provider::Defaults) -> ProviderData {
         client: None,
         defaults,
         kubernetes: Some(KubernetesSettings::default()),
+        app_watch: Default::default(),
     }
 }
 

@@ -323,6 +323,7 @@ fn provider(defaults: crate::provider::Defaults) -> ProviderData {
         client: None,
         defaults,
         kubernetes: None,
+        app_watch: Default::default(),
     }
 }
 
