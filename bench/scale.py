@@ -105,8 +105,8 @@ provider "harness" {{
 '''
 
 
-def config_repositories(n, url, _ctx):
-    return provider_block(url) + f'''
+def config_repositories(n):
+    return f'''
 resource "harness_gitops_repository" "r" {{
   count      = {n}
   identifier = "repo_${{count.index}}"
@@ -117,7 +117,50 @@ resource "harness_gitops_repository" "r" {{
 '''
 
 
-def config_terraform_data(n, _url, _ctx):
+def config_applications(n):
+    """N applications (automated sync, waiting for Synced and Healthy) from one repository."""
+    return f'''
+resource "harness_gitops_repository" "manifests" {{
+  identifier = "manifests"
+  url        = "https://github.com/acme/ml-manifests.git"
+}}
+
+resource "harness_gitops_application" "a" {{
+  count        = {n}
+  name         = "pipeline-${{count.index}}"
+  argo_project = "default"
+  repo_id      = harness_gitops_repository.manifests.identifier
+  destination  = {{ server = "https://kubernetes.default.svc", namespace = "ml-${{count.index}}" }}
+  sources      = [{{ repo_url = harness_gitops_repository.manifests.url, path = "pipelines/${{count.index}}", target_revision = "main" }}]
+  sync_policy  = {{ automated = {{ prune = true, self_heal = true }} }}
+  wait         = {{}}
+}}
+'''
+
+
+def config_clusters(n):
+    """N clusters registered with a (write-only) service-account token."""
+    return f'''
+resource "harness_gitops_cluster" "c" {{
+  count                   = {n}
+  identifier              = "cluster_${{count.index}}"
+  name                    = "cluster-${{count.index}}"
+  server                  = "https://cluster-${{count.index}}.k8s.acme-ml.dev"
+  connection_type         = "SERVICE_ACCOUNT"
+  bearer_token_wo         = "not-a-real-token-${{count.index}}"
+  bearer_token_wo_version = 1
+}}
+'''
+
+
+def config_mixed(n):
+    """A third each: repositories, clusters (token), applications (waiting for the sync; their
+    one shared repository counts among the applications' third)."""
+    third = max(n // 3, 1)
+    return config_repositories(third) + config_clusters(third) + config_applications(n - 2 * third - 1)
+
+
+def config_terraform_data(n):
     return f'''
 resource "terraform_data" "r" {{
   count = {n}
@@ -131,6 +174,9 @@ resource "terraform_data" "r" {{
 
 SCENARIOS = {
     "repositories": {"config": config_repositories, "provider": True, "kind": "harness_gitops_repository"},
+    "applications": {"config": config_applications, "provider": True, "kind": "harness_gitops_application"},
+    "clusters": {"config": config_clusters, "provider": True, "kind": "harness_gitops_cluster"},
+    "mixed": {"config": config_mixed, "provider": True, "kind": "harness_gitops_application"},
     "terraform_data": {"config": config_terraform_data, "provider": False, "kind": "terraform_data"},
 }
 
@@ -188,9 +234,8 @@ def run_once(args, scenario, n, run_index):
         if args.latency:
             extra += ["--latency", args.latency]
         emu = Emulator(args.emulator, extra) if spec["provider"] else None
-        ctx = {}
         with open(os.path.join(work, "main.tf"), "w") as f:
-            f.write(spec["config"](n, emu.url if emu else "", ctx))
+            f.write((provider_block(emu.url) if emu else "") + spec["config"](n))
         override = os.path.join(work, "providers")
         cli = os.path.join(work, "cli.tfrc")
         with open(cli, "w") as f:
@@ -220,12 +265,15 @@ def run_once(args, scenario, n, run_index):
                 size = os.path.getsize(state_path)
                 with open(state_path) as f:
                     st = json.load(f)
-                attrs = 0
+                per_type = {}
                 for r in st["resources"]:
-                    if r["type"] == spec["kind"]:
-                        attrs = max(attrs, len(r["instances"][0]["attributes"]))
+                    for inst in r["instances"]:
+                        t = per_type.setdefault(r["type"], {"count": 0, "bytes": 0, "attributes": 0})
+                        t["count"] += 1
+                        t["bytes"] += len(json.dumps(inst["attributes"], separators=(",", ":")))
+                        t["attributes"] = max(t["attributes"], len(inst["attributes"]))
                 out["state_bytes_per_resource"] = size / n
-                out["attributes_per_resource"] = attrs
+                out["per_type"] = per_type
         print(f"  {scenario} N={n} run {run_index + 1}: apply {out['apply']['wall']:.1f}s "
               f"(provider {out['apply']['provider_cpu']:.2f}s of {out['apply']['cpu']:.1f}s cpu), "
               f"plan {out['plan']['wall']:.1f}s", file=sys.stderr)
@@ -275,11 +323,13 @@ def report(results, args):
                 + (f"{fmt(pcpu, 2)} | {fmt(share)} % | {fmt(rss)} | {reqs} | {conns} |" if prov else "– | – | – | – | – |")
             )
     lines.append("")
-    lines.append("| scenario | N | state bytes per resource | attributes per resource |")
-    lines.append("|---|---|---|---|")
+    lines.append("| scenario | N | state file bytes per resource | type | instances | attributes | attribute JSON bytes per instance |")
+    lines.append("|---|---|---|---|---|---|---|")
     for (scenario, n), runs in results.items():
-        lines.append(f"| {scenario} | {n} | {statistics.median([r['state_bytes_per_resource'] for r in runs]):.0f} | "
-                     f"{runs[-1]['attributes_per_resource']} |")
+        per_type = runs[-1]["per_type"]
+        for i, (t, v) in enumerate(sorted(per_type.items())):
+            head = f"| {scenario} | {n} | {statistics.median([r['state_bytes_per_resource'] for r in runs]):.0f} |" if i == 0 else "| | | |"
+            lines.append(f"{head} {t} | {v['count']} | {v['attributes']} | {v['bytes'] / max(v['count'], 1):.0f} |")
     return "\n".join(lines) + "\n"
 
 

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The performance scorecard: builds the release binaries, then measures startup, plan and
+# apply of mixed resources side by side with terraform_data, API load (including waiting
+# applications), latency, memory and the codec, and writes BENCHMARKS.md.
+#
+#   bench/scorecard.sh [--runs R] [--sizes 100,1000] [--startup-runs N]
+#
+# Takes about an hour on 2 cores (the N = 1000 runs dominate). Needs terraform (TERRAFORM or
+# /usr/local/bin/terraform), python3, openssl and GNU time (/usr/bin/time). Run it on an
+# otherwise idle machine: the figures are wall and CPU times.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[[ -x /usr/bin/time ]] || { echo "bench/scorecard.sh needs GNU time at /usr/bin/time (apt-get install time)" >&2; exit 1; }
+cargo build --release -p terraform-provider-harness -p harness-gitops-emulator >&2
+target="${CARGO_TARGET_DIR:-target}"
+python3 bench/scorecard.py --provider "$target/release/terraform-provider-harness" \
+  --emulator "$target/release/harness-gitops-emulator" "$@"
