@@ -56,9 +56,10 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 /// Does the JSON body have a non-null `key`? (A 200 without it means soft-deleted:
 /// harness-gitops-api.md §2.1, §2.4.)
 pub(crate) fn has_entity(body: &[u8], key: &str) -> bool {
-    serde_json::from_slice::<serde_json::Value>(body)
+    // Only the top-level keys and whether each is null: the values are skipped, not built.
+    serde_json::from_slice::<std::collections::HashMap<String, Option<serde::de::IgnoredAny>>>(body)
         .ok()
-        .and_then(|v| v.get(key).map(|e| !e.is_null()))
+        .and_then(|m| m.get(key).map(Option::is_some))
         .unwrap_or(false)
 }
 
@@ -68,6 +69,11 @@ pub(crate) fn decode<T: DeserializeOwned>(op: &Operation, reply: &Reply) -> Resu
     } else {
         &reply.body
     };
+    // The fast decoder first; only a failure is decoded again, tracking the path of the field
+    // at fault for the error (path tracking costs on every response otherwise).
+    if let Ok(v) = serde_json::from_slice(body) {
+        return Ok(v);
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut de).map_err(|e| Error::Decode {
         operation: Box::new(op.clone()),
