@@ -825,3 +825,462 @@ fn parallelism_50_ends_in_the_same_state_as_parallelism_1() {
         baseline.len() + 4 * mix.clusters
     );
 }
+
+// ---- 6. secrets --------------------------------------------------------------------------------
+
+/// The secret-bearing configuration of all three resources. Every secret comes from a
+/// sensitive variable (`TF_VAR_*`), as users pass them; `v` moves every write-only version
+/// and the bootstrap's token rotation.
+fn secrets_config(url: &str, kube: &Kube, v: u32) -> String {
+    let ca = kube.ca_pem.replace('\n', "\\n");
+    let vars: String = [
+        "api_key",
+        "kube_token",
+        "repo_password",
+        "repo_tls_key",
+        "repo_password_wo",
+        "cluster_password",
+        "cluster_token_wo",
+    ]
+    .iter()
+    .map(|n| {
+        // Values that never belong in state or plan come through ephemeral variables, as
+        // Terraform 1.10+ users pass them; the plain sensitive attributes take ordinary
+        // sensitive variables (their values are in state by design).
+        let ephemeral = if [
+            "api_key",
+            "kube_token",
+            "repo_password_wo",
+            "cluster_token_wo",
+        ]
+        .contains(n)
+        {
+            "  ephemeral = true\n"
+        } else {
+            ""
+        };
+        format!("variable \"{n}\" {{\n  type      = string\n  sensitive = true\n{ephemeral}}}\n")
+    })
+    .collect();
+    format!(
+        r#"{vars}
+provider "harness" {{
+  endpoint   = "{url}"
+  account_id = "{ACCOUNT}"
+  api_key    = var.api_key
+  org_id     = "default"
+  project_id = "mlplatform"
+  agent_id   = "mlagent"
+  kubernetes = {{
+    host                   = "{kurl}"
+    token                  = var.kube_token
+    cluster_ca_certificate = "{ca}"
+  }}
+}}
+
+resource "harness_gitops_repository" "plain" {{
+  identifier          = "plain"
+  url                 = "https://github.com/acme/plain.git"
+  username            = "bot"
+  password            = var.repo_password
+  tls_client_cert_key = var.repo_tls_key
+}}
+
+resource "harness_gitops_repository" "wo" {{
+  identifier          = "wo"
+  url                 = "https://github.com/acme/wo.git"
+  username            = "bot"
+  password_wo         = var.repo_password_wo
+  password_wo_version = {v}
+}}
+
+resource "harness_gitops_cluster" "boot" {{
+  identifier = "boot"
+  bootstrap  = {{ rotate_token = "{v}" }}
+}}
+
+resource "harness_gitops_cluster" "basic" {{
+  identifier = "basic"
+  server     = "https://basic.k8s.example.com"
+  username   = "argo"
+  password   = var.cluster_password
+}}
+
+resource "harness_gitops_cluster" "wo" {{
+  identifier              = "wo"
+  server                  = "https://wo.k8s.example.com"
+  bearer_token_wo         = var.cluster_token_wo
+  bearer_token_wo_version = {v}
+}}
+
+resource "harness_gitops_application" "app" {{
+  name         = "secret-app"
+  argo_project = "default"
+  repo_id      = harness_gitops_repository.wo.identifier
+  destination  = {{ server = "https://kubernetes.default.svc", namespace = "ml" }}
+  sources      = [{{ repo_url = harness_gitops_repository.wo.url, path = "apps/v{v}" }}]
+  sync_policy  = {{ automated = {{}} }}
+  wait         = {{}}
+}}
+"#,
+        kurl = kube.url,
+    )
+}
+
+/// Where `secret` occurs in `text`: the lines around its first occurrence, with the secret
+/// itself replaced, for a failure message that does not repeat it.
+fn around(text: &str, secret: &str) -> String {
+    let Some(at) = text.find(secret) else {
+        return String::new();
+    };
+    let start = text[..at]
+        .rfind('\n')
+        .map_or(0, |i| text[..i].rfind('\n').unwrap_or(0));
+    let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    text[start..end].replace(secret, "<SECRET>")
+}
+
+/// The name of the token Secret the bootstrap of `harness_gitops_cluster.boot` made.
+fn bootstrap_token_secret(tf: &Tf) -> String {
+    tf_resources(tf)
+        .iter()
+        .find(|r| r["address"] == "harness_gitops_cluster.boot")
+        .and_then(|r| {
+            r["values"]["bootstrap"]["objects"]
+                .as_array()?
+                .iter()
+                .find(|o| o["kind"] == "Secret")
+                .and_then(|o| o["name"].as_str().map(str::to_string))
+        })
+        .expect("the bootstrap's token Secret in state")
+}
+
+/// Scenario 6: the whole life of all three resources at `TF_LOG=TRACE` (Terraform's log and
+/// the provider's), with a rotation of every write-only secret and of the bootstrap token, and
+/// two failures (a refused API key, a refused Kubernetes token). The transcript of every
+/// command and every diagnostic, the plan JSON, the state and the emulators' masked dumps are
+/// searched for every secret. (The emulators' own logs are searched by `bench/reliability.sh`,
+/// which runs them as processes; here they share this test's stderr.)
+#[test]
+fn all_three_resources_at_trace_leak_no_secret_anywhere() {
+    let emu = Emulator::start(&["--sync-delay", "1s", "--delete-delay", "0"]);
+    let harness = Admin::of(&emu.url);
+    let kube = Kube::start(Duration::from_millis(100));
+    let secrets: BTreeMap<&str, String> = BTreeMap::from([
+        ("api_key", API_KEY.to_string()),
+        ("kube_token", kube.admin_token.clone()),
+        ("repo_password", "repo-pass-Qz81x".into()),
+        (
+            "repo_tls_key",
+            "-----BEGIN EC PRIVATE KEY-----repo-tls-Lk29".into(),
+        ),
+        ("repo_password_wo", "repo-wo-pass-Vv31".into()),
+        ("cluster_password", "cluster-pass-Hh72".into()),
+        ("cluster_token_wo", "cluster-wo-token-Pp44".into()),
+    ]);
+    let rotated: BTreeMap<&str, String> = BTreeMap::from([
+        ("repo_password_wo", "repo-wo-pass-rotated-Ww55".to_string()),
+        (
+            "cluster_token_wo",
+            "cluster-wo-token-rotated-Nn66".to_string(),
+        ),
+    ]);
+    let mut tf = Tf::new();
+    tf.env("TF_LOG", "TRACE");
+    for (k, v) in &secrets {
+        tf.env(&format!("TF_VAR_{k}"), v);
+    }
+    let mut transcript = String::new();
+    // Runs terraform, keeps its whole output; returns (stdout, stdout and stderr).
+    let mut run = |tf: &Tf, args: &[&str], ok: bool| -> (String, String) {
+        let out = tf.run(args);
+        let text = text_of(&out);
+        assert_eq!(
+            out.status.success(),
+            ok,
+            "terraform {args:?}:\n{}",
+            &text[text.len().saturating_sub(6000)..]
+        );
+        // `show -json` prints the plan or state: searched below under their own rules.
+        if args[0] == "show" {
+            transcript.push_str(&String::from_utf8_lossy(&out.stderr));
+        } else {
+            transcript.push_str(&text);
+        }
+        (String::from_utf8_lossy(&out.stdout).into_owned(), text)
+    };
+    let mut plan_json = String::new();
+
+    tf.write(&secrets_config(&emu.url, &kube, 1));
+    run(
+        &tf,
+        &["plan", "-no-color", "-input=false", "-out=tfplan"],
+        true,
+    );
+    plan_json.push_str(&run(&tf, &["show", "-json", "tfplan"], true).0);
+    run(&tf, &APPLY, true);
+    let issued = kube.token_of(&bootstrap_token_secret(&tf), "kube-system");
+    run(
+        &tf,
+        &["plan", "-no-color", "-input=false", "-detailed-exitcode"],
+        true,
+    );
+    let mut states = vec![std::fs::read_to_string(tf.path().join("terraform.tfstate")).unwrap()];
+    states.push(run(&tf, &["show", "-json"], true).0);
+    // The secrets did reach the APIs, so their absence below means something.
+    let clear = harness.state(true).to_string();
+    for k in [
+        "repo_password",
+        "repo_tls_key",
+        "repo_password_wo",
+        "cluster_password",
+        "cluster_token_wo",
+    ] {
+        assert!(clear.contains(&secrets[k]), "{k} reached Harness");
+    }
+    assert!(clear.contains(&issued), "the issued token reached Harness");
+    let masked_v1 = harness.state(false).to_string();
+
+    // Rotation: new write-only values, a new bootstrap token.
+    for (k, v) in &rotated {
+        tf.env(&format!("TF_VAR_{k}"), v);
+    }
+    tf.write(&secrets_config(&emu.url, &kube, 2));
+    run(
+        &tf,
+        &["plan", "-no-color", "-input=false", "-out=tfplan"],
+        true,
+    );
+    plan_json.push_str(&run(&tf, &["show", "-json", "tfplan"], true).0);
+    run(&tf, &APPLY, true);
+    let reissued = kube.token_of(&bootstrap_token_secret(&tf), "kube-system");
+    assert_ne!(issued, reissued, "rotated");
+    let clear = harness.state(true).to_string();
+    for v in rotated.values().chain([&reissued]) {
+        assert!(
+            clear.contains(v.as_str()),
+            "the rotated secret reached Harness"
+        );
+    }
+    states.push(std::fs::read_to_string(tf.path().join("terraform.tfstate")).unwrap());
+    states.push(run(&tf, &["show", "-json"], true).0);
+    let masked = format!("{masked_v1}{}", harness.state(false));
+    let kube_dump = kube.ok(&["get", "--raw", "/_emulator/state"]);
+
+    // Failures: a refused API key (refresh), a refused Kubernetes token (bootstrap).
+    let wrong_key = "pat.e2e.0123456789abcdef.wr0ng-K3y-Zz";
+    let wrong_kube_token = "wrong-kube-token-Jj77";
+    let mut bad = Tf::new();
+    bad.env("TF_LOG", "TRACE");
+    for (k, v) in secrets.iter().chain(&rotated) {
+        bad.env(&format!("TF_VAR_{k}"), v);
+    }
+    bad.env("TF_VAR_api_key", wrong_key);
+    bad.write(&secrets_config(&emu.url, &kube, 2));
+    let (_, text) = run(&bad, &APPLY, false);
+    assert!(
+        flat(&text).contains("401"),
+        "the wrong key is refused: {text}"
+    );
+    bad.env("TF_VAR_api_key", API_KEY);
+    bad.env("TF_VAR_kube_token", wrong_kube_token);
+    let (_, text) = run(&bad, &APPLY, false);
+    assert!(
+        flat(&text).contains("401 Unauthorized"),
+        "the wrong Kubernetes token is refused: {text}"
+    );
+    run(&bad, &DESTROY, true);
+    run(&tf, &DESTROY, true);
+    assert!(harness_keys(&harness.state(false))
+        .values()
+        .all(Vec::is_empty));
+
+    // The transcript is real: Terraform's own TRACE log and the provider's.
+    assert!(transcript.contains("[TRACE] provider.terraform-provider-harness: call done"));
+    assert!(
+        transcript.contains("[INFO]  Terraform version: ")
+            && transcript.contains("[TRACE] vertex "),
+        "Terraform's own TRACE log is in the transcript"
+    );
+    let mut everything: Vec<(&str, &str)> = secrets
+        .iter()
+        .chain(&rotated)
+        .map(|(k, v)| (*k, v.as_str()))
+        .collect();
+    everything.extend([
+        ("issued bootstrap token", issued.as_str()),
+        ("rotated bootstrap token", reissued.as_str()),
+        ("wrong API key", wrong_key),
+        ("wrong Kubernetes token", wrong_kube_token),
+    ]);
+    for (what, s) in &everything {
+        assert!(
+            !transcript.contains(s),
+            "{what} leaked into terraform's output, its TRACE log, the provider's log or a diagnostic:\n{}",
+            around(&transcript, s)
+        );
+        assert!(
+            !masked.contains(s),
+            "{what} shows in the Harness emulator's masked dump"
+        );
+        assert!(
+            !kube_dump.contains(s),
+            "{what} shows in the Kubernetes emulator's dump"
+        );
+    }
+    // Plan JSON and state carry the plain sensitive attributes by Terraform's design (marked
+    // sensitive); nothing else may be there.
+    let by_design = ["repo_password", "repo_tls_key", "cluster_password"];
+    assert!(
+        plan_json.contains(&secrets["repo_password"])
+            && states
+                .iter()
+                .all(|st| st.contains(&secrets["repo_password"])),
+        "the plan JSON and the state hold sensitive values in clear (Terraform's design), so \
+         searching them is meaningful"
+    );
+    for (what, s) in everything.iter().filter(|(w, _)| !by_design.contains(w)) {
+        assert!(!plan_json.contains(s), "{what} leaked into the plan JSON");
+        for st in &states {
+            assert!(!st.contains(s), "{what} leaked into the state");
+        }
+    }
+}
+
+// ---- 7. TLS of the calls the provider makes ----------------------------------------------------
+
+/// Warning diagnostics in `-no-color` output: each `Warning:` with the text after it.
+fn warnings(text: &str) -> Vec<String> {
+    text.split("Warning: ")
+        .skip(1)
+        .map(|w| {
+            let end = w.find("Error: ").unwrap_or(w.len()).min(800);
+            flat(&w[..end])
+        })
+        .collect()
+}
+
+/// The Harness endpoint's certificate is verified: an HTTPS endpoint whose certificate no
+/// trusted CA signed (the Kubernetes emulator's) is refused with a diagnostic that says why,
+/// and nothing is sent.
+#[test]
+fn harness_calls_verify_tls() {
+    let kube = Kube::start(Duration::from_millis(100));
+    let tf = Tf::new();
+    tf.write(&format!(
+        r#"provider "harness" {{
+  endpoint    = "{url}"
+  account_id  = "{ACCOUNT}"
+  api_key     = "{API_KEY}"
+  agent_id    = "account.mlagent"
+  max_retries = 0
+}}
+
+resource "harness_gitops_repository" "r" {{
+  identifier = "r"
+  url        = "https://github.com/acme/r.git"
+}}
+"#,
+        url = kube.url
+    ));
+    let text = flat(&tf.fails(&APPLY));
+    assert!(
+        text.contains("Unable to Create GitOps Repository")
+            && text.contains("invalid peer certificate: UnknownIssuer"),
+        "the refusal names the certificate: {text}"
+    );
+    let counts: Json =
+        serde_json::from_str(&kube.ok(&["get", "--raw", "/_emulator/requests"])).unwrap();
+    assert!(
+        counts
+            .as_object()
+            .is_none_or(|m| m.keys().all(|k| !k.contains("gitops"))),
+        "no request got through: {counts}"
+    );
+    assert!(tf_resources(&tf).is_empty());
+}
+
+/// The Kubernetes API server's certificate is verified: without its CA the bootstrap is
+/// refused, naming the certificate. With `insecure = true` (the bootstrap's own, or the
+/// provider's `kubernetes` block) it connects, and a warning must say that TLS verification
+/// was skipped.
+#[test]
+fn kubernetes_calls_verify_tls_and_insecure_warns() {
+    let emu = Emulator::start(&[]);
+    let kube = Kube::start(Duration::from_millis(100));
+    let cfg = |provider_k8s: &str, bootstrap: &str| {
+        format!(
+            r#"variable "kube_token" {{
+  type      = string
+  sensitive = true
+}}
+
+provider "harness" {{
+  endpoint   = "{url}"
+  account_id = "{ACCOUNT}"
+  api_key    = "{API_KEY}"
+  agent_id   = "account.mlagent"
+{provider_k8s}}}
+
+resource "harness_gitops_cluster" "c" {{
+  identifier = "c"
+  bootstrap  = {{
+{bootstrap}  }}
+}}
+"#,
+            url = emu.url
+        )
+    };
+    let own = |insecure: &str| {
+        format!(
+            "    host  = \"{}\"\n    token = var.kube_token\n{insecure}",
+            kube.url
+        )
+    };
+    let provider_level = |insecure: &str| {
+        format!(
+            "  kubernetes = {{\n    host  = \"{}\"\n    token = var.kube_token\n{insecure}  }}\n",
+            kube.url
+        )
+    };
+
+    // Verified: no CA, no insecure → refused.
+    let mut tf = Tf::new();
+    tf.env("TF_VAR_kube_token", &kube.admin_token);
+    tf.write(&cfg("", &own("")));
+    let text = flat(&tf.fails(&APPLY));
+    assert!(
+        text.contains("invalid peer certificate: UnknownIssuer"),
+        "an unverifiable Kubernetes API server is refused, naming the certificate: {text}"
+    );
+    assert!(kube_objects(&kube).1.is_empty(), "nothing made");
+
+    // insecure = true, in the bootstrap or in the provider: it connects, and says so.
+    for (what, body) in [
+        ("bootstrap.insecure", cfg("", &own("    insecure = true\n"))),
+        (
+            "kubernetes.insecure",
+            cfg(&provider_level("    insecure = true\n"), ""),
+        ),
+    ] {
+        let mut tf = Tf::new();
+        tf.env("TF_VAR_kube_token", &kube.admin_token);
+        tf.write(&body);
+        let out = tf.run(&APPLY);
+        let text = text_of(&out);
+        assert!(out.status.success(), "{what}: {text}");
+        assert_eq!(
+            kube_objects(&kube).1.len(),
+            4,
+            "{what}: the bootstrap went through"
+        );
+        let warned = warnings(&text)
+            .into_iter()
+            .any(|w| w.to_lowercase().contains("insecure") && w.contains("TLS"));
+        tf.ok(&DESTROY);
+        assert!(
+            warned,
+            "{what} = true skips TLS verification of the Kubernetes API server, but no warning says so:\n{text}"
+        );
+    }
+}
