@@ -67,9 +67,11 @@ fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
 }
 
 fn spawn(args: &[&str], env: &[(&str, &str)]) -> Provider {
-    let mut child = command(args, env)
-        .spawn()
-        .expect("spawn the provider binary");
+    spawn_command(command(args, env))
+}
+
+fn spawn_command(mut cmd: Command) -> Provider {
+    let mut child = cmd.spawn().expect("spawn the provider binary");
     let stdout = child.stdout.take().expect("stdout piped");
     let stderr = child.stderr.take().expect("stderr piped");
     let (tx, lines) = mpsc::channel();
@@ -546,6 +548,42 @@ async fn unix_socket_in_given_dir() {
     shutdown_and_expect_prompt_exit(&mut p, ch).await;
     assert!(!path.exists(), "socket removed");
     assert!(dir.path().exists(), "given dir kept");
+}
+
+/// Only the owner reaches the socket: the private directory is 0700 and the socket 0600 on
+/// the shipped binary, set explicitly (the binary runs under `umask 000` here, which would
+/// leave both open to everyone otherwise). The listener's unit tests check the function;
+/// this checks the binary Terraform launches.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unix_socket_and_its_directory_are_owner_only_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut cmd = Command::new("/bin/sh");
+    cmd.args(["-c", "umask 000 && exec \"$0\"", BIN])
+        .env_clear()
+        .env("TMPDIR", std::env::temp_dir())
+        .env(COOKIE.0, COOKIE.1)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut p = spawn_command(cmd);
+    let hs = parse_handshake(&p.next_line());
+    let Addr::Unix(path) = hs.addr.clone() else {
+        panic!("unix socket by default")
+    };
+    let dir = path.parent().expect("socket dir");
+    let mode = |p: &std::path::Path| {
+        std::fs::symlink_metadata(p)
+            .unwrap_or_else(|e| panic!("stat {}: {e}", p.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(dir), 0o700, "{}", dir.display());
+    assert_eq!(mode(&path), 0o600, "{}", path.display());
+    let ch = channel(&hs.addr, None).await.expect("the owner connects");
+    assert_eq!(health(ch.clone()).await.expect("health"), serving());
+    shutdown_and_expect_prompt_exit(&mut p, ch).await;
+    assert!(!dir.exists(), "private socket dir removed at exit");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,6 +8,7 @@ mod cluster;
 mod crd;
 mod examples;
 mod provider;
+mod reliability;
 mod repository;
 mod secrets;
 mod unknowns;
