@@ -190,6 +190,13 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
             );
         }
     }
+    if config.attr("kubernetes").attr("insecure").as_bool() == Some(true) {
+        diags.warning_at(
+            AttributePath::attr("kubernetes").child("insecure"),
+            "Kubernetes TLS Verification Skipped",
+            crate::k8s::INSECURE_WARNING,
+        );
+    }
     if let Some(n) = config.attr("max_retries").as_number() {
         if n.as_i64().is_none_or(|n| !(0..=100).contains(&n)) {
             diags.error_at(

@@ -11,6 +11,10 @@ pub use error::K8sError;
 
 use crate::provider::KubernetesSettings;
 
+/// The warning's detail when `insecure = true` turns off verification of a Kubernetes API
+/// server's certificate (the provider's `kubernetes` block or a bootstrap's own).
+pub const INSECURE_WARNING: &str = "`insecure = true`: TLS certificates of the Kubernetes API server are not verified, so anyone able to intercept the connection can read the admin token sent to it. Use it for local test clusters only; otherwise set `cluster_ca_certificate`.";
+
 /// Where a bootstrap connects: its own settings when it has any, else the provider's
 /// `kubernetes` settings (`None`: those are not known yet in this run).
 ///

@@ -643,6 +643,13 @@ fn validate_config(c: &Cluster, diags: &mut Diagnostics) {
                     diags,
                 );
             }
+            if b.insecure.known() == Some(&true) {
+                diags.warning_at(
+                    at(Cluster::BOOTSTRAP).child("insecure"),
+                    "Kubernetes TLS Verification Skipped",
+                    crate::k8s::INSECURE_WARNING,
+                );
+            }
         }
     }
     // Server.
