@@ -169,8 +169,10 @@ pub struct App {
     /// requires a reconcile newer than the update (an update that leaves the spec as it was
     /// does not wait). A failed sync fails the apply at once with Argo CD's message; the
     /// `timeouts` block bounds the wait. The application stays in state whatever the
-    /// outcome. Waiting needs something that syncs: `sync_policy.automated`, or
-    /// `sync_on_apply = true` for a manual sync policy.
+    /// outcome; a create whose wait fails or is interrupted is recorded tainted (Terraform's
+    /// rule for a failed create), so the next apply replaces it, which with `cascade_delete`
+    /// removes and redeploys its resources. Waiting needs something that syncs:
+    /// `sync_policy.automated`, or `sync_on_apply = true` for a manual sync policy.
     #[tf(optional, nested)]
     pub wait: Val<Wait>,
     /// After create and after every update that changes the spec, start a sync through the
