@@ -176,7 +176,8 @@ impl<'a> Decoder<'a> {
         // with a cursor (one comparison per attribute) and build the map from sorted pairs in
         // one go; any other order takes the general path.
         let mut expected = attrs.iter();
-        let mut pairs: Vec<(String, Value)> = Vec::with_capacity(n);
+        // `n` comes from the input: a valid object has at most one entry per attribute.
+        let mut pairs: Vec<(String, Value)> = Vec::with_capacity(n.min(attrs.len()));
         let mut in_order = true;
         for _ in 0..n {
             let key = self.string("a string attribute name")?;

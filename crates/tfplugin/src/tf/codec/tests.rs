@@ -353,6 +353,10 @@ fn objects_need_every_attribute_exactly_once() {
         (e.path.to_string().as_str(), e.message.as_str()),
         ("a", "duplicate attribute")
     );
+    // A map header claiming 2^32 - 1 entries (map32) is an error, not an allocation of that
+    // many attributes (which aborted the process before).
+    let e = dec_err(&hex("df ff ff ff ff a1 61 a1 78"), &inner);
+    assert!(!e.message.is_empty(), "{e}");
     // Key order is free; written sorted.
     let v = dec("82 a1 62 c0 a1 61 a1 78", &inner);
     assert_eq!(v, obj(&[("a", "x".into()), ("b", Value::Null)]));
