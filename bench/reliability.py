@@ -210,6 +210,38 @@ class Kube:
 # Terraform
 # ------------------------------------------------------------------------------------------
 
+class Background:
+    """A child process writing to files; communicate() returns what it wrote."""
+
+    def __init__(self, cmd, cwd, env):
+        self.out_path = os.path.join(cwd, f"bg-{time.monotonic_ns()}.out")
+        self.err_path = self.out_path[:-4] + ".err"
+        self.out = open(self.out_path, "w")
+        self.err = open(self.err_path, "w")
+        self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=self.out, stderr=self.err,
+                                     stdin=subprocess.DEVNULL, text=True)
+
+    def poll(self):
+        return self.proc.poll()
+
+    def send_signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def kill(self):
+        self.proc.kill()
+
+    @property
+    def returncode(self):
+        return self.proc.returncode
+
+    def communicate(self, timeout=None):
+        self.proc.wait(timeout=timeout)
+        self.out.close()
+        self.err.close()
+        with open(self.out_path, errors="replace") as o, open(self.err_path, errors="replace") as e:
+            return o.read(), e.read()
+
+
 class Tf:
     """A working directory using the release provider through dev_overrides."""
 
@@ -228,8 +260,9 @@ class Tf:
             f.write(f'terraform {{\n  required_providers {{\n    harness = {{ source = "{SOURCE}" }}\n  }}\n}}\n\n{body}')
 
     def popen(self, args):
-        return subprocess.Popen([terraform_bin()] + args, cwd=self.dir, env=self.env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        """A terraform running in the background; its output goes to files (a pipe nobody reads
+        while it runs would fill with the plan and block it)."""
+        return Background([terraform_bin()] + args, self.dir, self.env)
 
     def run(self, args, timeout=3600):
         t0 = time.monotonic()
