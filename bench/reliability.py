@@ -1004,19 +1004,16 @@ def report(args, results, suites, fuzz_result, started, wall):
         t.add(label, "–", "1", "tests passed", f"{passed} of {len(tests)}", "all", yes(not failed and not ignored), note)
 
     met_all = all(r[6] in ("yes", "–") for r in t.rows)
-    argv = sys.argv[1:]
-    if "--bin-dir" in argv:
-        i = argv.index("--bin-dir")
-        del argv[i:i + 2]
-    cmd = " ".join(["bench/reliability.sh"] + argv)
+    cmd = args.cmd
     out = [
         "# Reliability",
         "",
         f"Produced by `{cmd}` (builds the release binaries, runs `bench/reliability.py`, writes this file); "
         f"started {started}, took {wall / 60:.0f} min. Issue 11, \"Reliability\". Do not edit by hand: rerun the command.",
         "",
-        f"Machine: {machine()}.",
+        f"Machine: {getattr(args, 'machine', None) or machine()}.",
         "",
+    ] + ([args.note, ""] if args.note else []) + [
         f"Every scenario run starts fresh emulators (`harness-gitops-emulator`, `kube-api-emulator`, release builds, as "
         f"child processes) and a fresh Terraform working directory with the release provider through `dev_overrides`. "
         f"N = {n} mixed resources is {mixtxt}: each cluster on its own agent with its own service account "
@@ -1037,9 +1034,10 @@ def report(args, results, suites, fuzz_result, started, wall):
         "four objects per cluster (`/_emulator/state` with its admin token); after destroy nothing in either.",
         "2. **SIGKILL mid-apply**: `-parallelism=10`, the Harness emulator (`--data`) is SIGKILLed once half the "
         "creates are applied; terraform must fail (not hang); the emulator restarts on the same file at a new port, "
-        "the configuration is rewritten to that URL, and the next apply must converge: every entity once "
-        "(what the file held plus the creates applied after the restart equals N: none created twice), none lost, "
-        "an empty plan, a clean destroy.",
+        "the configuration is rewritten to that URL, and the next apply must converge: none lost, an empty plan, a "
+        "clean destroy, and every entity created once: what the file held plus the creates applied after the restart "
+        "is N plus the objects Terraform replaces because the kill cut their create short (an application whose wait, "
+        "a cluster whose registration, was interrupted is recorded tainted), and nothing beyond that.",
         "3. **Ctrl-C**: SIGINT to terraform two seconds after every application was created, while all wait for a "
         "20 s sync; terraform must exit within 2 s with the interruption diagnostic, every created application must be "
         "in state, and the next apply must converge (the interrupted creates are tainted, so it replaces them; "
@@ -1093,7 +1091,28 @@ def main():
     ap.add_argument("--only", default=",".join(ALL))
     ap.add_argument("--out", default=os.path.join(ROOT, "RELIABILITY.md"))
     ap.add_argument("--json", default=os.path.join(ROOT, "target", "reliability", "results.json"))
+    ap.add_argument("--note", default="", help="a paragraph added under the header (with --render-only: "
+                                               "what was re-run and merged, and why)")
+    ap.add_argument("--render-only", action="store_true",
+                    help="write the report from the results in --json without running anything (after a change "
+                         "to the report's wording)")
     args = ap.parse_args()
+    argv = sys.argv[1:]
+    if "--bin-dir" in argv:
+        i = argv.index("--bin-dir")
+        del argv[i:i + 2]
+    args.cmd = " ".join(["bench/reliability.sh"] + argv)
+    if args.render_only:
+        with open(args.json) as f:
+            saved = json.load(f)
+        args.n, args.runs, args.cancel_apps = saved["n"], saved["runs"], saved["cancel_apps"]
+        args.latency, args.fuzz_seconds = saved["latency"], saved["fuzz_seconds"]
+        args.cmd, args.machine = saved["cmd"], saved["machine"]
+        md = report(args, saved["results"], saved["suites"], saved["fuzz"], saved["started"], saved["wall"])
+        with open(args.out, "w") as f:
+            f.write(md)
+        print(md)
+        return
     args.bin_dir = os.path.abspath(args.bin_dir)
     args.harness_bin = os.path.join(args.bin_dir, "harness-gitops-emulator")
     args.kube_bin = os.path.join(args.bin_dir, "kube-api-emulator")
@@ -1140,7 +1159,9 @@ def main():
     wall = time.monotonic() - t_start
     os.makedirs(os.path.dirname(args.json), exist_ok=True)
     with open(args.json, "w") as f:
-        json.dump({"results": results, "suites": suites, "fuzz": fuzz_result}, f, indent=1, default=str)
+        json.dump({"results": results, "suites": suites, "fuzz": fuzz_result, "started": started, "wall": wall,
+                   "n": args.n, "runs": args.runs, "cancel_apps": args.cancel_apps, "latency": args.latency,
+                   "fuzz_seconds": args.fuzz_seconds, "cmd": args.cmd, "machine": machine()}, f, indent=1, default=str)
     md = report(args, results, suites, fuzz_result, started, wall)
     with open(args.out, "w") as f:
         f.write(md)

@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 
 use libfuzzer_sys::fuzz_target;
-use tfprovider_harness::tf::codec::{decode_msgpack, encode_msgpack};
-use tfprovider_harness::tf::{Refinements, Type, Value};
+use tfplugin::tf::codec::{decode_msgpack, encode_msgpack};
+use tfplugin::tf::{Refinements, Type, Value};
 
 fn fixed_types() -> Vec<Type> {
     let attrs = BTreeMap::from([
