@@ -5,6 +5,8 @@
 #
 #   bench/reliability.sh                         # everything: about an hour on 2 shared cores
 #   bench/reliability.sh --runs 1 --fuzz-seconds 60 --only faults,cancel   # a subset, quicker
+#   python3 bench/reliability.py --bin-dir target/release --render-only --json FILE --note TEXT
+#                                                # rewrite RELIABILITY.md from saved figures
 #
 # Needs terraform (TERRAFORM, default /usr/local/bin/terraform) and python3; the fuzz step needs a
 # nightly toolchain and cargo-fuzz (installed with `cargo install cargo-fuzz --locked` if missing;
