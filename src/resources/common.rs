@@ -284,6 +284,36 @@ pub fn create_error(
     }
 }
 
+/// A model with every unknown made null (for states returned with an error: a state is
+/// always wholly known).
+pub fn without_unknowns<M: Model>(m: &M) -> M {
+    M::from_object(&m.to_value().unknowns_to_null()).unwrap_or_else(|_| m.clone())
+}
+
+/// What to record after a failed create. A create that may have been applied and could not
+/// be checked ([`harness::Error::is_create_unresolved`]: its response was lost, then the
+/// lookup failed too) records `planned` with its unknowns made null, which Terraform marks
+/// tainted because of the error: the object is never lost. The next refresh finds out: gone,
+/// it is created again; there, it is replaced. Any other failure records nothing.
+pub fn failed_create_state<M: Model>(
+    err: &harness::Error,
+    planned: &M,
+    kind: &str,
+    diags: &mut Diagnostics,
+) -> Option<M> {
+    if !err.is_create_unresolved() {
+        return None;
+    }
+    diags.warning(
+        "Create Outcome Unknown",
+        format!(
+            "The {kind} may have been created. It is recorded in state, marked tainted, so it cannot be lost: the next \
+             apply checks whether it exists, then replaces it if it does and creates it if it does not."
+        ),
+    );
+    Some(without_unknowns(planned))
+}
+
 /// A data source schema derived from a resource schema: `inputs` stay (made required or
 /// optional as given), everything else not secret becomes computed (nested attributes
 /// too); secrets, write-only values and the names in `leave_out` are left out, and so are

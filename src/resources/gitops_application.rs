@@ -1006,7 +1006,7 @@ impl ModelResource<ProviderData> for GitopsApplication {
                     "application",
                     planned.id.known().cloned(),
                 );
-                return None;
+                return common::failed_create_state(&e, planned, "application", diags);
             }
         };
         let resp = after_write(ctx, client, planned, resp, None, "created", diags).await;

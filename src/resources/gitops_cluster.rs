@@ -21,7 +21,7 @@ use tfplugin::tf::{AttributePath, Diagnostics, Value};
 use tfplugin::typed::{self, ModelResource, Set, TfType, Timeouts, TypedPlan};
 use tfplugin::{Model, Val};
 
-use super::common::{self, api_error, Scope, ScopedId};
+use super::common::{self, api_error, without_unknowns, Scope, ScopedId};
 use super::Ctx;
 use crate::k8s::bootstrap::{Bootstrap as Kube, Issued, Kind, ObjRef, Spec};
 use crate::k8s::connect::pem_text;
@@ -933,6 +933,9 @@ impl ModelResource<ProviderData> for GitopsCluster {
             Ok(r) => r,
             Err(e) => {
                 create_error(diags, &e, planned.id.as_deref());
+                if let Some(state) = common::failed_create_state(&e, &partial, "cluster", diags) {
+                    return Some(state);
+                }
                 if boot.is_some() {
                     return partial_state(partial);
                 }
@@ -1234,11 +1237,6 @@ impl ModelResource<ProviderData> for GitopsCluster {
         }
         state
     }
-}
-
-/// A model with every unknown made null (for states returned with an error).
-fn without_unknowns(m: &Cluster) -> Cluster {
-    Cluster::from_object(&m.to_value().unknowns_to_null()).unwrap_or_else(|_| m.clone())
 }
 
 /// A create that failed after Kubernetes objects were made: recorded (tainted) with them.

@@ -473,7 +473,7 @@ impl ModelResource<ProviderData> for GitopsRepository {
                     "repository",
                     id,
                 );
-                return None;
+                return common::failed_create_state(&e, planned, "repository", diags);
             }
         };
         let state = from_api(&resp, planned);

@@ -284,7 +284,7 @@ impl Client {
                     operation: call.op.clone(),
                 });
             }
-            if let Some(found) = self.resolve_create(create, ambiguous).await? {
+            if let Some(found) = self.resolve_create(call, create, ambiguous).await? {
                 return Ok(found);
             }
             let budget = call
@@ -314,7 +314,7 @@ impl Client {
             if !failure.retryable {
                 // A 409 after an attempt that may have been applied: probably our own entity.
                 let conflict = ambiguous && error.is_already_exists();
-                if let Some(found) = self.resolve_create(create, conflict).await? {
+                if let Some(found) = self.resolve_create(call, create, conflict).await? {
                     return Ok(found);
                 }
                 return Err(error);
@@ -326,7 +326,7 @@ impl Client {
                 .unwrap_or_else(|| inner.backoff.delay(attempts));
             let wake = Instant::now() + delay;
             if attempts > inner.max_retries || wake + reserve >= call.deadline {
-                if let Some(found) = self.resolve_create(create, ambiguous).await? {
+                if let Some(found) = self.resolve_create(call, create, ambiguous).await? {
                     return Ok(found);
                 }
                 return Err(if failure.timed_out {
@@ -385,13 +385,22 @@ impl Client {
 
     /// For a create whose earlier attempt may have been applied (`when`): does the entity
     /// exist now? `Ok(None)` when not, or when there is nothing to check.
+    /// A lookup that fails is [`Error::CreateUnresolved`] (unless cancelled): the caller must
+    /// treat the object as possibly existing.
     async fn resolve_create(
         &self,
+        call: &Call<'_>,
         create: Option<(&Call<'_>, &str)>,
         when: bool,
     ) -> Result<Option<Reply>, Error> {
         match create {
-            Some((lookup, key)) if when => self.lookup(lookup, key).await,
+            Some((lookup, key)) if when => match self.lookup(lookup, key).await {
+                Err(e) if !e.is_cancelled() => Err(Error::CreateUnresolved {
+                    operation: call.op.clone(),
+                    cause: e.to_string(),
+                }),
+                other => other,
+            },
             _ => Ok(None),
         }
     }

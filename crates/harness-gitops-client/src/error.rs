@@ -136,6 +136,17 @@ pub enum Error {
     )]
     CancelledUnresolved { operation: Box<Operation> },
 
+    /// A create whose request may have been applied (its response was lost), and the lookup
+    /// that would tell failed too (e.g. the server went away).
+    #[error(
+        "{operation}: the request may have been applied (its response was lost), and checking whether it was failed: {cause}"
+    )]
+    CreateUnresolved {
+        operation: Box<Operation>,
+        /// Why the lookup failed, one line.
+        cause: String,
+    },
+
     /// A success response whose JSON does not match the model.
     #[error("{operation}: unexpected response (HTTP {status}) at `{path}`: {detail}")]
     Decode {
@@ -170,6 +181,7 @@ impl Error {
             | Error::Timeout { operation, .. }
             | Error::Cancelled { operation }
             | Error::CancelledUnresolved { operation }
+            | Error::CreateUnresolved { operation, .. }
             | Error::Decode { operation, .. }
             | Error::InvalidRequest { operation, .. } => Some(operation),
             Error::Config { .. } => None,
@@ -221,6 +233,15 @@ impl Error {
             && self
                 .server_message()
                 .is_some_and(|m| m.contains("another operation is already in progress"))
+    }
+
+    /// A create that may have been applied, which could not be checked: the object may exist
+    /// ([`Error::CreateUnresolved`], [`Error::CancelledUnresolved`]).
+    pub fn is_create_unresolved(&self) -> bool {
+        matches!(
+            self,
+            Error::CreateUnresolved { .. } | Error::CancelledUnresolved { .. }
+        )
     }
 
     /// The call was cancelled (the provider is stopping).
