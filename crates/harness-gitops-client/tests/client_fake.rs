@@ -839,6 +839,41 @@ async fn dropped_create_is_resolved_by_lookup_without_second_post() {
 }
 
 #[tokio::test]
+async fn dropped_create_whose_lookup_fails_says_the_create_is_unresolved() {
+    bounded(async {
+        let fake = Fake::start(vec![
+            step("POST", REPOS, &[("identifier", "r1")], Reply::Drop),
+            step(
+                "GET",
+                &format!("{REPOS}/r1"),
+                &[],
+                Reply::Json(500, json!({"code": 13, "message": "internal error"})),
+            ),
+        ])
+        .await;
+        let e = client(&fake)
+            .repositories()
+            .create(&Scope::account("account.ag1"), "r1", &create_request())
+            .await
+            .expect_err("neither the create nor the lookup answered");
+        assert!(matches!(e, Error::CreateUnresolved { .. }), "{e}");
+        assert!(
+            e.is_create_unresolved(),
+            "the caller must record the object"
+        );
+        assert!(e.to_string().contains("may have been applied"), "{e}");
+        assert_eq!(
+            fake.count("POST"),
+            1,
+            "never a second POST while unresolved"
+        );
+        assert_clean(&e);
+        fake.finish();
+    })
+    .await
+}
+
+#[tokio::test]
 async fn dropped_create_not_applied_is_sent_again() {
     bounded(async {
         let fake = Fake::start(vec![
