@@ -100,7 +100,26 @@ def read_first_line(proc, what, timeout=60):
     return line.split(" ", 1)[1].strip()
 
 
-class Harness:
+class Emulator:
+    """An emulator child process whose stderr (its log) goes to `self.log_path`."""
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log_file.close()
+
+    def log_text(self):
+        self.log_file.flush()
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+
+class Harness(Emulator):
     """harness-gitops-emulator; its stderr (the log) goes to a file."""
 
     def __init__(self, binary, workdir, extra, name="harness"):
@@ -130,23 +149,9 @@ class Harness:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()
 
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log_file.close()
-
-    def log_text(self):
-        self.log_file.flush()
-        with open(self.log_path, errors="replace") as f:
-            return f.read()
 
 
-class Kube:
+class Kube(Emulator):
     """kube-api-emulator with its access log (stderr) in a file."""
 
     def __init__(self, binary, workdir, token_delay="200ms"):
@@ -190,20 +195,6 @@ class Kube:
         s = json.loads(self.get(f"/api/v1/namespaces/{namespace}/secrets/{secret}"))
         return base64.b64decode(s["data"]["token"]).decode()
 
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log_file.close()
-
-    def log_text(self):
-        self.log_file.flush()
-        with open(self.log_path, errors="replace") as f:
-            return f.read()
 
 
 # ------------------------------------------------------------------------------------------
