@@ -24,6 +24,52 @@ pub const DEFAULT_MAX_RETRIES: u32 = 5;
 pub const ENV_ENDPOINT: &str = "HARNESS_ENDPOINT";
 pub const ENV_ACCOUNT_ID: &str = "HARNESS_ACCOUNT_ID";
 pub const ENV_API_KEY: &str = "HARNESS_PLATFORM_API_KEY";
+pub const ENV_ORG_ID: &str = "HARNESS_ORG_ID";
+pub const ENV_PROJECT_ID: &str = "HARNESS_PROJECT_ID";
+pub const ENV_AGENT_ID: &str = "HARNESS_AGENT_ID";
+pub const ENV_REQUEST_TIMEOUT: &str = "HARNESS_REQUEST_TIMEOUT";
+pub const ENV_MAX_RETRIES: &str = "HARNESS_MAX_RETRIES";
+
+/// Every setting of the provider block and the environment variable it falls back to when
+/// unset (null or empty) in configuration. The `kubernetes` settings follow the Kubernetes
+/// provider's names, so one environment serves both providers; `config_path` also reads
+/// `KUBECONFIG` after `KUBE_CONFIG_PATH`.
+pub const ENVIRONMENT: &[(&str, &str)] = &[
+    ("endpoint", ENV_ENDPOINT),
+    ("account_id", ENV_ACCOUNT_ID),
+    ("api_key", ENV_API_KEY),
+    ("org_id", ENV_ORG_ID),
+    ("project_id", ENV_PROJECT_ID),
+    ("agent_id", ENV_AGENT_ID),
+    ("request_timeout", ENV_REQUEST_TIMEOUT),
+    ("max_retries", ENV_MAX_RETRIES),
+    ("kubernetes.config_path", "KUBE_CONFIG_PATH"),
+    ("kubernetes.config_context", "KUBE_CTX"),
+    ("kubernetes.host", "KUBE_HOST"),
+    ("kubernetes.token", "KUBE_TOKEN"),
+    (
+        "kubernetes.cluster_ca_certificate",
+        "KUBE_CLUSTER_CA_CERT_DATA",
+    ),
+    ("kubernetes.insecure", "KUBE_INSECURE"),
+];
+
+/// How configuration reads the environment: the process's, or a fixed map in tests.
+pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// The process environment; empty values count as unset.
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// The environment variable of a setting (`kubernetes.host` for a nested one).
+pub fn env_name(setting: &str) -> &'static str {
+    ENVIRONMENT
+        .iter()
+        .find(|(s, _)| *s == setting)
+        .map(|(_, e)| *e)
+        .expect("every provider setting has an environment variable")
+}
 
 /// Scope defaults that resources inherit when their own attribute is unset. Each is a
 /// string, null, or unknown (the provider block takes it from another resource's output):
@@ -91,7 +137,7 @@ impl Provider for HarnessProvider {
         stop: CancellationToken,
         diags: &mut Diagnostics,
     ) -> Option<ProviderData> {
-        configure(config, stop, diags)
+        configure(config, &process_env, stop, diags)
     }
     fn remote_blocker(&self, data: &ProviderData) -> Option<String> {
         data.client.is_none().then(|| {
@@ -113,7 +159,12 @@ pub fn schema() -> Schema {
     Schema::new(
         0,
         "The Harness provider manages Harness GitOps (Argo CD) repositories, applications and clusters \
-         through the Harness GitOps API. Every setting can also come from the environment.",
+         through the Harness GitOps API. Every setting can also come from the environment: \
+         `HARNESS_ENDPOINT`, `HARNESS_ACCOUNT_ID`, `HARNESS_PLATFORM_API_KEY`, `HARNESS_ORG_ID`, \
+         `HARNESS_PROJECT_ID`, `HARNESS_AGENT_ID`, `HARNESS_REQUEST_TIMEOUT`, `HARNESS_MAX_RETRIES`, \
+         and for the `kubernetes` block the Kubernetes provider's `KUBE_CONFIG_PATH` (or `KUBECONFIG`), \
+         `KUBE_CTX`, `KUBE_HOST`, `KUBE_TOKEN`, `KUBE_CLUSTER_CA_CERT_DATA` and `KUBE_INSECURE`. A value \
+         set in configuration wins over the environment.",
         vec![
             A::string("endpoint").optional().description(
                 "Harness gateway URL. Defaults to the `HARNESS_ENDPOINT` environment variable, then \
@@ -127,40 +178,62 @@ pub fn schema() -> Schema {
                 "Harness API key (a personal access token or service account token), sent as `x-api-key`. \
                  Defaults to the `HARNESS_PLATFORM_API_KEY` environment variable. Required. Never logged.",
             ),
-            A::string("org_id").optional().description("Default organization identifier for resources that do not set `org_id`."),
+            A::string("org_id").optional().description(
+                "Default organization identifier for resources that do not set `org_id`. Defaults to the \
+                 `HARNESS_ORG_ID` environment variable.",
+            ),
             A::string("project_id")
                 .optional()
-                .description("Default project identifier for resources that do not set `project_id`."),
+                .description(
+                    "Default project identifier for resources that do not set `project_id`. Defaults to the \
+                     `HARNESS_PROJECT_ID` environment variable.",
+                ),
             A::string("agent_id").optional().description(
                 "Default GitOps agent identifier, with its scope prefix (`account.<id>`, `org.<id>` or `<id>` \
-                 for a project agent), for resources that do not set `agent_id`.",
+                 for a project agent), for resources that do not set `agent_id`. Defaults to the \
+                 `HARNESS_AGENT_ID` environment variable.",
             ),
             A::string("request_timeout").optional().description(
                 "Upper bound for one API call including its retries, as a duration such as `30s` or `2m`. \
-                 Defaults to `60s`.",
+                 Defaults to the `HARNESS_REQUEST_TIMEOUT` environment variable, then `60s`.",
             ),
             A::number("max_retries").optional().description(
                 "How many times a call is retried after a connection error, HTTP 429, 502, 503 or 504, with \
-                 exponential backoff and jitter. Defaults to `5`; `0` disables retries.",
+                 exponential backoff and jitter. Defaults to the `HARNESS_MAX_RETRIES` environment variable, \
+                 then `5`; `0` disables retries.",
             ),
             A::nested(
                 "kubernetes",
                 Nesting::Single,
                 vec![
                     A::string("config_path").optional().description(
-                        "Path to a kubeconfig file. Defaults to the `KUBECONFIG` environment variable, then `~/.kube/config`.",
+                        "Path to a kubeconfig file. Defaults to the `KUBE_CONFIG_PATH` environment variable, then \
+                         `KUBECONFIG`, then `~/.kube/config`.",
                     ),
                     A::string("config_context")
                         .optional()
-                        .description("kubeconfig context to use. Defaults to the current context."),
-                    A::string("host").optional().description("Kubernetes API server URL; overrides the kubeconfig."),
-                    A::string("token").optional().sensitive().description("Bearer token for the Kubernetes API; never logged."),
+                        .description(
+                            "kubeconfig context to use. Defaults to the `KUBE_CTX` environment variable, then \
+                             the current context.",
+                        ),
+                    A::string("host").optional().description(
+                        "Kubernetes API server URL; overrides the kubeconfig. Defaults to the `KUBE_HOST` \
+                         environment variable.",
+                    ),
+                    A::string("token").optional().sensitive().description(
+                        "Bearer token for the Kubernetes API; never logged. Defaults to the `KUBE_TOKEN` \
+                         environment variable.",
+                    ),
                     A::string("cluster_ca_certificate").optional().description(
-                        "PEM CA bundle of the Kubernetes API server (base64-encoded PEM is accepted too).",
+                        "PEM CA bundle of the Kubernetes API server (base64-encoded PEM is accepted too). Defaults \
+                         to the `KUBE_CLUSTER_CA_CERT_DATA` environment variable.",
                     ),
                     A::bool("insecure")
                         .optional()
-                        .description("Skip TLS verification of the Kubernetes API server (test clusters only)."),
+                        .description(
+                                "Skip TLS verification of the Kubernetes API server (test clusters only). \
+                                 Defaults to the `KUBE_INSECURE` environment variable (`true` or `false`).",
+                            ),
                 ],
             )
             .optional()
@@ -219,13 +292,106 @@ fn check_endpoint(e: &str, diags: &mut Diagnostics) {
     }
 }
 
-/// Reads a string setting from configuration, falling back to an environment variable.
-fn setting(config: &Value, attr: &str, env: &str) -> Option<String> {
-    config
-        .attr_str(attr)
-        .map(str::to_string)
-        .or_else(|| std::env::var(env).ok())
-        .filter(|s| !s.is_empty())
+/// Reads a string setting from configuration, falling back to its environment variable
+/// ([`ENVIRONMENT`]); empty strings count as unset.
+fn setting(config: &Value, attr: &str, env: Env) -> Option<String> {
+    opt_str(config, attr).or_else(|| env(env_name(attr)))
+}
+
+/// A setting of the `kubernetes` block, falling back to its environment variable.
+fn kube_setting(k: &Value, attr: &str, env: Env) -> Option<String> {
+    opt_str(k, attr).or_else(|| env(env_name(&format!("kubernetes.{attr}"))))
+}
+
+/// A boolean environment value as Terraform providers read them.
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" => Some(true),
+        "false" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// The request timeout: configured (already validated), else its environment variable.
+fn request_timeout(config: &Value, env: Env, diags: &mut Diagnostics) -> Duration {
+    if let Some(t) = config.attr_str("request_timeout").and_then(parse_duration) {
+        return t;
+    }
+    match env(ENV_REQUEST_TIMEOUT) {
+        None => DEFAULT_REQUEST_TIMEOUT,
+        Some(v) => match parse_duration(&v).filter(|d| !d.is_zero()) {
+            Some(d) => d,
+            None => {
+                diags.error_at(
+                    AttributePath::attr("request_timeout"),
+                    "Invalid Request Timeout",
+                    format!(
+                        "The {ENV_REQUEST_TIMEOUT} environment variable ({v:?}) is not a positive duration; \
+                         use a form like \"30s\", \"2m\" or \"1m30s\"."
+                    ),
+                );
+                DEFAULT_REQUEST_TIMEOUT
+            }
+        },
+    }
+}
+
+/// The retry count: configured (already validated), else its environment variable.
+fn max_retries(config: &Value, env: Env, diags: &mut Diagnostics) -> u32 {
+    if let Some(n) = config.attr("max_retries").as_i64() {
+        return n as u32;
+    }
+    match env(ENV_MAX_RETRIES) {
+        None => DEFAULT_MAX_RETRIES,
+        Some(v) => match v.trim().parse::<u32>().ok().filter(|n| *n <= 100) {
+            Some(n) => n,
+            None => {
+                diags.error_at(
+                    AttributePath::attr("max_retries"),
+                    "Invalid Max Retries",
+                    format!(
+                        "The {ENV_MAX_RETRIES} environment variable ({v:?}) must be a whole number from 0 to 100."
+                    ),
+                );
+                DEFAULT_MAX_RETRIES
+            }
+        },
+    }
+}
+
+/// The `kubernetes` settings from the block (known) and the environment.
+fn kubernetes_settings(k: &Value, env: Env, diags: &mut Diagnostics) -> KubernetesSettings {
+    let insecure = match k.attr("insecure").as_bool() {
+        Some(b) => Some(b),
+        None => env(env_name("kubernetes.insecure")).and_then(|v| {
+            let b = parse_bool(&v);
+            if b.is_none() {
+                diags.error_at(
+                    AttributePath::attr("kubernetes").child("insecure"),
+                    "Invalid Kubernetes Insecure Setting",
+                    format!(
+                        "The KUBE_INSECURE environment variable ({v:?}) must be `true` or `false`."
+                    ),
+                );
+            } else if b == Some(true) {
+                diags.warning_at(
+                    AttributePath::attr("kubernetes").child("insecure"),
+                    "Kubernetes TLS Verification Skipped",
+                    format!("KUBE_INSECURE is set. {}", crate::k8s::INSECURE_WARNING),
+                );
+            }
+            b
+        }),
+    };
+    KubernetesSettings {
+        config_path: kube_setting(k, "config_path", env).or_else(|| env("KUBECONFIG")),
+        config_context: kube_setting(k, "config_context", env),
+        host: kube_setting(k, "host", env),
+        token: kube_setting(k, "token", env).map(Secret::new),
+        cluster_ca_certificate: kube_setting(k, "cluster_ca_certificate", env)
+            .map(|c| crate::k8s::connect::pem_text(&c)),
+        insecure,
+    }
 }
 
 fn opt_str(v: &Value, attr: &str) -> Option<String> {
@@ -238,6 +404,7 @@ fn opt_str(v: &Value, attr: &str) -> Option<String> {
 /// when its own settings are unknown, the Kubernetes settings when that block is unknown.
 pub fn configure(
     config: &Value,
+    env: Env,
     cancel: CancellationToken,
     diags: &mut Diagnostics,
 ) -> Option<ProviderData> {
@@ -246,20 +413,14 @@ pub fn configure(
         return None;
     }
     let defaults = Defaults {
-        org_id: default_value(config, "org_id"),
-        project_id: default_value(config, "project_id"),
-        agent_id: default_value(config, "agent_id"),
+        org_id: default_value(config, "org_id", env),
+        project_id: default_value(config, "project_id", env),
+        agent_id: default_value(config, "agent_id", env),
     };
     let k = config.attr("kubernetes");
-    let kubernetes = k.is_wholly_known().then(|| KubernetesSettings {
-        config_path: opt_str(k, "config_path").or_else(|| std::env::var("KUBECONFIG").ok()),
-        config_context: opt_str(k, "config_context"),
-        host: opt_str(k, "host"),
-        token: opt_str(k, "token").map(Secret::new),
-        cluster_ca_certificate: opt_str(k, "cluster_ca_certificate")
-            .map(|c| crate::k8s::connect::pem_text(&c)),
-        insecure: k.attr("insecure").as_bool(),
-    });
+    let kubernetes = k
+        .is_wholly_known()
+        .then(|| kubernetes_settings(k, env, diags));
     let client_inputs = [
         "endpoint",
         "account_id",
@@ -271,7 +432,7 @@ pub fn configure(
         .iter()
         .all(|a| config.attr(a).is_wholly_known())
     {
-        Some(client(config, cancel, diags)?)
+        Some(client(config, env, cancel, diags)?)
     } else {
         None
     };
@@ -283,27 +444,28 @@ pub fn configure(
     })
 }
 
-/// A scope default: the configured string, null when unset or empty, unknown when unknown.
-fn default_value(config: &Value, attr: &str) -> Val<String> {
+/// A scope default: the configured string, unknown when unknown, else its environment
+/// variable, null when neither is set.
+fn default_value(config: &Value, attr: &str, env: Env) -> Val<String> {
     match config.attr(attr) {
         Value::String(s) if !s.is_empty() => Val::Known(s.clone()),
         Value::Unknown(_) => Val::Unknown,
-        _ => Val::Null,
+        _ => env(env_name(attr)).map_or(Val::Null, Val::Known),
     }
 }
 
 /// The Harness client from known settings (environment variables fill unset ones).
 fn client(
     config: &Value,
+    env: Env,
     cancel: CancellationToken,
     diags: &mut Diagnostics,
 ) -> Option<harness::Client> {
-    let endpoint =
-        setting(config, "endpoint", ENV_ENDPOINT).unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
+    let endpoint = setting(config, "endpoint", env).unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
     if config.attr("endpoint").is_null() {
         check_endpoint(&endpoint, diags);
     }
-    let account_id = setting(config, "account_id", ENV_ACCOUNT_ID);
+    let account_id = setting(config, "account_id", env);
     if account_id.is_none() {
         diags.error_at(
             AttributePath::attr("account_id"),
@@ -311,7 +473,7 @@ fn client(
             format!("Set `account_id` in the provider block or the {ENV_ACCOUNT_ID} environment variable."),
         );
     }
-    let api_key = setting(config, "api_key", ENV_API_KEY);
+    let api_key = setting(config, "api_key", env);
     if api_key.is_none() {
         diags.error_at(
             AttributePath::attr("api_key"),
@@ -321,19 +483,12 @@ fn client(
             ),
         );
     }
+    let request_timeout = request_timeout(config, env, diags);
+    let max_retries = max_retries(config, env, diags);
     if diags.has_errors() {
         return None;
     }
     let (account_id, api_key) = (account_id?, Secret::new(api_key?));
-    let request_timeout = config
-        .attr_str("request_timeout")
-        .and_then(parse_duration)
-        .unwrap_or(DEFAULT_REQUEST_TIMEOUT);
-    let max_retries = config
-        .attr("max_retries")
-        .as_i64()
-        .map(|n| n as u32)
-        .unwrap_or(DEFAULT_MAX_RETRIES);
     let client = match harness::Client::new(
         harness::ClientConfig {
             endpoint: endpoint.clone(),
@@ -361,8 +516,195 @@ fn client(
 mod tests {
     use super::*;
 
+    use tfplugin::tf::codec::{decode_json_value, JsonOptions};
+
     #[test]
     fn schema_is_valid_and_described() {
         assert_eq!(schema().validate(false), Vec::<String>::new());
+    }
+
+    /// A provider block from JSON (absent attributes null).
+    fn config(json: serde_json::Value) -> Value {
+        let opts = JsonOptions {
+            missing_attrs_null: true,
+            ..Default::default()
+        };
+        decode_json_value(&json, &schema().ty(), opts).expect("config")
+    }
+
+    fn run(json: serde_json::Value, vars: &[(&str, &str)]) -> (Option<ProviderData>, Diagnostics) {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let env = move |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let mut diags = Diagnostics::default();
+        let data = configure(&config(json), &env, CancellationToken::new(), &mut diags);
+        (data, diags)
+    }
+
+    const CLIENT: &[(&str, &str)] = &[
+        ("HARNESS_ENDPOINT", "http://127.0.0.1:9"),
+        ("HARNESS_ACCOUNT_ID", "acc"),
+        ("HARNESS_PLATFORM_API_KEY", "key"),
+    ];
+
+    /// Every setting of the schema (nested ones as `kubernetes.x`) is in [`ENVIRONMENT`], and
+    /// every description names its variable, so a new setting cannot forget its fallback.
+    #[test]
+    fn every_setting_has_an_environment_variable_named_in_its_description() {
+        let s = schema();
+        let mut settings = Vec::new();
+        for a in &s.block.attributes {
+            match &a.kind {
+                tfplugin::tf::schema::AttrKind::Nested { attributes, .. } => {
+                    for c in attributes {
+                        settings.push((format!("{}.{}", a.name, c.name), c.description.clone()));
+                    }
+                }
+                tfplugin::tf::schema::AttrKind::Typed(_) => {
+                    settings.push((a.name.clone(), a.description.clone()))
+                }
+            }
+        }
+        let mut names: Vec<&str> = settings.iter().map(|(n, _)| n.as_str()).collect();
+        let mut listed: Vec<&str> = ENVIRONMENT.iter().map(|(s, _)| *s).collect();
+        names.sort_unstable();
+        listed.sort_unstable();
+        assert_eq!(
+            names, listed,
+            "ENVIRONMENT must list every setting of the provider block"
+        );
+        for (name, description) in &settings {
+            let var = env_name(name);
+            assert!(
+                description.contains(&format!("`{var}`")),
+                "the description of {name} does not name {var}: {description}"
+            );
+            assert!(
+                s.block.description.contains(var),
+                "the provider description omits {var}"
+            );
+        }
+    }
+
+    #[test]
+    fn scope_defaults_and_client_settings_come_from_the_environment() {
+        let mut vars = CLIENT.to_vec();
+        vars.extend([
+            ("HARNESS_ORG_ID", "ml"),
+            ("HARNESS_PROJECT_ID", "gpu"),
+            ("HARNESS_AGENT_ID", "org.agent"),
+            ("HARNESS_REQUEST_TIMEOUT", "7s"),
+            ("HARNESS_MAX_RETRIES", "0"),
+        ]);
+        let (data, diags) = run(serde_json::json!({}), &vars);
+        assert!(!diags.has_errors(), "{diags:?}");
+        let data = data.expect("configured");
+        assert_eq!(data.defaults.org_id, Val::Known("ml".into()));
+        assert_eq!(data.defaults.project_id, Val::Known("gpu".into()));
+        assert_eq!(data.defaults.agent_id, Val::Known("org.agent".into()));
+        assert!(data.client.is_some());
+        // Configuration wins over the environment.
+        let (data, _) = run(
+            serde_json::json!({"org_id": "cfg", "project_id": ""}),
+            &vars,
+        );
+        let data = data.expect("configured");
+        assert_eq!(data.defaults.org_id, Val::Known("cfg".into()));
+        assert_eq!(
+            data.defaults.project_id,
+            Val::Known("gpu".into()),
+            "empty counts as unset"
+        );
+        // Nothing set: null defaults.
+        let (data, _) = run(serde_json::json!({}), CLIENT);
+        assert_eq!(data.expect("configured").defaults.org_id, Val::Null);
+    }
+
+    #[test]
+    fn unknown_scope_defaults_stay_unknown_whatever_the_environment() {
+        let mut vars = CLIENT.to_vec();
+        vars.push(("HARNESS_AGENT_ID", "env"));
+        let mut cfg = config(serde_json::json!({}));
+        cfg.set_attr("agent_id", Value::unknown());
+        let env = |n: &str| {
+            vars.iter()
+                .find(|(k, _)| *k == n)
+                .map(|(_, v)| v.to_string())
+        };
+        let mut diags = Diagnostics::default();
+        let data = configure(&cfg, &env, CancellationToken::new(), &mut diags).expect("data");
+        assert_eq!(data.defaults.agent_id, Val::Unknown);
+    }
+
+    #[test]
+    fn invalid_environment_values_are_errors_at_their_setting() {
+        for (var, value, path) in [
+            ("HARNESS_REQUEST_TIMEOUT", "soon", "request_timeout"),
+            ("HARNESS_REQUEST_TIMEOUT", "0s", "request_timeout"),
+            ("HARNESS_MAX_RETRIES", "-1", "max_retries"),
+            ("HARNESS_MAX_RETRIES", "101", "max_retries"),
+            ("KUBE_INSECURE", "maybe", "kubernetes.insecure"),
+        ] {
+            let mut vars = CLIENT.to_vec();
+            vars.push((var, value));
+            let (_, diags) = run(serde_json::json!({}), &vars);
+            let errors: Vec<_> = diags
+                .iter()
+                .filter(|d| d.severity == tfplugin::tf::Severity::Error)
+                .collect();
+            assert_eq!(errors.len(), 1, "{var}={value}: {diags:?}");
+            let d = errors[0];
+            assert!(d.detail.contains(var) && d.detail.contains(value), "{d:?}");
+            assert_eq!(
+                d.path.as_ref().map(|p| p.to_string()).as_deref(),
+                Some(path),
+                "{d:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn kubernetes_settings_come_from_the_kubernetes_providers_variables() {
+        let mut vars = CLIENT.to_vec();
+        vars.extend([
+            ("KUBE_CONFIG_PATH", "/kc"),
+            ("KUBECONFIG", "/other"),
+            ("KUBE_CTX", "ctx"),
+            ("KUBE_HOST", "https://k8s.example:6443"),
+            ("KUBE_TOKEN", "tok"),
+            ("KUBE_INSECURE", "true"),
+        ]);
+        let (data, diags) = run(serde_json::json!({}), &vars);
+        let k = data.expect("data").kubernetes.expect("known block");
+        assert_eq!(k.config_path.as_deref(), Some("/kc"));
+        assert_eq!(k.config_context.as_deref(), Some("ctx"));
+        assert_eq!(k.host.as_deref(), Some("https://k8s.example:6443"));
+        assert_eq!(k.token.as_ref().map(|t| t.expose()), Some("tok"));
+        assert_eq!(k.insecure, Some(true));
+        assert!(
+            diags
+                .iter()
+                .any(|d| d.summary == "Kubernetes TLS Verification Skipped"),
+            "KUBE_INSECURE=true warns like the attribute: {diags:?}"
+        );
+        // The block's own values win; KUBECONFIG is the last fallback of config_path.
+        let (data, _) = run(
+            serde_json::json!({"kubernetes": {"host": "https://cfg:6443", "insecure": false}}),
+            &[
+                CLIENT,
+                &[
+                    ("KUBE_HOST", "https://env:6443"),
+                    ("KUBECONFIG", "/kcfg"),
+                    ("KUBE_INSECURE", "true"),
+                ],
+            ]
+            .concat(),
+        );
+        let k = data.expect("data").kubernetes.expect("known block");
+        assert_eq!(k.host.as_deref(), Some("https://cfg:6443"));
+        assert_eq!(k.config_path.as_deref(), Some("/kcfg"));
+        assert_eq!(k.insecure, Some(false));
     }
 }

@@ -680,3 +680,100 @@ fn release_binary_reports_its_commit_and_performs_the_handshake() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// The release workflow: the project's checks gate the build, the build makes a draft, the
+/// drafted linux/amd64 binary passes the ELF and handshake tests (run by exact name), and only
+/// then is the draft published; the release toolchain is the one CI checks with.
+#[test]
+fn release_workflow_gates_a_draft_on_the_checks_with_ci_s_toolchain() {
+    let text = std::fs::read_to_string(root().join(".github/workflows/release.yml")).unwrap();
+    let wf: Json = serde_yaml_ng::from_str(&text).expect("release.yml is YAML");
+    let jobs = &wf["jobs"];
+    let needs = |job: &str| jobs[job]["needs"].as_str().unwrap_or_default().to_string();
+    assert_eq!(
+        needs("goreleaser"),
+        "checks",
+        "the build waits for the checks"
+    );
+    assert_eq!(
+        needs("verify"),
+        "goreleaser",
+        "the binary is checked after the build"
+    );
+    assert_eq!(
+        needs("publish"),
+        "verify",
+        "publishing waits for the binary's checks"
+    );
+    let steps = |job: &str| {
+        jobs[job]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["run"].as_str().unwrap_or_default().to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(
+        steps("checks").contains("bash .ci/run"),
+        "the checks are .ci/run"
+    );
+    let verify = steps("verify");
+    for test in [
+        "release_binary_needs_glibc_2_17_and_only_the_c_runtime",
+        "release_binary_reports_its_commit_and_performs_the_handshake",
+    ] {
+        assert!(verify.contains(test), "verify runs {test}");
+    }
+    assert!(verify.contains("--exact"), "by exact name");
+    assert!(
+        steps("publish").contains("--draft=false"),
+        "publish turns the draft into the release"
+    );
+    assert_eq!(
+        goreleaser_config()["release"]["draft"],
+        true,
+        "GoReleaser makes a draft"
+    );
+
+    // GoReleaser >= 2.15 builds cargo-zigbuild's versioned targets.
+    let v = wf["env"]["GORELEASER_VERSION"]
+        .as_str()
+        .expect("pinned GoReleaser");
+    let mut parts = v
+        .trim_start_matches('v')
+        .split('.')
+        .map(|p| p.parse::<u32>().unwrap());
+    let (major, minor) = (parts.next().unwrap(), parts.next().unwrap());
+    assert!(
+        major == 2 && minor >= 15,
+        "GoReleaser {v} is older than v2.15.0"
+    );
+
+    // The container's cargo-zigbuild, the zig and the Rust of the build are CI's.
+    let reqs = std::fs::read_to_string(root().join("release/requirements.txt")).unwrap();
+    let pin = |name: &str| {
+        reqs.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}==")))
+            .unwrap_or_else(|| panic!("{name} pinned in release/requirements.txt"))
+            .trim()
+            .to_string()
+    };
+    let image = jobs["goreleaser"]["container"]["image"].as_str().unwrap();
+    assert_eq!(
+        image,
+        format!(
+            "ghcr.io/rust-cross/cargo-zigbuild:{}",
+            pin("cargo-zigbuild")
+        ),
+        "the release container is the cargo-zigbuild CI checks with"
+    );
+    let build = steps("goreleaser");
+    assert!(build.contains("release/rust-toolchain") && build.contains("release/requirements.txt"));
+    let rust = std::fs::read_to_string(root().join("release/rust-toolchain")).unwrap();
+    assert_eq!(
+        rust.trim().split('.').count(),
+        3,
+        "an exact Rust version: {rust}"
+    );
+}

@@ -17,7 +17,10 @@ fn fixed_types() -> Vec<Type> {
         ("count".to_string(), Type::Number),
         ("tags".to_string(), Type::Map(Box::new(Type::String))),
         ("extra".to_string(), Type::Dynamic),
-        ("items".to_string(), Type::List(Box::new(Type::Tuple(vec![Type::Bool, Type::Number])))),
+        (
+            "items".to_string(),
+            Type::List(Box::new(Type::Tuple(vec![Type::Bool, Type::Number]))),
+        ),
     ]);
     vec![
         Type::String,
@@ -47,9 +50,15 @@ fn type_from_bytes(data: &[u8], pos: &mut usize, depth: u32) -> Type {
         5 => Type::Set(Box::new(type_from_bytes(data, pos, depth + 1))),
         6 => Type::Map(Box::new(type_from_bytes(data, pos, depth + 1))),
         7 => Type::Object(
-            (0..arity).map(|i| (format!("a{i}"), type_from_bytes(data, pos, depth + 1))).collect(),
+            (0..arity)
+                .map(|i| (format!("a{i}"), type_from_bytes(data, pos, depth + 1)))
+                .collect(),
         ),
-        8 => Type::Tuple((0..arity).map(|_| type_from_bytes(data, pos, depth + 1)).collect()),
+        8 => Type::Tuple(
+            (0..arity)
+                .map(|_| type_from_bytes(data, pos, depth + 1))
+                .collect(),
+        ),
         k => leaf(k),
     }
 }
@@ -74,15 +83,20 @@ fn refinements_weaker(weaker: &Refinements, strong: &Refinements) -> bool {
 /// `back` equals `orig` except that unknowns may carry weaker refinements. Element order is
 /// compared as is: the codec keeps it both ways.
 fn same_value(back: &Value, orig: &Value) -> bool {
-    let all = |a: &[Value], b: &[Value]| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_value(x, y));
+    let all = |a: &[Value], b: &[Value]| {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_value(x, y))
+    };
     let all_map = |a: &BTreeMap<String, Value>, b: &BTreeMap<String, Value>| {
-        a.len() == b.len() && a.iter().zip(b).all(|((ka, x), (kb, y))| ka == kb && same_value(x, y))
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .all(|((ka, x), (kb, y))| ka == kb && same_value(x, y))
     };
     match (back, orig) {
         (Value::Unknown(w), Value::Unknown(s)) => refinements_weaker(w, s),
-        (Value::List(a), Value::List(b)) | (Value::Set(a), Value::Set(b)) | (Value::Tuple(a), Value::Tuple(b)) => {
-            all(a, b)
-        }
+        (Value::List(a), Value::List(b))
+        | (Value::Set(a), Value::Set(b))
+        | (Value::Tuple(a), Value::Tuple(b)) => all(a, b),
         (Value::Map(a), Value::Map(b)) | (Value::Object(a), Value::Object(b)) => all_map(a, b),
         (Value::Dynamic(ta, a), Value::Dynamic(tb, b)) => ta == tb && same_value(a, b),
         _ => back == orig,
@@ -90,13 +104,18 @@ fn same_value(back: &Value, orig: &Value) -> bool {
 }
 
 fn check(bytes: &[u8], ty: &Type) {
-    let Ok(v) = decode_msgpack(bytes, ty) else { return };
+    let Ok(v) = decode_msgpack(bytes, ty) else {
+        return;
+    };
     let again = match encode_msgpack(&v, ty) {
         Ok(b) => b,
         Err(e) => panic!("decoded value does not re-encode as {ty}: {e}\n{v:?}"),
     };
     match decode_msgpack(&again, ty) {
-        Ok(back) => assert!(same_value(&back, &v), "round trip changed the value as {ty}:\n{v:?}\n{back:?}"),
+        Ok(back) => assert!(
+            same_value(&back, &v),
+            "round trip changed the value as {ty}:\n{v:?}\n{back:?}"
+        ),
         Err(e) => panic!("re-encoded bytes do not decode as {ty}: {e}\n{v:?}"),
     }
 }

@@ -11,4 +11,5 @@ mod provider;
 mod reliability;
 mod repository;
 mod secrets;
+mod side_by_side;
 mod unknowns;

@@ -179,7 +179,7 @@ pub fn render(
 ) -> String {
     let mut out = String::new();
     let sub = match kind {
-        Kind::Provider => "",
+        Kind::Provider => "Provider",
         Kind::Resource => "Resource",
         Kind::DataSource => "Data Source",
     };
@@ -188,11 +188,7 @@ pub fn render(
         "---\npage_title: \"{name} {sub}\"\ndescription: |-\n  {}\n---\n",
         schema.block.description.replace('\n', " ")
     );
-    let _ = writeln!(
-        out,
-        "# {name} ({})\n",
-        if sub.is_empty() { "Provider" } else { sub }
-    );
+    let _ = writeln!(out, "# {name} ({sub})\n");
     let _ = writeln!(out, "{}", schema.block.description.trim());
     if let Some(ex) = example {
         let _ = writeln!(
@@ -218,6 +214,32 @@ pub fn render(
 mod tests {
     use super::*;
     use crate::tf::schema::{Attribute as A, Block};
+
+    #[test]
+    fn page_titles_name_the_kind_like_other_providers() {
+        let s = Schema::new(0, "A provider.", vec![]);
+        for (kind, title, heading) in [
+            (
+                Kind::Provider,
+                "page_title: \"harness Provider\"",
+                "# harness (Provider)",
+            ),
+            (
+                Kind::Resource,
+                "page_title: \"harness Resource\"",
+                "# harness (Resource)",
+            ),
+            (
+                Kind::DataSource,
+                "page_title: \"harness Data Source\"",
+                "# harness (Data Source)",
+            ),
+        ] {
+            let page = render("harness", kind, &s, None, None);
+            assert!(page.contains(title), "{page}");
+            assert!(page.contains(heading), "{page}");
+        }
+    }
 
     #[test]
     fn nested_sections_are_qualified_anchored_and_blocks_documented() {

@@ -1,5 +1,5 @@
 terraform {
-  required_version = ">= 1.11"
+  required_version = ">= 1.3" # optional() object attributes with defaults
   required_providers {
     harness = {
       source  = "harness-gitops/harness"
