@@ -1171,6 +1171,7 @@ def report(args, results, suites, fuzz_result, started, wall, m):
         f"- Commit: {commit}" + ("" if dirty is None else (" with uncommitted changes" if dirty else ", clean tree")),
         f"- Machine: {m.get('machine', 'not recorded')}",
         f"- Terraform: {m.get('terraform', 'not recorded')} (`terraform version -json`); {m.get('rustc', '')}",
+        f"- Binaries: `{m.get('binaries', 'not recorded')}`",
         "- Pass rate per scenario (runs with every check and every judged figure within target): "
         + ", ".join(f"{k} {a} of {b}" for k, (a, b) in rates.items()),
         "",
@@ -1311,6 +1312,7 @@ def main():
     if unknown:
         sys.exit(f"unknown scenario(s) {sorted(unknown)}; known: {', '.join(ALL)}")
     m = meta()
+    m["binaries"] = os.path.relpath(args.bin_dir, ROOT)
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     t_start = time.monotonic()
     work = tempfile.mkdtemp(prefix="reliability-")

@@ -117,6 +117,7 @@ def measure(args):
         "rustc": subprocess.run(["rustc", "-V"], capture_output=True, text=True).stdout.strip(),
         "runs": args.runs, "sizes": [int(x) for x in args.sizes.split(",")], "startup_runs": args.startup_runs,
         "parallelism": 10,
+        "provider": os.path.relpath(args.provider, ROOT), "emulator": os.path.relpath(args.emulator, ROOT),
     }}
     t0 = time.monotonic()
     sj = os.path.join(args.work, "startup.json")
@@ -126,10 +127,11 @@ def measure(args):
         data["startup"] = json.load(f)
     data["scale"] = {str(n): scale(args, ["mixed", "terraform_data"], n, args.runs) for n in data["meta"]["sizes"]}
     data["waits"] = {}
+    wn = args.wait_apps
     for par in (10, 50):
-        res = scale(args, ["applications"], 100, 1, ["--parallelism", str(par), "--sync-delay", "10s"],
+        res = scale(args, ["applications"], wn, 1, ["--parallelism", str(par), "--sync-delay", "10s"],
                     tag=f"wait-p{par}")
-        data["waits"][str(par)] = {"n": 100, "parallelism": par, "sync_delay_s": 10, "run": res["applications/100"][-1]}
+        data["waits"][str(par)] = {"n": wn, "parallelism": par, "sync_delay_s": 10, "run": res[f"applications/{wn}"][-1]}
     data["latency"] = {}
     for n in data["meta"]["sizes"]:
         lat = f"{int(T.LATENCY_S * 1000)}ms"
@@ -139,7 +141,7 @@ def measure(args):
         data["latency"][str(n)] = {"latency": lat, "parallelism": T.LATENCY_PARALLELISM,
                                    "with": res[f"repositories/{n}"][-1], "terraform_data": res[f"terraform_data/{n}"][-1],
                                    "without": res0[f"repositories/{n}"][-1]}
-    data["codec"] = codec()
+    data["codec"] = codec() if args.codec else {}
     data["meta"]["wall_s"] = time.monotonic() - t0
     return data
 
@@ -375,7 +377,10 @@ def all_rows(data):
     rows += wait_rows(data["waits"])
     rows += latency_rows(data["latency"])
     rows += memory_rows(data)
-    rows += codec_rows(data["codec"])
+    if data["codec"]:
+        rows += codec_rows(data["codec"])
+    else:
+        rows.append(row("6. codec", "msgpack decode and encode", "–", 0, "MB/s", "not run (--no-codec)"))
     return rows
 
 
@@ -490,7 +495,7 @@ def render(data, results_dir=RESULTS, source="bench/results/scorecard.json"):
         f"`python3 bench/scorecard.py --render-only --json {source}`); started {m['started']}, "
         f"commit {m['commit']}{' with uncommitted changes' if m.get('dirty') else ''}. "
         f"Machine: {m['machine']}. Terraform {m['terraform']} (`terraform version -json`); {m.get('rustc', '')}; "
-        f"release build of the provider, the emulator on loopback. Do not edit by hand.",
+        f"provider `{m.get('provider', 'not recorded')}`, emulator on loopback. Do not edit by hand.",
         "",
         "Figures are min / median / max over the runs given (section 6: the 95 % confidence interval of criterion's "
         "median). Every verdict is computed by `bench/scorecard.py` from the figures against the targets in "
@@ -517,6 +522,9 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--startup-runs", type=int, default=200)
     ap.add_argument("--sizes", default="100,1000")
+    ap.add_argument("--wait-apps", type=int, default=100, help="applications in the waiting rows of section 3")
+    ap.add_argument("--no-codec", dest="codec", action="store_false",
+                    help="skip section 6 (criterion builds the codec bench in release: long)")
     ap.add_argument("--work", default=os.path.join(ROOT, "target", "scorecard"))
     ap.add_argument("--json", default=os.path.join(RESULTS, "scorecard.json"))
     ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
