@@ -14,6 +14,7 @@ import copy
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -151,6 +152,30 @@ class ReliabilityVerdicts(unittest.TestCase):
         self.assertIn("**Every target met: no**", md)
         self.assertEqual(table_row(md, "4 concurrency", "runs passed")[4], f"{T.MIN_RUNS - 1} of {T.MIN_RUNS}")
 
+    def test_informational_rows_state_no_target(self):
+        for name, (_, _, _, rows) in reliability.scenario_specs(100, 50).items():
+            for figure, _, target, pred, _, _ in rows:
+                if pred is None:
+                    self.assertEqual(target, "–", f"{name}: {figure}")
+
+    def test_render_only_command(self):
+        tmp = tempfile.mkdtemp()
+        try:
+            src = os.path.join(tmp, "in.json")
+            changed = copy.deepcopy(self.small)
+            changed["results"]["cancel"][0]["exit_after_sigint_s"] = 9.5
+            with open(src, "w") as f:
+                json.dump(changed, f)
+            out = os.path.join(tmp, "RELIABILITY.md")
+            subprocess.run([sys.executable, os.path.join(HERE, "reliability.py"), "--render-only", "--json", src,
+                            "--out", out], check=True, stdout=subprocess.DEVNULL)
+            with open(out) as f:
+                row = table_row(f.read(), "3 Ctrl-C during waits", "SIGINT → terraform exit, s")
+            self.assertEqual(row[6], "**no**")
+            self.assertIn("run 1: 9.50", row[7])
+        finally:
+            shutil.rmtree(tmp)
+
 
 class ScorecardVerdicts(unittest.TestCase):
     def setUp(self):
@@ -262,6 +287,24 @@ class ScorecardVerdicts(unittest.TestCase):
                 json.dump(rec, f)
             md2, _ = scorecard.render(self.data, tmp)
             self.assertIn("median 123.4 ms", md2)
+        finally:
+            shutil.rmtree(tmp)
+
+    def test_render_only_command(self):
+        tmp = tempfile.mkdtemp()
+        try:
+            src = os.path.join(tmp, "in.json")
+            d = copy.deepcopy(self.data)
+            d["startup"]["results"]["tls"]["median_ms"] = 1.0
+            with open(src, "w") as f:
+                json.dump(d, f)
+            out = os.path.join(tmp, "BENCHMARKS.md")
+            subprocess.run([sys.executable, os.path.join(HERE, "scorecard.py"), "--render-only", "--json", src,
+                            "--out", out], check=True, stderr=subprocess.DEVNULL)
+            with open(out) as f:
+                md = f.read()
+            line = next(l for l in md.splitlines() if "| exec → handshake line, AutoMTLS on |" in l)
+            self.assertTrue(line.endswith("| met |"), line)
         finally:
             shutil.rmtree(tmp)
 
