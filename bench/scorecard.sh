@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The performance scorecard: builds the release binaries, then measures startup, plan and
 # apply of mixed resources side by side with terraform_data, API load (including waiting
-# applications), latency, memory and the codec, and writes BENCHMARKS.md.
+# applications), latency, memory and the codec into bench/results/scorecard.json, and renders
+# BENCHMARKS.md (table, verdicts and notes) from it and the saved records in bench/results/.
 #
-#   bench/scorecard.sh [--runs R] [--sizes 100,1000] [--startup-runs N]
+#   bench/scorecard.sh [--runs R] [--sizes 100,1000] [--startup-runs N] [--no-codec]
+#   python3 bench/scorecard.py --render-only [--json bench/results/scorecard.json]   # re-render only
 #
-# Takes about an hour on 2 cores (the N = 1000 runs dominate). Needs terraform (TERRAFORM or
+# Takes about an hour on 2 idle cores (the N = 1000 runs dominate). Needs terraform (TERRAFORM or
 # /usr/local/bin/terraform), python3, openssl and GNU time (/usr/bin/time). Run it on an
 # otherwise idle machine: the figures are wall and CPU times.
 set -euo pipefail
