@@ -133,13 +133,15 @@ pub fn schema(v: &Value, at: &str, dropped: &mut Dropped) -> Result<Value> {
             "additionalProperties" if x.is_boolean() => Some(x.clone()),
             "additionalProperties" => Some(schema(x, at, dropped)?),
             "allOf" | "anyOf" | "oneOf" => Some(each_item(x, at, dropped, schema)?),
-            "x-kubernetes-validations" => {
-                Some(each_item(x, at, dropped, |rule, at, dropped| {
-                    pick(rule, at, "x-kubernetes-validations", dropped, |k, r, _, _| {
-                        Ok(VALIDATION_RULE.contains(&k).then(|| r.clone()))
-                    })
-                })?)
-            }
+            "x-kubernetes-validations" => Some(each_item(x, at, dropped, |rule, at, dropped| {
+                pick(
+                    rule,
+                    at,
+                    "x-kubernetes-validations",
+                    dropped,
+                    |k, r, _, _| Ok(VALIDATION_RULE.contains(&k).then(|| r.clone())),
+                )
+            })?),
             k if SCHEMA_VALUES.contains(&k) || k.starts_with("x-kubernetes-") => Some(x.clone()),
             _ => None,
         })
@@ -278,12 +280,18 @@ fn crd_version(v: &Value, at: &str, dropped: &mut Dropped) -> Result<Value> {
     pick(v, at, "version", dropped, |key, x, at, dropped| {
         Ok(match key {
             "name" | "served" | "storage" | "deprecated" | "subresources" => Some(x.clone()),
-            "schema" => Some(pick(x, at, "version.schema", dropped, |k, s, at, dropped| {
-                Ok(match k {
-                    "openAPIV3Schema" => Some(schema(s, at, dropped)?),
-                    _ => None,
-                })
-            })?),
+            "schema" => Some(pick(
+                x,
+                at,
+                "version.schema",
+                dropped,
+                |k, s, at, dropped| {
+                    Ok(match k {
+                        "openAPIV3Schema" => Some(schema(s, at, dropped)?),
+                        _ => None,
+                    })
+                },
+            )?),
             _ => None,
         })
     })
@@ -481,12 +489,10 @@ pub fn diff(at: &str, committed: &Value, expected: &Value, out: &mut Vec<String>
                 let path = join(at, k);
                 match (c.get(k), e.get(k)) {
                     (Some(x), Some(y)) => diff(&path, x, y, out),
-                    (Some(x), None) => {
-                        out.push(format!(
-                            "{path}: in the contract ({}), not in the document",
-                            short(x)
-                        ))
-                    }
+                    (Some(x), None) => out.push(format!(
+                        "{path}: in the contract ({}), not in the document",
+                        short(x)
+                    )),
                     (None, Some(y)) => out.push(format!(
                         "{path}: in the document ({}), not in the contract",
                         short(y)

@@ -105,7 +105,14 @@ fn openapi_keeps_the_facts_and_drops_the_prose() {
         "properties named like prose keywords stay; prose goes"
     );
     let text = render(&c);
-    for prose in ["prose", "Gets it", "Get a thing", "its name", "Things\"]", "x@y"] {
+    for prose in [
+        "prose",
+        "Gets it",
+        "Get a thing",
+        "its name",
+        "Things\"]",
+        "x@y",
+    ] {
         assert!(!text.contains(prose), "{prose} left in:\n{text}");
     }
     assert_eq!(dropped.0["schema.description"], 3);
@@ -314,9 +321,16 @@ fn extract_then_check_agrees_and_check_finds_each_kind_of_change() {
     let dropped = extract(docs.path(), out.path()).unwrap();
     assert!(dropped.0.contains_key("schema.description"));
     for s in SOURCES {
-        assert!(out.path().join(s.contract).is_file(), "{} written", s.contract);
+        assert!(
+            out.path().join(s.contract).is_file(),
+            "{} written",
+            s.contract
+        );
     }
-    assert_eq!(check(docs.path(), out.path()).unwrap(), Vec::<String>::new());
+    assert_eq!(
+        check(docs.path(), out.path()).unwrap(),
+        Vec::<String>::new()
+    );
 
     // A newer document: a parameter became required.
     let mut doc = openapi_doc();
@@ -341,14 +355,20 @@ fn extract_then_check_agrees_and_check_finds_each_kind_of_change() {
     assert!(check(docs.path(), out.path()).unwrap().is_empty());
 
     // A CRD field's type changed.
-    let changed = CRD.replace("format: int64\n                type: integer", "type: string");
+    let changed = CRD.replace(
+        "format: int64\n                type: integer",
+        "type: string",
+    );
     std::fs::write(docs.path().join("argocd/appproject-crd.yaml"), changed).unwrap();
     let found = check(docs.path(), out.path()).unwrap();
     assert_eq!(found.len(), 2, "{found:#?}");
     assert!(found[0].starts_with(
         "contract/argocd/appproject-crd.json: spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.limit.format: in the contract"
     ), "{found:#?}");
-    assert!(found[1].ends_with("limit.type: the contract has \"integer\", the document \"string\""), "{found:#?}");
+    assert!(
+        found[1].ends_with("limit.type: the contract has \"integer\", the document \"string\""),
+        "{found:#?}"
+    );
     extract(docs.path(), out.path()).unwrap();
 
     // The committed file hand-edited into another layout, same content.
@@ -362,7 +382,10 @@ fn extract_then_check_agrees_and_check_finds_each_kind_of_change() {
     // A missing contract file.
     std::fs::remove_file(&file).unwrap();
     let found = check(docs.path(), out.path()).unwrap();
-    assert!(found[0].starts_with("contract/argocd/application-crd.json: cannot read it"), "{found:#?}");
+    assert!(
+        found[0].starts_with("contract/argocd/application-crd.json: cannot read it"),
+        "{found:#?}"
+    );
     // A missing document is an error, not a difference.
     std::fs::remove_file(docs.path().join("argocd/applicationset-crd.yaml")).unwrap();
     let e = check(docs.path(), out.path()).unwrap_err();
@@ -387,14 +410,23 @@ fn the_committed_contract_is_canonical_and_has_no_prose() {
             Kind::Crd => crd(&v, &mut dropped),
         }
         .unwrap();
-        assert!(again == v, "{} is a fixed point of the extraction", s.contract);
+        assert!(
+            again == v,
+            "{} is a fixed point of the extraction",
+            s.contract
+        );
         assert!(
             dropped.0.is_empty(),
             "{} has keywords the extraction drops: {}",
             s.contract,
             dropped.summary()
         );
-        assert!(text.len() < 1_000_000, "{} stays small: {}", s.contract, text.len());
+        assert!(
+            text.len() < 1_000_000,
+            "{} stays small: {}",
+            s.contract,
+            text.len()
+        );
         match s.kind {
             Kind::OpenApi => {
                 for path in [
@@ -405,11 +437,17 @@ fn the_committed_contract_is_canonical_and_has_no_prose() {
                 ] {
                     assert!(v["paths"][path].is_object(), "{path} in the contract");
                 }
-                assert!(v["components"]["schemas"]["servicev1Repository"]["properties"].is_object());
+                assert!(
+                    v["components"]["schemas"]["servicev1Repository"]["properties"].is_object()
+                );
             }
             Kind::Crd => {
                 let props = &v["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"];
-                assert!(props["spec"]["properties"].is_object(), "{} has its spec", s.contract);
+                assert!(
+                    props["spec"]["properties"].is_object(),
+                    "{} has its spec",
+                    s.contract
+                );
             }
         }
     }

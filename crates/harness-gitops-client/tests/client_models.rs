@@ -21,7 +21,9 @@ const SPEC: &str = concat!(
 
 fn spec() -> Value {
     let text = std::fs::read_to_string(SPEC).unwrap_or_else(|e| {
-        panic!("the OpenAPI document's contract is committed at {SPEC}: {e} (see contract/README.md)")
+        panic!(
+            "the OpenAPI document's contract is committed at {SPEC}: {e} (see contract/README.md)"
+        )
     });
     serde_json::from_str(&text).expect("the contract is JSON")
 }

@@ -48,8 +48,7 @@ fn the_contract_has_the_operations_the_emulator_serves() {
         );
         let ok = c.response_schema(&method, template, StatusCode::OK);
         assert_eq!(
-            c.doc["components"]["schemas"][&ok]["type"],
-            "object",
+            c.doc["components"]["schemas"][&ok]["type"], "object",
             "{method} {template}: 200 is {ok}, an object"
         );
         assert_eq!(
@@ -155,9 +154,17 @@ async fn a_response_that_violates_the_contract_fails_the_call() {
         "a body of the contract's shape passes"
     );
     let cases: &[(&str, Value, &str)] = &[
-        ("/repository/insecure", json!("yes"), "is not of type \"boolean\""),
+        (
+            "/repository/insecure",
+            json!("yes"),
+            "is not of type \"boolean\"",
+        ),
         ("/repository/githubAppID", json!("12a"), "does not match"),
-        ("/repository/githubAppID", json!(12), "is not of type \"string\""),
+        (
+            "/repository/githubAppID",
+            json!(12),
+            "is not of type \"string\"",
+        ),
         ("/createdAt", json!("yesterday"), "is not a \"date-time\""),
         ("/repository", json!(["x"]), "is not of type \"object\""),
     ];
@@ -187,7 +194,8 @@ async fn a_response_that_violates_the_contract_fails_the_call() {
     assert!(get_repo(404, error).await.is_ok());
     let message = get_repo(404, json!({"code": "five"})).await.unwrap_err();
     assert!(
-        message.contains("response does not match gatewayruntimeError") && message.contains("at /code:"),
+        message.contains("response does not match gatewayruntimeError")
+            && message.contains("at /code:"),
         "{message}"
     );
 }
