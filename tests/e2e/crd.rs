@@ -1,5 +1,6 @@
-//! Holds application bodies against Argo CD's Application CRD
-//! (`shared/argocd/application-crd.yaml`, the source of truth for field names and types).
+//! Holds application bodies against Argo CD's Application CRD (its committed contract,
+//! `contract/argocd/application-crd.json`: the source of truth for field names and types,
+//! extracted from the official CRD; see contract/README.md).
 //!
 //! The Harness API carries the protobuf-JSON form of the document, which differs from the
 //! CRD's Kubernetes form in a few known places (the emulator's `tests/emulator_crd.rs`
@@ -17,11 +18,12 @@ use serde_json::{Map, Value as Json};
 pub fn crd_schema() -> Json {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/argocd/application-crd.yaml"
+        "/contract/argocd/application-crd.json"
     );
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("the Argo CD CRD is needed at {path}: {e}"));
-    let crd: Json = serde_yaml_ng::from_str(&text).expect("the CRD is YAML");
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| {
+        panic!("the Argo CD CRD's contract is committed at {path}: {e} (see contract/README.md)")
+    });
+    let crd: Json = serde_json::from_str(&text).expect("the CRD's contract is JSON");
     assert_eq!(
         crd["spec"]["names"]["kind"], "Application",
         "an Application CRD"

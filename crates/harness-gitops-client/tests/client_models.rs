@@ -1,5 +1,6 @@
-//! The serde models against the official OpenAPI document: for every request/response schema
-//! the client uses, an example with every property set (generated from the document) must
+//! The serde models against the official OpenAPI document (its committed contract,
+//! `contract/harness-gitops-openapi.json`): for every request/response schema the client
+//! uses, an example with every property set (generated from the document) must
 //! decode and re-encode to exactly the same JSON. A misspelt key (`enableOci` for `enableOCI`),
 //! a missing field or a wrong type fails here.
 
@@ -11,16 +12,20 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
+/// The OpenAPI document's contract: the official document without its prose, committed in the
+/// checkout (see contract/README.md).
 const SPEC: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/harness-gitops-openapi.json"
+    "/../../contract/harness-gitops-openapi.json"
 );
 
 fn spec() -> Value {
     let text = std::fs::read_to_string(SPEC).unwrap_or_else(|e| {
-        panic!("the OpenAPI document must be at {SPEC} (shared/ beside the project): {e}")
+        panic!(
+            "the OpenAPI document's contract is committed at {SPEC}: {e} (see contract/README.md)"
+        )
     });
-    serde_json::from_str(&text).expect("the OpenAPI document is JSON")
+    serde_json::from_str(&text).expect("the contract is JSON")
 }
 
 /// How to fill scalars: `full` = true/"s"/123, otherwise false/""/0 (the zero values Go drops).

@@ -1,5 +1,6 @@
-//! Argo CD's Application CRD (`shared/argocd/application-crd.yaml`) against the Harness
-//! GitOps OpenAPI document, where the emulator follows the document (the conformance tests
+//! Argo CD's Application CRD against the Harness GitOps OpenAPI document (both as their
+//! committed contracts, `contract/argocd/application-crd.json` and
+//! `contract/harness-gitops-openapi.json`: see contract/README.md), where the emulator follows the document (the conformance tests
 //! pin the emulator's table to the document). Every difference between the two is listed
 //! here and in the crate docs ("Where the document and Argo CD's CRD differ"); a new one
 //! (a newer CRD or document) fails this test until it is looked at and documented.
@@ -10,120 +11,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use emulator_support::contract;
-use serde_json::{Map, Value};
-
-// ---- a reader for the block YAML that controller-gen writes --------------------------
-
-struct Line<'a> {
-    indent: usize,
-    text: &'a str,
-}
-
-/// Parses block-style YAML (mappings, sequences, plain and quoted scalars, `|`/`>` block
-/// scalars, continuation lines) into JSON; scalars stay strings. Enough for a CRD.
-fn parse_yaml(src: &str) -> Value {
-    let lines: Vec<Line> = src
-        .lines()
-        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-        .filter(|l| *l != "---")
-        .map(|l| Line {
-            indent: l.len() - l.trim_start().len(),
-            text: l.trim(),
-        })
-        .collect();
-    let mut i = 0;
-    block(&lines, &mut i, 0)
-}
-
-fn block(lines: &[Line], i: &mut usize, indent: usize) -> Value {
-    if lines[*i].text.starts_with('-') {
-        seq(lines, i, indent)
-    } else {
-        map(lines, i, indent, None)
-    }
-}
-
-fn scalar(s: &str) -> Value {
-    let t = s.trim();
-    let unquoted = t
-        .strip_prefix('\'')
-        .and_then(|x| x.strip_suffix('\''))
-        .or_else(|| t.strip_prefix('"').and_then(|x| x.strip_suffix('"')))
-        .unwrap_or(t);
-    Value::String(unquoted.to_string())
-}
-
-/// Skips continuation lines (more indented than `indent`).
-fn skip_deeper(lines: &[Line], i: &mut usize, indent: usize) {
-    while *i < lines.len() && lines[*i].indent > indent {
-        *i += 1;
-    }
-}
-
-/// A mapping at `indent`; `first` is the text of a first entry that followed `- `.
-fn map(lines: &[Line], i: &mut usize, indent: usize, first: Option<&str>) -> Value {
-    let mut out = Map::new();
-    let mut pending = first;
-    loop {
-        let text = match pending.take() {
-            Some(t) => t,
-            None => {
-                if *i >= lines.len()
-                    || lines[*i].indent != indent
-                    || lines[*i].text.starts_with("- ")
-                    || lines[*i].text == "-"
-                {
-                    break;
-                }
-                let t = lines[*i].text;
-                *i += 1;
-                t
-            }
-        };
-        let (key, rest) = match text.split_once(": ") {
-            Some((k, r)) => (k, r.trim()),
-            None => (text.trim_end_matches(':'), ""),
-        };
-        let key = scalar(key).as_str().unwrap_or_default().to_string();
-        let value = if rest.is_empty() {
-            let nested = *i < lines.len()
-                && (lines[*i].indent > indent
-                    || (lines[*i].indent == indent && lines[*i].text.starts_with('-')));
-            if nested {
-                let child = lines[*i].indent;
-                block(lines, i, child)
-            } else {
-                Value::Null
-            }
-        } else if rest.starts_with('|') || rest.starts_with('>') {
-            skip_deeper(lines, i, indent);
-            Value::String(String::new())
-        } else {
-            skip_deeper(lines, i, indent);
-            scalar(rest)
-        };
-        out.insert(key, value);
-    }
-    Value::Object(out)
-}
-
-fn seq(lines: &[Line], i: &mut usize, indent: usize) -> Value {
-    let mut out = Vec::new();
-    while *i < lines.len() && lines[*i].indent == indent && lines[*i].text.starts_with('-') {
-        let rest = lines[*i].text[1..].trim_start();
-        *i += 1;
-        if rest.is_empty() {
-            let child = lines[*i].indent;
-            out.push(block(lines, i, child));
-        } else if rest.contains(": ") || rest.ends_with(':') {
-            out.push(map(lines, i, indent + 2, Some(rest)));
-        } else {
-            skip_deeper(lines, i, indent);
-            out.push(scalar(rest));
-        }
-    }
-    Value::Array(out)
-}
+use serde_json::Value;
 
 // ---- the comparison ------------------------------------------------------------------
 
@@ -242,19 +130,23 @@ const KNOWN: &[&str] = &[
 #[test]
 fn the_crd_and_the_document_differ_only_where_documented() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/argocd/application-crd.yaml");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("the CRD is needed at {} ({e})", path.display()));
-    let crd = parse_yaml(&text);
+        .join("../../contract/argocd/application-crd.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "the CRD's contract is committed at {} ({e}): see contract/README.md",
+            path.display()
+        )
+    });
+    let crd: Value = serde_json::from_str(&text).expect("the CRD's contract is JSON");
     let schema = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
     assert_eq!(
         crd["spec"]["names"]["kind"], "Application",
-        "the reader found the CRD's names"
+        "the CRD's names"
     );
     let props = &schema["properties"];
     assert!(
         props["spec"]["properties"]["syncPolicy"]["properties"]["automated"].is_object(),
-        "the reader found nested properties"
+        "the CRD's nested properties"
     );
     let mut found = BTreeSet::new();
     for (part, name) in [

@@ -1,6 +1,7 @@
-//! Typed serde models of the Harness GitOps API bodies, named after the OpenAPI document's
-//! schemas (`/work/shared/harness-gitops-openapi.json`, 2025-07) plus the few newer Go SDK fields
-//! it lacks (`secretExpressions`, `metadata.clusterName`).
+//! Typed serde models of the Harness GitOps API bodies, named after the schemas of Harness's
+//! official OpenAPI document (2025-07; its facts are committed in `contract/`, which
+//! `tests/client_models.rs` checks these models against) plus the few newer Go SDK fields it
+//! lacks (`secretExpressions`, `metadata.clusterName`).
 //!
 //! Every field is `Option<T>`: `None` is not sent, `Some(false)` / `Some("")` are. Keys are the
 //! document's camelCase names exactly. int64 fields use [`Int64`] (string on the wire, string or

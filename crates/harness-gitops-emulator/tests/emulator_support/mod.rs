@@ -134,28 +134,33 @@ impl Emulator {
 
 // ---- the OpenAPI document as JSON Schema --------------------------------------------
 
-/// The OpenAPI document, with its component schemas converted to JSON Schema.
+/// The OpenAPI document's contract (`contract/harness-gitops-openapi.json`: the official
+/// document without its prose), with its component schemas converted to JSON Schema.
 pub struct Contract {
     pub doc: Value,
     defs: Map<String, Value>,
     validators: Mutex<HashMap<String, Arc<Validator>>>,
 }
 
-/// Loads `shared/harness-gitops-openapi.json` beside the workspace root once.
+/// The contract's file, inside the checkout.
+pub fn contract_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../contract/harness-gitops-openapi.json")
+}
+
+/// Loads the committed contract of the OpenAPI document once.
 pub fn contract() -> Arc<Contract> {
     static CONTRACT: std::sync::OnceLock<Arc<Contract>> = std::sync::OnceLock::new();
     CONTRACT
         .get_or_init(|| {
-            let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../../../shared/harness-gitops-openapi.json");
+            let path = contract_path();
             let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
                 panic!(
-                    "the conformance tests need the Harness GitOps OpenAPI document at {} ({e}); \
-                     it is not part of the repository: put harness-gitops-openapi.json there",
+                    "the conformance tests need the OpenAPI document's contract at {} ({e}); \
+                     it is committed: see contract/README.md",
                     path.display()
                 )
             });
-            let doc: Value = serde_json::from_str(&text).expect("the OpenAPI document is not JSON");
+            let doc: Value = serde_json::from_str(&text).expect("the contract is not JSON");
             let schemas = doc["components"]["schemas"]
                 .as_object()
                 .expect("no components.schemas")
