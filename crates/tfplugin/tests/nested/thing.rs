@@ -149,6 +149,9 @@ pub struct Rule {
     /// Hits the store counted.
     #[tf(computed)]
     pub hits: Val<i64>,
+    /// Identifier the store gives each rule, kept once assigned.
+    #[tf(computed, keep_prior)]
+    pub uid: Val<String>,
 }
 
 /// An environment.
@@ -289,8 +292,11 @@ fn fill(store: &mut Store, t: &mut Thing, prior: Option<&Thing>) {
         }
     }
     if let Val::Known(rules) = &mut t.rules {
-        for r in rules.0.iter_mut() {
+        for (i, r) in rules.0.iter_mut().enumerate() {
             r.hits = Val::Known(r.name.as_deref().map_or(0, |n| n.len() as i64));
+            if !r.uid.is_known() {
+                r.uid = Val::Known(format!("rule-{n}-{i}"));
+            }
         }
     }
     if let Val::Known(envs) = &mut t.envs {
