@@ -606,3 +606,46 @@ fn real_terraform_plans_sets_of_objects_with_defaults_keep_prior_and_unknowns() 
     tf.ok(&["destroy", "-auto-approve", "-no-color"]);
     assert!(store.lock().unwrap().things.is_empty());
 }
+
+/// Issue 15, bug 6: the typed hook used to write back whole top-level attributes from the
+/// typed view, where a list with one unknown element is unknown as a whole and refinements
+/// are gone ("planned unknown for a configured value"). Now only what the hook changed is
+/// written, at its own path.
+#[test]
+fn the_typed_hook_writes_back_only_what_it_changed() {
+    use tfplugin::tf::Refinements;
+    let store: Shared = Arc::new(Mutex::new(Store::default()));
+    let res = tfplugin::typed::resource(ThingResource);
+    let mut cfg = full_config();
+    let refined = Value::Unknown(Refinements {
+        nullable: Some(false),
+        ..Default::default()
+    });
+    let mut step = cfg.attr("step").as_elements().unwrap()[0].clone();
+    step.set_attr("command", "noop".into());
+    step.set_attr(
+        "args",
+        Value::List(vec![Value::string("--x"), refined.clone()]),
+    );
+    step.set_attr(
+        "retry",
+        Value::Object([("attempts".to_string(), refined.clone())].into()),
+    );
+    cfg.set_attr("step", Value::List(vec![step]));
+    let mut d = tfplugin::tf::Diagnostics::new();
+    let (planned, _) =
+        tfplugin::server::plan_resource(res.clone(), Some(&store), &Value::Null, &cfg, &mut d);
+    assert!(!d.has_errors(), "{d:?}");
+    let step = &planned.attr("step").as_elements().unwrap()[0];
+    assert_eq!(step.attr("exit_code").as_i64(), Some(0), "the hook's value");
+    assert_eq!(
+        step.attr("args"),
+        &Value::List(vec![Value::string("--x"), refined.clone()]),
+        "the unknown element and its refinement stay"
+    );
+    assert_eq!(step.attr("retry").attr("attempts"), &refined);
+    assert_eq!(
+        tfplugin::plan::check(&schema(), &Value::Null, &cfg, &planned),
+        vec![]
+    );
+}
