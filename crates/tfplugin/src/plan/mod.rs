@@ -5,8 +5,9 @@
 //!
 //! One schema-directed walk covers attributes, nested attributes and nested blocks in every
 //! nesting mode. Elements are matched to their configuration and prior state by index
-//! (lists), by key (maps) or, for sets, by correlation on their configurable attributes
-//! (the way Terraform's own proposal matched them).
+//! (lists), by key (maps) or, for sets, by their configurable values (`matching.rs`: exact
+//! first, unknowns equal only unknowns, so an element that involves an unknown never
+//! inherits a prior element's values).
 //!
 //! Order ([`plan`] then the hook then [`finish`]):
 //! 1. null guards: a destroy (proposed null) plans null; a null prior means create;
@@ -21,8 +22,9 @@
 //!    and planned differ, sorted.
 //!
 //! [`check`] applies Terraform's AssertPlanValid rules and [`check_compatible`] its
-//! AssertObjectCompatible rules, naming the offending path; [`settle`] makes an apply result
-//! agree with the plan by construction.
+//! AssertObjectCompatible rules (ported rule by rule, tested with Terraform's own cases),
+//! naming the offending path; [`settle`] makes an apply result agree with the plan by
+//! construction (the server checks the result before settling it).
 
 use crate::tf::schema::{Attribute, Block, Constraint, NestedBlock, Nesting, Schema};
 use crate::tf::{AttributePath, Value};
