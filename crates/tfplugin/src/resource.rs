@@ -6,13 +6,16 @@
 //! Resources work on [`Value`]s here; [`crate::typed`] offers the same traits over typed
 //! models (`#[derive(Model)]`), which is what resources normally implement.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
-use crate::ctx::Ctx;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::ctx::{Ctx, Private};
 use crate::tf::schema::Schema;
 use crate::tf::{AttributePath, Diagnostics, Value};
 
@@ -78,6 +81,26 @@ pub struct PlanRequest<'a, D> {
     pub config: &'a Value,
     /// Provider data once ConfigureProvider ran without errors (its fields may be unknown).
     pub provider: Option<&'a D>,
+    /// The private state planned for apply: the prior one until the hook changes it (see
+    /// [`PlanRequest::private_set`]); apply's [`Ctx`] starts from it.
+    pub private: &'a Mutex<Private>,
+}
+
+impl<D> PlanRequest<'_, D> {
+    /// The planned private state entry `key` (from the prior private state unless set).
+    pub fn private_get<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
+        self.private
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+    }
+    /// Sets (or removes) a private state entry of the plan; apply receives it.
+    pub fn private_set<T: Serialize>(&self, key: &str, value: Option<&T>) {
+        self.private
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .set(key, value)
+    }
 }
 
 /// A managed resource type over untyped values.

@@ -239,8 +239,9 @@ pub fn find_resource(module: &Json, addr: &str) -> Option<Json> {
 }
 
 /// Every path of a configurable value in `config` (attributes the user may set, at any
-/// depth, with list indexes and map keys; set elements as a whole), for
-/// [`assert_unknowns_refine`].
+/// depth, with list indexes and map keys), for [`assert_unknowns_refine`]. Set elements are
+/// addressed by an index into the set's storage order (a step Terraform paths cannot take,
+/// understood by [`with_unknown_at`]), so values inside set elements are made unknown too.
 pub fn configurable_paths(schema: &Schema, config: &Value) -> Vec<AttributePath> {
     fn walk(
         attrs: &[crate::tf::schema::Attribute],
@@ -260,7 +261,7 @@ pub fn configurable_paths(schema: &Schema, config: &Value) -> Vec<AttributePath>
             }
             out.push(path.clone());
             if let Some((_, inner)) = a.nested_attributes() {
-                nested(inner, &[], x, &path, out);
+                nested(inner, &[], true, x, &path, out);
             }
         }
         for b in blocks {
@@ -268,6 +269,7 @@ pub fn configurable_paths(schema: &Schema, config: &Value) -> Vec<AttributePath>
             nested(
                 &b.block.attributes,
                 &b.block.blocks,
+                false,
                 x,
                 &base.child(&b.name),
                 out,
@@ -277,15 +279,22 @@ pub fn configurable_paths(schema: &Schema, config: &Value) -> Vec<AttributePath>
     fn nested(
         attrs: &[crate::tf::schema::Attribute],
         blocks: &[crate::tf::schema::NestedBlock],
+        is_attr: bool,
         x: &Value,
         path: &AttributePath,
         out: &mut Vec<AttributePath>,
     ) {
         match x {
             Value::Object(_) => walk(attrs, blocks, x, path, out),
-            Value::List(items) => {
+            Value::List(items) | Value::Set(items) => {
                 for (i, el) in items.iter().enumerate() {
-                    walk(attrs, blocks, el, &path.index(i as i64), out)
+                    let path = path.index(i as i64);
+                    if is_attr && matches!(x, Value::Set(_)) {
+                        // The whole element unknown (`rules = [var.rule]`); block elements
+                        // are never unknown as a whole.
+                        out.push(path.clone());
+                    }
+                    walk(attrs, blocks, el, &path, out)
                 }
             }
             Value::Map(m) => {
@@ -307,7 +316,8 @@ pub fn configurable_paths(schema: &Schema, config: &Value) -> Vec<AttributePath>
     out
 }
 
-/// `v` with the value at `path` replaced by an unknown (no change if the path is absent).
+/// `v` with the value at `path` replaced by an unknown (no change if the path is absent). An
+/// index step into a set takes the element at that position of its storage order.
 pub fn with_unknown_at(v: &Value, path: &AttributePath) -> Value {
     fn go(v: &Value, steps: &[PathStep]) -> Value {
         let Some((first, rest)) = steps.split_first() else {
@@ -325,7 +335,7 @@ pub fn with_unknown_at(v: &Value, path: &AttributePath) -> Value {
                     m.insert(k.clone(), go(&x, rest));
                 }
             }
-            (PathStep::Index(i), Value::List(items)) => {
+            (PathStep::Index(i), Value::List(items) | Value::Set(items)) => {
                 if let Some(x) = items.get(*i as usize).cloned() {
                     items[*i as usize] = go(&x, rest);
                 }

@@ -519,6 +519,25 @@ pub struct TypedPlan<'a, M, D> {
     pub config: &'a M,
     /// Provider data once configured (its own fields may be unknown).
     pub provider: Option<&'a D>,
+    /// The private state planned for apply (the prior one unless the hook sets entries).
+    pub private: &'a std::sync::Mutex<crate::ctx::Private>,
+}
+
+impl<M, D> TypedPlan<'_, M, D> {
+    /// The planned private state entry `key` (from the prior private state unless set).
+    pub fn private_get<T: serde::de::DeserializeOwned>(&self, key: &str) -> Option<T> {
+        self.private
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+    }
+    /// Sets (or removes) a private state entry of the plan; apply's context starts from it.
+    pub fn private_set<T: serde::Serialize>(&self, key: &str, value: Option<&T>) {
+        self.private
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .set(key, value)
+    }
 }
 
 /// A managed resource over a typed model. Adapt it with [`resource`].
@@ -638,6 +657,48 @@ fn decode<M: Model>(v: &Value, user: bool, diags: &mut Diagnostics) -> Option<M>
     }
 }
 
+/// Applies the difference between `before` and `after` (two typed views of one value) to
+/// `planned` (the detailed value `before` was made from), descending through objects, lists
+/// of one length and maps of one key set, so only the values that changed are replaced.
+fn write_back(before: &Value, after: &Value, planned: &mut Value) {
+    if before == after {
+        return;
+    }
+    match (before, after, &mut *planned) {
+        (Value::Object(b), Value::Object(a), Value::Object(p)) => {
+            for (k, av) in a {
+                let bv = b.get(k).unwrap_or(&Value::Null);
+                if bv == av {
+                    continue;
+                }
+                match p.get_mut(k) {
+                    Some(pv) => write_back(bv, av, pv),
+                    None => {
+                        p.insert(k.clone(), av.clone());
+                    }
+                }
+            }
+        }
+        (Value::List(b), Value::List(a), Value::List(p))
+            if b.len() == a.len() && p.len() == a.len() =>
+        {
+            for ((bv, av), pv) in b.iter().zip(a).zip(p.iter_mut()) {
+                write_back(bv, av, pv);
+            }
+        }
+        (Value::Map(b), Value::Map(a), Value::Map(p))
+            if b.keys().eq(a.keys()) && p.keys().eq(a.keys()) =>
+        {
+            for ((bv, av), pv) in b.values().zip(a.values()).zip(p.values_mut()) {
+                write_back(bv, av, pv);
+            }
+        }
+        // Sets (elements have no stable position), changed shapes and leaves: the hook's
+        // value as a whole.
+        _ => *planned = after.clone(),
+    }
+}
+
 #[async_trait]
 impl<D: Send + Sync + 'static, R: ModelResource<D>> Resource<D> for Adapted<R, D> {
     fn type_name(&self) -> &'static str {
@@ -676,23 +737,16 @@ impl<D: Send + Sync + 'static, R: ModelResource<D>> Resource<D> for Adapted<R, D
             prior: prior.as_ref(),
             config: &config,
             provider: req.provider,
+            private: req.private,
         };
         let before = model.to_value();
         self.0.modify_plan(&typed, &mut model, replace, diags);
         let after = model.to_value();
-        // Write back only what the hook changed: the typed view of a collection holding
-        // unknown elements is unknown as a whole, and must not replace the detailed value.
-        if let (Some(b), Some(a), Some(out)) = (
-            before.as_object(),
-            after.as_object(),
-            planned.as_object_mut(),
-        ) {
-            for (k, v) in a {
-                if b.get(k) != Some(v) {
-                    out.insert(k.clone(), v.clone());
-                }
-            }
-        }
+        // Write back only what the hook changed, at the deepest path where it changed: the
+        // typed view of a collection holding unknown elements is unknown as a whole, and an
+        // unknown's refinements are not in the typed view; neither may replace the detail
+        // of values the hook left alone.
+        write_back(&before, &after, planned);
     }
     fn default_timeout(&self, op: Operation) -> Duration {
         self.0.default_timeout(op)

@@ -457,5 +457,6 @@ fn a_change_of_scope_forces_replacement() {
         prior: &Value::Null,
         config: &Value::Null,
         provider: None,
+        private: &Default::default(),
     };
 }

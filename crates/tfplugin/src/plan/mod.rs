@@ -5,8 +5,9 @@
 //!
 //! One schema-directed walk covers attributes, nested attributes and nested blocks in every
 //! nesting mode. Elements are matched to their configuration and prior state by index
-//! (lists), by key (maps) or, for sets, by correlation on their configurable attributes
-//! (the way Terraform's own proposal matched them).
+//! (lists), by key (maps) or, for sets, by their configurable values (`matching.rs`: exact
+//! first, unknowns equal only unknowns, so an element that involves an unknown never
+//! inherits a prior element's values).
 //!
 //! Order ([`plan`] then the hook then [`finish`]):
 //! 1. null guards: a destroy (proposed null) plans null; a null prior means create;
@@ -21,12 +22,21 @@
 //!    and planned differ, sorted.
 //!
 //! [`check`] applies Terraform's AssertPlanValid rules and [`check_compatible`] its
-//! AssertObjectCompatible rules, naming the offending path; [`settle`] makes an apply result
-//! agree with the plan by construction.
+//! AssertObjectCompatible rules (ported rule by rule, tested with Terraform's own cases),
+//! naming the offending path; [`settle`] makes an apply result agree with the plan by
+//! construction (the server checks the result before settling it).
 
 use crate::tf::schema::{Attribute, Block, Constraint, NestedBlock, Nesting, Schema};
 use crate::tf::{AttributePath, Value};
 
+mod check;
+mod compatible;
+use compatible::agrees;
+pub use compatible::{check_compatible, check_refines};
+mod matching;
+pub use check::check;
+#[cfg(test)]
+mod terraform_cases;
 #[cfg(test)]
 mod tests;
 
@@ -416,79 +426,22 @@ fn for_matched(
             if let Some(items) = planned.as_elements_mut() {
                 let pri = prior.as_elements().unwrap_or(&[]);
                 let cfg = config.as_elements().unwrap_or(&[]);
-                let mut used_p = vec![false; pri.len()];
-                let mut used_c = vec![false; cfg.len()];
-                for el in items.iter_mut() {
-                    let c = take_match(inner, cfg, &mut used_c, el);
-                    let p = take_match(inner, pri, &mut used_p, el);
-                    f(el, p, c);
+                let pairs = matching::match_set(inner, items, cfg, pri);
+                for (el, (c, p)) in items.iter_mut().zip(pairs) {
+                    f(
+                        el,
+                        p.map_or(&Value::Null, |i| &pri[i]),
+                        c.map_or(&Value::Null, |i| &cfg[i]),
+                    );
                 }
             }
         }
     }
 }
 
-/// The first unused element of `candidates` that correlates with `el`.
-fn take_match<'v>(
-    inner: Obj<'_>,
-    candidates: &'v [Value],
-    used: &mut [bool],
-    el: &Value,
-) -> &'v Value {
-    for (i, c) in candidates.iter().enumerate() {
-        if !used[i] && correlates(inner, c, el) {
-            used[i] = true;
-            return c;
-        }
-    }
-    &Value::Null
-}
-
-/// Whether `source` (a configuration or prior element) is the origin of `el` (a planned
-/// element): equal on every attribute the user configures, where `source` sets it.
-fn correlates(obj: Obj<'_>, source: &Value, el: &Value) -> bool {
-    if source.as_object().is_none() || el.as_object().is_none() {
-        return false;
-    }
-    for a in obj.attrs {
-        if a.write_only || a.constraint == Constraint::Computed || a.nested_attributes().is_some() {
-            continue;
-        }
-        let s = source.attr(&a.name);
-        if s.is_null() && a.constraint.is_computed() {
-            continue;
-        }
-        if s.known_eq(el.attr(&a.name)) == Some(false) {
-            return false;
-        }
-    }
-    for (name, nesting, inner) in obj.nested() {
-        let (s, e) = (source.attr(name), el.attr(name));
-        let ok = match (nesting, s, e) {
-            (_, Value::Unknown(_), _) | (_, _, Value::Unknown(_)) => true,
-            (Nesting::Single | Nesting::Group, Value::Object(_), Value::Object(_)) => {
-                correlates(inner, s, e)
-            }
-            (
-                Nesting::List | Nesting::Set,
-                Value::List(a) | Value::Set(a),
-                Value::List(b) | Value::Set(b),
-            ) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| correlates(inner, x, y)),
-            (Nesting::Map, Value::Map(a), Value::Map(b)) => {
-                a.len() == b.len()
-                    && a.iter()
-                        .all(|(k, x)| b.get(k).is_some_and(|y| correlates(inner, x, y)))
-            }
-            (_, Value::Null, _) => true,
-            _ => false,
-        };
-        if !ok {
-            return false;
-        }
-    }
-    true
-}
-
+/// The `requires_replace` paths where prior and planned differ. Like the plugin framework's
+/// `RequiresReplace`, an attribute of an element (or object) the prior state lacks counts
+/// as changed from null: an added list element or map key that sets it forces replacement.
 fn replace_paths(
     obj: Obj<'_>,
     prior: &Value,
@@ -505,20 +458,21 @@ fn replace_paths(
     for (name, nesting, inner) in obj.nested() {
         let (p, n) = (prior.attr(name), planned.attr(name));
         let path = base.child(name);
-        match (nesting, p, n) {
-            (Nesting::Single | Nesting::Group, Value::Object(_), Value::Object(_)) => {
+        match (nesting, n) {
+            (Nesting::Single | Nesting::Group, Value::Object(_)) => {
                 replace_paths(inner, p, n, &path, out)
             }
-            (Nesting::List, Value::List(a), Value::List(b)) => {
-                for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            (Nesting::List, Value::List(b)) => {
+                let a = p.as_elements().unwrap_or(&[]);
+                for (i, y) in b.iter().enumerate() {
+                    let x = a.get(i).unwrap_or(&Value::Null);
                     replace_paths(inner, x, y, &path.index(i as i64), out);
                 }
             }
-            (Nesting::Map, Value::Map(a), Value::Map(b)) => {
-                for (k, x) in a {
-                    if let Some(y) = b.get(k) {
-                        replace_paths(inner, x, y, &path.key(k.clone()), out);
-                    }
+            (Nesting::Map, Value::Map(b)) => {
+                for (k, y) in b {
+                    let x = p.as_map().and_then(|m| m.get(k)).unwrap_or(&Value::Null);
+                    replace_paths(inner, x, y, &path.key(k.clone()), out);
                 }
             }
             // Sets cannot be addressed element by element (Schema::validate forbids the flag
@@ -694,11 +648,6 @@ pub fn settle(planned: &Value, actual: &Value) -> Value {
     }
 }
 
-/// Whether `actual` could be what the partly unknown `planned` resolved to.
-fn agrees(planned: &Value, actual: &Value) -> bool {
-    planned.known_eq(actual) != Some(false)
-}
-
 /// Terraform's ProposedNew (the "proposed new state" PlanResourceChange receives): the
 /// configuration, with unconfigured computed values taken from the prior state, nested
 /// elements matched by index, by key or (sets) by their non-computed values. The framework
@@ -795,8 +744,9 @@ fn proposed_nested(nesting: Nesting, inner: Obj<'_>, prior: &Value, config: &Val
                 .unwrap_or_default(),
         ),
         Nesting::Set => {
+            // Terraform's proposedNewNestingSet: the first unused prior element the
+            // configuration element could have produced.
             let pe = prior.as_elements().unwrap_or(&[]);
-            let compare: Vec<Value> = pe.iter().map(|p| set_compare_value(inner, p)).collect();
             let mut used = vec![false; pe.len()];
             Value::Set(
                 config
@@ -804,12 +754,11 @@ fn proposed_nested(nesting: Nesting, inner: Obj<'_>, prior: &Value, config: &Val
                     .unwrap_or(&[])
                     .iter()
                     .map(|c| {
-                        let found = compare
-                            .iter()
-                            .enumerate()
-                            .find(|(i, cmp)| !used[*i] && *cmp == c);
+                        let found = (0..pe.len()).find(|&i| {
+                            !used[i] && matching::valid_prior_from_config(inner, &pe[i], c)
+                        });
                         match found {
-                            Some((i, _)) => {
+                            Some(i) => {
                                 used[i] = true;
                                 proposed_obj(inner, &pe[i], c)
                             }
@@ -820,34 +769,6 @@ fn proposed_nested(nesting: Nesting, inner: Obj<'_>, prior: &Value, config: &Val
             )
         }
     }
-}
-
-/// A prior set element with its computed attributes nulled (Terraform's
-/// setElementCompareValue for the prior side).
-fn set_compare_value(obj: Obj<'_>, v: &Value) -> Value {
-    let Some(m) = v.as_object() else {
-        return v.clone();
-    };
-    let mut out = m.clone();
-    for a in obj.attrs {
-        if a.constraint.is_computed() {
-            out.insert(a.name.clone(), Value::Null);
-        } else if let Some((nesting, inner)) = a.nested_attributes() {
-            if let Some(slot) = out.get_mut(&a.name) {
-                for_each_element_mut(nesting, slot, |el| {
-                    *el = set_compare_value(Obj::attrs(inner), el)
-                });
-            }
-        }
-    }
-    for b in obj.blocks {
-        if let Some(slot) = out.get_mut(&b.name) {
-            for_each_element_mut(b.nesting, slot, |el| {
-                *el = set_compare_value(Obj::block(&b.block), el)
-            });
-        }
-    }
-    Value::Object(out)
 }
 
 /// One broken rule: where, and what Terraform would say.
@@ -862,425 +783,4 @@ fn violation(out: &mut Vec<Violation>, path: &AttributePath, message: String) {
         path: path.clone(),
         message,
     });
-}
-
-fn shown(a: Option<&Attribute>, v: &Value) -> String {
-    if a.is_some_and(|a| a.sensitive) {
-        "(sensitive value)".to_string()
-    } else {
-        format!("{v:?}")
-    }
-}
-
-/// Terraform's AssertPlanValid rules (tfplugin6.md §4.5): configured values planned as
-/// configured or as the prior value, nothing planned for unconfigured non-computed
-/// attributes, nested structures present exactly where configured and of the configured
-/// size, no unknown block objects, write-only attributes null.
-pub fn check(schema: &Schema, prior: &Value, config: &Value, planned: &Value) -> Vec<Violation> {
-    let mut out = Vec::new();
-    if config.is_null() {
-        if !planned.is_null() {
-            violation(
-                &mut out,
-                &AttributePath::root(),
-                "planned a value for a destroy".into(),
-            );
-        }
-        return out;
-    }
-    if planned.as_object().is_none() {
-        violation(
-            &mut out,
-            &AttributePath::root(),
-            "planned state is not an object".into(),
-        );
-        return out;
-    }
-    check_obj(
-        Obj::block(&schema.block),
-        prior,
-        config,
-        planned,
-        &AttributePath::root(),
-        &mut out,
-    );
-    out
-}
-
-fn check_obj(
-    obj: Obj<'_>,
-    prior: &Value,
-    config: &Value,
-    planned: &Value,
-    base: &AttributePath,
-    out: &mut Vec<Violation>,
-) {
-    for a in obj.attrs {
-        let (p, c, n) = (
-            prior.attr(&a.name),
-            config.attr(&a.name),
-            planned.attr(&a.name),
-        );
-        let path = base.child(&a.name);
-        if a.write_only {
-            if !n.is_null() {
-                violation(
-                    out,
-                    &path,
-                    "planned a value for a write-only attribute".into(),
-                );
-            }
-            continue;
-        }
-        if n == c || (n == p && !p.is_null() && !c.is_null()) {
-            continue;
-        }
-        if a.constraint == Constraint::Computed || (c.is_null() && a.constraint.is_computed()) {
-            continue;
-        }
-        if c.is_null() {
-            violation(
-                out,
-                &path,
-                format!(
-                    "planned value {} for a non-computed attribute",
-                    shown(Some(a), n)
-                ),
-            );
-            continue;
-        }
-        if let Some((nesting, inner)) = a.nested_attributes() {
-            check_nested(nesting, Obj::attrs(inner), false, p, c, n, &path, out);
-            continue;
-        }
-        if p.is_null() {
-            violation(
-                out,
-                &path,
-                format!(
-                    "planned value {} does not match config value {}",
-                    shown(Some(a), n),
-                    shown(Some(a), c)
-                ),
-            );
-        } else {
-            violation(
-                out,
-                &path,
-                format!(
-                    "planned value {} does not match config value {} nor prior value {}",
-                    shown(Some(a), n),
-                    shown(Some(a), c),
-                    shown(Some(a), p)
-                ),
-            );
-        }
-    }
-    for b in obj.blocks {
-        let (p, c, n) = (
-            prior.attr(&b.name),
-            config.attr(&b.name),
-            planned.attr(&b.name),
-        );
-        let path = base.child(&b.name);
-        check_nested(b.nesting, Obj::block(&b.block), true, p, c, n, &path, out);
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn check_nested(
-    nesting: Nesting,
-    inner: Obj<'_>,
-    is_block: bool,
-    prior: &Value,
-    config: &Value,
-    planned: &Value,
-    path: &AttributePath,
-    out: &mut Vec<Violation>,
-) {
-    if config.is_unknown() {
-        if !planned.is_unknown() && is_block {
-            violation(
-                out,
-                path,
-                "planned a known value for a block whose configuration is unknown".into(),
-            );
-        }
-        return;
-    }
-    if planned.is_unknown() {
-        violation(
-            out,
-            path,
-            "planned an unknown value for a configured nested object; set its attributes to unknown instead".into(),
-        );
-        return;
-    }
-    match nesting {
-        Nesting::Single | Nesting::Group => match (config.is_null(), planned.is_null()) {
-            (true, false) => violation(
-                out,
-                path,
-                "planned an object that is absent from the configuration".into(),
-            ),
-            (false, true) => violation(
-                out,
-                path,
-                "planned no object where the configuration has one".into(),
-            ),
-            (false, false) => check_obj(inner, prior, config, planned, path, out),
-            (true, true) => {}
-        },
-        Nesting::List => {
-            let (c, n) = (
-                config.as_elements().unwrap_or(&[]),
-                planned.as_elements().unwrap_or(&[]),
-            );
-            if c.len() != n.len() {
-                violation(
-                    out,
-                    path,
-                    format!(
-                        "count in plan ({}) disagrees with count in config ({})",
-                        n.len(),
-                        c.len()
-                    ),
-                );
-                return;
-            }
-            let p = prior.as_elements().unwrap_or(&[]);
-            for (i, (ce, ne)) in c.iter().zip(n).enumerate() {
-                check_obj(
-                    inner,
-                    p.get(i).unwrap_or(&Value::Null),
-                    ce,
-                    ne,
-                    &path.index(i as i64),
-                    out,
-                );
-            }
-        }
-        Nesting::Map => {
-            let (c, n) = (config.as_map(), planned.as_map());
-            let (Some(c), Some(n)) = (c, n) else {
-                if config.is_null() != planned.is_null() {
-                    violation(
-                        out,
-                        path,
-                        "planned map presence disagrees with the configuration".into(),
-                    );
-                }
-                return;
-            };
-            if c.keys().ne(n.keys()) {
-                violation(
-                    out,
-                    path,
-                    "planned map keys disagree with the configuration".into(),
-                );
-                return;
-            }
-            for (k, ce) in c {
-                let pe = prior
-                    .as_map()
-                    .and_then(|m| m.get(k))
-                    .unwrap_or(&Value::Null);
-                check_obj(inner, pe, ce, &n[k], &path.key(k.clone()), out);
-            }
-        }
-        Nesting::Set => {
-            // Terraform cannot correlate set elements either: it checks the count only.
-            let (c, n) = (
-                config.as_elements().map(<[Value]>::len),
-                planned.as_elements().map(<[Value]>::len),
-            );
-            if let (Some(c), Some(n)) = (c, n) {
-                if c != n && config.is_wholly_known() {
-                    violation(
-                        out,
-                        path,
-                        format!("count in plan ({n}) disagrees with count in config ({c})"),
-                    );
-                }
-            }
-        }
-    }
-}
-
-/// Terraform's AssertObjectCompatible rules (tfplugin6.md §4.6): every value known in the
-/// plan is identical in the result, unknowns resolve, nested counts and keys match and set
-/// elements correlate.
-pub fn check_compatible(schema: &Schema, planned: &Value, actual: &Value) -> Vec<Violation> {
-    let mut out = check_refines(schema, planned, actual);
-    if !actual.is_wholly_known() {
-        violation(
-            &mut out,
-            &AttributePath::root(),
-            "the result still holds unknown values".into(),
-        );
-    }
-    out
-}
-
-/// The rule Terraform applies between the plan made with unknowns and the final plan made
-/// during apply ("Provider produced inconsistent final plan"): every value known in `earlier`
-/// is identical in `later`; unknowns may become anything.
-pub fn check_refines(schema: &Schema, earlier: &Value, later: &Value) -> Vec<Violation> {
-    let mut out = Vec::new();
-    let (planned, actual) = (earlier, later);
-    compatible_obj(
-        Obj::block(&schema.block),
-        planned,
-        actual,
-        &AttributePath::root(),
-        &mut out,
-    );
-    out
-}
-
-fn compatible_obj(
-    obj: Obj<'_>,
-    planned: &Value,
-    actual: &Value,
-    base: &AttributePath,
-    out: &mut Vec<Violation>,
-) {
-    if planned.is_unknown() {
-        return;
-    }
-    if planned.is_null() != actual.is_null() {
-        violation(
-            out,
-            base,
-            if planned.is_null() {
-                "was absent, but now present".into()
-            } else {
-                "was present, but now absent".into()
-            },
-        );
-        return;
-    }
-    for a in obj.attrs {
-        let (p, n) = (planned.attr(&a.name), actual.attr(&a.name));
-        let path = base.child(&a.name);
-        if let Some((nesting, inner)) = a.nested_attributes() {
-            compatible_nested(nesting, Obj::attrs(inner), p, n, &path, out);
-        } else {
-            compatible_value(Some(a), p, n, &path, out);
-        }
-    }
-    for b in obj.blocks {
-        let (p, n) = (planned.attr(&b.name), actual.attr(&b.name));
-        compatible_nested(
-            b.nesting,
-            Obj::block(&b.block),
-            p,
-            n,
-            &base.child(&b.name),
-            out,
-        );
-    }
-}
-
-fn compatible_value(
-    a: Option<&Attribute>,
-    planned: &Value,
-    actual: &Value,
-    path: &AttributePath,
-    out: &mut Vec<Violation>,
-) {
-    match planned {
-        Value::Unknown(r) if r.nullable == Some(false) && actual.is_null() => {
-            violation(out, path, "was planned not null, but now null".into());
-        }
-        _ if planned.is_wholly_known() && planned != actual => {
-            if a.is_some_and(|a| a.sensitive) {
-                violation(
-                    out,
-                    path,
-                    "inconsistent values for sensitive attribute".into(),
-                );
-            } else {
-                violation(out, path, format!("was {planned:?}, but now {actual:?}"));
-            }
-        }
-        Value::List(p) | Value::Tuple(p) => match actual.as_elements() {
-            Some(n) if n.len() == p.len() => {
-                for (i, (x, y)) in p.iter().zip(n).enumerate() {
-                    compatible_value(a, x, y, &path.index(i as i64), out);
-                }
-            }
-            _ => violation(out, path, "length changed".into()),
-        },
-        Value::Map(p) | Value::Object(p) => {
-            let n = actual.as_map().or(actual.as_object());
-            match n {
-                Some(n) if n.keys().eq(p.keys()) => {
-                    for (k, x) in p {
-                        compatible_value(a, x, &n[k], &path.key(k.clone()), out);
-                    }
-                }
-                _ => violation(out, path, "keys changed".into()),
-            }
-        }
-        Value::Set(p) => match actual.as_elements() {
-            Some(n) => {
-                let mut used = vec![false; n.len()];
-                for x in p {
-                    match n.iter().enumerate().find(|(i, y)| !used[*i] && agrees(x, y)) {
-                        Some((i, _)) => used[i] = true,
-                        None => violation(out, path, format!("planned set element {x:?} does not correlate with any element in actual")),
-                    }
-                }
-                if n.len() != p.len() {
-                    violation(out, path, "set length changed".into());
-                }
-            }
-            None => violation(out, path, "set became absent".into()),
-        },
-        _ => {}
-    }
-}
-
-fn compatible_nested(
-    nesting: Nesting,
-    inner: Obj<'_>,
-    planned: &Value,
-    actual: &Value,
-    path: &AttributePath,
-    out: &mut Vec<Violation>,
-) {
-    if planned.is_unknown() {
-        return;
-    }
-    match nesting {
-        Nesting::Single | Nesting::Group => compatible_obj(inner, planned, actual, path, out),
-        Nesting::List => match (planned.as_elements(), actual.as_elements()) {
-            (Some(p), Some(n)) if p.len() == n.len() => {
-                for (i, (x, y)) in p.iter().zip(n).enumerate() {
-                    compatible_obj(inner, x, y, &path.index(i as i64), out);
-                }
-            }
-            (None, None) => {}
-            (p, n) => violation(
-                out,
-                path,
-                format!(
-                    "block count changed from {} to {}",
-                    p.map_or(0, <[Value]>::len),
-                    n.map_or(0, <[Value]>::len)
-                ),
-            ),
-        },
-        Nesting::Map => match (planned.as_map(), actual.as_map()) {
-            (Some(p), Some(n)) if p.keys().eq(n.keys()) => {
-                for (k, x) in p {
-                    compatible_obj(inner, x, &n[k], &path.key(k.clone()), out);
-                }
-            }
-            (None, None) => {}
-            _ => violation(out, path, "map keys changed".into()),
-        },
-        Nesting::Set => compatible_value(None, planned, actual, path, out),
-    }
 }

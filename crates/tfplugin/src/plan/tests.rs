@@ -558,3 +558,141 @@ fn settle_keeps_planned_values_and_fills_unknowns_at_any_depth() {
         assert_eq!(check_compatible(&s, &planned, &settled), vec![], "{mode:?}");
     }
 }
+
+/// Plans like [`run`], but with the planned set elements in the order given by `reorder`
+/// (Terraform sends set elements in its own order, not the configuration's).
+fn run_reordered(
+    schema: &Schema,
+    prior: &Value,
+    config: &Value,
+    reorder: impl Fn(&mut Vec<Value>),
+) -> Value {
+    let mut proposed = proposed_new(schema, prior, config);
+    if let Some(Value::Set(items)) = proposed.as_object_mut().and_then(|m| m.get_mut("items")) {
+        reorder(items);
+    }
+    let walked = plan(schema, prior, &proposed, config);
+    let mut planned = walked.clone();
+    finish(schema, prior, config, &walked, &mut planned);
+    assert_eq!(check(schema, prior, config, &planned), vec![]);
+    planned
+}
+
+const SET_MODES: [Mode; 2] = [Mode::Attr(Nesting::Set), Mode::Block(Nesting::Set)];
+
+#[test]
+fn an_unknown_set_element_never_takes_over_a_prior_element() {
+    // Issue 15, bug 1: the element whose name is unknown used to match the first prior
+    // element, so its keep_prior uid was planned as that element's known uid; once the name
+    // resolved to a new element the final plan had it unknown.
+    for mode in SET_MODES {
+        let s = mode.schema();
+        let prior = applied(&run(&s, &Value::Null, &mode.config(names(mode), None)).0);
+        let unknown_name = mode.el("x", &[("name", Value::unknown())]);
+        let early_cfg = mode.config(vec![unknown_name, mode.el("b", &[])], None);
+        let (early, _) = run(&s, &prior, &early_cfg);
+        let els = items(&early);
+        let pending = els
+            .iter()
+            .find(|e| e.attr("name").is_unknown())
+            .expect("the unknown element is planned");
+        assert!(
+            pending.attr("uid").is_unknown(),
+            "{mode:?}: a match that involved an unknown carries no prior value: {pending:?}"
+        );
+        let b = els
+            .iter()
+            .find(|e| e.attr_str("name") == Some("b"))
+            .unwrap();
+        let b_prior = items(&prior)
+            .into_iter()
+            .find(|e| e.attr_str("name") == Some("b"))
+            .unwrap();
+        assert_eq!(
+            b.attr("uid"),
+            b_prior.attr("uid"),
+            "{mode:?}: b keeps its uid"
+        );
+        // Whatever the unknown turns out to be, the final plan refines this one.
+        for resolved in ["a", "c"] {
+            let cfg = mode.config(vec![mode.el(resolved, &[]), mode.el("b", &[])], None);
+            let (known, _) = run(&s, &prior, &cfg);
+            assert_eq!(
+                check_refines(&s, &early, &known),
+                vec![],
+                "{mode:?}: resolved to {resolved}"
+            );
+        }
+    }
+}
+
+#[test]
+fn set_elements_differing_only_in_a_defaulted_value_keep_the_configured_value() {
+    // Issue 15, bug 1: {name="a"} and {name="a", mode="slow"} could be paired the wrong way
+    // round (first fit, null matching anything), and the default overwrote "slow".
+    for mode in SET_MODES {
+        let s = mode.schema();
+        let cfg = mode.config(
+            vec![mode.el("a", &[]), mode.el("a", &[("mode", "slow".into())])],
+            None,
+        );
+        for reversed in [false, true] {
+            let reorder = |v: &mut Vec<Value>| {
+                if reversed {
+                    v.reverse()
+                }
+            };
+            let planned = run_reordered(&s, &Value::Null, &cfg, reorder);
+            let mut modes: Vec<String> = items(&planned)
+                .iter()
+                .map(|e| e.attr_str("mode").unwrap_or("?").to_string())
+                .collect();
+            modes.sort();
+            assert_eq!(modes, vec!["fast", "slow"], "{mode:?} reversed={reversed}");
+            // And on update, each keeps its own uid.
+            let prior = applied(&planned);
+            let again = run_reordered(&s, &prior, &cfg, reorder);
+            assert_eq!(
+                again, prior,
+                "{mode:?} reversed={reversed}: nothing changes"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_added_element_that_sets_a_replace_forcing_attribute_forces_replacement() {
+    // Issue 15, bug 7: added list elements and map keys were skipped, unlike the plugin
+    // framework's RequiresReplace (prior value null, planned value set: a change).
+    for mode in [
+        Mode::Attr(Nesting::List),
+        Mode::Attr(Nesting::Map),
+        Mode::Block(Nesting::List),
+        Mode::Block(Nesting::Map),
+    ] {
+        let s = mode.schema();
+        let prior = applied(
+            &run(
+                &s,
+                &Value::Null,
+                &mode.config(vec![mode.el("a", &[])], None),
+            )
+            .0,
+        );
+        let with_kind = vec![mode.el("a", &[]), mode.el("b", &[("kind", "oci".into())])];
+        let (_, replace) = run(&s, &prior, &mode.config(with_kind, None));
+        let expected = match mode.nesting() {
+            Nesting::List => "items[1].kind",
+            _ => "items[\"b\"].kind",
+        };
+        assert_eq!(
+            replace.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+            vec![expected],
+            "{mode:?}"
+        );
+        // An added element that leaves it unset changes nothing that forces replacement.
+        let without = vec![mode.el("a", &[]), mode.el("b", &[])];
+        let (_, replace) = run(&s, &prior, &mode.config(without, None));
+        assert!(replace.is_empty(), "{mode:?}: {replace:?}");
+    }
+}

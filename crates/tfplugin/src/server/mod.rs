@@ -586,12 +586,13 @@ impl<P: Provider> PbProvider for ProviderService<P> {
             &r.type_name,
             async {
                 let mut diags = Diagnostics::new();
-                let (planned_state, requires_replace) =
-                    self.plan(&r, &mut diags).unwrap_or_default();
+                let (planned_state, requires_replace, planned_private) = self
+                    .plan(&r, &mut diags)
+                    .unwrap_or_else(|| (None, Vec::new(), r.prior_private.clone()));
                 pb::plan_resource_change::Response {
                     planned_state,
                     requires_replace: requires_replace.iter().map(convert::path).collect(),
-                    planned_private: r.prior_private.clone(),
+                    planned_private,
                     diagnostics: convert::diagnostics(&diags),
                     ..Default::default()
                 }
@@ -822,7 +823,7 @@ impl<P: Provider> ProviderService<P> {
         &self,
         r: &pb::plan_resource_change::Request,
         diags: &mut Diagnostics,
-    ) -> Option<(Option<pb::DynamicValue>, Vec<AttributePath>)> {
+    ) -> Option<(Option<pb::DynamicValue>, Vec<AttributePath>, Vec<u8>)> {
         let res = self.resource(&r.type_name, diags)?;
         let prior = convert::decode(r.prior_state.as_ref(), &res.ty, "prior state", diags)?;
         let proposed = convert::decode(
@@ -832,14 +833,17 @@ impl<P: Provider> ProviderService<P> {
             diags,
         )?;
         let config = convert::decode(r.config.as_ref(), &res.ty, "configuration", diags)?;
+        let private = std::sync::Mutex::new(Private::from_bytes(&r.prior_private));
         let (planned, replace) = plan_with_hook(
             res,
             self.provider_data().as_deref(),
             &prior,
             &proposed,
             &config,
+            &private,
             diags,
         );
+        let private = private.into_inner().unwrap_or_else(|e| e.into_inner());
         if self.checks {
             self.report(
                 "invalid plan",
@@ -848,7 +852,13 @@ impl<P: Provider> ProviderService<P> {
             );
         }
         let dv = convert::encode(&planned, &res.ty, "planned state", diags)?;
-        Some((Some(dv), replace))
+        // Unchanged private bytes go back as Terraform sent them (they may not be ours).
+        let private = if private == Private::from_bytes(&r.prior_private) {
+            r.prior_private.clone()
+        } else {
+            private.to_bytes()
+        };
+        Some((Some(dv), replace, private))
     }
 
     async fn apply(
@@ -899,35 +909,50 @@ impl<P: Provider> ProviderService<P> {
                 };
             }
             Operation::Create => res.imp.create(&ctx, &planned, &config, diags).await,
-            _ => res
-                .imp
-                .update(&ctx, &prior, &planned, &config, diags)
-                .await
-                .or_else(|| Some(prior.clone())),
+            _ => res.imp.update(&ctx, &prior, &planned, &config, diags).await,
         };
         let private = ctx.private().to_bytes();
         let Some(result) = out else {
             if !diags.has_errors() {
-                diags.bug("create returned no state and no error");
+                diags.bug(format!("{} returned no state and no error", op.key()));
             }
-            return (Some(null_dv()), private);
+            // A create that returned nothing created nothing we know of; an update that
+            // returned nothing leaves the object as it was.
+            return if op == Operation::Create {
+                (Some(null_dv()), private)
+            } else {
+                (r.prior_state.clone(), private)
+            };
         };
         // The user's form of every value known in the plan wins; unknowns take the result.
         // After an error the result is recorded as the resource reported it (a failed update
         // keeps what really is, not what was planned).
         let failed = diags.has_errors();
+        if !failed {
+            // Terraform's apply check on what the resource really returned (settling below
+            // makes the recorded state agree by construction, which would hide an API that
+            // answered something else until it shows up as a perpetual diff).
+            let mut raw = result.clone();
+            plan::null_write_only(&res.schema, &mut raw);
+            let broken = plan::check_compatible(&res.schema, &planned, &raw);
+            if self.checks {
+                self.report("inconsistent result after apply", broken, diags);
+            } else {
+                for v in broken {
+                    // The path only: values may be secrets.
+                    tracing::warn!(
+                        type_name = %r.type_name,
+                        path = %v.path,
+                        "the result differs from the plan here; the planned value is recorded (a provider bug)"
+                    );
+                }
+            }
+        }
         let settled = if failed {
             result
         } else {
             plan::settle(&planned, &result)
         };
-        if self.checks && !failed {
-            self.report(
-                "inconsistent result after apply",
-                plan::check_compatible(&res.schema, &planned, &settled),
-                diags,
-            );
-        }
         let v = finalize_state(&res.schema, settled, diags);
         // If the result cannot be encoded (a provider bug), fall back to the plan with its
         // unknowns nulled: an object that exists remotely must still reach state.
@@ -976,12 +1001,14 @@ impl<P: Provider> ProviderService<P> {
 
 /// The whole plan of one resource: pipeline, hook, finish. Used by the server and by
 /// [`plan_resource`] so tests plan exactly as the server does.
+#[allow(clippy::too_many_arguments)]
 fn plan_with_hook<D: Send + Sync + 'static>(
     res: &Typed<dyn Resource<D>>,
     provider: Option<&D>,
     prior: &Value,
     proposed: &Value,
     config: &Value,
+    private: &std::sync::Mutex<Private>,
     diags: &mut Diagnostics,
 ) -> (Value, Vec<AttributePath>) {
     let walked = plan::plan(&res.schema, prior, proposed, config);
@@ -994,6 +1021,7 @@ fn plan_with_hook<D: Send + Sync + 'static>(
         prior,
         config,
         provider,
+        private,
     };
     res.imp.modify_plan(&req, &mut planned, &mut extra, diags);
     let mut replace = plan::finish(&res.schema, prior, config, &walked, &mut planned);
@@ -1017,7 +1045,8 @@ pub fn plan_resource<D: Send + Sync + 'static>(
 ) -> (Value, Vec<AttributePath>) {
     let typed = Typed::new(resource.schema(), resource);
     let proposed = plan::proposed_new(&typed.schema, prior, config);
-    plan_with_hook(&typed, provider, prior, &proposed, config, diags)
+    let private = std::sync::Mutex::new(Private::default());
+    plan_with_hook(&typed, provider, prior, &proposed, config, &private, diags)
 }
 
 /// The routes `transport::serve` mounts: the tfplugin6 Provider service with raised limits.

@@ -344,6 +344,9 @@ impl Resource<()> for Failing {
         if req.config.attr_str("name") == Some("break-the-plan") {
             planned.set_attr("name", "something else".into());
         }
+        if req.config.attr_str("name") == Some("remember") {
+            req.private_set("planned_by", Some(&"plan"));
+        }
     }
     async fn create(
         &self,
@@ -357,6 +360,10 @@ impl Resource<()> for Failing {
         }
         let mut v = planned.clone();
         v.set_attr("id", "i1".into());
+        if planned.attr_str("name") == Some("wrong-answer") {
+            // The API normalised the configured name.
+            v.set_attr("name", "WRONG-ANSWER".into());
+        }
         let left = ctx
             .remaining()
             .map_or(-1, |d| d.as_secs_f64().ceil() as i64);
@@ -383,6 +390,9 @@ impl Resource<()> for Failing {
     ) -> Option<Value> {
         if planned.attr_str("name") == Some("panic") {
             panic!("update is deliberately broken");
+        }
+        if planned.attr_str("name") == Some("no-answer") {
+            return None;
         }
         diags.error("Update Failed", "the API refused the update");
         None
@@ -558,4 +568,107 @@ async fn capabilities_advertise_only_what_is_implemented() {
         .unwrap()
         .into_inner();
     assert_eq!(m.server_capabilities, Some(caps));
+}
+
+fn planned_create(name: &str) -> Value {
+    let mut planned = Failing.schema().null_object();
+    planned.set_attr("id", Value::unknown());
+    planned.set_attr("deadline_secs", Value::unknown());
+    planned.set_attr("name", name.into());
+    planned
+}
+
+#[tokio::test]
+async fn an_api_answer_that_contradicts_the_plan_is_caught_by_the_apply_check() {
+    // Issue 15, bug 4: the check used to run on the settled value, which copies every known
+    // planned value, so a wrong answer was silently overwritten in state.
+    let svc = failing_service();
+    configure(&svc).await;
+    let r = apply_failing(&svc, &Value::Null, &planned_create("wrong-answer")).await;
+    let d = r
+        .diagnostics
+        .iter()
+        .find(|d| d.summary == "Internal Provider Error")
+        .expect("the contradiction is reported");
+    assert!(
+        d.detail.contains("`name`") && d.detail.contains("WRONG-ANSWER"),
+        "{}",
+        d.detail
+    );
+    // Without the checks (release builds) the planned value is recorded, with a warning in
+    // the log only.
+    let svc =
+        ProviderService::with(TestProvider, vec![Arc::new(Failing)], vec![]).with_checks(false);
+    configure(&svc).await;
+    let r = apply_failing(&svc, &Value::Null, &planned_create("wrong-answer")).await;
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+    let state = decode_msgpack(&r.new_state.unwrap().msgpack, &Failing.schema().ty()).unwrap();
+    assert_eq!(state.attr("name"), &Value::string("wrong-answer"));
+    // A correct answer passes the check.
+    let svc = failing_service();
+    configure(&svc).await;
+    let r = apply_failing(&svc, &Value::Null, &planned_create("right")).await;
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+}
+
+#[tokio::test]
+async fn an_update_that_returns_nothing_and_no_error_is_a_bug_and_keeps_the_prior_state() {
+    // Issue 15, bug 5: it used to be recorded as applied (the plan settled over the prior).
+    let svc = failing_service();
+    configure(&svc).await;
+    let prior = failing_state("before");
+    let r = apply_failing(&svc, &prior, &failing_state("no-answer")).await;
+    assert!(
+        r.diagnostics
+            .iter()
+            .any(|d| d.summary == "Internal Provider Error"
+                && d.detail.contains("update returned no state and no error")),
+        "{:?}",
+        r.diagnostics
+    );
+    assert_eq!(
+        r.new_state,
+        dv_of(&prior),
+        "the object is recorded as it was"
+    );
+}
+
+#[tokio::test]
+async fn planning_can_set_private_state_and_keeps_the_prior_one_otherwise() {
+    // Issue 15, bug 8: the planned private state was always the prior one.
+    let svc = failing_service();
+    configure(&svc).await;
+    let plan = |name: &str, prior_private: Vec<u8>| {
+        let mut cfg = Failing.schema().null_object();
+        cfg.set_attr("name", name.into());
+        let prior = failing_state("before");
+        let svc = &svc;
+        async move {
+            svc.plan_resource_change(Request::new(pb::plan_resource_change::Request {
+                type_name: "test_failing".into(),
+                prior_state: dv_of(&prior),
+                proposed_new_state: dv_of(&cfg),
+                config: dv_of(&cfg),
+                prior_private,
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner()
+        }
+    };
+    let mut prior = Private::default();
+    prior.set("made_by", Some(&"create"));
+    let r = plan("remember", prior.to_bytes()).await;
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+    let planned = Private::from_bytes(&r.planned_private);
+    assert_eq!(planned.get::<String>("planned_by").as_deref(), Some("plan"));
+    assert_eq!(
+        planned.get::<String>("made_by").as_deref(),
+        Some("create"),
+        "the prior entries stay"
+    );
+    // Untouched, even bytes that are not ours go back as they came.
+    let r = plan("other", b"\x01foreign".to_vec()).await;
+    assert_eq!(r.planned_private, b"\x01foreign".to_vec());
 }

@@ -154,7 +154,14 @@ fn full_config() -> Value {
             source("https://b", Value::Null, s("c"), s("v1"), Value::Null),
         ]),
     );
-    let rule = |n: &str, a: Value| obj(&[("name", s(n)), ("action", a), ("hits", Value::Null)]);
+    let rule = |n: &str, a: Value| {
+        obj(&[
+            ("name", s(n)),
+            ("action", a),
+            ("hits", Value::Null),
+            ("uid", Value::Null),
+        ])
+    };
     cfg.set_attr(
         "rules",
         Value::Set(vec![rule("r1", Value::Null), rule("r2", s("deny"))]),
@@ -234,7 +241,25 @@ fn plans_with_unknowns_are_refined_by_the_known_plans_for_create_and_update() {
         "labels",
         Value::Map([("team".to_string(), Value::string("platform"))].into()),
     );
-    assert_unknowns_refine(res, Some(&store), None, &prior, &changed);
+    assert_unknowns_refine(res.clone(), Some(&store), None, &prior, &changed);
+    // An update that replaces a set element (r1 -> r9): while the new element's name is
+    // unknown it must not take over r1's kept uid (issue 15, bug 1).
+    let mut renamed = cfg.clone();
+    let rules: Vec<Value> = cfg
+        .attr("rules")
+        .as_elements()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            if r.attr_str("name") == Some("r1") {
+                r.set_attr("name", "r9".into());
+            }
+            r
+        })
+        .collect();
+    renamed.set_attr("rules", Value::Set(rules));
+    assert_unknowns_refine(res, Some(&store), None, &prior, &renamed);
 }
 
 /// `v` with every unknown replaced by a value of its type (what an apply would record).
@@ -476,4 +501,151 @@ fn real_terraform_plans_applies_updates_a_set_element_and_imports() {
         "{out}"
     );
     assert!(out.contains("\"maybe\" is not one of"), "{out}");
+}
+
+const SETS_HCL: &str = r#"
+resource "nestedtest_thing" "s" {
+  name = "sets"
+  rules = [
+    { name = "a" },
+    { name = "a", action = "deny" },
+    RULE,
+  ]
+}
+"#;
+
+/// The `rules` of `st` as (name, action, uid), sorted.
+fn rules_of(st: &serde_json::Value) -> Vec<(String, String, String)> {
+    let mut out: Vec<_> = st["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let f = |k: &str| r[k].as_str().unwrap_or("").to_string();
+            (f("name"), f("action"), f("uid"))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Issue 15, bug 1, under the real terraform: set elements that differ only in a defaulted
+/// value keep their configured values, `keep_prior` values inside set elements stay with
+/// their elements, and an element whose configuration is unknown at plan time is planned
+/// with unknown computed values (it used to take over a prior element's uid, and terraform
+/// failed the apply with "Provider produced inconsistent final plan").
+#[test]
+fn real_terraform_plans_sets_of_objects_with_defaults_keep_prior_and_unknowns() {
+    let store: Shared = Arc::new(Mutex::new(Store::default()));
+    let shared = store.clone();
+    let server = tfplugin::transport::serve_in_process(SOURCE, move |stop| {
+        tfplugin::server::provider_routes(NestedProvider(shared), stop)
+    })
+    .expect("serve in process");
+    let tf = Terraform::new(
+        SOURCE,
+        "nestedtest",
+        Install::Reattach(server.reattach().to_string()),
+    );
+    tf.write(&SETS_HCL.replace("RULE", r#"{ name = "r1" }"#));
+    tf.apply();
+    let st = tf.resource("nestedtest_thing.s");
+    let before = rules_of(&st);
+    let actions: Vec<(&str, &str)> = before
+        .iter()
+        .map(|(n, a, _)| (n.as_str(), a.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        vec![("a", "allow"), ("a", "deny"), ("r1", "allow")],
+        "the configured deny survives its defaulted twin"
+    );
+    assert!(
+        tf.plan_is_empty(),
+        "second plan must be empty (elements keep their own uids)"
+    );
+
+    // r1 gives way to an element whose name is known only after terraform_data applies.
+    tf.write(&format!(
+        "resource \"terraform_data\" \"later\" {{\n  input = \"r3\"\n}}\n{}",
+        SETS_HCL.replace("RULE", "{ name = terraform_data.later.output }")
+    ));
+    let plan = tf.plan_json();
+    let change = plan["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == "nestedtest_thing.s")
+        .unwrap()["change"]
+        .clone();
+    assert_eq!(change["actions"], serde_json::json!(["update"]));
+    let unknown_rules: Vec<&serde_json::Value> = change["after_unknown"]["rules"]
+        .as_array()
+        .expect("rules hold unknowns")
+        .iter()
+        .filter(|r| r["name"] == true)
+        .collect();
+    assert_eq!(unknown_rules.len(), 1, "{}", change["after_unknown"]);
+    assert_eq!(
+        unknown_rules[0]["uid"], true,
+        "the element whose name is unknown has an unknown uid"
+    );
+    tf.apply();
+    let after = rules_of(&tf.resource("nestedtest_thing.s"));
+    assert_eq!(
+        after[..2],
+        before[..2],
+        "the unchanged elements keep their uids"
+    );
+    assert_eq!(after[2].0, "r3");
+    assert_ne!(
+        after[2].2, before[2].2,
+        "the new element got a uid of its own, not r1's"
+    );
+    assert!(tf.plan_is_empty());
+    tf.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(store.lock().unwrap().things.is_empty());
+}
+
+/// Issue 15, bug 6: the typed hook used to write back whole top-level attributes from the
+/// typed view, where a list with one unknown element is unknown as a whole and refinements
+/// are gone ("planned unknown for a configured value"). Now only what the hook changed is
+/// written, at its own path.
+#[test]
+fn the_typed_hook_writes_back_only_what_it_changed() {
+    use tfplugin::tf::Refinements;
+    let store: Shared = Arc::new(Mutex::new(Store::default()));
+    let res = tfplugin::typed::resource(ThingResource);
+    let mut cfg = full_config();
+    let refined = Value::Unknown(Refinements {
+        nullable: Some(false),
+        ..Default::default()
+    });
+    let mut step = cfg.attr("step").as_elements().unwrap()[0].clone();
+    step.set_attr("command", "noop".into());
+    step.set_attr(
+        "args",
+        Value::List(vec![Value::string("--x"), refined.clone()]),
+    );
+    step.set_attr(
+        "retry",
+        Value::Object([("attempts".to_string(), refined.clone())].into()),
+    );
+    cfg.set_attr("step", Value::List(vec![step]));
+    let mut d = tfplugin::tf::Diagnostics::new();
+    let (planned, _) =
+        tfplugin::server::plan_resource(res.clone(), Some(&store), &Value::Null, &cfg, &mut d);
+    assert!(!d.has_errors(), "{d:?}");
+    let step = &planned.attr("step").as_elements().unwrap()[0];
+    assert_eq!(step.attr("exit_code").as_i64(), Some(0), "the hook's value");
+    assert_eq!(
+        step.attr("args"),
+        &Value::List(vec![Value::string("--x"), refined.clone()]),
+        "the unknown element and its refinement stay"
+    );
+    assert_eq!(step.attr("retry").attr("attempts"), &refined);
+    assert_eq!(
+        tfplugin::plan::check(&schema(), &Value::Null, &cfg, &planned),
+        vec![]
+    );
 }

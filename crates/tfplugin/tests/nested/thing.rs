@@ -149,6 +149,9 @@ pub struct Rule {
     /// Hits the store counted.
     #[tf(computed)]
     pub hits: Val<i64>,
+    /// Identifier the store gives each rule, kept once assigned.
+    #[tf(computed, keep_prior)]
+    pub uid: Val<String>,
 }
 
 /// An environment.
@@ -289,8 +292,11 @@ fn fill(store: &mut Store, t: &mut Thing, prior: Option<&Thing>) {
         }
     }
     if let Val::Known(rules) = &mut t.rules {
-        for r in rules.0.iter_mut() {
+        for (i, r) in rules.0.iter_mut().enumerate() {
             r.hits = Val::Known(r.name.as_deref().map_or(0, |n| n.len() as i64));
+            if !r.uid.is_known() {
+                r.uid = Val::Known(format!("rule-{n}-{i}"));
+            }
         }
     }
     if let Val::Known(envs) = &mut t.envs {
@@ -336,6 +342,15 @@ impl ModelResource<Shared> for ThingResource {
         _r: &mut Vec<tfplugin::tf::AttributePath>,
         _d: &mut Diagnostics,
     ) {
+        // A step that runs nothing is known to exit 0 already at plan time (a hook that
+        // changes one value deep inside a list block element).
+        if let Val::Known(steps) = &mut planned.step {
+            for s in steps.iter_mut() {
+                if s.command.as_deref() == Some("noop") {
+                    s.exit_code = Val::Known(0);
+                }
+            }
+        }
         // The id derives from the name: unknown while the name is.
         if req.prior.is_none() {
             planned.id = match &planned.name {
