@@ -449,6 +449,33 @@ fn derive_connection_type(c: &Cluster) -> Val<String> {
     Val::Null
 }
 
+/// The connection type the credentials of an API cluster imply (they come back masked, but
+/// present), for a cluster registered without one; `Null` when nothing says.
+fn implied_connection_type(
+    c: &ApiCluster,
+    cfg: &ClusterConfig,
+    tls: &TlsClientConfig,
+) -> Val<String> {
+    let secret = |s: &Option<Secret>| s.as_ref().is_some_and(|s| !s.is_empty());
+    let text = |s: &Option<String>| s.as_deref().is_some_and(|s| !s.is_empty());
+    let t = if text(&cfg.aws_cluster_name) || text(&cfg.role_arn) {
+        "IRSA"
+    } else if cfg.exec_provider_config.is_some() {
+        "EXEC_PROVIDER"
+    } else if secret(&tls.cert_data) {
+        "TLS_CLIENT_CERT"
+    } else if secret(&cfg.password) || text(&cfg.username) {
+        "USERNAME_PASSWORD"
+    } else if secret(&cfg.bearer_token) {
+        "SERVICE_ACCOUNT"
+    } else if c.server.as_deref().map(|s| s.trim_end_matches('/')) == Some(IN_CLUSTER_SERVER) {
+        "IN_CLUSTER"
+    } else {
+        return Val::Null;
+    };
+    Val::Known(t.to_string())
+}
+
 /// A DNS-1123 subdomain (service account names).
 fn dns_subdomain(v: &Value, path: &AttributePath, diags: &mut Diagnostics) {
     let Some(s) = v.as_str() else { return };
@@ -1691,6 +1718,11 @@ fn from_api(resp: &ClusterResponse, prior: &Cluster) -> Cluster {
     {
         Some(t) => Val::Known(t.to_string()),
         None if prior.connection_type.is_unknown() => Val::Null,
+        // Imported (no prior value) from a cluster registered without a type, e.g. in the
+        // Harness UI: the credentials it has say which. Without this, the configuration
+        // `-generate-config-out` writes (secrets are never imported) cannot tell how to
+        // connect and is refused.
+        None if prior.connection_type.is_null() => implied_connection_type(c, cfg, tls),
         None => prior.connection_type.clone(),
     };
     s.username = api_str(cfg.username.as_deref(), &prior.username);

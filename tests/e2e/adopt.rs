@@ -188,8 +188,14 @@ import {{
             "{addr} adopted: {adopted:#}"
         );
     }
-    assert_eq!(emu.applied("repositories.create"), 0);
-    assert_eq!(emu.applied("clusters.create"), 0);
+    // Adopted, not made again (the one create of each is the UI's).
+    for op in [
+        "repositories.create",
+        "clusters.create",
+        "applications.create",
+    ] {
+        assert_eq!(emu.applied(op), 1, "{op}");
+    }
 
     // Destroy: all three deleted in parallel; the cluster and the repository wait for the
     // application to be gone.
