@@ -334,10 +334,18 @@ impl<'a, D> Bootstrap<'a, D> {
         fut: impl std::future::Future<Output = Result<T, kube::Error>>,
     ) -> Result<T, K8sError> {
         tracing::debug!(request = %op, server = %self.conn.server, "kubernetes request");
-        match self.ctx.run(fut).await {
+        let limit = self.conn.request_timeout;
+        match self.ctx.run(tokio::time::timeout(limit, fut)).await {
             Err(i) => Err(interrupted(&op, i)),
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(classify(&self.conn.server, op, e)),
+            Ok(Err(_)) => Err(K8sError::Interrupted {
+                op: format!("{op} on the Kubernetes API"),
+                why: format!(
+                    "no answer within {}s, the provider's `request_timeout`",
+                    limit.as_secs_f64()
+                ),
+            }),
+            Ok(Ok(Ok(v))) => Ok(v),
+            Ok(Ok(Err(e))) => Err(classify(&self.conn.server, op, e)),
         }
     }
 

@@ -39,6 +39,9 @@ pub struct Connection {
     pub ca_pem: Option<String>,
     /// Whether TLS verification was skipped.
     pub insecure: bool,
+    /// How long one request may take (the provider's `request_timeout`; the operation's
+    /// deadline bounds it too).
+    pub request_timeout: Duration,
 }
 
 impl std::fmt::Debug for Connection {
@@ -250,6 +253,7 @@ pub async fn connect(target: &Target) -> Result<Connection, K8sError> {
         server,
         ca_pem,
         insecure,
+        request_timeout: READ_TIMEOUT,
     })
 }
 

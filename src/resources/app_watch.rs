@@ -149,7 +149,9 @@ impl Watcher {
             joined: tokio::sync::Notify::new(),
         });
         scopes.insert(scope.clone(), w.clone());
-        tokio::spawn(poll(client.clone(), scope.clone(), w.clone()));
+        // The poll serves every wait in the scope, so no one operation's deadline bounds its
+        // calls (each wait observes its own deadline).
+        tokio::spawn(poll(client.without_deadline(), scope.clone(), w.clone()));
         w
     }
 }

@@ -3,14 +3,218 @@
 //! diagnostics, and deriving a data source schema from a resource schema.
 
 use std::fmt;
+use std::future::Future;
 use std::str::FromStr;
+use std::time::{Duration, Instant};
 
 use harness_gitops_client as harness;
+use tfplugin::ctx::Interrupt;
 use tfplugin::tf::schema::{AttrKind, Constraint, Schema};
 use tfplugin::tf::{AttributePath, Diagnostics, Value};
 use tfplugin::{Model, Val};
 
+use super::Ctx;
 use crate::provider::Defaults;
+
+/// How long a data source read may take in all (each call also ends within the provider's
+/// `request_timeout`). Data sources have no `timeouts` block.
+pub const DATA_SOURCE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+
+/// How the data sources' deadline is named in messages.
+pub const DATA_SOURCE_LIMIT: &str = "the data source's 5m read deadline";
+
+/// The Harness client for one operation: every call it makes ends by the operation's
+/// deadline (from `timeouts`, or the resource's default; [`DATA_SOURCE_TIMEOUT`] for a data
+/// source) or `request_timeout` after it starts, whichever comes first. `limit` names the
+/// deadline in messages, e.g. "`timeouts.create`".
+pub fn client(ctx: &Ctx, limit: &str, diags: &mut Diagnostics) -> Option<harness::Client> {
+    let client = ctx.provider.client(diags)?;
+    let deadline = ctx
+        .deadline
+        .unwrap_or_else(|| Instant::now() + DATA_SOURCE_TIMEOUT);
+    Some(client.with_deadline(deadline, limit))
+}
+
+/// An application that uses a repository or cluster being deleted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dependent {
+    pub name: String,
+    /// It is being deleted (Argo CD is removing its resources).
+    pub deleting: bool,
+}
+
+/// How long a delete refused because applications use the object is retried while nothing
+/// shows progress (the count of users does not fall and none is seen being deleted). It
+/// covers what Terraform deletes in parallel: without references between them, the
+/// applications' deletes start at about the same time as this one.
+pub const BLOCKED_DELETE_PATIENCE: Duration = Duration::from_secs(30);
+
+/// A delete that did not succeed.
+#[derive(Debug)]
+pub enum DeleteFailure {
+    /// The API refused or failed for another reason than users.
+    Api(harness::Error),
+    /// Applications still use the object after the retries.
+    Blocked {
+        error: harness::Error,
+        /// The users, as last counted by the API.
+        count: u32,
+        /// Who they are, when they could be listed.
+        dependents: Option<Vec<Dependent>>,
+        /// How long the delete was retried.
+        waited: Duration,
+        /// Why the retries ended early, if they did.
+        interrupted: Option<Interrupt>,
+    },
+}
+
+/// Deletes a repository or cluster (`attempt`), retrying while the API refuses because
+/// applications use it and they are going away: while the count of users the API reports
+/// falls, or `dependents` (the users, `None` when they cannot be listed) shows one being
+/// deleted, or for [`BLOCKED_DELETE_PATIENCE`] after the last such progress. Bounded by the
+/// operation's deadline and StopProvider. This is how Terraform's parallel destroy of an
+/// object and its unreferenced users (e.g. adopted with generated configuration) succeeds.
+pub async fn delete_when_unused<A, AF, L, LF>(
+    ctx: &Ctx,
+    patience: Duration,
+    mut attempt: A,
+    mut dependents: L,
+) -> Result<(), DeleteFailure>
+where
+    A: FnMut() -> AF,
+    AF: Future<Output = Result<(), harness::Error>>,
+    L: FnMut() -> LF,
+    LF: Future<Output = Option<Vec<Dependent>>>,
+{
+    let started = Instant::now();
+    let mut progress_at = started;
+    let mut last_count: Option<u32> = None;
+    let mut delay = Duration::from_millis(500);
+    loop {
+        let error = match attempt().await {
+            Ok(()) => return Ok(()),
+            Err(e) => e,
+        };
+        let Some(count) = error.blocking_dependents() else {
+            return Err(DeleteFailure::Api(error));
+        };
+        let users = dependents().await;
+        let deleting = users.iter().flatten().any(|d| d.deleting);
+        if last_count.is_some_and(|l| count < l) || deleting {
+            progress_at = Instant::now();
+        }
+        last_count = Some(count);
+        let blocked = |interrupted| DeleteFailure::Blocked {
+            error,
+            count,
+            dependents: users,
+            waited: started.elapsed(),
+            interrupted,
+        };
+        if progress_at.elapsed() >= patience {
+            return Err(blocked(None));
+        }
+        tracing::info!(
+            users = count,
+            deleting,
+            "delete refused while applications use the object; retrying"
+        );
+        if let Err(i) = ctx.sleep(delay).await {
+            return Err(blocked(Some(i)));
+        }
+        delay = (delay * 2).min(Duration::from_secs(5));
+    }
+}
+
+/// The applications in `scope` for which `uses` holds, for [`delete_when_unused`]. `None`
+/// when they cannot be listed: applications live in projects, so an account or org scope
+/// cannot be searched, and a failed list is not worth failing the delete for.
+pub async fn applications_using(
+    client: &harness::Client,
+    scope: &harness::Scope,
+    uses: impl Fn(&harness::models::Application) -> bool,
+) -> Option<Vec<Dependent>> {
+    scope.project.as_ref()?;
+    let list = match client.applications().list(scope).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::debug!(error = %e, "could not list the applications that block a delete");
+            return None;
+        }
+    };
+    Some(
+        list.items
+            .unwrap_or_default()
+            .iter()
+            .filter(|a| uses(a))
+            .map(|a| {
+                let meta = a.metadata.as_ref();
+                Dependent {
+                    name: meta.and_then(|m| m.name.clone()).unwrap_or_default(),
+                    deleting: meta.is_some_and(|m| m.deletion_timestamp.is_some()),
+                }
+            })
+            .collect(),
+    )
+}
+
+/// The diagnostic of a failed [`delete_when_unused`]: for a blocked delete it names the
+/// applications and what the user can do (`force_delete`, or references so that Terraform
+/// deletes the applications first).
+pub fn delete_error(
+    diags: &mut Diagnostics,
+    summary: &str,
+    kind: &str,
+    identifier: &str,
+    reference: &str,
+    failure: &DeleteFailure,
+) {
+    let DeleteFailure::Blocked {
+        error,
+        count,
+        dependents,
+        waited,
+        interrupted,
+    } = failure
+    else {
+        if let DeleteFailure::Api(e) = failure {
+            api_error(diags, summary, e);
+        }
+        return;
+    };
+    let who = match dependents {
+        Some(d) if !d.is_empty() => {
+            let names: Vec<String> = d
+                .iter()
+                .map(|d| {
+                    if d.deleting {
+                        format!("{:?} (being deleted)", d.name)
+                    } else {
+                        format!("{:?}", d.name)
+                    }
+                })
+                .collect();
+            format!(": {}", names.join(", "))
+        }
+        _ => String::new(),
+    };
+    let why = match interrupted {
+        Some(i) => format!("the retries stopped because {i}"),
+        None => format!(
+            "it was retried for {}s and they are not going away",
+            waited.as_secs()
+        ),
+    };
+    diags.error(
+        summary,
+        format!(
+            "{error}\n\nThe {kind} {identifier:?} is still used by {count} application(s){who}; {why}. Delete those \
+             applications or point them elsewhere first: in Terraform, refer to this {kind} from them (e.g. \
+             `{reference}`) so that Terraform deletes them before it. Or set `force_delete = true` on this {kind} and \
+             apply before destroying, to delete it while they still use it."
+        ),
+    );
+}
 
 /// The scope every GitOps entity lives in. Inherited from the provider when unset; a change
 /// replaces the object (it lives in another scope then). Flattened into each resource model.
@@ -353,7 +557,10 @@ pub fn data_source_schema(
         }
         attrs.push(a);
     }
-    Schema::new(0, description, attrs)
+    let description = format!(
+        "{description} A read takes at most 5 minutes, each call at most the provider's `request_timeout`."
+    );
+    Schema::new(0, &description, attrs)
 }
 
 /// The data source's value: the resource's state shape reduced to the data source schema.
@@ -394,6 +601,225 @@ pub fn data_source_value(schema: &Schema, full: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    mod blocked_delete {
+        use super::*;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::{Arc, Mutex};
+        use tfplugin::ctx::Private;
+        use tokio_util::sync::CancellationToken;
+
+        fn ctx(deadline: Duration) -> Ctx {
+            let data = crate::provider::ProviderData {
+                client: None,
+                defaults: Defaults::default(),
+                kubernetes: None,
+                app_watch: Default::default(),
+            };
+            Ctx::new(
+                Arc::new(data),
+                CancellationToken::new(),
+                Some(Instant::now() + deadline),
+                Private::default(),
+            )
+        }
+
+        fn refused(message: &str) -> harness::Error {
+            harness::Error::Api {
+                operation: Box::new(harness::Operation {
+                    action: "delete",
+                    kind: "cluster",
+                    target: Some("gpu".into()),
+                    agent: "a".into(),
+                }),
+                status: 400,
+                code: Some(9),
+                message: message.into(),
+                attempts: 1,
+            }
+        }
+
+        /// Answers the scripted results in turn (the last one repeats), counting attempts.
+        struct Script {
+            answers: Mutex<Vec<Result<(), harness::Error>>>,
+            attempts: AtomicUsize,
+        }
+
+        impl Script {
+            fn new(answers: Vec<Result<(), harness::Error>>) -> Script {
+                Script {
+                    answers: Mutex::new(answers),
+                    attempts: AtomicUsize::new(0),
+                }
+            }
+            async fn attempt(&self) -> Result<(), harness::Error> {
+                self.attempts.fetch_add(1, Ordering::SeqCst);
+                let mut a = self.answers.lock().unwrap();
+                if a.len() > 1 {
+                    a.remove(0)
+                } else {
+                    match &a[0] {
+                        Ok(()) => Ok(()),
+                        Err(e) => Err(refused(e.server_message().unwrap_or_default())),
+                    }
+                }
+            }
+        }
+
+        const SHORT: Duration = Duration::from_millis(100);
+
+        #[tokio::test]
+        async fn retries_while_the_count_falls() {
+            let s = Script::new(vec![
+                Err(refused("cluster is used by 3 application(s)")),
+                Err(refused("cluster is used by 2 application(s)")),
+                Err(refused("cluster is used by 1 application(s)")),
+                Ok(()),
+            ]);
+            let r = delete_when_unused(
+                &ctx(Duration::from_secs(60)),
+                SHORT,
+                || s.attempt(),
+                || async { None },
+            )
+            .await;
+            assert!(r.is_ok(), "{r:?}");
+            assert_eq!(s.attempts.load(Ordering::SeqCst), 4);
+        }
+
+        #[tokio::test]
+        async fn retries_while_a_dependent_is_being_deleted() {
+            let s = Script::new(vec![
+                Err(refused("cluster is used by 1 application(s)")),
+                Err(refused("cluster is used by 1 application(s)")),
+                Err(refused("cluster is used by 1 application(s)")),
+                Ok(()),
+            ]);
+            let deleting = || async {
+                Some(vec![Dependent {
+                    name: "trainer".into(),
+                    deleting: true,
+                }])
+            };
+            let r = delete_when_unused(
+                &ctx(Duration::from_secs(60)),
+                SHORT,
+                || s.attempt(),
+                deleting,
+            )
+            .await;
+            assert!(r.is_ok(), "{r:?}");
+            assert_eq!(s.attempts.load(Ordering::SeqCst), 4);
+        }
+
+        #[tokio::test]
+        async fn gives_up_naming_the_dependents_when_nothing_moves() {
+            let s = Script::new(vec![Err(refused("cluster is used by 1 application(s)"))]);
+            let staying = || async {
+                Some(vec![Dependent {
+                    name: "trainer".into(),
+                    deleting: false,
+                }])
+            };
+            let started = Instant::now();
+            let r = delete_when_unused(
+                &ctx(Duration::from_secs(60)),
+                SHORT,
+                || s.attempt(),
+                staying,
+            )
+            .await;
+            assert!(started.elapsed() < Duration::from_secs(5));
+            let Err(failure) = r else { panic!("must fail") };
+            assert!(
+                matches!(
+                    &failure,
+                    DeleteFailure::Blocked {
+                        count: 1,
+                        interrupted: None,
+                        ..
+                    }
+                ),
+                "{failure:?}"
+            );
+            let mut d = Diagnostics::new();
+            delete_error(
+                &mut d,
+                "Unable to Delete GitOps Cluster",
+                "cluster",
+                "gpu",
+                "cluster_id = x",
+                &failure,
+            );
+            let text = &d.0[0].detail;
+            assert!(
+                text.contains("cluster is used by 1 application(s)")
+                    && text.contains("still used by 1 application(s): \"trainer\"")
+                    && text.contains("force_delete = true")
+                    && text.contains("`cluster_id = x`"),
+                "{text}"
+            );
+        }
+
+        #[tokio::test]
+        async fn the_deadline_ends_the_retries() {
+            let s = Script::new(vec![Err(refused("cluster is used by 1 application(s)"))]);
+            let deleting = || async {
+                Some(vec![Dependent {
+                    name: "trainer".into(),
+                    deleting: true,
+                }])
+            };
+            let started = Instant::now();
+            let r = delete_when_unused(
+                &ctx(Duration::from_millis(1200)),
+                Duration::from_secs(600),
+                || s.attempt(),
+                deleting,
+            )
+            .await;
+            assert!(
+                started.elapsed() < Duration::from_secs(4),
+                "{:?}",
+                started.elapsed()
+            );
+            assert!(
+                matches!(
+                    r,
+                    Err(DeleteFailure::Blocked {
+                        interrupted: Some(Interrupt::DeadlineExceeded),
+                        ..
+                    })
+                ),
+                "{r:?}"
+            );
+        }
+
+        #[tokio::test]
+        async fn other_errors_are_not_retried() {
+            let s = Script::new(vec![Err(harness::Error::Api {
+                operation: Box::new(harness::Operation {
+                    action: "delete",
+                    kind: "cluster",
+                    target: None,
+                    agent: "a".into(),
+                }),
+                status: 403,
+                code: Some(7),
+                message: "denied".into(),
+                attempts: 1,
+            })]);
+            let r = delete_when_unused(
+                &ctx(Duration::from_secs(60)),
+                SHORT,
+                || s.attempt(),
+                || async { None },
+            )
+            .await;
+            assert!(matches!(r, Err(DeleteFailure::Api(_))), "{r:?}");
+            assert_eq!(s.attempts.load(Ordering::SeqCst), 1);
+        }
+    }
 
     #[test]
     fn import_ids_round_trip_and_are_unambiguous() {

@@ -983,7 +983,7 @@ impl ModelResource<ProviderData> for GitopsApplication {
         _config: &App,
         diags: &mut Diagnostics,
     ) -> Option<App> {
-        let client = ctx.provider.client(diags)?;
+        let client = &common::client(ctx, "`timeouts.create`", diags)?;
         let scope = planned.scope.api();
         let name = planned.name.as_deref().unwrap_or_default();
         let body = ApplicationCreateRequest {
@@ -1014,7 +1014,7 @@ impl ModelResource<ProviderData> for GitopsApplication {
     }
 
     async fn read(&self, ctx: &Ctx, current: &App, diags: &mut Diagnostics) -> Option<App> {
-        let client = ctx.provider.client(diags)?;
+        let client = &common::client(ctx, "`timeouts.read`", diags)?;
         let name = current.name.as_deref().unwrap_or_default();
         match client
             .applications()
@@ -1038,7 +1038,7 @@ impl ModelResource<ProviderData> for GitopsApplication {
         _config: &App,
         diags: &mut Diagnostics,
     ) -> Option<App> {
-        let client = ctx.provider.client(diags)?;
+        let client = &common::client(ctx, "`timeouts.update`", diags)?;
         let scope = planned.scope.api();
         let name = planned.name.as_deref().unwrap_or_default();
         let application = to_api(planned);
@@ -1082,7 +1082,7 @@ impl ModelResource<ProviderData> for GitopsApplication {
     }
 
     async fn delete(&self, ctx: &Ctx, prior: &App, diags: &mut Diagnostics) {
-        let Some(client) = ctx.provider.client(diags) else {
+        let Some(client) = &common::client(ctx, "`timeouts.delete`", diags) else {
             return;
         };
         let scope = prior.scope.api();
@@ -1144,7 +1144,7 @@ impl ModelResource<ProviderData> for GitopsApplication {
             );
             return None;
         }
-        let client = ctx.provider.client(diags)?;
+        let client = &common::client(ctx, "the import's read deadline", diags)?;
         let stub = App {
             name: Val::Known(sid.identifier.clone()),
             scope: Scope::of_import(&sid),
@@ -2335,7 +2335,7 @@ impl DataSource<ProviderData> for GitopsApplicationData {
     }
 
     async fn read(&self, ctx: &Ctx, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        let client = ctx.provider.client(diags)?;
+        let client = &common::client(ctx, common::DATA_SOURCE_LIMIT, diags)?;
         let configured = Scope::from_object(config).ok()?;
         let mut scope = configured.clone();
         scope.plan(&configured, Some(&ctx.provider.defaults), diags);

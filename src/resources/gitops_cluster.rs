@@ -449,6 +449,33 @@ fn derive_connection_type(c: &Cluster) -> Val<String> {
     Val::Null
 }
 
+/// The connection type the credentials of an API cluster imply (they come back masked, but
+/// present), for a cluster registered without one; `Null` when nothing says.
+fn implied_connection_type(
+    c: &ApiCluster,
+    cfg: &ClusterConfig,
+    tls: &TlsClientConfig,
+) -> Val<String> {
+    let secret = |s: &Option<Secret>| s.as_ref().is_some_and(|s| !s.is_empty());
+    let text = |s: &Option<String>| s.as_deref().is_some_and(|s| !s.is_empty());
+    let t = if text(&cfg.aws_cluster_name) || text(&cfg.role_arn) {
+        "IRSA"
+    } else if cfg.exec_provider_config.is_some() {
+        "EXEC_PROVIDER"
+    } else if secret(&tls.cert_data) {
+        "TLS_CLIENT_CERT"
+    } else if secret(&cfg.password) || text(&cfg.username) {
+        "USERNAME_PASSWORD"
+    } else if secret(&cfg.bearer_token) {
+        "SERVICE_ACCOUNT"
+    } else if c.server.as_deref().map(|s| s.trim_end_matches('/')) == Some(IN_CLUSTER_SERVER) {
+        "IN_CLUSTER"
+    } else {
+        return Val::Null;
+    };
+    Val::Known(t.to_string())
+}
+
 /// A DNS-1123 subdomain (service account names).
 fn dns_subdomain(v: &Value, path: &AttributePath, diags: &mut Diagnostics) {
     let Some(s) = v.as_str() else { return };
@@ -885,7 +912,7 @@ impl ModelResource<ProviderData> for GitopsCluster {
         config: &Cluster,
         diags: &mut Diagnostics,
     ) -> Option<Cluster> {
-        let client = ctx.provider.client(diags)?;
+        let client = &common::client(ctx, "`timeouts.create`", diags)?;
         let identifier = planned.identifier.as_deref().unwrap_or_default();
         let mut partial = without_unknowns(planned);
         let mut boot = None;
@@ -951,7 +978,7 @@ impl ModelResource<ProviderData> for GitopsCluster {
     }
 
     async fn read(&self, ctx: &Ctx, current: &Cluster, diags: &mut Diagnostics) -> Option<Cluster> {
-        let client = ctx.provider.client(diags)?;
+        let client = &common::client(ctx, "`timeouts.read`", diags)?;
         let identifier = current.identifier.as_deref().unwrap_or_default();
         let resp = match client
             .clusters()
@@ -978,7 +1005,7 @@ impl ModelResource<ProviderData> for GitopsCluster {
         config: &Cluster,
         diags: &mut Diagnostics,
     ) -> Option<Cluster> {
-        let client = ctx.provider.client(diags)?;
+        let client = &common::client(ctx, "`timeouts.update`", diags)?;
         let identifier = planned.identifier.as_deref().unwrap_or_default();
         let mut partial = without_unknowns(planned);
         let registered_uid: Option<String> = ctx.private_get(PRIVATE_TOKEN_UID);
@@ -1146,19 +1173,43 @@ impl ModelResource<ProviderData> for GitopsCluster {
     }
 
     async fn delete(&self, ctx: &Ctx, prior: &Cluster, diags: &mut Diagnostics) {
-        let Some(client) = ctx.provider.client(diags) else {
+        let Some(client) = &common::client(ctx, "`timeouts.delete`", diags) else {
             return;
         };
         let identifier = prior.identifier.as_deref().unwrap_or_default();
         let opts = DeleteOptions {
             force_delete: prior.force_delete.unwrap_or(false),
         };
-        if let Err(e) = client
-            .clusters()
-            .delete(&prior.scope.api(), identifier, opts)
-            .await
-        {
-            api_error(diags, "Unable to Delete GitOps Cluster", &e);
+        let scope = &prior.scope.api();
+        let (server, name) = (prior.server.as_deref(), prior.name.as_deref());
+        let deleted = common::delete_when_unused(
+            ctx,
+            common::BLOCKED_DELETE_PATIENCE,
+            move || async move { client.clusters().delete(scope, identifier, opts).await },
+            move || {
+                common::applications_using(client, scope, move |a| {
+                    let dest = a.spec.as_ref().and_then(|s| s.destination.as_ref());
+                    let same = |x: Option<&str>, y: Option<&str>| {
+                        x.zip(y).is_some_and(|(x, y)| {
+                            !x.is_empty() && x.trim_end_matches('/') == y.trim_end_matches('/')
+                        })
+                    };
+                    dest.is_some_and(|d| {
+                        same(d.server.as_deref(), server) || same(d.name.as_deref(), name)
+                    })
+                })
+            },
+        )
+        .await;
+        if let Err(f) = deleted {
+            common::delete_error(
+                diags,
+                "Unable to Delete GitOps Cluster",
+                "cluster",
+                identifier,
+                "cluster_id = harness_gitops_cluster.<name>.identifier",
+                &f,
+            );
             return;
         }
         let mut objects: Vec<ObjRef> = ctx.private_get(PRIVATE_OBJECTS).unwrap_or_default();
@@ -1316,9 +1367,16 @@ fn target_for(ctx: &Ctx, m: &Cluster, diags: &mut Diagnostics) -> Option<Target>
     t
 }
 
-/// Connects, observing the deadline and StopProvider.
+/// Connects, observing the deadline and StopProvider; each request on the connection ends
+/// within the provider's `request_timeout` too.
 async fn open(ctx: &Ctx, target: &Target) -> Result<Connection, K8sError> {
     match ctx.run(k8s::connect(target)).await {
+        Ok(Ok(mut conn)) => {
+            if let Some(c) = &ctx.provider.client {
+                conn.request_timeout = c.request_timeout();
+            }
+            Ok(conn)
+        }
         Ok(r) => r,
         Err(i) => Err(K8sError::Interrupted {
             op: "connecting to Kubernetes".into(),
@@ -1660,6 +1718,11 @@ fn from_api(resp: &ClusterResponse, prior: &Cluster) -> Cluster {
     {
         Some(t) => Val::Known(t.to_string()),
         None if prior.connection_type.is_unknown() => Val::Null,
+        // Imported (no prior value) from a cluster registered without a type, e.g. in the
+        // Harness UI: the credentials it has say which. Without this, the configuration
+        // `-generate-config-out` writes (secrets are never imported) cannot tell how to
+        // connect and is refused.
+        None if prior.connection_type.is_null() => implied_connection_type(c, cfg, tls),
         None => prior.connection_type.clone(),
     };
     s.username = api_str(cfg.username.as_deref(), &prior.username);
@@ -1789,7 +1852,7 @@ impl DataSource<ProviderData> for GitopsClusterData {
     }
 
     async fn read(&self, ctx: &Ctx, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        let client = ctx.provider.client(diags)?;
+        let client = &common::client(ctx, common::DATA_SOURCE_LIMIT, diags)?;
         let configured = Scope::from_object(config).ok()?;
         let mut scope = configured.clone();
         scope.plan(&configured, Some(&ctx.provider.defaults), diags);

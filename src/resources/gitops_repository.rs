@@ -450,7 +450,7 @@ impl ModelResource<ProviderData> for GitopsRepository {
         config: &Repo,
         diags: &mut Diagnostics,
     ) -> Option<Repo> {
-        let client = ctx.provider.client(diags)?;
+        let client = &common::client(ctx, "the repository's 20m create deadline", diags)?;
         let identifier = planned.identifier.as_deref().unwrap_or_default();
         let body = RepositoryCreateRequest {
             repo: Some(to_api(planned, config)),
@@ -482,7 +482,7 @@ impl ModelResource<ProviderData> for GitopsRepository {
     }
 
     async fn read(&self, ctx: &Ctx, current: &Repo, diags: &mut Diagnostics) -> Option<Repo> {
-        let client = ctx.provider.client(diags)?;
+        let client = &common::client(ctx, "the repository's 20m read deadline", diags)?;
         let identifier = current.identifier.as_deref().unwrap_or_default();
         match client
             .repositories()
@@ -506,7 +506,7 @@ impl ModelResource<ProviderData> for GitopsRepository {
         config: &Repo,
         diags: &mut Diagnostics,
     ) -> Option<Repo> {
-        let client = ctx.provider.client(diags)?;
+        let client = &common::client(ctx, "the repository's 20m update deadline", diags)?;
         let identifier = planned.identifier.as_deref().unwrap_or_default();
         let body = RepositoryUpdateRequest {
             repo: Some(to_api(planned, config)),
@@ -530,19 +530,52 @@ impl ModelResource<ProviderData> for GitopsRepository {
     }
 
     async fn delete(&self, ctx: &Ctx, prior: &Repo, diags: &mut Diagnostics) {
-        let Some(client) = ctx.provider.client(diags) else {
+        let Some(client) = &common::client(ctx, "the repository's 20m delete deadline", diags)
+        else {
             return;
         };
         let identifier = prior.identifier.as_deref().unwrap_or_default();
         let opts = DeleteOptions {
             force_delete: prior.force_delete.unwrap_or(false),
         };
-        if let Err(e) = client
-            .repositories()
-            .delete(&prior.scope.api(), identifier, opts)
-            .await
-        {
-            api_error(diags, "Unable to Delete GitOps Repository", &e);
+        let scope = &prior.scope.api();
+        let url = prior.url.as_deref();
+        let deleted = common::delete_when_unused(
+            ctx,
+            common::BLOCKED_DELETE_PATIENCE,
+            move || async move { client.repositories().delete(scope, identifier, opts).await },
+            move || {
+                common::applications_using(client, scope, move |a| {
+                    let Some(spec) = a.spec.as_ref() else {
+                        return false;
+                    };
+                    let norm = |u: &str| {
+                        let u = u.trim().trim_end_matches('/').to_ascii_lowercase();
+                        u.strip_suffix(".git").map(str::to_string).unwrap_or(u)
+                    };
+                    let want = url.map(norm);
+                    spec.source
+                        .iter()
+                        .chain(spec.sources.iter().flatten())
+                        .any(|s| {
+                            s.repo_url
+                                .as_deref()
+                                .map(norm)
+                                .is_some_and(|u| Some(&u) == want.as_ref())
+                        })
+                })
+            },
+        )
+        .await;
+        if let Err(f) = deleted {
+            common::delete_error(
+                diags,
+                "Unable to Delete GitOps Repository",
+                "repository",
+                identifier,
+                "repo_id = harness_gitops_repository.<name>.identifier",
+                &f,
+            );
         }
     }
 
@@ -743,7 +776,7 @@ impl DataSource<ProviderData> for GitopsRepositoryData {
     }
 
     async fn read(&self, ctx: &Ctx, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        let client = ctx.provider.client(diags)?;
+        let client = &common::client(ctx, common::DATA_SOURCE_LIMIT, diags)?;
         let configured = Scope::from_object(config).ok()?;
         let mut scope = configured.clone();
         scope.plan(&configured, Some(&ctx.provider.defaults), diags);

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod adopt;
 mod application;
 mod cluster;
 mod crd;

@@ -72,9 +72,31 @@ impl RetryBackoff {
 
 /// The Harness GitOps API client. Cheap to clone (an `Arc` inside); all clones share one
 /// connection pool and one cancellation token.
+///
+/// Every call ends by its deadline: `request_timeout` after it starts, or, for a client from
+/// [`Client::with_deadline`], the operation's deadline when that comes first.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    /// The deadline of the operation this client serves, if any.
+    bound: Option<Arc<Bound>>,
+}
+
+/// An operation's deadline and how messages name it.
+#[derive(Debug)]
+struct Bound {
+    at: Instant,
+    label: String,
+}
+
+/// When one call must end, and what that limit is, for messages.
+#[derive(Clone, Debug)]
+pub(crate) struct Deadline {
+    pub at: Instant,
+    /// The time the call was given (from its start to `at`).
+    pub allowed: Duration,
+    /// The operation's limit (e.g. "`timeouts.create`") when it, not `request_timeout`, set `at`.
+    pub label: Option<String>,
 }
 
 struct Inner {
@@ -98,6 +120,7 @@ impl std::fmt::Debug for Client {
             .field("account_id", &self.inner.account_id)
             .field("request_timeout", &self.inner.request_timeout)
             .field("max_retries", &self.inner.max_retries)
+            .field("operation_deadline", &self.bound)
             .finish_non_exhaustive()
     }
 }
@@ -169,7 +192,37 @@ impl Client {
                 backoff,
                 cancel,
             }),
+            bound: None,
         })
+    }
+
+    /// This client (same pool and cancellation) with an operation's deadline: each call ends
+    /// at the earlier of `deadline` and `request_timeout` after it starts. A call cut by
+    /// `deadline` fails with [`Error::Timeout`] naming `label`, how the deadline is known to
+    /// the user (e.g. "`timeouts.create`"). A create cut by it is resolved like any create
+    /// whose outcome is unknown (a lookup, else [`Error::CreateUnresolved`]).
+    pub fn with_deadline(&self, deadline: std::time::Instant, label: impl Into<String>) -> Client {
+        Client {
+            inner: self.inner.clone(),
+            bound: Some(Arc::new(Bound {
+                at: Instant::from_std(deadline),
+                label: label.into(),
+            })),
+        }
+    }
+
+    /// This client without an operation deadline (calls end `request_timeout` after they
+    /// start), e.g. for work shared by several operations.
+    pub fn without_deadline(&self) -> Client {
+        Client {
+            inner: self.inner.clone(),
+            bound: None,
+        }
+    }
+
+    /// The provider's `request_timeout`: the longest one call (retries included) may take.
+    pub fn request_timeout(&self) -> Duration {
+        self.inner.request_timeout
     }
 
     /// GitOps repositories.
@@ -197,9 +250,23 @@ impl Client {
         &self.inner.account_id
     }
 
-    /// A deadline `request_timeout` from now, for one client call.
-    pub(crate) fn deadline(&self) -> Instant {
-        Instant::now() + self.inner.request_timeout
+    /// The deadline of one client call starting now: `request_timeout` from now, or the
+    /// operation's deadline when that is earlier.
+    pub(crate) fn deadline(&self) -> Deadline {
+        let now = Instant::now();
+        let own = now + self.inner.request_timeout;
+        match &self.bound {
+            Some(b) if b.at < own => Deadline {
+                at: b.at,
+                allowed: b.at.saturating_duration_since(now),
+                label: Some(b.label.clone()),
+            },
+            _ => Deadline {
+                at: own,
+                allowed: self.inner.request_timeout,
+                label: None,
+            },
+        }
     }
 
     /// Sends an idempotent call (retried on retryable failures) and decodes a 2xx body as `T`.
@@ -273,7 +340,7 @@ impl Client {
         let inner = &*self.inner;
         let url = self.url(call)?;
         let reserve = match create {
-            Some(_) => (inner.request_timeout / 4).min(Duration::from_secs(15)),
+            Some(_) => (call.deadline.allowed / 4).min(Duration::from_secs(15)),
             None => Duration::ZERO,
         };
         let mut attempts = 0u32;
@@ -289,6 +356,7 @@ impl Client {
             }
             let budget = call
                 .deadline
+                .at
                 .saturating_duration_since(Instant::now())
                 .saturating_sub(reserve);
             if budget.is_zero() {
@@ -325,7 +393,7 @@ impl Client {
                 .filter(|d| !d.is_zero())
                 .unwrap_or_else(|| inner.backoff.delay(attempts));
             let wake = Instant::now() + delay;
-            if attempts > inner.max_retries || wake + reserve >= call.deadline {
+            if attempts > inner.max_retries || wake + reserve >= call.deadline.at {
                 if let Some(found) = self.resolve_create(call, create, ambiguous).await? {
                     return Ok(found);
                 }
@@ -547,8 +615,9 @@ impl Client {
         Error::Timeout {
             operation: call.op.clone(),
             endpoint: self.inner.endpoint.clone(),
-            timeout: self.inner.request_timeout,
+            timeout: call.deadline.allowed,
             attempts,
+            limit: call.deadline.label.clone(),
         }
     }
 
@@ -606,11 +675,11 @@ pub(crate) struct Call<'a> {
     pub query: Vec<(&'static str, String)>,
     /// The JSON body, encoded once.
     pub body: Option<Vec<u8>>,
-    pub deadline: Instant,
+    pub deadline: Deadline,
 }
 
 impl<'a> Call<'a> {
-    pub fn new(op: Operation, method: Method, scope: &'a Scope, deadline: Instant) -> Self {
+    pub fn new(op: Operation, method: Method, scope: &'a Scope, deadline: Deadline) -> Self {
         Call {
             op: Box::new(op),
             method,

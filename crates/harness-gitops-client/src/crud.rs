@@ -92,7 +92,7 @@ impl<'c> Crud<'c> {
         call.query = query;
         let call = call.json(body)?;
         let mut lookup = self.call("create", Method::GET, scope, Some(id));
-        lookup.deadline = call.deadline;
+        lookup.deadline = call.deadline.clone();
         self.client
             .create(&call, &lookup, self.kind.entity_key)
             .await

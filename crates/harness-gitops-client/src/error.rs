@@ -111,17 +111,18 @@ pub enum Error {
         source: reqwest::Error,
     },
 
-    /// The per-call deadline (`request_timeout`) passed before a conclusive answer.
-    #[error(
-        "{operation}: no conclusive answer from {endpoint} within {} ({attempts} attempt{}); the \
-         request may or may not have been applied; the server may be slow or unreachable",
-        fmt_duration(*timeout), if *attempts == 1 { "" } else { "s" }
-    )]
+    /// The call's deadline passed before a conclusive answer: `request_timeout`, or the
+    /// operation's deadline (`limit`, e.g. "`timeouts.create`") when that came first.
+    #[error("{operation}: {}", describe_timeout(endpoint, *timeout, *attempts, limit.as_deref()))]
     Timeout {
         operation: Box<Operation>,
         endpoint: String,
+        /// The time the call was given.
         timeout: Duration,
         attempts: u32,
+        /// The operation's limit that cut the call, as users know it (`None`: the provider's
+        /// `request_timeout`).
+        limit: Option<String>,
     },
 
     /// The client's cancellation token fired (the provider is stopping).
@@ -244,6 +245,30 @@ impl Error {
         )
     }
 
+    /// A delete refused because applications still use the entity: how many, from the
+    /// server's message ("cluster is used by 1 application(s)"; Argo CD projects say "is
+    /// referenced by 2 application(s)"). Any status: the code the real API sends is not
+    /// documented, the message is what is known.
+    pub fn blocking_dependents(&self) -> Option<u32> {
+        let Error::Api {
+            status, message, ..
+        } = self
+        else {
+            return None;
+        };
+        if *status < 400 {
+            return None;
+        }
+        let lower = message.to_ascii_lowercase();
+        ["used by ", "referenced by "].iter().find_map(|marker| {
+            let (_, after) = lower.split_once(marker)?;
+            let (count, rest) = after.split_once(' ')?;
+            rest.starts_with("application")
+                .then(|| count.parse::<u32>().ok())
+                .flatten()
+        })
+    }
+
     /// The call was cancelled (the provider is stopping).
     pub fn is_cancelled(&self) -> bool {
         matches!(
@@ -305,6 +330,33 @@ fn after_attempts(attempts: u32) -> String {
         format!(" (after {attempts} attempts)")
     } else {
         String::new()
+    }
+}
+
+/// The text after the operation for [`Error::Timeout`].
+fn describe_timeout(
+    endpoint: &str,
+    timeout: Duration,
+    attempts: u32,
+    limit: Option<&str>,
+) -> String {
+    let plural = if attempts == 1 { "" } else { "s" };
+    match limit {
+        None => format!(
+            "no conclusive answer from {endpoint} within {} ({attempts} attempt{plural}); the request may or may \
+             not have been applied; the server may be slow or unreachable (the provider's `request_timeout` bounds \
+             each call)",
+            fmt_duration(timeout)
+        ),
+        Some(limit) if attempts == 0 => format!(
+            "not sent: {limit} had run out; raise {limit} if the operation needs more time"
+        ),
+        Some(limit) => format!(
+            "no conclusive answer from {endpoint} within {}, the time left under {limit} ({attempts} attempt{plural}); \
+             the request may or may not have been applied; the server may be slow or unreachable: raise {limit} if \
+             the operation needs more time",
+            fmt_duration(timeout)
+        ),
     }
 }
 
@@ -419,6 +471,59 @@ mod tests {
         assert!(
             !api(400, Some(3), "another operation is already in progress")
                 .is_operation_in_progress()
+        );
+    }
+
+    #[test]
+    fn blocking_dependents_reads_the_count_from_the_message() {
+        assert_eq!(
+            api(400, Some(9), "cluster is used by 1 application(s)").blocking_dependents(),
+            Some(1)
+        );
+        assert_eq!(
+            api(500, Some(2), "Repository is used by 12 applications").blocking_dependents(),
+            Some(12)
+        );
+        assert_eq!(
+            api(400, Some(9), "project is referenced by 3 application(s)").blocking_dependents(),
+            Some(3)
+        );
+        assert_eq!(
+            api(400, Some(9), "used by someone").blocking_dependents(),
+            None
+        );
+        assert_eq!(api(404, Some(5), "not found").blocking_dependents(), None);
+    }
+
+    #[test]
+    fn timeouts_name_the_limit_that_cut_the_call() {
+        let t = |limit: Option<&str>, attempts| {
+            Error::Timeout {
+                operation: op(),
+                endpoint: "http://h".into(),
+                timeout: Duration::from_millis(1500),
+                attempts,
+                limit: limit.map(str::to_string),
+            }
+            .to_string()
+        };
+        let own = t(None, 2);
+        assert!(
+            own.contains("within 1.5s (2 attempts)") && own.contains("`request_timeout`"),
+            "{own}"
+        );
+        let op_limit = t(Some("`timeouts.create`"), 1);
+        assert!(
+            op_limit.starts_with("create repository \"r1\"")
+                && op_limit
+                    .contains("within 1.5s, the time left under `timeouts.create` (1 attempt)")
+                && op_limit.contains("raise `timeouts.create`"),
+            "{op_limit}"
+        );
+        let unsent = t(Some("`timeouts.delete`"), 0);
+        assert!(
+            unsent.contains("not sent: `timeouts.delete` had run out"),
+            "{unsent}"
         );
     }
 

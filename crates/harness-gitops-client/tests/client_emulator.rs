@@ -684,3 +684,165 @@ async fn acceptance_faulty_emulator_ends_with_every_entity_exactly_once() {
     })
     .await
 }
+
+#[tokio::test]
+async fn an_operation_deadline_bounds_every_call_of_a_slow_server() {
+    bounded(async {
+        // Every API request takes 3 s; the request timeout is 60 s.
+        let emu = Emulator::start(&["--latency", "3s"]).await;
+        let c = emu.client(5);
+        let scope = Scope::account("account.agent1");
+        let req = RepositoryCreateRequest {
+            repo: Some(repository("https://github.com/o/slow", "u")),
+            ..Default::default()
+        };
+
+        // A create cut by the operation's deadline: its outcome is unknown, the lookup is cut
+        // too, and the error says so (the resource then records the object, tainted).
+        let started = std::time::Instant::now();
+        let op = c.with_deadline(started + Duration::from_millis(800), "`timeouts.create`");
+        let e = op
+            .repositories()
+            .create(&scope, "slow", &req)
+            .await
+            .expect_err("cut by the deadline");
+        let took = started.elapsed();
+        assert!(
+            took < Duration::from_millis(1800),
+            "returned after {took:?}"
+        );
+        assert!(e.is_create_unresolved(), "{e:?}");
+        let text = e.to_string();
+        assert!(
+            text.contains("create repository \"slow\"") && text.contains("`timeouts.create`"),
+            "{text}"
+        );
+
+        // A delete cut by it names the operation and the limit.
+        let started = std::time::Instant::now();
+        let op = c.with_deadline(started + Duration::from_millis(500), "`timeouts.delete`");
+        let e = op
+            .repositories()
+            .delete(&scope, "slow", DeleteOptions::default())
+            .await
+            .expect_err("cut by the deadline");
+        assert!(
+            started.elapsed() < Duration::from_millis(1500),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(matches!(e, Error::Timeout { limit: Some(_), .. }), "{e:?}");
+        let text = e.to_string();
+        assert!(
+            text.contains("delete repository \"slow\"")
+                && text.contains("the time left under `timeouts.delete`"),
+            "{text}"
+        );
+
+        // A deadline already passed: nothing is sent.
+        let op = c.with_deadline(std::time::Instant::now(), "`timeouts.read`");
+        let e = op.repositories().get_opt(&scope, "slow").await.unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("not sent: `timeouts.read` had run out"),
+            "{e}"
+        );
+
+        // The same client without the deadline waits for the slow answer.
+        let found = op
+            .without_deadline()
+            .repositories()
+            .get_opt(&scope, "slow")
+            .await
+            .expect("within the request timeout");
+        let _ = found;
+    })
+    .await
+}
+
+#[tokio::test]
+async fn deleting_a_cluster_or_repository_in_use_is_refused_unless_forced() {
+    bounded(async {
+        let emu = Emulator::start(&["--delete-delay", "0s"]).await;
+        let c = emu.client(2);
+        let scope = Scope::project("org1", "proj1", "agent1");
+        let url = "https://github.com/o/used";
+        c.repositories()
+            .create(
+                &scope,
+                "used_repo",
+                &RepositoryCreateRequest {
+                    repo: Some(repository(url, "u")),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("repo");
+        c.clusters()
+            .create(
+                &scope,
+                "used_cluster",
+                &ClusterCreateRequest {
+                    cluster: Some(cluster("https://used.example.com", "used")),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("cluster");
+        let mut app = application("user", url, "app");
+        if let Some(d) = app.spec.as_mut().and_then(|s| s.destination.as_mut()) {
+            d.server = Some("https://used.example.com".into());
+        }
+        let query = AppQuery {
+            cluster_identifier: Some("used_cluster".into()),
+            repo_identifier: Some("used_repo".into()),
+            ..Default::default()
+        };
+        c.applications()
+            .create(
+                &scope,
+                "user",
+                &query,
+                &ApplicationCreateRequest {
+                    application: Some(app),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("app");
+
+        let e = c
+            .clusters()
+            .delete(&scope, "used_cluster", DeleteOptions::default())
+            .await
+            .expect_err("in use");
+        assert_eq!((e.status(), e.grpc_code()), (Some(400), Some(9)), "{e}");
+        assert_eq!(e.blocking_dependents(), Some(1), "{e}");
+        assert!(
+            e.to_string()
+                .contains("cluster is used by 1 application(s)"),
+            "{e}"
+        );
+        let e = c
+            .repositories()
+            .delete(&scope, "used_repo", DeleteOptions::default())
+            .await
+            .expect_err("in use");
+        assert_eq!(e.blocking_dependents(), Some(1), "{e}");
+
+        // Forced, the repository goes; once the application is gone, so does the cluster.
+        c.repositories()
+            .delete(&scope, "used_repo", DeleteOptions { force_delete: true })
+            .await
+            .expect("forced");
+        c.applications()
+            .delete(&scope, "user", DeleteOptions::default())
+            .await
+            .expect("app delete");
+        c.clusters()
+            .delete(&scope, "used_cluster", DeleteOptions::default())
+            .await
+            .expect("no longer used");
+    })
+    .await
+}

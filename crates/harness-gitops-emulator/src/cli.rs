@@ -97,6 +97,9 @@ CONVENTIONS:
     request.cascade=false, options.removeExistingFinalizers=true, options.forceDelete=true
     (the Go SDK's), or no finalizer: gone at once. (Argo CD's own API adds the finalizer on
     every cascading delete; the emulator does not.)
+  * DELETE of a cluster or repository that applications use (those being deleted
+    included) is refused: 400 code 9 \"cluster is used by N application(s)\" (likewise
+    \"repository is used by ...\"), unless forceDelete=true.
   * Not emulated: resource trees, sync windows, live-cluster drift (selfHeal), backoff
     durations; Argo CD's intermediate refresh before an automated sync is not reported.
   * Secrets come back masked as ******** (bytes fields: KioqKioqKio=, its base64); sending

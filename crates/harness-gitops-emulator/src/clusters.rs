@@ -461,16 +461,27 @@ pub async fn update(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     Ok(render(&entry, &conn, apps, false))
 }
 
-/// `DELETE …/clusters/{identifier}` (AgentClusterService_Delete). `forceDelete` is
-/// accepted; with an always-reachable emulated agent it changes nothing.
+/// `DELETE …/clusters/{identifier}` (AgentClusterService_Delete). Refused (400, code 9,
+/// "cluster is used by N application(s)", the real API's words) while applications use it
+/// (as counted in `info.applicationsCount`, those being deleted included), unless
+/// `forceDelete=true`.
 pub async fn delete(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     let key = req.path_key();
+    let force = req.query.bool("forceDelete");
     ctx.store
         .write(|s| {
-            s.clusters
-                .remove(&key)
-                .map(|_| ())
-                .ok_or_else(|| not_found("cluster", &key))
+            let e = s
+                .clusters
+                .get(&key)
+                .ok_or_else(|| not_found("cluster", &key))?;
+            let users = applications_count(e, s);
+            if users > 0 && !force {
+                return Err(ApiError::failed_precondition(format!(
+                    "cluster is used by {users} application(s)"
+                )));
+            }
+            s.clusters.remove(&key);
+            Ok(())
         })
         .await?;
     req.applied(ctx);

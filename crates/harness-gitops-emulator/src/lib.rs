@@ -85,9 +85,13 @@
 //!   change; `--delete-delay` later it is gone. A non-cascading delete,
 //!   `options.removeExistingFinalizers=true`, `options.forceDelete=true`, or an application
 //!   without the finalizer is gone at once (also when its deletion was pending).
-//! * Accepted without effect (documented, nothing to emulate): repository/cluster
-//!   `forceDelete`, cluster `forceUpdate`, application `validate`, repository
-//!   `query.forceRefresh`.
+//! * Repository and cluster delete are refused (400, code 9, "cluster is used by N
+//!   application(s)", the real API's words; "repository is used by …" likewise) while
+//!   applications on the agent use them (clusters: `clusterIdentifier` or the destination
+//!   server; repositories: `repoIdentifier`, `repoIdentifiers` or a source `repoURL`),
+//!   applications being deleted included; `forceDelete=true` deletes anyway.
+//! * Accepted without effect (documented, nothing to emulate): cluster `forceUpdate`,
+//!   application `validate`, repository `query.forceRefresh`.
 //!
 //! # Agent simulation (conventions)
 //!

@@ -215,16 +215,45 @@ pub async fn update(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     Ok(render(&entry, false))
 }
 
-/// `DELETE …/repositories/{identifier}` (AgentRepositoryService_DeleteRepository).
-/// `forceDelete` is accepted; with an always-reachable emulated agent it changes nothing.
+/// How many applications on the repository's agent instance use it: by `repoIdentifier`,
+/// `repoIdentifiers` or a source `repoURL` equal to its URL (those being deleted included).
+pub fn applications_count(e: &RepoEntry, state: &State) -> usize {
+    let url = str_of(&e.repo, "repo");
+    state
+        .applications
+        .values()
+        .filter(|a| a.key.instance() == e.key.instance())
+        .filter(|a| {
+            let spec = a.app.get("spec").unwrap_or(&Value::Null);
+            a.repo_id == e.key.id
+                || a.repo_ids.contains(&e.key.id)
+                || agent::sources(spec).0.iter().any(|s| {
+                    same_repo_url(s.get("repoURL").and_then(Value::as_str).unwrap_or(""), url)
+                })
+        })
+        .count()
+}
+
+/// `DELETE …/repositories/{identifier}` (AgentRepositoryService_DeleteRepository). Refused
+/// (400, code 9, "repository is used by N application(s)", worded as the API's cluster
+/// refusal) while applications use it ([`applications_count`]), unless `forceDelete=true`.
 pub async fn delete(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     let key = req.path_key();
+    let force = req.query.bool("forceDelete");
     ctx.store
         .write(|s| {
-            s.repositories
-                .remove(&key)
-                .map(|_| ())
-                .ok_or_else(|| not_found("repository", &key))
+            let e = s
+                .repositories
+                .get(&key)
+                .ok_or_else(|| not_found("repository", &key))?;
+            let users = applications_count(e, s);
+            if users > 0 && !force {
+                return Err(ApiError::failed_precondition(format!(
+                    "repository is used by {users} application(s)"
+                )));
+            }
+            s.repositories.remove(&key);
+            Ok(())
         })
         .await?;
     req.applied(ctx);

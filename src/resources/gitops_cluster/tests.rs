@@ -784,6 +784,66 @@ fn from_api_keeps_configured_secrets_and_the_users_forms() {
 }
 
 #[test]
+fn an_imported_cluster_without_a_type_gets_the_one_its_credentials_imply() {
+    // Regression: a cluster registered in the Harness UI without `clusterConnectionType`
+    // was imported with a null type; the generated configuration (which never holds
+    // secrets) then failed validation with "Cannot Tell How To Connect".
+    let imported = model(&[("identifier", "c".into())]);
+    let with = |config: ClusterConfig, server: &str| ApiCluster {
+        server: Some(server.into()),
+        config: Some(config),
+        ..Default::default()
+    };
+    let token = ClusterConfig {
+        bearer_token: Some(Secret::new("********")),
+        ..Default::default()
+    };
+    let s = from_api(&response(with(token.clone(), SERVER)), &imported);
+    assert_eq!(s.connection_type, Val::Known("SERVICE_ACCOUNT".into()));
+    let mut d = Diagnostics::new();
+    validate_config(&generated_from(&s), &mut d);
+    assert!(!d.has_errors(), "{d:?}");
+    let basic = ClusterConfig {
+        username: Some("admin".into()),
+        password: Some(Secret::new("********")),
+        ..Default::default()
+    };
+    assert_eq!(
+        from_api(&response(with(basic, SERVER)), &imported).connection_type,
+        Val::Known("USERNAME_PASSWORD".into())
+    );
+    assert_eq!(
+        from_api(
+            &response(with(ClusterConfig::default(), IN_CLUSTER_SERVER)),
+            &imported
+        )
+        .connection_type,
+        Val::Known("IN_CLUSTER".into())
+    );
+    assert!(
+        from_api(&response(with(ClusterConfig::default(), SERVER)), &imported)
+            .connection_type
+            .is_null()
+    );
+    // A type in state (configured or derived at create) is kept when the API has none.
+    let mut prior = imported.clone();
+    prior.connection_type = Val::Known("IRSA".into());
+    assert_eq!(
+        from_api(&response(with(token, SERVER)), &prior).connection_type,
+        Val::Known("IRSA".into())
+    );
+}
+
+/// What `-generate-config-out` writes for an imported state: its configurable values,
+/// secrets left out.
+fn generated_from(s: &Cluster) -> Cluster {
+    let mut c = s.clone();
+    c.bearer_token = Val::Null;
+    c.password = Val::Null;
+    c
+}
+
+#[test]
 fn a_bootstraps_ca_is_not_drift() {
     let prior = model(&[
         ("identifier", "c".into()),
