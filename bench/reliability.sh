@@ -8,7 +8,7 @@
 #   python3 bench/reliability.py --bin-dir target/release --render-only --json FILE --note TEXT
 #                                                # rewrite RELIABILITY.md from saved figures
 #
-# Needs terraform (TERRAFORM, default /usr/local/bin/terraform) and python3; the fuzz step needs a
+# Needs terraform (TERRAFORM, else on PATH) and python3; the fuzz step needs a
 # nightly toolchain and cargo-fuzz (installed with `cargo install cargo-fuzz --locked` if missing;
 # when that is impossible RELIABILITY.md says "not run" and why).
 set -euo pipefail
