@@ -1310,6 +1310,8 @@ resource "harness_gitops_cluster" "c" {{
   identifier = "ml_cpu"
   agent_id   = "account.platform"
   server     = "https://cpu.k8s.example.com"
+  username   = "argo"
+  password   = "argo-password"
   labels     = {{ version = "{version}" }}
 }}
 "#,
