@@ -12,7 +12,7 @@
 #
 # Every verdict is computed from the figures against bench/targets.py; python3 -m unittest
 # discover -s bench -p 'test_*.py' proves the verdicts follow the figures.
-# Needs terraform (TERRAFORM, default /usr/local/bin/terraform) and python3; the fuzz step needs a
+# Needs terraform (TERRAFORM, else on PATH) and python3; the fuzz step needs a
 # nightly toolchain and cargo-fuzz (installed with `cargo install cargo-fuzz --locked` if missing;
 # when that is impossible RELIABILITY.md says "not run" and why, and that row is not met).
 set -euo pipefail

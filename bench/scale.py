@@ -42,10 +42,16 @@ SOURCE = "registry.terraform.io/harness-gitops/harness"
 
 
 def terraform_bin():
-    t = os.environ.get("TERRAFORM", "/usr/local/bin/terraform")
-    if not os.path.exists(t):
-        sys.exit(f"terraform not found at {t} (set TERRAFORM)")
-    return t
+    """`TERRAFORM` when set, else `terraform` on PATH."""
+    t = os.environ.get("TERRAFORM")
+    if t:
+        if not os.path.exists(t):
+            sys.exit(f"terraform not found at TERRAFORM={t}")
+        return t
+    found = shutil.which("terraform")
+    if not found:
+        sys.exit("terraform not found on PATH (install it or set TERRAFORM to its path)")
+    return found
 
 
 class Emulator:

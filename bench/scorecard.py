@@ -75,7 +75,8 @@ def cpu_model():
 
 
 def terraform_bin():
-    return os.environ.get("TERRAFORM", "/usr/local/bin/terraform")
+    """`TERRAFORM`, else the `terraform` on PATH (as the tests find it)."""
+    return scale.terraform_bin()
 
 
 def terraform_version():

@@ -7,8 +7,8 @@
 #   bench/scorecard.sh [--runs R] [--sizes 100,1000] [--startup-runs N] [--no-codec]
 #   python3 bench/scorecard.py --render-only [--json bench/results/scorecard.json]   # re-render only
 #
-# Takes about an hour on 2 idle cores (the N = 1000 runs dominate). Needs terraform (TERRAFORM or
-# /usr/local/bin/terraform), python3, openssl and GNU time (/usr/bin/time). Run it on an
+# Takes about an hour on 2 idle cores (the N = 1000 runs dominate). Needs terraform (TERRAFORM, else
+# on PATH), python3, openssl and GNU time (/usr/bin/time). Run it on an
 # otherwise idle machine: the figures are wall and CPU times.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 
 use release_support::*;
 use serde_json::{json, Value as Json};
+use tfplugin::testing::{output_within, terraform_bin, wait_within};
 
 const API_KEY: &str = "pat.install.0123456789abcdef.not-a-real-key";
 const ACCOUNT: &str = "installaccount";
@@ -368,18 +369,6 @@ impl Drop for Kube {
     }
 }
 
-fn terraform_bin() -> PathBuf {
-    let p = std::env::var_os("TERRAFORM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/local/bin/terraform"));
-    assert!(
-        p.is_file(),
-        "the install test needs the terraform CLI at {} (set TERRAFORM to another path)",
-        p.display()
-    );
-    p
-}
-
 /// A terraform working directory that installs from the registry only (no mirrors, no
 /// cache, no dev_overrides) and trusts the registry's CA.
 struct Workdir {
@@ -441,24 +430,12 @@ impl Workdir {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run terraform");
         let started = Instant::now();
-        loop {
-            if child.try_wait().unwrap().is_some() {
-                break;
-            }
-            if started.elapsed() > TERRAFORM_DEADLINE {
-                let _ = child.kill();
-                panic!("terraform {args:?} did not finish in {TERRAFORM_DEADLINE:?}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let out = child.wait_with_output().unwrap();
+        let out = output_within(
+            &mut cmd,
+            &format!("terraform {}", args.join(" ")),
+            TERRAFORM_DEADLINE,
+        );
         eprintln!(
             "terraform {} ({} ms, {})",
             args.join(" "),
@@ -667,7 +644,8 @@ fn signed_by_another_key(release: &Release) -> (tempfile::TempDir, Release, Gpg)
         .unwrap()
         .write_all(b"other-passphrase")
         .unwrap();
-    assert!(child.wait().unwrap().success(), "sign with the other key");
+    let signed = wait_within(child, "gpg --detach-sign", Duration::from_secs(60));
+    assert!(signed.status.success(), "sign with the other key");
     assert_ne!(key.key_id, release.key_id);
     (tmp, copy, other)
 }

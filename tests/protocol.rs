@@ -29,6 +29,32 @@ fn emulator(extra: &[&str]) -> harness_gitops_emulator::Background {
     harness_gitops_emulator::start_background_with_args(args).expect("start the emulator")
 }
 
+/// Waits (at most 30 s) until the emulator has received a request of `op` (counted on
+/// arrival, before its latency): the call is in flight.
+async fn until_requested(emu: &harness_gitops_emulator::Background, op: &str) {
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    loop {
+        let counters: serde_json::Value = http
+            .get(format!("{}/_emulator/requests", emu.url()))
+            .header("x-api-key", KEY)
+            .send()
+            .await
+            .expect("emulator counters")
+            .json()
+            .await
+            .expect("counters json");
+        if counters["requests"][op].as_u64().unwrap_or(0) > 0 {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no {op} request reached the emulator: {counters}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn client() -> (ProviderClient<Channel>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.sock");
@@ -457,7 +483,7 @@ async fn stop_provider_cancels_in_flight_calls() {
         .unwrap()
         .into_inner()
     });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    until_requested(&emu, "repositories.get").await;
     c.stop_provider(pb::stop_provider::Request {})
         .await
         .unwrap();

@@ -654,10 +654,22 @@ fn release_binary_reports_its_commit_and_performs_the_handshake() {
         .spawn()
         .expect("start the release binary");
     let started = Instant::now();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .expect("handshake line");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let read = BufReader::new(stdout).read_line(&mut line).map(|_| line);
+        let _ = tx.send(read);
+    });
+    // Bounded: a binary that never prints its handshake fails this test, not the run.
+    let line = match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(read) => read.expect("handshake line"),
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("no handshake line from {} within 60 s", bin.display());
+        }
+    };
     let elapsed = started.elapsed();
     let fields: Vec<&str> = line.trim_end().split('|').collect();
     assert!(

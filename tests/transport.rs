@@ -718,6 +718,7 @@ async fn managed_mode_ignores_sigint_and_stops_on_sigterm() {
     // The signal handlers are installed once the runtime is up: wait until it answers.
     assert_eq!(try_health(&hs.addr, None).await, Ok(serving()));
     p.signal("-INT");
+    // Asserting that nothing happens needs a window: a real delay, not synchronisation.
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(
         p.child.try_wait().expect("try_wait").is_none(),
@@ -899,7 +900,32 @@ async fn shutdown_lets_an_apply_in_flight_answer_with_its_state() {
             })
             .await
     });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Shutdown once the update is in flight: the emulator counts it on arrival.
+    let http = reqwest::Client::new();
+    let in_flight = Instant::now();
+    loop {
+        let counters: serde_json::Value = http
+            .get(format!("{}/_emulator/requests", emu.url()))
+            .header("x-api-key", "k")
+            .send()
+            .await
+            .expect("emulator counters")
+            .json()
+            .await
+            .expect("counters json");
+        if counters["requests"]["repositories.update"]
+            .as_u64()
+            .unwrap_or(0)
+            > 0
+        {
+            break;
+        }
+        assert!(
+            in_flight.elapsed() < DEADLINE,
+            "the update never reached the emulator: {counters}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let started = Instant::now();
     GrpcControllerClient::new(ch)
         .shutdown(tfplugin::proto::plugin::Empty {})

@@ -503,27 +503,31 @@ fn lifecycle() {
         ),
         serving()
     ));
+    let updates = emu.applied("applications.update");
     let mut child = tf
         .command(&APPLY)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("start terraform apply");
-    let updated = Instant::now();
-    loop {
-        let path = app(&emu, "training")["app"]["spec"]["source"]["path"].clone();
-        if path == "training/fail-sync-forever" {
-            break;
-        }
-        assert!(
-            updated.elapsed() < Duration::from_secs(60),
-            "the update never reached the emulator"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    // Let it wait a while (the sync is retried every 2 s and never ends).
-    std::thread::sleep(Duration::from_secs(3));
-    assert!(child.try_wait().unwrap().is_none(), "still waiting");
+    poll_until(
+        "the update reached the emulator",
+        Duration::from_secs(120),
+        || {
+            assert!(child.try_wait().unwrap().is_none(), "terraform ended early");
+            emu.applied("applications.update") > updates
+        },
+    );
+    assert_eq!(
+        app(&emu, "training")["app"]["spec"]["source"]["path"],
+        "training/fail-sync-forever"
+    );
+    // The wait is polling the endless sync (retried every 2 s): two polls after the update.
+    let updated = application_polls(&emu.counters());
+    poll_until("the wait polled twice", Duration::from_secs(60), || {
+        assert!(child.try_wait().unwrap().is_none(), "terraform ended early");
+        application_polls(&emu.counters()) >= updated + 2
+    });
     let interrupted = Instant::now();
     let pid = child.id().to_string();
     let kill = std::process::Command::new("kill")
@@ -531,14 +535,19 @@ fn lifecycle() {
         .status()
         .expect("kill -INT");
     assert!(kill.success());
-    let out = child.wait_with_output().expect("terraform ends");
+    let out = wait_within(
+        child,
+        "terraform apply (interrupted)",
+        Duration::from_secs(60),
+    );
     let took = interrupted.elapsed();
     eprintln!("terraform returned {took:?} after SIGINT");
     let text = flat(&text_of(&out));
     assert!(!out.status.success(), "an interrupted apply fails: {text}");
     assert!(
-        took < Duration::from_secs(2),
-        "returned within 2 s of Ctrl-C: {took:?}\n{text}"
+        took < crate::reliability::CTRL_C_BOUND,
+        "returned within {:?} of Ctrl-C: {took:?}\n{text}",
+        crate::reliability::CTRL_C_BOUND
     );
     assert!(
         text.contains("Wait For GitOps Application Interrupted"),
@@ -1074,4 +1083,45 @@ resource "harness_gitops_application" "a" {
         "fewer poll requests than applications ({polls} for 12 waiting 4 s): {c}"
     );
     eprintln!("12 applications waited 4 s with {polls} poll requests: {c}");
+}
+
+/// An API error on update keeps the prior state: the training application's source path
+/// changes, the emulator refuses the update once; the apply fails with the API's message,
+/// Terraform's state and the remote application keep the prior path (and its sync), and the
+/// next apply succeeds and waits for the new sync.
+#[test]
+fn an_api_error_on_update_keeps_the_prior_state() {
+    let emu = Emulator::start(&["--sync-delay", "1s", "--delete-delay", "0"]);
+    let tf = Tf::new();
+    let addr = "harness_gitops_application.training";
+    tf.write(&format!(
+        "{}{}",
+        provider(&emu.url),
+        training("training/base", SHA, "", WAIT)
+    ));
+    tf.apply();
+    assert_eq!(tf.resource(addr)["sync_status"], "Synced");
+
+    tf.write(&format!(
+        "{}{}",
+        provider(&emu.url),
+        training("training/gpu", SHA, "", WAIT)
+    ));
+    update_refused_keeps_prior_state(&emu, &tf, addr, "GitOps Application", "applications.update");
+    let remote = app(&emu, "training");
+    assert_eq!(
+        remote["app"]["spec"]["source"]["path"], "training/base",
+        "the refused update changed nothing remotely"
+    );
+    assert_eq!(remote["app"]["status"]["sync"]["status"], "Synced");
+
+    tf.apply();
+    let st = tf.resource(addr);
+    assert_eq!(st["sources"][0]["path"], "training/gpu");
+    assert_eq!(st["sync_status"], "Synced");
+    assert_eq!(
+        app(&emu, "training")["app"]["spec"]["source"]["path"],
+        "training/gpu"
+    );
+    assert!(tf.plan_is_empty(), "plan after the retried update is empty");
 }

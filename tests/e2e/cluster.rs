@@ -3,7 +3,7 @@
 //! state, the Harness emulator's view and the Kubernetes objects read back with the real
 //! `kubectl`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Output;
 use std::time::Duration;
 
@@ -11,11 +11,20 @@ use base64::Engine as _;
 use serde_json::{json, Value as Json};
 
 use crate::support::*;
+use tfplugin::testing::output_within;
 
 /// The label every bootstrap object carries.
 const MANAGED: &str = "app.kubernetes.io/managed-by=terraform-provider-harness";
 const SA: &str = "harness-gitops-manager";
 const SECRET: &str = "harness-gitops-manager-long-lived-token";
+
+/// How long one kubectl command may take.
+const KUBECTL_DEADLINE: Duration = Duration::from_secs(120);
+
+/// kubectl: `KUBECTL` when set, else `kubectl` on `PATH`.
+fn kubectl_bin() -> PathBuf {
+    tfplugin::testing::find_binary("kubectl", "KUBECTL")
+}
 
 /// A Kubernetes API emulator on a thread of this process (stopped on drop), with the admin
 /// kubeconfig it wrote.
@@ -82,18 +91,15 @@ impl Kube {
 
     /// Runs the real kubectl as the admin.
     pub fn kubectl(&self, args: &[&str]) -> Output {
-        let bin = std::env::var("KUBECTL").unwrap_or_else(|_| "/usr/bin/kubectl".into());
-        assert!(
-            Path::new(&bin).exists(),
-            "the end-to-end tests read Kubernetes objects back with kubectl at {bin} (set KUBECTL); it is missing"
-        );
-        std::process::Command::new(bin)
-            .arg("--kubeconfig")
-            .arg(&self.kubeconfig)
-            .args(args)
-            .env_remove("KUBECONFIG")
-            .output()
-            .expect("run kubectl")
+        output_within(
+            std::process::Command::new(kubectl_bin())
+                .arg("--kubeconfig")
+                .arg(&self.kubeconfig)
+                .args(args)
+                .env_remove("KUBECONFIG"),
+            &format!("kubectl {}", args.join(" ")),
+            KUBECTL_DEADLINE,
+        )
     }
 
     /// kubectl that must succeed; its stdout.
@@ -175,21 +181,22 @@ impl Kube {
         let dir = tempfile::tempdir().unwrap();
         let ca = dir.path().join("ca.pem");
         std::fs::write(&ca, &self.ca_pem).unwrap();
-        let bin = std::env::var("KUBECTL").unwrap_or_else(|_| "/usr/bin/kubectl".into());
-        let out = std::process::Command::new(bin)
-            .args([
-                "--kubeconfig",
-                "/dev/null",
-                "--server",
-                &self.url,
-                "--token",
-                token,
-            ])
-            .arg(format!("--certificate-authority={}", ca.display()))
-            .args(["get", "--raw", "/api"])
-            .env_remove("KUBECONFIG")
-            .output()
-            .unwrap();
+        let out = output_within(
+            std::process::Command::new(kubectl_bin())
+                .args([
+                    "--kubeconfig",
+                    "/dev/null",
+                    "--server",
+                    &self.url,
+                    "--token",
+                    token,
+                ])
+                .arg(format!("--certificate-authority={}", ca.display()))
+                .args(["get", "--raw", "/api"])
+                .env_remove("KUBECONFIG"),
+            "kubectl get --raw /api (with a token)",
+            KUBECTL_DEADLINE,
+        );
         out.status.success()
     }
 
@@ -281,6 +288,27 @@ fn token_secret(state: &Json) -> String {
         .and_then(|o| o["name"].as_str())
         .unwrap_or_else(|| panic!("a token Secret among the bootstrap objects: {state}"))
         .to_string()
+}
+
+/// A state's (or planned value's) `bootstrap.objects` as (kind, namespace, name), the
+/// elements of the set, each once.
+fn objects_of(values: &Json) -> std::collections::BTreeSet<(String, String, String)> {
+    let objs = values["bootstrap"]["objects"]
+        .as_array()
+        .unwrap_or_else(|| panic!("bootstrap.objects: {values}"));
+    let set: std::collections::BTreeSet<_> = objs
+        .iter()
+        .map(|o| {
+            let field = |k: &str| {
+                o[k].as_str()
+                    .unwrap_or_else(|| panic!("{k} of {o}"))
+                    .to_string()
+            };
+            (field("kind"), field("namespace"), field("name"))
+        })
+        .collect();
+    assert_eq!(set.len(), objs.len(), "no object twice: {objs:?}");
+    set
 }
 
 /// Terraform wraps diagnostics at 80 columns: compare with whitespace collapsed.
@@ -444,13 +472,46 @@ fn bootstrap_lifecycle() {
 
     // 4. Token rotation: a new Secret, its token in Harness, the old one revoked.
     let ns_body = "  namespaces = [\"ml-serving\", \"ml-training\"]\n";
+    let objects_before = objects_of(&tf.resource(addr));
+    assert!(
+        objects_before.contains(&("Secret".into(), "kube-system".into(), SECRET.into())),
+        "{objects_before:?}"
+    );
     tf.write(&(provider(&emu, &kube) + &gpu("    rotate_token = \"2025-q1\"\n", ns_body)));
     let plan = tf.plan_json();
     assert_eq!(
         plan["resource_changes"][0]["change"]["actions"],
         json!(["update"])
     );
+    let objects_planned = objects_of(&plan["resource_changes"][0]["change"]["after"]);
     tf.apply();
+    let objects_after = objects_of(&tf.resource(addr));
+    assert_eq!(
+        objects_planned, objects_after,
+        "the rotated objects were known at plan time"
+    );
+    // Exactly the token Secret's element changed: the old Secret out, the new one in, every
+    // other object (service account, Roles and RoleBindings) identical.
+    let removed: Vec<_> = objects_before.difference(&objects_after).collect();
+    let added: Vec<_> = objects_after.difference(&objects_before).collect();
+    assert_eq!(
+        removed,
+        [&(
+            "Secret".to_string(),
+            "kube-system".to_string(),
+            SECRET.to_string()
+        )],
+        "only the old token Secret left bootstrap.objects"
+    );
+    assert!(
+        added.len() == 1 && added[0].0 == "Secret" && added[0].1 == "kube-system",
+        "only a new token Secret joined bootstrap.objects: {added:?}"
+    );
+    assert_eq!(
+        objects_before.len(),
+        objects_after.len(),
+        "the other objects are the same ones: {objects_before:?} -> {objects_after:?}"
+    );
     assert!(
         kube.get("secret", SECRET, Some("kube-system")).is_none(),
         "the old token Secret is deleted"
@@ -459,6 +520,10 @@ fn bootstrap_lifecycle() {
     assert!(
         rotated_secret.starts_with("harness-gitops-manager-long-lived-token-"),
         "{rotated_secret}"
+    );
+    assert_eq!(
+        added[0].2, rotated_secret,
+        "the new element is the new Secret"
     );
     let new_token = kube.token_of(&rotated_secret, "kube-system");
     assert_ne!(new_token, token);
@@ -1223,4 +1288,53 @@ resource "harness_gitops_repository" "r" {{
     assert_eq!(left[0]["address"], "harness_gitops_cluster.gone");
     // With the cluster gone for good, the user forgets it.
     tf.ok(&["state", "rm", "harness_gitops_cluster.gone"]);
+}
+
+/// An API error on update keeps the prior state: a cluster's labels change, the emulator
+/// refuses the update once; the apply fails with the API's message, Terraform's state and the
+/// remote cluster keep the prior labels, and the next apply succeeds.
+#[test]
+fn an_api_error_on_update_keeps_the_prior_state() {
+    let emu = Emulator::start(&[]);
+    let tf = Tf::new();
+    let addr = "harness_gitops_cluster.c";
+    let cfg = |version: &str| {
+        format!(
+            r#"provider "harness" {{
+  endpoint   = "{url}"
+  account_id = "{ACCOUNT}"
+  api_key    = "{API_KEY}"
+}}
+
+resource "harness_gitops_cluster" "c" {{
+  identifier = "ml_cpu"
+  agent_id   = "account.platform"
+  server     = "https://cpu.k8s.example.com"
+  username   = "argo"
+  password   = "argo-password"
+  labels     = {{ version = "{version}" }}
+}}
+"#,
+            url = emu.url
+        )
+    };
+    tf.write(&cfg("v1"));
+    tf.apply();
+    assert_eq!(tf.resource(addr)["labels"]["version"], "v1");
+
+    tf.write(&cfg("v2"));
+    update_refused_keeps_prior_state(&emu, &tf, addr, "GitOps Cluster", "clusters.update");
+    assert_eq!(
+        cluster(&emu, "ml_cpu")["cluster"]["labels"]["version"],
+        "v1",
+        "the refused update changed nothing remotely"
+    );
+
+    tf.apply();
+    assert_eq!(tf.resource(addr)["labels"]["version"], "v2");
+    assert_eq!(
+        cluster(&emu, "ml_cpu")["cluster"]["labels"]["version"],
+        "v2"
+    );
+    assert!(tf.plan_is_empty(), "plan after the retried update is empty");
 }

@@ -1,18 +1,21 @@
 //! The shipped examples are `terraform fmt` clean and validate with the real CLI.
 
 use std::path::Path;
+use std::time::Duration;
 
 use crate::support::*;
 
 #[test]
 fn examples_are_formatted() {
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let out = std::process::Command::new(terraform_bin())
-        .args(["fmt", "-check", "-recursive", "-diff"])
-        .arg(&examples)
-        .env("TF_CLI_CONFIG_FILE", "/dev/null")
-        .output()
-        .expect("terraform fmt");
+    let out = tfplugin::testing::output_within(
+        std::process::Command::new(terraform_bin())
+            .args(["fmt", "-check", "-recursive", "-diff"])
+            .arg(&examples)
+            .env("TF_CLI_CONFIG_FILE", "/dev/null"),
+        "terraform fmt -check",
+        Duration::from_secs(120),
+    );
     assert!(
         out.status.success(),
         "terraform fmt -check failed:\n{}",

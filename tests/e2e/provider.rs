@@ -189,5 +189,12 @@ fn the_harness_environment_variables_configure_the_provider() {
         "provider \"harness\" {\n  api_key = \"pat.wrong.key\"\n}\n\nresource \"harness_gitops_repository\" \"r\" {\n  identifier = \"from_env\"\n  agent_id   = \"account.agent\"\n  url        = \"https://github.com/acme/ml-manifests.git\"\n}\n",
     );
     let text = tf.fails(&["plan", "-no-color", "-input=false"]);
-    assert!(text.contains("401") || text.contains("api_key"), "{text}");
+    // The refresh of the repository is what fails: Harness refuses the block's key (401), and
+    // the diagnostic says which setting to check.
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("repository \"from_env\" (agent \"account.agent\"): HTTP 401")
+            && flat.contains("Harness rejected the API key: check the provider's `api_key`"),
+        "the key in the block, not the environment's, reached Harness and was refused:\n{text}"
+    );
 }

@@ -485,3 +485,28 @@ fn create_and_update_never_call_read() {
     assert!(tf.plan_is_empty());
     assert_eq!(gets(&emu), 1, "{}", emu.counters());
 }
+
+/// An API error on update keeps the prior state: the refused update fails the apply with the
+/// API's message, Terraform's state and the remote repository keep the prior values, and the
+/// next apply succeeds.
+#[test]
+fn an_api_error_on_update_keeps_the_prior_state() {
+    let emu = Emulator::start(&[]);
+    let tf = Tf::new();
+    let addr = "harness_gitops_repository.manifests";
+    tf.write(&config(&emu, "manifests", ""));
+    tf.apply();
+    assert_eq!(tf.resource(addr)["enable_lfs"], false);
+
+    tf.write(&config(&emu, "manifests", "  enable_lfs = true\n"));
+    update_refused_keeps_prior_state(&emu, &tf, addr, "GitOps Repository", "repositories.update");
+    assert!(
+        only_repo(&emu)["repository"]["enableLfs"].is_null(),
+        "the refused update changed nothing remotely"
+    );
+
+    tf.apply();
+    assert_eq!(tf.resource(addr)["enable_lfs"], true);
+    assert_eq!(only_repo(&emu)["repository"]["enableLfs"], true);
+    assert!(tf.plan_is_empty(), "plan after the retried update is empty");
+}

@@ -3,6 +3,7 @@
 //! loopback. Nothing is mocked.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use tfplugin::testing::{Install, Terraform};
 
@@ -13,7 +14,7 @@ pub const SOURCE: &str = "registry.terraform.io/harness-gitops/harness";
 pub const API_KEY: &str = "pat.e2e.0123456789abcdef.s3cr3t-api-key";
 pub const ACCOUNT: &str = "e2eaccount";
 
-pub use tfplugin::testing::terraform_bin;
+pub use tfplugin::testing::{terraform_bin, wait_within};
 
 /// An emulator running on a thread of this test process (stopped on drop). It is the
 /// same code as the `harness-gitops-emulator` binary, started from its library.
@@ -80,6 +81,31 @@ impl Emulator {
             .unwrap_or(0)
     }
 
+    /// Arms a fault for one request (`POST /_emulator/faults`, see the emulator's `--help`),
+    /// e.g. `json!({"op": "clusters.update", "error": {"status": 400, "message": "..."}})`.
+    pub fn arm(&self, fault: Json) {
+        let resp = self
+            .http
+            .post(format!("{}/_emulator/faults", self.url))
+            .header("x-api-key", API_KEY)
+            .json(&fault)
+            .send()
+            .expect("emulator admin call");
+        assert!(
+            resp.status().is_success(),
+            "arming {fault} failed: {} {}",
+            resp.status(),
+            resp.text().unwrap_or_default()
+        );
+    }
+
+    /// How many times the armed fault of `op` and `kind` (`error`, `dropAfter`) fired.
+    pub fn armed_fired(&self, op: &str, kind: &str) -> u64 {
+        self.counters()["faults"][format!("armed.{op}.{kind}")]
+            .as_u64()
+            .unwrap_or(0)
+    }
+
     /// Repositories in the dump.
     pub fn repositories(&self) -> Vec<Json> {
         self.state()["repositories"]
@@ -112,6 +138,71 @@ impl Emulator {
             resp.text().unwrap_or_default()
         );
     }
+}
+
+/// Polls `cond` every 20 ms until it holds; fails the test naming `what` after `limit`. The
+/// way tests wait for something another process does (never a fixed sleep).
+pub fn poll_until(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < limit, "{what}: not within {limit:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// How many times the applications were polled (`GET` one, or list them): the wait loop's
+/// requests, in an emulator's counters.
+pub fn application_polls(counters: &Json) -> u64 {
+    ["applications.get", "applications.list"]
+        .iter()
+        .map(|op| counters["requests"][op].as_u64().unwrap_or(0))
+        .sum()
+}
+
+/// The "API error on update" check, with the real terraform: the configuration in `tf`
+/// changes resource `addr` (of the Terraform type named by `summary`, e.g. `GitOps
+/// Repository`) in place; the emulator refuses its `op` (e.g. `repositories.update`) once with
+/// a 400. The apply fails saying what the API said, the refusal is what failed it, and
+/// Terraform's state still holds the values it held before (the prior state). The caller
+/// checks the remote object and that the next apply, the fault spent, succeeds.
+pub fn update_refused_keeps_prior_state(
+    emu: &Emulator,
+    tf: &Tf,
+    addr: &str,
+    summary: &str,
+    op: &str,
+) {
+    let prior = tf.resource(addr);
+    let plan = tf.plan_json();
+    let change = plan["resource_changes"]
+        .as_array()
+        .and_then(|rs| rs.iter().find(|r| r["address"] == addr))
+        .unwrap_or_else(|| panic!("{addr} not in the plan: {plan}"));
+    assert_eq!(
+        change["change"]["actions"],
+        serde_json::json!(["update"]),
+        "the new configuration updates {addr} in place"
+    );
+    let message = format!("{op} refused by the end-to-end test");
+    emu.arm(serde_json::json!({"op": op, "error": {"status": 400, "message": message}}));
+    let text = tf.fails(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains(&format!("Error: Unable to Update {summary}"))
+            && flat.contains(&format!("HTTP 400, gRPC code 3 InvalidArgument: {message}")),
+        "the failed apply names the update and says what the API said:\n{text}"
+    );
+    assert_eq!(
+        emu.armed_fired(op, "error"),
+        1,
+        "the refused {op} is what failed the apply: {}",
+        emu.counters()
+    );
+    assert_eq!(
+        tf.resource(addr),
+        prior,
+        "after a failed update Terraform's state keeps the prior values of {addr}"
+    );
 }
 
 /// A Terraform working directory for this provider: the framework's runner

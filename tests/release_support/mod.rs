@@ -69,11 +69,15 @@ pub fn require_tool(tool: &str, install: &str) {
     );
 }
 
-/// Runs a command to completion; panics (with its output) if it cannot start.
+/// How long one command of the release path may take (`scripts/release.sh` builds release
+/// binaries, which takes many minutes on a loaded machine).
+pub const COMMAND_DEADLINE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Runs a command to completion, within [`COMMAND_DEADLINE`]; panics (with its output) if it
+/// cannot start or does not end in time.
 pub fn run(cmd: &mut Command) -> Output {
-    cmd.stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+    let what = format!("{cmd:?}");
+    tfplugin::testing::output_within(cmd, &what, COMMAND_DEADLINE)
 }
 
 /// Runs a command and panics with its output unless it succeeds; returns stdout.
@@ -187,7 +191,11 @@ impl Gpg {
             .expect("gpg stdin")
             .write_all(passphrase.as_bytes())
             .expect("passphrase to gpg");
-        let out = child.wait_with_output().expect("gpg --quick-generate-key");
+        let out = tfplugin::testing::wait_within(
+            child,
+            "gpg --quick-generate-key",
+            std::time::Duration::from_secs(300),
+        );
         assert!(
             out.status.success(),
             "gpg could not generate a key: {}",

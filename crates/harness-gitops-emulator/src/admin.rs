@@ -12,10 +12,12 @@ use serde_json::{json, Map, Value};
 
 use super::applications;
 use super::clusters;
-use super::error::{ApiError, ApiResult};
+use super::error::{code, ApiError, ApiResult};
+use super::faults::{Armed, ArmedAction};
 use super::http::{key_matches, read_json, Ctx};
 use super::query::{Param, Query};
 use super::repositories;
+use super::routes::Op;
 use super::schema::{Msg, APPLICATION, CLUSTER, REPOSITORY};
 use super::scope::{Key, Scope};
 use super::store::{State, Ts};
@@ -145,8 +147,17 @@ async fn admin(ctx: &Ctx, req: Request<Incoming>) -> ApiResult<Value> {
                 })
                 .await?;
             ctx.reset_counts();
+            ctx.armed.clear();
             Ok(json!({}))
         }
+        (&Method::POST, "faults") => {
+            let body = read_json(req.into_body()).await?.ok_or_else(|| {
+                ApiError::invalid("POST /_emulator/faults needs a JSON body, e.g. {\"op\": \"repositories.update\", \"error\": {\"status\": 400, \"message\": \"...\"}}")
+            })?;
+            ctx.armed.arm(armed_fault(&body)?);
+            Ok(json!({"pending": ctx.armed.pending()}))
+        }
+        (&Method::DELETE, "faults") => Ok(json!({"disarmed": ctx.armed.clear()})),
         (&Method::PATCH | &Method::DELETE, kind) => {
             let kind = Kind::parse(kind).ok_or_else(|| not_found(&path))?;
             let q = Query::parse(req.uri().query(), KEY_PARAMS)?;
@@ -168,7 +179,8 @@ async fn admin(ctx: &Ctx, req: Request<Incoming>) -> ApiResult<Value> {
 fn not_found(path: &str) -> ApiError {
     ApiError::not_found(format!(
         "no admin endpoint at {path}; see `harness-gitops-emulator --help` for GET /_emulator/state, \
-         GET /_emulator/requests, POST /_emulator/reset, PATCH|DELETE /_emulator/{{repositories|clusters|applications}}"
+         GET /_emulator/requests, POST /_emulator/reset, POST|DELETE /_emulator/faults, \
+         PATCH|DELETE /_emulator/{{repositories|clusters|applications}}"
     ))
 }
 
@@ -179,15 +191,22 @@ fn counters(ctx: &Ctx) -> Value {
     let map = |m: &std::collections::BTreeMap<&'static str, u64>| -> Value {
         Value::Object(m.iter().map(|(k, v)| (k.to_string(), json!(v))).collect())
     };
+    let mut faults = json!({
+        "before.unavailable": c.unavailable,
+        "before.tooManyRequests": c.too_many_requests,
+        "before.drop": c.drop_before,
+        "after.drop": c.drop_after,
+    });
+    if let Value::Object(f) = &mut faults {
+        for (k, v) in &c.armed {
+            f.insert(k.clone(), json!(v));
+        }
+    }
     json!({
         "requests": map(&c.requests),
         "applied": map(&c.applied),
-        "faults": {
-            "before.unavailable": c.unavailable,
-            "before.tooManyRequests": c.too_many_requests,
-            "before.drop": c.drop_before,
-            "after.drop": c.drop_after,
-        },
+        "faults": faults,
+        "armedPending": ctx.armed.pending(),
         "connections": connections,
     })
 }
@@ -218,6 +237,77 @@ async fn dump(ctx: &Ctx, clear: bool) -> Value {
         .await;
     let cluster_values = clusters::render_all(cluster_items, now, clear, true, true).await;
     json!({"repositories": repos, "clusters": cluster_values, "applications": apps})
+}
+
+/// `POST /_emulator/faults` body: `{"op": "<operation>", "skip": n, "error": {"status": s,
+/// "message": "..."}}` or `{"op": ..., "skip": n, "dropAfter": true}`.
+fn armed_fault(body: &Value) -> ApiResult<Armed> {
+    let obj = body
+        .as_object()
+        .ok_or_else(|| ApiError::invalid("the fault must be a JSON object"))?;
+    for k in obj.keys() {
+        if !["op", "skip", "error", "dropAfter"].contains(&k.as_str()) {
+            return Err(ApiError::invalid(format!(
+                "unknown key \"{k}\" in the fault; keys: op, skip, error, dropAfter"
+            )));
+        }
+    }
+    let op = obj.get("op").and_then(Value::as_str).unwrap_or("");
+    if !Op::ALL.iter().any(|o| o.name() == op) {
+        return Err(ApiError::invalid(format!(
+            "op \"{op}\" is not an operation; one of: {}",
+            Op::ALL.map(Op::name).join(", ")
+        )));
+    }
+    let skip = match obj.get("skip") {
+        None => 0,
+        Some(v) => v.as_u64().ok_or_else(|| {
+            ApiError::invalid("skip must be a whole number (requests let through first)")
+        })?,
+    };
+    let action = match (obj.get("error"), obj.get("dropAfter")) {
+        (Some(e), None) => {
+            let status = e.get("status").and_then(Value::as_u64).unwrap_or(0);
+            let message = e.get("message").and_then(Value::as_str).unwrap_or("");
+            if message.is_empty() {
+                return Err(ApiError::invalid("error.message must be a non-empty string"));
+            }
+            let grpc = match status {
+                400 => code::INVALID_ARGUMENT,
+                401 => code::UNAUTHENTICATED,
+                403 => code::PERMISSION_DENIED,
+                404 => code::NOT_FOUND,
+                409 => code::ALREADY_EXISTS,
+                429 => code::RESOURCE_EXHAUSTED,
+                500 => code::INTERNAL,
+                501 => code::UNIMPLEMENTED,
+                503 => code::UNAVAILABLE,
+                _ => {
+                    return Err(ApiError::invalid(format!(
+                        "error.status {status} is not one the gateway answers; use 400, 401, 403, 404, 409, 429, 500, 501 or 503"
+                    )))
+                }
+            };
+            let status = http::StatusCode::from_u16(status as u16)
+                .map_err(|_| ApiError::invalid("error.status is not an HTTP status"))?;
+            ArmedAction::Error(ApiError {
+                status,
+                code: grpc,
+                message: message.to_string(),
+            })
+        }
+        (None, Some(Value::Bool(true))) => ArmedAction::DropAfter,
+        _ => {
+            return Err(ApiError::invalid(
+                "a fault has exactly one of error ({\"status\": s, \"message\": m}) and dropAfter (true)",
+            ))
+        }
+    };
+    Ok(Armed {
+        op: op.to_string(),
+        skip,
+        action,
+    })
 }
 
 fn key_of(ctx: &Ctx, q: &Query, kind: Kind) -> ApiResult<Key> {
@@ -401,5 +491,125 @@ mod tests {
         let mut t = json!({"a": "b", "c": {"d": "e", "f": "g"}});
         merge_patch(&mut t, &json!({"a": "z", "c": {"f": null}, "n": [1]}));
         assert_eq!(t, json!({"a": "z", "c": {"d": "e"}, "n": [1]}));
+    }
+
+    /// Armed faults through the HTTP admin API: an error answered once with nothing changed,
+    /// a dropped response after an applied create, counted by operation; bad faults refused.
+    #[test]
+    fn armed_faults_fire_once_on_the_request_they_name() {
+        let emu = crate::start_background_with_args([
+            "--listen",
+            "127.0.0.1:0",
+            "--api-key",
+            "k",
+            "--account-id",
+            "acc",
+        ])
+        .expect("emulator");
+        let http = reqwest::blocking::Client::new();
+        let admin = |m: reqwest::Method, path: &str, body: Option<Value>| {
+            let mut r = http
+                .request(m, format!("{}/_emulator/{path}", emu.url()))
+                .header("x-api-key", "k");
+            if let Some(b) = body {
+                r = r.json(&b);
+            }
+            let resp = r.send().expect("admin call");
+            (resp.status().as_u16(), resp.json::<Value>().expect("json"))
+        };
+        let create = |id: &str| {
+            http.post(format!(
+                "{}/gitops/api/v1/agents/account.a/repositories",
+                emu.url()
+            ))
+            .query(&[("accountIdentifier", "acc"), ("identifier", id)])
+            .header("x-api-key", "k")
+            .json(&json!({"repo": {"repo": format!("https://github.com/x/{id}.git")}}))
+            .send()
+        };
+        let stored = || {
+            let (_, st) = admin(reqwest::Method::GET, "state", None);
+            st["repositories"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["identifier"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        };
+
+        // An error on the second create: the first passes, the second is refused with the
+        // given status and message, unchanged; the third passes.
+        let (status, v) = admin(
+            reqwest::Method::POST,
+            "faults",
+            Some(json!({"op": "repositories.create", "skip": 1,
+                        "error": {"status": 409, "message": "refused by the test"}})),
+        );
+        assert_eq!((status, &v["pending"]), (200, &json!(1)), "{v}");
+        assert_eq!(create("r1").unwrap().status().as_u16(), 200);
+        let refused = create("r2").unwrap();
+        assert_eq!(refused.status().as_u16(), 409);
+        let body: Value = refused.json().unwrap();
+        assert_eq!(body["message"], "refused by the test");
+        assert_eq!(body["code"], 6);
+        assert_eq!(stored(), ["r1"], "the refused create changed nothing");
+        assert_eq!(create("r2").unwrap().status().as_u16(), 200, "once");
+
+        // A dropped response after an applied create.
+        admin(
+            reqwest::Method::POST,
+            "faults",
+            Some(json!({"op": "repositories.create", "dropAfter": true})),
+        );
+        assert!(create("r3").is_err(), "no response");
+        assert!(stored().contains(&"r3".to_string()), "but applied");
+        let (_, c) = admin(reqwest::Method::GET, "requests", None);
+        assert_eq!(c["faults"]["armed.repositories.create.error"], 1, "{c}");
+        assert_eq!(c["faults"]["armed.repositories.create.dropAfter"], 1, "{c}");
+        assert_eq!(c["faults"]["after.drop"], 0, "{c}");
+        assert_eq!(c["applied"]["repositories.create"], 3, "{c}");
+        assert_eq!(c["armedPending"], 0, "{c}");
+
+        // Disarmed: nothing fires.
+        admin(
+            reqwest::Method::POST,
+            "faults",
+            Some(json!({"op": "repositories.create", "dropAfter": true})),
+        );
+        let (_, v) = admin(reqwest::Method::DELETE, "faults", None);
+        assert_eq!(v["disarmed"], 1);
+        assert_eq!(create("r4").unwrap().status().as_u16(), 200);
+
+        // Refused faults, each saying why.
+        for (body, says) in [
+            (
+                json!({"op": "repositories.nope", "dropAfter": true}),
+                "not an operation",
+            ),
+            (json!({"op": "repositories.create"}), "exactly one of"),
+            (
+                json!({"op": "repositories.create", "dropAfter": true,
+                       "error": {"status": 400, "message": "m"}}),
+                "exactly one of",
+            ),
+            (
+                json!({"op": "repositories.create", "error": {"status": 418, "message": "m"}}),
+                "error.status 418",
+            ),
+            (
+                json!({"op": "repositories.create", "error": {"status": 400}}),
+                "error.message",
+            ),
+            (
+                json!({"op": "repositories.create", "dropAfter": true, "x": 1}),
+                "unknown key",
+            ),
+        ] {
+            let (status, v) = admin(reqwest::Method::POST, "faults", Some(body.clone()));
+            assert_eq!(status, 400, "{body}: {v}");
+            assert!(v["message"].as_str().unwrap().contains(says), "{body}: {v}");
+        }
+        let (_, c) = admin(reqwest::Method::GET, "requests", None);
+        assert_eq!(c["armedPending"], 0, "{c}");
     }
 }

@@ -117,8 +117,18 @@ only (localhost, 127.0.0.0/8, [::1]); never delayed or faulted; secrets masked u
                                applications:[...]} (clusters with secretExpressions)
   GET    /_emulator/requests   counters: {\"requests\": {op: n}, \"applied\": {op: n},
                                \"faults\": {\"before.unavailable\": n, \"before.tooManyRequests\": n,
-                               \"before.drop\": n, \"after.drop\": n}, \"connections\": n}
-  POST   /_emulator/reset      forget all entities and counters
+                               \"before.drop\": n, \"after.drop\": n, \"armed.<op>.<kind>\": n},
+                               \"armedPending\": n, \"connections\": n}
+  POST   /_emulator/reset      forget all entities, counters and armed faults
+  POST   /_emulator/faults     arm one fault for one request: {\"op\": \"repositories.update\",
+                               \"skip\": n (default 0), \"error\": {\"status\": 400, \"message\": m}}
+                               answers that error with nothing changed; {\"op\": ..., \"skip\": n,
+                               \"dropAfter\": true} applies the request, then drops the connection
+                               without a response. It fires once, on the (skip+1)-th request of
+                               op (a counter name) that passes the random faults; counted in
+                               faults as \"armed.<op>.error\" / \"armed.<op>.dropAfter\";
+                               \"armedPending\" counts those not fired yet
+  DELETE /_emulator/faults     disarm every pending armed fault
   PATCH  /_emulator/{repositories|clusters|applications}?accountIdentifier=&orgIdentifier=
          &projectIdentifier=&agentIdentifier=&identifier= (applications: name=)
                                JSON merge patch (RFC 7386) on the stored Argo object (drift)

@@ -3,8 +3,14 @@
 //! Each API request draws exactly three numbers from one seeded generator, in arrival order,
 //! whatever the outcome; so with the same `--seed` and the same sequence of requests the
 //! faults are the same.
+//!
+//! Besides the random faults, a test can arm a fault for one request of one operation
+//! ([`Armed`], `POST /_emulator/faults`): the `skip + 1`-th request of that operation that
+//! passes the random faults gets it, once, whatever the arrival order of other requests.
 
 use std::sync::Mutex;
+
+use super::error::ApiError;
 
 /// What to do to a request before it is handled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,9 +73,137 @@ impl Faults {
     }
 }
 
+/// What an armed fault does to the request it fires on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArmedAction {
+    /// Answer this error; nothing changes.
+    Error(ApiError),
+    /// Handle the request (apply the change), then close the connection without a response.
+    DropAfter,
+}
+
+impl ArmedAction {
+    /// The counter name part: `error` or `dropAfter`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ArmedAction::Error(_) => "error",
+            ArmedAction::DropAfter => "dropAfter",
+        }
+    }
+}
+
+/// A fault armed for one request of one operation (e.g. `repositories.update`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Armed {
+    /// The operation's request counter name.
+    pub op: String,
+    /// How many matching requests pass before it fires.
+    pub skip: u64,
+    pub action: ArmedAction,
+}
+
+/// The armed faults not fired yet.
+#[derive(Default)]
+pub struct ArmedFaults {
+    pending: Mutex<Vec<Armed>>,
+}
+
+impl ArmedFaults {
+    /// Arms `a`.
+    pub fn arm(&self, a: Armed) {
+        self.lock().push(a);
+    }
+
+    /// Disarms every pending fault; returns how many there were.
+    pub fn clear(&self) -> usize {
+        std::mem::take(&mut *self.lock()).len()
+    }
+
+    /// How many are pending.
+    pub fn pending(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Offers a request of operation `op` to the armed faults: the first of that operation
+    /// with nothing left to skip fires (and is removed); the others of that operation count
+    /// the request as one skipped.
+    pub fn take(&self, op: &str) -> Option<ArmedAction> {
+        let mut pending = self.lock();
+        let mut fired = None;
+        let mut i = 0;
+        while i < pending.len() {
+            if pending[i].op != op {
+                i += 1;
+            } else if fired.is_none() && pending[i].skip == 0 {
+                fired = Some(pending.remove(i).action);
+            } else {
+                pending[i].skip = pending[i].skip.saturating_sub(1);
+                i += 1;
+            }
+        }
+        fired
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Armed>> {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_armed_fault_fires_once_on_its_request() {
+        let armed = ArmedFaults::default();
+        armed.arm(Armed {
+            op: "repositories.create".into(),
+            skip: 1,
+            action: ArmedAction::DropAfter,
+        });
+        armed.arm(Armed {
+            op: "repositories.update".into(),
+            skip: 0,
+            action: ArmedAction::Error(ApiError::invalid("refused")),
+        });
+        assert_eq!(armed.take("repositories.get"), None);
+        assert_eq!(
+            armed.take("repositories.create"),
+            None,
+            "the first is skipped"
+        );
+        assert_eq!(
+            armed.take("repositories.create"),
+            Some(ArmedAction::DropAfter),
+            "the second fires"
+        );
+        assert_eq!(armed.take("repositories.create"), None, "once");
+        assert_eq!(armed.pending(), 1);
+        assert_eq!(
+            armed.take("repositories.update"),
+            Some(ArmedAction::Error(ApiError::invalid("refused")))
+        );
+        assert_eq!(armed.take("repositories.update"), None);
+        armed.arm(Armed {
+            op: "clusters.update".into(),
+            skip: 0,
+            action: ArmedAction::DropAfter,
+        });
+        armed.arm(Armed {
+            op: "clusters.update".into(),
+            skip: 0,
+            action: ArmedAction::DropAfter,
+        });
+        assert!(armed.take("clusters.update").is_some());
+        assert!(armed.take("clusters.update").is_some(), "one request each");
+        armed.arm(Armed {
+            op: "clusters.update".into(),
+            skip: 5,
+            action: ArmedAction::DropAfter,
+        });
+        assert_eq!(armed.clear(), 1);
+        assert_eq!(armed.pending(), 0);
+    }
 
     #[test]
     fn same_seed_same_faults_and_rates_hold() {

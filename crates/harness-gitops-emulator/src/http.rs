@@ -22,7 +22,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::error::{ApiError, ApiResult};
-use super::faults::{Before, Faults};
+use super::faults::{ArmedAction, ArmedFaults, Before, Faults};
 use super::query::Query;
 use super::routes::{self, Op, Route};
 use super::scope::{AgentLevel, Key, Scope};
@@ -48,6 +48,8 @@ pub struct Counts {
     pub too_many_requests: u64,
     pub drop_before: u64,
     pub drop_after: u64,
+    /// Armed faults that fired, by `armed.<op>.<error|dropAfter>`.
+    pub armed: BTreeMap<String, u64>,
 }
 
 /// Shared state of a running emulator.
@@ -59,6 +61,8 @@ pub struct Ctx {
     pub latency: Duration,
     pub store: Store,
     pub faults: Faults,
+    /// Faults armed through the admin API, not fired yet.
+    pub armed: ArmedFaults,
     pub counts: Mutex<Counts>,
     /// TCP connections accepted (API and admin).
     pub connections: AtomicU64,
@@ -324,7 +328,22 @@ async fn api(ctx: &Ctx, req: Request<Incoming>) -> Result<Resp, Dropped> {
         }
         Before::Drop => return Err(Dropped),
     }
+    let armed = match &route {
+        Ok(r) => ctx.armed.take(r.op.name()).inspect(|a| {
+            *ctx.counts()
+                .armed
+                .entry(format!("armed.{}.{}", r.op.name(), a.kind()))
+                .or_insert(0) += 1;
+        }),
+        Err(_) => None,
+    };
+    if let Some(ArmedAction::Error(e)) = &armed {
+        return Ok(error_response(e));
+    }
     let result = process(ctx, route, req).await;
+    if armed == Some(ArmedAction::DropAfter) {
+        return Err(Dropped);
+    }
     if decision.drop_after {
         ctx.counts().drop_after += 1;
         return Err(Dropped);

@@ -192,13 +192,23 @@
 //!   clusters also with `secretExpressions` when they have some).
 //! * `GET /_emulator/requests`: the counters, `{"requests": {op: n}, "applied": {op: n},
 //!   "faults": {"before.unavailable": n, "before.tooManyRequests": n, "before.drop": n,
-//!   "after.drop": n}, "connections": n}`. `requests`: every routed API request per
+//!   "after.drop": n, "armed.<op>.<error|dropAfter>": n}, "armedPending": n,
+//!   "connections": n}`. `requests`: every routed API request per
 //!   operation name, faulted ones included. `applied`: requests whose change was
 //!   committed (a create applied, a delete that removed or started removing, a sync
 //!   started; a repeated delete of an application being deleted is not), also when the
-//!   connection was then dropped. `faults`: injected faults by kind. `connections`: TCP
+//!   connection was then dropped. `faults`: injected faults by kind (armed ones by
+//!   operation). `armedPending`: armed faults not fired yet. `connections`: TCP
 //!   connections accepted (API and admin).
-//! * `POST /_emulator/reset`: forget all entities and counters.
+//! * `POST /_emulator/reset`: forget all entities, counters and armed faults.
+//! * `POST /_emulator/faults`: arm a fault for one request of one operation (a counter
+//!   name), for tests that need a given failure at a given step whatever the timing:
+//!   `{"op": "repositories.update", "skip": 0, "error": {"status": 400, "message": "..."}}`
+//!   answers that error (the gateway's shape; status 400, 401, 403, 404, 409, 429, 500,
+//!   501 or 503 with its gRPC code) and changes nothing; `{"op": "repositories.create",
+//!   "skip": 1, "dropAfter": true}` applies the request, then closes the connection without
+//!   a response. It fires once, on the `skip + 1`-th request of `op` that passes the random
+//!   faults. `DELETE /_emulator/faults` disarms every pending one.
 //! * `PATCH /_emulator/{repositories|clusters|applications}?accountIdentifier=&orgIdentifier=&projectIdentifier=&agentIdentifier=&identifier=[&secrets=clear]`
 //!   (applications: `name=`; `accountIdentifier` defaults to `--account-id`): a JSON merge
 //!   patch (RFC 7386) applied to the stored Argo object (drift); the result must still match
@@ -371,6 +381,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         latency: config.latency,
         store,
         faults: faults::Faults::new(config.fault_rate, config.fault_after_rate, seed),
+        armed: faults::ArmedFaults::default(),
         counts: Mutex::new(Default::default()),
         connections: std::sync::atomic::AtomicU64::new(0),
         ids: Mutex::new(fastrand::Rng::new()),

@@ -72,6 +72,27 @@ const IDENTIFIER: &[(&str, Param)] = &[("identifier", Str)];
 const FORCE_DELETE: &[(&str, Param)] = &[("forceDelete", Bool)];
 
 impl Op {
+    /// Every operation.
+    pub const ALL: [Op; 17] = [
+        Op::RepoCreate,
+        Op::RepoList,
+        Op::RepoGet,
+        Op::RepoUpdate,
+        Op::RepoDelete,
+        Op::RepoValidate,
+        Op::ClusterCreate,
+        Op::ClusterList,
+        Op::ClusterGet,
+        Op::ClusterUpdate,
+        Op::ClusterDelete,
+        Op::AppCreate,
+        Op::AppList,
+        Op::AppGet,
+        Op::AppUpdate,
+        Op::AppDelete,
+        Op::AppSync,
+    ];
+
     /// Name used by `GET /_emulator/requests`, e.g. `repositories.create`.
     pub fn name(self) -> &'static str {
         match self {

@@ -697,14 +697,18 @@ async fn the_whole_argo_cd_spec_is_stored_and_returned() {
 #[tokio::test]
 async fn one_list_call_watches_a_thousand_applications() {
     const N: usize = 1000;
-    let emu = Emulator::start(&["--sync-delay", "3s"]).await;
+    // Long enough that the automated half is still syncing when the list below runs, even on
+    // a loaded machine; the end of the test polls for the syncs to finish.
+    const SYNC_DELAY: Duration = Duration::from_secs(20);
+    let emu = Emulator::start(&["--sync-delay", "20s"]).await;
     let http = reqwest::Client::new();
     let url = format!(
         "{}/gitops/api/v1/agents/{AGENT}/applications?accountIdentifier={ACCOUNT}&orgIdentifier={ORG}\
          &projectIdentifier={PROJECT}&skipRepoValidation=true",
         emu.url
     );
-    let t = Instant::now();
+    let first_create = Instant::now();
+    let t = first_create;
     futures::stream::iter(0..N)
         .for_each_concurrent(8, |i| {
             let (http, url) = (http.clone(), url.clone());
@@ -763,6 +767,12 @@ async fn one_list_call_watches_a_thousand_applications() {
 
     let (items, _) = list(vec![]).await;
     assert_eq!(items.len(), N);
+    assert!(
+        first_create.elapsed() < SYNC_DELAY,
+        "creating and listing took {:?}, past the sync delay: the statuses below cannot be \
+         those of syncing applications",
+        first_create.elapsed()
+    );
     for item in &items {
         let s = &item["status"];
         let name = item["metadata"]["name"].as_str().unwrap_or("");
@@ -836,12 +846,20 @@ async fn one_list_call_watches_a_thousand_applications() {
     .await
     .assert_error(400, 3, "query.selector");
 
-    // After the delay every automated app is Synced in the same single call.
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let (items, _) = list(vec![("query.selector", "team=a")]).await;
-    let synced = items
-        .iter()
-        .filter(|i| i["status"]["sync"]["status"] == "Synced")
-        .count();
-    assert_eq!(synced, N / 4, "the automated half of team a");
+    // After the delay every automated app is Synced in the same single call (polled: the
+    // delay runs from each create).
+    let synced = || async {
+        let (items, _) = list(vec![("query.selector", "team=a")]).await;
+        items
+            .iter()
+            .filter(|i| i["status"]["sync"]["status"] == "Synced")
+            .count()
+    };
+    let deadline = Instant::now() + SYNC_DELAY + Duration::from_secs(60);
+    let mut n = synced().await;
+    while n < N / 4 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        n = synced().await;
+    }
+    assert_eq!(n, N / 4, "the automated half of team a");
 }

@@ -1,9 +1,10 @@
 //! The real kubectl against the emulator, through the kubeconfig the binary writes. kubectl
-//! must be installed (`/usr/bin/kubectl`, or `KUBECTL`): a missing kubectl fails the test.
+//! must be installed (on `PATH`, or named by `KUBECTL`): a missing kubectl fails the test.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Duration;
+use std::process::{Child, Command, Output};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use kube_api_emulator::child::{ChildEmulator, SpawnOptions};
 use serde_json::Value;
@@ -21,15 +22,8 @@ struct Out {
 
 impl Kubectl {
     fn new() -> Self {
-        let bin =
-            PathBuf::from(std::env::var("KUBECTL").unwrap_or_else(|_| "/usr/bin/kubectl".into()));
-        assert!(
-            bin.is_file(),
-            "kubectl is required for this test and was not found at {} (install kubectl or set KUBECTL)",
-            bin.display()
-        );
         Self {
-            bin,
+            bin: kubectl_bin(),
             cache: tempfile::tempdir().unwrap(),
         }
     }
@@ -57,7 +51,11 @@ impl Kubectl {
         } else {
             drop(child.stdin.take());
         }
-        let out = child.wait_with_output().unwrap();
+        let out = wait_within(
+            child,
+            &format!("kubectl {}", args.join(" ")),
+            KUBECTL_DEADLINE,
+        );
         Out {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -74,6 +72,67 @@ impl Kubectl {
             o.stdout, o.stderr
         );
         o.stdout
+    }
+}
+
+/// How long one kubectl command may take (it has `--request-timeout=20s` per request).
+const KUBECTL_DEADLINE: Duration = Duration::from_secs(120);
+
+/// kubectl: `KUBECTL` when set, else `kubectl` on `PATH`; panics naming both when neither.
+fn kubectl_bin() -> PathBuf {
+    use std::os::unix::fs::PermissionsExt as _;
+    if let Some(p) = std::env::var_os("KUBECTL").filter(|p| !p.is_empty()) {
+        let p = PathBuf::from(p);
+        assert!(
+            p.is_file(),
+            "KUBECTL={} does not name a file; point it at kubectl or unset it to use kubectl from PATH",
+            p.display()
+        );
+        return p;
+    }
+    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|d| d.join("kubectl"))
+        .find(|p| {
+            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+        .expect("this test needs kubectl: it is on no PATH entry; install it or set KUBECTL to its path")
+}
+
+/// `child.wait_with_output()` within `limit`: a child still running then is killed and the
+/// test fails naming `what`.
+fn wait_within(mut child: Child, what: &str, limit: Duration) -> Output {
+    fn reader<R: std::io::Read + Send + 'static>(r: Option<R>) -> mpsc::Receiver<Vec<u8>> {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut r) = r {
+                let _ = r.read_to_end(&mut buf);
+            }
+            let _ = tx.send(buf);
+        });
+        rx
+    }
+    let (out, err) = (reader(child.stdout.take()), reader(child.stderr.take()));
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            break status;
+        }
+        if start.elapsed() >= limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} did not finish within {limit:?} and was killed");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let collect = |rx: mpsc::Receiver<Vec<u8>>| {
+        rx.recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("{what} exited but its output stayed open"))
+    };
+    Output {
+        status,
+        stdout: collect(out),
+        stderr: collect(err),
     }
 }
 

@@ -40,9 +40,35 @@ async fn call(
     (status, resp.json().await.unwrap_or(Value::Null))
 }
 
+/// Runs a command that must end at once (`--help`, a usage error) within 30 s; a hang fails the
+/// test naming the command instead of blocking the run.
+fn output_within(cmd: &mut Command) -> std::process::Output {
+    let what = format!("{cmd:?}");
+    let child = cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {what}: {e}"));
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(Duration::from_secs(30)) {
+        Ok(out) => out.expect("wait"),
+        Err(_) => {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            panic!("{what} did not end within 30 s and was killed");
+        }
+    }
+}
+
 #[test]
 fn help_documents_conventions_and_simplifications() {
-    let out = Command::new(bin()).arg("--help").output().unwrap();
+    let out = output_within(Command::new(bin()).arg("--help"));
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     for needle in [
@@ -59,11 +85,7 @@ fn help_documents_conventions_and_simplifications() {
     ] {
         assert!(text.contains(needle), "--help lacks {needle:?}");
     }
-    let bad = Command::new(bin())
-        .arg("--listen")
-        .arg("0.0.0.0:0")
-        .output()
-        .unwrap();
+    let bad = output_within(Command::new(bin()).arg("--listen").arg("0.0.0.0:0"));
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("not a loopback address"));
 }

@@ -939,7 +939,28 @@ async fn token_controller_rbac_and_revocation() {
     let manual = e.post("/api/v1/namespaces/kube-system/secrets", &json!({"metadata": {"name": "manual-token", "annotations": {"kubernetes.io/service-account.name": "manual"}},
         "type": "kubernetes.io/service-account-token", "stringData": {"token": "typed-by-hand"}})).await;
     assert_eq!(manual.status, 201);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Once the controller has been through it (it adds ca.crt and keeps the typed token),
+    // the typed token still does not authenticate.
+    let mut processed = false;
+    for _ in 0..200 {
+        let r = e
+            .get("/api/v1/namespaces/kube-system/secrets/manual-token")
+            .await;
+        if r.body["data"]["ca.crt"].is_string() {
+            assert_eq!(
+                r.body["data"]["token"],
+                kube_api_emulator::util::b64(b"typed-by-hand"),
+                "the controller keeps a token that is there"
+            );
+            processed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        processed,
+        "the token controller processed the typed-in token Secret"
+    );
     assert_eq!(
         e.call("GET", "/version", Some("typed-by-hand"), None, None)
             .await

@@ -9,9 +9,9 @@
 //! Nothing here skips: a missing `terraform` binary fails the test, saying so.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::Arc;
-use std::time::Instant;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
 
@@ -21,17 +21,127 @@ use crate::server::plan_resource;
 use crate::tf::schema::{Constraint, Schema};
 use crate::tf::{AttributePath, Diagnostics, PathStep, Value};
 
-/// The terraform binary: `$TERRAFORM` or `/usr/local/bin/terraform`. Panics when absent.
+/// The terraform binary: `$TERRAFORM` when set, else `terraform` on `PATH`. Panics, naming
+/// both, when neither gives one.
 pub fn terraform_bin() -> PathBuf {
-    let p = std::env::var_os("TERRAFORM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/local/bin/terraform"));
-    assert!(
-        p.exists(),
-        "end-to-end tests need the terraform CLI at {} (set TERRAFORM to another path); it is missing",
-        p.display()
-    );
-    p
+    find_binary("terraform", "TERRAFORM")
+}
+
+/// A tool the tests run (e.g. `kubectl`): the path in the environment variable `env` when it
+/// is set (e.g. `KUBECTL`), else the first executable `name` on `PATH`.
+///
+/// # Panics
+/// When `env` names a missing file, or `name` is on no `PATH` entry; the message names both
+/// ways to provide it. Nothing skips: a test that needs the tool fails without it.
+pub fn find_binary(name: &str, env: &str) -> PathBuf {
+    if let Some(p) = std::env::var_os(env).filter(|p| !p.is_empty()) {
+        let p = PathBuf::from(p);
+        assert!(
+            p.is_file(),
+            "{env}={} does not name a file; point {env} at the {name} binary, or unset it to use {name} from PATH",
+            p.display()
+        );
+        return p;
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| is_executable(p))
+        .unwrap_or_else(|| {
+            panic!(
+                "the tests need {name}: it is on no PATH entry ({}); install it or set {env} to its path",
+                std::env::var("PATH").unwrap_or_default()
+            )
+        })
+}
+
+#[cfg(unix)]
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_executable(p: &Path) -> bool {
+    p.is_file()
+}
+
+/// How long one terraform command may take in [`Terraform::run`] before the test fails.
+pub const TERRAFORM_DEADLINE: Duration = Duration::from_secs(300);
+
+/// Runs `cmd` (stdin empty, stdout and stderr captured) like [`Command::output`], but within
+/// `limit`: a child still running then is killed and the test fails naming `what`, so one
+/// hang fails one test instead of the whole run.
+pub fn output_within(cmd: &mut Command, what: &str, limit: Duration) -> Output {
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
+    wait_within(child, what, limit)
+}
+
+/// Waits for `child` (spawned with piped stdout and stderr, or either) and collects its output
+/// like [`std::process::Child::wait_with_output`], but within `limit`: a child still running
+/// then is killed and the test fails naming `what` and showing what it printed so far.
+pub fn wait_within(mut child: Child, what: &str, limit: Duration) -> Output {
+    fn reader<R: std::io::Read + Send + 'static>(r: Option<R>) -> mpsc::Receiver<Vec<u8>> {
+        let (tx, rx) = mpsc::channel();
+        if let Some(mut r) = r {
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let _ = r.read_to_end(&mut buf);
+                let _ = tx.send(buf);
+            });
+        } else {
+            let _ = tx.send(Vec::new());
+        }
+        rx
+    }
+    let (out, err) = (reader(child.stdout.take()), reader(child.stderr.take()));
+    let start = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) => {}
+            Err(e) => panic!("waiting for {what}: {e}"),
+        }
+        if start.elapsed() >= limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            // Output so far; a grandchild may still hold the pipes, so do not wait long.
+            let grace = Duration::from_secs(2);
+            let so = out.recv_timeout(grace).unwrap_or_default();
+            let se = err.recv_timeout(grace).unwrap_or_default();
+            let tail = |b: &[u8]| {
+                let t = String::from_utf8_lossy(b);
+                let cut = (t.len().saturating_sub(4000)..t.len())
+                    .find(|&i| t.is_char_boundary(i))
+                    .unwrap_or(t.len());
+                t[cut..].to_string()
+            };
+            panic!(
+                "{what} did not finish within {limit:?} and was killed\n--- stdout (end)\n{}\n--- stderr (end)\n{}",
+                tail(&so),
+                tail(&se)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    // The child has exited: its pipes close unless a grandchild holds them.
+    let collect = |rx: mpsc::Receiver<Vec<u8>>, which: &str| {
+        rx.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|_| {
+            panic!("{what} exited ({status}) but its {which} stayed open 30 s (a process it started still holds it)")
+        })
+    };
+    let stdout = collect(out, "stdout");
+    let stderr = collect(err, "stderr");
+    Output {
+        status,
+        stdout,
+        stderr,
+    }
 }
 
 /// How Terraform finds the provider under test.
@@ -141,7 +251,11 @@ impl Terraform {
     /// Runs terraform with `args`; returns the output whatever the exit status.
     pub fn run(&self, args: &[&str]) -> Output {
         let start = Instant::now();
-        let out = self.command(args).output().expect("run terraform");
+        let out = output_within(
+            &mut self.command(args),
+            &format!("terraform {}", args.join(" ")),
+            TERRAFORM_DEADLINE,
+        );
         eprintln!(
             "terraform {} ({} ms, status {})",
             args.join(" "),
