@@ -46,6 +46,7 @@ ROOT = os.path.dirname(HERE)
 RESULTS = os.path.join(HERE, "results")
 sys.path.insert(0, HERE)
 
+import scale  # noqa: E402
 import targets as T  # noqa: E402
 
 TYPE_OPS = {"harness_gitops_repository": "repositories", "harness_gitops_cluster": "clusters",
