@@ -46,7 +46,7 @@ ROOT = os.path.dirname(HERE)
 RESULTS = os.path.join(HERE, "results")
 sys.path.insert(0, HERE)
 
-import scale  # noqa: E402
+import scale as scale_py  # noqa: E402
 import targets as T  # noqa: E402
 
 TYPE_OPS = {"harness_gitops_repository": "repositories", "harness_gitops_cluster": "clusters",
@@ -77,7 +77,7 @@ def cpu_model():
 
 def terraform_bin():
     """`TERRAFORM`, else the `terraform` on PATH (as the tests find it)."""
-    return scale.terraform_bin()
+    return scale_py.terraform_bin()
 
 
 def terraform_version():
