@@ -115,11 +115,13 @@ pub mod api;
 pub mod app;
 pub mod auth;
 pub mod bootstrap;
+pub mod crd;
 pub mod child;
 pub mod cli;
 pub mod discovery;
 pub mod http;
 pub mod kubeconfig;
+pub mod managed;
 pub mod patch;
 pub mod persist;
 pub mod proto;
@@ -136,6 +138,7 @@ pub mod tls;
 pub mod tokens;
 pub mod util;
 pub mod validate;
+pub mod workloads;
 
 pub use server::{run, start, Config, Handle};
 
