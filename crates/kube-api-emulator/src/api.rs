@@ -13,10 +13,10 @@ use tokio::sync::{broadcast, mpsc};
 
 use crate::app::{App, Ctx};
 use crate::http::{error_response, json_response, Body, ChannelBody};
+use crate::managed;
 use crate::rbac::{self, Attributes, UserInfo};
 use crate::resources::{self, ResourceType, NAMESPACES, SECRETS, SERVICE_ACCOUNTS};
 use crate::router::ResourceRequest;
-use crate::managed;
 use crate::schema;
 use crate::selectors::{self, FieldTerm, LabelSelector};
 use crate::status::{delete_success, ApiError, Cause};
@@ -283,7 +283,13 @@ fn decode_schemaless(rt: &ResourceType, v: &Value) -> Result<Value> {
             return Err(bad("ObjectMeta.metadata", "v1.ObjectMeta", meta));
         };
         m.retain(|_, v| !v.is_null());
-        for f in ["name", "namespace", "generateName", "resourceVersion", "uid"] {
+        for f in [
+            "name",
+            "namespace",
+            "generateName",
+            "resourceVersion",
+            "uid",
+        ] {
             if let Some(x) = m.get(f).filter(|x| !x.is_string()) {
                 return Err(bad(&format!("ObjectMeta.metadata.{f}"), "string", x));
             }
@@ -294,7 +300,11 @@ fn decode_schemaless(rt: &ResourceType, v: &Value) -> Result<Value> {
                     .as_object()
                     .is_some_and(|o| o.values().all(|v| v.is_string() || v.is_null()));
                 if !ok {
-                    return Err(bad(&format!("ObjectMeta.metadata.{f}"), "map[string]string", x));
+                    return Err(bad(
+                        &format!("ObjectMeta.metadata.{f}"),
+                        "map[string]string",
+                        x,
+                    ));
                 }
             }
         }
@@ -1214,8 +1224,8 @@ fn patch(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) -
         }
         let obj = decode_object(rr.rt, &patch_body, fv, &mut warnings)?;
         check_identity(rr, &obj)?;
-        let (merged, entries) =
-            managed::apply(rr.rt, current.as_ref(), &obj, &manager, force).map_err(|c| {
+        let (merged, entries) = managed::apply(rr.rt, current.as_ref(), &obj, &manager, force)
+            .map_err(|c| {
                 let mut e = ApiError::new(409, "Conflict", c.message());
                 e.details = Some(json!({"causes": c.causes()}));
                 e
@@ -1455,7 +1465,12 @@ fn delete_cascading(store: &mut Store, rt: &'static ResourceType, obj: &Value) {
             if let Some(t) = types.first().copied() {
                 let keys: Vec<(String, String)> = store
                     .list(t, None)
-                    .map(|o| (meta_str(o, "namespace").to_owned(), meta_str(o, "name").to_owned()))
+                    .map(|o| {
+                        (
+                            meta_str(o, "namespace").to_owned(),
+                            meta_str(o, "name").to_owned(),
+                        )
+                    })
                     .collect();
                 for (ns, n) in keys {
                     store.remove(t, &ns, &n);

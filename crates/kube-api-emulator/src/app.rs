@@ -290,10 +290,12 @@ async fn handle_inner(
         Route::OpenApiV3Root => get_only(&ctx, || {
             json_response(200, &discovery::openapi_v3_root(&types), "application/json")
         }),
-        Route::OpenApiV3(g, v) => get_only(&ctx, || match discovery::openapi_v3_doc(&types, &g, &v) {
-            Some(doc) => json_response(200, &doc, "application/json"),
-            None => text_not_found(),
-        }),
+        Route::OpenApiV3(g, v) => {
+            get_only(&ctx, || match discovery::openapi_v3_doc(&types, &g, &v) {
+                Some(doc) => json_response(200, &doc, "application/json"),
+                None => text_not_found(),
+            })
+        }
         // The emulator publishes OpenAPI v3 only; clients fall back to it (or skip).
         Route::OpenApiV2 | Route::Unknown => text_not_found(),
         Route::UnknownResource => error_response(&ApiError::no_such_resource()),

@@ -78,10 +78,20 @@ pub fn apply_defaults(crd: &mut Value) {
             .unwrap_or("")
             .to_owned();
         if !kind.is_empty() {
-            if names.get("singular").and_then(Value::as_str).unwrap_or("").is_empty() {
+            if names
+                .get("singular")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .is_empty()
+            {
                 names.insert("singular".into(), json!(kind.to_ascii_lowercase()));
             }
-            if names.get("listKind").and_then(Value::as_str).unwrap_or("").is_empty() {
+            if names
+                .get("listKind")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .is_empty()
+            {
                 names.insert("listKind".into(), json!(format!("{kind}List")));
             }
         }
@@ -111,9 +121,7 @@ pub fn set_status(crd: &mut Value) {
         }
     }
     let now = crate::util::now_rfc3339();
-    let cond = |ty: &str, reason: &str, message: &str| {
-        json!({"type": ty, "status": "True", "lastTransitionTime": now, "reason": reason, "message": message})
-    };
+    let cond = |ty: &str, reason: &str, message: &str| json!({"type": ty, "status": "True", "lastTransitionTime": now, "reason": reason, "message": message});
     crd["status"] = json!({
         "conditions": [
             cond("NamesAccepted", "NoConflicts", "no conflicts found"),
@@ -135,7 +143,11 @@ fn names_causes(names: &Value, causes: &mut Vec<Cause>) {
     let singular = s(names, &["singular"]);
     if !singular.is_empty() {
         if let Some(e) = dns1123_label_error(singular) {
-            causes.push(Cause::invalid(format!("{path}.singular"), &json!(singular), &e));
+            causes.push(Cause::invalid(
+                format!("{path}.singular"),
+                &json!(singular),
+                &e,
+            ));
         }
     }
     let kind = s(names, &["kind"]);
@@ -247,13 +259,24 @@ pub fn validate(crd: &Value, old: Option<&Value>) -> Vec<Cause> {
         ));
     }
     if let Some(old) = old {
-        for (field, path) in [("spec.group", &["spec", "group"][..]), ("spec.names.plural", &["spec", "names", "plural"][..])] {
+        for (field, path) in [
+            ("spec.group", &["spec", "group"][..]),
+            ("spec.names.plural", &["spec", "names", "plural"][..]),
+        ] {
             if s(old, path) != s(crd, path) {
-                causes.push(Cause::invalid(field, &json!(s(crd, path)), "field is immutable"));
+                causes.push(Cause::invalid(
+                    field,
+                    &json!(s(crd, path)),
+                    "field is immutable",
+                ));
             }
         }
         if s(old, &["spec", "scope"]) != scope {
-            causes.push(Cause::invalid("spec.scope", &json!(scope), "field is immutable"));
+            causes.push(Cause::invalid(
+                "spec.scope",
+                &json!(scope),
+                "field is immutable",
+            ));
         }
     }
     causes
@@ -278,7 +301,12 @@ mod tests {
         let types = served_types(&c);
         assert_eq!(types.len(), 1);
         assert_eq!(
-            (types[0].resource, types[0].kind, types[0].singular, types[0].namespaced),
+            (
+                types[0].resource,
+                types[0].kind,
+                types[0].singular,
+                types[0].namespaced
+            ),
             ("widgets", "Widget", "widget", true)
         );
         // Identical registrations share one type.
@@ -297,7 +325,11 @@ mod tests {
             .collect();
         assert_eq!(msgs[0], "metadata.name: Invalid value: \"gadgets.example.com\": must be spec.names.plural+\".\"+spec.group");
         assert_eq!(msgs[1], "spec.scope: Unsupported value: \"Global\": supported values: \"Cluster\", \"Namespaced\"");
-        assert!(msgs[2].starts_with("spec.versions: Invalid value: ") && msgs[2].ends_with("must have exactly one version marked as storage version"), "{msgs:?}");
+        assert!(
+            msgs[2].starts_with("spec.versions: Invalid value: ")
+                && msgs[2].ends_with("must have exactly one version marked as storage version"),
+            "{msgs:?}"
+        );
         assert_eq!(msgs.len(), 3);
     }
 }

@@ -67,8 +67,10 @@ pub fn group(types: &Types, name: &str) -> Option<Value> {
 fn resource_entries(rt: &ResourceType) -> Vec<Value> {
     let mut out = vec![resource_entry(rt)];
     if rt.status_subresource {
-        out.push(json!({"name": format!("{}/status", rt.resource), "singularName": "",
-            "namespaced": rt.namespaced, "kind": rt.kind, "verbs": ["get", "patch", "update"]}));
+        out.push(
+            json!({"name": format!("{}/status", rt.resource), "singularName": "",
+            "namespaced": rt.namespaced, "kind": rt.kind, "verbs": ["get", "patch", "update"]}),
+        );
     }
     out
 }

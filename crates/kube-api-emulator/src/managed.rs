@@ -154,7 +154,10 @@ pub fn tracked(rt: &ResourceType, obj: &Value) -> Value {
                 meta.remove(*f);
             }
         }
-        if m.get("metadata").and_then(Value::as_object).is_some_and(Map::is_empty) {
+        if m.get("metadata")
+            .and_then(Value::as_object)
+            .is_some_and(Map::is_empty)
+        {
             m.remove("metadata");
         }
     }
@@ -509,7 +512,12 @@ mod tests {
 
     #[test]
     fn fields_v1_round_trip() {
-        let s = set(&["metadata.labels", "metadata.labels.app", "spec.replicas", "spec.template"]);
+        let s = set(&[
+            "metadata.labels",
+            "metadata.labels.app",
+            "spec.replicas",
+            "spec.template",
+        ]);
         let v = to_fields_v1(&s);
         assert_eq!(
             v,
@@ -540,26 +548,40 @@ mod tests {
         let mut live = obj;
         write(&mut live, &list);
         assert_eq!(list.len(), 1);
-        assert!(list[0].fields.contains(&set(&["spec.replicas"]).into_iter().next().unwrap()));
+        assert!(list[0]
+            .fields
+            .contains(&set(&["spec.replicas"]).into_iter().next().unwrap()));
         // Same values from another manager: shared, no conflict.
         let (_, shared) = apply(rt, Some(&live), &deploy(2, None), "two", false).unwrap();
         assert_eq!(shared.len(), 2);
         // A different value: conflict with the message the API server gives.
         let err = apply(rt, Some(&live), &deploy(3, None), "two", false).unwrap_err();
-        assert_eq!(err.message(), "Apply failed with 1 conflict: conflict with \"one\": .spec.replicas");
+        assert_eq!(
+            err.message(),
+            "Apply failed with 1 conflict: conflict with \"one\": .spec.replicas"
+        );
         assert_eq!(err.causes()[0]["field"], ".spec.replicas");
         // Forced: the field moves.
         let (obj, list) = apply(rt, Some(&live), &deploy(3, None), "two", true).unwrap();
         assert_eq!(obj["spec"]["replicas"], 3);
         let one = list.iter().find(|e| e.manager == "one").unwrap();
-        assert!(!one.fields.iter().any(|p| p == &vec!["spec".to_owned(), "replicas".to_owned()]));
+        assert!(!one
+            .fields
+            .iter()
+            .any(|p| p == &vec!["spec".to_owned(), "replicas".to_owned()]));
         // "one" stops applying its label: removed, as nobody else owns it.
         let mut live = obj;
         write(&mut live, &list);
         let mut without = deploy(2, None);
         without["spec"].as_object_mut().unwrap().remove("replicas");
         let (obj, _) = apply(rt, Some(&live), &without, "one", false).unwrap();
-        assert!(obj["metadata"].get("labels").and_then(|l| l.get("app")).is_none(), "{obj}");
+        assert!(
+            obj["metadata"]
+                .get("labels")
+                .and_then(|l| l.get("app"))
+                .is_none(),
+            "{obj}"
+        );
         assert_eq!(obj["spec"]["replicas"], 3);
     }
 
@@ -576,7 +598,9 @@ mod tests {
         assert_eq!(scale.fields, set(&["spec.replicas"]));
         assert_eq!(scale.display(), "\"kubectl-scale\" using apps/v1");
         let one = list.iter().find(|e| e.manager == "one").unwrap();
-        assert!(!one.fields.contains(&vec!["spec".to_owned(), "replicas".to_owned()]));
+        assert!(!one
+            .fields
+            .contains(&vec!["spec".to_owned(), "replicas".to_owned()]));
         let two = Conflicts(vec![
             ("\"b\"".into(), vec!["x".into()]),
             ("\"a\"".into(), vec!["y".into()]),

@@ -264,7 +264,14 @@ pub static SERVICES: ResourceType = ResourceType {
     kind: "Service",
     short_names: &["svc"],
     verbs: &[
-        "create", "delete", "deletecollection", "get", "list", "patch", "update", "watch",
+        "create",
+        "delete",
+        "deletecollection",
+        "get",
+        "list",
+        "patch",
+        "update",
+        "watch",
     ],
     schemaless: true,
     status_subresource: true,
@@ -371,7 +378,12 @@ impl Types {
         ALL.iter().copied().chain(self.custom.iter().copied())
     }
 
-    pub fn find(&self, group: &str, version: &str, resource: &str) -> Option<&'static ResourceType> {
+    pub fn find(
+        &self,
+        group: &str,
+        version: &str,
+        resource: &str,
+    ) -> Option<&'static ResourceType> {
         self.all()
             .find(|r| r.group == group && r.version == version && r.resource == resource)
     }
@@ -391,10 +403,8 @@ impl Types {
 
     /// Served API groups (core first) with their versions, the preferred first.
     pub fn groups(&self) -> Vec<(&'static str, Vec<&'static str>)> {
-        let mut out: Vec<(&'static str, Vec<&'static str>)> = GROUPS
-            .iter()
-            .map(|(g, v)| (*g, vec![*v]))
-            .collect();
+        let mut out: Vec<(&'static str, Vec<&'static str>)> =
+            GROUPS.iter().map(|(g, v)| (*g, vec![*v])).collect();
         for r in &self.custom {
             match out.iter_mut().find(|(g, _)| *g == r.group) {
                 Some((_, vs)) => {

@@ -64,8 +64,7 @@ pub fn route(path: &str, types: &Types) -> Route {
         ["openapi", "v3", "api", v] => Route::OpenApiV3(String::new(), (*v).to_owned()),
         ["openapi", "v3", "apis", g, v] => Route::OpenApiV3((*g).to_owned(), (*v).to_owned()),
         ["apis", g] => {
-            if types.groups().iter().any(|(x, _)| x == g && !x.is_empty())
-            {
+            if types.groups().iter().any(|(x, _)| x == g && !x.is_empty()) {
                 Route::Group((*g).to_owned())
             } else {
                 Route::Unknown
@@ -174,10 +173,19 @@ mod tests {
             Route::UnknownResource
         ));
         assert!(matches!(route("/api/v1/pods"), Route::UnknownResource));
-        assert!(matches!(route("/apis/apps/v1/deployment"), Route::UnknownResource));
-        assert!(matches!(route("/apis/argoproj.io/v1alpha1/applications"), Route::Unknown));
+        assert!(matches!(
+            route("/apis/apps/v1/deployment"),
+            Route::UnknownResource
+        ));
+        assert!(matches!(
+            route("/apis/argoproj.io/v1alpha1/applications"),
+            Route::Unknown
+        ));
         let r = res("/apis/apps/v1/namespaces/a/deployments/d/status");
-        assert_eq!((r.rt.kind, r.subresource.as_str()), ("Deployment", "status"));
+        assert_eq!(
+            (r.rt.kind, r.subresource.as_str()),
+            ("Deployment", "status")
+        );
         assert!(matches!(
             route("/apis/rbac.authorization.k8s.io"),
             Route::Group(_)

@@ -140,7 +140,11 @@ fn cells(rt: &ResourceType, obj: &Value, now: OffsetDateTime) -> Vec<Value> {
             let n = |k: &str| obj["status"][k].as_i64().unwrap_or(0);
             vec![
                 name,
-                json!(format!("{}/{}", n("readyReplicas"), obj["spec"]["replicas"].as_i64().unwrap_or(0))),
+                json!(format!(
+                    "{}/{}",
+                    n("readyReplicas"),
+                    obj["spec"]["replicas"].as_i64().unwrap_or(0)
+                )),
                 json!(n("updatedReplicas")),
                 json!(n("availableReplicas")),
                 json!(age(obj, now)),

@@ -189,7 +189,12 @@ pub fn set_status(rt: &ResourceType, obj: &mut Value, old: Option<&Value>) {
             let name = meta_str(obj, "name");
             let mut st = json!({"observedGeneration": gen});
             if replicas > 0 {
-                for k in ["replicas", "updatedReplicas", "readyReplicas", "availableReplicas"] {
+                for k in [
+                    "replicas",
+                    "updatedReplicas",
+                    "readyReplicas",
+                    "availableReplicas",
+                ] {
                     st[k] = json!(replicas);
                 }
             }

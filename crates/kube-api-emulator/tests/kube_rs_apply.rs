@@ -51,10 +51,17 @@ async fn kube_rs_server_side_apply() {
     }))
     .unwrap();
     let applied = crds
-        .patch("appprojects.argoproj.io", &PatchParams::apply("harness"), &Patch::Apply(&crd))
+        .patch(
+            "appprojects.argoproj.io",
+            &PatchParams::apply("harness"),
+            &Patch::Apply(&crd),
+        )
         .await
         .expect("CRD applied");
-    let status_names = applied.status.as_ref().and_then(|s| s.accepted_names.as_ref());
+    let status_names = applied
+        .status
+        .as_ref()
+        .and_then(|s| s.accepted_names.as_ref());
     assert_eq!(status_names.map(|n| n.kind.as_str()), Some("AppProject"));
     assert_eq!(
         applied.spec.names.singular.as_deref(),
@@ -63,9 +70,16 @@ async fn kube_rs_server_side_apply() {
     );
 
     // kube-rs discovery (plain APIGroupList / APIResourceList) finds it.
-    let discovery = Discovery::new(client.clone()).run().await.expect("discovery");
+    let discovery = Discovery::new(client.clone())
+        .run()
+        .await
+        .expect("discovery");
     let (ar, caps) = discovery
-        .resolve_gvk(&GroupVersionKind::gvk("argoproj.io", "v1alpha1", "AppProject"))
+        .resolve_gvk(&GroupVersionKind::gvk(
+            "argoproj.io",
+            "v1alpha1",
+            "AppProject",
+        ))
         .expect("AppProject discovered");
     assert_eq!(ar.plural, "appprojects");
     assert_eq!(caps.scope, Scope::Cluster);
@@ -79,11 +93,18 @@ async fn kube_rs_server_side_apply() {
                "status": {"ignored": true}})
     };
     let created = projects
-        .patch("harness", &PatchParams::apply("harness"), &Patch::Apply(p("one")))
+        .patch(
+            "harness",
+            &PatchParams::apply("harness"),
+            &Patch::Apply(p("one")),
+        )
         .await
         .expect("created by apply");
     assert_eq!(created.data["spec"]["description"], "one");
-    assert!(created.data.get("status").is_none(), "status is the status subresource's");
+    assert!(
+        created.data.get("status").is_none(),
+        "status is the status subresource's"
+    );
     assert_eq!(created.metadata.generation, Some(1));
     let mf = created.metadata.managed_fields.as_ref().unwrap();
     assert_eq!(mf.len(), 1);
@@ -95,15 +116,26 @@ async fn kube_rs_server_side_apply() {
     );
     // Re-applying the same configuration changes nothing.
     let again = projects
-        .patch("harness", &PatchParams::apply("harness"), &Patch::Apply(p("one")))
+        .patch(
+            "harness",
+            &PatchParams::apply("harness"),
+            &Patch::Apply(p("one")),
+        )
         .await
         .unwrap();
-    assert_eq!(again.metadata.resource_version, created.metadata.resource_version);
+    assert_eq!(
+        again.metadata.resource_version,
+        created.metadata.resource_version
+    );
 
     // Another manager: a conflict, then forced.
     let err = status(
         projects
-            .patch("harness", &PatchParams::apply("other"), &Patch::Apply(p("two")))
+            .patch(
+                "harness",
+                &PatchParams::apply("other"),
+                &Patch::Apply(p("two")),
+            )
             .await
             .unwrap_err(),
     );
@@ -113,7 +145,11 @@ async fn kube_rs_server_side_apply() {
         "Apply failed with 1 conflict: conflict with \"harness\": .spec.description"
     );
     let forced = projects
-        .patch("harness", &PatchParams::apply("other").force(), &Patch::Apply(p("two")))
+        .patch(
+            "harness",
+            &PatchParams::apply("other").force(),
+            &Patch::Apply(p("two")),
+        )
         .await
         .expect("forced");
     assert_eq!(forced.data["spec"]["description"], "two");
@@ -125,7 +161,10 @@ async fn kube_rs_server_side_apply() {
         .iter()
         .map(|e| {
             let f = &e.fields_v1.as_ref().unwrap().0;
-            (e.manager.clone().unwrap(), f["f:spec"].get("f:description").is_some())
+            (
+                e.manager.clone().unwrap(),
+                f["f:spec"].get("f:description").is_some(),
+            )
         })
         .collect();
     assert_eq!(
@@ -145,24 +184,45 @@ async fn kube_rs_server_side_apply() {
     let missing_ns: Api<Deployment> = Api::namespaced(client.clone(), "nowhere");
     let err = status(
         missing_ns
-            .patch("agent", &PatchParams::apply("harness"), &Patch::Apply(d(1, "a")))
+            .patch(
+                "agent",
+                &PatchParams::apply("harness"),
+                &Patch::Apply(d(1, "a")),
+            )
             .await
             .unwrap_err(),
     );
-    assert_eq!((err.code, err.message.as_str()), (404, "namespaces \"nowhere\" not found"));
+    assert_eq!(
+        (err.code, err.message.as_str()),
+        (404, "namespaces \"nowhere\" not found")
+    );
     let dep = deploys
-        .patch("agent", &PatchParams::apply("harness"), &Patch::Apply(d(2, "a")))
+        .patch(
+            "agent",
+            &PatchParams::apply("harness"),
+            &Patch::Apply(d(2, "a")),
+        )
         .await
         .unwrap();
     let st = dep.status.as_ref().unwrap();
-    assert_eq!((st.ready_replicas, st.observed_generation), (Some(2), Some(1)));
+    assert_eq!(
+        (st.ready_replicas, st.observed_generation),
+        (Some(2), Some(1))
+    );
     // The manager stops applying the label "tier" and spec.replicas: both are removed, as
     // nobody else owns them, and replicas is defaulted again (1), as the API server does.
     let mut fewer = d(2, "b");
-    fewer["metadata"]["labels"].as_object_mut().unwrap().remove("tier");
+    fewer["metadata"]["labels"]
+        .as_object_mut()
+        .unwrap()
+        .remove("tier");
     fewer["spec"].as_object_mut().unwrap().remove("replicas");
     let dep = deploys
-        .patch("agent", &PatchParams::apply("harness"), &Patch::Apply(fewer))
+        .patch(
+            "agent",
+            &PatchParams::apply("harness"),
+            &Patch::Apply(fewer),
+        )
         .await
         .unwrap();
     let labels = dep.metadata.labels.clone().unwrap();
@@ -178,6 +238,10 @@ async fn kube_rs_server_side_apply() {
     assert_eq!(err.code, 404);
     let gvk_gone = Discovery::new(client.clone()).run().await.unwrap();
     assert!(gvk_gone
-        .resolve_gvk(&GroupVersionKind::gvk("argoproj.io", "v1alpha1", "AppProject"))
+        .resolve_gvk(&GroupVersionKind::gvk(
+            "argoproj.io",
+            "v1alpha1",
+            "AppProject"
+        ))
         .is_none());
 }

@@ -167,7 +167,9 @@ fn kubectl_server_side_apply_crds_and_conflicts() {
     let unknown = k(&["get", "applications.argoproj.io", "-A"], None);
     assert_ne!(unknown.code, 0);
     assert!(
-        unknown.stderr.contains("the server doesn't have a resource type"),
+        unknown
+            .stderr
+            .contains("the server doesn't have a resource type"),
         "{}",
         unknown.stderr
     );
@@ -248,13 +250,7 @@ fn kubectl_server_side_apply_crds_and_conflicts() {
 
     // Another manager changes spec.replicas: a conflict with kubectl's apply...
     let conflict = k(
-        &[
-            "apply",
-            "--server-side",
-            "--field-manager=other",
-            "-f",
-            "-",
-        ],
+        &["apply", "--server-side", "--field-manager=other", "-f", "-"],
         Some(&deployment(3)),
     );
     assert_ne!(conflict.code, 0, "{}", conflict.stdout);
