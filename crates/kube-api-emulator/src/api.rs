@@ -1144,6 +1144,12 @@ fn patch(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) -
     ) {
         return Err(ApiError::unsupported_media_type(accepted));
     }
+    if rr.rt.custom && kind == "application/strategic-merge-patch+json" {
+        // Custom resources have no strategic merge patch (no patch strategies to follow).
+        return Err(ApiError::unsupported_media_type(
+            "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
+        ));
+    }
     let fv = field_validation(ctx)?;
     let dry = dry_run(ctx)?;
     let apply = kind == "application/apply-patch+yaml";

@@ -173,6 +173,13 @@ async fn custom_resources_served_and_deleted_with_their_definition() {
         )
         .await;
     assert_eq!(p.body["status"]["phase"], "Degraded", "{}", p.text);
+    // Custom resources take no strategic merge patch, as on the API server.
+    assert_status(
+        &e.patch(&format!("{WIDGETS}/w1"), "application/strategic-merge-patch+json", &json!({})).await,
+        415,
+        "UnsupportedMediaType",
+        "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
+    );
     // A version without the status subresource has none.
     assert_status(
         &e.get("/apis/example.com/v1beta1/namespaces/default/widgets/w1/status")
