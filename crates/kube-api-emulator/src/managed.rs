@@ -485,6 +485,18 @@ pub fn apply(
         }
     }
     merge(&mut merged, &applied);
+    // A re-apply that changes neither the object nor what the manager owns keeps its entry
+    // as it was (time included), so the object stays unchanged, as on the API server.
+    let unchanged = live.is_some() && tracked(rt, &merged) == live_t;
+    if let Some(prev) = list
+        .iter()
+        .find(|e| e.manager == manager && e.operation == APPLY)
+    {
+        if unchanged && prev.fields == set && prev.api_version == api_version {
+            list.retain(|e| !e.fields.is_empty());
+            return Ok((merged, list));
+        }
+    }
     // One Apply entry per manager (whatever apiVersion it applied with before).
     list.retain(|e| !(e.manager == manager && e.operation == APPLY));
     list.push(Entry {
@@ -583,6 +595,35 @@ mod tests {
             "{obj}"
         );
         assert_eq!(obj["spec"]["replicas"], 3);
+    }
+
+    #[test]
+    fn a_field_shared_with_another_manager_stays() {
+        let rt = &DEPLOYMENTS;
+        let (obj, list) = apply(rt, None, &deploy(2, Some("a")), "one", false).unwrap();
+        let mut live = obj;
+        write(&mut live, &list);
+        let (obj, list) = apply(rt, Some(&live), &deploy(2, Some("a")), "two", false).unwrap();
+        let mut live = obj;
+        write(&mut live, &list);
+        // "one" stops applying the label; "two" still owns it, so it stays.
+        let (obj, list) = apply(rt, Some(&live), &deploy(2, None), "one", false).unwrap();
+        assert_eq!(obj["metadata"]["labels"]["app"], "a");
+        let one = list.iter().find(|e| e.manager == "one").unwrap();
+        assert!(!one
+            .fields
+            .iter()
+            .any(|p| p.first().is_some_and(|k| k == "metadata")));
+        // A no-op re-apply keeps the entry's time (so the object does not change).
+        let mut list = list;
+        for e in list.iter_mut() {
+            e.time = "2000-01-01T00:00:00Z".into();
+        }
+        let mut live = obj;
+        write(&mut live, &list);
+        let before = entries(&live);
+        let (_, again) = apply(rt, Some(&live), &deploy(2, None), "one", false).unwrap();
+        assert_eq!(again, before);
     }
 
     #[test]

@@ -134,6 +134,10 @@ async fn custom_resources_served_and_deleted_with_their_definition() {
         root.text
     );
 
+    let rv_before = e.get(WIDGETS).await.body["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // Create: status dropped (status subresource), generation 1.
     let c = e.post(WIDGETS, &widget("w1", 1)).await;
     assert_eq!(c.status, 201, "{}", c.text);
@@ -142,6 +146,15 @@ async fn custom_resources_served_and_deleted_with_their_definition() {
     assert_eq!(c.body["apiVersion"], "example.com/v1");
     // Unknown fields are kept (no schema pruning).
     assert_eq!(c.body["spec"]["size"], 1);
+    // A watch from before the create (through the other version) sees it.
+    let w = e
+        .get(&format!(
+            "/apis/example.com/v1beta1/namespaces/default/widgets?watch=1&resourceVersion={rv_before}&timeoutSeconds=1"
+        ))
+        .await;
+    let first: Value = serde_json::from_str(w.text.lines().next().unwrap_or("")).unwrap();
+    assert_eq!(first["type"], "ADDED", "{}", w.text);
+    assert_eq!(first["object"]["metadata"]["name"], "w1");
     // A metadata-only change keeps the generation; a spec change moves it.
     let mut u = c.body.clone();
     u["metadata"]["labels"] = json!({"a": "b"});
