@@ -240,18 +240,33 @@ impl Store {
         Some(object)
     }
 
-    /// Number of stored objects per resource.
+    /// How the test endpoints name a stored resource: the plural of a built-in type
+    /// (`clusterroles`, as before custom types existed), `plural.group` of a custom one.
+    fn display_name<'a>(&self, key: &'a str) -> &'a str {
+        match resources::ALL
+            .iter()
+            .find(|r| r.qualified_resource() == key)
+        {
+            Some(r) => &key[..r.resource.len()],
+            None => key,
+        }
+    }
+
+    /// Number of stored objects per resource (named as [`Store::all`] names them).
     pub fn counts(&self) -> BTreeMap<String, usize> {
         let mut out = BTreeMap::new();
         for (r, _, _) in self.objects.keys() {
-            *out.entry(r.clone()).or_insert(0) += 1;
+            *out.entry(self.display_name(r).to_owned()).or_insert(0) += 1;
         }
         out
     }
 
-    /// Every object with its resource name.
+    /// Every object with its resource name: the plural for built-in types, `plural.group`
+    /// for custom resources.
     pub fn all(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.objects.iter().map(|((r, _, _), v)| (r.as_str(), v))
+        self.objects
+            .iter()
+            .map(|((r, _, _), v)| (self.display_name(r), v))
     }
 }
 

@@ -268,6 +268,18 @@ async fn custom_resources_served_and_deleted_with_their_definition() {
         "{}",
         state.text
     );
+    // The test endpoint names built-in types by their plural, custom ones with their group.
+    let resources: Vec<&str> = state.body["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["resource"].as_str().unwrap())
+        .collect();
+    assert!(resources.contains(&"clusterroles"), "{resources:?}");
+    assert!(
+        !resources.contains(&"customresourcedefinitions"),
+        "deleted: {resources:?}"
+    );
     // Re-created, it serves an empty collection.
     assert_eq!(e.post(CRDS, &crd("Namespaced")).await.status, 201);
     let r = e.get(WIDGETS).await;
@@ -288,6 +300,17 @@ async fn cluster_scoped_custom_resources_and_namespace_deletion() {
         r.status, 404,
         "a cluster-scoped type has no namespaced path"
     );
+    let state = e.get("/_emulator/state").await;
+    assert!(
+        state.body["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["resource"] == "widgets.example.com"),
+        "{}",
+        state.text
+    );
+    assert_eq!(state.body["counts"]["widgets.example.com"], 1);
 
     // A namespaced type's objects go with their namespace.
     let e = start().await;
