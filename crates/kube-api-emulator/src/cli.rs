@@ -43,7 +43,8 @@ SERVED API (Kubernetes v1.30 conventions):
   it), /openapi/v3 and its group-version documents (operations only, no field schemas;
   /openapi/v2 is 404), /healthz /livez /readyz (also without credentials).
   Resources: core/v1 namespaces, serviceaccounts, secrets, configmaps, services;
-  apps/v1 deployments, statefulsets, daemonsets; rbac.authorization.k8s.io/v1
+  apps/v1 deployments, statefulsets, daemonsets; networking.k8s.io/v1 networkpolicies;
+  rbac.authorization.k8s.io/v1
   clusterroles, clusterrolebindings, roles, rolebindings;
   apiextensions.k8s.io/v1 customresourcedefinitions, and the custom resources each
   definition registers (discovery included, namespaced or cluster scoped, every served

@@ -12,6 +12,7 @@
 //! | `/healthz`, `/livez`, `/readyz` | `ok`, also without credentials |
 //! | core/v1 `namespaces`, `serviceaccounts`, `secrets`, `configmaps`, `services` | get, list, watch, create, update, patch, delete (+ deletecollection for namespaced types); `services/status` |
 //! | apps/v1 `deployments`, `statefulsets`, `daemonsets` | the same verbs; `status` subresource (get, update, patch) |
+//! | networking.k8s.io/v1 `networkpolicies` | the same verbs |
 //! | rbac.authorization.k8s.io/v1 `clusterroles`, `clusterrolebindings`, `roles`, `rolebindings` | the same verbs |
 //! | apiextensions.k8s.io/v1 `customresourcedefinitions` | the same verbs and `status`; a stored definition serves its custom resources (below) |
 //! | custom resources, `/apis/{spec.group}/{version}/[namespaces/{ns}/]{plural}` | the same verbs, for every served version; `status` when the version declares `subresources.status`; in discovery (both forms) and OpenAPI v3 at once |
@@ -115,15 +116,19 @@
 //!   containers conflict here); apply to subresources is refused (415); status writes record
 //!   no managed fields; `managedFields` sent by clients are ignored; a no-op apply keeps the
 //!   object (and its resourceVersion) unchanged.
-//! * Custom resources, ConfigMaps, Services and the apps/v1 kinds have no field schemas:
-//!   bodies are stored as sent (no pruning, no schema validation, no unknown-field
-//!   warnings; metadata is checked), protobuf bodies of these kinds are refused, and
+//! * Custom resources, ConfigMaps, Services, NetworkPolicies and the apps/v1 kinds have no
+//!   field schemas: bodies are stored as sent (no pruning, no schema validation, no
+//!   unknown-field warnings; metadata is checked), protobuf bodies of these kinds are
+//!   refused, and
 //!   `additionalPrinterColumns` are not used (tables show Name and Age). The versions of a
 //!   custom resource share their objects, which keep the `apiVersion` they were written with
 //!   (no conversion). Registered types live as long as the process (identical definitions
 //!   share one registration).
 //! * Strategic merge patch is a merge patch that also merges `ServiceAccount.secrets` by
-//!   `name` and understands `$patch: delete|replace`; other directives are ignored.
+//!   `name` (other lists, such as a Deployment's `containers`, are replaced, so kubectl's
+//!   client-side apply of a changed container list needs the whole list); it
+//!   understands `$patch: delete|replace`; other directives are ignored. Custom resources
+//!   refuse it (415), as on the API server.
 //! * Deletion is immediate (no finalizers, no graceful period, no garbage collection of
 //!   owner references); a deleted namespace and its content are gone at once.
 //! * Lists and watches are served from the current state and a bounded event history:

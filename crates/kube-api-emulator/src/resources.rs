@@ -316,6 +316,19 @@ pub static DAEMON_SETS: ResourceType = ResourceType {
     ..BUILTIN
 };
 
+pub const NETWORKING_GROUP: &str = "networking.k8s.io";
+
+pub static NETWORK_POLICIES: ResourceType = ResourceType {
+    group: NETWORKING_GROUP,
+    resource: "networkpolicies",
+    singular: "networkpolicy",
+    kind: "NetworkPolicy",
+    short_names: &["netpol"],
+    schemaless: true,
+    generation: true,
+    ..BUILTIN
+};
+
 pub const APIEXTENSIONS_GROUP: &str = "apiextensions.k8s.io";
 
 pub static CRDS: ResourceType = ResourceType {
@@ -341,6 +354,7 @@ pub static ALL: &[&ResourceType] = &[
     &DAEMON_SETS,
     &DEPLOYMENTS,
     &STATEFUL_SETS,
+    &NETWORK_POLICIES,
     &CRDS,
     &CLUSTER_ROLE_BINDINGS,
     &CLUSTER_ROLES,
@@ -355,6 +369,7 @@ pub static ALL: &[&ResourceType] = &[
 pub static GROUPS: &[(&str, &str)] = &[
     ("", "v1"),
     (APPS_GROUP, "v1"),
+    (NETWORKING_GROUP, "v1"),
     (APIEXTENSIONS_GROUP, "v1"),
     (RBAC_GROUP, "v1"),
     ("authorization.k8s.io", "v1"),

@@ -453,6 +453,18 @@ async fn workloads_managed_fields_and_apply_errors() {
     assert_eq!(s.body["status"]["readyReplicas"], 4);
     assert_eq!(s.body["status"]["observedGeneration"], 2);
 
+    // NetworkPolicies (Argo CD's manifests carry them) are stored, with a generation.
+    let np = e
+        .patch(
+            "/apis/networking.k8s.io/v1/namespaces/default/networkpolicies/np?fieldManager=m",
+            "application/apply-patch+yaml",
+            &json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "np"},
+                    "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}}),
+        )
+        .await;
+    assert_eq!(np.status, 201, "{}", np.text);
+    assert_eq!(np.body["metadata"]["generation"], 1);
+
     // Services get a cluster IP that updates keep.
     const SVC: &str = "/api/v1/namespaces/default/services";
     let svc = e

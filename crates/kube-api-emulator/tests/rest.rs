@@ -66,6 +66,7 @@ async fn discovery_and_health() {
         groups,
         [
             "apps",
+            "networking.k8s.io",
             "apiextensions.k8s.io",
             "rbac.authorization.k8s.io",
             "authorization.k8s.io",
