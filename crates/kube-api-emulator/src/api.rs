@@ -13,6 +13,7 @@ use tokio::sync::{broadcast, mpsc};
 
 use crate::app::{App, Ctx};
 use crate::http::{error_response, json_response, Body, ChannelBody};
+use crate::managed;
 use crate::rbac::{self, Attributes, UserInfo};
 use crate::resources::{self, ResourceType, NAMESPACES, SECRETS, SERVICE_ACCOUNTS};
 use crate::router::ResourceRequest;
@@ -46,7 +47,13 @@ type Result<T> = std::result::Result<T, ApiError>;
 
 pub fn handle(app: &Arc<App>, ctx: &Ctx, rr: &ResourceRequest, verb: &str) -> Response<Body> {
     if !rr.subresource.is_empty() {
-        return error_response(&ApiError::no_such_resource());
+        let status = rr.subresource == "status" && rr.rt.status_subresource && !rr.name.is_empty();
+        if !status {
+            return error_response(&ApiError::no_such_resource());
+        }
+        if !matches!(verb, "get" | "update" | "patch") {
+            return error_response(&ApiError::method_not_allowed());
+        }
     }
     if !rr.rt.stored {
         if ctx.method != Method::POST || !rr.name.is_empty() {
@@ -207,6 +214,9 @@ fn decode_object(
             rt.version, rt.kind, rt.kind
         )));
     }
+    if rt.schemaless {
+        return decode_schemaless(rt, v);
+    }
     let Some(s) = schema::for_kind(rt.kind) else {
         return Err(ApiError::internal(format!("no schema for {}", rt.kind)));
     };
@@ -239,6 +249,67 @@ fn decode_object(
     let mut obj = decoded.value;
     if let Some(m) = obj.as_object_mut() {
         // kind and apiVersion first, as the server serializes them.
+        let mut out = Map::new();
+        out.insert("kind".into(), json!(rt.kind));
+        out.insert("apiVersion".into(), json!(rt.api_version()));
+        for (k, val) in std::mem::take(m) {
+            if k != "kind" && k != "apiVersion" {
+                out.insert(k, val);
+            }
+        }
+        *m = out;
+    }
+    Ok(obj)
+}
+
+/// Decodes an object of a kind without a field schema (custom resources among them): kept
+/// as sent, but metadata must decode as ObjectMeta's string fields and string maps.
+fn decode_schemaless(rt: &ResourceType, v: &Value) -> Result<Value> {
+    let bad = |path: &str, what: &str, got: &Value| {
+        ApiError::bad_request(format!(
+            "{} in version {:?} cannot be handled as a {}: json: cannot unmarshal {} into Go struct field {path} of type {what}",
+            rt.kind,
+            rt.version,
+            rt.kind,
+            match got { Value::Array(_) => "array", Value::Object(_) => "object", Value::String(_) => "string", Value::Number(_) => "number", Value::Bool(_) => "bool", Value::Null => "null" }
+        ))
+    };
+    let mut obj = v.clone();
+    if let Some(meta) = obj.get_mut("metadata") {
+        if meta.is_null() {
+            *meta = json!({});
+        }
+        let Some(m) = meta.as_object_mut() else {
+            return Err(bad("ObjectMeta.metadata", "v1.ObjectMeta", meta));
+        };
+        m.retain(|_, v| !v.is_null());
+        for f in [
+            "name",
+            "namespace",
+            "generateName",
+            "resourceVersion",
+            "uid",
+        ] {
+            if let Some(x) = m.get(f).filter(|x| !x.is_string()) {
+                return Err(bad(&format!("ObjectMeta.metadata.{f}"), "string", x));
+            }
+        }
+        for f in ["labels", "annotations"] {
+            if let Some(x) = m.get(f) {
+                let ok = x
+                    .as_object()
+                    .is_some_and(|o| o.values().all(|v| v.is_string() || v.is_null()));
+                if !ok {
+                    return Err(bad(
+                        &format!("ObjectMeta.metadata.{f}"),
+                        "map[string]string",
+                        x,
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(m) = obj.as_object_mut() {
         let mut out = Map::new();
         out.insert("kind".into(), json!(rt.kind));
         out.insert("apiVersion".into(), json!(rt.api_version()));
@@ -374,6 +445,11 @@ fn decode_continue(token: &str) -> Result<String> {
 // ---------------------------------------------------------------------------------------
 // watch
 
+/// Whether two types name the same stored objects (the versions of one custom resource do).
+fn same_resource(a: &ResourceType, b: &ResourceType) -> bool {
+    std::ptr::eq(a, b) || (a.group == b.group && a.resource == b.resource)
+}
+
 fn watch(app: &Arc<App>, ctx: &Ctx, rr: &ResourceRequest) -> Response<Body> {
     let (labels, fields) = match parse_selectors(ctx, rr.rt) {
         Ok(s) => s,
@@ -439,7 +515,7 @@ fn watch(app: &Arc<App>, ctx: &Ctx, rr: &ResourceRequest) -> Response<Body> {
             rv => match rv.parse::<u64>().ok().and_then(|n| store.events_since(n)) {
                 Some(events) => events
                     .into_iter()
-                    .filter(|e| e.resource == rt.resource && matches(&e.object))
+                    .filter(|e| same_resource(e.rt, rt) && matches(&e.object))
                     .map(|e| render(e.kind, &e.object))
                     .collect(),
                 None => {
@@ -488,7 +564,7 @@ fn watch(app: &Arc<App>, ctx: &Ctx, rr: &ResourceRequest) -> Response<Body> {
                 ev = rx.recv() => match ev {
                     Ok(e) => {
                         last_rv = e.rv;
-                        if e.resource == rt.resource && matches(&e.object) && tx.send(render(e.kind, &e.object)).await.is_err() {
+                        if same_resource(e.rt, rt) && matches(&e.object) && tx.send(render(e.kind, &e.object)).await.is_err() {
                             return;
                         }
                     }
@@ -529,6 +605,7 @@ fn create(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) 
     let dry = dry_run(ctx)?;
     let mut warnings = Vec::new();
     let obj = decode_object(rr.rt, &parse_body(ctx)?, fv, &mut warnings)?;
+    let manager = update_manager(ctx)?;
     let mut store = app.store();
     let created = create_object(
         app,
@@ -539,6 +616,7 @@ fn create(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) 
         WriteOpts {
             user: &ctx.user,
             dry,
+            fields: Fields::Update(&manager),
         },
         jobs,
     )?;
@@ -554,6 +632,77 @@ fn create(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) 
 struct WriteOpts<'a> {
     user: &'a UserInfo,
     dry: bool,
+    fields: Fields<'a>,
+}
+
+/// How a write records managed fields.
+#[derive(Clone, Copy)]
+enum Fields<'a> {
+    /// An Update by this manager.
+    Update(&'a str),
+    /// A server-side apply: the entries computed by [`managed::apply`].
+    Apply(&'a [managed::Entry]),
+}
+
+/// The field manager of a non-apply write: `fieldManager`, else the product name of the
+/// User-Agent (`kubectl`, `kube`), as the API server defaults it.
+fn update_manager(ctx: &Ctx) -> Result<String> {
+    let m = ctx.query.get("fieldManager").unwrap_or("");
+    if m.len() > 128 {
+        return Err(field_manager_too_long());
+    }
+    if !m.is_empty() {
+        return Ok(m.to_owned());
+    }
+    let ua = ctx.user_agent.split('/').next().unwrap_or("").trim();
+    Ok(ua.chars().take(128).collect())
+}
+
+fn field_manager_too_long() -> ApiError {
+    ApiError::invalid(
+        "PatchOptions.meta.k8s.io",
+        "meta.k8s.io",
+        "PatchOptions",
+        "",
+        vec![Cause {
+            reason: "FieldValueTooLong",
+            field: "fieldManager".into(),
+            message: "Too long: may not be more than 128 bytes".into(),
+        }],
+    )
+}
+
+/// Server-maintained parts of a stored object: generation, controller-written status and
+/// managed fields. `old` is the stored object on an update.
+fn finish_write(rt: &ResourceType, obj: &mut Value, old: Option<&Value>, fields: Fields<'_>) {
+    if rt.generation {
+        let old_gen = old
+            .and_then(|o| o["metadata"]["generation"].as_i64())
+            .unwrap_or(0);
+        let strip = |o: &Value| {
+            let mut o = o.clone();
+            if let Some(m) = o.as_object_mut() {
+                m.remove("metadata");
+                m.remove("status");
+            }
+            o
+        };
+        let gen = match old {
+            Some(o) if strip(o) == strip(obj) && old_gen > 0 => old_gen,
+            _ => old_gen + 1,
+        };
+        meta_mut(obj).insert("generation".into(), json!(gen));
+    }
+    if rt.kind == "CustomResourceDefinition" && !rt.custom {
+        crate::workloads::set_crd_status(obj, old);
+    } else {
+        crate::workloads::set_status(rt, obj, old);
+    }
+    let entries = match fields {
+        Fields::Update(manager) => managed::record_update(rt, old, obj, manager),
+        Fields::Apply(entries) => entries.to_vec(),
+    };
+    managed::write(obj, &entries);
 }
 
 /// Creates a decoded object in `namespace` (ignored for cluster-scoped types).
@@ -567,6 +716,12 @@ fn create_object(
     jobs: &mut Vec<TokenJob>,
 ) -> Result<Value> {
     let (user, dry) = (opts.user, opts.dry);
+    if rt.status_subresource {
+        // The status of a new object is the server's (its controllers') to write.
+        if let Some(m) = obj.as_object_mut() {
+            m.remove("status");
+        }
+    }
     if rt.namespaced {
         let body_ns = meta_str(&obj, "namespace");
         if !body_ns.is_empty() && body_ns != namespace {
@@ -613,9 +768,17 @@ fn create_object(
         meta_mut(&mut obj).insert("name".into(), json!(name));
     }
     validate::apply_defaults(rt, &mut obj);
+    crate::workloads::apply_defaults(rt, &mut obj, None);
+    if std::ptr::eq(rt, &resources::CRDS) {
+        crate::crd::apply_defaults(&mut obj);
+    }
     let name = meta_str(&obj, "name").to_owned();
     check_escalation(store, user, rt, namespace, &name, &obj)?;
-    let causes = validate::validate(rt, &obj, None);
+    let mut causes = validate::validate(rt, &obj, None);
+    causes.extend(crate::workloads::validate(rt, &obj));
+    if std::ptr::eq(rt, &resources::CRDS) {
+        causes.extend(crate::crd::validate(&obj, None));
+    }
     if !causes.is_empty() {
         return Err(ApiError::invalid_object(rt, &name, causes));
     }
@@ -630,6 +793,7 @@ fn create_object(
         meta.insert("uid".into(), json!(util::new_uid()));
         meta.insert("creationTimestamp".into(), json!(util::now_rfc3339()));
     }
+    finish_write(rt, &mut obj, None, opts.fields);
     if dry {
         return Ok(obj);
     }
@@ -654,7 +818,8 @@ fn after_write(
     obj: &Value,
     jobs: &mut Vec<TokenJob>,
 ) {
-    match rt.kind {
+    let kind = if rt.custom { "" } else { rt.kind };
+    match kind {
         // The service account controller gives every namespace a `default` ServiceAccount.
         "Namespace" => {
             let ns = meta_str(obj, "name").to_owned();
@@ -665,6 +830,8 @@ fn after_write(
         "Secret" if obj.get("type").and_then(Value::as_str) == Some(SA_TOKEN_TYPE) => {
             jobs.push(TokenJob::for_secret(obj));
         }
+        // The establishing controller: the definition's types are served at once.
+        "CustomResourceDefinition" if !rt.custom => store.register_crd(obj),
         _ => {}
     }
 }
@@ -780,9 +947,10 @@ fn update(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) 
     let mut warnings = Vec::new();
     let obj = decode_object(rr.rt, &parse_body(ctx)?, fv, &mut warnings)?;
     check_identity(rr, &obj)?;
+    let manager = update_manager(ctx)?;
     let mut store = app.store();
     let Some(old) = store.get(rr.rt, object_ns(rr), &rr.name).cloned() else {
-        if rr.rt.create_on_update {
+        if rr.rt.create_on_update && rr.subresource.is_empty() {
             let created = create_object(
                 app,
                 &mut store,
@@ -792,6 +960,7 @@ fn update(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) 
                 WriteOpts {
                     user: &ctx.user,
                     dry,
+                    fields: Fields::Update(&manager),
                 },
                 jobs,
             )?;
@@ -812,6 +981,7 @@ fn update(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) 
         WriteOpts {
             user: &ctx.user,
             dry,
+            fields: Fields::Update(&manager),
         },
         jobs,
     )?;
@@ -883,6 +1053,40 @@ fn update_object(
             meta.insert("generateName".into(), g.clone());
         }
     }
+    if rr.subresource == "status" {
+        // Only the status changes through the status subresource.
+        let status = obj.get("status").cloned();
+        obj = old.clone();
+        meta_mut(&mut obj).remove("resourceVersion");
+        if let Some(m) = obj.as_object_mut() {
+            match status {
+                Some(st) => m.insert("status".into(), st),
+                None => m.remove("status"),
+            };
+        }
+        if without_rv(old.clone()) == obj {
+            return Ok(old.clone());
+        }
+        if dry {
+            meta_mut(&mut obj).insert(
+                "resourceVersion".into(),
+                json!(meta_str(old, "resourceVersion")),
+            );
+            return Ok(obj);
+        }
+        let stored = store.put(rt, obj);
+        app.persist(store)?;
+        return Ok(stored);
+    }
+    if rt.status_subresource {
+        // The main resource does not write the status.
+        if let Some(m) = obj.as_object_mut() {
+            match old.get("status") {
+                Some(v) => m.insert("status".into(), v.clone()),
+                None => m.remove("status"),
+            };
+        }
+    }
     if rt.kind == "Namespace" {
         // Status and finalizers of a namespace change through their own subresources.
         if let Some(m) = obj.as_object_mut() {
@@ -895,11 +1099,20 @@ fn update_object(
         }
     }
     validate::apply_defaults(rt, &mut obj);
+    crate::workloads::apply_defaults(rt, &mut obj, Some(old));
+    if std::ptr::eq(rt, &resources::CRDS) {
+        crate::crd::apply_defaults(&mut obj);
+    }
     check_escalation(store, user, rt, &rr.namespace, &rr.name, &obj)?;
-    let causes = validate::validate(rt, &obj, Some(old));
+    let mut causes = validate::validate(rt, &obj, Some(old));
+    causes.extend(crate::workloads::validate(rt, &obj));
+    if std::ptr::eq(rt, &resources::CRDS) {
+        causes.extend(crate::crd::validate(&obj, Some(old)));
+    }
     if !causes.is_empty() {
         return Err(ApiError::invalid_object(rt, &rr.name, causes));
     }
+    finish_write(rt, &mut obj, Some(old), opts.fields);
     if without_rv(old.clone()) == obj {
         return Ok(old.clone());
     }
@@ -931,6 +1144,12 @@ fn patch(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) -
     ) {
         return Err(ApiError::unsupported_media_type(accepted));
     }
+    if rr.rt.custom && kind == "application/strategic-merge-patch+json" {
+        // Custom resources have no strategic merge patch (no patch strategies to follow).
+        return Err(ApiError::unsupported_media_type(
+            "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
+        ));
+    }
     let fv = field_validation(ctx)?;
     let dry = dry_run(ctx)?;
     let apply = kind == "application/apply-patch+yaml";
@@ -948,18 +1167,39 @@ fn patch(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) -
         ));
     }
     if field_manager.len() > 128 {
+        return Err(field_manager_too_long());
+    }
+    let force = match ctx.query.get("force") {
+        None | Some("") | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "force: Invalid value: {other:?}: must be \"true\" or \"false\""
+            )))
+        }
+    };
+    if !apply && force {
         return Err(ApiError::invalid(
             "PatchOptions.meta.k8s.io",
             "meta.k8s.io",
             "PatchOptions",
             "",
-            vec![Cause {
-                reason: "FieldValueTooLong",
-                field: "fieldManager".into(),
-                message: "Too long: may not be more than 128 bytes".into(),
-            }],
+            vec![Cause::forbidden(
+                "force",
+                "may not be specified for non-apply patch",
+            )],
         ));
     }
+    if apply && !rr.subresource.is_empty() {
+        return Err(ApiError::unsupported_media_type(
+            "application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (the emulator has no server-side apply for subresources)",
+        ));
+    }
+    let manager = if apply {
+        field_manager.to_owned()
+    } else {
+        update_manager(ctx)?
+    };
     let patch_body: Value = serde_json::from_slice(&ctx.body).map_err(|e| {
         if apply {
             ApiError::bad_request(format!(
@@ -990,17 +1230,25 @@ fn patch(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) -
         }
         let obj = decode_object(rr.rt, &patch_body, fv, &mut warnings)?;
         check_identity(rr, &obj)?;
-        if current.is_none() {
+        let (merged, entries) = managed::apply(rr.rt, current.as_ref(), &obj, &manager, force)
+            .map_err(|c| {
+                let mut e = ApiError::new(409, "Conflict", c.message());
+                e.details = Some(json!({"causes": c.causes()}));
+                e
+            })?;
+        let opts = WriteOpts {
+            user: &ctx.user,
+            dry,
+            fields: Fields::Apply(&entries),
+        };
+        let Some(current) = current else {
             let created = create_object(
                 app,
                 &mut store,
                 rr.rt,
                 &rr.namespace,
-                without_rv(obj),
-                WriteOpts {
-                    user: &ctx.user,
-                    dry,
-                },
+                without_rv(merged),
+                opts,
                 jobs,
             )?;
             return Ok(Outcome {
@@ -1008,7 +1256,24 @@ fn patch(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) -
                 body: created,
                 warnings,
             });
+        };
+        // The applied resourceVersion, if any, is a precondition.
+        let mut merged = merged;
+        match meta_str(&obj, "resourceVersion") {
+            "" => {
+                meta_mut(&mut merged).remove("resourceVersion");
+            }
+            rv => {
+                meta_mut(&mut merged).insert("resourceVersion".into(), json!(rv));
+            }
         }
+        let merged = decode_object(rr.rt, &merged, FieldValidation::Ignore, &mut Vec::new())?;
+        let updated = update_object(app, &mut store, rr, merged, &current, opts, jobs)?;
+        return Ok(Outcome {
+            status: 200,
+            body: updated,
+            warnings,
+        });
     }
     let Some(current) = current else {
         return Err(ApiError::not_found(rr.rt, &rr.name));
@@ -1046,6 +1311,7 @@ fn patch(app: &App, ctx: &Ctx, rr: &ResourceRequest, jobs: &mut Vec<TokenJob>) -
         WriteOpts {
             user: &ctx.user,
             dry,
+            fields: Fields::Update(&manager),
         },
         jobs,
     )?;
@@ -1197,13 +1463,35 @@ fn deleted_response(rt: &ResourceType, obj: &Value) -> Value {
 fn delete_cascading(store: &mut Store, rt: &'static ResourceType, obj: &Value) {
     let ns = meta_str(obj, "namespace").to_owned();
     let name = meta_str(obj, "name").to_owned();
-    match rt.kind {
+    let kind = if rt.custom { "" } else { rt.kind };
+    match kind {
+        "CustomResourceDefinition" => {
+            // Deleting a definition deletes its objects and stops serving its types.
+            let types = store.unregister_crd(&name);
+            if let Some(t) = types.first().copied() {
+                let keys: Vec<(String, String)> = store
+                    .list(t, None)
+                    .map(|o| {
+                        (
+                            meta_str(o, "namespace").to_owned(),
+                            meta_str(o, "name").to_owned(),
+                        )
+                    })
+                    .collect();
+                for (ns, n) in keys {
+                    store.remove(t, &ns, &n);
+                }
+            }
+        }
         "Namespace" => {
-            for t in resources::ALL
-                .iter()
-                .copied()
-                .filter(|t| t.stored && t.namespaced)
-            {
+            let types: Vec<&'static ResourceType> = store.types().all().collect();
+            let mut seen: Vec<String> = Vec::new();
+            for t in types.into_iter().filter(|t| t.stored && t.namespaced) {
+                // The versions of a custom resource share their objects.
+                if seen.contains(&t.qualified_resource()) {
+                    continue;
+                }
+                seen.push(t.qualified_resource());
                 let names: Vec<String> = store
                     .list(t, Some(&name))
                     .map(|o| meta_str(o, "name").to_owned())

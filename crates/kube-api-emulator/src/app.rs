@@ -95,6 +95,8 @@ pub struct Ctx {
     pub content_type: String,
     pub body: hyper::body::Bytes,
     pub user: UserInfo,
+    /// The `User-Agent` header (the default field manager of updates is its product name).
+    pub user_agent: String,
 }
 
 fn header(req: &Request<Incoming>, name: http::header::HeaderName) -> String {
@@ -148,7 +150,8 @@ async fn handle_inner(
     if !app.latency.is_zero() {
         tokio::time::sleep(app.latency).await;
     }
-    let route = router::route(&path);
+    let types = app.store().types();
+    let route = router::route(&path, &types);
 
     // Authentication: a bearer token, or no credentials at all for the health endpoints.
     let user = match auth::bearer(&authz) {
@@ -171,6 +174,7 @@ async fn handle_inner(
     let query = Query::parse(req.uri().query());
     let accept = header(&req, http::header::ACCEPT);
     let content_type = header(&req, http::header::CONTENT_TYPE);
+    let user_agent = header(&req, http::header::USER_AGENT);
 
     // Authorization attributes and the request counter key.
     let attrs = match &route {
@@ -250,6 +254,7 @@ async fn handle_inner(
         content_type,
         body,
         user,
+        user_agent,
     };
     let resp = match route {
         Route::Health => text(200, "ok"),
@@ -259,7 +264,7 @@ async fn handle_inner(
         Route::CoreVersions => {
             get_only(&ctx, || match discovery::aggregated_version(&ctx.accept) {
                 Some(v) => discovery_response(
-                    discovery::aggregated(true, v),
+                    discovery::aggregated(&types, true, v),
                     &discovery::aggregated_content_type(v),
                 ),
                 None => discovery_response(
@@ -270,25 +275,27 @@ async fn handle_inner(
         }
         Route::Groups => get_only(&ctx, || match discovery::aggregated_version(&ctx.accept) {
             Some(v) => discovery_response(
-                discovery::aggregated(false, v),
+                discovery::aggregated(&types, false, v),
                 &discovery::aggregated_content_type(v),
             ),
-            None => discovery_response(discovery::groups(), "application/json"),
+            None => discovery_response(discovery::groups(&types), "application/json"),
         }),
-        Route::Group(g) => get_only(&ctx, || match discovery::group(&g) {
+        Route::Group(g) => get_only(&ctx, || match discovery::group(&types, &g) {
             Some(doc) => discovery_response(doc, "application/json"),
             None => text_not_found(),
         }),
         Route::GroupVersion(g, v) => get_only(&ctx, || {
-            discovery_response(discovery::group_version(&g, &v), "application/json")
+            discovery_response(discovery::group_version(&types, &g, &v), "application/json")
         }),
         Route::OpenApiV3Root => get_only(&ctx, || {
-            json_response(200, &discovery::openapi_v3_root(), "application/json")
+            json_response(200, &discovery::openapi_v3_root(&types), "application/json")
         }),
-        Route::OpenApiV3(g, v) => get_only(&ctx, || match discovery::openapi_v3_doc(&g, &v) {
-            Some(doc) => json_response(200, &doc, "application/json"),
-            None => text_not_found(),
-        }),
+        Route::OpenApiV3(g, v) => {
+            get_only(&ctx, || match discovery::openapi_v3_doc(&types, &g, &v) {
+                Some(doc) => json_response(200, &doc, "application/json"),
+                None => text_not_found(),
+            })
+        }
         // The emulator publishes OpenAPI v3 only; clients fall back to it (or skip).
         Route::OpenApiV2 | Route::Unknown => text_not_found(),
         Route::UnknownResource => error_response(&ApiError::no_such_resource()),

@@ -42,11 +42,22 @@ SERVED API (Kubernetes v1.30 conventions):
   (aggregated discovery apidiscovery.k8s.io/v2 and v2beta1 when the Accept header asks for
   it), /openapi/v3 and its group-version documents (operations only, no field schemas;
   /openapi/v2 is 404), /healthz /livez /readyz (also without credentials).
-  Resources: core/v1 namespaces, serviceaccounts, secrets; rbac.authorization.k8s.io/v1
-  clusterroles, clusterrolebindings, roles, rolebindings: get, list, watch, create, update,
-  patch (json-patch, merge-patch, strategic-merge-patch, apply), delete, deletecollection.
+  Resources: core/v1 namespaces, serviceaccounts, secrets, configmaps, services;
+  apps/v1 deployments, statefulsets, daemonsets; networking.k8s.io/v1 networkpolicies;
+  rbac.authorization.k8s.io/v1
+  clusterroles, clusterrolebindings, roles, rolebindings;
+  apiextensions.k8s.io/v1 customresourcedefinitions, and the custom resources each
+  definition registers (discovery included, namespaced or cluster scoped, every served
+  version): get, list, watch, create, update, patch (json-patch, merge-patch,
+  strategic-merge-patch, apply), delete, deletecollection; a status subresource (get,
+  update, patch) for services, the apps/v1 kinds, definitions and custom resources that
+  declare one. Deleting a definition deletes its objects.
   authorization.k8s.io/v1 selfsubjectaccessreviews and selfsubjectrulesreviews,
   authentication.k8s.io/v1 selfsubjectreviews (create).
+  Server-side apply: fieldManager required, force; metadata.managedFields per manager
+  (Apply and Update entries, fieldsV1); a changed field another manager owns is a 409
+  Conflict (Apply failed with 1 conflict: conflict with \"m\": .spec.replicas) unless
+  force=true; fields a manager stops applying are removed when nobody else owns them.
   Lists take labelSelector (=, ==, !=, in, notin, exists, !exists, gt, lt), fieldSelector
   (metadata.name, metadata.namespace; Secret type; Namespace status.phase), limit/continue.
   `kubectl get` receives server-side Tables. Errors are Status objects with the API server's
@@ -77,14 +88,17 @@ TEST ENDPOINTS (admin token and a loopback peer):
   GET /_emulator/state      stored objects (Secret values redacted)
 
 DELIBERATE SIMPLIFICATIONS:
-  No managedFields and no apply conflicts: server-side apply creates the object or merges the
-  applied configuration into it (fieldManager is required, as on a real server). Strategic
+  Field management treats lists as atomic (owned and replaced whole; the API server merges
+  keyed lists such as containers by name); no apply to subresources; status writes record
+  no managedFields. Custom resources, ConfigMaps, Services and the apps/v1 kinds are stored
+  without field schemas (no pruning, no unknown-field warnings, no protobuf bodies);
+  workload status is written as if every pod were ready at once. Strategic
   merge patch is a JSON merge patch that also merges ServiceAccount.secrets by name. Deletion
   is immediate: no finalizers, no graceful deletion, a deleted namespace and its content are
   gone at once (the delete answers the namespace marked Terminating). Lists are served from
   the current state (resourceVersion and resourceVersionMatch are accepted and not used;
   continue tokens do not pin a snapshot). Service-account tokens are opaque random strings,
-  not JWTs; the TokenRequest API, pods and all other resource types are not served.
+  not JWTs; the TokenRequest API, pods, replicasets and other resource types are not served.
   ClusterRole aggregationRule is stored but not aggregated. Request bodies are JSON or
   Kubernetes protobuf (typed clients such as kubectl 1.32+); apply bodies JSON; responses
   always JSON. No OpenAPI v2, so kubectl older than 1.29 cannot `create -f`.

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::resources::{self, ResourceType, GROUPS};
+use crate::resources::{ResourceType, Types};
 
 /// The Kubernetes version the emulator reports.
 pub const GIT_VERSION: &str = "v1.30.0";
@@ -33,33 +33,46 @@ pub fn core_versions(server_address: &str) -> Value {
     })
 }
 
-fn group_entry(group: &str, version: &str) -> Value {
-    let gv = format!("{group}/{version}");
+fn group_entry(group: &str, versions: &[&str]) -> Value {
+    let gv = |v: &str| json!({"groupVersion": format!("{group}/{v}"), "version": v});
     json!({
         "name": group,
-        "versions": [{"groupVersion": gv, "version": version}],
-        "preferredVersion": {"groupVersion": gv, "version": version}
+        "versions": versions.iter().map(|v| gv(v)).collect::<Vec<_>>(),
+        "preferredVersion": gv(versions.first().copied().unwrap_or(""))
     })
 }
 
 /// `/apis`: APIGroupList.
-pub fn groups() -> Value {
+pub fn groups(types: &Types) -> Value {
     json!({
         "kind": "APIGroupList",
         "apiVersion": "v1",
-        "groups": GROUPS.iter().filter(|(g, _)| !g.is_empty()).map(|(g, v)| group_entry(g, v)).collect::<Vec<_>>()
+        "groups": types.groups().iter().filter(|(g, _)| !g.is_empty()).map(|(g, v)| group_entry(g, v)).collect::<Vec<_>>()
     })
 }
 
 /// `/apis/{group}`: APIGroup.
-pub fn group(name: &str) -> Option<Value> {
-    let (g, v) = GROUPS.iter().find(|(g, _)| *g == name && !g.is_empty())?;
+pub fn group(types: &Types, name: &str) -> Option<Value> {
+    let groups = types.groups();
+    let (g, v) = groups.iter().find(|(g, _)| *g == name && !g.is_empty())?;
     let mut e = group_entry(g, v);
     if let Some(m) = e.as_object_mut() {
         m.insert("kind".into(), json!("APIGroup"));
         m.insert("apiVersion".into(), json!("v1"));
     }
     Some(e)
+}
+
+/// A type's entries in an APIResourceList: itself, and its status subresource.
+fn resource_entries(rt: &ResourceType) -> Vec<Value> {
+    let mut out = vec![resource_entry(rt)];
+    if rt.status_subresource {
+        out.push(
+            json!({"name": format!("{}/status", rt.resource), "singularName": "",
+            "namespaced": rt.namespaced, "kind": rt.kind, "verbs": ["get", "patch", "update"]}),
+        );
+    }
+    out
 }
 
 fn resource_entry(rt: &ResourceType) -> Value {
@@ -76,14 +89,15 @@ fn resource_entry(rt: &ResourceType) -> Value {
 }
 
 /// `/api/v1`, `/apis/{g}/{v}`: APIResourceList.
-pub fn group_version(group: &str, version: &str) -> Value {
+pub fn group_version(types: &Types, group: &str, version: &str) -> Value {
     let gv = if group.is_empty() {
         version.to_owned()
     } else {
         format!("{group}/{version}")
     };
-    let resources: Vec<Value> = resources::in_group(group, version)
-        .map(resource_entry)
+    let resources: Vec<Value> = types
+        .in_group(group, version)
+        .flat_map(resource_entries)
         .collect();
     let mut m = Map::new();
     m.insert("kind".into(), json!("APIResourceList"));
@@ -122,12 +136,14 @@ pub fn aggregated_version(accept: &str) -> Option<&'static str> {
 }
 
 /// The aggregated discovery document for `/api` (core) or `/apis` (all other groups).
-pub fn aggregated(core: bool, version: &str) -> Value {
-    let items: Vec<Value> = GROUPS
-        .iter()
+pub fn aggregated(types: &Types, core: bool, version: &str) -> Value {
+    let items: Vec<Value> = types
+        .groups()
+        .into_iter()
         .filter(|(g, _)| g.is_empty() == core)
-        .map(|(g, v)| {
-            let resources: Vec<Value> = resources::in_group(g, v)
+        .map(|(g, vs)| {
+            let versions: Vec<Value> = vs.iter().map(|v| {
+            let resources: Vec<Value> = types.in_group(g, v)
                 .map(|rt| {
                     let mut m = Map::new();
                     m.insert("resource".into(), json!(rt.resource));
@@ -148,9 +164,16 @@ pub fn aggregated(core: bool, version: &str) -> Value {
                     if !rt.short_names.is_empty() {
                         m.insert("shortNames".into(), json!(rt.short_names));
                     }
+                    if rt.status_subresource {
+                        m.insert("subresources".into(), json!([{"subresource": "status",
+                            "responseKind": {"group": rt.group, "version": rt.version, "kind": rt.kind},
+                            "verbs": ["get", "patch", "update"]}]));
+                    }
                     Value::Object(m)
                 })
                 .collect();
+                json!({"version": v, "resources": resources, "freshness": "Current"})
+            }).collect();
             let metadata = if g.is_empty() {
                 json!({"creationTimestamp": null})
             } else {
@@ -158,7 +181,7 @@ pub fn aggregated(core: bool, version: &str) -> Value {
             };
             json!({
                 "metadata": metadata,
-                "versions": [{"version": v, "resources": resources, "freshness": "Current"}]
+                "versions": versions
             })
         })
         .collect();
@@ -194,15 +217,17 @@ fn doc_hash(v: &Value) -> String {
 }
 
 /// `/openapi/v3`: the index of group-version documents.
-pub fn openapi_v3_root() -> Value {
+pub fn openapi_v3_root(types: &Types) -> Value {
     let mut paths = Map::new();
-    for (g, v) in GROUPS {
-        let p = gv_path(g, v);
-        let hash = doc_hash(&openapi_v3_doc(g, v).unwrap_or(Value::Null));
-        paths.insert(
-            p.clone(),
-            json!({"serverRelativeURL": format!("/openapi/v3/{p}?hash={hash}")}),
-        );
+    for (g, vs) in types.groups() {
+        for v in vs {
+            let p = gv_path(g, v);
+            let hash = doc_hash(&openapi_v3_doc(types, g, v).unwrap_or(Value::Null));
+            paths.insert(
+                p.clone(),
+                json!({"serverRelativeURL": format!("/openapi/v3/{p}?hash={hash}")}),
+            );
+        }
     }
     json!({"paths": paths})
 }
@@ -223,13 +248,13 @@ fn schema_name(rt: &ResourceType) -> String {
 /// `/openapi/v3/api/v1`, `/openapi/v3/apis/{g}/{v}`: the operations of each resource with
 /// their `x-kubernetes-group-version-kind` and query parameters (create, update and patch
 /// take `fieldValidation`, `fieldManager`, `dryRun`), and object schemas naming the kinds.
-pub fn openapi_v3_doc(group: &str, version: &str) -> Option<Value> {
-    if !resources::group_served(group, version) {
+pub fn openapi_v3_doc(types: &Types, group: &str, version: &str) -> Option<Value> {
+    if !types.group_served(group, version) {
         return None;
     }
     let mut paths = Map::new();
     let mut schemas = Map::new();
-    for rt in resources::in_group(group, version) {
+    for rt in types.in_group(group, version) {
         let gvk = json!({"group": rt.group, "version": rt.version, "kind": rt.kind});
         let sref = json!({"$ref": format!("#/components/schemas/{}", schema_name(rt))});
         let write_params = vec![
@@ -311,20 +336,19 @@ mod tests {
 
     #[test]
     fn documents() {
-        let gv = group_version("", "v1");
+        let t = Types::default();
+        let gv = group_version(&t, "", "v1");
         assert!(gv.get("apiVersion").is_none());
-        assert_eq!(gv["resources"].as_array().unwrap().len(), 3);
-        let agg = aggregated(false, "v2");
-        assert_eq!(
-            agg["items"][0]["metadata"]["name"],
-            "rbac.authorization.k8s.io"
-        );
-        let root = openapi_v3_root();
+        // configmaps, namespaces, secrets, serviceaccounts, services, services/status
+        assert_eq!(gv["resources"].as_array().unwrap().len(), 6);
+        let agg = aggregated(&t, false, "v2");
+        assert_eq!(agg["items"][0]["metadata"]["name"], "apps");
+        let root = openapi_v3_root(&t);
         assert!(root["paths"]["api/v1"]["serverRelativeURL"]
             .as_str()
             .unwrap()
             .starts_with("/openapi/v3/api/v1?hash="));
-        let doc = openapi_v3_doc("rbac.authorization.k8s.io", "v1").unwrap();
+        let doc = openapi_v3_doc(&t, "rbac.authorization.k8s.io", "v1").unwrap();
         let patch =
             &doc["paths"]["/apis/rbac.authorization.k8s.io/v1/clusterroles/{name}"]["patch"];
         assert_eq!(

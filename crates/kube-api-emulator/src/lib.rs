@@ -10,8 +10,12 @@
 //! | `/api`, `/api/v1`, `/apis`, `/apis/{g}`, `/apis/{g}/{v}` | discovery; aggregated discovery (`apidiscovery.k8s.io/v2`, `v2beta1`) when the `Accept` header asks for it, plain `APIVersions`/`APIGroupList`/`APIResourceList` otherwise |
 //! | `/openapi/v3`, `/openapi/v3/api/v1`, `/openapi/v3/apis/{g}/{v}` | operations with `x-kubernetes-group-version-kind` and their query parameters (so kubectl uses server-side `fieldValidation`); no field schemas. `/openapi/v2` is 404 |
 //! | `/healthz`, `/livez`, `/readyz` | `ok`, also without credentials |
-//! | core/v1 `namespaces`, `serviceaccounts`, `secrets` | get, list, watch, create, update, patch, delete (+ deletecollection for namespaced types) |
+//! | core/v1 `namespaces`, `serviceaccounts`, `secrets`, `configmaps`, `services` | get, list, watch, create, update, patch, delete (+ deletecollection for namespaced types); `services/status` |
+//! | apps/v1 `deployments`, `statefulsets`, `daemonsets` | the same verbs; `status` subresource (get, update, patch) |
+//! | networking.k8s.io/v1 `networkpolicies` | the same verbs |
 //! | rbac.authorization.k8s.io/v1 `clusterroles`, `clusterrolebindings`, `roles`, `rolebindings` | the same verbs |
+//! | apiextensions.k8s.io/v1 `customresourcedefinitions` | the same verbs and `status`; a stored definition serves its custom resources (below) |
+//! | custom resources, `/apis/{spec.group}/{version}/[namespaces/{ns}/]{plural}` | the same verbs, for every served version; `status` when the version declares `subresources.status`; in discovery (both forms) and OpenAPI v3 at once |
 //! | authorization.k8s.io/v1 `selfsubjectaccessreviews`, `selfsubjectrulesreviews`; authentication.k8s.io/v1 `selfsubjectreviews` | create (`kubectl auth can-i`, `can-i --list`, `whoami`) |
 //! | `/_emulator/requests`, `/_emulator/state` | test endpoints: request counts by `"<verb> <resource>"`, stored objects (Secret values redacted); admin token and a loopback peer only |
 //!
@@ -24,8 +28,11 @@
 //!
 //! * Objects carry `kind`, `apiVersion`, `metadata.uid` (UUID v4), `creationTimestamp`
 //!   (RFC 3339, seconds), `resourceVersion` (one global counter as a string, moved by every
-//!   change, including deletions). None of the served kinds has `generation` on a real
-//!   server, so none has it here. Lists are `{kind: XList, apiVersion, metadata:
+//!   change, including deletions), `managedFields` ([`managed`]). `generation` exists on the
+//!   apps/v1 kinds, definitions and custom resources (1 on create, +1 when anything but
+//!   metadata and status changes), as on a real server; the core and RBAC kinds have none.
+//!   Types with a status subresource ignore `status` on create and on writes of the main
+//!   resource; `/status` writes change only the status. Lists are `{kind: XList, apiVersion, metadata:
 //!   {resourceVersion[, continue, remainingItemCount]}, items}`.
 //! * Bodies decode like the typed decoder: wrong JSON types are 400, unknown fields are
 //!   dropped and reported per `fieldValidation` (`Strict`: 400 `strict decoding error:
@@ -52,8 +59,30 @@
 //! * Delete answers a `Success` Status (`details.kind` is the resource), namespaces answer
 //!   the namespace marked `Terminating`; `propagationPolicy` and `preconditions` are honoured
 //!   (the latter as 409). `default`, `kube-system` and `kube-public` cannot be deleted (403).
-//!   Deleting a namespace deletes its objects; deleting a ServiceAccount deletes its token
-//!   Secrets.
+//!   Deleting a namespace deletes its objects (custom resources included); deleting a
+//!   ServiceAccount deletes its token Secrets; deleting a CustomResourceDefinition deletes its
+//!   objects and stops serving its types.
+//! * CustomResourceDefinitions ([`crd`]): the basic shape is validated with the API
+//!   server's messages (`metadata.name` is `plural.group`, group with a dot, names, scope
+//!   `Namespaced`/`Cluster`, versions with exactly one storage version, immutable group,
+//!   plural and scope); names are defaulted (`singular`, `listKind`); the status reports
+//!   `NamesAccepted` and `Established` at once (so `kubectl wait --for
+//!   condition=Established` returns) and `storedVersions`.
+//! * apps/v1 workloads, Services ([`workloads`]): the API server's defaults for the fields
+//!   that matter (replicas 1, strategies; Service type, `clusterIP` from 10.96.0.0/16 kept on
+//!   update, port protocol and targetPort), a selector matching the template labels, and a
+//!   status written as if every pod were ready at once (`readyReplicas` = `spec.replicas`,
+//!   `observedGeneration`, `Available`/`Progressing` conditions), so `kubectl rollout
+//!   status` returns.
+//! * Server-side apply ([`managed`]): `PATCH` with `application/apply-patch+yaml` (JSON
+//!   bodies) and `fieldManager` (required); creates the object when missing (in an existing
+//!   namespace); a field another manager owns set to a different value is a 409 Conflict
+//!   `Apply failed with 1 conflict: conflict with "mgr": .spec.replicas` (an Update owner
+//!   reads `"mgr" using apps/v1`; `details.causes` has one `FieldManagerConflict` per field)
+//!   unless `force=true`, which takes the field; fields a manager stops applying are removed
+//!   when no other manager owns them. Other writes record `Update` entries for the fields
+//!   they change (manager: `fieldManager`, else the User-Agent's product name) and take
+//!   those fields from other managers.
 //! * `kubectl get` gets `meta.k8s.io/v1` Tables with the API server's columns.
 //! * Authentication: bearer tokens only (see [`auth`]); authorization: RBAC (see [`rbac`]),
 //!   with the bootstrap roles and bindings of a new cluster ([`bootstrap`]), and RBAC
@@ -82,11 +111,24 @@
 //!
 //! # Deliberate simplifications
 //!
-//! * Server-side apply creates the object or merges the applied configuration into it (JSON
-//!   merge patch semantics); there are no `managedFields` and no apply conflicts, but
-//!   `fieldManager` is required as on a real server.
+//! * Field management treats lists as atomic (owned and replaced whole, where the API server
+//!   merges keyed lists such as `containers` by `name`, so two managers applying different
+//!   containers conflict here); apply to subresources is refused (415); status writes record
+//!   no managed fields; `managedFields` sent by clients are ignored; a no-op apply keeps the
+//!   object (and its resourceVersion) unchanged.
+//! * Custom resources, ConfigMaps, Services, NetworkPolicies and the apps/v1 kinds have no
+//!   field schemas: bodies are stored as sent (no pruning, no schema validation, no
+//!   unknown-field warnings; metadata is checked), protobuf bodies of these kinds are
+//!   refused, and
+//!   `additionalPrinterColumns` are not used (tables show Name and Age). The versions of a
+//!   custom resource share their objects, which keep the `apiVersion` they were written with
+//!   (no conversion). Registered types live as long as the process (identical definitions
+//!   share one registration).
 //! * Strategic merge patch is a merge patch that also merges `ServiceAccount.secrets` by
-//!   `name` and understands `$patch: delete|replace`; other directives are ignored.
+//!   `name` (other lists, such as a Deployment's `containers`, are replaced, so kubectl's
+//!   client-side apply of a changed container list needs the whole list); it
+//!   understands `$patch: delete|replace`; other directives are ignored. Custom resources
+//!   refuse it (415), as on the API server.
 //! * Deletion is immediate (no finalizers, no graceful period, no garbage collection of
 //!   owner references); a deleted namespace and its content are gone at once.
 //! * Lists and watches are served from the current state and a bounded event history:
@@ -94,8 +136,9 @@
 //!   tokens do not pin a snapshot; a watch from a resourceVersion older than the history gets
 //!   a 410 `Expired` ERROR event.
 //! * Service-account tokens are opaque random strings, not JWTs (only tokens the controller
-//!   issued authenticate); no TokenRequest, no pods or other resource types, no
-//!   ClusterRole aggregation, no admission webhooks.
+//!   issued authenticate); no TokenRequest, no pods, replicasets or other resource types, no
+//!   scale subresource, no ClusterRole aggregation, no admission webhooks; the bootstrap
+//!   `admin`/`edit`/`view` roles cover the core and RBAC kinds only.
 //! * Request bodies are JSON, or Kubernetes protobuf for create/update/delete options (what
 //!   typed clients such as kubectl 1.32's `auth can-i` and `create <kind>` send); apply
 //!   bodies must be JSON (kubectl and kube-rs send JSON). Responses are always JSON, which
@@ -117,9 +160,11 @@ pub mod auth;
 pub mod bootstrap;
 pub mod child;
 pub mod cli;
+pub mod crd;
 pub mod discovery;
 pub mod http;
 pub mod kubeconfig;
+pub mod managed;
 pub mod patch;
 pub mod persist;
 pub mod proto;
@@ -136,6 +181,7 @@ pub mod tls;
 pub mod tokens;
 pub mod util;
 pub mod validate;
+pub mod workloads;
 
 pub use server::{run, start, Config, Handle};
 

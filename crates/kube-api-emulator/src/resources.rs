@@ -14,7 +14,7 @@ pub const STORED_VERBS: &[&str] = &[
 ];
 
 /// One served resource type.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct ResourceType {
     /// API group; "" is the core (legacy) group served under `/api`.
     pub group: &'static str,
@@ -30,7 +30,36 @@ pub struct ResourceType {
     pub stored: bool,
     /// PUT of a missing object creates it (the RBAC types allow this on a real server).
     pub create_on_update: bool,
+    /// `metadata.generation` is kept and moves when anything but metadata and status
+    /// changes (apps/v1 workloads, CustomResourceDefinitions, custom resources).
+    pub generation: bool,
+    /// `status` is written only through the `/status` subresource; writes to the main
+    /// resource keep the stored status.
+    pub status_subresource: bool,
+    /// No field schema: bodies are kept as sent (custom resources, and the kinds whose
+    /// fields the emulator does not check).
+    pub schemaless: bool,
+    /// Served because a CustomResourceDefinition registered it.
+    pub custom: bool,
 }
+
+/// The defaults of the flags of a built-in type.
+const BUILTIN: ResourceType = ResourceType {
+    group: "",
+    version: "v1",
+    resource: "",
+    singular: "",
+    kind: "",
+    namespaced: true,
+    short_names: &[],
+    verbs: STORED_VERBS,
+    stored: true,
+    create_on_update: false,
+    generation: false,
+    status_subresource: false,
+    schemaless: false,
+    custom: false,
+};
 
 impl ResourceType {
     /// `v1` for the core group, else `group/version`.
@@ -91,6 +120,7 @@ pub static NAMESPACES: ResourceType = ResourceType {
     ],
     stored: true,
     create_on_update: false,
+    ..BUILTIN
 };
 
 pub static SERVICE_ACCOUNTS: ResourceType = ResourceType {
@@ -104,6 +134,7 @@ pub static SERVICE_ACCOUNTS: ResourceType = ResourceType {
     verbs: STORED_VERBS,
     stored: true,
     create_on_update: false,
+    ..BUILTIN
 };
 
 pub static SECRETS: ResourceType = ResourceType {
@@ -117,6 +148,7 @@ pub static SECRETS: ResourceType = ResourceType {
     verbs: STORED_VERBS,
     stored: true,
     create_on_update: false,
+    ..BUILTIN
 };
 
 pub static CLUSTER_ROLES: ResourceType = ResourceType {
@@ -130,6 +162,7 @@ pub static CLUSTER_ROLES: ResourceType = ResourceType {
     verbs: STORED_VERBS,
     stored: true,
     create_on_update: true,
+    ..BUILTIN
 };
 
 pub static CLUSTER_ROLE_BINDINGS: ResourceType = ResourceType {
@@ -143,6 +176,7 @@ pub static CLUSTER_ROLE_BINDINGS: ResourceType = ResourceType {
     verbs: STORED_VERBS,
     stored: true,
     create_on_update: true,
+    ..BUILTIN
 };
 
 pub static ROLES: ResourceType = ResourceType {
@@ -156,6 +190,7 @@ pub static ROLES: ResourceType = ResourceType {
     verbs: STORED_VERBS,
     stored: true,
     create_on_update: true,
+    ..BUILTIN
 };
 
 pub static ROLE_BINDINGS: ResourceType = ResourceType {
@@ -169,6 +204,7 @@ pub static ROLE_BINDINGS: ResourceType = ResourceType {
     verbs: STORED_VERBS,
     stored: true,
     create_on_update: true,
+    ..BUILTIN
 };
 
 pub static SELF_SUBJECT_ACCESS_REVIEWS: ResourceType = ResourceType {
@@ -182,6 +218,7 @@ pub static SELF_SUBJECT_ACCESS_REVIEWS: ResourceType = ResourceType {
     verbs: &["create"],
     stored: false,
     create_on_update: false,
+    ..BUILTIN
 };
 
 pub static SELF_SUBJECT_RULES_REVIEWS: ResourceType = ResourceType {
@@ -195,6 +232,7 @@ pub static SELF_SUBJECT_RULES_REVIEWS: ResourceType = ResourceType {
     verbs: &["create"],
     stored: false,
     create_on_update: false,
+    ..BUILTIN
 };
 
 pub static SELF_SUBJECT_REVIEWS: ResourceType = ResourceType {
@@ -208,13 +246,116 @@ pub static SELF_SUBJECT_REVIEWS: ResourceType = ResourceType {
     verbs: &["create"],
     stored: false,
     create_on_update: false,
+    ..BUILTIN
 };
 
-/// Every served type, in discovery order.
+pub static CONFIG_MAPS: ResourceType = ResourceType {
+    resource: "configmaps",
+    singular: "configmap",
+    kind: "ConfigMap",
+    short_names: &["cm"],
+    schemaless: true,
+    ..BUILTIN
+};
+
+pub static SERVICES: ResourceType = ResourceType {
+    resource: "services",
+    singular: "service",
+    kind: "Service",
+    short_names: &["svc"],
+    verbs: &[
+        "create",
+        "delete",
+        "deletecollection",
+        "get",
+        "list",
+        "patch",
+        "update",
+        "watch",
+    ],
+    schemaless: true,
+    status_subresource: true,
+    ..BUILTIN
+};
+
+pub const APPS_GROUP: &str = "apps";
+
+pub static DEPLOYMENTS: ResourceType = ResourceType {
+    group: APPS_GROUP,
+    resource: "deployments",
+    singular: "deployment",
+    kind: "Deployment",
+    short_names: &["deploy"],
+    schemaless: true,
+    generation: true,
+    status_subresource: true,
+    ..BUILTIN
+};
+
+pub static STATEFUL_SETS: ResourceType = ResourceType {
+    group: APPS_GROUP,
+    resource: "statefulsets",
+    singular: "statefulset",
+    kind: "StatefulSet",
+    short_names: &["sts"],
+    schemaless: true,
+    generation: true,
+    status_subresource: true,
+    ..BUILTIN
+};
+
+pub static DAEMON_SETS: ResourceType = ResourceType {
+    group: APPS_GROUP,
+    resource: "daemonsets",
+    singular: "daemonset",
+    kind: "DaemonSet",
+    short_names: &["ds"],
+    schemaless: true,
+    generation: true,
+    status_subresource: true,
+    ..BUILTIN
+};
+
+pub const NETWORKING_GROUP: &str = "networking.k8s.io";
+
+pub static NETWORK_POLICIES: ResourceType = ResourceType {
+    group: NETWORKING_GROUP,
+    resource: "networkpolicies",
+    singular: "networkpolicy",
+    kind: "NetworkPolicy",
+    short_names: &["netpol"],
+    schemaless: true,
+    generation: true,
+    ..BUILTIN
+};
+
+pub const APIEXTENSIONS_GROUP: &str = "apiextensions.k8s.io";
+
+pub static CRDS: ResourceType = ResourceType {
+    group: APIEXTENSIONS_GROUP,
+    resource: "customresourcedefinitions",
+    singular: "customresourcedefinition",
+    kind: "CustomResourceDefinition",
+    namespaced: false,
+    short_names: &["crd", "crds"],
+    schemaless: true,
+    generation: true,
+    status_subresource: true,
+    ..BUILTIN
+};
+
+/// Every built-in type, in discovery order.
 pub static ALL: &[&ResourceType] = &[
+    &CONFIG_MAPS,
     &NAMESPACES,
     &SECRETS,
     &SERVICE_ACCOUNTS,
+    &SERVICES,
+    &DAEMON_SETS,
+    &DEPLOYMENTS,
+    &STATEFUL_SETS,
+    &NETWORK_POLICIES,
+    &CRDS,
     &CLUSTER_ROLE_BINDINGS,
     &CLUSTER_ROLES,
     &ROLE_BINDINGS,
@@ -227,34 +368,141 @@ pub static ALL: &[&ResourceType] = &[
 /// Served API groups (core first) with their single version.
 pub static GROUPS: &[(&str, &str)] = &[
     ("", "v1"),
+    (APPS_GROUP, "v1"),
+    (NETWORKING_GROUP, "v1"),
+    (APIEXTENSIONS_GROUP, "v1"),
     (RBAC_GROUP, "v1"),
     ("authorization.k8s.io", "v1"),
     ("authentication.k8s.io", "v1"),
 ];
 
-pub fn find(group: &str, version: &str, resource: &str) -> Option<&'static ResourceType> {
-    ALL.iter()
-        .copied()
-        .find(|r| r.group == group && r.version == version && r.resource == resource)
+/// The types served now: the built-in ones and those the stored CustomResourceDefinitions
+/// register. Cheap to clone (references only).
+#[derive(Debug, Clone, Default)]
+pub struct Types {
+    custom: Vec<&'static ResourceType>,
 }
 
-/// The stored type named by its plural resource name (names are unique across the
-/// served groups).
-pub fn by_resource(resource: &str) -> Option<&'static ResourceType> {
-    ALL.iter()
-        .copied()
-        .find(|r| r.stored && r.resource == resource)
+impl Types {
+    pub fn new(custom: Vec<&'static ResourceType>) -> Self {
+        Self { custom }
+    }
+
+    /// Every served type: built-in first, then custom ones in registration order.
+    pub fn all(&self) -> impl Iterator<Item = &'static ResourceType> + '_ {
+        ALL.iter().copied().chain(self.custom.iter().copied())
+    }
+
+    pub fn find(
+        &self,
+        group: &str,
+        version: &str,
+        resource: &str,
+    ) -> Option<&'static ResourceType> {
+        self.all()
+            .find(|r| r.group == group && r.version == version && r.resource == resource)
+    }
+
+    /// The stored type named by `resource.group` (or `resource` for the core group), the
+    /// key of the store and of the data file. Data files of earlier versions name RBAC
+    /// types by their plural alone; that is accepted too.
+    pub fn by_qualified(&self, qualified: &str) -> Option<&'static ResourceType> {
+        self.all()
+            .find(|r| r.stored && r.qualified_resource() == qualified)
+            .or_else(|| {
+                ALL.iter()
+                    .copied()
+                    .find(|r| r.stored && r.resource == qualified)
+            })
+    }
+
+    /// Served API groups (core first) with their versions, the preferred first.
+    pub fn groups(&self) -> Vec<(&'static str, Vec<&'static str>)> {
+        let mut out: Vec<(&'static str, Vec<&'static str>)> =
+            GROUPS.iter().map(|(g, v)| (*g, vec![*v])).collect();
+        for r in &self.custom {
+            match out.iter_mut().find(|(g, _)| *g == r.group) {
+                Some((_, vs)) => {
+                    if !vs.contains(&r.version) {
+                        vs.push(r.version);
+                    }
+                }
+                None => out.push((r.group, vec![r.version])),
+            }
+        }
+        out
+    }
+
+    pub fn group_served(&self, group: &str, version: &str) -> bool {
+        self.groups()
+            .iter()
+            .any(|(g, vs)| *g == group && vs.contains(&version))
+    }
+
+    pub fn in_group<'a>(
+        &'a self,
+        group: &'a str,
+        version: &'a str,
+    ) -> impl Iterator<Item = &'static ResourceType> + 'a {
+        self.all()
+            .filter(move |r| r.group == group && r.version == version)
+    }
 }
 
-pub fn group_served(group: &str, version: &str) -> bool {
-    GROUPS.iter().any(|(g, v)| *g == group && *v == version)
+fn leak(s: &str) -> &'static str {
+    Box::leak(s.to_owned().into_boxed_str())
 }
 
-pub fn in_group<'a>(
-    group: &'a str,
-    version: &'a str,
-) -> impl Iterator<Item = &'static ResourceType> + 'a {
-    ALL.iter()
-        .copied()
-        .filter(move |r| r.group == group && r.version == version)
+/// Custom types ever registered in this process. A type lives as long as the process (the
+/// routing and store code hold `&'static ResourceType`), so identical registrations share
+/// one allocation: re-creating a CustomResourceDefinition costs nothing new.
+static INTERNED: std::sync::Mutex<Vec<&'static ResourceType>> = std::sync::Mutex::new(Vec::new());
+
+/// What a CustomResourceDefinition version registers.
+pub struct CustomType<'a> {
+    pub group: &'a str,
+    pub version: &'a str,
+    pub plural: &'a str,
+    pub singular: &'a str,
+    pub kind: &'a str,
+    pub namespaced: bool,
+    pub short_names: &'a [String],
+    pub status_subresource: bool,
+}
+
+pub fn intern_custom(c: &CustomType<'_>) -> &'static ResourceType {
+    let mut interned = INTERNED.lock().unwrap_or_else(|p| p.into_inner());
+    let same = |r: &&&'static ResourceType| {
+        r.group == c.group
+            && r.version == c.version
+            && r.resource == c.plural
+            && r.singular == c.singular
+            && r.kind == c.kind
+            && r.namespaced == c.namespaced
+            && r.status_subresource == c.status_subresource
+            && r.short_names.len() == c.short_names.len()
+            && r.short_names.iter().zip(c.short_names).all(|(a, b)| a == b)
+    };
+    if let Some(r) = interned.iter().find(same) {
+        return r;
+    }
+    let short: Vec<&'static str> = c.short_names.iter().map(|s| leak(s)).collect();
+    let rt: &'static ResourceType = Box::leak(Box::new(ResourceType {
+        group: leak(c.group),
+        version: leak(c.version),
+        resource: leak(c.plural),
+        singular: leak(c.singular),
+        kind: leak(c.kind),
+        namespaced: c.namespaced,
+        short_names: Box::leak(short.into_boxed_slice()),
+        verbs: STORED_VERBS,
+        stored: true,
+        create_on_update: false,
+        generation: true,
+        status_subresource: c.status_subresource,
+        schemaless: true,
+        custom: true,
+    }));
+    interned.push(rt);
+    rt
 }

@@ -2,7 +2,7 @@
 //! core group, `/apis/{group}/{version}/...` for the others, `namespaces/{ns}/` before
 //! namespaced resources, and the namespace of `/api/v1/namespaces/{name}` being `{name}`.
 
-use crate::resources::{self, ResourceType};
+use crate::resources::{ResourceType, Types};
 
 /// Where a request goes.
 #[derive(Debug)]
@@ -49,7 +49,7 @@ fn is_health(p: &str) -> bool {
         .any(|h| p == *h || p.strip_prefix(h).is_some_and(|r| r.starts_with('/')))
 }
 
-pub fn route(path: &str) -> Route {
+pub fn route(path: &str, types: &Types) -> Route {
     if is_health(path) {
         return Route::Health;
     }
@@ -64,23 +64,20 @@ pub fn route(path: &str) -> Route {
         ["openapi", "v3", "api", v] => Route::OpenApiV3(String::new(), (*v).to_owned()),
         ["openapi", "v3", "apis", g, v] => Route::OpenApiV3((*g).to_owned(), (*v).to_owned()),
         ["apis", g] => {
-            if resources::GROUPS
-                .iter()
-                .any(|(x, _)| x == g && !x.is_empty())
-            {
+            if types.groups().iter().any(|(x, _)| x == g && !x.is_empty()) {
                 Route::Group((*g).to_owned())
             } else {
                 Route::Unknown
             }
         }
-        ["api", v, rest @ ..] => gv_route("", v, rest),
-        ["apis", g, v, rest @ ..] => gv_route(g, v, rest),
+        ["api", v, rest @ ..] => gv_route(types, "", v, rest),
+        ["apis", g, v, rest @ ..] => gv_route(types, g, v, rest),
         _ => Route::Unknown,
     }
 }
 
-fn gv_route(group: &str, version: &str, rest: &[&str]) -> Route {
-    if !resources::group_served(group, version) {
+fn gv_route(types: &Types, group: &str, version: &str, rest: &[&str]) -> Route {
+    if !types.group_served(group, version) {
         return Route::Unknown;
     }
     if rest.is_empty() {
@@ -89,7 +86,7 @@ fn gv_route(group: &str, version: &str, rest: &[&str]) -> Route {
     if rest.iter().any(|s| s.is_empty()) {
         return Route::UnknownResource;
     }
-    let find = |r: &str| resources::find(group, version, r);
+    let find = |r: &str| types.find(group, version, r);
     let (namespace, namespaced_path, rest) = match rest {
         ["namespaces", ns, more @ ..] if !more.is_empty() => {
             // `namespaces/{ns}/status` and `namespaces/{ns}/finalize` are subresources of
@@ -136,6 +133,10 @@ fn gv_route(group: &str, version: &str, rest: &[&str]) -> Route {
 mod tests {
     use super::*;
 
+    fn route(p: &str) -> Route {
+        super::route(p, &Types::default())
+    }
+
     fn res(p: &str) -> ResourceRequest {
         match route(p) {
             Route::Resource(r) => r,
@@ -172,7 +173,19 @@ mod tests {
             Route::UnknownResource
         ));
         assert!(matches!(route("/api/v1/pods"), Route::UnknownResource));
-        assert!(matches!(route("/apis/apps/v1/deployments"), Route::Unknown));
+        assert!(matches!(
+            route("/apis/apps/v1/deployment"),
+            Route::UnknownResource
+        ));
+        assert!(matches!(
+            route("/apis/argoproj.io/v1alpha1/applications"),
+            Route::Unknown
+        ));
+        let r = res("/apis/apps/v1/namespaces/a/deployments/d/status");
+        assert_eq!(
+            (r.rt.kind, r.subresource.as_str()),
+            ("Deployment", "status")
+        );
         assert!(matches!(
             route("/apis/rbac.authorization.k8s.io"),
             Route::Group(_)

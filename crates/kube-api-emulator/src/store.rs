@@ -21,7 +21,7 @@ pub struct Event {
     pub rv: u64,
     /// `ADDED`, `MODIFIED` or `DELETED`.
     pub kind: &'static str,
-    pub resource: &'static str,
+    pub rt: &'static ResourceType,
     pub namespace: String,
     pub object: Value,
 }
@@ -40,6 +40,9 @@ pub struct Store {
     /// authenticate (a token typed into a Secret by hand does not, as its JWT signature
     /// would not verify on a real server).
     pub issued_tokens: BTreeMap<String, String>,
+    /// Types registered by the stored CustomResourceDefinitions: CRD name -> its served
+    /// versions' types.
+    custom: BTreeMap<String, Vec<&'static ResourceType>>,
 }
 
 /// The `--data` file's content.
@@ -73,7 +76,25 @@ impl Store {
             ca,
             admin_token,
             issued_tokens: BTreeMap::new(),
+            custom: BTreeMap::new(),
         }
+    }
+
+    /// The types served now (built-in and registered by CustomResourceDefinitions).
+    pub fn types(&self) -> resources::Types {
+        resources::Types::new(self.custom.values().flatten().copied().collect())
+    }
+
+    /// Registers (or re-registers) what a CustomResourceDefinition serves.
+    pub fn register_crd(&mut self, crd: &Value) {
+        let name = crate::util::meta_str(crd, "name").to_owned();
+        let types = crate::crd::served_types(crd);
+        self.custom.insert(name, types);
+    }
+
+    /// The types a CustomResourceDefinition registered, now no longer served.
+    pub fn unregister_crd(&mut self, name: &str) -> Vec<&'static ResourceType> {
+        self.custom.remove(name).unwrap_or_default()
     }
 
     pub fn from_snapshot(s: Snapshot) -> Result<Self, String> {
@@ -83,9 +104,18 @@ impl Store {
         let mut store = Self::new(s.ca, s.admin_token);
         store.resource_version = s.resource_version;
         store.issued_tokens = s.issued_tokens;
-        for o in s.objects {
-            let rt = resources::by_resource(&o.resource)
+        // CustomResourceDefinitions first: they register the types of the other objects.
+        let crds = resources::CRDS.qualified_resource();
+        let (defs, rest): (Vec<_>, Vec<_>) =
+            s.objects.into_iter().partition(|o| o.resource == crds);
+        for o in defs.into_iter().chain(rest) {
+            let rt = store
+                .types()
+                .by_qualified(&o.resource)
                 .ok_or_else(|| format!("unknown resource {:?} in the data file", o.resource))?;
+            if std::ptr::eq(rt, &resources::CRDS) {
+                store.register_crd(&o.object);
+            }
             let key = key_of(rt, &o.object);
             store.objects.insert(key, o.object);
         }
@@ -134,7 +164,7 @@ impl Store {
 
     pub fn get(&self, rt: &ResourceType, namespace: &str, name: &str) -> Option<&Value> {
         self.objects.get(&(
-            rt.resource.to_owned(),
+            rt.qualified_resource(),
             namespace.to_owned(),
             name.to_owned(),
         ))
@@ -146,9 +176,10 @@ impl Store {
         rt: &'b ResourceType,
         namespace: Option<&'b str>,
     ) -> impl Iterator<Item = &'a Value> + 'b {
+        let q = rt.qualified_resource();
         self.objects
-            .range((rt.resource.to_owned(), String::new(), String::new())..)
-            .take_while(move |((r, _, _), _)| r == rt.resource)
+            .range((q.clone(), String::new(), String::new())..)
+            .take_while(move |((r, _, _), _)| *r == q)
             .filter(move |((_, ns, _), _)| namespace.is_none_or(|n| ns.as_str() == n))
             .map(|(_, v)| v)
     }
@@ -162,7 +193,7 @@ impl Store {
         let ev = Event {
             rv,
             kind,
-            resource: rt.resource,
+            rt,
             namespace: crate::util::meta_str(object, "namespace").to_owned(),
             object: object.clone(),
         };
@@ -192,7 +223,7 @@ impl Store {
         name: &str,
     ) -> Option<Value> {
         let mut object = self.objects.remove(&(
-            rt.resource.to_owned(),
+            rt.qualified_resource(),
             namespace.to_owned(),
             name.to_owned(),
         ))?;
@@ -209,24 +240,39 @@ impl Store {
         Some(object)
     }
 
-    /// Number of stored objects per resource.
+    /// How the test endpoints name a stored resource: the plural of a built-in type
+    /// (`clusterroles`, as before custom types existed), `plural.group` of a custom one.
+    fn display_name<'a>(&self, key: &'a str) -> &'a str {
+        match resources::ALL
+            .iter()
+            .find(|r| r.qualified_resource() == key)
+        {
+            Some(r) => &key[..r.resource.len()],
+            None => key,
+        }
+    }
+
+    /// Number of stored objects per resource (named as [`Store::all`] names them).
     pub fn counts(&self) -> BTreeMap<String, usize> {
         let mut out = BTreeMap::new();
         for (r, _, _) in self.objects.keys() {
-            *out.entry(r.clone()).or_insert(0) += 1;
+            *out.entry(self.display_name(r).to_owned()).or_insert(0) += 1;
         }
         out
     }
 
-    /// Every object with its resource name.
+    /// Every object with its resource name: the plural for built-in types, `plural.group`
+    /// for custom resources.
     pub fn all(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.objects.iter().map(|((r, _, _), v)| (r.as_str(), v))
+        self.objects
+            .iter()
+            .map(|((r, _, _), v)| (self.display_name(r), v))
     }
 }
 
 fn key_of(rt: &ResourceType, o: &Value) -> Key {
     (
-        rt.resource.to_owned(),
+        rt.qualified_resource(),
         crate::util::meta_str(o, "namespace").to_owned(),
         crate::util::meta_str(o, "name").to_owned(),
     )

@@ -41,7 +41,7 @@ fn columns(rt: &ResourceType) -> Vec<Value> {
         0,
     );
     let age = col("Age", "string", "", "CreationTimestamp is a timestamp representing the server time when this object was created.", 0);
-    match rt.kind {
+    match if rt.custom { "" } else { rt.kind } {
         "Namespace" => vec![name, col("Status", "string", "", "The status of the namespace", 0), age],
         "ServiceAccount" => vec![name, col("Secrets", "string", "", "Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.", 0), age],
         "Secret" => vec![
@@ -59,6 +59,14 @@ fn columns(rt: &ResourceType) -> Vec<Value> {
             col("Groups", "string", "", "Groups in the roleBinding", 1),
             col("ServiceAccounts", "string", "", "ServiceAccounts in the roleBinding", 1),
         ],
+        "ConfigMap" => vec![name, col("Data", "string", "", "The number of entries in the data", 0), age],
+        "Deployment" => vec![
+            name,
+            col("Ready", "string", "", "Number of the pod with ready state", 0),
+            col("Up-to-date", "string", "", "Total number of non-terminated pods targeted by this deployment that have the desired template spec.", 0),
+            col("Available", "string", "", "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.", 0),
+            age,
+        ],
         _ => vec![name, age],
     }
 }
@@ -72,7 +80,7 @@ fn age(obj: &Value, now: OffsetDateTime) -> String {
 
 fn cells(rt: &ResourceType, obj: &Value, now: OffsetDateTime) -> Vec<Value> {
     let name = json!(meta_str(obj, "name"));
-    match rt.kind {
+    match if rt.custom { "" } else { rt.kind } {
         "Namespace" => vec![
             name,
             json!(obj["status"]["phase"].as_str().unwrap_or("")),
@@ -118,6 +126,28 @@ fn cells(rt: &ResourceType, obj: &Value, now: OffsetDateTime) -> Vec<Value> {
                 json!(pick("User")),
                 json!(pick("Group")),
                 json!(pick("ServiceAccount")),
+            ]
+        }
+        "ConfigMap" => vec![
+            name,
+            json!(
+                obj["data"].as_object().map(|m| m.len()).unwrap_or(0)
+                    + obj["binaryData"].as_object().map(|m| m.len()).unwrap_or(0)
+            ),
+            json!(age(obj, now)),
+        ],
+        "Deployment" => {
+            let n = |k: &str| obj["status"][k].as_i64().unwrap_or(0);
+            vec![
+                name,
+                json!(format!(
+                    "{}/{}",
+                    n("readyReplicas"),
+                    obj["spec"]["replicas"].as_i64().unwrap_or(0)
+                )),
+                json!(n("updatedReplicas")),
+                json!(n("availableReplicas")),
+                json!(age(obj, now)),
             ]
         }
         _ => vec![name, json!(age(obj, now))],

@@ -63,7 +63,7 @@ pub fn path_segment_error(s: &str) -> Option<String> {
 
 /// The name rule of a type.
 pub fn name_error(rt: &ResourceType, name: &str) -> Option<String> {
-    match rt.kind {
+    match if rt.custom { "" } else { rt.kind } {
         "Namespace" => dns1123_label_error(name),
         "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding" => path_segment_error(name),
         _ => dns1123_subdomain_error(name),
@@ -72,6 +72,9 @@ pub fn name_error(rt: &ResourceType, name: &str) -> Option<String> {
 
 /// Fills the defaults the API server applies on create and update.
 pub fn apply_defaults(rt: &ResourceType, obj: &mut Value) {
+    if rt.custom {
+        return;
+    }
     let name = meta_str(obj, "name").to_owned();
     let Some(map) = obj.as_object_mut() else {
         return;
@@ -197,7 +200,7 @@ pub fn validate(rt: &ResourceType, obj: &Value, old: Option<&Value>) -> Vec<Caus
         causes.push(Cause::invalid("metadata.name", &json!(name), &e));
     }
     causes.extend(meta_causes(obj));
-    match rt.kind {
+    match if rt.custom { "" } else { rt.kind } {
         "Secret" => validate_secret(obj, old, &mut causes),
         "Role" | "ClusterRole" => validate_rules(obj, rt.kind == "Role", &mut causes),
         "RoleBinding" | "ClusterRoleBinding" => {

@@ -43,7 +43,17 @@ async fn discovery_and_health() {
         .iter()
         .map(|r| r["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["namespaces", "secrets", "serviceaccounts"]);
+    assert_eq!(
+        names,
+        [
+            "configmaps",
+            "namespaces",
+            "secrets",
+            "serviceaccounts",
+            "services",
+            "services/status"
+        ]
+    );
     let apis = e.get("/apis").await;
     assert_eq!(apis.body["kind"], "APIGroupList");
     let groups: Vec<&str> = apis.body["groups"]
@@ -55,6 +65,9 @@ async fn discovery_and_health() {
     assert_eq!(
         groups,
         [
+            "apps",
+            "networking.k8s.io",
+            "apiextensions.k8s.io",
             "rbac.authorization.k8s.io",
             "authorization.k8s.io",
             "authentication.k8s.io"
@@ -98,10 +111,13 @@ async fn discovery_and_health() {
     );
     let agg: Value = agg.json().await.unwrap();
     assert_eq!(agg["kind"], "APIGroupDiscoveryList");
+    // apps/v1: daemonsets first, namespaced, with its status subresource.
+    let first = &agg["items"][0]["versions"][0]["resources"][0];
     assert_eq!(
-        agg["items"][0]["versions"][0]["resources"][0]["scope"],
-        "Cluster"
+        (&first["resource"], &first["scope"]),
+        (&json!("daemonsets"), &json!("Namespaced"))
     );
+    assert_eq!(first["subresources"][0]["subresource"], "status");
 
     // What is not served.
     assert_eq!(e.get("/openapi/v2").await.status, 404);
@@ -546,7 +562,8 @@ async fn patches_and_apply() {
         "serviceaccounts \"none\" not found",
     );
 
-    // Server-side apply: fieldManager required; creates, then merges.
+    // Server-side apply: fieldManager required; creates, then owns what it applies (a label
+    // the manager stops applying goes; tests/apply.rs covers the rules).
     let body = json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "applied", "labels": {"x": "1"}}});
     let no_fm = e
         .patch(
@@ -567,7 +584,7 @@ async fn patches_and_apply() {
     let a2 = e.patch(&format!("{SA}/applied?fieldManager=test"), "application/apply-patch+yaml",
         &json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "applied", "labels": {"y": "2"}}})).await;
     assert_eq!(a2.status, 200, "{}", a2.text);
-    assert_eq!(a2.body["metadata"]["labels"], json!({"x": "1", "y": "2"}));
+    assert_eq!(a2.body["metadata"]["labels"], json!({"y": "2"}));
     assert_eq!(a2.body["metadata"]["uid"], a1.body["metadata"]["uid"]);
 
     // dryRun: validated, answered, not stored.
