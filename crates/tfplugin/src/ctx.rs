@@ -67,6 +67,10 @@ pub struct Ctx<D> {
     pub stop: CancellationToken,
     /// When the operation must give up (from `timeouts`, or the resource's default).
     pub deadline: Option<Instant>,
+    /// The same deadline on tokio's clock, which waits and sleeps observe: the same instant
+    /// in production, virtual time under a paused test clock (so timing tests need no real
+    /// time).
+    clock_deadline: Option<tokio::time::Instant>,
     private: Mutex<Private>,
 }
 
@@ -136,10 +140,13 @@ impl<D> Ctx<D> {
         deadline: Option<Instant>,
         private: Private,
     ) -> Self {
+        let clock_deadline = deadline
+            .map(|d| tokio::time::Instant::now() + d.saturating_duration_since(Instant::now()));
         Ctx {
             provider,
             stop,
             deadline,
+            clock_deadline,
             private: Mutex::new(private),
         }
     }
@@ -172,7 +179,10 @@ impl<D> Ctx<D> {
     pub fn interrupted(&self) -> Option<Interrupt> {
         if self.stop.is_cancelled() {
             Some(Interrupt::Stopped)
-        } else if self.deadline.is_some_and(|d| Instant::now() >= d) {
+        } else if self
+            .clock_deadline
+            .is_some_and(|d| tokio::time::Instant::now() >= d)
+        {
             Some(Interrupt::DeadlineExceeded)
         } else {
             None
@@ -181,8 +191,8 @@ impl<D> Ctx<D> {
 
     /// Time left before the deadline (`None`: no deadline).
     pub fn remaining(&self) -> Option<Duration> {
-        self.deadline
-            .map(|d| d.saturating_duration_since(Instant::now()))
+        self.clock_deadline
+            .map(|d| d.saturating_duration_since(tokio::time::Instant::now()))
     }
 
     /// Sleeps for `d`, or less when stopped or out of time.
@@ -303,9 +313,11 @@ mod tests {
         assert!(matches!(r, Err(WaitError::Failed(7, ref m)) if m == "sync failed"));
     }
 
-    #[tokio::test]
+    /// On a paused clock: a 100 ms deadline ends a wait that would never be ready, after
+    /// 100 ms of virtual time (not later), with the last state seen.
+    #[tokio::test(start_paused = true)]
     async fn wait_for_observes_the_deadline_and_keeps_the_last_state() {
-        let started = Instant::now();
+        let started = tokio::time::Instant::now();
         let r: Result<u32, WaitError<u32, ()>> = ctx(Some(Duration::from_millis(100)))
             .wait_for(fast(), || async { Ok(Poll::Pending(1)) })
             .await;
@@ -313,7 +325,11 @@ mod tests {
             r,
             Err(WaitError::Interrupted(Some(1), Interrupt::DeadlineExceeded))
         ));
-        assert!(started.elapsed() < Duration::from_secs(2));
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_millis(100) && waited < Duration::from_millis(150),
+            "gave up after {waited:?} of virtual time"
+        );
     }
 
     /// On a paused clock: the stop arrives 50 ms (virtual) into a poll that would take 30 s,
