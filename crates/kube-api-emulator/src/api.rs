@@ -247,8 +247,14 @@ fn decode_object(
         }
     }
     let mut obj = decoded.value;
+    type_meta_first(&mut obj, rt);
+    Ok(obj)
+}
+
+/// Sets the object's `kind` and `apiVersion` to `rt`'s and puts them first, as the server
+/// serializes them.
+fn type_meta_first(obj: &mut Value, rt: &ResourceType) {
     if let Some(m) = obj.as_object_mut() {
-        // kind and apiVersion first, as the server serializes them.
         let mut out = Map::new();
         out.insert("kind".into(), json!(rt.kind));
         out.insert("apiVersion".into(), json!(rt.api_version()));
@@ -259,7 +265,6 @@ fn decode_object(
         }
         *m = out;
     }
-    Ok(obj)
 }
 
 /// Decodes an object of a kind without a field schema (custom resources among them): kept
@@ -309,17 +314,7 @@ fn decode_schemaless(rt: &ResourceType, v: &Value) -> Result<Value> {
             }
         }
     }
-    if let Some(m) = obj.as_object_mut() {
-        let mut out = Map::new();
-        out.insert("kind".into(), json!(rt.kind));
-        out.insert("apiVersion".into(), json!(rt.api_version()));
-        for (k, val) in std::mem::take(m) {
-            if k != "kind" && k != "apiVersion" {
-                out.insert(k, val);
-            }
-        }
-        *m = out;
-    }
+    type_meta_first(&mut obj, rt);
     Ok(obj)
 }
 
