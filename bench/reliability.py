@@ -51,6 +51,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import targets as T  # noqa: E402
+from scale import terraform_bin  # noqa: E402,F401  (TERRAFORM, else PATH; one definition)
 
 API_KEY = "pat.rel.0123456789abcdef.reliability-api-key"
 ACCOUNT = "relaccount"
@@ -63,17 +64,6 @@ def log(msg):
     print(f"[reliability {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
-def terraform_bin():
-    """`TERRAFORM` when set, else `terraform` on PATH."""
-    t = os.environ.get("TERRAFORM")
-    if t:
-        if not os.path.exists(t):
-            sys.exit(f"terraform not found at TERRAFORM={t}")
-        return t
-    found = shutil.which("terraform")
-    if not found:
-        sys.exit("terraform not found on PATH (install it or set TERRAFORM to its path)")
-    return found
 
 
 class Failed(Exception):
