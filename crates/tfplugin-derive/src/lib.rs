@@ -16,6 +16,11 @@
 //! * `equivalence = path::to::fn` (semantic equality, see `tfplugin::tf::schema::Equivalence`)
 //! * `flatten` on a field whose type is another model (not `Val`): its attributes are this
 //!   object's own, at this position (shared groups such as a scope)
+//! * `secret` on a field of type `tfplugin::typed::Secret` (not `Val`), a secret the API
+//!   returns masked: three optional attributes `x` (sensitive), `x_wo` (sensitive,
+//!   write-only, conflicts with `x`) and `x_wo_version` (number, also requires `x_wo`), with
+//!   the field's doc plus standard sentences as descriptions and a name constant each
+//!   (`X`, `X_WO`, `X_WO_VERSION`); `Model::secrets` lists them. Takes only `name = "x"`.
 //!
 //! Names in relational validators must be sibling fields: a misspelling fails to compile.
 
@@ -58,6 +63,7 @@ struct FieldOpts {
     siblings: Vec<LitStr>,
     equivalence: Option<Path>,
     flatten: bool,
+    secret: bool,
 }
 
 fn doc_text(attrs: &[syn::Attribute]) -> String {
@@ -130,6 +136,7 @@ fn parse_field_opts(attrs: &[syn::Attribute]) -> syn::Result<FieldOpts> {
                 "keep_prior" => o.keep_prior = true,
                 "nested" => o.nested = true,
                 "flatten" => o.flatten = true,
+                "secret" => o.secret = true,
                 "block" => {
                     o.block = true;
                     if meta.input.peek(syn::token::Paren) {
@@ -201,6 +208,27 @@ fn parse_field_opts(attrs: &[syn::Attribute]) -> syn::Result<FieldOpts> {
             Ok(())
         })?;
     }
+    if o.secret
+        && (o.constraint.is_some()
+            || o.sensitive
+            || o.write_only
+            || o.requires_replace
+            || o.keep_prior
+            || o.deprecated.is_some()
+            || o.default.is_some()
+            || o.nested
+            || o.block
+            || o.flatten
+            || o.min_items.is_some()
+            || o.max_items.is_some()
+            || !o.validators.is_empty()
+            || o.equivalence.is_some())
+    {
+        return Err(syn::Error::new(
+            Span::call_site(),
+            "a `secret` takes no other option than `name`: its attributes' flags and rules are fixed",
+        ));
+    }
     if o.nested && o.block {
         return Err(syn::Error::new(
             Span::call_site(),
@@ -236,6 +264,18 @@ fn check_regex(re: &str) -> Result<(), String> {
     if depth != 0 || in_class {
         return Err("unbalanced group or class in pattern".into());
     }
+    Ok(())
+}
+
+/// Records an attribute name, refusing one a model already has.
+fn push_unique(names: &mut Vec<String>, name: String, f: &syn::Field) -> syn::Result<()> {
+    if names.contains(&name) {
+        return Err(syn::Error::new_spanned(
+            f,
+            format!("the model has two attributes named `{name}`"),
+        ));
+    }
+    names.push(name);
     Ok(())
 }
 
@@ -296,13 +336,24 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
             parsed.push((fid, name, f.ty.clone(), opts, String::new(), f));
             continue;
         }
+        if opts.secret {
+            for n in [
+                name.clone(),
+                format!("{name}_wo"),
+                format!("{name}_wo_version"),
+            ] {
+                push_unique(&mut attr_names, n, f)?;
+            }
+            parsed.push((fid, name, f.ty.clone(), opts, doc_text(&f.attrs), f));
+            continue;
+        }
         let inner = val_inner(&f.ty)
             .ok_or_else(|| {
                 syn::Error::new_spanned(&f.ty, "Model fields are `Val<T>` (or a `flatten`ed model)")
             })?
             .clone();
         if !opts.block {
-            attr_names.push(name.clone());
+            push_unique(&mut attr_names, name.clone(), f)?;
         }
         parsed.push((fid, name, inner, opts, doc_text(&f.attrs), f));
     }
@@ -326,10 +377,18 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
     let mut reads = Vec::new();
     let mut writes = Vec::new();
     let mut consts = Vec::new();
+    let mut secret_names = Vec::new();
+    let mut secrets = Vec::new();
+    let mut secrets_mut = Vec::new();
     for (fid, name, inner, opts, doc, f) in &parsed {
         if opts.flatten {
             attr_exprs
                 .push(quote!(__v.extend(<#inner as ::tfplugin::typed::Model>::attributes());));
+            secret_names
+                .push(quote!(__v.extend(<#inner as ::tfplugin::typed::Model>::secret_names());));
+            secrets.push(quote!(__v.extend(::tfplugin::typed::Model::secrets(&self.#fid));));
+            secrets_mut
+                .push(quote!(__v.extend(::tfplugin::typed::Model::secrets_mut(&mut self.#fid));));
             reads.push(quote!(#fid: <#inner as ::tfplugin::typed::TfType>::from_value(v, path)?));
             writes.push(quote!(
                 if let __p::Value::Object(inner) = ::tfplugin::typed::TfType::to_value(&self.#fid) {
@@ -349,6 +408,57 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
             #[doc = concat!("The attribute name `", #name, "`.")]
             pub const #const_name: &'static str = #name;
         ));
+        if opts.secret {
+            let wo = format!("{name}_wo");
+            let version = format!("{name}_wo_version");
+            let (wo_const, version_const) = (
+                format_ident!("{}", wo.to_uppercase()),
+                format_ident!("{}", version.to_uppercase()),
+            );
+            consts.push(quote!(
+                #[doc = concat!("The attribute name `", #wo, "`.")]
+                pub const #wo_const: &'static str = #wo;
+                #[doc = concat!("The attribute name `", #version, "`.")]
+                pub const #version_const: &'static str = #version;
+            ));
+            let plain_doc = format!(
+                "{doc} Stored in state (marked sensitive); prefer `{wo}`, which never is. The \
+                 API returns it masked, so drift of its value cannot be detected."
+            );
+            let wo_doc = format!(
+                "Write-only variant of `{name}` (Terraform 1.11+): sent to the API, never stored \
+                 in plan or state. Change `{version}` to send a new value."
+            );
+            let version_doc = format!(
+                "Any number; changing it sends `{wo}` again (a write-only value itself cannot be \
+                 compared)."
+            );
+            attr_exprs.push(quote!(
+                __v.push(__p::Attribute::typed(#name, __p::Type::String)
+                    .description(#plain_doc).optional().sensitive());
+                __v.push(__p::Attribute::typed(#wo, __p::Type::String)
+                    .description(#wo_doc).optional().sensitive().write_only()
+                    .validate(__p::Validator::ConflictsWith(__p::Vec::from([__p::String::from(#name)]))));
+                __v.push(__p::Attribute::typed(#version, __p::Type::Number)
+                    .description(#version_doc).optional()
+                    .validate(__p::Validator::AlsoRequires(__p::Vec::from([__p::String::from(#wo)]))));
+            ));
+            let names = quote!(__p::SecretNames { value: #name, wo: #wo, wo_version: #version });
+            secret_names.push(quote!(__v.push(#names);));
+            secrets.push(quote!(__v.push((#names, &self.#fid));));
+            secrets_mut.push(quote!(__v.push((#names, &mut self.#fid));));
+            reads.push(quote!(#fid: __p::Secret {
+                value: __p::field::<__p::String>(obj, #name, path)?,
+                wo: __p::field::<__p::String>(obj, #wo, path)?,
+                wo_version: __p::field::<i64>(obj, #version, path)?,
+            }));
+            writes.push(quote!(
+                m.insert(__p::String::from(#name), ::tfplugin::typed::TfType::to_value(&self.#fid.value));
+                m.insert(__p::String::from(#wo), ::tfplugin::typed::TfType::to_value(&self.#fid.wo));
+                m.insert(__p::String::from(#version), ::tfplugin::typed::TfType::to_value(&self.#fid.wo_version));
+            ));
+            continue;
+        }
         if opts.block {
             if opts.constraint.is_some()
                 || opts.default.is_some()
@@ -458,6 +568,24 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
                 }
                 fn blocks() -> __p::Vec<__p::NestedBlock> {
                     __p::Vec::from([#(#block_exprs),*])
+                }
+                fn secret_names() -> __p::Vec<__p::SecretNames> {
+                    #[allow(unused_mut)]
+                    let mut __v = __p::Vec::new();
+                    #(#secret_names)*
+                    __v
+                }
+                fn secrets(&self) -> __p::Vec<(__p::SecretNames, &__p::Secret)> {
+                    #[allow(unused_mut)]
+                    let mut __v = __p::Vec::new();
+                    #(#secrets)*
+                    __v
+                }
+                fn secrets_mut(&mut self) -> __p::Vec<(__p::SecretNames, &mut __p::Secret)> {
+                    #[allow(unused_mut)]
+                    let mut __v = __p::Vec::new();
+                    #(#secrets_mut)*
+                    __v
                 }
             }
 

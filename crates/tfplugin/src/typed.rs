@@ -46,6 +46,9 @@ use crate::tf::{AttributePath, Diagnostic, Diagnostics, Number, Severity, Type, 
 
 pub use tfplugin_derive::Model;
 
+mod secret;
+pub use secret::{secrets_to_resend, Secret, SecretNames};
+
 /// A Terraform value of type `T`: null, unknown (only in plans and configuration) or known.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub enum Val<T> {
@@ -383,6 +386,26 @@ pub trait Model: TfType + Clone + Send + Sync + 'static {
     fn attributes() -> Vec<Attribute>;
     /// The nested block types, in declaration order.
     fn blocks() -> Vec<NestedBlock>;
+    /// The names of the `#[tf(secret)]` fields' attributes (flattened ones included), in
+    /// declaration order.
+    fn secret_names() -> Vec<SecretNames> {
+        Vec::new()
+    }
+    /// The `#[tf(secret)]` fields with their names, in declaration order.
+    fn secrets(&self) -> Vec<(SecretNames, &Secret)> {
+        Vec::new()
+    }
+    /// The `#[tf(secret)]` fields with their names, to change them.
+    fn secrets_mut(&mut self) -> Vec<(SecretNames, &mut Secret)> {
+        Vec::new()
+    }
+    /// The secret whose plain attribute is `name`.
+    fn secret(&self, name: &str) -> Option<&Secret> {
+        self.secrets()
+            .into_iter()
+            .find(|(n, _)| n.value == name)
+            .map(|(_, s)| s)
+    }
     /// The block this model describes.
     fn block() -> Block {
         Block {
@@ -444,7 +467,7 @@ impl<M: Model> NestedType for BTreeMap<String, M> {
 /// Support for the derive's generated code; not for hand-written use.
 #[doc(hidden)]
 pub mod __private {
-    pub use super::ConvError;
+    pub use super::{ConvError, Secret, SecretNames};
     pub use crate::tf::schema::{
         AttrKind, Attribute, Block, Constraint, Equivalence, NestedBlock, Nesting,
     };
