@@ -192,59 +192,21 @@ pub struct Cluster {
         )
     )]
     pub connection_type: Val<String>,
-    /// Bearer token (`SERVICE_ACCOUNT`). Stored in state (marked sensitive); prefer
-    /// `bearer_token_wo`, or `bootstrap`. The API returns it masked, so drift of its value
-    /// cannot be detected.
-    #[tf(optional, sensitive)]
-    pub bearer_token: Val<String>,
-    /// Write-only variant of `bearer_token` (Terraform 1.11+): sent to Harness, never stored
-    /// in plan or state. Change `bearer_token_wo_version` to send a new value.
-    #[tf(optional, sensitive, write_only, conflicts_with("bearer_token"))]
-    pub bearer_token_wo: Val<String>,
-    /// Any number; changing it sends `bearer_token_wo` again.
-    #[tf(optional, also_requires("bearer_token_wo"))]
-    pub bearer_token_wo_version: Val<i64>,
+    /// Bearer token (`SERVICE_ACCOUNT`); `bootstrap` can provide one instead.
+    #[tf(secret)]
+    pub bearer_token: typed::Secret,
     /// User name (`USERNAME_PASSWORD`).
     #[tf(optional)]
     pub username: Val<String>,
-    /// Password (`USERNAME_PASSWORD`). Stored in state (marked sensitive); prefer
-    /// `password_wo`. The API returns it masked, so drift of its value cannot be detected.
-    #[tf(optional, sensitive)]
-    pub password: Val<String>,
-    /// Write-only variant of `password` (Terraform 1.11+): sent to Harness, never stored in
-    /// plan or state. Change `password_wo_version` to send a new value.
-    #[tf(optional, sensitive, write_only, conflicts_with("password"))]
-    pub password_wo: Val<String>,
-    /// Any number; changing it sends `password_wo` again.
-    #[tf(optional, also_requires("password_wo"))]
-    pub password_wo_version: Val<i64>,
-    /// PEM client certificate (`TLS_CLIENT_CERT`). Stored in state (marked sensitive);
-    /// prefer `tls_client_cert_data_wo`. The API returns it masked.
-    #[tf(optional, sensitive)]
-    pub tls_client_cert_data: Val<String>,
-    /// Write-only variant of `tls_client_cert_data` (Terraform 1.11+). Change
-    /// `tls_client_cert_data_wo_version` to send a new value.
-    #[tf(
-        optional,
-        sensitive,
-        write_only,
-        conflicts_with("tls_client_cert_data")
-    )]
-    pub tls_client_cert_data_wo: Val<String>,
-    /// Any number; changing it sends `tls_client_cert_data_wo` again.
-    #[tf(optional, also_requires("tls_client_cert_data_wo"))]
-    pub tls_client_cert_data_wo_version: Val<i64>,
-    /// PEM private key of the client certificate (`TLS_CLIENT_CERT`). Stored in state
-    /// (marked sensitive); prefer `tls_client_cert_key_wo`. The API returns it masked.
-    #[tf(optional, sensitive)]
-    pub tls_client_cert_key: Val<String>,
-    /// Write-only variant of `tls_client_cert_key` (Terraform 1.11+). Change
-    /// `tls_client_cert_key_wo_version` to send a new value.
-    #[tf(optional, sensitive, write_only, conflicts_with("tls_client_cert_key"))]
-    pub tls_client_cert_key_wo: Val<String>,
-    /// Any number; changing it sends `tls_client_cert_key_wo` again.
-    #[tf(optional, also_requires("tls_client_cert_key_wo"))]
-    pub tls_client_cert_key_wo_version: Val<i64>,
+    /// Password (`USERNAME_PASSWORD`).
+    #[tf(secret)]
+    pub password: typed::Secret,
+    /// PEM client certificate (`TLS_CLIENT_CERT`).
+    #[tf(secret)]
+    pub tls_client_cert_data: typed::Secret,
+    /// PEM private key of the client certificate (`TLS_CLIENT_CERT`).
+    #[tf(secret)]
+    pub tls_client_cert_key: typed::Secret,
     /// PEM CA bundle that signs the API server's certificate (base64-encoded PEM is accepted
     /// too). With `bootstrap` it defaults to the bootstrap connection's CA, else the token
     /// Secret's `ca.crt`.
@@ -322,61 +284,6 @@ pub struct Cluster {
     pub timeouts: Val<Timeouts>,
 }
 
-/// A secret attribute with its write-only twin.
-struct SecretField {
-    name: &'static str,
-    plain: fn(&Cluster) -> &Val<String>,
-    wo: fn(&Cluster) -> &Val<String>,
-    version: fn(&Cluster) -> &Val<i64>,
-    plain_mut: fn(&mut Cluster) -> &mut Val<String>,
-}
-
-const SECRETS: [SecretField; 4] = [
-    SecretField {
-        name: Cluster::BEARER_TOKEN,
-        plain: |c| &c.bearer_token,
-        wo: |c| &c.bearer_token_wo,
-        version: |c| &c.bearer_token_wo_version,
-        plain_mut: |c| &mut c.bearer_token,
-    },
-    SecretField {
-        name: Cluster::PASSWORD,
-        plain: |c| &c.password,
-        wo: |c| &c.password_wo,
-        version: |c| &c.password_wo_version,
-        plain_mut: |c| &mut c.password,
-    },
-    SecretField {
-        name: Cluster::TLS_CLIENT_CERT_DATA,
-        plain: |c| &c.tls_client_cert_data,
-        wo: |c| &c.tls_client_cert_data_wo,
-        version: |c| &c.tls_client_cert_data_wo_version,
-        plain_mut: |c| &mut c.tls_client_cert_data,
-    },
-    SecretField {
-        name: Cluster::TLS_CLIENT_CERT_KEY,
-        plain: |c| &c.tls_client_cert_key,
-        wo: |c| &c.tls_client_cert_key_wo,
-        version: |c| &c.tls_client_cert_key_wo_version,
-        plain_mut: |c| &mut c.tls_client_cert_key,
-    },
-];
-
-fn secret_field(name: &str) -> Option<&'static SecretField> {
-    SECRETS.iter().find(|s| s.name == name)
-}
-
-impl Cluster {
-    /// The secret `name` is configured (plain or write-only; known or unknown).
-    fn secret_set(&self, name: &str) -> bool {
-        secret_field(name).is_some_and(|s| !(s.plain)(self).is_null() || !(s.wo)(self).is_null())
-    }
-    fn secret_unknown(&self, name: &str) -> bool {
-        secret_field(name)
-            .is_some_and(|s| (s.plain)(self).is_unknown() || (s.wo)(self).is_unknown())
-    }
-}
-
 /// Flags that only steer requests; they never change the remote object.
 const BEHAVIOUR_FLAGS: [&str; 3] = [
     Cluster::UPSERT,
@@ -411,16 +318,16 @@ impl Cluster {
                 !self.aws_cluster_name.is_null() || !self.aws_role_arn.is_null(),
                 self.aws_cluster_name.is_unknown() || self.aws_role_arn.is_unknown(),
             ),
-            n => (self.secret_set(n), self.secret_unknown(n)),
+            n => self
+                .secret(n)
+                .map_or((false, false), |s| (s.is_set(), s.is_unknown())),
         }
     }
 
     /// The attribute path of a credential (the write-only twin when that is the one set).
     fn credential_path(&self, name: &str) -> AttributePath {
-        if let Some(s) = secret_field(name) {
-            if (s.plain)(self).is_null() && !(s.wo)(self).is_null() {
-                return AttributePath::attr(format!("{name}_wo"));
-            }
+        if let Some((names, s)) = self.secrets().into_iter().find(|(n, _)| n.value == name) {
+            return AttributePath::attr(s.set_name(names));
         }
         if name == Cluster::AWS_CLUSTER_NAME && self.aws_cluster_name.is_null() {
             return AttributePath::attr(Cluster::AWS_ROLE_ARN);
@@ -690,8 +597,8 @@ fn validate_config(c: &Cluster, diags: &mut Diagnostics) {
         None => {}
     }
     // TLS.
-    let cert = c.secret_set(Cluster::TLS_CLIENT_CERT_DATA);
-    let key = c.secret_set(Cluster::TLS_CLIENT_CERT_KEY);
+    let cert = c.tls_client_cert_data.is_set();
+    let key = c.tls_client_cert_key.is_set();
     if cert != key && chosen.as_deref() == Some("TLS_CLIENT_CERT") {
         let missing = if cert {
             Cluster::TLS_CLIENT_CERT_KEY
@@ -1539,14 +1446,10 @@ fn cluster_config(
     boot: Option<&(Connection, Issued)>,
 ) -> ClusterConfig {
     let opt = |v: &Val<String>| v.non_empty().map(str::to_string);
-    let secret = |name: &str| -> Option<Secret> {
-        let s = secret_field(name)?;
-        (s.wo)(config)
-            .non_empty()
-            .or_else(|| (s.plain)(planned).non_empty())
-            .map(Secret::new)
+    let secret = |s: fn(&Cluster) -> &typed::Secret| s(planned).to_send(s(config)).map(Secret::new);
+    let pem_secret = |s: fn(&Cluster) -> &typed::Secret| {
+        secret(s).map(|s| Secret::new(b64(&pem_text(s.expose()))))
     };
-    let pem_secret = |name: &str| secret(name).map(|s| Secret::new(b64(&pem_text(s.expose()))));
     let t = planned.connection_type.as_deref().unwrap_or_default();
     let insecure = planned.insecure.unwrap_or(false);
     let ca = opt(&planned.ca_data).map(|p| pem_text(&p)).or_else(|| {
@@ -1571,15 +1474,15 @@ fn cluster_config(
     match t {
         "SERVICE_ACCOUNT" => {
             out.bearer_token =
-                secret(Cluster::BEARER_TOKEN).or_else(|| boot.map(|(_, i)| i.token.clone()));
+                secret(|c| &c.bearer_token).or_else(|| boot.map(|(_, i)| i.token.clone()));
         }
         "USERNAME_PASSWORD" => {
             out.username = opt(&planned.username);
-            out.password = secret(Cluster::PASSWORD);
+            out.password = secret(|c| &c.password);
         }
         "TLS_CLIENT_CERT" => {
-            tls.cert_data = pem_secret(Cluster::TLS_CLIENT_CERT_DATA);
-            tls.key_data = pem_secret(Cluster::TLS_CLIENT_CERT_KEY);
+            tls.cert_data = pem_secret(|c| &c.tls_client_cert_data);
+            tls.key_data = pem_secret(|c| &c.tls_client_cert_key);
         }
         "EXEC_PROVIDER" => {
             out.exec_provider_config = planned.exec_provider.known().map(|e| ExecProviderConfig {
@@ -1603,7 +1506,8 @@ fn cluster_config(
 }
 
 /// What of the cluster's `config` a change of the model touches, in one comparable value:
-/// every credential and TLS setting, each write-only version, the bootstrap's presence.
+/// every credential and TLS setting but the secrets (see `typed::secrets_to_resend`), the
+/// bootstrap's presence.
 fn config_view(m: &Cluster) -> Value {
     let mut v = Vec::new();
     for (k, x) in [
@@ -1630,10 +1534,6 @@ fn config_view(m: &Cluster) -> Value {
     ] {
         v.push((k.to_string(), x));
     }
-    for s in &SECRETS {
-        v.push((s.name.to_string(), (s.plain)(m).to_value()));
-        v.push((format!("{}_wo_version", s.name), (s.version)(m).to_value()));
-    }
     Value::Object(v.into_iter().collect())
 }
 
@@ -1643,7 +1543,10 @@ fn config_view(m: &Cluster) -> Value {
 fn updated_fields(prior: &Cluster, planned: &Cluster, token_changed: bool) -> Vec<String> {
     let mut fields = changed_cluster_fields(&cluster_meta(prior), &cluster_meta(planned));
     fields.retain(|f| f != "config");
-    if token_changed || config_view(prior) != config_view(planned) {
+    if token_changed
+        || config_view(prior) != config_view(planned)
+        || !typed::secrets_to_resend(prior, planned).is_empty()
+    {
         fields.push("config".into());
     }
     let tags = |m: &Cluster| m.tags.known().cloned().unwrap_or_default();
@@ -1775,23 +1678,11 @@ fn from_api(resp: &ClusterResponse, prior: &Cluster) -> Cluster {
     s.disable_compression = Val::Known(cfg.disable_compression.unwrap_or(false));
     // Masked secrets: present → keep what the user configured; absent → gone remotely.
     let present = |x: &Option<Secret>| x.as_ref().is_some_and(|x| !x.is_empty());
-    for (name, is_present) in [
-        (Cluster::BEARER_TOKEN, present(&cfg.bearer_token)),
-        (Cluster::PASSWORD, present(&cfg.password)),
-        (Cluster::TLS_CLIENT_CERT_DATA, present(&tls.cert_data)),
-        (Cluster::TLS_CLIENT_CERT_KEY, present(&tls.key_data)),
-    ] {
-        if let Some(f) = secret_field(name) {
-            let slot = (f.plain_mut)(&mut s);
-            if !is_present || slot.is_unknown() {
-                *slot = Val::Null;
-            }
-        }
-    }
-    s.bearer_token_wo = Val::Null;
-    s.password_wo = Val::Null;
-    s.tls_client_cert_data_wo = Val::Null;
-    s.tls_client_cert_key_wo = Val::Null;
+    s.bearer_token.settle_masked(present(&cfg.bearer_token));
+    s.password.settle_masked(present(&cfg.password));
+    s.tls_client_cert_data
+        .settle_masked(present(&tls.cert_data));
+    s.tls_client_cert_key.settle_masked(present(&tls.key_data));
     for flag in [&mut s.upsert, &mut s.force_update, &mut s.force_delete] {
         if !flag.is_known() {
             *flag = Val::Known(false);
@@ -1821,13 +1712,9 @@ fn from_api(resp: &ClusterResponse, prior: &Cluster) -> Cluster {
 pub struct GitopsClusterData;
 
 fn data_schema() -> Schema {
-    let versions: Vec<String> = SECRETS
-        .iter()
-        .map(|s| format!("{}_wo_version", s.name))
-        .collect();
     let mut leave_out: Vec<&str> = BEHAVIOUR_FLAGS.to_vec();
     leave_out.push(Cluster::BOOTSTRAP);
-    leave_out.extend(versions.iter().map(String::as_str));
+    leave_out.extend(Cluster::secret_names().iter().map(|n| n.wo_version));
     common::data_source_schema(
         &Cluster::schema(),
         "Reads a Harness GitOps cluster by scope and identifier. Credentials are never exposed.",

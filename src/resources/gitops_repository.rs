@@ -13,7 +13,7 @@ use harness_gitops_client::DeleteOptions;
 use tfplugin::resource::{DataSource, Resource};
 use tfplugin::tf::schema::{Constraint, Schema};
 use tfplugin::tf::{AttributePath, Diagnostics, Value};
-use tfplugin::typed::{self, ModelResource, TfType, TypedPlan};
+use tfplugin::typed::{self, ModelResource, Secret, TfType, TypedPlan};
 use tfplugin::{Model, Val};
 
 use super::common::{self, api_error, Scope, ScopedId};
@@ -96,83 +96,21 @@ pub struct Repo {
     /// to `false`.
     #[tf(default = false)]
     pub force_http_basic_auth: Val<bool>,
-    /// Password or token for HTTPS authentication (with `username`). Stored in state
-    /// (marked sensitive); prefer `password_wo`, which never is. The API returns it masked,
-    /// so drift of its value cannot be detected.
-    #[tf(optional, sensitive)]
-    pub password: Val<String>,
-    /// Write-only variant of `password` (Terraform 1.11+): sent to Harness, never stored in
-    /// plan or state. Change `password_wo_version` to send a new value.
-    #[tf(optional, sensitive, write_only, conflicts_with("password"))]
-    pub password_wo: Val<String>,
-    /// Any number; changing it sends `password_wo` again (a write-only value itself cannot
-    /// be compared).
-    #[tf(optional, also_requires("password_wo"))]
-    pub password_wo_version: Val<i64>,
-    /// PEM private key for SSH authentication. Stored in state (marked sensitive); prefer
-    /// `ssh_private_key_wo`, which never is. The API returns it masked, so drift of its
-    /// value cannot be detected.
-    #[tf(optional, sensitive)]
-    pub ssh_private_key: Val<String>,
-    /// Write-only variant of `ssh_private_key` (Terraform 1.11+): sent to Harness, never
-    /// stored in plan or state. Change `ssh_private_key_wo_version` to send a new value.
-    #[tf(optional, sensitive, write_only, conflicts_with("ssh_private_key"))]
-    pub ssh_private_key_wo: Val<String>,
-    /// Any number; changing it sends `ssh_private_key_wo` again (a write-only value itself
-    /// cannot be compared).
-    #[tf(optional, also_requires("ssh_private_key_wo"))]
-    pub ssh_private_key_wo_version: Val<i64>,
-    /// PEM client certificate for TLS client authentication. Stored in state (marked
-    /// sensitive); prefer `tls_client_cert_data_wo`, which never is. The API returns it
-    /// masked, so drift of its value cannot be detected.
-    #[tf(optional, sensitive)]
-    pub tls_client_cert_data: Val<String>,
-    /// Write-only variant of `tls_client_cert_data` (Terraform 1.11+): sent to Harness,
-    /// never stored in plan or state. Change `tls_client_cert_data_wo_version` to send a new
-    /// value.
-    #[tf(
-        optional,
-        sensitive,
-        write_only,
-        conflicts_with("tls_client_cert_data")
-    )]
-    pub tls_client_cert_data_wo: Val<String>,
-    /// Any number; changing it sends `tls_client_cert_data_wo` again (a write-only value
-    /// itself cannot be compared).
-    #[tf(optional, also_requires("tls_client_cert_data_wo"))]
-    pub tls_client_cert_data_wo_version: Val<i64>,
-    /// PEM private key of the TLS client certificate. Stored in state (marked sensitive);
-    /// prefer `tls_client_cert_key_wo`, which never is. The API returns it masked, so drift
-    /// of its value cannot be detected.
-    #[tf(optional, sensitive)]
-    pub tls_client_cert_key: Val<String>,
-    /// Write-only variant of `tls_client_cert_key` (Terraform 1.11+): sent to Harness, never
-    /// stored in plan or state. Change `tls_client_cert_key_wo_version` to send a new value.
-    #[tf(optional, sensitive, write_only, conflicts_with("tls_client_cert_key"))]
-    pub tls_client_cert_key_wo: Val<String>,
-    /// Any number; changing it sends `tls_client_cert_key_wo` again (a write-only value
-    /// itself cannot be compared).
-    #[tf(optional, also_requires("tls_client_cert_key_wo"))]
-    pub tls_client_cert_key_wo_version: Val<i64>,
-    /// PEM private key of the GitHub App used for authentication. Stored in state (marked
-    /// sensitive); prefer `github_app_private_key_wo`, which never is. The API returns it
-    /// masked, so drift of its value cannot be detected.
-    #[tf(optional, sensitive)]
-    pub github_app_private_key: Val<String>,
-    /// Write-only variant of `github_app_private_key` (Terraform 1.11+): sent to Harness,
-    /// never stored in plan or state. Change `github_app_private_key_wo_version` to send a
-    /// new value.
-    #[tf(
-        optional,
-        sensitive,
-        write_only,
-        conflicts_with("github_app_private_key")
-    )]
-    pub github_app_private_key_wo: Val<String>,
-    /// Any number; changing it sends `github_app_private_key_wo` again (a write-only value
-    /// itself cannot be compared).
-    #[tf(optional, also_requires("github_app_private_key_wo"))]
-    pub github_app_private_key_wo_version: Val<i64>,
+    /// Password or token for HTTPS authentication (with `username`).
+    #[tf(secret)]
+    pub password: Secret,
+    /// PEM private key for SSH authentication.
+    #[tf(secret)]
+    pub ssh_private_key: Secret,
+    /// PEM client certificate for TLS client authentication.
+    #[tf(secret)]
+    pub tls_client_cert_data: Secret,
+    /// PEM private key of the TLS client certificate.
+    #[tf(secret)]
+    pub tls_client_cert_key: Secret,
+    /// PEM private key of the GitHub App used for authentication.
+    #[tf(secret)]
+    pub github_app_private_key: Secret,
     /// On create, adopt a repository that already exists with this identifier instead of
     /// failing. Defaults to `false`.
     #[tf(default = false)]
@@ -202,65 +140,6 @@ pub struct Repo {
     pub updated_at: Val<String>,
 }
 
-/// A secret attribute with its write-only twin, read from a model.
-struct SecretField {
-    name: &'static str,
-    plain: fn(&Repo) -> &Val<String>,
-    wo: fn(&Repo) -> &Val<String>,
-    plain_mut: fn(&mut Repo) -> &mut Val<String>,
-}
-
-/// The five secrets, each with a write-only twin `<name>_wo` and `<name>_wo_version`.
-const SECRETS: [SecretField; 5] = [
-    SecretField {
-        name: Repo::PASSWORD,
-        plain: |r| &r.password,
-        wo: |r| &r.password_wo,
-        plain_mut: |r| &mut r.password,
-    },
-    SecretField {
-        name: Repo::SSH_PRIVATE_KEY,
-        plain: |r| &r.ssh_private_key,
-        wo: |r| &r.ssh_private_key_wo,
-        plain_mut: |r| &mut r.ssh_private_key,
-    },
-    SecretField {
-        name: Repo::TLS_CLIENT_CERT_DATA,
-        plain: |r| &r.tls_client_cert_data,
-        wo: |r| &r.tls_client_cert_data_wo,
-        plain_mut: |r| &mut r.tls_client_cert_data,
-    },
-    SecretField {
-        name: Repo::TLS_CLIENT_CERT_KEY,
-        plain: |r| &r.tls_client_cert_key,
-        wo: |r| &r.tls_client_cert_key_wo,
-        plain_mut: |r| &mut r.tls_client_cert_key,
-    },
-    SecretField {
-        name: Repo::GITHUB_APP_PRIVATE_KEY,
-        plain: |r| &r.github_app_private_key,
-        wo: |r| &r.github_app_private_key_wo,
-        plain_mut: |r| &mut r.github_app_private_key,
-    },
-];
-
-impl Repo {
-    /// The secret `name` as configured: set (known or unknown, plain or write-only).
-    fn secret_set(&self, name: &str) -> bool {
-        SECRETS
-            .iter()
-            .find(|s| s.name == name)
-            .is_some_and(|s| !(s.plain)(self).is_null() || !(s.wo)(self).is_null())
-    }
-    /// Whether the secret `name` is not known yet (plain or write-only twin unknown).
-    fn secret_unknown(&self, name: &str) -> bool {
-        SECRETS
-            .iter()
-            .find(|s| s.name == name)
-            .is_some_and(|s| (s.plain)(self).is_unknown() || (s.wo)(self).is_unknown())
-    }
-}
-
 /// Flags sent only on create or delete; they never change the remote object.
 const BEHAVIOUR_FLAGS: [&str; 3] = [Repo::UPSERT, Repo::CREDS_ONLY, Repo::FORCE_DELETE];
 
@@ -271,10 +150,10 @@ fn is_ssh_url(url: &str) -> bool {
 /// Checks across attributes (the single-attribute ones are declared on the model).
 fn validate_config(c: &Repo, diags: &mut Diagnostics) {
     let at = |n: &str| AttributePath::attr(n);
-    let ssh = c.secret_set(Repo::SSH_PRIVATE_KEY);
-    let password = c.secret_set(Repo::PASSWORD);
-    let app = c.secret_set(Repo::GITHUB_APP_PRIVATE_KEY);
-    let tls = c.secret_set(Repo::TLS_CLIENT_CERT_DATA) || c.secret_set(Repo::TLS_CLIENT_CERT_KEY);
+    let ssh = c.ssh_private_key.is_set();
+    let password = c.password.is_set();
+    let app = c.github_app_private_key.is_set();
+    let tls = c.tls_client_cert_data.is_set() || c.tls_client_cert_key.is_set();
     if ssh && (password || app || tls || !c.username.is_null()) {
         diags.error_at(
             at(Repo::SSH_PRIVATE_KEY),
@@ -376,26 +255,26 @@ fn derive_connection_type(c: &Repo) -> Val<String> {
         return Val::Unknown;
     };
     let inputs_unknown = [
-        Repo::SSH_PRIVATE_KEY,
-        Repo::PASSWORD,
-        Repo::GITHUB_APP_PRIVATE_KEY,
-        Repo::TLS_CLIENT_CERT_DATA,
+        &c.ssh_private_key,
+        &c.password,
+        &c.github_app_private_key,
+        &c.tls_client_cert_data,
     ]
     .iter()
-    .any(|s| c.secret_unknown(s))
+    .any(|s| s.is_unknown())
         || c.github_app_enterprise_base_url.is_unknown();
     if inputs_unknown {
         return Val::Unknown;
     }
     let t = if is_ssh_url(url) {
         "SSH"
-    } else if c.secret_set(Repo::GITHUB_APP_PRIVATE_KEY) {
+    } else if c.github_app_private_key.is_set() {
         if c.github_app_enterprise_base_url.is_null() {
             "GITHUB"
         } else {
             "GITHUB_ENTERPRISE"
         }
-    } else if c.secret_set(Repo::PASSWORD) || c.secret_set(Repo::TLS_CLIENT_CERT_DATA) {
+    } else if c.password.is_set() || c.tls_client_cert_data.is_set() {
         "HTTPS"
     } else {
         "HTTPS_ANONYMOUS"
@@ -616,13 +495,8 @@ fn check_connection(state: &Repo, what: &str, diags: &mut Diagnostics) {
 /// the stored secret; flags are always sent (explicit `false`).
 fn to_api(planned: &Repo, config: &Repo) -> ApiRepository {
     let opt = |v: &Val<String>| v.non_empty().map(str::to_string);
-    let secret = |name: &str| {
-        let s = SECRETS.iter().find(|s| s.name == name)?;
-        (s.wo)(config)
-            .non_empty()
-            .or_else(|| (s.plain)(planned).non_empty())
-            .map(|x| x.to_string().into())
-    };
+    let secret =
+        |s: fn(&Repo) -> &Secret| s(planned).to_send(s(config)).map(|x| x.to_string().into());
     let flag = |v: &Val<bool>| Some(v.unwrap_or(false));
     ApiRepository {
         repo: opt(&planned.url),
@@ -645,11 +519,11 @@ fn to_api(planned: &Repo, config: &Repo) -> ApiRepository {
         enable_lfs: flag(&planned.enable_lfs),
         enable_oci: flag(&planned.enable_oci),
         force_http_basic_auth: flag(&planned.force_http_basic_auth),
-        password: secret(Repo::PASSWORD),
-        ssh_private_key: secret(Repo::SSH_PRIVATE_KEY),
-        tls_client_cert_data: secret(Repo::TLS_CLIENT_CERT_DATA),
-        tls_client_cert_key: secret(Repo::TLS_CLIENT_CERT_KEY),
-        github_app_private_key: secret(Repo::GITHUB_APP_PRIVATE_KEY),
+        password: secret(|r| &r.password),
+        ssh_private_key: secret(|r| &r.ssh_private_key),
+        tls_client_cert_data: secret(|r| &r.tls_client_cert_data),
+        tls_client_cert_key: secret(|r| &r.tls_client_cert_key),
+        github_app_private_key: secret(|r| &r.github_app_private_key),
         ..Default::default()
     }
 }
@@ -702,29 +576,14 @@ fn from_api(resp: &RepositoryResponse, prior: &Repo) -> Repo {
     // Masked secrets: present → keep what the user configured; absent → gone remotely.
     let present =
         |x: &Option<harness_gitops_client::Secret>| x.as_ref().is_some_and(|x| !x.is_empty());
-    let presence = [
-        (Repo::PASSWORD, present(&r.password)),
-        (Repo::SSH_PRIVATE_KEY, present(&r.ssh_private_key)),
-        (Repo::TLS_CLIENT_CERT_DATA, present(&r.tls_client_cert_data)),
-        (Repo::TLS_CLIENT_CERT_KEY, present(&r.tls_client_cert_key)),
-        (
-            Repo::GITHUB_APP_PRIVATE_KEY,
-            present(&r.github_app_private_key),
-        ),
-    ];
-    for (name, is_present) in presence {
-        if let Some(field) = SECRETS.iter().find(|f| f.name == name) {
-            let slot = (field.plain_mut)(&mut s);
-            if !is_present || slot.is_unknown() {
-                *slot = Val::Null;
-            }
-        }
-    }
-    s.password_wo = Val::Null;
-    s.ssh_private_key_wo = Val::Null;
-    s.tls_client_cert_data_wo = Val::Null;
-    s.tls_client_cert_key_wo = Val::Null;
-    s.github_app_private_key_wo = Val::Null;
+    s.password.settle_masked(present(&r.password));
+    s.ssh_private_key.settle_masked(present(&r.ssh_private_key));
+    s.tls_client_cert_data
+        .settle_masked(present(&r.tls_client_cert_data));
+    s.tls_client_cert_key
+        .settle_masked(present(&r.tls_client_cert_key));
+    s.github_app_private_key
+        .settle_masked(present(&r.github_app_private_key));
     for flag in [&mut s.upsert, &mut s.creds_only, &mut s.force_delete] {
         if !flag.is_known() {
             *flag = Val::Known(false);
@@ -746,12 +605,8 @@ fn from_api(resp: &RepositoryResponse, prior: &Repo) -> Repo {
 pub struct GitopsRepositoryData;
 
 fn data_schema() -> Schema {
-    let versions: Vec<String> = SECRETS
-        .iter()
-        .map(|s| format!("{}_wo_version", s.name))
-        .collect();
     let mut leave_out: Vec<&str> = BEHAVIOUR_FLAGS.to_vec();
-    leave_out.extend(versions.iter().map(String::as_str));
+    leave_out.extend(Repo::secret_names().iter().map(|n| n.wo_version));
     common::data_source_schema(
         &Repo::schema(),
         "Reads a Harness GitOps repository by scope and identifier. Credentials are never exposed.",

@@ -601,7 +601,7 @@ fn only_the_chosen_connection_types_credentials_are_sent() {
         ("aws_cluster_name", "ml-eks".into()),
         ("aws_role_arn", "arn:aws:iam::1:role/argo".into()),
     ]);
-    irsa.bearer_token = Val::Known("stale-token".into());
+    irsa.bearer_token.value = Val::Known("stale-token".into());
     irsa.username = Val::Known("u".into());
     let sent = config_json(&irsa, &irsa);
     let keys: Vec<&String> = sent.as_object().unwrap().keys().collect();
@@ -638,7 +638,7 @@ fn write_only_values_win_and_pem_is_sent_base64() {
         ),
     ]);
     assert!(
-        planned.tls_client_cert_data_wo.is_null(),
+        planned.tls_client_cert_data.wo.is_null(),
         "write-only is null in the plan"
     );
     let sent = config_json(&planned, &config);
@@ -764,7 +764,7 @@ fn from_api_keeps_configured_secrets_and_the_users_forms() {
     };
     let s = from_api(&response(api.clone()), &prior);
     assert_eq!(
-        s.bearer_token,
+        s.bearer_token.value,
         Val::Known("tok".into()),
         "the mask never replaces it"
     );
@@ -780,7 +780,10 @@ fn from_api_keeps_configured_secrets_and_the_users_forms() {
     if let Some(c) = no_token.config.as_mut() {
         c.bearer_token = None;
     }
-    assert!(from_api(&response(no_token), &prior).bearer_token.is_null());
+    assert!(from_api(&response(no_token), &prior)
+        .bearer_token
+        .value
+        .is_null());
 }
 
 #[test]
@@ -838,8 +841,8 @@ fn an_imported_cluster_without_a_type_gets_the_one_its_credentials_imply() {
 /// secrets left out.
 fn generated_from(s: &Cluster) -> Cluster {
     let mut c = s.clone();
-    c.bearer_token = Val::Null;
-    c.password = Val::Null;
+    c.bearer_token.value = Val::Null;
+    c.password.value = Val::Null;
     c
 }
 
@@ -867,7 +870,7 @@ fn a_bootstraps_ca_is_not_drift() {
     let s = from_api(&response(api), &prior);
     assert!(s.ca_data.is_null());
     assert!(
-        s.bearer_token.is_null(),
+        s.bearer_token.value.is_null(),
         "the bootstrap token never reaches state"
     );
     assert_eq!(s.bootstrap, prior.bootstrap);

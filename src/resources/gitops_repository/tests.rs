@@ -234,10 +234,10 @@ fn masked_secrets_keep_the_configured_value_and_write_only_stays_null() {
         ..Default::default()
     };
     let s = from_api(&response(api), &prior);
-    assert_eq!(s.password, Val::Known("real-secret".into()));
-    assert_eq!(s.ssh_private_key, Val::Null, "absent remotely: gone");
-    assert_eq!(s.password_wo, Val::Null);
-    assert_eq!(s.password_wo_version, Val::Known(3));
+    assert_eq!(s.password.value, Val::Known("real-secret".into()));
+    assert_eq!(s.ssh_private_key.value, Val::Null, "absent remotely: gone");
+    assert_eq!(s.password.wo, Val::Null);
+    assert_eq!(s.password.wo_version, Val::Known(3));
     assert_eq!(s.connection_status, Val::Known("Successful".into()));
     assert_eq!(s.id, Val::Known("account.a/r".into()));
     assert_eq!(
