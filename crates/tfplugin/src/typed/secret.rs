@@ -1,6 +1,49 @@
 //! Secrets the remote API returns masked: one `#[tf(secret)] pub x: Secret` field gives the
 //! attributes `x` (optional, sensitive, stored in state), `x_wo` (write-only, never stored)
 //! and `x_wo_version` (changing it sends `x_wo` again), and this type holds their values.
+//!
+//! ```
+//! use tfplugin::typed::{Model, Secret};
+//!
+//! /// A login.
+//! #[derive(Model, Clone, Debug, Default)]
+//! struct Login {
+//!     /// The password.
+//!     #[tf(secret)]
+//!     password: Secret,
+//! }
+//! assert_eq!(Login::PASSWORD_WO_VERSION, "password_wo_version");
+//! assert_eq!(Login::attributes().len(), 3);
+//! ```
+//!
+//! A secret's flags and rules are fixed: other options are refused.
+//!
+//! ```compile_fail
+//! # use tfplugin::typed::{Model, Secret};
+//! /// A login.
+//! #[derive(Model, Clone, Debug, Default)]
+//! struct Login {
+//!     /// The password.
+//!     #[tf(secret, required)]
+//!     password: Secret,
+//! }
+//! ```
+//!
+//! And its generated names cannot collide with another attribute.
+//!
+//! ```compile_fail
+//! # use tfplugin::typed::{Model, Secret, Val};
+//! /// A login.
+//! #[derive(Model, Clone, Debug, Default)]
+//! struct Login {
+//!     /// The password.
+//!     #[tf(secret)]
+//!     password: Secret,
+//!     /// Clashes with the generated write-only attribute.
+//!     #[tf(optional)]
+//!     password_wo: Val<String>,
+//! }
+//! ```
 
 use super::{Model, Val};
 
