@@ -27,7 +27,8 @@
 //! [`Number`], `Vec<T>` (list), [`Set<T>`] (set), `BTreeMap<String, T>` (map), or another
 //! model (object). With `nested` (nested attributes) or `block` (nested blocks) the nesting
 //! mode follows the type: a model is single (`block(group)` for a group block), `Vec` list,
-//! `Set` set, `BTreeMap` map.
+//! `Set` set, `BTreeMap` map. A secret the API returns masked is one `#[tf(secret)]` field of
+//! type [`Secret`]: it declares `x`, `x_wo` and `x_wo_version` (see [`Model::secrets`]).
 //!
 //! [`ModelResource`] and [`ModelDataSource`] are the resource and data source traits over
 //! models; [`resource`] and [`data_source`] adapt them to the untyped traits the server uses.
