@@ -1711,6 +1711,12 @@ fn sync_policy_to_api(p: &SyncPolicy) -> Option<ApiSyncPolicy> {
 // presence means automated sync; Helm `values` are compared as parsed YAML; a missing
 // `targetRevision` is `HEAD`, a missing project `default`, a missing `revisionHistoryLimit`
 // 10; trailing slashes of URLs and the order of sync options and finalizers do not count.
+//
+// What one field's two values decide alone is declared on the field (`equivalence = ...`:
+// `same_url`, `same_project`, `same_revision`) and applied by the framework at any depth,
+// when planning and when reading (`from_api` too). What needs more than one field or a
+// missing value (a destination's added name, an unset revision read as `HEAD`, zero-valued
+// parts, a missing history limit) stays in the comparisons below.
 
 /// Maps whose entries are kept as they are (an empty value is a value there).
 const OPAQUE: &[&str] = &[
