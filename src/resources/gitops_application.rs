@@ -104,7 +104,7 @@ pub struct App {
     pub skip_repo_validation: Val<bool>,
     /// Argo CD project of the application (`spec.project`). Must be set: Argo CD 2.12 made
     /// the project of an application mandatory; `"default"` is Argo CD's default project.
-    #[tf(optional)]
+    #[tf(optional, equivalence = same_project)]
     pub argo_project: Val<String>,
     /// Kubernetes labels of the application object.
     #[tf(optional)]
@@ -218,7 +218,7 @@ pub struct App {
 pub struct Destination {
     /// API server URL of the target cluster, e.g. `https://kubernetes.default.svc` for the
     /// cluster Argo CD runs in. Exactly one of `server` and `name`.
-    #[tf(optional, exactly_one_of("name"))]
+    #[tf(optional, exactly_one_of("name"), equivalence = same_url)]
     pub server: Val<String>,
     /// Name of the target cluster as registered in Argo CD. Exactly one of `server` and
     /// `name`.
@@ -235,7 +235,7 @@ pub struct Destination {
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 pub struct Source {
     /// URL of the Git repository, Helm chart repository or OCI registry.
-    #[tf(required)]
+    #[tf(required, equivalence = same_url)]
     pub repo_url: Val<String>,
     /// Directory of the manifests in a Git repository. A source needs `path` or `chart`
     /// (or only `ref`).
@@ -243,7 +243,7 @@ pub struct Source {
     pub path: Val<String>,
     /// Git revision (branch, tag or commit) or chart version to deploy; Argo CD uses `HEAD`
     /// when unset.
-    #[tf(optional)]
+    #[tf(optional, equivalence = same_revision)]
     pub target_revision: Val<String>,
     /// Helm chart name in a chart repository.
     #[tf(optional)]
@@ -1711,6 +1711,12 @@ fn sync_policy_to_api(p: &SyncPolicy) -> Option<ApiSyncPolicy> {
 // presence means automated sync; Helm `values` are compared as parsed YAML; a missing
 // `targetRevision` is `HEAD`, a missing project `default`, a missing `revisionHistoryLimit`
 // 10; trailing slashes of URLs and the order of sync options and finalizers do not count.
+//
+// What one field's two values decide alone is declared on the field (`equivalence = ...`:
+// `same_url`, `same_project`, `same_revision`) and applied by the framework at any depth,
+// when planning and when reading (`from_api` too). What needs more than one field or a
+// missing value (a destination's added name, an unset revision read as `HEAD`, zero-valued
+// parts, a missing history limit) stays in the comparisons below.
 
 /// Maps whose entries are kept as they are (an empty value is a value there).
 const OPAQUE: &[&str] = &[
@@ -1777,6 +1783,31 @@ fn canon(v: &Json) -> Json {
 
 fn canon_of<T: serde::Serialize>(x: &T) -> Json {
     canon(&serde_json::to_value(x).unwrap_or(Json::Null))
+}
+
+/// URLs that differ only in trailing slashes (declared on `server` and `repo_url`).
+pub fn same_url(a: &Value, b: &Value) -> bool {
+    match (a.as_str(), b.as_str()) {
+        (Some(a), Some(b)) => a.trim_end_matches('/') == b.trim_end_matches('/'),
+        _ => false,
+    }
+}
+
+/// Projects that are the same once `""` is read as `default` (declared on `argo_project`).
+pub fn same_project(a: &Value, b: &Value) -> bool {
+    match (a.as_str(), b.as_str()) {
+        (Some(a), Some(b)) => norm_project(Some(a)) == norm_project(Some(b)),
+        _ => false,
+    }
+}
+
+/// Revisions that are the same once `""` is read as `HEAD` (declared on `target_revision`).
+pub fn same_revision(a: &Value, b: &Value) -> bool {
+    let head = |v: &str| if v.is_empty() { "HEAD" } else { v }.to_string();
+    match (a.as_str(), b.as_str()) {
+        (Some(a), Some(b)) => head(a) == head(b),
+        _ => false,
+    }
 }
 
 fn trim_url(u: Option<String>) -> Option<String> {
@@ -2102,7 +2133,16 @@ fn rfc3339(t: Option<&Time>) -> Val<String> {
 /// from `prior` (defaults when it has none, as after an import). A part the response leaves
 /// out keeps its prior value.
 fn from_api(resp: &ApplicationResponse, prior: &App) -> App {
-    state_of(resp, prior, false)
+    keep_prior_forms(prior, state_of(resp, prior, false))
+}
+
+/// `read` with the prior form of every value the model's `equivalence` declarations call
+/// the same, at any depth (what the framework does to every refreshed state; done here too
+/// so that create and update answers, and the tests, read the same way).
+fn keep_prior_forms(prior: &App, read: App) -> App {
+    let mut v = read.to_value();
+    tfplugin::plan::normalize_read(&App::schema(), &prior.to_value(), &mut v);
+    App::from_object(&v).unwrap_or(read)
 }
 
 /// [`from_api`]; with `all_links`, the Harness links are read whatever `prior` says (the
@@ -2177,14 +2217,9 @@ fn state_of(resp: &ApplicationResponse, prior: &App, all_links: bool) -> App {
         );
     }
     if let Some(spec) = app.and_then(|a| a.spec.as_ref()) {
-        // Always set in a configuration, so a null prior (an import) takes the API's value.
-        s.argo_project = pick(
-            &prior.argo_project,
-            sv(spec.project.as_ref()),
-            !prior.argo_project.is_null()
-                && norm_project(our_spec.project.as_deref())
-                    == norm_project(spec.project.as_deref()),
-        );
+        // Always set in a configuration; the prior's form of the same project is kept by
+        // the declaration (`same_project`).
+        s.argo_project = Val::Known(norm_project(spec.project.as_deref()));
         if let Some(d) = spec.destination.as_ref() {
             s.destination = pick(
                 &prior.destination,

@@ -13,7 +13,16 @@
 //! * validators: `one_of("a", ..)`, `pattern("regex", "hint")`, `duration`,
 //!   `int_between(lo, hi)`, `length_between(lo, hi)`, `conflicts_with("x", ..)`,
 //!   `exactly_one_of(..)`, `at_least_one_of(..)`, `also_requires(..)`, `validate = path::to::fn`
-//! * `equivalence = path::to::fn` (semantic equality, see `tfplugin::tf::schema::Equivalence`)
+//! * `equivalence = path::to::fn` (semantic equality, see `tfplugin::tf::schema::Equivalence`):
+//!   `fn(&Value, &Value) -> bool` on two known non-null values; at any depth (inside nested
+//!   attributes, blocks and their list, set and map elements) the plan keeps the prior value
+//!   when the configuration means the same, and a read that returns the same meaning keeps
+//!   the prior value, so neither is a diff
+//! * `requires_replace_if = path::to::fn` (see `tfplugin::tf::schema::ReplaceIf`):
+//!   `fn(prior: &Value, planned: &Value, config: &Value) -> bool`, asked on update when the
+//!   attribute's prior and planned values differ, at any depth; `true` replaces the object
+//!   (inside a set element, the set is the path named; a changed set element is a new one,
+//!   so its prior is null). Not with `requires_replace`
 //! * `flatten` on a field whose type is another model (not `Val`): its attributes are this
 //!   object's own, at this position (shared groups such as a scope)
 //! * `secret` on a field of type `tfplugin::typed::Secret` (not `Val`), a secret the API
@@ -62,6 +71,7 @@ struct FieldOpts {
     validators: Vec<Tokens>,
     siblings: Vec<LitStr>,
     equivalence: Option<Path>,
+    requires_replace_if: Option<Path>,
     flatten: bool,
     secret: bool,
 }
@@ -155,6 +165,7 @@ fn parse_field_opts(attrs: &[syn::Attribute]) -> syn::Result<FieldOpts> {
                 "min_items" => o.min_items = Some(meta.value()?.parse()?),
                 "max_items" => o.max_items = Some(meta.value()?.parse()?),
                 "equivalence" => o.equivalence = Some(meta.value()?.parse()?),
+                "requires_replace_if" => o.requires_replace_if = Some(meta.value()?.parse()?),
                 "duration" => o.validators.push(quote!(__p::Validator::Duration)),
                 "one_of" => {
                     let v = str_list(meta.input)?;
@@ -466,6 +477,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
                 || opts.write_only
                 || opts.keep_prior
                 || opts.requires_replace
+                || opts.requires_replace_if.is_some()
                 || !opts.validators.is_empty()
             {
                 return Err(syn::Error::new_spanned(
@@ -532,6 +544,16 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
         if let Some(eq) = &opts.equivalence {
             let ename = quote!(#eq).to_string().replace(' ', "");
             e = quote!(#e.equivalence(__p::Equivalence { name: #ename, eq: #eq }));
+        }
+        if let Some(check) = &opts.requires_replace_if {
+            if opts.requires_replace {
+                return Err(syn::Error::new_spanned(
+                    check,
+                    "requires_replace always replaces; drop it or requires_replace_if",
+                ));
+            }
+            let rname = quote!(#check).to_string().replace(' ', "");
+            e = quote!(#e.requires_replace_if(__p::ReplaceIf { name: #rname, check: #check }));
         }
         attr_exprs.push(quote!(__v.push(#e);));
         reads.push(quote!(#fid: __p::field::<#inner>(obj, #name, path)?));

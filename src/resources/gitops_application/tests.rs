@@ -1216,3 +1216,56 @@ fn the_update_only_waits_when_the_spec_changes() {
     b.revision_history_limit = Val::Known(6);
     assert!(!same_spec(&a, &to_api(&b)));
 }
+
+#[test]
+fn configuration_that_means_the_prior_state_plans_no_change() {
+    let mut config = minimal();
+    config.argo_project = k("default");
+    config.sources = Val::Known(vec![Source {
+        target_revision: k("HEAD"),
+        ..git("x")
+    }]);
+    config.destination = Val::Known(Destination {
+        server: k("https://kubernetes.default.svc"),
+        namespace: k("ml"),
+        ..Default::default()
+    });
+    let prior = applied(&config);
+    // The same by the declarations: trailing slashes, `""` for `default` and for `HEAD`.
+    config.argo_project = k("");
+    config.sources = Val::Known(vec![Source {
+        repo_url: k("https://github.com/acme-ml/pipeline-manifests.git/"),
+        target_revision: k(""),
+        ..git("x")
+    }]);
+    config.destination = Val::Known(Destination {
+        server: k("https://kubernetes.default.svc/"),
+        namespace: k("ml"),
+        ..Default::default()
+    });
+    let (planned, replace, d) = plan(&prior, &config.to_value(), Some(&known_provider()));
+    assert!(d.is_empty(), "{d:?}");
+    assert!(replace.is_empty());
+    assert_eq!(planned, prior, "no diff");
+    // A real change is one.
+    config.argo_project = k("other");
+    let (planned, _, _) = plan(&prior, &config.to_value(), Some(&known_provider()));
+    assert_eq!(planned.attr("argo_project"), &Value::string("other"));
+}
+
+#[test]
+fn a_read_that_spells_the_project_differently_keeps_the_prior_form() {
+    let mut config = minimal();
+    config.argo_project = k("");
+    let prior = App::from_object(&applied(&config)).unwrap();
+    assert_eq!(prior.argo_project, k(""));
+    for answer in [Some("default"), Some(""), None] {
+        let mut api = to_api(&prior);
+        api.spec.as_mut().unwrap().project = answer.map(String::from);
+        let read = from_api(&response(api), &prior);
+        assert_eq!(read.argo_project, k(""), "{answer:?}");
+    }
+    let mut api = to_api(&prior);
+    api.spec.as_mut().unwrap().project = Some("moved".into());
+    assert_eq!(from_api(&response(api), &prior).argo_project, k("moved"));
+}

@@ -19,7 +19,8 @@
 //! 5. the resource hook (in `server`);
 //! 6. [`finish`]: write-only null again; if the hook turned an unchanged plan into a change,
 //!    step 4 again for the values the hook left alone; `requires_replace` paths where prior
-//!    and planned differ, sorted.
+//!    and planned differ, and `requires_replace_if` paths where they differ and the
+//!    attribute's check says so (a set element's names the set), sorted.
 //!
 //! [`check`] applies Terraform's AssertPlanValid rules and [`check_compatible`] its
 //! AssertObjectCompatible rules (ported rule by rule, tested with Terraform's own cases),
@@ -120,6 +121,7 @@ pub fn finish(
         Obj::block(&schema.block),
         prior,
         planned,
+        config,
         &AttributePath::root(),
         &mut out,
     );
@@ -290,10 +292,54 @@ fn defaults(obj: Obj<'_>, planned: &mut Value, prior: &Value, config: &Value) {
         let (cfg, pri) = (config.attr(name), prior.attr(name));
         if let Some(slot) = pm.get_mut(name) {
             if !cfg.is_unknown() {
+                let mut unpaired = Vec::new();
+                let mut i = 0;
                 for_matched(nesting, inner, slot, pri, cfg, |el, p, c| {
-                    defaults(inner, el, p, c)
+                    defaults(inner, el, p, c);
+                    if p.is_null() {
+                        unpaired.push((i, c.clone()));
+                    }
+                    i += 1;
                 });
+                if nesting == Nesting::Set {
+                    equivalent_set_elements(inner, slot, pri, unpaired);
+                }
             }
+        }
+    }
+}
+
+/// Set elements have no identity, so an element configured in a form equivalent to a prior
+/// element's (see [`defaults`]) is not paired with it: `unpaired` (index in `planned`,
+/// configuration element) are tried against the prior elements no planned element equals,
+/// and take the prior element's form where every configurable value means the same.
+fn equivalent_set_elements(
+    inner: Obj<'_>,
+    planned: &mut Value,
+    prior: &Value,
+    unpaired: Vec<(usize, Value)>,
+) {
+    let (Some(items), Some(pri)) = (planned.as_elements_mut(), prior.as_elements()) else {
+        return;
+    };
+    let proj = |v: &Value| matching::unrefined(&projection(inner, v));
+    let mut free: Vec<bool> = pri
+        .iter()
+        .map(|p| !items.iter().any(|el| proj(el) == proj(p)))
+        .collect();
+    for (i, c) in unpaired {
+        let Some(el) = items.get_mut(i) else { continue };
+        let found = pri.iter().enumerate().find_map(|(j, p)| {
+            if !free[j] {
+                return None;
+            }
+            let mut probe = el.clone();
+            defaults(inner, &mut probe, p, &c);
+            (proj(&probe) == proj(p)).then_some((j, probe))
+        });
+        if let Some((j, probe)) = found {
+            free[j] = false;
+            *el = probe;
         }
     }
 }
@@ -439,44 +485,70 @@ fn for_matched(
     }
 }
 
-/// The `requires_replace` paths where prior and planned differ. Like the plugin framework's
+/// The `requires_replace` paths where prior and planned differ, and the
+/// `requires_replace_if` paths where they differ and the attribute's check asks for it
+/// (given prior, planned and configuration value). Like the plugin framework's
 /// `RequiresReplace`, an attribute of an element (or object) the prior state lacks counts
 /// as changed from null: an added list element or map key that sets it forces replacement.
+/// Set elements cannot be addressed (a Terraform path cannot step into a set), so a
+/// replacement inside one names the set.
 fn replace_paths(
     obj: Obj<'_>,
     prior: &Value,
     planned: &Value,
+    config: &Value,
     base: &AttributePath,
     out: &mut Vec<AttributePath>,
 ) {
     for a in obj.attrs {
         let (p, n) = (prior.attr(&a.name), planned.attr(&a.name));
-        if a.requires_replace && p.known_eq(n) != Some(true) {
+        if p.known_eq(n) == Some(true) {
+            continue;
+        }
+        let forced = a.requires_replace
+            || a.requires_replace_if
+                .is_some_and(|r| (r.check)(p, n, config.attr(&a.name)));
+        if forced {
             out.push(base.child(&a.name));
         }
     }
     for (name, nesting, inner) in obj.nested() {
-        let (p, n) = (prior.attr(name), planned.attr(name));
+        let (p, n, c) = (prior.attr(name), planned.attr(name), config.attr(name));
         let path = base.child(name);
         match (nesting, n) {
             (Nesting::Single | Nesting::Group, Value::Object(_)) => {
-                replace_paths(inner, p, n, &path, out)
+                replace_paths(inner, p, n, c, &path, out)
             }
             (Nesting::List, Value::List(b)) => {
                 let a = p.as_elements().unwrap_or(&[]);
+                let ce = c.as_elements().unwrap_or(&[]);
                 for (i, y) in b.iter().enumerate() {
                     let x = a.get(i).unwrap_or(&Value::Null);
-                    replace_paths(inner, x, y, &path.index(i as i64), out);
+                    let z = ce.get(i).unwrap_or(&Value::Null);
+                    replace_paths(inner, x, y, z, &path.index(i as i64), out);
                 }
             }
             (Nesting::Map, Value::Map(b)) => {
                 for (k, y) in b {
                     let x = p.as_map().and_then(|m| m.get(k)).unwrap_or(&Value::Null);
-                    replace_paths(inner, x, y, &path.key(k.clone()), out);
+                    let z = c.as_map().and_then(|m| m.get(k)).unwrap_or(&Value::Null);
+                    replace_paths(inner, x, y, z, &path.key(k.clone()), out);
                 }
             }
-            // Sets cannot be addressed element by element (Schema::validate forbids the flag
-            // inside them); added or removed elements are the parent's change.
+            (Nesting::Set, Value::Set(b)) => {
+                let a = p.as_elements().unwrap_or(&[]);
+                let ce = c.as_elements().unwrap_or(&[]);
+                let pairs = matching::match_set(inner, b, ce, a);
+                let mut within = Vec::new();
+                for (y, (ci, pi)) in b.iter().zip(pairs) {
+                    let x = pi.map_or(&Value::Null, |i| &a[i]);
+                    let z = ci.map_or(&Value::Null, |i| &ce[i]);
+                    replace_paths(inner, x, y, z, &path, &mut within);
+                }
+                if !within.is_empty() {
+                    out.push(path);
+                }
+            }
             _ => {}
         }
     }
@@ -537,7 +609,9 @@ pub fn write_only_value(schema: &Schema, v: &Value) -> Option<AttributePath> {
 }
 
 /// Keeps the prior form of values a read returned in another, equivalent form (attributes
-/// with an [`Equivalence`](crate::tf::schema::Equivalence)), so reformatting is no drift.
+/// with an [`Equivalence`](crate::tf::schema::Equivalence)), at any depth, so reformatting
+/// is no drift. List elements pair by index, map elements by key, set elements with the
+/// prior element they equal once normalized.
 pub fn normalize_read(schema: &Schema, prior: &Value, read: &mut Value) {
     fn walk(obj: Obj<'_>, prior: &Value, read: &mut Value) {
         let Some(m) = read.as_object_mut() else {
@@ -573,7 +647,27 @@ pub fn normalize_read(schema: &Schema, prior: &Value, read: &mut Value) {
                             }
                         }
                     }
-                    Nesting::Set => {}
+                    Nesting::Set => {
+                        // No identity to pair by: a read element that, normalized against
+                        // an unused prior element, is that element keeps it.
+                        if let (Some(items), Some(pi)) = (slot.as_elements_mut(), p.as_elements()) {
+                            let mut used = vec![false; pi.len()];
+                            for el in items.iter_mut() {
+                                let found = pi.iter().enumerate().find(|(i, pe)| {
+                                    if used[*i] {
+                                        return false;
+                                    }
+                                    let mut probe = el.clone();
+                                    walk(inner, pe, &mut probe);
+                                    probe == **pe
+                                });
+                                if let Some((i, pe)) = found {
+                                    used[i] = true;
+                                    *el = pe.clone();
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }

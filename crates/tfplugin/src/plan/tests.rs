@@ -65,6 +65,10 @@ impl Mode {
         self.nesting() == Nesting::Set
     }
     fn schema(self) -> Schema {
+        self.schema_with(element(self.in_set()))
+    }
+    /// The test schema with `element` as the nested element's attributes.
+    fn schema_with(self, element: Vec<A>) -> Schema {
         let top = vec![
             A::string("id").computed().keep_prior().description("id"),
             A::string("label").optional().description("l"),
@@ -73,7 +77,7 @@ impl Mode {
         let mut s = Schema::new(0, "t", top);
         match self {
             Mode::Attr(n) => s.block.attributes.push(
-                A::nested("items", n, element(self.in_set()))
+                A::nested("items", n, element.clone())
                     .optional()
                     .description("i"),
             ),
@@ -82,7 +86,7 @@ impl Mode {
                 n,
                 "i",
                 Block {
-                    attributes: element(self.in_set()),
+                    attributes: element,
                     ..Default::default()
                 },
             )),
@@ -695,4 +699,230 @@ fn an_added_element_that_sets_a_replace_forcing_attribute_forces_replacement() {
         let (_, replace) = run(&s, &prior, &mode.config(without, None));
         assert!(replace.is_empty(), "{mode:?}: {replace:?}");
     }
+}
+
+/// Elements with a name and one more string attribute `x`, in every mode.
+fn x_elements(mode: Mode, xs: &[&str]) -> Vec<Value> {
+    ["a", "b"][..mode.count()]
+        .iter()
+        .zip(xs)
+        .map(|(n, x)| {
+            Value::Object(BTreeMap::from([
+                ("name".to_string(), Value::string(*n)),
+                ("x".to_string(), Value::string(*x)),
+                ("status".to_string(), Value::Null),
+            ]))
+        })
+        .collect()
+}
+
+/// Replacement when the new value does not extend the old one (append-only); a value the
+/// prior lacks (an added element, and in a set any changed one) only when it starts with x.
+fn not_appended(prior: &Value, _planned: &Value, config: &Value) -> bool {
+    match (prior.as_str(), config.as_str()) {
+        (Some(p), Some(c)) => !c.starts_with(p),
+        (None, Some(c)) => c.starts_with('x'),
+        _ => false,
+    }
+}
+
+#[test]
+fn requires_replace_if_is_asked_at_any_depth_and_names_the_addressable_path() {
+    use crate::tf::schema::ReplaceIf;
+    for mode in MODES {
+        let s = mode.schema_with(vec![
+            A::string("name").required().description("n"),
+            A::string("x")
+                .optional()
+                .requires_replace_if(ReplaceIf {
+                    name: "not_appended",
+                    check: not_appended,
+                })
+                .description("x"),
+            A::string("status").computed().description("s"),
+        ]);
+        let cfg = |xs: &[&str]| mode.config(x_elements(mode, xs), None);
+        let prior = applied(&run(&s, &Value::Null, &cfg(&["ab", "cd"])).0);
+        let (_, replace) = run(&s, &prior, &cfg(&["abc", "cd"]));
+        assert!(replace.is_empty(), "{mode:?}: appended, no replacement");
+        let (_, replace) = run(&s, &prior, &cfg(&["ab", "cd"]));
+        assert!(replace.is_empty(), "{mode:?}: unchanged, never asked");
+        let (_, replace) = run(&s, &prior, &cfg(&["qq", "cd"]));
+        assert_eq!(
+            replace.is_empty(),
+            mode.nesting() == Nesting::Set,
+            "{mode:?}: the check sees the prior value (none for a changed set element)"
+        );
+        let (_, replace) = run(&s, &prior, &cfg(&["xy", "cd"]));
+        let expected = match mode.nesting() {
+            Nesting::Single | Nesting::Group => "items.x",
+            Nesting::List => "items[0].x",
+            Nesting::Map => "items[\"a\"].x",
+            Nesting::Set => "items",
+        };
+        assert_eq!(
+            replace.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+            vec![expected],
+            "{mode:?}"
+        );
+        let (_, replace) = run(&s, &prior, &mode.config(Vec::new(), None));
+        assert!(
+            replace.is_empty() || mode.nesting() != Nesting::Set,
+            "{mode:?}: a removed set element is the set's change, not an element's"
+        );
+    }
+}
+
+/// Case-insensitive equality, for the tests.
+fn same_letters(a: &Value, b: &Value) -> bool {
+    match (a.as_str(), b.as_str()) {
+        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+        _ => false,
+    }
+}
+
+fn letters_schema(mode: Mode) -> Schema {
+    mode.schema_with(vec![
+        A::string("name").required().description("n"),
+        A::string("x")
+            .optional()
+            .equivalence(crate::tf::schema::Equivalence {
+                name: "same_letters",
+                eq: same_letters,
+            })
+            .description("x"),
+        A::string("status").computed().description("s"),
+    ])
+}
+
+#[test]
+fn equivalence_at_any_depth_keeps_the_prior_form_when_planning() {
+    for mode in MODES {
+        let s = letters_schema(mode);
+        let cfg = |xs: &[&str]| mode.config(x_elements(mode, xs), None);
+        let prior = applied(&run(&s, &Value::Null, &cfg(&["Ab", "Cd"])).0);
+        let (p, replace) = run(&s, &prior, &cfg(&["aB", "cD"]));
+        assert_eq!(p, prior, "{mode:?}: a change of form only is no diff");
+        assert!(replace.is_empty());
+        let (p, _) = run(&s, &prior, &cfg(&["xy", "cD"]));
+        assert_ne!(p, prior, "{mode:?}");
+        let xs: Vec<Value> = items(&p).iter().map(|e| e.attr("x").clone()).collect();
+        assert!(xs.contains(&Value::string("xy")), "{mode:?}: {xs:?}");
+        assert!(
+            items(&p).iter().all(|e| e.attr("status").is_unknown()),
+            "{mode:?}: a real change plans computed values unknown"
+        );
+        if mode.count() > 1 {
+            assert!(
+                xs.contains(&Value::string("Cd")),
+                "{mode:?}: prior form kept"
+            );
+        }
+    }
+}
+
+#[test]
+fn equivalence_at_any_depth_keeps_the_prior_form_when_reading() {
+    for mode in MODES {
+        let s = letters_schema(mode);
+        let cfg = |xs: &[&str]| mode.config(x_elements(mode, xs), None);
+        let prior = applied(&run(&s, &Value::Null, &cfg(&["Ab", "Cd"])).0);
+        let refreshed = |xs: &[&str]| {
+            let mut r = prior.clone();
+            let mut els = items(&prior);
+            for (e, x) in els.iter_mut().zip(xs) {
+                e.set_attr("x", Value::string(*x));
+            }
+            // Reversed storage order: sets have none.
+            if mode.nesting() == Nesting::Set {
+                els.reverse();
+            }
+            r.set_attr("items", mode.wrap(els));
+            r
+        };
+        let mut read = refreshed(&["AB", "cd"]);
+        normalize_read(&s, &prior, &mut read);
+        assert_eq!(
+            read, prior,
+            "{mode:?}: the same by meaning reads as the prior"
+        );
+        let mut read = refreshed(&["zz", "cd"]);
+        normalize_read(&s, &prior, &mut read);
+        let xs: Vec<Value> = items(&read).iter().map(|e| e.attr("x").clone()).collect();
+        assert!(xs.contains(&Value::string("zz")), "{mode:?}: drift is kept");
+        if mode.count() > 1 {
+            assert!(xs.contains(&Value::string("Cd")), "{mode:?}: {xs:?}");
+        }
+    }
+}
+
+#[test]
+fn equivalence_two_levels_down_inside_list_and_set_elements() {
+    let leaf = vec![
+        A::string("x")
+            .optional()
+            .equivalence(crate::tf::schema::Equivalence {
+                name: "same_letters",
+                eq: same_letters,
+            })
+            .description("x"),
+        A::string("status").computed().description("s"),
+    ];
+    let s = Schema::new(
+        0,
+        "t",
+        vec![
+            A::string("id").computed().description("id"),
+            A::nested(
+                "outer",
+                Nesting::List,
+                vec![A::nested("inner", Nesting::Set, leaf)
+                    .optional()
+                    .description("i")],
+            )
+            .optional()
+            .description("o"),
+        ],
+    );
+    assert_eq!(s.validate(true), Vec::<String>::new());
+    let leaf_v = |x: &str| {
+        Value::Object(BTreeMap::from([
+            ("x".to_string(), Value::string(x)),
+            ("status".to_string(), Value::Null),
+        ]))
+    };
+    let cfg = |xs: &[&str]| {
+        Value::Object(BTreeMap::from([
+            ("id".to_string(), Value::Null),
+            (
+                "outer".to_string(),
+                Value::List(vec![Value::Object(BTreeMap::from([(
+                    "inner".to_string(),
+                    Value::Set(xs.iter().map(|x| leaf_v(x)).collect()),
+                )]))]),
+            ),
+        ]))
+    };
+    let prior = applied(&run(&s, &Value::Null, &cfg(&["Ab", "Cd"])).0);
+    let (p, _) = run(&s, &prior, &cfg(&["cd", "AB"]));
+    assert_eq!(p, prior, "same by meaning two levels down");
+    let mut read = prior.clone();
+    let mut inner = prior.attr("outer").as_elements().unwrap()[0].clone();
+    inner.set_attr(
+        "inner",
+        Value::Set(
+            elements(inner.attr("inner"))
+                .into_iter()
+                .map(|mut e| {
+                    let up = e.attr_str("x").unwrap().to_uppercase();
+                    e.set_attr("x", Value::string(up));
+                    e
+                })
+                .collect(),
+        ),
+    );
+    read.set_attr("outer", Value::List(vec![inner]));
+    assert_ne!(read, prior);
+    normalize_read(&s, &prior, &mut read);
+    assert_eq!(read, prior);
 }

@@ -22,6 +22,25 @@ impl PartialEq for Equivalence {
     }
 }
 
+/// A conditional `requires_replace` (the plugin framework's RequiresReplaceIf): decides
+/// from the prior value, the planned value and the configuration value of one attribute
+/// whether its change needs a new object. Asked only on update, when prior and planned
+/// differ; at any depth. Inside a set element the set, the nearest addressable path, is what
+/// gets replaced; and since set elements have no identity, a changed set element is a new
+/// one: the check sees a null prior. Compared by name.
+#[derive(Clone, Copy, Debug)]
+pub struct ReplaceIf {
+    pub name: &'static str,
+    /// `(prior, planned, config)`.
+    pub check: fn(&Value, &Value, &Value) -> bool,
+}
+
+impl PartialEq for ReplaceIf {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
 /// Exactly one of Terraform's allowed flag combinations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Constraint {
@@ -78,6 +97,8 @@ pub struct Attribute {
     pub default: Option<Value>,
     /// A change of this attribute destroys and re-creates the object.
     pub requires_replace: bool,
+    /// A change of this attribute destroys and re-creates the object when this says so.
+    pub requires_replace_if: Option<ReplaceIf>,
     /// Computed and unconfigured: keep the prior state's value on update instead of planning
     /// unknown (the framework's UseStateForUnknown).
     pub keep_prior: bool,
@@ -99,6 +120,7 @@ impl Attribute {
             deprecation: None,
             default: None,
             requires_replace: false,
+            requires_replace_if: None,
             keep_prior: false,
             validators: Vec::new(),
             equivalence: None,
@@ -165,6 +187,11 @@ impl Attribute {
     }
     pub fn requires_replace(mut self) -> Self {
         self.requires_replace = true;
+        self
+    }
+    /// Replacement when `r` says a change needs it; see [`ReplaceIf`].
+    pub fn requires_replace_if(mut self, r: ReplaceIf) -> Self {
+        self.requires_replace_if = Some(r);
         self
     }
     pub fn keep_prior(mut self) -> Self {
@@ -429,6 +456,16 @@ fn validate_attrs(
                 "{p}: requires_replace inside a set element cannot be addressed (Terraform paths cannot step into sets); put it on the set"
             ));
         }
+        if a.requires_replace_if.is_some() && a.requires_replace {
+            errs.push(format!(
+                "{p}: requires_replace_if with requires_replace (which always replaces)"
+            ));
+        }
+        if a.requires_replace_if.is_some() && a.constraint == Constraint::Computed {
+            errs.push(format!(
+                "{p}: requires_replace_if on a computed-only attribute"
+            ));
+        }
         if a.requires_replace && a.constraint == Constraint::Computed {
             errs.push(format!(
                 "{p}: requires_replace on a computed-only attribute"
@@ -568,6 +605,42 @@ mod tests {
         assert!(
             p.iter()
                 .any(|e| e.contains("requires_replace on a computed-only")),
+            "{p:?}"
+        );
+        fn never(_: &Value, _: &Value, _: &Value) -> bool {
+            false
+        }
+        let rif = ReplaceIf {
+            name: "never",
+            check: never,
+        };
+        let p = problems(in_set(
+            A::string("x")
+                .optional()
+                .requires_replace_if(rif)
+                .description("x"),
+        ));
+        assert!(
+            p.is_empty(),
+            "{p:?}: allowed in a set (the set is replaced)"
+        );
+        let p = problems(vec![A::string("x")
+            .computed()
+            .requires_replace_if(rif)
+            .description("x")]);
+        assert!(
+            p.iter()
+                .any(|e| e.contains("requires_replace_if on a computed-only")),
+            "{p:?}"
+        );
+        let p = problems(vec![A::string("x")
+            .optional()
+            .requires_replace()
+            .requires_replace_if(rif)
+            .description("x")]);
+        assert!(
+            p.iter()
+                .any(|e| e.contains("requires_replace_if with requires_replace")),
             "{p:?}"
         );
         let p = problems(vec![A::string("x")

@@ -655,3 +655,64 @@ fn the_typed_hook_writes_back_only_what_it_changed() {
         vec![]
     );
 }
+
+/// A value of the `Declared` model's part: `size` and `url`.
+fn part(size: i64, url: &str) -> Value {
+    Value::Object(BTreeMap::from([
+        ("size".to_string(), Value::from(size)),
+        ("url".to_string(), Value::string(url)),
+    ]))
+}
+
+fn declared(parts: Vec<Value>, one: Value) -> Value {
+    Value::Object(BTreeMap::from([
+        ("parts".to_string(), Value::List(parts)),
+        ("one".to_string(), one),
+    ]))
+}
+
+/// Plans like Terraform (proposed new state, pipeline, finish): the plan and the paths
+/// that force replacement, as text.
+fn plan_declared(prior: &Value, config: &Value) -> (Value, Vec<String>) {
+    let s = Declared::schema();
+    let proposed = tfplugin::plan::proposed_new(&s, prior, config);
+    let walked = tfplugin::plan::plan(&s, prior, &proposed, config);
+    let mut planned = walked.clone();
+    let replace = tfplugin::plan::finish(&s, prior, config, &walked, &mut planned);
+    (planned, replace.iter().map(|p| p.to_string()).collect())
+}
+
+#[test]
+fn derived_requires_replace_if_and_equivalence_reach_nested_fields() {
+    let s = Declared::schema();
+    assert_eq!(s.validate(true), Vec::<String>::new());
+    let (_, attrs) = s
+        .block
+        .attribute("parts")
+        .unwrap()
+        .nested_attributes()
+        .unwrap();
+    let size = attrs.iter().find(|a| a.name == "size").unwrap();
+    assert_eq!(size.requires_replace_if.map(|r| r.name), Some("grows_only"));
+    let url = attrs.iter().find(|a| a.name == "url").unwrap();
+    assert_eq!(url.equivalence.map(|e| e.name), Some("same_url"));
+
+    let prior = declared(vec![part(2, "https://a")], part(1, "https://b"));
+    // A trailing slash means the same URL: no diff, at depth one and in list elements.
+    let cfg = declared(vec![part(2, "https://a/")], part(1, "https://b/"));
+    let (planned, replace) = plan_declared(&prior, &cfg);
+    assert_eq!(planned, prior);
+    assert!(replace.is_empty());
+    // Growing is an update; shrinking replaces, named by path.
+    let cfg = declared(vec![part(3, "https://a")], part(1, "https://b"));
+    assert_eq!(plan_declared(&prior, &cfg).1, Vec::<String>::new());
+    let cfg = declared(vec![part(1, "https://a")], part(0, "https://b"));
+    assert_eq!(
+        plan_declared(&prior, &cfg).1,
+        vec!["one.size".to_string(), "parts[0].size".to_string()]
+    );
+    // A read in another form of the same URL keeps the prior form.
+    let mut read = declared(vec![part(2, "https://a/")], part(1, "https://b//"));
+    tfplugin::plan::normalize_read(&s, &prior, &mut read);
+    assert_eq!(read, prior);
+}

@@ -462,3 +462,41 @@ impl Provider for NestedProvider {
 pub fn schema() -> Schema {
     Thing::schema()
 }
+
+/// Declarations on nested fields (derive test): parts in a list and one single part.
+#[derive(Model, Clone, Debug, PartialEq)]
+pub struct Declared {
+    /// Parts in order.
+    #[tf(optional, nested)]
+    pub parts: Val<Vec<Part>>,
+    /// One part.
+    #[tf(optional, nested)]
+    pub one: Val<Part>,
+}
+
+/// A part that may grow in place but shrinks only by replacement.
+#[derive(Model, Clone, Debug, PartialEq)]
+pub struct Part {
+    /// Size; shrinking replaces.
+    #[tf(optional, requires_replace_if = grows_only)]
+    pub size: Val<i64>,
+    /// URL; a trailing slash means the same.
+    #[tf(optional, equivalence = same_url)]
+    pub url: Val<String>,
+}
+
+/// Replacement unless the size grows (or appears).
+pub fn grows_only(prior: &Value, _planned: &Value, config: &Value) -> bool {
+    match (prior.as_i64(), config.as_i64()) {
+        (Some(p), Some(c)) => c < p,
+        _ => false,
+    }
+}
+
+/// URLs that differ only in trailing slashes.
+pub fn same_url(a: &Value, b: &Value) -> bool {
+    match (a.as_str(), b.as_str()) {
+        (Some(a), Some(b)) => a.trim_end_matches('/') == b.trim_end_matches('/'),
+        _ => false,
+    }
+}
