@@ -8,9 +8,9 @@ use harness_gitops_client as harness;
 use harness_gitops_client::Secret;
 use tfplugin::resource::{DataSource, Provider, Resource};
 use tfplugin::tf::duration::parse as parse_duration;
-use tfplugin::tf::schema::{Attribute as A, Nesting, Schema};
-use tfplugin::tf::{AttributePath, Diagnostics, Value};
-use tfplugin::Val;
+use tfplugin::tf::schema::Schema;
+use tfplugin::tf::{AttributePath, Diagnostics, Number, Value};
+use tfplugin::{Model, Val};
 use tokio_util::sync::CancellationToken;
 
 /// Default Harness gateway.
@@ -154,126 +154,152 @@ impl Provider for HarnessProvider {
     }
 }
 
+// The provider block, declared once: the schema Terraform sees and the typed view that
+// validation and configuration read. The doc comment is the provider's description.
+/// The Harness provider manages Harness GitOps (Argo CD) repositories, applications and
+/// clusters through the Harness GitOps API. Every setting can also come from the
+/// environment: `HARNESS_ENDPOINT`, `HARNESS_ACCOUNT_ID`, `HARNESS_PLATFORM_API_KEY`,
+/// `HARNESS_ORG_ID`, `HARNESS_PROJECT_ID`, `HARNESS_AGENT_ID`, `HARNESS_REQUEST_TIMEOUT`,
+/// `HARNESS_MAX_RETRIES`, and for the `kubernetes` block the Kubernetes provider's
+/// `KUBE_CONFIG_PATH` (or `KUBECONFIG`), `KUBE_CTX`, `KUBE_HOST`, `KUBE_TOKEN`,
+/// `KUBE_CLUSTER_CA_CERT_DATA` and `KUBE_INSECURE`. A value set in configuration wins over
+/// the environment.
+// No `Debug`: the API key and the Kubernetes token must never reach a log.
+#[derive(Model, Clone, Default, PartialEq)]
+pub struct ProviderConfig {
+    /// Harness gateway URL. Defaults to the `HARNESS_ENDPOINT` environment variable, then
+    /// `https://app.harness.io/gateway`. Point it at a local `harness-gitops-emulator`
+    /// (e.g. `http://127.0.0.1:8899`) to try configurations offline.
+    #[tf(optional)]
+    pub endpoint: Val<String>,
+    /// Harness account identifier. Defaults to the `HARNESS_ACCOUNT_ID` environment variable. Required.
+    #[tf(optional)]
+    pub account_id: Val<String>,
+    /// Harness API key (a personal access token or service account token), sent as `x-api-key`.
+    /// Defaults to the `HARNESS_PLATFORM_API_KEY` environment variable. Required. Never logged.
+    #[tf(optional, sensitive)]
+    pub api_key: Val<String>,
+    /// Default organization identifier for resources that do not set `org_id`. Defaults to the
+    /// `HARNESS_ORG_ID` environment variable.
+    #[tf(optional)]
+    pub org_id: Val<String>,
+    /// Default project identifier for resources that do not set `project_id`. Defaults to the
+    /// `HARNESS_PROJECT_ID` environment variable.
+    #[tf(optional)]
+    pub project_id: Val<String>,
+    /// Default GitOps agent identifier, with its scope prefix (`account.<id>`, `org.<id>` or `<id>`
+    /// for a project agent), for resources that do not set `agent_id`. Defaults to the
+    /// `HARNESS_AGENT_ID` environment variable.
+    #[tf(optional)]
+    pub agent_id: Val<String>,
+    /// Upper bound for one API call including its retries, as a duration such as `30s` or `2m`.
+    /// Defaults to the `HARNESS_REQUEST_TIMEOUT` environment variable, then `60s`.
+    #[tf(optional)]
+    pub request_timeout: Val<String>,
+    /// How many times a call is retried after a connection error, HTTP 429, 502, 503 or 504, with
+    /// exponential backoff and jitter. Defaults to the `HARNESS_MAX_RETRIES` environment variable,
+    /// then `5`; `0` disables retries.
+    #[tf(optional)]
+    pub max_retries: Val<Number>,
+    /// How to reach Kubernetes when a `harness_gitops_cluster` bootstraps Argo CD access
+    /// (service account, RBAC and token) and sets no connection of its own in its `bootstrap`.
+    /// Used only while applying and refreshing bootstrapped clusters: values known only after
+    /// apply (e.g. a cluster endpoint from another resource) never stop a plan or the refresh of
+    /// other resources. Prefer the cluster's own `bootstrap.host` when one configuration
+    /// bootstraps several clusters. Unused by repositories and applications.
+    #[tf(optional, nested)]
+    pub kubernetes: Val<KubernetesConfig>,
+}
+
+/// The provider block's `kubernetes` attribute.
+// No `Debug`: the token must never reach a log.
+#[derive(Model, Clone, Default, PartialEq)]
+pub struct KubernetesConfig {
+    /// Path to a kubeconfig file. Defaults to the `KUBE_CONFIG_PATH` environment variable, then
+    /// `KUBECONFIG`, then `~/.kube/config`.
+    #[tf(optional)]
+    pub config_path: Val<String>,
+    /// kubeconfig context to use. Defaults to the `KUBE_CTX` environment variable, then
+    /// the current context.
+    #[tf(optional)]
+    pub config_context: Val<String>,
+    /// Kubernetes API server URL; overrides the kubeconfig. Defaults to the `KUBE_HOST`
+    /// environment variable.
+    #[tf(optional)]
+    pub host: Val<String>,
+    /// Bearer token for the Kubernetes API; never logged. Defaults to the `KUBE_TOKEN`
+    /// environment variable.
+    #[tf(optional, sensitive)]
+    pub token: Val<String>,
+    /// PEM CA bundle of the Kubernetes API server (base64-encoded PEM is accepted too). Defaults
+    /// to the `KUBE_CLUSTER_CA_CERT_DATA` environment variable.
+    #[tf(optional)]
+    pub cluster_ca_certificate: Val<String>,
+    /// Skip TLS verification of the Kubernetes API server (test clusters only).
+    /// Defaults to the `KUBE_INSECURE` environment variable (`true` or `false`).
+    #[tf(optional)]
+    pub insecure: Val<bool>,
+}
+
+impl KubernetesConfig {
+    /// No attribute is unknown.
+    fn is_known(&self) -> bool {
+        !(self.config_path.is_unknown()
+            || self.config_context.is_unknown()
+            || self.host.is_unknown()
+            || self.token.is_unknown()
+            || self.cluster_ca_certificate.is_unknown()
+            || self.insecure.is_unknown())
+    }
+}
+
 /// The provider block's schema.
 pub fn schema() -> Schema {
-    Schema::new(
-        0,
-        "The Harness provider manages Harness GitOps (Argo CD) repositories, applications and clusters \
-         through the Harness GitOps API. Every setting can also come from the environment: \
-         `HARNESS_ENDPOINT`, `HARNESS_ACCOUNT_ID`, `HARNESS_PLATFORM_API_KEY`, `HARNESS_ORG_ID`, \
-         `HARNESS_PROJECT_ID`, `HARNESS_AGENT_ID`, `HARNESS_REQUEST_TIMEOUT`, `HARNESS_MAX_RETRIES`, \
-         and for the `kubernetes` block the Kubernetes provider's `KUBE_CONFIG_PATH` (or `KUBECONFIG`), \
-         `KUBE_CTX`, `KUBE_HOST`, `KUBE_TOKEN`, `KUBE_CLUSTER_CA_CERT_DATA` and `KUBE_INSECURE`. A value \
-         set in configuration wins over the environment.",
-        vec![
-            A::string("endpoint").optional().description(
-                "Harness gateway URL. Defaults to the `HARNESS_ENDPOINT` environment variable, then \
-                 `https://app.harness.io/gateway`. Point it at a local `harness-gitops-emulator` \
-                 (e.g. `http://127.0.0.1:8899`) to try configurations offline.",
-            ),
-            A::string("account_id")
-                .optional()
-                .description("Harness account identifier. Defaults to the `HARNESS_ACCOUNT_ID` environment variable. Required."),
-            A::string("api_key").optional().sensitive().description(
-                "Harness API key (a personal access token or service account token), sent as `x-api-key`. \
-                 Defaults to the `HARNESS_PLATFORM_API_KEY` environment variable. Required. Never logged.",
-            ),
-            A::string("org_id").optional().description(
-                "Default organization identifier for resources that do not set `org_id`. Defaults to the \
-                 `HARNESS_ORG_ID` environment variable.",
-            ),
-            A::string("project_id")
-                .optional()
-                .description(
-                    "Default project identifier for resources that do not set `project_id`. Defaults to the \
-                     `HARNESS_PROJECT_ID` environment variable.",
-                ),
-            A::string("agent_id").optional().description(
-                "Default GitOps agent identifier, with its scope prefix (`account.<id>`, `org.<id>` or `<id>` \
-                 for a project agent), for resources that do not set `agent_id`. Defaults to the \
-                 `HARNESS_AGENT_ID` environment variable.",
-            ),
-            A::string("request_timeout").optional().description(
-                "Upper bound for one API call including its retries, as a duration such as `30s` or `2m`. \
-                 Defaults to the `HARNESS_REQUEST_TIMEOUT` environment variable, then `60s`.",
-            ),
-            A::number("max_retries").optional().description(
-                "How many times a call is retried after a connection error, HTTP 429, 502, 503 or 504, with \
-                 exponential backoff and jitter. Defaults to the `HARNESS_MAX_RETRIES` environment variable, \
-                 then `5`; `0` disables retries.",
-            ),
-            A::nested(
-                "kubernetes",
-                Nesting::Single,
-                vec![
-                    A::string("config_path").optional().description(
-                        "Path to a kubeconfig file. Defaults to the `KUBE_CONFIG_PATH` environment variable, then \
-                         `KUBECONFIG`, then `~/.kube/config`.",
-                    ),
-                    A::string("config_context")
-                        .optional()
-                        .description(
-                            "kubeconfig context to use. Defaults to the `KUBE_CTX` environment variable, then \
-                             the current context.",
-                        ),
-                    A::string("host").optional().description(
-                        "Kubernetes API server URL; overrides the kubeconfig. Defaults to the `KUBE_HOST` \
-                         environment variable.",
-                    ),
-                    A::string("token").optional().sensitive().description(
-                        "Bearer token for the Kubernetes API; never logged. Defaults to the `KUBE_TOKEN` \
-                         environment variable.",
-                    ),
-                    A::string("cluster_ca_certificate").optional().description(
-                        "PEM CA bundle of the Kubernetes API server (base64-encoded PEM is accepted too). Defaults \
-                         to the `KUBE_CLUSTER_CA_CERT_DATA` environment variable.",
-                    ),
-                    A::bool("insecure")
-                        .optional()
-                        .description(
-                                "Skip TLS verification of the Kubernetes API server (test clusters only). \
-                                 Defaults to the `KUBE_INSECURE` environment variable (`true` or `false`).",
-                            ),
-                ],
-            )
-            .optional()
-            .description(
-                "How to reach Kubernetes when a `harness_gitops_cluster` bootstraps Argo CD access \
-                 (service account, RBAC and token) and sets no connection of its own in its `bootstrap`. \
-                 Used only while applying and refreshing bootstrapped clusters: values known only after \
-                 apply (e.g. a cluster endpoint from another resource) never stop a plan or the refresh of \
-                 other resources. Prefer the cluster's own `bootstrap.host` when one configuration \
-                 bootstraps several clusters. Unused by repositories and applications.",
-            ),
-        ],
-    )
+    ProviderConfig::schema()
+}
+
+/// The typed view of a provider block; a value that does not fit is an error at its path.
+fn decode(config: &Value, diags: &mut Diagnostics) -> Option<ProviderConfig> {
+    match ProviderConfig::from_object(config) {
+        Ok(c) => Some(c),
+        Err(d) => {
+            diags.0.push(d);
+            None
+        }
+    }
 }
 
 /// Checks what can be checked without the environment; unknown values pass.
 pub fn validate(config: &Value, diags: &mut Diagnostics) {
-    if let Some(e) = config.attr_str("endpoint") {
+    if let Some(c) = decode(config, diags) {
+        validate_config(&c, diags);
+    }
+}
+
+fn validate_config(config: &ProviderConfig, diags: &mut Diagnostics) {
+    if let Some(e) = config.endpoint.as_deref() {
         check_endpoint(e, diags);
     }
-    if let Some(t) = config.attr_str("request_timeout") {
+    if let Some(t) = config.request_timeout.as_deref() {
         if parse_duration(t).is_none_or(|d| d.is_zero()) {
             diags.error_at(
-                AttributePath::attr("request_timeout"),
+                AttributePath::attr(ProviderConfig::REQUEST_TIMEOUT),
                 "Invalid Request Timeout",
                 format!("{t:?} is not a positive duration; use a form like \"30s\", \"2m\" or \"1m30s\"."),
             );
         }
     }
-    if config.attr("kubernetes").attr("insecure").as_bool() == Some(true) {
+    if config.kubernetes.known().map(|k| &k.insecure) == Some(&Val::Known(true)) {
         diags.warning_at(
-            AttributePath::attr("kubernetes").child("insecure"),
+            AttributePath::attr(ProviderConfig::KUBERNETES).child(KubernetesConfig::INSECURE),
             "Kubernetes TLS Verification Skipped",
             crate::k8s::INSECURE_WARNING,
         );
     }
-    if let Some(n) = config.attr("max_retries").as_number() {
+    if let Some(n) = config.max_retries.known() {
         if n.as_i64().is_none_or(|n| !(0..=100).contains(&n)) {
             diags.error_at(
-                AttributePath::attr("max_retries"),
+                AttributePath::attr(ProviderConfig::MAX_RETRIES),
                 "Invalid Max Retries",
                 format!("max_retries must be a whole number from 0 to 100, got {n}."),
             );
@@ -285,22 +311,25 @@ fn check_endpoint(e: &str, diags: &mut Diagnostics) {
     match url::Url::parse(e) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => {}
         _ => diags.error_at(
-            AttributePath::attr("endpoint"),
+            AttributePath::attr(ProviderConfig::ENDPOINT),
             "Invalid Endpoint",
             format!("{e:?} is not an http(s) URL; expected something like \"https://app.harness.io/gateway\" or \"http://127.0.0.1:8899\"."),
         ),
     }
 }
 
-/// Reads a string setting from configuration, falling back to its environment variable
-/// ([`ENVIRONMENT`]); empty strings count as unset.
-fn setting(config: &Value, attr: &str, env: Env) -> Option<String> {
-    opt_str(config, attr).or_else(|| env(env_name(attr)))
+/// A string setting (configuration, else its environment variable, [`ENVIRONMENT`]); empty
+/// strings count as unset. `name` is the setting's name there (`kubernetes.host` for a nested
+/// one).
+fn setting(v: &Val<String>, name: &str, env: Env) -> Option<String> {
+    v.non_empty()
+        .map(str::to_string)
+        .or_else(|| env(env_name(name)))
 }
 
 /// A setting of the `kubernetes` block, falling back to its environment variable.
-fn kube_setting(k: &Value, attr: &str, env: Env) -> Option<String> {
-    opt_str(k, attr).or_else(|| env(env_name(&format!("kubernetes.{attr}"))))
+fn kube_setting(v: &Val<String>, attr: &str, env: Env) -> Option<String> {
+    setting(v, &format!("{}.{attr}", ProviderConfig::KUBERNETES), env)
 }
 
 /// A boolean environment value as Terraform providers read them.
@@ -313,8 +342,8 @@ fn parse_bool(v: &str) -> Option<bool> {
 }
 
 /// The request timeout: configured (already validated), else its environment variable.
-fn request_timeout(config: &Value, env: Env, diags: &mut Diagnostics) -> Duration {
-    if let Some(t) = config.attr_str("request_timeout").and_then(parse_duration) {
+fn request_timeout(config: &ProviderConfig, env: Env, diags: &mut Diagnostics) -> Duration {
+    if let Some(t) = config.request_timeout.as_deref().and_then(parse_duration) {
         return t;
     }
     match env(ENV_REQUEST_TIMEOUT) {
@@ -323,7 +352,7 @@ fn request_timeout(config: &Value, env: Env, diags: &mut Diagnostics) -> Duratio
             Some(d) => d,
             None => {
                 diags.error_at(
-                    AttributePath::attr("request_timeout"),
+                    AttributePath::attr(ProviderConfig::REQUEST_TIMEOUT),
                     "Invalid Request Timeout",
                     format!(
                         "The {ENV_REQUEST_TIMEOUT} environment variable ({v:?}) is not a positive duration; \
@@ -337,8 +366,8 @@ fn request_timeout(config: &Value, env: Env, diags: &mut Diagnostics) -> Duratio
 }
 
 /// The retry count: configured (already validated), else its environment variable.
-fn max_retries(config: &Value, env: Env, diags: &mut Diagnostics) -> u32 {
-    if let Some(n) = config.attr("max_retries").as_i64() {
+fn max_retries(config: &ProviderConfig, env: Env, diags: &mut Diagnostics) -> u32 {
+    if let Some(n) = config.max_retries.known().and_then(|n| n.as_i64()) {
         return n as u32;
     }
     match env(ENV_MAX_RETRIES) {
@@ -347,7 +376,7 @@ fn max_retries(config: &Value, env: Env, diags: &mut Diagnostics) -> u32 {
             Some(n) => n,
             None => {
                 diags.error_at(
-                    AttributePath::attr("max_retries"),
+                    AttributePath::attr(ProviderConfig::MAX_RETRIES),
                     "Invalid Max Retries",
                     format!(
                         "The {ENV_MAX_RETRIES} environment variable ({v:?}) must be a whole number from 0 to 100."
@@ -359,15 +388,22 @@ fn max_retries(config: &Value, env: Env, diags: &mut Diagnostics) -> u32 {
     }
 }
 
-/// The `kubernetes` settings from the block (known) and the environment.
-fn kubernetes_settings(k: &Value, env: Env, diags: &mut Diagnostics) -> KubernetesSettings {
-    let insecure = match k.attr("insecure").as_bool() {
-        Some(b) => Some(b),
+/// The `kubernetes` settings from the block (known; null reads as all unset) and the
+/// environment.
+fn kubernetes_settings(
+    k: &KubernetesConfig,
+    env: Env,
+    diags: &mut Diagnostics,
+) -> KubernetesSettings {
+    let insecure_path =
+        || AttributePath::attr(ProviderConfig::KUBERNETES).child(KubernetesConfig::INSECURE);
+    let insecure = match k.insecure.known() {
+        Some(b) => Some(*b),
         None => env(env_name("kubernetes.insecure")).and_then(|v| {
             let b = parse_bool(&v);
             if b.is_none() {
                 diags.error_at(
-                    AttributePath::attr("kubernetes").child("insecure"),
+                    insecure_path(),
                     "Invalid Kubernetes Insecure Setting",
                     format!(
                         "The KUBE_INSECURE environment variable ({v:?}) must be `true` or `false`."
@@ -375,7 +411,7 @@ fn kubernetes_settings(k: &Value, env: Env, diags: &mut Diagnostics) -> Kubernet
                 );
             } else if b == Some(true) {
                 diags.warning_at(
-                    AttributePath::attr("kubernetes").child("insecure"),
+                    insecure_path(),
                     "Kubernetes TLS Verification Skipped",
                     format!("KUBE_INSECURE is set. {}", crate::k8s::INSECURE_WARNING),
                 );
@@ -384,20 +420,19 @@ fn kubernetes_settings(k: &Value, env: Env, diags: &mut Diagnostics) -> Kubernet
         }),
     };
     KubernetesSettings {
-        config_path: kube_setting(k, "config_path", env).or_else(|| env("KUBECONFIG")),
-        config_context: kube_setting(k, "config_context", env),
-        host: kube_setting(k, "host", env),
-        token: kube_setting(k, "token", env).map(Secret::new),
-        cluster_ca_certificate: kube_setting(k, "cluster_ca_certificate", env)
-            .map(|c| crate::k8s::connect::pem_text(&c)),
+        config_path: kube_setting(&k.config_path, KubernetesConfig::CONFIG_PATH, env)
+            .or_else(|| env("KUBECONFIG")),
+        config_context: kube_setting(&k.config_context, KubernetesConfig::CONFIG_CONTEXT, env),
+        host: kube_setting(&k.host, KubernetesConfig::HOST, env),
+        token: kube_setting(&k.token, KubernetesConfig::TOKEN, env).map(Secret::new),
+        cluster_ca_certificate: kube_setting(
+            &k.cluster_ca_certificate,
+            KubernetesConfig::CLUSTER_CA_CERTIFICATE,
+            env,
+        )
+        .map(|c| crate::k8s::connect::pem_text(&c)),
         insecure,
     }
-}
-
-fn opt_str(v: &Value, attr: &str) -> Option<String> {
-    v.attr_str(attr)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
 }
 
 /// Builds the provider data. Parts that depend on unknown values are left out: the client
@@ -408,31 +443,33 @@ pub fn configure(
     cancel: CancellationToken,
     diags: &mut Diagnostics,
 ) -> Option<ProviderData> {
-    validate(config, diags);
+    let config = decode(config, diags)?;
+    validate_config(&config, diags);
     if diags.has_errors() {
         return None;
     }
     let defaults = Defaults {
-        org_id: default_value(config, "org_id", env),
-        project_id: default_value(config, "project_id", env),
-        agent_id: default_value(config, "agent_id", env),
+        org_id: default_value(&config.org_id, ProviderConfig::ORG_ID, env),
+        project_id: default_value(&config.project_id, ProviderConfig::PROJECT_ID, env),
+        agent_id: default_value(&config.agent_id, ProviderConfig::AGENT_ID, env),
     };
-    let k = config.attr("kubernetes");
-    let kubernetes = k
-        .is_wholly_known()
-        .then(|| kubernetes_settings(k, env, diags));
-    let client_inputs = [
-        "endpoint",
-        "account_id",
-        "api_key",
-        "request_timeout",
-        "max_retries",
-    ];
-    let client = if client_inputs
-        .iter()
-        .all(|a| config.attr(a).is_wholly_known())
-    {
-        Some(client(config, env, cancel, diags)?)
+    let kubernetes = match &config.kubernetes {
+        Val::Unknown => None,
+        Val::Known(k) if !k.is_known() => None,
+        Val::Known(k) => Some(kubernetes_settings(k, env, diags)),
+        Val::Null => Some(kubernetes_settings(
+            &KubernetesConfig::default(),
+            env,
+            diags,
+        )),
+    };
+    let client_inputs_known = !(config.endpoint.is_unknown()
+        || config.account_id.is_unknown()
+        || config.api_key.is_unknown()
+        || config.request_timeout.is_unknown()
+        || config.max_retries.is_unknown());
+    let client = if client_inputs_known {
+        Some(client(&config, env, cancel, diags)?)
     } else {
         None
     };
@@ -446,37 +483,38 @@ pub fn configure(
 
 /// A scope default: the configured string, unknown when unknown, else its environment
 /// variable, null when neither is set.
-fn default_value(config: &Value, attr: &str, env: Env) -> Val<String> {
-    match config.attr(attr) {
-        Value::String(s) if !s.is_empty() => Val::Known(s.clone()),
-        Value::Unknown(_) => Val::Unknown,
+fn default_value(v: &Val<String>, attr: &str, env: Env) -> Val<String> {
+    match v {
+        Val::Known(s) if !s.is_empty() => Val::Known(s.clone()),
+        Val::Unknown => Val::Unknown,
         _ => env(env_name(attr)).map_or(Val::Null, Val::Known),
     }
 }
 
 /// The Harness client from known settings (environment variables fill unset ones).
 fn client(
-    config: &Value,
+    config: &ProviderConfig,
     env: Env,
     cancel: CancellationToken,
     diags: &mut Diagnostics,
 ) -> Option<harness::Client> {
-    let endpoint = setting(config, "endpoint", env).unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
-    if config.attr("endpoint").is_null() {
+    let endpoint = setting(&config.endpoint, ProviderConfig::ENDPOINT, env)
+        .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
+    if config.endpoint.is_null() {
         check_endpoint(&endpoint, diags);
     }
-    let account_id = setting(config, "account_id", env);
+    let account_id = setting(&config.account_id, ProviderConfig::ACCOUNT_ID, env);
     if account_id.is_none() {
         diags.error_at(
-            AttributePath::attr("account_id"),
+            AttributePath::attr(ProviderConfig::ACCOUNT_ID),
             "Missing Harness Account ID",
             format!("Set `account_id` in the provider block or the {ENV_ACCOUNT_ID} environment variable."),
         );
     }
-    let api_key = setting(config, "api_key", env);
+    let api_key = setting(&config.api_key, ProviderConfig::API_KEY, env);
     if api_key.is_none() {
         diags.error_at(
-            AttributePath::attr("api_key"),
+            AttributePath::attr(ProviderConfig::API_KEY),
             "Missing Harness API Key",
             format!(
                 "Set `api_key` in the provider block or the {ENV_API_KEY} environment variable."
@@ -502,7 +540,7 @@ fn client(
         Ok(c) => c,
         Err(e) => {
             diags.error_at(
-                AttributePath::attr("endpoint"),
+                AttributePath::attr(ProviderConfig::ENDPOINT),
                 "Unable to Create Harness Client",
                 e.to_string(),
             );
@@ -636,6 +674,39 @@ mod tests {
         let mut diags = Diagnostics::default();
         let data = configure(&cfg, &env, CancellationToken::new(), &mut diags).expect("data");
         assert_eq!(data.defaults.agent_id, Val::Unknown);
+    }
+
+    /// The typed view: an unknown inside `kubernetes` leaves only the Kubernetes settings out;
+    /// a bad value is an error at its path that never shows the API key.
+    #[test]
+    fn typed_configuration_keeps_unknowns_apart_and_paths_exact() {
+        let mut cfg = config(serde_json::json!({"kubernetes": {"host": "h"}}));
+        let mut k = cfg.attr("kubernetes").clone();
+        k.set_attr("host", Value::unknown());
+        cfg.set_attr("kubernetes", k);
+        let env = |n: &str| {
+            CLIENT
+                .iter()
+                .find(|(k, _)| *k == n)
+                .map(|(_, v)| v.to_string())
+        };
+        let mut diags = Diagnostics::default();
+        let data = configure(&cfg, &env, CancellationToken::new(), &mut diags).expect("data");
+        assert!(
+            data.kubernetes.is_none() && data.client.is_some(),
+            "{diags:?}"
+        );
+        let (data, diags) = run(
+            serde_json::json!({"max_retries": 2.5, "endpoint": "ftp://x", "api_key": "s3cret"}),
+            CLIENT,
+        );
+        assert!(data.is_none());
+        let paths: Vec<String> = diags
+            .iter()
+            .filter_map(|d| d.path.as_ref().map(|p| p.to_string()))
+            .collect();
+        assert_eq!(paths, ["endpoint", "max_retries"], "{diags:?}");
+        assert!(diags.iter().all(|d| !d.detail.contains("s3cret")));
     }
 
     #[test]

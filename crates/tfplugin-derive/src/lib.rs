@@ -6,7 +6,8 @@
 //! Field (every field is `Val<T>`; the doc comment is the description):
 //! * `required` | `optional` (default) | `computed` | `optional_computed`
 //! * `sensitive`, `write_only`, `requires_replace`, `keep_prior`, `deprecated = "msg"`
-//! * `default = <expr>` (makes it optional+computed; any `Into<Value>` expression)
+//! * `default = <expr>` (makes it optional+computed; the expression converts `Into<T>` for a
+//!   `Val<T>` field, so a default of the wrong type does not compile)
 //! * `name = "attr"` (else the field name without `r#`)
 //! * `nested`: nested attributes; `block`, `block(group)`, `min_items = N`, `max_items = N`:
 //!   nested blocks (the nesting mode follows the type)
@@ -23,15 +24,18 @@
 //!   attribute's prior and planned values differ, at any depth; `true` replaces the object
 //!   (inside a set element, the set is the path named; a changed set element is a new one,
 //!   so its prior is null). Not with `requires_replace`
-//! * `flatten` on a field whose type is another model (not `Val`): its attributes are this
-//!   object's own, at this position (shared groups such as a scope)
+//! * `flatten` on a field whose type is another derived model (not `Val`): its attributes and
+//!   blocks are this object's own, at this position (shared groups such as a scope)
 //! * `secret` on a field of type `tfplugin::typed::Secret` (not `Val`), a secret the API
 //!   returns masked: three optional attributes `x` (sensitive), `x_wo` (sensitive,
 //!   write-only, conflicts with `x`) and `x_wo_version` (number, also requires `x_wo`), with
 //!   the field's doc plus standard sentences as descriptions and a name constant each
 //!   (`X`, `X_WO`, `X_WO_VERSION`); `Model::secrets` lists them. Takes only `name = "x"`.
 //!
-//! Names in relational validators must be sibling fields: a misspelling fails to compile.
+//! Names in relational validators must be sibling attributes, a flattened group's included: a
+//! misspelling fails to compile (the macro checks the model's own names; a name it cannot see
+//! is checked by a `const` assertion over the flattened groups' `__tf_has_attribute`).
+//! `crates/tfplugin/tests/derive_ui.rs` holds the compile-fail tests and their messages.
 
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as Tokens};
@@ -368,9 +372,14 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
         }
         parsed.push((fid, name, inner, opts, doc_text(&f.attrs), f));
     }
+    let has_flattened = parsed.iter().any(|p| p.3.flatten);
+    let mut flattened_siblings = Vec::new();
     for (_, _, _, opts, _, _) in &parsed {
         for s in &opts.siblings {
-            if !attr_names.contains(&s.value()) {
+            if has_flattened && !attr_names.contains(&s.value()) {
+                // Maybe an attribute of a flattened group: checked by the compiler below.
+                flattened_siblings.push(s.clone());
+            } else if !attr_names.contains(&s.value()) {
                 return Err(syn::Error::new(
                     s.span(),
                     format!(
@@ -385,6 +394,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
 
     let mut attr_exprs = Vec::new();
     let mut block_exprs = Vec::new();
+    let mut flat_fields = Vec::new();
     let mut reads = Vec::new();
     let mut writes = Vec::new();
     let mut consts = Vec::new();
@@ -400,6 +410,8 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
             secrets.push(quote!(__v.extend(::tfplugin::typed::Model::secrets(&self.#fid));));
             secrets_mut
                 .push(quote!(__v.extend(::tfplugin::typed::Model::secrets_mut(&mut self.#fid));));
+            block_exprs.push(quote!(__b.extend(<#inner as ::tfplugin::typed::Model>::blocks());));
+            flat_fields.push(inner.clone());
             reads.push(quote!(#fid: <#inner as ::tfplugin::typed::TfType>::from_value(v, path)?));
             writes.push(quote!(
                 if let __p::Value::Object(inner) = ::tfplugin::typed::TfType::to_value(&self.#fid) {
@@ -492,11 +504,11 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
             };
             let min = opts.min_items.as_ref().map_or(quote!(0), |m| quote!(#m));
             let max = opts.max_items.as_ref().map_or(quote!(0), |m| quote!(#m));
-            block_exprs.push(quote!(
+            block_exprs.push(quote!(__b.push(
                 __p::NestedBlock::new(#name, #nesting, #doc,
                     <<#inner as ::tfplugin::typed::NestedType>::Elem as ::tfplugin::typed::Model>::block())
                     .items(#min, #max)
-            ));
+            );));
             reads.push(quote!(#fid: __p::block_field::<#inner>(obj, #name, path, #nesting)?));
             writes.push(
                 quote!(m.insert(__p::String::from(#name), __p::block_value(&self.#fid, #nesting));),
@@ -522,7 +534,8 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
                     "a default makes the attribute optional+computed; drop the other constraint",
                 ));
             }
-            e = quote!(#e.default(__p::Value::from(#d)));
+            let d = typed_default(inner, d);
+            e = quote!(#e.default(#d));
         }
         for (flag, m) in [
             (opts.sensitive, "sensitive"),
@@ -561,7 +574,10 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
     }
 
     let (impl_g, ty_g, where_g) = input.generics.split_for_impl();
+    let names = attribute_lookup(input, &attr_names, &flat_fields, &flattened_siblings)?;
     Ok(quote! {
+        #names
+
         const _: () = {
             use ::tfplugin::typed::__private as __p;
 
@@ -589,7 +605,9 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
                     __v
                 }
                 fn blocks() -> __p::Vec<__p::NestedBlock> {
-                    __p::Vec::from([#(#block_exprs),*])
+                    let mut __b = __p::Vec::new();
+                    #(#block_exprs)*
+                    __b
                 }
                 fn secret_names() -> __p::Vec<__p::SecretNames> {
                     #[allow(unused_mut)]
@@ -621,5 +639,58 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
         impl #impl_g #ident #ty_g #where_g {
             #(#consts)*
         }
+    })
+}
+
+/// The default of a field of type `Val<T>`, converted through `T` so that an expression of
+/// the wrong type is a compile error at the expression (`Into<T>` is not implemented).
+fn typed_default(inner: &Type, d: &Expr) -> Tokens {
+    let span = syn::spanned::Spanned::span(d);
+    let check = quote::quote_spanned!(span=> __p::default_value::<#inner>(#d));
+    quote!(#check)
+}
+
+/// `__tf_has_attribute(name)`, a `const fn` saying whether `name` is an attribute of the
+/// model, its flattened groups included; and a compile-time assertion for each sibling name
+/// of a relational validator that is not one of the model's own attributes (the macro cannot
+/// see a flattened group's fields, the compiler can).
+fn attribute_lookup(
+    input: &DeriveInput,
+    own: &[String],
+    flat: &[Type],
+    unresolved: &[LitStr],
+) -> syn::Result<Tokens> {
+    let ident = &input.ident;
+    let (impl_g, ty_g, where_g) = input.generics.split_for_impl();
+    if !unresolved.is_empty() && !input.generics.params.is_empty() {
+        return Err(syn::Error::new(
+            unresolved[0].span(),
+            format!(
+                "`{}` is not an attribute of this model; a generic model cannot name an \
+                 attribute of a flattened group in a relational validator",
+                unresolved[0].value()
+            ),
+        ));
+    }
+    let checks = unresolved.iter().map(|s| {
+        let msg = format!(
+            "`{}` is not an attribute of this model nor of its flattened groups",
+            s.value()
+        );
+        quote::quote_spanned!(s.span()=>
+            const _: () = ::core::assert!(#ident::__tf_has_attribute(#s), #msg);
+        )
+    });
+    Ok(quote! {
+        #[allow(dead_code)]
+        impl #impl_g #ident #ty_g #where_g {
+            /// Whether `name` is an attribute of this model (flattened groups included).
+            #[doc(hidden)]
+            pub const fn __tf_has_attribute(name: &str) -> bool {
+                false #(|| ::tfplugin::typed::__private::str_eq(name, #own))*
+                    #(|| <#flat>::__tf_has_attribute(name))*
+            }
+        }
+        #(#checks)*
     })
 }

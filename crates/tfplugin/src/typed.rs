@@ -526,6 +526,28 @@ pub mod __private {
         M::block().implied_type()
     }
 
+    /// A field's default: the expression converts into the field's type `T` (a default of
+    /// another type does not compile), then into a value.
+    pub fn default_value<T: TfType>(v: impl Into<T>) -> Value {
+        v.into().to_value()
+    }
+
+    /// `a == b` in a `const fn` (the derive's compile-time check of sibling names).
+    pub const fn str_eq(a: &str, b: &str) -> bool {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+
     /// Expects a known object.
     pub fn object<'v>(
         v: &'v Value,
