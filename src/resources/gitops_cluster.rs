@@ -10,18 +10,20 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use base64::Engine as _;
+use harness_gitops_client as harness;
 use harness_gitops_client::models::{
     changed_cluster_fields, Cluster as ApiCluster, ClusterConfig, ClusterCreateRequest,
     ClusterResponse, ClusterUpdateRequest, ExecProviderConfig, Int64, TlsClientConfig,
 };
 use harness_gitops_client::{ClusterUpdateOptions, DeleteOptions, Secret};
-use tfplugin::resource::{DataSource, Resource};
+use tfplugin::resource::Resource;
 use tfplugin::tf::schema::{Constraint, Schema};
 use tfplugin::tf::{AttributePath, Diagnostics, Value};
 use tfplugin::typed::{self, ModelResource, Set, TfType, Timeouts, TypedPlan};
 use tfplugin::{Model, Val};
 
 use super::common::{self, api_error, without_unknowns, Scope, ScopedId};
+use super::data_source::ScopedLookup;
 use super::Ctx;
 use crate::k8s::bootstrap::{Bootstrap as Kube, Issued, Kind, ObjRef, Spec};
 use crate::k8s::connect::pem_text;
@@ -1842,49 +1844,31 @@ fn data_schema() -> Schema {
 }
 
 #[async_trait]
-impl DataSource<ProviderData> for GitopsClusterData {
-    fn type_name(&self) -> &'static str {
-        TYPE_NAME
-    }
+impl ScopedLookup for GitopsClusterData {
+    type Model = Cluster;
+    type Response = ClusterResponse;
+    const TYPE_NAME: &'static str = TYPE_NAME;
+    const KIND: &'static str = "Cluster";
+    const KEY: &'static str = Cluster::IDENTIFIER;
 
-    fn schema(&self) -> Schema {
+    fn schema() -> Schema {
         data_schema()
     }
 
-    async fn read(&self, ctx: &Ctx, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        let client = &common::client(ctx, common::DATA_SOURCE_LIMIT, diags)?;
-        let configured = Scope::from_object(config).ok()?;
-        let mut scope = configured.clone();
-        scope.plan(&configured, Some(&ctx.provider.defaults), diags);
-        if diags.has_errors() {
-            return None;
-        }
-        let identifier = config.attr_str(Cluster::IDENTIFIER).unwrap_or_default();
-        let resp = match client.clusters().get_opt(&scope.api(), identifier).await {
-            Ok(Some(r)) => r,
-            Ok(None) => {
-                diags.error_at(
-                    AttributePath::attr(Cluster::IDENTIFIER),
-                    "GitOps Cluster Not Found",
-                    format!(
-                        "No cluster {identifier:?} exists for agent {:?} in this scope.",
-                        scope.api().agent
-                    ),
-                );
-                return None;
-            }
-            Err(e) => {
-                api_error(diags, "Unable to Read GitOps Cluster", &e);
-                return None;
-            }
-        };
-        let key = Cluster {
-            identifier: Val::Known(identifier.to_string()),
-            scope,
-            ..Default::default()
-        };
-        let full = from_api(&resp, &key).to_value();
-        Some(common::data_source_value(&data_schema(), &full))
+    fn key(m: &mut Cluster) -> (&mut Scope, &mut Val<String>) {
+        (&mut m.scope, &mut m.identifier)
+    }
+
+    async fn get(
+        client: &harness::Client,
+        scope: &harness::Scope,
+        key: &str,
+    ) -> Result<Option<ClusterResponse>, harness::Error> {
+        client.clusters().get_opt(scope, key).await
+    }
+
+    fn convert(resp: &ClusterResponse, key: &Cluster) -> Cluster {
+        from_api(resp, key)
     }
 }
 

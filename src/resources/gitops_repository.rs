@@ -5,18 +5,20 @@
 //! (`to_api`, `from_api`) → data source → tests.
 
 use async_trait::async_trait;
+use harness_gitops_client as harness;
 use harness_gitops_client::models::{
     Int64, Repository as ApiRepository, RepositoryCreateRequest, RepositoryResponse,
     RepositoryUpdateRequest,
 };
 use harness_gitops_client::DeleteOptions;
-use tfplugin::resource::{DataSource, Resource};
+use tfplugin::resource::Resource;
 use tfplugin::tf::schema::{Constraint, Schema};
-use tfplugin::tf::{AttributePath, Diagnostics, Value};
-use tfplugin::typed::{self, ModelResource, TfType, TypedPlan};
+use tfplugin::tf::{AttributePath, Diagnostics};
+use tfplugin::typed::{self, ModelResource, TypedPlan};
 use tfplugin::{Model, Val};
 
 use super::common::{self, api_error, Scope, ScopedId};
+use super::data_source::ScopedLookup;
 use super::Ctx;
 use crate::provider::ProviderData;
 
@@ -766,53 +768,31 @@ fn data_schema() -> Schema {
 }
 
 #[async_trait]
-impl DataSource<ProviderData> for GitopsRepositoryData {
-    fn type_name(&self) -> &'static str {
-        TYPE_NAME
-    }
+impl ScopedLookup for GitopsRepositoryData {
+    type Model = Repo;
+    type Response = RepositoryResponse;
+    const TYPE_NAME: &'static str = TYPE_NAME;
+    const KIND: &'static str = "Repository";
+    const KEY: &'static str = Repo::IDENTIFIER;
 
-    fn schema(&self) -> Schema {
+    fn schema() -> Schema {
         data_schema()
     }
 
-    async fn read(&self, ctx: &Ctx, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        let client = &common::client(ctx, common::DATA_SOURCE_LIMIT, diags)?;
-        let configured = Scope::from_object(config).ok()?;
-        let mut scope = configured.clone();
-        scope.plan(&configured, Some(&ctx.provider.defaults), diags);
-        if diags.has_errors() {
-            return None;
-        }
-        let identifier = config.attr_str(Repo::IDENTIFIER).unwrap_or_default();
-        let resp = match client
-            .repositories()
-            .get_opt(&scope.api(), identifier)
-            .await
-        {
-            Ok(Some(r)) => r,
-            Ok(None) => {
-                diags.error_at(
-                    AttributePath::attr(Repo::IDENTIFIER),
-                    "GitOps Repository Not Found",
-                    format!(
-                        "No repository {identifier:?} exists for agent {:?} in this scope.",
-                        scope.api().agent
-                    ),
-                );
-                return None;
-            }
-            Err(e) => {
-                api_error(diags, "Unable to Read GitOps Repository", &e);
-                return None;
-            }
-        };
-        let key = Repo {
-            identifier: Val::Known(identifier.to_string()),
-            scope,
-            ..Default::default()
-        };
-        let full = from_api(&resp, &key).to_value();
-        Some(common::data_source_value(&data_schema(), &full))
+    fn key(m: &mut Repo) -> (&mut Scope, &mut Val<String>) {
+        (&mut m.scope, &mut m.identifier)
+    }
+
+    async fn get(
+        client: &harness::Client,
+        scope: &harness::Scope,
+        key: &str,
+    ) -> Result<Option<RepositoryResponse>, harness::Error> {
+        client.repositories().get_opt(scope, key).await
+    }
+
+    fn convert(resp: &RepositoryResponse, key: &Repo) -> Repo {
+        from_api(resp, key)
     }
 }
 
