@@ -488,6 +488,16 @@ pub fn create_error(
     }
 }
 
+/// An optional string from the API, normalised against the prior value: empty and absent
+/// mean null, unless the prior value says the user wrote `""`.
+pub fn api_str(api: Option<&str>, prior: &Val<String>) -> Val<String> {
+    match api.filter(|s| !s.is_empty()) {
+        Some(s) => Val::Known(s.to_string()),
+        None if prior.as_deref() == Some("") => Val::Known(String::new()),
+        None => Val::Null,
+    }
+}
+
 /// A model with every unknown made null (for states returned with an error: a state is
 /// always wholly known).
 pub fn without_unknowns<M: Model>(m: &M) -> M {

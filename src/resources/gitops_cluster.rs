@@ -22,7 +22,7 @@ use tfplugin::tf::{AttributePath, Diagnostics, Value};
 use tfplugin::typed::{self, ModelResource, Set, TfType, Timeouts, TypedPlan};
 use tfplugin::{Model, Val};
 
-use super::common::{self, api_error, without_unknowns, Scope, ScopedId};
+use super::common::{self, api_error, api_str, without_unknowns, Scope, ScopedId};
 use super::data_source::ScopedLookup;
 use super::Ctx;
 use crate::k8s::bootstrap::{Bootstrap as Kube, Issued, Kind, ObjRef, Spec};
@@ -1653,16 +1653,6 @@ fn updated_fields(prior: &Cluster, planned: &Cluster, token_changed: bool) -> Ve
         fields.push("tags".into());
     }
     fields
-}
-
-/// An optional string from the API: empty and absent mean null, unless the prior value
-/// says the user wrote `""`.
-fn api_str(api: Option<&str>, prior: &Val<String>) -> Val<String> {
-    match api.filter(|s| !s.is_empty()) {
-        Some(s) => Val::Known(s.to_string()),
-        None if prior.as_deref() == Some("") => Val::Known(String::new()),
-        None => Val::Null,
-    }
 }
 
 /// A map from the API: empty and absent mean null unless the prior value is `{}`.

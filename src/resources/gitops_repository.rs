@@ -17,7 +17,7 @@ use tfplugin::tf::{AttributePath, Diagnostics};
 use tfplugin::typed::{self, ModelResource, TypedPlan};
 use tfplugin::{Model, Val};
 
-use super::common::{self, api_error, Scope, ScopedId};
+use super::common::{self, api_error, api_str, Scope, ScopedId};
 use super::data_source::ScopedLookup;
 use super::Ctx;
 use crate::provider::ProviderData;
@@ -653,16 +653,6 @@ fn to_api(planned: &Repo, config: &Repo) -> ApiRepository {
         tls_client_cert_key: secret(Repo::TLS_CLIENT_CERT_KEY),
         github_app_private_key: secret(Repo::GITHUB_APP_PRIVATE_KEY),
         ..Default::default()
-    }
-}
-
-/// An optional string from the API, normalised against the prior value: empty and absent
-/// mean null, unless the prior value says the user wrote `""`.
-fn api_str(api: Option<&str>, prior: &Val<String>) -> Val<String> {
-    match api.filter(|s| !s.is_empty()) {
-        Some(s) => Val::Known(s.to_string()),
-        None if prior.as_deref() == Some("") => Val::Known(String::new()),
-        None => Val::Null,
     }
 }
 
