@@ -498,6 +498,31 @@ pub fn api_str(api: Option<&str>, prior: &Val<String>) -> Val<String> {
     }
 }
 
+/// Fails the apply (keeping the state) when the agent reports it cannot connect to the
+/// repository or cluster it was `what` ("created", "updated"): an error at `at`, the
+/// attribute that says where to connect. `kind` is capitalised ("Repository").
+pub fn check_connection(
+    status: &Val<String>,
+    message: &Val<String>,
+    kind: &str,
+    what: &str,
+    at: &str,
+    diags: &mut Diagnostics,
+) {
+    if status.as_deref() == Some("Failed") {
+        diags.error_at(
+            AttributePath::attr(at),
+            format!("GitOps {kind} Connection Failed"),
+            format!(
+                "The {} was {what}, but the GitOps agent cannot connect to it: {}\n\nIt is recorded in state (a \
+                 new one is marked tainted); fix `{at}` or the credentials and apply again.",
+                kind.to_lowercase(),
+                message.as_deref().unwrap_or("no message")
+            ),
+        );
+    }
+}
+
 /// A model with every unknown made null (for states returned with an error: a state is
 /// always wholly known).
 pub fn without_unknowns<M: Model>(m: &M) -> M {
@@ -829,6 +854,33 @@ mod tests {
             assert!(matches!(r, Err(DeleteFailure::Api(_))), "{r:?}");
             assert_eq!(s.attempts.load(Ordering::SeqCst), 1);
         }
+    }
+
+    #[test]
+    fn a_failed_connection_is_an_error_at_the_attribute_that_says_where() {
+        let run = |status: &str| {
+            let mut d = Diagnostics::new();
+            check_connection(
+                &status.into(),
+                &"dial tcp: refused".into(),
+                "Cluster",
+                "updated",
+                "server",
+                &mut d,
+            );
+            d
+        };
+        assert!(run("Successful").is_empty());
+        let d = run("Failed");
+        assert_eq!(d.0.len(), 1, "{d:?}");
+        assert_eq!(d.0[0].summary, "GitOps Cluster Connection Failed");
+        assert_eq!(d.0[0].path, Some(AttributePath::attr("server")));
+        assert!(
+            d.0[0].detail.contains("The cluster was updated")
+                && d.0[0].detail.contains("dial tcp: refused"),
+            "{}",
+            d.0[0].detail
+        );
     }
 
     #[test]

@@ -1487,19 +1487,16 @@ fn k8s_error(diags: &mut Diagnostics, summary: &str, e: &K8sError, then: &str) {
     );
 }
 
-/// Fails the apply (keeping the state) when the agent cannot connect to the cluster.
+/// Fails the apply (keeping the state) when the agent cannot connect.
 fn check_connection(state: &Cluster, what: &str, diags: &mut Diagnostics) {
-    if state.connection_status.as_deref() == Some("Failed") {
-        diags.error_at(
-            AttributePath::attr(Cluster::SERVER),
-            "GitOps Cluster Connection Failed",
-            format!(
-                "The cluster was {what}, but the GitOps agent cannot connect to it: {}\n\nIt is recorded in state (a \
-                 new one is marked tainted); fix the server or credentials and apply again.",
-                state.connection_message.as_deref().unwrap_or("no message")
-            ),
-        );
-    }
+    common::check_connection(
+        &state.connection_status,
+        &state.connection_message,
+        "Cluster",
+        what,
+        Cluster::SERVER,
+        diags,
+    );
 }
 
 /// The Argo cluster to send. Only the chosen connection type's credentials go into

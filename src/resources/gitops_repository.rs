@@ -599,19 +599,16 @@ impl ModelResource<ProviderData> for GitopsRepository {
     }
 }
 
-/// Fails the apply (keeping the state) when the agent could not connect to the repository.
+/// Fails the apply (keeping the state) when the agent cannot connect.
 fn check_connection(state: &Repo, what: &str, diags: &mut Diagnostics) {
-    if state.connection_status.as_deref() == Some("Failed") {
-        diags.error_at(
-            AttributePath::attr(Repo::URL),
-            "GitOps Repository Connection Failed",
-            format!(
-                "The repository was {what}, but the GitOps agent cannot connect to it: {}\n\nIt is recorded in state (a \
-                 created one is marked tainted); fix the URL or credentials and apply again.",
-                state.connection_message.as_deref().unwrap_or("no message")
-            ),
-        );
-    }
+    common::check_connection(
+        &state.connection_status,
+        &state.connection_message,
+        "Repository",
+        what,
+        Repo::URL,
+        diags,
+    );
 }
 
 /// The Argo repository object to send: write-only values from the configuration win over
