@@ -352,6 +352,27 @@ impl Scope {
     }
 }
 
+/// The rule for the `argo_project` of a repository or cluster (`kind`): an Argo CD project
+/// belongs to a Harness project, so it can only be set at project level. `scope` is the
+/// planned scope (with provider defaults), `configured` the configured `argo_project`.
+pub fn check_argo_project(
+    scope: &Scope,
+    configured: &Val<String>,
+    kind: &str,
+    diags: &mut Diagnostics,
+) {
+    if !configured.is_null() && scope.project_id.is_null() {
+        diags.error_at(
+            AttributePath::attr("argo_project"),
+            "Argo Project Needs A Project",
+            format!(
+                "`argo_project` can only be set on a project-level {kind}: set `project_id` (and `org_id`), here or in \
+                 the provider."
+            ),
+        );
+    }
+}
+
 /// Checks a Harness identifier: 1 to 128 characters, a letter or `_` first, then letters,
 /// digits or `_`, the rule Harness applies to every entity identifier. (A `validate =`
 /// check: gets known values only.)
@@ -881,6 +902,22 @@ mod tests {
             "{}",
             d.0[0].detail
         );
+    }
+
+    #[test]
+    fn argo_project_needs_a_project_level_scope() {
+        let run = |s: &Scope, p: Val<String>| {
+            let mut d = Diagnostics::new();
+            check_argo_project(s, &p, "cluster", &mut d);
+            d
+        };
+        let account = scope("account.a", None, None);
+        assert!(run(&account, Val::Null).is_empty());
+        let d = run(&account, "team".into());
+        assert_eq!(d.0.len(), 1, "{d:?}");
+        assert_eq!(d.0[0].path, Some(AttributePath::attr("argo_project")));
+        assert!(d.0[0].detail.contains("project-level cluster"), "{d:?}");
+        assert!(run(&scope("a", Some("o"), Some("p")), "team".into()).is_empty());
     }
 
     #[test]

@@ -856,13 +856,7 @@ impl ModelResource<ProviderData> for GitopsCluster {
         planned
             .scope
             .plan(&config.scope, req.provider.map(|p| &p.defaults), diags);
-        if !config.argo_project.is_null() && planned.scope.project_id.is_null() {
-            diags.error_at(
-                AttributePath::attr(Cluster::ARGO_PROJECT),
-                "Argo Project Needs A Project",
-                "`argo_project` can only be set on a project-level cluster: set `project_id` (and `org_id`), here or in the provider.",
-            );
-        }
+        common::check_argo_project(&planned.scope, &config.argo_project, "cluster", diags);
         if config.connection_type.is_null() {
             planned.connection_type = derive_connection_type(config);
         }

@@ -430,13 +430,12 @@ impl ModelResource<ProviderData> for GitopsRepository {
         planned
             .scope
             .plan(&req.config.scope, req.provider.map(|p| &p.defaults), diags);
-        if !req.config.argo_project.is_null() && planned.scope.project_id.is_null() {
-            diags.error_at(
-                AttributePath::attr(Repo::ARGO_PROJECT),
-                "Argo Project Needs A Project",
-                "`argo_project` can only be set on a project-level repository: set `project_id` (and `org_id`), here or in the provider.",
-            );
-        }
+        common::check_argo_project(
+            &planned.scope,
+            &req.config.argo_project,
+            "repository",
+            diags,
+        );
         if req.config.connection_type.is_null() {
             planned.connection_type = derive_connection_type(req.config);
         }
