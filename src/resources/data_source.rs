@@ -13,7 +13,7 @@ use tfplugin::tf::schema::Schema;
 use tfplugin::tf::{AttributePath, Diagnostics, Value};
 use tfplugin::{Model, Val};
 
-use super::common::{self, api_error, Scope};
+use super::common::{self, api_error, Scope, ScopedId};
 use super::Ctx;
 use crate::provider::{Defaults, ProviderData};
 
@@ -90,11 +90,37 @@ fn lookup_key<L: ScopedLookup>(
     if diags.has_errors() {
         return None;
     }
+    Some((stub::<L>(scope, &id), id))
+}
+
+/// The model holding only `scope` and the key `id`: what a lookup (data source read or
+/// import) starts from.
+pub fn stub<L: ScopedLookup>(scope: Scope, id: &str) -> L::Model {
     let mut model = L::Model::default();
     let (s, k) = L::key(&mut model);
     *s = scope;
-    *k = Val::Known(id.clone());
-    Some((model, id))
+    *k = Val::Known(id.to_string());
+    model
+}
+
+/// Import by stub: the model [`stub`] makes of the import ID, read with the resource's
+/// `read`; an object that is not there is an error (an import never yields nothing).
+pub async fn import<L, F>(id: &str, read: F, diags: &mut Diagnostics) -> Option<L::Model>
+where
+    L: ScopedLookup,
+    F: AsyncFnOnce(&L::Model, &mut Diagnostics) -> Option<L::Model>,
+{
+    let kind = L::KIND.to_lowercase();
+    let sid = ScopedId::parse_import(id, &kind, diags)?;
+    let stub = stub::<L>(Scope::of_import(&sid), &sid.identifier);
+    let state = read(&stub, diags).await;
+    if state.is_none() && !diags.has_errors() {
+        diags.error(
+            format!("Cannot Import Non-Existent {}", L::KIND),
+            format!("No GitOps {kind} {id:?} exists (or the API key cannot see it)."),
+        );
+    }
+    state
 }
 
 /// The path of the first unknown inside `v`, if any.
@@ -228,6 +254,45 @@ mod tests {
             Some("agent_id"),
             "{d:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn import_reads_the_stub_and_reports_what_is_not_there() {
+        let mut d = Diagnostics::new();
+        let found = import::<GitopsRepositoryData, _>(
+            "o/p/agent/manifests",
+            async |stub: &Repo, _: &mut Diagnostics| Some(stub.clone()),
+            &mut d,
+        )
+        .await
+        .unwrap();
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(found.identifier, Val::Known("manifests".into()));
+        assert_eq!(found.scope.project_id, Val::Known("p".into()));
+        assert_eq!(found.scope.agent_id, Val::Known("agent".into()));
+
+        let mut d = Diagnostics::new();
+        let gone = import::<GitopsRepositoryData, _>(
+            "account.a/manifests",
+            async |_: &Repo, _: &mut Diagnostics| None,
+            &mut d,
+        )
+        .await;
+        assert!(gone.is_none());
+        assert_eq!(
+            d.0[0].summary, "Cannot Import Non-Existent Repository",
+            "{d:?}"
+        );
+
+        let mut d = Diagnostics::new();
+        let bad = import::<GitopsRepositoryData, _>(
+            "a//b",
+            async |stub: &Repo, _: &mut Diagnostics| Some(stub.clone()),
+            &mut d,
+        )
+        .await;
+        assert!(bad.is_none());
+        assert_eq!(d.0[0].summary, "Invalid Import ID", "{d:?}");
     }
 
     #[test]

@@ -22,7 +22,7 @@ use tfplugin::tf::{AttributePath, Diagnostics, Value};
 use tfplugin::typed::{self, ModelResource, Set, TfType, Timeouts, TypedPlan};
 use tfplugin::{Model, Val};
 
-use super::common::{self, api_error, api_str, without_unknowns, Scope, ScopedId};
+use super::common::{self, api_error, api_str, without_unknowns, Scope};
 use super::data_source::ScopedLookup;
 use super::Ctx;
 use crate::k8s::bootstrap::{Bootstrap as Kube, Issued, Kind, ObjRef, Spec};
@@ -1269,20 +1269,8 @@ impl ModelResource<ProviderData> for GitopsCluster {
     }
 
     async fn import(&self, ctx: &Ctx, id: &str, diags: &mut Diagnostics) -> Option<Cluster> {
-        let sid = ScopedId::parse_import(id, "cluster", diags)?;
-        let stub = Cluster {
-            identifier: Val::Known(sid.identifier.clone()),
-            scope: Scope::of_import(&sid),
-            ..Default::default()
-        };
-        let state = self.read(ctx, &stub, diags).await;
-        if state.is_none() && !diags.has_errors() {
-            diags.error(
-                "Cannot Import Non-Existent Cluster",
-                format!("No GitOps cluster {id:?} exists (or the API key cannot see it)."),
-            );
-        }
-        state
+        let read = async |stub: &Cluster, d: &mut Diagnostics| self.read(ctx, stub, d).await;
+        super::data_source::import::<GitopsClusterData, _>(id, read, diags).await
     }
 }
 

@@ -17,7 +17,7 @@ use tfplugin::tf::{AttributePath, Diagnostics};
 use tfplugin::typed::{self, ModelResource, TypedPlan};
 use tfplugin::{Model, Val};
 
-use super::common::{self, api_error, api_str, Scope, ScopedId};
+use super::common::{self, api_error, api_str, Scope};
 use super::data_source::ScopedLookup;
 use super::Ctx;
 use crate::provider::ProviderData;
@@ -581,20 +581,8 @@ impl ModelResource<ProviderData> for GitopsRepository {
     }
 
     async fn import(&self, ctx: &Ctx, id: &str, diags: &mut Diagnostics) -> Option<Repo> {
-        let sid = ScopedId::parse_import(id, "repository", diags)?;
-        let stub = Repo {
-            identifier: Val::Known(sid.identifier.clone()),
-            scope: Scope::of_import(&sid),
-            ..Default::default()
-        };
-        let state = self.read(ctx, &stub, diags).await;
-        if state.is_none() && !diags.has_errors() {
-            diags.error(
-                "Cannot Import Non-Existent Repository",
-                format!("No GitOps repository {id:?} exists (or the API key cannot see it)."),
-            );
-        }
-        state
+        let read = async |stub: &Repo, d: &mut Diagnostics| self.read(ctx, stub, d).await;
+        super::data_source::import::<GitopsRepositoryData, _>(id, read, diags).await
     }
 }
 
