@@ -911,37 +911,11 @@ impl ModelResource<ProviderData> for GitopsCluster {
         let client = &common::client(ctx, "`timeouts.create`", diags)?;
         let identifier = planned.identifier.as_deref().unwrap_or_default();
         let mut partial = without_unknowns(planned);
-        let mut boot = None;
-        if planned.bootstrap.is_known() {
-            let target = target_for(ctx, planned, diags)?;
-            let conn = match open(ctx, &target).await {
-                Ok(c) => c,
-                Err(e) => {
-                    k8s_error(
-                        diags,
-                        "Unable to Bootstrap GitOps Cluster",
-                        &e,
-                        "Nothing was created.",
-                    );
-                    return None;
-                }
-            };
-            if !adopt_server(config, &mut partial, &conn, diags) {
-                return None;
-            }
-            match bootstrap(ctx, planned, &conn, &mut partial).await {
-                Ok(issued) => boot = Some((conn, issued)),
-                Err(e) => {
-                    k8s_error(
-                        diags,
-                        "Unable to Bootstrap GitOps Cluster",
-                        &e,
-                        "What was made in Kubernetes is recorded in state (marked tainted): the next apply removes and makes it again, or `terraform destroy` removes it.",
-                    );
-                    return partial_state(partial);
-                }
-            }
-        }
+        let boot = match bootstrap_first(ctx, planned, config, &mut partial, "Nothing was created.", "What was made in Kubernetes is recorded in state (marked tainted): the next apply removes and makes it again, or `terraform destroy` removes it.", diags).await {
+            Ok(b) => b,
+            Err(Made::Nothing) => return None,
+            Err(Made::Some) => return partial_state(partial),
+        };
         let body = ClusterCreateRequest {
             cluster: Some(to_api(&partial, config, boot.as_ref())),
             upsert: planned.upsert.known().copied(),
@@ -1005,37 +979,11 @@ impl ModelResource<ProviderData> for GitopsCluster {
         let identifier = planned.identifier.as_deref().unwrap_or_default();
         let mut partial = without_unknowns(planned);
         let registered_uid: Option<String> = ctx.private_get(PRIVATE_TOKEN_UID);
-        let mut boot = None;
-        if planned.bootstrap.is_known() {
-            let target = target_for(ctx, planned, diags)?;
-            let conn = match open(ctx, &target).await {
-                Ok(c) => c,
-                Err(e) => {
-                    k8s_error(
-                        diags,
-                        "Unable to Bootstrap GitOps Cluster",
-                        &e,
-                        "Nothing was changed.",
-                    );
-                    return None;
-                }
-            };
-            if !adopt_server(config, &mut partial, &conn, diags) {
-                return None;
-            }
-            match bootstrap(ctx, planned, &conn, &mut partial).await {
-                Ok(issued) => boot = Some((conn, issued)),
-                Err(e) => {
-                    k8s_error(
-                        diags,
-                        "Unable to Bootstrap GitOps Cluster",
-                        &e,
-                        "The Harness cluster was not changed; what exists in Kubernetes is recorded in state. Fix the cause and apply again.",
-                    );
-                    return Some(partial_update_state(prior, &partial));
-                }
-            }
-        }
+        let boot = match bootstrap_first(ctx, planned, config, &mut partial, "Nothing was changed.", "The Harness cluster was not changed; what exists in Kubernetes is recorded in state. Fix the cause and apply again.", diags).await {
+            Ok(b) => b,
+            Err(Made::Nothing) => return None,
+            Err(Made::Some) => return Some(partial_update_state(prior, &partial)),
+        };
         let token_changed = match &boot {
             Some((_, issued)) => registered_uid.as_deref() != Some(issued.secret_uid.as_str()),
             None => false,
@@ -1271,6 +1219,48 @@ impl ModelResource<ProviderData> for GitopsCluster {
     async fn import(&self, ctx: &Ctx, id: &str, diags: &mut Diagnostics) -> Option<Cluster> {
         let read = async |stub: &Cluster, d: &mut Diagnostics| self.read(ctx, stub, d).await;
         super::data_source::import::<GitopsClusterData, _>(id, read, diags).await
+    }
+}
+
+/// What a failed [`bootstrap_first`] left in Kubernetes.
+enum Made {
+    Nothing,
+    /// Objects may exist: the caller records them.
+    Some,
+}
+
+/// The bootstrap a create or update does first (when `planned` has one): connect, adopt the
+/// server, make or restore the objects into `partial`. `untouched` ends the message of a
+/// failure before anything was made, `recorded` that of a failed bootstrap.
+async fn bootstrap_first(
+    ctx: &Ctx,
+    planned: &Cluster,
+    config: &Cluster,
+    partial: &mut Cluster,
+    untouched: &str,
+    recorded: &str,
+    diags: &mut Diagnostics,
+) -> Result<Option<(Connection, Issued)>, Made> {
+    if !planned.bootstrap.is_known() {
+        return Ok(None);
+    }
+    let target = target_for(ctx, planned, diags).ok_or(Made::Nothing)?;
+    let conn = match open(ctx, &target).await {
+        Ok(c) => c,
+        Err(e) => {
+            k8s_error(diags, "Unable to Bootstrap GitOps Cluster", &e, untouched);
+            return Err(Made::Nothing);
+        }
+    };
+    if !adopt_server(config, partial, &conn, diags) {
+        return Err(Made::Nothing);
+    }
+    match bootstrap(ctx, planned, &conn, partial).await {
+        Ok(issued) => Ok(Some((conn, issued))),
+        Err(e) => {
+            k8s_error(diags, "Unable to Bootstrap GitOps Cluster", &e, recorded);
+            Err(Made::Some)
+        }
     }
 }
 
