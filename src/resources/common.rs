@@ -352,6 +352,27 @@ impl Scope {
     }
 }
 
+/// The rule for the `argo_project` of a repository or cluster (`kind`): an Argo CD project
+/// belongs to a Harness project, so it can only be set at project level. `scope` is the
+/// planned scope (with provider defaults), `configured` the configured `argo_project`.
+pub fn check_argo_project(
+    scope: &Scope,
+    configured: &Val<String>,
+    kind: &str,
+    diags: &mut Diagnostics,
+) {
+    if !configured.is_null() && scope.project_id.is_null() {
+        diags.error_at(
+            AttributePath::attr("argo_project"),
+            "Argo Project Needs A Project",
+            format!(
+                "`argo_project` can only be set on a project-level {kind}: set `project_id` (and `org_id`), here or in \
+                 the provider."
+            ),
+        );
+    }
+}
+
 /// Checks a Harness identifier: 1 to 128 characters, a letter or `_` first, then letters,
 /// digits or `_`, the rule Harness applies to every entity identifier. (A `validate =`
 /// check: gets known values only.)
@@ -485,6 +506,41 @@ pub fn create_error(
         );
     } else {
         api_error(diags, summary, err);
+    }
+}
+
+/// An optional string from the API, normalised against the prior value: empty and absent
+/// mean null, unless the prior value says the user wrote `""`.
+pub fn api_str(api: Option<&str>, prior: &Val<String>) -> Val<String> {
+    match api.filter(|s| !s.is_empty()) {
+        Some(s) => Val::Known(s.to_string()),
+        None if prior.as_deref() == Some("") => Val::Known(String::new()),
+        None => Val::Null,
+    }
+}
+
+/// Fails the apply (keeping the state) when the agent reports it cannot connect to the
+/// repository or cluster it was `what` ("created", "updated"): an error at `at`, the
+/// attribute that says where to connect. `kind` is capitalised ("Repository").
+pub fn check_connection(
+    status: &Val<String>,
+    message: &Val<String>,
+    kind: &str,
+    what: &str,
+    at: &str,
+    diags: &mut Diagnostics,
+) {
+    if status.as_deref() == Some("Failed") {
+        diags.error_at(
+            AttributePath::attr(at),
+            format!("GitOps {kind} Connection Failed"),
+            format!(
+                "The {} was {what}, but the GitOps agent cannot connect to it: {}\n\nIt is recorded in state (a \
+                 new one is marked tainted); fix `{at}` or the credentials and apply again.",
+                kind.to_lowercase(),
+                message.as_deref().unwrap_or("no message")
+            ),
+        );
     }
 }
 
@@ -819,6 +875,49 @@ mod tests {
             assert!(matches!(r, Err(DeleteFailure::Api(_))), "{r:?}");
             assert_eq!(s.attempts.load(Ordering::SeqCst), 1);
         }
+    }
+
+    #[test]
+    fn a_failed_connection_is_an_error_at_the_attribute_that_says_where() {
+        let run = |status: &str| {
+            let mut d = Diagnostics::new();
+            check_connection(
+                &status.into(),
+                &"dial tcp: refused".into(),
+                "Cluster",
+                "updated",
+                "server",
+                &mut d,
+            );
+            d
+        };
+        assert!(run("Successful").is_empty());
+        let d = run("Failed");
+        assert_eq!(d.0.len(), 1, "{d:?}");
+        assert_eq!(d.0[0].summary, "GitOps Cluster Connection Failed");
+        assert_eq!(d.0[0].path, Some(AttributePath::attr("server")));
+        assert!(
+            d.0[0].detail.contains("The cluster was updated")
+                && d.0[0].detail.contains("dial tcp: refused"),
+            "{}",
+            d.0[0].detail
+        );
+    }
+
+    #[test]
+    fn argo_project_needs_a_project_level_scope() {
+        let run = |s: &Scope, p: Val<String>| {
+            let mut d = Diagnostics::new();
+            check_argo_project(s, &p, "cluster", &mut d);
+            d
+        };
+        let account = scope("account.a", None, None);
+        assert!(run(&account, Val::Null).is_empty());
+        let d = run(&account, "team".into());
+        assert_eq!(d.0.len(), 1, "{d:?}");
+        assert_eq!(d.0[0].path, Some(AttributePath::attr("argo_project")));
+        assert!(d.0[0].detail.contains("project-level cluster"), "{d:?}");
+        assert!(run(&scope("a", Some("o"), Some("p")), "team".into()).is_empty());
     }
 
     #[test]

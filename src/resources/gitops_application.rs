@@ -30,13 +30,14 @@ use harness_gitops_client::models::{
 use harness_gitops_client::{AppQuery, ApplicationDeleteOptions};
 use serde_json::Value as Json;
 use tfplugin::ctx::{Backoff, Interrupt, Poll, WaitError};
-use tfplugin::resource::{DataSource, Operation, Resource};
+use tfplugin::resource::{Operation, Resource};
 use tfplugin::tf::schema::{Constraint, Schema};
 use tfplugin::tf::{AttributePath, Diagnostics, Value};
 use tfplugin::typed::{self, ModelResource, Set, TfType, Timeouts, TypedPlan};
 use tfplugin::{Model, Val};
 
 use super::common::{self, api_error, Scope, ScopedId};
+use super::data_source::ScopedLookup;
 use super::Ctx;
 use crate::provider::ProviderData;
 
@@ -2360,20 +2361,15 @@ fn data_schema() -> Schema {
 }
 
 #[async_trait]
-impl DataSource<ProviderData> for GitopsApplicationData {
-    fn type_name(&self) -> &'static str {
-        TYPE_NAME
-    }
+impl ScopedLookup for GitopsApplicationData {
+    type Model = App;
+    type Response = ApplicationResponse;
+    const TYPE_NAME: &'static str = TYPE_NAME;
+    const KIND: &'static str = "Application";
+    const KEY: &'static str = App::NAME;
+    const PLACE: &'static str = "project";
 
-    fn schema(&self) -> Schema {
-        data_schema()
-    }
-
-    async fn read(&self, ctx: &Ctx, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        let client = &common::client(ctx, common::DATA_SOURCE_LIMIT, diags)?;
-        let configured = Scope::from_object(config).ok()?;
-        let mut scope = configured.clone();
-        scope.plan(&configured, Some(&ctx.provider.defaults), diags);
+    fn check_scope(scope: &Scope, diags: &mut Diagnostics) {
         if scope.org_id.is_null() || scope.project_id.is_null() {
             diags.error(
                 "Applications Are Project-Scoped",
@@ -2381,35 +2377,26 @@ impl DataSource<ProviderData> for GitopsApplicationData {
                  provider block.",
             );
         }
-        if diags.has_errors() {
-            return None;
-        }
-        let name = config.attr_str(App::NAME).unwrap_or_default();
-        let resp = match client.applications().get_opt(&scope.api(), name).await {
-            Ok(Some(r)) => r,
-            Ok(None) => {
-                diags.error_at(
-                    AttributePath::attr(App::NAME),
-                    "GitOps Application Not Found",
-                    format!(
-                        "No application {name:?} exists for agent {:?} in this project.",
-                        scope.api().agent
-                    ),
-                );
-                return None;
-            }
-            Err(e) => {
-                api_error(diags, "Unable to Read GitOps Application", &e);
-                return None;
-            }
-        };
-        let key = App {
-            name: Val::Known(name.to_string()),
-            scope,
-            ..Default::default()
-        };
-        let full = state_of(&resp, &key, true).to_value();
-        Some(common::data_source_value(&data_schema(), &full))
+    }
+
+    fn schema() -> Schema {
+        data_schema()
+    }
+
+    fn key(m: &mut App) -> (&mut Scope, &mut Val<String>) {
+        (&mut m.scope, &mut m.name)
+    }
+
+    async fn get(
+        client: &harness::Client,
+        scope: &harness::Scope,
+        key: &str,
+    ) -> Result<Option<ApplicationResponse>, harness::Error> {
+        client.applications().get_opt(scope, key).await
+    }
+
+    fn convert(resp: &ApplicationResponse, key: &App) -> App {
+        state_of(resp, key, true)
     }
 }
 

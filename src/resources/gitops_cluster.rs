@@ -10,18 +10,20 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use base64::Engine as _;
+use harness_gitops_client as harness;
 use harness_gitops_client::models::{
     changed_cluster_fields, Cluster as ApiCluster, ClusterConfig, ClusterCreateRequest,
     ClusterResponse, ClusterUpdateRequest, ExecProviderConfig, Int64, TlsClientConfig,
 };
 use harness_gitops_client::{ClusterUpdateOptions, DeleteOptions, Secret};
-use tfplugin::resource::{DataSource, Resource};
+use tfplugin::resource::Resource;
 use tfplugin::tf::schema::{Constraint, Schema};
 use tfplugin::tf::{AttributePath, Diagnostics, Value};
 use tfplugin::typed::{self, ModelResource, Set, TfType, Timeouts, TypedPlan};
 use tfplugin::{Model, Val};
 
-use super::common::{self, api_error, without_unknowns, Scope, ScopedId};
+use super::common::{self, api_error, api_str, without_unknowns, Scope};
+use super::data_source::ScopedLookup;
 use super::Ctx;
 use crate::k8s::bootstrap::{Bootstrap as Kube, Issued, Kind, ObjRef, Spec};
 use crate::k8s::connect::pem_text;
@@ -761,13 +763,7 @@ impl ModelResource<ProviderData> for GitopsCluster {
         planned
             .scope
             .plan(&config.scope, req.provider.map(|p| &p.defaults), diags);
-        if !config.argo_project.is_null() && planned.scope.project_id.is_null() {
-            diags.error_at(
-                AttributePath::attr(Cluster::ARGO_PROJECT),
-                "Argo Project Needs A Project",
-                "`argo_project` can only be set on a project-level cluster: set `project_id` (and `org_id`), here or in the provider.",
-            );
-        }
+        common::check_argo_project(&planned.scope, &config.argo_project, "cluster", diags);
         if config.connection_type.is_null() {
             planned.connection_type = derive_connection_type(config);
         }
@@ -822,37 +818,11 @@ impl ModelResource<ProviderData> for GitopsCluster {
         let client = &common::client(ctx, "`timeouts.create`", diags)?;
         let identifier = planned.identifier.as_deref().unwrap_or_default();
         let mut partial = without_unknowns(planned);
-        let mut boot = None;
-        if planned.bootstrap.is_known() {
-            let target = target_for(ctx, planned, diags)?;
-            let conn = match open(ctx, &target).await {
-                Ok(c) => c,
-                Err(e) => {
-                    k8s_error(
-                        diags,
-                        "Unable to Bootstrap GitOps Cluster",
-                        &e,
-                        "Nothing was created.",
-                    );
-                    return None;
-                }
-            };
-            if !adopt_server(config, &mut partial, &conn, diags) {
-                return None;
-            }
-            match bootstrap(ctx, planned, &conn, &mut partial).await {
-                Ok(issued) => boot = Some((conn, issued)),
-                Err(e) => {
-                    k8s_error(
-                        diags,
-                        "Unable to Bootstrap GitOps Cluster",
-                        &e,
-                        "What was made in Kubernetes is recorded in state (marked tainted): the next apply removes and makes it again, or `terraform destroy` removes it.",
-                    );
-                    return partial_state(partial);
-                }
-            }
-        }
+        let boot = match bootstrap_first(ctx, planned, config, &mut partial, "Nothing was created.", "What was made in Kubernetes is recorded in state (marked tainted): the next apply removes and makes it again, or `terraform destroy` removes it.", diags).await {
+            Ok(b) => b,
+            Err(Made::Nothing) => return None,
+            Err(Made::Some) => return partial_state(partial),
+        };
         let body = ClusterCreateRequest {
             cluster: Some(to_api(&partial, config, boot.as_ref())),
             upsert: planned.upsert.known().copied(),
@@ -916,37 +886,11 @@ impl ModelResource<ProviderData> for GitopsCluster {
         let identifier = planned.identifier.as_deref().unwrap_or_default();
         let mut partial = without_unknowns(planned);
         let registered_uid: Option<String> = ctx.private_get(PRIVATE_TOKEN_UID);
-        let mut boot = None;
-        if planned.bootstrap.is_known() {
-            let target = target_for(ctx, planned, diags)?;
-            let conn = match open(ctx, &target).await {
-                Ok(c) => c,
-                Err(e) => {
-                    k8s_error(
-                        diags,
-                        "Unable to Bootstrap GitOps Cluster",
-                        &e,
-                        "Nothing was changed.",
-                    );
-                    return None;
-                }
-            };
-            if !adopt_server(config, &mut partial, &conn, diags) {
-                return None;
-            }
-            match bootstrap(ctx, planned, &conn, &mut partial).await {
-                Ok(issued) => boot = Some((conn, issued)),
-                Err(e) => {
-                    k8s_error(
-                        diags,
-                        "Unable to Bootstrap GitOps Cluster",
-                        &e,
-                        "The Harness cluster was not changed; what exists in Kubernetes is recorded in state. Fix the cause and apply again.",
-                    );
-                    return Some(partial_update_state(prior, &partial));
-                }
-            }
-        }
+        let boot = match bootstrap_first(ctx, planned, config, &mut partial, "Nothing was changed.", "The Harness cluster was not changed; what exists in Kubernetes is recorded in state. Fix the cause and apply again.", diags).await {
+            Ok(b) => b,
+            Err(Made::Nothing) => return None,
+            Err(Made::Some) => return Some(partial_update_state(prior, &partial)),
+        };
         let token_changed = match &boot {
             Some((_, issued)) => registered_uid.as_deref() != Some(issued.secret_uid.as_str()),
             None => false,
@@ -1180,20 +1124,50 @@ impl ModelResource<ProviderData> for GitopsCluster {
     }
 
     async fn import(&self, ctx: &Ctx, id: &str, diags: &mut Diagnostics) -> Option<Cluster> {
-        let sid = ScopedId::parse_import(id, "cluster", diags)?;
-        let stub = Cluster {
-            identifier: Val::Known(sid.identifier.clone()),
-            scope: Scope::of_import(&sid),
-            ..Default::default()
-        };
-        let state = self.read(ctx, &stub, diags).await;
-        if state.is_none() && !diags.has_errors() {
-            diags.error(
-                "Cannot Import Non-Existent Cluster",
-                format!("No GitOps cluster {id:?} exists (or the API key cannot see it)."),
-            );
+        let read = async |stub: &Cluster, d: &mut Diagnostics| self.read(ctx, stub, d).await;
+        super::data_source::import::<GitopsClusterData, _>(id, read, diags).await
+    }
+}
+
+/// What a failed [`bootstrap_first`] left in Kubernetes.
+enum Made {
+    Nothing,
+    /// Objects may exist: the caller records them.
+    Some,
+}
+
+/// The bootstrap a create or update does first (when `planned` has one): connect, adopt the
+/// server, make or restore the objects into `partial`. `untouched` ends the message of a
+/// failure before anything was made, `recorded` that of a failed bootstrap.
+async fn bootstrap_first(
+    ctx: &Ctx,
+    planned: &Cluster,
+    config: &Cluster,
+    partial: &mut Cluster,
+    untouched: &str,
+    recorded: &str,
+    diags: &mut Diagnostics,
+) -> Result<Option<(Connection, Issued)>, Made> {
+    if !planned.bootstrap.is_known() {
+        return Ok(None);
+    }
+    let target = target_for(ctx, planned, diags).ok_or(Made::Nothing)?;
+    let conn = match open(ctx, &target).await {
+        Ok(c) => c,
+        Err(e) => {
+            k8s_error(diags, "Unable to Bootstrap GitOps Cluster", &e, untouched);
+            return Err(Made::Nothing);
         }
-        state
+    };
+    if !adopt_server(config, partial, &conn, diags) {
+        return Err(Made::Nothing);
+    }
+    match bootstrap(ctx, planned, &conn, partial).await {
+        Ok(issued) => Ok(Some((conn, issued))),
+        Err(e) => {
+            k8s_error(diags, "Unable to Bootstrap GitOps Cluster", &e, recorded);
+            Err(Made::Some)
+        }
     }
 }
 
@@ -1392,19 +1366,16 @@ fn k8s_error(diags: &mut Diagnostics, summary: &str, e: &K8sError, then: &str) {
     );
 }
 
-/// Fails the apply (keeping the state) when the agent cannot connect to the cluster.
+/// Fails the apply (keeping the state) when the agent cannot connect.
 fn check_connection(state: &Cluster, what: &str, diags: &mut Diagnostics) {
-    if state.connection_status.as_deref() == Some("Failed") {
-        diags.error_at(
-            AttributePath::attr(Cluster::SERVER),
-            "GitOps Cluster Connection Failed",
-            format!(
-                "The cluster was {what}, but the GitOps agent cannot connect to it: {}\n\nIt is recorded in state (a \
-                 new one is marked tainted); fix the server or credentials and apply again.",
-                state.connection_message.as_deref().unwrap_or("no message")
-            ),
-        );
-    }
+    common::check_connection(
+        &state.connection_status,
+        &state.connection_message,
+        "Cluster",
+        what,
+        Cluster::SERVER,
+        diags,
+    );
 }
 
 /// The Argo cluster to send. Only the chosen connection type's credentials go into
@@ -1554,16 +1525,6 @@ fn updated_fields(prior: &Cluster, planned: &Cluster, token_changed: bool) -> Ve
         fields.push("tags".into());
     }
     fields
-}
-
-/// An optional string from the API: empty and absent mean null, unless the prior value
-/// says the user wrote `""`.
-fn api_str(api: Option<&str>, prior: &Val<String>) -> Val<String> {
-    match api.filter(|s| !s.is_empty()) {
-        Some(s) => Val::Known(s.to_string()),
-        None if prior.as_deref() == Some("") => Val::Known(String::new()),
-        None => Val::Null,
-    }
 }
 
 /// A map from the API: empty and absent mean null unless the prior value is `{}`.
@@ -1729,49 +1690,31 @@ fn data_schema() -> Schema {
 }
 
 #[async_trait]
-impl DataSource<ProviderData> for GitopsClusterData {
-    fn type_name(&self) -> &'static str {
-        TYPE_NAME
-    }
+impl ScopedLookup for GitopsClusterData {
+    type Model = Cluster;
+    type Response = ClusterResponse;
+    const TYPE_NAME: &'static str = TYPE_NAME;
+    const KIND: &'static str = "Cluster";
+    const KEY: &'static str = Cluster::IDENTIFIER;
 
-    fn schema(&self) -> Schema {
+    fn schema() -> Schema {
         data_schema()
     }
 
-    async fn read(&self, ctx: &Ctx, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        let client = &common::client(ctx, common::DATA_SOURCE_LIMIT, diags)?;
-        let configured = Scope::from_object(config).ok()?;
-        let mut scope = configured.clone();
-        scope.plan(&configured, Some(&ctx.provider.defaults), diags);
-        if diags.has_errors() {
-            return None;
-        }
-        let identifier = config.attr_str(Cluster::IDENTIFIER).unwrap_or_default();
-        let resp = match client.clusters().get_opt(&scope.api(), identifier).await {
-            Ok(Some(r)) => r,
-            Ok(None) => {
-                diags.error_at(
-                    AttributePath::attr(Cluster::IDENTIFIER),
-                    "GitOps Cluster Not Found",
-                    format!(
-                        "No cluster {identifier:?} exists for agent {:?} in this scope.",
-                        scope.api().agent
-                    ),
-                );
-                return None;
-            }
-            Err(e) => {
-                api_error(diags, "Unable to Read GitOps Cluster", &e);
-                return None;
-            }
-        };
-        let key = Cluster {
-            identifier: Val::Known(identifier.to_string()),
-            scope,
-            ..Default::default()
-        };
-        let full = from_api(&resp, &key).to_value();
-        Some(common::data_source_value(&data_schema(), &full))
+    fn key(m: &mut Cluster) -> (&mut Scope, &mut Val<String>) {
+        (&mut m.scope, &mut m.identifier)
+    }
+
+    async fn get(
+        client: &harness::Client,
+        scope: &harness::Scope,
+        key: &str,
+    ) -> Result<Option<ClusterResponse>, harness::Error> {
+        client.clusters().get_opt(scope, key).await
+    }
+
+    fn convert(resp: &ClusterResponse, key: &Cluster) -> Cluster {
+        from_api(resp, key)
     }
 }
 

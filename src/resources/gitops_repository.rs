@@ -5,18 +5,20 @@
 //! (`to_api`, `from_api`) → data source → tests.
 
 use async_trait::async_trait;
+use harness_gitops_client as harness;
 use harness_gitops_client::models::{
     Int64, Repository as ApiRepository, RepositoryCreateRequest, RepositoryResponse,
     RepositoryUpdateRequest,
 };
 use harness_gitops_client::DeleteOptions;
-use tfplugin::resource::{DataSource, Resource};
+use tfplugin::resource::Resource;
 use tfplugin::tf::schema::{Constraint, Schema};
-use tfplugin::tf::{AttributePath, Diagnostics, Value};
-use tfplugin::typed::{self, ModelResource, Secret, TfType, TypedPlan};
+use tfplugin::tf::{AttributePath, Diagnostics};
+use tfplugin::typed::{self, ModelResource, Secret, TypedPlan};
 use tfplugin::{Model, Val};
 
-use super::common::{self, api_error, Scope, ScopedId};
+use super::common::{self, api_error, api_str, Scope};
+use super::data_source::ScopedLookup;
 use super::Ctx;
 use crate::provider::ProviderData;
 
@@ -307,13 +309,12 @@ impl ModelResource<ProviderData> for GitopsRepository {
         planned
             .scope
             .plan(&req.config.scope, req.provider.map(|p| &p.defaults), diags);
-        if !req.config.argo_project.is_null() && planned.scope.project_id.is_null() {
-            diags.error_at(
-                AttributePath::attr(Repo::ARGO_PROJECT),
-                "Argo Project Needs A Project",
-                "`argo_project` can only be set on a project-level repository: set `project_id` (and `org_id`), here or in the provider.",
-            );
-        }
+        common::check_argo_project(
+            &planned.scope,
+            &req.config.argo_project,
+            "repository",
+            diags,
+        );
         if req.config.connection_type.is_null() {
             planned.connection_type = derive_connection_type(req.config);
         }
@@ -459,36 +460,21 @@ impl ModelResource<ProviderData> for GitopsRepository {
     }
 
     async fn import(&self, ctx: &Ctx, id: &str, diags: &mut Diagnostics) -> Option<Repo> {
-        let sid = ScopedId::parse_import(id, "repository", diags)?;
-        let stub = Repo {
-            identifier: Val::Known(sid.identifier.clone()),
-            scope: Scope::of_import(&sid),
-            ..Default::default()
-        };
-        let state = self.read(ctx, &stub, diags).await;
-        if state.is_none() && !diags.has_errors() {
-            diags.error(
-                "Cannot Import Non-Existent Repository",
-                format!("No GitOps repository {id:?} exists (or the API key cannot see it)."),
-            );
-        }
-        state
+        let read = async |stub: &Repo, d: &mut Diagnostics| self.read(ctx, stub, d).await;
+        super::data_source::import::<GitopsRepositoryData, _>(id, read, diags).await
     }
 }
 
-/// Fails the apply (keeping the state) when the agent could not connect to the repository.
+/// Fails the apply (keeping the state) when the agent cannot connect.
 fn check_connection(state: &Repo, what: &str, diags: &mut Diagnostics) {
-    if state.connection_status.as_deref() == Some("Failed") {
-        diags.error_at(
-            AttributePath::attr(Repo::URL),
-            "GitOps Repository Connection Failed",
-            format!(
-                "The repository was {what}, but the GitOps agent cannot connect to it: {}\n\nIt is recorded in state (a \
-                 created one is marked tainted); fix the URL or credentials and apply again.",
-                state.connection_message.as_deref().unwrap_or("no message")
-            ),
-        );
-    }
+    common::check_connection(
+        &state.connection_status,
+        &state.connection_message,
+        "Repository",
+        what,
+        Repo::URL,
+        diags,
+    );
 }
 
 /// The Argo repository object to send: write-only values from the configuration win over
@@ -525,16 +511,6 @@ fn to_api(planned: &Repo, config: &Repo) -> ApiRepository {
         tls_client_cert_key: secret(|r| &r.tls_client_cert_key),
         github_app_private_key: secret(|r| &r.github_app_private_key),
         ..Default::default()
-    }
-}
-
-/// An optional string from the API, normalised against the prior value: empty and absent
-/// mean null, unless the prior value says the user wrote `""`.
-fn api_str(api: Option<&str>, prior: &Val<String>) -> Val<String> {
-    match api.filter(|s| !s.is_empty()) {
-        Some(s) => Val::Known(s.to_string()),
-        None if prior.as_deref() == Some("") => Val::Known(String::new()),
-        None => Val::Null,
     }
 }
 
@@ -621,53 +597,31 @@ fn data_schema() -> Schema {
 }
 
 #[async_trait]
-impl DataSource<ProviderData> for GitopsRepositoryData {
-    fn type_name(&self) -> &'static str {
-        TYPE_NAME
-    }
+impl ScopedLookup for GitopsRepositoryData {
+    type Model = Repo;
+    type Response = RepositoryResponse;
+    const TYPE_NAME: &'static str = TYPE_NAME;
+    const KIND: &'static str = "Repository";
+    const KEY: &'static str = Repo::IDENTIFIER;
 
-    fn schema(&self) -> Schema {
+    fn schema() -> Schema {
         data_schema()
     }
 
-    async fn read(&self, ctx: &Ctx, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        let client = &common::client(ctx, common::DATA_SOURCE_LIMIT, diags)?;
-        let configured = Scope::from_object(config).ok()?;
-        let mut scope = configured.clone();
-        scope.plan(&configured, Some(&ctx.provider.defaults), diags);
-        if diags.has_errors() {
-            return None;
-        }
-        let identifier = config.attr_str(Repo::IDENTIFIER).unwrap_or_default();
-        let resp = match client
-            .repositories()
-            .get_opt(&scope.api(), identifier)
-            .await
-        {
-            Ok(Some(r)) => r,
-            Ok(None) => {
-                diags.error_at(
-                    AttributePath::attr(Repo::IDENTIFIER),
-                    "GitOps Repository Not Found",
-                    format!(
-                        "No repository {identifier:?} exists for agent {:?} in this scope.",
-                        scope.api().agent
-                    ),
-                );
-                return None;
-            }
-            Err(e) => {
-                api_error(diags, "Unable to Read GitOps Repository", &e);
-                return None;
-            }
-        };
-        let key = Repo {
-            identifier: Val::Known(identifier.to_string()),
-            scope,
-            ..Default::default()
-        };
-        let full = from_api(&resp, &key).to_value();
-        Some(common::data_source_value(&data_schema(), &full))
+    fn key(m: &mut Repo) -> (&mut Scope, &mut Val<String>) {
+        (&mut m.scope, &mut m.identifier)
+    }
+
+    async fn get(
+        client: &harness::Client,
+        scope: &harness::Scope,
+        key: &str,
+    ) -> Result<Option<RepositoryResponse>, harness::Error> {
+        client.repositories().get_opt(scope, key).await
+    }
+
+    fn convert(resp: &RepositoryResponse, key: &Repo) -> Repo {
+        from_api(resp, key)
     }
 }
 

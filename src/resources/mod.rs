@@ -9,6 +9,7 @@ use crate::provider::ProviderData;
 
 pub mod app_watch;
 pub mod common;
+pub mod data_source;
 pub mod gitops_application;
 pub mod gitops_cluster;
 pub mod gitops_repository;
@@ -30,8 +31,8 @@ pub fn resources() -> Vec<Arc<dyn Resource<ProviderData>>> {
 /// Every data source this provider serves.
 pub fn data_sources() -> Vec<Arc<dyn DataSource<ProviderData>>> {
     vec![
-        Arc::new(gitops_repository::GitopsRepositoryData),
-        Arc::new(gitops_application::GitopsApplicationData),
-        Arc::new(gitops_cluster::GitopsClusterData),
+        data_source::data_source::<gitops_repository::GitopsRepositoryData>(),
+        data_source::data_source::<gitops_application::GitopsApplicationData>(),
+        data_source::data_source::<gitops_cluster::GitopsClusterData>(),
     ]
 }

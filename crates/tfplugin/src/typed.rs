@@ -30,8 +30,9 @@
 //! `Set` set, `BTreeMap` map. A secret the API returns masked is one `#[tf(secret)]` field of
 //! type [`Secret`]: it declares `x`, `x_wo` and `x_wo_version` (see [`Model::secrets`]).
 //!
-//! [`ModelResource`] and [`ModelDataSource`] are the resource and data source traits over
-//! models; [`resource`] and [`data_source`] adapt them to the untyped traits the server uses.
+//! [`ModelResource`] is the resource trait over models; [`resource`] adapts it to the untyped
+//! trait the server uses. (Data sources implement the untyped `DataSource` directly: their
+//! schema is usually derived from a resource's, not a model of its own.)
 
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
@@ -41,7 +42,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::ctx::Ctx;
-use crate::resource::{DataSource, Operation, PlanRequest, Resource};
+use crate::resource::{Operation, PlanRequest, Resource};
 use crate::tf::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
 use crate::tf::{AttributePath, Diagnostic, Diagnostics, Number, Severity, Type, Value};
 
@@ -652,32 +653,8 @@ pub trait ModelResource<D: Send + Sync + 'static>: Send + Sync + 'static {
     }
 }
 
-/// A data source over a typed model. Adapt it with [`data_source`].
-#[async_trait]
-pub trait ModelDataSource<D: Send + Sync + 'static>: Send + Sync + 'static {
-    type Model: Model;
-    fn type_name(&self) -> &'static str;
-    fn schema(&self) -> Schema {
-        Self::Model::schema()
-    }
-    fn validate(&self, _config: &Self::Model, _diags: &mut Diagnostics) {}
-    async fn read(
-        &self,
-        ctx: &Ctx<D>,
-        config: &Self::Model,
-        diags: &mut Diagnostics,
-    ) -> Option<Self::Model>;
-}
-
 /// Adapts a [`ModelResource`] to the untyped [`Resource`] the server registers.
 pub fn resource<D: Send + Sync + 'static, R: ModelResource<D>>(r: R) -> Arc<dyn Resource<D>> {
-    Arc::new(Adapted(r, PhantomData))
-}
-
-/// Adapts a [`ModelDataSource`] to the untyped [`DataSource`] the server registers.
-pub fn data_source<D: Send + Sync + 'static, R: ModelDataSource<D>>(
-    r: R,
-) -> Arc<dyn DataSource<D>> {
     Arc::new(Adapted(r, PhantomData))
 }
 
@@ -846,25 +823,6 @@ impl<D: Send + Sync + 'static, R: ModelResource<D>> Resource<D> for Adapted<R, D
         diags: &mut Diagnostics,
     ) -> Option<serde_json::Value> {
         self.0.upgrade(from, state, diags)
-    }
-}
-
-#[async_trait]
-impl<D: Send + Sync + 'static, R: ModelDataSource<D>> DataSource<D> for Adapted<R, D> {
-    fn type_name(&self) -> &'static str {
-        self.0.type_name()
-    }
-    fn schema(&self) -> Schema {
-        self.0.schema()
-    }
-    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        if let Some(c) = decode::<R::Model>(config, true, diags) {
-            self.0.validate(&c, diags);
-        }
-    }
-    async fn read(&self, ctx: &Ctx<D>, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        let c = decode::<R::Model>(config, true, diags)?;
-        self.0.read(ctx, &c, diags).await.map(|m| m.to_value())
     }
 }
 

@@ -3,6 +3,7 @@ use harness_gitops_client::models::{
     ApplicationStatus, HealthStatus, OperationState, SyncStatus as ApiSyncStatus,
 };
 use serde_json::json;
+use tfplugin::typed::TfType;
 
 #[allow(dead_code)]
 #[path = "../../../tests/e2e/crd.rs"]

@@ -1,6 +1,8 @@
 use super::*;
 use harness_gitops_client::models::ConnectionState;
 use tfplugin::resource::PlanRequest;
+use tfplugin::tf::Value;
+use tfplugin::typed::TfType;
 
 fn cfg_value(pairs: &[(&str, Value)]) -> Value {
     let mut v = Repo::schema().null_object();
