@@ -3,7 +3,7 @@
 //! same name.
 //!
 //! Order: model → validation → plan hook → create/read/update/delete/import → waiting →
-//! API mapping (`to_api`, `from_api`, the canonical comparison that keeps the user's form) →
+//! API mapping (`to_api`, `from_api`, the declared comparisons that keep the user's form) →
 //! data source → tests.
 //!
 //! The Argo CD spec is modelled with nested attributes, not blocks (ARCHITECTURE.md): a
@@ -86,18 +86,18 @@ pub struct App {
     pub scope: Scope,
     /// Harness identifier of the GitOps cluster the application deploys to (sent as
     /// `clusterIdentifier`).
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub cluster_id: Val<String>,
     /// Harness identifier of the repository of a single-source application (sent as
     /// `repoIdentifier`). One of `repo_id`, `repo_ids` or `skip_repo_validation = true` is
     /// needed.
-    #[tf(optional, conflicts_with("repo_ids"))]
+    #[tf(optional, null_means = zero, conflicts_with("repo_ids"))]
     pub repo_id: Val<String>,
     /// Harness identifiers of the repositories of a multi-source application (sent as
     /// `repoIdentifiers`; order does not matter). Harness keeps a link (`cluster_id`,
     /// `repo_id`, `repo_ids`) that is removed from the configuration; only links that are set
     /// are compared with Harness.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub repo_ids: Val<Set<String>>,
     /// Create the application without Harness checking that its repositories are
     /// registered. Defaults to `false`.
@@ -108,19 +108,19 @@ pub struct App {
     #[tf(optional, equivalence = same_project)]
     pub argo_project: Val<String>,
     /// Kubernetes labels of the application object.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub labels: Val<BTreeMap<String, String>>,
     /// Kubernetes annotations of the application object.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub annotations: Val<BTreeMap<String, String>>,
     /// Kubernetes finalizers of the application object. With
     /// `resources-finalizer.argocd.argoproj.io` deleting the application, from anywhere,
     /// deletes the resources it deployed first.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub finalizers: Val<Set<String>>,
     /// Where the application deploys to: a cluster (by `server` URL or by `name`, exactly one)
     /// and a namespace.
-    #[tf(required, nested)]
+    #[tf(required, nested, equivalence = same_destination)]
     pub destination: Val<Destination>,
     /// The sources of the application's manifests, in order: one is sent as Argo CD's
     /// `spec.source`, several as `spec.sources`.
@@ -130,14 +130,14 @@ pub struct App {
     #[tf(optional, nested)]
     pub sync_policy: Val<SyncPolicy>,
     /// Differences Argo CD ignores when comparing live and desired state.
-    #[tf(optional, nested)]
+    #[tf(optional, null_means = zero, nested)]
     pub ignore_differences: Val<Vec<IgnoreDifference>>,
     /// Extra information shown with the application in Argo CD.
-    #[tf(optional, nested)]
+    #[tf(optional, null_means = zero, nested)]
     pub info: Val<Vec<InfoEntry>>,
     /// How many past syncs Argo CD keeps in the application's history (Argo CD's default
     /// is 10).
-    #[tf(optional, validate = non_negative)]
+    #[tf(optional, null_means = ten, validate = non_negative)]
     pub revision_history_limit: Val<i64>,
     /// On create, adopt an application that already exists with this name instead of
     /// failing. Defaults to `false`.
@@ -219,14 +219,14 @@ pub struct App {
 pub struct Destination {
     /// API server URL of the target cluster, e.g. `https://kubernetes.default.svc` for the
     /// cluster Argo CD runs in. Exactly one of `server` and `name`.
-    #[tf(optional, exactly_one_of("name"), equivalence = same_url)]
+    #[tf(optional, null_means = zero, exactly_one_of("name"), equivalence = same_url)]
     pub server: Val<String>,
     /// Name of the target cluster as registered in Argo CD. Exactly one of `server` and
     /// `name`.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub name: Val<String>,
     /// Namespace the application's resources are deployed to (unset: each manifest's own).
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub namespace: Val<String>,
 }
 
@@ -240,33 +240,33 @@ pub struct Source {
     pub repo_url: Val<String>,
     /// Directory of the manifests in a Git repository. A source needs `path` or `chart`
     /// (or only `ref`).
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub path: Val<String>,
     /// Git revision (branch, tag or commit) or chart version to deploy; Argo CD uses `HEAD`
     /// when unset.
-    #[tf(optional, equivalence = same_revision)]
+    #[tf(optional, null_means = head, equivalence = same_revision)]
     pub target_revision: Val<String>,
     /// Helm chart name in a chart repository.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub chart: Val<String>,
     /// A name other sources use to refer to this one's files (`$name/path/values.yaml` in
     /// `helm.value_files`); multi-source applications only.
-    #[tf(optional, name = "ref")]
+    #[tf(optional, null_means = zero, name = "ref")]
     pub reference: Val<String>,
     /// A name for the source (multi-source applications).
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub name: Val<String>,
     /// Helm options.
-    #[tf(optional, nested, conflicts_with("kustomize", "directory", "plugin"))]
+    #[tf(optional, null_means = zero, nested, conflicts_with("kustomize", "directory", "plugin"))]
     pub helm: Val<Helm>,
     /// Kustomize options.
-    #[tf(optional, nested, conflicts_with("helm", "directory", "plugin"))]
+    #[tf(optional, null_means = zero, nested, conflicts_with("helm", "directory", "plugin"))]
     pub kustomize: Val<Kustomize>,
     /// Options of a plain directory of manifests (and Jsonnet).
-    #[tf(optional, nested, conflicts_with("helm", "kustomize", "plugin"))]
+    #[tf(optional, null_means = zero, nested, conflicts_with("helm", "kustomize", "plugin"))]
     pub directory: Val<Directory>,
     /// A config management plugin.
-    #[tf(optional, nested, conflicts_with("helm", "kustomize", "directory"))]
+    #[tf(optional, null_means = zero, nested, conflicts_with("helm", "kustomize", "directory"))]
     pub plugin: Val<Plugin>,
 }
 
@@ -274,50 +274,50 @@ pub struct Source {
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 pub struct Helm {
     /// Values files, relative to the chart (or `$ref/path` of another source).
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub value_files: Val<Vec<String>>,
     /// Values as a YAML (or JSON) document. Compared by meaning: reformatting is no change.
-    #[tf(optional, equivalence = yaml_equivalent, validate = yaml_document)]
+    #[tf(optional, null_means = zero, equivalence = yaml_equivalent, validate = yaml_document)]
     pub values: Val<String>,
     /// Values as a YAML or JSON mapping (e.g. `yamlencode({...})`), sent as Argo CD's
     /// `valuesObject`, which wins over `values`. Compared by meaning.
-    #[tf(optional, equivalence = yaml_equivalent, validate = yaml_mapping)]
+    #[tf(optional, null_means = zero, equivalence = yaml_equivalent, validate = yaml_mapping)]
     pub values_object: Val<String>,
     /// Parameters, as `--set name=value`.
-    #[tf(optional, nested)]
+    #[tf(optional, null_means = zero, nested)]
     pub parameters: Val<Vec<HelmParam>>,
     /// File parameters, as `--set-file name=path`.
-    #[tf(optional, nested)]
+    #[tf(optional, null_means = zero, nested)]
     pub file_parameters: Val<Vec<HelmFileParam>>,
     /// Release name (default: the application name).
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub release_name: Val<String>,
     /// Helm version (`v3`).
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub version: Val<String>,
     /// Skip the chart's CRDs.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub skip_crds: Val<bool>,
     /// Skip the chart's tests.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub skip_tests: Val<bool>,
     /// Skip schema validation of the values.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub skip_schema_validation: Val<bool>,
     /// Pass the repository's credentials to every domain.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub pass_credentials: Val<bool>,
     /// Ignore values files that do not exist.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub ignore_missing_value_files: Val<bool>,
     /// Namespace to render the templates with.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub namespace: Val<String>,
     /// Kubernetes version to render the templates for.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub kube_version: Val<String>,
     /// API versions to render the templates with.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub api_versions: Val<Vec<String>>,
 }
 
@@ -328,10 +328,10 @@ pub struct HelmParam {
     #[tf(required)]
     pub name: Val<String>,
     /// Parameter value.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub value: Val<String>,
     /// Pass the value as a string (`--set-string`).
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub force_string: Val<bool>,
 }
 
@@ -350,49 +350,49 @@ pub struct HelmFileParam {
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 pub struct Kustomize {
     /// Prefix of every resource name.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub name_prefix: Val<String>,
     /// Suffix of every resource name.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub name_suffix: Val<String>,
     /// Image overrides, e.g. `ghcr.io/acme/trainer:v2` or `trainer=ghcr.io/acme/trainer:v2`.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub images: Val<Vec<String>>,
     /// Labels added to every resource.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub common_labels: Val<BTreeMap<String, String>>,
     /// Annotations added to every resource.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub common_annotations: Val<BTreeMap<String, String>>,
     /// Override existing labels with `common_labels`.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub force_common_labels: Val<bool>,
     /// Override existing annotations with `common_annotations`.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub force_common_annotations: Val<bool>,
     /// Apply `common_labels` without adding them to selectors.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub label_without_selector: Val<bool>,
     /// Namespace of every resource.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub namespace: Val<String>,
     /// Replica counts by resource name.
-    #[tf(optional, nested)]
+    #[tf(optional, null_means = zero, nested)]
     pub replicas: Val<Vec<KustomizeReplicas>>,
     /// Patches applied to the resources.
-    #[tf(optional, nested)]
+    #[tf(optional, null_means = zero, nested)]
     pub patches: Val<Vec<KustomizePatchEntry>>,
     /// Kustomize components to include.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub components: Val<Vec<String>>,
     /// Kustomize version.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub version: Val<String>,
     /// Kubernetes version to build for.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub kube_version: Val<String>,
     /// API versions to build with.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub api_versions: Val<Vec<String>>,
 }
 
@@ -411,16 +411,16 @@ pub struct KustomizeReplicas {
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 pub struct KustomizePatchEntry {
     /// Path of a patch file.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub path: Val<String>,
     /// An inline patch (strategic merge or JSON 6902).
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub patch: Val<String>,
     /// The resources the patch applies to.
-    #[tf(optional, nested)]
+    #[tf(optional, null_means = zero, nested)]
     pub target: Val<PatchTarget>,
     /// Patch options, e.g. `allowNameChange`.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub options: Val<BTreeMap<String, bool>>,
 }
 
@@ -428,25 +428,25 @@ pub struct KustomizePatchEntry {
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 pub struct PatchTarget {
     /// API group.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub group: Val<String>,
     /// API version.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub version: Val<String>,
     /// Kind.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub kind: Val<String>,
     /// Name.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub name: Val<String>,
     /// Namespace.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub namespace: Val<String>,
     /// Label selector.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub label_selector: Val<String>,
     /// Annotation selector.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub annotation_selector: Val<String>,
 }
 
@@ -454,16 +454,16 @@ pub struct PatchTarget {
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 pub struct Directory {
     /// Read subdirectories too.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub recurse: Val<bool>,
     /// Glob of the files to include, e.g. `*.yaml`.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub include: Val<String>,
     /// Glob of the files to exclude.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub exclude: Val<String>,
     /// Jsonnet options.
-    #[tf(optional, nested)]
+    #[tf(optional, null_means = zero, nested)]
     pub jsonnet: Val<Jsonnet>,
 }
 
@@ -471,13 +471,13 @@ pub struct Directory {
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 pub struct Jsonnet {
     /// External variables.
-    #[tf(optional, nested)]
+    #[tf(optional, null_means = zero, nested)]
     pub ext_vars: Val<Vec<JsonnetVariable>>,
     /// Top-level arguments.
-    #[tf(optional, nested)]
+    #[tf(optional, null_means = zero, nested)]
     pub tlas: Val<Vec<JsonnetVariable>>,
     /// Library search paths.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub libs: Val<Vec<String>>,
 }
 
@@ -491,7 +491,7 @@ pub struct JsonnetVariable {
     #[tf(required)]
     pub value: Val<String>,
     /// Whether `value` is Jsonnet code rather than a string.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub code: Val<bool>,
 }
 
@@ -499,13 +499,13 @@ pub struct JsonnetVariable {
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 pub struct Plugin {
     /// Plugin name (unset: Argo CD discovers it).
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub name: Val<String>,
     /// Environment variables of the plugin.
-    #[tf(optional, nested)]
+    #[tf(optional, null_means = zero, nested)]
     pub env: Val<Vec<PluginEnv>>,
     /// Parameters of the plugin.
-    #[tf(optional, nested)]
+    #[tf(optional, null_means = zero, nested)]
     pub parameters: Val<Vec<PluginParam>>,
 }
 
@@ -524,16 +524,16 @@ pub struct PluginEnv {
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 pub struct PluginParam {
     /// Parameter name.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub name: Val<String>,
     /// A string value.
-    #[tf(optional, conflicts_with("array", "map"))]
+    #[tf(optional, null_means = zero, conflicts_with("array", "map"))]
     pub string: Val<String>,
     /// An array value.
-    #[tf(optional, conflicts_with("map"))]
+    #[tf(optional, null_means = zero, conflicts_with("map"))]
     pub array: Val<Vec<String>>,
     /// A map value.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub map: Val<BTreeMap<String, String>>,
 }
 
@@ -546,13 +546,13 @@ pub struct SyncPolicy {
     pub automated: Val<Automated>,
     /// Sync options, e.g. `CreateNamespace=true`, `PruneLast=true`,
     /// `ServerSideApply=true`.
-    #[tf(optional, validate = sync_option)]
+    #[tf(optional, null_means = zero, validate = sync_option)]
     pub sync_options: Val<Set<String>>,
     /// Retries of a failed sync.
-    #[tf(optional, nested)]
+    #[tf(optional, null_means = zero, nested)]
     pub retry: Val<Retry>,
     /// Labels and annotations of the namespace Argo CD creates (`CreateNamespace=true`).
-    #[tf(optional, nested)]
+    #[tf(optional, null_means = zero, nested)]
     pub managed_namespace_metadata: Val<NamespaceMetadata>,
 }
 
@@ -560,13 +560,13 @@ pub struct SyncPolicy {
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 pub struct Automated {
     /// Delete resources that are no longer in the sources.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub prune: Val<bool>,
     /// Sync again when the live state drifts from the desired state.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub self_heal: Val<bool>,
     /// Allow a sync that would leave the application without resources.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub allow_empty: Val<bool>,
 }
 
@@ -574,10 +574,10 @@ pub struct Automated {
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 pub struct Retry {
     /// Number of retries; a negative number retries forever.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub limit: Val<i64>,
     /// Time between retries.
-    #[tf(optional, nested)]
+    #[tf(optional, null_means = zero, nested)]
     pub backoff: Val<RetryBackoff>,
 }
 
@@ -585,13 +585,13 @@ pub struct Retry {
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 pub struct RetryBackoff {
     /// First wait, e.g. `5s`.
-    #[tf(optional, duration)]
+    #[tf(optional, null_means = zero, duration)]
     pub duration: Val<String>,
     /// Factor the wait grows by after each retry (a whole number of at least 1).
-    #[tf(optional, validate = common::positive)]
+    #[tf(optional, null_means = zero, validate = common::positive)]
     pub factor: Val<i64>,
     /// Longest wait, e.g. `3m`.
-    #[tf(optional, duration)]
+    #[tf(optional, null_means = zero, duration)]
     pub max_duration: Val<String>,
 }
 
@@ -599,10 +599,10 @@ pub struct RetryBackoff {
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 pub struct NamespaceMetadata {
     /// Labels of the namespace.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub labels: Val<BTreeMap<String, String>>,
     /// Annotations of the namespace.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub annotations: Val<BTreeMap<String, String>>,
 }
 
@@ -610,25 +610,25 @@ pub struct NamespaceMetadata {
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 pub struct IgnoreDifference {
     /// API group of the resources.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub group: Val<String>,
     /// Kind of the resources, e.g. `Deployment`.
     #[tf(required)]
     pub kind: Val<String>,
     /// Name of the resource (unset: every resource of the kind).
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub name: Val<String>,
     /// Namespace of the resource.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub namespace: Val<String>,
     /// JSON pointers of the fields to ignore, e.g. `/spec/replicas`.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub json_pointers: Val<Vec<String>>,
     /// jq path expressions of the fields to ignore.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub jq_path_expressions: Val<Vec<String>>,
     /// Field managers whose changes are ignored, e.g. `kube-controller-manager`.
-    #[tf(optional)]
+    #[tf(optional, null_means = zero)]
     pub managed_fields_managers: Val<Vec<String>>,
 }
 
@@ -1043,7 +1043,7 @@ impl ModelResource<ProviderData> for GitopsApplication {
         let scope = planned.scope.api();
         let name = planned.name.as_deref().unwrap_or_default();
         let application = to_api(planned);
-        let spec_changed = !same_spec(&to_api(prior), &application);
+        let spec_changed = spec_changed(prior, planned);
         // What the wait after the update compares with: the reconcile and the operation that
         // were there before the change.
         let baseline = if spec_changed && planned.wait.is_known() {
@@ -1230,7 +1230,7 @@ struct Observed {
     phase: Option<String>,
     message: Option<String>,
     reconciled_at: Option<Stamp>,
-    /// `status.sync.comparedTo` (canonical): the spec the last reconcile compared against.
+    /// `status.sync.comparedTo`: the spec the last reconcile compared against.
     compared_to: Json,
     operation_started_at: Option<Stamp>,
 }
@@ -1249,10 +1249,11 @@ impl Observed {
             phase: op.and_then(|o| o.phase.clone()),
             message: op.and_then(|o| o.message.clone()),
             reconciled_at: stamp(st.and_then(|s| s.reconciled_at.as_ref())),
-            compared_to: canon_of(
-                &st.and_then(|s| s.sync.as_ref())
+            compared_to: serde_json::to_value(
+                st.and_then(|s| s.sync.as_ref())
                     .and_then(|s| s.compared_to.as_ref()),
-            ),
+            )
+            .unwrap_or(Json::Null),
             operation_started_at: stamp(op.and_then(|o| o.started_at.as_ref())),
         }
     }
@@ -1706,84 +1707,41 @@ fn sync_policy_to_api(p: &SyncPolicy) -> Option<ApiSyncPolicy> {
 // Comparing by meaning
 // ---------------------------------------------------------------------------------------
 //
-// What the server fills in or normalises must not read back as a change. Two API values
-// mean the same when their canonical forms are equal: protobuf zero values (`""`, `false`,
-// int64 `"0"`, empty lists, maps and objects) are absent, except `automated`, whose
-// presence means automated sync; Helm `values` are compared as parsed YAML; a missing
-// `targetRevision` is `HEAD`, a missing project `default`, a missing `revisionHistoryLimit`
-// 10; trailing slashes of URLs and the order of sync options and finalizers do not count.
+// What the server fills in or normalises must not read back as a change: protobuf zero
+// values (`""`, `false`, `0`, empty lists, maps and objects) mean absent, except
+// `automated`, whose presence means automated sync; Helm `values` are compared as parsed
+// YAML; a missing `targetRevision` is `HEAD`, a missing project `default`, a missing
+// `revisionHistoryLimit` 10; trailing slashes of URLs and the order of sets do not count.
 //
-// What one field's two values decide alone is declared on the field (`equivalence = ...`:
-// `same_url`, `same_project`, `same_revision`) and applied by the framework at any depth,
-// when planning and when reading (`from_api` too). What needs more than one field or a
-// missing value (a destination's added name, an unset revision read as `HEAD`, zero-valued
-// parts, a missing history limit) stays in the comparisons below.
+// Both are declared on the fields and applied by the framework at any depth, when planning
+// and when reading (`from_api` too): what two values decide (`equivalence = ...`: `same_url`,
+// `same_project`, `same_revision`, `yaml_equivalent`, `same_destination` for a destination
+// that gains a name), and what a missing value means (`null_means = ...`: `zero` for the
+// protobuf zero values, `head`, `ten`).
 
-/// Maps whose entries are kept as they are (an empty value is a value there).
-const OPAQUE: &[&str] = &[
-    "valuesObject",
-    "labels",
-    "annotations",
-    "commonLabels",
-    "commonAnnotations",
-    "options",
-    "map",
-];
-
-/// int64 fields, which protobuf-JSON writes as strings and omits when 0.
-const INT64: &[&str] = &["revisionHistoryLimit", "limit", "factor"];
-
-fn is_zero(v: &Json) -> bool {
+/// A protobuf zero value, what the API leaves out: `""`, `false`, `0`, an empty list, set or
+/// map, an object of zero values (declared as what null means on the fields it applies to;
+/// not on `automated`, whose presence is automated sync).
+pub fn zero(v: &Value) -> bool {
     match v {
-        Json::Null => true,
-        Json::Object(m) => m.is_empty(),
-        Json::Array(a) => a.is_empty(),
-        _ => false,
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Bool(b) => !b,
+        Value::List(l) | Value::Set(l) => l.is_empty(),
+        Value::Map(m) => m.is_empty(),
+        Value::Object(m) => m.values().all(zero),
+        other => other.as_i64() == Some(0),
     }
 }
 
-/// The canonical form of an API value (see above).
-fn canon(v: &Json) -> Json {
-    match v {
-        Json::Object(m) => {
-            let mut out = serde_json::Map::new();
-            for (k, x) in m {
-                let c = if OPAQUE.contains(&k.as_str()) {
-                    x.clone()
-                } else if k == "values" {
-                    match x.as_str().filter(|t| !t.is_empty()) {
-                        Some(t) => parse_yaml(t)
-                            .map(|p| serde_json::json!({ "yaml": p }))
-                            .unwrap_or_else(|_| x.clone()),
-                        None => Json::Null,
-                    }
-                } else if INT64.contains(&k.as_str())
-                    && (x.as_str() == Some("0") || x.as_i64() == Some(0))
-                {
-                    Json::Null
-                } else {
-                    canon(x)
-                };
-                if (k == "automated" && c.is_object()) || !is_zero(&c) {
-                    out.insert(k.clone(), c);
-                }
-            }
-            Json::Object(out)
-        }
-        Json::Array(items) => Json::Array(
-            items
-                .iter()
-                .map(|x| if x.is_object() { canon(x) } else { x.clone() })
-                .collect(),
-        ),
-        Json::String(t) if t.is_empty() => Json::Null,
-        Json::Bool(false) => Json::Null,
-        other => other.clone(),
-    }
+/// What an unset revision is read back as (declared on `target_revision`).
+pub fn head(v: &Value) -> bool {
+    zero(v) || v.as_str() == Some("HEAD")
 }
 
-fn canon_of<T: serde::Serialize>(x: &T) -> Json {
-    canon(&serde_json::to_value(x).unwrap_or(Json::Null))
+/// Argo CD's default history limit (declared on `revision_history_limit`).
+pub fn ten(v: &Value) -> bool {
+    v.as_i64() == Some(10)
 }
 
 /// URLs that differ only in trailing slashes (declared on `server` and `repo_url`).
@@ -1804,33 +1762,35 @@ pub fn same_project(a: &Value, b: &Value) -> bool {
 
 /// Revisions that are the same once `""` is read as `HEAD` (declared on `target_revision`).
 pub fn same_revision(a: &Value, b: &Value) -> bool {
-    let head = |v: &str| if v.is_empty() { "HEAD" } else { v }.to_string();
-    match (a.as_str(), b.as_str()) {
-        (Some(a), Some(b)) => head(a) == head(b),
-        _ => false,
-    }
+    (head(a) && head(b)) || a.as_str().is_some() && a == b
 }
 
-fn trim_url(u: Option<String>) -> Option<String> {
-    u.map(|u| u.trim_end_matches('/').to_string())
-        .filter(|u| !u.is_empty())
-}
-
-fn norm_source(src: &ApplicationSource) -> ApplicationSource {
-    let mut x = src.clone();
-    x.repo_url = trim_url(x.repo_url);
-    if x.target_revision.as_deref().unwrap_or("").is_empty() {
-        x.target_revision = Some("HEAD".into());
+/// Destinations that mean the same (declared on `destination`): when one names the cluster
+/// only by server (or only by name), a name (or server) the other adds does not count.
+pub fn same_destination(a: &Value, b: &Value) -> bool {
+    let get = |v: &Value, k: &str| {
+        let s = v.attr(k).as_str().unwrap_or_default();
+        let s = if k == "server" {
+            s.trim_end_matches('/')
+        } else {
+            s
+        };
+        Some(s.to_string()).filter(|s| !s.is_empty())
+    };
+    let (sa, na, sb, mut nb) = (
+        get(a, "server"),
+        get(a, "name"),
+        get(b, "server"),
+        get(b, "name"),
+    );
+    let mut sb_kept = sb.clone();
+    if na.is_none() && sa.is_some() && sa == sb {
+        nb = None;
     }
-    x
-}
-
-fn norm_sync_policy(p: Option<&ApiSyncPolicy>) -> Option<ApiSyncPolicy> {
-    let mut p = p.cloned()?;
-    if let Some(o) = p.sync_options.as_mut() {
-        o.sort();
+    if sa.is_none() && na.is_some() && na == nb {
+        sb_kept = None;
     }
-    Some(p)
+    (sa, na, get(a, "namespace")) == (sb_kept, nb, get(b, "namespace"))
 }
 
 /// The sources of a spec: `sources` when it has any (as Argo CD reads it), else `source`.
@@ -1843,72 +1803,6 @@ fn api_sources(spec: &ApplicationSpec) -> Vec<ApplicationSource> {
 
 fn norm_project(p: Option<&str>) -> String {
     p.filter(|p| !p.is_empty()).unwrap_or("default").to_string()
-}
-
-fn norm_history(n: Option<Int64>) -> i64 {
-    n.map_or(10, |n| n.0)
-}
-
-/// Whether two destinations mean the same. When one names the cluster only by server (or
-/// only by name), a name (or server) the other adds for the same cluster does not count.
-fn same_destination(
-    a: Option<&ApplicationDestination>,
-    b: Option<&ApplicationDestination>,
-) -> bool {
-    let n = |d: Option<&ApplicationDestination>| {
-        let d = d.cloned().unwrap_or_default();
-        let ne = |x: Option<String>| x.filter(|x| !x.is_empty());
-        ApplicationDestination {
-            server: trim_url(d.server),
-            name: ne(d.name),
-            namespace: ne(d.namespace),
-        }
-    };
-    let (a, mut b) = (n(a), n(b));
-    if a.name.is_none() && a.server.is_some() && a.server == b.server {
-        b.name = None;
-    }
-    if a.server.is_none() && a.name.is_some() && a.name == b.name {
-        b.server = None;
-    }
-    a == b
-}
-
-fn same_source(a: &ApplicationSource, b: &ApplicationSource) -> bool {
-    canon_of(&norm_source(a)) == canon_of(&norm_source(b))
-}
-
-fn same_sources(a: &[ApplicationSource], b: &[ApplicationSource]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_source(x, y))
-}
-
-fn same_sync_policy(a: Option<&ApiSyncPolicy>, b: Option<&ApiSyncPolicy>) -> bool {
-    canon_of(&norm_sync_policy(a)) == canon_of(&norm_sync_policy(b))
-}
-
-/// Whether two specs mean the same: the update then changes nothing Argo CD reconciles.
-fn same_spec(a: &ApiApplication, b: &ApiApplication) -> bool {
-    let empty = ApplicationSpec::default();
-    let (a, b) = (
-        a.spec.as_ref().unwrap_or(&empty),
-        b.spec.as_ref().unwrap_or(&empty),
-    );
-    norm_project(a.project.as_deref()) == norm_project(b.project.as_deref())
-        && same_destination(a.destination.as_ref(), b.destination.as_ref())
-        && same_sources(&api_sources(a), &api_sources(b))
-        && same_sync_policy(a.sync_policy.as_ref(), b.sync_policy.as_ref())
-        && canon_of(&a.ignore_differences) == canon_of(&b.ignore_differences)
-        && canon_of(&a.info) == canon_of(&b.info)
-        && norm_history(a.revision_history_limit) == norm_history(b.revision_history_limit)
-}
-
-/// `prior` when it means the same as what the API returned (`same`), else the API's value.
-fn pick<T: Clone>(prior: &Val<T>, fresh: Val<T>, same: bool) -> Val<T> {
-    if same && !prior.is_unknown() {
-        prior.clone()
-    } else {
-        fresh
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -2146,50 +2040,51 @@ fn keep_prior_forms(prior: &App, read: App) -> App {
     App::from_object(&v).unwrap_or(read)
 }
 
+/// Whether `planned` changes what Argo CD reconciles: read back as Argo CD would answer
+/// it, its spec does not mean `prior`'s.
+fn spec_changed(prior: &App, planned: &App) -> bool {
+    let echo = ApplicationResponse {
+        app: Some(to_api(planned)),
+        ..Default::default()
+    };
+    let spec = |a: &App| {
+        (
+            a.argo_project.clone(),
+            a.destination.clone(),
+            a.sources.clone(),
+            a.sync_policy.clone(),
+            a.ignore_differences.clone(),
+            a.info.clone(),
+            a.revision_history_limit.clone(),
+        )
+    };
+    spec(&from_api(&echo, prior)) != spec(prior)
+}
+
 /// [`from_api`]; with `all_links`, the Harness links are read whatever `prior` says (the
 /// state of an import or a data source comes from Harness alone).
 fn state_of(resp: &ApplicationResponse, prior: &App, all_links: bool) -> App {
     let mut s = prior.clone();
-    let ours = to_api(prior);
-    let our_meta = ours.metadata.unwrap_or_default();
-    let our_spec = ours.spec.unwrap_or_default();
 
     // Harness links. Absent from a response means "not reported", not "removed". Harness
     // keeps a link an update does not send, so a link the configuration leaves unset is not
     // managed: it is read only when the whole state comes from Harness (`all_links`: import,
     // data source).
-    let managed = |v: &Val<String>| all_links || !v.is_null();
-    if let Some(c) = resp
-        .cluster_identifier
-        .as_ref()
-        .filter(|_| managed(&prior.cluster_id))
-    {
-        s.cluster_id = pick(
-            &prior.cluster_id,
-            sv(Some(c)),
-            prior.cluster_id.as_deref().unwrap_or("") == c,
-        );
+    let managed = |v: bool| all_links || !v;
+    if let Some(c) = resp.cluster_identifier.as_ref() {
+        if managed(prior.cluster_id.is_null()) {
+            s.cluster_id = sv(Some(c));
+        }
     }
-    if let Some(r) = resp
-        .repo_identifier
-        .as_ref()
-        .filter(|_| managed(&prior.repo_id))
-    {
-        s.repo_id = pick(
-            &prior.repo_id,
-            sv(Some(r)),
-            prior.repo_id.as_deref().unwrap_or("") == r,
-        );
+    if let Some(r) = resp.repo_identifier.as_ref() {
+        if managed(prior.repo_id.is_null()) {
+            s.repo_id = sv(Some(r));
+        }
     }
-    if let Some(ids) = resp
-        .repo_identifiers
-        .as_ref()
-        .filter(|_| all_links || !prior.repo_ids.is_null())
-    {
-        let mut theirs = ids.clone();
-        theirs.sort();
-        let same = query(prior).repo_identifiers == theirs;
-        s.repo_ids = pick(&prior.repo_ids, setv(Some(ids)), same);
+    if let Some(ids) = resp.repo_identifiers.as_ref() {
+        if managed(prior.repo_ids.is_null()) {
+            s.repo_ids = setv(Some(ids));
+        }
     }
     if let Some(skip) = resp.skip_repo_validation.filter(|_| all_links) {
         s.skip_repo_validation = Val::Known(skip);
@@ -2197,92 +2092,41 @@ fn state_of(resp: &ApplicationResponse, prior: &App, all_links: bool) -> App {
 
     let app = resp.app.as_ref();
     if let Some(meta) = app.and_then(|a| a.metadata.as_ref()) {
-        // Maps compare entry by entry (an empty value is a value); no map is an empty one.
-        s.labels = pick(
-            &prior.labels,
-            mv(meta.labels.as_ref()),
-            our_meta.labels.clone().unwrap_or_default() == meta.labels.clone().unwrap_or_default(),
-        );
-        s.annotations = pick(
-            &prior.annotations,
-            mv(meta.annotations.as_ref()),
-            our_meta.annotations.clone().unwrap_or_default()
-                == meta.annotations.clone().unwrap_or_default(),
-        );
-        let mut theirs = meta.finalizers.clone().unwrap_or_default();
-        theirs.sort();
-        s.finalizers = pick(
-            &prior.finalizers,
-            setv(meta.finalizers.as_ref()),
-            our_meta.finalizers.clone().unwrap_or_default() == theirs,
-        );
+        s.labels = mv(meta.labels.as_ref());
+        s.annotations = mv(meta.annotations.as_ref());
+        s.finalizers = setv(meta.finalizers.as_ref());
     }
     if let Some(spec) = app.and_then(|a| a.spec.as_ref()) {
-        // Always set in a configuration; the prior's form of the same project is kept by
-        // the declaration (`same_project`).
         s.argo_project = Val::Known(norm_project(spec.project.as_deref()));
         if let Some(d) = spec.destination.as_ref() {
-            s.destination = pick(
-                &prior.destination,
-                obj(Destination {
-                    server: sv(d.server.as_ref()),
-                    name: sv(d.name.as_ref()),
-                    namespace: sv(d.namespace.as_ref()),
-                }),
-                same_destination(our_spec.destination.as_ref(), Some(d)),
-            );
-        }
-        let theirs = api_sources(spec);
-        let mine = api_sources(&our_spec);
-        let prior_sources = prior.sources.known().cloned().unwrap_or_default();
-        s.sources = if theirs.is_empty() {
-            prior.sources.clone()
-        } else {
-            Val::Known(
-                theirs
-                    .iter()
-                    .enumerate()
-                    .map(|(i, t)| match (mine.get(i), prior_sources.get(i)) {
-                        (Some(m), Some(p)) if same_source(m, t) => p.clone(),
-                        _ => source_from_api(t),
-                    })
-                    .collect(),
-            )
-        };
-        s.sync_policy = pick(
-            &prior.sync_policy,
-            spec.sync_policy
-                .as_ref()
-                .map_or(Val::Null, sync_policy_from_api),
-            same_sync_policy(our_spec.sync_policy.as_ref(), spec.sync_policy.as_ref()),
-        );
-        s.ignore_differences = pick(
-            &prior.ignore_differences,
-            ov(spec.ignore_differences.as_ref(), |d| IgnoreDifference {
-                group: sv(d.group.as_ref()),
-                kind: sv(d.kind.as_ref()),
+            s.destination = obj(Destination {
+                server: sv(d.server.as_ref()),
                 name: sv(d.name.as_ref()),
                 namespace: sv(d.namespace.as_ref()),
-                json_pointers: lv(d.json_pointers.as_ref()),
-                jq_path_expressions: lv(d.jq_path_expressions.as_ref()),
-                managed_fields_managers: lv(d.managed_fields_managers.as_ref()),
-            }),
-            canon_of(&our_spec.ignore_differences) == canon_of(&spec.ignore_differences),
-        );
-        s.info = pick(
-            &prior.info,
-            ov(spec.info.as_ref(), |i| InfoEntry {
-                name: sv(i.name.as_ref()),
-                value: sv(i.value.as_ref()),
-            }),
-            canon_of(&our_spec.info) == canon_of(&spec.info),
-        );
-        s.revision_history_limit = pick(
-            &prior.revision_history_limit,
-            i64v(spec.revision_history_limit),
-            norm_history(our_spec.revision_history_limit)
-                == norm_history(spec.revision_history_limit),
-        );
+            });
+        }
+        let theirs = api_sources(spec);
+        if !theirs.is_empty() {
+            s.sources = Val::Known(theirs.iter().map(source_from_api).collect());
+        }
+        s.sync_policy = spec
+            .sync_policy
+            .as_ref()
+            .map_or(Val::Null, sync_policy_from_api);
+        s.ignore_differences = ov(spec.ignore_differences.as_ref(), |d| IgnoreDifference {
+            group: sv(d.group.as_ref()),
+            kind: sv(d.kind.as_ref()),
+            name: sv(d.name.as_ref()),
+            namespace: sv(d.namespace.as_ref()),
+            json_pointers: lv(d.json_pointers.as_ref()),
+            jq_path_expressions: lv(d.jq_path_expressions.as_ref()),
+            managed_fields_managers: lv(d.managed_fields_managers.as_ref()),
+        });
+        s.info = ov(spec.info.as_ref(), |i| InfoEntry {
+            name: sv(i.name.as_ref()),
+            value: sv(i.value.as_ref()),
+        });
+        s.revision_history_limit = i64v(spec.revision_history_limit);
     }
 
     // Lifecycle settings are Terraform's own; defaults where the prior has none.

@@ -18,7 +18,12 @@
 //!   `fn(&Value, &Value) -> bool` on two known non-null values; at any depth (inside nested
 //!   attributes, blocks and their list, set and map elements) the plan keeps the prior value
 //!   when the configuration means the same, and a read that returns the same meaning keeps
-//!   the prior value, so neither is a diff
+//!   the prior value, so neither is a diff. On a `nested` field the whole value (object,
+//!   list, set or map) is compared, and a read that means the same keeps all of it
+//! * `null_means = path::to::fn` (see `tfplugin::tf::schema::NullMeans`): `fn(&Value) -> bool`,
+//!   whether a known non-null value means the same as null (`HEAD` for an unset revision,
+//!   an empty map for none); at any depth a read keeps the prior value, null or not, when
+//!   the other side is null and means the same. Not on blocks
 //! * `requires_replace_if = path::to::fn` (see `tfplugin::tf::schema::ReplaceIf`):
 //!   `fn(prior: &Value, planned: &Value, config: &Value) -> bool`, asked on update when the
 //!   attribute's prior and planned values differ, at any depth; `true` replaces the object
@@ -75,6 +80,7 @@ struct FieldOpts {
     validators: Vec<Tokens>,
     siblings: Vec<LitStr>,
     equivalence: Option<Path>,
+    null_means: Option<Path>,
     requires_replace_if: Option<Path>,
     flatten: bool,
     secret: bool,
@@ -169,6 +175,7 @@ fn parse_field_opts(attrs: &[syn::Attribute]) -> syn::Result<FieldOpts> {
                 "min_items" => o.min_items = Some(meta.value()?.parse()?),
                 "max_items" => o.max_items = Some(meta.value()?.parse()?),
                 "equivalence" => o.equivalence = Some(meta.value()?.parse()?),
+                "null_means" => o.null_means = Some(meta.value()?.parse()?),
                 "requires_replace_if" => o.requires_replace_if = Some(meta.value()?.parse()?),
                 "duration" => o.validators.push(quote!(__p::Validator::Duration)),
                 "one_of" => {
@@ -237,7 +244,8 @@ fn parse_field_opts(attrs: &[syn::Attribute]) -> syn::Result<FieldOpts> {
             || o.min_items.is_some()
             || o.max_items.is_some()
             || !o.validators.is_empty()
-            || o.equivalence.is_some())
+            || o.equivalence.is_some()
+            || o.null_means.is_some())
     {
         return Err(syn::Error::new(
             Span::call_site(),
@@ -248,6 +256,12 @@ fn parse_field_opts(attrs: &[syn::Attribute]) -> syn::Result<FieldOpts> {
         return Err(syn::Error::new(
             Span::call_site(),
             "a field is either `nested` or `block`",
+        ));
+    }
+    if o.block && (o.equivalence.is_some() || o.null_means.is_some()) {
+        return Err(syn::Error::new(
+            Span::call_site(),
+            "`equivalence` and `null_means` are for attributes (`nested` ones included), not blocks",
         ));
     }
     Ok(o)
@@ -557,6 +571,10 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
         if let Some(eq) = &opts.equivalence {
             let ename = quote!(#eq).to_string().replace(' ', "");
             e = quote!(#e.equivalence(__p::Equivalence { name: #ename, eq: #eq }));
+        }
+        if let Some(means) = &opts.null_means {
+            let nname = quote!(#means).to_string().replace(' ', "");
+            e = quote!(#e.null_means(__p::NullMeans { name: #nname, means: #means }));
         }
         if let Some(check) = &opts.requires_replace_if {
             if opts.requires_replace {

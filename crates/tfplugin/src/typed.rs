@@ -471,7 +471,8 @@ impl<M: Model> NestedType for BTreeMap<String, M> {
 pub mod __private {
     pub use super::{ConvError, Secret, SecretNames};
     pub use crate::tf::schema::{
-        AttrKind, Attribute, Block, Constraint, Equivalence, NestedBlock, Nesting, ReplaceIf,
+        AttrKind, Attribute, Block, Constraint, Equivalence, NestedBlock, Nesting, NullMeans,
+        ReplaceIf,
     };
     pub use crate::tf::validator::{CustomCheck, Validator};
     pub use crate::tf::{AttributePath, Type, Value};

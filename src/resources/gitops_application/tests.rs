@@ -994,7 +994,7 @@ fn an_import_reads_a_configuration_that_sends_the_same_application() {
     };
     let imported = state_of(&resp, &stub, true);
     assert_eq!(imported.id, k("default/mlplatform/mlagent/training"));
-    assert!(same_spec(&to_api(&imported), &to_api(&created)));
+    assert!(!spec_changed(&imported, &created));
     assert_eq!(to_api(&imported).metadata, to_api(&created).metadata);
     // The imported state validates as a configuration (what -generate-config-out writes),
     // and its lifecycle settings are the defaults.
@@ -1205,17 +1205,17 @@ fn the_wait_after_an_update_needs_a_newer_reconcile_and_ignores_the_old_operatio
 
 #[test]
 fn the_update_only_waits_when_the_spec_changes() {
-    let a = to_api(&full());
+    let a = full();
     let mut b = full();
     b.labels = smap(&[("other", "label")]);
     b.wait = Val::Null;
     b.upsert = Val::Known(true);
     assert!(
-        same_spec(&a, &to_api(&b)),
+        !spec_changed(&a, &b),
         "labels and lifecycle settings are not the spec"
     );
     b.revision_history_limit = Val::Known(6);
-    assert!(!same_spec(&a, &to_api(&b)));
+    assert!(spec_changed(&a, &b));
 }
 
 #[test]

@@ -609,25 +609,41 @@ pub fn write_only_value(schema: &Schema, v: &Value) -> Option<AttributePath> {
 }
 
 /// Keeps the prior form of values a read returned in another, equivalent form (attributes
-/// with an [`Equivalence`](crate::tf::schema::Equivalence)), at any depth, so reformatting
-/// is no drift. List elements pair by index, map elements by key, set elements with the
+/// with an [`Equivalence`](crate::tf::schema::Equivalence), nested ones compared whole, or
+/// a [`NullMeans`](crate::tf::schema::NullMeans) when one side is null), at any depth, so
+/// reformatting is no drift. List elements pair by index, map elements by key, set elements with the
 /// prior element they equal once normalized.
 pub fn normalize_read(schema: &Schema, prior: &Value, read: &mut Value) {
     fn walk(obj: Obj<'_>, prior: &Value, read: &mut Value) {
         let Some(m) = read.as_object_mut() else {
             return;
         };
+        let mut kept = Vec::new();
         for a in obj.attrs {
-            let (Some(eq), Some(slot)) = (a.equivalence, m.get_mut(&a.name)) else {
+            let Some(slot) = m.get_mut(&a.name) else {
                 continue;
             };
             let p = prior.attr(&a.name);
-            if !p.is_null() && p.is_wholly_known() && !slot.is_null() && (eq.eq)(p, slot) {
+            if !p.is_wholly_known() || !slot.is_wholly_known() {
+                continue;
+            }
+            let means_null = |v: &Value| a.null_means.is_some_and(|n| (n.means)(v));
+            let same = match (p.is_null(), slot.is_null()) {
+                (false, false) => a.equivalence.is_some_and(|eq| (eq.eq)(p, slot)),
+                (true, false) => means_null(slot),
+                (false, true) => means_null(p),
+                (true, true) => false,
+            };
+            if same {
                 *slot = p.clone();
+                kept.push(a.name.as_str());
             }
         }
         for (name, nesting, inner) in obj.nested() {
             let p = prior.attr(name).clone();
+            if kept.contains(&name) {
+                continue;
+            }
             if let Some(slot) = m.get_mut(name) {
                 match nesting {
                     Nesting::Single | Nesting::Group => walk(inner, &p, slot),

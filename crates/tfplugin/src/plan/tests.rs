@@ -519,6 +519,114 @@ fn equivalent_configuration_keeps_the_prior_form() {
     assert_eq!(read, prior);
 }
 
+/// Reads under a `NullMeans` (an unset revision read back as `HEAD`) and an `Equivalence` of a
+/// whole nested object (a destination the API completes with a name), at any depth: the
+/// prior form stays wherever the answer means the same, and only there.
+#[test]
+fn reads_keep_the_prior_form_of_null_meanings_and_of_equivalent_nested_objects() {
+    use crate::tf::schema::{Equivalence, NullMeans};
+    fn is_head(v: &Value) -> bool {
+        v.as_str() == Some("HEAD")
+    }
+    /// The same server; a name only one side has does not count.
+    fn same_dest(a: &Value, b: &Value) -> bool {
+        let named = |v: &Value| !v.attr("name").is_null();
+        a.attr("server") == b.attr("server")
+            && (a.attr("name") == b.attr("name") || named(a) != named(b))
+    }
+    let rev = || {
+        A::string("revision").optional().null_means(NullMeans {
+            name: "head",
+            means: is_head,
+        })
+    };
+    let dest = A::nested(
+        "dest",
+        Nesting::Single,
+        vec![A::string("server").optional(), A::string("name").optional()],
+    )
+    .optional()
+    .equivalence(Equivalence {
+        name: "dest",
+        eq: same_dest,
+    });
+    let s = Schema::new(
+        0,
+        "t",
+        vec![
+            rev(),
+            dest,
+            A::nested(
+                "srcs",
+                Nesting::List,
+                vec![A::string("url").optional(), rev()],
+            )
+            .optional(),
+        ],
+    );
+    let obj = |kv: &[(&str, Value)]| {
+        Value::Object(kv.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+    };
+    let state = |rev: Value, name: Value, src_rev: Value| {
+        obj(&[
+            ("revision", rev),
+            (
+                "dest",
+                obj(&[("server", Value::string("https://k")), ("name", name)]),
+            ),
+            (
+                "srcs",
+                Value::List(vec![obj(&[
+                    ("url", Value::string("u")),
+                    ("revision", src_rev),
+                ])]),
+            ),
+        ])
+    };
+    let head = || Value::string("HEAD");
+    let (null, named) = (|| Value::Null, || Value::string("in-cluster"));
+    // (prior, read, expected after the read)
+    let table = [
+        // Unset and read back as HEAD, at the top and inside a list element.
+        (
+            state(null(), null(), null()),
+            state(head(), named(), head()),
+            state(null(), null(), null()),
+        ),
+        // Set to HEAD and read back unset.
+        (
+            state(head(), null(), head()),
+            state(null(), null(), null()),
+            state(head(), null(), head()),
+        ),
+        // Other revisions, and another cluster, are changes.
+        (
+            state(null(), null(), null()),
+            state(Value::string("main"), null(), Value::string("v1")),
+            state(Value::string("main"), null(), Value::string("v1")),
+        ),
+        (
+            state(null(), named(), null()),
+            state(null(), Value::string("other"), null()),
+            state(null(), Value::string("other"), null()),
+        ),
+    ];
+    for (prior, read, want) in table {
+        let mut got = read.clone();
+        normalize_read(&s, &prior, &mut got);
+        assert_eq!(got, want, "prior {prior:?}, read {read:?}");
+    }
+    // Planning: a configured destination that means the prior one keeps it whole (a valid
+    // plan: Terraform accepts the prior value of a configured attribute), another one not.
+    let prior = state(null(), named(), null());
+    let cfg = state(null(), null(), null());
+    let (p, _) = run(&s, &prior, &cfg);
+    assert_eq!(p, prior);
+    let other = state(null(), Value::string("other"), null());
+    let (p, _) = run(&s, &prior, &other);
+    assert_eq!(p, other);
+}
+
 #[test]
 fn check_names_the_offending_path() {
     let mode = Mode::Attr(Nesting::List);

@@ -8,7 +8,7 @@ use super::validator::Validator;
 use super::value::Value;
 
 /// Semantic equality of two known values of one attribute (e.g. two JSON texts that differ
-/// only in formatting). When the configuration equals the prior value by this test, the
+/// only in formatting; for a nested attribute, two whole objects, lists, sets or maps). When the configuration equals the prior value by this test, the
 /// plan keeps the prior value, so reformatting is no diff. Compared by name.
 #[derive(Clone, Copy, Debug)]
 pub struct Equivalence {
@@ -17,6 +17,24 @@ pub struct Equivalence {
 }
 
 impl PartialEq for Equivalence {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+/// What a null value of an attribute means: `means(v)` says whether the known, non-null `v`
+/// means the same as null (an unset revision read back as `HEAD`, a missing limit that is
+/// 10, an empty map). Reads keep a prior null the API answers with such a value, and a
+/// prior such value the API answers with null ([`crate::plan::normalize_read`]), at any
+/// depth. Terraform requires the plan of a configured attribute to be its configuration,
+/// so the plan does not use it. Compared by name.
+#[derive(Clone, Copy, Debug)]
+pub struct NullMeans {
+    pub name: &'static str,
+    pub means: fn(&Value) -> bool,
+}
+
+impl PartialEq for NullMeans {
     fn eq(&self, other: &Self) -> bool {
         self.name == other.name
     }
@@ -106,6 +124,8 @@ pub struct Attribute {
     pub validators: Vec<Validator>,
     /// Semantic equality; see [`Equivalence`].
     pub equivalence: Option<Equivalence>,
+    /// What null means; see [`NullMeans`].
+    pub null_means: Option<NullMeans>,
 }
 
 impl Attribute {
@@ -124,6 +144,7 @@ impl Attribute {
             keep_prior: false,
             validators: Vec::new(),
             equivalence: None,
+            null_means: None,
         }
     }
     pub fn string(name: &str) -> Self {
@@ -206,6 +227,11 @@ impl Attribute {
     /// Sets the semantic equality used by the plan and by reads.
     pub fn equivalence(mut self, eq: Equivalence) -> Self {
         self.equivalence = Some(eq);
+        self
+    }
+    /// Sets what a null value means (used by reads).
+    pub fn null_means(mut self, n: NullMeans) -> Self {
+        self.null_means = Some(n);
         self
     }
     /// The nested attributes, if this attribute has them.
@@ -474,11 +500,6 @@ fn validate_attrs(
         if (a.default.is_some() || a.keep_prior) && a.write_only {
             errs.push(format!(
                 "{p}: a write-only attribute is always planned null"
-            ));
-        }
-        if a.equivalence.is_some() && !matches!(a.kind, AttrKind::Typed(_)) {
-            errs.push(format!(
-                "{p}: equivalence is for attributes of a plain type"
             ));
         }
         if a.constraint == Constraint::Computed && !a.validators.is_empty() {

@@ -683,6 +683,36 @@ fn plan_declared(prior: &Value, config: &Value) -> (Value, Vec<String>) {
 }
 
 #[test]
+fn derived_null_means_keeps_the_prior_form_when_reading_nested_fields() {
+    let s = Declared::schema();
+    let (_, attrs) = s
+        .block
+        .attribute("parts")
+        .unwrap()
+        .nested_attributes()
+        .unwrap();
+    let size = attrs.iter().find(|a| a.name == "size").unwrap();
+    assert_eq!(size.null_means.map(|n| n.name), Some("is_zero"));
+    let unset = |url: &str| {
+        let mut p = part(0, url);
+        p.set_attr("size", Value::Null);
+        p
+    };
+    // A size left unset and read back as 0 stays unset, in list elements and at depth one;
+    // a size read back as 1 is a change.
+    let prior = declared(vec![unset("https://a")], unset("https://b"));
+    let mut read = declared(vec![part(0, "https://a")], part(0, "https://b"));
+    tfplugin::plan::normalize_read(&s, &prior, &mut read);
+    assert_eq!(read, prior);
+    let mut read = declared(vec![part(1, "https://a")], part(0, "https://b"));
+    tfplugin::plan::normalize_read(&s, &prior, &mut read);
+    assert_eq!(
+        read,
+        declared(vec![part(1, "https://a")], unset("https://b"))
+    );
+}
+
+#[test]
 fn derived_requires_replace_if_and_equivalence_reach_nested_fields() {
     let s = Declared::schema();
     assert_eq!(s.validate(true), Vec::<String>::new());

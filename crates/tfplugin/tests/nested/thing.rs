@@ -477,12 +477,17 @@ pub struct Declared {
 /// A part that may grow in place but shrinks only by replacement.
 #[derive(Model, Clone, Debug, PartialEq)]
 pub struct Part {
-    /// Size; shrinking replaces.
-    #[tf(optional, requires_replace_if = grows_only)]
+    /// Size; shrinking replaces. Unset means 0.
+    #[tf(optional, requires_replace_if = grows_only, null_means = is_zero)]
     pub size: Val<i64>,
     /// URL; a trailing slash means the same.
     #[tf(optional, equivalence = same_url)]
     pub url: Val<String>,
+}
+
+/// Zero, what an unset size means.
+pub fn is_zero(v: &Value) -> bool {
+    v.as_i64() == Some(0)
 }
 
 /// Replacement unless the size grows (or appears).
