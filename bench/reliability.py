@@ -603,7 +603,13 @@ VOLATILE = {"createdAt", "lastModifiedAt", "created_at", "updated_at", "uid", "r
 
 def normalise(v):
     if isinstance(v, dict):
-        return {k: normalise(x) for k, x in v.items() if k not in VOLATILE}
+        out = {k: normalise(x) for k, x in v.items() if k not in VOLATILE}
+        # Server-side apply's managedFields entries carry the time of the manager's last
+        # apply: a time like creationTimestamp, volatile between two runs.
+        if isinstance(out.get("managedFields"), list):
+            out["managedFields"] = [{k: x for k, x in e.items() if k != "time"} if isinstance(e, dict) else e
+                                    for e in out["managedFields"]]
+        return out
     if isinstance(v, list):
         return [normalise(x) for x in v]
     return v
@@ -1108,7 +1114,7 @@ def suite_passes(entry):
     return [{"tests": tests, "wall": wall, "failures": failures}]
 
 
-def report(args, results, suites, fuzz_result, started, wall, m):
+def report(args, results, suites, fuzz_result, started, wall, m, reruns=()):
     t = Table()
     n = args.n
     mix = split(n)
@@ -1170,6 +1176,7 @@ def report(args, results, suites, fuzz_result, started, wall, m):
         f"- Binaries: `{m.get('binaries', 'not recorded')}`",
         "- Pass rate per scenario (runs with every check and every judged figure within target): "
         + ", ".join(f"{k} {a} of {b}" for k, (a, b) in rates.items()),
+    ] + rerun_lines(reruns, specs) + [
         "",
         f"Every scenario run starts fresh emulators (`harness-gitops-emulator`, `kube-api-emulator`, release builds, as "
         f"child processes) and a fresh Terraform working directory with the release provider through `dev_overrides`. "
@@ -1255,6 +1262,26 @@ SUITES = [
 ]
 
 
+def rerun_lines(reruns, specs):
+    """One line per `--merge` rerun: which scenarios, when, at which commit, why, and the pass
+    rate of the runs it superseded (kept in the JSON under `reruns`)."""
+    out = []
+    for r in reruns:
+        m = r.get("meta", {})
+        dirty = m.get("dirty")
+        old = []
+        for name, runs in r.get("superseded", {}).items():
+            a, b = scenario_rows(Table(), specs[name], runs) if name in specs else (None, len(runs))
+            old.append(f"{name} {a} of {b}" if a is not None else f"{name} {b} runs")
+        out.append(
+            f"- Rerun: {', '.join(r['scenarios'])} with `{r['cmd']}`, started {r['started']}, commit "
+            f"{m.get('commit', 'not recorded')}" + ("" if dirty is None else (" with uncommitted changes" if dirty else
+                                                                             ", clean tree"))
+            + f": {r['reason']} These rows come from the rerun; the superseded runs are kept in the JSON under "
+            f"`reruns` (their pass rate: {', '.join(old)}).")
+    return out
+
+
 def render_saved(args, saved):
     """The report of a saved JSON (from this script; older files lack some figures, which the
     report then shows as not measured)."""
@@ -1262,7 +1289,8 @@ def render_saved(args, saved):
     args.latency, args.fuzz_seconds = saved["latency"], saved["fuzz_seconds"]
     args.cmd = saved["cmd"]
     m = saved.get("meta") or {"machine": saved.get("machine", "not recorded")}
-    return report(args, saved["results"], saved["suites"], saved["fuzz"], saved["started"], saved["wall"], m)
+    return report(args, saved["results"], saved["suites"], saved["fuzz"], saved["started"], saved["wall"], m,
+                  saved.get("reruns", []))
 
 
 def main():
@@ -1278,6 +1306,10 @@ def main():
     ap.add_argument("--only", default=",".join(ALL))
     ap.add_argument("--out", default=os.path.join(ROOT, "RELIABILITY.md"))
     ap.add_argument("--json", default=os.path.join(ROOT, "bench", "results", "reliability.json"))
+    ap.add_argument("--merge", action="store_true",
+                    help="rerun only the --only scenarios and replace their runs in the existing --json, keeping the "
+                         "superseded runs and this rerun's commit and --reason in it (the report names the rerun)")
+    ap.add_argument("--reason", help="why the --merge rerun was needed (required with --merge)")
     ap.add_argument("--render-only", action="store_true",
                     help="write the report from the results in --json without running anything")
     args = ap.parse_args()
@@ -1314,15 +1346,34 @@ def main():
     work = tempfile.mkdtemp(prefix="reliability-")
     results, suites, fuzz_result = {}, {}, None
     saved_path = os.path.abspath(args.json)
+    base, rerun = None, None
+    if args.merge:
+        if not args.reason:
+            ap.error("--merge needs --reason")
+        if set(only) - set(SCENARIOS):
+            ap.error("--merge reruns scenarios only: " + ", ".join(SCENARIOS))
+        with open(saved_path) as f:
+            base = json.load(f)
+        results, suites, fuzz_result = dict(base["results"]), base["suites"], base["fuzz"]
+        # The rerun measures what the base measured: same size, applications, latency and runs.
+        args.n, args.cancel_apps, args.latency = base["n"], base["cancel_apps"], base["latency"]
+        args.runs, args.kill_runs = base["runs"], base.get("kill_runs", args.kill_runs)
+        rerun = {"scenarios": only, "started": started, "cmd": args.cmd, "reason": args.reason, "meta": m,
+                 "superseded": {name: results.pop(name, []) for name in only}}
 
     def save():
         """The JSON after every run: every attempt is in it, also when the command is cut short."""
         os.makedirs(os.path.dirname(saved_path), exist_ok=True)
+        if base is not None:
+            rerun["wall"] = time.monotonic() - t_start
+            out = dict(base, results=results, reruns=base.get("reruns", []) + [rerun])
+        else:
+            out = {"meta": m, "results": results, "suites": suites, "fuzz": fuzz_result, "started": started,
+                   "wall": time.monotonic() - t_start, "n": args.n, "runs": args.runs, "kill_runs": args.kill_runs,
+                   "suite_runs": args.suite_runs, "cancel_apps": args.cancel_apps, "latency": args.latency,
+                   "fuzz_seconds": args.fuzz_seconds, "cmd": args.cmd}
         with open(saved_path + ".tmp", "w") as f:
-            json.dump({"meta": m, "results": results, "suites": suites, "fuzz": fuzz_result, "started": started,
-                       "wall": time.monotonic() - t_start, "n": args.n, "runs": args.runs, "kill_runs": args.kill_runs,
-                       "suite_runs": args.suite_runs, "cancel_apps": args.cancel_apps, "latency": args.latency,
-                       "fuzz_seconds": args.fuzz_seconds, "cmd": args.cmd}, f, indent=1, default=str)
+            json.dump(out, f, indent=1, default=str)
         os.replace(saved_path + ".tmp", saved_path)
 
     try:
@@ -1360,7 +1411,11 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
     wall = time.monotonic() - t_start
     save()
-    md = report(args, results, suites, fuzz_result, started, wall, m)
+    if base is not None:
+        with open(saved_path) as f:
+            md = render_saved(args, json.load(f))
+    else:
+        md = report(args, results, suites, fuzz_result, started, wall, m)
     with open(args.out, "w") as f:
         f.write(md)
     print(md)

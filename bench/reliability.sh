@@ -7,6 +7,10 @@
 #   bench/reliability.sh                         # everything: 3 runs each, SIGKILL 10, suites 3 passes:
 #                                                # about 35 min on 2 idle cores after the release build
 #   bench/reliability.sh --runs 1 --kill-runs 2 --fuzz-seconds 60 --only faults,kill   # a subset, quicker
+#   bench/reliability.sh --only concurrency --merge --reason "why"
+#                                                # rerun scenarios into the saved JSON: their runs are
+#                                                # replaced, the superseded ones kept under `reruns`,
+#                                                # and the report names the rerun, its commit and reason
 #   python3 bench/reliability.py --render-only --json bench/results/reliability.json
 #                                                # re-render RELIABILITY.md from the saved figures
 #

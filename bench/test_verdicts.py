@@ -134,6 +134,28 @@ class ReliabilityVerdicts(unittest.TestCase):
         self.assertIn(m["machine"], md)
         self.assertRegex(md, r"Pass rate per scenario .*kill \d+ of \d+")
 
+    def test_a_merged_rerun_is_named_with_its_commit_and_the_superseded_pass_rate(self):
+        saved = copy.deepcopy(self.small)
+        name = next(n for n in ("concurrency", "faults", "cancel") if saved["results"].get(n))
+        old = copy.deepcopy(saved["results"][name])
+        old[0]["error"] = "Failed: a check failed"
+        saved["reruns"] = [{"scenarios": [name], "started": "2026-12-07 19:00 UTC", "cmd": "bench/reliability.sh --merge",
+                            "reason": "the normaliser kept a volatile time.", "meta": {"commit": "abc1234", "dirty": False},
+                            "superseded": {name: old}}]
+        md = rel_report(saved)
+        line = next(l for l in md.splitlines() if l.startswith("- Rerun:"))
+        self.assertIn(f"{name} with `bench/reliability.sh --merge`", line)
+        self.assertIn("commit abc1234, clean tree: the normaliser kept a volatile time.", line)
+        self.assertIn(f"{name} {len(old) - 1} of {len(old)}", line)
+        self.assertNotIn("- Rerun:", rel_report(self.small))
+
+    def test_end_states_ignore_server_side_apply_times_only(self):
+        def obj(manager, t):
+            return {"metadata": {"name": "x", "managedFields": [{"manager": manager, "time": t, "fieldsV1": {}}]}}
+        n = reliability.normalise
+        self.assertEqual(n(obj("m", "2026-12-07T17:55:02Z")), n(obj("m", "2026-12-07T17:55:57Z")))
+        self.assertNotEqual(n(obj("m", "t")), n(obj("other", "t")))
+
     def test_the_summary_follows_the_rows(self):
         # the old run lacks figures judged now: not met, and it says which
         md = rel_report(self.saved)
