@@ -57,6 +57,9 @@ API_KEY = "pat.rel.0123456789abcdef.reliability-api-key"
 ACCOUNT = "relaccount"
 SOURCE = "registry.terraform.io/harness-gitops/harness"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# What "uncommitted changes" means in a scorecard's header: changes to anything but the
+# scorecards' own outputs (a rerun of one scenario finds the other's fresh results uncommitted).
+SOURCES = [".", ":(exclude)RELIABILITY.md", ":(exclude)BENCHMARKS.md", ":(exclude)bench/results"]
 MANAGED_BY = "terraform-provider-harness"
 
 
@@ -927,7 +930,7 @@ def meta():
         tfv = "unknown (`terraform version -json` failed)"
     rustc = subprocess.run(["rustc", "-V"], capture_output=True, text=True).stdout.strip()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True,
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--"] + SOURCES, capture_output=True, text=True,
                            cwd=ROOT).stdout.strip()
     return {"machine": f"{cpu}, {os.cpu_count()} CPUs (shared), {mem} RAM, {platform.system()} {platform.release()}",
             "terraform": tfv, "rustc": rustc, "commit": commit, "dirty": bool(dirty)}
@@ -1274,7 +1277,7 @@ def rerun_lines(reruns, specs):
             a, b = scenario_rows(Table(), specs[name], runs) if name in specs else (None, len(runs))
             old.append(f"{name} {a} of {b}" if a is not None else f"{name} {b} runs")
         out.append(
-            f"- Rerun: {', '.join(r['scenarios'])} with `{r['cmd']}`, started {r['started']}, commit "
+            f"- Rerun: {', '.join(r['scenarios'])} with `{r['cmd'].replace(r['reason'], '…')}`, started {r['started']}, commit "
             f"{m.get('commit', 'not recorded')}" + ("" if dirty is None else (" with uncommitted changes" if dirty else
                                                                              ", clean tree"))
             + f": {r['reason']} These rows come from the rerun; the superseded runs are kept in the JSON under "

@@ -43,6 +43,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+# What "uncommitted changes" means in a scorecard's header: changes to anything but the
+# scorecards' own outputs (a rerun of one scenario finds the other's fresh results uncommitted).
+SOURCES = [".", ":(exclude)RELIABILITY.md", ":(exclude)BENCHMARKS.md", ":(exclude)bench/results"]
 RESULTS = os.path.join(HERE, "results")
 sys.path.insert(0, HERE)
 
@@ -92,7 +95,7 @@ def terraform_version():
 def git_meta():
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                             cwd=ROOT).stdout.strip() or "unknown"
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--"] + SOURCES, capture_output=True,
                            text=True, cwd=ROOT).stdout.strip()
     return commit, bool(dirty)
 

@@ -13,7 +13,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ -x /usr/bin/time ]] || { echo "bench/scorecard.sh needs GNU time at /usr/bin/time (apt-get install time)" >&2; exit 1; }
-cargo build --release -p terraform-provider-harness -p harness-gitops-emulator >&2
+# The same packages (and so the same feature set) as bench/reliability.sh builds: one release
+# build serves both scorecards instead of each rebuilding what the other built.
+cargo build --release --locked -p terraform-provider-harness -p harness-gitops-emulator -p kube-api-emulator >&2
 target="${CARGO_TARGET_DIR:-target}"
 python3 bench/scorecard.py --provider "$target/release/terraform-provider-harness" \
   --emulator "$target/release/harness-gitops-emulator" "$@"
