@@ -1269,7 +1269,8 @@ def rerun_lines(reruns, specs):
     """One line per `--merge` rerun: which scenarios, when, at which commit, why, and the pass
     rate of the runs it superseded (kept in the JSON under `reruns`)."""
     out = []
-    for r in reruns:
+    for i, r in enumerate(reruns):
+        later = [x for x in reruns[i + 1:] if set(x["scenarios"]) & set(r["scenarios"])]
         m = r.get("meta", {})
         dirty = m.get("dirty")
         old = []
@@ -1280,8 +1281,9 @@ def rerun_lines(reruns, specs):
             f"- Rerun: {', '.join(r['scenarios'])} with `{r['cmd'].replace(r['reason'], '…')}`, started {r['started']}, commit "
             f"{m.get('commit', 'not recorded')}" + ("" if dirty is None else (" with uncommitted changes" if dirty else
                                                                              ", clean tree"))
-            + f": {r['reason']} These rows come from the rerun; the superseded runs are kept in the JSON under "
-            f"`reruns` (their pass rate: {', '.join(old)}).")
+            + f": {r['reason']} "
+            + ("Its own runs were superseded by the rerun below" if later else "These rows come from this rerun")
+            + f"; the runs it superseded are kept in the JSON under `reruns` (their pass rate: {', '.join(old)}).")
     return out
 
 

@@ -147,7 +147,12 @@ class ReliabilityVerdicts(unittest.TestCase):
         self.assertIn(f"{name} with `bench/reliability.sh --merge`", line)
         self.assertIn("commit abc1234, clean tree: the normaliser kept a volatile time.", line)
         self.assertIn(f"{name} {len(old) - 1} of {len(old)}", line)
+        self.assertIn("These rows come from this rerun", line)
         self.assertNotIn("- Rerun:", rel_report(self.small))
+        saved["reruns"].append(dict(saved["reruns"][0], started="2026-12-07 19:30 UTC"))
+        first, second = [l for l in rel_report(saved).splitlines() if l.startswith("- Rerun:")]
+        self.assertIn("superseded by the rerun below", first)
+        self.assertIn("These rows come from this rerun", second)
 
     def test_end_states_ignore_server_side_apply_times_only(self):
         def obj(manager, t):
