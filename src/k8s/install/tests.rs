@@ -531,3 +531,33 @@ async fn cancellation_and_deadline_stop_every_call() {
         .unwrap_err();
     assert!(matches!(e, K8sError::Interrupted { .. }), "{e:?}");
 }
+
+#[tokio::test]
+async fn secret_values_never_reach_errors() {
+    let c = cluster().await;
+    let i = installer(&c);
+    i.ensure_namespace("harness").await.unwrap();
+    let theirs = Installer::new(&c.conn, CancellationToken::new(), None).with_field_manager("helm");
+    let secret = |v: &str| {
+        Manifest::parse(&format!(
+            "apiVersion: v1\nkind: Secret\nmetadata: {{name: gitops-agent}}\nstringData: {{GITOPS_AGENT_TOKEN: {v}}}\n"
+        ))
+        .unwrap()
+    };
+    theirs
+        .apply(&secret("their-token-value"), "harness")
+        .await
+        .unwrap();
+    let e = i.apply(&secret(TOKEN), "harness").await.unwrap_err();
+    assert!(matches!(e, InstallError::Conflict { .. }), "{e}");
+    for shown in [e.to_string(), format!("{e:?}")] {
+        assert!(
+            !shown.contains(TOKEN) && !shown.contains("their-token-value"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("gitops-agent") && shown.contains("helm"),
+            "{shown}"
+        );
+    }
+}
