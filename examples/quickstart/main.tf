@@ -14,11 +14,12 @@ terraform {
 }
 
 # endpoint, account_id and api_key come from HARNESS_ENDPOINT, HARNESS_ACCOUNT_ID and
-# HARNESS_PLATFORM_API_KEY; scope defaults are set once here and inherited by every resource.
+# HARNESS_PLATFORM_API_KEY; the Kubernetes connection from KUBECONFIG. Scope defaults are set
+# once here and inherited by every resource; the agent below is made by this configuration,
+# and every GitOps object names it through its `prefixed_identifier`.
 provider "harness" {
   org_id     = var.org_id
   project_id = var.project_id
-  agent_id   = var.agent_id
 }
 
 variable "org_id" {
@@ -34,10 +35,36 @@ variable "project_id" {
 }
 
 variable "agent_id" {
-  description = "GitOps agent of the project (no prefix: a project-level agent)."
+  description = "Identifier of the project's GitOps agent, created and installed by this configuration."
   type        = string
   default     = "mlagent"
 }
+
+# --- Agent (harness_gitops_agent) ----------------------------------------------------------------
+# The GitOps agent, from nothing: registered in Harness, then installed by the provider into the
+# cluster (namespace created, the agent's manifest fetched with its own token and server-side
+# applied), and waited for until Harness reports it connected and every component healthy. Its
+# token never reaches plan or state. Destroy removes what the install applied, then the agent.
+resource "harness_gitops_agent" "ml" {
+  identifier  = var.agent_id
+  name        = "ml-agent"
+  description = "Argo CD for the ML platform"
+  type        = "MANAGED_ARGO_PROVIDER"
+  namespace   = "gitops-agent"
+  install     = {}
+}
+
+output "agent" {
+  description = "The agent: what other resources take as agent_id, its connection and what the install applied."
+  value = {
+    agent_id   = harness_gitops_agent.ml.prefixed_identifier
+    connection = harness_gitops_agent.ml.connection_status
+    version    = harness_gitops_agent.ml.version
+    health     = { for k, c in harness_gitops_agent.ml.health : k => c.status }
+    objects    = length(harness_gitops_agent.ml.install.objects)
+  }
+}
+# --- end agent ------------------------------------------------------------------------------------
 
 variable "git_token" {
   description = "Token for the private training-code repository. Sent write-only: never stored in state."
@@ -48,6 +75,7 @@ variable "git_token" {
 
 # Kubernetes manifests of the pipeline (public, anonymous HTTPS).
 resource "harness_gitops_repository" "manifests" {
+  agent_id   = harness_gitops_agent.ml.prefixed_identifier
   identifier = "ml_pipeline_manifests"
   name       = "ml-pipeline-manifests"
   url        = "https://github.com/acme-ml/pipeline-manifests.git"
@@ -55,6 +83,7 @@ resource "harness_gitops_repository" "manifests" {
 
 # Helm charts of the model-serving stack.
 resource "harness_gitops_repository" "serving_charts" {
+  agent_id   = harness_gitops_agent.ml.prefixed_identifier
   identifier = "ml_serving_charts"
   name       = "ml-serving"
   type       = "helm"
@@ -64,6 +93,7 @@ resource "harness_gitops_repository" "serving_charts" {
 # Private training code, authenticated with a token that never reaches plan or state.
 # Bump password_wo_version to rotate the token.
 resource "harness_gitops_repository" "training" {
+  agent_id            = harness_gitops_agent.ml.prefixed_identifier
   identifier          = "ml_training_code"
   name                = "ml-training"
   url                 = "https://github.com/acme-ml/training.git"
@@ -78,6 +108,7 @@ resource "harness_gitops_repository" "training" {
 # Secret), through the kubeconfig in KUBECONFIG (the quickstart's emulated cluster), then
 # registers it in Harness with that token, the API server and its CA: no hand-made token.
 resource "harness_gitops_cluster" "ml" {
+  agent_id   = harness_gitops_agent.ml.prefixed_identifier
   identifier = "ml_cluster"
   name       = "ml-cluster"
   bootstrap  = {}
@@ -111,6 +142,7 @@ output "repositories" {
 # fails at once with Argo CD's message).
 
 resource "harness_gitops_application" "ml_pipeline" {
+  agent_id     = harness_gitops_agent.ml.prefixed_identifier
   name         = "ml-pipeline"
   argo_project = "default"
   repo_id      = harness_gitops_repository.manifests.identifier

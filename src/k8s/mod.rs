@@ -5,6 +5,7 @@
 pub mod bootstrap;
 pub mod connect;
 pub mod error;
+pub mod agent;
 pub mod install;
 
 pub use connect::{connect, Connection, Target};

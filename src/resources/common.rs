@@ -408,6 +408,45 @@ pub fn positive(v: &Value, path: &AttributePath, diags: &mut Diagnostics) {
     }
 }
 
+/// A DNS-1123 subdomain (service account names).
+pub fn dns_subdomain(v: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+    let Some(s) = v.as_str() else { return };
+    let ok = !s.is_empty()
+        && s.len() <= 200
+        && s.split('.').all(|l| {
+            !l.is_empty()
+                && l.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        });
+    if !ok {
+        diags.error_at(
+            path.clone(),
+            "Invalid Kubernetes Name",
+            format!("{s:?} is not a valid name: use at most 200 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit."),
+        );
+    }
+}
+
+/// A DNS-1123 label (namespaces).
+pub fn dns_label(v: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+    let Some(s) = v.as_str() else { return };
+    let ok = !s.is_empty()
+        && s.len() <= 63
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.starts_with('-')
+        && !s.ends_with('-');
+    if !ok {
+        diags.error_at(
+            path.clone(),
+            "Invalid Namespace",
+            format!("{s:?} is not a valid namespace: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit."),
+        );
+    }
+}
+
 /// An import ID: `agent_id/identifier`, `org_id/agent_id/identifier` or
 /// `org_id/project_id/agent_id/identifier` (the official provider's forms; the agent comes
 /// after org and project). No part may be empty or contain `/`.

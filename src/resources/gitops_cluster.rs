@@ -114,10 +114,10 @@ pub struct Bootstrap {
     /// Name of the service account the agent authenticates as. Defaults to
     /// `harness-gitops-manager`; the ClusterRole/Role is `<name>-role`, the binding
     /// `<name>-role-binding`, the token Secret `<name>-long-lived-token`.
-    #[tf(default = "harness-gitops-manager", validate = dns_subdomain)]
+    #[tf(default = "harness-gitops-manager", validate = common::dns_subdomain)]
     pub service_account: Val<String>,
     /// Namespace of the service account and its token Secret. Defaults to `kube-system`.
-    #[tf(default = "kube-system", validate = dns_label)]
+    #[tf(default = "kube-system", validate = common::dns_label)]
     pub namespace: Val<String>,
     /// Any value; changing it makes a new token Secret, registers its token in Harness, then
     /// deletes the old Secret (revoking the old token). E.g. a `time_rotating` ID.
@@ -383,45 +383,6 @@ fn implied_connection_type(
         return Val::Null;
     };
     Val::Known(t.to_string())
-}
-
-/// A DNS-1123 subdomain (service account names).
-fn dns_subdomain(v: &Value, path: &AttributePath, diags: &mut Diagnostics) {
-    let Some(s) = v.as_str() else { return };
-    let ok = !s.is_empty()
-        && s.len() <= 200
-        && s.split('.').all(|l| {
-            !l.is_empty()
-                && l.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-        });
-    if !ok {
-        diags.error_at(
-            path.clone(),
-            "Invalid Kubernetes Name",
-            format!("{s:?} is not a valid name: use at most 200 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit."),
-        );
-    }
-}
-
-/// A DNS-1123 label (namespaces).
-fn dns_label(v: &Value, path: &AttributePath, diags: &mut Diagnostics) {
-    let Some(s) = v.as_str() else { return };
-    let ok = !s.is_empty()
-        && s.len() <= 63
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !s.starts_with('-')
-        && !s.ends_with('-');
-    if !ok {
-        diags.error_at(
-            path.clone(),
-            "Invalid Namespace",
-            format!("{s:?} is not a valid namespace: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit."),
-        );
-    }
 }
 
 /// Server URLs that differ only by a trailing `/` are the same server.

@@ -10,9 +10,14 @@ use crate::provider::ProviderData;
 pub mod app_watch;
 pub mod common;
 pub mod data_source;
+pub mod gitops_agent;
+pub mod gitops_agent_yaml;
 pub mod gitops_application;
 pub mod gitops_cluster;
 pub mod gitops_repository;
+pub mod kube_connection;
+#[cfg(test)]
+pub mod test_support;
 
 /// What every CRUD call gets: the configured provider, StopProvider, deadline, private state.
 pub type Ctx = tfplugin::ctx::Ctx<ProviderData>;
@@ -25,6 +30,7 @@ pub fn resources() -> Vec<Arc<dyn Resource<ProviderData>>> {
         gitops_repository::resource(),
         gitops_application::resource(),
         gitops_cluster::resource(),
+        gitops_agent::resource(),
     ]
 }
 
@@ -34,5 +40,7 @@ pub fn data_sources() -> Vec<Arc<dyn DataSource<ProviderData>>> {
         data_source::data_source::<gitops_repository::GitopsRepositoryData>(),
         data_source::data_source::<gitops_application::GitopsApplicationData>(),
         data_source::data_source::<gitops_cluster::GitopsClusterData>(),
+        gitops_agent::data_source(),
+        gitops_agent_yaml::data_source(),
     ]
 }

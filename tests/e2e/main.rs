@@ -4,6 +4,7 @@
 mod support;
 
 mod adopt;
+mod agent;
 mod application;
 mod cluster;
 mod crd;

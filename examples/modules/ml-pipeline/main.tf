@@ -1,11 +1,35 @@
 # A reusable ML pipeline: the repositories it deploys from and one Argo CD application per
-# pipeline, synced and waited for. Scope (org, project, agent) comes from the provider's
-# defaults, so one module serves any project.
+# pipeline, synced and waited for. Scope (org, project) comes from the provider's defaults, so
+# one module serves any project; the agent is `agent_id`, or one the module creates and
+# installs (`agent`), or the provider's default.
+
+resource "harness_gitops_agent" "this" {
+  count = var.agent == null ? 0 : 1
+
+  identifier = var.agent.identifier
+  name       = var.agent.name
+  type       = var.agent.type
+  namespace  = var.agent.namespace
+  install    = var.agent.install
+
+  lifecycle {
+    precondition {
+      condition     = var.agent_id == null
+      error_message = "Set `agent` (create the agent here) or `agent_id` (use an existing one), not both."
+    }
+  }
+}
+
+locals {
+  # null: the provider's agent_id.
+  agent_id = var.agent == null ? var.agent_id : harness_gitops_agent.this[0].prefixed_identifier
+}
 
 resource "harness_gitops_repository" "this" {
   for_each = var.repositories
 
   identifier = each.key
+  agent_id   = local.agent_id
   url        = each.value.url
   type       = each.value.type
   name       = each.value.name
@@ -15,6 +39,7 @@ resource "harness_gitops_application" "this" {
   for_each = var.pipelines
 
   name         = each.key
+  agent_id     = local.agent_id
   argo_project = var.argo_project
   repo_id      = harness_gitops_repository.this[each.value.repository].identifier
   labels       = merge({ "app.kubernetes.io/part-of" = "ml-pipeline" }, each.value.labels)

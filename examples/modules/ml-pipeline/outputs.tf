@@ -19,3 +19,8 @@ output "applications" {
     }
   }
 }
+
+output "agent_id" {
+  description = "The agent the pipelines use (null: the provider's default)."
+  value       = local.agent_id
+}

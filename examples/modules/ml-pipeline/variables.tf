@@ -43,3 +43,31 @@ variable "argo_project" {
   type        = string
   default     = "default"
 }
+
+variable "agent_id" {
+  description = "GitOps agent of the pipelines, with its scope prefix (`account.x`, `org.x` or `x`). Unset: the agent `agent` creates, or else the provider's `agent_id`."
+  type        = string
+  default     = null
+}
+
+variable "agent" {
+  description = <<-EOT
+    Create the pipelines' GitOps agent in this module (instead of taking `agent_id`): its
+    identifier, name, type and namespace, and `install` to have the provider install it into
+    the cluster (a kubeconfig path and context; unset values use the provider's `kubernetes`
+    settings). Unset: no agent is created.
+  EOT
+  type = object({
+    identifier = string
+    name       = string
+    type       = optional(string, "MANAGED_ARGO_PROVIDER")
+    namespace  = optional(string, "gitops-agent")
+    install = optional(object({
+      config_path    = optional(string)
+      config_context = optional(string)
+      wait           = optional(bool, true)
+    }))
+  })
+  default = null
+
+}

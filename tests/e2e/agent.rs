@@ -1,0 +1,313 @@
+//! `harness_gitops_agent` with the real CLI, the Harness emulator and the Kubernetes API
+//! emulator, which "runs" an installed agent: once its Deployment, ConfigMap and token Secret
+//! exist it heartbeats to the Harness emulator with that token, so Harness reports the agent
+//! connected only when the provider really installed it with the right credentials.
+
+use std::time::Duration;
+
+use serde_json::{json, Value as Json};
+
+use crate::cluster::Kube;
+use crate::support::*;
+
+const NS: &str = "gitops-agent";
+
+fn provider(emu: &Emulator) -> String {
+    format!(
+        r#"provider "harness" {{
+  endpoint   = "{url}"
+  account_id = "{ACCOUNT}"
+  api_key    = "{API_KEY}"
+  org_id     = "default"
+  project_id = "mlplatform"
+}}
+"#,
+        url = emu.url
+    )
+}
+
+/// The agent with `install` reaching the cluster through `connection` (HCL attributes).
+fn agent(connection: &str, extra: &str) -> String {
+    format!(
+        r#"
+resource "harness_gitops_agent" "ml" {{
+  identifier = "mlagent"
+  name       = "ml-agent"
+  type       = "MANAGED_ARGO_PROVIDER"
+  namespace  = "{NS}"
+  install = {{
+{connection}
+  }}
+{extra}
+  timeouts {{
+    create = "2m"
+    update = "2m"
+  }}
+}}
+"#
+    )
+}
+
+fn kubeconfig(kube: &Kube) -> String {
+    format!("    config_path = \"{}\"", kube.kubeconfig.display())
+}
+
+/// The agents in the Harness emulator's dump.
+fn agents(emu: &Emulator) -> Vec<Json> {
+    emu.state()["agents"].as_array().cloned().unwrap_or_default()
+}
+
+/// Every object in the agent's namespace and every cluster-scoped object the install made,
+/// as `kind/name`.
+fn installed_in_cluster(kube: &Kube) -> Vec<String> {
+    let out = kube.kubectl(&[
+        "get",
+        "deployments,statefulsets,services,configmaps,secrets,serviceaccounts,roles,rolebindings,networkpolicies,cronjobs",
+        "-n",
+        NS,
+        "-o",
+        "name",
+    ]);
+    let mut names: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let crds = kube.ok(&["get", "crd", "-o", "name"]);
+    names.extend(crds.lines().filter(|l| l.contains("argoproj.io")).map(str::to_string));
+    let ns = kube.kubectl(&["get", "namespace", NS, "-o", "name"]);
+    if ns.status.success() {
+        names.push(String::from_utf8_lossy(&ns.stdout).trim().to_string());
+    }
+    names.sort();
+    names
+}
+
+fn flat(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// From empty emulators: the agent is created and installed, connects with its own token,
+/// the second plan is empty, an object deleted behind Terraform's back is applied again, the
+/// agent imports, and destroy leaves both emulators without a trace of it.
+#[test]
+fn agent_installed_from_nothing_heartbeats_restores_drift_imports_and_destroys_clean() {
+    let emu = Emulator::start(&["--agent-heartbeat-timeout", "3s"]);
+    let kube = Kube::start(Duration::from_millis(200));
+    assert!(installed_in_cluster(&kube).is_empty(), "an empty cluster to start");
+    let tf = Tf::new();
+    tf.write(&format!(
+        "{}{}\noutput \"agent_id\" {{ value = harness_gitops_agent.ml.prefixed_identifier }}\n",
+        provider(&emu),
+        agent(&kubeconfig(&kube), "")
+    ));
+    let out = tf.apply();
+    assert!(!out.contains("Warning"), "{out}");
+    let state = tf.resource("harness_gitops_agent.ml");
+    assert_eq!(state["connection_status"], "CONNECTED", "{state:#}");
+    assert_eq!(state["prefixed_identifier"], "mlagent");
+    assert_eq!(state["id"], "default/mlplatform/mlagent");
+    for c in ["gitops_agent", "repo_server", "app_controller", "redis", "appset_controller"] {
+        assert_eq!(state["health"][c]["status"], "HEALTHY", "{c}: {state:#}");
+    }
+    assert!(state["agent_token"].is_null(), "the token is not in state unless exported");
+    let objects = state["install"]["objects"].as_array().unwrap().clone();
+    assert!(
+        objects.iter().any(|o| o["kind"] == "Deployment" && o["name"] == "gitops-agent")
+            && objects.iter().any(|o| o["kind"] == "Namespace" && o["name"] == NS)
+            && objects.iter().any(|o| o["kind"] == "CustomResourceDefinition"),
+        "{objects:#?}"
+    );
+    assert_eq!(state["install"]["version"], state["version"]);
+    // What the provider applied is what the cluster has, made by the provider's field manager.
+    let dep = kube.get("deployment", "gitops-agent", Some(NS)).expect("the agent Deployment");
+    assert!(
+        dep["metadata"]["managedFields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["manager"] == "terraform-provider-harness"),
+        "{:#}",
+        dep["metadata"]["managedFields"]
+    );
+    // Harness saw the agent with the token it issued at create: no second token was made.
+    let a = agents(&emu);
+    assert_eq!(a.len(), 1, "{a:#?}");
+    assert_eq!(emu.applied("agents.credentials"), 0, "no token was regenerated");
+    // No secret anywhere in the state file but the sensitive install token (none here).
+    let token = kube.ok(&["get", "secret", "gitops-agent", "-n", NS, "-o", "jsonpath={.data.GITOPS_AGENT_TOKEN}"]);
+    let raw = std::fs::read_to_string(tf.path().join("terraform.tfstate")).unwrap();
+    assert!(!token.is_empty() && !raw.contains(&token), "the agent token stays out of state");
+
+    assert!(tf.plan_is_empty(), "second plan is empty");
+
+    // Drift: an object deleted outside Terraform is planned back and applied again.
+    kube.ok(&["delete", "configmap", "argocd-cm", "-n", NS]);
+    let plan = tf.plan_json();
+    let change = plan["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == "harness_gitops_agent.ml")
+        .unwrap()
+        .clone();
+    assert_eq!(change["change"]["actions"], json!(["update"]), "{change:#}");
+    tf.apply();
+    assert!(kube.get("configmap", "argocd-cm", Some(NS)).is_some(), "restored");
+    assert!(tf.plan_is_empty(), "empty after the restore");
+
+    // Import into a fresh working directory: the same agent, install left to the config.
+    let tf2 = Tf::new();
+    tf2.write(&format!(
+        "{}\nresource \"harness_gitops_agent\" \"ml\" {{\n  identifier = \"mlagent\"\n  name = \"ml-agent\"\n  type = \"MANAGED_ARGO_PROVIDER\"\n  namespace = \"{NS}\"\n}}\n",
+        provider(&emu)
+    ));
+    tf2.ok(&["import", "-no-color", "-input=false", "harness_gitops_agent.ml", "default/mlplatform/mlagent"]);
+    let imported = tf2.resource("harness_gitops_agent.ml");
+    assert_eq!(imported["prefixed_identifier"], "mlagent");
+    assert_eq!(imported["connection_status"], "CONNECTED");
+    assert!(tf2.plan_is_empty(), "an imported agent plans no change");
+    // The imported copy must not delete the agent: forget it.
+    tf2.ok(&["state", "rm", "-no-color", "harness_gitops_agent.ml"]);
+
+    tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
+    assert!(agents(&emu).is_empty(), "the agent is deleted in Harness");
+    assert_eq!(installed_in_cluster(&kube), Vec::<String>::new(), "the install is removed");
+}
+
+/// A failed install fails fast, names why, and keeps the agent (tainted) with what was
+/// applied, so nothing is lost: a bad token (rotated behind the install's back), then an
+/// unreachable cluster.
+#[test]
+fn a_failed_install_fails_fast_and_keeps_the_agent() {
+    let emu = Emulator::start(&["--agent-heartbeat-timeout", "3s"]);
+    let kube = Kube::start(Duration::from_millis(200));
+    let tf = Tf::new();
+    tf.write(&format!("{}{}", provider(&emu), agent(&kubeconfig(&kube), "")));
+    emu.arm(json!({"op": "agents.manifest", "rotateAgentTokenAfterManifest": true}));
+    let started = std::time::Instant::now();
+    let err = flat(&tf.fails(&["apply", "-auto-approve", "-no-color", "-input=false"]));
+    assert!(
+        started.elapsed() < Duration::from_secs(90),
+        "failed fast, not at the 2m timeout: {:?}",
+        started.elapsed()
+    );
+    assert!(err.contains("GitOps Agent Not Healthy") && err.contains("unauthorized agent"), "{err}");
+    assert!(err.contains("with harness_gitops_agent.ml"), "{err}");
+    let state = tf.resource("harness_gitops_agent.ml");
+    assert!(!state["install"]["objects"].as_array().unwrap().is_empty(), "{state:#}");
+    let raw: Json = serde_json::from_str(&std::fs::read_to_string(tf.path().join("terraform.tfstate")).unwrap()).unwrap();
+    assert_eq!(raw["resources"][0]["instances"][0]["status"], "tainted");
+    assert_eq!(agents(&emu).len(), 1);
+    // Destroy removes the installed objects and the agent even so.
+    tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
+    assert!(agents(&emu).is_empty());
+    assert_eq!(installed_in_cluster(&kube), Vec::<String>::new());
+
+    // An unreachable cluster: fails at once, the agent is kept.
+    let tf = Tf::new();
+    tf.write(&format!(
+        "{}{}",
+        provider(&emu),
+        agent("    host = \"https://127.0.0.1:1\"\n    token = \"x\"\n    insecure = true", "")
+    ));
+    let err = flat(&tf.fails(&["apply", "-auto-approve", "-no-color", "-input=false"]));
+    assert!(err.contains("Unable to Install the GitOps Agent") && err.contains("127.0.0.1:1"), "{err}");
+    assert_eq!(agents(&emu).len(), 1, "the agent exists in Harness and in state");
+    assert_eq!(tf.resource("harness_gitops_agent.ml")["identifier"], "mlagent");
+    tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
+    assert!(agents(&emu).is_empty());
+}
+
+/// The whole chain with values known only during apply: the kubeconfig path comes from
+/// another resource, the cluster and repository take the agent's `prefixed_identifier`, and
+/// the application deployed through the installed agent ends Synced and Healthy.
+#[test]
+fn an_agent_from_unknown_inputs_serves_a_cluster_repository_and_application() {
+    let emu = Emulator::start(&["--agent-heartbeat-timeout", "3s", "--sync-delay", "200ms"]);
+    let kube = Kube::start(Duration::from_millis(200));
+    let tf = Tf::new();
+    tf.write(&format!(
+        r#"{provider}
+resource "terraform_data" "kube" {{
+  input = "{kc}"
+}}
+{agent}
+resource "harness_gitops_repository" "manifests" {{
+  identifier = "manifests"
+  agent_id   = harness_gitops_agent.ml.prefixed_identifier
+  url        = "https://github.com/acme-ml/pipeline-manifests.git"
+}}
+
+resource "harness_gitops_cluster" "ml" {{
+  identifier = "ml"
+  agent_id   = harness_gitops_agent.ml.prefixed_identifier
+  bootstrap  = {{ config_path = terraform_data.kube.output }}
+}}
+
+resource "harness_gitops_application" "pipeline" {{
+  name         = "ml-pipeline"
+  agent_id     = harness_gitops_agent.ml.prefixed_identifier
+  argo_project = "default"
+  repo_id      = harness_gitops_repository.manifests.identifier
+  cluster_id   = harness_gitops_cluster.ml.identifier
+  destination  = {{ server = harness_gitops_cluster.ml.server, namespace = "ml" }}
+  sources      = [{{ repo_url = harness_gitops_repository.manifests.url, path = "training", target_revision = "main" }}]
+  sync_policy  = {{ automated = {{}}, sync_options = ["CreateNamespace=true"] }}
+  wait         = {{}}
+}}
+"#,
+        provider = provider(&emu),
+        kc = kube.kubeconfig.display(),
+        agent = agent("    config_path = terraform_data.kube.output", ""),
+    ));
+    let plan = tf.plan_json();
+    let planned = plan["planned_values"]["root_module"]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["address"] == "harness_gitops_agent.ml")
+        .unwrap()
+        .clone();
+    assert_eq!(planned["values"]["prefixed_identifier"], "mlagent", "known at plan time: {planned:#}");
+    tf.apply();
+    let app = tf.resource("harness_gitops_application.pipeline");
+    assert_eq!((app["sync_status"].as_str(), app["health_status"].as_str()), (Some("Synced"), Some("Healthy")));
+    assert_eq!(tf.resource("harness_gitops_agent.ml")["connection_status"], "CONNECTED");
+    assert!(tf.plan_is_empty());
+    tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
+    let state = emu.state();
+    for k in ["agents", "repositories", "clusters", "applications"] {
+        assert!(
+            state[k].as_array().is_none_or(|a| a.is_empty()),
+            "{k} left behind: {:#}",
+            state[k]
+        );
+    }
+    assert_eq!(installed_in_cluster(&kube), Vec::<String>::new());
+}
+
+/// Rotation is explicit and versioned: changing `credentials_version` issues a new token in
+/// Harness, applies it to the installed Secret, and the agent stays connected; exporting the
+/// token puts it in state only as a sensitive value.
+#[test]
+fn rotating_credentials_reinstalls_the_token_and_the_agent_reconnects() {
+    let emu = Emulator::start(&["--agent-heartbeat-timeout", "3s"]);
+    let kube = Kube::start(Duration::from_millis(200));
+    let tf = Tf::new();
+    tf.write(&format!("{}{}", provider(&emu), agent(&kubeconfig(&kube), "  credentials_version = \"1\"\n  export_token = true\n")));
+    tf.apply();
+    let first = tf.resource("harness_gitops_agent.ml")["agent_token"].as_str().unwrap().to_string();
+    assert!(!first.is_empty());
+    let show = tf.ok(&["show", "-no-color"]);
+    assert!(!show.contains(&first) && show.contains("(sensitive value)"), "{show}");
+    tf.write(&format!("{}{}", provider(&emu), agent(&kubeconfig(&kube), "  credentials_version = \"2\"\n  export_token = true\n")));
+    tf.apply();
+    let second = tf.resource("harness_gitops_agent.ml");
+    let token = second["agent_token"].as_str().unwrap();
+    assert_ne!(token, first, "a new token");
+    assert_eq!(emu.applied("agents.credentials"), 1);
+    assert_eq!(second["connection_status"], "CONNECTED", "{second:#}");
+    assert!(tf.plan_is_empty());
+    tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
+    assert!(agents(&emu).is_empty());
+}
