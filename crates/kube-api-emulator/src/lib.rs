@@ -154,6 +154,7 @@
 //! exposes the URL, the kubeconfig it wrote, the admin token and the CA.
 
 pub mod admin;
+pub mod agent;
 pub mod api;
 pub mod app;
 pub mod auth;
