@@ -191,9 +191,8 @@ fn component(store: &Store, ns: &str, cm: &Value, key: &str) -> Value {
         return json!({"status": "UNHEALTHY",
             "message": format!("{key} is not set in ConfigMap {AGENT_NAME} in namespace {ns}")});
     };
-    let labelled = |o: &&Value| {
-        o["metadata"]["labels"]["app.kubernetes.io/name"].as_str() == Some(name)
-    };
+    let labelled =
+        |o: &&Value| o["metadata"]["labels"]["app.kubernetes.io/name"].as_str() == Some(name);
     let found = store.list(&DEPLOYMENTS, Some(ns)).any(|o| labelled(&o))
         || store.list(&STATEFUL_SETS, Some(ns)).any(|o| labelled(&o));
     if found {
@@ -355,12 +354,7 @@ async fn heartbeat(
 }
 
 /// The pod status after a heartbeat (None: none yet), from the previous one.
-fn pod_status(
-    old: Option<&Value>,
-    outcome: Option<&Outcome>,
-    start: &str,
-    now: &str,
-) -> Value {
+fn pod_status(old: Option<&Value>, outcome: Option<&Outcome>, start: &str, now: &str) -> Value {
     let restarts = old
         .and_then(|o| o["status"]["containerStatuses"][0]["restartCount"].as_i64())
         .unwrap_or(0);
@@ -370,13 +364,20 @@ fn pod_status(
     let (ready, cs) = match outcome {
         None => {
             st["phase"] = json!("Pending");
-            (false, json!({"name": AGENT_NAME, "ready": false, "started": false,
-                "restartCount": restarts, "state": {"waiting": {"reason": "ContainerCreating"}}}))
+            (
+                false,
+                json!({"name": AGENT_NAME, "ready": false, "started": false,
+                "restartCount": restarts, "state": {"waiting": {"reason": "ContainerCreating"}}}),
+            )
         }
         Some(Outcome::Healthy) => {
             let started_at = old_cs
                 .as_ref()
-                .and_then(|c| c["state"]["running"]["startedAt"].as_str().map(str::to_owned))
+                .and_then(|c| {
+                    c["state"]["running"]["startedAt"]
+                        .as_str()
+                        .map(str::to_owned)
+                })
                 .unwrap_or_else(|| now.to_owned());
             let mut cs = json!({"name": AGENT_NAME, "ready": true, "started": true,
                 "restartCount": restarts, "state": {"running": {"startedAt": started_at}}});
@@ -388,14 +389,21 @@ fn pod_status(
         Some(Outcome::Failed(line)) => {
             let started_at = old_cs
                 .as_ref()
-                .and_then(|c| c["state"]["running"]["startedAt"].as_str().map(str::to_owned))
+                .and_then(|c| {
+                    c["state"]["running"]["startedAt"]
+                        .as_str()
+                        .map(str::to_owned)
+                })
                 .unwrap_or_else(|| now.to_owned());
-            (false, json!({"name": AGENT_NAME, "ready": false, "started": false,
+            (
+                false,
+                json!({"name": AGENT_NAME, "ready": false, "started": false,
                 "restartCount": restarts + 1,
                 "state": {"waiting": {"reason": "CrashLoopBackOff",
                     "message": "back-off restarting failed container"}},
                 "lastState": {"terminated": {"exitCode": 1, "reason": "Error", "message": line,
-                    "startedAt": started_at, "finishedAt": now}}}))
+                    "startedAt": started_at, "finishedAt": now}}}),
+            )
         }
     };
     let image = old
@@ -434,11 +442,7 @@ fn pod_status(
 }
 
 fn new_pod(inst: &Install) -> Value {
-    let name = format!(
-        "{AGENT_NAME}-{}-{}",
-        inst.hash,
-        crate::util::name_suffix()
-    );
+    let name = format!("{AGENT_NAME}-{}-{}", inst.hash, crate::util::name_suffix());
     let mut labels = inst.template["metadata"]["labels"]
         .as_object()
         .cloned()
@@ -561,9 +565,17 @@ fn write_deployment_status(store: &mut Store, inst: &Install, ready: i64) -> boo
     }
     let available = ready >= want;
     let (status, reason, message) = if available {
-        ("True", "MinimumReplicasAvailable", "Deployment has minimum availability.")
+        (
+            "True",
+            "MinimumReplicasAvailable",
+            "Deployment has minimum availability.",
+        )
     } else {
-        ("False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.")
+        (
+            "False",
+            "MinimumReplicasUnavailable",
+            "Deployment does not have minimum availability.",
+        )
     };
     let now = now_rfc3339();
     let mut conds: Vec<Value> = st["conditions"].as_array().cloned().unwrap_or_default();
@@ -606,7 +618,12 @@ fn remove_orphans(
                 && !keep.iter().any(|(n, _)| n == ns);
             !in_flight && !keep.iter().any(|(n, u)| n == ns && u == uid)
         })
-        .map(|p| (meta_str(p, "namespace").to_owned(), meta_str(p, "name").to_owned()))
+        .map(|p| {
+            (
+                meta_str(p, "namespace").to_owned(),
+                meta_str(p, "name").to_owned(),
+            )
+        })
         .collect();
     for (ns, name) in &orphans {
         store.remove(&PODS, ns, name);

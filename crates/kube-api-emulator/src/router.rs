@@ -175,7 +175,9 @@ mod tests {
         assert!(matches!(route("/api/v1/nodes"), Route::UnknownResource));
         assert_eq!(res("/api/v1/pods").rt.kind, "Pod");
         assert_eq!(
-            res("/apis/autoscaling/v2/namespaces/a/horizontalpodautoscalers/h").rt.kind,
+            res("/apis/autoscaling/v2/namespaces/a/horizontalpodautoscalers/h")
+                .rt
+                .kind,
             "HorizontalPodAutoscaler"
         );
         assert!(matches!(

@@ -99,7 +99,9 @@ async fn kube_rs_discovery_apply_list_watch_and_persistence() {
     ns.patch(
         "agent",
         &PatchParams::apply("harness"),
-        &Patch::Apply(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "agent"}})),
+        &Patch::Apply(
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "agent"}}),
+        ),
     )
     .await
     .unwrap();
@@ -211,15 +213,24 @@ async fn kube_rs_discovery_apply_list_watch_and_persistence() {
         .patch(
             "p",
             &apply,
-            &Patch::Apply(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
-                "spec": {"containers": [{"name": "c", "image": "x"}]}})),
+            &Patch::Apply(
+                json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                "spec": {"containers": [{"name": "c", "image": "x"}]}}),
+            ),
         )
         .await
     {
-        Err(kube::Error::Api(s)) => assert_eq!((s.code, s.reason.as_str()), (405, "MethodNotAllowed")),
+        Err(kube::Error::Api(s)) => {
+            assert_eq!((s.code, s.reason.as_str()), (405, "MethodNotAllowed"))
+        }
         other => panic!("expected 405, got {other:?}"),
     }
-    assert!(pod_api.list(&ListParams::default()).await.unwrap().items.is_empty());
+    assert!(pod_api
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .is_empty());
 
     // Persistence: a restart on the same --data keeps every object.
     e.handle.shutdown().await;
@@ -251,7 +262,12 @@ fn kubectl_bin() -> PathBuf {
         .expect("kubectl is required for this test: install it on PATH or set KUBECTL")
 }
 
-fn kubectl(kubeconfig: &Path, cache: &Path, args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+fn kubectl(
+    kubeconfig: &Path,
+    cache: &Path,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> (i32, String, String) {
     use std::io::Write;
     let mut child = Command::new(kubectl_bin())
         .env("KUBECONFIG", kubeconfig)
@@ -285,7 +301,8 @@ async fn kubectl_server_side_apply_and_get() {
     let kc = dir.path().join("kubeconfig");
     std::fs::write(&kc, emu.admin_kubeconfig()).unwrap();
     let cache = dir.path().join("cache");
-    let mut docs = vec![json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "agent"}})];
+    let mut docs =
+        vec![json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "agent"}})];
     docs.extend(objects().into_iter().map(|(_, _, o)| o));
     // One JSON document per file, applied as a directory (in file-name order).
     let manifests = dir.path().join("manifests");
@@ -299,7 +316,13 @@ async fn kubectl_server_side_apply_and_get() {
         kubectl(
             &kc2,
             &cache2,
-            &["apply", "--server-side", "--field-manager=harness", "-f", &m],
+            &[
+                "apply",
+                "--server-side",
+                "--field-manager=harness",
+                "-f",
+                &m,
+            ],
             None,
         )
     })
@@ -321,7 +344,14 @@ async fn kubectl_server_side_apply_and_get() {
         kubectl(
             &kc2,
             &cache2,
-            &["get", "cj,jobs,ing,pdb,hpa,pods", "-n", "agent", "-o", "name"],
+            &[
+                "get",
+                "cj,jobs,ing,pdb,hpa,pods",
+                "-n",
+                "agent",
+                "-o",
+                "name",
+            ],
             None,
         )
     })
