@@ -25,6 +25,11 @@
 //!   `unavailableReplicas`, the `Available` condition with reason
 //!   `MinimumReplicasAvailable` or `MinimumReplicasUnavailable`).
 //!
+//! The request counters (`GET /_emulator/requests`, `Handle::request_counts`) count the
+//! runner's work: `agent passes` (completed passes), `agent heartbeat <namespace>` (sent
+//! heartbeats, answered or not) and `agent heartbeat failed <namespace>` (those that made
+//! the agent crash).
+//!
 //! Deleting the Deployment, the ConfigMap or the Secret (or the namespace) stops the
 //! heartbeats; the next pass removes the Pods. A changed pod template (another image) gets
 //! new Pods. Simplifications: one heartbeat per interval per install whatever the replica
@@ -134,6 +139,14 @@ async fn pass(
                 }
             }
         }
+        match &outcome {
+            Some(Outcome::Healthy) => app.count(format!("agent heartbeat {}", inst.namespace)),
+            Some(Outcome::Failed(_)) => {
+                app.count(format!("agent heartbeat {}", inst.namespace));
+                app.count(format!("agent heartbeat failed {}", inst.namespace));
+            }
+            None => {}
+        }
         results.push((inst, outcome));
     }
     let mut store = app.store();
@@ -154,6 +167,8 @@ async fn pass(
     if changed {
         let _ = app.persist(&store);
     }
+    drop(store);
+    app.count("agent passes".into());
 }
 
 fn config_value<'a>(cm: &'a Value, key: &str) -> Option<&'a str> {

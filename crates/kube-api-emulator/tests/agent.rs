@@ -39,8 +39,15 @@ struct FakeHarness {
 
 impl FakeHarness {
     async fn start() -> Self {
+        Self::start_with(None).await
+    }
+
+    /// Over https with `tls` (a server configuration) when given.
+    async fn start_with(tls: Option<Arc<rustls::ServerConfig>>) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/gitops", listener.local_addr().unwrap());
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let url = format!("{scheme}://{}/gitops", listener.local_addr().unwrap());
+        let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
         let beats = Arc::new(Mutex::new(Vec::new()));
         let status = Arc::new(AtomicU16::new(200));
         let (b, s) = (beats.clone(), status.clone());
@@ -50,6 +57,7 @@ impl FakeHarness {
                     return;
                 };
                 let (b, s) = (b.clone(), s.clone());
+                let acceptor = acceptor.clone();
                 tokio::spawn(async move {
                     let svc = service_fn(move |req: hyper::Request<Incoming>| {
                         let (b, s) = (b.clone(), s.clone());
@@ -83,9 +91,18 @@ impl FakeHarness {
                             )
                         }
                     });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(tcp), svc)
-                        .await;
+                    let http = hyper::server::conn::http1::Builder::new();
+                    match acceptor {
+                        Some(a) => {
+                            // A client that does not trust the certificate fails the handshake.
+                            if let Ok(tls) = a.accept(tcp).await {
+                                let _ = http.serve_connection(TokioIo::new(tls), svc).await;
+                            }
+                        }
+                        None => {
+                            let _ = http.serve_connection(TokioIo::new(tcp), svc).await;
+                        }
+                    }
                 });
             }
         });
@@ -567,6 +584,93 @@ async fn a_connection_failure_crash_loops_and_deleting_the_secret_stops_the_agen
             .items
             .is_empty()
             .then_some(())
+    })
+    .await;
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn https_targets_trust_the_agent_ca_secret() {
+    let ca = kube_api_emulator::tls::CaMaterial::generate().unwrap();
+    // The emulator's own server configuration (a certificate for 127.0.0.1 signed by `ca`),
+    // limited to HTTP/1.1 as the fake endpoint speaks only that.
+    let mut tls = (*ca.server_config().unwrap()).clone();
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let harness = FakeHarness::start_with(Some(Arc::new(tls))).await;
+    let emu = kube_api_emulator::start(Config {
+        log_requests: false,
+        agent_heartbeat_interval: Duration::from_millis(100),
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    let client = kube_client(&emu.admin_kubeconfig()).await;
+    let apply = PatchParams::apply("harness-provider");
+    let ns: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
+    ns.patch(
+        "harness-gitops",
+        &apply,
+        &Patch::Apply(json!({"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": "harness-gitops"}})),
+    )
+    .await
+    .unwrap();
+    let cms: Api<k8s_openapi::api::core::v1::ConfigMap> =
+        Api::namespaced(client.clone(), "harness-gitops");
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> =
+        Api::namespaced(client.clone(), "harness-gitops");
+    let deps: Api<Deployment> = Api::namespaced(client.clone(), "harness-gitops");
+    let objs = agent_objects(&harness.url);
+    cms.patch("gitops-agent", &apply, &Patch::Apply(&objs[0].1))
+        .await
+        .unwrap();
+    secrets
+        .patch("gitops-agent", &apply, &Patch::Apply(&objs[1].1))
+        .await
+        .unwrap();
+    deps.patch("gitops-agent", &apply, &Patch::Apply(&objs[2].1))
+        .await
+        .unwrap();
+    // Without `<agent>-ca` the system roots do not trust the test CA: the agent crash-loops.
+    eventually(10, "a failed https heartbeat", || async {
+        emu.request_counts()
+            .get("agent heartbeat failed harness-gitops")
+            .copied()
+    })
+    .await;
+    assert!(harness.beats().is_empty());
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "harness-gitops");
+    let msg = eventually(10, "the pod's last log line", || async {
+        let list = pods.list(&ListParams::default()).await.unwrap();
+        let p = list.items.into_iter().next()?;
+        let cs = p.status?.container_statuses?.into_iter().next()?;
+        cs.last_state?.terminated?.message
+    })
+    .await;
+    assert!(
+        msg.starts_with(&format!("failed to reach {}: ", harness.url)),
+        "{msg}"
+    );
+    // With the CA bundle in Secret `myagent-ca` the heartbeat goes through.
+    secrets
+        .patch(
+            "myagent-ca",
+            &apply,
+            &Patch::Apply(json!({"apiVersion": "v1", "kind": "Secret",
+                "metadata": {"name": "myagent-ca", "namespace": "harness-gitops"},
+                "stringData": {"ca.bundle": ca.cert_pem}})),
+        )
+        .await
+        .unwrap();
+    let beat = eventually(10, "an https heartbeat", || async {
+        harness.beats().first().cloned()
+    })
+    .await;
+    assert_eq!(beat.path, "/gitops/agent/v1/heartbeat");
+    assert_eq!(beat.authorization, format!("Bearer {TOKEN}"));
+    eventually(10, "an available agent deployment", || async {
+        let d = deps.get("gitops-agent").await.unwrap();
+        (available(&d).map(|a| a.0) == Some("True".into())).then_some(())
     })
     .await;
     emu.shutdown().await;
