@@ -110,7 +110,9 @@ GITOPS AGENT RUNNER (--agent-heartbeat-interval, default 1s; 0 disables):
   heartbeats and removes the Pods. The token is never logged.
 
 TEST ENDPOINTS (admin token and a loopback peer):
-  GET /_emulator/requests   request counts, e.g. {\"create serviceaccounts\": 1}
+  GET /_emulator/requests   request counts, e.g. {\"create serviceaccounts\": 1}, and the
+                            agent runner's \"agent passes\", \"agent heartbeat NS\" and
+                            \"agent heartbeat failed NS\"
   GET /_emulator/state      stored objects (Secret values redacted)
 
 DELIBERATE SIMPLIFICATIONS:
