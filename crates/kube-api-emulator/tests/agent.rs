@@ -438,6 +438,17 @@ async fn the_cluster_runs_the_gitops_agent() {
     );
     assert_eq!(d.status.as_ref().unwrap().ready_replicas, Some(0));
     assert_eq!(d.status.as_ref().unwrap().unavailable_replicas, Some(1));
+    // A write of the crash-looping agent's Deployment does not make it ready.
+    let mut relabelled = agent_objects(&harness.url)[2].1.clone();
+    relabelled["metadata"]["labels"] = json!({"team": "gitops"});
+    let d = deps
+        .patch("gitops-agent", &apply, &Patch::Apply(&relabelled))
+        .await
+        .unwrap();
+    assert_eq!(
+        available(&d),
+        Some(("False".into(), "MinimumReplicasUnavailable".into()))
+    );
     // Restarts keep counting.
     let before = cs.restart_count;
     eventually(10, "another restart", || async {
