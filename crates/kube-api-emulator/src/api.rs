@@ -54,6 +54,13 @@ pub fn handle(app: &Arc<App>, ctx: &Ctx, rr: &ResourceRequest, verb: &str) -> Re
         if !matches!(verb, "get" | "update" | "patch") {
             return error_response(&ApiError::method_not_allowed());
         }
+        // A type clients may not write (Pods) has a read-only status too.
+        if verb != "get" && !rr.rt.verbs.contains(&"update") {
+            return error_response(&ApiError::method_not_allowed());
+        }
+    } else if rr.rt.stored && !rr.rt.verbs.contains(&verb) {
+        // A verb the type does not offer (writes of Pods, deletecollection of Namespaces).
+        return error_response(&ApiError::method_not_allowed());
     }
     if !rr.rt.stored {
         if ctx.method != Method::POST || !rr.name.is_empty() {

@@ -73,7 +73,8 @@ impl App {
         })
     }
 
-    fn count(&self, key: String) {
+    /// Adds one to a request counter (`GET /_emulator/requests`).
+    pub fn count(&self, key: String) {
         let mut c = self.counts.lock().unwrap_or_else(|p| p.into_inner());
         *c.entry(key).or_insert(0) += 1;
     }

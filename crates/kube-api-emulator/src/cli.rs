@@ -11,7 +11,8 @@ pub const USAGE: &str =
 
 USAGE:
   kube-api-emulator [--listen 127.0.0.1:0] [--kubeconfig-out FILE] [--token TOKEN]
-                    [--data FILE] [--token-delay 500ms] [--latency 0s] [--quiet]
+                    [--data FILE] [--token-delay 500ms] [--latency 0s]
+                    [--agent-heartbeat-interval 1s] [--quiet]
 
 OPTIONS:
   --listen ADDR          Loopback address and port to listen on (default 127.0.0.1:0: a free
@@ -29,6 +30,9 @@ OPTIONS:
   --token-delay D        Delay before the token controller fills a service-account token
                          Secret (default 500ms). Durations: 250ms, 2s, 1.5s, 1m, 0.
   --latency D            Delay every API request by D (for benchmarks; default 0).
+  --agent-heartbeat-interval D
+                         How often the GitOps agent runner sends each installed agent's
+                         heartbeat to Harness (default 1s; 0 disables the runner).
   --quiet                No access log on stderr.
   -h, --help             This text.
 
@@ -42,15 +46,18 @@ SERVED API (Kubernetes v1.30 conventions):
   (aggregated discovery apidiscovery.k8s.io/v2 and v2beta1 when the Accept header asks for
   it), /openapi/v3 and its group-version documents (operations only, no field schemas;
   /openapi/v2 is 404), /healthz /livez /readyz (also without credentials).
-  Resources: core/v1 namespaces, serviceaccounts, secrets, configmaps, services;
-  apps/v1 deployments, statefulsets, daemonsets; networking.k8s.io/v1 networkpolicies;
-  rbac.authorization.k8s.io/v1
+  Resources: core/v1 namespaces, serviceaccounts, secrets, configmaps, services, pods
+  (pods: get, list, watch, delete, deletecollection only; the emulator writes them);
+  apps/v1 deployments, statefulsets, daemonsets; batch/v1 cronjobs, jobs;
+  networking.k8s.io/v1 networkpolicies, ingresses; policy/v1 poddisruptionbudgets;
+  autoscaling/v2 horizontalpodautoscalers; rbac.authorization.k8s.io/v1
   clusterroles, clusterrolebindings, roles, rolebindings;
   apiextensions.k8s.io/v1 customresourcedefinitions, and the custom resources each
   definition registers (discovery included, namespaced or cluster scoped, every served
   version): get, list, watch, create, update, patch (json-patch, merge-patch,
   strategic-merge-patch, apply), delete, deletecollection; a status subresource (get,
-  update, patch) for services, the apps/v1 kinds, definitions and custom resources that
+  update, patch) for services, the apps/v1, batch, ingress, policy and autoscaling kinds
+  (pods: get), definitions and custom resources that
   declare one. Deleting a definition deletes its objects.
   authorization.k8s.io/v1 selfsubjectaccessreviews and selfsubjectrulesreviews,
   authentication.k8s.io/v1 selfsubjectreviews (create).
@@ -83,14 +90,36 @@ TOKEN CONTROLLER:
   If the ServiceAccount does not exist, the controller deletes the Secret, as the real one
   does. Deleting a ServiceAccount deletes its token Secrets.
 
+GITOPS AGENT RUNNER (--agent-heartbeat-interval, default 1s; 0 disables):
+  The cluster runs a Harness GitOps agent installed into any namespace: when Deployment,
+  ConfigMap and Secret `gitops-agent` exist there, every interval it POSTs
+  <ConfigMap AGENT_HTTP_TARGET>/agent/v1/heartbeat (http or https; https trusts the PEM in
+  Secret <GITOPS_AGENT_IDENTIFIER>-ca key ca.bundle when present, else the system roots)
+  with `Authorization: Bearer <Secret GITOPS_AGENT_TOKEN>` and the JSON body
+  {accountIdentifier, orgIdentifier, projectIdentifier, agentIdentifier, version (the
+  gitops-agent image tag without a leading v), components: {harnessGitopsAgent,
+  argoRepoServer, argoAppController, argoRedisServer, argoAppSetController}}; a component is
+  HEALTHY when a Deployment or StatefulSet of the namespace is labelled
+  app.kubernetes.io/name=<its ConfigMap value (GITOPS_ARGOCD_REPO, ..._APP_CONTROLLER,
+  ..._REDIS, ..._APPSET_CONTROLLER)>, else UNHEALTHY with a message. It keeps the
+  Deployment's Pods (gitops-agent-<hash>-<suffix>, the template's labels): 200 makes them
+  Running and Ready; 401, another error or a connection failure puts them in
+  CrashLoopBackOff (lastState.terminated.message is the agent's last log line, restartCount
+  counts failures) and the Deployment unavailable (Available False,
+  MinimumReplicasUnavailable). Deleting the Deployment, ConfigMap or Secret stops the
+  heartbeats and removes the Pods. The token is never logged.
+
 TEST ENDPOINTS (admin token and a loopback peer):
-  GET /_emulator/requests   request counts, e.g. {\"create serviceaccounts\": 1}
+  GET /_emulator/requests   request counts, e.g. {\"create serviceaccounts\": 1}, and the
+                            agent runner's \"agent passes\", \"agent heartbeat NS\" and
+                            \"agent heartbeat failed NS\"
   GET /_emulator/state      stored objects (Secret values redacted)
 
 DELIBERATE SIMPLIFICATIONS:
   Field management treats lists as atomic (owned and replaced whole; the API server merges
   keyed lists such as containers by name); no apply to subresources; status writes record
-  no managedFields. Custom resources, ConfigMaps, Services and the apps/v1 kinds are stored
+  no managedFields. Custom resources, ConfigMaps, Services, Pods and the apps/v1, batch,
+  ingress, policy and autoscaling kinds are stored
   without field schemas (no pruning, no unknown-field warnings, no protobuf bodies);
   workload status is written as if every pod were ready at once. Strategic
   merge patch is a JSON merge patch that also merges ServiceAccount.secrets by name. Deletion
@@ -98,7 +127,12 @@ DELIBERATE SIMPLIFICATIONS:
   gone at once (the delete answers the namespace marked Terminating). Lists are served from
   the current state (resourceVersion and resourceVersionMatch are accepted and not used;
   continue tokens do not pin a snapshot). Service-account tokens are opaque random strings,
-  not JWTs; the TokenRequest API, pods, replicasets and other resource types are not served.
+  not JWTs; the TokenRequest API, replicasets, nodes and other resource types are not
+  served. Only the GitOps agent's Deployment gets Pods; other workloads report ready
+  without Pods. Jobs, CronJobs, Ingresses, PodDisruptionBudgets and HorizontalPodAutoscalers
+  are stored without a controller (no status is written). The agent runner sends one
+  heartbeat per interval per install, whatever the replica count, without crash-loop
+  back-off.
   ClusterRole aggregationRule is stored but not aggregated. Request bodies are JSON or
   Kubernetes protobuf (typed clients such as kubectl 1.32+); apply bodies JSON; responses
   always JSON. No OpenAPI v2, so kubectl older than 1.29 cannot `create -f`.
@@ -187,6 +221,10 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             "--data" => config.data = Some(PathBuf::from(value("--data")?)),
             "--token-delay" => config.token_delay = parse_duration(&value("--token-delay")?)?,
             "--latency" => config.latency = parse_duration(&value("--latency")?)?,
+            "--agent-heartbeat-interval" => {
+                config.agent_heartbeat_interval =
+                    parse_duration(&value("--agent-heartbeat-interval")?)?
+            }
             "--quiet" => config.log_requests = false,
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -216,8 +254,18 @@ mod tests {
             "--token",
             "abc",
             "--quiet",
+            "--agent-heartbeat-interval=250ms",
         ])
         .unwrap();
+        assert_eq!(c.agent_heartbeat_interval, Duration::from_millis(250));
+        assert_eq!(
+            run(&[]).unwrap().agent_heartbeat_interval,
+            Duration::from_secs(1)
+        );
+        assert!(run(&["--agent-heartbeat-interval", "0"])
+            .unwrap()
+            .agent_heartbeat_interval
+            .is_zero());
         assert_eq!(c.token_delay, Duration::from_millis(250));
         assert_eq!(c.latency, Duration::from_millis(1500));
         assert_eq!(c.token.as_deref(), Some("abc"));

@@ -63,13 +63,22 @@ pub fn group(types: &Types, name: &str) -> Option<Value> {
     Some(e)
 }
 
+/// The verbs of a type's status subresource (only `get` for a type clients do not write).
+fn status_verbs(rt: &ResourceType) -> Value {
+    if rt.verbs.contains(&"update") {
+        json!(["get", "patch", "update"])
+    } else {
+        json!(["get"])
+    }
+}
+
 /// A type's entries in an APIResourceList: itself, and its status subresource.
 fn resource_entries(rt: &ResourceType) -> Vec<Value> {
     let mut out = vec![resource_entry(rt)];
     if rt.status_subresource {
         out.push(
             json!({"name": format!("{}/status", rt.resource), "singularName": "",
-            "namespaced": rt.namespaced, "kind": rt.kind, "verbs": ["get", "patch", "update"]}),
+            "namespaced": rt.namespaced, "kind": rt.kind, "verbs": status_verbs(rt)}),
         );
     }
     out
@@ -167,7 +176,7 @@ pub fn aggregated(types: &Types, core: bool, version: &str) -> Value {
                     if rt.status_subresource {
                         m.insert("subresources".into(), json!([{"subresource": "status",
                             "responseKind": {"group": rt.group, "version": rt.version, "kind": rt.kind},
-                            "verbs": ["get", "patch", "update"]}]));
+                            "verbs": status_verbs(rt)}]));
                     }
                     Value::Object(m)
                 })
@@ -282,22 +291,27 @@ pub fn openapi_v3_doc(types: &Types, group: &str, version: &str) -> Option<Value
         if rt.stored {
             coll.insert("get".into(), op("list", &format!("list{kind}"), &[]));
         }
-        coll.insert(
-            "post".into(),
-            op("post", &format!("create{kind}"), &write_params),
-        );
+        if rt.verbs.contains(&"create") {
+            coll.insert(
+                "post".into(),
+                op("post", &format!("create{kind}"), &write_params),
+            );
+        }
         paths.insert(collection.clone(), Value::Object(coll));
         if rt.stored {
             let item = format!("{collection}/{{name}}");
-            paths.insert(
-                item,
-                json!({
-                    "get": op("get", &format!("read{kind}"), &[]),
-                    "put": op("put", &format!("replace{kind}"), &write_params),
-                    "patch": op("patch", &format!("patch{kind}"), &write_params),
-                    "delete": op("delete", &format!("delete{kind}"), &[param("dryRun", ""), param("propagationPolicy", "")]),
-                }),
-            );
+            let mut ops = json!({
+                "get": op("get", &format!("read{kind}"), &[]),
+                "delete": op("delete", &format!("delete{kind}"), &[param("dryRun", ""), param("propagationPolicy", "")]),
+            });
+            // Pods are written by the emulator only: no put or patch.
+            if rt.verbs.contains(&"update") {
+                ops["put"] = op("put", &format!("replace{kind}"), &write_params);
+            }
+            if rt.verbs.contains(&"patch") {
+                ops["patch"] = op("patch", &format!("patch{kind}"), &write_params);
+            }
+            paths.insert(item, ops);
         }
         schemas.insert(
             schema_name(rt),
@@ -339,8 +353,33 @@ mod tests {
         let t = Types::default();
         let gv = group_version(&t, "", "v1");
         assert!(gv.get("apiVersion").is_none());
-        // configmaps, namespaces, secrets, serviceaccounts, services, services/status
-        assert_eq!(gv["resources"].as_array().unwrap().len(), 6);
+        // configmaps, namespaces, pods, pods/status, secrets, serviceaccounts, services,
+        // services/status
+        assert_eq!(gv["resources"].as_array().unwrap().len(), 8);
+        let pods_status = gv["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == "pods/status")
+            .unwrap();
+        assert_eq!(pods_status["verbs"], json!(["get"]));
+        for (g, v, r) in [
+            ("batch", "v1", "cronjobs"),
+            ("batch", "v1", "jobs"),
+            ("networking.k8s.io", "v1", "ingresses"),
+            ("policy", "v1", "poddisruptionbudgets"),
+            ("autoscaling", "v2", "horizontalpodautoscalers"),
+        ] {
+            let doc = group_version(&t, g, v);
+            assert!(
+                doc["resources"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|x| x["name"] == r),
+                "{g}/{v} {r}"
+            );
+        }
         let agg = aggregated(&t, false, "v2");
         assert_eq!(agg["items"][0]["metadata"]["name"], "apps");
         let root = openapi_v3_root(&t);

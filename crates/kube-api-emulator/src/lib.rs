@@ -11,13 +11,15 @@
 //! | `/openapi/v3`, `/openapi/v3/api/v1`, `/openapi/v3/apis/{g}/{v}` | operations with `x-kubernetes-group-version-kind` and their query parameters (so kubectl uses server-side `fieldValidation`); no field schemas. `/openapi/v2` is 404 |
 //! | `/healthz`, `/livez`, `/readyz` | `ok`, also without credentials |
 //! | core/v1 `namespaces`, `serviceaccounts`, `secrets`, `configmaps`, `services` | get, list, watch, create, update, patch, delete (+ deletecollection for namespaced types); `services/status` |
+//! | core/v1 `pods` | get, list, watch, delete, deletecollection; `pods/status` get. Written only by the emulator (the GitOps agent runner, [`agent`]); other writes are 405 MethodNotAllowed |
 //! | apps/v1 `deployments`, `statefulsets`, `daemonsets` | the same verbs; `status` subresource (get, update, patch) |
+//! | batch/v1 `cronjobs`, `jobs`; networking.k8s.io/v1 `ingresses`; policy/v1 `poddisruptionbudgets`; autoscaling/v2 `horizontalpodautoscalers` | the same verbs; `status` subresource (get, update, patch); stored without a controller (no status is written) |
 //! | networking.k8s.io/v1 `networkpolicies` | the same verbs |
 //! | rbac.authorization.k8s.io/v1 `clusterroles`, `clusterrolebindings`, `roles`, `rolebindings` | the same verbs |
 //! | apiextensions.k8s.io/v1 `customresourcedefinitions` | the same verbs and `status`; a stored definition serves its custom resources (below) |
 //! | custom resources, `/apis/{spec.group}/{version}/[namespaces/{ns}/]{plural}` | the same verbs, for every served version; `status` when the version declares `subresources.status`; in discovery (both forms) and OpenAPI v3 at once |
 //! | authorization.k8s.io/v1 `selfsubjectaccessreviews`, `selfsubjectrulesreviews`; authentication.k8s.io/v1 `selfsubjectreviews` | create (`kubectl auth can-i`, `can-i --list`, `whoami`) |
-//! | `/_emulator/requests`, `/_emulator/state` | test endpoints: request counts by `"<verb> <resource>"`, stored objects (Secret values redacted); admin token and a loopback peer only |
+//! | `/_emulator/requests`, `/_emulator/state` | test endpoints: request counts by `"<verb> <resource>"` (and the agent runner's `agent passes`, `agent heartbeat <ns>`, `agent heartbeat failed <ns>`), stored objects (Secret values redacted); admin token and a loopback peer only |
 //!
 //! Paths are the API server's: `/api/v1/namespaces/{ns}/serviceaccounts/{name}`,
 //! `/apis/rbac.authorization.k8s.io/v1/clusterroles/{name}`, all-namespaces lists such as
@@ -74,6 +76,20 @@
 //!   status written as if every pod were ready at once (`readyReplicas` = `spec.replicas`,
 //!   `observedGeneration`, `Available`/`Progressing` conditions), so `kubectl rollout
 //!   status` returns.
+//! * The GitOps agent runner ([`agent`]; [`Config::agent_heartbeat_interval`],
+//!   `--agent-heartbeat-interval`, default 1 s, 0 disables): when Deployment, ConfigMap and
+//!   Secret `gitops-agent` exist in a namespace, the cluster "runs" the Harness GitOps
+//!   agent: every interval it POSTs the agent's heartbeat to `<AGENT_HTTP_TARGET>/agent/v1/heartbeat`
+//!   with the token from the Secret, keeps the Deployment's Pods
+//!   (`gitops-agent-<hash>-<suffix>`; Running and Ready after a 200, `CrashLoopBackOff` with
+//!   the agent's last log line after a 401, another error or a connection failure) and the
+//!   Deployment's status (`readyReplicas`, `availableReplicas`, `Available` with reason
+//!   `MinimumReplicasAvailable` or `MinimumReplicasUnavailable`). Deleting the Deployment,
+//!   ConfigMap or Secret stops it and removes the Pods. Other workloads (Argo CD's among
+//!   them) stay ready at once, without Pods.
+//! * Built-in kinds are a table ([`resources::ALL`]): adding a stored kind is an entry (and
+//!   its group in [`resources::GROUPS`]); routing, discovery, OpenAPI, verbs, apply, watches,
+//!   RBAC and persistence follow.
 //! * Server-side apply ([`managed`]): `PATCH` with `application/apply-patch+yaml` (JSON
 //!   bodies) and `fieldManager` (required); creates the object when missing (in an existing
 //!   namespace); a field another manager owns set to a different value is a 409 Conflict
@@ -116,7 +132,8 @@
 //!   containers conflict here); apply to subresources is refused (415); status writes record
 //!   no managed fields; `managedFields` sent by clients are ignored; a no-op apply keeps the
 //!   object (and its resourceVersion) unchanged.
-//! * Custom resources, ConfigMaps, Services, NetworkPolicies and the apps/v1 kinds have no
+//! * Custom resources, ConfigMaps, Services, Pods, NetworkPolicies, Ingresses and the apps/v1,
+//!   batch, policy and autoscaling kinds have no
 //!   field schemas: bodies are stored as sent (no pruning, no schema validation, no
 //!   unknown-field warnings; metadata is checked), protobuf bodies of these kinds are
 //!   refused, and
@@ -136,7 +153,9 @@
 //!   tokens do not pin a snapshot; a watch from a resourceVersion older than the history gets
 //!   a 410 `Expired` ERROR event.
 //! * Service-account tokens are opaque random strings, not JWTs (only tokens the controller
-//!   issued authenticate); no TokenRequest, no pods, replicasets or other resource types, no
+//!   issued authenticate); no TokenRequest, no replicasets, nodes or other resource types
+//!   (Pods exist only for the GitOps agent's Deployment; the runner sends one heartbeat per
+//!   interval per install, without crash-loop back-off; Jobs and CronJobs never run), no
 //!   scale subresource, no ClusterRole aggregation, no admission webhooks; the bootstrap
 //!   `admin`/`edit`/`view` roles cover the core and RBAC kinds only.
 //! * Request bodies are JSON, or Kubernetes protobuf for create/update/delete options (what
@@ -154,6 +173,7 @@
 //! exposes the URL, the kubeconfig it wrote, the admin token and the CA.
 
 pub mod admin;
+pub mod agent;
 pub mod api;
 pub mod app;
 pub mod auth;

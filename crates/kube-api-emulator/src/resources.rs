@@ -344,17 +344,104 @@ pub static CRDS: ResourceType = ResourceType {
     ..BUILTIN
 };
 
-/// Every built-in type, in discovery order.
+/// Pods: written only by the emulator (the GitOps agent runner, [`crate::agent`]);
+/// clients may read and delete them.
+pub static PODS: ResourceType = ResourceType {
+    resource: "pods",
+    singular: "pod",
+    kind: "Pod",
+    short_names: &["po"],
+    verbs: &["delete", "deletecollection", "get", "list", "watch"],
+    schemaless: true,
+    status_subresource: true,
+    ..BUILTIN
+};
+
+pub const BATCH_GROUP: &str = "batch";
+
+pub static CRON_JOBS: ResourceType = ResourceType {
+    group: BATCH_GROUP,
+    resource: "cronjobs",
+    singular: "cronjob",
+    kind: "CronJob",
+    short_names: &["cj"],
+    schemaless: true,
+    generation: true,
+    status_subresource: true,
+    ..BUILTIN
+};
+
+pub static JOBS: ResourceType = ResourceType {
+    group: BATCH_GROUP,
+    resource: "jobs",
+    singular: "job",
+    kind: "Job",
+    schemaless: true,
+    generation: true,
+    status_subresource: true,
+    ..BUILTIN
+};
+
+pub static INGRESSES: ResourceType = ResourceType {
+    group: NETWORKING_GROUP,
+    resource: "ingresses",
+    singular: "ingress",
+    kind: "Ingress",
+    short_names: &["ing"],
+    schemaless: true,
+    generation: true,
+    status_subresource: true,
+    ..BUILTIN
+};
+
+pub const POLICY_GROUP: &str = "policy";
+
+pub static POD_DISRUPTION_BUDGETS: ResourceType = ResourceType {
+    group: POLICY_GROUP,
+    resource: "poddisruptionbudgets",
+    singular: "poddisruptionbudget",
+    kind: "PodDisruptionBudget",
+    short_names: &["pdb"],
+    schemaless: true,
+    generation: true,
+    status_subresource: true,
+    ..BUILTIN
+};
+
+pub const AUTOSCALING_GROUP: &str = "autoscaling";
+
+pub static HORIZONTAL_POD_AUTOSCALERS: ResourceType = ResourceType {
+    group: AUTOSCALING_GROUP,
+    version: "v2",
+    resource: "horizontalpodautoscalers",
+    singular: "horizontalpodautoscaler",
+    kind: "HorizontalPodAutoscaler",
+    short_names: &["hpa"],
+    schemaless: true,
+    generation: true,
+    status_subresource: true,
+    ..BUILTIN
+};
+
+/// Every built-in type, in discovery order. Adding a stored kind is an entry here (and its
+/// group in [`GROUPS`]): routing, discovery (both forms), OpenAPI v3, the verbs, server-side
+/// apply, watches, RBAC and persistence all follow from the table.
 pub static ALL: &[&ResourceType] = &[
     &CONFIG_MAPS,
     &NAMESPACES,
+    &PODS,
     &SECRETS,
     &SERVICE_ACCOUNTS,
     &SERVICES,
     &DAEMON_SETS,
     &DEPLOYMENTS,
     &STATEFUL_SETS,
+    &HORIZONTAL_POD_AUTOSCALERS,
+    &CRON_JOBS,
+    &JOBS,
+    &INGRESSES,
     &NETWORK_POLICIES,
+    &POD_DISRUPTION_BUDGETS,
     &CRDS,
     &CLUSTER_ROLE_BINDINGS,
     &CLUSTER_ROLES,
@@ -369,7 +456,10 @@ pub static ALL: &[&ResourceType] = &[
 pub static GROUPS: &[(&str, &str)] = &[
     ("", "v1"),
     (APPS_GROUP, "v1"),
+    (AUTOSCALING_GROUP, "v2"),
+    (BATCH_GROUP, "v1"),
     (NETWORKING_GROUP, "v1"),
+    (POLICY_GROUP, "v1"),
     (APIEXTENSIONS_GROUP, "v1"),
     (RBAC_GROUP, "v1"),
     ("authorization.k8s.io", "v1"),

@@ -172,7 +172,14 @@ mod tests {
             route("/apis/rbac.authorization.k8s.io/v1/namespaces/a/clusterroles"),
             Route::UnknownResource
         ));
-        assert!(matches!(route("/api/v1/pods"), Route::UnknownResource));
+        assert!(matches!(route("/api/v1/nodes"), Route::UnknownResource));
+        assert_eq!(res("/api/v1/pods").rt.kind, "Pod");
+        assert_eq!(
+            res("/apis/autoscaling/v2/namespaces/a/horizontalpodautoscalers/h")
+                .rt
+                .kind,
+            "HorizontalPodAutoscaler"
+        );
         assert!(matches!(
             route("/apis/apps/v1/deployment"),
             Route::UnknownResource

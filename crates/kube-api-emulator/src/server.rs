@@ -37,6 +37,9 @@ pub struct Config {
     pub latency: Duration,
     /// Access log on stderr.
     pub log_requests: bool,
+    /// How often the GitOps agent runner ([`crate::agent`]) sends each installed agent's
+    /// heartbeat (`--agent-heartbeat-interval`, default 1 s); zero disables the runner.
+    pub agent_heartbeat_interval: Duration,
 }
 
 impl Default for Config {
@@ -49,6 +52,7 @@ impl Default for Config {
             token_delay: Duration::from_millis(500),
             latency: Duration::ZERO,
             log_requests: true,
+            agent_heartbeat_interval: Duration::from_secs(1),
         }
     }
 }
@@ -63,6 +67,7 @@ impl std::fmt::Debug for Config {
             .field("token_delay", &self.token_delay)
             .field("latency", &self.latency)
             .field("log_requests", &self.log_requests)
+            .field("agent_heartbeat_interval", &self.agent_heartbeat_interval)
             .finish()
     }
 }
@@ -76,6 +81,8 @@ pub struct Handle {
     app: Arc<App>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    /// The GitOps agent runner (None when disabled).
+    agent: Option<JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Handle {
@@ -132,6 +139,9 @@ impl Handle {
     fn stop_now(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
+        }
+        if let Some(agent) = self.agent.take() {
+            agent.abort();
         }
     }
 }
@@ -210,6 +220,7 @@ pub async fn start(config: Config) -> Result<Handle, Error> {
     for job in pending {
         tokens::schedule(app.clone(), job);
     }
+    let agent = crate::agent::spawn(&app, config.agent_heartbeat_interval);
     let (stop, stop_rx) = oneshot::channel();
     let task = tokio::spawn(serve(
         listener,
@@ -225,6 +236,7 @@ pub async fn start(config: Config) -> Result<Handle, Error> {
         app,
         stop: Some(stop),
         task: Some(task),
+        agent,
     })
 }
 

@@ -60,6 +60,13 @@ fn columns(rt: &ResourceType) -> Vec<Value> {
             col("ServiceAccounts", "string", "", "ServiceAccounts in the roleBinding", 1),
         ],
         "ConfigMap" => vec![name, col("Data", "string", "", "The number of entries in the data", 0), age],
+        "Pod" => vec![
+            name,
+            col("Ready", "string", "", "The aggregate readiness state of this pod for accepting traffic.", 0),
+            col("Status", "string", "", "The aggregate status of the containers in this pod.", 0),
+            col("Restarts", "string", "", "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.", 0),
+            age,
+        ],
         "Deployment" => vec![
             name,
             col("Ready", "string", "", "Number of the pod with ready state", 0),
@@ -136,6 +143,31 @@ fn cells(rt: &ResourceType, obj: &Value, now: OffsetDateTime) -> Vec<Value> {
             ),
             json!(age(obj, now)),
         ],
+        "Pod" => {
+            let cs = obj["status"]["containerStatuses"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let ready = cs.iter().filter(|c| c["ready"] == true).count();
+            let total = obj["spec"]["containers"]
+                .as_array()
+                .map(|c| c.len())
+                .unwrap_or(cs.len());
+            let waiting = cs
+                .iter()
+                .find_map(|c| c["state"]["waiting"]["reason"].as_str());
+            let status = waiting
+                .or_else(|| obj["status"]["phase"].as_str())
+                .unwrap_or("Pending");
+            let restarts: i64 = cs.iter().filter_map(|c| c["restartCount"].as_i64()).sum();
+            vec![
+                name,
+                json!(format!("{ready}/{total}")),
+                json!(status),
+                json!(restarts),
+                json!(age(obj, now)),
+            ]
+        }
         "Deployment" => {
             let n = |k: &str| obj["status"][k].as_i64().unwrap_or(0);
             vec![

@@ -218,6 +218,22 @@ pub fn set_status(rt: &ResourceType, obj: &mut Value, old: Option<&Value>) {
         _ => return,
     };
     keep_times(&mut status, old);
+    // The GitOps agent's Deployment: while the agent runner reports it unavailable (the
+    // agent crash-loops), a write of the Deployment does not make it ready; the runner's
+    // next pass writes the status again.
+    if rt.kind == "Deployment" && meta_str(obj, "name") == crate::agent::AGENT_NAME {
+        if let Some(old_status) = old.map(|o| &o["status"]) {
+            let unavailable = old_status["conditions"].as_array().is_some_and(|cs| {
+                cs.iter()
+                    .any(|c| c["type"] == "Available" && c["status"] == "False")
+            });
+            if unavailable {
+                let mut kept = old_status.clone();
+                kept["observedGeneration"] = json!(gen);
+                status = kept;
+            }
+        }
+    }
     obj["status"] = status;
 }
 

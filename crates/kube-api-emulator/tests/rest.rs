@@ -48,6 +48,8 @@ async fn discovery_and_health() {
         [
             "configmaps",
             "namespaces",
+            "pods",
+            "pods/status",
             "secrets",
             "serviceaccounts",
             "services",
@@ -66,7 +68,10 @@ async fn discovery_and_health() {
         groups,
         [
             "apps",
+            "autoscaling",
+            "batch",
             "networking.k8s.io",
+            "policy",
             "apiextensions.k8s.io",
             "rbac.authorization.k8s.io",
             "authorization.k8s.io",
@@ -124,7 +129,7 @@ async fn discovery_and_health() {
     let nf = e.get("/nope").await;
     assert_eq!((nf.status, nf.text.as_str()), (404, "404 page not found\n"));
     assert_status(
-        &e.get("/api/v1/pods").await,
+        &e.get("/api/v1/nodes").await,
         404,
         "NotFound",
         "the server could not find the requested resource",
