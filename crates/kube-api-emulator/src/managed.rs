@@ -411,7 +411,7 @@ impl Conflicts {
         self.0
             .iter()
             .map(|(m, p)| {
-                json!({"type": "FieldManagerConflict", "message": format!("conflict with {m}"), "field": path_string(p)})
+                json!({"reason": "FieldManagerConflict", "message": format!("conflict with {m}"), "field": path_string(p)})
             })
             .collect()
     }

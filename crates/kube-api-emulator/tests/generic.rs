@@ -373,7 +373,7 @@ async fn workloads_managed_fields_and_apply_errors() {
     );
     assert_eq!(
         r.body["details"]["causes"],
-        json!([{"type": "FieldManagerConflict", "message": "conflict with \"creator\" using v1", "field": ".data.a"}])
+        json!([{"reason": "FieldManagerConflict", "message": "conflict with \"creator\" using v1", "field": ".data.a"}])
     );
     // The same value is no conflict: shared ownership.
     let r = e
