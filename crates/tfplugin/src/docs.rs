@@ -14,6 +14,34 @@ pub enum Kind {
     Provider,
     Resource,
     DataSource,
+    EphemeralResource,
+}
+
+impl Kind {
+    /// The folder of `docs/` a page of this kind goes to, as the registry expects it
+    /// (`docs/index.md` for the provider).
+    pub fn docs_dir(self) -> &'static str {
+        match self {
+            Kind::Provider => "",
+            Kind::Resource => "resources",
+            Kind::DataSource => "data-sources",
+            Kind::EphemeralResource => "ephemeral-resources",
+        }
+    }
+
+    /// Where the page of `type_name` goes under `docs/`: `index.md` for the provider, else
+    /// `<folder>/<type name without the provider prefix>.md` (e.g.
+    /// `ephemeral-resources/token.md` for `acme_token` with `prefix` `acme_`).
+    pub fn page_path(self, type_name: &str, prefix: &str) -> String {
+        match self {
+            Kind::Provider => "index.md".to_string(),
+            k => format!(
+                "{}/{}.md",
+                k.docs_dir(),
+                type_name.strip_prefix(prefix).unwrap_or(type_name)
+            ),
+        }
+    }
 }
 
 fn type_name(t: &Type) -> String {
@@ -182,6 +210,7 @@ pub fn render(
         Kind::Provider => "Provider",
         Kind::Resource => "Resource",
         Kind::DataSource => "Data Source",
+        Kind::EphemeralResource => "Ephemeral Resource",
     };
     let _ = writeln!(
         out,
@@ -234,11 +263,33 @@ mod tests {
                 "page_title: \"harness Data Source\"",
                 "# harness (Data Source)",
             ),
+            (
+                Kind::EphemeralResource,
+                "page_title: \"harness Ephemeral Resource\"",
+                "# harness (Ephemeral Resource)",
+            ),
         ] {
             let page = render("harness", kind, &s, None, None);
             assert!(page.contains(title), "{page}");
             assert!(page.contains(heading), "{page}");
         }
+    }
+
+    #[test]
+    fn pages_go_where_the_registry_looks_for_them() {
+        assert_eq!(Kind::Provider.page_path("acme", "acme_"), "index.md");
+        assert_eq!(
+            Kind::Resource.page_path("acme_widget", "acme_"),
+            "resources/widget.md"
+        );
+        assert_eq!(
+            Kind::DataSource.page_path("acme_widget", "acme_"),
+            "data-sources/widget.md"
+        );
+        assert_eq!(
+            Kind::EphemeralResource.page_path("acme_token", "acme_"),
+            "ephemeral-resources/token.md"
+        );
     }
 
     #[test]

@@ -7,8 +7,10 @@
 //! * [`plan`]: the plan pipeline written once for every resource, and Terraform's own
 //!   plan and apply checks as code.
 //! * [`resource`] and [`ctx`]: what a provider implements ([`resource::Provider`],
-//!   [`resource::Resource`], [`resource::DataSource`]) and what each operation gets.
-//! * [`typed`]: resources and data sources over typed models (`#[derive(Model)]`).
+//!   [`resource::Resource`], [`resource::DataSource`], [`resource::EphemeralResource`]) and
+//!   what each operation gets.
+//! * [`typed`]: resources, data sources and ephemeral resources over typed models
+//!   (`#[derive(Model)]`).
 //! * [`server`]: every tfplugin6 RPC, generic over a [`resource::Provider`].
 //! * [`transport`]: the go-plugin contract (handshake, AutoMTLS, controller, health).
 //! * [`logging`]: hclog-JSON logs on stderr; [`docs`]: Markdown reference from schemas.

@@ -1,5 +1,5 @@
 //! What a provider built on this framework implements: a [`Provider`] (its configuration and
-//! the list of its types), [`Resource`]s and [`DataSource`]s. The server (`crate::server`)
+//! the list of its types), [`Resource`]s, [`DataSource`]s and [`EphemeralResource`]s. The server (`crate::server`)
 //! does everything else: decoding, the plan pipeline, Terraform's invariants, diagnostics,
 //! deadlines, cancellation and private state.
 //!
@@ -7,7 +7,7 @@
 //! models (`#[derive(Model)]`), which is what resources normally implement.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
@@ -51,6 +51,10 @@ pub trait Provider: Send + Sync + 'static {
     fn resources(&self) -> Vec<Arc<dyn Resource<Self::Data>>>;
     /// Every data source type.
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<Self::Data>>>;
+    /// Every ephemeral resource type (protocol 6.7, Terraform ≥ 1.10); none by default.
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn EphemeralResource<Self::Data>>> {
+        Vec::new()
+    }
 }
 
 /// Which operation a deadline is for (the keys of a `timeouts` block).
@@ -179,4 +183,68 @@ pub trait DataSource<D: Send + Sync + 'static>: Send + Sync + 'static {
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
     /// Reads the object the configuration names and returns the full state.
     async fn read(&self, ctx: &Ctx<D>, config: &Value, diags: &mut Diagnostics) -> Option<Value>;
+}
+
+/// What [`EphemeralResource::open`] produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Opened {
+    /// The whole object: every configured value as configured, computed values filled, no
+    /// unknowns. Terraform holds it in memory only (never in plan or state).
+    pub result: Value,
+    /// Opaque bytes Terraform hands to the first [`EphemeralResource::renew`] and to
+    /// [`EphemeralResource::close`].
+    pub private: Option<Vec<u8>>,
+    /// When Terraform should call [`EphemeralResource::renew`] (while the value is still in
+    /// use); `None`: never.
+    pub renew_at: Option<SystemTime>,
+}
+
+/// What [`EphemeralResource::renew`] produced.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Renewed {
+    /// Bytes for the next renew (Terraform 1.11 passes close the bytes open returned, not
+    /// these).
+    pub private: Option<Vec<u8>>,
+    /// When to renew again; `None`: no further renewal.
+    pub renew_at: Option<SystemTime>,
+}
+
+/// An ephemeral resource type over untyped values: something opened for the length of one
+/// Terraform run (a token, a lease, a tunnel) whose result may feed only ephemeral contexts
+/// (write-only attributes, provider blocks, locals, other ephemeral resources) and is never
+/// stored in plan or state.
+///
+/// Terraform opens it during plan and again during apply, each time with a wholly known
+/// configuration (while the configuration has unknown values Terraform does not call the
+/// provider and makes the unknown result itself; the server does the same if a client sends
+/// unknowns anyway). It renews at `renew_at` while the value is in use and closes it when
+/// the run no longer needs it.
+#[async_trait]
+pub trait EphemeralResource<D: Send + Sync + 'static>: Send + Sync + 'static {
+    /// The full type name, e.g. `acme_token`.
+    fn type_name(&self) -> &'static str;
+    /// The schema (no write-only attributes: Terraform allows them in managed resources only).
+    fn schema(&self) -> Schema;
+    /// Checks beyond the declarative validators, without remote calls. Unknown values pass.
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+    /// The deadline of each open, renew and close call.
+    fn default_timeout(&self) -> Duration {
+        Duration::from_secs(5 * 60)
+    }
+    /// Opens the object for the wholly known `config`. `None` with an error diagnostic when it
+    /// cannot be opened.
+    async fn open(&self, ctx: &Ctx<D>, config: &Value, diags: &mut Diagnostics) -> Option<Opened>;
+    /// Renews what [`Opened::renew_at`] (or a previous [`Renewed::renew_at`]) asked for;
+    /// `private` is what that open or renew returned. `None`: no further renewal. The default
+    /// renews nothing.
+    async fn renew(
+        &self,
+        _ctx: &Ctx<D>,
+        _private: Option<&[u8]>,
+        _diags: &mut Diagnostics,
+    ) -> Option<Renewed> {
+        None
+    }
+    /// Releases what open acquired; `private` is what open returned. The default does nothing.
+    async fn close(&self, _ctx: &Ctx<D>, _private: Option<&[u8]>, _diags: &mut Diagnostics) {}
 }

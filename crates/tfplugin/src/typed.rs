@@ -31,18 +31,19 @@
 //! type [`Secret`]: it declares `x`, `x_wo` and `x_wo_version` (see [`Model::secrets`]).
 //!
 //! [`ModelResource`] is the resource trait over models; [`resource`] adapts it to the untyped
-//! trait the server uses. (Data sources implement the untyped `DataSource` directly: their
+//! trait the server uses; [`ModelEphemeral`] and [`ephemeral`] do the same for ephemeral
+//! resources. (Data sources implement the untyped `DataSource` directly: their
 //! schema is usually derived from a resource's, not a model of its own.)
 
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 
 use crate::ctx::Ctx;
-use crate::resource::{Operation, PlanRequest, Resource};
+use crate::resource::{EphemeralResource, Opened, Operation, PlanRequest, Renewed, Resource};
 use crate::tf::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
 use crate::tf::{AttributePath, Diagnostic, Diagnostics, Number, Severity, Type, Value};
 
@@ -824,6 +825,116 @@ impl<D: Send + Sync + 'static, R: ModelResource<D>> Resource<D> for Adapted<R, D
         diags: &mut Diagnostics,
     ) -> Option<serde_json::Value> {
         self.0.upgrade(from, state, diags)
+    }
+}
+
+/// What [`ModelEphemeral::open`] produced: the typed result, private bytes for renew and
+/// close, and when to renew.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpenedModel<M> {
+    /// The configured values as configured, computed values filled; wholly known.
+    pub result: M,
+    /// See [`Opened::private`].
+    pub private: Option<Vec<u8>>,
+    /// See [`Opened::renew_at`].
+    pub renew_at: Option<SystemTime>,
+}
+
+impl<M> OpenedModel<M> {
+    /// A result that needs no renewal and no private bytes.
+    pub fn new(result: M) -> Self {
+        OpenedModel {
+            result,
+            private: None,
+            renew_at: None,
+        }
+    }
+}
+
+/// An ephemeral resource over a typed model. Adapt it with [`ephemeral`]. See
+/// [`EphemeralResource`] for when Terraform calls what.
+#[async_trait]
+pub trait ModelEphemeral<D: Send + Sync + 'static>: Send + Sync + 'static {
+    /// The model of the configuration and of the result.
+    type Model: Model;
+    /// The full type name, e.g. `acme_token`.
+    fn type_name(&self) -> &'static str;
+    /// The schema; by default the model's.
+    fn schema(&self) -> Schema {
+        Self::Model::schema()
+    }
+    /// Checks beyond the declarative validators. Unknown values pass.
+    fn validate(&self, _config: &Self::Model, _diags: &mut Diagnostics) {}
+    /// The deadline of each open, renew and close call.
+    fn default_timeout(&self) -> Duration {
+        Duration::from_secs(5 * 60)
+    }
+    /// Opens the object for a wholly known configuration (start the result from `config`).
+    async fn open(
+        &self,
+        ctx: &Ctx<D>,
+        config: Self::Model,
+        diags: &mut Diagnostics,
+    ) -> Option<OpenedModel<Self::Model>>;
+    /// See [`EphemeralResource::renew`]; the default renews nothing.
+    async fn renew(
+        &self,
+        _ctx: &Ctx<D>,
+        _private: Option<&[u8]>,
+        _diags: &mut Diagnostics,
+    ) -> Option<Renewed> {
+        None
+    }
+    /// See [`EphemeralResource::close`]; the default does nothing.
+    async fn close(&self, _ctx: &Ctx<D>, _private: Option<&[u8]>, _diags: &mut Diagnostics) {}
+}
+
+/// Adapts a [`ModelEphemeral`] to the untyped [`EphemeralResource`] the server registers.
+pub fn ephemeral<D: Send + Sync + 'static, R: ModelEphemeral<D>>(
+    r: R,
+) -> Arc<dyn EphemeralResource<D>> {
+    Arc::new(AdaptedEphemeral(r, PhantomData))
+}
+
+struct AdaptedEphemeral<R, D>(R, PhantomData<fn() -> D>);
+
+#[async_trait]
+impl<D: Send + Sync + 'static, R: ModelEphemeral<D>> EphemeralResource<D>
+    for AdaptedEphemeral<R, D>
+{
+    fn type_name(&self) -> &'static str {
+        self.0.type_name()
+    }
+    fn schema(&self) -> Schema {
+        self.0.schema()
+    }
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        if let Some(c) = decode::<R::Model>(config, true, diags) {
+            self.0.validate(&c, diags);
+        }
+    }
+    fn default_timeout(&self) -> Duration {
+        self.0.default_timeout()
+    }
+    async fn open(&self, ctx: &Ctx<D>, config: &Value, diags: &mut Diagnostics) -> Option<Opened> {
+        let c = decode::<R::Model>(config, true, diags)?;
+        let o = self.0.open(ctx, c, diags).await?;
+        Some(Opened {
+            result: o.result.to_value(),
+            private: o.private,
+            renew_at: o.renew_at,
+        })
+    }
+    async fn renew(
+        &self,
+        ctx: &Ctx<D>,
+        private: Option<&[u8]>,
+        diags: &mut Diagnostics,
+    ) -> Option<Renewed> {
+        self.0.renew(ctx, private, diags).await
+    }
+    async fn close(&self, ctx: &Ctx<D>, private: Option<&[u8]>, diags: &mut Diagnostics) {
+        self.0.close(ctx, private, diags).await
     }
 }
 

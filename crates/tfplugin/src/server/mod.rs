@@ -23,7 +23,7 @@ use crate::ctx::{Ctx, Private};
 use crate::plan;
 use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::{Provider as PbProvider, ProviderServer};
-use crate::resource::{DataSource, Operation, PlanRequest, Provider, Resource};
+use crate::resource::{DataSource, EphemeralResource, Operation, PlanRequest, Provider, Resource};
 use crate::tf::schema::Schema;
 use crate::tf::validator::validate_block;
 use crate::tf::{codec, AttributePath, Diagnostics, Type, Value};
@@ -66,6 +66,7 @@ pub struct ProviderService<P: Provider> {
     provider: P,
     resources: BTreeMap<&'static str, Typed<dyn Resource<P::Data>>>,
     data_sources: BTreeMap<&'static str, Typed<dyn DataSource<P::Data>>>,
+    ephemerals: BTreeMap<&'static str, Typed<dyn EphemeralResource<P::Data>>>,
     provider_schema: Schema,
     provider_ty: Type,
     /// GetProviderSchema's answer, built once per process.
@@ -83,7 +84,8 @@ impl<P: Provider> ProviderService<P> {
         Self::with(provider, resources, data_sources)
     }
 
-    /// A service over the given resources and data sources (tests use their own).
+    /// A service over the given resources and data sources (tests use their own), and the
+    /// provider's ephemeral resources (see [`ProviderService::with_ephemerals`]).
     pub fn with(
         provider: P,
         resources: Vec<Arc<dyn Resource<P::Data>>>,
@@ -97,19 +99,34 @@ impl<P: Provider> ProviderService<P> {
             .into_iter()
             .map(|d| (d.type_name(), Typed::new(d.schema(), d)))
             .collect();
+        let ephemerals = ephemeral_map(provider.ephemeral_resources());
         let provider_schema = provider.schema();
-        let schema_response = schema_response(&provider_schema, &resources, &data_sources);
+        let schema_response =
+            schema_response(&provider_schema, &resources, &data_sources, &ephemerals);
         ProviderService {
             provider_ty: provider_schema.ty(),
             provider_schema,
             provider,
             resources,
             data_sources,
+            ephemerals,
             schema_response,
             configured: RwLock::new(Configured::No),
             stop: CancellationToken::new(),
             checks: cfg!(debug_assertions),
         }
+    }
+
+    /// Serves the given ephemeral resources instead of the provider's own (tests use their own).
+    pub fn with_ephemerals(mut self, ephemerals: Vec<Arc<dyn EphemeralResource<P::Data>>>) -> Self {
+        self.ephemerals = ephemeral_map(ephemerals);
+        self.schema_response = schema_response(
+            &self.provider_schema,
+            &self.resources,
+            &self.data_sources,
+            &self.ephemerals,
+        );
+        self
     }
 
     /// Uses `stop` as the token StopProvider cancels (e.g. a child of the process's
@@ -150,6 +167,21 @@ impl<P: Provider> ProviderService<P> {
             diags.error(
                 "Unknown Data Source Type",
                 format!("This provider has no data source type {name:?}."),
+            );
+        }
+        r
+    }
+
+    fn ephemeral(
+        &self,
+        name: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<&Typed<dyn EphemeralResource<P::Data>>> {
+        let r = self.ephemerals.get(name);
+        if r.is_none() {
+            diags.error(
+                "Unknown Ephemeral Resource Type",
+                format!("This provider has no ephemeral resource type {name:?}."),
             );
         }
         r
@@ -244,10 +276,20 @@ fn deadline<D: Send + Sync + 'static>(
     Instant::now() + d.min(Duration::from_secs(365 * 24 * 3600))
 }
 
+fn ephemeral_map<D: Send + Sync + 'static>(
+    ephemerals: Vec<Arc<dyn EphemeralResource<D>>>,
+) -> BTreeMap<&'static str, Typed<dyn EphemeralResource<D>>> {
+    ephemerals
+        .into_iter()
+        .map(|e| (e.type_name(), Typed::new(e.schema(), e)))
+        .collect()
+}
+
 fn schema_response<D: Send + Sync + 'static>(
     provider: &Schema,
     resources: &BTreeMap<&'static str, Typed<dyn Resource<D>>>,
     data_sources: &BTreeMap<&'static str, Typed<dyn DataSource<D>>>,
+    ephemerals: &BTreeMap<&'static str, Typed<dyn EphemeralResource<D>>>,
 ) -> pb::get_provider_schema::Response {
     let mut diags = Diagnostics::new();
     for err in provider.validate(false) {
@@ -265,6 +307,14 @@ fn schema_response<D: Send + Sync + 'static>(
             .into_iter()
             .for_each(|e| diags.bug(format!("{name}: {e}")));
     }
+    for (name, e) in ephemerals {
+        // Not managed: Terraform refuses write-only attributes here.
+        e.schema
+            .validate(false)
+            .into_iter()
+            .chain(ephemeral_schema_problems(&e.schema))
+            .for_each(|e| diags.bug(format!("{name}: {e}")));
+    }
     pb::get_provider_schema::Response {
         provider: Some(convert::schema(provider)),
         resource_schemas: resources
@@ -274,6 +324,10 @@ fn schema_response<D: Send + Sync + 'static>(
         data_source_schemas: data_sources
             .iter()
             .map(|(n, d)| (n.to_string(), convert::schema(&d.schema)))
+            .collect(),
+        ephemeral_resource_schemas: ephemerals
+            .iter()
+            .map(|(n, e)| (n.to_string(), convert::schema(&e.schema)))
             .collect(),
         diagnostics: convert::diagnostics(&diags),
         server_capabilities: Some(capabilities()),
@@ -362,6 +416,13 @@ impl<P: Provider> PbProvider for ProviderService<P> {
                 .data_sources
                 .keys()
                 .map(|t| pb::get_metadata::DataSourceMetadata {
+                    type_name: t.to_string(),
+                })
+                .collect(),
+            ephemeral_resources: self
+                .ephemerals
+                .keys()
+                .map(|t| pb::get_metadata::EphemeralMetadata {
                     type_name: t.to_string(),
                 })
                 .collect(),
@@ -709,6 +770,109 @@ impl<P: Provider> PbProvider for ProviderService<P> {
         .await
     }
 
+    async fn validate_ephemeral_resource_config(
+        &self,
+        r: Request<pb::validate_ephemeral_resource_config::Request>,
+    ) -> Result<Response<pb::validate_ephemeral_resource_config::Response>, Status> {
+        let r = r.into_inner();
+        guarded(
+            "ValidateEphemeralResourceConfig",
+            &r.type_name,
+            async {
+                let mut diags = Diagnostics::new();
+                if let Some(e) = self.ephemeral(&r.type_name, &mut diags) {
+                    if let Some(cfg) =
+                        convert::decode(r.config.as_ref(), &e.ty, "configuration", &mut diags)
+                    {
+                        validate_block(&e.schema.block, &cfg, &AttributePath::root(), &mut diags);
+                        e.imp.validate(&cfg, &mut diags);
+                    }
+                }
+                pb::validate_ephemeral_resource_config::Response {
+                    diagnostics: convert::diagnostics(&diags),
+                }
+            },
+            |d| pb::validate_ephemeral_resource_config::Response { diagnostics: d },
+        )
+        .await
+    }
+
+    async fn open_ephemeral_resource(
+        &self,
+        r: Request<pb::open_ephemeral_resource::Request>,
+    ) -> Result<Response<pb::open_ephemeral_resource::Response>, Status> {
+        let r = r.into_inner();
+        guarded(
+            "OpenEphemeralResource",
+            &r.type_name,
+            async {
+                let mut diags = Diagnostics::new();
+                let (result, private, renew_at) = self
+                    .open_ephemeral(&r, &mut diags)
+                    .await
+                    .unwrap_or_default();
+                pb::open_ephemeral_resource::Response {
+                    diagnostics: convert::diagnostics(&diags),
+                    renew_at,
+                    result,
+                    private,
+                    deferred: None,
+                }
+            },
+            |d| pb::open_ephemeral_resource::Response {
+                diagnostics: d,
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
+    async fn renew_ephemeral_resource(
+        &self,
+        r: Request<pb::renew_ephemeral_resource::Request>,
+    ) -> Result<Response<pb::renew_ephemeral_resource::Response>, Status> {
+        let r = r.into_inner();
+        guarded(
+            "RenewEphemeralResource",
+            &r.type_name,
+            async {
+                let mut diags = Diagnostics::new();
+                let mut out = pb::renew_ephemeral_resource::Response::default();
+                if let Some(renewed) = self.renew_ephemeral(&r, &mut diags).await {
+                    out.private = renewed.private;
+                    out.renew_at = renewed.renew_at.map(prost_types::Timestamp::from);
+                }
+                out.diagnostics = convert::diagnostics(&diags);
+                out
+            },
+            |d| pb::renew_ephemeral_resource::Response {
+                diagnostics: d,
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
+    async fn close_ephemeral_resource(
+        &self,
+        r: Request<pb::close_ephemeral_resource::Request>,
+    ) -> Result<Response<pb::close_ephemeral_resource::Response>, Status> {
+        let r = r.into_inner();
+        guarded(
+            "CloseEphemeralResource",
+            &r.type_name,
+            async {
+                let mut diags = Diagnostics::new();
+                self.close_ephemeral(&r, &mut diags).await;
+                pb::close_ephemeral_resource::Response {
+                    diagnostics: convert::diagnostics(&diags),
+                }
+            },
+            |d| pb::close_ephemeral_resource::Response { diagnostics: d },
+        )
+        .await
+    }
+
     async fn stop_provider(
         &self,
         _r: Request<pb::stop_provider::Request>,
@@ -999,6 +1163,150 @@ impl<P: Provider> ProviderService<P> {
     }
 }
 
+/// The private bytes of an ephemeral result the server made without opening anything
+/// (unknown configuration): renew and close of it do nothing.
+const NOT_OPENED: &[u8] = b"\0tfplugin:ephemeral-not-opened";
+
+/// Schema flags that mean nothing for an ephemeral resource (no plan, no state).
+fn ephemeral_schema_problems(schema: &Schema) -> Vec<String> {
+    fn walk(attrs: &[crate::tf::schema::Attribute], prefix: &str, out: &mut Vec<String>) {
+        for a in attrs {
+            let p = format!("{prefix}{}", a.name);
+            if a.requires_replace || a.requires_replace_if.is_some() {
+                out.push(format!(
+                    "{p}: requires_replace has no meaning in an ephemeral resource"
+                ));
+            }
+            if a.keep_prior {
+                out.push(format!(
+                    "{p}: keep_prior has no meaning in an ephemeral resource"
+                ));
+            }
+            if let Some((_, inner)) = a.nested_attributes() {
+                walk(inner, &format!("{p}."), out);
+            }
+        }
+    }
+    fn block(b: &crate::tf::schema::Block, prefix: &str, out: &mut Vec<String>) {
+        walk(&b.attributes, prefix, out);
+        for nb in &b.blocks {
+            block(&nb.block, &format!("{prefix}{}.", nb.name), out);
+        }
+    }
+    let mut out = Vec::new();
+    block(&schema.block, "", &mut out);
+    out
+}
+
+/// What OpenEphemeralResource answers: result, private bytes, renew_at.
+type OpenAnswer = (
+    Option<pb::DynamicValue>,
+    Option<Vec<u8>>,
+    Option<prost_types::Timestamp>,
+);
+
+impl<P: Provider> ProviderService<P> {
+    /// The context of an ephemeral resource call: its default timeout, the stop token.
+    fn ephemeral_ctx(
+        &self,
+        e: &Typed<dyn EphemeralResource<P::Data>>,
+        diags: &mut Diagnostics,
+    ) -> Option<Ctx<P::Data>> {
+        let deadline = Instant::now() + e.imp.default_timeout();
+        self.ctx(Some(deadline), Private::default(), diags)
+    }
+
+    async fn open_ephemeral(
+        &self,
+        r: &pb::open_ephemeral_resource::Request,
+        diags: &mut Diagnostics,
+    ) -> Option<OpenAnswer> {
+        let e = self.ephemeral(&r.type_name, diags)?;
+        let config = convert::decode(r.config.as_ref(), &e.ty, "configuration", diags)?;
+        // Terraform (1.10 and later) never opens with unknown values: it makes this same
+        // placeholder itself (configured values kept, computed values unknown). A client that
+        // sends unknowns anyway, or a provider whose own configuration is not known yet
+        // (planning), gets it too: nothing is opened, so renew and close will do nothing.
+        let blocker = self.unknown_configuration();
+        if !config.is_wholly_known() || blocker.is_some() {
+            tracing::info!(
+                type_name = %r.type_name,
+                provider_unknown = blocker.is_some(),
+                "configuration not known yet; answering an unknown result without opening"
+            );
+            let proposed = plan::proposed_new(&e.schema, &Value::Null, &config);
+            let placeholder = plan::plan(&e.schema, &Value::Null, &proposed, &config);
+            let dv = convert::encode(&placeholder, &e.ty, "ephemeral result", diags)?;
+            return Some((Some(dv), Some(NOT_OPENED.to_vec()), None));
+        }
+        let ctx = self.ephemeral_ctx(e, diags)?;
+        let opened = e.imp.open(&ctx, &config, diags).await;
+        let Some(opened) = opened else {
+            if !diags.has_errors() {
+                diags.bug("open returned no result and no error");
+            }
+            return None;
+        };
+        if diags.has_errors() {
+            // Terraform registers nothing after an error, so it will never close this.
+            e.imp.close(&ctx, opened.private.as_deref(), diags).await;
+            return None;
+        }
+        if !opened.result.is_wholly_known() {
+            diags.bug("the ephemeral result still had unknown values");
+        }
+        // Terraform checks the result with AssertPlanValid (configured values kept, nothing
+        // for unconfigured non-computed attributes); say where, before it says only "invalid".
+        self.report(
+            "invalid ephemeral result",
+            plan::check(&e.schema, &Value::Null, &config, &opened.result),
+            diags,
+        );
+        if diags.has_errors() {
+            e.imp.close(&ctx, opened.private.as_deref(), diags).await;
+            return None;
+        }
+        let Some(dv) = convert::encode(&opened.result, &e.ty, "ephemeral result", diags) else {
+            e.imp.close(&ctx, opened.private.as_deref(), diags).await;
+            return None;
+        };
+        Some((
+            Some(dv),
+            opened.private,
+            opened.renew_at.map(prost_types::Timestamp::from),
+        ))
+    }
+
+    async fn renew_ephemeral(
+        &self,
+        r: &pb::renew_ephemeral_resource::Request,
+        diags: &mut Diagnostics,
+    ) -> Option<crate::resource::Renewed> {
+        let e = self.ephemeral(&r.type_name, diags)?;
+        if r.private.as_deref() == Some(NOT_OPENED) {
+            return None;
+        }
+        let ctx = self.ephemeral_ctx(e, diags)?;
+        e.imp.renew(&ctx, r.private.as_deref(), diags).await
+    }
+
+    async fn close_ephemeral(
+        &self,
+        r: &pb::close_ephemeral_resource::Request,
+        diags: &mut Diagnostics,
+    ) {
+        let Some(e) = self.ephemeral(&r.type_name, diags) else {
+            return;
+        };
+        if r.private.as_deref() == Some(NOT_OPENED) {
+            return;
+        }
+        if let Some(ctx) = self.ephemeral_ctx(e, diags) {
+            e.imp.close(&ctx, r.private.as_deref(), diags).await
+        }
+    }
+}
+
 /// The whole plan of one resource: pipeline, hook, finish. Used by the server and by
 /// [`plan_resource`] so tests plan exactly as the server does.
 #[allow(clippy::too_many_arguments)]
@@ -1063,3 +1371,6 @@ pub fn provider_routes<P: Provider>(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod ephemeral_tests;

@@ -1,8 +1,10 @@
 //! The framework against a test-only resource with deeply nested attributes and blocks of
 //! every nesting mode: the typed model's schema and conversions, the generic "unknowns are
 //! refined" check, and the real terraform driving it in process (plan, apply, empty second
-//! plan, update of one nested set element, import).
+//! plan, update of one nested set element, import), and an ephemeral resource feeding
+//! write-only attributes.
 
+mod eph;
 mod thing;
 
 use std::collections::BTreeMap;
@@ -745,4 +747,112 @@ fn derived_requires_replace_if_and_equivalence_reach_nested_fields() {
     let mut read = declared(vec![part(2, "https://a/")], part(1, "https://b//"));
     tfplugin::plan::normalize_read(&s, &prior, &mut read);
     assert_eq!(read, prior);
+}
+
+const EPHEMERAL_HCL: &str = r#"
+ephemeral "nestedtest_secret" "s" {
+  name = "db"
+}
+
+resource "nestedtest_thing" "a" {
+  name = "alpha"
+}
+
+# Its name is unknown until nestedtest_thing.a is created.
+ephemeral "nestedtest_secret" "later" {
+  name = "r${nestedtest_thing.a.revision}"
+}
+
+resource "nestedtest_thing" "e" {
+  name      = "eph"
+  secret_wo = ephemeral.nestedtest_secret.s.value
+}
+
+resource "nestedtest_thing" "f" {
+  name      = "later"
+  secret_wo = ephemeral.nestedtest_secret.later.value
+}
+"#;
+
+/// Ephemeral resources under the real terraform: opened in plan and again in apply, closed
+/// after each, never opened while their configuration is unknown (Terraform makes the unknown
+/// result itself), their values reach write-only attributes and appear neither in the plan
+/// nor in the state file; their declared validators run in `terraform validate`.
+#[test]
+fn real_terraform_opens_and_closes_ephemeral_resources_and_keeps_their_values_out_of_plan_and_state(
+) {
+    let store: Shared = Arc::new(Mutex::new(Store::default()));
+    let shared = store.clone();
+    let server = tfplugin::transport::serve_in_process(SOURCE, move |stop| {
+        tfplugin::server::provider_routes(NestedProvider(shared), stop)
+    })
+    .expect("serve in process");
+    let tf = Terraform::new(
+        SOURCE,
+        "nestedtest",
+        Install::Reattach(server.reattach().to_string()),
+    );
+    let calls = || store.lock().unwrap().ephemeral_calls.clone();
+
+    // 1. plan: the known one is opened and closed; the unknown one is not opened.
+    tf.write(EPHEMERAL_HCL);
+    let plan = tf.plan_json();
+    assert_eq!(
+        calls(),
+        vec!["open:db", "close:db"],
+        "plan opens and closes"
+    );
+    let plan_text = plan.to_string();
+    assert!(
+        !plan_text.contains("ephemeral-value"),
+        "no ephemeral value in the plan: {plan_text}"
+    );
+    let e = plan["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["address"] == "nestedtest_thing.e")
+        .expect("e planned");
+    assert!(e["change"]["after"]["secret_wo"].is_null());
+
+    // 2. apply: both are opened (the second once its name is known) and closed; their values
+    // reach the write-only attributes and never the state file.
+    store.lock().unwrap().ephemeral_calls.clear();
+    tf.apply();
+    let c = calls();
+    for want in ["open:db", "close:db", "open:r1", "close:r1"] {
+        assert!(c.iter().any(|x| x == want), "{want} in {c:?}");
+    }
+    let opens = c.iter().filter(|x| x.starts_with("open:")).count();
+    let closes = c.iter().filter(|x| x.starts_with("close:")).count();
+    assert_eq!(opens, closes, "every open is closed: {c:?}");
+    {
+        let s = store.lock().unwrap();
+        assert!(
+            s.secrets_received.contains(&eph::secret_value("db"))
+                && s.secrets_received.contains(&eph::secret_value("r1")),
+            "{:?}",
+            s.secrets_received
+        );
+    }
+    let raw_state = std::fs::read_to_string(tf.path().join("terraform.tfstate")).unwrap();
+    assert!(
+        !raw_state.contains("ephemeral-value"),
+        "no ephemeral value in the state file (its address appears only in dependencies): {raw_state}"
+    );
+    assert!(tf.resource("nestedtest_thing.e")["secret_wo"].is_null());
+
+    // 3. a second plan is empty (write-only values make no diff) and opens again.
+    store.lock().unwrap().ephemeral_calls.clear();
+    assert!(tf.plan_is_empty());
+    let c = calls();
+    assert!(c.contains(&"open:r1".to_string()), "known now: {c:?}");
+
+    // 4. declared validators of ephemeral resources run in `terraform validate`.
+    tf.write(&EPHEMERAL_HCL.replace(r#"name = "db""#, r#"name = "DB!""#));
+    let out = tf.fails(&["validate", "-no-color"]);
+    assert!(
+        out.contains("lowercase letters, digits and dashes"),
+        "{out}"
+    );
 }

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use tfplugin::ctx::Ctx;
-use tfplugin::resource::{DataSource, Provider, Resource};
+use tfplugin::resource::{DataSource, EphemeralResource, Provider, Resource};
 use tfplugin::tf::schema::Schema;
 use tfplugin::tf::{Diagnostics, Value};
 use tfplugin::typed::{self, Model, ModelResource, Set, Timeouts, TypedPlan, Val};
@@ -269,6 +269,8 @@ pub struct Store {
     pub things: BTreeMap<String, Thing>,
     pub secrets_received: Vec<String>,
     pub next: u64,
+    /// Every open, renew and close of `nestedtest_secret`, in order (`open:<name>`).
+    pub ephemeral_calls: Vec<String>,
 }
 
 /// The provider's data: the shared store.
@@ -436,7 +438,7 @@ impl ModelResource<Shared> for ThingResource {
     }
 }
 
-/// The test provider: no settings, one resource.
+/// The test provider: no settings, one resource, one ephemeral resource.
 pub struct NestedProvider(pub Shared);
 
 impl Provider for NestedProvider {
@@ -455,6 +457,9 @@ impl Provider for NestedProvider {
     }
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<Shared>>> {
         vec![]
+    }
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn EphemeralResource<Shared>>> {
+        vec![typed::ephemeral(crate::eph::SecretEphemeral)]
     }
 }
 
