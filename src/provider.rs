@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use harness_gitops_client as harness;
 use harness_gitops_client::Secret;
-use tfplugin::resource::{DataSource, Provider, Resource};
+use tfplugin::resource::{DataSource, EphemeralResource, Provider, Resource};
 use tfplugin::tf::duration::parse as parse_duration;
 use tfplugin::tf::schema::Schema;
 use tfplugin::tf::{AttributePath, Diagnostics, Number, Value};
@@ -151,6 +151,9 @@ impl Provider for HarnessProvider {
     }
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<ProviderData>>> {
         crate::resources::data_sources()
+    }
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn EphemeralResource<ProviderData>>> {
+        crate::resources::ephemeral_resources()
     }
 }
 

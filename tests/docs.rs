@@ -52,6 +52,19 @@ fn docs_are_generated_from_the_schemas() {
             ),
         ));
     }
+    for e in resources::ephemeral_resources() {
+        let dir = ex.join("ephemeral-resources").join(e.type_name());
+        pages.push((
+            root.join("docs").join(Kind::EphemeralResource.page_path(e.type_name(), "harness_")),
+            render(
+                e.type_name(),
+                Kind::EphemeralResource,
+                &e.schema(),
+                read(&dir.join("ephemeral-resource.tf")).as_deref(),
+                None,
+            ),
+        ));
+    }
     let update = std::env::var_os("UPDATE_DOCS").is_some();
     let mut stale = Vec::new();
     for (path, text) in pages {

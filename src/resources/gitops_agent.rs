@@ -295,6 +295,10 @@ fn validate_config(c: &GitopsAgent, diags: &mut Diagnostics) {
             "A project-level agent needs `org_id`.",
         );
     }
+    if let Some(i) = c.install.known() {
+        i.connection
+            .validate(&AttributePath::attr(GitopsAgent::INSTALL), diags);
+    }
     if c.install.known().is_some() && c.r#type.as_deref() == Some("HOSTED_ARGO_PROVIDER") {
         diags.error_at(
             AttributePath::attr(GitopsAgent::INSTALL),

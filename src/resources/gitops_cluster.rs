@@ -24,6 +24,7 @@ use tfplugin::{Model, Val};
 
 use super::common::{self, api_error, api_str, without_unknowns, Scope};
 use super::data_source::ScopedLookup;
+use super::kube_connection::{open, KubeConnection};
 use super::Ctx;
 use crate::k8s::bootstrap::{Bootstrap as Kube, Issued, Kind, ObjRef, Spec};
 use crate::k8s::connect::pem_text;
@@ -89,28 +90,10 @@ pub struct KubeObject {
 /// How the provider bootstraps the target cluster (see the `bootstrap` attribute).
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 pub struct Bootstrap {
-    /// Path to a kubeconfig file (several joined with `:` like `KUBECONFIG`).
-    #[tf(optional)]
-    pub config_path: Val<String>,
-    /// kubeconfig context to use; defaults to the current context.
-    #[tf(optional)]
-    pub config_context: Val<String>,
-    /// Kubernetes API server URL, e.g. `https://203.0.113.10:6443`; overrides the kubeconfig.
-    /// Also the cluster's `server` unless that is set.
-    #[tf(optional)]
-    pub host: Val<String>,
-    /// Bearer token of an identity allowed to create service accounts, Secrets and RBAC
-    /// objects (e.g. cluster-admin). Stored in state (marked sensitive) because refresh and
-    /// destroy need it; a kubeconfig (or the provider's `kubernetes` settings) keeps it out
-    /// of state.
-    #[tf(optional, sensitive)]
-    pub token: Val<String>,
-    /// PEM CA bundle of the API server (base64-encoded PEM is accepted too).
-    #[tf(optional)]
-    pub cluster_ca_certificate: Val<String>,
-    /// Skip TLS verification of the API server while bootstrapping (test clusters only).
-    #[tf(optional)]
-    pub insecure: Val<bool>,
+    /// Where the cluster is reached; its `host` is also the cluster's `server` unless that is
+    /// set.
+    #[tf(flatten)]
+    pub connection: KubeConnection,
     /// Name of the service account the agent authenticates as. Defaults to
     /// `harness-gitops-manager`; the ClusterRole/Role is `<name>-role`, the binding
     /// `<name>-role-binding`, the token Secret `<name>-long-lived-token`.
@@ -521,30 +504,13 @@ fn validate_config(c: &Cluster, diags: &mut Diagnostics) {
             );
         }
         if let Some(b) = c.bootstrap.known() {
-            if b.token.is_known()
-                && b.host.is_null()
-                && b.config_path.is_null()
-                && b.config_context.is_null()
-            {
-                diags.error_at(
-                    at(Cluster::BOOTSTRAP).child("token"),
-                    "Bootstrap Token Without Host",
-                    "`bootstrap.token` is used with `bootstrap.host` (or its own `config_path`/`config_context`); set one of them, or move the token to the provider's `kubernetes` block.",
-                );
-            }
-            if let Some(h) = b.host.as_deref() {
+            b.connection.validate(&at(Cluster::BOOTSTRAP), diags);
+            if let Some(h) = b.connection.host.as_deref() {
                 check_url(
                     h,
                     AttributePath::attr(Cluster::BOOTSTRAP).child("host"),
                     false,
                     diags,
-                );
-            }
-            if b.insecure.known() == Some(&true) {
-                diags.warning_at(
-                    at(Cluster::BOOTSTRAP).child("insecure"),
-                    "Kubernetes TLS Verification Skipped",
-                    crate::k8s::INSECURE_WARNING,
                 );
             }
         }
@@ -592,19 +558,6 @@ fn check_url(s: &str, path: AttributePath, allow_http: bool, diags: &mut Diagnos
             "Invalid Server URL",
             format!("{s:?} is not an https:// URL of a Kubernetes API server, e.g. \"https://203.0.113.10:6443\"."),
         ),
-    }
-}
-
-/// The provider's Kubernetes settings as a bootstrap's own (from the model).
-fn own_settings(b: &Bootstrap) -> KubernetesSettings {
-    let s = |v: &Val<String>| v.non_empty().map(str::to_string);
-    KubernetesSettings {
-        config_path: s(&b.config_path),
-        config_context: s(&b.config_context),
-        host: s(&b.host),
-        token: s(&b.token).map(Secret::new),
-        cluster_ca_certificate: s(&b.cluster_ca_certificate).map(|c| pem_text(&c)),
-        insecure: b.insecure.known().copied(),
     }
 }
 
@@ -662,6 +615,7 @@ fn planned_bootstrap_server(
     prior: Option<&Cluster>,
     provider: Option<&ProviderData>,
 ) -> Val<String> {
+    let planned = &planned.connection;
     match &planned.host {
         Val::Known(h) => return Val::Known(h.trim_end_matches('/').to_string()),
         Val::Unknown => return Val::Unknown,
@@ -686,9 +640,9 @@ fn planned_bootstrap_server(
         Some(p) => match p.bootstrap.known() {
             None if p.bootstrap.is_null() => p.server.clone(),
             Some(b)
-                if b.config_path == planned.config_path
-                    && b.config_context == planned.config_context
-                    && b.host == planned.host =>
+                if b.connection.config_path == planned.config_path
+                    && b.connection.config_context == planned.config_context
+                    && b.connection.host == planned.host =>
             {
                 p.server.clone()
             }
@@ -927,7 +881,7 @@ impl ModelResource<ProviderData> for GitopsCluster {
                 // The bootstrap was removed: reach the cluster the way it was reached.
                 None => {
                     let target = prior.bootstrap.known().and_then(|b| {
-                        k8s::target(&own_settings(b), ctx.provider.kubernetes.as_ref())
+                        k8s::target(&b.connection.settings(), ctx.provider.kubernetes.as_ref())
                     });
                     match target {
                         Some(t) => match open(ctx, &t).await {
@@ -1198,7 +1152,7 @@ fn adopt_server(
 /// provider's `kubernetes` settings and those are not known in this run.
 fn target_for(ctx: &Ctx, m: &Cluster, diags: &mut Diagnostics) -> Option<Target> {
     let b = m.bootstrap.known()?;
-    let t = k8s::target(&own_settings(b), ctx.provider.kubernetes.as_ref());
+    let t = k8s::target(&b.connection.settings(), ctx.provider.kubernetes.as_ref());
     if t.is_none() {
         diags.error_at(
             AttributePath::attr(Cluster::BOOTSTRAP),
@@ -1209,23 +1163,6 @@ fn target_for(ctx: &Ctx, m: &Cluster, diags: &mut Diagnostics) -> Option<Target>
     t
 }
 
-/// Connects, observing the deadline and StopProvider; each request on the connection ends
-/// within the provider's `request_timeout` too.
-async fn open(ctx: &Ctx, target: &Target) -> Result<Connection, K8sError> {
-    match ctx.run(k8s::connect(target)).await {
-        Ok(Ok(mut conn)) => {
-            if let Some(c) = &ctx.provider.client {
-                conn.request_timeout = c.request_timeout();
-            }
-            Ok(conn)
-        }
-        Ok(r) => r,
-        Err(i) => Err(K8sError::Interrupted {
-            op: "connecting to Kubernetes".into(),
-            why: i.to_string(),
-        }),
-    }
-}
 
 /// Makes (or adopts) every bootstrap object and waits for the token. `partial` records the
 /// objects as they come to exist, and private state with them.
@@ -1270,7 +1207,7 @@ async fn refresh_bootstrap(ctx: &Ctx, state: &mut Cluster, diags: &mut Diagnosti
     let Some(b) = state.bootstrap.known() else {
         return;
     };
-    let Some(target) = k8s::target(&own_settings(b), ctx.provider.kubernetes.as_ref()) else {
+    let Some(target) = k8s::target(&b.connection.settings(), ctx.provider.kubernetes.as_ref()) else {
         return;
     };
     let registered: Option<String> = ctx.private_get(PRIVATE_TOKEN_UID);

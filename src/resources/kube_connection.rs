@@ -51,6 +51,33 @@ impl KubeConnection {
         }
     }
 
+    /// Checks on known values, reported under `at` (the attribute holding the connection):
+    /// a token needs its own host or kubeconfig (it never meets another cluster's host), and
+    /// `insecure` warns.
+    pub fn validate(&self, at: &AttributePath, diags: &mut Diagnostics) {
+        if self.token.is_known()
+            && self.host.is_null()
+            && self.config_path.is_null()
+            && self.config_context.is_null()
+        {
+            diags.error_at(
+                at.child(Self::TOKEN),
+                "Kubernetes Token Without Host",
+                format!(
+                    "`{at}.token` is used with `{at}.host` (or its own `config_path`/`config_context`); set one of them, \
+                     or move the token to the provider's `kubernetes` block."
+                ),
+            );
+        }
+        if self.insecure.known() == Some(&true) {
+            diags.warning_at(
+                at.child(Self::INSECURE),
+                "Kubernetes TLS Verification Skipped",
+                k8s::INSECURE_WARNING,
+            );
+        }
+    }
+
     /// Where to connect, or an error at `at` when the provider's settings it falls back on
     /// are not known in this run.
     pub fn target(&self, ctx: &Ctx, at: AttributePath, diags: &mut Diagnostics) -> Option<Target> {

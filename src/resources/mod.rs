@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use tfplugin::resource::{DataSource, Resource};
+use tfplugin::resource::{DataSource, EphemeralResource, Resource};
 
 use crate::provider::ProviderData;
 
@@ -11,6 +11,7 @@ pub mod app_watch;
 pub mod common;
 pub mod data_source;
 pub mod gitops_agent;
+pub mod gitops_agent_credentials;
 pub mod gitops_agent_yaml;
 pub mod gitops_application;
 pub mod gitops_cluster;
@@ -43,4 +44,9 @@ pub fn data_sources() -> Vec<Arc<dyn DataSource<ProviderData>>> {
         gitops_agent::data_source(),
         gitops_agent_yaml::data_source(),
     ]
+}
+
+/// Every ephemeral resource this provider serves (Terraform 1.10+).
+pub fn ephemeral_resources() -> Vec<Arc<dyn EphemeralResource<ProviderData>>> {
+    vec![gitops_agent_credentials::ephemeral()]
 }

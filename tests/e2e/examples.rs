@@ -32,7 +32,7 @@ fn examples_validate() {
     tf.ok(&["validate", "-no-color"]);
 
     let mut checked = 0;
-    for kind in ["resources", "data-sources"] {
+    for kind in ["resources", "data-sources", "ephemeral-resources"] {
         for entry in std::fs::read_dir(examples.join(kind)).unwrap() {
             let dir = entry.unwrap().path();
             for f in std::fs::read_dir(&dir).unwrap() {

@@ -1,0 +1,116 @@
+//! `harness_gitops_agent_credentials` (ephemeral, Terraform 1.10+): the agent's token for
+//! other providers (a Helm release's values, a Kubernetes Secret's write-only data), opened
+//! when needed and never stored in plan or state.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use harness_gitops_client::AgentScope;
+use tfplugin::resource::EphemeralResource;
+use tfplugin::tf::{AttributePath, Diagnostics};
+use tfplugin::typed::{self, ModelEphemeral, OpenedModel};
+use tfplugin::{Model, Val};
+
+use super::common::{self, api_error};
+use super::Ctx;
+use crate::provider::ProviderData;
+
+const TYPE_NAME: &str = "harness_gitops_agent_credentials";
+
+/// The token (private key) of a Harness GitOps agent, for other providers' write-only or
+/// ephemeral arguments: it is never stored in plan or state. Reading it never issues a new
+/// token.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct AgentCredentials {
+    /// Identifier of the agent.
+    #[tf(required, validate = common::identifier)]
+    pub identifier: Val<String>,
+    /// Organization of the agent. Defaults to the provider's `org_id`.
+    #[tf(optional_computed)]
+    pub org_id: Val<String>,
+    /// Project of the agent. Defaults to the provider's `project_id`.
+    #[tf(optional_computed)]
+    pub project_id: Val<String>,
+    /// The agent's token (`GITOPS_AGENT_TOKEN` of its manifest).
+    #[tf(computed, sensitive)]
+    pub token: Val<String>,
+    /// The agent's public key.
+    #[tf(computed)]
+    pub public_key: Val<String>,
+}
+
+/// The ephemeral resource.
+pub struct GitopsAgentCredentials;
+
+#[async_trait]
+impl ModelEphemeral<ProviderData> for GitopsAgentCredentials {
+    type Model = AgentCredentials;
+
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    async fn open(
+        &self,
+        ctx: &Ctx,
+        mut config: AgentCredentials,
+        diags: &mut Diagnostics,
+    ) -> Option<OpenedModel<AgentCredentials>> {
+        let client = &common::client(ctx, "the ephemeral resource's 5m deadline", diags)?;
+        let d = &ctx.provider.defaults;
+        if config.org_id.is_null() {
+            config.org_id = d.org_id.clone();
+        }
+        if config.project_id.is_null() {
+            config.project_id = d.project_id.clone();
+        }
+        if config.org_id.is_unknown() || config.project_id.is_unknown() {
+            diags.error(
+                "Agent Scope Not Known",
+                "The agent's `org_id` or `project_id` (or the provider default) is not known in this run.",
+            );
+            return None;
+        }
+        let scope = AgentScope {
+            org: config.org_id.non_empty().map(str::to_string),
+            project: config.project_id.non_empty().map(str::to_string),
+        };
+        let identifier = config.identifier.as_deref().unwrap_or_default().to_string();
+        let agent = match client.agents().get_opt(&scope, &identifier, true).await {
+            Ok(Some(a)) => a,
+            Ok(None) => {
+                diags.error_at(
+                    AttributePath::attr(AgentCredentials::IDENTIFIER),
+                    "GitOps Agent Not Found",
+                    format!("No agent {identifier:?} exists in this scope."),
+                );
+                return None;
+            }
+            Err(e) => {
+                api_error(diags, "Unable to Read GitOps Agent Credentials", &e);
+                return None;
+            }
+        };
+        let creds = agent.credentials.unwrap_or_default();
+        let Some(token) = creds.private_key.filter(|k| !k.is_empty()) else {
+            diags.error_at(
+                AttributePath::attr(AgentCredentials::IDENTIFIER),
+                "Agent Token Not Available",
+                "Harness did not return the agent's token (it may omit it once the agent has connected, or the API key \
+                 lacks the agent edit permission). Change `credentials_version` on the agent to issue a new one.",
+            );
+            return None;
+        };
+        let mut result = config;
+        result.org_id = result.org_id.or(Val::Known(String::new()));
+        result.project_id = result.project_id.or(Val::Known(String::new()));
+        result.token = Val::Known(token.expose().to_string());
+        result.public_key = Val::Known(creds.public_key.unwrap_or_default());
+        Some(OpenedModel::new(result))
+    }
+}
+
+/// The registered ephemeral resource.
+pub fn ephemeral() -> Arc<dyn EphemeralResource<ProviderData>> {
+    typed::ephemeral(GitopsAgentCredentials)
+}
