@@ -11,6 +11,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+use super::agents::Agents;
 use super::applications::Applications;
 use super::clusters::Clusters;
 use super::error::{one_line, Error, Operation, GRPC_NOT_FOUND};
@@ -235,6 +236,11 @@ impl Client {
         Clusters::new(self)
     }
 
+    /// GitOps agents (`/api/v1/agents`).
+    pub fn agents(&self) -> Agents<'_> {
+        Agents::new(self)
+    }
+
     /// GitOps applications.
     pub fn applications(&self) -> Applications<'_> {
         Applications::new(self)
@@ -273,6 +279,11 @@ impl Client {
     pub(crate) async fn send<T: DeserializeOwned>(&self, call: &Call<'_>) -> Result<T, Error> {
         let reply = self.execute(call, None).await?;
         decode(&call.op, &reply)
+    }
+
+    /// Sends an idempotent call and returns the 2xx body as bytes, JSON or not.
+    pub(crate) async fn send_raw(&self, call: &Call<'_>) -> Result<Vec<u8>, Error> {
+        Ok(self.execute(call, None).await?.body)
     }
 
     /// Like [`Client::send`], but HTTP 404 with gRPC code 5 and a 200 without the
@@ -577,7 +588,7 @@ impl Client {
             attempts: 1,
         };
         let (error, retryable, ambiguous, retry_after) = match code {
-            200..=299 if json => return Ok(Reply { status: code, body }),
+            200..=299 if json || call.raw => return Ok(Reply { status: code, body }),
             200..=299 => (not_json(), false, false, None),
             300..=399 => (
                 Error::Redirect {
@@ -628,16 +639,23 @@ impl Client {
             operation: call.op.clone(),
             detail,
         };
-        call.scope.check(call.project_only).map_err(invalid)?;
+        if call.agent_path {
+            call.scope.check(call.project_only).map_err(invalid)?;
+        } else if call.scope.project_id().is_some() && call.scope.org_id().is_none() {
+            return Err(invalid(
+                "a project identifier was given without an org identifier".into(),
+            ));
+        }
         let mut url = self.inner.base.clone();
         {
             let mut segments = url
                 .path_segments_mut()
                 .map_err(|_| invalid("the endpoint cannot take a path".into()))?;
             segments.push("agents");
-            for (what, segment) in std::iter::once(("agent identifier", call.scope.agent.as_str()))
-                .chain(call.path.iter().copied())
-            {
+            let agent = call
+                .agent_path
+                .then_some(("agent identifier", call.scope.agent.as_str()));
+            for (what, segment) in agent.into_iter().chain(call.path.iter().copied()) {
                 // `url` silently drops "." and ".." segments; an empty one would change the route.
                 if segment.is_empty() || segment == "." || segment == ".." {
                     return Err(invalid(format!(
@@ -671,6 +689,11 @@ pub(crate) struct Call<'a> {
     pub project_only: bool,
     /// Path after `agents/{agent}/`, as (what it is, value) for messages.
     pub path: Vec<(&'static str, &'a str)>,
+    /// The path starts with `agents/{scope.agent}` (every per-agent kind); false for the
+    /// agents' own calls, whose path after `agents/` is `path` alone.
+    pub agent_path: bool,
+    /// A 2xx body that is not JSON is accepted as is (the agent's YAML manifests).
+    pub raw: bool,
     /// Query parameters after the scope ones.
     pub query: Vec<(&'static str, String)>,
     /// The JSON body, encoded once.
@@ -686,6 +709,8 @@ impl<'a> Call<'a> {
             scope,
             project_only: false,
             path: Vec::new(),
+            agent_path: true,
+            raw: false,
             query: Vec::new(),
             body: None,
             deadline,

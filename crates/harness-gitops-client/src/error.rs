@@ -23,6 +23,9 @@ impl fmt::Display for Operation {
         if let Some(t) = &self.target {
             write!(f, " {t:?}")?;
         }
+        if self.agent.is_empty() {
+            return Ok(());
+        }
         write!(f, " (agent {:?})", self.agent)
     }
 }

@@ -3,8 +3,11 @@
 //! One [`Client`] per configured provider; per kind, `get` / `get_opt` / `create` / `update` /
 //! `delete` / `list` through [`Client::repositories`], [`Client::clusters`] and
 //! [`Client::applications`]. Paths are `{endpoint}/gitops/api/v1/agents/{agent}/…`
-//! (harness-gitops-api.md §0-2); auth is the `x-api-key` header only.
+//! (harness-gitops-api.md §0-2); auth is the `x-api-key` header only. The agents themselves
+//! (`{endpoint}/gitops/api/v1/agents[/{identifier}…]`, their token and manifests) are
+//! [`Client::agents`].
 
+mod agents;
 mod applications;
 mod client;
 mod clusters;
@@ -16,6 +19,7 @@ mod response;
 mod scope;
 pub mod secret;
 
+pub use agents::{AgentScope, Agents};
 pub use applications::{AppQuery, ApplicationDeleteOptions, Applications};
 pub use client::{Client, ClientConfig, RetryBackoff, CANCELLED_CREATE_LOOKUP, USER_AGENT};
 pub use clusters::{ClusterUpdateOptions, Clusters};

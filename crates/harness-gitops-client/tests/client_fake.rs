@@ -11,8 +11,8 @@ use std::time::Duration;
 use harness_gitops_client::models::*;
 use harness_gitops_client::Secret;
 use harness_gitops_client::{
-    AppQuery, ApplicationDeleteOptions, Client, ClientConfig, ClusterUpdateOptions, DeleteOptions,
-    Error, RetryBackoff, Scope,
+    AgentScope, AppQuery, ApplicationDeleteOptions, Client, ClientConfig, ClusterUpdateOptions,
+    DeleteOptions, Error, RetryBackoff, Scope,
 };
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
@@ -40,6 +40,8 @@ enum Reply {
     JsonHeaders(u16, Value, Vec<(&'static str, &'static str)>),
     /// A proxy's HTML page.
     Html(u16),
+    /// A YAML body (`application/yaml`).
+    Yaml(&'static str),
     /// Read the whole request, then close the connection without answering.
     Drop,
     /// Never answer.
@@ -249,6 +251,11 @@ async fn handle(
             .body(Full::new(Bytes::from_static(
                 b"<html><body><h1>Bad Gateway</h1></body></html>",
             )))
+            .expect("response"),
+        Reply::Yaml(text) => Response::builder()
+            .status(200)
+            .header("content-type", "application/yaml")
+            .body(Full::new(Bytes::from_static(text.as_bytes())))
             .expect("response"),
         Reply::Drop => {
             kill.notify_one();
@@ -1364,4 +1371,316 @@ fn config_is_validated() {
     assert_eq!(c.endpoint(), "https://app.harness.io/gateway");
     let debug = format!("{c:?} {:?}", config("https://x"));
     assert!(!debug.contains("s3cr3t"), "{debug}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Agents
+// ---------------------------------------------------------------------------------------------
+
+const AGENTS: &str = "/gateway/gitops/api/v1/agents";
+const AGENT_TOKEN: &str = "agent-private-key-T0K3N";
+
+fn agent_body(id: &str) -> Value {
+    json!({
+        "accountIdentifier": ACCOUNT, "orgIdentifier": "o1", "projectIdentifier": "p1",
+        "identifier": id, "name": id, "type": "MANAGED_ARGO_PROVIDER",
+        "credentials": {"privateKey": AGENT_TOKEN},
+        "version": {"major": "0", "minor": "101", "patch": "0"},
+        "prefixedIdentifier": id, "createdAt": {"seconds": "1700000000", "nanos": 5}
+    })
+}
+
+fn new_agent(id: &str) -> Agent {
+    Agent {
+        identifier: Some(id.into()),
+        org_identifier: Some("o1".into()),
+        project_identifier: Some("p1".into()),
+        name: Some(id.into()),
+        r#type: Some(agent_type::MANAGED_ARGO_PROVIDER.into()),
+        metadata: Some(AgentMetadata {
+            namespace: Some("gitops".into()),
+            high_availability: Some(false),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn agent_crud_sends_exact_requests() {
+    bounded(async {
+        let scoped = [("orgIdentifier", "o1"), ("projectIdentifier", "p1")];
+        let with_creds = [
+            ("orgIdentifier", "o1"),
+            ("projectIdentifier", "p1"),
+            ("withCredentials", "true"),
+        ];
+        let fake = Fake::start(vec![
+            step("POST", AGENTS, &scoped, Reply::Json(200, agent_body("a1"))),
+            step(
+                "GET",
+                &format!("{AGENTS}/a1"),
+                &with_creds,
+                Reply::Json(200, agent_body("a1")),
+            ),
+            step(
+                "GET",
+                &format!("{AGENTS}/a1"),
+                &scoped,
+                Reply::Json(200, agent_body("a1")),
+            ),
+            step(
+                "GET",
+                &format!("{AGENTS}/gone"),
+                &scoped,
+                Reply::Json(404, json!({"code": 5, "message": "agent not found"})),
+            ),
+            step(
+                "PUT",
+                &format!("{AGENTS}/a1"),
+                &scoped,
+                Reply::Json(200, agent_body("a1")),
+            ),
+            step(
+                "DELETE",
+                &format!("{AGENTS}/a1"),
+                &scoped,
+                Reply::Json(200, json!({})),
+            ),
+            step(
+                "DELETE",
+                &format!("{AGENTS}/a1"),
+                &scoped,
+                Reply::Json(404, json!({"code": 5, "message": "agent not found"})),
+            ),
+            step(
+                "POST",
+                &format!("{AGENTS}/a1/credentials"),
+                &scoped,
+                Reply::Json(200, agent_body("a1")),
+            ),
+        ])
+        .await;
+        let c = client(&fake);
+        let agents = c.agents();
+        let scope = AgentScope::project("o1", "p1");
+        let created = agents.create(&new_agent("a1")).await.expect("create");
+        assert_eq!(
+            created.credentials.unwrap().private_key.unwrap().expose(),
+            AGENT_TOKEN
+        );
+        let got = agents.get(&scope, "a1", true).await.expect("get");
+        assert_eq!(got.version.unwrap().minor, Some(Int64(101)));
+        assert!(agents
+            .get_opt(&scope, "a1", false)
+            .await
+            .expect("get_opt")
+            .is_some());
+        assert!(agents
+            .get_opt(&scope, "gone", false)
+            .await
+            .expect("get_opt")
+            .is_none());
+        agents.update(&new_agent("a1")).await.expect("update");
+        agents.delete(&scope, "a1").await.expect("delete");
+        agents
+            .delete(&scope, "a1")
+            .await
+            .expect("delete of a missing agent");
+        agents
+            .regenerate_credentials(&scope, "a1")
+            .await
+            .expect("regenerate");
+        fake.finish();
+
+        let seen = fake.seen();
+        let body = seen[0].json();
+        assert_eq!(
+            body["accountIdentifier"],
+            json!(ACCOUNT),
+            "account from the config"
+        );
+        assert_eq!(body["identifier"], json!("a1"));
+        assert_eq!(body["metadata"]["highAvailability"], json!(false));
+        assert_eq!(seen[4].json()["identifier"], json!("a1"));
+        assert!(seen[7].body.is_empty(), "credentials carries no body");
+    })
+    .await
+}
+
+#[tokio::test]
+async fn agent_list_reads_every_page() {
+    bounded(async {
+        let page = |i: i32, ids: &[&str]| {
+            let content: Vec<Value> = ids.iter().map(|id| agent_body(id)).collect();
+            Reply::Json(
+                200,
+                json!({"content": content, "totalPages": 2, "pageIndex": i, "pageSize": 100}),
+            )
+        };
+        let fake = Fake::start(vec![
+            step(
+                "GET",
+                AGENTS,
+                &[
+                    ("orgIdentifier", "o1"),
+                    ("pageIndex", "0"),
+                    ("pageSize", "100"),
+                ],
+                page(0, &["a", "b"]),
+            ),
+            step(
+                "GET",
+                AGENTS,
+                &[
+                    ("orgIdentifier", "o1"),
+                    ("pageIndex", "1"),
+                    ("pageSize", "100"),
+                ],
+                page(1, &["c"]),
+            ),
+        ])
+        .await;
+        let c = client(&fake);
+        let all = c.agents().list(&AgentScope::org("o1")).await.expect("list");
+        let ids: Vec<_> = all.iter().filter_map(|a| a.identifier.as_deref()).collect();
+        assert_eq!(ids, ["a", "b", "c"]);
+        fake.finish();
+    })
+    .await
+}
+
+#[tokio::test]
+async fn dropped_agent_create_is_resolved_by_lookup() {
+    bounded(async {
+        let fake = Fake::start(vec![
+            step("POST", AGENTS, &[], Reply::Drop),
+            step(
+                "GET",
+                &format!("{AGENTS}/a1"),
+                &[("withCredentials", "true")],
+                Reply::Json(200, agent_body("a1")),
+            ),
+        ])
+        .await;
+        let c = client(&fake);
+        let mut agent = new_agent("a1");
+        agent.org_identifier = None;
+        agent.project_identifier = None;
+        let created = c.agents().create(&agent).await.expect("create resolved");
+        assert_eq!(created.identifier.as_deref(), Some("a1"));
+        assert_eq!(fake.count("POST"), 1, "no second POST");
+        fake.finish();
+    })
+    .await
+}
+
+const MANIFEST: &str = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: gitops-agent\nstringData:\n  GITOPS_AGENT_TOKEN: agent-private-key-T0K3N\n";
+
+#[tokio::test]
+async fn agent_manifests_are_secrets_and_send_the_query_body() {
+    bounded(async {
+        let fake = Fake::start(vec![
+            step(
+                "POST",
+                &format!("{AGENTS}/a1/deployment-spec/yaml"),
+                &[],
+                Reply::Yaml(MANIFEST),
+            ),
+            step(
+                "POST",
+                &format!("{AGENTS}/a1/helm-overrides"),
+                &[],
+                Reply::Json(200, json!(MANIFEST)),
+            ),
+            step(
+                "POST",
+                &format!("{AGENTS}/a1/deployment-spec/yaml"),
+                &[],
+                Reply::Json(
+                    400,
+                    json!({"code": 3, "message": "the private key does not match"}),
+                ),
+            ),
+        ])
+        .await;
+        let c = client(&fake);
+        let query = AgentYamlQuery {
+            namespace: Some("gitops".into()),
+            skip_crds: Some(false),
+            private_key: Some(Secret::new(AGENT_TOKEN)),
+            proxy: Some(AgentProxy {
+                http: Some("http://proxy:3128".into()),
+                password: Some(Secret::new("proxy-pw-123")),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let agents = c.agents();
+        let scope = AgentScope::account();
+        let yaml = agents
+            .deploy_yaml(&scope, "a1", &query)
+            .await
+            .expect("yaml");
+        assert_eq!(yaml.expose(), MANIFEST);
+        assert!(!format!("{yaml:?}").contains(AGENT_TOKEN));
+        let values = agents
+            .helm_overrides(&scope, "a1", &query)
+            .await
+            .expect("overrides");
+        assert_eq!(
+            values.expose(),
+            MANIFEST,
+            "a JSON string reply is unwrapped"
+        );
+        let e = agents
+            .deploy_yaml(&scope, "a1", &query)
+            .await
+            .expect_err("refused");
+        assert_eq!(e.status(), Some(400));
+        let text = format!("{e} {e:?}");
+        assert!(
+            !text.contains(AGENT_TOKEN) && !text.contains("proxy-pw-123"),
+            "{text}"
+        );
+        assert!(text.contains("agent \"a1\""), "{text}");
+        fake.finish();
+
+        let body = fake.seen()[0].json();
+        assert_eq!(body["agentIdentifier"], json!("a1"));
+        assert_eq!(body["accountIdentifier"], json!(ACCOUNT));
+        assert_eq!(body["namespace"], json!("gitops"));
+        assert_eq!(body["skipCrds"], json!(false));
+        assert_eq!(body["privateKey"], json!(AGENT_TOKEN));
+        assert_eq!(body["proxy"]["password"], json!("proxy-pw-123"));
+        assert!(body.get("orgIdentifier").is_none());
+    })
+    .await
+}
+
+#[tokio::test]
+async fn agent_calls_refuse_unusable_identifiers() {
+    bounded(async {
+        let fake = Fake::start(vec![]).await;
+        let c = client(&fake);
+        let agents = c.agents();
+        let e = agents
+            .create(&Agent::default())
+            .await
+            .expect_err("no identifier");
+        assert!(e.to_string().contains("identifier is empty"), "{e}");
+        let e = agents
+            .get(&AgentScope::account(), "..", false)
+            .await
+            .expect_err("dot-dot");
+        assert!(e.to_string().contains("not usable"), "{e}");
+        let bad = AgentScope {
+            org: None,
+            project: Some("p".into()),
+        };
+        let e = agents.list(&bad).await.expect_err("project without org");
+        assert!(e.to_string().contains("without an org"), "{e}");
+        fake.finish();
+    })
+    .await
 }

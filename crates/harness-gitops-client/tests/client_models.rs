@@ -161,6 +161,35 @@ conformance! {
     application_response: "servicev1Application" => ApplicationResponse,
     application_list: "applicationsApplicationList" => ApplicationList,
     application_sync_request: "applicationsApplicationSyncRequest" => ApplicationSyncRequest,
+    agent: "v1Agent" => Agent,
+    agent_list: "v1AgentList" => AgentList,
+    agent_yaml_query: "v1AgentYamlQuery" => AgentYamlQuery,
+    agent_unique: "v1UniqueMessage" => UniqueMessage,
+}
+
+#[test]
+fn agent_debug_never_prints_the_token_or_proxy_password() {
+    let agent: Agent = serde_json::from_value(json!({
+        "identifier": "a1",
+        "credentials": {"privateKey": "agent-token-xyz", "publicKey": "pub"}
+    }))
+    .unwrap();
+    let query = AgentYamlQuery {
+        private_key: Some(Secret::new("agent-token-xyz")),
+        proxy: Some(AgentProxy {
+            password: Some(Secret::new("proxy-pw-123")),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let text = format!("{agent:?} {query:?}");
+    assert!(
+        !text.contains("agent-token-xyz") && !text.contains("proxy-pw-123"),
+        "{text}"
+    );
+    let wire = serde_json::to_value(&query).unwrap();
+    assert_eq!(wire["privateKey"], json!("agent-token-xyz"));
+    assert_eq!(wire["proxy"]["password"], json!("proxy-pw-123"));
 }
 
 #[test]

@@ -246,9 +246,17 @@ fn armed_fault(body: &Value) -> ApiResult<Armed> {
         .as_object()
         .ok_or_else(|| ApiError::invalid("the fault must be a JSON object"))?;
     for k in obj.keys() {
-        if !["op", "skip", "error", "dropAfter"].contains(&k.as_str()) {
+        if ![
+            "op",
+            "skip",
+            "error",
+            "dropAfter",
+            "rotateAgentTokenAfterManifest",
+        ]
+        .contains(&k.as_str())
+        {
             return Err(ApiError::invalid(format!(
-                "unknown key \"{k}\" in the fault; keys: op, skip, error, dropAfter"
+                "unknown key \"{k}\" in the fault; keys: op, skip, error, dropAfter, rotateAgentTokenAfterManifest"
             )));
         }
     }
@@ -265,6 +273,23 @@ fn armed_fault(body: &Value) -> ApiResult<Armed> {
             ApiError::invalid("skip must be a whole number (requests let through first)")
         })?,
     };
+    if let Some(v) = obj.get("rotateAgentTokenAfterManifest") {
+        if v != &Value::Bool(true) || obj.contains_key("error") || obj.contains_key("dropAfter") {
+            return Err(ApiError::invalid(
+                "rotateAgentTokenAfterManifest must be true and comes without error or dropAfter",
+            ));
+        }
+        if !op.starts_with("agents.deployYaml.") && !op.starts_with("agents.helmOverrides.") {
+            return Err(ApiError::invalid(
+                "rotateAgentTokenAfterManifest applies to agents.deployYaml.get, agents.deployYaml.post, agents.helmOverrides.get or agents.helmOverrides.post",
+            ));
+        }
+        return Ok(Armed {
+            op: op.to_string(),
+            skip,
+            action: ArmedAction::RotateAgentTokenAfterManifest,
+        });
+    }
     let action = match (obj.get("error"), obj.get("dropAfter")) {
         (Some(e), None) => {
             let status = e.get("status").and_then(Value::as_u64).unwrap_or(0);

@@ -8,6 +8,8 @@ use super::Config;
 use crate::secret::Secret;
 
 /// What the command line asks for.
+// Built once per process: boxing the Config would only change the public shape.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Command {
     /// `--help`: print [`USAGE`] and exit 0.
@@ -23,8 +25,8 @@ pub struct UsageError(pub String);
 
 /// `--help` text.
 pub const USAGE: &str = "\
-harness-gitops-emulator: a local emulator of the Harness GitOps REST API (repositories,
-clusters, applications) for trying and testing the Terraform provider. It is a test tool.
+harness-gitops-emulator: a local emulator of the Harness GitOps REST API (agents,
+repositories, clusters, applications) for trying and testing the Terraform provider. It is a test tool.
 
 USAGE:
   harness-gitops-emulator --api-key KEY --account-id ACC [OPTIONS]
@@ -50,6 +52,9 @@ OPTIONS:
   --fault-after-rate R     share (0..1) of API requests that are applied and then get their
                            connection dropped without a response (default 0)
   --seed N                 seed of the fault sequence (default random, logged at start)
+  --agent-heartbeat-timeout D
+                           an agent reads DISCONNECTED once no heartbeat arrived for D
+                           (default 15s)
   -h, --help               print this help
 
 Durations: a whole number with unit ms, s, m or h (500ms, 2s, 1m); 0 alone means none.
@@ -65,6 +70,15 @@ API (as the Harness gateway serves it; x-api-key and accountIdentifier required)
   /gitops/api/v1/agents/{agent}/clusters[/{identifier}]       POST GET | GET PUT DELETE
   /gitops/api/v1/agents/{agent}/applications[/{name}]         POST GET | GET PUT DELETE
   /gitops/api/v1/agents/{agent}/applications/{name}/sync      POST
+  /gitops/api/v1/agents[/{identifier}]                        POST GET | GET PUT DELETE
+  /gitops/api/v1/agents/{identifier}/unique                   GET
+  /gitops/api/v1/agents/{identifier}/credentials              POST (new token)
+  /gitops/api/v1/agents/{identifier}/deploy.yaml              GET  (application/yaml)
+  /gitops/api/v1/agents/{identifier}/deployment-spec/yaml     POST (application/yaml)
+  /gitops/api/v1/agents/{identifier}/helm-overrides           GET POST (application/yaml)
+  Agents take their scope from orgIdentifier/projectIdentifier (query; create/update and
+  the POST manifest calls: the body); prefixedIdentifier is account.<id>, org.<id> or <id>.
+  /gitops/agent/v1/heartbeat  POST, the agent-facing side (see CONVENTIONS; no x-api-key)
   Agent ids carry their scope: account.<id>, org.<id> (needs orgIdentifier) or a bare <id>
   (project agent: needs orgIdentifier and projectIdentifier).
 
@@ -102,6 +116,35 @@ CONVENTIONS:
     \"repository is used by ...\"), unless forceDelete=true.
   * Not emulated: resource trees, sync windows, live-cluster drift (selfHeal), backoff
     durations; Argo CD's intermediate refresh before an automated sync is not reported.
+  * Agents: create answers credentials.privateKey (the agent token, random base64); GET
+    answers credentials only with withCredentials=true; POST .../credentials rotates it.
+    update applies only tags, metadata (whole), description and type. list: paged
+    (pageSize default 10), filters identifier, name, type, searchTerm (identifier or name
+    contains, any case). version is 0.101.0 for every agent.
+  * Agent manifests (deploy.yaml, deployment-spec/yaml, helm-overrides): privateKey equal to
+    the current token embeds it unchanged; no privateKey REGENERATES the token (Harness's
+    behaviour: a running agent is locked out) and embeds the new one; another privateKey is
+    refused (400 code 3). namespace (else metadata.namespace) is required. The manifest is
+    multi-document YAML: CRDs (MANAGED_ARGO_PROVIDER, unless skipCrds), ServiceAccount/Role/
+    RoleBinding gitops-agent, ClusterRole/Binding <identifier> (unless metadata.isNamespaced),
+    Secret gitops-agent (GITOPS_AGENT_TOKEN), Secret <identifier>-ca (ca.bundle, with caData),
+    ConfigMap gitops-agent (identity, AGENT_HTTP_TARGET = this emulator's URL + /gitops,
+    GITOPS_AGENT_AVAILABILITY_MODE HA/NON-HA, the GITOPS_ARGOCD_* names, proxy variables),
+    Deployment gitops-agent (harness/gitops-agent:v0.101.0, 2 replicas when HA); managed
+    agents add Argo CD (repo server, redis, applicationset controller, server, the
+    application controller StatefulSet, Services, argocd-* ConfigMaps, argocd-secret,
+    NetworkPolicies, CronJob gitops-agent-upgrader). Helm overrides: harness.identity.*,
+    harness.secrets.agentSecret, harness.configMap.http.agentHttpTarget.
+  * Agent heartbeat (emulator convention; the real agent protocol is not public):
+    POST /gitops/agent/v1/heartbeat, header Authorization: Bearer <agent token>, body
+    {\"accountIdentifier\", \"orgIdentifier\", \"projectIdentifier\", \"agentIdentifier\",
+    \"version\": \"0.101.0\", \"components\": {\"harnessGitopsAgent\": {\"status\":
+    \"HEALTHY|UNHEALTHY\", \"message\": m}, \"argoRepoServer\", \"argoAppController\",
+    \"argoRedisServer\", \"argoAppSetController\"}}. 200 {} with the current token; 401 code 16
+    \"This is an unauthorized agent\" otherwise; 404 code 5 for an unknown agent. It sets
+    health.lastHeartbeat (RFC 3339), the components and connectionStatus CONNECTED; after
+    --agent-heartbeat-timeout without one, DISCONNECTED; before the first,
+    CONNECTED_STATUS_UNSET and no components.
   * Secrets come back masked as ******** (bytes fields: KioqKioqKio=, its base64); sending
     the mask back in an update keeps the stored secret.
   * Bodies and query parameters must match the Harness GitOps OpenAPI document exactly
@@ -127,7 +170,11 @@ only (localhost, 127.0.0.0/8, [::1]); never delayed or faulted; secrets masked u
                                without a response. It fires once, on the (skip+1)-th request of
                                op (a counter name) that passes the random faults; counted in
                                faults as \"armed.<op>.error\" / \"armed.<op>.dropAfter\";
-                               \"armedPending\" counts those not fired yet
+                               \"armedPending\" counts those not fired yet;
+                               {\"op\": \"agents.deployYaml.post\" (or .get,
+                               agents.helmOverrides.get/.post), \"rotateAgentTokenAfterManifest\":
+                               true} serves the manifest, then rotates that agent's token (an
+                               installed agent with a bad token)
   DELETE /_emulator/faults     disarm every pending armed fault
   PATCH  /_emulator/{repositories|clusters|applications}?accountIdentifier=&orgIdentifier=
          &projectIdentifier=&agentIdentifier=&identifier= (applications: name=)
@@ -185,6 +232,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
     let mut sync_delay = Duration::from_secs(2);
     let mut delete_delay = Duration::from_secs(2);
     let mut latency = Duration::ZERO;
+    let mut agent_heartbeat_timeout = Duration::from_secs(15);
     let mut fault_rate = 0.0;
     let mut fault_after_rate = 0.0;
     let mut seed = None;
@@ -220,6 +268,9 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
             "--sync-delay" => sync_delay = parse_duration("--sync-delay", &value()?)?,
             "--delete-delay" => delete_delay = parse_duration("--delete-delay", &value()?)?,
             "--latency" => latency = parse_duration("--latency", &value()?)?,
+            "--agent-heartbeat-timeout" => {
+                agent_heartbeat_timeout = parse_duration("--agent-heartbeat-timeout", &value()?)?
+            }
             "--fault-rate" => fault_rate = parse_rate("--fault-rate", &value()?)?,
             "--fault-after-rate" => fault_after_rate = parse_rate("--fault-after-rate", &value()?)?,
             "--seed" => {
@@ -256,6 +307,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
         fault_rate,
         fault_after_rate,
         seed,
+        agent_heartbeat_timeout,
     }))
 }
 

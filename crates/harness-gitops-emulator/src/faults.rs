@@ -80,6 +80,9 @@ pub enum ArmedAction {
     Error(ApiError),
     /// Handle the request (apply the change), then close the connection without a response.
     DropAfter,
+    /// Serve the manifest (or Helm overrides), then rotate that agent's token, as if someone
+    /// regenerated its credentials at that moment: the manifest's token no longer works.
+    RotateAgentTokenAfterManifest,
 }
 
 impl ArmedAction {
@@ -88,6 +91,7 @@ impl ArmedAction {
         match self {
             ArmedAction::Error(_) => "error",
             ArmedAction::DropAfter => "dropAfter",
+            ArmedAction::RotateAgentTokenAfterManifest => "rotateAgentTokenAfterManifest",
         }
     }
 }

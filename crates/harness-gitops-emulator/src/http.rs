@@ -27,7 +27,7 @@ use super::query::Query;
 use super::routes::{self, Op, Route};
 use super::scope::{AgentLevel, Key, Scope};
 use super::store::{Store, Ts};
-use super::{admin, applications, clusters, log, repositories};
+use super::{admin, agents, applications, clusters, log, repositories};
 use crate::secret::Secret;
 
 /// Largest accepted request body.
@@ -69,6 +69,11 @@ pub struct Ctx {
     /// Generator for application uids (separate from the fault generator so faults stay
     /// reproducible).
     pub ids: Mutex<fastrand::Rng>,
+    /// The emulator's own base URL (`http://HOST:PORT`), for the manifests'
+    /// `AGENT_HTTP_TARGET`.
+    pub base_url: String,
+    /// An agent reads DISCONNECTED this long after its last heartbeat.
+    pub agent_heartbeat_timeout: Duration,
 }
 
 impl Ctx {
@@ -173,6 +178,16 @@ pub fn json_response(status: StatusCode, body: &Value) -> Resp {
     resp.headers_mut().insert(
         http::header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+/// An `application/yaml` response (the agent manifests).
+fn yaml_response(text: String) -> Resp {
+    let mut resp = Response::new(Full::new(Bytes::from(text)));
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/yaml"),
     );
     resp
 }
@@ -328,6 +343,7 @@ async fn api(ctx: &Ctx, req: Request<Incoming>) -> Result<Resp, Dropped> {
         }
         Before::Drop => return Err(Dropped),
     }
+    let yaml = route.as_ref().is_ok_and(|r| r.op.is_yaml());
     let armed = match &route {
         Ok(r) => ctx.armed.take(r.op.name()).inspect(|a| {
             *ctx.counts()
@@ -340,7 +356,8 @@ async fn api(ctx: &Ctx, req: Request<Incoming>) -> Result<Resp, Dropped> {
     if let Some(ArmedAction::Error(e)) = &armed {
         return Ok(error_response(e));
     }
-    let result = process(ctx, route, req).await;
+    let rotate = armed == Some(ArmedAction::RotateAgentTokenAfterManifest);
+    let result = process(ctx, route, req, rotate).await;
     if armed == Some(ArmedAction::DropAfter) {
         return Err(Dropped);
     }
@@ -349,6 +366,7 @@ async fn api(ctx: &Ctx, req: Request<Incoming>) -> Result<Resp, Dropped> {
         return Err(Dropped);
     }
     Ok(match result {
+        Ok(Value::String(text)) if yaml => yaml_response(text),
         Ok(body) => json_response(StatusCode::OK, &body),
         Err(e) => error_response(&e),
     })
@@ -366,7 +384,26 @@ pub fn key_matches(given: &[u8], want: &[u8]) -> bool {
         == 0
 }
 
-async fn process(ctx: &Ctx, route: ApiResult<Route>, req: Request<Incoming>) -> ApiResult<Value> {
+async fn process(
+    ctx: &Ctx,
+    route: ApiResult<Route>,
+    req: Request<Incoming>,
+    rotate_after_manifest: bool,
+) -> ApiResult<Value> {
+    if route.as_ref().is_ok_and(|r| r.op == Op::AgentHeartbeat) {
+        // The agent-facing side: the agent token, not an API key.
+        Query::parse(req.uri().query(), &[])?;
+        let bearer = req
+            .headers()
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::to_string);
+        let body = read_json(req.into_body())
+            .await?
+            .ok_or_else(|| ApiError::invalid("agents.heartbeat needs a JSON request body"))?;
+        return agents::heartbeat(ctx, bearer.as_deref(), &body, Ts::now()).await;
+    }
     match req.headers().get("x-api-key") {
         None => return Err(ApiError::unauthenticated(
             "missing x-api-key header: send a Harness API key (PAT or SAT) in the x-api-key header",
@@ -403,7 +440,11 @@ async fn process(ctx: &Ctx, route: ApiResult<Route>, req: Request<Incoming>) -> 
         org: query.str("orgIdentifier").to_string(),
         project: query.str("projectIdentifier").to_string(),
     };
-    scope.check_agent(&route.agent, AgentLevel::of(&route.agent)?)?;
+    if route.op.is_agent() {
+        agents::check_scope(&scope)?;
+    } else {
+        scope.check_agent(&route.agent, AgentLevel::of(&route.agent)?)?;
+    }
     let body = if route.op.has_body() {
         read_json(req.into_body()).await?.ok_or_else(|| {
             ApiError::invalid(format!("{} needs a JSON request body", route.op.name()))
@@ -418,10 +459,10 @@ async fn process(ctx: &Ctx, route: ApiResult<Route>, req: Request<Incoming>) -> 
         body,
         now: Ts::now(),
     };
-    dispatch(ctx, api).await
+    dispatch(ctx, api, rotate_after_manifest).await
 }
 
-async fn dispatch(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
+async fn dispatch(ctx: &Ctx, req: ApiRequest, rotate_after_manifest: bool) -> ApiResult<Value> {
     match req.route.op {
         Op::RepoCreate => repositories::create(ctx, req).await,
         Op::RepoList => repositories::list(ctx, req).await,
@@ -440,5 +481,18 @@ async fn dispatch(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
         Op::AppUpdate => applications::update(ctx, req).await,
         Op::AppDelete => applications::delete(ctx, req).await,
         Op::AppSync => applications::sync(ctx, req).await,
+        Op::AgentCreate => agents::create(ctx, req).await,
+        Op::AgentList => agents::list(ctx, req).await,
+        Op::AgentGet => agents::get(ctx, req).await,
+        Op::AgentUpdate => agents::update(ctx, req).await,
+        Op::AgentDelete => agents::delete(ctx, req).await,
+        Op::AgentUnique => agents::unique(ctx, req).await,
+        Op::AgentCredentials => agents::regenerate(ctx, req).await,
+        Op::AgentDeployYamlGet
+        | Op::AgentDeployYamlPost
+        | Op::AgentOverridesGet
+        | Op::AgentOverridesPost => agents::manifest(ctx, req, rotate_after_manifest).await,
+        // Handled in `process` (no API key).
+        Op::AgentHeartbeat => Err(ApiError::internal("heartbeat reached dispatch")),
     }
 }

@@ -1,5 +1,5 @@
 //! The Harness GitOps emulator: a local stand-in for the Harness GitOps REST API
-//! (repositories, clusters, applications), the default target for trying the provider and
+//! (agents, repositories, clusters, applications), the default target for trying the provider and
 //! what the tests run against. It shares no code with the client (`harness-gitops-client`) on
 //! purpose, so each checks the other.
 //!
@@ -16,6 +16,18 @@
 //! | `clusters.create` / `.list` / `.get` / `.update` / `.delete` | same pattern under `clusters` |
 //! | `applications.create` / `.list` / `.get` / `.update` / `.delete` | same pattern under `applications` (`{name}`) |
 //! | `applications.sync` | `POST applications/{name}/sync` (body `applicationsApplicationSyncRequest`) |
+//!
+//! The agents themselves, under `/gitops/api/v1/agents`:
+//!
+//! | operation (request counter name) | method and path under `/gitops/api/v1/` |
+//! |---|---|
+//! | `agents.create` / `agents.list` | `POST` (body `v1Agent`) / `GET agents` |
+//! | `agents.get` / `.update` / `.delete` | `GET` / `PUT` (body `v1Agent`) / `DELETE agents/{identifier}` |
+//! | `agents.unique` | `GET agents/{identifier}/unique` |
+//! | `agents.credentials` | `POST agents/{identifier}/credentials` (a new token) |
+//! | `agents.deployYaml.get` / `.post` | `GET agents/{id}/deploy.yaml` / `POST agents/{id}/deployment-spec/yaml` (body `v1AgentYamlQuery`), `application/yaml` |
+//! | `agents.helmOverrides.get` / `.post` | `GET` / `POST agents/{id}/helm-overrides`, `application/yaml` |
+//! | `agents.heartbeat` | `POST /gitops/agent/v1/heartbeat` (emulator convention, below) |
 //!
 //! Other operations of the document answer 501 (code 12); other paths 404 (code 5).
 //! Accepted beyond the document because the official Go SDK sends them (reference §2.2,
@@ -92,6 +104,58 @@
 //!   applications being deleted included; `forceDelete=true` deletes anyway.
 //! * Accepted without effect (documented, nothing to emulate): cluster `forceUpdate`,
 //!   application `validate`, repository `query.forceRefresh`.
+//!
+//! # Agents (conventions)
+//!
+//! * Scope: `orgIdentifier` / `projectIdentifier` of the query (create, update and the POST
+//!   manifest calls: of the body; a query scope that disagrees is refused). Agents are keyed
+//!   by account, org, project and identifier; `prefixedIdentifier` is `account.x`, `org.x` or
+//!   `x`, `scope` `ACCOUNT`/`ORG`/`PROJECT`. Create needs a Harness identifier, a name and a
+//!   type other than `AGENT_TYPE_UNSET` (400 code 3), a duplicate answers 409 (code 6).
+//! * Create answers `credentials.privateKey` (the agent token: 32 random bytes, base64) and
+//!   `publicKey`; GET answers `credentials` only with `withCredentials=true`;
+//!   `POST …/credentials` rotates the token (the old one stops working). Update applies only
+//!   `tags`, `metadata` (whole), `description` and `type` (the document's description of
+//!   the operation). `version` is 0.101.0 for every agent. Delete answers the deleted agent.
+//!   List: exactly the query's scope, sorted by identifier, paged (`pageSize` default 10),
+//!   filtered by `identifier`, `name`, `type` and `searchTerm` (identifier or name contains
+//!   it, any case).
+//! * The token lifecycle of the manifests (deploy YAML and Helm overrides, GET and POST):
+//!   `privateKey` equal to the current token embeds it unchanged; **no `privateKey`
+//!   regenerates the token** and embeds the new one (Harness's behaviour,
+//!   harness/terraform-provider-harness#1149: the running agent is locked out); another
+//!   `privateKey` is refused (400 code 3, the token never echoed). `namespace` (else the
+//!   agent's `metadata.namespace`) is required.
+//! * The manifest (module `manifest`) is multi-document YAML in apply order: for
+//!   `MANAGED_ARGO_PROVIDER` the three Argo CD CRDs (unless `skipCrds`); ServiceAccounts,
+//!   Roles and RoleBindings (`gitops-agent`, and Argo CD's for managed agents); a
+//!   ClusterRole and ClusterRoleBinding named after the agent identifier (plus Argo CD's)
+//!   unless `metadata.isNamespaced`; Secret `gitops-agent` (`stringData.GITOPS_AGENT_TOKEN`),
+//!   Secret `<identifier>-ca` (`ca.bundle`) with `caData`, ConfigMap `gitops-agent`
+//!   (identity, `AGENT_HTTP_TARGET` = this emulator's own URL + `/gitops`,
+//!   `GITOPS_SERVICE_PROTOCOL: HTTP1`, `GITOPS_AGENT_AVAILABILITY_MODE` `HA`/`NON-HA`, the
+//!   `GITOPS_ARGOCD_*` component names, proxy variables; a proxy password goes to Secret
+//!   `gitops-agent-proxy`); Argo CD's ConfigMaps and `argocd-secret` (managed); Deployment
+//!   `gitops-agent` (`harness/gitops-agent:v0.101.0`, `envFrom` the ConfigMap and Secret, 2
+//!   replicas when `metadata.highAvailability`); for managed agents the Argo CD
+//!   Deployments, the `argocd-application-controller` StatefulSet, Services,
+//!   NetworkPolicies and the `gitops-agent-upgrader` CronJob. Every namespaced object has
+//!   `metadata.namespace` = the query's namespace; no Namespace object (Harness does not
+//!   create it). `CONNECTED_ARGO_PROVIDER`: only the agent's objects. Helm overrides: a
+//!   values file with `harness.identity.*`, `harness.secrets.agentSecret` and
+//!   `harness.configMap.http.agentHttpTarget`.
+//! * **Heartbeat** (the agent-facing side; the real protocol is not public):
+//!   `POST /gitops/agent/v1/heartbeat`, header `Authorization: Bearer <token>` (no
+//!   `x-api-key`), body `{"accountIdentifier", "orgIdentifier", "projectIdentifier",
+//!   "agentIdentifier", "version": "0.101.0", "components": {"harnessGitopsAgent":
+//!   {"status": "HEALTHY|UNHEALTHY", "message": "..."}, "argoRepoServer": {...},
+//!   "argoAppController": {...}, "argoRedisServer": {...}, "argoAppSetController": {...}}}`
+//!   (each component a `v1AgentComponentHealth`). 200 `{}` with the agent's current token;
+//!   401 (code 16) "This is an unauthorized agent" otherwise; 404 (code 5) when the agent
+//!   does not exist. It sets `health.lastHeartbeat` (RFC 3339), the components and
+//!   `connectionStatus` `CONNECTED`; `--agent-heartbeat-timeout` (default 15 s) after the
+//!   last one the agent reads `DISCONNECTED`; before the first, `CONNECTED_STATUS_UNSET`
+//!   and no components.
 //!
 //! # Agent simulation (conventions)
 //!
@@ -177,8 +241,8 @@
 //!
 //! With `--data FILE` every change is written atomically (temporary file in the same
 //! directory, fsync, rename, fsync of the directory) before its response is sent, and the
-//! file is loaded at start (format `harness-gitops-emulator/2`; files of format 1 are
-//! refused). Secrets are stored in clear in that file (mode 0600): it is a test tool.
+//! file is loaded at start (format `harness-gitops-emulator/2`, agents included; files
+//! written before agents were emulated load with none; files of format 1 are refused). Secrets are stored in clear in that file (mode 0600): it is a test tool.
 //!
 //! # Admin API (tests only)
 //!
@@ -208,7 +272,11 @@
 //!   501 or 503 with its gRPC code) and changes nothing; `{"op": "repositories.create",
 //!   "skip": 1, "dropAfter": true}` applies the request, then closes the connection without
 //!   a response. It fires once, on the `skip + 1`-th request of `op` that passes the random
-//!   faults. `DELETE /_emulator/faults` disarms every pending one.
+//!   faults. `{"op": "agents.deployYaml.post", "rotateAgentTokenAfterManifest": true}`
+//!   (also `agents.deployYaml.get`, `agents.helmOverrides.get`/`.post`) serves the manifest,
+//!   then rotates that agent's token as if someone regenerated its credentials at that
+//!   moment: the installed agent has a bad token. `DELETE /_emulator/faults` disarms every
+//!   pending one.
 //! * `PATCH /_emulator/{repositories|clusters|applications}?accountIdentifier=&orgIdentifier=&projectIdentifier=&agentIdentifier=&identifier=[&secrets=clear]`
 //!   (applications: `name=`; `accountIdentifier` defaults to `--account-id`): a JSON merge
 //!   patch (RFC 7386) applied to the stored Argo object (drift); the result must still match
@@ -230,6 +298,7 @@ use crate::secret::Secret;
 
 mod admin;
 mod agent;
+mod agents;
 mod applications;
 pub mod cli;
 mod clusters;
@@ -238,6 +307,7 @@ mod error;
 mod faults;
 mod http;
 mod kube;
+mod manifest;
 mod query;
 mod repositories;
 mod routes;
@@ -275,6 +345,8 @@ pub struct Config {
     pub fault_after_rate: f64,
     /// Fault sequence seed; `None` picks one at random.
     pub seed: Option<u64>,
+    /// An agent reads `DISCONNECTED` this long after its last heartbeat (default 15 s).
+    pub agent_heartbeat_timeout: Duration,
 }
 
 impl Config {
@@ -292,6 +364,7 @@ impl Config {
             fault_rate: 0.0,
             fault_after_rate: 0.0,
             seed: None,
+            agent_heartbeat_timeout: Duration::from_secs(15),
         }
     }
 }
@@ -385,6 +458,8 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         counts: Mutex::new(Default::default()),
         connections: std::sync::atomic::AtomicU64::new(0),
         ids: Mutex::new(fastrand::Rng::new()),
+        base_url: format!("http://{addr}"),
+        agent_heartbeat_timeout: config.agent_heartbeat_timeout,
     });
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(http::serve(listener, ctx, stopped));

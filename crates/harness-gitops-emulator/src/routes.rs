@@ -10,6 +10,12 @@ use super::query::Param::{self, Bool, List, Str};
 /// `/api/v1/agents/{agentIdentifier}/`).
 pub const PREFIX: &str = "/gitops/api/v1/agents/";
 
+/// The agents collection (`/gitops/api/v1/agents`).
+pub const AGENTS: &str = "/gitops/api/v1/agents";
+
+/// The agent-facing heartbeat (an emulator convention, not in the public document).
+pub const HEARTBEAT: &str = "/gitops/agent/v1/heartbeat";
+
 /// One emulated operation of the document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Op {
@@ -30,6 +36,18 @@ pub enum Op {
     AppUpdate,
     AppDelete,
     AppSync,
+    AgentCreate,
+    AgentList,
+    AgentGet,
+    AgentUpdate,
+    AgentDelete,
+    AgentUnique,
+    AgentCredentials,
+    AgentDeployYamlGet,
+    AgentDeployYamlPost,
+    AgentOverridesGet,
+    AgentOverridesPost,
+    AgentHeartbeat,
 }
 
 const REPO_QUERY: &[(&str, Param)] = &[
@@ -69,11 +87,45 @@ const APP_DELETE: &[(&str, Param)] = &[
     ("options.forceDelete", Bool),
 ];
 const IDENTIFIER: &[(&str, Param)] = &[("identifier", Str)];
+/// The document's "AgentQuery" parameters (list, get, delete, unique) besides the scope.
+const AGENT_QUERY: &[(&str, Param)] = &[
+    ("name", Str),
+    ("type", Str),
+    ("tags", List),
+    ("searchTerm", Str),
+    ("pageSize", Str),
+    ("pageIndex", Str),
+    ("scope", Str),
+    ("drIdentifier", Str),
+    ("sortBy", Str),
+    ("sortOrder", Str),
+    ("metadataOnly", Bool),
+    ("ignoreScope", Bool),
+    ("connectedStatus", Str),
+    ("healthStatus", Str),
+    ("withCredentials", Bool),
+    ("includeSecondary", Bool),
+];
+/// The document's "YamlQuery" parameters (GET manifest and Helm overrides).
+const YAML_QUERY: &[(&str, Param)] = &[
+    ("namespace", Str),
+    ("disasterRecoveryIdentifier", Str),
+    ("skipCrds", Bool),
+    ("caData", Str),
+    ("proxy.http", Str),
+    ("proxy.https", Str),
+    ("proxy.username", Str),
+    ("proxy.password", Str),
+    ("proxy.skipSSLVerify", Bool),
+    ("privateKey", Str),
+    ("argocdSettings.enableHelmPathTraversal", Bool),
+    ("argocdSettings.forceEnableInCluster", Bool),
+];
 const FORCE_DELETE: &[(&str, Param)] = &[("forceDelete", Bool)];
 
 impl Op {
     /// Every operation.
-    pub const ALL: [Op; 17] = [
+    pub const ALL: [Op; 29] = [
         Op::RepoCreate,
         Op::RepoList,
         Op::RepoGet,
@@ -91,6 +143,18 @@ impl Op {
         Op::AppUpdate,
         Op::AppDelete,
         Op::AppSync,
+        Op::AgentCreate,
+        Op::AgentList,
+        Op::AgentGet,
+        Op::AgentUpdate,
+        Op::AgentDelete,
+        Op::AgentUnique,
+        Op::AgentCredentials,
+        Op::AgentDeployYamlGet,
+        Op::AgentDeployYamlPost,
+        Op::AgentOverridesGet,
+        Op::AgentOverridesPost,
+        Op::AgentHeartbeat,
     ];
 
     /// Name used by `GET /_emulator/requests`, e.g. `repositories.create`.
@@ -113,6 +177,18 @@ impl Op {
             Op::AppUpdate => "applications.update",
             Op::AppDelete => "applications.delete",
             Op::AppSync => "applications.sync",
+            Op::AgentCreate => "agents.create",
+            Op::AgentList => "agents.list",
+            Op::AgentGet => "agents.get",
+            Op::AgentUpdate => "agents.update",
+            Op::AgentDelete => "agents.delete",
+            Op::AgentUnique => "agents.unique",
+            Op::AgentCredentials => "agents.credentials",
+            Op::AgentDeployYamlGet => "agents.deployYaml.get",
+            Op::AgentDeployYamlPost => "agents.deployYaml.post",
+            Op::AgentOverridesGet => "agents.helmOverrides.get",
+            Op::AgentOverridesPost => "agents.helmOverrides.post",
+            Op::AgentHeartbeat => "agents.heartbeat",
         }
     }
 
@@ -134,6 +210,15 @@ impl Op {
             Op::AppGet => &[APP_GET],
             Op::AppDelete => &[APP_DELETE],
             Op::AppSync => &[],
+            Op::AgentList => &[IDENTIFIER, AGENT_QUERY],
+            Op::AgentGet | Op::AgentDelete | Op::AgentUnique => &[AGENT_QUERY],
+            Op::AgentDeployYamlGet | Op::AgentOverridesGet => &[YAML_QUERY],
+            Op::AgentCreate
+            | Op::AgentUpdate
+            | Op::AgentCredentials
+            | Op::AgentDeployYamlPost
+            | Op::AgentOverridesPost
+            | Op::AgentHeartbeat => &[],
         };
         parts.concat()
     }
@@ -150,6 +235,42 @@ impl Op {
                 | Op::AppCreate
                 | Op::AppUpdate
                 | Op::AppSync
+                | Op::AgentCreate
+                | Op::AgentUpdate
+                | Op::AgentDeployYamlPost
+                | Op::AgentOverridesPost
+                | Op::AgentHeartbeat
+        )
+    }
+
+    /// An operation on the agents themselves: no `{agent}/` prefix in the path, the scope
+    /// of the agent in the query or body.
+    pub fn is_agent(self) -> bool {
+        matches!(
+            self,
+            Op::AgentCreate
+                | Op::AgentList
+                | Op::AgentGet
+                | Op::AgentUpdate
+                | Op::AgentDelete
+                | Op::AgentUnique
+                | Op::AgentCredentials
+                | Op::AgentDeployYamlGet
+                | Op::AgentDeployYamlPost
+                | Op::AgentOverridesGet
+                | Op::AgentOverridesPost
+                | Op::AgentHeartbeat
+        )
+    }
+
+    /// The operation answers `application/yaml` text.
+    pub fn is_yaml(self) -> bool {
+        matches!(
+            self,
+            Op::AgentDeployYamlGet
+                | Op::AgentDeployYamlPost
+                | Op::AgentOverridesGet
+                | Op::AgentOverridesPost
         )
     }
 }
@@ -195,6 +316,28 @@ fn percent_decode(seg: &str) -> ApiResult<String> {
 /// another method, 501 (code 12) for document operations the emulator does not implement.
 pub fn route(method: &Method, path: &str) -> ApiResult<Route> {
     let not_found = || ApiError::not_found(format!("Not Found: no operation at {path}"));
+    let wrong_method =
+        || ApiError::method_not_allowed(format!("Method Not Allowed: {method} {path}"));
+    let agent_route = |op: Op, id: Option<String>| {
+        Ok(Route {
+            op,
+            agent: String::new(),
+            id,
+        })
+    };
+    if path == AGENTS {
+        return match *method {
+            Method::POST => agent_route(Op::AgentCreate, None),
+            Method::GET => agent_route(Op::AgentList, None),
+            _ => Err(wrong_method()),
+        };
+    }
+    if path == HEARTBEAT {
+        return match *method {
+            Method::POST => agent_route(Op::AgentHeartbeat, None),
+            _ => Err(wrong_method()),
+        };
+    }
     let rest = path.strip_prefix(PREFIX).ok_or_else(not_found)?;
     let segs: Vec<&str> = rest.split('/').collect();
     let Some((agent_raw, tail)) = segs.split_first() else {
@@ -204,12 +347,10 @@ pub fn route(method: &Method, path: &str) -> ApiResult<Route> {
         return Err(not_found());
     }
     let agent = percent_decode(agent_raw)?;
-    let wrong_method =
-        || ApiError::method_not_allowed(format!("Method Not Allowed: {method} {path}"));
     let unimplemented = || {
         ApiError::unimplemented(format!(
             "{method} {path} is in the Harness GitOps API but not implemented by harness-gitops-emulator \
-             (it emulates repositories, clusters and applications CRUD and application sync)"
+             (it emulates repositories, clusters and applications CRUD, application sync and the agents' CRUD, credentials, manifests and Helm overrides)"
         ))
     };
     let id = |s: &str| -> ApiResult<Option<String>> {
@@ -231,6 +372,42 @@ pub fn route(method: &Method, path: &str) -> ApiResult<Route> {
         Method::DELETE => Ok((ops[2], id(one)?)),
         _ => Err(wrong_method()),
     };
+    // The agents' own operations: `agents/{identifier}[/…]`.
+    let agent_op = match (tail, method.clone()) {
+        ([], _) if ["search", "ns", "tags", "versions"].contains(agent_raw) => {
+            return Err(unimplemented())
+        }
+        ([], Method::GET) => Some(Op::AgentGet),
+        ([], Method::PUT) => Some(Op::AgentUpdate),
+        ([], Method::DELETE) => Some(Op::AgentDelete),
+        ([], _) => return Err(wrong_method()),
+        (["unique"], Method::GET) => Some(Op::AgentUnique),
+        (["credentials"], Method::POST) => Some(Op::AgentCredentials),
+        (["deploy.yaml"], Method::GET) => Some(Op::AgentDeployYamlGet),
+        (["deployment-spec", "yaml"], Method::POST) => Some(Op::AgentDeployYamlPost),
+        (["helm-overrides"], Method::GET) => Some(Op::AgentOverridesGet),
+        (["helm-overrides"], Method::POST) => Some(Op::AgentOverridesPost),
+        (
+            ["unique"]
+            | ["credentials"]
+            | ["deploy.yaml"]
+            | ["deployment-spec", "yaml"]
+            | ["helm-overrides"],
+            _,
+        ) => return Err(wrong_method()),
+        (
+            ["scale"]
+            | ["primaryNode"]
+            | ["helm-chart"]
+            | ["operator", "yaml"]
+            | ["deployment-spec", "helm"],
+            _,
+        ) => return Err(unimplemented()),
+        _ => None,
+    };
+    if let Some(op) = agent_op {
+        return agent_route(op, Some(agent));
+    }
     let (op, entity) = match tail {
         ["repositories"] => collection(Op::RepoCreate, Op::RepoList)?,
         ["repositories", "validate"] if method == Method::POST => (Op::RepoValidate, None),

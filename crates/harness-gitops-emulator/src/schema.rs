@@ -904,3 +904,187 @@ pub static APP_SYNC_REQUEST: Msg = Msg {
         ("revisions", STRS),
     ],
 };
+
+// ---- agents -------------------------------------------------------------------------
+
+/// `v1AgentType`.
+pub const AGENT_TYPES: &[&str] = &[
+    "AGENT_TYPE_UNSET",
+    "CONNECTED_ARGO_PROVIDER",
+    "MANAGED_ARGO_PROVIDER",
+    "HOSTED_ARGO_PROVIDER",
+];
+
+/// `servicev1Project`.
+pub static HARNESS_PROJECT: Msg = Msg {
+    name: "servicev1Project",
+    fields: &[("orgIdentifier", Str), ("projectIdentifier", Str)],
+};
+
+/// `servicev1AppProjectMapping`.
+pub static APP_PROJECT_MAPPING: Msg = Msg {
+    name: "servicev1AppProjectMapping",
+    fields: &[("appProjMap", Ty::Map(&Ty::Msg(&HARNESS_PROJECT)))],
+};
+
+/// `v1AgentMetadata`.
+pub static AGENT_METADATA: Msg = Msg {
+    name: "v1AgentMetadata",
+    fields: &[
+        ("namespace", Str),
+        ("highAvailability", Bool),
+        ("isNamespaced", Bool),
+        ("existingInstallation", Bool),
+        ("deployedApplicationCount", I32),
+        ("mappedProjects", Ty::Msg(&APP_PROJECT_MAPPING)),
+        ("infraType", Ty::Enum(&["UNSET", "OPENSHIFT"])),
+    ],
+};
+
+const COMPONENT_STATUS: Ty = Ty::Enum(&["HEALTH_STATUS_UNSET", "HEALTHY", "UNHEALTHY"]);
+
+/// `v1AgentComponentHealth`.
+pub static AGENT_COMPONENT_HEALTH: Msg = Msg {
+    name: "v1AgentComponentHealth",
+    fields: &[
+        ("status", COMPONENT_STATUS),
+        ("k8sError", Str),
+        ("message", Str),
+        ("version", Str),
+    ],
+};
+
+const COMPONENT: Ty = Ty::Msg(&AGENT_COMPONENT_HEALTH);
+
+/// `v1AgentHealth`.
+pub static AGENT_HEALTH: Msg = Msg {
+    name: "v1AgentHealth",
+    fields: &[
+        ("lastHeartbeat", DateTime),
+        (
+            "connectionStatus",
+            Ty::Enum(&["CONNECTED_STATUS_UNSET", "CONNECTED", "DISCONNECTED"]),
+        ),
+        ("harnessGitopsAgent", COMPONENT),
+        ("argoRepoServer", COMPONENT),
+        ("argoAppController", COMPONENT),
+        ("argoRedisServer", COMPONENT),
+        ("argoAppSetController", COMPONENT),
+    ],
+};
+
+/// `v1AgentCredentials`.
+pub static AGENT_CREDENTIALS: Msg = Msg {
+    name: "v1AgentCredentials",
+    fields: &[("privateKey", Str), ("publicKey", Str)],
+};
+
+/// `v1SemanticVersion`.
+pub static SEMANTIC_VERSION: Msg = Msg {
+    name: "v1SemanticVersion",
+    fields: &[("major", I64), ("minor", I64), ("patch", I64)],
+};
+
+/// `v1DisasterRecoveryNode`.
+pub static DISASTER_RECOVERY_NODE: Msg = Msg {
+    name: "v1DisasterRecoveryNode",
+    fields: &[
+        ("identifier", Str),
+        ("name", Str),
+        ("type", Ty::Enum(&["UNKNOWN_TYPE", "PRIMARY", "SECONDARY"])),
+    ],
+};
+
+/// `v1Agent`: the create and update body (and the response).
+pub static AGENT: Msg = Msg {
+    name: "v1Agent",
+    fields: &[
+        ("accountIdentifier", Str),
+        ("orgIdentifier", Str),
+        ("projectIdentifier", Str),
+        ("identifier", Str),
+        ("name", Str),
+        ("description", Str),
+        ("type", Ty::Enum(AGENT_TYPES)),
+        ("metadata", Ty::Msg(&AGENT_METADATA)),
+        ("tags", STR_MAP),
+        ("health", Ty::Msg(&AGENT_HEALTH)),
+        ("credentials", Ty::Msg(&AGENT_CREDENTIALS)),
+        ("version", Ty::Msg(&SEMANTIC_VERSION)),
+        ("upgradeAvailable", Bool),
+        ("isPLG", Bool),
+        (
+            "scope",
+            Ty::Enum(&["AGENT_SCOPE_UNSET", "ACCOUNT", "ORG", "PROJECT"]),
+        ),
+        ("disasterRecoveryNode", Ty::Msg(&DISASTER_RECOVERY_NODE)),
+        ("operator", Ty::Enum(&["UNKNOWN", "ARGO", "FLAMINGO"])),
+        ("prefixedIdentifier", Str),
+        ("createdAt", Ty::Msg(&V1_TIME)),
+        ("lastModifiedAt", Ty::Msg(&V1_TIME)),
+    ],
+};
+
+/// `v1Proxy`.
+pub static PROXY: Msg = Msg {
+    name: "v1Proxy",
+    fields: &[
+        ("http", Str),
+        ("https", Str),
+        ("username", Str),
+        ("password", Str),
+        ("skipSSLVerify", Bool),
+    ],
+};
+
+/// `v1ArgoCDSettings`.
+pub static ARGOCD_SETTINGS: Msg = Msg {
+    name: "v1ArgoCDSettings",
+    fields: &[
+        ("enableHelmPathTraversal", Bool),
+        ("forceEnableInCluster", Bool),
+    ],
+};
+
+/// `v1AgentYamlQuery`: the body of the POST manifest and Helm-overrides calls.
+pub static AGENT_YAML_QUERY: Msg = Msg {
+    name: "v1AgentYamlQuery",
+    fields: &[
+        ("accountIdentifier", Str),
+        ("orgIdentifier", Str),
+        ("projectIdentifier", Str),
+        ("agentIdentifier", Str),
+        ("namespace", Str),
+        ("disasterRecoveryIdentifier", Str),
+        ("skipCrds", Bool),
+        ("caData", Str),
+        ("privateKey", Str),
+        ("proxy", Ty::Msg(&PROXY)),
+        ("argocdSettings", Ty::Msg(&ARGOCD_SETTINGS)),
+    ],
+};
+
+/// The heartbeat body (an emulator convention, not in the document).
+pub static HEARTBEAT: Msg = Msg {
+    name: "heartbeat",
+    fields: &[
+        ("accountIdentifier", Str),
+        ("orgIdentifier", Str),
+        ("projectIdentifier", Str),
+        ("agentIdentifier", Str),
+        ("version", Str),
+        ("components", Ty::Msg(&HEARTBEAT_COMPONENTS)),
+    ],
+};
+
+/// `components` of a heartbeat: one `v1AgentComponentHealth` per component.
+pub static HEARTBEAT_COMPONENTS: Msg = Msg {
+    name: "heartbeat.components",
+    fields: &[
+        ("harnessGitopsAgent", COMPONENT),
+        ("argoRepoServer", COMPONENT),
+        ("argoAppController", COMPONENT),
+        ("argoRedisServer", COMPONENT),
+        ("argoAppSetController", COMPONENT),
+    ],
+};

@@ -199,6 +199,48 @@ pub struct SyncOp {
     pub settled: bool,
 }
 
+/// A GitOps agent (`v1Agent`): what was sent, its token and its last heartbeat. The key's
+/// `agent` is empty; `id` is the agent identifier.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentEntry {
+    pub key: Key,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// `v1AgentType`.
+    pub agent_type: String,
+    /// Normalised `v1AgentMetadata` (replaced whole by an update).
+    #[serde(default)]
+    pub metadata: Map<String, Value>,
+    #[serde(default)]
+    pub tags: Map<String, Value>,
+    /// `v1AgentOperator` as sent (`UNKNOWN` omitted).
+    #[serde(default)]
+    pub operator: String,
+    /// The current token (`credentials.privateKey`); a heartbeat must present it.
+    pub private_key: String,
+    #[serde(default)]
+    pub public_key: String,
+    pub created_at: Ts,
+    pub last_modified_at: Ts,
+    /// The last accepted heartbeat.
+    #[serde(default)]
+    pub heartbeat: Option<Heartbeat>,
+}
+
+/// An accepted heartbeat: when, and the component health it reported.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Heartbeat {
+    pub at: Ts,
+    #[serde(default)]
+    pub version: String,
+    /// Normalised `v1AgentComponentHealth` per component name.
+    #[serde(default)]
+    pub components: Map<String, Value>,
+}
+
 /// The emulated controller's view of an application.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -231,6 +273,8 @@ pub struct State {
     /// Behind `Arc`s so that the copy every write works on shares the untouched applications
     /// (a write clones only what it changes, via `Arc::make_mut`): cheap with thousands.
     pub applications: BTreeMap<Key, Arc<AppEntry>>,
+    /// GitOps agents, keyed by scope and identifier (empty `agent`).
+    pub agents: BTreeMap<Key, AgentEntry>,
 }
 
 const FORMAT: &str = "harness-gitops-emulator/2";
@@ -243,6 +287,9 @@ struct Snapshot {
     repositories: Vec<RepoEntry>,
     clusters: Vec<ClusterEntry>,
     applications: Vec<AppEntry>,
+    /// Absent in files written before agents were emulated.
+    #[serde(default)]
+    agents: Vec<AgentEntry>,
 }
 
 /// [`Snapshot`] borrowed from the state, for writing without copying.
@@ -254,6 +301,7 @@ struct SnapshotRef<'a> {
     repositories: Vec<&'a RepoEntry>,
     clusters: Vec<&'a ClusterEntry>,
     applications: Vec<&'a AppEntry>,
+    agents: Vec<&'a AgentEntry>,
 }
 
 impl State {
@@ -265,6 +313,7 @@ impl State {
             repositories: self.repositories.values().collect(),
             clusters: self.clusters.values().collect(),
             applications: self.applications.values().map(|a| &**a).collect(),
+            agents: self.agents.values().collect(),
         };
         serde_json::to_vec(&snap)
     }
@@ -293,6 +342,11 @@ impl State {
                 .applications
                 .into_iter()
                 .map(|e| (e.key.clone(), Arc::new(e)))
+                .collect(),
+            agents: snap
+                .agents
+                .into_iter()
+                .map(|e| (e.key.clone(), e))
                 .collect(),
         })
     }

@@ -8,6 +8,7 @@
 //! number accepted). Secret fields are `Option<Secret>` and print as a placeholder in `Debug`.
 //! Unknown response keys are ignored.
 
+mod agent;
 mod application;
 mod application_status;
 mod cluster;
@@ -15,6 +16,7 @@ mod common;
 mod repository;
 mod wire;
 
+pub use agent::*;
 pub use application::*;
 pub use application_status::*;
 pub use cluster::*;
