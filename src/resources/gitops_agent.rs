@@ -24,7 +24,7 @@ use tfplugin::ctx::{Backoff, Poll, WaitError};
 use tfplugin::resource::{DataSource, Operation, Resource};
 use tfplugin::tf::schema::{Constraint, Schema};
 use tfplugin::tf::{AttributePath, Diagnostics, Value};
-use tfplugin::typed::{self, ModelResource, Set, Timeouts, TypedPlan};
+use tfplugin::typed::{self, ModelResource, Set, TfType, Timeouts, TypedPlan};
 use tfplugin::{Model, Val};
 
 use super::common::{self, api_error, api_str};
@@ -32,7 +32,7 @@ use super::kube_connection::{self, KubeConnection};
 use super::Ctx;
 use crate::k8s::agent as kagent;
 use crate::k8s::install::{Installed, Installer, Manifest};
-use crate::k8s::{Connection, K8sError};
+use crate::k8s::Connection;
 use crate::provider::ProviderData;
 
 const TYPE_NAME: &str = "harness_gitops_agent";
@@ -42,7 +42,7 @@ const PRIVATE_INSTALLED: &str = "installed";
 const COMPONENT_GRACE: Duration = Duration::from_secs(60);
 
 /// An object the install applied to the cluster.
-#[derive(Model, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Model, Clone, Debug, Default, PartialEq)]
 pub struct InstalledObject {
     /// `apiVersion`, e.g. `apps/v1`.
     #[tf(computed)]
@@ -750,7 +750,7 @@ async fn install_and_wait(
         state.agent_token = token_state(planned, token.as_ref());
     }
     let mut applied: Vec<Installed> = Vec::new();
-    let result = install(ctx, client, planned, install, &conn, token, before, &mut applied).await;
+    let result = apply_install(ctx, client, planned, install, &conn, token, before, &mut applied).await;
     // Whatever was applied is recorded, even when a later step failed.
     let mut all: Vec<Installed> = applied.clone();
     if result.is_err() {
@@ -822,7 +822,7 @@ async fn current_token(
 /// longer has are removed (CustomResourceDefinitions excepted). Returns the agent version
 /// the manifest installs.
 #[allow(clippy::too_many_arguments)]
-async fn install(
+async fn apply_install(
     ctx: &Ctx,
     client: &harness::Client,
     m: &GitopsAgent,
@@ -965,7 +965,7 @@ async fn wait_healthy(
     let identifier = m.identifier.as_deref().unwrap_or_default();
     let scope = api_scope(m);
     let ns = m.namespace.as_deref().unwrap_or_default().to_string();
-    let mut connected_since: Option<tokio::time::Instant> = None;
+    let connected_since: std::sync::Mutex<Option<tokio::time::Instant>> = std::sync::Mutex::new(None);
     let backoff = Backoff {
         initial: Duration::from_millis(250),
         max: Duration::from_secs(3),
@@ -975,13 +975,13 @@ async fn wait_healthy(
         .wait_for(backoff, || {
             let scope = scope.clone();
             let ns = ns.clone();
-            let since = &mut connected_since;
+            let since = &connected_since;
             async move {
                 let a = client.agents().get(&scope, identifier, false).await?;
                 let h = a.health.clone().unwrap_or_default();
                 let connected = h.connection_status.as_deref() == Some("CONNECTED");
                 if !connected {
-                    *since = None;
+                    *since.lock().unwrap_or_else(|e| e.into_inner()) = None;
                     if let Some(conn) = conn {
                         if let Ok(Some(why)) = kagent::agent_pod_failure(conn, &ns).await {
                             return Ok(Poll::Failed(a, why));
@@ -1003,7 +1003,10 @@ async fn wait_healthy(
                 match first_unhealthy {
                     None => Ok(Poll::Ready(a)),
                     Some(why) => {
-                        let t0 = *since.get_or_insert_with(tokio::time::Instant::now);
+                        let t0 = *since
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .get_or_insert_with(tokio::time::Instant::now);
                         if t0.elapsed() >= COMPONENT_GRACE {
                             Ok(Poll::Failed(a, why))
                         } else {

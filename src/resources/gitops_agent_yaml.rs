@@ -16,6 +16,7 @@ use harness_gitops_client::{AgentScope, Secret};
 use tfplugin::resource::DataSource;
 use tfplugin::tf::schema::Schema;
 use tfplugin::tf::{AttributePath, Diagnostics, Value};
+use tfplugin::typed::TfType;
 use tfplugin::{Model, Val};
 
 use super::common::{self, api_error};

@@ -29,7 +29,7 @@ use super::Ctx;
 use crate::k8s::bootstrap::{Bootstrap as Kube, Issued, Kind, ObjRef, Spec};
 use crate::k8s::connect::pem_text;
 use crate::k8s::{self, Connection, K8sError, Target};
-use crate::provider::{KubernetesSettings, ProviderData};
+use crate::provider::ProviderData;
 
 const TYPE_NAME: &str = "harness_gitops_cluster";
 

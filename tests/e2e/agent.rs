@@ -183,7 +183,7 @@ fn a_failed_install_fails_fast_and_keeps_the_agent() {
     let kube = Kube::start(Duration::from_millis(200));
     let tf = Tf::new();
     tf.write(&format!("{}{}", provider(&emu), agent(&kubeconfig(&kube), "")));
-    emu.arm(json!({"op": "agents.manifest", "rotateAgentTokenAfterManifest": true}));
+    emu.arm(json!({"op": "agents.deployYaml.post", "rotateAgentTokenAfterManifest": true}));
     let started = std::time::Instant::now();
     let err = flat(&tf.fails(&["apply", "-auto-approve", "-no-color", "-input=false"]));
     assert!(

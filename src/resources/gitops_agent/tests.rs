@@ -160,7 +160,11 @@ fn applied(config: &Value, p: &ProviderData) -> Value {
     let (planned, d) = ts::plan(&resource(), &Value::Null, config, Some(p));
     assert!(!d.has_errors(), "{d:?}");
     let mut m = GitopsAgent::from_object(&planned).unwrap();
-    m.agent_token = Val::Known("tok".into());
+    m.agent_token = if m.export_token.unwrap_or(false) {
+        Val::Known("tok".into())
+    } else {
+        Val::Null
+    };
     m.connection_status = "CONNECTED".into();
     m.last_heartbeat = "2026-12-07T00:00:00Z".into();
     m.health = Val::Known(BTreeMap::new());

@@ -1,4 +1,5 @@
 use super::*;
+use crate::provider::KubernetesSettings;
 use harness_gitops_client::models::ConnectionState;
 
 fn cfg_value(pairs: &[(&str, Value)]) -> Value {
