@@ -334,6 +334,22 @@ mod tests {
     }
 
     #[test]
+    fn agent_heartbeat_timeout() {
+        let run = |a: &str| match parse(args(a)) {
+            Ok(Command::Run(c)) => c,
+            other => panic!("{other:?}"),
+        };
+        let c = run("--api-key K --account-id A");
+        assert_eq!(c.agent_heartbeat_timeout, Duration::from_secs(15));
+        let c = run("--api-key K --account-id A --agent-heartbeat-timeout 500ms");
+        assert_eq!(c.agent_heartbeat_timeout, Duration::from_millis(500));
+        assert!(parse(args(
+            "--api-key K --account-id A --agent-heartbeat-timeout x"
+        ))
+        .is_err());
+    }
+
+    #[test]
     fn full_command_line() {
         let Command::Run(c) = parse(args(
             "--listen 127.0.0.1:0 --api-key K --account-id A --data /tmp/x --sync-delay=1s \

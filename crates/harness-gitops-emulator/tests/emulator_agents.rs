@@ -682,3 +682,66 @@ async fn agents_persist_with_the_rest_of_the_store() {
         .await;
     assert_eq!(token(&got.body), t);
 }
+
+/// Every query parameter the document lists for the agent operations is accepted (a name
+/// outside the document is refused, as for the other kinds).
+#[tokio::test]
+async fn agent_query_parameters_are_those_of_the_document() {
+    let emu = Emulator::start(&[]).await;
+    let api = emu.api();
+    let t = token(&create(&api, "a1", "MANAGED_ARGO_PROVIDER").await);
+    let c = contract();
+    for (method, template) in [
+        (Method::GET, AGENTS),
+        (Method::GET, AGENT),
+        (Method::GET, UNIQUE),
+        (Method::GET, "/api/v1/agents/{agentIdentifier}/deploy.yaml"),
+        (
+            Method::GET,
+            "/api/v1/agents/{agentIdentifier}/helm-overrides",
+        ),
+    ] {
+        for (name, boolean, _) in c.query_params(&method, template) {
+            let value = match name.as_str() {
+                "accountIdentifier" | "routingId" => ACCOUNT.to_string(),
+                "orgIdentifier" => "o1".into(),
+                "projectIdentifier" => "p1".into(),
+                "privateKey" => t.clone(),
+                "namespace" => "gitops".into(),
+                "pageSize" | "pageIndex" => "0".into(),
+                _ if boolean => "false".into(),
+                _ => String::new(),
+            };
+            let mut q: Vec<(String, String)> = proj()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            if template.contains("{agentIdentifier}") {
+                // Without the current token every manifest call would rotate it.
+                q.push(("privateKey".into(), t.clone()));
+            }
+            q.retain(|(k, _)| *k != name);
+            q.push((name.clone(), value));
+            let path = template
+                .replace("{identifier}", "a1")
+                .replace("{agentIdentifier}", "a1");
+            let query: Vec<(&str, &str)> =
+                q.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let (status, _, text) = raw(&emu, method.clone(), &path, &query, None).await;
+            assert_eq!(
+                status,
+                StatusCode::OK,
+                "{method} {template} ?{name}: {text}"
+            );
+        }
+    }
+    let (status, _, text) = raw(
+        &emu,
+        Method::GET,
+        "/api/v1/agents/a1/deploy.yaml",
+        &[("accountIdentifier", ACCOUNT), ("bogus", "x")],
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
+}
