@@ -157,7 +157,8 @@ ADMIN API (tests only; x-api-key required; loopback clients and a loopback Host 
 only (localhost, 127.0.0.0/8, [::1]); never delayed or faulted; secrets masked unless
 ?secrets=clear):
   GET    /_emulator/state      everything: {repositories:[...], clusters:[...],
-                               applications:[...]} (clusters with secretExpressions)
+                               applications:[...], agents:[...]} (clusters with
+                               secretExpressions, agents with credentials)
   GET    /_emulator/requests   counters: {\"requests\": {op: n}, \"applied\": {op: n},
                                \"faults\": {\"before.unavailable\": n, \"before.tooManyRequests\": n,
                                \"before.drop\": n, \"after.drop\": n, \"armed.<op>.<kind>\": n},

@@ -674,6 +674,11 @@ async fn agents_persist_with_the_rest_of_the_store() {
         t
     };
     let emu = Emulator::start(&["--data", data]).await;
+    let dump = emu.admin_get("state").await;
+    assert_eq!(dump["agents"][0]["identifier"], json!("a1"));
+    assert_eq!(dump["agents"][0]["credentials"]["privateKey"], json!(MASK));
+    let dump = emu.admin_get("state?secrets=clear").await;
+    assert_eq!(dump["agents"][0]["credentials"]["privateKey"], json!(t));
     let mut q = proj();
     q.push(("withCredentials", "true"));
     let got = emu
