@@ -750,3 +750,87 @@ async fn agent_query_parameters_are_those_of_the_document() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
 }
+
+/// Bodies using every property of `v1Agent` and `v1AgentYamlQuery` (the emulator's schema
+/// table against the document), and every request field checked and named.
+#[tokio::test]
+async fn maximal_agent_bodies_are_accepted_and_fields_are_checked() {
+    let emu = Emulator::start(&[]).await;
+    let api = emu.api();
+    let c = contract();
+    let mut body = c.maximal("v1Agent");
+    for (k, v) in [
+        ("accountIdentifier", json!(ACCOUNT)),
+        ("orgIdentifier", json!("o1")),
+        ("projectIdentifier", json!("p1")),
+        ("identifier", json!("max1")),
+        ("type", json!("MANAGED_ARGO_PROVIDER")),
+    ] {
+        body[k] = v;
+    }
+    body["metadata"]["namespace"] = json!("gitops");
+    let a = api
+        .call(Method::POST, AGENTS, &[], &proj(), Some(&body))
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert_eq!(a.body["tags"], body["tags"]);
+    assert_eq!(
+        a.body["metadata"]["mappedProjects"],
+        body["metadata"]["mappedProjects"]
+    );
+    assert!(
+        a.body["health"]["connectionStatus"] == json!("CONNECTED_STATUS_UNSET"),
+        "computed, not as sent"
+    );
+    let t = token(&a.body);
+    let upd = api
+        .call(
+            Method::PUT,
+            UPDATE,
+            &[("agent.identifier", "max1")],
+            &proj(),
+            Some(&body),
+        )
+        .await;
+    assert_eq!(upd.status, StatusCode::OK, "{}", upd.body);
+
+    let mut q = c.maximal("v1AgentYamlQuery");
+    for (k, v) in [
+        ("accountIdentifier", json!(ACCOUNT)),
+        ("orgIdentifier", json!("o1")),
+        ("projectIdentifier", json!("p1")),
+        ("agentIdentifier", json!("max1")),
+        ("privateKey", json!(t)),
+        ("namespace", json!("gitops")),
+        ("caData", json!("Y2E=")),
+    ] {
+        q[k] = v;
+    }
+    for path in [
+        "/api/v1/agents/max1/deployment-spec/yaml",
+        "/api/v1/agents/max1/helm-overrides",
+    ] {
+        let (status, _, text) = raw(&emu, Method::POST, path, &acc(), Some(&q)).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {text}");
+    }
+
+    // Every field of a create body is checked: a wrong type is refused, naming it.
+    let nodes = c.nodes("v1Agent", &body);
+    assert!(nodes.len() > 20, "{}", nodes.len());
+    for n in nodes {
+        let mut bad = body.clone();
+        bad["identifier"] = json!("fresh");
+        set_at(&mut bad, &n.pointer, n.wrong.clone());
+        let a = api
+            .call(Method::POST, AGENTS, &[], &proj(), Some(&bad))
+            .await;
+        assert_eq!(
+            a.status,
+            StatusCode::BAD_REQUEST,
+            "{} = {}: {}",
+            n.pointer,
+            n.wrong,
+            a.body
+        );
+    }
+}
