@@ -11,7 +11,7 @@ use futures::stream::{self, StreamExt};
 use harness_gitops_client::models::*;
 use harness_gitops_client::Secret;
 use harness_gitops_client::{
-    AppQuery, Client, ClientConfig, DeleteOptions, Error, RetryBackoff, Scope,
+    AgentScope, AppQuery, Client, ClientConfig, DeleteOptions, Error, RetryBackoff, Scope,
 };
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
@@ -845,4 +845,98 @@ async fn deleting_a_cluster_or_repository_in_use_is_refused_unless_forced() {
             .expect("no longer used");
     })
     .await
+}
+
+/// The agents' calls against the emulator: the requests the client sends are the ones the
+/// emulator (and so the document) accepts, and the token lifecycle reads as documented.
+#[tokio::test]
+async fn agents_against_the_emulator() {
+    tokio::time::timeout(TEST_LIMIT, async {
+        let emu = Emulator::start(&[]).await;
+        let c = emu.client(3);
+        let agents = c.agents();
+        let scope = AgentScope::project("o1", "p1");
+        let new = |id: &str| Agent {
+            identifier: Some(id.into()),
+            org_identifier: Some("o1".into()),
+            project_identifier: Some("p1".into()),
+            name: Some(format!("{id} name")),
+            r#type: Some(agent_type::MANAGED_ARGO_PROVIDER.into()),
+            metadata: Some(AgentMetadata {
+                namespace: Some("gitops".into()),
+                high_availability: Some(false),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let created = agents.create(&new("a1")).await.expect("create");
+        let t0 = created.credentials.clone().unwrap().private_key.unwrap();
+        assert_eq!(created.prefixed_identifier.as_deref(), Some("a1"));
+        assert_eq!(
+            created.health.unwrap().connection_status.as_deref(),
+            Some(connection_status::UNSET)
+        );
+        let got = agents.get(&scope, "a1", false).await.expect("get");
+        assert!(got.credentials.is_none());
+        let got = agents
+            .get(&scope, "a1", true)
+            .await
+            .expect("get with credentials");
+        assert_eq!(got.credentials.unwrap().private_key.unwrap(), t0);
+        assert!(agents
+            .get_opt(&scope, "nope", false)
+            .await
+            .unwrap()
+            .is_none());
+        for i in 0..3 {
+            agents.create(&new(&format!("b{i}"))).await.expect("create");
+        }
+        assert_eq!(agents.list(&scope).await.expect("list").len(), 4);
+        let mut update = new("a1");
+        update.description = Some("now described".into());
+        let updated = agents.update(&update).await.expect("update");
+        assert_eq!(updated.description.as_deref(), Some("now described"));
+
+        let query = AgentYamlQuery {
+            namespace: Some("gitops".into()),
+            private_key: Some(t0.clone()),
+            ..Default::default()
+        };
+        let yaml = agents
+            .deploy_yaml(&scope, "a1", &query)
+            .await
+            .expect("yaml");
+        assert!(
+            yaml.expose().contains(t0.expose()),
+            "the current token is embedded"
+        );
+        let values = agents
+            .helm_overrides(&scope, "a1", &query)
+            .await
+            .expect("overrides");
+        assert!(values.expose().contains("agentHttpTarget"));
+        let wrong = AgentYamlQuery {
+            private_key: Some(Secret::new("d3Jvbmc=")),
+            ..query.clone()
+        };
+        let e = agents
+            .deploy_yaml(&scope, "a1", &wrong)
+            .await
+            .expect_err("refused");
+        assert_eq!(e.status(), Some(400));
+        assert!(!e.to_string().contains(t0.expose()), "{e}");
+        let rotated = agents
+            .regenerate_credentials(&scope, "a1")
+            .await
+            .expect("rotate");
+        assert_ne!(rotated.credentials.unwrap().private_key.unwrap(), t0);
+        agents.delete(&scope, "a1").await.expect("delete");
+        agents
+            .delete(&scope, "a1")
+            .await
+            .expect("delete of a missing agent");
+        assert!(agents.get_opt(&scope, "a1", false).await.unwrap().is_none());
+    })
+    .await
+    .expect("test exceeded its time limit")
 }

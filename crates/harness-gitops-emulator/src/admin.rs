@@ -10,6 +10,7 @@ use http::{Method, Request, StatusCode};
 use hyper::body::Incoming;
 use serde_json::{json, Map, Value};
 
+use super::agents;
 use super::applications;
 use super::clusters;
 use super::error::{code, ApiError, ApiResult};
@@ -211,12 +212,12 @@ fn counters(ctx: &Ctx) -> Value {
     })
 }
 
-/// Everything: `{repositories: [...], clusters: [...], applications: [...]}` in the
-/// `servicev1*` shapes (clusters with their `secretExpressions`, if any), secrets masked
-/// unless `clear`. Loopback clusters are checked as a GET would.
+/// Everything: `{repositories: [...], clusters: [...], applications: [...], agents: [...]}`
+/// in the `servicev1*` / `v1Agent` shapes (clusters with their `secretExpressions`, if any;
+/// agents with `credentials`), secrets masked unless `clear`. Loopback clusters are checked as a GET would.
 async fn dump(ctx: &Ctx, clear: bool) -> Value {
     let now = Ts::now();
-    let (repos, cluster_items, apps) = ctx
+    let (repos, cluster_items, apps, agent_values) = ctx
         .store
         .read(|s| {
             (
@@ -232,11 +233,15 @@ async fn dump(ctx: &Ctx, clear: bool) -> Value {
                     .values()
                     .map(|e| applications::render(e, now))
                     .collect::<Vec<_>>(),
+                s.agents
+                    .values()
+                    .map(|e| agents::render_for_dump(ctx, e, now, clear))
+                    .collect::<Vec<_>>(),
             )
         })
         .await;
     let cluster_values = clusters::render_all(cluster_items, now, clear, true, true).await;
-    json!({"repositories": repos, "clusters": cluster_values, "applications": apps})
+    json!({"repositories": repos, "clusters": cluster_values, "applications": apps, "agents": agent_values})
 }
 
 /// `POST /_emulator/faults` body: `{"op": "<operation>", "skip": n, "error": {"status": s,

@@ -230,6 +230,15 @@ fn object(body: &Map<String, Value>, key: &str) -> Map<String, Value> {
         .unwrap_or_default()
 }
 
+/// An agent in the admin dump: with `credentials`, the private key masked unless `clear`.
+pub fn render_for_dump(ctx: &Ctx, e: &AgentEntry, now: Ts, clear: bool) -> Value {
+    let mut v = render(ctx, e, now, true);
+    if !clear {
+        v["credentials"]["privateKey"] = json!(super::common::MASK);
+    }
+    v
+}
+
 /// `POST /api/v1/agents`.
 pub async fn create(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     let body = check_msg(&req.body, &AGENT, "")?;

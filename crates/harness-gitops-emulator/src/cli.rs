@@ -157,7 +157,8 @@ ADMIN API (tests only; x-api-key required; loopback clients and a loopback Host 
 only (localhost, 127.0.0.0/8, [::1]); never delayed or faulted; secrets masked unless
 ?secrets=clear):
   GET    /_emulator/state      everything: {repositories:[...], clusters:[...],
-                               applications:[...]} (clusters with secretExpressions)
+                               applications:[...], agents:[...]} (clusters with
+                               secretExpressions, agents with credentials)
   GET    /_emulator/requests   counters: {\"requests\": {op: n}, \"applied\": {op: n},
                                \"faults\": {\"before.unavailable\": n, \"before.tooManyRequests\": n,
                                \"before.drop\": n, \"after.drop\": n, \"armed.<op>.<kind>\": n},
@@ -331,6 +332,22 @@ mod tests {
         for bad in ["", "2", "s", "1.5s", "-1s", "2d"] {
             assert!(parse_duration("--latency", bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn agent_heartbeat_timeout() {
+        let run = |a: &str| match parse(args(a)) {
+            Ok(Command::Run(c)) => c,
+            other => panic!("{other:?}"),
+        };
+        let c = run("--api-key K --account-id A");
+        assert_eq!(c.agent_heartbeat_timeout, Duration::from_secs(15));
+        let c = run("--api-key K --account-id A --agent-heartbeat-timeout 500ms");
+        assert_eq!(c.agent_heartbeat_timeout, Duration::from_millis(500));
+        assert!(parse(args(
+            "--api-key K --account-id A --agent-heartbeat-timeout x"
+        ))
+        .is_err());
     }
 
     #[test]

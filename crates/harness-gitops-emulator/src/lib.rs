@@ -252,8 +252,9 @@
 //! (else 403 code 7: defeats DNS rebinding). Secrets are masked as in the API unless the
 //! query has `secrets=clear`.
 //! * `GET /_emulator/state[?secrets=clear]`: `{repositories: [...], clusters: [...],
-//!   applications: [...]}`, each entry in its `servicev1*` shape (scope keys included;
-//!   clusters also with `secretExpressions` when they have some).
+//!   applications: [...], agents: [...]}`, each entry in its `servicev1*` shape (scope keys
+//!   included; clusters also with `secretExpressions` when they have some), agents as
+//!   `v1Agent` with `credentials` (the private key masked unless `secrets=clear`).
 //! * `GET /_emulator/requests`: the counters, `{"requests": {op: n}, "applied": {op: n},
 //!   "faults": {"before.unavailable": n, "before.tooManyRequests": n, "before.drop": n,
 //!   "after.drop": n, "armed.<op>.<error|dropAfter>": n}, "armedPending": n,

@@ -417,6 +417,23 @@ fn scalar(v: &Value) -> String {
     v.to_string()
 }
 
+/// A mapping key: plain when it cannot be read as anything but that string (Kubernetes'
+/// field names, `app.kubernetes.io/name`, `GITOPS_AGENT_TOKEN`), else double-quoted.
+fn plain_key(k: &str) -> String {
+    let safe = k.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'))
+        && !matches!(
+            k.to_ascii_lowercase().as_str(),
+            "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "y" | "n"
+        );
+    if safe {
+        k.to_string()
+    } else {
+        scalar(&Value::String(k.to_string()))
+    }
+}
+
 fn is_empty_collection(v: &Value) -> bool {
     matches!(v, Value::Object(m) if m.is_empty()) || matches!(v, Value::Array(a) if a.is_empty())
 }
@@ -427,7 +444,7 @@ fn emit(v: &Value, indent: usize, out: &mut String) {
     match v {
         Value::Object(m) => {
             for (k, val) in m {
-                let key = scalar(&Value::String(k.clone()));
+                let key = plain_key(k);
                 match val {
                     Value::Object(_) | Value::Array(_) if !is_empty_collection(val) => {
                         out.push_str(&format!("{pad}{key}:\n"));
@@ -472,13 +489,13 @@ mod tests {
     fn emits_nested_block_yaml() {
         let mut out = String::new();
         emit(
-            &json!({"a": {"b": [1, {"c": "x: y", "d": []}], "e": {}}, "f": "quote \" here"}),
+            &json!({"a": {"b": [1, {"c": "x: y", "d": []}], "e": {}}, "f": "quote \" here", "no": true, "1x": null}),
             0,
             &mut out,
         );
         assert_eq!(
             out,
-            "\"a\":\n  \"b\":\n  - 1\n  - \"c\": \"x: y\"\n    \"d\": []\n  \"e\": {}\n\"f\": \"quote \\\" here\"\n"
+            "a:\n  b:\n  - 1\n  - c: \"x: y\"\n    d: []\n  e: {}\nf: \"quote \\\" here\"\n\"no\": true\n\"1x\": null\n"
         );
     }
 }

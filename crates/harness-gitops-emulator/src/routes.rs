@@ -472,6 +472,100 @@ mod tests {
     }
 
     #[test]
+    fn agent_routes() {
+        let op = |m: Method, p: &str| route(&m, p).map(|r| (r.op, r.agent, r.id));
+        assert_eq!(
+            op(Method::POST, "/gitops/api/v1/agents").unwrap(),
+            (Op::AgentCreate, String::new(), None)
+        );
+        assert_eq!(
+            op(Method::GET, "/gitops/api/v1/agents").unwrap().0,
+            Op::AgentList
+        );
+        assert_eq!(
+            op(Method::PUT, "/gitops/api/v1/agents/a%5F1").unwrap(),
+            (Op::AgentUpdate, String::new(), Some("a_1".into()))
+        );
+        for (m, p, want) in [
+            (Method::GET, "/gitops/api/v1/agents/a", Op::AgentGet),
+            (Method::DELETE, "/gitops/api/v1/agents/a", Op::AgentDelete),
+            (
+                Method::GET,
+                "/gitops/api/v1/agents/a/unique",
+                Op::AgentUnique,
+            ),
+            (
+                Method::POST,
+                "/gitops/api/v1/agents/a/credentials",
+                Op::AgentCredentials,
+            ),
+            (
+                Method::GET,
+                "/gitops/api/v1/agents/a/deploy.yaml",
+                Op::AgentDeployYamlGet,
+            ),
+            (
+                Method::POST,
+                "/gitops/api/v1/agents/a/deployment-spec/yaml",
+                Op::AgentDeployYamlPost,
+            ),
+            (
+                Method::GET,
+                "/gitops/api/v1/agents/a/helm-overrides",
+                Op::AgentOverridesGet,
+            ),
+            (
+                Method::POST,
+                "/gitops/api/v1/agents/a/helm-overrides",
+                Op::AgentOverridesPost,
+            ),
+            (
+                Method::POST,
+                "/gitops/agent/v1/heartbeat",
+                Op::AgentHeartbeat,
+            ),
+        ] {
+            assert_eq!(op(m, p).unwrap().0, want, "{p}");
+        }
+        assert_eq!(
+            op(Method::GET, "/gitops/agent/v1/heartbeat")
+                .unwrap_err()
+                .status,
+            405
+        );
+        assert_eq!(
+            op(Method::POST, "/gitops/api/v1/agents/a")
+                .unwrap_err()
+                .status,
+            405
+        );
+        assert_eq!(
+            op(Method::GET, "/gitops/api/v1/agents/a/credentials")
+                .unwrap_err()
+                .status,
+            405
+        );
+        assert_eq!(
+            op(Method::POST, "/gitops/api/v1/agents/search")
+                .unwrap_err()
+                .status,
+            501
+        );
+        assert_eq!(
+            op(Method::POST, "/gitops/api/v1/agents/a/scale")
+                .unwrap_err()
+                .status,
+            501
+        );
+        assert_eq!(
+            op(Method::GET, "/gitops/api/v1/agents/a/nothing")
+                .unwrap_err()
+                .status,
+            404
+        );
+    }
+
+    #[test]
     fn other_paths() {
         assert_eq!(
             route(&Method::GET, "/api/v1/agents/a/repositories")

@@ -674,6 +674,11 @@ async fn agents_persist_with_the_rest_of_the_store() {
         t
     };
     let emu = Emulator::start(&["--data", data]).await;
+    let dump = emu.admin_get("state").await;
+    assert_eq!(dump["agents"][0]["identifier"], json!("a1"));
+    assert_eq!(dump["agents"][0]["credentials"]["privateKey"], json!(MASK));
+    let dump = emu.admin_get("state?secrets=clear").await;
+    assert_eq!(dump["agents"][0]["credentials"]["privateKey"], json!(t));
     let mut q = proj();
     q.push(("withCredentials", "true"));
     let got = emu
@@ -681,4 +686,151 @@ async fn agents_persist_with_the_rest_of_the_store() {
         .call(Method::GET, AGENT, &[("identifier", "a1")], &q, None)
         .await;
     assert_eq!(token(&got.body), t);
+}
+
+/// Every query parameter the document lists for the agent operations is accepted (a name
+/// outside the document is refused, as for the other kinds).
+#[tokio::test]
+async fn agent_query_parameters_are_those_of_the_document() {
+    let emu = Emulator::start(&[]).await;
+    let api = emu.api();
+    let t = token(&create(&api, "a1", "MANAGED_ARGO_PROVIDER").await);
+    let c = contract();
+    for (method, template) in [
+        (Method::GET, AGENTS),
+        (Method::GET, AGENT),
+        (Method::GET, UNIQUE),
+        (Method::GET, "/api/v1/agents/{agentIdentifier}/deploy.yaml"),
+        (
+            Method::GET,
+            "/api/v1/agents/{agentIdentifier}/helm-overrides",
+        ),
+    ] {
+        for (name, boolean, _) in c.query_params(&method, template) {
+            let value = match name.as_str() {
+                "accountIdentifier" | "routingId" => ACCOUNT.to_string(),
+                "orgIdentifier" => "o1".into(),
+                "projectIdentifier" => "p1".into(),
+                "privateKey" => t.clone(),
+                "namespace" => "gitops".into(),
+                "pageSize" | "pageIndex" => "0".into(),
+                _ if boolean => "false".into(),
+                _ => String::new(),
+            };
+            let mut q: Vec<(String, String)> = proj()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            if template.contains("{agentIdentifier}") {
+                // Without the current token every manifest call would rotate it.
+                q.push(("privateKey".into(), t.clone()));
+            }
+            q.retain(|(k, _)| *k != name);
+            q.push((name.clone(), value));
+            let path = template
+                .replace("{identifier}", "a1")
+                .replace("{agentIdentifier}", "a1");
+            let query: Vec<(&str, &str)> =
+                q.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let (status, _, text) = raw(&emu, method.clone(), &path, &query, None).await;
+            assert_eq!(
+                status,
+                StatusCode::OK,
+                "{method} {template} ?{name}: {text}"
+            );
+        }
+    }
+    let (status, _, text) = raw(
+        &emu,
+        Method::GET,
+        "/api/v1/agents/a1/deploy.yaml",
+        &[("accountIdentifier", ACCOUNT), ("bogus", "x")],
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
+}
+
+/// Bodies using every property of `v1Agent` and `v1AgentYamlQuery` (the emulator's schema
+/// table against the document), and every request field checked and named.
+#[tokio::test]
+async fn maximal_agent_bodies_are_accepted_and_fields_are_checked() {
+    let emu = Emulator::start(&[]).await;
+    let api = emu.api();
+    let c = contract();
+    let mut body = c.maximal("v1Agent");
+    for (k, v) in [
+        ("accountIdentifier", json!(ACCOUNT)),
+        ("orgIdentifier", json!("o1")),
+        ("projectIdentifier", json!("p1")),
+        ("identifier", json!("max1")),
+        ("type", json!("MANAGED_ARGO_PROVIDER")),
+    ] {
+        body[k] = v;
+    }
+    body["metadata"]["namespace"] = json!("gitops");
+    let a = api
+        .call(Method::POST, AGENTS, &[], &proj(), Some(&body))
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert_eq!(a.body["tags"], body["tags"]);
+    assert_eq!(
+        a.body["metadata"]["mappedProjects"],
+        body["metadata"]["mappedProjects"]
+    );
+    assert!(
+        a.body["health"]["connectionStatus"] == json!("CONNECTED_STATUS_UNSET"),
+        "computed, not as sent"
+    );
+    let t = token(&a.body);
+    let upd = api
+        .call(
+            Method::PUT,
+            UPDATE,
+            &[("agent.identifier", "max1")],
+            &proj(),
+            Some(&body),
+        )
+        .await;
+    assert_eq!(upd.status, StatusCode::OK, "{}", upd.body);
+
+    let mut q = c.maximal("v1AgentYamlQuery");
+    for (k, v) in [
+        ("accountIdentifier", json!(ACCOUNT)),
+        ("orgIdentifier", json!("o1")),
+        ("projectIdentifier", json!("p1")),
+        ("agentIdentifier", json!("max1")),
+        ("privateKey", json!(t)),
+        ("namespace", json!("gitops")),
+        ("caData", json!("Y2E=")),
+    ] {
+        q[k] = v;
+    }
+    for path in [
+        "/api/v1/agents/max1/deployment-spec/yaml",
+        "/api/v1/agents/max1/helm-overrides",
+    ] {
+        let (status, _, text) = raw(&emu, Method::POST, path, &acc(), Some(&q)).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {text}");
+    }
+
+    // Every field of a create body is checked: a wrong type is refused, naming it.
+    let nodes = c.nodes("v1Agent", &body);
+    assert!(nodes.len() > 20, "{}", nodes.len());
+    for n in nodes {
+        let mut bad = body.clone();
+        bad["identifier"] = json!("fresh");
+        set_at(&mut bad, &n.pointer, n.wrong.clone());
+        let a = api
+            .call(Method::POST, AGENTS, &[], &proj(), Some(&bad))
+            .await;
+        assert_eq!(
+            a.status,
+            StatusCode::BAD_REQUEST,
+            "{} = {}: {}",
+            n.pointer,
+            n.wrong,
+            a.body
+        );
+    }
 }

@@ -1502,7 +1502,7 @@ async fn admin_api_drift_delete_reset_and_counts() {
     let state = emu.admin_get("state").await;
     assert_eq!(
         state,
-        json!({"repositories": [], "clusters": [], "applications": []})
+        json!({"repositories": [], "clusters": [], "applications": [], "agents": []})
     );
     let counts = emu.counters().await;
     assert_eq!(counts["requests"], json!({}));
