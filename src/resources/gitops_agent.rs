@@ -376,6 +376,16 @@ impl ModelResource<ProviderData> for GitopsAgentResource {
             None => Val::Unknown,
         };
         plan_install(req, planned, rotate);
+        // Any update reads the agent again: what it reports live is known after apply.
+        if let Some(prior) = req.prior {
+            if planned != prior {
+                planned.connection_status = Val::Unknown;
+                planned.last_heartbeat = Val::Unknown;
+                planned.health = Val::Unknown;
+                planned.version = Val::Unknown;
+                planned.upgrade_available = Val::Unknown;
+            }
+        }
     }
 
     async fn create(
