@@ -5,8 +5,10 @@
 # also bootstraps the emulated Kubernetes cluster and registers it) and show the result from
 # every side.
 #
-# Usage: scripts/quickstart.sh            (run it)
-#        scripts/quickstart.sh stop       (stop the emulators it started)
+# Usage: scripts/quickstart.sh               (run it)
+#        scripts/quickstart.sh verify-empty  (after `terraform destroy`: both emulators hold what
+#                                             they held before the apply)
+#        scripts/quickstart.sh stop          (stop the emulators it started)
 #
 # HARNESS_PROVIDER_BINARY=/path/to/terraform-provider-harness_vX.Y.Z installs that binary (e.g. a
 # release build) instead of the debug build; .ci/run runs the release check's binary this way.
@@ -35,9 +37,39 @@ if [[ "${1:-}" == "stop" ]]; then
   exit 0
 fi
 
+# What the emulated cluster holds: every object of every listable kind, by name.
+kube_inventory() {
+  KUBECONFIG="$work/kubeconfig" kubectl api-resources --verbs=list -o name |
+    paste -sd, - |
+    xargs -I{} env KUBECONFIG="$work/kubeconfig" kubectl get {} -A -o name --ignore-not-found |
+    sort
+}
+
+# After `terraform destroy`: both emulators hold what they held before the apply (Harness: no
+# entity at all; Kubernetes: the objects it started with), so nothing was left behind.
+if [[ "${1:-}" == "verify-empty" ]]; then
+  # shellcheck disable=SC1091
+  source "$work/env.sh"
+  state=$(curl -sf -H "x-api-key: $HARNESS_PLATFORM_API_KEY" "$HARNESS_ENDPOINT/_emulator/state")
+  left=$(python3 -c 'import json,sys; s=json.load(sys.stdin); print(sum(len(s.get(k) or []) for k in ("repositories","clusters","applications","agents")))' <<<"$state")
+  [[ "$left" == 0 ]] || { echo "the Harness emulator still holds $left entities:" >&2; echo "$state" >&2; exit 1; }
+  for _ in $(seq 1 50); do
+    kube_inventory >"$work/kube-after.txt"
+    diff -q "$work/kube-before.txt" "$work/kube-after.txt" >/dev/null && break
+    sleep 0.2
+  done
+  if ! diff -u "$work/kube-before.txt" "$work/kube-after.txt"; then
+    echo "the Kubernetes emulator holds objects it did not have before the apply (above)" >&2
+    exit 1
+  fi
+  echo "both emulators are as they were before the apply"
+  exit 0
+fi
+
 command -v "$terraform" >/dev/null || { echo "terraform (>= 1.11) is needed on PATH (or set TERRAFORM)" >&2; exit 1; }
 command -v cargo >/dev/null || { echo "cargo (Rust) is needed: https://rustup.rs" >&2; exit 1; }
 command -v curl >/dev/null || { echo "curl is needed to show the emulator's state" >&2; exit 1; }
+command -v kubectl >/dev/null || { echo "kubectl is needed to show (and check) the emulated cluster: https://kubernetes.io/docs/tasks/tools/ (or put it on PATH)" >&2; exit 1; }
 
 bin="$root/target/debug"
 if [[ -n "${HARNESS_PROVIDER_BINARY:-}" ]]; then
@@ -112,6 +144,8 @@ ENV
 # shellcheck disable=SC1091
 source "$work/env.sh"
 
+kube_inventory >"$work/kube-before.txt"
+
 cp "$root"/examples/quickstart/*.tf "$work/run/"
 cd "$work/run"
 echo "==> terraform init"
@@ -138,11 +172,16 @@ if command -v jq >/dev/null; then
   echo "==> the registered cluster (Harness side)"
   jq '[.clusters[] | {identifier, server: .cluster.server, connectionType: .cluster.config.clusterConnectionType, connection: .cluster.connectionState.status, serverVersion: .cluster.serverVersion}]' <<<"$state"
 fi
-if command -v kubectl >/dev/null; then
-  echo
-  echo "==> what the bootstrap made in the cluster (kubectl, KUBECONFIG=$work/kubeconfig)"
-  kubectl get serviceaccounts,secrets,clusterroles,clusterrolebindings -A \
-    -l app.kubernetes.io/managed-by=terraform-provider-harness || true
+echo
+echo "==> what the bootstrap made in the cluster (kubectl, KUBECONFIG=$work/kubeconfig)"
+kubectl get serviceaccounts,secrets,clusterroles,clusterrolebindings -A \
+  -l app.kubernetes.io/managed-by=terraform-provider-harness || true
+echo
+echo "==> the GitOps agent the provider installed (kubectl get deployments,statefulsets,pods -n gitops-agent)"
+kubectl get deployments,statefulsets,pods -n gitops-agent || true
+if command -v jq >/dev/null; then
+  echo "==> the agent as Harness sees it"
+  jq '[.agents[] | {identifier, type, connection: .health.connectionStatus, lastHeartbeat: .health.lastHeartbeat, version}]' <<<"$state"
 fi
 # --- end Kubernetes ----------------------------------------------------------------------------
 
@@ -170,7 +209,8 @@ Done. The emulators keep running (pids $(cat "$work/emulator.pid") and $(cat "$w
   cd $work/run && source ../env.sh
   terraform plan                 # nothing to change
   kubectl get sa -n kube-system  # the bootstrapped service account (KUBECONFIG is set)
-  terraform destroy              # removes the application, the cluster (and its Kubernetes objects) and the repositories
+  terraform destroy              # removes the application, the cluster (and its Kubernetes objects), the repositories and the agent (and what it installed)
+  $root/scripts/quickstart.sh verify-empty   # after destroy: nothing left in either emulator
   $root/scripts/quickstart.sh stop   # stops the emulators
 
 Against a real Harness account, run the same configuration with:
@@ -178,5 +218,5 @@ Against a real Harness account, run the same configuration with:
   export HARNESS_ACCOUNT_ID=<your account id>
   export HARNESS_PLATFORM_API_KEY=<a PAT or SAT with GitOps permissions>
   export KUBECONFIG=<a kubeconfig of the cluster to bootstrap and register>
-  terraform apply -var org_id=<org> -var project_id=<project> -var agent_id=<agent>
+  terraform apply -var org_id=<org> -var project_id=<project> -var agent_id=<new agent identifier>
 NEXT

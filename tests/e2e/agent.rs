@@ -323,3 +323,87 @@ fn rotating_credentials_reinstalls_the_token_and_the_agent_reconnects() {
     tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
     assert!(agents(&emu).is_empty());
 }
+
+/// For users who install with their own tools: the deploy YAML and Helm values are read with
+/// the agent's current token (no new token is issued, so a running agent is not locked out),
+/// the data source finds the agent, and the ephemeral credentials hand the token to a
+/// write-only argument without it ever reaching plan or state.
+#[test]
+fn deploy_yaml_data_source_and_ephemeral_credentials_never_issue_or_store_a_token() {
+    let emu = Emulator::start(&[]);
+    let tf = Tf::new();
+    tf.write(&format!(
+        r#"{provider}
+resource "harness_gitops_agent" "byoa" {{
+  identifier = "byoa"
+  name       = "existing-argocd"
+  type       = "CONNECTED_ARGO_PROVIDER"
+  namespace  = "argocd"
+}}
+
+data "harness_gitops_agent" "byoa" {{
+  identifier = harness_gitops_agent.byoa.identifier
+}}
+
+data "harness_gitops_agent_deploy_yaml" "byoa" {{
+  identifier = harness_gitops_agent.byoa.identifier
+  namespace  = "argocd"
+  skip_crds  = true
+}}
+
+ephemeral "harness_gitops_agent_credentials" "byoa" {{
+  identifier = harness_gitops_agent.byoa.identifier
+}}
+
+# Any write-only argument takes the ephemeral token; here a repository's password.
+resource "harness_gitops_repository" "r" {{
+  identifier          = "r"
+  agent_id            = data.harness_gitops_agent.byoa.prefixed_identifier
+  url                 = "https://github.com/acme-ml/private.git"
+  username            = "agent"
+  password_wo         = ephemeral.harness_gitops_agent_credentials.byoa.token
+  password_wo_version = 1
+}}
+
+output "kinds" {{
+  value = [for d in split("\n---\n", data.harness_gitops_agent_deploy_yaml.byoa.yaml) : try(yamldecode(d).kind, "")]
+  sensitive = true
+}}
+"#,
+        provider = provider(&emu)
+    ));
+    let plan = tf.ok(&["plan", "-no-color", "-input=false", "-out=tfplan"]);
+    assert!(!plan.contains("GITOPS_AGENT_TOKEN"), "{plan}");
+    tf.ok(&["apply", "-no-color", "-input=false", "tfplan"]);
+    let clear = emu.state();
+    let agent = clear["agents"].as_array().unwrap()[0].clone();
+    let token = agent["credentials"]["privateKey"].as_str().unwrap().to_string();
+    assert!(!token.is_empty());
+    assert_eq!(emu.applied("agents.credentials"), 0, "no new token was issued");
+    // The manifest embeds the agent's current token, and has no CRD (skip_crds).
+    let ds = tf.resource("data.harness_gitops_agent_deploy_yaml.byoa");
+    let yaml = ds["yaml"].as_str().unwrap();
+    assert!(yaml.contains("kind: Deployment") && !yaml.contains("CustomResourceDefinition"));
+    assert!(yaml.contains(&token), "the manifest carries the current token");
+    assert!(ds["helm_values"].as_str().unwrap().contains(&token));
+    let kinds = tf.ok(&["output", "-json", "kinds"]);
+    assert!(kinds.contains("ConfigMap") && kinds.contains("Secret"), "{kinds}");
+    // The ephemeral token reached Harness as the repository's password...
+    let repo = clear["repositories"].as_array().unwrap()[0].clone();
+    assert_eq!(repo["repository"]["password"].as_str(), Some(token.as_str()), "{repo:#}");
+    // ...and is neither in the saved plan nor in the state, except in the deploy YAML's
+    // sensitive outputs (a data source result is state).
+    let show_plan = tf.ok(&["show", "-json", "tfplan"]);
+    assert!(!show_plan.contains(&token), "the token is not in the plan");
+    let state: Json = serde_json::from_str(&std::fs::read_to_string(tf.path().join("terraform.tfstate")).unwrap()).unwrap();
+    for r in state["resources"].as_array().unwrap() {
+        let text = r.to_string();
+        if r["type"] == "harness_gitops_agent_deploy_yaml" {
+            continue;
+        }
+        assert!(!text.contains(&token), "{} holds the token", r["type"]);
+    }
+    assert_eq!(tf.resource("data.harness_gitops_agent.byoa")["prefixed_identifier"], "byoa");
+    tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
+    assert!(agents(&emu).is_empty());
+}
