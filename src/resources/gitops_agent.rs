@@ -135,7 +135,9 @@ pub struct ComponentHealth {
 /// is connected and healthy, and removes what it installed on destroy.
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 pub struct GitopsAgent {
-    /// Import ID: `identifier`, `org_id/identifier` or `org_id/project_id/identifier`.
+    /// Import ID: `identifier`, `org_id/identifier` or `org_id/project_id/identifier`. Known
+    /// once the agent exists (unlike `prefixed_identifier`): reference it from what must wait
+    /// for the agent's creation, such as `harness_gitops_agent_credentials`.
     #[tf(computed, keep_prior)]
     pub id: Val<String>,
     /// Harness identifier of the agent, unique within its scope. Changing it replaces the
@@ -361,9 +363,8 @@ impl ModelResource<ProviderData> for GitopsAgentResource {
             );
         }
         planned.prefixed_identifier = prefixed(planned);
-        if req.prior.is_none() {
-            planned.id = import_id(planned);
-        }
+        // `id` stays unknown until the agent exists: what references it (the ephemeral
+        // credentials, a data source) waits for the create.
         let rotate = req
             .prior
             .is_some_and(|p| p.credentials_version != planned.credentials_version);

@@ -22,13 +22,19 @@ const TYPE_NAME: &str = "harness_gitops_agent_credentials";
 /// token.
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 pub struct AgentCredentials {
-    /// Identifier of the agent.
-    #[tf(required, validate = common::identifier)]
+    /// The agent's `id` (`identifier`, `org_id/identifier` or `org_id/project_id/identifier`).
+    /// For an agent made in the same configuration, pass `harness_gitops_agent.<name>.id`: it is
+    /// known only once the agent exists, so Terraform opens this after the create (an
+    /// identifier known at plan time would be looked up before the agent exists).
+    #[tf(optional_computed, exactly_one_of("identifier"))]
+    pub id: Val<String>,
+    /// Identifier of the agent (with `org_id` and `project_id`), instead of `id`.
+    #[tf(optional_computed, validate = common::identifier)]
     pub identifier: Val<String>,
-    /// Organization of the agent. Defaults to the provider's `org_id`.
+    /// Organization of the agent. Defaults to the provider's `org_id` (with `identifier`).
     #[tf(optional_computed)]
     pub org_id: Val<String>,
-    /// Project of the agent. Defaults to the provider's `project_id`.
+    /// Project of the agent. Defaults to the provider's `project_id` (with `identifier`).
     #[tf(optional_computed)]
     pub project_id: Val<String>,
     /// The agent's token (`GITOPS_AGENT_TOKEN` of its manifest).
@@ -57,6 +63,34 @@ impl ModelEphemeral<ProviderData> for GitopsAgentCredentials {
         diags: &mut Diagnostics,
     ) -> Option<OpenedModel<AgentCredentials>> {
         let client = &common::client(ctx, "the ephemeral resource's 5m deadline", diags)?;
+        if let Some(id) = config.id.known().cloned() {
+            let parts: Vec<&str> = id.split('/').collect();
+            let s = |x: &str| Val::Known(x.to_string());
+            let (org, project, ident) = match parts.as_slice() {
+                [i] if !i.is_empty() => (Val::Null, Val::Null, s(i)),
+                [o, i] if !o.is_empty() && !i.is_empty() => (s(o), Val::Null, s(i)),
+                [o, p, i] if !o.is_empty() && !p.is_empty() && !i.is_empty() => (s(o), s(p), s(i)),
+                _ => {
+                    diags.error_at(
+                        AttributePath::attr(AgentCredentials::ID),
+                        "Invalid Agent ID",
+                        format!("{id:?} is not an agent id: `identifier`, `org_id/identifier` or `org_id/project_id/identifier`."),
+                    );
+                    return None;
+                }
+            };
+            if !config.org_id.is_null() || !config.project_id.is_null() {
+                diags.error_at(
+                    AttributePath::attr(AgentCredentials::ID),
+                    "Scope Given Twice",
+                    "`id` names the agent's scope: leave `org_id` and `project_id` unset with it.",
+                );
+                return None;
+            }
+            config.identifier = ident;
+            config.org_id = org.or(Val::Known(String::new()));
+            config.project_id = project.or(Val::Known(String::new()));
+        }
         let d = &ctx.provider.defaults;
         if config.org_id.is_null() {
             config.org_id = d.org_id.clone();
@@ -104,6 +138,13 @@ impl ModelEphemeral<ProviderData> for GitopsAgentCredentials {
         let mut result = config;
         result.org_id = result.org_id.or(Val::Known(String::new()));
         result.project_id = result.project_id.or(Val::Known(String::new()));
+        result.id = Val::Known(
+            match (result.org_id.non_empty(), result.project_id.non_empty()) {
+                (Some(o), Some(p)) => format!("{o}/{p}/{identifier}"),
+                (Some(o), None) => format!("{o}/{identifier}"),
+                _ => identifier.clone(),
+            },
+        );
         result.token = Val::Known(token.expose().to_string());
         result.public_key = Val::Known(creds.public_key.unwrap_or_default());
         Some(OpenedModel::new(result))

@@ -352,7 +352,7 @@ data "harness_gitops_agent_deploy_yaml" "byoa" {{
 }}
 
 ephemeral "harness_gitops_agent_credentials" "byoa" {{
-  identifier = harness_gitops_agent.byoa.identifier
+  id = harness_gitops_agent.byoa.id
 }}
 
 # Any write-only argument takes the ephemeral token; here a repository's password.

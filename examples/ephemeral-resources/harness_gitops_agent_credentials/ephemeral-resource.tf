@@ -7,8 +7,9 @@ resource "harness_gitops_agent" "ml" {
   namespace  = "gitops-agent"
 }
 
+# `id` is known once the agent exists, so the token is read after the create.
 ephemeral "harness_gitops_agent_credentials" "ml" {
-  identifier = harness_gitops_agent.ml.identifier
+  id = harness_gitops_agent.ml.id
 }
 
 # e.g. the agent installed with the Helm provider from Harness's chart:
