@@ -99,6 +99,26 @@ impl Emulator {
         );
     }
 
+    /// Makes `v` (e.g. `0.102.0`) Harness's latest agent version (`POST
+    /// /_emulator/agent-version`): new manifests carry it, and agents whose last heartbeat
+    /// reported an older version read `upgradeAvailable`.
+    #[allow(dead_code)] // no end-to-end test of the agent upgrade uses it yet
+    pub fn set_agent_version(&self, v: &str) {
+        let resp = self
+            .http
+            .post(format!("{}/_emulator/agent-version", self.url))
+            .header("x-api-key", API_KEY)
+            .json(&serde_json::json!({ "version": v }))
+            .send()
+            .expect("emulator admin call");
+        assert!(
+            resp.status().is_success(),
+            "setting the agent version {v} failed: {} {}",
+            resp.status(),
+            resp.text().unwrap_or_default()
+        );
+    }
+
     /// How many times the armed fault of `op` and `kind` (`error`, `dropAfter`) fired.
     pub fn armed_fired(&self, op: &str, kind: &str) -> u64 {
         self.counters()["faults"][format!("armed.{op}.{kind}")]

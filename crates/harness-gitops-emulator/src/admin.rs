@@ -147,9 +147,30 @@ async fn admin(ctx: &Ctx, req: Request<Incoming>) -> ApiResult<Value> {
                     Ok(())
                 })
                 .await?;
+            ctx.set_latest_agent_version(ctx.agent_version_default);
             ctx.reset_counts();
             ctx.armed.clear();
             Ok(json!({}))
+        }
+        (&Method::GET, "agent-version") => {
+            Ok(json!({"version": ctx.latest_agent_version().to_string()}))
+        }
+        (&Method::POST, "agent-version") => {
+            let body = read_json(req.into_body()).await?.ok_or_else(|| {
+                ApiError::invalid(
+                    "POST /_emulator/agent-version needs a JSON body, e.g. {\"version\": \"0.102.0\"}",
+                )
+            })?;
+            let v = agent_version_body(&body)?;
+            ctx.store
+                .write(|s| {
+                    s.agent_version = Some(v);
+                    Ok(())
+                })
+                .await?;
+            ctx.set_latest_agent_version(v);
+            crate::log(format_args!("latest agent version set to {v}"));
+            Ok(json!({"version": v.to_string()}))
         }
         (&Method::POST, "faults") => {
             let body = read_json(req.into_body()).await?.ok_or_else(|| {
@@ -177,10 +198,29 @@ async fn admin(ctx: &Ctx, req: Request<Incoming>) -> ApiResult<Value> {
     }
 }
 
+/// `POST /_emulator/agent-version` body: exactly `{"version": "MAJOR.MINOR.PATCH"}`.
+fn agent_version_body(body: &Value) -> ApiResult<crate::AgentVersion> {
+    let obj = body.as_object().ok_or_else(|| {
+        ApiError::invalid("the body must be a JSON object: {\"version\": \"0.102.0\"}")
+    })?;
+    if let Some(k) = obj.keys().find(|k| k.as_str() != "version") {
+        return Err(ApiError::invalid(format!(
+            "unknown key \"{k}\" in the body; the only key is version"
+        )));
+    }
+    let v = obj
+        .get("version")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ApiError::invalid("version is required, a string such as \"0.102.0\""))?;
+    v.parse()
+        .map_err(|e: crate::BadVersion| ApiError::invalid(format!("version: {e}")))
+}
+
 fn not_found(path: &str) -> ApiError {
     ApiError::not_found(format!(
         "no admin endpoint at {path}; see `harness-gitops-emulator --help` for GET /_emulator/state, \
          GET /_emulator/requests, POST /_emulator/reset, POST|DELETE /_emulator/faults, \
+         GET|POST /_emulator/agent-version, \
          PATCH|DELETE /_emulator/{{repositories|clusters|applications}}"
     ))
 }

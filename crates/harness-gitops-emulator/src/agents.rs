@@ -17,14 +17,14 @@ use super::schema::{AGENT, AGENT_METADATA, AGENT_YAML_QUERY, HEARTBEAT};
 use super::scope::{check_identifier, Key, Scope};
 use super::store::{AgentEntry, Heartbeat, Ts};
 use super::validate::check_msg;
+use crate::AgentVersion;
 
-/// The version every emulated agent reports (`version`, the manifest's image tag).
-pub const AGENT_VERSION: (u64, u64, u64) = (0, 101, 0);
-
-/// `0.101.0`.
-pub fn version_text() -> String {
-    let (a, b, c) = AGENT_VERSION;
-    format!("{a}.{b}.{c}")
+/// The version an agent reports: that of its last heartbeat, if it sent one Harness can read
+/// (`MAJOR.MINOR.PATCH`, a leading `v` tolerated).
+fn reported_version(e: &AgentEntry) -> Option<AgentVersion> {
+    let hb = e.heartbeat.as_ref()?;
+    let v = hb.version.trim();
+    v.strip_prefix('v').unwrap_or(v).parse().ok()
 }
 
 /// The message of a heartbeat with a wrong token (the agent's own log line starts so).
@@ -157,14 +157,20 @@ fn render(ctx: &Ctx, e: &AgentEntry, now: Ts, with_credentials: bool) -> Value {
             json!({"privateKey": e.private_key, "publicKey": e.public_key}),
         );
     }
-    let (a, b, c) = AGENT_VERSION;
-    let mut version = Map::new();
-    for (name, n) in [("major", a), ("minor", b), ("patch", c)] {
-        if n != 0 {
-            version.insert(name.into(), json!(n.to_string()));
+    // `version`: the last heartbeat's (absent before one); `upgradeAvailable` when it is
+    // older than the latest version. int64 as strings, zero values omitted (protobuf JSON).
+    if let Some(v) = reported_version(e) {
+        let mut version = Map::new();
+        for (name, n) in [("major", v.major), ("minor", v.minor), ("patch", v.patch)] {
+            if n != 0 {
+                version.insert(name.into(), json!(n.to_string()));
+            }
+        }
+        m.insert("version".into(), Value::Object(version));
+        if v < ctx.latest_agent_version() {
+            m.insert("upgradeAvailable".into(), json!(true));
         }
     }
-    m.insert("version".into(), Value::Object(version));
     m.insert("scope".into(), json!(level(k)));
     if !e.operator.is_empty() {
         m.insert("operator".into(), json!(e.operator));
@@ -581,7 +587,7 @@ pub async fn manifest(ctx: &Ctx, req: ApiRequest, rotate_after: bool) -> ApiResu
         ca_data: &q.ca_data,
         token: &token,
         http_target: &format!("{}/gitops", ctx.base_url),
-        version: &version_text(),
+        version: &ctx.latest_agent_version().to_string(),
         proxy: &q.proxy,
     };
     let text = match req.route.op {

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::Config;
+use super::{AgentVersion, Config};
 use crate::secret::Secret;
 
 /// What the command line asks for.
@@ -55,6 +55,10 @@ OPTIONS:
   --agent-heartbeat-timeout D
                            an agent reads DISCONNECTED once no heartbeat arrived for D
                            (default 15s)
+  --agent-version X.Y.Z    the latest GitOps agent version (default 0.101.0): the image tag
+                           of new manifests; an agent whose last heartbeat reported an older
+                           version reads upgradeAvailable true. Changed at run time by
+                           POST /_emulator/agent-version.
   -h, --help               print this help
 
 Durations: a whole number with unit ms, s, m or h (500ms, 2s, 1m); 0 alone means none.
@@ -120,7 +124,10 @@ CONVENTIONS:
     answers credentials only with withCredentials=true; POST .../credentials rotates it.
     update applies only tags, metadata (whole), description and type. list: paged
     (pageSize default 10), filters identifier, name, type, searchTerm (identifier or name
-    contains, any case). version is 0.101.0 for every agent.
+    contains, any case). version (major/minor/patch, int64 as strings, zeros omitted) is
+    that of the agent's last heartbeat, absent before the first (or when the heartbeat's
+    version is not MAJOR.MINOR.PATCH); upgradeAvailable is true when that version is older
+    (semver) than the latest agent version (--agent-version, POST /_emulator/agent-version).
   * Agent manifests (deploy.yaml, deployment-spec/yaml, helm-overrides): privateKey equal to
     the current token embeds it unchanged; no privateKey REGENERATES the token (Harness's
     behaviour: a running agent is locked out) and embeds the new one; another privateKey is
@@ -130,21 +137,25 @@ CONVENTIONS:
     Secret gitops-agent (GITOPS_AGENT_TOKEN), Secret <identifier>-ca (ca.bundle, with caData),
     ConfigMap gitops-agent (identity, AGENT_HTTP_TARGET = this emulator's URL + /gitops,
     GITOPS_AGENT_AVAILABILITY_MODE HA/NON-HA, the GITOPS_ARGOCD_* names, proxy variables),
-    Deployment gitops-agent (harness/gitops-agent:v0.101.0, 2 replicas when HA); managed
+    Deployment gitops-agent (harness/gitops-agent:v<latest agent version>, also in
+    GITOPS_AGENT_VERSION, 2 replicas when HA); managed
     agents add Argo CD (repo server, redis, applicationset controller, server, the
     application controller StatefulSet, Services, argocd-* ConfigMaps, argocd-secret,
     NetworkPolicies, CronJob gitops-agent-upgrader). Helm overrides: harness.identity.*,
-    harness.secrets.agentSecret, harness.configMap.http.agentHttpTarget.
+    harness.secrets.agentSecret, harness.configMap.http.agentHttpTarget,
+    agent.image.repository (harness/gitops-agent), agent.image.tag (v<latest agent version>).
+    The version is the latest when the manifest is served: fetch it again after a bump.
   * Agent heartbeat (emulator convention; the real agent protocol is not public):
     POST /gitops/agent/v1/heartbeat, header Authorization: Bearer <agent token>, body
     {\"accountIdentifier\", \"orgIdentifier\", \"projectIdentifier\", \"agentIdentifier\",
-    \"version\": \"0.101.0\", \"components\": {\"harnessGitopsAgent\": {\"status\":
-    \"HEALTHY|UNHEALTHY\", \"message\": m}, \"argoRepoServer\", \"argoAppController\",
-    \"argoRedisServer\", \"argoAppSetController\"}}. 200 {} with the current token; 401 code 16
+    \"version\": \"0.101.0\" (the running image's tag without v), \"components\":
+    {\"harnessGitopsAgent\": {\"status\": \"HEALTHY|UNHEALTHY\", \"message\": m},
+    \"argoRepoServer\", \"argoAppController\", \"argoRedisServer\", \"argoAppSetController\"}}.
+    200 {} with the current token; 401 code 16
     \"This is an unauthorized agent\" otherwise; 404 code 5 for an unknown agent. It sets
     health.lastHeartbeat (RFC 3339), the components and connectionStatus CONNECTED; after
     --agent-heartbeat-timeout without one, DISCONNECTED; before the first,
-    CONNECTED_STATUS_UNSET and no components.
+    CONNECTED_STATUS_UNSET and no components. It also sets the agent's version (above).
   * Secrets come back masked as ******** (bytes fields: KioqKioqKio=, its base64); sending
     the mask back in an update keeps the stored secret.
   * Bodies and query parameters must match the Harness GitOps OpenAPI document exactly
@@ -163,7 +174,14 @@ only (localhost, 127.0.0.0/8, [::1]); never delayed or faulted; secrets masked u
                                \"faults\": {\"before.unavailable\": n, \"before.tooManyRequests\": n,
                                \"before.drop\": n, \"after.drop\": n, \"armed.<op>.<kind>\": n},
                                \"armedPending\": n, \"connections\": n}
-  POST   /_emulator/reset      forget all entities, counters and armed faults
+  POST   /_emulator/reset      forget all entities, counters and armed faults; the latest
+                               agent version returns to --agent-version
+  GET    /_emulator/agent-version
+                               {\"version\": \"0.101.0\"}: the latest agent version
+  POST   /_emulator/agent-version  {\"version\": \"0.102.0\"} (MAJOR.MINOR.PATCH, any, older
+                               included; 400 code 3 otherwise): makes it the latest agent
+                               version (new manifests, upgradeAvailable); persisted with
+                               --data, where it wins over --agent-version at restart
   POST   /_emulator/faults     arm one fault for one request: {\"op\": \"repositories.update\",
                                \"skip\": n (default 0), \"error\": {\"status\": 400, \"message\": m}}
                                answers that error with nothing changed; {\"op\": ..., \"skip\": n,
@@ -237,6 +255,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
     let mut fault_rate = 0.0;
     let mut fault_after_rate = 0.0;
     let mut seed = None;
+    let mut agent_version = AgentVersion::DEFAULT;
     let mut it = args.into_iter();
     while let Some(arg) = it.next() {
         let (name, inline) = match arg.split_once('=') {
@@ -274,6 +293,11 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
             }
             "--fault-rate" => fault_rate = parse_rate("--fault-rate", &value()?)?,
             "--fault-after-rate" => fault_after_rate = parse_rate("--fault-after-rate", &value()?)?,
+            "--agent-version" => {
+                agent_version = value()?
+                    .parse()
+                    .map_err(|e| UsageError(format!("--agent-version: {e}")))?;
+            }
             "--seed" => {
                 let v = value()?;
                 seed =
@@ -309,6 +333,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
         fault_after_rate,
         seed,
         agent_heartbeat_timeout,
+        agent_version,
     }))
 }
 
@@ -348,6 +373,42 @@ mod tests {
             "--api-key K --account-id A --agent-heartbeat-timeout x"
         ))
         .is_err());
+    }
+
+    #[test]
+    fn agent_version() {
+        let run = |a: &str| match parse(args(a)) {
+            Ok(Command::Run(c)) => c,
+            other => panic!("{other:?}"),
+        };
+        let c = run("--api-key K --account-id A");
+        assert_eq!(c.agent_version, AgentVersion::DEFAULT);
+        assert_eq!(c.agent_version.to_string(), "0.101.0");
+        let c = run("--api-key K --account-id A --agent-version 0.102.0");
+        assert_eq!(c.agent_version.to_string(), "0.102.0");
+        let c = run("--api-key K --account-id A --agent-version=1.0.12");
+        assert_eq!(
+            c.agent_version,
+            AgentVersion {
+                major: 1,
+                minor: 0,
+                patch: 12
+            }
+        );
+        for bad in ["v0.102.0", "0.102", "latest", "0.102.0-rc1", "1.2.3.4"] {
+            let e = parse(args(&format!(
+                "--api-key K --account-id A --agent-version {bad}"
+            )))
+            .unwrap_err();
+            assert!(
+                e.0.starts_with("--agent-version:") && e.0.contains(bad),
+                "{bad}: {e}"
+            );
+        }
+        assert!(parse(args("--api-key K --account-id A --agent-version"))
+            .unwrap_err()
+            .0
+            .contains("needs a value"));
     }
 
     #[test]

@@ -74,9 +74,26 @@ pub struct Ctx {
     pub base_url: String,
     /// An agent reads DISCONNECTED this long after its last heartbeat.
     pub agent_heartbeat_timeout: Duration,
+    /// `--agent-version`: what the latest agent version returns to on `/_emulator/reset`.
+    pub agent_version_default: crate::AgentVersion,
+    /// The latest agent version now (`--agent-version`, `POST /_emulator/agent-version`).
+    pub agent_version: std::sync::RwLock<crate::AgentVersion>,
 }
 
 impl Ctx {
+    /// The latest agent version now.
+    pub fn latest_agent_version(&self) -> crate::AgentVersion {
+        *self.agent_version.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Makes `v` the latest agent version (the store's copy is the caller's).
+    pub fn set_latest_agent_version(&self, v: crate::AgentVersion) {
+        *self
+            .agent_version
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = v;
+    }
+
     /// A new random RFC 4122 version-4 UUID (Kubernetes `metadata.uid`).
     pub fn new_uid(&self) -> String {
         let (a, b) = {

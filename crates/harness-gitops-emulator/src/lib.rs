@@ -116,10 +116,20 @@
 //!   `publicKey`; GET answers `credentials` only with `withCredentials=true`;
 //!   `POST …/credentials` rotates the token (the old one stops working). Update applies only
 //!   `tags`, `metadata` (whole), `description` and `type` (the document's description of
-//!   the operation). `version` is 0.101.0 for every agent. Delete answers the deleted agent.
+//!   the operation). Delete answers the deleted agent.
 //!   List: exactly the query's scope, sorted by identifier, paged (`pageSize` default 10),
 //!   filtered by `identifier`, `name`, `type` and `searchTerm` (identifier or name contains
 //!   it, any case).
+//! * **Versions.** The emulator has a *latest agent version*: `--agent-version`
+//!   ([`Config::agent_version`], default 0.101.0), changed at run time by
+//!   `POST /_emulator/agent-version`. An agent's `version` (`v1SemanticVersion`, int64 as
+//!   strings, zero fields omitted) is the version of its last heartbeat, absent before the
+//!   first one (and when that heartbeat's `version` is not `MAJOR.MINOR.PATCH`, a leading
+//!   `v` tolerated); `upgradeAvailable` is `true` when that version is older (semver,
+//!   numeric) than the latest, else omitted. New manifests and Helm overrides carry the
+//!   latest version (image tags), so an upgrade is: bump the latest version, fetch the
+//!   manifest again, apply it; the new image heartbeats the new version and
+//!   `upgradeAvailable` goes away.
 //! * The token lifecycle of the manifests (deploy YAML and Helm overrides, GET and POST):
 //!   `privateKey` equal to the current token embeds it unchanged; **no `privateKey`
 //!   regenerates the token** and embeds the new one (Harness's behaviour,
@@ -136,18 +146,19 @@
 //!   `GITOPS_SERVICE_PROTOCOL: HTTP1`, `GITOPS_AGENT_AVAILABILITY_MODE` `HA`/`NON-HA`, the
 //!   `GITOPS_ARGOCD_*` component names, proxy variables; a proxy password goes to Secret
 //!   `gitops-agent-proxy`); Argo CD's ConfigMaps and `argocd-secret` (managed); Deployment
-//!   `gitops-agent` (`harness/gitops-agent:v0.101.0`, `envFrom` the ConfigMap and Secret, 2
+//!   `gitops-agent` (`harness/gitops-agent:v<latest version>`, also `GITOPS_AGENT_VERSION` in the ConfigMap; `envFrom` the ConfigMap and Secret, 2
 //!   replicas when `metadata.highAvailability`); for managed agents the Argo CD
 //!   Deployments, the `argocd-application-controller` StatefulSet, Services,
 //!   NetworkPolicies and the `gitops-agent-upgrader` CronJob. Every namespaced object has
 //!   `metadata.namespace` = the query's namespace; no Namespace object (Harness does not
 //!   create it). `CONNECTED_ARGO_PROVIDER`: only the agent's objects. Helm overrides: a
 //!   values file with `harness.identity.*`, `harness.secrets.agentSecret` and
-//!   `harness.configMap.http.agentHttpTarget`.
+//!   `harness.configMap.http.agentHttpTarget`, `agent.image.repository`
+//!   (`harness/gitops-agent`) and `agent.image.tag` (`v<latest version>`).
 //! * **Heartbeat** (the agent-facing side; the real protocol is not public):
 //!   `POST /gitops/agent/v1/heartbeat`, header `Authorization: Bearer <token>` (no
 //!   `x-api-key`), body `{"accountIdentifier", "orgIdentifier", "projectIdentifier",
-//!   "agentIdentifier", "version": "0.101.0", "components": {"harnessGitopsAgent":
+//!   "agentIdentifier", "version": "0.101.0" (the running image's tag without `v`), "components": {"harnessGitopsAgent":
 //!   {"status": "HEALTHY|UNHEALTHY", "message": "..."}, "argoRepoServer": {...},
 //!   "argoAppController": {...}, "argoRedisServer": {...}, "argoAppSetController": {...}}}`
 //!   (each component a `v1AgentComponentHealth`). 200 `{}` with the agent's current token;
@@ -155,7 +166,7 @@
 //!   does not exist. It sets `health.lastHeartbeat` (RFC 3339), the components and
 //!   `connectionStatus` `CONNECTED`; `--agent-heartbeat-timeout` (default 15 s) after the
 //!   last one the agent reads `DISCONNECTED`; before the first, `CONNECTED_STATUS_UNSET`
-//!   and no components.
+//!   and no components. The heartbeat's `version` becomes the agent's `version`.
 //!
 //! # Agent simulation (conventions)
 //!
@@ -241,7 +252,8 @@
 //!
 //! With `--data FILE` every change is written atomically (temporary file in the same
 //! directory, fsync, rename, fsync of the directory) before its response is sent, and the
-//! file is loaded at start (format `harness-gitops-emulator/2`, agents included; files
+//! file is loaded at start (format `harness-gitops-emulator/2`, agents included, and the
+//! latest agent version once set through the admin API; files
 //! written before agents were emulated load with none; files of format 1 are refused). Secrets are stored in clear in that file (mode 0600): it is a test tool.
 //!
 //! # Admin API (tests only)
@@ -265,7 +277,14 @@
 //!   connection was then dropped. `faults`: injected faults by kind (armed ones by
 //!   operation). `armedPending`: armed faults not fired yet. `connections`: TCP
 //!   connections accepted (API and admin).
-//! * `POST /_emulator/reset`: forget all entities, counters and armed faults.
+//! * `POST /_emulator/reset`: forget all entities, counters and armed faults; the latest
+//!   agent version returns to `--agent-version`.
+//! * `GET /_emulator/agent-version`: `{"version": "0.101.0"}`, the latest agent version.
+//!   `POST /_emulator/agent-version` with exactly `{"version": "MAJOR.MINOR.PATCH"}` (any
+//!   such version, an older one included; else 400 code 3) makes it the latest and answers
+//!   it. It is persisted with `--data` (key `agentVersion` of the data file, present only
+//!   once set this way) and then wins over `--agent-version` when the emulator restarts
+//!   on that file; a reset clears it.
 //! * `POST /_emulator/faults`: arm a fault for one request of one operation (a counter
 //!   name), for tests that need a given failure at a given step whatever the timing:
 //!   `{"op": "repositories.update", "skip": 0, "error": {"status": 400, "message": "..."}}`
@@ -318,8 +337,10 @@ pub mod secret;
 mod store;
 mod sync;
 mod validate;
+mod version;
 
 pub use common::{MASK, MASK_BYTES};
+pub use version::{AgentVersion, BadVersion};
 
 /// How to run the emulator (see [`cli::USAGE`] for the command-line form).
 #[derive(Debug, Clone)]
@@ -348,6 +369,10 @@ pub struct Config {
     pub seed: Option<u64>,
     /// An agent reads `DISCONNECTED` this long after its last heartbeat (default 15 s).
     pub agent_heartbeat_timeout: Duration,
+    /// The latest GitOps agent version (`--agent-version`, default 0.101.0): the image tag
+    /// of new manifests; agents whose last heartbeat reported an older version read
+    /// `upgradeAvailable: true`. `POST /_emulator/agent-version` changes it at run time.
+    pub agent_version: AgentVersion,
 }
 
 impl Config {
@@ -366,6 +391,7 @@ impl Config {
             fault_after_rate: 0.0,
             seed: None,
             agent_heartbeat_timeout: Duration::from_secs(15),
+            agent_version: AgentVersion::DEFAULT,
         }
     }
 }
@@ -447,6 +473,11 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         source,
     })?;
     let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
+    // A version set through the admin API and persisted with --data wins over the flag.
+    let agent_version = store
+        .read(|s| s.agent_version)
+        .await
+        .unwrap_or(config.agent_version);
     let ctx = Arc::new(http::Ctx {
         api_key: config.api_key,
         account_id: config.account_id,
@@ -461,11 +492,13 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         ids: Mutex::new(fastrand::Rng::new()),
         base_url: format!("http://{addr}"),
         agent_heartbeat_timeout: config.agent_heartbeat_timeout,
+        agent_version_default: config.agent_version,
+        agent_version: std::sync::RwLock::new(agent_version),
     });
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(http::serve(listener, ctx, stopped));
     log(format_args!(
-        "listening on http://{addr} (data: {}, sync delay {:?}, delete delay {:?}, latency {:?}, fault rate {}, fault-after rate {}, seed {seed})",
+        "listening on http://{addr} (data: {}, sync delay {:?}, delete delay {:?}, latency {:?}, fault rate {}, fault-after rate {}, seed {seed}, latest agent version {agent_version})",
         config.data.as_ref().map_or_else(|| "memory only".to_string(), |p| p.display().to_string()),
         config.sync_delay,
         config.delete_delay,

@@ -386,7 +386,8 @@ pub fn deploy_yaml(i: &ManifestInput<'_>) -> String {
     out
 }
 
-/// The Helm values file: the identity, the token and the HTTP target.
+/// The Helm values file: the identity, the token, the HTTP target and the agent image
+/// (`agent.image.repository`, `agent.image.tag` = `v<version>`).
 pub fn helm_overrides(i: &ManifestInput<'_>) -> String {
     let mut identity = Map::new();
     identity.insert("accountIdentifier".into(), json!(i.account));
@@ -403,7 +404,11 @@ pub fn helm_overrides(i: &ManifestInput<'_>) -> String {
             "secrets": {"agentSecret": i.token},
             "configMap": {"http": {"agentHttpTarget": i.http_target}},
         },
-        "agent": {"highAvailability": i.high_availability, "namespaced": i.namespaced},
+        "agent": {
+            "highAvailability": i.high_availability,
+            "namespaced": i.namespaced,
+            "image": {"repository": "harness/gitops-agent", "tag": format!("v{}", i.version)},
+        },
         "argo-cd": {"crds": {"install": !i.skip_crds && i.agent_type == "MANAGED_ARGO_PROVIDER"}},
         "namespace": i.namespace,
     });

@@ -275,6 +275,9 @@ pub struct State {
     pub applications: BTreeMap<Key, Arc<AppEntry>>,
     /// GitOps agents, keyed by scope and identifier (empty `agent`).
     pub agents: BTreeMap<Key, AgentEntry>,
+    /// The latest agent version set through `POST /_emulator/agent-version`; `None`: the
+    /// `--agent-version` one.
+    pub agent_version: Option<crate::AgentVersion>,
 }
 
 const FORMAT: &str = "harness-gitops-emulator/2";
@@ -290,6 +293,9 @@ struct Snapshot {
     /// Absent in files written before agents were emulated.
     #[serde(default)]
     agents: Vec<AgentEntry>,
+    /// Absent unless set through the admin API.
+    #[serde(default)]
+    agent_version: Option<String>,
 }
 
 /// [`Snapshot`] borrowed from the state, for writing without copying.
@@ -302,6 +308,8 @@ struct SnapshotRef<'a> {
     clusters: Vec<&'a ClusterEntry>,
     applications: Vec<&'a AppEntry>,
     agents: Vec<&'a AgentEntry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    agent_version: Option<String>,
 }
 
 impl State {
@@ -314,6 +322,7 @@ impl State {
             clusters: self.clusters.values().collect(),
             applications: self.applications.values().map(|a| &**a).collect(),
             agents: self.agents.values().collect(),
+            agent_version: self.agent_version.map(|v| v.to_string()),
         };
         serde_json::to_vec(&snap)
     }
@@ -326,7 +335,12 @@ impl State {
                 snap.format
             ));
         }
+        let agent_version = match &snap.agent_version {
+            None => None,
+            Some(v) => Some(v.parse().map_err(|e| format!("agentVersion: {e}"))?),
+        };
         Ok(State {
+            agent_version,
             resource_version: snap.resource_version,
             repositories: snap
                 .repositories

@@ -1,8 +1,9 @@
 //! Agents against the document (`contract/`): CRUD, paging and filters, scope rules, the token
 //! lifecycle of the manifests (with and without `privateKey`, rotation, refusal), the
 //! manifest's shape (managed, connected, skipCrds, namespaced), Helm overrides, the
-//! heartbeat (good and bad token, timeout to DISCONNECTED) and the
-//! `rotateAgentTokenAfterManifest` fault.
+//! heartbeat (good and bad token, timeout to DISCONNECTED), the reported version and
+//! `upgradeAvailable` against the latest version (`--agent-version`,
+//! `POST /_emulator/agent-version`) and the `rotateAgentTokenAfterManifest` fault.
 
 mod emulator_support;
 
@@ -141,9 +142,18 @@ fn embedded_token(docs: &[Value]) -> String {
 }
 
 async fn heartbeat(emu: &Emulator, id: &str, token: &str) -> (StatusCode, Value) {
+    heartbeat_version(emu, id, token, "0.101.0").await
+}
+
+async fn heartbeat_version(
+    emu: &Emulator,
+    id: &str,
+    token: &str,
+    version: &str,
+) -> (StatusCode, Value) {
     let body = json!({
         "accountIdentifier": ACCOUNT, "orgIdentifier": "o1", "projectIdentifier": "p1",
-        "agentIdentifier": id, "version": "0.101.0",
+        "agentIdentifier": id, "version": version,
         "components": {
             "harnessGitopsAgent": {"status": "HEALTHY", "message": "ok"},
             "argoRepoServer": {"status": "HEALTHY"},
@@ -170,10 +180,9 @@ async fn agent_crud_matches_the_document() {
     let created = create(&api, "a1", "MANAGED_ARGO_PROVIDER").await;
     assert_eq!(created["prefixedIdentifier"], json!("a1"));
     assert_eq!(created["scope"], json!("PROJECT"));
-    assert_eq!(
-        created["version"],
-        json!({"minor": "101"}),
-        "0.101.0, zero values omitted"
+    assert!(
+        created.get("version").is_none() && created.get("upgradeAvailable").is_none(),
+        "no version before the first heartbeat: {created}"
     );
     assert_eq!(
         created["health"]["connectionStatus"],
@@ -470,6 +479,15 @@ async fn heartbeat_sets_health_and_times_out_to_disconnected() {
         json!({"status": "HEALTHY", "message": "ok"})
     );
     assert_eq!(h["argoAppController"]["status"], json!("UNHEALTHY"));
+    assert_eq!(
+        after.body["version"],
+        json!({"minor": "101"}),
+        "the heartbeat's 0.101.0, zero values omitted"
+    );
+    assert!(
+        after.body.get("upgradeAvailable").is_none(),
+        "0.101.0 is the latest"
+    );
     assert!(h["lastHeartbeat"]
         .as_str()
         .is_some_and(|s| s.ends_with('Z')));
@@ -833,4 +851,283 @@ async fn maximal_agent_bodies_are_accepted_and_fields_are_checked() {
             a.body
         );
     }
+}
+
+/// `POST /_emulator/agent-version` with `body`: status and JSON answer.
+async fn set_agent_version(emu: &Emulator, body: &Value) -> (StatusCode, Value) {
+    let resp = emu
+        .admin(Method::POST, "agent-version", Some(body))
+        .await
+        .expect("admin request");
+    let status = resp.status();
+    (status, resp.json().await.expect("JSON"))
+}
+
+/// The `gitops-agent` Deployment's image in a manifest fetched now (with the agent's
+/// current token, so nothing rotates).
+async fn manifest_image(emu: &Emulator, id: &str, token: &str) -> String {
+    let (status, yaml) = post_yaml(emu, id, json!({"privateKey": token})).await;
+    assert_eq!(status, StatusCode::OK, "{yaml}");
+    let docs = documents(&yaml, "gitops");
+    find(&docs, "Deployment", "gitops-agent").expect("agent Deployment")["spec"]["template"]["spec"]
+        ["containers"][0]["image"]
+        .as_str()
+        .expect("image")
+        .to_string()
+}
+
+/// The Helm overrides' `agent.image` fetched now.
+async fn overrides_image(emu: &Emulator, id: &str, token: &str) -> Value {
+    let mut q = proj();
+    q.push(("privateKey", token));
+    let (status, _, yaml) = raw(
+        emu,
+        Method::GET,
+        &format!("/api/v1/agents/{id}/helm-overrides"),
+        &q,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{yaml}");
+    let v: Value = serde_yaml_ng::from_str(&yaml).expect("overrides parse");
+    v["agent"]["image"].clone()
+}
+
+/// The upgrade a Terraform provider performs: the agent heartbeats the old version, Harness
+/// gets a newer one (upgradeAvailable), the manifest fetched then carries the new image, and
+/// once that image heartbeats the new version nothing is left to upgrade.
+#[tokio::test]
+async fn upgrade_available_follows_the_latest_agent_version() {
+    let emu = Emulator::start(&[]).await;
+    let api = emu.api();
+    let t = token(&create(&api, "a1", "MANAGED_ARGO_PROVIDER").await);
+    let id = [("identifier", "a1")];
+    let get = || async { api.call(Method::GET, AGENT, &id, &proj(), None).await.body };
+    assert_eq!(
+        emu.admin_get("agent-version").await,
+        json!({"version": "0.101.0"})
+    );
+    assert_eq!(
+        manifest_image(&emu, "a1", &t).await,
+        "harness/gitops-agent:v0.101.0"
+    );
+    assert_eq!(
+        overrides_image(&emu, "a1", &t).await,
+        json!({"repository": "harness/gitops-agent", "tag": "v0.101.0"})
+    );
+
+    assert_eq!(heartbeat(&emu, "a1", &t).await.0, StatusCode::OK);
+    let a = get().await;
+    assert_eq!(a["version"], json!({"minor": "101"}));
+    assert!(a.get("upgradeAvailable").is_none(), "{a}");
+
+    // Harness releases 0.102.0.
+    assert_eq!(
+        set_agent_version(&emu, &json!({"version": "0.102.0"})).await,
+        (StatusCode::OK, json!({"version": "0.102.0"}))
+    );
+    assert_eq!(
+        emu.admin_get("agent-version").await,
+        json!({"version": "0.102.0"})
+    );
+    let a = get().await;
+    assert_eq!(
+        a["version"],
+        json!({"minor": "101"}),
+        "still the installed one"
+    );
+    assert_eq!(a["upgradeAvailable"], json!(true));
+    // The list and the admin dump say so too.
+    let listed = api.call(Method::GET, AGENTS, &[], &proj(), None).await;
+    assert_eq!(listed.body["content"][0]["upgradeAvailable"], json!(true));
+    let dump = emu.admin_get("state").await;
+    assert_eq!(dump["agents"][0]["upgradeAvailable"], json!(true));
+
+    // The manifest fetched now carries the new image (and GITOPS_AGENT_VERSION).
+    assert_eq!(
+        manifest_image(&emu, "a1", &t).await,
+        "harness/gitops-agent:v0.102.0"
+    );
+    let (_, yaml) = post_yaml(&emu, "a1", json!({"privateKey": t})).await;
+    let docs = documents(&yaml, "gitops");
+    assert_eq!(
+        find(&docs, "ConfigMap", "gitops-agent").unwrap()["data"]["GITOPS_AGENT_VERSION"],
+        json!("0.102.0")
+    );
+    let upgrader = find(&docs, "CronJob", "gitops-agent-upgrader").unwrap();
+    assert_eq!(
+        upgrader["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["image"],
+        json!("harness/gitops-agent-upgrader:v0.102.0")
+    );
+    assert_eq!(
+        overrides_image(&emu, "a1", &t).await,
+        json!({"repository": "harness/gitops-agent", "tag": "v0.102.0"})
+    );
+
+    // The new image heartbeats its version: up to date.
+    assert_eq!(
+        heartbeat_version(&emu, "a1", &t, "0.102.0").await.0,
+        StatusCode::OK
+    );
+    let a = get().await;
+    assert_eq!(a["version"], json!({"minor": "102"}));
+    assert!(a.get("upgradeAvailable").is_none(), "{a}");
+
+    // Newer than the latest (a pre-release image): nothing to upgrade either; a major
+    // version shows all three fields; a numeric, not textual, comparison.
+    assert_eq!(
+        heartbeat_version(&emu, "a1", &t, "1.0.3").await.0,
+        StatusCode::OK
+    );
+    let a = get().await;
+    assert_eq!(a["version"], json!({"major": "1", "patch": "3"}));
+    assert!(a.get("upgradeAvailable").is_none(), "{a}");
+    assert_eq!(
+        heartbeat_version(&emu, "a1", &t, "0.99.0").await.0,
+        StatusCode::OK
+    );
+    assert_eq!(get().await["upgradeAvailable"], json!(true), "0.99 < 0.102");
+    // A version Harness cannot read: no version, no upgrade.
+    assert_eq!(
+        heartbeat_version(&emu, "a1", &t, "latest").await.0,
+        StatusCode::OK
+    );
+    let a = get().await;
+    assert!(
+        a.get("version").is_none() && a.get("upgradeAvailable").is_none(),
+        "{a}"
+    );
+
+    // Reset forgets the admin-set version: back to --agent-version.
+    let resp = emu.admin(Method::POST, "reset", None).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        emu.admin_get("agent-version").await,
+        json!({"version": "0.101.0"})
+    );
+}
+
+#[tokio::test]
+async fn agent_version_flag_sets_the_latest_version() {
+    let emu = Emulator::start(&["--agent-version", "0.105.2"]).await;
+    let api = emu.api();
+    let t = token(&create(&api, "a1", "CONNECTED_ARGO_PROVIDER").await);
+    assert_eq!(
+        emu.admin_get("agent-version").await,
+        json!({"version": "0.105.2"})
+    );
+    assert_eq!(
+        manifest_image(&emu, "a1", &t).await,
+        "harness/gitops-agent:v0.105.2"
+    );
+    assert_eq!(heartbeat(&emu, "a1", &t).await.0, StatusCode::OK);
+    let a = api
+        .call(Method::GET, AGENT, &[("identifier", "a1")], &proj(), None)
+        .await;
+    assert_eq!(a.body["upgradeAvailable"], json!(true), "0.101.0 < 0.105.2");
+}
+
+#[tokio::test]
+async fn agent_version_admin_endpoint_validates_and_is_guarded() {
+    let emu = Emulator::start(&[]).await;
+    for (body, needle) in [
+        (json!({"version": "v0.102.0"}), "not an agent version"),
+        (json!({"version": "0.102"}), "not an agent version"),
+        (json!({"version": "0.102.0-rc1"}), "not an agent version"),
+        (json!({"version": ""}), "not an agent version"),
+        (json!({"version": 102}), "version is required"),
+        (json!({}), "version is required"),
+        (
+            json!({"version": "0.102.0", "image": "x"}),
+            "unknown key \"image\"",
+        ),
+        (json!(["0.102.0"]), "JSON object"),
+    ] {
+        let (status, answer) = set_agent_version(&emu, &body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+        assert_eq!(answer["code"], json!(3), "{answer}");
+        assert!(
+            answer["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(needle)),
+            "{body}: {answer} lacks {needle:?}"
+        );
+    }
+    let no_body = emu
+        .admin(Method::POST, "agent-version", None)
+        .await
+        .unwrap();
+    assert_eq!(no_body.status(), StatusCode::BAD_REQUEST);
+
+    let url = format!("{}/_emulator/agent-version", emu.url);
+    let http = reqwest::Client::new();
+    let body = json!({"version": "0.200.0"});
+    let no_key = http.post(&url).json(&body).send().await.unwrap();
+    assert_eq!(no_key.status(), StatusCode::UNAUTHORIZED);
+    let wrong = http
+        .post(&url)
+        .header("x-api-key", "wrong")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let rebinding = http
+        .post(&url)
+        .header("x-api-key", KEY)
+        .header("host", "evil.example.com")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebinding.status(), StatusCode::FORBIDDEN);
+    let no_key_get = http.get(&url).send().await.unwrap();
+    assert_eq!(no_key_get.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        emu.admin_get("agent-version").await,
+        json!({"version": "0.101.0"}),
+        "nothing refused changed it"
+    );
+    // Any valid version is accepted, an older one included.
+    assert_eq!(
+        set_agent_version(&emu, &json!({"version": "0.100.7"})).await,
+        (StatusCode::OK, json!({"version": "0.100.7"}))
+    );
+}
+
+#[tokio::test]
+async fn agent_version_persists_with_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("state.json");
+    let data = data.to_str().unwrap();
+    {
+        let emu = Emulator::start(&["--data", data]).await;
+        let t = token(&create(&emu.api(), "a1", "MANAGED_ARGO_PROVIDER").await);
+        assert_eq!(heartbeat(&emu, "a1", &t).await.0, StatusCode::OK);
+        let (status, _) = set_agent_version(&emu, &json!({"version": "0.102.0"})).await;
+        assert_eq!(status, StatusCode::OK);
+        emu.kill_hard().await;
+    }
+    // The persisted admin-set version wins over --agent-version; the heartbeat's version
+    // is kept with the agent.
+    let emu = Emulator::start(&["--data", data, "--agent-version", "0.101.5"]).await;
+    assert_eq!(
+        emu.admin_get("agent-version").await,
+        json!({"version": "0.102.0"})
+    );
+    let a = emu
+        .api()
+        .call(Method::GET, AGENT, &[("identifier", "a1")], &proj(), None)
+        .await;
+    assert_eq!(a.body["version"], json!({"minor": "101"}));
+    assert_eq!(a.body["upgradeAvailable"], json!(true));
+    // After a reset (which persists) a restart uses the flag again.
+    let resp = emu.admin(Method::POST, "reset", None).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    emu.kill_hard().await;
+    let emu = Emulator::start(&["--data", data, "--agent-version", "0.101.5"]).await;
+    assert_eq!(
+        emu.admin_get("agent-version").await,
+        json!({"version": "0.101.5"})
+    );
 }
