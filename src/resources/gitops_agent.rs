@@ -532,7 +532,7 @@ impl ModelResource<ProviderData> for GitopsAgentResource {
             }
             ctx.private_set::<Vec<Installed>>(PRIVATE_INSTALLED, None);
         } else if planned.install.is_known() && planned.install.as_ref().known().is_some_and(|i| i.wait.unwrap_or(true)) {
-            wait_healthy(ctx, client, planned, &mut state, None, diags).await;
+            wait_healthy(ctx, client, planned, &mut state, None, None, diags).await;
         }
         if state.agent_token.is_unknown() {
             state.agent_token = Val::Null;
@@ -792,7 +792,11 @@ async fn install_and_wait(
         }
     }
     if install.wait.unwrap_or(true) {
-        wait_healthy(ctx, client, planned, state, Some(&conn), diags).await;
+        let expected = state
+            .install
+            .known()
+            .and_then(|i| i.version.known().cloned());
+        wait_healthy(ctx, client, planned, state, Some(&conn), expected.as_deref(), diags).await;
     }
 }
 
@@ -962,15 +966,18 @@ async fn refresh_installed(
     }
 }
 
-/// Waits until Harness reports the agent connected and every component healthy. Fails fast
-/// when the agent's pod crash-loops (its last message says why, e.g. a bad token) or a
-/// component stays unhealthy after [`COMPONENT_GRACE`]. The last state seen is recorded.
+/// Waits until Harness reports the agent connected and every component healthy (and, after
+/// an install, running the version it installed: an upgrade is done when the new agent
+/// reports in). Fails fast when the agent's pod crash-loops (its last message says why, e.g.
+/// a bad token) or a component stays unhealthy after [`COMPONENT_GRACE`]. The last state
+/// seen is recorded.
 async fn wait_healthy(
     ctx: &Ctx,
     client: &harness::Client,
     m: &GitopsAgent,
     state: &mut GitopsAgent,
     conn: Option<&Connection>,
+    expected_version: Option<&str>,
     diags: &mut Diagnostics,
 ) {
     let identifier = m.identifier.as_deref().unwrap_or_default();
@@ -1011,6 +1018,12 @@ async fn wait_healthy(
                             )
                         })
                 });
+                let reported = reported_version(&a);
+                if let Some(want) = expected_version {
+                    if reported.as_deref() != Some(want) {
+                        return Ok(Poll::Pending(a));
+                    }
+                }
                 match first_unhealthy {
                     None => Ok(Poll::Ready(a)),
                     Some(why) => {
@@ -1064,6 +1077,21 @@ async fn wait_healthy(
     if let Some(a) = last {
         let fresh = from_api(&a, state);
         *state = fresh;
+    }
+}
+
+/// The version the agent reports (`major.minor.patch`; `None` before its first heartbeat).
+fn reported_version(a: &ApiAgent) -> Option<String> {
+    let v = a.version.as_ref()?;
+    let n = |x: &Option<harness::models::Int64>| x.map(|i| i.0);
+    match (n(&v.major), n(&v.minor), n(&v.patch)) {
+        (None, None, None) => None,
+        (ma, mi, pa) => Some(format!(
+            "{}.{}.{}",
+            ma.unwrap_or(0),
+            mi.unwrap_or(0),
+            pa.unwrap_or(0)
+        )),
     }
 }
 
@@ -1159,18 +1187,7 @@ fn from_api(a: &ApiAgent, prior: &GitopsAgent) -> GitopsAgent {
             })
             .collect(),
     );
-    s.version = Val::from_option(a.version.as_ref().and_then(|v| {
-        let n = |x: &Option<harness::models::Int64>| x.map(|i| i.0);
-        match (n(&v.major), n(&v.minor), n(&v.patch)) {
-            (None, None, None) => None,
-            (ma, mi, pa) => Some(format!(
-                "{}.{}.{}",
-                ma.unwrap_or(0),
-                mi.unwrap_or(0),
-                pa.unwrap_or(0)
-            )),
-        }
-    }));
+    s.version = Val::from_option(reported_version(a));
     s.upgrade_available = Val::Known(a.upgrade_available.unwrap_or(false));
     s.created_at = Val::from_option(
         a.created_at

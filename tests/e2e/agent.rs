@@ -383,7 +383,15 @@ output "kinds" {{
     // The manifest embeds the agent's current token, and has no CRD (skip_crds).
     let ds = tf.resource("data.harness_gitops_agent_deploy_yaml.byoa");
     let yaml = ds["yaml"].as_str().unwrap();
-    assert!(yaml.contains("kind: Deployment") && !yaml.contains("CustomResourceDefinition"));
+    let kinds: Vec<String> = yaml
+        .split("\n---")
+        .filter_map(|d| serde_yaml_ng::from_str::<Json>(d).ok())
+        .filter_map(|d| d["kind"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        kinds.iter().any(|k| k == "Deployment") && !kinds.iter().any(|k| k == "CustomResourceDefinition"),
+        "{kinds:?}"
+    );
     assert!(yaml.contains(&token), "the manifest carries the current token");
     assert!(ds["helm_values"].as_str().unwrap().contains(&token));
     let kinds = tf.ok(&["output", "-json", "kinds"]);
@@ -406,4 +414,36 @@ output "kinds" {{
     assert_eq!(tf.resource("data.harness_gitops_agent.byoa")["prefixed_identifier"], "byoa");
     tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
     assert!(agents(&emu).is_empty());
+}
+
+/// A newer agent version in Harness changes nothing until the user opts in with
+/// `install.upgrade`; then the apply installs the new manifest and waits until the new agent
+/// reports its version.
+#[test]
+fn a_newer_agent_version_upgrades_the_install_only_when_opted_in() {
+    let emu = Emulator::start(&["--agent-heartbeat-timeout", "3s"]);
+    let kube = Kube::start(Duration::from_millis(200));
+    let tf = Tf::new();
+    tf.write(&format!("{}{}", provider(&emu), agent(&kubeconfig(&kube), "")));
+    tf.apply();
+    let before = tf.resource("harness_gitops_agent.ml");
+    assert_eq!(before["version"], "0.101.0");
+    assert_eq!(before["upgrade_available"], false);
+
+    emu.set_agent_version("0.102.0");
+    assert!(tf.plan_is_empty(), "no opt-in: the installed version stays");
+    tf.ok(&["apply", "-refresh-only", "-auto-approve", "-no-color", "-input=false"]);
+    assert_eq!(tf.resource("harness_gitops_agent.ml")["upgrade_available"], true);
+
+    let opted = agent(&format!("{}\n    upgrade = true", kubeconfig(&kube)), "");
+    tf.write(&format!("{}{}", provider(&emu), opted));
+    tf.apply();
+    let after = tf.resource("harness_gitops_agent.ml");
+    assert_eq!(after["version"], "0.102.0", "{after:#}");
+    assert_eq!(after["install"]["version"], "0.102.0");
+    assert_eq!(after["upgrade_available"], false);
+    let image = kube.ok(&["get", "deployment", "gitops-agent", "-n", NS, "-o", "jsonpath={.spec.template.spec.containers[0].image}"]);
+    assert!(image.ends_with(":v0.102.0"), "{image}");
+    assert!(tf.plan_is_empty(), "upgraded, nothing left to do");
+    tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
 }

@@ -102,7 +102,6 @@ impl Emulator {
     /// Makes `v` (e.g. `0.102.0`) Harness's latest agent version (`POST
     /// /_emulator/agent-version`): new manifests carry it, and agents whose last heartbeat
     /// reported an older version read `upgradeAvailable`.
-    #[allow(dead_code)] // no end-to-end test of the agent upgrade uses it yet
     pub fn set_agent_version(&self, v: &str) {
         let resp = self
             .http
