@@ -55,7 +55,8 @@ fn docs_are_generated_from_the_schemas() {
     for e in resources::ephemeral_resources() {
         let dir = ex.join("ephemeral-resources").join(e.type_name());
         pages.push((
-            root.join("docs").join(Kind::EphemeralResource.page_path(e.type_name(), "harness_")),
+            root.join("docs")
+                .join(Kind::EphemeralResource.page_path(e.type_name(), "harness_")),
             render(
                 e.type_name(),
                 Kind::EphemeralResource,

@@ -50,7 +50,11 @@ pub async fn installed_token(conn: &Connection, ns: &str) -> Result<Option<Secre
         .as_ref()
         .and_then(|d| d.get(TOKEN_KEY))
         .and_then(|b| String::from_utf8(b.0.clone()).ok());
-    let from_string = s.string_data.as_ref().and_then(|d| d.get(TOKEN_KEY)).cloned();
+    let from_string = s
+        .string_data
+        .as_ref()
+        .and_then(|d| d.get(TOKEN_KEY))
+        .cloned();
     Ok(from_data
         .or(from_string)
         .filter(|t| !t.is_empty())
@@ -123,8 +127,7 @@ pub fn manifest_version(yaml: &str) -> Option<String> {
 mod tests {
     use super::*;
     use k8s_openapi::api::core::v1::{
-        ContainerState, ContainerStateTerminated, ContainerStateWaiting, ContainerStatus,
-        PodStatus,
+        ContainerState, ContainerStateTerminated, ContainerStateWaiting, ContainerStatus, PodStatus,
     };
 
     fn pod(reason: &str, last: Option<&str>) -> Pod {
@@ -162,11 +165,24 @@ mod tests {
 
     #[test]
     fn a_crash_loop_is_a_failure_with_the_agents_last_words() {
-        let f = pod_failure(&pod("CrashLoopBackOff", Some("This is an unauthorized agent"))).unwrap();
-        assert!(f.contains("CrashLoopBackOff") && f.contains("unauthorized agent") && f.contains("3 times"), "{f}");
+        let f = pod_failure(&pod(
+            "CrashLoopBackOff",
+            Some("This is an unauthorized agent"),
+        ))
+        .unwrap();
+        assert!(
+            f.contains("CrashLoopBackOff")
+                && f.contains("unauthorized agent")
+                && f.contains("3 times"),
+            "{f}"
+        );
         let f = pod_failure(&pod("ImagePullBackOff", None)).unwrap();
         assert!(f.contains("back-off"), "{f}");
-        assert_eq!(pod_failure(&pod("ContainerCreating", None)), None, "starting is not failing");
+        assert_eq!(
+            pod_failure(&pod("ContainerCreating", None)),
+            None,
+            "starting is not failing"
+        );
         assert_eq!(pod_failure(&Pod::default()), None);
     }
 

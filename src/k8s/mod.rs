@@ -2,10 +2,10 @@
 //! ([`connect`]), what is made in it ([`bootstrap`]) and how failures read ([`error`]).
 //! Used only while applying (and refreshing a bootstrapped cluster): planning never connects.
 
+pub mod agent;
 pub mod bootstrap;
 pub mod connect;
 pub mod error;
-pub mod agent;
 pub mod install;
 
 pub use connect::{connect, Connection, Target};

@@ -239,7 +239,10 @@ pub struct GitopsAgent {
 }
 
 /// Harness's component names and ours.
-const COMPONENTS: [(&str, fn(&harness::models::AgentHealth) -> Option<&AgentComponentHealth>); 5] = [
+/// How one component's health is read from the agent's health.
+type ComponentOf = fn(&harness::models::AgentHealth) -> Option<&AgentComponentHealth>;
+
+const COMPONENTS: [(&str, ComponentOf); 5] = [
     ("gitops_agent", |h| h.harness_gitops_agent.as_ref()),
     ("repo_server", |h| h.argo_repo_server.as_ref()),
     ("app_controller", |h| h.argo_app_controller.as_ref()),
@@ -279,13 +282,11 @@ fn import_id(m: &GitopsAgent) -> Val<String> {
     let Some(id) = m.identifier.as_deref() else {
         return Val::Unknown;
     };
-    Val::Known(
-        match (m.org_id.non_empty(), m.project_id.non_empty()) {
-            (Some(o), Some(p)) => format!("{o}/{p}/{id}"),
-            (Some(o), None) => format!("{o}/{id}"),
-            _ => id.to_string(),
-        },
-    )
+    Val::Known(match (m.org_id.non_empty(), m.project_id.non_empty()) {
+        (Some(o), Some(p)) => format!("{o}/{p}/{id}"),
+        (Some(o), None) => format!("{o}/{id}"),
+        _ => id.to_string(),
+    })
 }
 
 /// Checks across attributes.
@@ -355,7 +356,10 @@ impl ModelResource<ProviderData> for GitopsAgentResource {
                 planned.project_id = d.project_id.clone();
             }
         }
-        if planned.project_id.non_empty().is_some() && planned.org_id.non_empty().is_none() && planned.org_id.is_known() {
+        if planned.project_id.non_empty().is_some()
+            && planned.org_id.non_empty().is_none()
+            && planned.org_id.is_known()
+        {
             diags.error_at(
                 AttributePath::attr(GitopsAgent::PROJECT_ID),
                 "Project Without Organization",
@@ -417,7 +421,17 @@ impl ModelResource<ProviderData> for GitopsAgentResource {
             i.version = Val::Null;
         }
         if planned.install.is_known() {
-            install_and_wait(ctx, client, planned, &mut state, token, &[], "created", diags).await;
+            install_and_wait(
+                ctx,
+                client,
+                planned,
+                &mut state,
+                token,
+                &[],
+                "created",
+                diags,
+            )
+            .await;
         }
         Some(state)
     }
@@ -481,7 +495,11 @@ impl ModelResource<ProviderData> for GitopsAgentResource {
         };
         let mut token = None;
         if prior.credentials_version != planned.credentials_version {
-            match client.agents().regenerate_credentials(&scope, identifier).await {
+            match client
+                .agents()
+                .regenerate_credentials(&scope, identifier)
+                .await
+            {
                 Ok(a) => {
                     token = a
                         .credentials
@@ -517,8 +535,10 @@ impl ModelResource<ProviderData> for GitopsAgentResource {
             if state.agent_token.is_unknown() && token.is_none() {
                 // Filled below from whatever token the install used.
             }
-            install_and_wait(ctx, client, planned, &mut state, token, &before, "updated", diags)
-                .await;
+            install_and_wait(
+                ctx, client, planned, &mut state, token, &before, "updated", diags,
+            )
+            .await;
         } else if planned.install.is_null() && !before.is_empty() {
             // `install` removed: uninstall what it applied.
             if let Err(e) = uninstall(ctx, prior, &before).await {
@@ -531,7 +551,13 @@ impl ModelResource<ProviderData> for GitopsAgentResource {
                 return Some(state);
             }
             ctx.private_set::<Vec<Installed>>(PRIVATE_INSTALLED, None);
-        } else if planned.install.is_known() && planned.install.as_ref().known().is_some_and(|i| i.wait.unwrap_or(true)) {
+        } else if planned.install.is_known()
+            && planned
+                .install
+                .as_ref()
+                .known()
+                .is_some_and(|i| i.wait.unwrap_or(true))
+        {
             wait_healthy(ctx, client, planned, &mut state, None, None, diags).await;
         }
         if state.agent_token.is_unknown() {
@@ -628,7 +654,9 @@ fn plan_install(
     let changed_outside = req.prior.is_some_and(|p| {
         p.high_availability != planned.high_availability || p.r#type != planned.r#type
     });
-    let upgrade = req.prior.is_some_and(|p| p.upgrade_available.known() == Some(&true));
+    let upgrade = req
+        .prior
+        .is_some_and(|p| p.upgrade_available.known() == Some(&true));
     let expected: Option<Vec<Installed>> = req.private_get(PRIVATE_INSTALLED);
     let Val::Known(install) = &mut planned.install else {
         return;
@@ -752,7 +780,11 @@ async fn install_and_wait(
         None => match current_token(ctx, client, planned, &conn).await {
             Ok(t) => Some(t),
             Err(e) => {
-                diags.error_at(at, "Unable to Install the GitOps Agent", format!("{e}\n\n{kept}"));
+                diags.error_at(
+                    at,
+                    "Unable to Install the GitOps Agent",
+                    format!("{e}\n\n{kept}"),
+                );
                 return;
             }
         },
@@ -761,7 +793,17 @@ async fn install_and_wait(
         state.agent_token = token_state(planned, token.as_ref());
     }
     let mut applied: Vec<Installed> = Vec::new();
-    let result = apply_install(ctx, client, planned, install, &conn, token, before, &mut applied).await;
+    let result = apply_install(
+        ctx,
+        client,
+        planned,
+        install,
+        &conn,
+        token,
+        before,
+        &mut applied,
+    )
+    .await;
     // Whatever was applied is recorded, even when a later step failed.
     let mut all: Vec<Installed> = applied.clone();
     if result.is_err() {
@@ -787,7 +829,11 @@ async fn install_and_wait(
                     i.version = Val::Null;
                 }
             }
-            diags.error_at(at, "Unable to Install the GitOps Agent", format!("{e}\n\n{kept}"));
+            diags.error_at(
+                at,
+                "Unable to Install the GitOps Agent",
+                format!("{e}\n\n{kept}"),
+            );
             return;
         }
     }
@@ -796,7 +842,16 @@ async fn install_and_wait(
             .install
             .known()
             .and_then(|i| i.version.known().cloned());
-        wait_healthy(ctx, client, planned, state, Some(&conn), expected.as_deref(), diags).await;
+        wait_healthy(
+            ctx,
+            client,
+            planned,
+            state,
+            Some(&conn),
+            expected.as_deref(),
+            diags,
+        )
+        .await;
     }
 }
 
@@ -855,7 +910,10 @@ async fn apply_install(
             Ok(true) => applied.push(Installed::namespace(ns)),
             Ok(false) => {
                 // It existed already; keep it recorded when an earlier install made it.
-                if let Some(o) = before.iter().find(|o| o.kind == "Namespace" && o.name == ns) {
+                if let Some(o) = before
+                    .iter()
+                    .find(|o| o.kind == "Namespace" && o.name == ns)
+                {
                     applied.push(o.clone());
                 }
             }
@@ -897,7 +955,9 @@ async fn apply_install(
     if !stale.is_empty() {
         if let Err(e) = installer.remove(&stale).await {
             applied.extend(stale);
-            return Err(format!("removing objects the new manifest no longer has: {e}"));
+            return Err(format!(
+                "removing objects the new manifest no longer has: {e}"
+            ));
         }
     }
     Ok(version)
@@ -943,9 +1003,10 @@ async fn refresh_installed(
         );
     };
     let mut d = Diagnostics::default();
-    let Some(target) = install
-        .connection
-        .target(ctx, AttributePath::attr(GitopsAgent::INSTALL), &mut d)
+    let Some(target) =
+        install
+            .connection
+            .target(ctx, AttributePath::attr(GitopsAgent::INSTALL), &mut d)
     else {
         return;
     };
@@ -983,7 +1044,8 @@ async fn wait_healthy(
     let identifier = m.identifier.as_deref().unwrap_or_default();
     let scope = api_scope(m);
     let ns = m.namespace.as_deref().unwrap_or_default().to_string();
-    let connected_since: std::sync::Mutex<Option<tokio::time::Instant>> = std::sync::Mutex::new(None);
+    let connected_since: std::sync::Mutex<Option<tokio::time::Instant>> =
+        std::sync::Mutex::new(None);
     let backoff = Backoff {
         initial: Duration::from_millis(250),
         max: Duration::from_secs(3),
@@ -1014,7 +1076,10 @@ async fn wait_healthy(
                             format!(
                                 "component {name} is {}: {}",
                                 c.status.as_deref().unwrap_or("not reported"),
-                                c.message.as_deref().filter(|m| !m.is_empty()).unwrap_or("no message")
+                                c.message
+                                    .as_deref()
+                                    .filter(|m| !m.is_empty())
+                                    .unwrap_or("no message")
                             )
                         })
                 });
@@ -1053,7 +1118,10 @@ async fn wait_healthy(
     let last = match waited {
         Ok(a) => Some(a),
         Err(WaitError::Failed(a, why)) => {
-            fail(diags, format!("The agent {identifier:?} is not healthy: {why}."));
+            fail(
+                diags,
+                format!("The agent {identifier:?} is not healthy: {why}."),
+            );
             Some(a)
         }
         Err(WaitError::Interrupted(a, i)) => {
@@ -1139,7 +1207,11 @@ fn from_api(a: &ApiAgent, prior: &GitopsAgent) -> GitopsAgent {
         None => Val::Null,
     };
     s.r#type = api_str(a.r#type.as_deref(), &prior.r#type);
-    if let Some(op) = a.operator.as_deref().filter(|o| !o.is_empty() && *o != "UNKNOWN") {
+    if let Some(op) = a
+        .operator
+        .as_deref()
+        .filter(|o| !o.is_empty() && *o != "UNKNOWN")
+    {
         s.operator = Val::Known(op.to_string());
     } else if !s.operator.is_known() {
         s.operator = Val::Known("ARGO".into());
@@ -1194,7 +1266,10 @@ fn from_api(a: &ApiAgent, prior: &GitopsAgent) -> GitopsAgent {
             .as_ref()
             .and_then(|t| t.seconds)
             .and_then(|secs| time::OffsetDateTime::from_unix_timestamp(secs.0).ok())
-            .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            }),
     )
     .or(prior.created_at.clone());
     if s.created_at.is_unknown() {
@@ -1275,7 +1350,11 @@ impl DataSource<ProviderData> for GitopsAgentData {
             return None;
         }
         let identifier = key.identifier.as_deref().unwrap_or_default().to_string();
-        let agent = match client.agents().get_opt(&api_scope(&key), &identifier, false).await {
+        let agent = match client
+            .agents()
+            .get_opt(&api_scope(&key), &identifier, false)
+            .await
+        {
             Ok(Some(a)) => a,
             Ok(None) => {
                 diags.error_at(

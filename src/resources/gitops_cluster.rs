@@ -1163,7 +1163,6 @@ fn target_for(ctx: &Ctx, m: &Cluster, diags: &mut Diagnostics) -> Option<Target>
     t
 }
 
-
 /// Makes (or adopts) every bootstrap object and waits for the token. `partial` records the
 /// objects as they come to exist, and private state with them.
 async fn bootstrap(
@@ -1207,7 +1206,8 @@ async fn refresh_bootstrap(ctx: &Ctx, state: &mut Cluster, diags: &mut Diagnosti
     let Some(b) = state.bootstrap.known() else {
         return;
     };
-    let Some(target) = k8s::target(&b.connection.settings(), ctx.provider.kubernetes.as_ref()) else {
+    let Some(target) = k8s::target(&b.connection.settings(), ctx.provider.kubernetes.as_ref())
+    else {
         return;
     };
     let registered: Option<String> = ctx.private_get(PRIVATE_TOKEN_UID);

@@ -122,9 +122,7 @@ mod tests {
         let c = KubeConnection {
             host: "https://k:6443".into(),
             token: "t0k".into(),
-            cluster_ca_certificate: base64::engine::general_purpose::STANDARD
-                .encode(pem)
-                .into(),
+            cluster_ca_certificate: base64::engine::general_purpose::STANDARD.encode(pem).into(),
             insecure: Val::Known(false),
             ..Default::default()
         };
@@ -136,6 +134,9 @@ mod tests {
             .as_deref()
             .is_some_and(|p| p.contains("BEGIN CERTIFICATE")));
         assert_eq!(s.config_path, None);
-        assert_eq!(KubeConnection::default().settings(), KubernetesSettings::default());
+        assert_eq!(
+            KubeConnection::default().settings(),
+            KubernetesSettings::default()
+        );
     }
 }

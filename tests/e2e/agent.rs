@@ -54,7 +54,10 @@ fn kubeconfig(kube: &Kube) -> String {
 
 /// The agents in the Harness emulator's dump.
 fn agents(emu: &Emulator) -> Vec<Json> {
-    emu.state()["agents"].as_array().cloned().unwrap_or_default()
+    emu.state()["agents"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// Every object in the agent's namespace and every cluster-scoped object the install made,
@@ -73,7 +76,11 @@ fn installed_in_cluster(kube: &Kube) -> Vec<String> {
         .map(str::to_string)
         .collect();
     let crds = kube.ok(&["get", "crd", "-o", "name"]);
-    names.extend(crds.lines().filter(|l| l.contains("argoproj.io")).map(str::to_string));
+    names.extend(
+        crds.lines()
+            .filter(|l| l.contains("argoproj.io"))
+            .map(str::to_string),
+    );
     let ns = kube.kubectl(&["get", "namespace", NS, "-o", "name"]);
     if ns.status.success() {
         names.push(String::from_utf8_lossy(&ns.stdout).trim().to_string());
@@ -93,7 +100,10 @@ fn flat(s: &str) -> String {
 fn agent_installed_from_nothing_heartbeats_restores_drift_imports_and_destroys_clean() {
     let emu = Emulator::start(&["--agent-heartbeat-timeout", "3s"]);
     let kube = Kube::start(Duration::from_millis(200));
-    assert!(installed_in_cluster(&kube).is_empty(), "an empty cluster to start");
+    assert!(
+        installed_in_cluster(&kube).is_empty(),
+        "an empty cluster to start"
+    );
     let tf = Tf::new();
     tf.write(&format!(
         "{}{}\noutput \"agent_id\" {{ value = harness_gitops_agent.ml.prefixed_identifier }}\n",
@@ -102,21 +112,41 @@ fn agent_installed_from_nothing_heartbeats_restores_drift_imports_and_destroys_c
     ));
     let out = tf.apply();
     let warnings = out.matches("Warning:").count();
-    let dev_overrides = out.matches("Warning: Provider development overrides").count();
-    assert_eq!(warnings, dev_overrides, "no warning of the provider's own: {out}");
+    let dev_overrides = out
+        .matches("Warning: Provider development overrides")
+        .count();
+    assert_eq!(
+        warnings, dev_overrides,
+        "no warning of the provider's own: {out}"
+    );
     let state = tf.resource("harness_gitops_agent.ml");
     assert_eq!(state["connection_status"], "CONNECTED", "{state:#}");
     assert_eq!(state["prefixed_identifier"], "mlagent");
     assert_eq!(state["id"], "default/mlplatform/mlagent");
-    for c in ["gitops_agent", "repo_server", "app_controller", "redis", "appset_controller"] {
+    for c in [
+        "gitops_agent",
+        "repo_server",
+        "app_controller",
+        "redis",
+        "appset_controller",
+    ] {
         assert_eq!(state["health"][c]["status"], "HEALTHY", "{c}: {state:#}");
     }
-    assert!(state["agent_token"].is_null(), "the token is not in state unless exported");
+    assert!(
+        state["agent_token"].is_null(),
+        "the token is not in state unless exported"
+    );
     let objects = state["install"]["objects"].as_array().unwrap().clone();
     assert!(
-        objects.iter().any(|o| o["kind"] == "Deployment" && o["name"] == "gitops-agent")
-            && objects.iter().any(|o| o["kind"] == "Namespace" && o["name"] == NS)
-            && objects.iter().any(|o| o["kind"] == "CustomResourceDefinition"),
+        objects
+            .iter()
+            .any(|o| o["kind"] == "Deployment" && o["name"] == "gitops-agent")
+            && objects
+                .iter()
+                .any(|o| o["kind"] == "Namespace" && o["name"] == NS)
+            && objects
+                .iter()
+                .any(|o| o["kind"] == "CustomResourceDefinition"),
         "{objects:#?}"
     );
     assert_eq!(state["install"]["version"], state["version"]);
@@ -144,11 +174,26 @@ fn agent_installed_from_nothing_heartbeats_restores_drift_imports_and_destroys_c
     // Harness saw the agent with the token it issued at create: no second token was made.
     let a = agents(&emu);
     assert_eq!(a.len(), 1, "{a:#?}");
-    assert_eq!(emu.applied("agents.credentials"), 0, "no token was regenerated");
+    assert_eq!(
+        emu.applied("agents.credentials"),
+        0,
+        "no token was regenerated"
+    );
     // No secret anywhere in the state file but the sensitive install token (none here).
-    let token = kube.ok(&["get", "secret", "gitops-agent", "-n", NS, "-o", "jsonpath={.data.GITOPS_AGENT_TOKEN}"]);
+    let token = kube.ok(&[
+        "get",
+        "secret",
+        "gitops-agent",
+        "-n",
+        NS,
+        "-o",
+        "jsonpath={.data.GITOPS_AGENT_TOKEN}",
+    ]);
     let raw = std::fs::read_to_string(tf.path().join("terraform.tfstate")).unwrap();
-    assert!(!token.is_empty() && !raw.contains(&token), "the agent token stays out of state");
+    assert!(
+        !token.is_empty() && !raw.contains(&token),
+        "the agent token stays out of state"
+    );
 
     assert!(tf.plan_is_empty(), "second plan is empty");
 
@@ -164,7 +209,10 @@ fn agent_installed_from_nothing_heartbeats_restores_drift_imports_and_destroys_c
         .clone();
     assert_eq!(change["change"]["actions"], json!(["update"]), "{change:#}");
     tf.apply();
-    assert!(kube.get("configmap", "argocd-cm", Some(NS)).is_some(), "restored");
+    assert!(
+        kube.get("configmap", "argocd-cm", Some(NS)).is_some(),
+        "restored"
+    );
     assert!(tf.plan_is_empty(), "empty after the restore");
 
     // Import into a fresh working directory: the same agent, install left to the config.
@@ -173,7 +221,13 @@ fn agent_installed_from_nothing_heartbeats_restores_drift_imports_and_destroys_c
         "{}\nresource \"harness_gitops_agent\" \"ml\" {{\n  identifier = \"mlagent\"\n  name = \"ml-agent\"\n  type = \"MANAGED_ARGO_PROVIDER\"\n  namespace = \"{NS}\"\n}}\n",
         provider(&emu)
     ));
-    tf2.ok(&["import", "-no-color", "-input=false", "harness_gitops_agent.ml", "default/mlplatform/mlagent"]);
+    tf2.ok(&[
+        "import",
+        "-no-color",
+        "-input=false",
+        "harness_gitops_agent.ml",
+        "default/mlplatform/mlagent",
+    ]);
     let imported = tf2.resource("harness_gitops_agent.ml");
     assert_eq!(imported["prefixed_identifier"], "mlagent");
     assert_eq!(imported["connection_status"], "CONNECTED");
@@ -183,7 +237,11 @@ fn agent_installed_from_nothing_heartbeats_restores_drift_imports_and_destroys_c
 
     tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
     assert!(agents(&emu).is_empty(), "the agent is deleted in Harness");
-    assert_eq!(installed_in_cluster(&kube), Vec::<String>::new(), "the install is removed");
+    assert_eq!(
+        installed_in_cluster(&kube),
+        Vec::<String>::new(),
+        "the install is removed"
+    );
 }
 
 /// A failed install fails fast, names why, and keeps the agent (tainted) with what was
@@ -194,7 +252,11 @@ fn a_failed_install_fails_fast_and_keeps_the_agent() {
     let emu = Emulator::start(&["--agent-heartbeat-timeout", "3s"]);
     let kube = Kube::start(Duration::from_millis(200));
     let tf = Tf::new();
-    tf.write(&format!("{}{}", provider(&emu), agent(&kubeconfig(&kube), "")));
+    tf.write(&format!(
+        "{}{}",
+        provider(&emu),
+        agent(&kubeconfig(&kube), "")
+    ));
     emu.arm(json!({"op": "agents.deployYaml.post", "rotateAgentTokenAfterManifest": true}));
     let started = std::time::Instant::now();
     let err = flat(&tf.fails(&["apply", "-auto-approve", "-no-color", "-input=false"]));
@@ -203,11 +265,20 @@ fn a_failed_install_fails_fast_and_keeps_the_agent() {
         "failed fast, not at the 2m timeout: {:?}",
         started.elapsed()
     );
-    assert!(err.contains("GitOps Agent Not Healthy") && err.contains("unauthorized agent"), "{err}");
+    assert!(
+        err.contains("GitOps Agent Not Healthy") && err.contains("unauthorized agent"),
+        "{err}"
+    );
     assert!(err.contains("with harness_gitops_agent.ml"), "{err}");
     let state = tf.resource("harness_gitops_agent.ml");
-    assert!(!state["install"]["objects"].as_array().unwrap().is_empty(), "{state:#}");
-    let raw: Json = serde_json::from_str(&std::fs::read_to_string(tf.path().join("terraform.tfstate")).unwrap()).unwrap();
+    assert!(
+        !state["install"]["objects"].as_array().unwrap().is_empty(),
+        "{state:#}"
+    );
+    let raw: Json = serde_json::from_str(
+        &std::fs::read_to_string(tf.path().join("terraform.tfstate")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(raw["resources"][0]["instances"][0]["status"], "tainted");
     assert_eq!(agents(&emu).len(), 1);
     // Destroy removes the installed objects and the agent even so.
@@ -220,12 +291,25 @@ fn a_failed_install_fails_fast_and_keeps_the_agent() {
     tf.write(&format!(
         "{}{}",
         provider(&emu),
-        agent("    host = \"https://127.0.0.1:1\"\n    token = \"x\"\n    insecure = true", "")
+        agent(
+            "    host = \"https://127.0.0.1:1\"\n    token = \"x\"\n    insecure = true",
+            ""
+        )
     ));
     let err = flat(&tf.fails(&["apply", "-auto-approve", "-no-color", "-input=false"]));
-    assert!(err.contains("Unable to Install the GitOps Agent") && err.contains("127.0.0.1:1"), "{err}");
-    assert_eq!(agents(&emu).len(), 1, "the agent exists in Harness and in state");
-    assert_eq!(tf.resource("harness_gitops_agent.ml")["identifier"], "mlagent");
+    assert!(
+        err.contains("Unable to Install the GitOps Agent") && err.contains("127.0.0.1:1"),
+        "{err}"
+    );
+    assert_eq!(
+        agents(&emu).len(),
+        1,
+        "the agent exists in Harness and in state"
+    );
+    assert_eq!(
+        tf.resource("harness_gitops_agent.ml")["identifier"],
+        "mlagent"
+    );
     tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
     assert!(agents(&emu).is_empty());
 }
@@ -280,11 +364,20 @@ resource "harness_gitops_application" "pipeline" {{
         .find(|r| r["address"] == "harness_gitops_agent.ml")
         .unwrap()
         .clone();
-    assert_eq!(planned["values"]["prefixed_identifier"], "mlagent", "known at plan time: {planned:#}");
+    assert_eq!(
+        planned["values"]["prefixed_identifier"], "mlagent",
+        "known at plan time: {planned:#}"
+    );
     tf.apply();
     let app = tf.resource("harness_gitops_application.pipeline");
-    assert_eq!((app["sync_status"].as_str(), app["health_status"].as_str()), (Some("Synced"), Some("Healthy")));
-    assert_eq!(tf.resource("harness_gitops_agent.ml")["connection_status"], "CONNECTED");
+    assert_eq!(
+        (app["sync_status"].as_str(), app["health_status"].as_str()),
+        (Some("Synced"), Some("Healthy"))
+    );
+    assert_eq!(
+        tf.resource("harness_gitops_agent.ml")["connection_status"],
+        "CONNECTED"
+    );
     assert!(tf.plan_is_empty());
     tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
     let state = emu.state();
@@ -306,13 +399,33 @@ fn rotating_credentials_reinstalls_the_token_and_the_agent_reconnects() {
     let emu = Emulator::start(&["--agent-heartbeat-timeout", "3s"]);
     let kube = Kube::start(Duration::from_millis(200));
     let tf = Tf::new();
-    tf.write(&format!("{}{}", provider(&emu), agent(&kubeconfig(&kube), "  credentials_version = \"1\"\n  export_token = true\n")));
+    tf.write(&format!(
+        "{}{}",
+        provider(&emu),
+        agent(
+            &kubeconfig(&kube),
+            "  credentials_version = \"1\"\n  export_token = true\n"
+        )
+    ));
     tf.apply();
-    let first = tf.resource("harness_gitops_agent.ml")["agent_token"].as_str().unwrap().to_string();
+    let first = tf.resource("harness_gitops_agent.ml")["agent_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(!first.is_empty());
     let show = tf.ok(&["show", "-no-color"]);
-    assert!(!show.contains(&first) && show.contains("(sensitive value)"), "{show}");
-    tf.write(&format!("{}{}", provider(&emu), agent(&kubeconfig(&kube), "  credentials_version = \"2\"\n  export_token = true\n")));
+    assert!(
+        !show.contains(&first) && show.contains("(sensitive value)"),
+        "{show}"
+    );
+    tf.write(&format!(
+        "{}{}",
+        provider(&emu),
+        agent(
+            &kubeconfig(&kube),
+            "  credentials_version = \"2\"\n  export_token = true\n"
+        )
+    ));
     tf.apply();
     let second = tf.resource("harness_gitops_agent.ml");
     let token = second["agent_token"].as_str().unwrap();
@@ -377,9 +490,16 @@ output "kinds" {{
     tf.ok(&["apply", "-no-color", "-input=false", "tfplan"]);
     let clear = emu.state();
     let agent = clear["agents"].as_array().unwrap()[0].clone();
-    let token = agent["credentials"]["privateKey"].as_str().unwrap().to_string();
+    let token = agent["credentials"]["privateKey"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(!token.is_empty());
-    assert_eq!(emu.applied("agents.credentials"), 0, "no new token was issued");
+    assert_eq!(
+        emu.applied("agents.credentials"),
+        0,
+        "no new token was issued"
+    );
     // The manifest embeds the agent's current token, and has no CRD (skip_crds).
     let ds = tf.resource("data.harness_gitops_agent_deploy_yaml.byoa");
     let yaml = ds["yaml"].as_str().unwrap();
@@ -389,21 +509,35 @@ output "kinds" {{
         .filter_map(|d| d["kind"].as_str().map(str::to_string))
         .collect();
     assert!(
-        kinds.iter().any(|k| k == "Deployment") && !kinds.iter().any(|k| k == "CustomResourceDefinition"),
+        kinds.iter().any(|k| k == "Deployment")
+            && !kinds.iter().any(|k| k == "CustomResourceDefinition"),
         "{kinds:?}"
     );
-    assert!(yaml.contains(&token), "the manifest carries the current token");
+    assert!(
+        yaml.contains(&token),
+        "the manifest carries the current token"
+    );
     assert!(ds["helm_values"].as_str().unwrap().contains(&token));
     let kinds = tf.ok(&["output", "-json", "kinds"]);
-    assert!(kinds.contains("ConfigMap") && kinds.contains("Secret"), "{kinds}");
+    assert!(
+        kinds.contains("ConfigMap") && kinds.contains("Secret"),
+        "{kinds}"
+    );
     // The ephemeral token reached Harness as the repository's password...
     let repo = clear["repositories"].as_array().unwrap()[0].clone();
-    assert_eq!(repo["repository"]["password"].as_str(), Some(token.as_str()), "{repo:#}");
+    assert_eq!(
+        repo["repository"]["password"].as_str(),
+        Some(token.as_str()),
+        "{repo:#}"
+    );
     // ...and is neither in the saved plan nor in the state, except in the deploy YAML's
     // sensitive outputs (a data source result is state).
     let show_plan = tf.ok(&["show", "-json", "tfplan"]);
     assert!(!show_plan.contains(&token), "the token is not in the plan");
-    let state: Json = serde_json::from_str(&std::fs::read_to_string(tf.path().join("terraform.tfstate")).unwrap()).unwrap();
+    let state: Json = serde_json::from_str(
+        &std::fs::read_to_string(tf.path().join("terraform.tfstate")).unwrap(),
+    )
+    .unwrap();
     for r in state["resources"].as_array().unwrap() {
         let text = r.to_string();
         if r["type"] == "harness_gitops_agent_deploy_yaml" {
@@ -411,7 +545,10 @@ output "kinds" {{
         }
         assert!(!text.contains(&token), "{} holds the token", r["type"]);
     }
-    assert_eq!(tf.resource("data.harness_gitops_agent.byoa")["prefixed_identifier"], "byoa");
+    assert_eq!(
+        tf.resource("data.harness_gitops_agent.byoa")["prefixed_identifier"],
+        "byoa"
+    );
     tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
     assert!(agents(&emu).is_empty());
 }
@@ -424,7 +561,11 @@ fn a_newer_agent_version_upgrades_the_install_only_when_opted_in() {
     let emu = Emulator::start(&["--agent-heartbeat-timeout", "3s"]);
     let kube = Kube::start(Duration::from_millis(200));
     let tf = Tf::new();
-    tf.write(&format!("{}{}", provider(&emu), agent(&kubeconfig(&kube), "")));
+    tf.write(&format!(
+        "{}{}",
+        provider(&emu),
+        agent(&kubeconfig(&kube), "")
+    ));
     tf.apply();
     let before = tf.resource("harness_gitops_agent.ml");
     assert_eq!(before["version"], "0.101.0");
@@ -432,8 +573,17 @@ fn a_newer_agent_version_upgrades_the_install_only_when_opted_in() {
 
     emu.set_agent_version("0.102.0");
     assert!(tf.plan_is_empty(), "no opt-in: the installed version stays");
-    tf.ok(&["apply", "-refresh-only", "-auto-approve", "-no-color", "-input=false"]);
-    assert_eq!(tf.resource("harness_gitops_agent.ml")["upgrade_available"], true);
+    tf.ok(&[
+        "apply",
+        "-refresh-only",
+        "-auto-approve",
+        "-no-color",
+        "-input=false",
+    ]);
+    assert_eq!(
+        tf.resource("harness_gitops_agent.ml")["upgrade_available"],
+        true
+    );
 
     let opted = agent(&format!("{}\n    upgrade = true", kubeconfig(&kube)), "");
     tf.write(&format!("{}{}", provider(&emu), opted));
@@ -442,7 +592,15 @@ fn a_newer_agent_version_upgrades_the_install_only_when_opted_in() {
     assert_eq!(after["version"], "0.102.0", "{after:#}");
     assert_eq!(after["install"]["version"], "0.102.0");
     assert_eq!(after["upgrade_available"], false);
-    let image = kube.ok(&["get", "deployment", "gitops-agent", "-n", NS, "-o", "jsonpath={.spec.template.spec.containers[0].image}"]);
+    let image = kube.ok(&[
+        "get",
+        "deployment",
+        "gitops-agent",
+        "-n",
+        NS,
+        "-o",
+        "jsonpath={.spec.template.spec.containers[0].image}",
+    ]);
     assert!(image.ends_with(":v0.102.0"), "{image}");
     assert!(tf.plan_is_empty(), "upgraded, nothing left to do");
     tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);

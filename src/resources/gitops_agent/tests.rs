@@ -18,7 +18,10 @@ fn minimal() -> Vec<(&'static str, Value)> {
     ]
 }
 
-fn with(mut base: Vec<(&'static str, Value)>, more: &[(&'static str, Value)]) -> Vec<(&'static str, Value)> {
+fn with(
+    mut base: Vec<(&'static str, Value)>,
+    more: &[(&'static str, Value)],
+) -> Vec<(&'static str, Value)> {
     for (k, v) in more {
         base.retain(|(n, _)| n != k);
         base.push((k, v.clone()));
@@ -51,10 +54,23 @@ fn schema_follows_terraform_rules_and_is_described() {
 #[test]
 fn the_data_source_has_no_token_install_or_flag() {
     let ds = data_schema();
-    for n in ["install", "agent_token", "export_token", "credentials_version"] {
-        assert!(ds.block.attribute(n).is_none(), "{n} must not be in the data source");
+    for n in [
+        "install",
+        "agent_token",
+        "export_token",
+        "credentials_version",
+    ] {
+        assert!(
+            ds.block.attribute(n).is_none(),
+            "{n} must not be in the data source"
+        );
     }
-    for n in ["prefixed_identifier", "health", "connection_status", "version"] {
+    for n in [
+        "prefixed_identifier",
+        "health",
+        "connection_status",
+        "version",
+    ] {
         assert!(ds.block.attribute(n).is_some(), "{n}");
     }
 }
@@ -79,7 +95,11 @@ fn validation_names_the_attribute() {
     );
     assert_eq!(errors(&hosted), vec!["install".to_string()]);
     // Unknown values wait for apply.
-    assert!(errors(&with(minimal(), &[("type", Value::unknown()), ("install", install_value(&[]))])).is_empty());
+    assert!(errors(&with(
+        minimal(),
+        &[("type", Value::unknown()), ("install", install_value(&[]))]
+    ))
+    .is_empty());
 }
 
 #[test]
@@ -88,13 +108,25 @@ fn the_prefixed_identifier_follows_the_scope_and_is_known_at_plan_time() {
     let p = no_defaults();
     let (planned, d) = ts::plan(&res, &Value::Null, &cfg_value(&minimal()), Some(&p));
     assert!(d.is_empty(), "{d:?}");
-    assert_eq!(planned.attr("prefixed_identifier"), &Value::string("account.gpu_agent"));
-    assert!(planned.attr("id").is_unknown(), "known once the agent exists");
-    assert!(planned.attr("agent_token").is_null(), "no token unless asked for");
+    assert_eq!(
+        planned.attr("prefixed_identifier"),
+        &Value::string("account.gpu_agent")
+    );
+    assert!(
+        planned.attr("id").is_unknown(),
+        "known once the agent exists"
+    );
+    assert!(
+        planned.attr("agent_token").is_null(),
+        "no token unless asked for"
+    );
 
     let org = with(minimal(), &[("org_id", "ml".into())]);
     let (planned, _) = ts::plan(&res, &Value::Null, &cfg_value(&org), Some(&p));
-    assert_eq!(planned.attr("prefixed_identifier"), &Value::string("org.gpu_agent"));
+    assert_eq!(
+        planned.attr("prefixed_identifier"),
+        &Value::string("org.gpu_agent")
+    );
 
     // Provider defaults inherit.
     let proj = provider(Defaults {
@@ -103,10 +135,18 @@ fn the_prefixed_identifier_follows_the_scope_and_is_known_at_plan_time() {
         agent_id: Val::Null,
     });
     let (planned, _) = ts::plan(&res, &Value::Null, &cfg_value(&minimal()), Some(&proj));
-    assert_eq!(planned.attr("prefixed_identifier"), &Value::string("gpu_agent"));
+    assert_eq!(
+        planned.attr("prefixed_identifier"),
+        &Value::string("gpu_agent")
+    );
 
     // From another resource's output: unknown, never guessed.
-    let (planned, _) = ts::plan(&res, &Value::Null, &cfg_value(&minimal()), Some(&ts::unknown_provider()));
+    let (planned, _) = ts::plan(
+        &res,
+        &Value::Null,
+        &cfg_value(&minimal()),
+        Some(&ts::unknown_provider()),
+    );
     assert!(planned.attr("prefixed_identifier").is_unknown());
 }
 
@@ -227,7 +267,11 @@ fn no_change_plans_nothing_and_a_missing_object_plans_its_restore() {
     let mut private = Private::default();
     private.set(PRIVATE_INSTALLED, Some(&objects()));
     let planned = plan_with_private(&prior, &config, private.clone());
-    assert_eq!(planned.to_value(), prior, "nothing changed, nothing planned");
+    assert_eq!(
+        planned.to_value(),
+        prior,
+        "nothing changed, nothing planned"
+    );
 
     // A refresh found the Deployment deleted outside Terraform.
     let mut refreshed = GitopsAgent::from_object(&prior).unwrap();
@@ -236,7 +280,11 @@ fn no_change_plans_nothing_and_a_missing_object_plans_its_restore() {
     }
     let planned = plan_with_private(&refreshed.to_value(), &config, private);
     let objs = planned.install.known().unwrap().objects.clone();
-    assert_eq!(objs, Val::Known(objects_of(&objects())), "the missing object is planned back");
+    assert_eq!(
+        objs,
+        Val::Known(objects_of(&objects())),
+        "the missing object is planned back"
+    );
 }
 
 #[test]
@@ -252,7 +300,10 @@ fn install_changes_rotation_and_opted_in_upgrades_reinstall() {
     };
     let skip = with(
         minimal(),
-        &[("install", install_value(&[("config_path", "/k".into()), ("skip_crds", true.into())]))],
+        &[(
+            "install",
+            install_value(&[("config_path", "/k".into()), ("skip_crds", true.into())]),
+        )],
     );
     assert!(objects_unknown(&cfg_value(&skip), &prior));
     let rotate = with(base.clone(), &[("credentials_version", "2".into())]);
@@ -266,9 +317,13 @@ fn install_changes_rotation_and_opted_in_upgrades_reinstall() {
     assert!(!objects_unknown(&cfg_value(&base), &newer.to_value()));
     let opted = with(
         minimal(),
-        &[("install", install_value(&[("config_path", "/k".into()), ("upgrade", true.into())]))],
+        &[(
+            "install",
+            install_value(&[("config_path", "/k".into()), ("upgrade", true.into())]),
+        )],
     );
-    let mut newer_opted = GitopsAgent::from_object(&applied(&cfg_value(&opted), &no_defaults())).unwrap();
+    let mut newer_opted =
+        GitopsAgent::from_object(&applied(&cfg_value(&opted), &no_defaults())).unwrap();
     newer_opted.upgrade_available = Val::Known(true);
     assert!(objects_unknown(&cfg_value(&opted), &newer_opted.to_value()));
 }
@@ -282,12 +337,22 @@ fn the_token_is_planned_only_when_exported_and_rotated() {
     assert!(planned.attr("agent_token").is_unknown());
     let prior = applied(&cfg_value(&exported), &p);
     let (planned, _) = ts::plan(&res, &prior, &cfg_value(&exported), Some(&p));
-    assert_eq!(planned.attr("agent_token"), &Value::string("tok"), "kept without rotation");
+    assert_eq!(
+        planned.attr("agent_token"),
+        &Value::string("tok"),
+        "kept without rotation"
+    );
     let rotated = with(exported.clone(), &[("credentials_version", "2".into())]);
     let (planned, _) = ts::plan(&res, &prior, &cfg_value(&rotated), Some(&p));
-    assert!(planned.attr("agent_token").is_unknown(), "a rotation issues a new token");
+    assert!(
+        planned.attr("agent_token").is_unknown(),
+        "a rotation issues a new token"
+    );
     let (planned, _) = ts::plan(&res, &prior, &cfg_value(&minimal()), Some(&p));
-    assert!(planned.attr("agent_token").is_null(), "not exported: never in plan or state");
+    assert!(
+        planned.attr("agent_token").is_null(),
+        "not exported: never in plan or state"
+    );
 }
 
 #[test]
@@ -303,9 +368,17 @@ fn scope_name_namespace_and_operator_changes_replace_the_agent() {
         ("namespaced", Value::Bool(true)),
     ] {
         let mut d = Diagnostics::new();
-        let (_, replace) =
-            tfplugin::server::plan_resource(res.clone(), Some(&p), &prior, &cfg_value(&with(minimal(), &[(k, v)])), &mut d);
-        assert!(replace.contains(&AttributePath::attr(k)), "{k}: {replace:?}");
+        let (_, replace) = tfplugin::server::plan_resource(
+            res.clone(),
+            Some(&p),
+            &prior,
+            &cfg_value(&with(minimal(), &[(k, v)])),
+            &mut d,
+        );
+        assert!(
+            replace.contains(&AttributePath::attr(k)),
+            "{k}: {replace:?}"
+        );
     }
     let mut d = Diagnostics::new();
     let (_, replace) = tfplugin::server::plan_resource(
@@ -338,7 +411,10 @@ fn import_ids_name_the_scope() {
 #[test]
 fn the_api_answer_maps_health_version_and_keeps_the_install() {
     let prior = GitopsAgent::from_object(&applied(
-        &cfg_value(&with(minimal(), &[("install", install_value(&[("config_path", "/k".into())]))])),
+        &cfg_value(&with(
+            minimal(),
+            &[("install", install_value(&[("config_path", "/k".into())]))],
+        )),
         &no_defaults(),
     ))
     .unwrap();
@@ -385,9 +461,18 @@ fn the_api_answer_maps_health_version_and_keeps_the_install() {
     let h = s.health.known().unwrap();
     assert_eq!(h["gitops_agent"].status.as_deref(), Some("HEALTHY"));
     assert_eq!(h["repo_server"].message.as_deref(), Some("no Deployment"));
-    assert!(!h.contains_key("redis"), "components Harness did not report are absent");
-    assert_eq!(s.install, prior.install, "the install record is the provider's own");
-    assert_eq!(s.agent_token, prior.agent_token, "a read never puts the token in state");
+    assert!(
+        !h.contains_key("redis"),
+        "components Harness did not report are absent"
+    );
+    assert_eq!(
+        s.install, prior.install,
+        "the install record is the provider's own"
+    );
+    assert_eq!(
+        s.agent_token, prior.agent_token,
+        "a read never puts the token in state"
+    );
     assert!(!format!("{:?}", s.to_value()).contains("must-not-leak"));
 }
 
@@ -399,6 +484,10 @@ fn to_api_sends_metadata_and_explicit_empties() {
     assert_eq!(meta.namespace.as_deref(), Some("gitops"));
     assert_eq!(meta.high_availability, Some(true));
     assert_eq!(meta.is_namespaced, Some(false));
-    assert_eq!(a.description.as_deref(), Some(""), "an unset description clears it");
+    assert_eq!(
+        a.description.as_deref(),
+        Some(""),
+        "an unset description clears it"
+    );
     assert_eq!(a.tags, Some(BTreeMap::new()));
 }
