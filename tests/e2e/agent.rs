@@ -605,3 +605,90 @@ fn a_newer_agent_version_upgrades_the_install_only_when_opted_in() {
     assert!(tf.plan_is_empty(), "upgraded, nothing left to do");
     tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
 }
+
+/// The `ml-pipeline` module creates and installs its own agent when given `agent` (and the
+/// provider names none): the pipelines deploy through it.
+#[test]
+fn the_ml_pipeline_module_creates_and_installs_its_agent() {
+    let emu = Emulator::start(&["--agent-heartbeat-timeout", "3s", "--sync-delay", "200ms"]);
+    let kube = Kube::start(Duration::from_millis(200));
+    let tf = Tf::new();
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let module = tf.path().join("modules/ml-pipeline");
+    std::fs::create_dir_all(&module).unwrap();
+    for f in std::fs::read_dir(examples.join("modules/ml-pipeline")).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, module.join(f.file_name().unwrap())).unwrap();
+    }
+    tf.write(&format!(
+        r#"{provider}
+module "ml" {{
+  source = "./modules/ml-pipeline"
+  agent = {{
+    identifier = "mlagent"
+    name       = "ml-agent"
+    install    = {{ config_path = "{kc}" }}
+  }}
+  repositories = {{
+    manifests = {{ url = "https://github.com/acme-ml/pipeline-manifests.git" }}
+  }}
+  pipelines = {{
+    training = {{ repository = "manifests", path = "training", namespace = "ml-training" }}
+  }}
+}}
+
+output "agent_id" {{ value = module.ml.agent_id }}
+output "apps" {{ value = module.ml.applications }}
+"#,
+        provider = provider(&emu),
+        kc = kube.kubeconfig.display()
+    ));
+    tf.ok(&["get", "-no-color"]);
+    tf.apply();
+    let out: Json = serde_json::from_str(&tf.ok(&["output", "-json"])).unwrap();
+    assert_eq!(out["agent_id"]["value"], "mlagent");
+    assert_eq!(out["apps"]["value"]["training"]["health"], "Healthy", "{out:#}");
+    assert_eq!(
+        tf.resource("module.ml.harness_gitops_agent.this[0]")["connection_status"],
+        "CONNECTED"
+    );
+    assert!(tf.plan_is_empty());
+    tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
+    assert!(agents(&emu).is_empty());
+    assert_eq!(installed_in_cluster(&kube), Vec::<String>::new());
+}
+
+/// Another field manager owns a field of an installed object: applying the install again
+/// reports the object, the field and the manager, and never takes the field over.
+#[test]
+fn a_field_owned_by_another_manager_is_reported_never_forced() {
+    let emu = Emulator::start(&["--agent-heartbeat-timeout", "3s"]);
+    let kube = Kube::start(Duration::from_millis(200));
+    let tf = Tf::new();
+    tf.write(&format!("{}{}", provider(&emu), agent(&kubeconfig(&kube), "")));
+    tf.apply();
+    // kubectl takes LOG_LEVEL of the agent's ConfigMap (forcing it away from the provider).
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("cm.yaml");
+    std::fs::write(
+        &f,
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: gitops-agent\n  namespace: {NS}\ndata:\n  LOG_LEVEL: debug\n"),
+    )
+    .unwrap();
+    kube.ok(&["apply", "--server-side", "--force-conflicts", "--field-manager=ops-team", "-f", f.to_str().unwrap()]);
+    // Something makes the install apply again: a deleted object.
+    kube.ok(&["delete", "configmap", "argocd-cm", "-n", NS]);
+    let err = flat(&tf.fails(&["apply", "-auto-approve", "-no-color", "-input=false"]));
+    assert!(
+        err.contains("Unable to Install the GitOps Agent")
+            && err.contains("gitops-agent")
+            && err.contains("LOG_LEVEL")
+            && err.contains("ops-team"),
+        "{err}"
+    );
+    let cm = kube.ok(&["get", "configmap", "gitops-agent", "-n", NS, "-o", "jsonpath={.data.LOG_LEVEL}"]);
+    assert_eq!(cm, "debug", "the other manager's value stays");
+    assert_eq!(agents(&emu).len(), 1, "the agent is kept");
+    tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
+    assert!(agents(&emu).is_empty());
+}
