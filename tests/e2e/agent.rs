@@ -692,3 +692,43 @@ fn a_field_owned_by_another_manager_is_reported_never_forced() {
     tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
     assert!(agents(&emu).is_empty());
 }
+
+/// At TRACE, neither the agent's token (in the manifest, the Secret, the heartbeat) nor the
+/// Kubernetes admin token appears in the provider's logs or the CLI's output, through an
+/// install, a rotation and a destroy.
+#[test]
+fn install_and_rotation_at_trace_leak_no_token() {
+    let emu = Emulator::start(&["--agent-heartbeat-timeout", "3s"]);
+    let kube = Kube::start(Duration::from_millis(200));
+    let mut tf = Tf::new();
+    tf.env("TF_LOG_PROVIDER", "TRACE");
+    let conn = format!(
+        "    host = \"{}\"\n    token = \"{}\"\n    cluster_ca_certificate = <<-EOT\n{}EOT",
+        kube.url, kube.admin_token, kube.ca_pem
+    );
+    let mut transcript = String::new();
+    let mut tokens = Vec::new();
+    for version in ["1", "2"] {
+        tf.write(&format!(
+            "{}{}",
+            provider(&emu),
+            agent(&conn, &format!("  credentials_version = \"{version}\"\n"))
+        ));
+        let out = tf.run(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+        transcript.push_str(&String::from_utf8_lossy(&out.stdout));
+        transcript.push_str(&String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let b64 = kube.ok(&["get", "secret", "gitops-agent", "-n", NS, "-o", "jsonpath={.data.GITOPS_AGENT_TOKEN}"]);
+        use base64::Engine as _;
+        let t = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b64.trim()).unwrap()).unwrap();
+        tokens.push(t);
+    }
+    let out = tf.run(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
+    transcript.push_str(&String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success());
+    assert!(transcript.contains("TRACE") || transcript.contains("[TRACE]"), "TRACE logs were captured");
+    assert_ne!(tokens[0], tokens[1], "rotated");
+    for t in tokens.iter().chain([&kube.admin_token]) {
+        assert!(!t.is_empty() && !transcript.contains(t.as_str()), "a token leaked into the logs");
+    }
+}
