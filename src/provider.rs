@@ -10,6 +10,7 @@ use tfplugin::resource::{DataSource, EphemeralResource, Provider, Resource};
 use tfplugin::tf::duration::parse as parse_duration;
 use tfplugin::tf::schema::Schema;
 use tfplugin::tf::{AttributePath, Diagnostics, Number, Value};
+use tfplugin::typed::TfType;
 use tfplugin::{Model, Val};
 use tokio_util::sync::CancellationToken;
 
@@ -245,14 +246,9 @@ pub struct KubernetesConfig {
 }
 
 impl KubernetesConfig {
-    /// No attribute is unknown.
+    /// No attribute is unknown (whatever attributes the block gains).
     fn is_known(&self) -> bool {
-        !(self.config_path.is_unknown()
-            || self.config_context.is_unknown()
-            || self.host.is_unknown()
-            || self.token.is_unknown()
-            || self.cluster_ca_certificate.is_unknown()
-            || self.insecure.is_unknown())
+        self.to_value().is_wholly_known()
     }
 }
 

@@ -123,23 +123,6 @@ where
     state
 }
 
-/// The path of the first unknown inside `v`, if any.
-fn first_unknown(v: &Value, at: &AttributePath) -> Option<AttributePath> {
-    match v {
-        Value::Unknown(_) => Some(at.clone()),
-        Value::Object(m) => m.iter().find_map(|(k, x)| first_unknown(x, &at.child(k))),
-        Value::Map(m) => m.iter().find_map(|(k, x)| first_unknown(x, &at.key(k))),
-        Value::List(i) | Value::Tuple(i) => i
-            .iter()
-            .enumerate()
-            .find_map(|(n, x)| first_unknown(x, &at.index(n as i64))),
-        // A set element has no path of its own: the set's.
-        Value::Set(i) => i.iter().any(|x| !x.is_wholly_known()).then(|| at.clone()),
-        Value::Dynamic(_, x) => first_unknown(x, at),
-        _ => None,
-    }
-}
-
 /// The data source's state of `model`: reduced to `schema`, and wholly known (Terraform
 /// refuses a data source state with unknowns; an undetermined value is an error at its path,
 /// never passed on).
@@ -150,7 +133,7 @@ fn state<M: Model>(
     diags: &mut Diagnostics,
 ) -> Option<Value> {
     let v = common::data_source_value(schema, &model.to_value());
-    if let Some(at) = first_unknown(&v, &AttributePath::root()) {
+    if let Some(at) = v.first_unknown(&AttributePath::root()) {
         diags.error_at(
             at.clone(),
             format!("Unable to Read GitOps {kind}"),

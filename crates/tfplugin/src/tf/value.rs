@@ -129,6 +129,22 @@ impl Value {
             _ => true,
         }
     }
+    /// The path (below `at`) of the first unknown inside this value, if any; a set element
+    /// has no path of its own, so an unknown inside one is reported at the set's path.
+    pub fn first_unknown(&self, at: &super::AttributePath) -> Option<super::AttributePath> {
+        match self {
+            Value::Unknown(_) => Some(at.clone()),
+            Value::Object(m) => m.iter().find_map(|(k, x)| x.first_unknown(&at.child(k))),
+            Value::Map(m) => m.iter().find_map(|(k, x)| x.first_unknown(&at.key(k))),
+            Value::List(i) | Value::Tuple(i) => i
+                .iter()
+                .enumerate()
+                .find_map(|(n, x)| x.first_unknown(&at.index(n as i64))),
+            Value::Set(i) => i.iter().any(|x| !x.is_wholly_known()).then(|| at.clone()),
+            Value::Dynamic(_, x) => x.first_unknown(at),
+            _ => None,
+        }
+    }
     /// Equality under Terraform's unknown semantics: `Some(true)` or `Some(false)` when it
     /// can be decided from what is known, `None` when an unknown value could go either way.
     /// Two unknowns are not equal: nothing is known about either.
@@ -315,6 +331,41 @@ impl From<i64> for Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_unknown_names_the_deepest_path_and_a_sets_own() {
+        use crate::tf::AttributePath;
+        let root = AttributePath::root();
+        let obj = |pairs: Vec<(&str, Value)>| {
+            Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+        };
+        assert_eq!(Value::from("a").first_unknown(&root), None);
+        assert_eq!(Value::unknown().first_unknown(&root), Some(root.clone()));
+        let v = obj(vec![
+            ("a", "x".into()),
+            (
+                "b",
+                Value::List(vec!["k".into(), obj(vec![("c", Value::unknown())])]),
+            ),
+        ]);
+        assert_eq!(
+            v.first_unknown(&root),
+            Some(AttributePath::attr("b").index(1).child("c"))
+        );
+        let m = obj(vec![(
+            "m",
+            Value::Map([("k".to_string(), Value::unknown())].into_iter().collect()),
+        )]);
+        assert_eq!(
+            m.first_unknown(&root),
+            Some(AttributePath::attr("m").key("k"))
+        );
+        let s = obj(vec![(
+            "s",
+            Value::Set(vec!["x".into(), obj(vec![("d", Value::unknown())])]),
+        )]);
+        assert_eq!(s.first_unknown(&root), Some(AttributePath::attr("s")));
+    }
 
     #[test]
     fn known_eq_follows_unknown_semantics() {
