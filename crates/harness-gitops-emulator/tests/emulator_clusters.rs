@@ -503,7 +503,7 @@ async fn connection_types_secret_expressions_and_updated_fields() {
         .expect("expr in the dump");
     assert_eq!(
         stored["secretExpressions"],
-        json!({"bearerToken": "account.k8s_token"})
+        json!({"bearerToken": "<+secrets.getValue(\"account.k8s_token\")>"})
     );
     // updatedFields naming secretExpressions changes only them; the cluster connects now
     // with a literal token.
