@@ -272,6 +272,7 @@ fn counters(ctx: &Ctx) -> Value {
 
 /// Everything: `{repositories: [...], clusters: [...], applications: [...], agents: [...]}`
 /// in the `servicev1*` / `v1Agent` shapes (clusters with their `secretExpressions`, if any;
+/// repositories with their generator fields `genType`, `ecrGen`, `gcrGen`, `refreshInterval`;
 /// agents with `credentials`), secrets masked unless `clear`. Loopback clusters are checked as a GET would.
 async fn dump(ctx: &Ctx, clear: bool) -> Value {
     let now = Ts::now();
@@ -281,7 +282,7 @@ async fn dump(ctx: &Ctx, clear: bool) -> Value {
             (
                 s.repositories
                     .values()
-                    .map(|e| repositories::render(e, clear))
+                    .map(|e| repositories::render_with_generator(e, clear))
                     .collect::<Vec<_>>(),
                 s.clusters
                     .values()
