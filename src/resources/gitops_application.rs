@@ -2282,11 +2282,7 @@ fn state_of(resp: &ApplicationResponse, prior: &App, all_links: bool) -> App {
             .collect(),
     );
     let summary = st.and_then(|x| x.summary.as_ref());
-    s.images = Val::Known(
-        summary
-            .and_then(|x| x.images.clone())
-            .unwrap_or_default(),
-    );
+    s.images = Val::Known(summary.and_then(|x| x.images.clone()).unwrap_or_default());
     s.external_urls = Val::Known(
         summary
             .and_then(|x| x.external_urls.clone())

@@ -359,7 +359,9 @@ fn registry_host(url: &str) -> Option<&str> {
 /// `.amazonaws.com.cn` and FIPS `dkr.ecr-fips`).
 fn ecr_region(host: &str) -> Option<&str> {
     let labels: Vec<&str> = host.split('.').collect();
-    let ecr = labels.iter().position(|l| *l == "ecr" || *l == "ecr-fips")?;
+    let ecr = labels
+        .iter()
+        .position(|l| *l == "ecr" || *l == "ecr-fips")?;
     let ok = ecr == 2
         && labels[0].len() == 12
         && labels[0].chars().all(|c| c.is_ascii_digit())
@@ -414,8 +416,8 @@ fn validate_generator(c: &Repo, diags: &mut Diagnostics) {
             format!("gen_type {gen} needs `{block}`."),
         );
     }
-    let registry = c.enable_oci.known() == Some(&true)
-        || matches!(c.r#type.as_deref(), Some("helm" | "oci"));
+    let registry =
+        c.enable_oci.known() == Some(&true) || matches!(c.r#type.as_deref(), Some("helm" | "oci"));
     if !registry && c.r#type.is_known() && !c.enable_oci.is_unknown() {
         diags.error_at(
             at(Repo::GEN_TYPE),
@@ -874,7 +876,12 @@ fn data_schema() -> Schema {
     let mut leave_out: Vec<&str> = BEHAVIOUR_FLAGS.to_vec();
     leave_out.extend(Repo::secret_names().iter().map(|n| n.wo_version));
     // Harness does not return generators (and they hold credentials).
-    leave_out.extend([Repo::GEN_TYPE, Repo::ECR_GEN, Repo::GCR_GEN, Repo::REFRESH_INTERVAL]);
+    leave_out.extend([
+        Repo::GEN_TYPE,
+        Repo::ECR_GEN,
+        Repo::GCR_GEN,
+        Repo::REFRESH_INTERVAL,
+    ]);
     common::data_source_schema(
         &Repo::schema(),
         "Reads a Harness GitOps repository by scope and identifier. Credentials are never exposed.",

@@ -563,7 +563,10 @@ resource "harness_gitops_repository" "charts" {{
     assert_eq!(r["ecrGen"]["region"], "us-east-1");
     assert_eq!(r["ecrGen"]["role"], "arn:aws:iam::123456789012:role/charts");
     assert_eq!(r["ecrGen"]["secretRef"]["awsAccessKeyID"], "AKIAEXAMPLE");
-    assert_eq!(r["ecrGen"]["secretRef"]["awsSecretAccessKey"], "ecr-secret-key");
+    assert_eq!(
+        r["ecrGen"]["secretRef"]["awsSecretAccessKey"],
+        "ecr-secret-key"
+    );
     let v = tf.resource("harness_gitops_repository.charts");
     assert_eq!(v["gen_type"], "AWS_ECR");
     assert_eq!(v["ecr_gen"]["region"], "us-east-1");

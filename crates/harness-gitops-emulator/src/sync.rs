@@ -511,7 +511,12 @@ fn summary(e: &AppEntry, deployed: Option<&Target>) -> Value {
         .and_then(|a| a.get(EXTERNAL_LINK))
         .and_then(Value::as_str)
         .filter(|_| deployed.is_some())
-        .map(|l| l.split(',').map(str::trim).filter(|x| !x.is_empty()).collect())
+        .map(|l| {
+            l.split(',')
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .collect()
+        })
         .unwrap_or_default();
     if !links.is_empty() {
         out.insert("externalURLs".into(), json!(links));

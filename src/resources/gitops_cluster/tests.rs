@@ -962,7 +962,10 @@ fn secret_expressions_are_checked_at_their_paths() {
         vec!["secret_expressions.password"]
     );
     assert_eq!(
-        with(&[("bearer_token", "account.t")], &[("bearer_token", "lit".into())]),
+        with(
+            &[("bearer_token", "account.t")],
+            &[("bearer_token", "lit".into())]
+        ),
         vec!["secret_expressions.bearer_token"],
         "the literal and its expression together"
     );

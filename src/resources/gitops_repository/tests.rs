@@ -515,7 +515,11 @@ fn an_ecr_generator_needs_an_ecr_registry_of_its_region() {
     let ok = ecr(&[]);
     assert!(errors(&ok).is_empty(), "{:?}", diagnostics(&ok));
     assert_eq!(
-        errors(&replaced(ecr(&[]), "url", "https://charts.example.com".into())),
+        errors(&replaced(
+            ecr(&[]),
+            "url",
+            "https://charts.example.com".into()
+        )),
         vec!["url"]
     );
     assert_eq!(
@@ -535,14 +539,14 @@ fn an_ecr_generator_needs_an_ecr_registry_of_its_region() {
         vec!["refresh_interval"]
     );
     let jwt = nested(ServiceAccountRef::block(), &[("name", "sa".into())]);
-    assert_eq!(
-        errors(&ecr(&[("jwt_auth", jwt)])),
-        vec!["ecr_gen.jwt_auth"]
-    );
+    assert_eq!(errors(&ecr(&[("jwt_auth", jwt)])), vec!["ecr_gen.jwt_auth"]);
     let mut no_gen = ecr(&[]);
     no_gen.retain(|(n, _)| *n != "gen_type");
     assert_eq!(errors(&no_gen), vec!["ecr_gen", "refresh_interval"]);
-    assert_eq!(ecr_region("123456789012.dkr.ecr.us-east-1.amazonaws.com"), Some("us-east-1"));
+    assert_eq!(
+        ecr_region("123456789012.dkr.ecr.us-east-1.amazonaws.com"),
+        Some("us-east-1")
+    );
     assert_eq!(ecr_region("dkr.ecr.us-east-1.amazonaws.com"), None);
     assert_eq!(registry_host("oci://u@gcr.io:443/p"), Some("gcr.io"));
 }
@@ -575,7 +579,10 @@ fn a_gcr_generator_needs_a_google_registry_and_one_way_to_authenticate() {
     assert!(errors(&ok).is_empty(), "{:?}", diagnostics(&ok));
     assert_eq!(errors(&gcr(&[])), vec!["gcr_gen"]);
     assert_eq!(
-        errors(&gcr(&[("workload_identity", wi), ("access_key", "{}".into())])),
+        errors(&gcr(&[
+            ("workload_identity", wi),
+            ("access_key", "{}".into())
+        ])),
         vec!["gcr_gen.workload_identity"]
     );
     assert_eq!(
@@ -606,7 +613,10 @@ fn generators_are_sent_with_the_api_names_and_kept_in_state() {
     assert_eq!(body["ecrGen"]["secretRef"]["awsSecretAccessKey"], "s3cret");
     // An update without a generator removes it.
     let plain = cfg(&[("identifier", "r".into()), ("url", ECR_URL.into())]);
-    assert_eq!(generator_api(&plain, true).gen_type.as_deref(), Some("UNSET"));
+    assert_eq!(
+        generator_api(&plain, true).gen_type.as_deref(),
+        Some("UNSET")
+    );
     assert_eq!(generator_api(&plain, false).gen_type, None);
     // The response has no generator: state keeps the configured one.
     let s = from_api(
@@ -621,7 +631,11 @@ fn generators_are_sent_with_the_api_names_and_kept_in_state() {
     assert_eq!(s.refresh_interval, c.refresh_interval);
     for name in [Repo::GEN_TYPE, Repo::ECR_GEN, Repo::GCR_GEN] {
         assert!(
-            !data_schema().block.attributes.iter().any(|a| a.name == name),
+            !data_schema()
+                .block
+                .attributes
+                .iter()
+                .any(|a| a.name == name),
             "{name} is not in the data source"
         );
     }
