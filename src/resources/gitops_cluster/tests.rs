@@ -1021,8 +1021,10 @@ fn secret_expressions_changes_are_named_and_kept_when_harness_does_not_return_th
         updated_fields(&prior, &changed, false),
         vec!["secretExpressions"]
     );
-    let mut info = harness_gitops_client::models::ClusterInfo::default();
-    info.applications_count = Some(Int64(3));
+    let info = harness_gitops_client::models::ClusterInfo {
+        applications_count: Some(Int64(3)),
+        ..Default::default()
+    };
     let resp = response(ApiCluster {
         server: Some(SERVER.into()),
         info: Some(info),
