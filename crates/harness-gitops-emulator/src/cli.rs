@@ -96,8 +96,8 @@ CONVENTIONS:
     PEM; the only trusted CA), insecure, serverName, certData/keyData; within 5 s. Failed
     with client-go's message otherwise (401: the server has asked for the client to provide
     credentials; TLS: x509: ...; connection refused). serverVersion is major.minor of
-    /version. secretExpressions cannot be resolved (no Harness secret manager): such a
-    loopback cluster reports Failed, saying so.
+    /version. secretExpressions are resolved from the emulated secret manager
+    (POST /_emulator/secrets); one it lacks makes a loopback cluster report Failed, saying so.
   * Applications (Argo CD's rules): with spec.syncPolicy.automated, a create, or a spec
     change or drift that changes what is deployed (sources, destination, revisions), starts
     an automated sync; it takes --sync-delay (operationState.phase Running, health

@@ -186,8 +186,8 @@
 //!   `major.minor` of `/version` and `info.apiVersions` from `/api`, or `Failed` with
 //!   client-go's wording ("the server has asked for the client to provide credentials"
 //!   for 401, "x509: certificate signed by unknown authority", "connect: connection
-//!   refused", ...). A credential named in `secretExpressions` cannot be resolved (no
-//!   Harness secret manager is emulated): the check fails saying so.
+//!   refused", ...). A credential named in `secretExpressions` is taken from the
+//!   emulated secret manager (`POST /_emulator/secrets`); one it lacks fails the check.
 //! * **Sync and health** (module `sync`, Argo CD's rules): a *change* is a create, an update
 //!   whose `spec` differs, or a drift (admin PATCH of the spec); the desired state
 //!   (sources, destination, resolved revisions) is compared with what the last successful
