@@ -82,6 +82,11 @@ pub struct App {
     /// `.`). Changing it replaces the application.
     #[tf(required, requires_replace, validate = kubernetes_name)]
     pub name: Val<String>,
+    /// Kubernetes namespace of the Application object itself (`metadata.namespace`; Argo CD's
+    /// applications in any namespace). Defaults to the agent's namespace. Changing it replaces
+    /// the application.
+    #[tf(optional_computed, keep_prior, requires_replace, validate = kubernetes_name)]
+    pub app_namespace: Val<String>,
     #[tf(flatten)]
     pub scope: Scope,
     /// Harness identifier of the GitOps cluster the application deploys to (sent as
@@ -202,6 +207,28 @@ pub struct App {
     /// Argo CD's message about the last sync operation.
     #[tf(computed)]
     pub operation_message: Val<String>,
+    /// When the last sync operation started (RFC 3339); null before the first sync.
+    #[tf(computed)]
+    pub operation_started_at: Val<String>,
+    /// When the last sync operation finished (RFC 3339); null while it runs.
+    #[tf(computed)]
+    pub operation_finished_at: Val<String>,
+    /// How many times the last sync operation was retried; null before the first sync.
+    #[tf(computed)]
+    pub operation_retry_count: Val<i64>,
+    /// Argo CD's conditions of the application (errors and warnings such as `SyncError`,
+    /// `ComparisonError`).
+    #[tf(computed, nested)]
+    pub conditions: Val<Vec<AppCondition>>,
+    /// The Kubernetes resources the application deploys, with their sync and health status.
+    #[tf(computed, nested)]
+    pub resources: Val<Vec<AppResource>>,
+    /// The container images of the deployed resources (`status.summary.images`).
+    #[tf(computed)]
+    pub images: Val<Vec<String>>,
+    /// The external URLs of the deployed resources (`status.summary.externalURLs`).
+    #[tf(computed)]
+    pub external_urls: Val<Vec<String>>,
     /// When the application was created (RFC 3339).
     #[tf(computed, keep_prior)]
     pub created_at: Val<String>,
@@ -215,6 +242,44 @@ pub struct App {
 }
 
 /// The destination cluster and namespace.
+/// An Argo CD application condition.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct AppCondition {
+    /// The condition type, e.g. `SyncError`, `ComparisonError`, `OrphanedResourceWarning`.
+    #[tf(computed)]
+    pub r#type: Val<String>,
+    /// What the condition says.
+    #[tf(computed)]
+    pub message: Val<String>,
+    /// When the condition last changed (RFC 3339).
+    #[tf(computed)]
+    pub last_transition_time: Val<String>,
+}
+
+/// A resource the application deploys.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct AppResource {
+    /// API group (empty for the core group).
+    #[tf(computed)]
+    pub group: Val<String>,
+    /// Kind, e.g. `Deployment`.
+    #[tf(computed)]
+    pub kind: Val<String>,
+    /// Namespace (null for cluster-scoped resources).
+    #[tf(computed)]
+    pub namespace: Val<String>,
+    /// Name.
+    #[tf(computed)]
+    pub name: Val<String>,
+    /// `Synced`, `OutOfSync` or `Unknown`.
+    #[tf(computed)]
+    pub sync_status: Val<String>,
+    /// `Healthy`, `Progressing`, `Degraded`, `Suspended`, `Missing` or `Unknown`; null for
+    /// resources without health.
+    #[tf(computed)]
+    pub health_status: Val<String>,
+}
+
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 pub struct Destination {
     /// API server URL of the target cluster, e.g. `https://kubernetes.default.svc` for the
@@ -1509,6 +1574,7 @@ fn to_api(m: &App) -> ApiApplication {
     ApiApplication {
         metadata: Some(ObjectMeta {
             name: s(&m.name),
+            namespace: s(&m.app_namespace),
             labels: map(&m.labels),
             annotations: map(&m.annotations),
             finalizers: set(&m.finalizers),
@@ -2010,6 +2076,14 @@ fn sync_policy_from_api(p: &ApiSyncPolicy) -> Val<SyncPolicy> {
 }
 
 /// An RFC 3339 timestamp of a `v1Time`.
+/// A time the API gives as `Time` or as its `…Ts` text twin: RFC 3339, the `Time` first.
+fn stamp_text(t: Option<&Time>, ts: Option<&String>) -> Val<String> {
+    match rfc3339(t) {
+        Val::Known(x) => Val::Known(x),
+        _ => sv(ts),
+    }
+}
+
 fn rfc3339(t: Option<&Time>) -> Val<String> {
     let Some((secs, nanos)) = stamp(t) else {
         return Val::Null;
@@ -2092,6 +2166,11 @@ fn state_of(resp: &ApplicationResponse, prior: &App, all_links: bool) -> App {
 
     let app = resp.app.as_ref();
     if let Some(meta) = app.and_then(|a| a.metadata.as_ref()) {
+        s.app_namespace = match meta.namespace.as_ref().filter(|n| !n.is_empty()) {
+            Some(n) => Val::Known(n.clone()),
+            None if prior.app_namespace.is_unknown() => Val::Null,
+            None => prior.app_namespace.clone(),
+        };
         s.labels = mv(meta.labels.as_ref());
         s.annotations = mv(meta.annotations.as_ref());
         s.finalizers = setv(meta.finalizers.as_ref());
@@ -2164,6 +2243,51 @@ fn state_of(resp: &ApplicationResponse, prior: &App, all_links: bool) -> App {
     s.reconciled_at = rfc3339(st.and_then(|x| x.reconciled_at.as_ref()));
     s.operation_phase = sv(op.and_then(|o| o.phase.as_ref()));
     s.operation_message = sv(op.and_then(|o| o.message.as_ref()));
+    s.operation_started_at = op.map_or(Val::Null, |o| {
+        stamp_text(o.started_at.as_ref(), o.started_at_ts.as_ref())
+    });
+    s.operation_finished_at = op.map_or(Val::Null, |o| {
+        stamp_text(o.finished_at.as_ref(), o.finished_at_ts.as_ref())
+    });
+    s.operation_retry_count = match op {
+        Some(o) => Val::Known(o.retry_count.map_or(0, |n| n.0)),
+        None => Val::Null,
+    };
+    s.conditions = Val::Known(
+        st.and_then(|x| x.conditions.as_ref())
+            .into_iter()
+            .flatten()
+            .map(|c| AppCondition {
+                r#type: sv(c.condition_type.as_ref()),
+                message: sv(c.message.as_ref()),
+                last_transition_time: stamp_text(
+                    c.last_transition_time.as_ref(),
+                    c.last_transition_time_ts.as_ref(),
+                ),
+            })
+            .collect(),
+    );
+    s.resources = Val::Known(
+        st.and_then(|x| x.resources.as_ref())
+            .into_iter()
+            .flatten()
+            .map(|r| AppResource {
+                group: Val::Known(r.group.clone().unwrap_or_default()),
+                kind: sv(r.kind.as_ref()),
+                namespace: sv(r.namespace.as_ref()),
+                name: sv(r.name.as_ref()),
+                sync_status: sv(r.status.as_ref()),
+                health_status: sv(r.health.as_ref().and_then(|h| h.status.as_ref())),
+            })
+            .collect(),
+    );
+    let summary = st.and_then(|x| x.summary.as_ref());
+    s.images = Val::Known(summary.and_then(|x| x.images.clone()).unwrap_or_default());
+    s.external_urls = Val::Known(
+        summary
+            .and_then(|x| x.external_urls.clone())
+            .unwrap_or_default(),
+    );
     s.created_at = Val::from_option(resp.created_at.clone());
     s.updated_at = Val::from_option(resp.last_modified_at.clone());
     s.id = s.scope.import_id(&s.name);

@@ -51,6 +51,165 @@ pub const IN_CLUSTER_SERVER: &str = "https://kubernetes.default.svc";
 const PRIVATE_OBJECTS: &str = "bootstrap_objects";
 const PRIVATE_TOKEN_UID: &str = "bootstrap_token_secret_uid";
 
+/// Credentials the agent resolves from the Harness secret manager (`secretExpressions`):
+/// each a secret reference (`account.<id>`, `org.<id>`, `<id>`) or an expression
+/// `<+secrets.getValue("<reference>")>`. No secret passes through Terraform.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct SecretExpressions {
+    /// The bearer token (`SERVICE_ACCOUNT`), e.g. `<+secrets.getValue("account.k8s_token")>`.
+    #[tf(optional)]
+    pub bearer_token: Val<String>,
+    /// The user name (`USERNAME_PASSWORD`).
+    #[tf(optional)]
+    pub username: Val<String>,
+    /// The password (`USERNAME_PASSWORD`).
+    #[tf(optional)]
+    pub password: Val<String>,
+    /// The PEM client certificate (`TLS_CLIENT_CERT`).
+    #[tf(optional)]
+    pub tls_client_cert_data: Val<String>,
+    /// The PEM private key of the client certificate (`TLS_CLIENT_CERT`).
+    #[tf(optional)]
+    pub tls_client_cert_key: Val<String>,
+    /// The CA bundle of the API server.
+    #[tf(optional)]
+    pub ca_data: Val<String>,
+}
+
+/// `secret_expressions` attributes and their `secretExpressions` keys.
+const EXPRESSION_KEYS: [(&str, &str); 6] = [
+    (SecretExpressions::BEARER_TOKEN, "bearerToken"),
+    (SecretExpressions::USERNAME, "username"),
+    (SecretExpressions::PASSWORD, "password"),
+    (SecretExpressions::TLS_CLIENT_CERT_DATA, "certData"),
+    (SecretExpressions::TLS_CLIENT_CERT_KEY, "keyData"),
+    (SecretExpressions::CA_DATA, "caData"),
+];
+
+impl SecretExpressions {
+    fn field(&self, name: &str) -> &Val<String> {
+        match name {
+            SecretExpressions::BEARER_TOKEN => &self.bearer_token,
+            SecretExpressions::USERNAME => &self.username,
+            SecretExpressions::PASSWORD => &self.password,
+            SecretExpressions::TLS_CLIENT_CERT_DATA => &self.tls_client_cert_data,
+            SecretExpressions::TLS_CLIENT_CERT_KEY => &self.tls_client_cert_key,
+            _ => &self.ca_data,
+        }
+    }
+
+    fn field_mut(&mut self, name: &str) -> &mut Val<String> {
+        match name {
+            SecretExpressions::BEARER_TOKEN => &mut self.bearer_token,
+            SecretExpressions::USERNAME => &mut self.username,
+            SecretExpressions::PASSWORD => &mut self.password,
+            SecretExpressions::TLS_CLIENT_CERT_DATA => &mut self.tls_client_cert_data,
+            SecretExpressions::TLS_CLIENT_CERT_KEY => &mut self.tls_client_cert_key,
+            _ => &mut self.ca_data,
+        }
+    }
+}
+
+/// The `secretExpressions` map of a model (empty when none is set).
+fn expressions_api(m: &Cluster) -> BTreeMap<String, String> {
+    let Some(e) = m.secret_expressions.known() else {
+        return BTreeMap::new();
+    };
+    EXPRESSION_KEYS
+        .iter()
+        .filter_map(|(attr, key)| {
+            e.field(attr)
+                .non_empty()
+                .map(|v| (key.to_string(), v.to_string()))
+        })
+        .collect()
+}
+
+/// `secret_expressions` from the API's map: the prior value when the API does not return
+/// them (the 2025-07 document's `servicev1Cluster` has no such field).
+fn expressions_from_api(
+    api: Option<&BTreeMap<String, String>>,
+    prior: &Val<SecretExpressions>,
+) -> Val<SecretExpressions> {
+    let Some(api) = api else {
+        return prior.clone();
+    };
+    if api.is_empty() {
+        return Val::Null;
+    }
+    let mut e = SecretExpressions::default();
+    for (attr, key) in EXPRESSION_KEYS {
+        *e.field_mut(attr) = Val::from_option(api.get(key).cloned());
+    }
+    Val::Known(e)
+}
+
+/// Checks of `secret_expressions` values: each a reference or `<+secrets.getValue(…)>`, and
+/// not together with the literal credential it replaces.
+fn validate_expressions(c: &Cluster, diags: &mut Diagnostics) {
+    let Some(e) = c.secret_expressions.known() else {
+        return;
+    };
+    let base = AttributePath::attr(Cluster::SECRET_EXPRESSIONS);
+    for (attr, _) in EXPRESSION_KEYS {
+        let Some(v) = e.field(attr).known() else {
+            continue;
+        };
+        if !is_secret_expression(v) {
+            diags.error_at(
+                base.child(attr),
+                "Invalid Secret Expression",
+                format!("{v:?} is neither a Harness secret reference (`account.<id>`, `org.<id>`, `<id>`) nor `<+secrets.getValue(\"<reference>\")>`."),
+            );
+        }
+        let literal = match attr {
+            SecretExpressions::BEARER_TOKEN => Some(Cluster::BEARER_TOKEN),
+            SecretExpressions::PASSWORD => Some(Cluster::PASSWORD),
+            SecretExpressions::TLS_CLIENT_CERT_DATA => Some(Cluster::TLS_CLIENT_CERT_DATA),
+            SecretExpressions::TLS_CLIENT_CERT_KEY => Some(Cluster::TLS_CLIENT_CERT_KEY),
+            SecretExpressions::USERNAME => Some(Cluster::USERNAME),
+            _ => None,
+        };
+        let both = match literal {
+            Some(Cluster::USERNAME) => !c.username.is_null(),
+            Some(n) => c.secret(n).is_some_and(|s| s.is_set()),
+            None => !c.ca_data.is_null(),
+        };
+        if both {
+            diags.error_at(
+                base.child(attr),
+                "Credential Set Twice",
+                format!(
+                    "`secret_expressions.{attr}` and `{}` are both set; keep one.",
+                    literal.unwrap_or(Cluster::CA_DATA)
+                ),
+            );
+        }
+    }
+}
+
+/// A Harness secret reference (`account.<id>`, `org.<id>`, `<id>`, identifiers of letters,
+/// digits, `_`, `-`, `.`) or `<+secrets.getValue("<reference>")>`.
+fn is_secret_expression(v: &str) -> bool {
+    let v = v.trim();
+    let reference = v
+        .strip_prefix("<+secrets.getValue(")
+        .and_then(|r| r.strip_suffix(")>"))
+        .map(|r| {
+            r.trim()
+                .strip_prefix('"')
+                .and_then(|r| r.strip_suffix('"'))
+                .unwrap_or("")
+        })
+        .unwrap_or(v);
+    !reference.is_empty()
+        && reference
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '_' | '-' | '.'))
+        && !reference.starts_with('.')
+        && !reference.ends_with('.')
+}
+
 /// How the agent runs a command to get credentials (Argo CD `execProviderConfig`).
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 pub struct ExecProvider {
@@ -219,6 +378,13 @@ pub struct Cluster {
     /// Disable gzip compression of API server responses. Defaults to `false`.
     #[tf(default = false)]
     pub disable_compression: Val<bool>,
+    /// Credentials the agent resolves from the Harness secret manager instead of literal ones
+    /// (`secretExpressions`), e.g. `{ bearer_token = "<+secrets.getValue(\"account.k8s_token\")>" }`:
+    /// the secret never passes through Terraform. Each counts as the credential it replaces
+    /// when the connection type is derived. Harness does not return them, so drift of them is
+    /// not seen and an import leaves them unset.
+    #[tf(optional, nested)]
+    pub secret_expressions: Val<SecretExpressions>,
     /// Creates what the agent needs in the target cluster through the Kubernetes API, as
     /// `argocd cluster add` does: a ServiceAccount, a ClusterRole and ClusterRoleBinding granting
     /// it everything (or, when the cluster's `namespaces` are set, a Role and RoleBinding in each
@@ -257,6 +423,10 @@ pub struct Cluster {
     /// Kubernetes version the agent found, e.g. `1.30`.
     #[tf(computed)]
     pub server_version: Val<String>,
+    /// How many applications deploy to the cluster (`info.applicationsCount`), as of the last
+    /// refresh.
+    #[tf(computed)]
+    pub applications_count: Val<i64>,
     /// When the cluster was registered (RFC 3339).
     #[tf(computed, keep_prior)]
     pub created_at: Val<String>,
@@ -291,6 +461,25 @@ const CREDENTIALS: [(&str, &str); 8] = [
 impl Cluster {
     /// Whether credential attribute `name` is configured, and whether it is unknown.
     fn credential(&self, name: &str) -> (bool, bool) {
+        let (set, unknown) = self.literal_credential(name);
+        let expr = match name {
+            Cluster::BEARER_TOKEN => Some(SecretExpressions::BEARER_TOKEN),
+            Cluster::USERNAME => Some(SecretExpressions::USERNAME),
+            Cluster::PASSWORD => Some(SecretExpressions::PASSWORD),
+            Cluster::TLS_CLIENT_CERT_DATA => Some(SecretExpressions::TLS_CLIENT_CERT_DATA),
+            Cluster::TLS_CLIENT_CERT_KEY => Some(SecretExpressions::TLS_CLIENT_CERT_KEY),
+            _ => None,
+        };
+        let (eset, eunknown) = match (expr, &self.secret_expressions) {
+            (None, _) | (_, Val::Null) => (false, false),
+            (Some(_), Val::Unknown) => (false, true),
+            (Some(f), Val::Known(e)) => (!e.field(f).is_null(), e.field(f).is_unknown()),
+        };
+        (set || eset, unknown || eunknown)
+    }
+
+    /// Whether credential attribute `name` itself is configured, and whether it is unknown.
+    fn literal_credential(&self, name: &str) -> (bool, bool) {
         let plain = |v: &Val<String>| (!v.is_null(), v.is_unknown());
         match name {
             Cluster::BOOTSTRAP => (!self.bootstrap.is_null(), self.bootstrap.is_unknown()),
@@ -311,6 +500,11 @@ impl Cluster {
 
     /// The attribute path of a credential (the write-only twin when that is the one set).
     fn credential_path(&self, name: &str) -> AttributePath {
+        if !self.literal_credential(name).0 {
+            if let Some((attr, _)) = EXPRESSION_KEYS.iter().find(|(a, _)| *a == name) {
+                return AttributePath::attr(Cluster::SECRET_EXPRESSIONS).child(*attr);
+            }
+        }
         if let Some((names, s)) = self.secrets().into_iter().find(|(n, _)| n.value == name) {
             return AttributePath::attr(s.set_name(names));
         }
@@ -525,9 +719,10 @@ fn validate_config(c: &Cluster, diags: &mut Diagnostics) {
         ),
         None => {}
     }
+    validate_expressions(c, diags);
     // TLS.
-    let cert = c.tls_client_cert_data.is_set();
-    let key = c.tls_client_cert_key.is_set();
+    let cert = c.credential(Cluster::TLS_CLIENT_CERT_DATA).0;
+    let key = c.credential(Cluster::TLS_CLIENT_CERT_KEY).0;
     if cert != key && chosen.as_deref() == Some("TLS_CLIENT_CERT") {
         let missing = if cert {
             Cluster::TLS_CLIENT_CERT_KEY
@@ -742,7 +937,7 @@ impl ModelResource<ProviderData> for GitopsCluster {
             cluster: Some(to_api(&partial, config, boot.as_ref())),
             upsert: planned.upsert.known().copied(),
             tags: planned.tags.known().cloned(),
-            ..Default::default()
+            secret_expressions: Some(expressions_api(planned)).filter(|e| !e.is_empty()),
         };
         let resp = match client
             .clusters()
@@ -822,6 +1017,7 @@ impl ModelResource<ProviderData> for GitopsCluster {
                 cluster: Some(to_api(&partial, config, boot.as_ref())),
                 updated_fields: Some(fields),
                 tags: Some(planned.tags.known().cloned().unwrap_or_default()),
+                secret_expressions: Some(expressions_api(planned)),
                 ..Default::default()
             };
             client
@@ -1422,6 +1618,9 @@ fn updated_fields(prior: &Cluster, planned: &Cluster, token_changed: bool) -> Ve
     if tags(prior) != tags(planned) {
         fields.push("tags".into());
     }
+    if expressions_api(prior) != expressions_api(planned) {
+        fields.push("secretExpressions".into());
+    }
     fields
 }
 
@@ -1560,6 +1759,14 @@ fn from_api(resp: &ClusterResponse, prior: &Cluster) -> Cluster {
             .clone()
             .or_else(|| c.info.as_ref().and_then(|i| i.server_version.clone()))
             .filter(|x| !x.is_empty()),
+    );
+    s.secret_expressions =
+        expressions_from_api(resp.secret_expressions.as_ref(), &prior.secret_expressions);
+    s.applications_count = Val::Known(
+        c.info
+            .as_ref()
+            .and_then(|i| i.applications_count)
+            .map_or(0, |n| n.0),
     );
     s.created_at = Val::from_option(resp.created_at.clone());
     s.updated_at = Val::from_option(resp.last_modified_at.clone());

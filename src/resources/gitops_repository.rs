@@ -7,8 +7,9 @@
 use async_trait::async_trait;
 use harness_gitops_client as harness;
 use harness_gitops_client::models::{
-    Int64, Repository as ApiRepository, RepositoryCreateRequest, RepositoryResponse,
-    RepositoryUpdateRequest,
+    gen_type, AwsSecretRef, EcrGenerator, GcrGenerator, GcrWorkloadIdentity, Int64,
+    Repository as ApiRepository, RepositoryCreateRequest, RepositoryResponse,
+    RepositoryUpdateRequest, ServiceAccountSelector,
 };
 use harness_gitops_client::DeleteOptions;
 use tfplugin::resource::Resource;
@@ -23,6 +24,83 @@ use super::Ctx;
 use crate::provider::ProviderData;
 
 const TYPE_NAME: &str = "harness_gitops_repository";
+
+/// A Kubernetes service account whose token is exchanged for cloud credentials.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct ServiceAccountRef {
+    /// Name of the service account.
+    #[tf(required)]
+    pub name: Val<String>,
+    /// Namespace of the service account (the agent's when unset).
+    #[tf(optional)]
+    pub namespace: Val<String>,
+    /// Audiences of the token.
+    #[tf(optional)]
+    pub audiences: Val<Vec<String>>,
+}
+
+/// Static AWS credentials of an ECR generator.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct AwsSecret {
+    /// AWS access key ID.
+    #[tf(required)]
+    pub aws_access_key_id: Val<String>,
+    /// AWS secret access key.
+    #[tf(required, sensitive)]
+    pub aws_secret_access_key: Val<String>,
+    /// AWS session token, for temporary credentials.
+    #[tf(optional, sensitive)]
+    pub aws_session_token: Val<String>,
+}
+
+/// The ECR token generator (`ecrGen`): the agent gets an ECR authorization token for the
+/// repository and refreshes it every `refresh_interval`.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct EcrGen {
+    /// AWS region of the registry, e.g. `us-east-1`; must match the repository URL's.
+    #[tf(required)]
+    pub region: Val<String>,
+    /// Static AWS credentials (else `jwt_auth`, else the agent's own identity).
+    #[tf(optional, nested)]
+    pub secret_ref: Val<AwsSecret>,
+    /// A service account whose token AWS exchanges for credentials (IRSA).
+    #[tf(optional, nested)]
+    pub jwt_auth: Val<ServiceAccountRef>,
+    /// IAM role ARN to assume with those credentials.
+    #[tf(optional)]
+    pub role: Val<String>,
+}
+
+/// GKE workload identity of a GCR generator.
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct WorkloadIdentity {
+    /// The Kubernetes service account bound to a Google service account.
+    #[tf(required, nested)]
+    pub service_account_ref: Val<ServiceAccountRef>,
+    /// Location (region or zone) of the GKE cluster.
+    #[tf(required)]
+    pub cluster_location: Val<String>,
+    /// Name of the GKE cluster.
+    #[tf(required)]
+    pub cluster_name: Val<String>,
+    /// Google Cloud project of the GKE cluster (the generator's `project_id` when unset).
+    #[tf(optional)]
+    pub cluster_project_id: Val<String>,
+}
+
+/// The GCR / Artifact Registry token generator (`gcrGen`).
+#[derive(Model, Clone, Debug, Default, PartialEq)]
+pub struct GcrGen {
+    /// Google Cloud project of the registry.
+    #[tf(required)]
+    pub project_id: Val<String>,
+    /// JSON key of a Google service account (else `workload_identity`).
+    #[tf(optional, sensitive)]
+    pub access_key: Val<String>,
+    /// GKE workload identity instead of a key.
+    #[tf(optional, nested)]
+    pub workload_identity: Val<WorkloadIdentity>,
+}
 
 /// A Harness GitOps repository: a Git, Helm or OCI repository that an Argo CD agent managed
 /// by Harness can deploy from. Credentials can be given as write-only attributes so they
@@ -113,6 +191,22 @@ pub struct Repo {
     /// PEM private key of the GitHub App used for authentication.
     #[tf(secret)]
     pub github_app_private_key: Secret,
+    /// Token generator (`genType`) for a registry whose credentials expire: `AWS_ECR` (with
+    /// `ecr_gen`) or `GOOGLE_GCR` (with `gcr_gen`). The agent fetches a registry token and
+    /// refreshes it every `refresh_interval`. Needs a `helm` or `oci` repository (or
+    /// `enable_oci`) whose URL is the registry's. Harness does not return generators, so
+    /// their drift is not seen and an import leaves them unset.
+    #[tf(optional, one_of("AWS_ECR", "GOOGLE_GCR"))]
+    pub gen_type: Val<String>,
+    /// The ECR generator (`gen_type = "AWS_ECR"`).
+    #[tf(optional, nested)]
+    pub ecr_gen: Val<EcrGen>,
+    /// The GCR / Artifact Registry generator (`gen_type = "GOOGLE_GCR"`).
+    #[tf(optional, nested)]
+    pub gcr_gen: Val<GcrGen>,
+    /// How often the generator refreshes the token, e.g. `1h` (needs `gen_type`).
+    #[tf(optional, duration)]
+    pub refresh_interval: Val<String>,
     /// On create, adopt a repository that already exists with this identifier instead of
     /// failing. Defaults to `false`.
     #[tf(default = false)]
@@ -218,6 +312,7 @@ fn validate_config(c: &Repo, diags: &mut Diagnostics) {
             );
         }
     }
+    validate_generator(c, diags);
     match ct {
         Some("SSH") if c.url.as_deref().is_some_and(|u| !is_ssh_url(u)) => {
             diags.error_at(
@@ -248,6 +343,194 @@ fn validate_config(c: &Repo, diags: &mut Diagnostics) {
             );
         }
         _ => {}
+    }
+}
+
+/// The host of a registry URL (`oci://`, `https://` or a bare `host/path`).
+fn registry_host(url: &str) -> Option<&str> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let host = rest.split(['/', '?', '#']).next()?;
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let host = host.split(':').next()?;
+    (!host.is_empty()).then_some(host)
+}
+
+/// The region of an ECR registry host `<account>.dkr.ecr.<region>.amazonaws.com` (also
+/// `.amazonaws.com.cn` and FIPS `dkr.ecr-fips`).
+fn ecr_region(host: &str) -> Option<&str> {
+    let labels: Vec<&str> = host.split('.').collect();
+    let ecr = labels
+        .iter()
+        .position(|l| *l == "ecr" || *l == "ecr-fips")?;
+    let ok = ecr == 2
+        && labels[0].len() == 12
+        && labels[0].chars().all(|c| c.is_ascii_digit())
+        && labels[1] == "dkr"
+        && labels.get(ecr + 2) == Some(&"amazonaws");
+    ok.then(|| labels.get(ecr + 1).copied()).flatten()
+}
+
+/// A Google Container Registry or Artifact Registry host.
+fn is_gcr_host(host: &str) -> bool {
+    host == "gcr.io" || host.ends_with(".gcr.io") || host.ends_with("-docker.pkg.dev")
+}
+
+/// Checks of the token generator: type and block agree, the repository is a registry of the
+/// generator's kind, one way of authenticating.
+fn validate_generator(c: &Repo, diags: &mut Diagnostics) {
+    let at = |n: &str| AttributePath::attr(n);
+    if c.gen_type.is_unknown() {
+        return;
+    }
+    let gen = c.gen_type.as_deref();
+    for (name, set, wants) in [
+        (Repo::ECR_GEN, !c.ecr_gen.is_null(), "AWS_ECR"),
+        (Repo::GCR_GEN, !c.gcr_gen.is_null(), "GOOGLE_GCR"),
+    ] {
+        if set && gen != Some(wants) {
+            diags.error_at(
+                at(name),
+                "Generator Does Not Match gen_type",
+                format!("`{name}` is the generator of gen_type {wants}; set `gen_type = \"{wants}\"` or remove it."),
+            );
+        }
+    }
+    if !c.refresh_interval.is_null() && gen.is_none() {
+        diags.error_at(
+            at(Repo::REFRESH_INTERVAL),
+            "Refresh Interval Without Generator",
+            "`refresh_interval` is how often a token generator refreshes; set `gen_type` too.",
+        );
+    }
+    let Some(gen) = gen else {
+        return;
+    };
+    let (block, block_set) = match gen {
+        "AWS_ECR" => (Repo::ECR_GEN, !c.ecr_gen.is_null()),
+        _ => (Repo::GCR_GEN, !c.gcr_gen.is_null()),
+    };
+    if !block_set {
+        diags.error_at(
+            at(block),
+            "Missing Generator",
+            format!("gen_type {gen} needs `{block}`."),
+        );
+    }
+    let registry =
+        c.enable_oci.known() == Some(&true) || matches!(c.r#type.as_deref(), Some("helm" | "oci"));
+    if !registry && c.r#type.is_known() && !c.enable_oci.is_unknown() {
+        diags.error_at(
+            at(Repo::GEN_TYPE),
+            "Generator Needs A Registry",
+            "A token generator gets registry credentials: set `type` to `helm` or `oci` (or `enable_oci = true`).",
+        );
+    }
+    if let Some(url) = c.url.as_deref() {
+        let host = registry_host(url).unwrap_or("");
+        match gen {
+            "AWS_ECR" => match ecr_region(host) {
+                None => diags.error_at(
+                    at(Repo::URL),
+                    "Not An ECR Registry",
+                    format!("gen_type AWS_ECR needs an ECR registry URL like \"oci://123456789012.dkr.ecr.us-east-1.amazonaws.com\", not {url:?}."),
+                ),
+                Some(region) => {
+                    if let Some(r) = c
+                        .ecr_gen
+                        .known()
+                        .and_then(|e| e.region.known())
+                        .filter(|r| r.as_str() != region)
+                    {
+                        diags.error_at(
+                            at(Repo::ECR_GEN).child(EcrGen::REGION),
+                            "Region Does Not Match The Registry",
+                            format!("The registry {host:?} is in {region}, not {r}."),
+                        );
+                    }
+                }
+            },
+            _ if !is_gcr_host(host) => diags.error_at(
+                at(Repo::URL),
+                "Not A GCR Registry",
+                format!("gen_type GOOGLE_GCR needs a Container Registry (gcr.io) or Artifact Registry (<location>-docker.pkg.dev) URL, not {url:?}."),
+            ),
+            _ => {}
+        }
+    }
+    if let Some(e) = c.ecr_gen.known() {
+        if !e.secret_ref.is_null() && !e.jwt_auth.is_null() {
+            diags.error_at(
+                at(Repo::ECR_GEN).child(EcrGen::JWT_AUTH),
+                "Conflicting AWS Authentication",
+                "Use `secret_ref` (static credentials) or `jwt_auth` (a service account token), not both.",
+            );
+        }
+    }
+    if let Some(g) = c.gcr_gen.known() {
+        if !g.access_key.is_null() && !g.workload_identity.is_null() {
+            diags.error_at(
+                at(Repo::GCR_GEN).child(GcrGen::WORKLOAD_IDENTITY),
+                "Conflicting Google Authentication",
+                "Use `access_key` (a service account key) or `workload_identity`, not both.",
+            );
+        }
+        if g.access_key.is_null() && g.workload_identity.is_null() {
+            diags.error_at(
+                at(Repo::GCR_GEN),
+                "Missing Google Authentication",
+                "The GCR generator needs `access_key` or `workload_identity`.",
+            );
+        }
+    }
+}
+
+/// The generator fields of a create or update body.
+struct Generator {
+    gen_type: Option<String>,
+    ecr_gen: Option<EcrGenerator>,
+    gcr_gen: Option<GcrGenerator>,
+    refresh_interval: Option<String>,
+}
+
+fn selector(s: &ServiceAccountRef) -> ServiceAccountSelector {
+    ServiceAccountSelector {
+        name: s.name.known().cloned(),
+        namespace: s.namespace.non_empty().map(str::to_string),
+        audiences: s.audiences.known().cloned(),
+    }
+}
+
+/// The generator of a model; an update without one sends `UNSET`.
+fn generator_api(m: &Repo, update: bool) -> Generator {
+    let opt = |v: &Val<String>| v.non_empty().map(str::to_string);
+    let gen_type = match m.gen_type.as_deref() {
+        Some(t) => Some(t.to_string()),
+        None if update => Some(gen_type::UNSET.to_string()),
+        None => None,
+    };
+    Generator {
+        gen_type,
+        ecr_gen: m.ecr_gen.known().map(|e| EcrGenerator {
+            region: opt(&e.region),
+            secret_ref: e.secret_ref.known().map(|s| AwsSecretRef {
+                aws_access_key_id: opt(&s.aws_access_key_id),
+                aws_secret_access_key: opt(&s.aws_secret_access_key).map(Into::into),
+                aws_session_token: opt(&s.aws_session_token).map(Into::into),
+            }),
+            jwt_auth: e.jwt_auth.known().map(selector),
+            role: opt(&e.role),
+        }),
+        gcr_gen: m.gcr_gen.known().map(|g| GcrGenerator {
+            project_id: opt(&g.project_id),
+            access_key: opt(&g.access_key).map(Into::into),
+            workload_identity: g.workload_identity.known().map(|w| GcrWorkloadIdentity {
+                service_account_ref: w.service_account_ref.known().map(selector),
+                cluster_location: opt(&w.cluster_location),
+                cluster_name: opt(&w.cluster_name),
+                cluster_project_id: opt(&w.cluster_project_id),
+            }),
+        }),
+        refresh_interval: opt(&m.refresh_interval),
     }
 }
 
@@ -332,11 +615,15 @@ impl ModelResource<ProviderData> for GitopsRepository {
     ) -> Option<Repo> {
         let client = &common::client(ctx, "the repository's 20m create deadline", diags)?;
         let identifier = planned.identifier.as_deref().unwrap_or_default();
+        let g = generator_api(planned, false);
         let body = RepositoryCreateRequest {
             repo: Some(to_api(planned, config)),
             upsert: planned.upsert.known().copied(),
             creds_only: planned.creds_only.known().copied(),
-            ..Default::default()
+            gen_type: g.gen_type,
+            ecr_gen: g.ecr_gen,
+            gcr_gen: g.gcr_gen,
+            refresh_interval: g.refresh_interval,
         };
         let resp = match client
             .repositories()
@@ -388,8 +675,13 @@ impl ModelResource<ProviderData> for GitopsRepository {
     ) -> Option<Repo> {
         let client = &common::client(ctx, "the repository's 20m update deadline", diags)?;
         let identifier = planned.identifier.as_deref().unwrap_or_default();
+        let g = generator_api(planned, true);
         let body = RepositoryUpdateRequest {
             repo: Some(to_api(planned, config)),
+            gen_type: g.gen_type,
+            ecr_gen: g.ecr_gen,
+            gcr_gen: g.gcr_gen,
+            refresh_interval: g.refresh_interval,
             ..Default::default()
         };
         match client
@@ -583,6 +875,13 @@ pub struct GitopsRepositoryData;
 fn data_schema() -> Schema {
     let mut leave_out: Vec<&str> = BEHAVIOUR_FLAGS.to_vec();
     leave_out.extend(Repo::secret_names().iter().map(|n| n.wo_version));
+    // Harness does not return generators (and they hold credentials).
+    leave_out.extend([
+        Repo::GEN_TYPE,
+        Repo::ECR_GEN,
+        Repo::GCR_GEN,
+        Repo::REFRESH_INTERVAL,
+    ]);
     common::data_source_schema(
         &Repo::schema(),
         "Reads a Harness GitOps repository by scope and identifier. Credentials are never exposed.",

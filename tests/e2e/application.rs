@@ -1125,3 +1125,106 @@ fn an_api_error_on_update_keeps_the_prior_state() {
     );
     assert!(tf.plan_is_empty(), "plan after the retried update is empty");
 }
+
+/// An application in its own namespace with its status in depth: the deployed resources
+/// with their sync and health, the external URL of the summary, the last operation's times
+/// and retry count; the second plan is empty; an update plans the status unknown; a new
+/// namespace replaces the application.
+#[test]
+fn app_namespace_and_status_in_depth() {
+    let emu = Emulator::start(&["--sync-delay", "1s"]);
+    let tf = Tf::new();
+    let addr = "harness_gitops_application.web";
+    let config = |namespace: &str, path: &str| {
+        format!(
+            r#"{}
+resource "harness_gitops_application" "web" {{
+  name          = "web"
+  app_namespace = "{namespace}"
+  argo_project  = "default"
+  repo_id       = harness_gitops_repository.manifests.identifier
+  annotations   = {{ "link.argocd.argoproj.io/external-link" = "https://web.example.com" }}
+  destination = {{
+    server    = "https://kubernetes.default.svc"
+    namespace = "web"
+  }}
+  sources = [{{
+    repo_url        = harness_gitops_repository.manifests.url
+    path            = "{path}"
+    target_revision = "main"
+  }}]
+  sync_policy = {{ automated = {{}} }}
+{WAIT}}}
+"#,
+            provider(&emu.url)
+        )
+    };
+    tf.write(&config("team-web", "web/base"));
+    tf.apply();
+    let st = tf.resource(addr);
+    assert_eq!(st["app_namespace"], "team-web", "{st:#}");
+    assert_eq!(app(&emu, "web")["app"]["metadata"]["namespace"], "team-web");
+    let kinds: Vec<(&str, &str, &str, &str, &str, &str)> = st["resources"]
+        .as_array()
+        .unwrap_or_else(|| panic!("resources: {st:#}"))
+        .iter()
+        .map(|r| {
+            let f = |k: &str| r[k].as_str().unwrap_or("");
+            (
+                f("group"),
+                f("kind"),
+                f("namespace"),
+                f("name"),
+                f("sync_status"),
+                f("health_status"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("apps", "Deployment", "web", "web", "Synced", "Healthy"),
+            ("", "Service", "web", "web", "Synced", "Healthy"),
+        ]
+    );
+    assert_eq!(st["external_urls"], json!(["https://web.example.com"]));
+    assert_eq!(st["conditions"], json!([]));
+    assert_eq!(st["operation_retry_count"], 0);
+    let (started, finished) = (
+        st["operation_started_at"].as_str().unwrap_or(""),
+        st["operation_finished_at"].as_str().unwrap_or(""),
+    );
+    assert!(
+        started.ends_with('Z') && finished.ends_with('Z') && started <= finished,
+        "{st:#}"
+    );
+    assert!(tf.plan_is_empty(), "second plan empty");
+
+    // An update plans the status unknown, and the apply fills it in again.
+    tf.write(&config("team-web", "web/v2"));
+    let plan = tf.plan_json();
+    let change = change_of(&plan, addr)["change"].clone();
+    assert_eq!(change["actions"], json!(["update"]), "{change:#}");
+    for attr in [
+        "resources",
+        "conditions",
+        "images",
+        "external_urls",
+        "operation_started_at",
+    ] {
+        assert_eq!(
+            change["after_unknown"][attr],
+            json!(true),
+            "{attr}: {change:#}"
+        );
+    }
+    tf.apply();
+    assert_eq!(tf.resource(addr)["resources"][0]["sync_status"], "Synced");
+    assert!(tf.plan_is_empty());
+
+    // Another namespace: a new application.
+    tf.write(&config("team-other", "web/v2"));
+    let change = change_of(&tf.plan_json(), addr)["change"].clone();
+    assert_eq!(change["actions"], json!(["delete", "create"]), "{change:#}");
+    tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
+}

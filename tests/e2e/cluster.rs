@@ -1338,3 +1338,80 @@ resource "harness_gitops_cluster" "c" {{
     );
     assert!(tf.plan_is_empty(), "plan after the retried update is empty");
 }
+
+/// A cluster whose token comes from the Harness secret manager (`secret_expressions`): no
+/// secret in the configuration or state; the emulated agent resolves it and connects; the
+/// second plan is empty; `applications_count` is read; changing the expression updates
+/// only `secretExpressions`.
+#[test]
+fn secret_expressions_connect_without_a_secret_in_terraform() {
+    let emu = Emulator::start(&[]);
+    let kube = Kube::start(Duration::from_millis(100));
+    emu.admin(
+        reqwest::Method::POST,
+        "secrets",
+        &[],
+        Some(json!({"reference": "account.k8s_token", "value": kube.admin_token})),
+    );
+    let tf = Tf::new();
+    let config = |reference: &str| {
+        provider(&emu, &kube)
+            + &format!(
+                r#"
+resource "harness_gitops_cluster" "expr" {{
+  identifier = "expr"
+  org_id     = "default"
+  project_id = "mlplatform"
+  agent_id   = "mlagent"
+  server     = "{url}"
+  ca_data    = <<-EOT
+{ca}
+EOT
+  secret_expressions = {{
+    bearer_token = "<+secrets.getValue(\"{reference}\")>"
+  }}
+}}
+"#,
+                url = kube.url,
+                ca = kube.ca_pem.trim()
+            )
+    };
+    tf.write(&config("account.k8s_token"));
+    tf.apply();
+    let st = tf.state();
+    let v = &st["values"]["root_module"]["resources"][0]["values"];
+    assert_eq!(v["connection_type"], "SERVICE_ACCOUNT", "{v}");
+    assert_eq!(v["connection_status"], "Successful", "{v}");
+    assert_eq!(v["applications_count"], 0, "{v}");
+    assert_eq!(
+        v["secret_expressions"]["bearer_token"],
+        "<+secrets.getValue(\"account.k8s_token\")>"
+    );
+    let raw = serde_json::to_string(&st).unwrap();
+    assert!(!raw.contains(&kube.admin_token), "no token in state");
+    let c = cluster(&emu, "expr");
+    assert_eq!(
+        c["secretExpressions"],
+        json!({"bearerToken": "<+secrets.getValue(\"account.k8s_token\")>"})
+    );
+    assert!(
+        c["cluster"]["config"].get("bearerToken").is_none(),
+        "no literal token sent: {c}"
+    );
+    assert!(tf.plan_is_empty(), "second plan empty");
+    // Another secret: the expression changes, the agent cannot resolve it.
+    tf.write(&config("account.missing"));
+    let out = tf.fails(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+    assert!(
+        flat(&out).contains("account.missing"),
+        "the agent's message names the secret: {out}"
+    );
+    assert_eq!(
+        cluster(&emu, "expr")["secretExpressions"],
+        json!({"bearerToken": "<+secrets.getValue(\"account.missing\")>"})
+    );
+    tf.write(&config("account.k8s_token"));
+    tf.apply();
+    assert!(tf.plan_is_empty(), "second plan empty after the fix");
+    destroy(&tf);
+}

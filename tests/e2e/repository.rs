@@ -510,3 +510,97 @@ fn an_api_error_on_update_keeps_the_prior_state() {
     assert_eq!(only_repo(&emu)["repository"]["enableLfs"], true);
     assert!(tf.plan_is_empty(), "plan after the retried update is empty");
 }
+
+/// An ECR registry with a token generator: sent as `genType`/`ecrGen`/`refreshInterval`,
+/// the second plan is empty, a change of the interval updates in place, the switch to GCR
+/// is refused at its path before anything is sent, removing the generator sends `UNSET`.
+#[test]
+fn an_ecr_token_generator_end_to_end() {
+    let emu = Emulator::start(&[]);
+    let tf = Tf::new();
+    let ecr = "oci://123456789012.dkr.ecr.us-east-1.amazonaws.com";
+    let write = |generator: &str| {
+        tf.write(&format!(
+            r#"provider "harness" {{
+  endpoint   = "{url}"
+  account_id = "{ACCOUNT}"
+  api_key    = "{API_KEY}"
+  org_id     = "default"
+  project_id = "mlplatform"
+  agent_id   = "mlagent"
+}}
+
+resource "harness_gitops_repository" "charts" {{
+  identifier = "charts"
+  url        = "{ecr}"
+  type       = "oci"
+  name       = "charts"
+{generator}}}
+"#,
+            url = emu.url
+        ))
+    };
+    let with_interval = |interval: &str| {
+        format!(
+            r#"  gen_type         = "AWS_ECR"
+  refresh_interval = "{interval}"
+  ecr_gen = {{
+    region = "us-east-1"
+    role   = "arn:aws:iam::123456789012:role/charts"
+    secret_ref = {{
+      aws_access_key_id     = "AKIAEXAMPLE"
+      aws_secret_access_key = "ecr-secret-key"
+    }}
+  }}
+"#
+        )
+    };
+    write(&with_interval("1h"));
+    tf.apply();
+    let r = only_repo(&emu);
+    assert_eq!(r["genType"], "AWS_ECR", "{r}");
+    assert_eq!(r["refreshInterval"], "1h");
+    assert_eq!(r["ecrGen"]["region"], "us-east-1");
+    assert_eq!(r["ecrGen"]["role"], "arn:aws:iam::123456789012:role/charts");
+    assert_eq!(r["ecrGen"]["secretRef"]["awsAccessKeyID"], "AKIAEXAMPLE");
+    assert_eq!(
+        r["ecrGen"]["secretRef"]["awsSecretAccessKey"],
+        "ecr-secret-key"
+    );
+    let v = tf.resource("harness_gitops_repository.charts");
+    assert_eq!(v["gen_type"], "AWS_ECR");
+    assert_eq!(v["ecr_gen"]["region"], "us-east-1");
+    assert!(tf.plan_is_empty(), "second plan empty");
+    let plan = tf.ok(&["plan", "-no-color", "-input=false"]);
+    assert!(!plan.contains("ecr-secret-key"));
+
+    write(&with_interval("30m"));
+    let out = tf.apply();
+    assert!(out.contains("1 changed"), "{out}");
+    assert_eq!(only_repo(&emu)["refreshInterval"], "30m");
+    assert!(tf.plan_is_empty());
+
+    // The wrong registry for GCR: refused at plan, nothing sent.
+    let updates = emu.applied("repositories.update");
+    write(
+        r#"  gen_type = "GOOGLE_GCR"
+  gcr_gen = {
+    project_id = "p"
+    access_key = "{}"
+  }
+"#,
+    );
+    let err = tf.fails(&["plan", "-no-color", "-input=false"]);
+    assert!(err.contains("Not A GCR Registry"), "{err}");
+    assert_eq!(emu.applied("repositories.update"), updates);
+
+    write("");
+    tf.apply();
+    let r = only_repo(&emu);
+    assert!(
+        r.get("ecrGen").is_none() && r["genType"].as_str().unwrap_or("UNSET") == "UNSET",
+        "the generator is gone: {r}"
+    );
+    assert!(tf.plan_is_empty());
+    tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
+}

@@ -179,6 +179,24 @@ async fn admin(ctx: &Ctx, req: Request<Incoming>) -> ApiResult<Value> {
             ctx.armed.arm(armed_fault(&body)?);
             Ok(json!({"pending": ctx.armed.pending()}))
         }
+        (&Method::POST, "secrets") => {
+            let body = read_json(req.into_body()).await?.ok_or_else(|| {
+                ApiError::invalid("POST /_emulator/secrets needs a JSON body, e.g. {\"reference\": \"account.k8s_token\", \"value\": \"...\"}")
+            })?;
+            let (Some(reference), Some(value)) = (
+                body.get("reference").and_then(Value::as_str),
+                body.get("value").and_then(Value::as_str),
+            ) else {
+                return Err(ApiError::invalid(
+                    "POST /_emulator/secrets needs string fields \"reference\" and \"value\"",
+                ));
+            };
+            ctx.secrets
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(reference.to_string(), crate::secret::Secret::new(value));
+            Ok(json!({"reference": reference}))
+        }
         (&Method::DELETE, "faults") => Ok(json!({"disarmed": ctx.armed.clear()})),
         (&Method::PATCH | &Method::DELETE, kind) => {
             let kind = Kind::parse(kind).ok_or_else(|| not_found(&path))?;
@@ -254,6 +272,7 @@ fn counters(ctx: &Ctx) -> Value {
 
 /// Everything: `{repositories: [...], clusters: [...], applications: [...], agents: [...]}`
 /// in the `servicev1*` / `v1Agent` shapes (clusters with their `secretExpressions`, if any;
+/// repositories with their generator fields `genType`, `ecrGen`, `gcrGen`, `refreshInterval`;
 /// agents with `credentials`), secrets masked unless `clear`. Loopback clusters are checked as a GET would.
 async fn dump(ctx: &Ctx, clear: bool) -> Value {
     let now = Ts::now();
@@ -263,7 +282,7 @@ async fn dump(ctx: &Ctx, clear: bool) -> Value {
             (
                 s.repositories
                     .values()
-                    .map(|e| repositories::render(e, clear))
+                    .map(|e| repositories::render_with_generator(e, clear))
                     .collect::<Vec<_>>(),
                 s.clusters
                     .values()
@@ -280,7 +299,7 @@ async fn dump(ctx: &Ctx, clear: bool) -> Value {
             )
         })
         .await;
-    let cluster_values = clusters::render_all(cluster_items, now, clear, true, true).await;
+    let cluster_values = clusters::render_all(ctx, cluster_items, now, clear, true, true).await;
     json!({"repositories": repos, "clusters": cluster_values, "applications": apps, "agents": agent_values})
 }
 
@@ -509,7 +528,7 @@ async fn patch_entity(
                     Ok((e, apps))
                 })
                 .await?;
-            let conn = clusters::connection(&e, Ts::now()).await;
+            let conn = clusters::connection(ctx, &e, Ts::now()).await;
             Ok(clusters::render(&e, &conn, apps, clear))
         }
         Kind::Applications => {

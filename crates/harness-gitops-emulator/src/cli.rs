@@ -96,8 +96,8 @@ CONVENTIONS:
     PEM; the only trusted CA), insecure, serverName, certData/keyData; within 5 s. Failed
     with client-go's message otherwise (401: the server has asked for the client to provide
     credentials; TLS: x509: ...; connection refused). serverVersion is major.minor of
-    /version. secretExpressions cannot be resolved (no Harness secret manager): such a
-    loopback cluster reports Failed, saying so.
+    /version. secretExpressions are resolved from the emulated secret manager
+    (POST /_emulator/secrets); one it lacks makes a loopback cluster report Failed, saying so.
   * Applications (Argo CD's rules): with spec.syncPolicy.automated, a create, or a spec
     change or drift that changes what is deployed (sources, destination, revisions), starts
     an automated sync; it takes --sync-delay (operationState.phase Running, health
@@ -118,6 +118,10 @@ CONVENTIONS:
   * DELETE of a cluster or repository that applications use (those being deleted
     included) is refused: 400 code 9 \"cluster is used by N application(s)\" (likewise
     \"repository is used by ...\"), unless forceDelete=true.
+  * Application status: resources lists a Deployment (apps/v1) and a Service (v1) named
+    after the application in the destination namespace (Missing before the first sync);
+    summary.externalURLs holds the application's link.argocd.argoproj.io/external-link
+    annotation (comma-separated) once deployed.
   * Not emulated: resource trees, sync windows, live-cluster drift (selfHeal), backoff
     durations; Argo CD's intermediate refresh before an automated sync is not reported.
   * Agents: create answers credentials.privateKey (the agent token, random base64); GET
@@ -169,7 +173,8 @@ only (localhost, 127.0.0.0/8, [::1]); never delayed or faulted; secrets masked u
 ?secrets=clear):
   GET    /_emulator/state      everything: {repositories:[...], clusters:[...],
                                applications:[...], agents:[...]} (clusters with
-                               secretExpressions, agents with credentials)
+                               secretExpressions, repositories with their generators,
+                               agents with credentials)
   GET    /_emulator/requests   counters: {\"requests\": {op: n}, \"applied\": {op: n},
                                \"faults\": {\"before.unavailable\": n, \"before.tooManyRequests\": n,
                                \"before.drop\": n, \"after.drop\": n, \"armed.<op>.<kind>\": n},
@@ -195,6 +200,10 @@ only (localhost, 127.0.0.0/8, [::1]); never delayed or faulted; secrets masked u
                                true} serves the manifest, then rotates that agent's token (an
                                installed agent with a bad token)
   DELETE /_emulator/faults     disarm every pending armed fault
+  POST   /_emulator/secrets    {\"reference\": \"account.k8s_token\", \"value\": v}: a secret of the
+                               emulated Harness secret manager (memory only); the agent
+                               resolves cluster secretExpressions (a reference or
+                               <+secrets.getValue(\"ref\")>) with it before connecting
   PATCH  /_emulator/{repositories|clusters|applications}?accountIdentifier=&orgIdentifier=
          &projectIdentifier=&agentIdentifier=&identifier= (applications: name=)
                                JSON merge patch (RFC 7386) on the stored Argo object (drift)

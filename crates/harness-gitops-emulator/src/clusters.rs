@@ -16,7 +16,7 @@ use super::common::{
     CLUSTER_SECRETS,
 };
 use super::error::{ApiError, ApiResult};
-use super::http::{ApiRequest, Ctx};
+use super::http::{ApiRequest, Ctx, Secrets};
 use super::kube;
 use super::schema::{CLUSTER_CREATE_REQUEST, CLUSTER_UPDATE_REQUEST};
 use super::scope::{check_identifier, Key};
@@ -59,10 +59,17 @@ const PARALLEL_CHECKS: usize = 16;
 
 /// The connection the agent reports for `e` now: a real check for a loopback server, else
 /// the convention (attempted at the last change).
-pub async fn connection(e: &ClusterEntry, now: Ts) -> ClusterConn {
+pub async fn connection(ctx: &Ctx, e: &ClusterEntry, now: Ts) -> ClusterConn {
+    connection_with(&ctx.secrets_now(), e, now).await
+}
+
+/// [`connection`] with the emulated secret manager's secrets given.
+async fn connection_with(secrets: &Secrets, e: &ClusterEntry, now: Ts) -> ClusterConn {
     let server = str_of(&e.cluster, "server");
     if kube::is_loopback(server) {
-        ClusterConn::probed(kube::probe(&e.cluster, &e.secret_expressions).await, now)
+        let (cluster, left) =
+            kube::resolve_secret_expressions(&e.cluster, &e.secret_expressions, secrets);
+        ClusterConn::probed(kube::probe(&cluster, &left).await, now)
     } else {
         ClusterConn::by_convention(server, e.last_modified_at)
     }
@@ -82,6 +89,7 @@ pub fn render(e: &ClusterEntry, conn: &ClusterConn, applications: usize, clear: 
 /// concurrently; `full` gives `servicev1Cluster`s, else raw Argo objects (list items). The
 /// admin dump adds `secretExpressions` (`with_expressions`).
 pub async fn render_all(
+    ctx: &Ctx,
     items: Vec<(ClusterEntry, usize)>,
     now: Ts,
     clear: bool,
@@ -105,14 +113,15 @@ pub async fn render_all(
         v
     };
     let mut conns: Vec<Option<ClusterConn>> = vec![None; items.len()];
+    let secrets = Arc::new(ctx.secrets_now());
     let limit = Arc::new(Semaphore::new(PARALLEL_CHECKS));
     let mut checks = JoinSet::new();
     for (i, (e, _)) in items.iter().enumerate() {
         if kube::is_loopback(str_of(&e.cluster, "server")) {
-            let (limit, e) = (limit.clone(), e.clone());
+            let (limit, e, secrets) = (limit.clone(), e.clone(), secrets.clone());
             checks.spawn(async move {
                 let _permit = limit.acquire_owned().await;
-                (i, connection(&e, now).await)
+                (i, connection_with(&secrets, &e, now).await)
             });
         }
     }
@@ -190,6 +199,12 @@ fn secret_expressions(body: &Map<String, Value>) -> ApiResult<Option<Map<String,
             )));
         }
         let r = reference.as_str().unwrap_or("");
+        let Some(r) = kube::secret_reference(r) else {
+            return Err(ApiError::invalid(format!(
+                "invalid value for field \"secretExpressions\": {field}: {r:?} is neither a secret \
+                 reference nor <+secrets.getValue(\"<reference>\")>"
+            )));
+        };
         let id = r
             .strip_prefix("account.")
             .or_else(|| r.strip_prefix("org."))
@@ -324,7 +339,7 @@ pub async fn create(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
         })
         .await?;
     req.applied(ctx);
-    let conn = connection(&entry, Ts::now()).await;
+    let conn = connection(ctx, &entry, Ts::now()).await;
     Ok(render(&entry, &conn, apps, false))
 }
 
@@ -341,7 +356,7 @@ pub async fn get(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
         })
         .await
         .ok_or_else(|| not_found("cluster", &key))?;
-    let conn = connection(&entry, Ts::now()).await;
+    let conn = connection(ctx, &entry, Ts::now()).await;
     Ok(render(&entry, &conn, apps, false))
 }
 
@@ -375,7 +390,7 @@ pub async fn list(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
                 .collect()
         })
         .await;
-    let items = render_all(found, Ts::now(), false, false, false).await;
+    let items = render_all(ctx, found, Ts::now(), false, false, false).await;
     Ok(list_body(json!({}), items))
 }
 
@@ -457,7 +472,7 @@ pub async fn update(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
         })
         .await?;
     req.applied(ctx);
-    let conn = connection(&entry, Ts::now()).await;
+    let conn = connection(ctx, &entry, Ts::now()).await;
     Ok(render(&entry, &conn, apps, false))
 }
 

@@ -78,9 +78,23 @@ pub struct Ctx {
     pub agent_version_default: crate::AgentVersion,
     /// The latest agent version now (`--agent-version`, `POST /_emulator/agent-version`).
     pub agent_version: std::sync::RwLock<crate::AgentVersion>,
+    /// The emulated Harness secret manager (`POST /_emulator/secrets`): secret reference
+    /// (`account.<id>`, `org.<id>`, `<id>`) → value; what cluster `secretExpressions` resolve to.
+    pub secrets: std::sync::RwLock<Secrets>,
 }
 
+/// Secrets of the emulated Harness secret manager, by reference.
+pub type Secrets = std::collections::BTreeMap<String, Secret>;
+
 impl Ctx {
+    /// A copy of the emulated secret manager's secrets.
+    pub fn secrets_now(&self) -> Secrets {
+        self.secrets
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     /// The latest agent version now.
     pub fn latest_agent_version(&self) -> crate::AgentVersion {
         *self.agent_version.read().unwrap_or_else(|p| p.into_inner())

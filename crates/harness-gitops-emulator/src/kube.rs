@@ -9,8 +9,8 @@
 //!   `username`/`password` as basic auth; `tlsClientConfig.certData`/`keyData` (base64 PEM)
 //!   as a TLS client certificate. With `clusterConnectionType` `IRSA` or `EXEC_PROVIDER`
 //!   the emulated agent has no way to obtain a token (no AWS, no exec plugins) and sends
-//!   none. A credential named in `secretExpressions` cannot be resolved (no Harness secret
-//!   manager is emulated): the check fails saying so.
+//!   none. A credential named in `secretExpressions` is taken from the emulated secret
+//!   manager (`POST /_emulator/secrets`); one it does not hold fails the check saying so.
 //! * TLS (https): trusts only `tlsClientConfig.caData` (base64 PEM; the system store is
 //!   assumed to hold no CA of a loopback server); `insecure` skips verification;
 //!   `serverName` is the name verified and sent as SNI. `caData` together with `insecure`
@@ -54,6 +54,69 @@ pub const SECRET_EXPRESSION_FIELDS: &[&str] = &[
     "keyData",
     "caData",
 ];
+
+/// The secret reference of a `secretExpressions` value: a reference (`account.<id>`,
+/// `org.<id>`, `<id>`) as is, or the one inside the expression
+/// `<+secrets.getValue("<reference>")>`. `None` for any other expression.
+pub fn secret_reference(expr: &str) -> Option<&str> {
+    let expr = expr.trim();
+    if let Some(inner) = expr
+        .strip_prefix("<+secrets.getValue(")
+        .and_then(|r| r.strip_suffix(")>"))
+    {
+        let inner = inner.trim();
+        return inner
+            .strip_prefix('"')
+            .and_then(|r| r.strip_suffix('"'))
+            .or_else(|| inner.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')));
+    }
+    (!expr.contains(['<', '>', '"', '(', ')'])).then_some(expr)
+}
+
+/// What the agent does with `secretExpressions` before connecting: each credential whose
+/// secret the emulated Harness secret manager holds (`secrets`, by reference) is put in its
+/// place in the cluster object (`bearerToken`, `username`, `password` in `config`; `certData`,
+/// `keyData`, `caData` in `config.tlsClientConfig`). Returns the object and the expressions
+/// left unresolved.
+pub fn resolve_secret_expressions(
+    cluster: &Map<String, Value>,
+    expressions: &Map<String, Value>,
+    secrets: &std::collections::BTreeMap<String, crate::secret::Secret>,
+) -> (Map<String, Value>, Map<String, Value>) {
+    let mut out = cluster.clone();
+    let mut left = Map::new();
+    for (field, expr) in expressions {
+        let value = expr
+            .as_str()
+            .and_then(secret_reference)
+            .and_then(|r| secrets.get(r));
+        let Some(value) = value else {
+            left.insert(field.clone(), expr.clone());
+            continue;
+        };
+        let config = out
+            .entry("config")
+            .or_insert_with(|| Value::Object(Map::new()));
+        let Some(config) = config.as_object_mut() else {
+            left.insert(field.clone(), expr.clone());
+            continue;
+        };
+        let target = if matches!(field.as_str(), "certData" | "keyData" | "caData") {
+            match config
+                .entry("tlsClientConfig")
+                .or_insert_with(|| Value::Object(Map::new()))
+                .as_object_mut()
+            {
+                Some(t) => t,
+                None => continue,
+            }
+        } else {
+            config
+        };
+        target.insert(field.clone(), Value::String(value.expose().to_string()));
+    }
+    (out, left)
+}
 
 /// The outcome of a check.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,8 +187,8 @@ fn creds(
 ) -> Result<Creds, String> {
     if let Some((field, reference)) = secret_expressions.iter().next() {
         return Err(format!(
-            "cannot resolve secret expression {} for {field}: harness-gitops-emulator does not emulate \
-             the Harness secret manager (use literal credentials for a loopback cluster)",
+            "cannot resolve secret expression {} for {field}: no such secret in the emulated \
+             Harness secret manager (add it with POST /_emulator/secrets)",
             reference.as_str().unwrap_or("")
         ));
     }

@@ -66,9 +66,11 @@
 //!   change (`tags` and `secretExpressions` among them), else cluster, tags and
 //!   secretExpressions are replaced. `secretExpressions` maps a credential field
 //!   (`username`, `password`, `bearerToken`, `certData`, `keyData`, `caData`) to a Harness
-//!   secret reference (`account.<id>`, `org.<id>` or `<id>`); they are stored and shown by
-//!   the admin dump, but not returned by the API (the document's `servicev1Cluster` has no
-//!   such field) and never resolved (see the agent simulation).
+//!   secret reference (`account.<id>`, `org.<id>` or `<id>`) or the expression
+//!   `<+secrets.getValue("<reference>")>`; they are stored and shown by the admin dump, but
+//!   not returned by the API (the document's `servicev1Cluster` has no such field). The
+//!   emulated agent resolves them against the emulated secret manager
+//!   (`POST /_emulator/secrets {"reference", "value"}`) before connecting.
 //! * Applications need org and project, a non-empty `spec.project`, a destination with
 //!   server or name, a `repoURL` per source and, unless `skipRepoValidation`, a repository
 //!   on the same agent in the project or a parent scope whose URL equals each source's
@@ -184,8 +186,8 @@
 //!   `major.minor` of `/version` and `info.apiVersions` from `/api`, or `Failed` with
 //!   client-go's wording ("the server has asked for the client to provide credentials"
 //!   for 401, "x509: certificate signed by unknown authority", "connect: connection
-//!   refused", ...). A credential named in `secretExpressions` cannot be resolved (no
-//!   Harness secret manager is emulated): the check fails saying so.
+//!   refused", ...). A credential named in `secretExpressions` is taken from the
+//!   emulated secret manager (`POST /_emulator/secrets`); one it lacks fails the check.
 //! * **Sync and health** (module `sync`, Argo CD's rules): a *change* is a create, an update
 //!   whose `spec` differs, or a drift (admin PATCH of the spec); the desired state
 //!   (sources, destination, resolved revisions) is compared with what the last successful
@@ -285,6 +287,9 @@
 //!   it. It is persisted with `--data` (key `agentVersion` of the data file, present only
 //!   once set this way) and then wins over `--agent-version` when the emulator restarts
 //!   on that file; a reset clears it.
+//! * `POST /_emulator/secrets` with `{"reference": "account.k8s_token", "value": "..."}`:
+//!   puts a secret in the emulated Harness secret manager (in memory, never persisted or
+//!   shown), for clusters whose credentials are `secretExpressions`.
 //! * `POST /_emulator/faults`: arm a fault for one request of one operation (a counter
 //!   name), for tests that need a given failure at a given step whatever the timing:
 //!   `{"op": "repositories.update", "skip": 0, "error": {"status": 400, "message": "..."}}`
@@ -494,6 +499,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         agent_heartbeat_timeout: config.agent_heartbeat_timeout,
         agent_version_default: config.agent_version,
         agent_version: std::sync::RwLock::new(agent_version),
+        secrets: Default::default(),
     });
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(http::serve(listener, ctx, stopped));

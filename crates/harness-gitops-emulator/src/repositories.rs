@@ -5,7 +5,7 @@ use serde_json::{json, Map, Value};
 use super::agent;
 use super::common::{
     already_exists, envelope, keep_masked, list_body, mask, not_found, same_repo_url, str_of,
-    taken, REPO_SECRETS,
+    taken, SecretField, REPO_SECRETS,
 };
 use super::error::{ApiError, ApiResult};
 use super::http::{ApiRequest, Ctx};
@@ -36,6 +36,37 @@ pub fn render(e: &RepoEntry, clear: bool) -> Value {
         out.insert("repositoryCredentialsId".into(), json!(e.repo_creds_id));
     }
     Value::Object(out)
+}
+
+/// Generator secrets, masked in the admin dump unless `clear`.
+const GENERATOR_SECRETS: &[SecretField] = &[
+    SecretField {
+        path: &["ecrGen", "secretRef", "awsSecretAccessKey"],
+        bytes: false,
+    },
+    SecretField {
+        path: &["ecrGen", "secretRef", "awsSessionToken"],
+        bytes: false,
+    },
+    SecretField {
+        path: &["gcrGen", "accessKey"],
+        bytes: false,
+    },
+];
+
+/// [`render`] plus the stored generator fields (`genType`, `ecrGen`, `gcrGen`,
+/// `refreshInterval`), which the document's responses lack: the admin dump's view.
+pub fn render_with_generator(e: &RepoEntry, clear: bool) -> Value {
+    let mut out = render(e, clear);
+    let mut generator = e.generator.clone();
+    generator.remove("credsOnly");
+    if !clear {
+        mask(&mut generator, GENERATOR_SECRETS);
+    }
+    if let Some(m) = out.as_object_mut() {
+        m.extend(generator);
+    }
+    out
 }
 
 /// The Argo repository object with its connection state.

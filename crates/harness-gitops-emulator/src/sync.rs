@@ -321,7 +321,12 @@ fn status(e: &AppEntry, st: &SyncState, spec: &Value, now: Ts) -> Value {
             h => json!({"status": h.as_str()}),
         }
     };
+    let health_text = health["status"].as_str().unwrap_or("Unknown").to_string();
     status.insert("health".into(), health);
+    status.insert(
+        "resources".into(),
+        resources(e, &target, synced, st.deployed.is_some(), &health_text),
+    );
     if !st.history.is_empty() {
         status.insert("history".into(), Value::Array(st.history.clone()));
     }
@@ -345,7 +350,7 @@ fn status(e: &AppEntry, st: &SyncState, spec: &Value, now: Ts) -> Value {
     } else if let Some(t) = types.first() {
         status.insert("sourceType".into(), json!(t));
     }
-    status.insert("summary".into(), summary(st.deployed.as_ref()));
+    status.insert("summary".into(), summary(e, st.deployed.as_ref()));
     status.insert("controllerNamespace".into(), json!(CONTROLLER_NAMESPACE));
     Value::Object(status)
 }
@@ -439,9 +444,49 @@ fn source_type(source: &Value) -> &'static str {
     }
 }
 
+/// Annotation whose value Argo CD shows as an external link of an annotated resource.
+const EXTERNAL_LINK: &str = "link.argocd.argoproj.io/external-link";
+
+/// `status.resources`: what the emulated manifests of the target hold, deterministically a
+/// `Deployment` (`apps/v1`) and a `Service` (`v1`) named after the application in the
+/// destination namespace (`default` when unset). Their sync status is the application's;
+/// before the first successful sync they are `Missing`, after it the Deployment has the
+/// application's health and the Service is `Healthy`.
+fn resources(e: &AppEntry, target: &Target, synced: bool, deployed: bool, health: &str) -> Value {
+    if target.sources.is_empty() {
+        return json!([]);
+    }
+    let name = e
+        .app
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or(&e.key.id);
+    let namespace = target
+        .destination
+        .get("namespace")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+        .unwrap_or("default");
+    let sync = if synced { "Synced" } else { "OutOfSync" };
+    let (deployment, service) = if deployed {
+        (health, "Healthy")
+    } else {
+        ("Missing", "Missing")
+    };
+    json!([
+        {"group": "apps", "version": "v1", "kind": "Deployment", "namespace": namespace,
+         "name": name, "status": sync, "health": {"status": deployment}},
+        {"version": "v1", "kind": "Service", "namespace": namespace, "name": name,
+         "status": sync, "health": {"status": service}},
+    ])
+}
+
 /// `status.summary`: the images of the deployed sources' `kustomize.images` (an override
-/// `name=image:tag` counts as `image:tag`); empty before the first sync.
-fn summary(deployed: Option<&Target>) -> Value {
+/// `name=image:tag` counts as `image:tag`) and, as `externalURLs`, the application's
+/// `link.argocd.argoproj.io/external-link` annotation (comma-separated URLs; Argo CD shows
+/// those of annotated resources); empty before the first sync.
+fn summary(e: &AppEntry, deployed: Option<&Target>) -> Value {
     let mut images: Vec<String> = Vec::new();
     for s in deployed.map(|d| d.sources.as_slice()).unwrap_or(&[]) {
         let list = s
@@ -455,11 +500,28 @@ fn summary(deployed: Option<&Target>) -> Value {
             }
         }
     }
-    if images.is_empty() {
-        json!({})
-    } else {
-        json!({ "images": images })
+    let mut out = Map::new();
+    if !images.is_empty() {
+        out.insert("images".into(), json!(images));
     }
+    let links: Vec<&str> = e
+        .app
+        .get("metadata")
+        .and_then(|m| m.get("annotations"))
+        .and_then(|a| a.get(EXTERNAL_LINK))
+        .and_then(Value::as_str)
+        .filter(|_| deployed.is_some())
+        .map(|l| {
+            l.split(',')
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    if !links.is_empty() {
+        out.insert("externalURLs".into(), json!(links));
+    }
+    Value::Object(out)
 }
 
 #[cfg(test)]
@@ -599,6 +661,33 @@ mod tests {
         assert_eq!(
             s["operationState"]["phase"], "Failed",
             "no new operation started"
+        );
+    }
+
+    #[test]
+    fn resources_are_a_deployment_and_a_service_named_after_the_app() {
+        let t0 = Ts::now();
+        let mut e = entry(spec("apps/web", true));
+        e.app.insert(
+            "metadata".into(),
+            json!({"name": "web", "annotations": {EXTERNAL_LINK: "https://web.example.com"}}),
+        );
+        on_change(&mut e, t0, D);
+        let s = observe(&e, t0).0;
+        assert_eq!(s["resources"][0]["kind"], "Deployment");
+        assert_eq!(s["resources"][0]["group"], "apps");
+        assert_eq!(s["resources"][0]["name"], "web");
+        assert_eq!(s["resources"][0]["status"], "OutOfSync");
+        assert_eq!(s["resources"][0]["health"]["status"], "Missing");
+        assert_eq!(s["resources"][1]["kind"], "Service");
+        assert!(s["summary"].get("externalURLs").is_none());
+        let done = observe(&e, t0.plus(D * 2)).0;
+        assert_eq!(done["resources"][0]["status"], "Synced");
+        assert_eq!(done["resources"][0]["health"]["status"], "Healthy");
+        assert_eq!(done["resources"][1]["health"]["status"], "Healthy");
+        assert_eq!(
+            done["summary"]["externalURLs"],
+            json!(["https://web.example.com"])
         );
     }
 

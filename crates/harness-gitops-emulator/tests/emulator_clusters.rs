@@ -471,6 +471,29 @@ async fn connection_types_secret_expressions_and_updated_fields() {
         "cannot resolve secret expression account.k8s_token for bearerToken",
     );
     assert!(with_expr.body.get("secretExpressions").is_none());
+    // Once the emulated secret manager holds the secret, the agent resolves it and connects
+    // (a reference or the <+secrets.getValue("…")> expression alike).
+    let put = emu
+        .admin(
+            Method::POST,
+            "secrets",
+            Some(&json!({"reference": "account.k8s_token", "value": "good"})),
+        )
+        .await
+        .expect("admin secrets");
+    assert_eq!(put.status(), 200);
+    let ans = get(&api, AGENT, "expr").await;
+    assert_eq!(state(&ans).0, "Successful", "{}", ans.body);
+    let ans = update(
+        &api,
+        AGENT,
+        "expr",
+        &json!({"cluster": {"server": kube.url},
+            "secretExpressions": {"bearerToken": "<+secrets.getValue(\"account.k8s_token\")>"},
+            "updatedFields": ["secretExpressions"]}),
+    )
+    .await;
+    assert_eq!(state(&ans).0, "Successful", "{}", ans.body);
     let dump = emu.admin_get("state").await;
     let stored = dump["clusters"]
         .as_array()
@@ -480,7 +503,7 @@ async fn connection_types_secret_expressions_and_updated_fields() {
         .expect("expr in the dump");
     assert_eq!(
         stored["secretExpressions"],
-        json!({"bearerToken": "account.k8s_token"})
+        json!({"bearerToken": "<+secrets.getValue(\"account.k8s_token\")>"})
     );
     // updatedFields naming secretExpressions changes only them; the cluster connects now
     // with a literal token.
@@ -510,6 +533,10 @@ async fn connection_types_secret_expressions_and_updated_fields() {
             "not a valid Harness identifier",
         ),
         (json!({"password": 5}), "secretExpressions"),
+        (
+            json!({"password": "<+secrets.getValue(x)>"}),
+            "neither a secret reference",
+        ),
     ] {
         create(
             &api,

@@ -52,6 +52,17 @@ resource "harness_gitops_cluster" "eks" {
   aws_role_arn     = "arn:aws:iam::123456789012:role/argocd-manager"
 }
 
+# Credentials the agent resolves from the Harness secret manager: no secret in Terraform.
+resource "harness_gitops_cluster" "edge" {
+  identifier = "ml_edge"
+  agent_id   = "account.mlagent"
+  server     = "https://edge.acme-ml.dev:6443"
+  secret_expressions = {
+    bearer_token = "<+secrets.getValue(\"account.edge_k8s_token\")>"
+    ca_data      = "account.edge_k8s_ca"
+  }
+}
+
 variable "gpu_cluster_endpoint" {
   type = string
 }

@@ -28,6 +28,21 @@ resource "harness_gitops_repository" "charts" {
   url        = "https://charts.acme-ml.dev/serving"
 }
 
+# Helm charts in ECR: the agent gets a registry token and refreshes it every hour.
+resource "harness_gitops_repository" "ecr_charts" {
+  identifier       = "ml_ecr_charts"
+  agent_id         = "account.mlagent"
+  type             = "oci"
+  name             = "ml-ecr"
+  url              = "oci://123456789012.dkr.ecr.us-east-1.amazonaws.com"
+  gen_type         = "AWS_ECR"
+  refresh_interval = "1h"
+  ecr_gen = {
+    region = "us-east-1"
+    role   = "arn:aws:iam::123456789012:role/argocd-ecr"
+  }
+}
+
 variable "git_token" {
   type      = string
   sensitive = true

@@ -1270,3 +1270,135 @@ fn a_read_that_spells_the_project_differently_keeps_the_prior_form() {
     api.spec.as_mut().unwrap().project = Some("moved".into());
     assert_eq!(from_api(&response(api), &prior).argo_project, k("moved"));
 }
+
+// ---- status in depth and the application's namespace --------------------------------------
+
+#[test]
+fn status_in_depth_is_read_from_the_api() {
+    use harness_gitops_client::models::{
+        ApplicationCondition, ApplicationSummary, ObjectMeta, ResourceStatus,
+    };
+    let mut api = as_stored(&to_api(&minimal()));
+    api.metadata = Some(ObjectMeta {
+        namespace: Some("team-a".into()),
+        ..api.metadata.unwrap_or_default()
+    });
+    let mut resp = response(api);
+    let status = resp.app.as_mut().unwrap().status.as_mut().unwrap();
+    status.conditions = Some(vec![ApplicationCondition {
+        condition_type: Some("SyncError".into()),
+        message: Some("boom".into()),
+        last_transition_time: Some(Time {
+            seconds: Some(Int64(1_767_225_600)),
+            nanos: None,
+        }),
+        ..Default::default()
+    }]);
+    status.resources = Some(vec![ResourceStatus {
+        group: Some("apps".into()),
+        version: Some("v1".into()),
+        kind: Some("Deployment".into()),
+        namespace: Some("ml".into()),
+        name: Some("training".into()),
+        status: Some("Synced".into()),
+        health: Some(HealthStatus {
+            status: Some("Healthy".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }]);
+    status.summary = Some(ApplicationSummary {
+        images: Some(vec!["nginx:1.27".into()]),
+        external_urls: Some(vec!["https://training.example.com".into()]),
+    });
+    let op = status.operation_state.as_mut().unwrap();
+    op.started_at = Some(Time {
+        seconds: Some(Int64(1_767_225_600)),
+        nanos: None,
+    });
+    op.finished_at_ts = Some("2026-01-01T00:00:10Z".into());
+    op.retry_count = Some(Int64(2));
+    let s = from_api(&resp, &minimal());
+    assert_eq!(s.app_namespace, k("team-a"));
+    let c = &s.conditions.known().unwrap()[0];
+    assert_eq!(c.r#type, k("SyncError"));
+    assert_eq!(c.message, k("boom"));
+    assert_eq!(c.last_transition_time, k("2026-01-01T00:00:00Z"));
+    let r = &s.resources.known().unwrap()[0];
+    assert_eq!(
+        (
+            &r.group,
+            &r.kind,
+            &r.namespace,
+            &r.name,
+            &r.sync_status,
+            &r.health_status
+        ),
+        (
+            &k("apps"),
+            &k("Deployment"),
+            &k("ml"),
+            &k("training"),
+            &k("Synced"),
+            &k("Healthy")
+        )
+    );
+    assert_eq!(s.images, strings(&["nginx:1.27"]));
+    assert_eq!(s.external_urls, strings(&["https://training.example.com"]));
+    assert_eq!(s.operation_started_at, k("2026-01-01T00:00:00Z"));
+    assert_eq!(s.operation_finished_at, k("2026-01-01T00:00:10Z"));
+    assert_eq!(s.operation_retry_count, Val::Known(2));
+    // No status: empty lists, no operation.
+    let mut bare = response(as_stored(&to_api(&minimal())));
+    bare.app.as_mut().unwrap().status = None;
+    let s = from_api(&bare, &minimal());
+    assert_eq!(s.resources, Val::Known(vec![]));
+    assert!(s.operation_started_at.is_null() && s.operation_retry_count.is_null());
+}
+
+#[test]
+fn deep_status_plans_no_change_unless_an_update_is_planned() {
+    let prior = applied(&minimal());
+    let p = App::from_object(&prior).unwrap();
+    assert!(p.resources.is_known() && p.conditions.is_known() && p.images.is_known());
+    let (planned, _, d) = plan(&prior, &minimal().to_value(), Some(&known_provider()));
+    assert!(d.is_empty(), "{d:?}");
+    assert_eq!(planned, prior, "no change: the plan is the prior state");
+    let mut changed = minimal();
+    changed.sources = Val::Known(vec![git("training-v2")]);
+    let (planned, _, _) = plan(&prior, &changed.to_value(), Some(&known_provider()));
+    let p = App::from_object(&planned).unwrap();
+    assert!(
+        p.resources.is_unknown()
+            && p.conditions.is_unknown()
+            && p.images.is_unknown()
+            && p.external_urls.is_unknown()
+            && p.operation_started_at.is_unknown()
+            && p.operation_retry_count.is_unknown()
+    );
+    assert!(
+        !p.app_namespace.is_unknown(),
+        "the namespace is kept: {:?}",
+        p.app_namespace
+    );
+}
+
+#[test]
+fn app_namespace_is_sent_and_its_change_replaces() {
+    let mut m = minimal();
+    m.app_namespace = k("team-a");
+    let body = serde_json::to_value(to_api(&m)).unwrap();
+    assert_eq!(body["metadata"]["namespace"], "team-a");
+    let prior = applied(&m);
+    let mut changed = m.to_value();
+    changed.set_attr("app_namespace", "team-b".into());
+    let (_, replace, d) = plan(&prior, &changed, Some(&known_provider()));
+    assert!(!d.has_errors(), "{d:?}");
+    assert_eq!(replace, vec![AttributePath::attr("app_namespace")]);
+    // Unset in configuration: the namespace Argo CD chose is kept, no replacement.
+    let (_, replace, _) = plan(&prior, &minimal().to_value(), Some(&known_provider()));
+    assert!(replace.is_empty());
+    let mut bad = minimal();
+    bad.app_namespace = k("Team_A");
+    assert_eq!(errors(&bad), vec!["app_namespace"]);
+}

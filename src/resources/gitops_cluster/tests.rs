@@ -885,3 +885,162 @@ fn pem_text_accepts_base64() {
     assert_eq!(pem_text("not pem"), "not pem");
     assert!(same_pem(&Value::string(pem), &Value::string(b64(pem))));
 }
+
+fn expressions_value(pairs: &[(&str, &str)]) -> Value {
+    let mut v = Value::Object(
+        SecretExpressions::block()
+            .attributes
+            .iter()
+            .map(|a| (a.name.clone(), Value::Null))
+            .collect(),
+    );
+    for (k, x) in pairs {
+        v.set_attr(k, Value::from(*x));
+    }
+    v
+}
+
+#[test]
+fn secret_expressions_count_as_the_credentials_they_replace() {
+    let token = r#"<+secrets.getValue("account.k8s_token")>"#;
+    let c = [
+        ("server", SERVER.into()),
+        (
+            "secret_expressions",
+            expressions_value(&[("bearer_token", token)]),
+        ),
+    ];
+    assert!(errors(&c).is_empty(), "{:?}", diagnostics(&c));
+    let m = model(&c);
+    assert_eq!(m.connection_type.as_deref(), Some("SERVICE_ACCOUNT"));
+    assert!(
+        paths(&diagnostics(&c), tfplugin::tf::Severity::Warning).is_empty(),
+        "no 'No Bearer Token' warning: {:?}",
+        diagnostics(&c)
+    );
+    // Sent as `secretExpressions` with the API's keys; nothing secret in `config`.
+    assert_eq!(
+        expressions_api(&m),
+        BTreeMap::from([("bearerToken".to_string(), token.to_string())])
+    );
+    assert!(config_json(&m, &m).get("bearerToken").is_none());
+    // A TLS pair from the secret manager.
+    let tls = [
+        ("server", SERVER.into()),
+        (
+            "secret_expressions",
+            expressions_value(&[
+                ("tls_client_cert_data", "account.cert"),
+                ("tls_client_cert_key", "org.key"),
+                ("ca_data", "ca"),
+            ]),
+        ),
+    ];
+    assert!(errors(&tls).is_empty(), "{:?}", diagnostics(&tls));
+    assert_eq!(
+        model(&tls).connection_type.as_deref(),
+        Some("TLS_CLIENT_CERT")
+    );
+}
+
+#[test]
+fn secret_expressions_are_checked_at_their_paths() {
+    let with = |pairs: &[(&str, &str)], extra: &[(&str, Value)]| {
+        let mut c = vec![
+            ("server", Value::from(SERVER)),
+            ("secret_expressions", expressions_value(pairs)),
+        ];
+        c.extend(extra.iter().cloned());
+        errors(&c)
+    };
+    assert_eq!(
+        with(&[("bearer_token", "not a ref!")], &[]),
+        vec!["secret_expressions.bearer_token"]
+    );
+    assert_eq!(
+        with(&[("password", "<+secrets.getValue(x)>")], &[]),
+        vec!["secret_expressions.password"]
+    );
+    assert_eq!(
+        with(
+            &[("bearer_token", "account.t")],
+            &[("bearer_token", "lit".into())]
+        ),
+        vec!["secret_expressions.bearer_token"],
+        "the literal and its expression together"
+    );
+    assert_eq!(
+        with(
+            &[("password", "account.p")],
+            &[("connection_type", "SERVICE_ACCOUNT".into())]
+        ),
+        vec!["secret_expressions.password"],
+        "an expression of another connection type"
+    );
+    assert_eq!(
+        with(&[("tls_client_cert_data", "account.c")], &[]),
+        vec!["tls_client_cert_key"],
+        "half a TLS pair"
+    );
+    assert_eq!(
+        with(
+            &[("bearer_token", "account.t")],
+            &[("bootstrap", bootstrap_value(&[]))]
+        ),
+        vec!["secret_expressions.bearer_token"],
+        "a bootstrap brings its own token"
+    );
+    let unknown = [
+        ("server", Value::from(SERVER)),
+        ("secret_expressions", Value::unknown()),
+    ];
+    assert!(errors(&unknown).is_empty(), "{:?}", diagnostics(&unknown));
+}
+
+#[test]
+fn secret_expressions_changes_are_named_and_kept_when_harness_does_not_return_them() {
+    let base = [
+        ("identifier", Value::from("c")),
+        ("server", SERVER.into()),
+        (
+            "secret_expressions",
+            expressions_value(&[("bearer_token", "account.a")]),
+        ),
+    ];
+    let prior = model(&base);
+    assert!(updated_fields(&prior, &prior, false).is_empty());
+    let changed = model(&[
+        ("identifier", Value::from("c")),
+        ("server", SERVER.into()),
+        (
+            "secret_expressions",
+            expressions_value(&[("bearer_token", "account.b")]),
+        ),
+    ]);
+    assert_eq!(
+        updated_fields(&prior, &changed, false),
+        vec!["secretExpressions"]
+    );
+    let info = harness_gitops_client::models::ClusterInfo {
+        applications_count: Some(Int64(3)),
+        ..Default::default()
+    };
+    let resp = response(ApiCluster {
+        server: Some(SERVER.into()),
+        info: Some(info),
+        ..Default::default()
+    });
+    let s = from_api(&resp, &prior);
+    assert_eq!(s.secret_expressions, prior.secret_expressions);
+    assert_eq!(s.applications_count, Val::Known(3));
+    // A response that carries them (the SDK's servicev1Cluster) wins.
+    let mut resp = resp;
+    resp.secret_expressions = Some(BTreeMap::from([(
+        "password".to_string(),
+        "account.p".to_string(),
+    )]));
+    let s = from_api(&resp, &prior);
+    let e = s.secret_expressions.known().expect("known");
+    assert_eq!(e.password.as_deref(), Some("account.p"));
+    assert!(e.bearer_token.is_null());
+}

@@ -462,3 +462,181 @@ fn a_change_of_scope_forces_replacement() {
         private: &Default::default(),
     };
 }
+
+fn nested(block: tfplugin::tf::schema::Block, pairs: &[(&str, Value)]) -> Value {
+    let mut v = Value::Object(
+        block
+            .attributes
+            .iter()
+            .map(|a| (a.name.clone(), Value::Null))
+            .collect(),
+    );
+    for (k, x) in pairs {
+        v.set_attr(k, x.clone());
+    }
+    v
+}
+
+const ECR_URL: &str = "oci://123456789012.dkr.ecr.us-east-1.amazonaws.com";
+
+fn ecr(pairs: &[(&str, Value)]) -> Vec<(&'static str, Value)> {
+    let secret = nested(
+        AwsSecret::block(),
+        &[
+            ("aws_access_key_id", "AKIA".into()),
+            ("aws_secret_access_key", "s3cret".into()),
+        ],
+    );
+    let mut gen = vec![("region", Value::from("us-east-1")), ("secret_ref", secret)];
+    gen.extend(pairs.iter().map(|(k, v)| (*k, v.clone())));
+    let gen: Vec<(&str, Value)> = gen;
+    vec![
+        ("identifier", "r".into()),
+        ("url", ECR_URL.into()),
+        ("type", "oci".into()),
+        ("gen_type", "AWS_ECR".into()),
+        ("ecr_gen", nested(EcrGen::block(), &gen)),
+        ("refresh_interval", "1h".into()),
+    ]
+}
+
+fn replaced(
+    mut base: Vec<(&'static str, Value)>,
+    k: &'static str,
+    v: Value,
+) -> Vec<(&'static str, Value)> {
+    base.retain(|(n, _)| *n != k);
+    base.push((k, v));
+    base
+}
+
+#[test]
+fn an_ecr_generator_needs_an_ecr_registry_of_its_region() {
+    let ok = ecr(&[]);
+    assert!(errors(&ok).is_empty(), "{:?}", diagnostics(&ok));
+    assert_eq!(
+        errors(&replaced(
+            ecr(&[]),
+            "url",
+            "https://charts.example.com".into()
+        )),
+        vec!["url"]
+    );
+    assert_eq!(
+        errors(&ecr(&[("region", "eu-west-1".into())])),
+        vec!["ecr_gen.region"]
+    );
+    assert_eq!(
+        errors(&replaced(ecr(&[]), "type", "git".into())),
+        vec!["gen_type"]
+    );
+    assert_eq!(
+        errors(&replaced(ecr(&[]), "gen_type", "GOOGLE_GCR".into())),
+        vec!["ecr_gen", "gcr_gen", "url"]
+    );
+    assert_eq!(
+        errors(&replaced(ecr(&[]), "refresh_interval", "hourly".into())),
+        vec!["refresh_interval"]
+    );
+    let jwt = nested(ServiceAccountRef::block(), &[("name", "sa".into())]);
+    assert_eq!(errors(&ecr(&[("jwt_auth", jwt)])), vec!["ecr_gen.jwt_auth"]);
+    let mut no_gen = ecr(&[]);
+    no_gen.retain(|(n, _)| *n != "gen_type");
+    assert_eq!(errors(&no_gen), vec!["ecr_gen", "refresh_interval"]);
+    assert_eq!(
+        ecr_region("123456789012.dkr.ecr.us-east-1.amazonaws.com"),
+        Some("us-east-1")
+    );
+    assert_eq!(ecr_region("dkr.ecr.us-east-1.amazonaws.com"), None);
+    assert_eq!(registry_host("oci://u@gcr.io:443/p"), Some("gcr.io"));
+}
+
+#[test]
+fn a_gcr_generator_needs_a_google_registry_and_one_way_to_authenticate() {
+    let wi = nested(
+        WorkloadIdentity::block(),
+        &[
+            (
+                "service_account_ref",
+                nested(ServiceAccountRef::block(), &[("name", "sa".into())]),
+            ),
+            ("cluster_location", "europe-west1".into()),
+            ("cluster_name", "gke".into()),
+        ],
+    );
+    let gcr = |gen: &[(&str, Value)]| {
+        let mut g = vec![("project_id", Value::from("p"))];
+        g.extend(gen.iter().cloned());
+        vec![
+            ("identifier", Value::from("r")),
+            ("url", "oci://europe-west1-docker.pkg.dev/p/charts".into()),
+            ("type", "helm".into()),
+            ("gen_type", "GOOGLE_GCR".into()),
+            ("gcr_gen", nested(GcrGen::block(), &g)),
+        ]
+    };
+    let ok = gcr(&[("workload_identity", wi.clone())]);
+    assert!(errors(&ok).is_empty(), "{:?}", diagnostics(&ok));
+    assert_eq!(errors(&gcr(&[])), vec!["gcr_gen"]);
+    assert_eq!(
+        errors(&gcr(&[
+            ("workload_identity", wi),
+            ("access_key", "{}".into())
+        ])),
+        vec!["gcr_gen.workload_identity"]
+    );
+    assert_eq!(
+        errors(&replaced(
+            gcr(&[("access_key", "{}".into())]),
+            "url",
+            ECR_URL.into()
+        )),
+        vec!["url"]
+    );
+}
+
+#[test]
+fn generators_are_sent_with_the_api_names_and_kept_in_state() {
+    let c = cfg(&ecr(&[("role", "arn:aws:iam::1:role/r".into())]));
+    let g = generator_api(&c, false);
+    assert_eq!(g.gen_type.as_deref(), Some("AWS_ECR"));
+    assert_eq!(g.refresh_interval.as_deref(), Some("1h"));
+    let body = serde_json::to_value(RepositoryCreateRequest {
+        gen_type: g.gen_type,
+        ecr_gen: g.ecr_gen,
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(body["ecrGen"]["region"], "us-east-1");
+    assert_eq!(body["ecrGen"]["role"], "arn:aws:iam::1:role/r");
+    assert_eq!(body["ecrGen"]["secretRef"]["awsAccessKeyID"], "AKIA");
+    assert_eq!(body["ecrGen"]["secretRef"]["awsSecretAccessKey"], "s3cret");
+    // An update without a generator removes it.
+    let plain = cfg(&[("identifier", "r".into()), ("url", ECR_URL.into())]);
+    assert_eq!(
+        generator_api(&plain, true).gen_type.as_deref(),
+        Some("UNSET")
+    );
+    assert_eq!(generator_api(&plain, false).gen_type, None);
+    // The response has no generator: state keeps the configured one.
+    let s = from_api(
+        &response(ApiRepository {
+            repo: Some(ECR_URL.into()),
+            ..Default::default()
+        }),
+        &c,
+    );
+    assert_eq!(s.ecr_gen, c.ecr_gen);
+    assert_eq!(s.gen_type, c.gen_type);
+    assert_eq!(s.refresh_interval, c.refresh_interval);
+    for name in [Repo::GEN_TYPE, Repo::ECR_GEN, Repo::GCR_GEN] {
+        assert!(
+            !data_schema()
+                .block
+                .attributes
+                .iter()
+                .any(|a| a.name == name),
+            "{name} is not in the data source"
+        );
+    }
+}
