@@ -1,4 +1,5 @@
 use super::*;
+use crate::resources::test_support::{self as ts, provider};
 use harness_gitops_client::models::{
     ApplicationStatus, HealthStatus, OperationState, SyncStatus as ApiSyncStatus,
 };
@@ -233,15 +234,7 @@ fn full() -> App {
 
 /// Every diagnostic validation gives (declared validators, then cross-attribute checks).
 fn diagnostics_of(v: &Value) -> Diagnostics {
-    let mut d = Diagnostics::new();
-    tfplugin::tf::validator::validate_block(
-        &App::schema().block,
-        v,
-        &AttributePath::root(),
-        &mut d,
-    );
-    resource().validate(v, &mut d);
-    d
+    ts::diagnostics(&resource(), v)
 }
 
 /// The paths of the errors validation gives.
@@ -250,21 +243,7 @@ fn errors(app: &App) -> Vec<String> {
 }
 
 fn errors_of(v: &Value) -> Vec<String> {
-    diagnostics_of(v)
-        .0
-        .into_iter()
-        .filter(|d| d.severity == tfplugin::tf::Severity::Error)
-        .map(|d| d.path.map(|p| p.to_string()).unwrap_or_default())
-        .collect()
-}
-
-fn provider(defaults: crate::provider::Defaults) -> ProviderData {
-    ProviderData {
-        client: None,
-        defaults,
-        kubernetes: None,
-        app_watch: Default::default(),
-    }
+    ts::errors(&resource(), v)
 }
 
 /// Plans through the framework exactly as the server does.

@@ -1,13 +1,10 @@
 use super::*;
 use crate::provider::KubernetesSettings;
+use crate::resources::test_support as ts;
 use harness_gitops_client::models::ConnectionState;
 
 fn cfg_value(pairs: &[(&str, Value)]) -> Value {
-    let mut v = Cluster::schema().null_object();
-    for (k, x) in pairs {
-        v.set_attr(k, x.clone());
-    }
-    v
+    ts::cfg_value::<Cluster>(pairs)
 }
 
 fn bootstrap_value(pairs: &[(&str, Value)]) -> Value {
@@ -25,32 +22,15 @@ fn bootstrap_value(pairs: &[(&str, Value)]) -> Value {
 }
 
 fn cfg(pairs: &[(&str, Value)]) -> Cluster {
-    Cluster::from_object(&cfg_value(pairs)).expect("a configuration of the model")
+    ts::cfg::<Cluster>(pairs)
 }
 
-/// Every diagnostic validation gives (declared validators, then cross-attribute checks).
 fn diagnostics(pairs: &[(&str, Value)]) -> Diagnostics {
-    let v = cfg_value(pairs);
-    let mut d = Diagnostics::new();
-    tfplugin::tf::validator::validate_block(
-        &Cluster::schema().block,
-        &v,
-        &AttributePath::root(),
-        &mut d,
-    );
-    resource().validate(&v, &mut d);
-    d
-}
-
-fn paths(d: &Diagnostics, severity: tfplugin::tf::Severity) -> Vec<String> {
-    d.0.iter()
-        .filter(|x| x.severity == severity)
-        .map(|x| x.path.as_ref().map(|p| p.to_string()).unwrap_or_default())
-        .collect()
+    ts::diagnostics(&resource(), &cfg_value(pairs))
 }
 
 fn errors(pairs: &[(&str, Value)]) -> Vec<String> {
-    paths(&diagnostics(pairs), tfplugin::tf::Severity::Error)
+    ts::errors(&resource(), &cfg_value(pairs))
 }
 
 const SERVER: &str = "https://203.0.113.10:6443";
@@ -223,9 +203,12 @@ fn missing_credentials_of_an_explicit_type() {
         ("server", SERVER.into()),
         ("connection_type", "SERVICE_ACCOUNT".into()),
     ]);
-    assert!(paths(&d, tfplugin::tf::Severity::Error).is_empty(), "{d:?}");
+    assert!(
+        ts::paths(&d, tfplugin::tf::Severity::Error).is_empty(),
+        "{d:?}"
+    );
     assert_eq!(
-        paths(&d, tfplugin::tf::Severity::Warning),
+        ts::paths(&d, tfplugin::tf::Severity::Warning),
         vec!["bearer_token"]
     );
     assert_eq!(
@@ -277,12 +260,11 @@ fn connection_type_is_derived_and_unknown_while_credentials_are() {
     assert_eq!(t(&[("bootstrap", Value::unknown())]), Val::Unknown);
 }
 
+/// The bootstrap plans need the provider's (empty) `kubernetes` settings.
 fn provider(defaults: crate::provider::Defaults) -> ProviderData {
     ProviderData {
-        client: None,
-        defaults,
         kubernetes: Some(KubernetesSettings::default()),
-        app_watch: Default::default(),
+        ..ts::provider(defaults)
     }
 }
 
@@ -295,9 +277,7 @@ fn known_provider() -> ProviderData {
 }
 
 fn plan(prior: &Value, config: &Value, provider: Option<&ProviderData>) -> (Value, Diagnostics) {
-    let mut d = Diagnostics::new();
-    let (planned, _) = tfplugin::server::plan_resource(resource(), provider, prior, config, &mut d);
-    (planned, d)
+    ts::plan(&resource(), prior, config, provider)
 }
 
 fn objects_of(planned: &Value) -> Vec<String> {
@@ -914,7 +894,7 @@ fn secret_expressions_count_as_the_credentials_they_replace() {
     let m = model(&c);
     assert_eq!(m.connection_type.as_deref(), Some("SERVICE_ACCOUNT"));
     assert!(
-        paths(&diagnostics(&c), tfplugin::tf::Severity::Warning).is_empty(),
+        ts::paths(&diagnostics(&c), tfplugin::tf::Severity::Warning).is_empty(),
         "no 'No Bearer Token' warning: {:?}",
         diagnostics(&c)
     );

@@ -1,44 +1,24 @@
 use super::*;
+use crate::resources::test_support::{self as ts, provider};
 use harness_gitops_client::models::ConnectionState;
 use tfplugin::resource::PlanRequest;
 use tfplugin::tf::Value;
 use tfplugin::typed::TfType;
 
 fn cfg_value(pairs: &[(&str, Value)]) -> Value {
-    let mut v = Repo::schema().null_object();
-    for (k, x) in pairs {
-        v.set_attr(k, x.clone());
-    }
-    v
+    ts::cfg_value::<Repo>(pairs)
 }
 
 fn cfg(pairs: &[(&str, Value)]) -> Repo {
-    Repo::from_object(&cfg_value(pairs)).expect("a configuration of the model")
+    ts::cfg::<Repo>(pairs)
 }
 
-/// Every diagnostic validation gives (declared validators, then cross-attribute checks),
-/// as the paths they name.
 fn diagnostics(pairs: &[(&str, Value)]) -> Diagnostics {
-    let v = cfg_value(pairs);
-    let mut d = Diagnostics::new();
-    tfplugin::tf::validator::validate_block(
-        &Repo::schema().block,
-        &v,
-        &AttributePath::root(),
-        &mut d,
-    );
-    let res = resource();
-    res.validate(&v, &mut d);
-    d
+    ts::diagnostics(&resource(), &cfg_value(pairs))
 }
 
 fn errors(pairs: &[(&str, Value)]) -> Vec<String> {
-    diagnostics(pairs)
-        .0
-        .into_iter()
-        .filter(|d| d.severity == tfplugin::tf::Severity::Error)
-        .map(|d| d.path.map(|p| p.to_string()).unwrap_or_default())
-        .collect()
+    ts::errors(&resource(), &cfg_value(pairs))
 }
 
 #[test]
@@ -288,11 +268,8 @@ fn ssh_url_detection() {
     assert!(!is_ssh_url("https://user@github.com/a/b.git"));
 }
 
-/// Plans through the framework exactly as the server does.
 fn plan(prior: &Value, config: &Value, provider: Option<&ProviderData>) -> (Value, Diagnostics) {
-    let mut d = Diagnostics::new();
-    let (planned, _) = tfplugin::server::plan_resource(resource(), provider, prior, config, &mut d);
-    (planned, d)
+    ts::plan(&resource(), prior, config, provider)
 }
 
 #[test]
@@ -318,15 +295,6 @@ fn argo_project_needs_a_project_scope_at_plan_time() {
         planned.attr("connection_type"),
         &Value::string("HTTPS_ANONYMOUS")
     );
-}
-
-fn provider(defaults: crate::provider::Defaults) -> ProviderData {
-    ProviderData {
-        client: None,
-        defaults,
-        kubernetes: None,
-        app_watch: Default::default(),
-    }
 }
 
 #[test]
