@@ -13,6 +13,8 @@
 //! | `repositories.create` / `.list` | `POST` / `GET repositories` |
 //! | `repositories.get` / `.update` / `.delete` | `GET` / `PUT` / `DELETE repositories/{identifier}` |
 //! | `repositories.validate` | `POST repositories/validate` |
+//! | `repocreds.create` / `.get` / `.update` / `.delete` | `POST repocreds` / `GET` / `PUT` / `DELETE repocreds/{identifier}` (credential templates; module `repo_creds`: a repository without credentials of its own under a template's URL prefix inherits them) |
+//! | `repocreds.forUrl` | `POST repocreds/get` (the template a URL would use) |
 //! | `clusters.create` / `.list` / `.get` / `.update` / `.delete` | same pattern under `clusters` |
 //! | `applications.create` / `.list` / `.get` / `.update` / `.delete` | same pattern under `applications` (`{name}`) |
 //! | `applications.sync` | `POST applications/{name}/sync` (body `applicationsApplicationSyncRequest`) |
@@ -329,6 +331,7 @@ mod http;
 mod kube;
 mod manifest;
 mod query;
+mod repo_creds;
 mod repositories;
 mod routes;
 mod schema;

@@ -25,6 +25,11 @@ pub enum Op {
     RepoUpdate,
     RepoDelete,
     RepoValidate,
+    CredsCreate,
+    CredsGet,
+    CredsUpdate,
+    CredsDelete,
+    CredsForUrl,
     ClusterCreate,
     ClusterList,
     ClusterGet,
@@ -125,13 +130,18 @@ const FORCE_DELETE: &[(&str, Param)] = &[("forceDelete", Bool)];
 
 impl Op {
     /// Every operation.
-    pub const ALL: [Op; 29] = [
+    pub const ALL: [Op; 34] = [
         Op::RepoCreate,
         Op::RepoList,
         Op::RepoGet,
         Op::RepoUpdate,
         Op::RepoDelete,
         Op::RepoValidate,
+        Op::CredsCreate,
+        Op::CredsGet,
+        Op::CredsUpdate,
+        Op::CredsDelete,
+        Op::CredsForUrl,
         Op::ClusterCreate,
         Op::ClusterList,
         Op::ClusterGet,
@@ -166,6 +176,11 @@ impl Op {
             Op::RepoUpdate => "repositories.update",
             Op::RepoDelete => "repositories.delete",
             Op::RepoValidate => "repositories.validate",
+            Op::CredsCreate => "repocreds.create",
+            Op::CredsGet => "repocreds.get",
+            Op::CredsUpdate => "repocreds.update",
+            Op::CredsDelete => "repocreds.delete",
+            Op::CredsForUrl => "repocreds.forUrl",
             Op::ClusterCreate => "clusters.create",
             Op::ClusterList => "clusters.list",
             Op::ClusterGet => "clusters.get",
@@ -201,6 +216,9 @@ impl Op {
             Op::RepoUpdate => &[],
             Op::RepoDelete => &[REPO_QUERY, FORCE_DELETE],
             Op::RepoValidate | Op::ClusterCreate => &[IDENTIFIER],
+            Op::CredsCreate | Op::CredsForUrl => &[IDENTIFIER],
+            Op::CredsGet => &[&[("query.url", Str), ("query.repoCredsType", Str)]],
+            Op::CredsUpdate | Op::CredsDelete => &[],
             Op::ClusterList => &[IDENTIFIER, CLUSTER_QUERY],
             Op::ClusterGet => &[CLUSTER_QUERY],
             Op::ClusterUpdate => &[&[("forceUpdate", Bool)]],
@@ -230,6 +248,9 @@ impl Op {
             Op::RepoCreate
                 | Op::RepoUpdate
                 | Op::RepoValidate
+                | Op::CredsCreate
+                | Op::CredsUpdate
+                | Op::CredsForUrl
                 | Op::ClusterCreate
                 | Op::ClusterUpdate
                 | Op::AppCreate
@@ -412,6 +433,10 @@ pub fn route(method: &Method, path: &str) -> ApiResult<Route> {
         ["repositories"] => collection(Op::RepoCreate, Op::RepoList)?,
         ["repositories", "validate"] if method == Method::POST => (Op::RepoValidate, None),
         ["repositories", one] => item(one, [Op::RepoGet, Op::RepoUpdate, Op::RepoDelete])?,
+        ["repocreds"] if method == Method::POST => (Op::CredsCreate, None),
+        ["repocreds"] => return Err(wrong_method()),
+        ["repocreds", "get"] if method == Method::POST => (Op::CredsForUrl, None),
+        ["repocreds", one] => item(one, [Op::CredsGet, Op::CredsUpdate, Op::CredsDelete])?,
         ["clusters"] => collection(Op::ClusterCreate, Op::ClusterList)?,
         ["clusters", one] => item(one, [Op::ClusterGet, Op::ClusterUpdate, Op::ClusterDelete])?,
         ["applications"] => collection(Op::AppCreate, Op::AppList)?,
