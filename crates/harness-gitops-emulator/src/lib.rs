@@ -177,6 +177,12 @@
 //!   `Failed` with a DNS error message; any other non-loopback host reports `Successful`,
 //!   clusters with `serverVersion` `SERVER_VERSION` (`1.30`), attempted at their
 //!   last change.
+//! * **Credential templates** (module `repo_creds`): a repository with no credentials of its
+//!   own whose URL starts with a template's `url` (same type and Argo CD instance; the longest
+//!   prefix wins) reports `inheritedCreds: true` and connects with the template's credentials:
+//!   `Successful` when the template holds a complete method (username and password, an SSH
+//!   key, a TLS client certificate and key, or a GitHub App key with both ids), else `Failed`
+//!   with "authentication required"; the `.invalid` rule applies first.
 //! * **Loopback clusters are checked for real** (module `kube`): a cluster whose server is an
 //!   `http(s)` URL on `127.0.0.0/8`, `localhost` or `[::1]` is called on every GET, list,
 //!   create, update and admin dump, as an agent would: `GET /version` then `GET /api` with
