@@ -1,11 +1,14 @@
 //! Repository credential templates: `…/agents/{agent}/repocreds[/{identifier}]`
 //! (harness-gitops-more.md §5.4).
 
-use super::client::Client;
+use reqwest::Method;
+
+use super::client::{Call, Client};
 use super::crud::{Crud, Kind};
-use super::error::Error;
+use super::error::{Error, Operation};
 use super::models::{
-    RepoCredsCreateRequest, RepoCredsUpdateRequest, RepositoryCredentialsResponse,
+    RepoCredsCreateRequest, RepoCredsUpdateRequest, RepositoryCredentialsList,
+    RepositoryCredentialsQuery, RepositoryCredentialsResponse,
 };
 use super::scope::Scope;
 
@@ -89,5 +92,35 @@ impl RepositoryCredentials<'_> {
     /// no `query.url` / `query.repoCredsType` (only the Go SDK sends them), so neither is sent.
     pub async fn delete(&self, scope: &Scope, identifier: &str) -> Result<(), Error> {
         self.crud.delete(scope, identifier, Vec::new()).await
+    }
+
+    /// Lists one page of templates: `POST /api/v1/repocreds` (at the API root, not under
+    /// `agents/`), the scope and agent of `scope` in the body (and the scope in the query, as
+    /// the gateway routes by it). `query`'s paging and search fields are sent as given.
+    pub async fn list(
+        &self,
+        scope: &Scope,
+        query: &RepositoryCredentialsQuery,
+    ) -> Result<RepositoryCredentialsList, Error> {
+        let client = self.crud.client;
+        let op = Operation {
+            action: "list",
+            kind: KIND.plural,
+            target: None,
+            agent: scope.agent.clone(),
+        };
+        let mut call = Call::new(op, Method::POST, scope, client.deadline());
+        call.agent_path = false;
+        call.under_agents = false;
+        call.path.push(("collection", KIND.plural));
+        let body = RepositoryCredentialsQuery {
+            account_identifier: Some(client.account_id().to_string()),
+            org_identifier: scope.org_id().map(str::to_string),
+            project_identifier: scope.project_id().map(str::to_string),
+            agent_identifier: Some(scope.agent.clone()).filter(|a| !a.is_empty()),
+            ..query.clone()
+        };
+        let call = call.json(&body)?;
+        client.send(&call).await
     }
 }

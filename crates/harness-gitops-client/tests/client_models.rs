@@ -157,6 +157,7 @@ conformance! {
     repo_creds_query: "hrepocredsRepoCredsQuery" => RepoCredsQuery,
     repo_creds_response: "servicev1RepositoryCredentials" => RepositoryCredentialsResponse,
     repo_creds_list: "servicev1RepositoryCredentialsList" => RepositoryCredentialsList,
+    repo_creds_list_query: "v1RepositoryCredentialsQuery" => RepositoryCredentialsQuery,
     cluster_create_request: "clustersClusterCreateRequest" => ClusterCreateRequest,
     cluster_update_request: "clustersClusterUpdateRequest" => ClusterUpdateRequest,
     cluster_response: "servicev1Cluster" => ClusterResponse,

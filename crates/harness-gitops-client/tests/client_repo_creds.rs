@@ -136,3 +136,56 @@ async fn template_crud_through_the_client() {
         "{missing:?}"
     );
 }
+
+#[tokio::test]
+async fn list_sends_the_scope_in_the_body_at_the_api_root() {
+    let (_running, client) = start().await;
+    let api = client.repository_credentials();
+    let scope = Scope::org("org1", "org.agent1");
+    for id in ["acme", "data"] {
+        let mut c = creds("bot", Some(TOKEN));
+        c.url = Some(format!("https://github.com/{id}/"));
+        let req = RepoCredsCreateRequest {
+            creds: Some(c),
+            upsert: None,
+        };
+        api.create(&scope, id, &req).await.expect("create");
+    }
+    let all = api
+        .list(&scope, &RepositoryCredentialsQuery::default())
+        .await
+        .expect("list");
+    assert_eq!(all.total_items, Some(2));
+    let content = all.content.expect("content");
+    assert!(content
+        .iter()
+        .all(|c| c.org_identifier.as_deref() == Some("org1")));
+    let found = api
+        .list(
+            &scope,
+            &RepositoryCredentialsQuery {
+                search_term: Some("data".into()),
+                page_size: Some(10),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("search");
+    let ids: Vec<_> = found
+        .content
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|c| c.identifier)
+        .collect();
+    assert_eq!(ids, vec!["data".to_string()]);
+    // Another agent of the same org has none.
+    let other = Scope::org("org1", "org.agent2");
+    let none = api
+        .list(&other, &RepositoryCredentialsQuery::default())
+        .await
+        .expect("list");
+    assert!(
+        none.content.is_none() && none.empty == Some(true),
+        "{none:?}"
+    );
+}

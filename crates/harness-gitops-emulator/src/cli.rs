@@ -73,6 +73,7 @@ API (as the Harness gateway serves it; x-api-key and accountIdentifier required)
   /gitops/api/v1/agents/{agent}/repositories/validate         POST
   /gitops/api/v1/agents/{agent}/repocreds[/{identifier}]      POST | GET PUT DELETE
   /gitops/api/v1/agents/{agent}/repocreds/get                 POST (template for a URL)
+  /gitops/api/v1/repocreds                                    POST (template list; scope in the body)
   /gitops/api/v1/agents/{agent}/clusters[/{identifier}]       POST GET | GET PUT DELETE
   /gitops/api/v1/agents/{agent}/applications[/{name}]         POST GET | GET PUT DELETE
   /gitops/api/v1/agents/{agent}/applications/{name}/sync      POST

@@ -457,7 +457,7 @@ async fn process(
         org: query.str("orgIdentifier").to_string(),
         project: query.str("projectIdentifier").to_string(),
     };
-    if route.op.is_agent() {
+    if route.op.is_agent() || route.op == Op::CredsList {
         agents::check_scope(&scope)?;
     } else {
         scope.check_agent(&route.agent, AgentLevel::of(&route.agent)?)?;
@@ -492,6 +492,7 @@ async fn dispatch(ctx: &Ctx, req: ApiRequest, rotate_after_manifest: bool) -> Ap
         Op::CredsUpdate => repo_creds::update(ctx, req).await,
         Op::CredsDelete => repo_creds::delete(ctx, req).await,
         Op::CredsForUrl => repo_creds::for_url(ctx, req).await,
+        Op::CredsList => repo_creds::list(ctx, req).await,
         Op::ClusterCreate => clusters::create(ctx, req).await,
         Op::ClusterList => clusters::list(ctx, req).await,
         Op::ClusterGet => clusters::get(ctx, req).await,

@@ -15,6 +15,8 @@
 //! | `repositories.validate` | `POST repositories/validate` |
 //! | `repocreds.create` / `.get` / `.update` / `.delete` | `POST repocreds` / `GET` / `PUT` / `DELETE repocreds/{identifier}` (credential templates; module `repo_creds`: a repository without credentials of its own under a template's URL prefix inherits them) |
 //! | `repocreds.forUrl` | `POST repocreds/get` (the template a URL would use) |
+//!
+//! And `repocreds.list`: `POST /gitops/api/v1/repocreds` (body `v1RepositoryCredentialsQuery`: scope, optional agent, `identifier`, `searchTerm`, paging).
 //! | `clusters.create` / `.list` / `.get` / `.update` / `.delete` | same pattern under `clusters` |
 //! | `applications.create` / `.list` / `.get` / `.update` / `.delete` | same pattern under `applications` (`{name}`) |
 //! | `applications.sync` | `POST applications/{name}/sync` (body `applicationsApplicationSyncRequest`) |

@@ -66,6 +66,22 @@ pub static QUERY: Msg = Msg {
     fields: &[("url", Ty::Str), ("repoCredsType", Ty::Str)],
 };
 
+/// `v1RepositoryCredentialsQuery`: body of `POST /api/v1/repocreds` (the list).
+pub static LIST_QUERY: Msg = Msg {
+    name: "v1RepositoryCredentialsQuery",
+    fields: &[
+        ("accountIdentifier", Ty::Str),
+        ("orgIdentifier", Ty::Str),
+        ("projectIdentifier", Ty::Str),
+        ("agentIdentifier", Ty::Str),
+        ("identifier", Ty::Str),
+        ("searchTerm", Ty::Str),
+        ("pageSize", Ty::I32),
+        ("pageIndex", Ty::I32),
+        ("filter", Ty::Struct),
+    ],
+};
+
 const TYPES: &[&str] = &["git", "helm", "oci"];
 
 /// A stored template: the `hrepocredsRepoCreds` object (secrets in clear).
@@ -332,4 +348,68 @@ pub async fn delete(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
         .await?;
     req.applied(ctx);
     Ok(json!({}))
+}
+
+/// `POST /api/v1/repocreds` (ListRepositoryCredentials): the templates of the scope in the
+/// body (which must agree with the query's), optionally of one agent, filtered by
+/// `identifier` and `searchTerm` (in the identifier or URL), one page at a time
+/// (`pageSize` default 50, `pageIndex` from 0), as `servicev1RepositoryCredentialsList`.
+/// `filter` is accepted and changes nothing.
+pub async fn list(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
+    let body = check_msg(&req.body, &LIST_QUERY, "")?;
+    for (field, query) in [
+        ("accountIdentifier", &req.scope.account),
+        ("orgIdentifier", &req.scope.org),
+        ("projectIdentifier", &req.scope.project),
+    ] {
+        let given = str_of(&body, field);
+        if !given.is_empty() && given != query.as_str() {
+            return Err(ApiError::invalid(format!(
+                "field \"{field}\" ({given}) differs from the query parameter ({query})"
+            )));
+        }
+    }
+    let agent = str_of(&body, "agentIdentifier").to_string();
+    let id = str_of(&body, "identifier").to_string();
+    let search = str_of(&body, "searchTerm").to_ascii_lowercase();
+    let int = |k: &str| body.get(k).and_then(Value::as_i64);
+    let size = int("pageSize").filter(|n| *n > 0).unwrap_or(50) as usize;
+    let index = int("pageIndex").filter(|n| *n >= 0).unwrap_or(0) as usize;
+    let all: Vec<Value> = ctx
+        .store
+        .read(|s| {
+            s.repo_creds
+                .values()
+                .filter(|e| e.key.scope == req.scope)
+                .filter(|e| agent.is_empty() || e.key.agent == agent)
+                .filter(|e| id.is_empty() || e.key.id == id)
+                .filter(|e| {
+                    search.is_empty()
+                        || e.key.id.to_ascii_lowercase().contains(&search)
+                        || str_of(&e.creds, "url")
+                            .to_ascii_lowercase()
+                            .contains(&search)
+                })
+                .map(|e| render(e, false))
+                .collect()
+        })
+        .await;
+    let total = all.len();
+    let page: Vec<Value> = all.into_iter().skip(index * size).take(size).collect();
+    let mut out = Map::new();
+    if !page.is_empty() {
+        out.insert("pageItemCount".into(), json!(page.len()));
+        out.insert("content".into(), Value::Array(page));
+    } else {
+        out.insert("empty".into(), json!(true));
+    }
+    if total > 0 {
+        out.insert("totalItems".into(), json!(total));
+        out.insert("totalPages".into(), json!(total.div_ceil(size)));
+    }
+    out.insert("pageSize".into(), json!(size));
+    if index > 0 {
+        out.insert("pageIndex".into(), json!(index));
+    }
+    Ok(Value::Object(out))
 }

@@ -16,6 +16,9 @@ pub const AGENTS: &str = "/gitops/api/v1/agents";
 /// The agent-facing heartbeat (an emulator convention, not in the public document).
 pub const HEARTBEAT: &str = "/gitops/agent/v1/heartbeat";
 
+/// The repository credential template list (`POST`, at the API root; scope in the body).
+pub const REPOCREDS_LIST: &str = "/gitops/api/v1/repocreds";
+
 /// One emulated operation of the document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Op {
@@ -30,6 +33,7 @@ pub enum Op {
     CredsUpdate,
     CredsDelete,
     CredsForUrl,
+    CredsList,
     ClusterCreate,
     ClusterList,
     ClusterGet,
@@ -130,7 +134,7 @@ const FORCE_DELETE: &[(&str, Param)] = &[("forceDelete", Bool)];
 
 impl Op {
     /// Every operation.
-    pub const ALL: [Op; 34] = [
+    pub const ALL: [Op; 35] = [
         Op::RepoCreate,
         Op::RepoList,
         Op::RepoGet,
@@ -142,6 +146,7 @@ impl Op {
         Op::CredsUpdate,
         Op::CredsDelete,
         Op::CredsForUrl,
+        Op::CredsList,
         Op::ClusterCreate,
         Op::ClusterList,
         Op::ClusterGet,
@@ -181,6 +186,7 @@ impl Op {
             Op::CredsUpdate => "repocreds.update",
             Op::CredsDelete => "repocreds.delete",
             Op::CredsForUrl => "repocreds.forUrl",
+            Op::CredsList => "repocreds.list",
             Op::ClusterCreate => "clusters.create",
             Op::ClusterList => "clusters.list",
             Op::ClusterGet => "clusters.get",
@@ -218,7 +224,7 @@ impl Op {
             Op::RepoValidate | Op::ClusterCreate => &[IDENTIFIER],
             Op::CredsCreate | Op::CredsForUrl => &[IDENTIFIER],
             Op::CredsGet => &[&[("query.url", Str), ("query.repoCredsType", Str)]],
-            Op::CredsUpdate | Op::CredsDelete => &[],
+            Op::CredsUpdate | Op::CredsDelete | Op::CredsList => &[],
             Op::ClusterList => &[IDENTIFIER, CLUSTER_QUERY],
             Op::ClusterGet => &[CLUSTER_QUERY],
             Op::ClusterUpdate => &[&[("forceUpdate", Bool)]],
@@ -251,6 +257,7 @@ impl Op {
                 | Op::CredsCreate
                 | Op::CredsUpdate
                 | Op::CredsForUrl
+                | Op::CredsList
                 | Op::ClusterCreate
                 | Op::ClusterUpdate
                 | Op::AppCreate
@@ -350,6 +357,12 @@ pub fn route(method: &Method, path: &str) -> ApiResult<Route> {
         return match *method {
             Method::POST => agent_route(Op::AgentCreate, None),
             Method::GET => agent_route(Op::AgentList, None),
+            _ => Err(wrong_method()),
+        };
+    }
+    if path == REPOCREDS_LIST {
+        return match *method {
+            Method::POST => agent_route(Op::CredsList, None),
             _ => Err(wrong_method()),
         };
     }

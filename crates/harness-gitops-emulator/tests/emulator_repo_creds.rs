@@ -13,6 +13,7 @@ const AGENT: &str = "account.agent1";
 const CREDS: &str = "/api/v1/agents/{agentIdentifier}/repocreds";
 const CRED: &str = "/api/v1/agents/{agentIdentifier}/repocreds/{identifier}";
 const FOR_URL: &str = "/api/v1/agents/{agentIdentifier}/repocreds/get";
+const LIST: &str = "/api/v1/repocreds";
 
 fn acc() -> Vec<(&'static str, &'static str)> {
     vec![("accountIdentifier", ACCOUNT)]
@@ -370,4 +371,52 @@ async fn templates_survive_a_restart_on_the_data_file() {
         .await;
     assert_eq!(got.status, 200, "{}", got.body);
     assert_eq!(got.body["repoCreds"]["password"], MASK);
+}
+
+#[tokio::test]
+async fn list_pages_and_filters_by_scope_agent_and_search() {
+    let emu = Emulator::start(&[]).await;
+    let api = emu.api();
+    for (agent, id, url) in [
+        (AGENT, "acme", "https://github.com/acme-ml/"),
+        (AGENT, "data", "https://github.com/acme-data/"),
+        ("account.agent2", "other", "https://gitlab.com/acme/"),
+    ] {
+        let a = api
+            .call(
+                Method::POST,
+                CREDS,
+                &[("agentIdentifier", agent)],
+                &acc_id(id),
+                Some(&json!({"creds": {"url": url, "password": "secret-in-list"}})),
+            )
+            .await;
+        assert_eq!(a.status, 200, "{}", a.body);
+    }
+    let list = |body: Value| {
+        let api = &api;
+        async move { api.call(Method::POST, LIST, &[], &acc(), Some(&body)).await }
+    };
+    let all = list(json!({"accountIdentifier": ACCOUNT})).await;
+    assert_eq!(all.status, 200, "{}", all.body);
+    assert_eq!(all.body["totalItems"], 3, "{}", all.body);
+    assert!(
+        !all.body.to_string().contains("secret-in-list"),
+        "masked in lists"
+    );
+    let one_agent = list(json!({"agentIdentifier": AGENT, "searchTerm": "ACME-ML"})).await;
+    let ids: Vec<&Value> = one_agent.body["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["identifier"])
+        .collect();
+    assert_eq!(ids, vec![&json!("acme")]);
+    let page = list(json!({"pageSize": 2, "pageIndex": 1})).await;
+    assert_eq!(page.body["content"].as_array().map(Vec::len), Some(1));
+    assert_eq!(page.body["totalPages"], 2);
+    let none = list(json!({"identifier": "nothing", "filter": {"any": ["thing"]}})).await;
+    assert_eq!(none.body["empty"], true, "{}", none.body);
+    let other_org = list(json!({"orgIdentifier": "org9"})).await;
+    other_org.assert_error(400, 3, "differs");
 }

@@ -82,6 +82,22 @@ api_model! {
 }
 
 api_model! {
+    /// `v1RepositoryCredentialsQuery`: body of `POST /api/v1/repocreds` (the list).
+    pub struct RepositoryCredentialsQuery {
+        pub account_identifier: Option<String>,
+        pub org_identifier: Option<String>,
+        pub project_identifier: Option<String>,
+        pub agent_identifier: Option<String>,
+        pub identifier: Option<String>,
+        pub search_term: Option<String>,
+        pub page_size: Option<i32>,
+        pub page_index: Option<i32>,
+        /// A free-form filter object.
+        pub filter: Option<serde_json::Map<String, serde_json::Value>>,
+    }
+}
+
+api_model! {
     /// `servicev1RepositoryCredentialsList`: one page of templates.
     pub struct RepositoryCredentialsList {
         pub content: Option<Vec<RepositoryCredentialsResponse>>,
