@@ -239,3 +239,37 @@ fn template_serves_repositories_without_credentials_through_its_whole_life() {
         );
     }
 }
+
+#[test]
+fn repositories_under_a_template_without_complete_credentials_fail_to_connect() {
+    let emu = Emulator::start(&[]);
+    let tf = Tf::new();
+    tf.write(&format!(
+        r#"provider "harness" {{
+  endpoint   = "{url}"
+  account_id = "{ACCOUNT}"
+  api_key    = "{API_KEY}"
+  agent_id   = "account.mlagent"
+}}
+
+resource "harness_gitops_repository_credentials" "acme" {{
+  identifier = "acme"
+  url        = "https://github.com/acme-ml/"
+  username   = "ml-bot"
+}}
+
+resource "harness_gitops_repository" "model" {{
+  identifier = "model"
+  url        = "${{harness_gitops_repository_credentials.acme.url}}model.git"
+}}
+"#,
+        url = emu.url
+    ));
+    let err = tf.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert!(err.contains("authentication required"), "{err}");
+    // The repository exists remotely: it is in state (tainted), not lost.
+    let st = tf.resource("harness_gitops_repository.model");
+    assert_eq!(st["inherited_creds"], true, "{st}");
+    assert_eq!(st["connection_status"], "Failed", "{st}");
+    assert_eq!(emu.repositories().len(), 1);
+}
