@@ -16,6 +16,7 @@ pub mod gitops_agent_yaml;
 pub mod gitops_application;
 pub mod gitops_cluster;
 pub mod gitops_repository;
+pub mod gitops_repository_credentials;
 pub mod kube_connection;
 #[cfg(test)]
 pub mod test_support;
@@ -29,6 +30,7 @@ pub type PlanRequest<'a> = tfplugin::resource::PlanRequest<'a, ProviderData>;
 pub fn resources() -> Vec<Arc<dyn Resource<ProviderData>>> {
     vec![
         gitops_repository::resource(),
+        gitops_repository_credentials::resource(),
         gitops_application::resource(),
         gitops_cluster::resource(),
         gitops_agent::resource(),
@@ -39,6 +41,8 @@ pub fn resources() -> Vec<Arc<dyn Resource<ProviderData>>> {
 pub fn data_sources() -> Vec<Arc<dyn DataSource<ProviderData>>> {
     vec![
         data_source::data_source::<gitops_repository::GitopsRepositoryData>(),
+        data_source::data_source::<gitops_repository_credentials::GitopsRepositoryCredentialsData>(
+        ),
         data_source::data_source::<gitops_application::GitopsApplicationData>(),
         data_source::data_source::<gitops_cluster::GitopsClusterData>(),
         gitops_agent::data_source(),

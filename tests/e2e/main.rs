@@ -12,6 +12,7 @@ mod examples;
 mod provider;
 mod reliability;
 mod repository;
+mod repository_credentials;
 mod secrets;
 mod side_by_side;
 mod unknowns;

@@ -651,7 +651,9 @@ impl Client {
             let mut segments = url
                 .path_segments_mut()
                 .map_err(|_| invalid("the endpoint cannot take a path".into()))?;
-            segments.push("agents");
+            if call.under_agents {
+                segments.push("agents");
+            }
             let agent = call
                 .agent_path
                 .then_some(("agent identifier", call.scope.agent.as_str()));
@@ -692,6 +694,9 @@ pub(crate) struct Call<'a> {
     /// The path starts with `agents/{scope.agent}` (every per-agent kind); false for the
     /// agents' own calls, whose path after `agents/` is `path` alone.
     pub agent_path: bool,
+    /// The path starts with `agents/` (false only for the few calls at the API root, such as
+    /// `POST repocreds`, the template list).
+    pub under_agents: bool,
     /// A 2xx body that is not JSON is accepted as is (the agent's YAML manifests).
     pub raw: bool,
     /// Query parameters after the scope ones.
@@ -710,6 +715,7 @@ impl<'a> Call<'a> {
             project_only: false,
             path: Vec::new(),
             agent_path: true,
+            under_agents: true,
             raw: false,
             query: Vec::new(),
             body: None,

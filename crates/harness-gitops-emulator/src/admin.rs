@@ -282,7 +282,7 @@ async fn dump(ctx: &Ctx, clear: bool) -> Value {
             (
                 s.repositories
                     .values()
-                    .map(|e| repositories::render_with_generator(e, clear))
+                    .map(|e| repositories::render_with_generator(e, clear, s))
                     .collect::<Vec<_>>(),
                 s.clusters
                     .values()
@@ -300,7 +300,21 @@ async fn dump(ctx: &Ctx, clear: bool) -> Value {
         })
         .await;
     let cluster_values = clusters::render_all(ctx, cluster_items, now, clear, true, true).await;
-    json!({"repositories": repos, "clusters": cluster_values, "applications": apps, "agents": agent_values})
+    let mut out = json!({"repositories": repos, "clusters": cluster_values, "applications": apps, "agents": agent_values});
+    // Repository credential templates, when there are any (`servicev1RepositoryCredentials`).
+    let creds = ctx
+        .store
+        .read(|s| {
+            s.repo_creds
+                .values()
+                .map(|e| crate::repo_creds::render(e, clear))
+                .collect::<Vec<_>>()
+        })
+        .await;
+    if !creds.is_empty() {
+        out["repoCreds"] = Value::Array(creds);
+    }
+    out
 }
 
 /// `POST /_emulator/faults` body: `{"op": "<operation>", "skip": n, "error": {"status": s,
@@ -505,7 +519,7 @@ async fn patch_entity(
                     e.repo.remove("connectionState");
                     e.last_modified_at = now;
                     s.repositories.insert(key.clone(), e.clone());
-                    Ok(repositories::render(&e, clear))
+                    Ok(repositories::render(&e, clear, s))
                 })
                 .await
         }

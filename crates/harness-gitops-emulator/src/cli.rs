@@ -71,6 +71,9 @@ OUTPUT:
 API (as the Harness gateway serves it; x-api-key and accountIdentifier required):
   /gitops/api/v1/agents/{agent}/repositories[/{identifier}]   POST GET | GET PUT DELETE
   /gitops/api/v1/agents/{agent}/repositories/validate         POST
+  /gitops/api/v1/agents/{agent}/repocreds[/{identifier}]      POST | GET PUT DELETE
+  /gitops/api/v1/agents/{agent}/repocreds/get                 POST (template for a URL)
+  /gitops/api/v1/repocreds                                    POST (template list; scope in the body)
   /gitops/api/v1/agents/{agent}/clusters[/{identifier}]       POST GET | GET PUT DELETE
   /gitops/api/v1/agents/{agent}/applications[/{name}]         POST GET | GET PUT DELETE
   /gitops/api/v1/agents/{agent}/applications/{name}/sync      POST
@@ -90,6 +93,11 @@ CONVENTIONS:
   * A repository URL or cluster server whose host ends in .invalid (RFC 2606) reports
     connection status Failed (DNS error); every other non-loopback host is Successful,
     and such clusters report serverVersion 1.30.
+  * A repository without credentials of its own whose URL starts with a credential
+    template's url (same type and agent instance; longest prefix wins) reports
+    inheritedCreds true: Successful when the template holds a complete method (username
+    and password, SSH key, TLS cert and key, GitHub App key and ids), else Failed
+    (authentication required).
   * A cluster whose server is on loopback (127.0.0.0/8, localhost, [::1]) is checked for
     real on every read, as an agent would: GET /version and GET /api with config.bearerToken
     (else username/password; IRSA/EXEC_PROVIDER: no token), tlsClientConfig caData (base64

@@ -27,7 +27,7 @@ use super::query::Query;
 use super::routes::{self, Op, Route};
 use super::scope::{AgentLevel, Key, Scope};
 use super::store::{Store, Ts};
-use super::{admin, agents, applications, clusters, log, repositories};
+use super::{admin, agents, applications, clusters, log, repo_creds, repositories};
 use crate::secret::Secret;
 
 /// Largest accepted request body.
@@ -471,7 +471,7 @@ async fn process(
         org: query.str("orgIdentifier").to_string(),
         project: query.str("projectIdentifier").to_string(),
     };
-    if route.op.is_agent() {
+    if route.op.is_agent() || route.op == Op::CredsList {
         agents::check_scope(&scope)?;
     } else {
         scope.check_agent(&route.agent, AgentLevel::of(&route.agent)?)?;
@@ -501,6 +501,12 @@ async fn dispatch(ctx: &Ctx, req: ApiRequest, rotate_after_manifest: bool) -> Ap
         Op::RepoUpdate => repositories::update(ctx, req).await,
         Op::RepoDelete => repositories::delete(ctx, req).await,
         Op::RepoValidate => repositories::validate(ctx, req).await,
+        Op::CredsCreate => repo_creds::create(ctx, req).await,
+        Op::CredsGet => repo_creds::get(ctx, req).await,
+        Op::CredsUpdate => repo_creds::update(ctx, req).await,
+        Op::CredsDelete => repo_creds::delete(ctx, req).await,
+        Op::CredsForUrl => repo_creds::for_url(ctx, req).await,
+        Op::CredsList => repo_creds::list(ctx, req).await,
         Op::ClusterCreate => clusters::create(ctx, req).await,
         Op::ClusterList => clusters::list(ctx, req).await,
         Op::ClusterGet => clusters::get(ctx, req).await,

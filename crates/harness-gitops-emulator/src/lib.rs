@@ -13,6 +13,10 @@
 //! | `repositories.create` / `.list` | `POST` / `GET repositories` |
 //! | `repositories.get` / `.update` / `.delete` | `GET` / `PUT` / `DELETE repositories/{identifier}` |
 //! | `repositories.validate` | `POST repositories/validate` |
+//! | `repocreds.create` / `.get` / `.update` / `.delete` | `POST repocreds` / `GET` / `PUT` / `DELETE repocreds/{identifier}` (credential templates; module `repo_creds`: a repository without credentials of its own under a template's URL prefix inherits them) |
+//! | `repocreds.forUrl` | `POST repocreds/get` (the template a URL would use) |
+//!
+//! And `repocreds.list`: `POST /gitops/api/v1/repocreds` (body `v1RepositoryCredentialsQuery`: scope, optional agent, `identifier`, `searchTerm`, paging).
 //! | `clusters.create` / `.list` / `.get` / `.update` / `.delete` | same pattern under `clusters` |
 //! | `applications.create` / `.list` / `.get` / `.update` / `.delete` | same pattern under `applications` (`{name}`) |
 //! | `applications.sync` | `POST applications/{name}/sync` (body `applicationsApplicationSyncRequest`) |
@@ -177,6 +181,12 @@
 //!   `Failed` with a DNS error message; any other non-loopback host reports `Successful`,
 //!   clusters with `serverVersion` `SERVER_VERSION` (`1.30`), attempted at their
 //!   last change.
+//! * **Credential templates** (module `repo_creds`): a repository with no credentials of its
+//!   own whose URL starts with a template's `url` (same type and Argo CD instance; the longest
+//!   prefix wins) reports `inheritedCreds: true` and connects with the template's credentials:
+//!   `Successful` when the template holds a complete method (username and password, an SSH
+//!   key, a TLS client certificate and key, or a GitHub App key with both ids), else `Failed`
+//!   with "authentication required"; the `.invalid` rule applies first.
 //! * **Loopback clusters are checked for real** (module `kube`): a cluster whose server is an
 //!   `http(s)` URL on `127.0.0.0/8`, `localhost` or `[::1]` is called on every GET, list,
 //!   create, update and admin dump, as an agent would: `GET /version` then `GET /api` with
@@ -334,6 +344,7 @@ mod http;
 mod kube;
 mod manifest;
 mod query;
+mod repo_creds;
 mod repositories;
 mod routes;
 mod schema;

@@ -9,6 +9,7 @@ use super::common::{
 };
 use super::error::{ApiError, ApiResult};
 use super::http::{ApiRequest, Ctx};
+use super::repo_creds;
 use super::schema::{REPO_ACCESS_QUERY, REPO_CREATE_REQUEST, REPO_UPDATE_REQUEST};
 use super::scope::{check_identifier, Key};
 use super::store::{RepoEntry, State};
@@ -28,10 +29,11 @@ const COMPUTED: &[&str] = &["connectionState", "inheritedCreds"];
 
 const TYPES: &[&str] = &["git", "helm", "oci"];
 
-/// The `servicev1Repository` of an entry; secrets masked unless `clear`.
-pub fn render(e: &RepoEntry, clear: bool) -> Value {
+/// The `servicev1Repository` of an entry; secrets masked unless `clear`. `state` gives the
+/// credential templates it may inherit ([`repo_creds::inherited`]).
+pub fn render(e: &RepoEntry, clear: bool, state: &State) -> Value {
     let mut out = envelope(&e.key, "identifier", e.created_at, e.last_modified_at);
-    out.insert("repository".into(), argo_object(e, clear));
+    out.insert("repository".into(), argo_object(e, clear, state));
     if !e.repo_creds_id.is_empty() {
         out.insert("repositoryCredentialsId".into(), json!(e.repo_creds_id));
     }
@@ -56,8 +58,8 @@ const GENERATOR_SECRETS: &[SecretField] = &[
 
 /// [`render`] plus the stored generator fields (`genType`, `ecrGen`, `gcrGen`,
 /// `refreshInterval`), which the document's responses lack: the admin dump's view.
-pub fn render_with_generator(e: &RepoEntry, clear: bool) -> Value {
-    let mut out = render(e, clear);
+pub fn render_with_generator(e: &RepoEntry, clear: bool, state: &State) -> Value {
+    let mut out = render(e, clear, state);
     let mut generator = e.generator.clone();
     generator.remove("credsOnly");
     if !clear {
@@ -69,17 +71,23 @@ pub fn render_with_generator(e: &RepoEntry, clear: bool) -> Value {
     out
 }
 
-/// The Argo repository object with its connection state.
-fn argo_object(e: &RepoEntry, clear: bool) -> Value {
+/// The Argo repository object with its connection state (through an inherited credential
+/// template when it has no credentials of its own and one matches).
+fn argo_object(e: &RepoEntry, clear: bool, state: &State) -> Value {
     let mut repo = e.repo.clone();
     if !clear {
         mask(&mut repo, REPO_SECRETS);
     }
     let url = str_of(&e.repo, "repo").to_string();
-    repo.insert(
-        "connectionState".into(),
-        agent::repo_connection(&url, e.last_modified_at),
-    );
+    let state = match repo_creds::inherited(state, &e.key, &e.repo) {
+        Some(t) => {
+            repo.insert("inheritedCreds".into(), json!(true));
+            let at = e.last_modified_at.max(t.last_modified_at);
+            repo_creds::inherited_connection(&url, t, at)
+        }
+        None => agent::repo_connection(&url, e.last_modified_at),
+    };
+    repo.insert("connectionState".into(), state);
     Value::Object(repo)
 }
 
@@ -171,18 +179,18 @@ pub async fn create(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
                 last_modified_at: now,
             };
             s.repositories.insert(key.clone(), entry.clone());
-            Ok(entry)
+            Ok(render(&entry, false, s))
         })
         .await?;
     req.applied(ctx);
-    Ok(render(&entry, false))
+    Ok(entry)
 }
 
 /// `GET …/repositories/{identifier}` (AgentRepositoryService_Get).
 pub async fn get(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     let key = req.path_key();
     ctx.store
-        .read(|s| s.repositories.get(&key).map(|e| render(e, false)))
+        .read(|s| s.repositories.get(&key).map(|e| render(e, false, s)))
         .await
         .ok_or_else(|| not_found("repository", &key))
 }
@@ -201,7 +209,7 @@ pub async fn list(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
                 .filter(|e| q.admits("identifier", |id| e.key.id == id))
                 .filter(|e| q.admits("query.repo", |u| same_repo_url(str_of(&e.repo, "repo"), u)))
                 .filter(|e| q.admits("query.project", |p| str_of(&e.repo, "project") == p))
-                .map(|e| argo_object(e, false))
+                .map(|e| argo_object(e, false, s))
                 .collect()
         })
         .await;
@@ -239,11 +247,11 @@ pub async fn update(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
                 ..old.clone()
             };
             s.repositories.insert(key.clone(), entry.clone());
-            Ok(entry)
+            Ok(render(&entry, false, s))
         })
         .await?;
     req.applied(ctx);
-    Ok(render(&entry, false))
+    Ok(entry)
 }
 
 /// How many applications on the repository's agent instance use it: by `repoIdentifier`,

@@ -16,6 +16,9 @@ pub const AGENTS: &str = "/gitops/api/v1/agents";
 /// The agent-facing heartbeat (an emulator convention, not in the public document).
 pub const HEARTBEAT: &str = "/gitops/agent/v1/heartbeat";
 
+/// The repository credential template list (`POST`, at the API root; scope in the body).
+pub const REPOCREDS_LIST: &str = "/gitops/api/v1/repocreds";
+
 /// One emulated operation of the document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Op {
@@ -25,6 +28,12 @@ pub enum Op {
     RepoUpdate,
     RepoDelete,
     RepoValidate,
+    CredsCreate,
+    CredsGet,
+    CredsUpdate,
+    CredsDelete,
+    CredsForUrl,
+    CredsList,
     ClusterCreate,
     ClusterList,
     ClusterGet,
@@ -125,13 +134,19 @@ const FORCE_DELETE: &[(&str, Param)] = &[("forceDelete", Bool)];
 
 impl Op {
     /// Every operation.
-    pub const ALL: [Op; 29] = [
+    pub const ALL: [Op; 35] = [
         Op::RepoCreate,
         Op::RepoList,
         Op::RepoGet,
         Op::RepoUpdate,
         Op::RepoDelete,
         Op::RepoValidate,
+        Op::CredsCreate,
+        Op::CredsGet,
+        Op::CredsUpdate,
+        Op::CredsDelete,
+        Op::CredsForUrl,
+        Op::CredsList,
         Op::ClusterCreate,
         Op::ClusterList,
         Op::ClusterGet,
@@ -166,6 +181,12 @@ impl Op {
             Op::RepoUpdate => "repositories.update",
             Op::RepoDelete => "repositories.delete",
             Op::RepoValidate => "repositories.validate",
+            Op::CredsCreate => "repocreds.create",
+            Op::CredsGet => "repocreds.get",
+            Op::CredsUpdate => "repocreds.update",
+            Op::CredsDelete => "repocreds.delete",
+            Op::CredsForUrl => "repocreds.forUrl",
+            Op::CredsList => "repocreds.list",
             Op::ClusterCreate => "clusters.create",
             Op::ClusterList => "clusters.list",
             Op::ClusterGet => "clusters.get",
@@ -201,6 +222,9 @@ impl Op {
             Op::RepoUpdate => &[],
             Op::RepoDelete => &[REPO_QUERY, FORCE_DELETE],
             Op::RepoValidate | Op::ClusterCreate => &[IDENTIFIER],
+            Op::CredsCreate | Op::CredsForUrl => &[IDENTIFIER],
+            Op::CredsGet => &[&[("query.url", Str), ("query.repoCredsType", Str)]],
+            Op::CredsUpdate | Op::CredsDelete | Op::CredsList => &[],
             Op::ClusterList => &[IDENTIFIER, CLUSTER_QUERY],
             Op::ClusterGet => &[CLUSTER_QUERY],
             Op::ClusterUpdate => &[&[("forceUpdate", Bool)]],
@@ -230,6 +254,10 @@ impl Op {
             Op::RepoCreate
                 | Op::RepoUpdate
                 | Op::RepoValidate
+                | Op::CredsCreate
+                | Op::CredsUpdate
+                | Op::CredsForUrl
+                | Op::CredsList
                 | Op::ClusterCreate
                 | Op::ClusterUpdate
                 | Op::AppCreate
@@ -332,6 +360,12 @@ pub fn route(method: &Method, path: &str) -> ApiResult<Route> {
             _ => Err(wrong_method()),
         };
     }
+    if path == REPOCREDS_LIST {
+        return match *method {
+            Method::POST => agent_route(Op::CredsList, None),
+            _ => Err(wrong_method()),
+        };
+    }
     if path == HEARTBEAT {
         return match *method {
             Method::POST => agent_route(Op::AgentHeartbeat, None),
@@ -412,6 +446,10 @@ pub fn route(method: &Method, path: &str) -> ApiResult<Route> {
         ["repositories"] => collection(Op::RepoCreate, Op::RepoList)?,
         ["repositories", "validate"] if method == Method::POST => (Op::RepoValidate, None),
         ["repositories", one] => item(one, [Op::RepoGet, Op::RepoUpdate, Op::RepoDelete])?,
+        ["repocreds"] if method == Method::POST => (Op::CredsCreate, None),
+        ["repocreds"] => return Err(wrong_method()),
+        ["repocreds", "get"] if method == Method::POST => (Op::CredsForUrl, None),
+        ["repocreds", one] => item(one, [Op::CredsGet, Op::CredsUpdate, Op::CredsDelete])?,
         ["clusters"] => collection(Op::ClusterCreate, Op::ClusterList)?,
         ["clusters", one] => item(one, [Op::ClusterGet, Op::ClusterUpdate, Op::ClusterDelete])?,
         ["applications"] => collection(Op::AppCreate, Op::AppList)?,

@@ -269,6 +269,8 @@ pub struct State {
     /// Kubernetes-style resourceVersion counter shared by all applications.
     pub resource_version: u64,
     pub repositories: BTreeMap<Key, RepoEntry>,
+    /// Repository credential templates.
+    pub repo_creds: BTreeMap<Key, crate::repo_creds::RepoCredsEntry>,
     pub clusters: BTreeMap<Key, ClusterEntry>,
     /// Behind `Arc`s so that the copy every write works on shares the untouched applications
     /// (a write clones only what it changes, via `Arc::make_mut`): cheap with thousands.
@@ -288,6 +290,9 @@ struct Snapshot {
     format: String,
     resource_version: u64,
     repositories: Vec<RepoEntry>,
+    /// Absent in files written before templates were emulated.
+    #[serde(default)]
+    repo_creds: Vec<crate::repo_creds::RepoCredsEntry>,
     clusters: Vec<ClusterEntry>,
     applications: Vec<AppEntry>,
     /// Absent in files written before agents were emulated.
@@ -305,6 +310,7 @@ struct SnapshotRef<'a> {
     format: &'a str,
     resource_version: u64,
     repositories: Vec<&'a RepoEntry>,
+    repo_creds: Vec<&'a crate::repo_creds::RepoCredsEntry>,
     clusters: Vec<&'a ClusterEntry>,
     applications: Vec<&'a AppEntry>,
     agents: Vec<&'a AgentEntry>,
@@ -319,6 +325,7 @@ impl State {
             format: FORMAT,
             resource_version: self.resource_version,
             repositories: self.repositories.values().collect(),
+            repo_creds: self.repo_creds.values().collect(),
             clusters: self.clusters.values().collect(),
             applications: self.applications.values().map(|a| &**a).collect(),
             agents: self.agents.values().collect(),
@@ -344,6 +351,11 @@ impl State {
             resource_version: snap.resource_version,
             repositories: snap
                 .repositories
+                .into_iter()
+                .map(|e| (e.key.clone(), e))
+                .collect(),
+            repo_creds: snap
+                .repo_creds
                 .into_iter()
                 .map(|e| (e.key.clone(), e))
                 .collect(),

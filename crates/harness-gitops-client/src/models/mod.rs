@@ -14,6 +14,7 @@ mod application_status;
 mod cluster;
 mod common;
 mod repository;
+mod repository_credentials;
 mod wire;
 
 pub use agent::*;
@@ -22,4 +23,5 @@ pub use application_status::*;
 pub use cluster::*;
 pub use common::*;
 pub use repository::*;
+pub use repository_credentials::*;
 pub use wire::Int64;
