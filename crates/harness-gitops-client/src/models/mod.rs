@@ -11,15 +11,19 @@
 mod agent;
 mod application;
 mod application_status;
+mod certificate;
 mod cluster;
 mod common;
+mod gpg_key;
 mod repository;
 mod wire;
 
 pub use agent::*;
 pub use application::*;
 pub use application_status::*;
+pub use certificate::*;
 pub use cluster::*;
 pub use common::*;
+pub use gpg_key::*;
 pub use repository::*;
 pub use wire::Int64;
