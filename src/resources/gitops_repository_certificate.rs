@@ -141,28 +141,35 @@ fn validate_config(c: &RepoCert, diags: &mut Diagnostics) {
         }
         if let Some(d) = data {
             let fields: Vec<&str> = d.split_whitespace().collect();
-            match fields.as_slice() {
-                [key] => match ssh_blob_type(key) {
+            if fields.len() > 1 && fields.iter().any(|f| SSH_TYPES.contains(f)) {
+                diags.error_at(
+                    at(RepoCert::CERT_DATA),
+                    "Invalid SSH Key",
+                    format!(
+                        "`cert_data` must be only the base64 key; this looks like a known-hosts line ({} fields). For the line `host type key`, set `server_name = host`, `cert_sub_type = type` and `cert_data = key`.",
+                        fields.len()
+                    ),
+                );
+            } else {
+                // A key wrapped over several lines means the same key.
+                match ssh_blob_type(&squash(d)) {
                     None => diags.error_at(
                         at(RepoCert::CERT_DATA),
                         "Invalid SSH Key",
                         "`cert_data` must be the base64 key of a known-hosts line (its third field).",
                     ),
-                    Some(kt) if sub.is_some_and(|s| SSH_TYPES.contains(&s) && s != kt) => diags.error_at(
-                        at(RepoCert::CERT_DATA),
-                        "SSH Key Type Mismatch",
-                        format!("The key is of type {kt:?}, but `cert_sub_type` is {:?}.", sub.unwrap_or_default()),
-                    ),
+                    Some(kt) if sub.is_some_and(|s| SSH_TYPES.contains(&s) && s != kt) => {
+                        diags.error_at(
+                            at(RepoCert::CERT_DATA),
+                            "SSH Key Type Mismatch",
+                            format!(
+                                "The key is of type {kt:?}, but `cert_sub_type` is {:?}.",
+                                sub.unwrap_or_default()
+                            ),
+                        )
+                    }
                     Some(_) => {}
-                },
-                _ => diags.error_at(
-                    at(RepoCert::CERT_DATA),
-                    "Invalid SSH Key",
-                    format!(
-                        "`cert_data` must be only the base64 key (one field); this has {} fields. For the known-hosts line `host type key`, set `server_name = host`, `cert_sub_type = type` and `cert_data = key`.",
-                        fields.len()
-                    ),
-                ),
+                }
             }
         }
     } else if let (cert_type::HTTPS, Some(d)) = (t, data) {
@@ -388,12 +395,20 @@ async fn send(
         .await
 }
 
+/// The certificate to send; an SSH key without the whitespace it may be wrapped with.
 fn to_api(planned: &RepoCert) -> ApiCert {
+    let ty = planned.cert_type.as_deref().unwrap_or_default();
+    let data = planned.cert_data.as_deref().unwrap_or_default();
+    let data = if ty == cert_type::SSH {
+        squash(data)
+    } else {
+        data.to_string()
+    };
     ApiCert::new(
         planned.server_name.as_deref().unwrap_or_default(),
-        planned.cert_type.as_deref().unwrap_or_default(),
+        ty,
         planned.cert_sub_type.non_empty(),
-        planned.cert_data.as_deref().unwrap_or_default(),
+        &data,
     )
 }
 

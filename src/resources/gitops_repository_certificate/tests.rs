@@ -58,6 +58,12 @@ fn validation_names_the_attribute_at_fault() {
     ]);
     assert!(errors(&res, &https).is_empty());
     assert!(errors(&res, &ssh(&[("cert_data", Value::unknown())])).is_empty());
+    // A key wrapped over lines is the same key, and is sent unwrapped.
+    let wrapped = format!("  {}\n    {}\n", &key()[..50], &key()[50..]);
+    let config = ssh(&[("cert_data", wrapped.as_str().into())]);
+    assert!(errors(&res, &config).is_empty());
+    let sent = to_api(&RepoCert::from_object(&config).unwrap());
+    assert_eq!(sent.data_text().as_deref(), Some(key()));
 }
 
 #[test]
