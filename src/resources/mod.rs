@@ -15,7 +15,9 @@ pub mod gitops_agent_credentials;
 pub mod gitops_agent_yaml;
 pub mod gitops_application;
 pub mod gitops_cluster;
+pub mod gitops_gnupg_key;
 pub mod gitops_repository;
+pub mod gitops_repository_certificate;
 pub mod gitops_repository_credentials;
 pub mod kube_connection;
 #[cfg(test)]
@@ -34,6 +36,8 @@ pub fn resources() -> Vec<Arc<dyn Resource<ProviderData>>> {
         gitops_application::resource(),
         gitops_cluster::resource(),
         gitops_agent::resource(),
+        gitops_repository_certificate::resource(),
+        gitops_gnupg_key::resource(),
     ]
 }
 
@@ -47,6 +51,7 @@ pub fn data_sources() -> Vec<Arc<dyn DataSource<ProviderData>>> {
         data_source::data_source::<gitops_cluster::GitopsClusterData>(),
         gitops_agent::data_source(),
         gitops_agent_yaml::data_source(),
+        data_source::data_source::<gitops_gnupg_key::GitopsGnupgKeyData>(),
     ]
 }
 

@@ -246,6 +246,16 @@ impl Client {
         Applications::new(self)
     }
 
+    /// Repository certificates (SSH known hosts, HTTPS).
+    pub fn certificates(&self) -> crate::Certificates<'_> {
+        crate::Certificates::new(self)
+    }
+
+    /// GnuPG public keys.
+    pub fn gpg_keys(&self) -> crate::GpgKeys<'_> {
+        crate::GpgKeys::new(self)
+    }
+
     /// The endpoint as configured (trailing `/` removed).
     pub fn endpoint(&self) -> &str {
         &self.inner.endpoint

@@ -141,6 +141,18 @@ impl<'c> Crud<'c> {
         self.client.send(&call).await
     }
 
+    /// `POST {plural}` with `body`, retried like an update: for upserts, whose repetition
+    /// changes nothing.
+    pub async fn post_collection<T: DeserializeOwned, B: Serialize>(
+        &self,
+        action: &'static str,
+        scope: &Scope,
+        body: &B,
+    ) -> Result<T, Error> {
+        let call = self.call(action, Method::POST, scope, None).json(body)?;
+        self.client.send(&call).await
+    }
+
     /// `GET {plural}`: the agent's raw Argo CD objects in this scope.
     pub async fn list<T: DeserializeOwned>(&self, scope: &Scope) -> Result<T, Error> {
         let call = self.call("list", Method::GET, scope, None);

@@ -9,10 +9,12 @@
 
 mod agents;
 mod applications;
+mod certificates;
 mod client;
 mod clusters;
 mod crud;
 mod error;
+mod gpg_keys;
 pub mod models;
 mod repositories;
 mod repository_credentials;
@@ -22,10 +24,12 @@ pub mod secret;
 
 pub use agents::{AgentScope, Agents};
 pub use applications::{AppQuery, ApplicationDeleteOptions, Applications};
+pub use certificates::Certificates;
 pub use client::{Client, ClientConfig, RetryBackoff, CANCELLED_CREATE_LOOKUP, USER_AGENT};
 pub use clusters::{ClusterUpdateOptions, Clusters};
 pub use crud::DeleteOptions;
 pub use error::{Error, Operation};
+pub use gpg_keys::GpgKeys;
 pub use repositories::Repositories;
 pub use repository_credentials::RepositoryCredentials;
 pub use scope::Scope;

@@ -171,6 +171,13 @@ conformance! {
     agent_list: "v1AgentList" => AgentList,
     agent_yaml_query: "v1AgentYamlQuery" => AgentYamlQuery,
     agent_unique: "v1UniqueMessage" => UniqueMessage,
+    certificate_create_request: "certificatesRepositoryCertificateCreateRequest" => CertificateCreateRequest,
+    certificate_list: "certificatesRepositoryCertificateList" => CertificateList,
+    certificate_query: "certificatesRepositoryCertificateQuery" => CertificateQuery,
+    gpg_key: "gpgkeysGnuPGPublicKey" => GpgKey,
+    gpg_key_list: "gpgkeysGnuPGPublicKeyList" => GpgKeyList,
+    gpg_key_create_request: "gpgkeysGnuPGPublicKeyCreateRequest" => GpgKeyCreateRequest,
+    gpg_key_create_response: "gpgkeysGnuPGPublicKeyCreateResponse" => GpgKeyCreateResponse,
 }
 
 #[test]

@@ -27,7 +27,9 @@ use super::query::Query;
 use super::routes::{self, Op, Route};
 use super::scope::{AgentLevel, Key, Scope};
 use super::store::{Store, Ts};
-use super::{admin, agents, applications, clusters, log, repo_creds, repositories};
+use super::{
+    admin, agents, applications, certificates, clusters, gpgkeys, log, repo_creds, repositories,
+};
 use crate::secret::Secret;
 
 /// Largest accepted request body.
@@ -518,6 +520,13 @@ async fn dispatch(ctx: &Ctx, req: ApiRequest, rotate_after_manifest: bool) -> Ap
         Op::AppUpdate => applications::update(ctx, req).await,
         Op::AppDelete => applications::delete(ctx, req).await,
         Op::AppSync => applications::sync(ctx, req).await,
+        Op::CertCreate => certificates::create(ctx, req).await,
+        Op::CertList => certificates::list(ctx, req).await,
+        Op::CertDelete => certificates::delete(ctx, req).await,
+        Op::GpgCreate => gpgkeys::create(ctx, req).await,
+        Op::GpgList => gpgkeys::list(ctx, req).await,
+        Op::GpgGet => gpgkeys::get(ctx, req).await,
+        Op::GpgDelete => gpgkeys::delete(ctx, req).await,
         Op::AgentCreate => agents::create(ctx, req).await,
         Op::AgentList => agents::list(ctx, req).await,
         Op::AgentGet => agents::get(ctx, req).await,

@@ -20,6 +20,9 @@
 //! | `clusters.create` / `.list` / `.get` / `.update` / `.delete` | same pattern under `clusters` |
 //! | `applications.create` / `.list` / `.get` / `.update` / `.delete` | same pattern under `applications` (`{name}`) |
 //! | `applications.sync` | `POST applications/{name}/sync` (body `applicationsApplicationSyncRequest`) |
+//! | `certificates.create` / `.list` / `.delete` | `POST` / `GET` / `DELETE certificates` (list and delete filter by `query.hostNamePattern`, `query.certType`, `query.certSubType`) |
+//! | `gpgkeys.create` / `.list` | `POST` / `GET gpgkeys` (the key ID, fingerprint, owner and sub-type computed from the armored key) |
+//! | `gpgkeys.get` / `.delete` | `GET` / `DELETE gpgkeys/{keyID}` |
 //!
 //! The agents themselves, under `/gitops/api/v1/agents`:
 //!
@@ -335,14 +338,17 @@ mod admin;
 mod agent;
 mod agents;
 mod applications;
+mod certificates;
 pub mod cli;
 mod clusters;
 mod common;
 mod error;
 mod faults;
+mod gpgkeys;
 mod http;
 mod kube;
 mod manifest;
+mod openpgp;
 mod query;
 mod repo_creds;
 mod repositories;

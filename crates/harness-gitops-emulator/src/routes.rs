@@ -45,6 +45,13 @@ pub enum Op {
     AppUpdate,
     AppDelete,
     AppSync,
+    CertCreate,
+    CertList,
+    CertDelete,
+    GpgCreate,
+    GpgList,
+    GpgGet,
+    GpgDelete,
     AgentCreate,
     AgentList,
     AgentGet,
@@ -131,10 +138,15 @@ const YAML_QUERY: &[(&str, Param)] = &[
     ("argocdSettings.forceEnableInCluster", Bool),
 ];
 const FORCE_DELETE: &[(&str, Param)] = &[("forceDelete", Bool)];
+const CERT_QUERY: &[(&str, Param)] = &[
+    ("query.hostNamePattern", Str),
+    ("query.certType", Str),
+    ("query.certSubType", Str),
+];
 
 impl Op {
     /// Every operation.
-    pub const ALL: [Op; 35] = [
+    pub const ALL: [Op; 42] = [
         Op::RepoCreate,
         Op::RepoList,
         Op::RepoGet,
@@ -158,6 +170,13 @@ impl Op {
         Op::AppUpdate,
         Op::AppDelete,
         Op::AppSync,
+        Op::CertCreate,
+        Op::CertList,
+        Op::CertDelete,
+        Op::GpgCreate,
+        Op::GpgList,
+        Op::GpgGet,
+        Op::GpgDelete,
         Op::AgentCreate,
         Op::AgentList,
         Op::AgentGet,
@@ -198,6 +217,13 @@ impl Op {
             Op::AppUpdate => "applications.update",
             Op::AppDelete => "applications.delete",
             Op::AppSync => "applications.sync",
+            Op::CertCreate => "certificates.create",
+            Op::CertList => "certificates.list",
+            Op::CertDelete => "certificates.delete",
+            Op::GpgCreate => "gpgkeys.create",
+            Op::GpgList => "gpgkeys.list",
+            Op::GpgGet => "gpgkeys.get",
+            Op::GpgDelete => "gpgkeys.delete",
             Op::AgentCreate => "agents.create",
             Op::AgentList => "agents.list",
             Op::AgentGet => "agents.get",
@@ -234,6 +260,9 @@ impl Op {
             Op::AppGet => &[APP_GET],
             Op::AppDelete => &[APP_DELETE],
             Op::AppSync => &[],
+            Op::CertList | Op::CertDelete => &[CERT_QUERY],
+            Op::GpgList => &[&[("query.keyID", Str)]],
+            Op::CertCreate | Op::GpgCreate | Op::GpgGet | Op::GpgDelete => &[],
             Op::AgentList => &[IDENTIFIER, AGENT_QUERY],
             Op::AgentGet | Op::AgentDelete | Op::AgentUnique => &[AGENT_QUERY],
             Op::AgentDeployYamlGet | Op::AgentOverridesGet => &[YAML_QUERY],
@@ -263,6 +292,8 @@ impl Op {
                 | Op::AppCreate
                 | Op::AppUpdate
                 | Op::AppSync
+                | Op::CertCreate
+                | Op::GpgCreate
                 | Op::AgentCreate
                 | Op::AgentUpdate
                 | Op::AgentDeployYamlPost
@@ -456,6 +487,18 @@ pub fn route(method: &Method, path: &str) -> ApiResult<Route> {
         ["applications", _] if method == Method::PATCH => return Err(unimplemented()),
         ["applications", one, "sync"] if method == Method::POST => (Op::AppSync, id(one)?),
         ["applications", one] => item(one, [Op::AppGet, Op::AppUpdate, Op::AppDelete])?,
+        ["certificates"] => match *method {
+            Method::POST => (Op::CertCreate, None),
+            Method::GET => (Op::CertList, None),
+            Method::DELETE => (Op::CertDelete, None),
+            _ => return Err(wrong_method()),
+        },
+        ["gpgkeys"] => collection(Op::GpgCreate, Op::GpgList)?,
+        ["gpgkeys", one] => match *method {
+            Method::GET => (Op::GpgGet, id(one)?),
+            Method::DELETE => (Op::GpgDelete, id(one)?),
+            _ => return Err(wrong_method()),
+        },
         ["repositories" | "clusters" | "applications" | "repositories_byurl" | "stream", ..] => {
             return Err(unimplemented())
         }

@@ -277,6 +277,10 @@ pub struct State {
     pub applications: BTreeMap<Key, Arc<AppEntry>>,
     /// GitOps agents, keyed by scope and identifier (empty `agent`).
     pub agents: BTreeMap<Key, AgentEntry>,
+    /// Repository certificates (SSH known hosts, HTTPS), keyed by type, server and sub-type.
+    pub certificates: BTreeMap<Key, crate::certificates::CertEntry>,
+    /// GnuPG public keys, keyed by key ID.
+    pub gpg_keys: BTreeMap<Key, crate::gpgkeys::GpgEntry>,
     /// The latest agent version set through `POST /_emulator/agent-version`; `None`: the
     /// `--agent-version` one.
     pub agent_version: Option<crate::AgentVersion>,
@@ -301,6 +305,10 @@ struct Snapshot {
     /// Absent unless set through the admin API.
     #[serde(default)]
     agent_version: Option<String>,
+    #[serde(default)]
+    certificates: Vec<crate::certificates::CertEntry>,
+    #[serde(default)]
+    gpg_keys: Vec<crate::gpgkeys::GpgEntry>,
 }
 
 /// [`Snapshot`] borrowed from the state, for writing without copying.
@@ -316,6 +324,10 @@ struct SnapshotRef<'a> {
     agents: Vec<&'a AgentEntry>,
     #[serde(skip_serializing_if = "Option::is_none")]
     agent_version: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    certificates: Vec<&'a crate::certificates::CertEntry>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    gpg_keys: Vec<&'a crate::gpgkeys::GpgEntry>,
 }
 
 impl State {
@@ -330,6 +342,8 @@ impl State {
             applications: self.applications.values().map(|a| &**a).collect(),
             agents: self.agents.values().collect(),
             agent_version: self.agent_version.map(|v| v.to_string()),
+            certificates: self.certificates.values().collect(),
+            gpg_keys: self.gpg_keys.values().collect(),
         };
         serde_json::to_vec(&snap)
     }
@@ -348,6 +362,16 @@ impl State {
         };
         Ok(State {
             agent_version,
+            certificates: snap
+                .certificates
+                .into_iter()
+                .map(|e| (e.key.clone(), e))
+                .collect(),
+            gpg_keys: snap
+                .gpg_keys
+                .into_iter()
+                .map(|e| (e.key.clone(), e))
+                .collect(),
             resource_version: snap.resource_version,
             repositories: snap
                 .repositories

@@ -585,6 +585,9 @@ pub const APP_PUT: &str =
     "/api/v1/agents/{agentIdentifier}/applications/{request.application.metadata.name}";
 pub const APP_DELETE: &str = "/api/v1/agents/{agentIdentifier}/applications/{request.name}";
 pub const APP_SYNC: &str = "/api/v1/agents/{agentIdentifier}/applications/{request.name}/sync";
+pub const CERTS: &str = "/api/v1/agents/{agentIdentifier}/certificates";
+pub const GPGKEYS: &str = "/api/v1/agents/{agentIdentifier}/gpgkeys";
+pub const GPGKEY: &str = "/api/v1/agents/{agentIdentifier}/gpgkeys/{query.keyID}";
 
 /// Request fields and query parameters the emulator accepts beyond the 2025-07 document
 /// because the official Go SDK sends them (reference §2.2, §2.3): (schema or operation,
@@ -631,6 +634,13 @@ pub fn operations() -> Vec<(Method, &'static str, Option<&'static str>)> {
         ),
         (Method::DELETE, APP_DELETE, Some("request.name")),
         (Method::POST, APP_SYNC, Some("request.name")),
+        (Method::POST, CERTS, None),
+        (Method::GET, CERTS, None),
+        (Method::DELETE, CERTS, None),
+        (Method::POST, GPGKEYS, None),
+        (Method::GET, GPGKEYS, None),
+        (Method::GET, GPGKEY, Some("query.keyID")),
+        (Method::DELETE, GPGKEY, Some("query.keyID")),
     ]
 }
 

@@ -1,0 +1,190 @@
+use super::*;
+use crate::resources::test_support::{cfg_value, errors, plan, provider, unknown_provider};
+use tfplugin::tf::Value;
+use tfplugin::typed::TfType;
+
+const HOST_KEY: &str = include_str!("../../../tests/e2e/fixtures/ssh-test-host-key.pub");
+const PEM: &str = include_str!("../../../tests/e2e/fixtures/https-test-cert.pem");
+
+fn key() -> &'static str {
+    HOST_KEY.split_whitespace().nth(1).unwrap()
+}
+
+fn ssh(pairs: &[(&str, Value)]) -> Value {
+    let mut all = vec![
+        ("agent_id", "account.a".into()),
+        ("server_name", "git.example.com".into()),
+        ("cert_type", "ssh".into()),
+        ("cert_sub_type", "ecdsa-sha2-nistp256".into()),
+        ("cert_data", key().into()),
+    ];
+    all.retain(|(k, _)| !pairs.iter().any(|(p, _)| p == k));
+    all.extend(pairs.iter().cloned());
+    cfg_value::<RepoCert>(&all)
+}
+
+#[test]
+fn schema_follows_terraform_rules_and_is_described() {
+    assert_eq!(RepoCert::schema().validate(true), Vec::<String>::new());
+}
+
+#[test]
+fn validation_names_the_attribute_at_fault() {
+    let res = resource();
+    assert!(errors(&res, &ssh(&[])).is_empty());
+    let line = format!("git.example.com ecdsa-sha2-nistp256 {}", key());
+    for (pairs, path) in [
+        (vec![("cert_sub_type", Value::Null)], "cert_sub_type"),
+        (vec![("cert_sub_type", "ssh-foo".into())], "cert_sub_type"),
+        (vec![("cert_data", line.as_str().into())], "cert_data"),
+        (vec![("cert_data", "!!notbase64".into())], "cert_data"),
+        (vec![("cert_sub_type", "ssh-ed25519".into())], "cert_data"),
+        (vec![("cert_type", "ftp".into())], "cert_type"),
+        (vec![("server_name", "git example".into())], "server_name"),
+        (
+            vec![
+                ("cert_type", "https".into()),
+                ("cert_sub_type", Value::Null),
+            ],
+            "cert_data",
+        ),
+    ] {
+        assert_eq!(errors(&res, &ssh(&pairs)), vec![path], "{pairs:?}");
+    }
+    let https = ssh(&[
+        ("cert_type", "https".into()),
+        ("cert_sub_type", Value::Null),
+        ("cert_data", PEM.into()),
+    ]);
+    assert!(errors(&res, &https).is_empty());
+    assert!(errors(&res, &ssh(&[("cert_data", Value::unknown())])).is_empty());
+    // A key wrapped over lines is the same key, and is sent unwrapped.
+    let wrapped = format!("  {}\n    {}\n", &key()[..50], &key()[50..]);
+    let config = ssh(&[("cert_data", wrapped.as_str().into())]);
+    assert!(errors(&res, &config).is_empty());
+    let sent = to_api(&RepoCert::from_object(&config).unwrap());
+    assert_eq!(sent.data_text().as_deref(), Some(key()));
+}
+
+#[test]
+fn import_ids() {
+    assert_eq!(
+        parse_cert_key("ssh:ssh-ed25519:[git.example.com]:2222"),
+        Some((
+            "ssh".into(),
+            Some("ssh-ed25519".into()),
+            "[git.example.com]:2222".into()
+        ))
+    );
+    assert_eq!(
+        parse_cert_key("https:git.example.com"),
+        Some(("https".into(), None, "git.example.com".into()))
+    );
+    for bad in ["ssh:git.example.com", "ftp:x", "https:", "ssh::x"] {
+        assert_eq!(parse_cert_key(bad), None, "{bad}");
+    }
+}
+
+#[test]
+fn mapping_keeps_the_configured_data_and_whitespace_is_no_change() {
+    let res = resource();
+    let defaults = provider(Default::default());
+    let config = ssh(&[]);
+    let (created, d) = plan(&res, &Value::Null, &config, Some(&defaults));
+    assert!(d.is_empty(), "{d:?}");
+    assert_eq!(
+        created.attr("id"),
+        &Value::from("account.a/ssh:ecdsa-sha2-nistp256:git.example.com")
+    );
+    let planned = RepoCert::from_object(&created).unwrap();
+    let mut api = ApiCert::new("git.example.com", "ssh", Some("ecdsa-sha2-nistp256"), key());
+    api.cert_info = Some("SHA256:mV8ZkC+/7kByVEqKfcj2XQ/KrIHb9jz3cf9/woucSYM".into());
+    let state = from_api(&api, &planned);
+    assert_eq!(state.cert_info.as_deref(), api.cert_info.as_deref());
+    assert_eq!(state.cert_data.as_deref(), Some(key()));
+    let prior = state.to_value();
+    let wrapped = format!("  {}\n  {}\n", &key()[..60], &key()[60..]);
+    let (again, d) = plan(
+        &res,
+        &prior,
+        &ssh(&[("cert_data", wrapped.as_str().into())]),
+        Some(&defaults),
+    );
+    assert!(d.is_empty(), "{d:?}");
+    assert_eq!(again, prior, "whitespace is no change");
+
+    // The PEM as the server answers it, with other line ends: still the configured text.
+    let https_prior = RepoCert {
+        cert_type: Val::Known("https".into()),
+        cert_data: Val::Known(PEM.into()),
+        ..state.clone()
+    };
+    let mut answered = ApiCert::new(
+        "git.example.com",
+        "https",
+        Some("ECDSA"),
+        &PEM.replace('\n', "\r\n"),
+    );
+    answered.cert_info = Some("O=Example,CN=git.example.com".into());
+    let s = from_api(&answered, &https_prior);
+    assert_eq!(s.cert_data.as_deref(), Some(PEM));
+    assert_eq!(s.cert_sub_type.as_deref(), Some("ECDSA"));
+    assert_eq!(s.id.as_deref(), Some("account.a/https:git.example.com"));
+
+    // Other data from the API (drift) is taken.
+    let other = ApiCert::new(
+        "git.example.com",
+        "ssh",
+        Some("ecdsa-sha2-nistp256"),
+        "AAAA",
+    );
+    assert_eq!(from_api(&other, &state).cert_data.as_deref(), Some("AAAA"));
+}
+
+#[test]
+fn values_from_other_resources_are_planned_unknown_and_refined_by_the_final_plan() {
+    let known = provider(crate::provider::Defaults {
+        agent_id: "account.agent1".into(),
+        org_id: "o".into(),
+        project_id: "p".into(),
+    });
+    let mut full = ssh(&[("upsert", true.into())]);
+    full.set_attr("agent_id", Value::Null);
+    tfplugin::testing::assert_unknowns_refine(
+        resource(),
+        Some(&known),
+        Some(&unknown_provider()),
+        &Value::Null,
+        &full,
+    );
+    let (created, d) = plan(&resource(), &Value::Null, &full, Some(&known));
+    assert!(d.is_empty(), "{d:?}");
+    let mut prior = created;
+    prior.set_attr("cert_info", "SHA256:x".into());
+    let mut changed = full.clone();
+    changed.set_attr(
+        "cert_data",
+        "AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBOx6".into(),
+    );
+    tfplugin::testing::assert_unknowns_refine(
+        resource(),
+        Some(&known),
+        Some(&unknown_provider()),
+        &prior,
+        &changed,
+    );
+    // Data changes in place; the server name replaces.
+    let mut d = Diagnostics::new();
+    let (planned, replace) =
+        tfplugin::server::plan_resource(resource(), Some(&known), &prior, &changed, &mut d);
+    assert!(replace.is_empty(), "{replace:?}");
+    assert!(planned.attr("cert_info").is_unknown());
+    let mut moved = full.clone();
+    moved.set_attr("server_name", "other.example.com".into());
+    let (_, replace) =
+        tfplugin::server::plan_resource(resource(), Some(&known), &prior, &moved, &mut d);
+    assert!(
+        replace.iter().any(|p| p.to_string() == "server_name"),
+        "{replace:?}"
+    );
+}
