@@ -14,6 +14,8 @@ mod clusters;
 mod crud;
 mod error;
 pub mod models;
+mod project_mappings;
+mod projects;
 mod repositories;
 mod response;
 mod scope;
@@ -25,6 +27,8 @@ pub use client::{Client, ClientConfig, RetryBackoff, CANCELLED_CREATE_LOOKUP, US
 pub use clusters::{ClusterUpdateOptions, Clusters};
 pub use crud::DeleteOptions;
 pub use error::{Error, Operation};
+pub use project_mappings::ProjectMappings;
+pub use projects::Projects;
 pub use repositories::Repositories;
 pub use scope::Scope;
 pub use secret::Secret;

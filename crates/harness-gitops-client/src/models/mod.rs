@@ -13,6 +13,8 @@ mod application;
 mod application_status;
 mod cluster;
 mod common;
+mod project;
+mod project_mapping;
 mod repository;
 mod wire;
 
@@ -21,5 +23,7 @@ pub use application::*;
 pub use application_status::*;
 pub use cluster::*;
 pub use common::*;
+pub use project::*;
+pub use project_mapping::*;
 pub use repository::*;
 pub use wire::Int64;
