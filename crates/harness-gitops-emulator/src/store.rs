@@ -278,6 +278,10 @@ pub struct State {
     /// The latest agent version set through `POST /_emulator/agent-version`; `None`: the
     /// `--agent-version` one.
     pub agent_version: Option<crate::AgentVersion>,
+    /// Argo CD projects, keyed by scope, agent and name.
+    pub projects: BTreeMap<Key, crate::projects::ProjectEntry>,
+    /// Project mappings (v2), keyed by Harness project scope, agent and Argo project name.
+    pub mappings: BTreeMap<Key, crate::mappings::MappingEntry>,
 }
 
 const FORMAT: &str = "harness-gitops-emulator/2";
@@ -296,6 +300,11 @@ struct Snapshot {
     /// Absent unless set through the admin API.
     #[serde(default)]
     agent_version: Option<String>,
+    /// Absent in files written before projects were emulated.
+    #[serde(default)]
+    projects: Vec<crate::projects::ProjectEntry>,
+    #[serde(default)]
+    mappings: Vec<crate::mappings::MappingEntry>,
 }
 
 /// [`Snapshot`] borrowed from the state, for writing without copying.
@@ -310,6 +319,8 @@ struct SnapshotRef<'a> {
     agents: Vec<&'a AgentEntry>,
     #[serde(skip_serializing_if = "Option::is_none")]
     agent_version: Option<String>,
+    projects: Vec<&'a crate::projects::ProjectEntry>,
+    mappings: Vec<&'a crate::mappings::MappingEntry>,
 }
 
 impl State {
@@ -323,6 +334,8 @@ impl State {
             applications: self.applications.values().map(|a| &**a).collect(),
             agents: self.agents.values().collect(),
             agent_version: self.agent_version.map(|v| v.to_string()),
+            projects: self.projects.values().collect(),
+            mappings: self.mappings.values().collect(),
         };
         serde_json::to_vec(&snap)
     }
@@ -359,6 +372,16 @@ impl State {
                 .collect(),
             agents: snap
                 .agents
+                .into_iter()
+                .map(|e| (e.key.clone(), e))
+                .collect(),
+            projects: snap
+                .projects
+                .into_iter()
+                .map(|e| (e.key.clone(), e))
+                .collect(),
+            mappings: snap
+                .mappings
                 .into_iter()
                 .map(|e| (e.key.clone(), e))
                 .collect(),

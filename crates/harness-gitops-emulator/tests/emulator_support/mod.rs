@@ -585,6 +585,13 @@ pub const APP_PUT: &str =
     "/api/v1/agents/{agentIdentifier}/applications/{request.application.metadata.name}";
 pub const APP_DELETE: &str = "/api/v1/agents/{agentIdentifier}/applications/{request.name}";
 pub const APP_SYNC: &str = "/api/v1/agents/{agentIdentifier}/applications/{request.name}/sync";
+pub const PROJECTS: &str = "/api/v1/agents/{agentIdentifier}/projects";
+pub const PROJECT_GET: &str = "/api/v1/agents/{agentIdentifier}/projects/{query.name}";
+pub const PROJECT_PUT: &str =
+    "/api/v1/agents/{agentIdentifier}/projects/{request.project.metadata.name}";
+pub const MAPPINGS_V2: &str = "/api/v2/agents/{agentIdentifier}/appprojectsmapping";
+pub const MAPPING_V2: &str = "/api/v2/agents/{agentIdentifier}/appprojectsmapping/{identifier}";
+pub const MAPPING_LIST_V2: &str = "/api/v2/agents/{agentIdentifier}/appprojectsmappings";
 
 /// Request fields and query parameters the emulator accepts beyond the 2025-07 document
 /// because the official Go SDK sends them (reference §2.2, §2.3): (schema or operation,
@@ -631,6 +638,20 @@ pub fn operations() -> Vec<(Method, &'static str, Option<&'static str>)> {
         ),
         (Method::DELETE, APP_DELETE, Some("request.name")),
         (Method::POST, APP_SYNC, Some("request.name")),
+        (Method::POST, PROJECTS, None),
+        (Method::GET, PROJECTS, None),
+        (Method::GET, PROJECT_GET, Some("query.name")),
+        (
+            Method::PUT,
+            PROJECT_PUT,
+            Some("request.project.metadata.name"),
+        ),
+        (Method::DELETE, PROJECT_GET, Some("query.name")),
+        (Method::POST, MAPPINGS_V2, None),
+        (Method::GET, MAPPING_V2, Some("identifier")),
+        (Method::PUT, MAPPING_V2, Some("identifier")),
+        (Method::DELETE, MAPPING_V2, Some("identifier")),
+        (Method::GET, MAPPING_LIST_V2, None),
     ]
 }
 
