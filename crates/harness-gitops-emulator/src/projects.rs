@@ -306,10 +306,11 @@ pub fn blocked(state: &State, e: &AppEntry, manual: bool, now: Ts) -> Option<Str
     )
 }
 
+/// A project's name, metadata and spec.
+type Parts = (String, Map<String, Value>, Map<String, Value>);
+
 /// The project object of a create/update body, split and checked.
-fn from_body(
-    body: &Map<String, Value>,
-) -> ApiResult<(String, Map<String, Value>, Map<String, Value>)> {
+fn from_body(body: &Map<String, Value>) -> ApiResult<Parts> {
     let project = obj(body.get("project"));
     let mut meta = obj(project.get("metadata"));
     meta.retain(|k, _| CLIENT_METADATA.contains(&k.as_str()));
