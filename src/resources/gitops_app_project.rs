@@ -22,7 +22,7 @@ use harness_gitops_client::models::{
 use tfplugin::resource::Resource;
 use tfplugin::tf::schema::{Constraint, Schema};
 use tfplugin::tf::{AttributePath, Diagnostics, Value};
-use tfplugin::typed::{self, ModelResource, Set, TypedPlan};
+use tfplugin::typed::{self, ModelResource, Set, TfType, TypedPlan};
 use tfplugin::{Model, Val};
 
 use super::common::{self, api_error, Scope};
@@ -318,7 +318,7 @@ impl ModelResource<ProviderData> for GitopsAppProject {
             .create(&planned.scope.api(), name, &body)
             .await
         {
-            Ok(p) => Some(from_api(&p, planned)),
+            Ok(p) => Some(from_api_kept(&p, planned)),
             Err(e) => {
                 common::create_error(
                     diags,
@@ -341,7 +341,7 @@ impl ModelResource<ProviderData> for GitopsAppProject {
         let client = &common::client(ctx, "the project's 20m read deadline", diags)?;
         let name = current.name.as_deref().unwrap_or_default();
         match client.projects().get_opt(&current.scope.api(), name).await {
-            Ok(Some(p)) => Some(from_api(&p, current)),
+            Ok(Some(p)) => Some(from_api_kept(&p, current)),
             Ok(None) => None,
             Err(e) => {
                 api_error(diags, "Unable to Read Argo CD Project", &e);
@@ -374,7 +374,7 @@ impl ModelResource<ProviderData> for GitopsAppProject {
             project: Some(to_api(planned, current.as_ref())),
         };
         match client.projects().update(&scope, name, &body).await {
-            Ok(p) => Some(from_api(&p, planned)),
+            Ok(p) => Some(from_api_kept(&p, planned)),
             Err(e) => {
                 api_error(diags, "Unable to Update Argo CD Project", &e);
                 None
@@ -605,6 +605,73 @@ fn from_api(p: &ApiProject, prior: &AppProject) -> AppProject {
         annotations: map(&meta.annotations),
     };
     out.id = out.scope.import_id(&out.name);
+    out
+}
+
+/// A value with every "zero" (false, "", empty collection) as null: what Argo CD does not
+/// distinguish from unset.
+fn normal(v: &Value) -> Value {
+    match v {
+        v if zero(v) => Value::Null,
+        Value::Object(m) => Value::Object(m.iter().map(|(k, x)| (k.clone(), normal(x))).collect()),
+        Value::Set(i) => Value::Set(i.iter().map(normal).collect()),
+        Value::List(i) => Value::List(i.iter().map(normal).collect()),
+        Value::Map(m) => Value::Map(m.iter().map(|(k, x)| (k.clone(), normal(x))).collect()),
+        v => v.clone(),
+    }
+}
+
+/// The elements of `api` in the user's form: an element that means the same as one of
+/// `user`'s (zeros as null) is that element, so `false` or `""` written in the configuration
+/// stays what it is although the API omits it.
+fn keep_form<T: TfType + Clone>(api: &mut Val<Set<T>>, user: &Val<Set<T>>) {
+    let (Val::Known(a), Val::Known(u)) = (&mut *api, user) else {
+        return;
+    };
+    for e in a.0.iter_mut() {
+        let n = normal(&e.to_value());
+        if let Some(m) = u.0.iter().find(|x| normal(&x.to_value()) == n) {
+            *e = m.clone();
+        }
+    }
+}
+
+/// [`from_api`], with set elements in the form `prior` (plan or state) has them.
+fn from_api_kept(p: &ApiProject, prior: &AppProject) -> AppProject {
+    let mut out = from_api(p, prior);
+    keep_form(&mut out.destinations, &prior.destinations);
+    keep_form(
+        &mut out.destination_service_accounts,
+        &prior.destination_service_accounts,
+    );
+    keep_form(&mut out.roles, &prior.roles);
+    keep_form(&mut out.sync_windows, &prior.sync_windows);
+    keep_form(&mut out.signature_keys, &prior.signature_keys);
+    for (o, pr) in [
+        (
+            &mut out.cluster_resource_whitelist,
+            &prior.cluster_resource_whitelist,
+        ),
+        (
+            &mut out.cluster_resource_blacklist,
+            &prior.cluster_resource_blacklist,
+        ),
+        (
+            &mut out.namespace_resource_whitelist,
+            &prior.namespace_resource_whitelist,
+        ),
+        (
+            &mut out.namespace_resource_blacklist,
+            &prior.namespace_resource_blacklist,
+        ),
+    ] {
+        keep_form(o, pr);
+    }
+    if let (Val::Known(o), Val::Known(pr)) =
+        (&mut out.orphaned_resources, &prior.orphaned_resources)
+    {
+        keep_form(&mut o.ignore, &pr.ignore);
+    }
     out
 }
 

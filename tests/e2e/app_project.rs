@@ -312,3 +312,57 @@ fn ml_platform_project_lifecycle() {
         .unwrap_or_default();
     assert!(apps.is_empty(), "{apps:?}");
 }
+
+/// A sync inside a deny window is refused with Argo CD's message; `manual_sync` lets a
+/// manual sync (`sync_on_apply`) through.
+#[test]
+fn deny_window_refuses_sync_on_apply() {
+    let emu = Emulator::start(&[]);
+    let tf = Tf::new();
+    let body = |manual: bool| {
+        format!(
+            r#"
+resource "harness_gitops_app_project" "ml" {{
+  name         = "ml"
+  source_repos = ["*"]
+  destinations = [{{ server = "*", namespace = "*" }}]
+  sync_windows = [{{
+    kind         = "deny"
+    schedule     = "* * * * *"
+    duration     = "1h"
+    applications = ["*"]
+    manual_sync  = {manual}
+  }}]
+}}
+
+resource "harness_gitops_application" "training" {{
+  name                 = "training"
+  argo_project         = harness_gitops_app_project.ml.name
+  skip_repo_validation = true
+  sync_on_apply        = true
+  destination = {{
+    server    = "https://gpu.example.com"
+    namespace = "gpu-training"
+  }}
+  sources = [{{
+    repo_url        = "https://github.com/acme/ml-training.git"
+    path            = "jobs"
+    target_revision = "main"
+  }}]
+}}
+"#
+        )
+    };
+    tf.write(&config(&emu, &body(false)));
+    let text = tf.fails(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("cannot sync: blocked by sync window"),
+        "the apply names Argo CD's reason:\n{text}"
+    );
+    tf.write(&config(&emu, &body(true)));
+    tf.apply();
+    assert!(emu.applied("applications.sync") >= 1, "{}", emu.counters());
+    tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
+    assert_eq!(remote_project(&emu).0, 404);
+}

@@ -241,3 +241,20 @@ fn unknowns_refine_on_create_and_update() {
         &changed.to_value(),
     );
 }
+
+#[test]
+fn zeros_the_api_omits_keep_the_users_form() {
+    let mut p = ml();
+    let mut w = window("deny", "* * * * *", "1h");
+    w.manual_sync = Val::Known(false);
+    w.time_zone = k("");
+    p.sync_windows = Val::Known(Set(vec![w]));
+    let api = to_api(&p, None);
+    assert_eq!(
+        api.spec.as_ref().unwrap().sync_windows.as_ref().unwrap()[0].manual_sync,
+        None
+    );
+    let mut back = from_api_kept(&api, &p);
+    back.id = Val::Null;
+    assert_eq!(back, p);
+}
