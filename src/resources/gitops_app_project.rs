@@ -387,8 +387,29 @@ impl ModelResource<ProviderData> for GitopsAppProject {
             return;
         };
         let name = prior.name.as_deref().unwrap_or_default();
-        if let Err(e) = client.projects().delete(&prior.scope.api(), name).await {
-            api_error(diags, "Unable to Delete Argo CD Project", &e);
+        let scope = &prior.scope.api();
+        // Argo CD refuses while applications name the project ("project is referenced by N
+        // applications"): retried while they go away, as for clusters and repositories.
+        let deleted = common::delete_when_unused(
+            ctx,
+            common::BLOCKED_DELETE_PATIENCE,
+            move || async move { client.projects().delete(scope, name).await },
+            move || {
+                common::applications_using(client, scope, move |a| {
+                    a.spec.as_ref().and_then(|s| s.project.as_deref()) == Some(name)
+                })
+            },
+        )
+        .await;
+        if let Err(f) = deleted {
+            common::delete_error(
+                diags,
+                "Unable to Delete Argo CD Project",
+                "Argo CD project",
+                name,
+                "argo_project = harness_gitops_app_project.<name>.name",
+                &f,
+            );
         }
     }
 
