@@ -647,10 +647,7 @@ output "apps" {{ value = module.ml.applications }}
     tf.apply();
     let out: Json = serde_json::from_str(&tf.ok(&["output", "-json"])).unwrap();
     assert_eq!(out["agent_id"]["value"], "mlagent");
-    assert_eq!(
-        out["apps"]["value"]["training"]["health"], "Healthy",
-        "{out:#}"
-    );
+    assert_eq!(out["apps"]["value"]["training"]["health"], "Healthy", "{out:#}");
     assert_eq!(
         tf.resource("module.ml.harness_gitops_agent.this[0]")["connection_status"],
         "CONNECTED"
@@ -668,11 +665,7 @@ fn a_field_owned_by_another_manager_is_reported_never_forced() {
     let emu = Emulator::start(&["--agent-heartbeat-timeout", "3s"]);
     let kube = Kube::start(Duration::from_millis(200));
     let tf = Tf::new();
-    tf.write(&format!(
-        "{}{}",
-        provider(&emu),
-        agent(&kubeconfig(&kube), "")
-    ));
+    tf.write(&format!("{}{}", provider(&emu), agent(&kubeconfig(&kube), "")));
     tf.apply();
     // kubectl takes LOG_LEVEL of the agent's ConfigMap (forcing it away from the provider).
     let dir = tempfile::tempdir().unwrap();
@@ -682,14 +675,7 @@ fn a_field_owned_by_another_manager_is_reported_never_forced() {
         format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: gitops-agent\n  namespace: {NS}\ndata:\n  LOG_LEVEL: debug\n"),
     )
     .unwrap();
-    kube.ok(&[
-        "apply",
-        "--server-side",
-        "--force-conflicts",
-        "--field-manager=ops-team",
-        "-f",
-        f.to_str().unwrap(),
-    ]);
+    kube.ok(&["apply", "--server-side", "--force-conflicts", "--field-manager=ops-team", "-f", f.to_str().unwrap()]);
     // Something makes the install apply again: a deleted object.
     kube.ok(&["delete", "configmap", "argocd-cm", "-n", NS]);
     let err = flat(&tf.fails(&["apply", "-auto-approve", "-no-color", "-input=false"]));
@@ -700,15 +686,7 @@ fn a_field_owned_by_another_manager_is_reported_never_forced() {
             && err.contains("ops-team"),
         "{err}"
     );
-    let cm = kube.ok(&[
-        "get",
-        "configmap",
-        "gitops-agent",
-        "-n",
-        NS,
-        "-o",
-        "jsonpath={.data.LOG_LEVEL}",
-    ]);
+    let cm = kube.ok(&["get", "configmap", "gitops-agent", "-n", NS, "-o", "jsonpath={.data.LOG_LEVEL}"]);
     assert_eq!(cm, "debug", "the other manager's value stays");
     assert_eq!(agents(&emu).len(), 1, "the agent is kept");
     tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
@@ -739,41 +717,18 @@ fn install_and_rotation_at_trace_leak_no_token() {
         let out = tf.run(&["apply", "-auto-approve", "-no-color", "-input=false"]);
         transcript.push_str(&String::from_utf8_lossy(&out.stdout));
         transcript.push_str(&String::from_utf8_lossy(&out.stderr));
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let b64 = kube.ok(&[
-            "get",
-            "secret",
-            "gitops-agent",
-            "-n",
-            NS,
-            "-o",
-            "jsonpath={.data.GITOPS_AGENT_TOKEN}",
-        ]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let b64 = kube.ok(&["get", "secret", "gitops-agent", "-n", NS, "-o", "jsonpath={.data.GITOPS_AGENT_TOKEN}"]);
         use base64::Engine as _;
-        let t = String::from_utf8(
-            base64::engine::general_purpose::STANDARD
-                .decode(b64.trim())
-                .unwrap(),
-        )
-        .unwrap();
+        let t = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b64.trim()).unwrap()).unwrap();
         tokens.push(t);
     }
     let out = tf.run(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
     transcript.push_str(&String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success());
-    assert!(
-        transcript.contains("TRACE") || transcript.contains("[TRACE]"),
-        "TRACE logs were captured"
-    );
+    assert!(transcript.contains("TRACE") || transcript.contains("[TRACE]"), "TRACE logs were captured");
     assert_ne!(tokens[0], tokens[1], "rotated");
     for t in tokens.iter().chain([&kube.admin_token]) {
-        assert!(
-            !t.is_empty() && !transcript.contains(t.as_str()),
-            "a token leaked into the logs"
-        );
+        assert!(!t.is_empty() && !transcript.contains(t.as_str()), "a token leaked into the logs");
     }
 }
