@@ -13,6 +13,8 @@ pub mod data_source;
 pub mod gitops_agent;
 pub mod gitops_agent_credentials;
 pub mod gitops_agent_yaml;
+pub mod gitops_app_project;
+pub mod gitops_app_project_mapping;
 pub mod gitops_application;
 pub mod gitops_cluster;
 pub mod gitops_gnupg_key;
@@ -38,6 +40,8 @@ pub fn resources() -> Vec<Arc<dyn Resource<ProviderData>>> {
         gitops_agent::resource(),
         gitops_repository_certificate::resource(),
         gitops_gnupg_key::resource(),
+        gitops_app_project::resource(),
+        gitops_app_project_mapping::resource(),
     ]
 }
 
@@ -52,6 +56,8 @@ pub fn data_sources() -> Vec<Arc<dyn DataSource<ProviderData>>> {
         gitops_agent::data_source(),
         gitops_agent_yaml::data_source(),
         data_source::data_source::<gitops_gnupg_key::GitopsGnupgKeyData>(),
+        data_source::data_source::<gitops_app_project::GitopsAppProjectData>(),
+        data_source::data_source::<gitops_app_project_mapping::GitopsAppProjectMappingData>(),
     ]
 }
 

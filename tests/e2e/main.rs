@@ -5,6 +5,7 @@ mod support;
 
 mod adopt;
 mod agent;
+mod app_project;
 mod application;
 mod cluster;
 mod crd;

@@ -236,6 +236,16 @@ impl Client {
         Clusters::new(self)
     }
 
+    /// Argo CD projects (`…/agents/{agent}/projects`).
+    pub fn projects(&self) -> super::Projects<'_> {
+        super::Projects::new(self)
+    }
+
+    /// Project mappings (`/api/v2/agents/{agent}/appprojectsmapping`).
+    pub fn project_mappings(&self) -> super::ProjectMappings<'_> {
+        super::ProjectMappings::new(self)
+    }
+
     /// GitOps agents (`/api/v1/agents`).
     pub fn agents(&self) -> Agents<'_> {
         Agents::new(self)
@@ -661,6 +671,9 @@ impl Client {
             let mut segments = url
                 .path_segments_mut()
                 .map_err(|_| invalid("the endpoint cannot take a path".into()))?;
+            if call.v2 {
+                segments.pop().push("v2");
+            }
             if call.under_agents {
                 segments.push("agents");
             }
@@ -679,12 +692,12 @@ impl Client {
         }
         {
             let mut query = url.query_pairs_mut();
-            for (k, v) in call
-                .scope
-                .query(&self.inner.account_id)
-                .iter()
-                .chain(call.query.iter())
-            {
+            let scope = if call.no_scope_query {
+                Vec::new()
+            } else {
+                call.scope.query(&self.inner.account_id)
+            };
+            for (k, v) in scope.iter().chain(call.query.iter()) {
                 query.append_pair(k, v);
             }
         }
@@ -709,6 +722,10 @@ pub(crate) struct Call<'a> {
     pub under_agents: bool,
     /// A 2xx body that is not JSON is accepted as is (the agent's YAML manifests).
     pub raw: bool,
+    /// `/gitops/api/v2/…` instead of v1 (the project mappings).
+    pub v2: bool,
+    /// The scope query parameters are not sent (operations whose body carries the scope).
+    pub no_scope_query: bool,
     /// Query parameters after the scope ones.
     pub query: Vec<(&'static str, String)>,
     /// The JSON body, encoded once.
@@ -727,6 +744,8 @@ impl<'a> Call<'a> {
             agent_path: true,
             under_agents: true,
             raw: false,
+            v2: false,
+            no_scope_query: false,
             query: Vec::new(),
             body: None,
             deadline,

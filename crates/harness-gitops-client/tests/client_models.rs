@@ -178,6 +178,14 @@ conformance! {
     gpg_key_list: "gpgkeysGnuPGPublicKeyList" => GpgKeyList,
     gpg_key_create_request: "gpgkeysGnuPGPublicKeyCreateRequest" => GpgKeyCreateRequest,
     gpg_key_create_response: "gpgkeysGnuPGPublicKeyCreateResponse" => GpgKeyCreateResponse,
+    project: "appprojectsAppProject" => AppProject,
+    project_create_request: "projectsProjectCreateRequest" => ProjectCreateRequest,
+    project_update_request: "projectsProjectUpdateRequest" => ProjectUpdateRequest,
+    project_list: "appprojectsAppProjectList" => AppProjectList,
+    project_mapping: "v1AppProjectMappingV2" => AppProjectMappingV2,
+    project_mapping_create_request: "v1AppProjectMappingCreateRequestV2" => AppProjectMappingCreateRequestV2,
+    project_mapping_update_request: "v1AppProjectMappingQueryV2" => AppProjectMappingQueryV2,
+    project_mapping_list: "v1AppProjectMappingV2List" => AppProjectMappingV2List,
 }
 
 #[test]

@@ -431,6 +431,8 @@ pub async fn create(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
             };
             check_links(s, &entry)?;
             check_unique(s, &entry)?;
+            let mut entry = entry;
+            super::projects::admit(s, &mut entry, now)?;
             let out = render(&entry, now);
             s.applications.insert(key.clone(), Arc::new(entry));
             Ok(out)
@@ -667,6 +669,7 @@ pub async fn update(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
             links.apply(&mut e);
             apply_update(s, &mut e, &app, now, delay);
             check_links(s, &e)?;
+            super::projects::admit(s, &mut e, now)?;
             let out = render(&e, now);
             s.applications.insert(key.clone(), Arc::new(e));
             Ok(out)
@@ -897,6 +900,9 @@ pub async fn sync(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
                     ));
                 }
                 pin(pos - 1, r)?;
+            }
+            if let Some(why) = super::projects::blocked(s, &e, true, now) {
+                return Err(ApiError::permission_denied(why));
             }
             sync::start(&mut e.sync, &key.id, target, request, now, delay);
             bump_metadata(s, &mut e, false);

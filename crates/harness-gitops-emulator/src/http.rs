@@ -30,6 +30,7 @@ use super::store::{Store, Ts};
 use super::{
     admin, agents, applications, certificates, clusters, gpgkeys, log, repo_creds, repositories,
 };
+use super::{mappings, projects};
 use crate::secret::Secret;
 
 /// Largest accepted request body.
@@ -449,6 +450,9 @@ async fn process(
         Some(_) => {}
     }
     let route = route?;
+    if route.op.scope_in_body() {
+        return mappings::body_scoped(ctx, route, req).await;
+    }
     let query = Query::parse(req.uri().query(), &route.op.params())?;
     let account = query.str("accountIdentifier");
     if account.is_empty() {
@@ -538,6 +542,18 @@ async fn dispatch(ctx: &Ctx, req: ApiRequest, rotate_after_manifest: bool) -> Ap
         | Op::AgentDeployYamlPost
         | Op::AgentOverridesGet
         | Op::AgentOverridesPost => agents::manifest(ctx, req, rotate_after_manifest).await,
+        Op::ProjectCreate => projects::create(ctx, req).await,
+        Op::ProjectList => projects::list(ctx, req).await,
+        Op::ProjectGet => projects::get(ctx, req).await,
+        Op::ProjectUpdate => projects::update(ctx, req).await,
+        Op::ProjectDelete => projects::delete(ctx, req).await,
+        Op::MappingGet => mappings::get(ctx, req).await,
+        Op::MappingDelete => mappings::delete(ctx, req).await,
+        Op::MappingList => mappings::list(ctx, req).await,
+        // Handled in `process` (body-scoped).
+        Op::MappingCreate | Op::MappingUpdate => Err(ApiError::internal(
+            "a body-scoped operation reached dispatch",
+        )),
         // Handled in `process` (no API key).
         Op::AgentHeartbeat => Err(ApiError::internal("heartbeat reached dispatch")),
     }

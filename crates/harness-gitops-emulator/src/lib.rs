@@ -23,6 +23,18 @@
 //! | `certificates.create` / `.list` / `.delete` | `POST` / `GET` / `DELETE certificates` (list and delete filter by `query.hostNamePattern`, `query.certType`, `query.certSubType`) |
 //! | `gpgkeys.create` / `.list` | `POST` / `GET gpgkeys` (the key ID, fingerprint, owner and sub-type computed from the armored key) |
 //! | `gpgkeys.get` / `.delete` | `GET` / `DELETE gpgkeys/{keyID}` |
+//! | `projects.create` / `.list` / `.get` / `.update` / `.delete` | same pattern under `projects` (`{name}`, the raw Argo AppProject; see module `projects`) |
+//!
+//! Project mappings (v2), under `/gitops/api/v2/agents/{agent}/`: `projectMappings.create`
+//! (`POST appprojectsmapping`, scope in the body), `.get` / `.update` (scope in the body) /
+//! `.delete` (`appprojectsmapping/{identifier}`), `.list` (`GET appprojectsmappings`).
+//!
+//! A stored Argo project is enforced on the applications that name it (`default`, never
+//! stored, allows everything): a source repository or destination it does not permit refuses
+//! the create or update with Argo CD's message, a sync inside a blocking sync window (5-field
+//! cron + duration, UTC or a fixed offset) is refused with `cannot sync: blocked by sync
+//! window`, and an automated sync such a write would start is held (it starts at the next
+//! change after the window; the emulator does not wake up by itself when a window closes).
 //!
 //! The agents themselves, under `/gitops/api/v1/agents`:
 //!
@@ -348,7 +360,10 @@ mod gpgkeys;
 mod http;
 mod kube;
 mod manifest;
+mod mappings;
 mod openpgp;
+mod project_rules;
+mod projects;
 mod query;
 mod repo_creds;
 mod repositories;

@@ -10,6 +10,9 @@ use super::query::Param::{self, Bool, List, Str};
 /// `/api/v1/agents/{agentIdentifier}/`).
 pub const PREFIX: &str = "/gitops/api/v1/agents/";
 
+/// Path prefix of the v2 per-agent operations (project mappings).
+pub const PREFIX_V2: &str = "/gitops/api/v2/agents/";
+
 /// The agents collection (`/gitops/api/v1/agents`).
 pub const AGENTS: &str = "/gitops/api/v1/agents";
 
@@ -64,6 +67,16 @@ pub enum Op {
     AgentOverridesGet,
     AgentOverridesPost,
     AgentHeartbeat,
+    ProjectCreate,
+    ProjectList,
+    ProjectGet,
+    ProjectUpdate,
+    ProjectDelete,
+    MappingCreate,
+    MappingList,
+    MappingGet,
+    MappingUpdate,
+    MappingDelete,
 }
 
 const REPO_QUERY: &[(&str, Param)] = &[
@@ -146,7 +159,7 @@ const CERT_QUERY: &[(&str, Param)] = &[
 
 impl Op {
     /// Every operation.
-    pub const ALL: [Op; 42] = [
+    pub const ALL: [Op; 52] = [
         Op::RepoCreate,
         Op::RepoList,
         Op::RepoGet,
@@ -189,6 +202,16 @@ impl Op {
         Op::AgentOverridesGet,
         Op::AgentOverridesPost,
         Op::AgentHeartbeat,
+        Op::ProjectCreate,
+        Op::ProjectList,
+        Op::ProjectGet,
+        Op::ProjectUpdate,
+        Op::ProjectDelete,
+        Op::MappingCreate,
+        Op::MappingList,
+        Op::MappingGet,
+        Op::MappingUpdate,
+        Op::MappingDelete,
     ];
 
     /// Name used by `GET /_emulator/requests`, e.g. `repositories.create`.
@@ -236,6 +259,16 @@ impl Op {
             Op::AgentOverridesGet => "agents.helmOverrides.get",
             Op::AgentOverridesPost => "agents.helmOverrides.post",
             Op::AgentHeartbeat => "agents.heartbeat",
+            Op::ProjectCreate => "projects.create",
+            Op::ProjectList => "projects.list",
+            Op::ProjectGet => "projects.get",
+            Op::ProjectUpdate => "projects.update",
+            Op::ProjectDelete => "projects.delete",
+            Op::MappingCreate => "projectMappings.create",
+            Op::MappingList => "projectMappings.list",
+            Op::MappingGet => "projectMappings.get",
+            Op::MappingUpdate => "projectMappings.update",
+            Op::MappingDelete => "projectMappings.delete",
         }
     }
 
@@ -272,6 +305,15 @@ impl Op {
             | Op::AgentDeployYamlPost
             | Op::AgentOverridesPost
             | Op::AgentHeartbeat => &[],
+            Op::ProjectList => &[&[("query.name", Str)]],
+            Op::ProjectCreate
+            | Op::ProjectGet
+            | Op::ProjectUpdate
+            | Op::ProjectDelete
+            | Op::MappingCreate
+            | Op::MappingUpdate => &[],
+            Op::MappingGet | Op::MappingDelete => &[&[("argoProjectName", Str)]],
+            Op::MappingList => &[IDENTIFIER, &[("argoProjectName", Str)]],
         };
         parts.concat()
     }
@@ -299,7 +341,16 @@ impl Op {
                 | Op::AgentDeployYamlPost
                 | Op::AgentOverridesPost
                 | Op::AgentHeartbeat
+                | Op::ProjectCreate
+                | Op::ProjectUpdate
+                | Op::MappingCreate
+                | Op::MappingUpdate
         )
+    }
+
+    /// The scope is in the JSON body, not the query (project mapping create and update).
+    pub fn scope_in_body(self) -> bool {
+        matches!(self, Op::MappingCreate | Op::MappingUpdate)
     }
 
     /// An operation on the agents themselves: no `{agent}/` prefix in the path, the scope
@@ -384,6 +435,32 @@ pub fn route(method: &Method, path: &str) -> ApiResult<Route> {
             id,
         })
     };
+    if let Some(rest) = path.strip_prefix(PREFIX_V2) {
+        let segs: Vec<&str> = rest.split('/').collect();
+        let (op, id) = match (segs.as_slice(), method.clone()) {
+            ([_, "appprojectsmapping"], Method::POST) => (Op::MappingCreate, None),
+            ([_, "appprojectsmapping", one], m) if !one.is_empty() => {
+                let op = match m {
+                    Method::GET => Op::MappingGet,
+                    Method::PUT => Op::MappingUpdate,
+                    Method::DELETE => Op::MappingDelete,
+                    _ => return Err(wrong_method()),
+                };
+                (op, Some(percent_decode(one)?))
+            }
+            ([_, "appprojectsmappings"], Method::GET) => (Op::MappingList, None),
+            ([_, "appprojectsmapping" | "appprojectsmappings"], _) => return Err(wrong_method()),
+            _ => return Err(not_found()),
+        };
+        if segs[0].is_empty() {
+            return Err(not_found());
+        }
+        return Ok(Route {
+            op,
+            agent: percent_decode(segs[0])?,
+            id,
+        });
+    }
     if path == AGENTS {
         return match *method {
             Method::POST => agent_route(Op::AgentCreate, None),
@@ -415,7 +492,7 @@ pub fn route(method: &Method, path: &str) -> ApiResult<Route> {
     let unimplemented = || {
         ApiError::unimplemented(format!(
             "{method} {path} is in the Harness GitOps API but not implemented by harness-gitops-emulator \
-             (it emulates repositories, clusters and applications CRUD, application sync and the agents' CRUD, credentials, manifests and Helm overrides)"
+             (it emulates repositories, clusters, applications and Argo projects CRUD, project mappings (v2), application sync and the agents' CRUD, credentials, manifests and Helm overrides)"
         ))
     };
     let id = |s: &str| -> ApiResult<Option<String>> {
@@ -499,6 +576,8 @@ pub fn route(method: &Method, path: &str) -> ApiResult<Route> {
             Method::DELETE => (Op::GpgDelete, id(one)?),
             _ => return Err(wrong_method()),
         },
+        ["projects"] => collection(Op::ProjectCreate, Op::ProjectList)?,
+        ["projects", one] => item(one, [Op::ProjectGet, Op::ProjectUpdate, Op::ProjectDelete])?,
         ["repositories" | "clusters" | "applications" | "repositories_byurl" | "stream", ..] => {
             return Err(unimplemented())
         }

@@ -284,6 +284,10 @@ pub struct State {
     /// The latest agent version set through `POST /_emulator/agent-version`; `None`: the
     /// `--agent-version` one.
     pub agent_version: Option<crate::AgentVersion>,
+    /// Argo CD projects, keyed by scope, agent and name.
+    pub projects: BTreeMap<Key, crate::projects::ProjectEntry>,
+    /// Project mappings (v2), keyed by Harness project scope, agent and Argo project name.
+    pub mappings: BTreeMap<Key, crate::mappings::MappingEntry>,
 }
 
 const FORMAT: &str = "harness-gitops-emulator/2";
@@ -309,6 +313,11 @@ struct Snapshot {
     certificates: Vec<crate::certificates::CertEntry>,
     #[serde(default)]
     gpg_keys: Vec<crate::gpgkeys::GpgEntry>,
+    /// Absent in files written before projects were emulated.
+    #[serde(default)]
+    projects: Vec<crate::projects::ProjectEntry>,
+    #[serde(default)]
+    mappings: Vec<crate::mappings::MappingEntry>,
 }
 
 /// [`Snapshot`] borrowed from the state, for writing without copying.
@@ -328,6 +337,8 @@ struct SnapshotRef<'a> {
     certificates: Vec<&'a crate::certificates::CertEntry>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     gpg_keys: Vec<&'a crate::gpgkeys::GpgEntry>,
+    projects: Vec<&'a crate::projects::ProjectEntry>,
+    mappings: Vec<&'a crate::mappings::MappingEntry>,
 }
 
 impl State {
@@ -344,6 +355,8 @@ impl State {
             agent_version: self.agent_version.map(|v| v.to_string()),
             certificates: self.certificates.values().collect(),
             gpg_keys: self.gpg_keys.values().collect(),
+            projects: self.projects.values().collect(),
+            mappings: self.mappings.values().collect(),
         };
         serde_json::to_vec(&snap)
     }
@@ -395,6 +408,16 @@ impl State {
                 .collect(),
             agents: snap
                 .agents
+                .into_iter()
+                .map(|e| (e.key.clone(), e))
+                .collect(),
+            projects: snap
+                .projects
+                .into_iter()
+                .map(|e| (e.key.clone(), e))
+                .collect(),
+            mappings: snap
+                .mappings
                 .into_iter()
                 .map(|e| (e.key.clone(), e))
                 .collect(),

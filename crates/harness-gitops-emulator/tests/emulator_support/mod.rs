@@ -588,6 +588,13 @@ pub const APP_SYNC: &str = "/api/v1/agents/{agentIdentifier}/applications/{reque
 pub const CERTS: &str = "/api/v1/agents/{agentIdentifier}/certificates";
 pub const GPGKEYS: &str = "/api/v1/agents/{agentIdentifier}/gpgkeys";
 pub const GPGKEY: &str = "/api/v1/agents/{agentIdentifier}/gpgkeys/{query.keyID}";
+pub const PROJECTS: &str = "/api/v1/agents/{agentIdentifier}/projects";
+pub const PROJECT_GET: &str = "/api/v1/agents/{agentIdentifier}/projects/{query.name}";
+pub const PROJECT_PUT: &str =
+    "/api/v1/agents/{agentIdentifier}/projects/{request.project.metadata.name}";
+pub const MAPPINGS_V2: &str = "/api/v2/agents/{agentIdentifier}/appprojectsmapping";
+pub const MAPPING_V2: &str = "/api/v2/agents/{agentIdentifier}/appprojectsmapping/{identifier}";
+pub const MAPPING_LIST_V2: &str = "/api/v2/agents/{agentIdentifier}/appprojectsmappings";
 
 /// Request fields and query parameters the emulator accepts beyond the 2025-07 document
 /// because the official Go SDK sends them (reference §2.2, §2.3): (schema or operation,
@@ -641,6 +648,20 @@ pub fn operations() -> Vec<(Method, &'static str, Option<&'static str>)> {
         (Method::GET, GPGKEYS, None),
         (Method::GET, GPGKEY, Some("query.keyID")),
         (Method::DELETE, GPGKEY, Some("query.keyID")),
+        (Method::POST, PROJECTS, None),
+        (Method::GET, PROJECTS, None),
+        (Method::GET, PROJECT_GET, Some("query.name")),
+        (
+            Method::PUT,
+            PROJECT_PUT,
+            Some("request.project.metadata.name"),
+        ),
+        (Method::DELETE, PROJECT_GET, Some("query.name")),
+        (Method::POST, MAPPINGS_V2, None),
+        (Method::GET, MAPPING_V2, Some("identifier")),
+        (Method::PUT, MAPPING_V2, Some("identifier")),
+        (Method::DELETE, MAPPING_V2, Some("identifier")),
+        (Method::GET, MAPPING_LIST_V2, None),
     ]
 }
 
