@@ -601,7 +601,8 @@ def scenario_cancel(args, run, work, fig):
 VOLATILE = {"createdAt", "lastModifiedAt", "created_at", "updated_at", "uid", "resourceVersion",
             "creationTimestamp", "reconciledAt", "reconciled_at", "startedAt", "finishedAt", "deployedAt",
             "deployStartedAt", "observedAt", "attemptedAt", "kubernetes.io/service-account.uid",
-            "lastTransitionTime"}
+            "lastTransitionTime", "last_transition_time", "operation_started_at", "operation_finished_at",
+            "last_heartbeat"}
 
 
 def normalise(v):

@@ -748,7 +748,7 @@ fn ctrl_c_during_waits_returns_promptly_and_keeps_every_object() {
 
 /// Keys whose values differ from run to run by nature (times, generated ids, tokens and their
 /// derived counters), removed before comparing.
-const VOLATILE: [&str; 18] = [
+const VOLATILE: [&str; 22] = [
     "createdAt",
     "lastModifiedAt",
     "created_at",
@@ -766,6 +766,10 @@ const VOLATILE: [&str; 18] = [
     "attemptedAt",
     "kubernetes.io/service-account.uid",
     "lastTransitionTime",
+    "last_transition_time",
+    "operation_started_at",
+    "operation_finished_at",
+    "last_heartbeat",
     // metadata.managedFields[*].time (the Kubernetes emulator records managed fields).
     "time",
 ];
