@@ -11,6 +11,7 @@ mod cluster;
 mod crd;
 mod examples;
 mod gnupg_key;
+mod ml_platform;
 mod provider;
 mod reliability;
 mod repository;
