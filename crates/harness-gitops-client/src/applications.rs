@@ -62,6 +62,9 @@ pub struct ApplicationDeleteOptions {
     pub propagation_policy: Option<String>,
     /// `options.removeExistingFinalizers=true` when true.
     pub remove_existing_finalizers: bool,
+    /// `request.appNamespace`: the application's Kubernetes namespace, sent when set and not
+    /// empty.
+    pub app_namespace: Option<String>,
 }
 
 impl From<DeleteOptions> for ApplicationDeleteOptions {
@@ -105,6 +108,23 @@ impl<'c> Applications<'c> {
         name: &str,
     ) -> Result<Option<ApplicationResponse>, Error> {
         self.crud.get_opt(scope, name).await
+    }
+
+    /// As [`Applications::get_opt`], in the Kubernetes namespace `namespace` of the
+    /// application (`query.appNamespace`, sent when given and not empty): Argo CD names an
+    /// application by namespace and name.
+    pub async fn get_opt_in(
+        &self,
+        scope: &Scope,
+        name: &str,
+        namespace: Option<&str>,
+    ) -> Result<Option<ApplicationResponse>, Error> {
+        let query = namespace
+            .filter(|n| !n.is_empty())
+            .map(|n| ("query.appNamespace", n.to_string()))
+            .into_iter()
+            .collect();
+        self.crud.get_opt_query(scope, name, query).await
     }
 
     /// Creates an application. `name` must equal `request.application.metadata.name` (the API
@@ -155,6 +175,9 @@ impl<'c> Applications<'c> {
         }
         if let Some(policy) = options.propagation_policy.filter(|p| !p.is_empty()) {
             query.push(("request.propagationPolicy", policy));
+        }
+        if let Some(ns) = options.app_namespace.filter(|n| !n.is_empty()) {
+            query.push(("request.appNamespace", ns));
         }
         flag(
             &mut query,

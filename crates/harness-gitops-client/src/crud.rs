@@ -63,7 +63,18 @@ impl<'c> Crud<'c> {
         scope: &Scope,
         id: &str,
     ) -> Result<Option<T>, Error> {
-        let call = self.call("get", Method::GET, scope, Some(id));
+        self.get_opt_query(scope, id, Vec::new()).await
+    }
+
+    /// `GET {plural}/{id}?{query}`; `None` when missing or soft-deleted.
+    pub async fn get_opt_query<T: DeserializeOwned>(
+        &self,
+        scope: &Scope,
+        id: &str,
+        query: Vec<(&'static str, String)>,
+    ) -> Result<Option<T>, Error> {
+        let mut call = self.call("get", Method::GET, scope, Some(id));
+        call.query = query;
         self.client.send_opt(&call, self.kind.entity_key).await
     }
 

@@ -568,6 +568,16 @@ async fn application_query_parameters_and_name_check() {
             ),
             step("DELETE", &format!("{apps}/app1"), &[("orgIdentifier", "o"), ("projectIdentifier", "p")], Reply::Json(200, json!({}))),
             step("POST", &format!("{apps}/app1/sync"), &[("orgIdentifier", "o"), ("projectIdentifier", "p")], Reply::Json(200, body.clone())),
+            // In a namespace: get, delete and sync name it.
+            step("GET", &format!("{apps}/app1"), &[("orgIdentifier", "o"), ("projectIdentifier", "p"), ("query.appNamespace", "team-a")], Reply::Json(200, body.clone())),
+            step("GET", &format!("{apps}/app1"), &[("orgIdentifier", "o"), ("projectIdentifier", "p")], Reply::Json(200, body.clone())),
+            step(
+                "DELETE",
+                &format!("{apps}/app1"),
+                &[("orgIdentifier", "o"), ("projectIdentifier", "p"), ("request.appNamespace", "team-a")],
+                Reply::Json(200, json!({})),
+            ),
+            step("POST", &format!("{apps}/app1/sync"), &[("orgIdentifier", "o"), ("projectIdentifier", "p")], Reply::Json(200, body.clone())),
         ])
         .await;
         let c = client(&fake);
@@ -608,6 +618,13 @@ async fn application_query_parameters_and_name_check() {
         };
         c.applications().sync(&scope, "app1", &sync).await.expect("sync");
 
+        assert!(c.applications().get_opt_in(&scope, "app1", Some("team-a")).await.expect("get").is_some());
+        assert!(c.applications().get_opt_in(&scope, "app1", Some("")).await.expect("get").is_some());
+        let opts = ApplicationDeleteOptions { app_namespace: Some("team-a".into()), ..Default::default() };
+        c.applications().delete(&scope, "app1", opts).await.expect("delete");
+        let sync_in = ApplicationSyncRequest { name: Some("app1".into()), app_namespace: Some("team-a".into()), ..Default::default() };
+        c.applications().sync(&scope, "app1", &sync_in).await.expect("sync");
+
         // The body name must match the addressed name; refused before sending.
         let e = c.applications().create(&scope, "other", &query, &create).await.unwrap_err();
         assert!(matches!(e, Error::InvalidRequest { .. }) && e.to_string().contains("differs"), "{e}");
@@ -617,6 +634,7 @@ async fn application_query_parameters_and_name_check() {
         assert_eq!(sent["application"]["spec"]["syncPolicy"]["automated"], json!({"prune": false, "selfHeal": true}));
         let synced = fake.seen()[4].json();
         assert_eq!(synced, json!({"name": "app1", "prune": false, "syncOptions": {"items": ["CreateNamespace=true"]}}));
+        assert_eq!(fake.seen()[8].json(), json!({"name": "app1", "appNamespace": "team-a"}));
     })
     .await
 }

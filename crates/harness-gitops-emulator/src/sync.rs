@@ -540,6 +540,7 @@ mod tests {
                 },
                 agent: "x".into(),
                 id: "app".into(),
+                ns: String::new(),
             },
             app: [("spec".to_string(), spec)].into_iter().collect(),
             cluster_id: String::new(),
