@@ -350,6 +350,7 @@ pub fn apply_update(
     bump_metadata(state, e, spec_changed);
     if spec_changed {
         sync::on_change(e, now, delay);
+        super::projects::check_kinds(state, e, now);
     }
     e.last_modified_at = now;
 }
@@ -443,6 +444,7 @@ pub async fn create(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
                     links.apply(&mut e);
                     bump_metadata(s, &mut e, false);
                     sync::on_change(&mut e, now, delay);
+                    super::projects::check_kinds(s, &mut e, now);
                     e
                 }
             };
@@ -932,6 +934,7 @@ pub async fn sync(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
                 return Err(ApiError::permission_denied(why));
             }
             sync::start(&mut e.sync, &key.id, target, request, now, delay);
+            super::projects::check_kinds(s, &mut e, now);
             bump_metadata(s, &mut e, false);
             let out = render(&e, now);
             s.applications.insert(key.clone(), Arc::new(e));

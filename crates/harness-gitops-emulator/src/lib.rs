@@ -35,6 +35,10 @@
 //! cron + duration, UTC or a fixed offset) is refused with `cannot sync: blocked by sync
 //! window`, and an automated sync such a write would start is held (it starts at the next
 //! change after the window; the emulator does not wake up by itself when a window closes).
+//! A sync of a kind the project does not permit (`namespaceResourceWhitelist`/`Blacklist`;
+//! the cluster lists for cluster-scoped kinds) among what it deploys (a Deployment `apps`
+//! and a Service, core) fails: operation `Failed` with Argo CD's `resource apps:Deployment is
+//! not permitted in project ml`, the application OutOfSync.
 //!
 //! The agents themselves, under `/gitops/api/v1/agents`:
 //!
