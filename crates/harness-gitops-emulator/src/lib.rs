@@ -66,7 +66,9 @@
 //! * Agent ids are scope-prefixed: `account.x` (any scope), `org.x` (needs `orgIdentifier`),
 //!   bare `x` = project agent (needs `orgIdentifier` and `projectIdentifier`); else 400.
 //!   Entities are keyed by account, org, project, agent id and identifier (applications:
-//!   name). Argo CD's own uniqueness holds per agent: one repository per URL and Argo
+//!   name and Kubernetes namespace; get, update, delete and sync find the name in
+//!   `query.appNamespace` / the body's namespace / `request.appNamespace` / `appNamespace`
+//!   when given, in any namespace when not). Argo CD's own uniqueness holds per agent: one repository per URL and Argo
 //!   project, one cluster per server, one application per name and namespace; a clash
 //!   answers 409 (code 6) "entity already exists", like a duplicate identifier without
 //!   `upsert: true`. Missing entities answer 404 (code 5).
