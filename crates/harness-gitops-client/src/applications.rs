@@ -142,7 +142,19 @@ impl<'c> Applications<'c> {
         request: &ApplicationCreateRequest,
     ) -> Result<ApplicationResponse, Error> {
         check_name(scope, "create", name, request.application.as_ref())?;
-        self.crud.create(scope, name, query.params(), request).await
+        // The lookup after an attempt with an unknown outcome names the namespace too.
+        let lookup = request
+            .application
+            .as_ref()
+            .and_then(|a| a.metadata.as_ref())
+            .and_then(|m| m.namespace.clone())
+            .filter(|n| !n.is_empty())
+            .map(|n| ("query.appNamespace", n))
+            .into_iter()
+            .collect();
+        self.crud
+            .create_with_lookup(scope, name, query.params(), lookup, request)
+            .await
     }
 
     /// Replaces an application (PUT of the whole object to `applications/{name}`; retried).

@@ -1702,3 +1702,60 @@ async fn agent_calls_refuse_unusable_identifiers() {
     })
     .await
 }
+
+#[tokio::test]
+async fn dropped_application_create_looks_the_application_up_in_its_namespace() {
+    bounded(async {
+        let apps = "/gateway/gitops/api/v1/agents/ag/applications";
+        let body =
+            json!({"name": "app1", "app": {"metadata": {"name": "app1", "namespace": "team-a"}}});
+        let fake = Fake::start(vec![
+            step(
+                "POST",
+                apps,
+                &[("orgIdentifier", "o"), ("projectIdentifier", "p")],
+                Reply::Drop,
+            ),
+            step(
+                "GET",
+                &format!("{apps}/app1"),
+                &[
+                    ("orgIdentifier", "o"),
+                    ("projectIdentifier", "p"),
+                    ("query.appNamespace", "team-a"),
+                ],
+                Reply::Json(200, body),
+            ),
+        ])
+        .await;
+        let app = Application {
+            metadata: Some(ObjectMeta {
+                name: Some("app1".into()),
+                namespace: Some("team-a".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let create = ApplicationCreateRequest {
+            application: Some(app),
+            ..Default::default()
+        };
+        let got = client(&fake)
+            .applications()
+            .create(
+                &Scope::project("o", "p", "ag"),
+                "app1",
+                &AppQuery::default(),
+                &create,
+            )
+            .await
+            .expect("create resolved by lookup");
+        assert_eq!(
+            got.app.unwrap().metadata.unwrap().namespace.as_deref(),
+            Some("team-a")
+        );
+        assert_eq!(fake.count("POST"), 1);
+        fake.finish();
+    })
+    .await
+}
