@@ -37,7 +37,8 @@ struct Round {
 
 /// The waits of one scope.
 struct ScopeWatch {
-    /// Names waited for, with how many waits each (the same name can wait twice).
+    /// Keys (`namespace/name`, [`watch_key`]) waited for, with how many waits each (the same
+    /// application can wait twice).
     waiting: Mutex<BTreeMap<String, usize>>,
     rounds: watch::Sender<Round>,
     /// Wakes the poller early: a new wait joined.
@@ -86,7 +87,7 @@ impl Waiting {
                     operation: Box::new(harness_gitops_client::Operation {
                         action: "watch",
                         kind: "application",
-                        target: Some(self.registration.name.clone()),
+                        target: Some(split_key(&self.registration.name).1.to_string()),
                         agent: self.agent.clone(),
                     }),
                 }));
@@ -116,7 +117,17 @@ impl Drop for Registration {
 impl Watcher {
     /// Starts waiting for application `name` of `scope`: it is observed in every round until
     /// the returned [`Waiting`] is dropped. A new wait makes the next round come soon.
-    pub fn wait(&self, client: &Client, scope: &Scope, name: &str) -> Waiting {
+    /// `namespace` is the application's Kubernetes namespace (Argo CD names an application by
+    /// namespace and name); `None` matches any.
+    pub fn wait(
+        &self,
+        client: &Client,
+        scope: &Scope,
+        name: &str,
+        namespace: Option<&str>,
+    ) -> Waiting {
+        let key = watch_key(name, namespace.filter(|n| !n.is_empty()));
+        let name = key.as_str();
         let watch = self.scope(client, scope);
         *watch
             .waiting
@@ -156,6 +167,45 @@ impl Watcher {
     }
 }
 
+/// The key a wait is registered under: `namespace/name` (a Kubernetes name has no `/`), the
+/// namespace empty when not known (then any application of that name matches).
+fn watch_key(name: &str, namespace: Option<&str>) -> String {
+    format!("{}/{name}", namespace.unwrap_or_default())
+}
+
+/// The namespace (`None` when empty) and name of a [`watch_key`].
+fn split_key(key: &str) -> (Option<&str>, &str) {
+    match key.split_once('/') {
+        Some((ns, name)) => ((!ns.is_empty()).then_some(ns), name),
+        None => (None, key),
+    }
+}
+
+/// The application of the wait `key`, read alone.
+async fn get_one(
+    client: &Client,
+    scope: &Scope,
+    key: &str,
+) -> Result<Option<harness_gitops_client::models::ApplicationResponse>, Error> {
+    let (ns, name) = split_key(key);
+    client.applications().get_opt_in(scope, name, ns).await
+}
+
+/// The listed applications the waits of `keys` look for, by key.
+fn matching(keys: &[String], items: Vec<Application>) -> HashMap<String, Application> {
+    keys.iter()
+        .filter_map(|k| {
+            let (ns, name) = split_key(k);
+            let found = items.iter().find(|a| {
+                let meta = a.metadata.as_ref();
+                meta.and_then(|m| m.name.as_deref()) == Some(name)
+                    && ns.is_none_or(|ns| meta.and_then(|m| m.namespace.as_deref()) == Some(ns))
+            })?;
+            Some((k.clone(), found.clone()))
+        })
+        .collect()
+}
+
 /// Polls `scope` while anything waits in it: one request per round.
 async fn poll(client: Client, scope: Scope, watch: Arc<ScopeWatch>) {
     let mut number = 0u64;
@@ -186,7 +236,7 @@ async fn poll(client: Client, scope: Scope, watch: Arc<ScopeWatch>) {
         number += 1;
         let covered = Arc::new(names.clone());
         let round = match names.as_slice() {
-            [only] => match client.applications().get_opt(&scope, only).await {
+            [only] => match get_one(&client, &scope, only).await {
                 Ok(found) => Round {
                     number,
                     apps: Arc::new(
@@ -209,16 +259,7 @@ async fn poll(client: Client, scope: Scope, watch: Arc<ScopeWatch>) {
             _ => match client.applications().list(&scope).await {
                 Ok(list) => Round {
                     number,
-                    apps: Arc::new(
-                        list.items
-                            .unwrap_or_default()
-                            .into_iter()
-                            .filter_map(|a| {
-                                let n = a.metadata.as_ref()?.name.clone()?;
-                                names.binary_search(&n).is_ok().then_some((n, a))
-                            })
-                            .collect(),
-                    ),
+                    apps: Arc::new(matching(&names, list.items.unwrap_or_default())),
                     covered,
                     error: None,
                 },
@@ -232,5 +273,47 @@ async fn poll(client: Client, scope: Scope, watch: Arc<ScopeWatch>) {
         };
         let _ = watch.rounds.send(round);
         delay = Duration::from_secs_f64((delay.as_secs_f64() * FACTOR).min(LONGEST.as_secs_f64()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use harness_gitops_client::models::ObjectMeta;
+
+    fn app(ns: &str, name: &str) -> Application {
+        Application {
+            metadata: Some(ObjectMeta {
+                name: Some(name.into()),
+                namespace: Some(ns.into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_wait_matches_its_namespace_or_any_when_it_names_none() {
+        assert_eq!(
+            split_key(&watch_key("web", Some("team-a"))),
+            (Some("team-a"), "web")
+        );
+        assert_eq!(split_key(&watch_key("web", None)), (None, "web"));
+        let items = vec![
+            app("team-a", "web"),
+            app("team-b", "web"),
+            app("team-a", "db"),
+        ];
+        let keys = vec![
+            watch_key("web", Some("team-b")),
+            watch_key("db", None),
+            watch_key("db", Some("team-b")),
+        ];
+        let got = matching(&keys, items);
+        assert_eq!(got.len(), 2, "{:?}", got.keys());
+        let ns = |k: &str| got[k].metadata.as_ref().unwrap().namespace.clone().unwrap();
+        assert_eq!(ns("team-b/web"), "team-b");
+        assert_eq!(ns("/db"), "team-a");
+        assert!(!got.contains_key("team-b/db"));
     }
 }

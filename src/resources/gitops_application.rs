@@ -1084,7 +1084,7 @@ impl ModelResource<ProviderData> for GitopsApplication {
         let name = current.name.as_deref().unwrap_or_default();
         match client
             .applications()
-            .get_opt(&current.scope.api(), name)
+            .get_opt_in(&current.scope.api(), name, namespace_of(current))
             .await
         {
             Ok(Some(resp)) => Some(from_api(&resp, current)),
@@ -1112,7 +1112,11 @@ impl ModelResource<ProviderData> for GitopsApplication {
         // What the wait after the update compares with: the reconcile and the operation that
         // were there before the change.
         let baseline = if spec_changed && planned.wait.is_known() {
-            match client.applications().get_opt(&scope, name).await {
+            match client
+                .applications()
+                .get_opt_in(&scope, name, namespace_of(prior))
+                .await
+            {
                 Ok(found) => found.as_ref().map(Baseline::of),
                 Err(e) => {
                     api_error(diags, "Unable to Read GitOps Application", &e);
@@ -1163,6 +1167,7 @@ impl ModelResource<ProviderData> for GitopsApplication {
                 .filter(|_| cascade)
                 .map(str::to_string),
             remove_existing_finalizers: prior.remove_existing_finalizers.unwrap_or(false),
+            app_namespace: namespace_of(prior).map(str::to_string),
         };
         if let Err(e) = client.applications().delete(&scope, name, opts).await {
             api_error(diags, "Unable to Delete GitOps Application", &e);
@@ -1172,7 +1177,11 @@ impl ModelResource<ProviderData> for GitopsApplication {
         // its resources are gone: wait for it, so a create of the same name cannot collide.
         let gone = ctx
             .wait_for(POLL, || async {
-                match client.applications().get_opt(&scope, name).await {
+                match client
+                    .applications()
+                    .get_opt_in(&scope, name, namespace_of(prior))
+                    .await
+                {
                     Ok(None) => Ok(Poll::Ready(())),
                     Ok(Some(_)) => Ok(Poll::Pending(())),
                     Err(e) => Err(e),
@@ -1235,6 +1244,12 @@ impl ModelResource<ProviderData> for GitopsApplication {
             }
         }
     }
+}
+
+/// The application's Kubernetes namespace, when known and not empty: sent on every call that
+/// names the application (Argo CD names one by namespace and name).
+fn namespace_of(m: &App) -> Option<&str> {
+    m.app_namespace.non_empty()
 }
 
 /// The query parameters of create and update: the Harness links.
@@ -1395,11 +1410,21 @@ async fn after_write(
 ) -> ApplicationResponse {
     let scope = planned.scope.api();
     let name = planned.name.as_deref().unwrap_or_default();
+    // The namespace the API placed the application in (the planned one may be unknown).
+    let namespace = resp
+        .app
+        .as_ref()
+        .and_then(|a| a.metadata.as_ref())
+        .and_then(|m| m.namespace.clone())
+        .filter(|n| !n.is_empty())
+        .or_else(|| namespace_of(planned).map(str::to_string));
+    let namespace = namespace.as_deref();
     let mut latest = resp;
     let manual = !matches!(&planned.sync_policy, Val::Known(p) if p.automated.is_known());
     if manual && planned.sync_on_apply.unwrap_or(false) {
         let request = ApplicationSyncRequest {
             name: Some(name.to_string()),
+            app_namespace: namespace.map(str::to_string),
             ..Default::default()
         };
         match client.applications().sync(&scope, name, &request).await {
@@ -1424,8 +1449,10 @@ async fn after_write(
     let first = latest.clone();
     // One poll per scope and round, shared with every other application this provider
     // process waits for (app_watch): each call waits for the next round.
-    let waiting =
-        tokio::sync::Mutex::new((ctx.provider.app_watch.wait(client, &scope, name), 0u64));
+    let waiting = tokio::sync::Mutex::new((
+        ctx.provider.app_watch.wait(client, &scope, name, namespace),
+        0u64,
+    ));
     let shared = Backoff {
         initial: Duration::ZERO,
         max: Duration::ZERO,

@@ -5,25 +5,28 @@
 //! sub-type, so those replace the resource when they change; `cert_data` is updated in
 //! place (the create call with `upsert`). Unlike the official provider's one-resource-per-
 //! agent `harness_platform_gitops_repo_cert`, each certificate is its own resource, is
-//! refreshed (drift is seen) and deletes only itself. There is no get call, so there is no
-//! data source.
+//! refreshed (drift is seen) and deletes only itself. There is no get call; the data source
+//! looks a certificate up in the agent's list, filtered by server name, type and sub-type.
 //!
 //! Order: model → validation → plan hook → create/read/update/delete/import → API mapping
 //! → tests.
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use base64::Engine as _;
 use harness_gitops_client::models::{
     cert_type, Certificate as ApiCert, CertificateCreateRequest, CertificateList, CertificateQuery,
 };
-use tfplugin::resource::Resource;
+use tfplugin::resource::{DataSource, Resource};
+use tfplugin::tf::schema::{Constraint, Schema};
 use tfplugin::tf::{AttributePath, Diagnostics, Value};
-use tfplugin::typed::{self, ModelResource, TypedPlan};
+use tfplugin::typed::{self, ModelResource, TfType, TypedPlan};
 use tfplugin::{Model, Val};
 
 use super::common::{self, api_error, Scope, ScopedId};
 use super::Ctx;
-use crate::provider::ProviderData;
+use crate::provider::{Defaults, ProviderData};
 
 const TYPE_NAME: &str = "harness_gitops_repository_certificate";
 
@@ -464,9 +467,144 @@ fn from_api(c: &ApiCert, prior: &RepoCert) -> RepoCert {
     s
 }
 
+/// The data source: a certificate by scope, server name, type and sub-type (the API has no
+/// get of one certificate; the agent's list is filtered).
+pub struct GitopsRepositoryCertificateData;
+
+fn data_schema() -> Schema {
+    common::data_source_schema(
+        &RepoCert::schema(),
+        "Reads a repository server certificate of a Harness GitOps agent by server name, type and sub-type \
+         (`cert_sub_type` is required for `ssh`, optional for `https`).",
+        &[
+            (RepoCert::SERVER_NAME, Constraint::Required),
+            (RepoCert::CERT_TYPE, Constraint::Required),
+            (RepoCert::CERT_SUB_TYPE, Constraint::OptionalComputed),
+            (Scope::AGENT_ID, Constraint::OptionalComputed),
+            (Scope::ORG_ID, Constraint::OptionalComputed),
+            (Scope::PROJECT_ID, Constraint::OptionalComputed),
+        ],
+        &[RepoCert::UPSERT],
+    )
+}
+
+/// The model holding the scope (provider defaults filled in) and the lookup attributes of
+/// the data source's configuration; errors at their paths.
+fn data_key(config: &Value, defaults: &Defaults, diags: &mut Diagnostics) -> Option<RepoCert> {
+    let c = match RepoCert::from_object(config) {
+        Ok(m) => m,
+        Err(d) => {
+            diags.0.push(d);
+            return None;
+        }
+    };
+    let mut scope = c.scope.clone();
+    scope.plan(&c.scope, Some(defaults), diags);
+    let at = AttributePath::attr;
+    for (name, v) in [
+        (RepoCert::SERVER_NAME, &c.server_name),
+        (RepoCert::CERT_TYPE, &c.cert_type),
+    ] {
+        if !v.is_known() {
+            diags.error_at(
+                at(name),
+                "Missing Lookup Key",
+                format!("Set `{name}` to the certificate's to read."),
+            );
+        }
+    }
+    if let Some(t) = c.cert_type.as_deref() {
+        if t != cert_type::SSH && t != cert_type::HTTPS {
+            diags.error_at(
+                at(RepoCert::CERT_TYPE),
+                "Invalid Certificate Type",
+                format!("{t:?} is not a certificate type: `ssh` or `https`."),
+            );
+        }
+        if t == cert_type::SSH && c.cert_sub_type.non_empty().is_none() {
+            diags.error_at(
+                at(RepoCert::CERT_SUB_TYPE),
+                "Missing SSH Key Type",
+                "An ssh certificate is looked up by its key type too: set `cert_sub_type` (e.g. `ssh-ed25519`).",
+            );
+        }
+    }
+    if diags.has_errors() {
+        return None;
+    }
+    Some(RepoCert {
+        scope,
+        server_name: c.server_name,
+        cert_type: c.cert_type,
+        cert_sub_type: c.cert_sub_type,
+        ..Default::default()
+    })
+}
+
+/// The data source's state of a lookup's answer; "not found" is an error at `server_name`.
+fn data_state(found: Option<&ApiCert>, key: &RepoCert, diags: &mut Diagnostics) -> Option<Value> {
+    let Some(c) = found else {
+        let sub = key
+            .cert_sub_type
+            .non_empty()
+            .map(|s| format!(" {s}"))
+            .unwrap_or_default();
+        diags.error_at(
+            AttributePath::attr(RepoCert::SERVER_NAME),
+            "GitOps Repository Certificate Not Found",
+            format!(
+                "No {}{sub} certificate for {:?} exists for agent {:?} in this scope.",
+                key.cert_type.as_deref().unwrap_or_default(),
+                key.server_name.as_deref().unwrap_or_default(),
+                key.scope.agent_id.as_deref().unwrap_or_default(),
+            ),
+        );
+        return None;
+    };
+    let state = from_api(c, key);
+    Some(common::data_source_value(&data_schema(), &state.to_value()))
+}
+
+#[async_trait]
+impl DataSource<ProviderData> for GitopsRepositoryCertificateData {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        data_schema()
+    }
+
+    async fn read(&self, ctx: &Ctx, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let client = &common::client(ctx, common::DATA_SOURCE_LIMIT, diags)?;
+        let key = data_key(config, &ctx.provider.defaults, diags)?;
+        let found = client
+            .certificates()
+            .get_opt(
+                &key.scope.api(),
+                key.server_name.as_deref().unwrap_or_default(),
+                key.cert_type.as_deref().unwrap_or_default(),
+                key.cert_sub_type.as_deref().unwrap_or_default(),
+            )
+            .await;
+        match found {
+            Ok(c) => data_state(c.as_ref(), &key, diags),
+            Err(e) => {
+                api_error(diags, "Unable to Read Repository Certificate", &e);
+                None
+            }
+        }
+    }
+}
+
 /// The registered resource.
-pub fn resource() -> std::sync::Arc<dyn Resource<ProviderData>> {
+pub fn resource() -> Arc<dyn Resource<ProviderData>> {
     typed::resource(GitopsRepositoryCertificate)
+}
+
+/// The registered data source.
+pub fn data_source() -> Arc<dyn DataSource<ProviderData>> {
+    Arc::new(GitopsRepositoryCertificateData)
 }
 
 #[cfg(test)]

@@ -56,6 +56,7 @@ pub fn data_sources() -> Vec<Arc<dyn DataSource<ProviderData>>> {
         gitops_agent::data_source(),
         gitops_agent_yaml::data_source(),
         data_source::data_source::<gitops_gnupg_key::GitopsGnupgKeyData>(),
+        gitops_repository_certificate::data_source(),
         data_source::data_source::<gitops_app_project::GitopsAppProjectData>(),
         data_source::data_source::<gitops_app_project_mapping::GitopsAppProjectMappingData>(),
     ]

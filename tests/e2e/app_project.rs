@@ -366,3 +366,53 @@ resource "harness_gitops_application" "training" {{
     tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
     assert_eq!(remote_project(&emu).0, 404);
 }
+
+#[test]
+fn a_kind_the_project_does_not_permit_fails_the_wait_naming_it() {
+    let emu = Emulator::start(&["--sync-delay", "300ms"]);
+    let tf = Tf::new();
+    tf.write(&config(
+        &emu,
+        r#"
+resource "harness_gitops_app_project" "ml" {
+  name                         = "ml"
+  source_repos                 = ["*"]
+  destinations                 = [{ server = "*", namespace = "*" }]
+  namespace_resource_whitelist = [{ group = "", kind = "Service" }]
+}
+
+resource "harness_gitops_application" "training" {
+  name                 = "training"
+  argo_project         = harness_gitops_app_project.ml.name
+  skip_repo_validation = true
+  destination = {
+    server    = "https://gpu.example.com"
+    namespace = "gpu-training"
+  }
+  sources = [{
+    repo_url        = "https://github.com/acme/ml-training.git"
+    path            = "jobs"
+    target_revision = "main"
+  }]
+  sync_policy = { automated = {} }
+  wait        = {}
+  timeouts {
+    create = "2m"
+  }
+}
+"#,
+    ));
+    let started = std::time::Instant::now();
+    let text = tf.fails(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("resource apps:Deployment is not permitted in project ml"),
+        "the apply names the kind the project refuses:\n{text}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "the wait fails fast, not at its timeout: {:?}",
+        started.elapsed()
+    );
+    tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
+}

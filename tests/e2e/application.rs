@@ -1228,3 +1228,65 @@ resource "harness_gitops_application" "web" {{
     assert_eq!(change["actions"], json!(["delete", "create"]), "{change:#}");
     tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
 }
+
+/// Two applications named `web` in two Kubernetes namespaces of one agent.
+fn two_webs(namespaces: &[&str]) -> String {
+    let mut out = String::new();
+    for ns in namespaces {
+        out.push_str(&format!(
+            r#"
+resource "harness_gitops_application" "{ns}" {{
+  name          = "web"
+  app_namespace = "{ns}"
+  argo_project  = "default"
+  repo_id       = harness_gitops_repository.manifests.identifier
+  destination   = {{ server = "https://kubernetes.default.svc", namespace = "{ns}-web" }}
+  sources = [{{
+    repo_url = harness_gitops_repository.manifests.url
+    path     = "web"
+  }}]
+  sync_on_apply = true
+{WAIT}}}
+"#
+        ));
+    }
+    out
+}
+
+fn webs(emu: &Emulator) -> Vec<String> {
+    let mut ns: Vec<String> = apps(emu)
+        .into_iter()
+        .filter(|a| a["name"] == "web")
+        .map(|a| {
+            a["app"]["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    ns.sort();
+    ns
+}
+
+#[test]
+fn one_name_in_two_namespaces_is_two_applications() {
+    let emu = Emulator::start(&["--sync-delay", "300ms"]);
+    let tf = Tf::new();
+    let base = provider(&emu.url);
+    tf.write(&format!("{base}{}", two_webs(&["team-a", "team-b"])));
+    tf.apply();
+    assert_eq!(webs(&emu), vec!["team-a", "team-b"]);
+    for ns in ["team-a", "team-b"] {
+        let st = tf.resource(&format!("harness_gitops_application.{ns}"));
+        assert_eq!(st["app_namespace"], ns);
+    }
+    assert!(tf.plan_is_empty(), "second plan after create must be empty");
+
+    // Destroying one leaves the other.
+    tf.write(&format!("{base}{}", two_webs(&["team-b"])));
+    tf.apply();
+    assert_eq!(webs(&emu), vec!["team-b"]);
+    assert!(tf.plan_is_empty(), "plan after removing one must be empty");
+    tf.ok(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
+    assert!(webs(&emu).is_empty());
+}

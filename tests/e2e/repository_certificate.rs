@@ -1,7 +1,7 @@
 //! `harness_gitops_repository_certificate` through its whole life with the real CLI and the
 //! emulator: an SSH known-hosts key from another resource's output and an HTTPS certificate,
 //! the fingerprint and subject the API reports, whitespace that is no change, an in-place
-//! data update, drift, import, destroy.
+//! data update, drift, import, destroy; the data source reads the SSH key back.
 
 use crate::support::*;
 use serde_json::{json, Value as Json};
@@ -37,6 +37,16 @@ resource "harness_gitops_repository_certificate" "ssh" {{
   cert_type     = "ssh"
   cert_sub_type = "ecdsa-sha2-nistp256"
   cert_data     = {ssh_data}
+}}
+
+data "harness_gitops_repository_certificate" "read" {{
+  server_name   = harness_gitops_repository_certificate.ssh.server_name
+  cert_type     = harness_gitops_repository_certificate.ssh.cert_type
+  cert_sub_type = harness_gitops_repository_certificate.ssh.cert_sub_type
+}}
+
+output "ssh_info" {{
+  value = data.harness_gitops_repository_certificate.read.cert_info
 }}
 
 resource "harness_gitops_repository_certificate" "https" {{
@@ -101,6 +111,11 @@ fn lifecycle() {
     assert_eq!(all.len(), 2, "{all:?}");
     let remote_ssh = all.iter().find(|c| c["certType"] == "ssh").unwrap();
     assert_eq!(remote_ssh["certInfo"], ssh["cert_info"]);
+    // Read back through the data source.
+    assert_eq!(
+        tf.state()["values"]["outputs"]["ssh_info"]["value"],
+        SSH_FINGERPRINT
+    );
     assert!(tf.plan_is_empty(), "second plan after create must be empty");
 
     // The same key wrapped over two indented lines: no change.

@@ -62,6 +62,9 @@ pub struct ApplicationDeleteOptions {
     pub propagation_policy: Option<String>,
     /// `options.removeExistingFinalizers=true` when true.
     pub remove_existing_finalizers: bool,
+    /// `request.appNamespace`: the application's Kubernetes namespace, sent when set and not
+    /// empty.
+    pub app_namespace: Option<String>,
 }
 
 impl From<DeleteOptions> for ApplicationDeleteOptions {
@@ -107,6 +110,23 @@ impl<'c> Applications<'c> {
         self.crud.get_opt(scope, name).await
     }
 
+    /// As [`Applications::get_opt`], in the Kubernetes namespace `namespace` of the
+    /// application (`query.appNamespace`, sent when given and not empty): Argo CD names an
+    /// application by namespace and name.
+    pub async fn get_opt_in(
+        &self,
+        scope: &Scope,
+        name: &str,
+        namespace: Option<&str>,
+    ) -> Result<Option<ApplicationResponse>, Error> {
+        let query = namespace
+            .filter(|n| !n.is_empty())
+            .map(|n| ("query.appNamespace", n.to_string()))
+            .into_iter()
+            .collect();
+        self.crud.get_opt_query(scope, name, query).await
+    }
+
     /// Creates an application. `name` must equal `request.application.metadata.name` (the API
     /// takes the name from the body; the client uses `name` to look the application up before
     /// re-sending after an attempt with an unknown outcome, so retries never duplicate).
@@ -122,7 +142,19 @@ impl<'c> Applications<'c> {
         request: &ApplicationCreateRequest,
     ) -> Result<ApplicationResponse, Error> {
         check_name(scope, "create", name, request.application.as_ref())?;
-        self.crud.create(scope, name, query.params(), request).await
+        // The lookup after an attempt with an unknown outcome names the namespace too.
+        let lookup = request
+            .application
+            .as_ref()
+            .and_then(|a| a.metadata.as_ref())
+            .and_then(|m| m.namespace.clone())
+            .filter(|n| !n.is_empty())
+            .map(|n| ("query.appNamespace", n))
+            .into_iter()
+            .collect();
+        self.crud
+            .create_with_lookup(scope, name, query.params(), lookup, request)
+            .await
     }
 
     /// Replaces an application (PUT of the whole object to `applications/{name}`; retried).
@@ -155,6 +187,9 @@ impl<'c> Applications<'c> {
         }
         if let Some(policy) = options.propagation_policy.filter(|p| !p.is_empty()) {
             query.push(("request.propagationPolicy", policy));
+        }
+        if let Some(ns) = options.app_namespace.filter(|n| !n.is_empty()) {
+            query.push(("request.appNamespace", ns));
         }
         flag(
             &mut query,

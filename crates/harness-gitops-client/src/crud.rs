@@ -63,7 +63,18 @@ impl<'c> Crud<'c> {
         scope: &Scope,
         id: &str,
     ) -> Result<Option<T>, Error> {
-        let call = self.call("get", Method::GET, scope, Some(id));
+        self.get_opt_query(scope, id, Vec::new()).await
+    }
+
+    /// `GET {plural}/{id}?{query}`; `None` when missing or soft-deleted.
+    pub async fn get_opt_query<T: DeserializeOwned>(
+        &self,
+        scope: &Scope,
+        id: &str,
+        query: Vec<(&'static str, String)>,
+    ) -> Result<Option<T>, Error> {
+        let mut call = self.call("get", Method::GET, scope, Some(id));
+        call.query = query;
         self.client.send_opt(&call, self.kind.entity_key).await
     }
 
@@ -86,12 +97,27 @@ impl<'c> Crud<'c> {
         query: Vec<(&'static str, String)>,
         body: &B,
     ) -> Result<T, Error> {
+        self.create_with_lookup(scope, id, query, Vec::new(), body)
+            .await
+    }
+
+    /// As [`Crud::create`], the lookup sending `lookup_query` (e.g. an application's
+    /// namespace).
+    pub async fn create_with_lookup<T: DeserializeOwned, B: Serialize>(
+        &self,
+        scope: &Scope,
+        id: &str,
+        query: Vec<(&'static str, String)>,
+        lookup_query: Vec<(&'static str, String)>,
+        body: &B,
+    ) -> Result<T, Error> {
         let mut call = self.call("create", Method::POST, scope, None);
         call.op.kind = self.kind.singular;
         call.op.target = Some(id.to_string());
         call.query = query;
         let call = call.json(body)?;
         let mut lookup = self.call("create", Method::GET, scope, Some(id));
+        lookup.query = lookup_query;
         lookup.deadline = call.deadline.clone();
         self.client
             .create(&call, &lookup, self.kind.entity_key)

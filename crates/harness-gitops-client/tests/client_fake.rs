@@ -568,6 +568,16 @@ async fn application_query_parameters_and_name_check() {
             ),
             step("DELETE", &format!("{apps}/app1"), &[("orgIdentifier", "o"), ("projectIdentifier", "p")], Reply::Json(200, json!({}))),
             step("POST", &format!("{apps}/app1/sync"), &[("orgIdentifier", "o"), ("projectIdentifier", "p")], Reply::Json(200, body.clone())),
+            // In a namespace: get, delete and sync name it.
+            step("GET", &format!("{apps}/app1"), &[("orgIdentifier", "o"), ("projectIdentifier", "p"), ("query.appNamespace", "team-a")], Reply::Json(200, body.clone())),
+            step("GET", &format!("{apps}/app1"), &[("orgIdentifier", "o"), ("projectIdentifier", "p")], Reply::Json(200, body.clone())),
+            step(
+                "DELETE",
+                &format!("{apps}/app1"),
+                &[("orgIdentifier", "o"), ("projectIdentifier", "p"), ("request.appNamespace", "team-a")],
+                Reply::Json(200, json!({})),
+            ),
+            step("POST", &format!("{apps}/app1/sync"), &[("orgIdentifier", "o"), ("projectIdentifier", "p")], Reply::Json(200, body.clone())),
         ])
         .await;
         let c = client(&fake);
@@ -608,6 +618,13 @@ async fn application_query_parameters_and_name_check() {
         };
         c.applications().sync(&scope, "app1", &sync).await.expect("sync");
 
+        assert!(c.applications().get_opt_in(&scope, "app1", Some("team-a")).await.expect("get").is_some());
+        assert!(c.applications().get_opt_in(&scope, "app1", Some("")).await.expect("get").is_some());
+        let opts = ApplicationDeleteOptions { app_namespace: Some("team-a".into()), ..Default::default() };
+        c.applications().delete(&scope, "app1", opts).await.expect("delete");
+        let sync_in = ApplicationSyncRequest { name: Some("app1".into()), app_namespace: Some("team-a".into()), ..Default::default() };
+        c.applications().sync(&scope, "app1", &sync_in).await.expect("sync");
+
         // The body name must match the addressed name; refused before sending.
         let e = c.applications().create(&scope, "other", &query, &create).await.unwrap_err();
         assert!(matches!(e, Error::InvalidRequest { .. }) && e.to_string().contains("differs"), "{e}");
@@ -617,6 +634,7 @@ async fn application_query_parameters_and_name_check() {
         assert_eq!(sent["application"]["spec"]["syncPolicy"]["automated"], json!({"prune": false, "selfHeal": true}));
         let synced = fake.seen()[4].json();
         assert_eq!(synced, json!({"name": "app1", "prune": false, "syncOptions": {"items": ["CreateNamespace=true"]}}));
+        assert_eq!(fake.seen()[8].json(), json!({"name": "app1", "appNamespace": "team-a"}));
     })
     .await
 }
@@ -1680,6 +1698,63 @@ async fn agent_calls_refuse_unusable_identifiers() {
         };
         let e = agents.list(&bad).await.expect_err("project without org");
         assert!(e.to_string().contains("without an org"), "{e}");
+        fake.finish();
+    })
+    .await
+}
+
+#[tokio::test]
+async fn dropped_application_create_looks_the_application_up_in_its_namespace() {
+    bounded(async {
+        let apps = "/gateway/gitops/api/v1/agents/ag/applications";
+        let body =
+            json!({"name": "app1", "app": {"metadata": {"name": "app1", "namespace": "team-a"}}});
+        let fake = Fake::start(vec![
+            step(
+                "POST",
+                apps,
+                &[("orgIdentifier", "o"), ("projectIdentifier", "p")],
+                Reply::Drop,
+            ),
+            step(
+                "GET",
+                &format!("{apps}/app1"),
+                &[
+                    ("orgIdentifier", "o"),
+                    ("projectIdentifier", "p"),
+                    ("query.appNamespace", "team-a"),
+                ],
+                Reply::Json(200, body),
+            ),
+        ])
+        .await;
+        let app = Application {
+            metadata: Some(ObjectMeta {
+                name: Some("app1".into()),
+                namespace: Some("team-a".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let create = ApplicationCreateRequest {
+            application: Some(app),
+            ..Default::default()
+        };
+        let got = client(&fake)
+            .applications()
+            .create(
+                &Scope::project("o", "p", "ag"),
+                "app1",
+                &AppQuery::default(),
+                &create,
+            )
+            .await
+            .expect("create resolved by lookup");
+        assert_eq!(
+            got.app.unwrap().metadata.unwrap().namespace.as_deref(),
+            Some("team-a")
+        );
+        assert_eq!(fake.count("POST"), 1);
         fake.finish();
     })
     .await

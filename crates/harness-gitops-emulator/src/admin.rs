@@ -443,6 +443,7 @@ fn key_of(ctx: &Ctx, q: &Query, kind: Kind) -> ApiResult<Key> {
         },
         agent: agent.to_string(),
         id: id.to_string(),
+        ns: String::new(),
     })
 }
 
@@ -456,7 +457,9 @@ async fn delete(ctx: &Ctx, kind: Kind, key: Key) -> ApiResult<Value> {
             let gone = match kind {
                 Kind::Repositories => s.repositories.remove(&key).is_some(),
                 Kind::Clusters => s.clusters.remove(&key).is_some(),
-                Kind::Applications => s.applications.remove(&key).is_some(),
+                Kind::Applications => applications::resolve(s, &key, "")
+                    .and_then(|k| s.applications.remove(&k))
+                    .is_some(),
             };
             if gone {
                 Ok(json!({}))
@@ -548,6 +551,8 @@ async fn patch_entity(
         Kind::Applications => {
             ctx.store
                 .write(|s| {
+                    let key =
+                        applications::resolve(s, &key, "").ok_or_else(|| missing(kind, &key))?;
                     let mut e = s
                         .applications
                         .get(&key)

@@ -50,6 +50,7 @@ fn agent_key(scope: &Scope, id: &str) -> Key {
         scope: scope.clone(),
         agent: String::new(),
         id: id.to_string(),
+        ns: String::new(),
     }
 }
 

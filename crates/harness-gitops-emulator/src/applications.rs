@@ -264,6 +264,22 @@ fn check_links(state: &State, e: &AppEntry) -> ApiResult<()> {
     Ok(())
 }
 
+/// The stored key of the application `key` names (its `ns` ignored) in the Kubernetes
+/// namespace `ns`, or in any namespace when `ns` is empty (the first by namespace). Argo CD
+/// names an application by namespace and name: two of one name in two namespaces are two.
+pub fn resolve(state: &State, key: &Key, ns: &str) -> Option<Key> {
+    state
+        .applications
+        .keys()
+        .find(|k| {
+            k.scope == key.scope
+                && k.agent == key.agent
+                && k.id == key.id
+                && (ns.is_empty() || k.ns == ns)
+        })
+        .cloned()
+}
+
 /// Argo CD application names are unique per agent namespace, whatever the Harness project.
 fn check_unique(state: &State, e: &AppEntry) -> ApiResult<()> {
     let ns = |a: &AppEntry| app_str(a, "metadata", "namespace").to_string();
@@ -334,6 +350,7 @@ pub fn apply_update(
     bump_metadata(state, e, spec_changed);
     if spec_changed {
         sync::on_change(e, now, delay);
+        super::projects::check_kinds(state, e, now);
     }
     e.last_modified_at = now;
 }
@@ -375,6 +392,7 @@ pub async fn create(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
         scope: req.scope.clone(),
         agent: req.route.agent.clone(),
         id: name.clone(),
+        ns: str_of(&meta, "namespace").to_string(),
     };
     let (now, delay) = (req.now, ctx.sync_delay);
     let uid = ctx.new_uid();
@@ -426,6 +444,7 @@ pub async fn create(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
                     links.apply(&mut e);
                     bump_metadata(s, &mut e, false);
                     sync::on_change(&mut e, now, delay);
+                    super::projects::check_kinds(s, &mut e, now);
                     e
                 }
             };
@@ -458,10 +477,11 @@ pub async fn get(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     require_project(&req)?;
     let key = req.path_key();
     let now = Ts::now();
+    let ns = req.query.str("query.appNamespace").to_string();
     ctx.store
         .read(|s| {
-            s.applications
-                .get(&key)
+            resolve(s, &key, &ns)
+                .and_then(|k| s.applications.get(&k))
                 .filter(|e| visible(e, &req.query))
                 .map(|e| render(e, now))
         })
@@ -655,9 +675,16 @@ pub async fn update(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     check_spec(&obj(app.get("spec")))?;
     let links = Links::from_query(&req.query);
     let (now, delay) = (req.now, ctx.sync_delay);
+    let body_ns = app
+        .get("metadata")
+        .and_then(|m| m.get("namespace"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     let out = ctx
         .store
         .write(|s| {
+            let key = resolve(s, &key, &body_ns).ok_or_else(|| not_found("application", &key))?;
             let mut e = s
                 .applications
                 .get(&key)
@@ -726,6 +753,7 @@ pub async fn delete(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     let changed = ctx
         .store
         .write(|s| {
+            let key = resolve(s, &key, namespace).ok_or_else(|| not_found("application", &key))?;
             let e = s
                 .applications
                 .get(&key)
@@ -839,6 +867,7 @@ pub async fn sync(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
     let out = ctx
         .store
         .write(|s| {
+            let key = resolve(s, &key, &namespace).ok_or_else(|| not_found("application", &key))?;
             let mut e = s
                 .applications
                 .get(&key)
@@ -905,6 +934,7 @@ pub async fn sync(ctx: &Ctx, req: ApiRequest) -> ApiResult<Value> {
                 return Err(ApiError::permission_denied(why));
             }
             sync::start(&mut e.sync, &key.id, target, request, now, delay);
+            super::projects::check_kinds(s, &mut e, now);
             bump_metadata(s, &mut e, false);
             let out = render(&e, now);
             s.applications.insert(key.clone(), Arc::new(e));

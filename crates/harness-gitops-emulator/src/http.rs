@@ -183,6 +183,7 @@ impl ApiRequest {
             scope: self.scope.clone(),
             agent: self.route.agent.clone(),
             id: id.to_string(),
+            ns: String::new(),
         }
     }
 

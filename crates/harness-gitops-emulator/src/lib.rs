@@ -35,6 +35,10 @@
 //! cron + duration, UTC or a fixed offset) is refused with `cannot sync: blocked by sync
 //! window`, and an automated sync such a write would start is held (it starts at the next
 //! change after the window; the emulator does not wake up by itself when a window closes).
+//! A sync of a kind the project does not permit (`namespaceResourceWhitelist`/`Blacklist`;
+//! the cluster lists for cluster-scoped kinds) among what it deploys (a Deployment `apps`
+//! and a Service, core) fails: operation `Failed` with Argo CD's `resource apps:Deployment is
+//! not permitted in project ml`, the application OutOfSync.
 //!
 //! The agents themselves, under `/gitops/api/v1/agents`:
 //!
@@ -62,7 +66,9 @@
 //! * Agent ids are scope-prefixed: `account.x` (any scope), `org.x` (needs `orgIdentifier`),
 //!   bare `x` = project agent (needs `orgIdentifier` and `projectIdentifier`); else 400.
 //!   Entities are keyed by account, org, project, agent id and identifier (applications:
-//!   name). Argo CD's own uniqueness holds per agent: one repository per URL and Argo
+//!   name and Kubernetes namespace; get, update, delete and sync find the name in
+//!   `query.appNamespace` / the body's namespace / `request.appNamespace` / `appNamespace`
+//!   when given, in any namespace when not). Argo CD's own uniqueness holds per agent: one repository per URL and Argo
 //!   project, one cluster per server, one application per name and namespace; a clash
 //!   answers 409 (code 6) "entity already exists", like a duplicate identifier without
 //!   `upsert: true`. Missing entities answer 404 (code 5).

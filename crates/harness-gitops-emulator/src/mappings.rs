@@ -125,6 +125,7 @@ pub async fn body_scoped(ctx: &Ctx, route: Route, req: Request<Incoming>) -> Api
         scope,
         agent: route.agent.clone(),
         id: argo.clone(),
+        ns: String::new(),
     };
     let now = Ts::now();
     let fresh = ctx.new_uid().replace('-', "")[..24].to_string();

@@ -77,6 +77,50 @@ fn normal_url(url: &str) -> String {
     u.strip_suffix(".git").unwrap_or(u).to_ascii_lowercase()
 }
 
+/// Whether `items` (`{group, kind}` objects, globs) name the group and kind.
+fn in_list(items: &[&Map<String, Value>], group: &str, kind: &str) -> bool {
+    items
+        .iter()
+        .any(|i| glob(str_of(i, "group"), group) && glob(str_of(i, "kind"), kind))
+}
+
+/// Whether the project `spec` permits a resource of `group` and `kind`, as Argo CD's
+/// `IsGroupKindPermitted`: a namespaced kind needs the namespace whitelist to be absent (all
+/// permitted) or to name it, and the blacklist not to name it; a cluster-scoped kind needs
+/// the cluster whitelist to name it and the cluster blacklist not to.
+pub fn kind_permitted(
+    spec: &Map<String, Value>,
+    group: &str,
+    kind: &str,
+    namespaced: bool,
+) -> bool {
+    let (white, black) = if namespaced {
+        ("namespaceResourceWhitelist", "namespaceResourceBlacklist")
+    } else {
+        ("clusterResourceWhitelist", "clusterResourceBlacklist")
+    };
+    let listed = spec.get(white).is_some_and(|v| !v.is_null());
+    let whitelisted = if namespaced && !listed {
+        true
+    } else {
+        in_list(&objs(spec.get(white)), group, kind)
+    };
+    whitelisted && !in_list(&objs(spec.get(black)), group, kind)
+}
+
+/// Why the project `name` (its `spec`) refuses a sync deploying `resources` (group, kind,
+/// namespaced), in Argo CD's words: the first resource it does not permit.
+pub fn kind_refusal(
+    name: &str,
+    spec: &Map<String, Value>,
+    resources: &[(&str, &str, bool)],
+) -> Option<String> {
+    resources
+        .iter()
+        .find(|(g, k, ns)| !kind_permitted(spec, g, k, *ns))
+        .map(|(g, k, _)| format!("resource {g}:{k} is not permitted in project {name}"))
+}
+
 /// Why the project `name` (its `spec`) refuses an application spec, in Argo CD's words;
 /// `None` when it is permitted. `cluster_names` maps a destination name to its server.
 pub fn refusal(
@@ -577,5 +621,53 @@ mod tests {
             datetime!(2026-01-01 12:00 UTC)
         )
         .is_some());
+    }
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn spec(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn kinds_follow_argo_cds_white_and_black_lists() {
+        let none = spec(json!({}));
+        assert!(kind_permitted(&none, "apps", "Deployment", true));
+        assert!(
+            !kind_permitted(&none, "", "Namespace", false),
+            "cluster kinds need the whitelist"
+        );
+        let services =
+            spec(json!({"namespaceResourceWhitelist": [{"group": "", "kind": "Service"}]}));
+        assert!(kind_permitted(&services, "", "Service", true));
+        assert!(!kind_permitted(&services, "apps", "Deployment", true));
+        let empty = spec(json!({"namespaceResourceWhitelist": []}));
+        assert!(
+            !kind_permitted(&empty, "", "Service", true),
+            "an empty whitelist permits nothing"
+        );
+        let globs = spec(json!({
+            "namespaceResourceWhitelist": [{"group": "*", "kind": "*"}],
+            "namespaceResourceBlacklist": [{"group": "apps", "kind": "Deploy*"}]
+        }));
+        assert!(kind_permitted(&globs, "", "Service", true));
+        assert!(!kind_permitted(&globs, "apps", "Deployment", true));
+        assert_eq!(
+            kind_refusal(
+                "ml",
+                &services,
+                &[("", "Service", true), ("apps", "Deployment", true)]
+            )
+            .as_deref(),
+            Some("resource apps:Deployment is not permitted in project ml")
+        );
+        assert_eq!(
+            kind_refusal("ml", &none, &[("apps", "Deployment", true)]),
+            None
+        );
     }
 }

@@ -287,6 +287,20 @@ pub fn admit(state: &State, e: &mut AppEntry, now: Ts) -> ApiResult<()> {
     Ok(())
 }
 
+/// Fails the sync of `e` started at `now` when its project does not permit a kind it
+/// deploys (`namespaceResourceWhitelist`/`Blacklist`, cluster ones for cluster-scoped
+/// kinds), with Argo CD's message.
+pub fn check_kinds(state: &State, e: &mut AppEntry, now: Ts) {
+    let spec = app_spec(e);
+    let Some(p) = project_of(state, &e.key, str_of(&spec, "project")) else {
+        return;
+    };
+    if let Some(why) = project_rules::kind_refusal(&p.key.id, &p.spec, super::sync::DEPLOYED_KINDS)
+    {
+        super::sync::refuse(&mut e.sync, now, why);
+    }
+}
+
 /// Why a sync of `e` (manual or automated) is blocked by its project's windows at `now`.
 pub fn blocked(state: &State, e: &AppEntry, manual: bool, now: Ts) -> Option<String> {
     let spec = app_spec(e);

@@ -101,12 +101,15 @@ impl Scope {
 }
 
 /// Key of a stored entity: scope, agent id as given in the path, and identifier (the
-/// application name for applications).
+/// application name for applications), and for applications their Kubernetes namespace
+/// (Argo CD names an application by namespace and name; empty for other entities).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Key {
     pub scope: Scope,
     pub agent: String,
     pub id: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub ns: String,
 }
 
 impl Key {

@@ -585,6 +585,7 @@ mod tests {
             },
             agent: "account.x".into(),
             id: id.into(),
+            ns: String::new(),
         }
     }
 

@@ -83,6 +83,28 @@ fn failing_path(t: &Target) -> Option<String> {
     })
 }
 
+/// The kinds a sync deploys (group, kind, namespaced): a Deployment and a Service
+/// ([`resources`]).
+pub const DEPLOYED_KINDS: &[(&str, &str, bool)] =
+    &[("apps", "Deployment", true), ("", "Service", true)];
+
+/// Makes the operation started at `now` fail with `why` (e.g. a resource its project does
+/// not permit), retried as a failing sync is.
+pub fn refuse(st: &mut SyncState, now: Ts, why: String) {
+    let Some(op) = st.operation.as_mut() else {
+        return;
+    };
+    if op.settled || op.started_at != now || op.dry_run || op.fails {
+        return;
+    }
+    op.fails = true;
+    op.failure = format!("one or more synchronization tasks are not valid: {why}");
+    op.finishes_at = (op.retry_limit >= 0).then(|| {
+        let attempts = u32::try_from(op.retry_limit.saturating_add(1)).unwrap_or(u32::MAX);
+        now.plus(Duration::from_millis(op.attempt_ms).saturating_mul(attempts))
+    });
+}
+
 /// Records the end of the operation if it has ended by `now`.
 pub fn settle(st: &mut SyncState, now: Ts, spec: &Value) {
     let Some(op) = st.operation.as_mut() else {
@@ -540,6 +562,7 @@ mod tests {
                 },
                 agent: "x".into(),
                 id: "app".into(),
+                ns: String::new(),
             },
             app: [("spec".to_string(), spec)].into_iter().collect(),
             cluster_id: String::new(),

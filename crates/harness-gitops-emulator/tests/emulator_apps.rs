@@ -863,3 +863,78 @@ async fn one_list_call_watches_a_thousand_applications() {
     }
     assert_eq!(n, N / 4, "the automated half of team a");
 }
+
+fn in_namespace(name: &str, ns: &str) -> Value {
+    let mut body = app(name, "apps/web", false);
+    body["application"]["metadata"]["namespace"] = json!(ns);
+    body
+}
+
+async fn get_in(api: &Api, name: &str, ns: &str) -> Answer {
+    let mut q = proj();
+    q.push(("query.appNamespace", ns));
+    api.call(
+        Method::GET,
+        APP_GET,
+        &[("agentIdentifier", AGENT), ("query.name", name)],
+        &q,
+        None,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn applications_of_one_name_in_two_namespaces_are_two() {
+    let emu = Emulator::start(&[]).await;
+    let api = emu.api();
+    let a = create(&api, &in_namespace("web", "team-a")).await;
+    let b = create(&api, &in_namespace("web", "team-b")).await;
+    assert_ne!(a["app"]["metadata"]["uid"], b["app"]["metadata"]["uid"]);
+    // The same namespace again is a conflict.
+    let again = api
+        .call(
+            Method::POST,
+            APPS,
+            &[("agentIdentifier", AGENT)],
+            &skip(),
+            Some(&in_namespace("web", "team-a")),
+        )
+        .await;
+    assert_ne!(again.status, 200, "{}", again.body);
+
+    for ns in ["team-a", "team-b"] {
+        let got = get_in(&api, "web", ns).await;
+        assert_eq!(got.status, 200, "{}", got.body);
+        assert_eq!(got.body["app"]["metadata"]["namespace"], ns);
+    }
+    assert_eq!(get_in(&api, "web", "team-c").await.status, 404);
+
+    // A sync names the namespace it means.
+    let ans = sync(
+        &api,
+        "web",
+        &json!({"name": "web", "appNamespace": "team-b"}),
+    )
+    .await;
+    assert_eq!(ans.status, 200, "{}", ans.body);
+    assert_eq!(ans.body["app"]["metadata"]["namespace"], "team-b");
+    let a_status = get_in(&api, "web", "team-a").await.body["app"]["status"].clone();
+    assert!(a_status.get("operationState").is_none(), "{a_status}");
+
+    // Deleting one leaves the other.
+    let gone = delete(
+        &api,
+        "web",
+        &[
+            ("request.appNamespace", "team-a"),
+            ("request.cascade", "false"),
+        ],
+    )
+    .await;
+    assert_eq!(gone.status, 200, "{}", gone.body);
+    assert_eq!(get_in(&api, "web", "team-a").await.status, 404);
+    assert_eq!(get_in(&api, "web", "team-b").await.status, 200);
+    let wrong = delete(&api, "web", &[("request.appNamespace", "team-a")]).await;
+    assert_eq!(wrong.status, 404, "not there in team-a: {}", wrong.body);
+    assert_eq!(get_in(&api, "web", "team-b").await.status, 200);
+}

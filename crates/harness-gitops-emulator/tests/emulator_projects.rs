@@ -352,3 +352,35 @@ async fn mappings_v2_and_persistence() {
         .await
         .assert_error(404, 5, "not found");
 }
+
+#[tokio::test]
+async fn a_sync_fails_on_a_resource_kind_its_project_does_not_permit() {
+    let emu = Emulator::start(&["--sync-delay", "200ms"]).await;
+    let api = emu.api();
+    let mut p = ml(json!([]));
+    p["project"]["spec"]["namespaceResourceWhitelist"] = json!([{"group": "", "kind": "Service"}]);
+    assert_eq!(create_project(&api, &p).await.status, 200);
+    let created = create_app(&api, &app("train", ML_REPO, GPU, "gpu-a", true)).await;
+    assert_eq!(created.status, 200, "{}", created.body);
+    let get = [("agentIdentifier", AGENT), ("query.name", "train")];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let status = loop {
+        let ans = api.call(Method::GET, APP_GET, &get, &proj(), None).await;
+        assert_eq!(ans.status, 200, "{}", ans.body);
+        let st = ans.body["app"]["status"].clone();
+        if st["operationState"]["phase"] != "Running" && !st["operationState"].is_null() {
+            break st;
+        }
+        assert!(std::time::Instant::now() < deadline, "no outcome: {st}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(status["operationState"]["phase"], "Failed", "{status}");
+    let msg = status["operationState"]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        msg.contains("resource apps:Deployment is not permitted in project ml"),
+        "{status}"
+    );
+    assert_eq!(status["sync"]["status"], "OutOfSync", "{status}");
+}

@@ -188,3 +188,127 @@ fn values_from_other_resources_are_planned_unknown_and_refined_by_the_final_plan
         "{replace:?}"
     );
 }
+
+fn data_config(pairs: &[(&str, Value)]) -> Value {
+    let schema = data_schema();
+    let m: std::collections::BTreeMap<String, Value> = schema
+        .block
+        .attributes
+        .iter()
+        .map(|a| {
+            let v = pairs
+                .iter()
+                .find(|(k, _)| *k == a.name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or(Value::Null);
+            (a.name.clone(), v)
+        })
+        .collect();
+    Value::Object(m.into_iter().collect())
+}
+
+fn defaults() -> crate::provider::Defaults {
+    crate::provider::Defaults {
+        agent_id: "account.agent1".into(),
+        org_id: Val::Null,
+        project_id: Val::Null,
+    }
+}
+
+#[test]
+fn data_source_schema_is_valid_and_looks_up_by_server_type_and_sub_type() {
+    let schema = data_schema();
+    assert_eq!(schema.validate(false), Vec::<String>::new());
+    let names: Vec<&str> = schema
+        .block
+        .attributes
+        .iter()
+        .map(|a| a.name.as_str())
+        .collect();
+    assert!(!names.contains(&"upsert"), "{names:?}");
+    assert!(names.contains(&"cert_info"), "{names:?}");
+}
+
+#[test]
+fn data_source_key_takes_defaults_and_needs_the_ssh_key_type() {
+    let mut d = Diagnostics::new();
+    let key = data_key(
+        &data_config(&[
+            ("server_name", "git.example.com".into()),
+            ("cert_type", "ssh".into()),
+            ("cert_sub_type", "ssh-ed25519".into()),
+        ]),
+        &defaults(),
+        &mut d,
+    )
+    .unwrap();
+    assert!(d.is_empty(), "{d:?}");
+    assert_eq!(key.scope.agent_id, Val::Known("account.agent1".into()));
+
+    let mut d = Diagnostics::new();
+    let none = data_key(
+        &data_config(&[
+            ("server_name", "git.example.com".into()),
+            ("cert_type", "ssh".into()),
+        ]),
+        &defaults(),
+        &mut d,
+    );
+    assert!(none.is_none());
+    assert_eq!(
+        d.0[0].path.as_ref().map(ToString::to_string).as_deref(),
+        Some("cert_sub_type"),
+        "{d:?}"
+    );
+
+    // https needs no sub-type.
+    let mut d = Diagnostics::new();
+    assert!(data_key(
+        &data_config(&[
+            ("server_name", "git.example.com".into()),
+            ("cert_type", "https".into()),
+        ]),
+        &defaults(),
+        &mut d,
+    )
+    .is_some());
+    assert!(d.is_empty(), "{d:?}");
+}
+
+#[test]
+fn data_source_not_found_is_an_error_at_the_server_name_and_found_is_wholly_known() {
+    let mut d = Diagnostics::new();
+    let lookup = data_key(
+        &data_config(&[
+            ("server_name", "git.example.com".into()),
+            ("cert_type", "ssh".into()),
+            ("cert_sub_type", "ecdsa-sha2-nistp256".into()),
+        ]),
+        &defaults(),
+        &mut d,
+    )
+    .unwrap();
+    assert!(data_state(None, &lookup, &mut d).is_none());
+    assert_eq!(d.0[0].summary, "GitOps Repository Certificate Not Found");
+    assert_eq!(
+        d.0[0].path.as_ref().map(ToString::to_string).as_deref(),
+        Some("server_name"),
+        "{d:?}"
+    );
+
+    let api = ApiCert {
+        cert_info: Some("SHA256:abc".into()),
+        ..ApiCert::new("git.example.com", "ssh", Some("ecdsa-sha2-nistp256"), key())
+    };
+    let mut d = Diagnostics::new();
+    let v = data_state(Some(&api), &lookup, &mut d).unwrap();
+    assert!(d.is_empty(), "{d:?}");
+    assert!(v.first_unknown(&AttributePath::root()).is_none());
+    let m = v.as_object().unwrap();
+    assert_eq!(m["cert_info"], Value::string("SHA256:abc"));
+    assert_eq!(
+        m["id"],
+        Value::string("account.agent1/ssh:ecdsa-sha2-nistp256:git.example.com")
+    );
+    assert!(!m.contains_key("upsert"));
+}
