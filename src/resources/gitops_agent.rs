@@ -251,9 +251,64 @@ const COMPONENTS: [(&str, ComponentOf); 5] = [
 ];
 
 fn api_scope(m: &GitopsAgent) -> AgentScope {
+    scope_of(&m.org_id, &m.project_id)
+}
+
+/// The API scope of an agent's `org_id` and `project_id` (empty or null: not set).
+pub fn scope_of(org: &Val<String>, project: &Val<String>) -> AgentScope {
     AgentScope {
-        org: m.org_id.non_empty().map(str::to_string),
-        project: m.project_id.non_empty().map(str::to_string),
+        org: org.non_empty().map(str::to_string),
+        project: project.non_empty().map(str::to_string),
+    }
+}
+
+/// The scope an agent lookup (data sources, the ephemeral credentials) names: unset
+/// `org_id`/`project_id` take the provider's defaults; `None`, with an error, while either is
+/// unknown.
+pub fn lookup_scope(
+    org: &mut Val<String>,
+    project: &mut Val<String>,
+    defaults: &crate::provider::Defaults,
+    diags: &mut Diagnostics,
+) -> Option<AgentScope> {
+    if org.is_null() {
+        *org = defaults.org_id.clone();
+    }
+    if project.is_null() {
+        *project = defaults.project_id.clone();
+    }
+    if org.is_unknown() || project.is_unknown() {
+        diags.error(
+            "Agent Scope Not Known",
+            "The agent's `org_id` or `project_id` (or the provider default) is not known in this run.",
+        );
+        return None;
+    }
+    Some(scope_of(org, project))
+}
+
+/// An agent's id (`identifier`, `org_id/identifier` or `org_id/project_id/identifier`) as
+/// org, project and identifier; `None` for anything else (a blank part included).
+pub fn parse_agent_id(id: &str) -> Option<(Val<String>, Val<String>, Val<String>)> {
+    let parts: Vec<&str> = id.split('/').collect();
+    if parts.iter().any(|p| p.trim().is_empty()) {
+        return None;
+    }
+    let s = |x: &str| Val::Known(x.to_string());
+    match parts.as_slice() {
+        [i] => Some((Val::Null, Val::Null, s(i))),
+        [o, i] => Some((s(o), Val::Null, s(i))),
+        [o, p, i] => Some((s(o), s(p), s(i))),
+        _ => None,
+    }
+}
+
+/// The id [`parse_agent_id`] reads, for an agent in `org`/`project` (empty: not set).
+pub fn agent_id_of(org: Option<&str>, project: Option<&str>, identifier: &str) -> String {
+    match (org, project) {
+        (Some(o), Some(p)) => format!("{o}/{p}/{identifier}"),
+        (Some(o), None) => format!("{o}/{identifier}"),
+        _ => identifier.to_string(),
     }
 }
 
@@ -282,11 +337,11 @@ fn import_id(m: &GitopsAgent) -> Val<String> {
     let Some(id) = m.identifier.as_deref() else {
         return Val::Unknown;
     };
-    Val::Known(match (m.org_id.non_empty(), m.project_id.non_empty()) {
-        (Some(o), Some(p)) => format!("{o}/{p}/{id}"),
-        (Some(o), None) => format!("{o}/{id}"),
-        _ => id.to_string(),
-    })
+    Val::Known(agent_id_of(
+        m.org_id.non_empty(),
+        m.project_id.non_empty(),
+        id,
+    ))
 }
 
 /// Checks across attributes.
@@ -611,8 +666,7 @@ impl ModelResource<ProviderData> for GitopsAgentResource {
 /// The model an import ID names: `identifier`, `org_id/identifier` or
 /// `org_id/project_id/identifier`.
 fn stub_of_import(id: &str, diags: &mut Diagnostics) -> Option<GitopsAgent> {
-    let parts: Vec<&str> = id.split('/').collect();
-    if parts.iter().any(|p| p.trim().is_empty()) || parts.len() > 3 {
+    let Some((org_id, project_id, identifier)) = parse_agent_id(id) else {
         diags.error(
             "Invalid Import ID",
             format!(
@@ -620,18 +674,11 @@ fn stub_of_import(id: &str, diags: &mut Diagnostics) -> Option<GitopsAgent> {
             ),
         );
         return None;
-    }
-    let s = |x: &str| Val::Known(x.to_string());
-    let (org, project, ident) = match parts.as_slice() {
-        [i] => (Val::Null, Val::Null, s(i)),
-        [o, i] => (s(o), Val::Null, s(i)),
-        [o, p, i] => (s(o), s(p), s(i)),
-        _ => unreachable!("checked above"),
     };
     Some(GitopsAgent {
-        identifier: ident,
-        org_id: org,
-        project_id: project,
+        identifier,
+        org_id,
+        project_id,
         ..Default::default()
     })
 }
@@ -1333,28 +1380,14 @@ impl DataSource<ProviderData> for GitopsAgentData {
                 return None;
             }
         };
-        let d = &ctx.provider.defaults;
-        if key.org_id.is_null() {
-            key.org_id = d.org_id.clone();
-        }
-        if key.project_id.is_null() {
-            key.project_id = d.project_id.clone();
-        }
-        if !key.org_id.is_known() && !key.org_id.is_null()
-            || !key.project_id.is_known() && !key.project_id.is_null()
-        {
-            diags.error(
-                "Agent Scope Not Known",
-                "The agent's `org_id` or `project_id` (or the provider default) is not known in this run.",
-            );
-            return None;
-        }
+        let scope = lookup_scope(
+            &mut key.org_id,
+            &mut key.project_id,
+            &ctx.provider.defaults,
+            diags,
+        )?;
         let identifier = key.identifier.as_deref().unwrap_or_default().to_string();
-        let agent = match client
-            .agents()
-            .get_opt(&api_scope(&key), &identifier, false)
-            .await
-        {
+        let agent = match client.agents().get_opt(&scope, &identifier, false).await {
             Ok(Some(a)) => a,
             Ok(None) => {
                 diags.error_at(

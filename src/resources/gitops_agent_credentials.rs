@@ -5,13 +5,13 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use harness_gitops_client::AgentScope;
 use tfplugin::resource::EphemeralResource;
 use tfplugin::tf::{AttributePath, Diagnostics};
 use tfplugin::typed::{self, ModelEphemeral, OpenedModel};
 use tfplugin::{Model, Val};
 
 use super::common::{self, api_error};
+use super::gitops_agent::{agent_id_of, lookup_scope, parse_agent_id};
 use super::Ctx;
 use crate::provider::ProviderData;
 
@@ -64,20 +64,13 @@ impl ModelEphemeral<ProviderData> for GitopsAgentCredentials {
     ) -> Option<OpenedModel<AgentCredentials>> {
         let client = &common::client(ctx, "the ephemeral resource's 5m deadline", diags)?;
         if let Some(id) = config.id.known().cloned() {
-            let parts: Vec<&str> = id.split('/').collect();
-            let s = |x: &str| Val::Known(x.to_string());
-            let (org, project, ident) = match parts.as_slice() {
-                [i] if !i.is_empty() => (Val::Null, Val::Null, s(i)),
-                [o, i] if !o.is_empty() && !i.is_empty() => (s(o), Val::Null, s(i)),
-                [o, p, i] if !o.is_empty() && !p.is_empty() && !i.is_empty() => (s(o), s(p), s(i)),
-                _ => {
-                    diags.error_at(
-                        AttributePath::attr(AgentCredentials::ID),
-                        "Invalid Agent ID",
-                        format!("{id:?} is not an agent id: `identifier`, `org_id/identifier` or `org_id/project_id/identifier`."),
-                    );
-                    return None;
-                }
+            let Some((org, project, ident)) = parse_agent_id(&id) else {
+                diags.error_at(
+                    AttributePath::attr(AgentCredentials::ID),
+                    "Invalid Agent ID",
+                    format!("{id:?} is not an agent id: `identifier`, `org_id/identifier` or `org_id/project_id/identifier`."),
+                );
+                return None;
             };
             if !config.org_id.is_null() || !config.project_id.is_null() {
                 diags.error_at(
@@ -91,24 +84,12 @@ impl ModelEphemeral<ProviderData> for GitopsAgentCredentials {
             config.org_id = org.or(Val::Known(String::new()));
             config.project_id = project.or(Val::Known(String::new()));
         }
-        let d = &ctx.provider.defaults;
-        if config.org_id.is_null() {
-            config.org_id = d.org_id.clone();
-        }
-        if config.project_id.is_null() {
-            config.project_id = d.project_id.clone();
-        }
-        if config.org_id.is_unknown() || config.project_id.is_unknown() {
-            diags.error(
-                "Agent Scope Not Known",
-                "The agent's `org_id` or `project_id` (or the provider default) is not known in this run.",
-            );
-            return None;
-        }
-        let scope = AgentScope {
-            org: config.org_id.non_empty().map(str::to_string),
-            project: config.project_id.non_empty().map(str::to_string),
-        };
+        let scope = lookup_scope(
+            &mut config.org_id,
+            &mut config.project_id,
+            &ctx.provider.defaults,
+            diags,
+        )?;
         let identifier = config.identifier.as_deref().unwrap_or_default().to_string();
         let agent = match client.agents().get_opt(&scope, &identifier, true).await {
             Ok(Some(a)) => a,
@@ -138,13 +119,11 @@ impl ModelEphemeral<ProviderData> for GitopsAgentCredentials {
         let mut result = config;
         result.org_id = result.org_id.or(Val::Known(String::new()));
         result.project_id = result.project_id.or(Val::Known(String::new()));
-        result.id = Val::Known(
-            match (result.org_id.non_empty(), result.project_id.non_empty()) {
-                (Some(o), Some(p)) => format!("{o}/{p}/{identifier}"),
-                (Some(o), None) => format!("{o}/{identifier}"),
-                _ => identifier.clone(),
-            },
-        );
+        result.id = Val::Known(agent_id_of(
+            result.org_id.non_empty(),
+            result.project_id.non_empty(),
+            &identifier,
+        ));
         result.token = Val::Known(token.expose().to_string());
         result.public_key = Val::Known(creds.public_key.unwrap_or_default());
         Some(OpenedModel::new(result))

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use harness_gitops_client::models::{AgentProxy, AgentYamlQuery};
-use harness_gitops_client::{AgentScope, Secret};
+use harness_gitops_client::Secret;
 use tfplugin::resource::DataSource;
 use tfplugin::tf::schema::Schema;
 use tfplugin::tf::{AttributePath, Diagnostics, Value};
@@ -108,24 +108,12 @@ impl DataSource<ProviderData> for AgentDeployYamlData {
                 return None;
             }
         };
-        let d = &ctx.provider.defaults;
-        if m.org_id.is_null() {
-            m.org_id = d.org_id.clone();
-        }
-        if m.project_id.is_null() {
-            m.project_id = d.project_id.clone();
-        }
-        if m.org_id.is_unknown() || m.project_id.is_unknown() {
-            diags.error(
-                "Agent Scope Not Known",
-                "The agent's `org_id` or `project_id` (or the provider default) is not known in this run.",
-            );
-            return None;
-        }
-        let scope = AgentScope {
-            org: m.org_id.non_empty().map(str::to_string),
-            project: m.project_id.non_empty().map(str::to_string),
-        };
+        let scope = super::gitops_agent::lookup_scope(
+            &mut m.org_id,
+            &mut m.project_id,
+            &ctx.provider.defaults,
+            diags,
+        )?;
         let identifier = m.identifier.as_deref().unwrap_or_default().to_string();
         let agents = client.agents();
         let token = match agents.get_opt(&scope, &identifier, true).await {

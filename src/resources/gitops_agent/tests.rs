@@ -401,7 +401,15 @@ fn import_ids_name_the_scope() {
     assert_eq!(s.project_id.as_deref(), Some("pipes"));
     assert_eq!(s.identifier.as_deref(), Some("a1"));
     assert!(d.is_empty());
-    for bad in ["", "a//b", "a/b/c/d", "/a"] {
+    for id in ["a1", "ml/a1", "ml/pipes/a1"] {
+        let (o, p, i) = parse_agent_id(id).unwrap();
+        assert_eq!(
+            agent_id_of(o.non_empty(), p.non_empty(), i.as_deref().unwrap()),
+            id
+        );
+    }
+    for bad in ["", "a//b", "a/b/c/d", "/a", " /a"] {
+        assert!(parse_agent_id(bad).is_none(), "{bad:?}");
         let mut d = Diagnostics::new();
         assert!(stub_of_import(bad, &mut d).is_none(), "{bad:?}");
         assert!(d.has_errors());
