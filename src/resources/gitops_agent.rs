@@ -587,9 +587,6 @@ impl ModelResource<ProviderData> for GitopsAgentResource {
                 || planned.install.as_ref().known().map(|i| &i.objects)
                     != prior.install.as_ref().known().map(|i| &i.objects));
         if planned.install.is_known() && reinstall {
-            if state.agent_token.is_unknown() && token.is_none() {
-                // Filled below from whatever token the install used.
-            }
             install_and_wait(
                 ctx, client, planned, &mut state, token, &before, "updated", diags,
             )
@@ -1236,16 +1233,8 @@ fn to_api(m: &GitopsAgent) -> ApiAgent {
 fn from_api(a: &ApiAgent, prior: &GitopsAgent) -> GitopsAgent {
     let mut s = prior.clone();
     s.identifier = api_str(a.identifier.as_deref(), &prior.identifier);
-    s.org_id = match a.org_identifier.as_deref().filter(|o| !o.is_empty()) {
-        Some(o) => Val::Known(o.to_string()),
-        None if prior.org_id.as_deref() == Some("") => Val::Known(String::new()),
-        None => Val::Null,
-    };
-    s.project_id = match a.project_identifier.as_deref().filter(|o| !o.is_empty()) {
-        Some(o) => Val::Known(o.to_string()),
-        None if prior.project_id.as_deref() == Some("") => Val::Known(String::new()),
-        None => Val::Null,
-    };
+    s.org_id = api_str(a.org_identifier.as_deref(), &prior.org_id);
+    s.project_id = api_str(a.project_identifier.as_deref(), &prior.project_id);
     s.name = api_str(a.name.as_deref(), &prior.name);
     s.description = api_str(a.description.as_deref(), &prior.description);
     s.tags = match a.tags.as_ref().filter(|t| !t.is_empty()) {
