@@ -3,7 +3,7 @@
 //! extracted from the official CRD; see contract/README.md).
 //!
 //! The Harness API carries the protobuf-JSON form of the document, which differs from the
-//! CRD's Kubernetes form in a few known places (the emulator's `tests/emulator_crd.rs`
+//! CRD's Kubernetes form in a few known places (the emulator's `tests/emulator/crd.rs`
 //! pins them): int64 fields are strings (`revisionHistoryLimit`, `retry.limit`,
 //! `backoff.factor`), plugin parameters wrap `array` and `map` in an object of the same name,
 //! and a Kustomize patch `target` nests `resId.gvk` where the CRD is flat. A body is turned

@@ -1,6 +1,9 @@
-//! Shared test helpers: an in-process emulator and an HTTPS client that trusts its CA.
+//! Shared test helpers: an in-process emulator and an HTTPS client that trusts its CA, kube-rs's
+//! client from a kubeconfig, and kubectl.
 #![allow(dead_code)]
 
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Duration;
 
 use kube_api_emulator::{Config, Handle};
@@ -130,4 +133,78 @@ pub fn assert_status(r: &Resp, code: u16, reason: &str, message: &str) {
     assert_eq!(r.body["code"], code, "{}", r.text);
     assert_eq!(r.body["reason"], reason, "{}", r.text);
     assert_eq!(r.body["message"], message, "{}", r.text);
+}
+
+/// The Status of a kube-rs API error; any other error fails the test.
+pub fn api_error(e: kube::Error) -> Box<kube::core::Status> {
+    match e {
+        kube::Error::Api(s) => s,
+        other => panic!("expected kube::Error::Api, got {other:?}"),
+    }
+}
+
+/// kube-rs's client from a kubeconfig document (as the emulator writes it).
+pub async fn kube_client(kubeconfig: &str) -> kube::Client {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kubeconfig");
+    std::fs::write(&path, kubeconfig).unwrap();
+    let kc = kube::config::Kubeconfig::read_from(&path).unwrap();
+    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+        .await
+        .unwrap();
+    kube::Client::try_from(cfg).unwrap()
+}
+
+/// kubectl: `KUBECTL` when set, else `kubectl` on `PATH`; panics naming both when neither.
+pub fn kubectl_bin() -> PathBuf {
+    use std::os::unix::fs::PermissionsExt as _;
+    if let Some(p) = std::env::var_os("KUBECTL").filter(|p| !p.is_empty()) {
+        let p = PathBuf::from(p);
+        assert!(
+            p.is_file(),
+            "KUBECTL={} does not name a file; point it at kubectl or unset it to use kubectl from PATH",
+            p.display()
+        );
+        return p;
+    }
+    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|d| d.join("kubectl"))
+        .find(|p| {
+            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+        .expect("this test needs kubectl: it is on no PATH entry; install it or set KUBECTL to its path")
+}
+
+/// Runs kubectl (`kubectl_bin`) with `KUBECONFIG=kubeconfig`, `--cache-dir cache` and
+/// `stdin` as its input: its exit code (-1 for a signal), stdout and stderr.
+pub fn kubectl_run(
+    kubeconfig: &Path,
+    cache: &Path,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> (i32, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(kubectl_bin())
+        .env("KUBECONFIG", kubeconfig)
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .arg("--cache-dir")
+        .arg(cache)
+        .arg("--request-timeout=20s")
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("kubectl runs");
+    let mut input = child.stdin.take().unwrap();
+    if let Some(s) = stdin {
+        input.write_all(s.as_bytes()).unwrap();
+    }
+    drop(input);
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }

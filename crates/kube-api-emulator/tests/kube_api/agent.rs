@@ -18,9 +18,10 @@ use hyper_util::rt::TokioIo;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
-use kube::Client;
 use kube_api_emulator::Config;
 use serde_json::{json, Value};
+
+use crate::common::{kube_client, kubectl_bin};
 
 /// One heartbeat as the fake Harness received it.
 #[derive(Clone, Debug)]
@@ -114,17 +115,6 @@ impl FakeHarness {
     }
 }
 
-async fn kube_client(kubeconfig: &str) -> Client {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("kubeconfig");
-    std::fs::write(&path, kubeconfig).unwrap();
-    let kc = kube::config::Kubeconfig::read_from(&path).unwrap();
-    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
-        .await
-        .unwrap();
-    Client::try_from(cfg).unwrap()
-}
-
 /// Polls `f` until it returns Some, or panics after `secs` seconds with `what`.
 async fn eventually<T, F, Fut>(secs: u64, what: &str, mut f: F) -> T
 where
@@ -193,9 +183,8 @@ fn agent_objects(target: &str) -> Vec<(&'static str, Value)> {
 }
 
 fn kubectl(kubeconfig: &Path, args: &[&str]) -> String {
-    let bin = std::env::var("KUBECTL").unwrap_or_else(|_| "kubectl".into());
     let cache = kubeconfig.with_file_name("cache");
-    let out = Command::new(bin)
+    let out = Command::new(kubectl_bin())
         .env("KUBECONFIG", kubeconfig)
         .env_remove("KUBERNETES_SERVICE_HOST")
         .arg("--cache-dir")

@@ -3,9 +3,7 @@
 //! template's URL prefix inherits them (`inheritedCreds`, connection by the template's
 //! credentials).
 
-mod emulator_support;
-
-use emulator_support::*;
+use crate::emulator_support::*;
 use reqwest::Method;
 use serde_json::{json, Value};
 

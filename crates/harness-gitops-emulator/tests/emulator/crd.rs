@@ -5,12 +5,10 @@
 //! here and in the crate docs ("Where the document and Argo CD's CRD differ"); a new one
 //! (a newer CRD or document) fails this test until it is looked at and documented.
 
-mod emulator_support;
-
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use emulator_support::contract;
+use crate::emulator_support::contract;
 use serde_json::Value;
 
 // ---- the comparison ------------------------------------------------------------------

@@ -3,57 +3,18 @@
 //! ConfigMaps and Services, a conflict between two field managers and `--force-conflicts`.
 //! kubectl must be installed (`KUBECTL`, or `kubectl` on PATH): a missing kubectl fails.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use kube_api_emulator::child::{ChildEmulator, SpawnOptions};
 use serde_json::Value;
 
-fn kubectl_bin() -> PathBuf {
-    if let Ok(k) = std::env::var("KUBECTL") {
-        return PathBuf::from(k);
-    }
-    std::env::var_os("PATH")
-        .and_then(|p| {
-            std::env::split_paths(&p)
-                .map(|d| d.join("kubectl"))
-                .find(|f| f.is_file())
-        })
-        .expect("kubectl is required for this test: install it on PATH or set KUBECTL")
-}
+use crate::common::kubectl_run;
 
 struct Out {
     code: i32,
     stdout: String,
     stderr: String,
-}
-
-fn run(bin: &Path, cache: &Path, kubeconfig: &Path, args: &[&str], stdin: Option<&str>) -> Out {
-    use std::io::Write;
-    let mut child = Command::new(bin)
-        .env("KUBECONFIG", kubeconfig)
-        .env_remove("KUBERNETES_SERVICE_HOST")
-        .arg("--cache-dir")
-        .arg(cache)
-        .arg("--request-timeout=20s")
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("kubectl runs");
-    let mut input = child.stdin.take().unwrap();
-    if let Some(s) = stdin {
-        input.write_all(s.as_bytes()).unwrap();
-    }
-    drop(input);
-    let out = child.wait_with_output().unwrap();
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
 }
 
 const CRD: &str = r#"apiVersion: apiextensions.k8s.io/v1
@@ -142,7 +103,6 @@ spec:
 
 #[test]
 fn kubectl_server_side_apply_crds_and_conflicts() {
-    let bin = kubectl_bin();
     let cache = tempfile::tempdir().unwrap();
     let emu = ChildEmulator::spawn(SpawnOptions {
         binary: Some(PathBuf::from(env!("CARGO_BIN_EXE_kube-api-emulator"))),
@@ -152,7 +112,14 @@ fn kubectl_server_side_apply_crds_and_conflicts() {
     })
     .expect("emulator starts");
     let kc = emu.kubeconfig_path();
-    let k = |args: &[&str], stdin: Option<&str>| run(&bin, cache.path(), kc, args, stdin);
+    let k = |args: &[&str], stdin: Option<&str>| {
+        let (code, stdout, stderr) = kubectl_run(kc, cache.path(), args, stdin);
+        Out {
+            code,
+            stdout,
+            stderr,
+        }
+    };
     let ok = |args: &[&str], stdin: Option<&str>| {
         let o = k(args, stdin);
         assert_eq!(

@@ -16,8 +16,8 @@ use harness_gitops_client::{
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-const KEY: &str = "emulator-test-key";
-const ACCOUNT: &str = "acc_emu";
+use crate::support::{ACCOUNT, KEY};
+
 const TEST_LIMIT: Duration = Duration::from_secs(120);
 
 /// An emulator running in this test's runtime (stopped with it).

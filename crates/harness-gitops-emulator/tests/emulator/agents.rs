@@ -5,9 +5,7 @@
 //! `upgradeAvailable` against the latest version (`--agent-version`,
 //! `POST /_emulator/agent-version`) and the `rotateAgentTokenAfterManifest` fault.
 
-mod emulator_support;
-
-use emulator_support::*;
+use crate::emulator_support::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 

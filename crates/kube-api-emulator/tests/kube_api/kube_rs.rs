@@ -11,6 +11,8 @@ use kube::Client;
 use kube_api_emulator::Config;
 use serde_json::json;
 
+use crate::common::api_error;
+
 async fn client_from_kubeconfig(yaml: &str) -> Client {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("kubeconfig");
@@ -26,13 +28,6 @@ async fn client_from_kubeconfig(yaml: &str) -> Client {
         "the emulator CA is the trust root"
     );
     Client::try_from(cfg).expect("client")
-}
-
-fn api_error(e: kube::Error) -> Box<kube::core::Status> {
-    match e {
-        kube::Error::Api(s) => s,
-        other => panic!("expected kube::Error::Api, got {other:?}"),
-    }
 }
 
 #[tokio::test]

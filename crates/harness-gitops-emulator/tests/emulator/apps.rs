@@ -3,11 +3,9 @@
 //! finalizer-aware deletes, the full Argo CD spec round trip, and listing a thousand
 //! applications in one call. Every answer of `Api::call` is validated against the document.
 
-mod emulator_support;
-
 use std::time::{Duration, Instant};
 
-use emulator_support::*;
+use crate::emulator_support::*;
 use futures::StreamExt as _;
 use reqwest::Method;
 use serde_json::{json, Value};

@@ -2,9 +2,7 @@
 //! against the document, Argo CD's checks of a project, what a project enforces on
 //! applications (repositories, destinations, sync windows), counters and persistence.
 
-mod emulator_support;
-
-use emulator_support::*;
+use crate::emulator_support::*;
 use reqwest::Method;
 use serde_json::{json, Value};
 

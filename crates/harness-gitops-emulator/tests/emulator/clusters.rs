@@ -4,13 +4,11 @@
 //! `secretExpressions` and `updatedFields`. The Kubernetes API here is a small HTTPS fake
 //! that checks a bearer token, as the real one does.
 
-mod emulator_support;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::emulator_support::*;
 use base64::Engine as _;
-use emulator_support::*;
 use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;

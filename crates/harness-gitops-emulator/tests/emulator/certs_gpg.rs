@@ -1,18 +1,16 @@
 //! Repository certificates and GnuPG keys against the document (every answer validated by
 //! `Api::call`), their derived values, their refusals, counters and persistence.
 
-mod emulator_support;
-
+use crate::emulator_support::*;
 use base64::Engine as _;
-use emulator_support::*;
 use reqwest::Method;
 use serde_json::{json, Value};
 
 const AGENT: &str = "account.agent1";
 
-const GPG_KEY: &str = include_str!("../../../tests/e2e/fixtures/gnupg-test-key.asc");
-const HOST_KEY: &str = include_str!("../../../tests/e2e/fixtures/ssh-test-host-key.pub");
-const PEM: &str = include_str!("../../../tests/e2e/fixtures/https-test-cert.pem");
+const GPG_KEY: &str = include_str!("../../../../tests/e2e/fixtures/gnupg-test-key.asc");
+const HOST_KEY: &str = include_str!("../../../../tests/e2e/fixtures/ssh-test-host-key.pub");
+const PEM: &str = include_str!("../../../../tests/e2e/fixtures/https-test-cert.pem");
 
 fn acc() -> Vec<(&'static str, &'static str)> {
     vec![("accountIdentifier", ACCOUNT)]

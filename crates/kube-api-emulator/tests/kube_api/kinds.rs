@@ -5,8 +5,7 @@
 //! --server-side` of a multi-document file, `get`) and persistence across a restart.
 //! kubectl must be installed (`KUBECTL`, or `kubectl` on PATH).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
@@ -16,22 +15,10 @@ use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::api::{Api, DeleteParams, GroupVersionKind, ListParams, Patch, PatchParams};
 use kube::discovery::{pinned_kind, Discovery, Scope};
-use kube::Client;
 use kube_api_emulator::Config;
 use serde_json::{json, Value};
 
-mod common;
-
-async fn kube_client(kubeconfig: &str) -> Client {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("kubeconfig");
-    std::fs::write(&path, kubeconfig).unwrap();
-    let kc = kube::config::Kubeconfig::read_from(&path).unwrap();
-    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
-        .await
-        .unwrap();
-    Client::try_from(cfg).unwrap()
-}
+use crate::common::{self, kube_client, kubectl_run as kubectl};
 
 fn quiet(data: Option<PathBuf>) -> Config {
     Config {
@@ -247,51 +234,6 @@ async fn kube_rs_discovery_apply_list_watch_and_persistence() {
         assert!(got.metadata.managed_fields.is_some());
     }
     emu.shutdown().await;
-}
-
-fn kubectl_bin() -> PathBuf {
-    if let Ok(k) = std::env::var("KUBECTL") {
-        return PathBuf::from(k);
-    }
-    std::env::var_os("PATH")
-        .and_then(|p| {
-            std::env::split_paths(&p)
-                .map(|d| d.join("kubectl"))
-                .find(|f| f.is_file())
-        })
-        .expect("kubectl is required for this test: install it on PATH or set KUBECTL")
-}
-
-fn kubectl(
-    kubeconfig: &Path,
-    cache: &Path,
-    args: &[&str],
-    stdin: Option<&str>,
-) -> (i32, String, String) {
-    use std::io::Write;
-    let mut child = Command::new(kubectl_bin())
-        .env("KUBECONFIG", kubeconfig)
-        .env_remove("KUBERNETES_SERVICE_HOST")
-        .arg("--cache-dir")
-        .arg(cache)
-        .arg("--request-timeout=20s")
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("kubectl runs");
-    let mut input = child.stdin.take().unwrap();
-    if let Some(s) = stdin {
-        input.write_all(s.as_bytes()).unwrap();
-    }
-    drop(input);
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,11 +3,9 @@
 //! response that violates it fails the call, naming the field. Without this, a contract
 //! that lost its schemas would let every conformance test pass.
 
-mod emulator_support;
-
 use std::path::PathBuf;
 
-use emulator_support::*;
+use crate::emulator_support::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

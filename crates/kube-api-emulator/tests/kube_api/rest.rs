@@ -2,11 +2,11 @@
 //! reasons, conflicts, selectors, authentication, RBAC, the token controller, watches, the
 //! admin endpoints.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 
-use common::{assert_status, start, start_with};
+use crate::common::{assert_status, start, start_with};
 use kube_api_emulator::Config;
 use serde_json::{json, Value};
 

@@ -1,12 +1,10 @@
 //! `harness-gitops-emulator` as a process: command line, start-up line, signals,
 //! persistence across SIGKILL, fault injection and latency.
 
-mod emulator_support;
-
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use emulator_support::*;
+use crate::emulator_support::*;
 use reqwest::Method;
 use serde_json::{json, Value};
 use tokio::task::JoinSet;

@@ -1,52 +1,14 @@
 //! The repository certificate and GnuPG key calls against the real emulator: every request
 //! shape (create with upsert, list and delete with filters, get by key ID, already gone).
 
-use std::time::Duration;
-
 use harness_gitops_client::models::*;
-use harness_gitops_client::{Client, ClientConfig, RetryBackoff, Scope, Secret};
-use tokio_util::sync::CancellationToken;
+use harness_gitops_client::Scope;
 
-const KEY: &str = "emulator-test-key";
-const ACCOUNT: &str = "acc_emu";
-const GPG_KEY: &str = include_str!("../../../tests/e2e/fixtures/gnupg-test-key.asc");
-const HOST_KEY: &str = include_str!("../../../tests/e2e/fixtures/ssh-test-host-key.pub");
-const PEM: &str = include_str!("../../../tests/e2e/fixtures/https-test-cert.pem");
+use crate::support::start;
 
-async fn start() -> (harness_gitops_emulator::Running, Client) {
-    let args = [
-        "--listen",
-        "127.0.0.1:0",
-        "--api-key",
-        KEY,
-        "--account-id",
-        ACCOUNT,
-    ]
-    .map(String::from);
-    let config = match harness_gitops_emulator::cli::parse(args) {
-        Ok(harness_gitops_emulator::cli::Command::Run(c)) => c,
-        _ => panic!("emulator arguments"),
-    };
-    let running = harness_gitops_emulator::start(config)
-        .await
-        .expect("emulator");
-    let client = Client::with_backoff(
-        ClientConfig {
-            endpoint: running.url(),
-            account_id: ACCOUNT.into(),
-            api_key: Secret::new(KEY),
-            request_timeout: Duration::from_secs(30),
-            max_retries: 2,
-        },
-        CancellationToken::new(),
-        RetryBackoff {
-            initial: Duration::from_millis(20),
-            max: Duration::from_millis(200),
-        },
-    )
-    .expect("client");
-    (running, client)
-}
+const GPG_KEY: &str = include_str!("../../../../tests/e2e/fixtures/gnupg-test-key.asc");
+const HOST_KEY: &str = include_str!("../../../../tests/e2e/fixtures/ssh-test-host-key.pub");
+const PEM: &str = include_str!("../../../../tests/e2e/fixtures/https-test-cert.pem");
 
 #[tokio::test]
 async fn certificates_create_list_get_delete() {

@@ -2,12 +2,12 @@
 //! discovery, custom resources, deletion, persistence), generation and the status
 //! subresource, managed fields of Updates, and server-side apply's Status errors.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::{assert_status, start};
+use crate::common::{assert_status, start};
 use kube_api_emulator::child::{ChildEmulator, SpawnOptions};
 use serde_json::{json, Value};
 

@@ -6,27 +6,10 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, DeleteParams, DynamicObject, GroupVersionKind, Patch, PatchParams};
 use kube::discovery::{Discovery, Scope};
-use kube::Client;
 use kube_api_emulator::Config;
 use serde_json::json;
 
-async fn client(kubeconfig: &str) -> Client {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("kubeconfig");
-    std::fs::write(&path, kubeconfig).unwrap();
-    let kc = kube::config::Kubeconfig::read_from(&path).unwrap();
-    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
-        .await
-        .unwrap();
-    Client::try_from(cfg).unwrap()
-}
-
-fn status(e: kube::Error) -> Box<kube::core::Status> {
-    match e {
-        kube::Error::Api(s) => s,
-        other => panic!("expected an API error, got {other:?}"),
-    }
-}
+use crate::common::{api_error, kube_client};
 
 #[tokio::test]
 async fn kube_rs_server_side_apply() {
@@ -36,7 +19,7 @@ async fn kube_rs_server_side_apply() {
     })
     .await
     .unwrap();
-    let client = client(&emu.admin_kubeconfig()).await;
+    let client = kube_client(&emu.admin_kubeconfig()).await;
 
     // A cluster-scoped definition, applied.
     let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
@@ -129,7 +112,7 @@ async fn kube_rs_server_side_apply() {
     );
 
     // Another manager: a conflict, then forced.
-    let err = status(
+    let err = api_error(
         projects
             .patch(
                 "harness",
@@ -182,7 +165,7 @@ async fn kube_rs_server_side_apply() {
                                      "spec": {"containers": [{"name": "agent", "image": image}]}}}})
     };
     let missing_ns: Api<Deployment> = Api::namespaced(client.clone(), "nowhere");
-    let err = status(
+    let err = api_error(
         missing_ns
             .patch(
                 "agent",
@@ -234,7 +217,7 @@ async fn kube_rs_server_side_apply() {
     crds.delete("appprojects.argoproj.io", &DeleteParams::default())
         .await
         .unwrap();
-    let err = status(projects.get("harness").await.unwrap_err());
+    let err = api_error(projects.get("harness").await.unwrap_err());
     assert_eq!(err.code, 404);
     let gvk_gone = Discovery::new(client.clone()).run().await.unwrap();
     assert!(gvk_gone

@@ -4,12 +4,10 @@
 //! service rules the emulator promises (auth, errors, masking, scopes, sync simulation,
 //! admin API).
 
-mod emulator_support;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use emulator_support::*;
+use crate::emulator_support::*;
 use futures::StreamExt as _;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

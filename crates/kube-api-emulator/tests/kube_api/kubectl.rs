@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use kube_api_emulator::child::{ChildEmulator, SpawnOptions};
 use serde_json::Value;
 
+use crate::common::kubectl_bin;
+
 struct Kubectl {
     bin: PathBuf,
     cache: tempfile::TempDir,
@@ -77,26 +79,6 @@ impl Kubectl {
 
 /// How long one kubectl command may take (it has `--request-timeout=20s` per request).
 const KUBECTL_DEADLINE: Duration = Duration::from_secs(120);
-
-/// kubectl: `KUBECTL` when set, else `kubectl` on `PATH`; panics naming both when neither.
-fn kubectl_bin() -> PathBuf {
-    use std::os::unix::fs::PermissionsExt as _;
-    if let Some(p) = std::env::var_os("KUBECTL").filter(|p| !p.is_empty()) {
-        let p = PathBuf::from(p);
-        assert!(
-            p.is_file(),
-            "KUBECTL={} does not name a file; point it at kubectl or unset it to use kubectl from PATH",
-            p.display()
-        );
-        return p;
-    }
-    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .map(|d| d.join("kubectl"))
-        .find(|p| {
-            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
-        .expect("this test needs kubectl: it is on no PATH entry; install it or set KUBECTL to its path")
-}
 
 /// `child.wait_with_output()` within `limit`: a child still running then is killed and the
 /// test fails naming `what`.

@@ -3,50 +3,10 @@
 //! scope in the body for create and update), `get_opt` for gone objects, and Argo CD's refusal
 //! of an application its project does not permit, as the client reports it.
 
-use std::time::Duration;
-
 use harness_gitops_client::models::*;
-use harness_gitops_client::{Client, ClientConfig, RetryBackoff, Scope, Secret};
-use tokio_util::sync::CancellationToken;
+use harness_gitops_client::Scope;
 
-const KEY: &str = "emulator-test-key";
-const ACCOUNT: &str = "acc_emu";
-
-async fn start() -> (harness_gitops_emulator::Running, Client) {
-    let args = [
-        "--listen",
-        "127.0.0.1:0",
-        "--api-key",
-        KEY,
-        "--account-id",
-        ACCOUNT,
-    ]
-    .iter()
-    .map(|s| s.to_string());
-    let config = match harness_gitops_emulator::cli::parse(args) {
-        Ok(harness_gitops_emulator::cli::Command::Run(c)) => c,
-        _ => panic!("emulator arguments"),
-    };
-    let running = harness_gitops_emulator::start(config)
-        .await
-        .expect("start harness-gitops-emulator");
-    let client = Client::with_backoff(
-        ClientConfig {
-            endpoint: running.url(),
-            account_id: ACCOUNT.into(),
-            api_key: Secret::new(KEY),
-            request_timeout: Duration::from_secs(30),
-            max_retries: 2,
-        },
-        CancellationToken::new(),
-        RetryBackoff {
-            initial: Duration::from_millis(20),
-            max: Duration::from_millis(100),
-        },
-    )
-    .expect("client");
-    (running, client)
-}
+use crate::support::start;
 
 fn project(description: &str) -> AppProject {
     AppProject {

@@ -1,7 +1,7 @@
 //! The binary as other crates' tests run it: the LISTENING line, `--help`, the kubeconfig
 //! file, SIGTERM, and persistence across SIGKILL and restart with the same `--data`.
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
