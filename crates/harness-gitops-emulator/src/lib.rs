@@ -262,7 +262,7 @@
 //!
 //! The document (protobuf-JSON of Argo CD's API) is the contract; the CRD
 //! (`argocd/application-crd.yaml`) is the Kubernetes form. The emulator follows the
-//! document; `tests/emulator_crd.rs` pins the differences: int64 fields
+//! document; `tests/emulator/crd.rs` pins the differences: int64 fields
 //! (`revisionHistoryLimit`, `retry.limit`, `backoff.factor`, history `id`, …) are strings,
 //! not integers; times are `v1Time` objects, not RFC 3339 strings (plus `*Ts` twins);
 //! plugin parameters' `array`/`map` are wrapped (`{"array": {"array": [...]}}`); kustomize

@@ -3,7 +3,7 @@
 //! Each [`Msg`] lists the JSON keys (camelCase, protobuf-JSON names) of one schema of the
 //! Harness GitOps OpenAPI document and the wire type of each key. The table is written for
 //! the emulator from the document's component schemas (`repositories*`, `clusters*`,
-//! `applications*`, `v1*`, `commons*`); `tests/emulator_conformance.rs` checks it against
+//! `applications*`, `v1*`, `commons*`); `tests/emulator/conformance.rs` checks it against
 //! the document so a drift between the two is caught.
 //!
 //! Wire types follow protobuf-JSON as the document describes it: `int64` values are JSON

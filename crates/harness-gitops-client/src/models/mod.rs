@@ -1,6 +1,6 @@
 //! Typed serde models of the Harness GitOps API bodies, named after the schemas of Harness's
 //! official OpenAPI document (2025-07; its facts are committed in `contract/`, which
-//! `tests/client_models.rs` checks these models against) plus the few newer Go SDK fields it
+//! `tests/client/models.rs` checks these models against) plus the few newer Go SDK fields it
 //! lacks (`secretExpressions`, `metadata.clusterName`).
 //!
 //! Every field is `Option<T>`: `None` is not sent, `Some(false)` / `Some("")` are. Keys are the
