@@ -747,3 +747,64 @@ async fn every_applicationset_request_field_is_checked_and_named() {
         })
         .await;
 }
+
+/// A set and its applications survive a restart on the same `--data` file, and the set
+/// still owns them (a delete after the restart cascades).
+#[tokio::test]
+async fn sets_survive_a_restart_on_their_data_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("state.json");
+    let data_arg = data.to_str().expect("utf-8 path").to_string();
+    let emu = Emulator::start(&[
+        "--data",
+        &data_arg,
+        "--sync-delay",
+        "0s",
+        "--delete-delay",
+        "0s",
+    ])
+    .await;
+    let api = emu.api();
+    let ans = create(
+        &api,
+        &set(
+            "kept",
+            json!([{"list": {"elements": elements(&["a", "b"])}}]),
+            template("k-{{env}}", "x"),
+        ),
+    )
+    .await;
+    assert_eq!(ans.status, 200, "{}", ans.body);
+    let id = ans.body["identifier"].as_str().unwrap().to_string();
+    emu.kill_hard().await;
+    let emu = Emulator::start(&[
+        "--data",
+        &data_arg,
+        "--sync-delay",
+        "0s",
+        "--delete-delay",
+        "0s",
+    ])
+    .await;
+    let api = emu.api();
+    let got = get_set(&api, &id).await;
+    assert_eq!(got.status, 200, "{}", got.body);
+    assert_eq!(
+        got.body["appset"]["status"]["resources"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let del = api
+        .call(
+            Method::DELETE,
+            APPSET_ITEM,
+            &[("identifier", &id)],
+            &q(),
+            None,
+        )
+        .await;
+    assert_eq!(del.status, 200);
+    assert!(apps(&api).await.is_empty());
+}
