@@ -655,7 +655,9 @@ async fn every_applicationset_request_field_is_checked_and_named() {
         ),
         (Method::POST, APPSETS, "v1ApplicationSetQuery", false),
     ];
-    let mut probes: Vec<(Method, &str, bool, Value, String, Option<Vec<String>>)> = Vec::new();
+    // (method, path, scope in the query, broken body, field named, keys listed)
+    type Probe<'a> = (Method, &'a str, bool, Value, String, Option<Vec<String>>);
+    let mut probes: Vec<Probe> = Vec::new();
     for (method, path, schema, scoped) in &cases {
         // (Create and update name their body through `requestBodies`, which the helper's
         // `request_schema` does not follow; the schema names are the document's.)
