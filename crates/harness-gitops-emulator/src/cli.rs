@@ -26,7 +26,8 @@ pub struct UsageError(pub String);
 /// `--help` text.
 pub const USAGE: &str = "\
 harness-gitops-emulator: a local emulator of the Harness GitOps REST API (agents,
-repositories, clusters, applications) for trying and testing the Terraform provider. It is a test tool.
+repositories, clusters, applications, ApplicationSets) for trying and testing the Terraform
+provider. It is a test tool.
 
 USAGE:
   harness-gitops-emulator --api-key KEY --account-id ACC [OPTIONS]
@@ -52,6 +53,12 @@ OPTIONS:
   --fault-after-rate R     share (0..1) of API requests that are applied and then get their
                            connection dropped without a response (default 0)
   --seed N                 seed of the fault sequence (default random, logged at start)
+  --git-tree FILE          what the ApplicationSet git generator sees (no network): JSON
+                           {\"<repoURL>\": {\"<revision>\": [\"dir/path\", {\"path\": \"dir/f.json\",
+                           \"content\": \"<JSON text>\"}]}}: a string is a directory, an object a
+                           file (its directories exist too); revision \"HEAD\" serves an empty
+                           or absent generator revision. Replaced at run time by
+                           POST /_emulator/git-tree
   --agent-heartbeat-timeout D
                            an agent reads DISCONNECTED once no heartbeat arrived for D
                            (default 15s)
@@ -86,10 +93,24 @@ API (as the Harness gateway serves it; x-api-key and accountIdentifier required)
   Agents take their scope from orgIdentifier/projectIdentifier (query; create/update and
   the POST manifest calls: the body); prefixedIdentifier is account.<id>, org.<id> or <id>.
   /gitops/agent/v1/heartbeat  POST, the agent-facing side (see CONVENTIONS; no x-api-key)
+  /gitops/api/v1/applicationset                               POST (create) PUT (update)
+  /gitops/api/v1/applicationset/{identifier}                  GET DELETE (the set's UUID)
+  /gitops/api/v1/applicationset/generate                      POST (dry run: the apps)
+  /gitops/api/v1/applicationsets                              POST (list; scope in the body)
+  ApplicationSets are project-scoped; their agent is the agentIdentifier query parameter.
   Agent ids carry their scope: account.<id>, org.<id> (needs orgIdentifier) or a bare <id>
   (project agent: needs orgIdentifier and projectIdentifier).
 
 CONVENTIONS:
+  * ApplicationSets are run at once by an emulated controller: generators list, clusters
+    (the agent's clusters), git (the --git-tree listing: directories with exclude, JSON
+    files), matrix (two children), merge (mergeKeys), selector; {{param}} templates or, with
+    goTemplate, {{ .a.b }}, index, default, upper, lower, printf, missingkey=error. The
+    generated applications are real, owned by the set, synced like others; update
+    regenerates per syncPolicy.applicationsSync; delete cascades unless
+    preserveResourcesOnDeletion. scmProvider, pullRequest, clusterDecisionResource, plugin
+    and templatePatch give an ErrorOccurred condition. Nesting deeper than Argo CD's
+    (a matrix/merge in a matrix/merge in a matrix/merge) is refused (400).
   * A repository URL or cluster server whose host ends in .invalid (RFC 2606) reports
     connection status Failed (DNS error); every other non-loopback host is Successful,
     and such clusters report serverVersion 1.30.
@@ -183,6 +204,9 @@ only (localhost, 127.0.0.0/8, [::1]); never delayed or faulted; secrets masked u
                                applications:[...], agents:[...]} (clusters with
                                secretExpressions, repositories with their generators,
                                agents with credentials)
+  GET    /_emulator/git-tree   the ApplicationSet git generator's tree (see --git-tree)
+  POST   /_emulator/git-tree   {\"<repoURL>\": {\"<revision>\": [paths...]}}: replaces it (a reset
+                               returns to --git-tree's)
   GET    /_emulator/requests   counters: {\"requests\": {op: n}, \"applied\": {op: n},
                                \"faults\": {\"before.unavailable\": n, \"before.tooManyRequests\": n,
                                \"before.drop\": n, \"after.drop\": n, \"armed.<op>.<kind>\": n},
@@ -273,6 +297,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
     let mut fault_after_rate = 0.0;
     let mut seed = None;
     let mut agent_version = AgentVersion::DEFAULT;
+    let mut git_trees = std::collections::BTreeMap::new();
     let mut it = args.into_iter();
     while let Some(arg) = it.next() {
         let (name, inline) = match arg.split_once('=') {
@@ -315,6 +340,15 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
                     .parse()
                     .map_err(|e| UsageError(format!("--agent-version: {e}")))?;
             }
+            "--git-tree" => {
+                let path = value()?;
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| UsageError(format!("--git-tree: cannot read {path}: {e}")))?;
+                let v: serde_json::Value = serde_json::from_str(&text)
+                    .map_err(|e| UsageError(format!("--git-tree: {path} is not JSON: {e}")))?;
+                git_trees = crate::appsets::parse_git_trees(&v)
+                    .map_err(|e| UsageError(format!("--git-tree: {path}: {e}")))?;
+            }
             "--seed" => {
                 let v = value()?;
                 seed =
@@ -351,6 +385,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
         seed,
         agent_heartbeat_timeout,
         agent_version,
+        git_trees,
     }))
 }
 
@@ -450,6 +485,44 @@ mod tests {
     #[test]
     fn refusals() {
         assert!(matches!(parse(args("--help")), Ok(Command::Help)));
+    }
+
+    #[test]
+    fn git_tree_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("tree.json");
+        std::fs::write(
+            &good,
+            r#"{"https://g/r": {"HEAD": ["apps/a", {"path": "c.json", "content": "{}"}]}}"#,
+        )
+        .unwrap();
+        let bad = dir.path().join("bad.json");
+        std::fs::write(&bad, r#"{"https://g/r": {"HEAD": [1]}}"#).unwrap();
+        let run = |p: &std::path::Path| {
+            parse(
+                [
+                    "--api-key",
+                    "k",
+                    "--account-id",
+                    "a",
+                    "--git-tree",
+                    p.to_str().unwrap(),
+                ]
+                .iter()
+                .map(|s| s.to_string()),
+            )
+        };
+        match run(&good) {
+            Ok(Command::Run(c)) => assert_eq!(c.git_trees["https://g/r"]["HEAD"].len(), 2),
+            other => panic!("{other:?}"),
+        }
+        let e = run(&bad).unwrap_err();
+        assert!(
+            e.0.contains("--git-tree") && e.0.contains("directory path"),
+            "{e}"
+        );
+        let e = run(&dir.path().join("missing.json")).unwrap_err();
+        assert!(e.0.contains("cannot read"), "{e}");
         assert!(parse(args("--account-id A"))
             .unwrap_err()
             .0
