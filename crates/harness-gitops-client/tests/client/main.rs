@@ -9,6 +9,7 @@
 
 mod support;
 
+mod appsets;
 mod certs_gpg;
 mod emulator;
 mod fake;

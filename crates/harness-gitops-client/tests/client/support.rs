@@ -13,6 +13,11 @@ pub const ACCOUNT: &str = "acc_emu";
 /// The emulator, in process on a free loopback port, and a client of it (2 retries, 20-200 ms
 /// apart).
 pub async fn start() -> (harness_gitops_emulator::Running, Client) {
+    start_with(&[]).await
+}
+
+/// [`start`], with more emulator arguments (e.g. `--sync-delay 0s`).
+pub async fn start_with(extra: &[&str]) -> (harness_gitops_emulator::Running, Client) {
     let args = [
         "--listen",
         "127.0.0.1:0",
@@ -22,6 +27,7 @@ pub async fn start() -> (harness_gitops_emulator::Running, Client) {
         ACCOUNT,
     ]
     .iter()
+    .chain(extra)
     .map(|s| s.to_string());
     let config = match harness_gitops_emulator::cli::parse(args) {
         Ok(harness_gitops_emulator::cli::Command::Run(c)) => c,

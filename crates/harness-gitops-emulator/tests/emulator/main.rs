@@ -12,6 +12,7 @@ mod emulator_support;
 
 mod agents;
 mod apps;
+mod appsets;
 mod certs_gpg;
 mod clusters;
 mod conformance;

@@ -6,49 +6,11 @@
 use std::time::Duration;
 
 use harness_gitops_client::models::*;
-use harness_gitops_client::{Client, ClientConfig, RetryBackoff, Scope, Secret};
+use harness_gitops_client::{Client, Scope};
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
-
-const KEY: &str = "emulator-test-key";
-const ACCOUNT: &str = "acc_emu";
 
 async fn start() -> (harness_gitops_emulator::Running, Client) {
-    let args = [
-        "--listen",
-        "127.0.0.1:0",
-        "--api-key",
-        KEY,
-        "--account-id",
-        ACCOUNT,
-        "--sync-delay",
-        "0s",
-    ]
-    .iter()
-    .map(|s| s.to_string());
-    let config = match harness_gitops_emulator::cli::parse(args) {
-        Ok(harness_gitops_emulator::cli::Command::Run(c)) => c,
-        _ => panic!("emulator arguments"),
-    };
-    let running = harness_gitops_emulator::start(config)
-        .await
-        .expect("start harness-gitops-emulator");
-    let client = Client::with_backoff(
-        ClientConfig {
-            endpoint: running.url(),
-            account_id: ACCOUNT.into(),
-            api_key: Secret::new(KEY),
-            request_timeout: Duration::from_secs(30),
-            max_retries: 2,
-        },
-        CancellationToken::new(),
-        RetryBackoff {
-            initial: Duration::from_millis(20),
-            max: Duration::from_millis(100),
-        },
-    )
-    .expect("client");
-    (running, client)
+    crate::support::start_with(&["--sync-delay", "0s"]).await
 }
 
 fn request(envs: &[&str]) -> ApplicationSetCreateRequest {
@@ -197,7 +159,7 @@ async fn a_lost_create_answer_is_resolved_by_the_lookup() {
     let (emu, client) = start().await;
     let arm = reqwest::Client::new()
         .post(format!("{}/_emulator/faults", emu.url()))
-        .header("x-api-key", KEY)
+        .header("x-api-key", crate::support::KEY)
         .json(&json!({"op": "applicationsets.create", "dropAfter": true}))
         .send()
         .await
@@ -212,7 +174,7 @@ async fn a_lost_create_answer_is_resolved_by_the_lookup() {
     assert!(created.identifier.is_some());
     let counters: serde_json::Value = reqwest::Client::new()
         .get(format!("{}/_emulator/requests", emu.url()))
-        .header("x-api-key", KEY)
+        .header("x-api-key", crate::support::KEY)
         .send()
         .await
         .expect("counters")

@@ -3,12 +3,10 @@
 //! generated applications (real, owned, synced), regeneration by update, the nesting limit,
 //! delete (cascading or preserving), the dry-run generate, and project refusals.
 
-mod emulator_support;
-
 use std::time::Duration;
 
+use crate::emulator_support::*;
 use base64::Engine as _;
-use emulator_support::*;
 use reqwest::Method;
 use serde_json::{json, Value};
 
