@@ -182,7 +182,9 @@ only (localhost, 127.0.0.0/8, [::1]); never delayed or faulted; secrets masked u
   GET    /_emulator/state      everything: {repositories:[...], clusters:[...],
                                applications:[...], agents:[...]} (clusters with
                                secretExpressions, repositories with their generators,
-                               agents with credentials)
+                               agents with credentials), and when there are any
+                               repoCreds, projects, projectMappings, certificates and
+                               gnupgKeys
   GET    /_emulator/requests   counters: {\"requests\": {op: n}, \"applied\": {op: n},
                                \"faults\": {\"before.unavailable\": n, \"before.tooManyRequests\": n,
                                \"before.drop\": n, \"after.drop\": n, \"armed.<op>.<kind>\": n},

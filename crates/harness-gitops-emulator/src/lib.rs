@@ -299,7 +299,9 @@
 //! * `GET /_emulator/state[?secrets=clear]`: `{repositories: [...], clusters: [...],
 //!   applications: [...], agents: [...]}`, each entry in its `servicev1*` shape (scope keys
 //!   included; clusters also with `secretExpressions` when they have some), agents as
-//!   `v1Agent` with `credentials` (the private key masked unless `secrets=clear`).
+//!   `v1Agent` with `credentials` (the private key masked unless `secrets=clear`); when there
+//!   are any, also `repoCreds` (templates), `projects` (Argo projects), `projectMappings`,
+//!   `certificates` and `gnupgKeys`, in the document's shapes.
 //! * `GET /_emulator/requests`: the counters, `{"requests": {op: n}, "applied": {op: n},
 //!   "faults": {"before.unavailable": n, "before.tooManyRequests": n, "before.drop": n,
 //!   "after.drop": n, "armed.<op>.<error|dropAfter>": n}, "armedPending": n,
