@@ -38,7 +38,10 @@ const TYPE_NAME: &str = "harness_gitops_app_project";
 
 /// An Argo CD project (AppProject) on a Harness GitOps agent: which repositories its
 /// applications may deploy from, where to, which resource kinds, when (sync windows) and who
-/// (roles). An application names it in `argo_project`.
+/// (roles). An application names it in `argo_project`; an application it does not permit
+/// (a source repository, the destination) fails at plan time where that can be known then
+/// (see the application's `argo_project`), else at apply with Argo CD's reason; a resource
+/// kind it does not permit fails the application's sync.
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 pub struct AppProject {
     /// Import ID: `agent_id/name`, `org_id/agent_id/name` or `org_id/project_id/agent_id/name`.

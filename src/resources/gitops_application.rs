@@ -111,6 +111,16 @@ pub struct App {
     pub skip_repo_validation: Val<bool>,
     /// Argo CD project of the application (`spec.project`). Must be set: Argo CD 2.12 made
     /// the project of an application mandatory; `"default"` is Argo CD's default project.
+    /// A source repository or destination the project does not permit is refused at plan
+    /// time, with Argo CD's reason at `sources` or `destination`, when the project exists,
+    /// this plan does not create or change it (a `harness_gitops_app_project` the
+    /// application refers to), and the project, repositories and destination server are
+    /// known (a destination by cluster name, or a project listing destinations by cluster
+    /// name, is left to apply); otherwise Argo CD refuses it at apply with the same reason.
+    /// Resource kinds the project does not permit are known only once Argo CD renders the
+    /// sources: the sync fails with Argo CD's reason (and `wait` fails fast). While a refused
+    /// application is in the configuration, `terraform destroy` (which plans the
+    /// configuration first) is refused too; use `terraform destroy -refresh=false`.
     #[tf(optional, equivalence = same_project)]
     pub argo_project: Val<String>,
     /// Kubernetes labels of the application object.
@@ -2473,7 +2483,7 @@ const LIFECYCLE: [&str; 9] = [
 pub struct GitopsApplicationData;
 
 fn data_schema() -> Schema {
-    common::data_source_schema(
+    let mut s = common::data_source_schema(
         &App::schema(),
         "Reads a Harness GitOps application by scope and name: its Argo CD spec and its sync and health status.",
         &[
@@ -2483,7 +2493,17 @@ fn data_schema() -> Schema {
             (Scope::PROJECT_ID, Constraint::OptionalComputed),
         ],
         &LIFECYCLE,
-    )
+    );
+    // What a plan refuses is the resource's business; a data source reads the project name.
+    if let Some(a) = s
+        .block
+        .attributes
+        .iter_mut()
+        .find(|a| a.name == App::ARGO_PROJECT)
+    {
+        a.description = "Argo CD project of the application (`spec.project`).".into();
+    }
+    s
 }
 
 #[async_trait]

@@ -306,11 +306,7 @@ fn ml_platform_project_lifecycle() {
     tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
     assert_eq!(remote_project(&emu).0, 404);
     assert!(remote_mappings(&emu).is_empty());
-    let apps = emu.state()["applications"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    assert!(apps.is_empty(), "{apps:?}");
+    emu.assert_holds_nothing();
 }
 
 /// A sync inside a deny window is refused with Argo CD's message; `manual_sync` lets a
@@ -541,4 +537,5 @@ resource "harness_gitops_application" "website" {{
         "-refresh=false",
     ]);
     assert_eq!(remote_project(&emu).0, 404);
+    emu.assert_holds_nothing();
 }
