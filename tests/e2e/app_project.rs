@@ -265,6 +265,31 @@ fn ml_platform_project_lifecycle() {
     );
     assert!(tf.plan_is_empty());
 
+    // The mapping deleted behind Terraform's back: planned back and re-created.
+    let id = tf.resource(mapping)["identifier"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, answer) = api(
+        &emu,
+        reqwest::Method::DELETE,
+        &format!("v2/agents/{AGENT}/appprojectsmapping/{id}"),
+        None,
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert!(remote_mappings(&emu).is_empty());
+    let plan = tf.plan_json();
+    let change = plan["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["address"] == mapping)
+        .expect("the mapping is planned");
+    assert_eq!(change["change"]["actions"], json!(["create"]));
+    tf.apply();
+    assert_eq!(remote_mappings(&emu).len(), 1);
+    assert!(tf.plan_is_empty());
+
     // Import of both types into an empty state: nothing to change afterwards.
     tf.ok(&["state", "rm", project, mapping]);
     tf.ok(&[
