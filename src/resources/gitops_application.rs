@@ -1267,8 +1267,6 @@ impl ModelResource<ProviderData> for GitopsApplication {
     }
 }
 
-/// The application's Kubernetes namespace, when known and not empty: sent on every call that
-/// names the application (Argo CD names one by namespace and name).
 // ---- the project's rules at plan time ----------------------------------------------------
 
 /// What an application's project decides on, once every part of it is known.
@@ -1389,6 +1387,8 @@ async fn check_project(ctx: &Ctx, prior: Option<&App>, planned: &App, diags: &mu
     }
 }
 
+/// The application's Kubernetes namespace, when known and not empty: sent on every call that
+/// names the application (Argo CD names one by namespace and name).
 fn namespace_of(m: &App) -> Option<&str> {
     m.app_namespace.non_empty()
 }

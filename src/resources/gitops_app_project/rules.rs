@@ -217,8 +217,11 @@ pub enum Lookup {
 /// it forgets it, so a later plan in the same process reads it again.
 #[derive(Default)]
 pub struct ProjectCache {
-    entries: Mutex<HashMap<(Scope, String), Arc<OnceCell<Lookup>>>>,
+    entries: Mutex<HashMap<ProjectKey, Arc<OnceCell<Lookup>>>>,
 }
+
+/// A project's scope and name.
+type ProjectKey = (Scope, String);
 
 impl ProjectCache {
     /// The project `name` in `scope`, read with `client` at most once.
