@@ -104,6 +104,8 @@ pub struct ProviderData {
     pub kubernetes: Option<KubernetesSettings>,
     /// The shared observer of applications waited for (one poll per scope and round).
     pub app_watch: crate::resources::app_watch::Watcher,
+    /// The Argo CD projects read by applications' plan checks (one read per project).
+    pub projects: crate::resources::gitops_app_project::rules::ProjectCache,
 }
 
 impl ProviderData {
@@ -477,6 +479,7 @@ pub fn configure(
         defaults,
         kubernetes,
         app_watch: Default::default(),
+        projects: Default::default(),
     })
 }
 

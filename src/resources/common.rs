@@ -710,6 +710,7 @@ mod tests {
                 defaults: Defaults::default(),
                 kubernetes: None,
                 app_watch: Default::default(),
+                projects: Default::default(),
             };
             Ctx::new(
                 Arc::new(data),

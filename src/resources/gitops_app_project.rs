@@ -32,12 +32,16 @@ use super::Ctx;
 use crate::provider::ProviderData;
 
 mod cron;
+pub mod rules;
 
 const TYPE_NAME: &str = "harness_gitops_app_project";
 
 /// An Argo CD project (AppProject) on a Harness GitOps agent: which repositories its
 /// applications may deploy from, where to, which resource kinds, when (sync windows) and who
-/// (roles). An application names it in `argo_project`.
+/// (roles). An application names it in `argo_project`; an application it does not permit
+/// (a source repository, the destination) fails at plan time where that can be known then
+/// (see the application's `argo_project`), else at apply with Argo CD's reason; a resource
+/// kind it does not permit fails the application's sync.
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 pub struct AppProject {
     /// Import ID: `agent_id/name`, `org_id/agent_id/name` or `org_id/project_id/agent_id/name`.
@@ -298,6 +302,19 @@ impl ModelResource<ProviderData> for GitopsAppProject {
         if req.prior.is_none() {
             planned.id = planned.scope.import_id(&planned.name);
         }
+        // Applications planned after this one must not judge by the rules it replaces.
+        if let (Some(provider), Val::Known(name)) = (req.provider, &planned.name) {
+            let scope_known = [
+                &planned.scope.agent_id,
+                &planned.scope.org_id,
+                &planned.scope.project_id,
+            ]
+            .iter()
+            .all(|v| !v.is_unknown());
+            if scope_known && req.prior != Some(&*planned) {
+                provider.projects.changing(&planned.scope.api(), name);
+            }
+        }
     }
 
     async fn create(
@@ -313,11 +330,13 @@ impl ModelResource<ProviderData> for GitopsAppProject {
             project: Some(to_api(planned, None)),
             upsert: None,
         };
-        match client
+        let created = client
             .projects()
             .create(&planned.scope.api(), name, &body)
-            .await
-        {
+            .await;
+        // What applications' plans read of it before is stale now.
+        ctx.provider.projects.forget(&planned.scope.api(), name);
+        match created {
             Ok(p) => Some(from_api_kept(&p, planned)),
             Err(e) => {
                 common::create_error(
@@ -373,7 +392,9 @@ impl ModelResource<ProviderData> for GitopsAppProject {
         let body = ProjectUpdateRequest {
             project: Some(to_api(planned, current.as_ref())),
         };
-        match client.projects().update(&scope, name, &body).await {
+        let updated = client.projects().update(&scope, name, &body).await;
+        ctx.provider.projects.forget(&scope, name);
+        match updated {
             Ok(p) => Some(from_api_kept(&p, planned)),
             Err(e) => {
                 api_error(diags, "Unable to Update Argo CD Project", &e);
@@ -401,6 +422,7 @@ impl ModelResource<ProviderData> for GitopsAppProject {
             },
         )
         .await;
+        ctx.provider.projects.forget(scope, name);
         if let Err(f) = deleted {
             common::delete_error(
                 diags,

@@ -38,6 +38,7 @@ use tfplugin::{Model, Val};
 
 use super::common::{self, api_error, Scope, ScopedId};
 use super::data_source::ScopedLookup;
+use super::gitops_app_project::rules;
 use super::Ctx;
 use crate::provider::ProviderData;
 
@@ -110,6 +111,16 @@ pub struct App {
     pub skip_repo_validation: Val<bool>,
     /// Argo CD project of the application (`spec.project`). Must be set: Argo CD 2.12 made
     /// the project of an application mandatory; `"default"` is Argo CD's default project.
+    /// A source repository or destination the project does not permit is refused at plan
+    /// time, with Argo CD's reason at `sources` or `destination`, when the project exists,
+    /// this plan does not create or change it (a `harness_gitops_app_project` the
+    /// application refers to), and the project, repositories and destination server are
+    /// known (a destination by cluster name, or a project listing destinations by cluster
+    /// name, is left to apply); otherwise Argo CD refuses it at apply with the same reason.
+    /// Resource kinds the project does not permit are known only once Argo CD renders the
+    /// sources: the sync fails with Argo CD's reason (and `wait` fails fast). While a refused
+    /// application is in the configuration, `terraform destroy` (which plans the
+    /// configuration first) is refused too; use `terraform destroy -refresh=false`.
     #[tf(optional, equivalence = same_project)]
     pub argo_project: Val<String>,
     /// Kubernetes labels of the application object.
@@ -1038,6 +1049,16 @@ impl ModelResource<ProviderData> for GitopsApplication {
         }
     }
 
+    async fn check_plan(
+        &self,
+        ctx: &Ctx,
+        prior: Option<&App>,
+        planned: &App,
+        diags: &mut Diagnostics,
+    ) {
+        check_project(ctx, prior, planned, diags).await;
+    }
+
     fn default_timeout(&self, _op: Operation) -> Duration {
         DEFAULT_TIMEOUT
     }
@@ -1242,6 +1263,126 @@ impl ModelResource<ProviderData> for GitopsApplication {
                 api_error(diags, "Unable to Read GitOps Application", &e);
                 None
             }
+        }
+    }
+}
+
+// ---- the project's rules at plan time ----------------------------------------------------
+
+/// What an application's project decides on, once every part of it is known.
+#[derive(Debug, PartialEq)]
+struct ProjectInputs {
+    scope: harness::Scope,
+    project: String,
+    /// Each source's index and repository URL.
+    repos: Vec<(usize, String)>,
+    /// The destination's server URL; `None` for a destination given by cluster name.
+    server: Option<String>,
+    namespace: String,
+}
+
+fn project_inputs(m: &App) -> Option<ProjectInputs> {
+    let known = |v: &Val<String>| match v {
+        Val::Unknown => None,
+        Val::Null => Some(String::new()),
+        Val::Known(s) => Some(s.clone()),
+    };
+    let scope = &m.scope;
+    if scope.agent_id.as_deref().is_none_or(str::is_empty)
+        || scope.org_id.is_unknown()
+        || scope.project_id.is_unknown()
+    {
+        return None;
+    }
+    let project = norm_project(Some(m.argo_project.known()?));
+    let repos = m
+        .sources
+        .known()?
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Some((i, s.repo_url.known()?.clone())))
+        .collect::<Option<Vec<_>>>()?;
+    let dest = m.destination.known()?;
+    let server = known(&dest.server)?;
+    Some(ProjectInputs {
+        scope: scope.api(),
+        project,
+        repos,
+        server: (!server.is_empty()).then_some(server),
+        namespace: known(&dest.namespace)?,
+    })
+}
+
+/// Refuses, at plan time, an application its Argo CD project does not permit (a source
+/// repository, the destination), with Argo CD's reason at the attribute's path. Checked when
+/// the application is new or what the project decides on changes, and only when everything
+/// is known: the project, its scope, the repositories and a destination server (not a cluster
+/// name). A project that does not exist yet (created in the same apply), that a
+/// `harness_gitops_app_project` of this plan creates or changes, or that cannot be read, is
+/// left to apply, where Argo CD says the same.
+async fn check_project(ctx: &Ctx, prior: Option<&App>, planned: &App, diags: &mut Diagnostics) {
+    let Some(inputs) = project_inputs(planned) else {
+        return;
+    };
+    if prior.and_then(project_inputs).as_ref() == Some(&inputs) {
+        return;
+    }
+    let (Some(client), Some(deadline)) = (ctx.provider.client.as_ref(), ctx.deadline) else {
+        return;
+    };
+    let client = client.with_deadline(deadline, "the plan's check of the Argo CD project");
+    let spec = match ctx
+        .provider
+        .projects
+        .get(&client, &inputs.scope, &inputs.project)
+        .await
+    {
+        rules::Lookup::Found(spec) => spec,
+        rules::Lookup::Missing | rules::Lookup::Failed | rules::Lookup::Changing => return,
+    };
+    let name = &inputs.project;
+    let summary = "Application Not Permitted By Its Argo CD Project";
+    for (i, repo) in &inputs.repos {
+        if let Some(why) = rules::repo_refusal(name, &spec, repo) {
+            let allowed = spec.source_repos.as_deref().unwrap_or_default();
+            diags.error_at(
+                AttributePath::attr(App::SOURCES)
+                    .index(*i as i64)
+                    .child(Source::REPO_URL),
+                summary,
+                format!(
+                    "{why}.\n\nArgo CD would refuse this application: project '{name}' permits source repositories \
+                     matching {allowed:?}. Add the repository to the project's `source_repos`, or deploy from a \
+                     permitted one."
+                ),
+            );
+        }
+    }
+    if let Some(server) = &inputs.server {
+        if let Some(why) = rules::destination_refusal(name, &spec, server, &inputs.namespace) {
+            let allowed: Vec<String> = spec
+                .destinations
+                .as_deref()
+                .unwrap_or_default()
+                .iter()
+                .map(|d| {
+                    let cluster = d.server.as_deref().filter(|s| !s.is_empty());
+                    format!(
+                        "{} / {}",
+                        cluster.or(d.name.as_deref()).unwrap_or_default(),
+                        d.namespace.as_deref().unwrap_or_default()
+                    )
+                })
+                .collect();
+            diags.error_at(
+                AttributePath::attr(App::DESTINATION),
+                summary,
+                format!(
+                    "{why}.\n\nArgo CD would refuse this application: project '{name}' permits the destinations \
+                     (cluster / namespace) {allowed:?}. Add the destination to the project's `destinations`, or deploy \
+                     to a permitted one."
+                ),
+            );
         }
     }
 }
@@ -2342,7 +2483,7 @@ const LIFECYCLE: [&str; 9] = [
 pub struct GitopsApplicationData;
 
 fn data_schema() -> Schema {
-    common::data_source_schema(
+    let mut s = common::data_source_schema(
         &App::schema(),
         "Reads a Harness GitOps application by scope and name: its Argo CD spec and its sync and health status.",
         &[
@@ -2352,7 +2493,17 @@ fn data_schema() -> Schema {
             (Scope::PROJECT_ID, Constraint::OptionalComputed),
         ],
         &LIFECYCLE,
-    )
+    );
+    // What a plan refuses is the resource's business; a data source reads the project name.
+    if let Some(a) = s
+        .block
+        .attributes
+        .iter_mut()
+        .find(|a| a.name == App::ARGO_PROJECT)
+    {
+        a.description = "Argo CD project of the application (`spec.project`).".into();
+    }
+    s
 }
 
 #[async_trait]

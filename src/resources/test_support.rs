@@ -58,6 +58,7 @@ pub fn provider(defaults: Defaults) -> ProviderData {
         defaults,
         kubernetes: None,
         app_watch: Default::default(),
+        projects: Default::default(),
     }
 }
 

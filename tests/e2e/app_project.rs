@@ -265,6 +265,31 @@ fn ml_platform_project_lifecycle() {
     );
     assert!(tf.plan_is_empty());
 
+    // The mapping deleted behind Terraform's back: planned back and re-created.
+    let id = tf.resource(mapping)["identifier"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, answer) = api(
+        &emu,
+        reqwest::Method::DELETE,
+        &format!("v2/agents/{AGENT}/appprojectsmapping/{id}"),
+        None,
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert!(remote_mappings(&emu).is_empty());
+    let plan = tf.plan_json();
+    let change = plan["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["address"] == mapping)
+        .expect("the mapping is planned");
+    assert_eq!(change["change"]["actions"], json!(["create"]));
+    tf.apply();
+    assert_eq!(remote_mappings(&emu).len(), 1);
+    assert!(tf.plan_is_empty());
+
     // Import of both types into an empty state: nothing to change afterwards.
     tf.ok(&["state", "rm", project, mapping]);
     tf.ok(&[
@@ -306,11 +331,7 @@ fn ml_platform_project_lifecycle() {
     tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
     assert_eq!(remote_project(&emu).0, 404);
     assert!(remote_mappings(&emu).is_empty());
-    let apps = emu.state()["applications"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    assert!(apps.is_empty(), "{apps:?}");
+    emu.assert_holds_nothing();
 }
 
 /// A sync inside a deny window is refused with Argo CD's message; `manual_sync` lets a
@@ -415,4 +436,131 @@ resource "harness_gitops_application" "training" {
         started.elapsed()
     );
     tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
+}
+
+fn project_gets(emu: &Emulator) -> u64 {
+    emu.counters()["requests"]["projects.get"]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+/// An application its project forbids fails at plan time when the project exists (Argo CD's
+/// reason at the attribute), one project read serving every application of the plan; with
+/// the project created in the same apply, the plan passes and the apply fails with Argo CD's
+/// reason, creating no application.
+#[test]
+fn a_forbidden_application_fails_at_plan_when_its_project_exists() {
+    let emu = Emulator::start(&[]);
+    let tf = Tf::new();
+    let project = r#"
+resource "harness_gitops_app_project" "ml" {
+  name         = "ml"
+  source_repos = ["https://github.com/acme/ml-*"]
+  destinations = [{ server = "https://gpu.example.com", namespace = "gpu-*" }]
+}
+"#;
+    let permitted = r#"
+resource "harness_gitops_application" "ok" {
+  count                = 3
+  name                 = "training-${count.index}"
+  argo_project         = harness_gitops_app_project.ml.name
+  skip_repo_validation = true
+  destination          = { server = "https://gpu.example.com", namespace = "gpu-${count.index}" }
+  sources              = [{ repo_url = "https://github.com/acme/ml-training.git", path = "jobs" }]
+}
+"#;
+    let forbidden = |repo: &str, namespace: &str| {
+        format!(
+            r#"
+resource "harness_gitops_application" "website" {{
+  name                 = "website"
+  argo_project         = harness_gitops_app_project.ml.name
+  skip_repo_validation = true
+  destination          = {{ server = "https://gpu.example.com", namespace = "{namespace}" }}
+  sources              = [{{ repo_url = "{repo}", path = "web" }}]
+}}
+"#
+        )
+    };
+    let plan = ["plan", "-no-color", "-input=false", "-refresh=false"];
+    let flat = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+
+    // The project exists: three permitted applications plan with one read of it.
+    tf.write(&config(&emu, project));
+    tf.apply();
+    tf.write(&config(&emu, &format!("{project}{permitted}")));
+    let before = project_gets(&emu);
+    tf.ok(&plan);
+    assert_eq!(
+        project_gets(&emu) - before,
+        1,
+        "one read of the project for three applications: {}",
+        emu.counters()
+    );
+
+    // A repository the project does not list: refused by the plan, at the source.
+    let bad_repo = forbidden("https://github.com/acme/website.git", "gpu-web");
+    tf.write(&config(&emu, &format!("{project}{permitted}{bad_repo}")));
+    let text = flat(&tf.fails(&plan));
+    assert!(
+        text.contains(
+            "application repo https://github.com/acme/website.git is not permitted in project 'ml'"
+        ) && text.contains("Application Not Permitted By Its Argo CD Project")
+            && text.contains("sources ="),
+        "the plan names Argo CD's reason at the sources:\n{text}"
+    );
+    // A destination outside the project's: refused by the plan, at the destination.
+    let bad_dest = forbidden("https://github.com/acme/ml-web.git", "default");
+    tf.write(&config(&emu, &format!("{project}{bad_dest}")));
+    let text = flat(&tf.fails(&plan));
+    assert!(
+        text.contains("application destination server 'https://gpu.example.com' and namespace 'default' do not match any of the allowed destinations in project 'ml'")
+            && text.contains("destination ="),
+        "the plan names Argo CD's reason at the destination:\n{text}"
+    );
+    assert_eq!(emu.applied("applications.create"), 0, "{}", emu.counters());
+
+    // Loosening the project in the same apply admits the application: the plan cannot know
+    // the new rules, so it leaves the verdict to apply, which succeeds.
+    let loosened = project.replace(
+        r#"source_repos = ["https://github.com/acme/ml-*"]"#,
+        r#"source_repos = ["https://github.com/acme/*"]"#,
+    );
+    let good_site = forbidden("https://github.com/acme/website.git", "gpu-web");
+    tf.write(&config(&emu, &format!("{loosened}{good_site}")));
+    tf.apply();
+    assert!(tf.plan_is_empty());
+    tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
+    assert_eq!(remote_project(&emu).0, 404);
+
+    // The project is created in the same apply: the plan passes (nothing to check against
+    // yet); the apply fails with Argo CD's reason and creates no application.
+    tf.write(&config(&emu, &format!("{project}{bad_repo}")));
+    tf.ok(&["plan", "-no-color", "-input=false"]);
+    let text = flat(&tf.fails(&["apply", "-auto-approve", "-no-color", "-input=false"]));
+    assert!(
+        text.contains(
+            "application repo https://github.com/acme/website.git is not permitted in project 'ml'"
+        ),
+        "the apply names Argo CD's reason:\n{text}"
+    );
+    assert_eq!(remote_project(&emu).0, 200, "the project was created");
+    let apps = emu.state()["applications"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(apps.is_empty(), "{apps:?}");
+    // `terraform destroy` first plans the configuration (its pre-destroy refresh), where the
+    // refused application is refused again; the documented way out is `-refresh=false`.
+    let text = flat(&tf.fails(&["destroy", "-auto-approve", "-no-color", "-input=false"]));
+    assert!(text.contains("is not permitted in project 'ml'"), "{text}");
+    tf.ok(&[
+        "destroy",
+        "-auto-approve",
+        "-no-color",
+        "-input=false",
+        "-refresh=false",
+    ]);
+    assert_eq!(remote_project(&emu).0, 404);
+    emu.assert_holds_nothing();
 }

@@ -163,6 +163,7 @@ fn lifecycle() {
     let (_, list) = api(&emu, reqwest::Method::GET, "gpgkeys");
     assert!(list.get("items").is_none(), "{list}");
     assert_eq!(emu.applied("gpgkeys.delete"), 2);
+    emu.assert_holds_nothing();
 }
 
 #[test]

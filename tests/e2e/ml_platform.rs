@@ -1,7 +1,8 @@
 //! Issue 18's whole scenario with the real CLI: an ML platform project whose repositories come
 //! from one Git organisation through a credential template, whose destinations are GPU
 //! namespaces of a cluster and which denies syncs of training jobs at night, with its mapping
-//! and applications in it; every input from another resource's output; an empty second plan;
+//! and applications in it, and a GPU cluster that belongs to it; every input from another
+//! resource's output; an empty second plan;
 //! a reordered set is no change; destroy leaves nothing.
 
 use serde_json::Value as Json;
@@ -54,6 +55,16 @@ resource "harness_gitops_app_project" "ml" {{
   }}]
 }}
 
+# The GPU cluster belongs to the project (its name from the project's output).
+resource "harness_gitops_cluster" "gpu" {{
+  identifier              = "gpu"
+  name                    = "gpu"
+  server                  = terraform_data.org.output.gpu
+  bearer_token_wo         = "gpu-token-not-a-secret"
+  bearer_token_wo_version = 1
+  argo_project            = harness_gitops_app_project.ml.name
+}}
+
 resource "harness_gitops_app_project_mapping" "ml" {{
   argo_project_name = harness_gitops_app_project.ml.name
 }}
@@ -63,7 +74,8 @@ resource "harness_gitops_application" "app" {{
   name         = "${{each.key}}-pipeline"
   argo_project = harness_gitops_app_project.ml.name
   repo_id      = each.value.identifier
-  destination  = {{ server = terraform_data.org.output.gpu, namespace = "gpu-${{each.key}}" }}
+  cluster_id   = harness_gitops_cluster.gpu.identifier
+  destination  = {{ server = harness_gitops_cluster.gpu.server, namespace = "gpu-${{each.key}}" }}
   sources      = [{{ repo_url = each.value.url, path = "deploy", target_revision = "main" }}]
   depends_on   = [harness_gitops_app_project_mapping.ml]
 }}
@@ -104,10 +116,23 @@ fn ml_platform_project_with_a_template_deny_window_and_applications() {
     let state = emu.state();
     assert_eq!(count(&state, "repositories"), 2);
     assert_eq!(count(&state, "applications"), 2);
+    assert_eq!(count(&state, "repoCreds"), 1);
+    assert_eq!(count(&state, "projects"), 1);
+    assert_eq!(count(&state, "projectMappings"), 1);
+    assert_eq!(count(&state, "clusters"), 1);
+    assert_eq!(
+        state["clusters"][0]["cluster"]["project"], "ml",
+        "the cluster names the project: {:#}",
+        state["clusters"][0]
+    );
+    assert_eq!(
+        tf.resource("harness_gitops_cluster.gpu")["argo_project"],
+        "ml"
+    );
     let raw = std::fs::read_to_string(tf.path().join("terraform.tfstate")).unwrap();
     assert!(
-        !raw.contains("org-token-not-a-secret"),
-        "the template's token is write-only"
+        !raw.contains("org-token-not-a-secret") && !raw.contains("gpu-token-not-a-secret"),
+        "the template's and the cluster's tokens are write-only"
     );
     assert!(tf.plan_is_empty(), "second plan is empty");
     tf.write(&config(&emu, REORDERED));
@@ -116,8 +141,5 @@ fn ml_platform_project_with_a_template_deny_window_and_applications() {
         "a reordered set of destinations is no change"
     );
     tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
-    let state = emu.state();
-    for k in ["repositories", "applications", "clusters", "repoCreds"] {
-        assert_eq!(count(&state, k), 0, "{k} left: {:#}", state[k]);
-    }
+    emu.assert_holds_nothing();
 }

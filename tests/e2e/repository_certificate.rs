@@ -145,6 +145,40 @@ fn lifecycle() {
     tf.apply();
     assert!(tf.plan_is_empty());
 
+    // Replaced behind Terraform's back (another key for the same server and type): the plan
+    // shows the drift and the apply restores the configured key.
+    use base64::Engine as _;
+    let other = base64::engine::general_purpose::STANDARD.encode(key(HOST_KEY));
+    let resp = reqwest::blocking::Client::new()
+        .post(format!(
+            "{}/gitops/api/v1/agents/{AGENT}/certificates",
+            emu.url
+        ))
+        .header("x-api-key", API_KEY)
+        .query(&[("accountIdentifier", ACCOUNT)])
+        .json(
+            &json!({"certificates": {"items": [{"serverName": "git.example.com", "certType": "ssh",
+            "certSubType": "ecdsa-sha2-nistp256", "certData": other}]}, "upsert": true}),
+        )
+        .send()
+        .expect("API call");
+    assert!(resp.status().is_success(), "{}", resp.status());
+    let got = remote(&emu, reqwest::Method::GET, &[("query.certType", "ssh")]);
+    assert_eq!(
+        got[0]["certInfo"], SSH_FINGERPRINT,
+        "the remote key changed"
+    );
+    let plan = tf.plan_json();
+    assert_eq!(action(&plan, SSH), json!(["update"]), "drift is shown");
+    tf.apply();
+    let got = remote(&emu, reqwest::Method::GET, &[("query.certType", "ssh")]);
+    assert_eq!(tf.resource(SSH)["cert_info"], got[0]["certInfo"]);
+    assert_ne!(
+        got[0]["certInfo"], SSH_FINGERPRINT,
+        "the configured key is back"
+    );
+    assert!(tf.plan_is_empty());
+
     // Already there: refused without upsert, naming the import ID.
     tf.ok(&["state", "rm", SSH]);
     let err = tf.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
@@ -167,6 +201,7 @@ fn lifecycle() {
     // Destroy leaves nothing.
     tf.ok(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
     assert!(remote(&emu, reqwest::Method::GET, &[]).is_empty());
+    emu.assert_holds_nothing();
 }
 
 #[test]

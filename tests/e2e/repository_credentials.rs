@@ -224,6 +224,7 @@ fn template_serves_repositories_without_credentials_through_its_whole_life() {
     tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
     assert!(templates(&emu).is_empty(), "template deleted");
     assert!(emu.repositories().is_empty(), "repositories deleted");
+    emu.assert_holds_nothing();
 
     // No token anywhere Terraform wrote: state, backups, saved plans, TRACE logs.
     let text = files_text(&tf);

@@ -57,6 +57,27 @@ impl Emulator {
             .expect("emulator state")
     }
 
+    /// Panics naming what the emulator still holds, of every kind it stores (repositories,
+    /// templates, clusters, applications, agents, projects, mappings, certificates, GnuPG
+    /// keys): "destroy leaves nothing".
+    pub fn assert_holds_nothing(&self) {
+        let state = self.state();
+        let left: Vec<String> = state
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| {
+                let n = v.as_array().map_or(0, Vec::len);
+                (n > 0).then(|| format!("{n} {k}"))
+            })
+            .collect();
+        assert!(
+            left.is_empty(),
+            "the emulator still holds {}: {state:#}",
+            left.join(", ")
+        );
+    }
+
     /// The emulator's counters: `requests`, `applied` (state-changing requests), `faults` by
     /// kind, `connections`.
     pub fn counters(&self) -> Json {

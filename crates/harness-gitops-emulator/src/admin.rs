@@ -286,7 +286,8 @@ fn counters(ctx: &Ctx) -> Value {
 }
 
 /// Everything: `{repositories: [...], clusters: [...], applications: [...], agents: [...]}`
-/// in the `servicev1*` / `v1Agent` shapes (clusters with their `secretExpressions`, if any;
+/// in the `servicev1*` / `v1Agent` shapes, and, when there are any, `repoCreds`, `projects`,
+/// `projectMappings`, `certificates` and `gnupgKeys` in the document's shapes (clusters with their `secretExpressions`, if any;
 /// repositories with their generator fields `genType`, `ecrGen`, `gcrGen`, `refreshInterval`;
 /// agents with `credentials`), secrets masked unless `clear`. Loopback clusters are checked as a GET would.
 async fn dump(ctx: &Ctx, clear: bool) -> Value {
@@ -333,6 +334,46 @@ async fn dump(ctx: &Ctx, clear: bool) -> Value {
     let appsets = ctx.store.read(|s| crate::appsets::dump(s, now)).await;
     if !appsets.is_empty() {
         out["applicationsets"] = Value::Array(appsets);
+    }
+    // Argo CD projects (`appprojectsAppProject`), project mappings (`v1AppProjectMapping`),
+    // repository certificates (`certificatesRepositoryCertificate`) and GnuPG keys
+    // (`gpgkeysGnuPGPublicKey`), each when there are any.
+    let more = ctx
+        .store
+        .read(|s| {
+            [
+                (
+                    "projects",
+                    s.projects
+                        .values()
+                        .map(crate::projects::render)
+                        .collect::<Vec<_>>(),
+                ),
+                (
+                    "projectMappings",
+                    s.mappings.values().map(crate::mappings::render).collect(),
+                ),
+                (
+                    "certificates",
+                    s.certificates
+                        .values()
+                        .map(|e| Value::Object(e.cert.clone()))
+                        .collect(),
+                ),
+                (
+                    "gnupgKeys",
+                    s.gpg_keys
+                        .values()
+                        .map(|e| Value::Object(e.public_key.clone()))
+                        .collect(),
+                ),
+            ]
+        })
+        .await;
+    for (name, items) in more {
+        if !items.is_empty() {
+            out[name] = Value::Array(items);
+        }
     }
     out
 }

@@ -203,7 +203,9 @@ only (localhost, 127.0.0.0/8, [::1]); never delayed or faulted; secrets masked u
   GET    /_emulator/state      everything: {repositories:[...], clusters:[...],
                                applications:[...], agents:[...]} (clusters with
                                secretExpressions, repositories with their generators,
-                               agents with credentials)
+                               agents with credentials), and when there are any
+                               repoCreds, projects, projectMappings, certificates,
+                               gnupgKeys and applicationsets
   GET    /_emulator/git-tree   the ApplicationSet git generator's tree (see --git-tree)
   POST   /_emulator/git-tree   {\"<repoURL>\": {\"<revision>\": [paths...]}}: replaces it (a reset
                                returns to --git-tree's)

@@ -362,8 +362,10 @@
 //! * `GET /_emulator/state[?secrets=clear]`: `{repositories: [...], clusters: [...],
 //!   applications: [...], agents: [...]}`, each entry in its `servicev1*` shape (scope keys
 //!   included; clusters also with `secretExpressions` when they have some), agents as
-//!   `v1Agent` with `credentials` (the private key masked unless `secrets=clear`); plus
-//!   `repoCreds` and `applicationsets` (`servicev1ApplicationSet`) when there are some.
+//!   `v1Agent` with `credentials` (the private key masked unless `secrets=clear`); when there
+//!   are any, also `repoCreds` (templates), `projects` (Argo projects), `projectMappings`,
+//!   `certificates` and `gnupgKeys`, in the document's shapes, and
+//!   `applicationsets` (`servicev1ApplicationSet`).
 //! * `GET /_emulator/git-tree`, `POST /_emulator/git-tree` with
 //!   `{"<repoURL>": {"<revision>": ["dir/path", {"path": "dir/f.json", "content": "..."}]}}`:
 //!   what the ApplicationSet git generator sees (replaces the whole tree; `--git-tree FILE`

@@ -127,6 +127,19 @@ pub trait Resource<D: Send + Sync + 'static>: Send + Sync + 'static {
         _diags: &mut Diagnostics,
     ) {
     }
+    /// Remote checks of a create or update plan, after `modify_plan` (e.g. rules that another
+    /// remote object holds). The server calls it only when the plan has no errors and the
+    /// provider can make remote calls, with a deadline of at most 30 seconds. It may only add
+    /// diagnostics; a check that cannot be made (a value still unknown, the remote object not
+    /// there yet, a failed call) must pass silently, leaving the verdict to apply.
+    async fn check_plan(
+        &self,
+        _ctx: &Ctx<D>,
+        _prior: &Value,
+        _planned: &Value,
+        _diags: &mut Diagnostics,
+    ) {
+    }
     /// The deadline of `op` when the configuration has no `timeouts` value for it.
     fn default_timeout(&self, _op: Operation) -> Duration {
         Duration::from_secs(20 * 60)

@@ -610,6 +610,16 @@ pub trait ModelResource<D: Send + Sync + 'static>: Send + Sync + 'static {
         _diags: &mut Diagnostics,
     ) {
     }
+    /// Remote checks of a create (`prior` is `None`) or update plan; see
+    /// [`Resource::check_plan`]. Only adds diagnostics; a check that cannot be made passes.
+    async fn check_plan(
+        &self,
+        _ctx: &Ctx<D>,
+        _prior: Option<&Self::Model>,
+        _planned: &Self::Model,
+        _diags: &mut Diagnostics,
+    ) {
+    }
     /// The deadline of `op` when the configuration sets none.
     fn default_timeout(&self, _op: Operation) -> Duration {
         Duration::from_secs(20 * 60)
@@ -772,6 +782,29 @@ impl<D: Send + Sync + 'static, R: ModelResource<D>> Resource<D> for Adapted<R, D
         // unknown's refinements are not in the typed view; neither may replace the detail
         // of values the hook left alone.
         write_back(&before, &after, planned);
+    }
+    async fn check_plan(
+        &self,
+        ctx: &Ctx<D>,
+        prior: &Value,
+        planned: &Value,
+        diags: &mut Diagnostics,
+    ) {
+        // Both decoded for modify_plan already; a failure here was reported there.
+        let mut quiet = Diagnostics::new();
+        let prior = if prior.is_null() {
+            None
+        } else {
+            match decode::<R::Model>(prior, false, &mut quiet) {
+                Some(p) => Some(p),
+                None => return,
+            }
+        };
+        if let Some(planned) = decode::<R::Model>(planned, false, &mut quiet) {
+            self.0
+                .check_plan(ctx, prior.as_ref(), &planned, diags)
+                .await;
+        }
     }
     fn default_timeout(&self, op: Operation) -> Duration {
         self.0.default_timeout(op)

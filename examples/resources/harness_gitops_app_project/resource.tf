@@ -32,8 +32,9 @@ resource "harness_gitops_app_project" "ml" {
   labels             = { team = "ml" }
 }
 
-# Applications name the project; Argo CD refuses one whose repository or destination the
-# project does not permit, and the apply fails with its reason.
+# Applications name the project. One whose repository or destination the project does not
+# permit fails the plan with Argo CD's reason once the project exists (in the run that
+# creates or changes the project, Argo CD refuses it at apply with the same reason).
 resource "harness_gitops_application" "training" {
   agent_id             = "mlagent"
   org_id               = "default"

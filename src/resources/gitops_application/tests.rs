@@ -1381,3 +1381,57 @@ fn app_namespace_is_sent_and_its_change_replaces() {
     bad.app_namespace = k("Team_A");
     assert_eq!(errors(&bad), vec!["app_namespace"]);
 }
+
+#[test]
+fn the_project_check_waits_for_every_input_it_decides_on() {
+    let app = minimal();
+    let inputs = project_inputs(&app).expect("all known");
+    assert_eq!(inputs.project, "default");
+    assert_eq!(
+        inputs.repos,
+        vec![(
+            0,
+            "https://github.com/acme-ml/pipeline-manifests.git".into()
+        )]
+    );
+    assert_eq!(
+        inputs.server.as_deref(),
+        Some("https://kubernetes.default.svc")
+    );
+    assert_eq!(inputs.namespace, "ml");
+    // Any unknown part (a value from a resource not applied yet) skips the check.
+    let mut a = minimal();
+    a.argo_project = Val::Unknown;
+    assert_eq!(project_inputs(&a), None);
+    let mut a = minimal();
+    a.sources = Val::Known(vec![Source {
+        repo_url: Val::Unknown,
+        ..git("training")
+    }]);
+    assert_eq!(project_inputs(&a), None);
+    let mut a = minimal();
+    a.scope.agent_id = Val::Unknown;
+    assert_eq!(project_inputs(&a), None);
+    let mut a = minimal();
+    a.destination = Val::Known(Destination {
+        server: Val::Unknown,
+        namespace: k("ml"),
+        ..Default::default()
+    });
+    assert_eq!(project_inputs(&a), None);
+    // A destination by cluster name has no server to match at plan time.
+    let mut a = minimal();
+    a.destination = Val::Known(Destination {
+        name: k("in-cluster"),
+        namespace: k("ml"),
+        ..Default::default()
+    });
+    assert_eq!(project_inputs(&a).and_then(|i| i.server), None);
+    // An empty project is Argo CD's default one.
+    let mut a = minimal();
+    a.argo_project = k("");
+    assert_eq!(
+        project_inputs(&a).map(|i| i.project).as_deref(),
+        Some("default")
+    );
+}

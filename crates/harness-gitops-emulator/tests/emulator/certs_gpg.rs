@@ -139,8 +139,20 @@ async fn certificates_crud_matches_the_document() {
         .body;
     assert_eq!(rest["items"].as_array().unwrap().len(), 1, "{rest}");
     assert_eq!(rest["items"][0]["certType"], "https");
+    let state = emu.admin_get("state").await;
+    let held = state["certificates"]
+        .as_array()
+        .expect("certificates in the state");
+    assert_eq!(held.len(), 1, "{state}");
+    assert_eq!(held[0]["serverName"], "git.example.com");
+    let mut https = acc();
+    https.push(("query.certType", "https"));
+    let del = api.call(Method::DELETE, CERTS, &agent, &https, None).await;
+    assert_eq!(del.status, 200, "{}", del.body);
+    let state = emu.admin_get("state").await;
+    assert!(state.get("certificates").is_none(), "none left: {state}");
     let counts = emu.counters().await;
-    assert_eq!(counts["applied"]["certificates.delete"], 1, "{counts}");
+    assert_eq!(counts["applied"]["certificates.delete"], 2, "{counts}");
     assert_eq!(counts["requests"]["certificates.list"], 1, "{counts}");
 }
 
@@ -230,8 +242,14 @@ async fn gpg_keys_are_reported_like_argo_cd() {
         .assert_error(400, 3, needle);
     }
 
+    let state = emu.admin_get("state").await;
+    let keys = state["gnupgKeys"].as_array().expect("keys in the state");
+    assert_eq!(keys.len(), 1, "{state}");
+    assert_eq!(keys[0]["keyID"], "C524E8E8F92D08BC");
     let del = api.call(Method::DELETE, GPGKEY, &item, &acc(), None).await;
     assert_eq!(del.status, 200);
+    let state = emu.admin_get("state").await;
+    assert!(state.get("gnupgKeys").is_none(), "none left: {state}");
     api.call(Method::GET, GPGKEY, &item, &acc(), None)
         .await
         .assert_error(404, 5, "C524E8E8F92D08BC");

@@ -295,6 +295,9 @@ async fn mappings_v2_and_persistence() {
         assert_eq!(m.status, 200, "{}", m.body);
         assert_eq!(m.body["ArgoProjectName"], "ml");
         let id = m.body["identifier"].as_str().unwrap().to_string();
+        let state = emu.admin_get("state").await;
+        assert_eq!(state["projects"][0]["metadata"]["name"], "ml", "{state}");
+        assert_eq!(state["projectMappings"][0]["identifier"], id, "{state}");
         api.call(
             Method::POST,
             MAPPINGS_V2,
@@ -349,6 +352,9 @@ async fn mappings_v2_and_persistence() {
     api.call(Method::GET, MAPPING_V2, &path, &q2, None)
         .await
         .assert_error(404, 5, "not found");
+    let state = emu.admin_get("state").await;
+    assert!(state.get("projectMappings").is_none(), "{state}");
+    assert_eq!(state["projects"].as_array().map(Vec::len), Some(1));
 }
 
 #[tokio::test]

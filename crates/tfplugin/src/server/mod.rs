@@ -649,6 +649,7 @@ impl<P: Provider> PbProvider for ProviderService<P> {
                 let mut diags = Diagnostics::new();
                 let (planned_state, requires_replace, planned_private) = self
                     .plan(&r, &mut diags)
+                    .await
                     .unwrap_or_else(|| (None, Vec::new(), r.prior_private.clone()));
                 pb::plan_resource_change::Response {
                     planned_state,
@@ -983,7 +984,7 @@ impl<P: Provider> ProviderService<P> {
         }
     }
 
-    fn plan(
+    async fn plan(
         &self,
         r: &pb::plan_resource_change::Request,
         diags: &mut Diagnostics,
@@ -1008,6 +1009,10 @@ impl<P: Provider> ProviderService<P> {
             diags,
         );
         let private = private.into_inner().unwrap_or_else(|e| e.into_inner());
+        if !planned.is_null() && !diags.has_errors() {
+            self.check_plan(res, &prior, &planned, &private, diags)
+                .await;
+        }
         if self.checks {
             self.report(
                 "invalid plan",
@@ -1023,6 +1028,32 @@ impl<P: Provider> ProviderService<P> {
             private.to_bytes()
         };
         Some((Some(dv), replace, private))
+    }
+
+    /// The resource's remote plan checks, when the provider can make remote calls (otherwise
+    /// there is nothing to check against, and apply decides).
+    async fn check_plan(
+        &self,
+        res: &Typed<dyn Resource<P::Data>>,
+        prior: &Value,
+        planned: &Value,
+        private: &Private,
+        diags: &mut Diagnostics,
+    ) {
+        if self.unknown_configuration().is_some() {
+            return;
+        }
+        let Some(data) = self.provider_data() else {
+            return;
+        };
+        let limit = Duration::from_secs(30).min(res.imp.default_timeout(Operation::Read));
+        let ctx = Ctx::new(
+            data,
+            self.stop.child_token(),
+            Some(Instant::now() + limit),
+            private.clone(),
+        );
+        res.imp.check_plan(&ctx, prior, planned, diags).await;
     }
 
     async fn apply(

@@ -348,6 +348,16 @@ impl Resource<()> for Failing {
             req.private_set("planned_by", Some(&"plan"));
         }
     }
+    async fn check_plan(&self, ctx: &Ctx<()>, _: &Value, planned: &Value, diags: &mut Diagnostics) {
+        if planned.attr_str("name") == Some("refused-remotely") {
+            let left = ctx.remaining().map_or(-1.0, |d| d.as_secs_f64());
+            diags.error_at(
+                AttributePath::attr("name"),
+                "Refused",
+                format!("the remote rules refuse it ({left:.0} s left)"),
+            );
+        }
+    }
     async fn create(
         &self,
         ctx: &Ctx<()>,
@@ -671,4 +681,43 @@ async fn planning_can_set_private_state_and_keeps_the_prior_one_otherwise() {
     // Untouched, even bytes that are not ours go back as they came.
     let r = plan("other", b"\x01foreign".to_vec()).await;
     assert_eq!(r.planned_private, b"\x01foreign".to_vec());
+}
+
+#[tokio::test]
+async fn remote_plan_checks_run_once_configured_with_a_short_deadline() {
+    let svc = failing_service();
+    let plan = || {
+        let mut cfg = Failing.schema().null_object();
+        cfg.set_attr("name", "refused-remotely".into());
+        let svc = &svc;
+        async move {
+            svc.plan_resource_change(Request::new(pb::plan_resource_change::Request {
+                type_name: "test_failing".into(),
+                prior_state: dv_of(&Value::Null),
+                proposed_new_state: dv_of(&cfg),
+                config: dv_of(&cfg),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner()
+        }
+    };
+    // Before configuration there is nothing to check against: the plan passes.
+    let r = plan().await;
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+    assert!(r.planned_state.is_some());
+    configure(&svc).await;
+    let r = plan().await;
+    let d = r
+        .diagnostics
+        .iter()
+        .find(|d| d.summary == "Refused")
+        .expect("the remote check's error is returned");
+    assert!(d.detail.contains("30 s left"), "{}", d.detail);
+    assert_eq!(
+        d.attribute.as_ref().map(|p| p.steps.len()),
+        Some(1),
+        "at the attribute's path"
+    );
 }
