@@ -768,9 +768,22 @@ fn parse_yaml(text: &str) -> Result<Json, String> {
     serde_yaml_ng::from_str::<Json>(text).map_err(|e| e.to_string())
 }
 
+/// Whether `text` at `path` is an ApplicationSet template value holding parameters
+/// (`gitops_applicationset` reuses these types under its root attributes `template` and
+/// `generators`, which an application does not have): Argo CD renders it first, so what it
+/// must be is judged after that.
+fn templated_at(text: &str, path: &AttributePath) -> bool {
+    use tfplugin::tf::PathStep;
+    text.contains("{{")
+        && matches!(path.0.first(), Some(PathStep::Attr(a)) if a == "template" || a == "generators")
+}
+
 /// Helm values must be a YAML document.
 pub fn yaml_document(v: &Value, path: &AttributePath, diags: &mut Diagnostics) {
     let Some(text) = v.as_str() else { return };
+    if templated_at(text, path) {
+        return;
+    }
     if let Err(e) = parse_yaml(text) {
         diags.error_at(
             path.clone(),
@@ -848,6 +861,9 @@ const SYNC_OPTIONS: &[(&str, Option<&[&str]>)] = &[
 /// A sync option: `Name=value` with a name and value Argo CD knows.
 pub fn sync_option(v: &Value, path: &AttributePath, diags: &mut Diagnostics) {
     let Some(opt) = v.as_str() else { return };
+    if templated_at(opt, path) {
+        return;
+    }
     let names = || {
         SYNC_OPTIONS
             .iter()
@@ -1285,14 +1301,14 @@ fn stamp(t: Option<&Time>) -> Option<Stamp> {
 /// What the wait after an update compares with: the last reconcile, what it compared
 /// against, and the last operation, before the change.
 #[derive(Clone, Debug, Default, PartialEq)]
-struct Baseline {
+pub(crate) struct Baseline {
     reconciled_at: Option<Stamp>,
     compared_to: Json,
     operation_started_at: Option<Stamp>,
 }
 
 impl Baseline {
-    fn of(resp: &ApplicationResponse) -> Baseline {
+    pub(crate) fn of(resp: &ApplicationResponse) -> Baseline {
         let o = Observed::of(resp);
         Baseline {
             reconciled_at: o.reconciled_at,
@@ -1304,11 +1320,11 @@ impl Baseline {
 
 /// The status parts the wait looks at.
 #[derive(Clone, Debug, Default, PartialEq)]
-struct Observed {
-    sync: Option<String>,
-    health: Option<String>,
-    phase: Option<String>,
-    message: Option<String>,
+pub(crate) struct Observed {
+    pub(crate) sync: Option<String>,
+    pub(crate) health: Option<String>,
+    pub(crate) phase: Option<String>,
+    pub(crate) message: Option<String>,
     reconciled_at: Option<Stamp>,
     /// `status.sync.comparedTo`: the spec the last reconcile compared against.
     compared_to: Json,
@@ -1316,7 +1332,7 @@ struct Observed {
 }
 
 impl Observed {
-    fn of(resp: &ApplicationResponse) -> Observed {
+    pub(crate) fn of(resp: &ApplicationResponse) -> Observed {
         let st = resp.app.as_ref().and_then(|a| a.status.as_ref());
         let op = st.and_then(|s| s.operation_state.as_ref());
         Observed {
@@ -1339,7 +1355,7 @@ impl Observed {
     }
 
     /// "sync OutOfSync, health Progressing, last operation Running (message)".
-    fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let or_unknown = |s: &Option<String>| s.clone().unwrap_or_else(|| "not reported".into());
         let mut out = format!(
             "sync status {}, health {}",
@@ -1359,7 +1375,11 @@ impl Observed {
 /// Whether the application reached what `wait` asks for; `Err` with the operation's message
 /// when its sync failed. `baseline` (updates only) is what was there before the change: an
 /// operation that already existed then is not this change's, and the reconcile must be newer.
-fn judge(o: &Observed, wait: &Wait, baseline: Option<&Baseline>) -> Result<bool, String> {
+pub(crate) fn judge(
+    o: &Observed,
+    wait: &Wait,
+    baseline: Option<&Baseline>,
+) -> Result<bool, String> {
     let new_operation = match baseline {
         Some(b) => {
             o.operation_started_at.is_some() && o.operation_started_at != b.operation_started_at
@@ -1533,7 +1553,7 @@ async fn after_write(
     }
 }
 
-fn wanted(w: &Wait) -> &'static str {
+pub(crate) fn wanted(w: &Wait) -> &'static str {
     match (w.sync.unwrap_or(true), w.health.unwrap_or(true)) {
         (true, true) => "Synced and Healthy",
         (true, false) => "Synced",
@@ -1587,7 +1607,7 @@ fn non_default<T: Default + PartialEq>(x: T) -> Option<T> {
 }
 
 /// The Argo CD application to send.
-fn to_api(m: &App) -> ApiApplication {
+pub(crate) fn to_api(m: &App) -> ApiApplication {
     let sources: Vec<ApplicationSource> = m
         .sources
         .known()
@@ -2128,7 +2148,7 @@ fn rfc3339(t: Option<&Time>) -> Val<String> {
 /// form is kept (the user's, after an apply); scope, name and the lifecycle settings come
 /// from `prior` (defaults when it has none, as after an import). A part the response leaves
 /// out keeps its prior value.
-fn from_api(resp: &ApplicationResponse, prior: &App) -> App {
+pub(crate) fn from_api(resp: &ApplicationResponse, prior: &App) -> App {
     keep_prior_forms(prior, state_of(resp, prior, false))
 }
 
