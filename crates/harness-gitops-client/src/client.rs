@@ -256,6 +256,11 @@ impl Client {
         Applications::new(self)
     }
 
+    /// ApplicationSets (`/api/v1/applicationset…`, project-scoped).
+    pub fn applicationsets(&self) -> crate::ApplicationSets<'_> {
+        crate::ApplicationSets::new(self)
+    }
+
     /// Repository certificates (SSH known hosts, HTTPS).
     pub fn certificates(&self) -> crate::Certificates<'_> {
         crate::Certificates::new(self)
@@ -346,7 +351,10 @@ impl Client {
     async fn lookup(&self, call: &Call<'_>, entity_key: &str) -> Result<Option<Reply>, Error> {
         // Boxed: `execute` calls `lookup` for creates, and async recursion needs indirection.
         match Box::pin(self.execute(call, None)).await {
-            Ok(reply) => Ok(has_entity(&reply.body, entity_key).then_some(reply)),
+            Ok(reply) => {
+                let reply = call.picked(reply);
+                Ok(has_entity(&reply.body, entity_key).then_some(reply))
+            }
             Err(Error::Api {
                 status: 404,
                 code: Some(GRPC_NOT_FOUND),
@@ -466,7 +474,7 @@ impl Client {
         let result = self
             .attempt(lookup, &url, CANCELLED_CREATE_LOOKUP, false)
             .await;
-        match result {
+        match result.map(|reply| lookup.picked(reply)) {
             Ok(reply) if has_entity(&reply.body, key) => {
                 tracing::info!(operation = %call.op, "create cancelled, but the object exists: recording it");
                 Ok(reply)
@@ -728,6 +736,9 @@ pub(crate) struct Call<'a> {
     pub no_scope_query: bool,
     /// Query parameters after the scope ones.
     pub query: Vec<(&'static str, String)>,
+    /// For a lookup that is a list (a create's lookup when the entity has no client-known
+    /// path id): picks the entity out of the answer, given `op.target`; `None` is "not there".
+    pub pick: Option<fn(&str, &[u8]) -> Option<Vec<u8>>>,
     /// The JSON body, encoded once.
     pub body: Option<Vec<u8>>,
     pub deadline: Deadline,
@@ -747,8 +758,23 @@ impl<'a> Call<'a> {
             v2: false,
             no_scope_query: false,
             query: Vec::new(),
+            pick: None,
             body: None,
             deadline,
+        }
+    }
+
+    /// `reply` with its body replaced by what [`Call::pick`] selects (empty when nothing).
+    pub(crate) fn picked(&self, reply: Reply) -> Reply {
+        match self.pick {
+            None => reply,
+            Some(pick) => {
+                let target = self.op.target.as_deref().unwrap_or_default();
+                Reply {
+                    status: reply.status,
+                    body: pick(target, &reply.body).unwrap_or_default(),
+                }
+            }
         }
     }
 

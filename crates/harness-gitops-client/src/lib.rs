@@ -5,10 +5,12 @@
 //! [`Client::applications`]. Paths are `{endpoint}/gitops/api/v1/agents/{agent}/…`
 //! (harness-gitops-api.md §0-2); auth is the `x-api-key` header only. The agents themselves
 //! (`{endpoint}/gitops/api/v1/agents[/{identifier}…]`, their token and manifests) are
-//! [`Client::agents`].
+//! [`Client::agents`]. ApplicationSets ([`Client::applicationsets`]) live at the API root
+//! (`/api/v1/applicationset…`), the agent a query parameter.
 
 mod agents;
 mod applications;
+mod applicationsets;
 mod certificates;
 mod client;
 mod clusters;
@@ -26,6 +28,7 @@ pub mod secret;
 
 pub use agents::{AgentScope, Agents};
 pub use applications::{AppQuery, ApplicationDeleteOptions, Applications};
+pub use applicationsets::ApplicationSets;
 pub use certificates::Certificates;
 pub use client::{Client, ClientConfig, RetryBackoff, CANCELLED_CREATE_LOOKUP, USER_AGENT};
 pub use clusters::{ClusterUpdateOptions, Clusters};

@@ -201,7 +201,13 @@ async fn handle(
                 _ => rest.push((k.clone(), v.clone())),
             }
         }
-        if account != 1 || routing != 1 {
+        // The ApplicationSet list carries its scope in the body: only `routingId` is sent.
+        let body_scoped = path.ends_with("/applicationsets");
+        if body_scoped && (account != 0 || routing != 1) {
+            problems.push(format!(
+                "{method} {path}: only routingId={ACCOUNT} expected: {query:?}"
+            ));
+        } else if !body_scoped && (account != 1 || routing != 1) {
             problems.push(format!("{method} {path}: accountIdentifier/routingId must both be {ACCOUNT} once: {query:?}"));
         }
         let reply = match st.script.pop_front() {
@@ -1755,6 +1761,300 @@ async fn dropped_application_create_looks_the_application_up_in_its_namespace() 
             Some("team-a")
         );
         assert_eq!(fake.count("POST"), 1);
+        fake.finish();
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// ApplicationSets
+// ---------------------------------------------------------------------------------------------
+
+const APPSET: &str = "/gateway/gitops/api/v1/applicationset";
+const APPSETS: &str = "/gateway/gitops/api/v1/applicationsets";
+const APPSET_QUERY: &[(&str, &str)] = &[
+    ("orgIdentifier", "o"),
+    ("projectIdentifier", "p"),
+    ("agentIdentifier", "ag"),
+];
+
+fn appset_body(id: &str, name: &str) -> Value {
+    json!({
+        "identifier": id, "accountIdentifier": ACCOUNT, "orgIdentifier": "o",
+        "projectIdentifier": "p", "agentIdentifier": "ag", "futureField": 1,
+        "appset": {
+            "metadata": {"name": name},
+            "spec": {
+                "generators": [{"list": {"elements": [{"raw": "eyJlbnYiOiJkZXYifQ=="}, {"env": "prod"}]}}],
+                "strategy": {"type": "RollingSync", "rollingSync": {"steps": [{"maxUpdate": "25%"}, {"maxUpdate": 2}]}},
+                "template": {"metadata": {"name": "{{env}}"}, "spec": {"project": "default"}}
+            }
+        }
+    })
+}
+
+fn appset_request(name: &str) -> ApplicationSetCreateRequest {
+    ApplicationSetCreateRequest {
+        upsert: Some(false),
+        applicationset: Some(ApplicationSet {
+            metadata: Some(ObjectMeta {
+                name: Some(name.into()),
+                ..Default::default()
+            }),
+            spec: Some(ApplicationSetSpec {
+                generators: Some(vec![ApplicationSetGenerator {
+                    list: Some(ListGenerator {
+                        elements: Some(vec![RawJson::from_value(&json!({"env": "dev"}))]),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }]),
+                strategy: Some(ApplicationSetStrategy {
+                    strategy_type: Some("RollingSync".into()),
+                    rolling_sync: Some(ApplicationSetRolloutStrategy {
+                        steps: Some(vec![ApplicationSetRolloutStep {
+                            max_update: Some(IntOrString::parse("25%")),
+                            ..Default::default()
+                        }]),
+                    }),
+                }),
+                template: Some(ApplicationSetTemplate {
+                    metadata: Some(ApplicationSetTemplateMeta {
+                        name: Some("{{env}}".into()),
+                        ..Default::default()
+                    }),
+                    spec: Some(ApplicationSpec {
+                        project: Some("default".into()),
+                        ..Default::default()
+                    }),
+                }),
+                ..Default::default()
+            }),
+            status: None,
+        }),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn applicationset_calls_send_exact_requests() {
+    bounded(async {
+        let fake = Fake::start(vec![
+            step(
+                "POST",
+                APPSET,
+                APPSET_QUERY,
+                Reply::Json(200, appset_body("u-1", "web")),
+            ),
+            step(
+                "GET",
+                &format!("{APPSET}/u-1"),
+                APPSET_QUERY,
+                Reply::Json(200, appset_body("u-1", "web")),
+            ),
+            step(
+                "PUT",
+                APPSET,
+                APPSET_QUERY,
+                Reply::Json(200, appset_body("u-1", "web")),
+            ),
+            step(
+                "POST",
+                APPSETS,
+                &[],
+                Reply::Json(
+                    200,
+                    json!({"content": [appset_body("u-1", "web")], "totalItems": 1, "pageIndex": 0}),
+                ),
+            ),
+            step(
+                "POST",
+                &format!("{APPSET}/generate"),
+                APPSET_QUERY,
+                Reply::Json(
+                    200,
+                    json!({"applications": [{"metadata": {"name": "dev"}, "spec": {"project": "default"}}]}),
+                ),
+            ),
+            step(
+                "DELETE",
+                &format!("{APPSET}/u-1"),
+                APPSET_QUERY,
+                Reply::Json(200, json!({"project": "default"})),
+            ),
+            step("GET", &format!("{APPSET}/u-1"), APPSET_QUERY, not_found()),
+            step("DELETE", &format!("{APPSET}/u-1"), APPSET_QUERY, not_found()),
+        ])
+        .await;
+        let c = client(&fake);
+        let sets = c.applicationsets();
+        let scope = Scope::project("o", "p", "ag");
+        let created = sets
+            .create(&scope, "web", &appset_request("web"))
+            .await
+            .expect("create");
+        assert_eq!(created.identifier.as_deref(), Some("u-1"));
+        let spec = created.appset.unwrap().spec.unwrap();
+        let elements = spec.generators.unwrap()[0]
+            .list
+            .clone()
+            .unwrap()
+            .elements
+            .unwrap();
+        assert_eq!(elements[0].value().unwrap(), json!({"env": "dev"}));
+        assert_eq!(elements[1].value().unwrap(), json!({"env": "prod"}));
+        let steps = spec.strategy.unwrap().rolling_sync.unwrap().steps.unwrap();
+        assert_eq!(steps[0].max_update.as_ref().unwrap().text().as_deref(), Some("25%"));
+        assert_eq!(steps[1].max_update.as_ref().unwrap().text().as_deref(), Some("2"));
+        sets.get(&scope, "u-1").await.expect("get");
+        sets.update(&scope, "web", &appset_request("web"))
+            .await
+            .expect("update");
+        let page = sets
+            .list(
+                &scope,
+                &ApplicationSetQuery {
+                    page_size: Some(10),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("list");
+        assert_eq!(page.content.unwrap().len(), 1);
+        let generated = sets
+            .generate(
+                &scope,
+                &ApplicationSetGenerateRequest {
+                    applicationset: appset_request("web").applicationset,
+                    yaml: None,
+                },
+            )
+            .await
+            .expect("generate");
+        assert_eq!(generated.applications.unwrap().len(), 1);
+        sets.delete(&scope, "u-1").await.expect("delete");
+        assert!(sets.get_opt(&scope, "u-1").await.expect("get_opt").is_none());
+        sets.delete(&scope, "u-1").await.expect("delete of a gone set");
+
+        let seen = fake.seen();
+        let create = seen[0].json();
+        assert_eq!(create["upsert"], json!(false));
+        let raw = create["applicationset"]["spec"]["generators"][0]["list"]["elements"][0]["raw"]
+            .as_str()
+            .expect("elements go as {raw: base64}")
+            .to_string();
+        assert_eq!(
+            serde_json::from_slice::<Value>(
+                &base64::Engine::decode(&base64::engine::general_purpose::STANDARD, raw).unwrap()
+            )
+            .unwrap(),
+            json!({"env": "dev"})
+        );
+        assert_eq!(
+            create["applicationset"]["spec"]["strategy"]["rollingSync"]["steps"][0]["maxUpdate"],
+            json!({"type": "1", "strVal": "25%"})
+        );
+        let list = seen[3].json();
+        assert_eq!(
+            list,
+            json!({"accountIdentifier": ACCOUNT, "orgIdentifier": "o", "projectIdentifier": "p",
+                   "agentIdentifier": "ag", "pageSize": 10})
+        );
+        assert_eq!(seen[4].json()["applicationset"]["metadata"]["name"], json!("web"));
+        fake.finish();
+    })
+    .await
+}
+
+#[tokio::test]
+async fn applicationset_scope_and_name_are_checked_before_sending() {
+    bounded(async {
+        let fake = Fake::start(vec![]).await;
+        let c = client(&fake);
+        let sets = c.applicationsets();
+        let e = sets
+            .get(&Scope::org("o", "ag"), "u-1")
+            .await
+            .expect_err("org scope");
+        assert!(e.to_string().contains("project-scoped"), "{e}");
+        let e = sets
+            .create(
+                &Scope::project("o", "p", "ag"),
+                "api",
+                &appset_request("web"),
+            )
+            .await
+            .expect_err("name differs");
+        assert!(e.to_string().contains("differs"), "{e}");
+        assert!(fake.seen().is_empty());
+        fake.finish();
+    })
+    .await
+}
+
+#[tokio::test]
+async fn dropped_applicationset_create_is_resolved_by_a_list_lookup() {
+    bounded(async {
+        let fake = Fake::start(vec![
+            step("POST", APPSET, APPSET_QUERY, Reply::Drop),
+            step(
+                "POST",
+                APPSETS,
+                &[],
+                Reply::Json(
+                    200,
+                    json!({"content": [appset_body("u-0", "web-old"), appset_body("u-7", "web")]}),
+                ),
+            ),
+        ])
+        .await;
+        let got = client(&fake)
+            .applicationsets()
+            .create(
+                &Scope::project("o", "p", "ag"),
+                "web",
+                &appset_request("web"),
+            )
+            .await
+            .expect("create resolved by lookup");
+        assert_eq!(got.identifier.as_deref(), Some("u-7"));
+        let seen = fake.seen();
+        assert_eq!(seen.len(), 2, "a second create could duplicate the set");
+        assert_eq!(seen[1].json()["searchTerm"], json!("web"));
+        fake.finish();
+    })
+    .await
+}
+
+#[tokio::test]
+async fn dropped_applicationset_create_not_applied_is_sent_again() {
+    bounded(async {
+        let fake = Fake::start(vec![
+            step("POST", APPSET, APPSET_QUERY, Reply::Drop),
+            step(
+                "POST",
+                APPSETS,
+                &[],
+                Reply::Json(200, json!({"content": [appset_body("u-0", "web-old")]})),
+            ),
+            step(
+                "POST",
+                APPSET,
+                APPSET_QUERY,
+                Reply::Json(200, appset_body("u-8", "web")),
+            ),
+        ])
+        .await;
+        let got = client(&fake)
+            .applicationsets()
+            .create(
+                &Scope::project("o", "p", "ag"),
+                "web",
+                &appset_request("web"),
+            )
+            .await
+            .expect("create sent again");
+        assert_eq!(got.identifier.as_deref(), Some("u-8"));
         fake.finish();
     })
     .await

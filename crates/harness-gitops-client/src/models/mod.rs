@@ -11,6 +11,7 @@
 mod agent;
 mod application;
 mod application_status;
+mod applicationset;
 mod certificate;
 mod cluster;
 mod common;
@@ -24,6 +25,7 @@ mod wire;
 pub use agent::*;
 pub use application::*;
 pub use application_status::*;
+pub use applicationset::*;
 pub use certificate::*;
 pub use cluster::*;
 pub use common::*;
