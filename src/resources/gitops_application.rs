@@ -1571,19 +1571,19 @@ pub(crate) fn wanted(w: &Wait) -> &'static str {
 // when true (protobuf-JSON omits `false` anyway). `sync_policy.automated` is the exception:
 // its presence turns automated sync on, so `automated = {}` is sent as `{}`.
 
-fn s(v: &Val<String>) -> Option<String> {
+pub(crate) fn s(v: &Val<String>) -> Option<String> {
     v.non_empty().map(str::to_string)
 }
 
-fn flag(v: &Val<bool>) -> Option<bool> {
+pub(crate) fn flag(v: &Val<bool>) -> Option<bool> {
     (v.known() == Some(&true)).then_some(true)
 }
 
-fn list(v: &Val<Vec<String>>) -> Option<Vec<String>> {
+pub(crate) fn list(v: &Val<Vec<String>>) -> Option<Vec<String>> {
     v.known().filter(|l| !l.is_empty()).cloned()
 }
 
-fn set(v: &Val<Set<String>>) -> Option<Vec<String>> {
+pub(crate) fn set(v: &Val<Set<String>>) -> Option<Vec<String>> {
     v.known().filter(|l| !l.0.is_empty()).map(|l| {
         let mut out = l.0.clone();
         out.sort();
@@ -1591,18 +1591,18 @@ fn set(v: &Val<Set<String>>) -> Option<Vec<String>> {
     })
 }
 
-fn map<T: Clone>(v: &Val<BTreeMap<String, T>>) -> Option<BTreeMap<String, T>> {
+pub(crate) fn map<T: Clone>(v: &Val<BTreeMap<String, T>>) -> Option<BTreeMap<String, T>> {
     v.known().filter(|m| !m.is_empty()).cloned()
 }
 
-fn objects<M, A>(v: &Val<Vec<M>>, f: impl Fn(&M) -> A) -> Option<Vec<A>> {
+pub(crate) fn objects<M, A>(v: &Val<Vec<M>>, f: impl Fn(&M) -> A) -> Option<Vec<A>> {
     v.known()
         .filter(|l| !l.is_empty())
         .map(|l| l.iter().map(f).collect())
 }
 
 /// `Some(x)` unless `x` is its type's empty value.
-fn non_default<T: Default + PartialEq>(x: T) -> Option<T> {
+pub(crate) fn non_default<T: Default + PartialEq>(x: T) -> Option<T> {
     (x != T::default()).then_some(x)
 }
 
@@ -1922,11 +1922,11 @@ fn norm_project(p: Option<&str>) -> String {
 // API mapping: from_api
 // ---------------------------------------------------------------------------------------
 
-fn sv(v: Option<&String>) -> Val<String> {
+pub(crate) fn sv(v: Option<&String>) -> Val<String> {
     Val::from_option(v.filter(|s| !s.is_empty()).cloned())
 }
 
-fn bv(v: Option<bool>) -> Val<bool> {
+pub(crate) fn bv(v: Option<bool>) -> Val<bool> {
     if v == Some(true) {
         Val::Known(true)
     } else {
@@ -1934,19 +1934,19 @@ fn bv(v: Option<bool>) -> Val<bool> {
     }
 }
 
-fn lv(v: Option<&Vec<String>>) -> Val<Vec<String>> {
+pub(crate) fn lv(v: Option<&Vec<String>>) -> Val<Vec<String>> {
     Val::from_option(v.filter(|l| !l.is_empty()).cloned())
 }
 
-fn setv(v: Option<&Vec<String>>) -> Val<Set<String>> {
+pub(crate) fn setv(v: Option<&Vec<String>>) -> Val<Set<String>> {
     Val::from_option(v.filter(|l| !l.is_empty()).map(|l| Set(l.clone())))
 }
 
-fn mv<T: Clone>(v: Option<&BTreeMap<String, T>>) -> Val<BTreeMap<String, T>> {
+pub(crate) fn mv<T: Clone>(v: Option<&BTreeMap<String, T>>) -> Val<BTreeMap<String, T>> {
     Val::from_option(v.filter(|m| !m.is_empty()).cloned())
 }
 
-fn ov<A, M>(v: Option<&Vec<A>>, f: impl Fn(&A) -> M) -> Val<Vec<M>> {
+pub(crate) fn ov<A, M>(v: Option<&Vec<A>>, f: impl Fn(&A) -> M) -> Val<Vec<M>> {
     Val::from_option(
         v.filter(|l| !l.is_empty())
             .map(|l| l.iter().map(f).collect()),
@@ -1954,7 +1954,7 @@ fn ov<A, M>(v: Option<&Vec<A>>, f: impl Fn(&A) -> M) -> Val<Vec<M>> {
 }
 
 /// A nested object, null when nothing in it is set (compact state).
-fn obj<M: Default + PartialEq>(m: M) -> Val<M> {
+pub(crate) fn obj<M: Default + PartialEq>(m: M) -> Val<M> {
     if m == M::default() {
         Val::Null
     } else {
@@ -1962,7 +1962,7 @@ fn obj<M: Default + PartialEq>(m: M) -> Val<M> {
     }
 }
 
-fn i64v(v: Option<Int64>) -> Val<i64> {
+pub(crate) fn i64v(v: Option<Int64>) -> Val<i64> {
     Val::from_option(v.map(|n| n.0))
 }
 

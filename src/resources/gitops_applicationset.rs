@@ -23,7 +23,10 @@ use tfplugin::tf::{AttributePath, Diagnostics, Value};
 use tfplugin::typed::{self, ModelResource, Set, Timeouts, TypedPlan};
 use tfplugin::{Model, Val};
 
+use harness_gitops_client::models::ApplicationSetResponse;
+
 use super::common::{self, Scope};
+use super::data_source::ScopedLookup;
 use super::gitops_application::{
     kubernetes_name, non_negative, same_destination, same_project, zero, App, Destination,
     IgnoreDifference, InfoEntry, Source, SyncPolicy, Wait,
@@ -906,6 +909,46 @@ fn data_schema() -> Schema {
         ],
         &LIFECYCLE,
     )
+}
+
+#[async_trait]
+impl ScopedLookup for GitopsApplicationSetData {
+    type Model = AppSet;
+    type Response = ApplicationSetResponse;
+    const TYPE_NAME: &'static str = TYPE_NAME;
+    const KIND: &'static str = "ApplicationSet";
+    const KEY: &'static str = AppSet::NAME;
+    const PLACE: &'static str = "project";
+
+    fn check_scope(scope: &Scope, diags: &mut Diagnostics) {
+        if scope.org_id.is_null() || scope.project_id.is_null() {
+            diags.error(
+                "ApplicationSets Are Project-Scoped",
+                "A GitOps ApplicationSet lives in a Harness project: set `org_id` and `project_id`, here or in \
+                 the provider block.",
+            );
+        }
+    }
+
+    fn schema() -> Schema {
+        data_schema()
+    }
+
+    fn key(m: &mut AppSet) -> (&mut Scope, &mut Val<String>) {
+        (&mut m.scope, &mut m.name)
+    }
+
+    async fn get(
+        client: &harness_gitops_client::Client,
+        scope: &harness_gitops_client::Scope,
+        key: &str,
+    ) -> Result<Option<ApplicationSetResponse>, harness_gitops_client::Error> {
+        ops::find(client, scope, key).await
+    }
+
+    fn convert(resp: &ApplicationSetResponse, key: &AppSet) -> AppSet {
+        mapping::from_api(resp, key)
+    }
 }
 
 /// The registered resource.

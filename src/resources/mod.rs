@@ -54,6 +54,7 @@ pub fn data_sources() -> Vec<Arc<dyn DataSource<ProviderData>>> {
         data_source::data_source::<gitops_repository_credentials::GitopsRepositoryCredentialsData>(
         ),
         data_source::data_source::<gitops_application::GitopsApplicationData>(),
+        data_source::data_source::<gitops_applicationset::GitopsApplicationSetData>(),
         data_source::data_source::<gitops_cluster::GitopsClusterData>(),
         gitops_agent::data_source(),
         gitops_agent_yaml::data_source(),

@@ -506,3 +506,473 @@ fn plan_inherits_scope_and_derives_the_id() {
         "{d:?}"
     );
 }
+
+// ---- mapping -----------------------------------------------------------------------------
+
+fn secret(name: &str) -> Val<SecretRef> {
+    Val::Known(SecretRef {
+        secret_name: k(name),
+        key: k("token"),
+    })
+}
+
+/// Every generator kind and every top-level setting.
+pub(super) fn full() -> AppSet {
+    let git = Leaves {
+        git: Val::Known(GitGenerator {
+            repo_url: k(MANIFESTS),
+            revision: k("HEAD"),
+            directories: Val::Known(Set(vec![
+                GitDirectory {
+                    path: k("models/*"),
+                    exclude: Val::Null,
+                },
+                GitDirectory {
+                    path: k("models/experimental"),
+                    exclude: Val::Known(true),
+                },
+            ])),
+            path_param_prefix: k("src"),
+            values: smap(&[("team", "ml")]),
+            requeue_after_seconds: Val::Known(300),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let files = Leaves {
+        git: Val::Known(GitGenerator {
+            repo_url: k(MANIFESTS),
+            revision: k("main"),
+            files: Val::Known(Set(vec![GitFile {
+                path: k("models/*/config.json"),
+            }])),
+            ..Default::default()
+        }),
+        selector: Val::Known(LabelSelector {
+            match_labels: smap(&[("tier", "gpu")]),
+            match_expressions: Val::Known(Set(vec![LabelExpression {
+                key: k("env"),
+                operator: k("In"),
+                values: set(&["prod", "staging"]),
+            }])),
+        }),
+        ..Default::default()
+    };
+    let scm = Leaves {
+        scm_provider: Val::Known(ScmProviderGenerator {
+            github: Val::Known(ScmGithub {
+                organization: k("acme-ml"),
+                token_ref: secret("github-token"),
+                all_branches: Val::Known(true),
+                ..Default::default()
+            }),
+            filters: Val::Known(vec![ScmFilter {
+                repository_match: k("^model-"),
+                paths_exist: Val::Known(vec!["deploy/kustomization.yaml".into()]),
+                ..Default::default()
+            }]),
+            clone_protocol: k("https"),
+            requeue_after_seconds: Val::Known(600),
+            values: smap(&[("ns", "models")]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let pr = Leaves {
+        pull_request: Val::Known(PullRequestGenerator {
+            gitlab: Val::Known(PrGitlab {
+                project: k("acme-ml/models"),
+                token_ref: secret("gitlab-token"),
+                labels: set(&["preview"]),
+                pull_request_state: k("opened"),
+                ca_ref: Val::Known(ConfigMapKeyRef {
+                    config_map_name: k("gitlab-ca"),
+                    key: k("ca.crt"),
+                }),
+                ..Default::default()
+            }),
+            filters: Val::Known(vec![PrFilter {
+                branch_match: k("^feature-"),
+                ..Default::default()
+            }]),
+            template: Val::Known(Template {
+                name: k("preview-{{branch_slug}}"),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let cdr = Leaves {
+        cluster_decision_resource: Val::Known(ClusterDecisionResourceGenerator {
+            config_map_ref: k("ocm-placement"),
+            name: k("gpu-placement"),
+            values: smap(&[("x", "y")]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let plugin = Leaves {
+        plugin: Val::Known(PluginGenerator {
+            config_map_ref: k("model-registry-plugin"),
+            input_parameters: k("{\"stage\":\"production\",\"limit\":5}"),
+            requeue_after_seconds: Val::Known(60),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let merge = Generator {
+        merge: Val::Known(Merge {
+            merge_keys: set(&["model"]),
+            generators: Val::Known(vec![
+                nested(list_of(&["bert", "gpt"])),
+                NestedGenerator {
+                    matrix: Val::Known(NestedMatrix {
+                        generators: Val::Known(vec![clusters(), list_of(&["bert"])]),
+                        template: Val::Null,
+                    }),
+                    ..Default::default()
+                },
+            ]),
+            template: Val::Known(Template {
+                labels: smap(&[("merged", "true")]),
+                ..Default::default()
+            }),
+        }),
+        ..Default::default()
+    };
+    AppSet {
+        labels: smap(&[("team", "ml")]),
+        annotations: smap(&[("owner", "ml-platform")]),
+        generators: Val::Known(vec![
+            top(list_of(&["bert", "gpt"])),
+            top(clusters()),
+            top(git),
+            top(files),
+            top(scm),
+            top(pr),
+            top(cdr),
+            top(plugin),
+            matrix().generators.known().unwrap()[0].clone(),
+            merge,
+        ]),
+        go_template: Val::Known(true),
+        go_template_options: set(&["missingkey=error"]),
+        template_patch: k("spec:\n  info:\n    - name: model\n      value: '{{.model}}'\n"),
+        sync_policy: Val::Known(AppSetSyncPolicy {
+            preserve_resources_on_deletion: Val::Known(true),
+            applications_sync: k("create-update"),
+        }),
+        strategy: Val::Known(Strategy {
+            r#type: k("RollingSync"),
+            rolling_sync: Val::Known(RollingSync {
+                steps: Val::Known(vec![
+                    RollingStep {
+                        match_expressions: Val::Known(Set(vec![StepExpression {
+                            key: k("env"),
+                            operator: k("In"),
+                            values: set(&["staging"]),
+                        }])),
+                        max_update: k("1"),
+                    },
+                    RollingStep {
+                        match_expressions: Val::Known(Set(vec![StepExpression {
+                            key: k("env"),
+                            operator: k("In"),
+                            values: set(&["prod"]),
+                        }])),
+                        max_update: k("25%"),
+                    },
+                ]),
+            }),
+        }),
+        ignore_application_differences: Val::Known(Set(vec![IgnoreAppDifference {
+            json_pointers: set(&["/spec/source/targetRevision"]),
+            ..Default::default()
+        }])),
+        preserved_fields: Val::Known(PreservedFields {
+            annotations: set(&["notified"]),
+            labels: set(&["owner"]),
+        }),
+        wait: Val::Known(Wait::default()),
+        ..minimal()
+    }
+}
+
+/// What the API stores of a body: a round trip through JSON (protobuf-JSON's forms).
+fn stored(m: &AppSet) -> harness_gitops_client::models::ApplicationSetResponse {
+    let set = mapping::to_api(m);
+    let json = serde_json::to_value(&set).unwrap();
+    harness_gitops_client::models::ApplicationSetResponse {
+        identifier: Some("6f1c2b7e-0000-4000-8000-000000000001".into()),
+        appset: Some(serde_json::from_value(json).unwrap()),
+        created_at: Some("2026-01-01T00:00:00Z".into()),
+        last_modified_at: Some("2026-01-01T00:00:00Z".into()),
+        ..Default::default()
+    }
+}
+
+/// The plan of `config` on create, with the known provider.
+fn planned(config: &AppSet) -> AppSet {
+    let (planned, d) = ts::plan(
+        &resource(),
+        &Value::Null,
+        &config.to_value(),
+        Some(&known_provider()),
+    );
+    assert!(!d.has_errors(), "{d:?}");
+    AppSet::from_object(&planned).unwrap()
+}
+
+/// The state an apply of `config` leaves.
+fn applied(config: &AppSet) -> Value {
+    let p = planned(config);
+    let state = mapping::from_api(&stored(&p), &p).to_value();
+    tfplugin::plan::settle(&p.to_value(), &state)
+}
+
+#[test]
+fn full_configuration_is_valid() {
+    assert_eq!(errors(&full()), Vec::<String>::new());
+}
+
+#[test]
+fn reading_back_what_was_sent_keeps_the_configuration() {
+    for config in [minimal(), matrix(), full()] {
+        let p = planned(&config);
+        let read = mapping::from_api(&stored(&p), &p);
+        let strip = |m: &AppSet| AppSet {
+            id: Val::Null,
+            identifier: Val::Null,
+            appset_namespace: Val::Null,
+            applications: Val::Null,
+            conditions: Val::Null,
+            created_at: Val::Null,
+            updated_at: Val::Null,
+            ..m.clone()
+        };
+        assert_eq!(strip(&read), strip(&p));
+        // The framework's own check: the apply result agrees with the plan.
+        let v =
+            tfplugin::plan::check_compatible(&AppSet::schema(), &p.to_value(), &read.to_value());
+        assert!(v.is_empty(), "{v:?}");
+        // And a second plan is empty.
+        let prior = applied(&config);
+        let (again, d) = ts::plan(
+            &resource(),
+            &prior,
+            &config.to_value(),
+            Some(&known_provider()),
+        );
+        assert!(!d.has_errors(), "{d:?}");
+        assert_eq!(again, prior, "no change on the second plan");
+    }
+}
+
+#[test]
+fn the_body_has_the_shapes_harness_takes() {
+    let body = serde_json::to_value(mapping::to_api(&planned(&full()))).unwrap();
+    let gens = &body["spec"]["generators"];
+    // List elements go as v1JSON `{raw: base64}`.
+    assert!(
+        gens[0]["list"]["elements"][0]["raw"].is_string(),
+        "{}",
+        gens[0]
+    );
+    // `clusters` with only a selector, and a matrix child's nested matrix as v1JSON.
+    assert_eq!(
+        gens[1]["clusters"]["selector"]["matchLabels"]["gpu"],
+        "true"
+    );
+    assert!(
+        gens[9]["merge"]["generators"][1]["matrix"]["raw"].is_string(),
+        "{}",
+        gens[9]
+    );
+    // int-or-string max update, strategy type, a sync policy.
+    let steps = &body["spec"]["strategy"]["rollingSync"]["steps"];
+    assert_eq!(steps[0]["maxUpdate"]["intVal"], 1);
+    assert_eq!(steps[1]["maxUpdate"]["strVal"], "25%");
+    assert_eq!(body["spec"]["strategy"]["type"], "RollingSync");
+    assert_eq!(
+        body["spec"]["syncPolicy"]["applicationsSync"],
+        "create-update"
+    );
+    // The template is the application's spec.
+    assert_eq!(
+        body["spec"]["template"]["spec"]["source"]["path"],
+        "training/{{model}}"
+    );
+    assert_eq!(
+        body["spec"]["template"]["metadata"]["name"],
+        "{{model}}-training"
+    );
+    assert!(body["spec"]["template"]["spec"]["syncPolicy"]["automated"].is_object());
+    // `clusters = {}` (every cluster) is sent as an object.
+    let mut m = minimal();
+    m.generators = Val::Known(vec![top(Leaves {
+        clusters: Val::Known(ClustersGenerator::default()),
+        ..Default::default()
+    })]);
+    let body = serde_json::to_value(mapping::to_api(&planned(&m))).unwrap();
+    assert_eq!(
+        body["spec"]["generators"][0]["clusters"],
+        serde_json::json!({})
+    );
+}
+
+#[test]
+fn defaults_argo_cd_fills_in_are_no_change() {
+    // The official provider's perpetual diffs: a sync policy, strategy and ignored
+    // differences the API returns although none was configured.
+    let prior = applied(&minimal());
+    let mut set = stored(&planned(&minimal()));
+    let spec = set.appset.as_mut().unwrap().spec.as_mut().unwrap();
+    spec.sync_policy = Some(harness_gitops_client::models::ApplicationSetSyncPolicy {
+        preserve_resources_on_deletion: Some(false),
+        applications_sync: Some("sync".into()),
+    });
+    spec.strategy = Some(harness_gitops_client::models::ApplicationSetStrategy {
+        strategy_type: Some("AllAtOnce".into()),
+        rolling_sync: None,
+    });
+    spec.ignore_application_differences = Some(vec![]);
+    spec.preserved_fields = Some(Default::default());
+    let read = mapping::from_api(&set, &AppSet::from_object(&prior).unwrap());
+    let mut v = read.to_value();
+    tfplugin::plan::normalize_read(&AppSet::schema(), &prior, &mut v);
+    let (again, d) = ts::plan(
+        &resource(),
+        &v,
+        &minimal().to_value(),
+        Some(&known_provider()),
+    );
+    assert!(!d.has_errors(), "{d:?}");
+    assert_eq!(again, v, "no change");
+    // A real change behind Terraform's back is read.
+    let mut set = stored(&planned(&minimal()));
+    set.appset.as_mut().unwrap().spec.as_mut().unwrap().strategy =
+        Some(harness_gitops_client::models::ApplicationSetStrategy {
+            strategy_type: Some("RollingSync".into()),
+            rolling_sync: None,
+        });
+    let read = mapping::from_api(&set, &AppSet::from_object(&prior).unwrap());
+    assert!(read.strategy.is_known());
+}
+
+#[test]
+fn generated_applications_and_conditions_come_from_the_status() {
+    use harness_gitops_client::models::{
+        ApplicationSetCondition, ApplicationSetStatus, HealthStatus, ResourceStatus,
+    };
+    let mut resp = stored(&planned(&minimal()));
+    resp.appset.as_mut().unwrap().status = Some(ApplicationSetStatus {
+        resources: Some(vec![
+            ResourceStatus {
+                kind: Some("Application".into()),
+                name: Some("gpt-training".into()),
+                namespace: Some("argocd".into()),
+                status: Some("OutOfSync".into()),
+                health: Some(HealthStatus {
+                    status: Some("Progressing".into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            ResourceStatus {
+                kind: Some("Application".into()),
+                name: Some("bert-training".into()),
+                status: Some("Synced".into()),
+                health: Some(HealthStatus {
+                    status: Some("Healthy".into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        ]),
+        conditions: Some(vec![ApplicationSetCondition {
+            condition_type: Some("ResourcesUpToDate".into()),
+            status: Some("True".into()),
+            reason: Some("ApplicationSetUpToDate".into()),
+            message: Some("All applications have been generated successfully".into()),
+            ..Default::default()
+        }]),
+        ..Default::default()
+    });
+    let m = mapping::from_api(&resp, &planned(&minimal()));
+    let apps = m.applications.known().unwrap();
+    assert_eq!(apps.len(), 2);
+    assert_eq!(apps[0].name, k("bert-training"), "sorted by name");
+    assert_eq!(apps[0].health_status, k("Healthy"));
+    assert_eq!(apps[1].sync_status, k("OutOfSync"));
+    assert_eq!(
+        m.conditions.known().unwrap()[0].reason,
+        k("ApplicationSetUpToDate")
+    );
+    assert_eq!(m.identifier, k("6f1c2b7e-0000-4000-8000-000000000001"));
+    assert_eq!(m.id, k("default/mlplatform/mlagent/training"));
+}
+
+#[test]
+fn values_from_other_resources_are_planned_unknown_and_refined_by_the_final_plan() {
+    let unknown = ts::unknown_provider();
+    tfplugin::testing::assert_unknowns_refine(
+        resource(),
+        Some(&known_provider()),
+        Some(&unknown),
+        &Value::Null,
+        &full().to_value(),
+    );
+    let prior = applied(&full());
+    let mut changed = full();
+    changed.generators = Val::Known(vec![top(list_of(&["bert", "gpt", "t5"]))]);
+    changed.labels = smap(&[("team", "ml"), ("tier", "gpu")]);
+    tfplugin::testing::assert_unknowns_refine(
+        resource(),
+        Some(&known_provider()),
+        Some(&unknown),
+        &prior,
+        &changed.to_value(),
+    );
+}
+
+#[test]
+fn an_update_plans_the_applications_unknown_and_keeps_the_identifier() {
+    let prior = applied(&minimal());
+    let mut changed = minimal();
+    changed.generators = Val::Known(vec![top(list_of(&["bert", "gpt", "t5"]))]);
+    let (p, d) = ts::plan(
+        &resource(),
+        &prior,
+        &changed.to_value(),
+        Some(&known_provider()),
+    );
+    assert!(!d.has_errors(), "{d:?}");
+    let p = AppSet::from_object(&p).unwrap();
+    assert!(p.applications.is_unknown());
+    assert_eq!(p.identifier, k("6f1c2b7e-0000-4000-8000-000000000001"));
+    assert_eq!(p.id, k("default/mlplatform/mlagent/training"));
+}
+
+#[test]
+fn a_nested_combination_reads_back_from_raw_json() {
+    let p = planned(&full());
+    let mut resp = stored(&p);
+    // The API may answer a nested matrix as the bare value rather than `{raw}`.
+    let mut json = serde_json::to_value(resp.appset.as_ref().unwrap()).unwrap();
+    let raw = json["spec"]["generators"][9]["merge"]["generators"][1]["matrix"]["raw"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    use base64::Engine as _;
+    let bare: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::STANDARD
+            .decode(raw)
+            .unwrap(),
+    )
+    .unwrap();
+    json["spec"]["generators"][9]["merge"]["generators"][1]["matrix"] = bare;
+    resp.appset = Some(serde_json::from_value(json).unwrap());
+    let read = mapping::from_api(&resp, &p);
+    assert_eq!(read.generators, p.generators);
+}
