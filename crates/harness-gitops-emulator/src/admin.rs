@@ -148,6 +148,8 @@ async fn admin(ctx: &Ctx, req: Request<Incoming>) -> ApiResult<Value> {
                 })
                 .await?;
             ctx.set_latest_agent_version(ctx.agent_version_default);
+            *ctx.git_trees.write().unwrap_or_else(|p| p.into_inner()) =
+                ctx.git_trees_default.clone();
             ctx.reset_counts();
             ctx.armed.clear();
             Ok(json!({}))
@@ -198,6 +200,19 @@ async fn admin(ctx: &Ctx, req: Request<Incoming>) -> ApiResult<Value> {
             Ok(json!({"reference": reference}))
         }
         (&Method::DELETE, "faults") => Ok(json!({"disarmed": ctx.armed.clear()})),
+        (&Method::GET, "git-tree") => Ok(serde_json::to_value(
+            &*ctx.git_trees.read().unwrap_or_else(|p| p.into_inner()),
+        )
+        .unwrap_or_else(|_| json!({}))),
+        (&Method::POST, "git-tree") => {
+            let body = read_json(req.into_body()).await?.ok_or_else(|| {
+                ApiError::invalid("POST /_emulator/git-tree needs a JSON body, e.g. {\"https://github.com/o/r\": {\"HEAD\": [\"apps/web\"]}}")
+            })?;
+            let trees = crate::appsets::parse_git_trees(&body).map_err(ApiError::invalid)?;
+            let repos = trees.len();
+            *ctx.git_trees.write().unwrap_or_else(|p| p.into_inner()) = trees;
+            Ok(json!({"repositories": repos}))
+        }
         (&Method::PATCH | &Method::DELETE, kind) => {
             let kind = Kind::parse(kind).ok_or_else(|| not_found(&path))?;
             let q = Query::parse(req.uri().query(), KEY_PARAMS)?;
@@ -314,6 +329,9 @@ async fn dump(ctx: &Ctx, clear: bool) -> Value {
     if !creds.is_empty() {
         out["repoCreds"] = Value::Array(creds);
     }
+    // ApplicationSets, always present (`servicev1ApplicationSet`, status included).
+    let appsets = ctx.store.read(|s| crate::appsets::dump(s, now)).await;
+    out["applicationsets"] = Value::Array(appsets);
     out
 }
 

@@ -985,3 +985,136 @@ mod tests {
         assert!(check_name("").is_err());
     }
 }
+
+/// What an ApplicationSet's reconcile did to one generated application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Put {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// Creates or updates an application the ApplicationSet controller generated (module
+/// `appsets`): `meta` holds name, namespace, labels, annotations, finalizers and the owner
+/// reference; `update` false leaves an existing one as it is (`create-only`,
+/// `create-delete`). The rules of a create apply (name, spec, uniqueness, the Argo project);
+/// repositories are not looked up (the controller writes Applications directly, not through
+/// Harness). Nothing changes on error.
+#[allow(clippy::too_many_arguments)]
+pub fn put_generated(
+    state: &mut State,
+    key: &Key,
+    meta: Map<String, Value>,
+    spec: Map<String, Value>,
+    update: bool,
+    uid: String,
+    now: Ts,
+    delay: Duration,
+) -> ApiResult<Put> {
+    check_name(&key.id)?;
+    check_spec(&spec)?;
+    let (entry, put) = match state.applications.get(key).map(|a| (**a).clone()) {
+        Some(e) if e.deletion.is_some() => return Err(being_deleted(&e)),
+        Some(_) if !update => return Ok(Put::Unchanged),
+        Some(mut e) => {
+            let before = e.app.clone();
+            let new_app: Map<String, Value> = [
+                ("metadata".to_string(), Value::Object(meta.clone())),
+                ("spec".to_string(), Value::Object(spec)),
+            ]
+            .into_iter()
+            .collect();
+            let same_meta = UPDATED_METADATA
+                .iter()
+                .chain(&["ownerReferences"])
+                .all(|k| before.get("metadata").and_then(|m| m.get(*k)) == meta.get(*k));
+            if before.get("spec") == new_app.get("spec") && same_meta {
+                return Ok(Put::Unchanged);
+            }
+            apply_update(state, &mut e, &new_app, now, delay);
+            if let Some(Value::Object(m)) = e.app.get_mut("metadata") {
+                match meta.get("ownerReferences") {
+                    Some(o) => m.insert("ownerReferences".into(), o.clone()),
+                    None => m.remove("ownerReferences"),
+                };
+            }
+            (e, Put::Updated)
+        }
+        None => {
+            let mut meta = meta;
+            meta.insert("uid".into(), json!(uid));
+            meta.insert("generation".into(), json!("1"));
+            meta.insert("creationTimestamp".into(), now.v1_time());
+            let mut e = AppEntry {
+                key: key.clone(),
+                app: [
+                    ("metadata".to_string(), Value::Object(meta)),
+                    ("spec".to_string(), Value::Object(spec)),
+                ]
+                .into_iter()
+                .collect(),
+                cluster_id: String::new(),
+                repo_id: String::new(),
+                repo_ids: Vec::new(),
+                skip_repo_validation: true,
+                created_at: now,
+                last_modified_at: now,
+                sync: SyncState::default(),
+                deletion: None,
+            };
+            bump_metadata(state, &mut e, false);
+            sync::on_change(&mut e, now, delay);
+            super::projects::check_kinds(state, &mut e, now);
+            (e, Put::Created)
+        }
+    };
+    check_unique(state, &entry)?;
+    let mut entry = entry;
+    super::projects::admit(state, &mut entry, now)?;
+    state.applications.insert(key.clone(), Arc::new(entry));
+    Ok(put)
+}
+
+/// Deletes an application an ApplicationSet no longer generates (or that goes with its
+/// set), as a cascading delete: with the resources finalizer it is marked and gone
+/// `delay` later, else gone at once.
+pub fn delete_generated(state: &mut State, key: &Key, now: Ts, delay: Duration) {
+    let Some(e) = state.applications.get(key).map(|a| (**a).clone()) else {
+        return;
+    };
+    if e.deletion.is_some() {
+        return;
+    }
+    if has_resources_finalizer(&e) && !delay.is_zero() {
+        let mut e = e;
+        e.deletion = Some(Deletion {
+            requested_at: now,
+            gone_at: now.plus(delay),
+        });
+        if let Some(Value::Object(m)) = e.app.get_mut("metadata") {
+            m.insert("deletionTimestamp".into(), now.v1_time());
+        }
+        bump_metadata(state, &mut e, false);
+        state.applications.insert(key.clone(), Arc::new(e));
+    } else {
+        state.applications.remove(key);
+    }
+}
+
+/// Removes the owner references to the set `uid` from an application (the set is deleted
+/// and its applications kept).
+pub fn orphan(state: &mut State, key: &Key, uid: &str) {
+    let Some(mut e) = state.applications.get(key).map(|a| (**a).clone()) else {
+        return;
+    };
+    if let Some(Value::Object(m)) = e.app.get_mut("metadata") {
+        if let Some(Value::Array(refs)) = m.get_mut("ownerReferences") {
+            refs.retain(|r| r.get("uid").and_then(Value::as_str) != Some(uid));
+            if refs.is_empty() {
+                m.remove("ownerReferences");
+            }
+        }
+    }
+    bump_metadata(state, &mut e, false);
+    state.applications.insert(key.clone(), Arc::new(e));
+}

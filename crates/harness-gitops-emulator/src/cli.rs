@@ -52,6 +52,12 @@ OPTIONS:
   --fault-after-rate R     share (0..1) of API requests that are applied and then get their
                            connection dropped without a response (default 0)
   --seed N                 seed of the fault sequence (default random, logged at start)
+  --git-tree FILE          what the ApplicationSet git generator sees (no network): JSON
+                           {\"<repoURL>\": {\"<revision>\": [\"dir/path\", {\"path\": \"dir/f.json\",
+                           \"content\": \"<JSON text>\"}]}}: a string is a directory, an object a
+                           file (its directories exist too); revision \"HEAD\" serves an empty
+                           or absent generator revision. Replaced at run time by
+                           POST /_emulator/git-tree
   --agent-heartbeat-timeout D
                            an agent reads DISCONNECTED once no heartbeat arrived for D
                            (default 15s)
@@ -273,6 +279,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
     let mut fault_after_rate = 0.0;
     let mut seed = None;
     let mut agent_version = AgentVersion::DEFAULT;
+    let mut git_trees = std::collections::BTreeMap::new();
     let mut it = args.into_iter();
     while let Some(arg) = it.next() {
         let (name, inline) = match arg.split_once('=') {
@@ -315,6 +322,15 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
                     .parse()
                     .map_err(|e| UsageError(format!("--agent-version: {e}")))?;
             }
+            "--git-tree" => {
+                let path = value()?;
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| UsageError(format!("--git-tree: cannot read {path}: {e}")))?;
+                let v: serde_json::Value = serde_json::from_str(&text)
+                    .map_err(|e| UsageError(format!("--git-tree: {path} is not JSON: {e}")))?;
+                git_trees = crate::appsets::parse_git_trees(&v)
+                    .map_err(|e| UsageError(format!("--git-tree: {path}: {e}")))?;
+            }
             "--seed" => {
                 let v = value()?;
                 seed =
@@ -351,6 +367,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
         seed,
         agent_heartbeat_timeout,
         agent_version,
+        git_trees,
     }))
 }
 

@@ -28,7 +28,8 @@ use super::routes::{self, Op, Route};
 use super::scope::{AgentLevel, Key, Scope};
 use super::store::{Store, Ts};
 use super::{
-    admin, agents, applications, certificates, clusters, gpgkeys, log, repo_creds, repositories,
+    admin, agents, applications, appsets, certificates, clusters, gpgkeys, log, repo_creds,
+    repositories,
 };
 use super::{mappings, projects};
 use crate::secret::Secret;
@@ -84,6 +85,10 @@ pub struct Ctx {
     /// The emulated Harness secret manager (`POST /_emulator/secrets`): secret reference
     /// (`account.<id>`, `org.<id>`, `<id>`) → value; what cluster `secretExpressions` resolve to.
     pub secrets: std::sync::RwLock<Secrets>,
+    /// What the ApplicationSet git generator reads (`--git-tree`, `POST /_emulator/git-tree`).
+    pub git_trees: std::sync::RwLock<crate::appset_gen::GitTrees>,
+    /// `--git-tree`'s trees: what `/_emulator/reset` returns to.
+    pub git_trees_default: crate::appset_gen::GitTrees,
 }
 
 /// Secrets of the emulated Harness secret manager, by reference.
@@ -450,11 +455,22 @@ async fn process(
         }
         Some(_) => {}
     }
-    let route = route?;
+    let mut route = route?;
     if route.op.scope_in_body() {
         return mappings::body_scoped(ctx, route, req).await;
     }
+    if route.op == Op::AppSetList {
+        return appsets::list(ctx, route, req).await;
+    }
     let query = Query::parse(req.uri().query(), &route.op.params())?;
+    if route.op.agent_in_query() {
+        route.agent = query.str("agentIdentifier").to_string();
+        if route.agent.is_empty() {
+            return Err(ApiError::invalid(
+                "query parameter agentIdentifier is required",
+            ));
+        }
+    }
     let account = query.str("accountIdentifier");
     if account.is_empty() {
         return Err(ApiError::invalid(
@@ -551,8 +567,13 @@ async fn dispatch(ctx: &Ctx, req: ApiRequest, rotate_after_manifest: bool) -> Ap
         Op::MappingGet => mappings::get(ctx, req).await,
         Op::MappingDelete => mappings::delete(ctx, req).await,
         Op::MappingList => mappings::list(ctx, req).await,
+        Op::AppSetCreate => appsets::create(ctx, req).await,
+        Op::AppSetUpdate => appsets::update(ctx, req).await,
+        Op::AppSetGet => appsets::get(ctx, req).await,
+        Op::AppSetDelete => appsets::delete(ctx, req).await,
+        Op::AppSetGenerate => appsets::generate(ctx, req).await,
         // Handled in `process` (body-scoped).
-        Op::MappingCreate | Op::MappingUpdate => Err(ApiError::internal(
+        Op::MappingCreate | Op::MappingUpdate | Op::AppSetList => Err(ApiError::internal(
             "a body-scoped operation reached dispatch",
         )),
         // Handled in `process` (no API key).

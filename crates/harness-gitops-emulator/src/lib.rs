@@ -339,6 +339,7 @@
 //!   the document. Answers the entity.
 //! * `DELETE` on the same path: delete the entity behind the client's back, at once.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -356,6 +357,8 @@ mod admin;
 mod agent;
 mod agents;
 mod applications;
+mod appset_gen;
+mod appsets;
 mod certificates;
 pub mod cli;
 mod clusters;
@@ -416,6 +419,9 @@ pub struct Config {
     /// of new manifests; agents whose last heartbeat reported an older version read
     /// `upgradeAvailable: true`. `POST /_emulator/agent-version` changes it at run time.
     pub agent_version: AgentVersion,
+    /// What the ApplicationSet git generator reads (`--git-tree FILE`): repository URL →
+    /// revision → entries (a directory path, or `{"path", "content"}` for a file).
+    pub git_trees: BTreeMap<String, BTreeMap<String, Vec<serde_json::Value>>>,
 }
 
 impl Config {
@@ -435,6 +441,7 @@ impl Config {
             seed: None,
             agent_heartbeat_timeout: Duration::from_secs(15),
             agent_version: AgentVersion::DEFAULT,
+            git_trees: BTreeMap::new(),
         }
     }
 }
@@ -538,6 +545,8 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         agent_version_default: config.agent_version,
         agent_version: std::sync::RwLock::new(agent_version),
         secrets: Default::default(),
+        git_trees: std::sync::RwLock::new(config.git_trees.clone()),
+        git_trees_default: config.git_trees,
     });
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(http::serve(listener, ctx, stopped));

@@ -22,6 +22,13 @@ pub const HEARTBEAT: &str = "/gitops/agent/v1/heartbeat";
 /// The repository credential template list (`POST`, at the API root; scope in the body).
 pub const REPOCREDS_LIST: &str = "/gitops/api/v1/repocreds";
 
+/// The ApplicationSet item path (`POST`/`PUT` here, `GET`/`DELETE …/{identifier}`,
+/// `POST …/generate`); the agent is the `agentIdentifier` query parameter.
+pub const APPSET: &str = "/gitops/api/v1/applicationset";
+
+/// The ApplicationSet list (`POST`, scope and agent in the body).
+pub const APPSETS: &str = "/gitops/api/v1/applicationsets";
+
 /// One emulated operation of the document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Op {
@@ -77,6 +84,12 @@ pub enum Op {
     MappingGet,
     MappingUpdate,
     MappingDelete,
+    AppSetCreate,
+    AppSetUpdate,
+    AppSetGet,
+    AppSetDelete,
+    AppSetList,
+    AppSetGenerate,
 }
 
 const REPO_QUERY: &[(&str, Param)] = &[
@@ -116,6 +129,8 @@ const APP_DELETE: &[(&str, Param)] = &[
     ("options.forceDelete", Bool),
 ];
 const IDENTIFIER: &[(&str, Param)] = &[("identifier", Str)];
+/// The ApplicationSet operations name their agent in the query.
+const AGENT_ID: &[(&str, Param)] = &[("agentIdentifier", Str)];
 /// The document's "AgentQuery" parameters (list, get, delete, unique) besides the scope.
 const AGENT_QUERY: &[(&str, Param)] = &[
     ("name", Str),
@@ -159,7 +174,7 @@ const CERT_QUERY: &[(&str, Param)] = &[
 
 impl Op {
     /// Every operation.
-    pub const ALL: [Op; 52] = [
+    pub const ALL: [Op; 58] = [
         Op::RepoCreate,
         Op::RepoList,
         Op::RepoGet,
@@ -212,6 +227,12 @@ impl Op {
         Op::MappingGet,
         Op::MappingUpdate,
         Op::MappingDelete,
+        Op::AppSetCreate,
+        Op::AppSetUpdate,
+        Op::AppSetGet,
+        Op::AppSetDelete,
+        Op::AppSetList,
+        Op::AppSetGenerate,
     ];
 
     /// Name used by `GET /_emulator/requests`, e.g. `repositories.create`.
@@ -269,6 +290,12 @@ impl Op {
             Op::MappingGet => "projectMappings.get",
             Op::MappingUpdate => "projectMappings.update",
             Op::MappingDelete => "projectMappings.delete",
+            Op::AppSetCreate => "applicationsets.create",
+            Op::AppSetUpdate => "applicationsets.update",
+            Op::AppSetGet => "applicationsets.get",
+            Op::AppSetDelete => "applicationsets.delete",
+            Op::AppSetList => "applicationsets.list",
+            Op::AppSetGenerate => "applicationsets.generate",
         }
     }
 
@@ -314,6 +341,12 @@ impl Op {
             | Op::MappingUpdate => &[],
             Op::MappingGet | Op::MappingDelete => &[&[("argoProjectName", Str)]],
             Op::MappingList => &[IDENTIFIER, &[("argoProjectName", Str)]],
+            Op::AppSetCreate | Op::AppSetUpdate | Op::AppSetDelete | Op::AppSetGenerate => {
+                &[AGENT_ID]
+            }
+            Op::AppSetGet => &[AGENT_ID, &[("fetchMode", Str)]],
+            // Body-scoped: only `routingId` (checked by `appsets::list`).
+            Op::AppSetList => &[],
         };
         parts.concat()
     }
@@ -345,6 +378,22 @@ impl Op {
                 | Op::ProjectUpdate
                 | Op::MappingCreate
                 | Op::MappingUpdate
+                | Op::AppSetCreate
+                | Op::AppSetUpdate
+                | Op::AppSetGenerate
+        )
+    }
+
+    /// The agent is the `agentIdentifier` query parameter (ApplicationSets), not a path
+    /// segment.
+    pub fn agent_in_query(self) -> bool {
+        matches!(
+            self,
+            Op::AppSetCreate
+                | Op::AppSetUpdate
+                | Op::AppSetGet
+                | Op::AppSetDelete
+                | Op::AppSetGenerate
         )
     }
 
@@ -472,6 +521,42 @@ pub fn route(method: &Method, path: &str) -> ApiResult<Route> {
         return match *method {
             Method::POST => agent_route(Op::CredsList, None),
             _ => Err(wrong_method()),
+        };
+    }
+    if path == APPSET {
+        return match *method {
+            Method::POST => agent_route(Op::AppSetCreate, None),
+            Method::PUT => agent_route(Op::AppSetUpdate, None),
+            _ => Err(wrong_method()),
+        };
+    }
+    if path == APPSETS {
+        return match *method {
+            Method::POST => agent_route(Op::AppSetList, None),
+            _ => Err(wrong_method()),
+        };
+    }
+    if let Some(rest) = path.strip_prefix(APPSET).and_then(|r| r.strip_prefix('/')) {
+        let segs: Vec<&str> = rest.split('/').collect();
+        let unimplemented = || {
+            ApiError::unimplemented(format!(
+                "{method} {path} is in the Harness GitOps API but not implemented by harness-gitops-emulator \
+                 (it emulates ApplicationSet create, update, get, delete, list and generate)"
+            ))
+        };
+        return match (segs.as_slice(), method.clone()) {
+            (["generate"], Method::POST) => agent_route(Op::AppSetGenerate, None),
+            (["generators"] | ["generators", _] | ["templates", _] | [_, "resource-tree"], _) => {
+                Err(unimplemented())
+            }
+            ([one], Method::GET) if !one.is_empty() => {
+                agent_route(Op::AppSetGet, Some(percent_decode(one)?))
+            }
+            ([one], Method::DELETE) if !one.is_empty() => {
+                agent_route(Op::AppSetDelete, Some(percent_decode(one)?))
+            }
+            ([one], _) if !one.is_empty() => Err(wrong_method()),
+            _ => Err(not_found()),
         };
     }
     if path == HEARTBEAT {

@@ -1088,3 +1088,574 @@ pub static HEARTBEAT_COMPONENTS: Msg = Msg {
         ("argoAppSetController", COMPONENT),
     ],
 };
+
+// ---- ApplicationSets ------------------------------------------------------------------
+
+/// `v1JSON`: a JSON document as protobuf `bytes` (base64 of the JSON text).
+pub static V1_JSON: Msg = Msg {
+    name: "v1JSON",
+    fields: &[("raw", Bytes)],
+};
+
+static LABEL_SELECTOR_REQUIREMENT: Msg = Msg {
+    name: "v1LabelSelectorRequirement",
+    fields: &[("key", Str), ("operator", Str), ("values", STRS)],
+};
+
+pub static LABEL_SELECTOR: Msg = Msg {
+    name: "v1LabelSelector",
+    fields: &[
+        ("matchLabels", STR_MAP),
+        (
+            "matchExpressions",
+            Ty::List(&Ty::Msg(&LABEL_SELECTOR_REQUIREMENT)),
+        ),
+    ],
+};
+
+static APPSET_TEMPLATE_META: Msg = Msg {
+    name: "applicationsApplicationSetTemplateMeta",
+    fields: &[
+        ("name", Str),
+        ("namespace", Str),
+        ("labels", STR_MAP),
+        ("annotations", STR_MAP),
+        ("finalizers", STRS),
+    ],
+};
+
+pub static APPSET_TEMPLATE: Msg = Msg {
+    name: "applicationsApplicationSetTemplate",
+    fields: &[
+        ("metadata", Ty::Msg(&APPSET_TEMPLATE_META)),
+        ("spec", Ty::Msg(&SPEC)),
+    ],
+};
+
+const TEMPLATE: Ty = Ty::Msg(&APPSET_TEMPLATE);
+
+static LIST_GENERATOR: Msg = Msg {
+    name: "applicationsListGenerator",
+    fields: &[
+        ("elements", Ty::List(&Ty::Msg(&V1_JSON))),
+        ("template", TEMPLATE),
+        ("elementsYaml", Str),
+    ],
+};
+
+static CLUSTER_GENERATOR: Msg = Msg {
+    name: "applicationsClusterGenerator",
+    fields: &[
+        ("selector", Ty::Msg(&LABEL_SELECTOR)),
+        ("template", TEMPLATE),
+        ("values", STR_MAP),
+        ("flatList", Bool),
+    ],
+};
+
+static GIT_DIRECTORY_ITEM: Msg = Msg {
+    name: "applicationsGitDirectoryGeneratorItem",
+    fields: &[("path", Str), ("exclude", Bool)],
+};
+
+static GIT_FILE_ITEM: Msg = Msg {
+    name: "applicationsGitFileGeneratorItem",
+    fields: &[("path", Str)],
+};
+
+static GIT_GENERATOR: Msg = Msg {
+    name: "applicationsGitGenerator",
+    fields: &[
+        ("repoURL", Str),
+        ("directories", Ty::List(&Ty::Msg(&GIT_DIRECTORY_ITEM))),
+        ("files", Ty::List(&Ty::Msg(&GIT_FILE_ITEM))),
+        ("revision", Str),
+        ("requeueAfterSeconds", I64),
+        ("template", TEMPLATE),
+        ("pathParamPrefix", Str),
+        ("values", STR_MAP),
+    ],
+};
+
+static SECRET_REF: Msg = Msg {
+    name: "applicationsSecretRef",
+    fields: &[("secretName", Str), ("key", Str)],
+};
+
+static CONFIG_MAP_KEY_REF: Msg = Msg {
+    name: "applicationsConfigMapKeyRef",
+    fields: &[("configMapName", Str), ("key", Str)],
+};
+
+static BASIC_AUTH_BITBUCKET: Msg = Msg {
+    name: "applicationsBasicAuthBitbucketServer",
+    fields: &[("username", Str), ("passwordRef", Ty::Msg(&SECRET_REF))],
+};
+
+static BEARER_TOKEN_BITBUCKET: Msg = Msg {
+    name: "applicationsBearerTokenBitbucket",
+    fields: &[("tokenRef", Ty::Msg(&SECRET_REF))],
+};
+
+static BEARER_TOKEN_BITBUCKET_CLOUD: Msg = Msg {
+    name: "applicationsBearerTokenBitbucketCloud",
+    fields: &[("tokenRef", Ty::Msg(&SECRET_REF))],
+};
+
+static SCM_GITHUB: Msg = Msg {
+    name: "applicationsSCMProviderGeneratorGithub",
+    fields: &[
+        ("organization", Str),
+        ("api", Str),
+        ("tokenRef", Ty::Msg(&SECRET_REF)),
+        ("appSecretName", Str),
+        ("allBranches", Bool),
+    ],
+};
+
+static SCM_GITLAB: Msg = Msg {
+    name: "applicationsSCMProviderGeneratorGitlab",
+    fields: &[
+        ("group", Str),
+        ("includeSubgroups", Bool),
+        ("api", Str),
+        ("tokenRef", Ty::Msg(&SECRET_REF)),
+        ("allBranches", Bool),
+        ("insecure", Bool),
+        ("includeSharedProjects", Bool),
+        ("topic", Str),
+        ("caRef", Ty::Msg(&CONFIG_MAP_KEY_REF)),
+    ],
+};
+
+static SCM_BITBUCKET: Msg = Msg {
+    name: "applicationsSCMProviderGeneratorBitbucket",
+    fields: &[
+        ("owner", Str),
+        ("user", Str),
+        ("appPasswordRef", Ty::Msg(&SECRET_REF)),
+        ("allBranches", Bool),
+    ],
+};
+
+static SCM_BITBUCKET_SERVER: Msg = Msg {
+    name: "applicationsSCMProviderGeneratorBitbucketServer",
+    fields: &[
+        ("project", Str),
+        ("api", Str),
+        ("basicAuth", Ty::Msg(&BASIC_AUTH_BITBUCKET)),
+        ("allBranches", Bool),
+        ("bearerToken", Ty::Msg(&BEARER_TOKEN_BITBUCKET)),
+        ("insecure", Bool),
+        ("caRef", Ty::Msg(&CONFIG_MAP_KEY_REF)),
+    ],
+};
+
+static SCM_GITEA: Msg = Msg {
+    name: "applicationsSCMProviderGeneratorGitea",
+    fields: &[
+        ("owner", Str),
+        ("api", Str),
+        ("tokenRef", Ty::Msg(&SECRET_REF)),
+        ("allBranches", Bool),
+        ("insecure", Bool),
+    ],
+};
+
+static SCM_AZURE_DEVOPS: Msg = Msg {
+    name: "applicationsSCMProviderGeneratorAzureDevOps",
+    fields: &[
+        ("organization", Str),
+        ("api", Str),
+        ("teamProject", Str),
+        ("accessTokenRef", Ty::Msg(&SECRET_REF)),
+        ("allBranches", Bool),
+    ],
+};
+
+static TAG_FILTER: Msg = Msg {
+    name: "applicationsTagFilter",
+    fields: &[("key", Str), ("value", Str)],
+};
+
+static SCM_AWS_CODE_COMMIT: Msg = Msg {
+    name: "applicationsSCMProviderGeneratorAWSCodeCommit",
+    fields: &[
+        ("tagFilters", Ty::List(&Ty::Msg(&TAG_FILTER))),
+        ("role", Str),
+        ("region", Str),
+        ("allBranches", Bool),
+    ],
+};
+
+static SCM_FILTER: Msg = Msg {
+    name: "applicationsSCMProviderGeneratorFilter",
+    fields: &[
+        ("repositoryMatch", Str),
+        ("pathsExist", STRS),
+        ("pathsDoNotExist", STRS),
+        ("labelMatch", Str),
+        ("branchMatch", Str),
+    ],
+};
+
+static SCM_PROVIDER_GENERATOR: Msg = Msg {
+    name: "applicationsSCMProviderGenerator",
+    fields: &[
+        ("github", Ty::Msg(&SCM_GITHUB)),
+        ("gitlab", Ty::Msg(&SCM_GITLAB)),
+        ("bitbucket", Ty::Msg(&SCM_BITBUCKET)),
+        ("bitbucketServer", Ty::Msg(&SCM_BITBUCKET_SERVER)),
+        ("gitea", Ty::Msg(&SCM_GITEA)),
+        ("azureDevOps", Ty::Msg(&SCM_AZURE_DEVOPS)),
+        ("filters", Ty::List(&Ty::Msg(&SCM_FILTER))),
+        ("cloneProtocol", Str),
+        ("requeueAfterSeconds", I64),
+        ("template", TEMPLATE),
+        ("values", STR_MAP),
+        ("awsCodeCommit", Ty::Msg(&SCM_AWS_CODE_COMMIT)),
+    ],
+};
+
+static DUCK_TYPE_GENERATOR: Msg = Msg {
+    name: "applicationsDuckTypeGenerator",
+    fields: &[
+        ("configMapRef", Str),
+        ("name", Str),
+        ("requeueAfterSeconds", I64),
+        ("labelSelector", Ty::Msg(&LABEL_SELECTOR)),
+        ("template", TEMPLATE),
+        ("values", STR_MAP),
+    ],
+};
+
+static PR_GITHUB: Msg = Msg {
+    name: "applicationsPullRequestGeneratorGithub",
+    fields: &[
+        ("owner", Str),
+        ("repo", Str),
+        ("api", Str),
+        ("tokenRef", Ty::Msg(&SECRET_REF)),
+        ("appSecretName", Str),
+        ("labels", STRS),
+    ],
+};
+
+static PR_GITLAB: Msg = Msg {
+    name: "applicationsPullRequestGeneratorGitLab",
+    fields: &[
+        ("project", Str),
+        ("api", Str),
+        ("tokenRef", Ty::Msg(&SECRET_REF)),
+        ("labels", STRS),
+        ("pullRequestState", Str),
+        ("insecure", Bool),
+        ("caRef", Ty::Msg(&CONFIG_MAP_KEY_REF)),
+    ],
+};
+
+static PR_GITEA: Msg = Msg {
+    name: "applicationsPullRequestGeneratorGitea",
+    fields: &[
+        ("owner", Str),
+        ("repo", Str),
+        ("api", Str),
+        ("tokenRef", Ty::Msg(&SECRET_REF)),
+        ("insecure", Bool),
+    ],
+};
+
+static PR_BITBUCKET_SERVER: Msg = Msg {
+    name: "applicationsPullRequestGeneratorBitbucketServer",
+    fields: &[
+        ("project", Str),
+        ("repo", Str),
+        ("api", Str),
+        ("basicAuth", Ty::Msg(&BASIC_AUTH_BITBUCKET)),
+        ("bearerToken", Ty::Msg(&BEARER_TOKEN_BITBUCKET)),
+        ("insecure", Bool),
+        ("caRef", Ty::Msg(&CONFIG_MAP_KEY_REF)),
+    ],
+};
+
+static PR_BITBUCKET: Msg = Msg {
+    name: "applicationsPullRequestGeneratorBitbucket",
+    fields: &[
+        ("owner", Str),
+        ("repo", Str),
+        ("api", Str),
+        ("basicAuth", Ty::Msg(&BASIC_AUTH_BITBUCKET)),
+        ("bearerToken", Ty::Msg(&BEARER_TOKEN_BITBUCKET_CLOUD)),
+    ],
+};
+
+static PR_AZURE_DEVOPS: Msg = Msg {
+    name: "applicationsPullRequestGeneratorAzureDevOps",
+    fields: &[
+        ("organization", Str),
+        ("project", Str),
+        ("repo", Str),
+        ("api", Str),
+        ("tokenRef", Ty::Msg(&SECRET_REF)),
+        ("labels", STRS),
+    ],
+};
+
+static PR_FILTER: Msg = Msg {
+    name: "applicationsPullRequestGeneratorFilter",
+    fields: &[("branchMatch", Str), ("targetBranchMatch", Str)],
+};
+
+static PULL_REQUEST_GENERATOR: Msg = Msg {
+    name: "applicationsPullRequestGenerator",
+    fields: &[
+        ("github", Ty::Msg(&PR_GITHUB)),
+        ("gitlab", Ty::Msg(&PR_GITLAB)),
+        ("gitea", Ty::Msg(&PR_GITEA)),
+        ("bitbucketServer", Ty::Msg(&PR_BITBUCKET_SERVER)),
+        ("filters", Ty::List(&Ty::Msg(&PR_FILTER))),
+        ("requeueAfterSeconds", I64),
+        ("template", TEMPLATE),
+        ("bitbucket", Ty::Msg(&PR_BITBUCKET)),
+        ("azuredevops", Ty::Msg(&PR_AZURE_DEVOPS)),
+    ],
+};
+
+static PLUGIN_CONFIG_MAP_REF: Msg = Msg {
+    name: "applicationsPluginConfigMapRef",
+    fields: &[("name", Str)],
+};
+
+static PLUGIN_INPUT: Msg = Msg {
+    name: "applicationsPluginInput",
+    fields: &[("parameters", Ty::Map(&Ty::Msg(&V1_JSON)))],
+};
+
+static PLUGIN_GENERATOR: Msg = Msg {
+    name: "applicationsPluginGenerator",
+    fields: &[
+        ("configMapRef", Ty::Msg(&PLUGIN_CONFIG_MAP_REF)),
+        ("input", Ty::Msg(&PLUGIN_INPUT)),
+        ("requeueAfterSeconds", I64),
+        ("template", TEMPLATE),
+        ("values", STR_MAP),
+    ],
+};
+
+/// `applicationsApplicationSetNestedGenerator`: a matrix/merge child (nested matrix/merge
+/// are `v1JSON`).
+pub static APPSET_NESTED_GENERATOR: Msg = Msg {
+    name: "applicationsApplicationSetNestedGenerator",
+    fields: &[
+        ("list", Ty::Msg(&LIST_GENERATOR)),
+        ("clusters", Ty::Msg(&CLUSTER_GENERATOR)),
+        ("git", Ty::Msg(&GIT_GENERATOR)),
+        ("scmProvider", Ty::Msg(&SCM_PROVIDER_GENERATOR)),
+        ("clusterDecisionResource", Ty::Msg(&DUCK_TYPE_GENERATOR)),
+        ("pullRequest", Ty::Msg(&PULL_REQUEST_GENERATOR)),
+        ("matrix", Ty::Msg(&V1_JSON)),
+        ("merge", Ty::Msg(&V1_JSON)),
+        ("selector", Ty::Msg(&LABEL_SELECTOR)),
+        ("plugin", Ty::Msg(&PLUGIN_GENERATOR)),
+    ],
+};
+
+/// `applicationsMatrixGenerator` (also the decoded form of a nested `v1JSON` matrix).
+pub static MATRIX_GENERATOR: Msg = Msg {
+    name: "applicationsMatrixGenerator",
+    fields: &[
+        ("generators", Ty::List(&Ty::Msg(&APPSET_NESTED_GENERATOR))),
+        ("template", TEMPLATE),
+    ],
+};
+
+/// `applicationsMergeGenerator` (also the decoded form of a nested `v1JSON` merge).
+pub static MERGE_GENERATOR: Msg = Msg {
+    name: "applicationsMergeGenerator",
+    fields: &[
+        ("generators", Ty::List(&Ty::Msg(&APPSET_NESTED_GENERATOR))),
+        ("mergeKeys", STRS),
+        ("template", TEMPLATE),
+    ],
+};
+
+static APPSET_GENERATOR: Msg = Msg {
+    name: "applicationsApplicationSetGenerator",
+    fields: &[
+        ("list", Ty::Msg(&LIST_GENERATOR)),
+        ("clusters", Ty::Msg(&CLUSTER_GENERATOR)),
+        ("git", Ty::Msg(&GIT_GENERATOR)),
+        ("scmProvider", Ty::Msg(&SCM_PROVIDER_GENERATOR)),
+        ("clusterDecisionResource", Ty::Msg(&DUCK_TYPE_GENERATOR)),
+        ("pullRequest", Ty::Msg(&PULL_REQUEST_GENERATOR)),
+        ("matrix", Ty::Msg(&MATRIX_GENERATOR)),
+        ("merge", Ty::Msg(&MERGE_GENERATOR)),
+        ("selector", Ty::Msg(&LABEL_SELECTOR)),
+        ("plugin", Ty::Msg(&PLUGIN_GENERATOR)),
+    ],
+};
+
+static APPSET_SYNC_POLICY: Msg = Msg {
+    name: "applicationsApplicationSetSyncPolicy",
+    fields: &[
+        ("preserveResourcesOnDeletion", Bool),
+        ("applicationsSync", Str),
+    ],
+};
+
+static MATCH_EXPRESSION: Msg = Msg {
+    name: "applicationsApplicationMatchExpression",
+    fields: &[("key", Str), ("operator", Str), ("values", STRS)],
+};
+
+static INT_OR_STRING: Msg = Msg {
+    name: "intstrIntOrString",
+    fields: &[("type", I64), ("intVal", I32), ("strVal", Str)],
+};
+
+static ROLLOUT_STEP: Msg = Msg {
+    name: "applicationsApplicationSetRolloutStep",
+    fields: &[
+        ("matchExpressions", Ty::List(&Ty::Msg(&MATCH_EXPRESSION))),
+        ("maxUpdate", Ty::Msg(&INT_OR_STRING)),
+    ],
+};
+
+static ROLLOUT_STRATEGY: Msg = Msg {
+    name: "applicationsApplicationSetRolloutStrategy",
+    fields: &[("steps", Ty::List(&Ty::Msg(&ROLLOUT_STEP)))],
+};
+
+static APPSET_STRATEGY: Msg = Msg {
+    name: "applicationsApplicationSetStrategy",
+    fields: &[("type", Str), ("rollingSync", Ty::Msg(&ROLLOUT_STRATEGY))],
+};
+
+static PRESERVED_FIELDS: Msg = Msg {
+    name: "applicationsApplicationPreservedFields",
+    fields: &[("annotations", STRS), ("labels", STRS)],
+};
+
+static APPSET_IGNORE_DIFFERENCES: Msg = Msg {
+    name: "applicationsApplicationSetResourceIgnoreDifferences",
+    fields: &[
+        ("name", Str),
+        ("jsonPointers", STRS),
+        ("jqPathExpressions", STRS),
+    ],
+};
+
+static APPSET_SPEC: Msg = Msg {
+    name: "applicationsApplicationSetSpec",
+    fields: &[
+        ("goTemplate", Bool),
+        ("generators", Ty::List(&Ty::Msg(&APPSET_GENERATOR))),
+        ("template", TEMPLATE),
+        ("syncPolicy", Ty::Msg(&APPSET_SYNC_POLICY)),
+        ("strategy", Ty::Msg(&APPSET_STRATEGY)),
+        ("preservedFields", Ty::Msg(&PRESERVED_FIELDS)),
+        ("goTemplateOptions", STRS),
+        ("applyNestedSelectors", Bool),
+        (
+            "ignoreApplicationDifferences",
+            Ty::List(&Ty::Msg(&APPSET_IGNORE_DIFFERENCES)),
+        ),
+        ("templatePatch", Str),
+    ],
+};
+
+static APPSET_CONDITION: Msg = Msg {
+    name: "applicationsApplicationSetCondition",
+    fields: &[
+        ("type", Str),
+        ("message", Str),
+        ("lastTransitionTime", Ty::Msg(&V1_TIME)),
+        ("status", Str),
+        ("reason", Str),
+    ],
+};
+
+static APPSET_APPLICATION_STATUS: Msg = Msg {
+    name: "applicationsApplicationSetApplicationStatus",
+    fields: &[
+        ("application", Str),
+        ("lastTransitionTime", Ty::Msg(&V1_TIME)),
+        ("message", Str),
+        ("status", Str),
+        ("step", Str),
+        ("targetrevisions", STRS),
+    ],
+};
+
+static APPSET_STATUS: Msg = Msg {
+    name: "applicationsApplicationSetStatus",
+    fields: &[
+        ("conditions", Ty::List(&Ty::Msg(&APPSET_CONDITION))),
+        (
+            "applicationStatus",
+            Ty::List(&Ty::Msg(&APPSET_APPLICATION_STATUS)),
+        ),
+        ("resources", Ty::List(&Ty::Msg(&RESOURCE_STATUS))),
+    ],
+};
+
+pub static APPLICATION_SET: Msg = Msg {
+    name: "applicationsApplicationSet",
+    fields: &[
+        ("metadata", Ty::Msg(&OBJECT_META)),
+        ("spec", Ty::Msg(&APPSET_SPEC)),
+        ("status", Ty::Msg(&APPSET_STATUS)),
+    ],
+};
+
+/// `applicationsApplicationSetCreateRequest`: body of create (`POST`) and update (`PUT
+/// /api/v1/applicationset`).
+pub static APPSET_CREATE_REQUEST: Msg = Msg {
+    name: "applicationsApplicationSetCreateRequest",
+    fields: &[
+        ("applicationset", Ty::Msg(&APPLICATION_SET)),
+        ("upsert", Bool),
+        ("dryRun", Bool),
+        ("yaml", Bytes),
+    ],
+};
+
+/// `applicationsApplicationSetGenerateRequest`: body of `POST …/applicationset/generate`.
+pub static APPSET_GENERATE_REQUEST: Msg = Msg {
+    name: "applicationsApplicationSetGenerateRequest",
+    fields: &[
+        ("applicationset", Ty::Msg(&APPLICATION_SET)),
+        ("yaml", Bytes),
+    ],
+};
+
+/// `v1ApplicationSetQuery`: body of the list (`POST /api/v1/applicationsets`).
+pub static APPSET_QUERY: Msg = Msg {
+    name: "v1ApplicationSetQuery",
+    fields: &[
+        ("accountIdentifier", Str),
+        ("orgIdentifier", Str),
+        ("projectIdentifier", Str),
+        ("agentIdentifier", Str),
+        ("searchTerm", Str),
+        ("pageSize", I32),
+        ("pageIndex", I32),
+        ("filter", Struct),
+        (
+            "sortBy",
+            Ty::Enum(&[
+                "SORT_BY_NOT_SET",
+                "NAME",
+                "GITOPS_AGENT",
+                "SOURCE",
+                "DESTINATION",
+            ]),
+        ),
+        (
+            "sortOrder",
+            Ty::Enum(&["SORT_ORDER_NOT_SET", "ASC", "DESC"]),
+        ),
+        ("metadataOnly", Bool),
+        ("fields", STRS),
+    ],
+};

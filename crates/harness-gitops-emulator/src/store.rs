@@ -288,6 +288,8 @@ pub struct State {
     pub projects: BTreeMap<Key, crate::projects::ProjectEntry>,
     /// Project mappings (v2), keyed by Harness project scope, agent and Argo project name.
     pub mappings: BTreeMap<Key, crate::mappings::MappingEntry>,
+    /// ApplicationSets, keyed by project scope, agent, name and Kubernetes namespace.
+    pub appsets: BTreeMap<Key, crate::appsets::AppSetEntry>,
 }
 
 const FORMAT: &str = "harness-gitops-emulator/2";
@@ -318,6 +320,9 @@ struct Snapshot {
     projects: Vec<crate::projects::ProjectEntry>,
     #[serde(default)]
     mappings: Vec<crate::mappings::MappingEntry>,
+    /// Absent in files written before ApplicationSets were emulated.
+    #[serde(default)]
+    appsets: Vec<crate::appsets::AppSetEntry>,
 }
 
 /// [`Snapshot`] borrowed from the state, for writing without copying.
@@ -339,6 +344,8 @@ struct SnapshotRef<'a> {
     gpg_keys: Vec<&'a crate::gpgkeys::GpgEntry>,
     projects: Vec<&'a crate::projects::ProjectEntry>,
     mappings: Vec<&'a crate::mappings::MappingEntry>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    appsets: Vec<&'a crate::appsets::AppSetEntry>,
 }
 
 impl State {
@@ -357,6 +364,7 @@ impl State {
             gpg_keys: self.gpg_keys.values().collect(),
             projects: self.projects.values().collect(),
             mappings: self.mappings.values().collect(),
+            appsets: self.appsets.values().collect(),
         };
         serde_json::to_vec(&snap)
     }
@@ -418,6 +426,11 @@ impl State {
                 .collect(),
             mappings: snap
                 .mappings
+                .into_iter()
+                .map(|e| (e.key.clone(), e))
+                .collect(),
+            appsets: snap
+                .appsets
                 .into_iter()
                 .map(|e| (e.key.clone(), e))
                 .collect(),

@@ -595,6 +595,10 @@ pub const PROJECT_PUT: &str =
 pub const MAPPINGS_V2: &str = "/api/v2/agents/{agentIdentifier}/appprojectsmapping";
 pub const MAPPING_V2: &str = "/api/v2/agents/{agentIdentifier}/appprojectsmapping/{identifier}";
 pub const MAPPING_LIST_V2: &str = "/api/v2/agents/{agentIdentifier}/appprojectsmappings";
+pub const APPSET: &str = "/api/v1/applicationset";
+pub const APPSET_ITEM: &str = "/api/v1/applicationset/{identifier}";
+pub const APPSET_GENERATE: &str = "/api/v1/applicationset/generate";
+pub const APPSETS: &str = "/api/v1/applicationsets";
 
 /// Request fields and query parameters the emulator accepts beyond the 2025-07 document
 /// because the official Go SDK sends them (reference §2.2, §2.3): (schema or operation,
@@ -662,6 +666,12 @@ pub fn operations() -> Vec<(Method, &'static str, Option<&'static str>)> {
         (Method::PUT, MAPPING_V2, Some("identifier")),
         (Method::DELETE, MAPPING_V2, Some("identifier")),
         (Method::GET, MAPPING_LIST_V2, None),
+        (Method::POST, APPSET, None),
+        (Method::PUT, APPSET, None),
+        (Method::GET, APPSET_ITEM, Some("identifier")),
+        (Method::DELETE, APPSET_ITEM, Some("identifier")),
+        (Method::POST, APPSET_GENERATE, None),
+        (Method::POST, APPSETS, None),
     ]
 }
 
