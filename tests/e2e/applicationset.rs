@@ -328,3 +328,42 @@ resource "harness_gitops_applicationset" "serving" {{
         assert_eq!(count(&state, k), 0, "{k} left: {:#}", state[k]);
     }
 }
+
+#[test]
+fn a_failing_application_fails_the_wait_fast_and_the_set_stays_in_state_tainted() {
+    let emu = Emulator::start(&["--sync-delay", "300ms"]);
+    let tf = Tf::new();
+    // The emulated Argo CD fails the sync of a source path containing "fail-sync".
+    tf.write(&fleet(&emu, &["bert", "fail-sync"]).replace(
+        "wait = {}",
+        "wait = {}\n  timeouts {\n    create = \"2m\"\n  }",
+    ));
+    let started = std::time::Instant::now();
+    let text = tf.fails(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+    let took = started.elapsed();
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("GitOps ApplicationSet Application Sync Failed")
+            && flat.contains("\"fail-sync-training\""),
+        "names the failed application: {text}"
+    );
+    assert!(
+        took < std::time::Duration::from_secs(60),
+        "failed fast, not at the timeout: {took:?}"
+    );
+    let st = tf.state();
+    let entry = st["values"]["root_module"]["resources"]
+        .as_array()
+        .and_then(|rs| rs.iter().find(|r| r["address"] == SET).cloned())
+        .unwrap_or_else(|| panic!("the set is in state: {st:#}"));
+    assert_eq!(
+        entry["tainted"], true,
+        "a create whose wait failed is tainted"
+    );
+    assert_eq!(count(&emu.state(), "applicationsets"), 1);
+    tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
+    let state = emu.state();
+    for k in ["applicationsets", "applications"] {
+        assert_eq!(count(&state, k), 0, "{k} left: {:#}", state[k]);
+    }
+}
