@@ -367,3 +367,68 @@ fn a_failing_application_fails_the_wait_fast_and_the_set_stays_in_state_tainted(
         assert_eq!(count(&state, k), 0, "{k} left: {:#}", state[k]);
     }
 }
+
+#[test]
+fn the_ml_pipeline_modules_fleet_form_makes_one_application_per_model() {
+    let emu = Emulator::start(&["--sync-delay", "300ms"]);
+    let tf = Tf::new();
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let module = tf.path().join("modules/ml-pipeline");
+    std::fs::create_dir_all(&module).unwrap();
+    for f in std::fs::read_dir(examples.join("modules/ml-pipeline")).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, module.join(f.file_name().unwrap())).unwrap();
+    }
+    let main = |models: &str| {
+        format!(
+            r#"{provider}
+module "training" {{
+  source = "./modules/ml-pipeline"
+
+  repositories = {{
+    ml_manifests = {{ url = "{MANIFESTS}" }}
+  }}
+  fleet = {{
+    name       = "training"
+    repository = "ml_manifests"
+    path       = "training/{{{{model}}}}"
+    models     = {{ {models} }}
+    labels     = {{ gpus = "{{{{gpus}}}}" }}
+  }}
+}}
+
+output "fleet" {{
+  value = module.training.fleet
+}}
+"#,
+            provider = provider(&emu)
+        )
+    };
+    tf.write(&main(r#"bert = { gpus = "1" }, llama = { gpus = "8" }"#));
+    tf.ok(&["get", "-no-color"]);
+    tf.apply();
+    let out: Json = serde_json::from_str(&tf.ok(&["output", "-json"])).unwrap();
+    let fleet = &out["fleet"]["value"];
+    assert_eq!(fleet["id"], "default/mlplatform/mlagent/training");
+    for name in ["bert-training", "llama-training"] {
+        assert_eq!(
+            fleet["applications"][name],
+            json!({"sync": "Synced", "health": "Healthy"}),
+            "{fleet:#}"
+        );
+    }
+    let apps = remote_apps(&emu);
+    assert_eq!(spec_of(&apps["llama-training"])["labels"]["gpus"], "8");
+    assert!(tf.plan_is_empty(), "second plan after create must be empty");
+    tf.write(&main(
+        r#"bert = { gpus = "1" }, llama = { gpus = "8" }, t5 = { gpus = "2" }"#,
+    ));
+    tf.apply();
+    assert_eq!(remote_apps(&emu).len(), 3);
+    assert!(tf.plan_is_empty(), "second plan after adding a model");
+    tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
+    let state = emu.state();
+    for k in ["applicationsets", "applications", "repositories"] {
+        assert_eq!(count(&state, k), 0, "{k} left: {:#}", state[k]);
+    }
+}
