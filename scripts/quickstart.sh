@@ -51,7 +51,7 @@ if [[ "${1:-}" == "verify-empty" ]]; then
   # shellcheck disable=SC1091
   source "$work/env.sh"
   state=$(curl -sf -H "x-api-key: $HARNESS_PLATFORM_API_KEY" "$HARNESS_ENDPOINT/_emulator/state")
-  left=$(python3 -c 'import json,sys; s=json.load(sys.stdin); print(sum(len(s.get(k) or []) for k in ("repositories","clusters","applications","agents")))' <<<"$state")
+  left=$(python3 -c 'import json,sys; s=json.load(sys.stdin); print(sum(len(s.get(k) or []) for k in ("repositories","clusters","applications","agents","applicationsets")))' <<<"$state")
   [[ "$left" == 0 ]] || { echo "the Harness emulator still holds $left entities:" >&2; echo "$state" >&2; exit 1; }
   for _ in $(seq 1 50); do
     kube_inventory >"$work/kube-after.txt"

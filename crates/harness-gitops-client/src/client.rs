@@ -713,6 +713,9 @@ impl Client {
     }
 }
 
+/// Picks an entity (by the call's target) out of a list answer; `None`: not there.
+pub(crate) type Pick = fn(&str, &[u8]) -> Option<Vec<u8>>;
+
 /// One client call, described once and sent as many times as the retry loop needs.
 pub(crate) struct Call<'a> {
     pub op: Box<Operation>,
@@ -738,7 +741,7 @@ pub(crate) struct Call<'a> {
     pub query: Vec<(&'static str, String)>,
     /// For a lookup that is a list (a create's lookup when the entity has no client-known
     /// path id): picks the entity out of the answer, given `op.target`; `None` is "not there".
-    pub pick: Option<fn(&str, &[u8]) -> Option<Vec<u8>>>,
+    pub pick: Option<Pick>,
     /// The JSON body, encoded once.
     pub body: Option<Vec<u8>>,
     pub deadline: Deadline,

@@ -329,9 +329,11 @@ async fn dump(ctx: &Ctx, clear: bool) -> Value {
     if !creds.is_empty() {
         out["repoCreds"] = Value::Array(creds);
     }
-    // ApplicationSets, always present (`servicev1ApplicationSet`, status included).
+    // ApplicationSets, when there are any (`servicev1ApplicationSet`, status included).
     let appsets = ctx.store.read(|s| crate::appsets::dump(s, now)).await;
-    out["applicationsets"] = Value::Array(appsets);
+    if !appsets.is_empty() {
+        out["applicationsets"] = Value::Array(appsets);
+    }
     out
 }
 

@@ -1111,7 +1111,7 @@ mod tests {
             .contains("less than two"));
         let inner = json!({"matrix": {"generators": [list, list]}});
         let nested = json!({"matrix": {"generators": [list, inner]}});
-        assert!(check_structure(&[nested.clone()]).is_ok());
+        assert!(check_structure(std::slice::from_ref(&nested)).is_ok());
         let deep = json!({"merge": {"mergeKeys": ["a"], "generators": [list, nested]}});
         let top = json!({"matrix": {"generators": [list, deep]}});
         assert!(check_structure(&[top])
