@@ -432,3 +432,103 @@ output "fleet" {{
         assert_eq!(count(&state, k), 0, "{k} left: {:#}", state[k]);
     }
 }
+
+#[test]
+fn git_directories_merged_with_a_list_and_read_by_the_data_source() {
+    let emu = Emulator::start(&["--sync-delay", "300ms"]);
+    // What the emulated Argo CD's Git generator sees of the repository.
+    emu.admin(
+        reqwest::Method::POST,
+        "git-tree",
+        &[],
+        Some(json!({ MANIFESTS: { "main": [
+            "models/bert", "models/gpt", "models/experimental", "docs"
+        ] } })),
+    );
+    let tf = Tf::new();
+    let set = format!(
+        r#"{provider}
+resource "harness_gitops_applicationset" "models" {{
+  name = "models"
+  generators = [{{
+    merge = {{
+      merge_keys = ["path.basename"]
+      generators = [
+        {{
+          git = {{
+            repo_url    = "{MANIFESTS}"
+            revision    = "main"
+            directories = [{{ path = "models/*" }}, {{ path = "models/experimental", exclude = true }}]
+          }}
+        }},
+        {{
+          list = {{
+            elements = [
+              {{ "path.basename" = "bert", tier = "small" }},
+              {{ "path.basename" = "gpt", tier = "large" }},
+            ]
+          }}
+        }},
+      ]
+    }}
+  }}]
+  template = {{
+    name         = "{{{{path.basename}}}}-model"
+    argo_project = "default"
+    labels       = {{ tier = "{{{{tier}}}}" }}
+    destination  = {{ server = "https://kubernetes.default.svc", namespace = "{{{{path.basename}}}}" }}
+    sources      = [{{ repo_url = "{MANIFESTS}", path = "{{{{path}}}}", target_revision = "main" }}]
+    sync_policy  = {{ automated = {{}} }}
+  }}
+  wait = {{}}
+}}
+"#,
+        provider = provider(&emu)
+    );
+    tf.write(&set);
+    tf.apply();
+    let st = tf.resource("harness_gitops_applicationset.models");
+    assert_eq!(app_names(&st), vec!["bert-model", "gpt-model"], "{st:#}");
+    all_synced_and_healthy(&st);
+    let apps = remote_apps(&emu);
+    assert_eq!(apps.len(), 2, "{:?}", apps.keys());
+    assert_eq!(spec_of(&apps["gpt-model"])["labels"]["tier"], "large");
+    assert_eq!(
+        spec_of(&apps["bert-model"])["spec"]["source"]["path"],
+        "models/bert"
+    );
+    assert!(tf.plan_is_empty(), "second plan after create must be empty");
+
+    // The data source reads the set and its applications by name.
+    tf.write(&format!(
+        r#"{set}
+data "harness_gitops_applicationset" "models" {{
+  name       = harness_gitops_applicationset.models.name
+  depends_on = [harness_gitops_applicationset.models]
+}}
+
+output "models" {{
+  value = {{
+    identifier = data.harness_gitops_applicationset.models.identifier
+    merge_keys = data.harness_gitops_applicationset.models.generators[0].merge.merge_keys
+    apps       = {{ for a in data.harness_gitops_applicationset.models.applications : a.name => a.health_status }}
+  }}
+}}
+"#
+    ));
+    tf.apply();
+    let out: Json = serde_json::from_str(&tf.ok(&["output", "-json"])).unwrap();
+    let models = &out["models"]["value"];
+    assert_eq!(models["identifier"], st["identifier"]);
+    assert_eq!(models["merge_keys"], json!(["path.basename"]));
+    assert_eq!(
+        models["apps"],
+        json!({"bert-model": "Healthy", "gpt-model": "Healthy"})
+    );
+    assert!(tf.plan_is_empty(), "second plan with the data source");
+    tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
+    let state = emu.state();
+    for k in ["applicationsets", "applications"] {
+        assert_eq!(count(&state, k), 0, "{k} left: {:#}", state[k]);
+    }
+}

@@ -162,7 +162,7 @@ resource "harness_gitops_applicationset" "pipelines" {
     name         = "{{pipeline}}"
     argo_project = "default"
     destination  = { server = "https://kubernetes.default.svc", namespace = "{{values.team}}" }
-    sources      = [{ repo_url = "https://github.com/acme-ml/pipeline-manifests.git", path = "{{cfg.path.path}}" }]
+    sources      = [{ repo_url = "https://github.com/acme-ml/pipeline-manifests.git", path = "{{cfg.path}}" }]
   }
 }
 
