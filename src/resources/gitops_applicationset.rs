@@ -387,8 +387,8 @@ pub fn max_update_or_percent(v: &Value, path: &AttributePath, diags: &mut Diagno
 /// What an unset sync policy reads back as: nothing, or Argo CD's default `sync`.
 pub fn zero_or_default_policy(v: &Value) -> bool {
     zero(v)
-        || (zero(&v.attr("preserve_resources_on_deletion"))
-            && default_applications_sync(&v.attr("applications_sync")))
+        || (zero(v.attr("preserve_resources_on_deletion"))
+            && default_applications_sync(v.attr("applications_sync")))
 }
 
 /// `applications_sync` unset means `sync`.
@@ -398,7 +398,7 @@ pub fn default_applications_sync(v: &Value) -> bool {
 
 /// An unset strategy reads back as nothing or as `AllAtOnce` without steps.
 pub fn all_at_once(v: &Value) -> bool {
-    zero(v) || (v.attr("type").as_str() == Some("AllAtOnce") && zero(&v.attr("rolling_sync")))
+    zero(v) || (v.attr("type").as_str() == Some("AllAtOnce") && zero(v.attr("rolling_sync")))
 }
 
 /// The kinds a generator entry sets, by attribute name (known or unknown, not null).
