@@ -210,8 +210,9 @@ pub struct Template {
 /// The ApplicationSet's sync policy.
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 pub struct AppSetSyncPolicy {
-    /// Keep the generated applications' resources when the ApplicationSet (or an
-    /// application it no longer generates) is deleted: only the Application objects go.
+    /// Keep what the generated applications deployed when the ApplicationSet is deleted
+    /// (Argo CD does not cascade the deletion to their resources). Destroy then waits only
+    /// for the ApplicationSet itself to be gone.
     #[tf(optional, null_means = zero)]
     pub preserve_resources_on_deletion: Val<bool>,
     /// What Argo CD may do to the generated applications: `create-only`, `create-update`,

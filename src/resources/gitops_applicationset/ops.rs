@@ -183,6 +183,13 @@ pub(super) async fn delete(ctx: &Ctx, prior: &AppSet, diags: &mut Diagnostics) {
     }
     generated.sort();
     generated.dedup();
+    // With `preserve_resources_on_deletion` what the applications deployed stays, and the
+    // applications may too (no longer owned): only the set's own deletion is waited for.
+    let preserved = matches!(&prior.sync_policy, Val::Known(p)
+        if p.preserve_resources_on_deletion.known() == Some(&true));
+    if preserved {
+        generated.clear();
+    }
     if let Err(e) = client.applicationsets().delete(&scope, &id).await {
         api_error(diags, "Unable to Delete GitOps ApplicationSet", &e);
         return;
