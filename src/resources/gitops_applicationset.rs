@@ -654,6 +654,32 @@ fn check_count<T>(kind: &str, gens: &Val<Vec<T>>, at: &AttributePath, diags: &mu
     }
 }
 
+/// Whether a generator's template override sets a sync policy (at any level): then the
+/// top-level template's policy is not the only one the applications may have.
+fn overrides_sync_policy(c: &AppSet) -> bool {
+    let syncs = |t: &Val<Template>| matches!(t, Val::Known(t) if !t.sync_policy.is_null());
+    let leaves = |l: &Leaves| leaf_template_values(l).into_iter().any(|(_, t)| syncs(t));
+    let Val::Known(gens) = &c.generators else {
+        return false;
+    };
+    gens.iter().any(|g| {
+        let nested = |children: &Val<Vec<NestedGenerator>>| {
+            children.known().is_some_and(|ch| {
+                ch.iter().any(|n| {
+                    leaves(&n.leaves)
+                        || matches!(&n.matrix, Val::Known(m) if syncs(&m.template)
+                            || m.generators.known().is_some_and(|l| l.iter().any(leaves)))
+                        || matches!(&n.merge, Val::Known(m) if syncs(&m.template)
+                            || m.generators.known().is_some_and(|l| l.iter().any(leaves)))
+                })
+            })
+        };
+        leaves(&g.leaves)
+            || matches!(&g.matrix, Val::Known(m) if syncs(&m.template) || nested(&m.generators))
+            || matches!(&g.merge, Val::Known(m) if syncs(&m.template) || nested(&m.generators))
+    })
+}
+
 /// Checks across attributes (the single-attribute ones are declared on the model).
 fn validate_config(c: &AppSet, diags: &mut Diagnostics) {
     let at = AttributePath::attr;
@@ -786,7 +812,11 @@ fn validate_config(c: &AppSet, diags: &mut Diagnostics) {
             _ => {}
         }
     }
-    if c.wait.is_known() && template_automated(c) == Some(false) && rolling == Some(false) {
+    if c.wait.is_known()
+        && template_automated(c) == Some(false)
+        && rolling == Some(false)
+        && !overrides_sync_policy(c)
+    {
         diags.error_at(
             at(AppSet::WAIT),
             "Nothing Will Sync",

@@ -421,6 +421,18 @@ fn go_template_settings_strategy_and_wait_are_checked() {
     };
     t.sync_policy = Val::Null;
     assert_eq!(errors(&m), vec!["wait"]);
+    // A generator's template override may give the applications their sync policy.
+    let Val::Known(g) = &mut m.generators else {
+        unreachable!()
+    };
+    let Val::Known(l) = &mut g[0].leaves.list else {
+        unreachable!()
+    };
+    l.template = Val::Known(Template {
+        sync_policy: template().sync_policy,
+        ..Default::default()
+    });
+    assert_eq!(errors(&m), Vec::<String>::new());
 }
 
 #[test]
