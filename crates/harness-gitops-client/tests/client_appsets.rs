@@ -189,3 +189,46 @@ async fn applicationset_calls_against_the_emulator() {
     let apps = client.applications().list(&scope).await.expect("apps");
     assert!(apps.items.unwrap_or_default().is_empty(), "cascaded");
 }
+
+/// A create whose response is lost after the emulator applied it is resolved by the list
+/// lookup: one set, the client gets it, no second create.
+#[tokio::test]
+async fn a_lost_create_answer_is_resolved_by_the_lookup() {
+    let (emu, client) = start().await;
+    let arm = reqwest::Client::new()
+        .post(format!("{}/_emulator/faults", emu.url()))
+        .header("x-api-key", KEY)
+        .json(&json!({"op": "applicationsets.create", "dropAfter": true}))
+        .send()
+        .await
+        .expect("arm the fault");
+    assert_eq!(arm.status(), 200);
+    let scope = Scope::project("o1", "p1", "account.ag1");
+    let created = client
+        .applicationsets()
+        .create(&scope, "web", &request(&["dev"]))
+        .await
+        .expect("create resolved by the lookup");
+    assert!(created.identifier.is_some());
+    let counters: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/_emulator/requests", emu.url()))
+        .header("x-api-key", KEY)
+        .send()
+        .await
+        .expect("counters")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        counters["requests"]["applicationsets.create"], 1,
+        "{counters}"
+    );
+    assert_eq!(
+        counters["requests"]["applicationsets.list"], 1,
+        "{counters}"
+    );
+    assert_eq!(
+        counters["faults"]["armed.applicationsets.create.dropAfter"],
+        1
+    );
+}

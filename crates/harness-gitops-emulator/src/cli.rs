@@ -26,7 +26,8 @@ pub struct UsageError(pub String);
 /// `--help` text.
 pub const USAGE: &str = "\
 harness-gitops-emulator: a local emulator of the Harness GitOps REST API (agents,
-repositories, clusters, applications) for trying and testing the Terraform provider. It is a test tool.
+repositories, clusters, applications, ApplicationSets) for trying and testing the Terraform
+provider. It is a test tool.
 
 USAGE:
   harness-gitops-emulator --api-key KEY --account-id ACC [OPTIONS]
@@ -92,10 +93,24 @@ API (as the Harness gateway serves it; x-api-key and accountIdentifier required)
   Agents take their scope from orgIdentifier/projectIdentifier (query; create/update and
   the POST manifest calls: the body); prefixedIdentifier is account.<id>, org.<id> or <id>.
   /gitops/agent/v1/heartbeat  POST, the agent-facing side (see CONVENTIONS; no x-api-key)
+  /gitops/api/v1/applicationset                               POST (create) PUT (update)
+  /gitops/api/v1/applicationset/{identifier}                  GET DELETE (the set's UUID)
+  /gitops/api/v1/applicationset/generate                      POST (dry run: the apps)
+  /gitops/api/v1/applicationsets                              POST (list; scope in the body)
+  ApplicationSets are project-scoped; their agent is the agentIdentifier query parameter.
   Agent ids carry their scope: account.<id>, org.<id> (needs orgIdentifier) or a bare <id>
   (project agent: needs orgIdentifier and projectIdentifier).
 
 CONVENTIONS:
+  * ApplicationSets are run at once by an emulated controller: generators list, clusters
+    (the agent's clusters), git (the --git-tree listing: directories with exclude, JSON
+    files), matrix (two children), merge (mergeKeys), selector; {{param}} templates or, with
+    goTemplate, {{ .a.b }}, index, default, upper, lower, printf, missingkey=error. The
+    generated applications are real, owned by the set, synced like others; update
+    regenerates per syncPolicy.applicationsSync; delete cascades unless
+    preserveResourcesOnDeletion. scmProvider, pullRequest, clusterDecisionResource, plugin
+    and templatePatch give an ErrorOccurred condition. Nesting deeper than Argo CD's
+    (a matrix/merge in a matrix/merge in a matrix/merge) is refused (400).
   * A repository URL or cluster server whose host ends in .invalid (RFC 2606) reports
     connection status Failed (DNS error); every other non-loopback host is Successful,
     and such clusters report serverVersion 1.30.
@@ -189,6 +204,9 @@ only (localhost, 127.0.0.0/8, [::1]); never delayed or faulted; secrets masked u
                                applications:[...], agents:[...]} (clusters with
                                secretExpressions, repositories with their generators,
                                agents with credentials)
+  GET    /_emulator/git-tree   the ApplicationSet git generator's tree (see --git-tree)
+  POST   /_emulator/git-tree   {\"<repoURL>\": {\"<revision>\": [paths...]}}: replaces it (a reset
+                               returns to --git-tree's)
   GET    /_emulator/requests   counters: {\"requests\": {op: n}, \"applied\": {op: n},
                                \"faults\": {\"before.unavailable\": n, \"before.tooManyRequests\": n,
                                \"before.drop\": n, \"after.drop\": n, \"armed.<op>.<kind>\": n},
@@ -467,6 +485,44 @@ mod tests {
     #[test]
     fn refusals() {
         assert!(matches!(parse(args("--help")), Ok(Command::Help)));
+    }
+
+    #[test]
+    fn git_tree_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("tree.json");
+        std::fs::write(
+            &good,
+            r#"{"https://g/r": {"HEAD": ["apps/a", {"path": "c.json", "content": "{}"}]}}"#,
+        )
+        .unwrap();
+        let bad = dir.path().join("bad.json");
+        std::fs::write(&bad, r#"{"https://g/r": {"HEAD": [1]}}"#).unwrap();
+        let run = |p: &std::path::Path| {
+            parse(
+                [
+                    "--api-key",
+                    "k",
+                    "--account-id",
+                    "a",
+                    "--git-tree",
+                    p.to_str().unwrap(),
+                ]
+                .iter()
+                .map(|s| s.to_string()),
+            )
+        };
+        match run(&good) {
+            Ok(Command::Run(c)) => assert_eq!(c.git_trees["https://g/r"]["HEAD"].len(), 2),
+            other => panic!("{other:?}"),
+        }
+        let e = run(&bad).unwrap_err();
+        assert!(
+            e.0.contains("--git-tree") && e.0.contains("directory path"),
+            "{e}"
+        );
+        let e = run(&dir.path().join("missing.json")).unwrap_err();
+        assert!(e.0.contains("cannot read"), "{e}");
         assert!(parse(args("--account-id A"))
             .unwrap_err()
             .0

@@ -1,5 +1,5 @@
 //! The Harness GitOps emulator: a local stand-in for the Harness GitOps REST API
-//! (agents, repositories, clusters, applications), the default target for trying the provider and
+//! (agents, repositories, clusters, applications, ApplicationSets), the default target for trying the provider and
 //! what the tests run against. It shares no code with the client (`harness-gitops-client`) on
 //! purpose, so each checks the other.
 //!
@@ -24,6 +24,16 @@
 //! | `gpgkeys.create` / `.list` | `POST` / `GET gpgkeys` (the key ID, fingerprint, owner and sub-type computed from the armored key) |
 //! | `gpgkeys.get` / `.delete` | `GET` / `DELETE gpgkeys/{keyID}` |
 //! | `projects.create` / `.list` / `.get` / `.update` / `.delete` | same pattern under `projects` (`{name}`, the raw Argo AppProject; see module `projects`) |
+//!
+//! ApplicationSets, at the API root (module `appsets`; the agent is the `agentIdentifier`
+//! query parameter): `applicationsets.create` / `.update` (`POST` / `PUT
+//! /gitops/api/v1/applicationset`, body `applicationsApplicationSetCreateRequest`; `upsert`,
+//! `dryRun`), `.get` / `.delete` (`GET` / `DELETE applicationset/{identifier}`, the UUID the
+//! emulator assigned; a name there is not found), `.list` (`POST
+//! /gitops/api/v1/applicationsets`, scope and agent in the body `v1ApplicationSetQuery`,
+//! `searchTerm`, paged, query only `routingId`), `.generate` (`POST applicationset/generate`:
+//! the applications it would generate, nothing stored). The other ApplicationSet operations
+//! (generators, templates, resource tree) answer 501.
 //!
 //! Project mappings (v2), under `/gitops/api/v2/agents/{agent}/`: `projectMappings.create`
 //! (`POST appprojectsmapping`, scope in the body), `.get` / `.update` (scope in the body) /
@@ -258,6 +268,59 @@
 //!   waits for the resources (Argo CD's app deletion guide); the emulator waits only for
 //!   applications that already carry the finalizer, and deletes the others at once.
 //!
+//! # ApplicationSets (the emulated controller, module `appset_gen`)
+//!
+//! Every create and update generates at once; the generated applications are applications
+//! of the store (the set's scope and agent, namespace of the set, project from the
+//! template), owned by the set (`ownerReferences`, kind `ApplicationSet`, the set's
+//! `metadata.uid`), created without repository validation (the controller writes
+//! Applications directly) and synced like any other (so automated ones become `Synced` and
+//! `Healthy`). `status.resources` and `status.applicationStatus` show their sync and health
+//! on every read; `status.conditions` has `ErrorOccurred`, `ParametersGenerated`,
+//! `ResourcesUpToDate`.
+//! * Generators: `list` (elements `v1JSON`; nested values flattened to dotted keys without
+//!   `goTemplate`), `clusters` (the agent's clusters in the set's project and parent scopes:
+//!   `name`, `nameNormalized`, `server`, `project`, `metadata.labels.*`,
+//!   `metadata.annotations.*`, `values.*`; `selector`; no implicit in-cluster), `git` (no
+//!   network: the tree of `--git-tree FILE` / `POST /_emulator/git-tree`; `directories`
+//!   with `exclude` and `*`/`**` globs give `path`, `path.basename`,
+//!   `path.basenameNormalized`, `path[n]` (`goTemplate`: `.path.path`, `.path.segments`, …)
+//!   under `pathParamPrefix`; `files` read JSON contents only, plus `path.filename`; an
+//!   unknown repository or revision is a condition), `matrix` (exactly two children; the
+//!   second sees the first's parameters; conflicting keys refused as Argo CD does), `merge`
+//!   (`mergeKeys` required; later children override the first's sets with equal keys), and
+//!   `selector` beside any of them. Several kinds in one entry are concatenated.
+//!   `scmProvider`, `pullRequest`, `clusterDecisionResource` and `plugin` are stored and
+//!   answer an `ErrorOccurred` condition (they need their providers). List `elementsYaml`
+//!   likewise.
+//! * Structure refused with 400 (code 3) and Argo CD's words: no generator, a matrix with
+//!   other than two children, a merge with fewer than two or no `mergeKeys`, a child with
+//!   more than one kind, a matrix/merge nested deeper than one level (Argo CD's terminal
+//!   generators), a nested `v1JSON` that is not a matrix/merge of the document, a missing
+//!   `metadata.name` or `spec.template`, an unknown `syncPolicy.applicationsSync` or
+//!   `strategy.type`.
+//! * Templates: fasttemplate `{{param}}` / `{{ param }}` (an unknown parameter stays as
+//!   written) and, with `goTemplate`, Go actions: `.a.b` paths, pipelines, `index`,
+//!   `default`, `upper`, `lower`, `trim`, `quote`, `normalize`, `toString`, `printf` (`%s`
+//!   style verbs); a missing key renders `<no value>`, or fails with
+//!   `goTemplateOptions: ["missingkey=error"]`. Every string of template metadata (name,
+//!   labels, annotations, finalizers) and spec is rendered; a generator's own `template`
+//!   fills over the spec's (the generator's values win). `templatePatch` is not supported
+//!   (a condition). Failures of generation or rendering are conditions on create and
+//!   update (nothing changes, as Argo CD), 400 on `generate`.
+//! * `syncPolicy.applicationsSync`: `create-only` (no updates, no deletes), `create-update`
+//!   (no deletes), `create-delete` (no updates), `sync` (default, all). An application of
+//!   the same name not owned by the set is left alone (a condition); one its Argo project
+//!   refuses is not created (a condition with Argo CD's message, e.g. `application repo … is
+//!   not permitted in project 'ml'`).
+//! * Delete deletes the set's applications (cascading: with the resources finalizer they
+//!   go `--delete-delay` later), unless `syncPolicy.preserveResourcesOnDeletion`: then they
+//!   stay, without the owner reference. (Argo CD itself deletes the Applications and keeps
+//!   their deployed resources; the emulator deploys nothing, so it keeps the Applications as
+//!   the observable stand-in.)
+//! * Stored but not acted on: `strategy` (RollingSync), `preservedFields`,
+//!   `ignoreApplicationDifferences`, `applyNestedSelectors`, `requeueAfterSeconds`.
+//!
 //! # Where the document and Argo CD's CRD differ
 //!
 //! The document (protobuf-JSON of Argo CD's API) is the contract; the CRD
@@ -299,7 +362,13 @@
 //! * `GET /_emulator/state[?secrets=clear]`: `{repositories: [...], clusters: [...],
 //!   applications: [...], agents: [...]}`, each entry in its `servicev1*` shape (scope keys
 //!   included; clusters also with `secretExpressions` when they have some), agents as
-//!   `v1Agent` with `credentials` (the private key masked unless `secrets=clear`).
+//!   `v1Agent` with `credentials` (the private key masked unless `secrets=clear`); plus
+//!   `repoCreds` and `applicationsets` (`servicev1ApplicationSet`) when there are some.
+//! * `GET /_emulator/git-tree`, `POST /_emulator/git-tree` with
+//!   `{"<repoURL>": {"<revision>": ["dir/path", {"path": "dir/f.json", "content": "..."}]}}`:
+//!   what the ApplicationSet git generator sees (replaces the whole tree; `--git-tree FILE`
+//!   gives the first one, and a reset returns to it). A string entry is a directory, an
+//!   object a file (its directories exist too); revision `HEAD` also serves an empty one.
 //! * `GET /_emulator/requests`: the counters, `{"requests": {op: n}, "applied": {op: n},
 //!   "faults": {"before.unavailable": n, "before.tooManyRequests": n, "before.drop": n,
 //!   "after.drop": n, "armed.<op>.<error|dropAfter>": n}, "armedPending": n,

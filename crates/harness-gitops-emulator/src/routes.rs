@@ -811,6 +811,56 @@ mod tests {
     }
 
     #[test]
+    fn applicationset_routes() {
+        let op = |m: Method, p: &str| route(&m, p).map(|r| (r.op, r.id));
+        let base = "/gitops/api/v1/applicationset";
+        assert_eq!(op(Method::POST, base).unwrap(), (Op::AppSetCreate, None));
+        assert_eq!(op(Method::PUT, base).unwrap(), (Op::AppSetUpdate, None));
+        assert_eq!(op(Method::GET, base).unwrap_err().status, 405);
+        assert_eq!(
+            op(Method::GET, &format!("{base}/u%2D1")).unwrap(),
+            (Op::AppSetGet, Some("u-1".into()))
+        );
+        assert_eq!(
+            op(Method::DELETE, &format!("{base}/u-1")).unwrap().0,
+            Op::AppSetDelete
+        );
+        assert_eq!(
+            op(Method::POST, &format!("{base}/generate")).unwrap().0,
+            Op::AppSetGenerate
+        );
+        assert_eq!(
+            op(Method::POST, "/gitops/api/v1/applicationsets")
+                .unwrap()
+                .0,
+            Op::AppSetList
+        );
+        assert_eq!(
+            op(Method::GET, "/gitops/api/v1/applicationsets")
+                .unwrap_err()
+                .status,
+            405
+        );
+        for p in [
+            "generators",
+            "generators/list",
+            "templates/git",
+            "u-1/resource-tree",
+        ] {
+            assert_eq!(
+                op(Method::GET, &format!("{base}/{p}")).unwrap_err().status,
+                501,
+                "{p}"
+            );
+        }
+        assert_eq!(
+            op(Method::GET, &format!("{base}/")).unwrap_err().status,
+            404
+        );
+        assert!(Op::ALL.iter().filter(|o| o.agent_in_query()).count() == 5);
+    }
+
+    #[test]
     fn other_paths() {
         assert_eq!(
             route(&Method::GET, "/api/v1/agents/a/repositories")

@@ -70,6 +70,10 @@ fn help_and_usage_errors() {
         "PATCH  /_emulator/",
         "DELETE /_emulator/",
         "LISTENING http://",
+        "--git-tree",
+        "POST   /_emulator/git-tree",
+        "/gitops/api/v1/applicationset",
+        "preserveResourcesOnDeletion",
     ] {
         assert!(text.contains(needle), "--help does not mention {needle:?}");
     }
