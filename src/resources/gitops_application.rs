@@ -779,9 +779,22 @@ fn parse_yaml(text: &str) -> Result<Json, String> {
     serde_yaml_ng::from_str::<Json>(text).map_err(|e| e.to_string())
 }
 
+/// Whether `text` at `path` is an ApplicationSet template value holding parameters
+/// (`gitops_applicationset` reuses these types under its root attributes `template` and
+/// `generators`, which an application does not have): Argo CD renders it first, so what it
+/// must be is judged after that.
+fn templated_at(text: &str, path: &AttributePath) -> bool {
+    use tfplugin::tf::PathStep;
+    text.contains("{{")
+        && matches!(path.0.first(), Some(PathStep::Attr(a)) if a == "template" || a == "generators")
+}
+
 /// Helm values must be a YAML document.
 pub fn yaml_document(v: &Value, path: &AttributePath, diags: &mut Diagnostics) {
     let Some(text) = v.as_str() else { return };
+    if templated_at(text, path) {
+        return;
+    }
     if let Err(e) = parse_yaml(text) {
         diags.error_at(
             path.clone(),
@@ -859,6 +872,9 @@ const SYNC_OPTIONS: &[(&str, Option<&[&str]>)] = &[
 /// A sync option: `Name=value` with a name and value Argo CD knows.
 pub fn sync_option(v: &Value, path: &AttributePath, diags: &mut Diagnostics) {
     let Some(opt) = v.as_str() else { return };
+    if templated_at(opt, path) {
+        return;
+    }
     let names = || {
         SYNC_OPTIONS
             .iter()
@@ -1426,14 +1442,14 @@ fn stamp(t: Option<&Time>) -> Option<Stamp> {
 /// What the wait after an update compares with: the last reconcile, what it compared
 /// against, and the last operation, before the change.
 #[derive(Clone, Debug, Default, PartialEq)]
-struct Baseline {
+pub(crate) struct Baseline {
     reconciled_at: Option<Stamp>,
     compared_to: Json,
     operation_started_at: Option<Stamp>,
 }
 
 impl Baseline {
-    fn of(resp: &ApplicationResponse) -> Baseline {
+    pub(crate) fn of(resp: &ApplicationResponse) -> Baseline {
         let o = Observed::of(resp);
         Baseline {
             reconciled_at: o.reconciled_at,
@@ -1445,11 +1461,11 @@ impl Baseline {
 
 /// The status parts the wait looks at.
 #[derive(Clone, Debug, Default, PartialEq)]
-struct Observed {
-    sync: Option<String>,
-    health: Option<String>,
-    phase: Option<String>,
-    message: Option<String>,
+pub(crate) struct Observed {
+    pub(crate) sync: Option<String>,
+    pub(crate) health: Option<String>,
+    pub(crate) phase: Option<String>,
+    pub(crate) message: Option<String>,
     reconciled_at: Option<Stamp>,
     /// `status.sync.comparedTo`: the spec the last reconcile compared against.
     compared_to: Json,
@@ -1457,7 +1473,7 @@ struct Observed {
 }
 
 impl Observed {
-    fn of(resp: &ApplicationResponse) -> Observed {
+    pub(crate) fn of(resp: &ApplicationResponse) -> Observed {
         let st = resp.app.as_ref().and_then(|a| a.status.as_ref());
         let op = st.and_then(|s| s.operation_state.as_ref());
         Observed {
@@ -1480,7 +1496,7 @@ impl Observed {
     }
 
     /// "sync OutOfSync, health Progressing, last operation Running (message)".
-    fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let or_unknown = |s: &Option<String>| s.clone().unwrap_or_else(|| "not reported".into());
         let mut out = format!(
             "sync status {}, health {}",
@@ -1500,7 +1516,11 @@ impl Observed {
 /// Whether the application reached what `wait` asks for; `Err` with the operation's message
 /// when its sync failed. `baseline` (updates only) is what was there before the change: an
 /// operation that already existed then is not this change's, and the reconcile must be newer.
-fn judge(o: &Observed, wait: &Wait, baseline: Option<&Baseline>) -> Result<bool, String> {
+pub(crate) fn judge(
+    o: &Observed,
+    wait: &Wait,
+    baseline: Option<&Baseline>,
+) -> Result<bool, String> {
     let new_operation = match baseline {
         Some(b) => {
             o.operation_started_at.is_some() && o.operation_started_at != b.operation_started_at
@@ -1674,7 +1694,7 @@ async fn after_write(
     }
 }
 
-fn wanted(w: &Wait) -> &'static str {
+pub(crate) fn wanted(w: &Wait) -> &'static str {
     match (w.sync.unwrap_or(true), w.health.unwrap_or(true)) {
         (true, true) => "Synced and Healthy",
         (true, false) => "Synced",
@@ -1692,19 +1712,19 @@ fn wanted(w: &Wait) -> &'static str {
 // when true (protobuf-JSON omits `false` anyway). `sync_policy.automated` is the exception:
 // its presence turns automated sync on, so `automated = {}` is sent as `{}`.
 
-fn s(v: &Val<String>) -> Option<String> {
+pub(crate) fn s(v: &Val<String>) -> Option<String> {
     v.non_empty().map(str::to_string)
 }
 
-fn flag(v: &Val<bool>) -> Option<bool> {
+pub(crate) fn flag(v: &Val<bool>) -> Option<bool> {
     (v.known() == Some(&true)).then_some(true)
 }
 
-fn list(v: &Val<Vec<String>>) -> Option<Vec<String>> {
+pub(crate) fn list(v: &Val<Vec<String>>) -> Option<Vec<String>> {
     v.known().filter(|l| !l.is_empty()).cloned()
 }
 
-fn set(v: &Val<Set<String>>) -> Option<Vec<String>> {
+pub(crate) fn set(v: &Val<Set<String>>) -> Option<Vec<String>> {
     v.known().filter(|l| !l.0.is_empty()).map(|l| {
         let mut out = l.0.clone();
         out.sort();
@@ -1712,23 +1732,23 @@ fn set(v: &Val<Set<String>>) -> Option<Vec<String>> {
     })
 }
 
-fn map<T: Clone>(v: &Val<BTreeMap<String, T>>) -> Option<BTreeMap<String, T>> {
+pub(crate) fn map<T: Clone>(v: &Val<BTreeMap<String, T>>) -> Option<BTreeMap<String, T>> {
     v.known().filter(|m| !m.is_empty()).cloned()
 }
 
-fn objects<M, A>(v: &Val<Vec<M>>, f: impl Fn(&M) -> A) -> Option<Vec<A>> {
+pub(crate) fn objects<M, A>(v: &Val<Vec<M>>, f: impl Fn(&M) -> A) -> Option<Vec<A>> {
     v.known()
         .filter(|l| !l.is_empty())
         .map(|l| l.iter().map(f).collect())
 }
 
 /// `Some(x)` unless `x` is its type's empty value.
-fn non_default<T: Default + PartialEq>(x: T) -> Option<T> {
+pub(crate) fn non_default<T: Default + PartialEq>(x: T) -> Option<T> {
     (x != T::default()).then_some(x)
 }
 
 /// The Argo CD application to send.
-fn to_api(m: &App) -> ApiApplication {
+pub(crate) fn to_api(m: &App) -> ApiApplication {
     let sources: Vec<ApplicationSource> = m
         .sources
         .known()
@@ -2043,11 +2063,11 @@ fn norm_project(p: Option<&str>) -> String {
 // API mapping: from_api
 // ---------------------------------------------------------------------------------------
 
-fn sv(v: Option<&String>) -> Val<String> {
+pub(crate) fn sv(v: Option<&String>) -> Val<String> {
     Val::from_option(v.filter(|s| !s.is_empty()).cloned())
 }
 
-fn bv(v: Option<bool>) -> Val<bool> {
+pub(crate) fn bv(v: Option<bool>) -> Val<bool> {
     if v == Some(true) {
         Val::Known(true)
     } else {
@@ -2055,19 +2075,19 @@ fn bv(v: Option<bool>) -> Val<bool> {
     }
 }
 
-fn lv(v: Option<&Vec<String>>) -> Val<Vec<String>> {
+pub(crate) fn lv(v: Option<&Vec<String>>) -> Val<Vec<String>> {
     Val::from_option(v.filter(|l| !l.is_empty()).cloned())
 }
 
-fn setv(v: Option<&Vec<String>>) -> Val<Set<String>> {
+pub(crate) fn setv(v: Option<&Vec<String>>) -> Val<Set<String>> {
     Val::from_option(v.filter(|l| !l.is_empty()).map(|l| Set(l.clone())))
 }
 
-fn mv<T: Clone>(v: Option<&BTreeMap<String, T>>) -> Val<BTreeMap<String, T>> {
+pub(crate) fn mv<T: Clone>(v: Option<&BTreeMap<String, T>>) -> Val<BTreeMap<String, T>> {
     Val::from_option(v.filter(|m| !m.is_empty()).cloned())
 }
 
-fn ov<A, M>(v: Option<&Vec<A>>, f: impl Fn(&A) -> M) -> Val<Vec<M>> {
+pub(crate) fn ov<A, M>(v: Option<&Vec<A>>, f: impl Fn(&A) -> M) -> Val<Vec<M>> {
     Val::from_option(
         v.filter(|l| !l.is_empty())
             .map(|l| l.iter().map(f).collect()),
@@ -2075,7 +2095,7 @@ fn ov<A, M>(v: Option<&Vec<A>>, f: impl Fn(&A) -> M) -> Val<Vec<M>> {
 }
 
 /// A nested object, null when nothing in it is set (compact state).
-fn obj<M: Default + PartialEq>(m: M) -> Val<M> {
+pub(crate) fn obj<M: Default + PartialEq>(m: M) -> Val<M> {
     if m == M::default() {
         Val::Null
     } else {
@@ -2083,7 +2103,7 @@ fn obj<M: Default + PartialEq>(m: M) -> Val<M> {
     }
 }
 
-fn i64v(v: Option<Int64>) -> Val<i64> {
+pub(crate) fn i64v(v: Option<Int64>) -> Val<i64> {
     Val::from_option(v.map(|n| n.0))
 }
 
@@ -2269,7 +2289,7 @@ fn rfc3339(t: Option<&Time>) -> Val<String> {
 /// form is kept (the user's, after an apply); scope, name and the lifecycle settings come
 /// from `prior` (defaults when it has none, as after an import). A part the response leaves
 /// out keeps its prior value.
-fn from_api(resp: &ApplicationResponse, prior: &App) -> App {
+pub(crate) fn from_api(resp: &ApplicationResponse, prior: &App) -> App {
     keep_prior_forms(prior, state_of(resp, prior, false))
 }
 

@@ -16,6 +16,7 @@ pub mod gitops_agent_yaml;
 pub mod gitops_app_project;
 pub mod gitops_app_project_mapping;
 pub mod gitops_application;
+pub mod gitops_applicationset;
 pub mod gitops_cluster;
 pub mod gitops_gnupg_key;
 pub mod gitops_repository;
@@ -36,6 +37,7 @@ pub fn resources() -> Vec<Arc<dyn Resource<ProviderData>>> {
         gitops_repository::resource(),
         gitops_repository_credentials::resource(),
         gitops_application::resource(),
+        gitops_applicationset::resource(),
         gitops_cluster::resource(),
         gitops_agent::resource(),
         gitops_repository_certificate::resource(),
@@ -52,6 +54,7 @@ pub fn data_sources() -> Vec<Arc<dyn DataSource<ProviderData>>> {
         data_source::data_source::<gitops_repository_credentials::GitopsRepositoryCredentialsData>(
         ),
         data_source::data_source::<gitops_application::GitopsApplicationData>(),
+        data_source::data_source::<gitops_applicationset::GitopsApplicationSetData>(),
         data_source::data_source::<gitops_cluster::GitopsClusterData>(),
         gitops_agent::data_source(),
         gitops_agent_yaml::data_source(),

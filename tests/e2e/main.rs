@@ -7,6 +7,7 @@ mod adopt;
 mod agent;
 mod app_project;
 mod application;
+mod applicationset;
 mod cluster;
 mod crd;
 mod examples;

@@ -1,5 +1,6 @@
 # A reusable ML pipeline: the repositories it deploys from and one Argo CD application per
-# pipeline, synced and waited for. Scope (org, project) comes from the provider's defaults, so
+# pipeline, synced and waited for; or, in its fleet form, one ApplicationSet that makes an
+# application per model. Scope (org, project) comes from the provider's defaults, so
 # one module serves any project; the agent is `agent_id`, or one the module creates and
 # installs (`agent`), or the provider's default.
 
@@ -61,4 +62,42 @@ resource "harness_gitops_application" "this" {
   } : null
   sync_on_apply = !each.value.automated
   wait          = each.value.wait ? {} : null
+}
+
+# The fleet form: one ApplicationSet over the models, an application per model, rendered from
+# one template (`{{model}}` and each model's parameters are the list generator's). Adding a
+# model adds one application and touches no other.
+resource "harness_gitops_applicationset" "fleet" {
+  count = var.fleet == null ? 0 : 1
+
+  name     = var.fleet.name
+  agent_id = local.agent_id
+
+  generators = [{
+    list = {
+      elements = [for model, params in var.fleet.models : merge(params, { model = model })]
+    }
+  }]
+  template = {
+    name         = "{{model}}-${var.fleet.name}"
+    argo_project = var.argo_project
+    labels = merge(
+      { "app.kubernetes.io/part-of" = "ml-pipeline", "ml-pipeline/model" = "{{model}}" },
+      var.fleet.labels,
+    )
+    destination = {
+      server    = var.destination_server
+      namespace = var.fleet.namespace
+    }
+    sources = [{
+      repo_url        = harness_gitops_repository.this[var.fleet.repository].url
+      path            = var.fleet.path
+      target_revision = var.fleet.target_revision
+    }]
+    sync_policy = {
+      automated    = { prune = true, self_heal = true }
+      sync_options = ["CreateNamespace=true"]
+    }
+  }
+  wait = var.fleet.wait ? {} : null
 }

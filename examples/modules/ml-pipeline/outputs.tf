@@ -24,3 +24,16 @@ output "agent_id" {
   description = "The agent the pipelines use (null: the provider's default)."
   value       = local.agent_id
 }
+
+output "fleet" {
+  description = "The fleet's ApplicationSet (null without `fleet`): its import ID, and each generated application's sync and health status by name."
+  value = var.fleet == null ? null : {
+    id = harness_gitops_applicationset.fleet[0].id
+    applications = {
+      for a in harness_gitops_applicationset.fleet[0].applications : a.name => {
+        sync   = a.sync_status
+        health = a.health_status
+      }
+    }
+  }
+}

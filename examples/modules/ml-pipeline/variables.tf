@@ -25,6 +25,7 @@ variable "pipelines" {
     wait            = optional(bool, true)
     labels          = optional(map(string), {})
   }))
+  default = {}
 
   validation {
     condition     = alltrue([for p in values(var.pipelines) : (p.path != null) != (p.chart != null)])
@@ -70,4 +71,30 @@ variable "agent" {
   })
   default = null
 
+}
+
+variable "fleet" {
+  description = <<-EOT
+    The fleet form: one ApplicationSet named `name` that makes one application per model
+    (`<model>-<name>`) from the Git repository `repository` (a key of `repositories`). `models`
+    maps each model to its own parameters (strings), which `path`, `namespace` and `labels` may
+    use as `{{param}}` beside `{{model}}`. The apply waits until every application is Synced and
+    Healthy unless `wait = false`. Unset: no ApplicationSet.
+  EOT
+  type = object({
+    name            = string
+    repository      = string
+    models          = map(map(string))
+    path            = string
+    target_revision = optional(string, "HEAD")
+    namespace       = optional(string, "ml-{{model}}")
+    labels          = optional(map(string), {})
+    wait            = optional(bool, true)
+  })
+  default = null
+
+  validation {
+    condition     = var.fleet == null || length(try(var.fleet.models, {})) > 0
+    error_message = "A fleet needs at least one model."
+  }
 }
