@@ -3,8 +3,6 @@
 //! query; the list's scope in the body), `v1JSON` list elements and the `intstr` maxUpdate
 //! as sent and read back, `get_opt` of a gone set, `find` by name, and `generate`.
 
-use std::time::Duration;
-
 use harness_gitops_client::models::*;
 use harness_gitops_client::{Client, Scope};
 use serde_json::json;
