@@ -86,7 +86,7 @@ pub struct AppSet {
     #[tf(optional, null_means = zero)]
     pub annotations: Val<BTreeMap<String, String>>,
     /// The generators, whose parameter sets together make the applications: each entry is
-    /// exactly one generator kind, optionally with a `selector`.
+    /// exactly one generator kind, optionally with a `selector` and a `template` override.
     #[tf(required, nested)]
     pub generators: Val<Vec<Generator>>,
     /// The application every parameter set makes: the attributes of
@@ -425,13 +425,7 @@ fn kinds_of_leaves(l: &Leaves) -> Vec<&'static str> {
 }
 
 /// Checks one generator entry: exactly one kind, and the kind's own rules.
-fn check_entry(
-    kinds: Vec<&'static str>,
-    l: &Leaves,
-    at: &AttributePath,
-    combination_child: bool,
-    diags: &mut Diagnostics,
-) {
+fn check_entry(kinds: Vec<&'static str>, l: &Leaves, at: &AttributePath, diags: &mut Diagnostics) {
     match kinds.len() {
         1 => {}
         0 => diags.error_at(
@@ -505,61 +499,6 @@ fn check_entry(
             );
         }
     }
-    if combination_child {
-        for (name, has_template) in leaf_templates(l) {
-            if has_template {
-                diags.warning_at(
-                    at.child(name).child(ListGenerator::TEMPLATE),
-                    "Template Of A Combined Generator Is Ignored",
-                    "Argo CD ignores the `template` of a generator inside `matrix` or `merge`; set it on the \
-                     combination (or the ApplicationSet) instead.",
-                );
-            }
-        }
-    }
-    for (name, t) in leaf_template_values(l) {
-        check_template(
-            t,
-            &at.child(name).child(ListGenerator::TEMPLATE),
-            false,
-            diags,
-        );
-    }
-}
-
-/// Which leaf kinds carry a template override.
-fn leaf_templates(l: &Leaves) -> Vec<(&'static str, bool)> {
-    leaf_template_values(l)
-        .into_iter()
-        .map(|(n, t)| (n, !t.is_null()))
-        .collect()
-}
-
-/// The template overrides of the leaf kinds that are set.
-fn leaf_template_values(l: &Leaves) -> Vec<(&'static str, &Val<Template>)> {
-    let mut out = Vec::new();
-    if let Val::Known(g) = &l.list {
-        out.push((Leaves::LIST, &g.template));
-    }
-    if let Val::Known(g) = &l.clusters {
-        out.push((Leaves::CLUSTERS, &g.template));
-    }
-    if let Val::Known(g) = &l.git {
-        out.push((Leaves::GIT, &g.template));
-    }
-    if let Val::Known(g) = &l.scm_provider {
-        out.push((Leaves::SCM_PROVIDER, &g.template));
-    }
-    if let Val::Known(g) = &l.pull_request {
-        out.push((Leaves::PULL_REQUEST, &g.template));
-    }
-    if let Val::Known(g) = &l.cluster_decision_resource {
-        out.push((Leaves::CLUSTER_DECISION_RESOURCE, &g.template));
-    }
-    if let Val::Known(g) = &l.plugin {
-        out.push((Leaves::PLUGIN, &g.template));
-    }
-    out
 }
 
 /// Checks a template: the application's rules for what is set; `complete` (the
@@ -654,30 +593,14 @@ fn check_count<T>(kind: &str, gens: &Val<Vec<T>>, at: &AttributePath, diags: &mu
     }
 }
 
-/// Whether a generator's template override sets a sync policy (at any level): then the
-/// top-level template's policy is not the only one the applications may have.
+/// Whether a generator's template override sets a sync policy: then the top-level
+/// template's policy is not the only one the applications may have.
 fn overrides_sync_policy(c: &AppSet) -> bool {
-    let syncs = |t: &Val<Template>| matches!(t, Val::Known(t) if !t.sync_policy.is_null());
-    let leaves = |l: &Leaves| leaf_template_values(l).into_iter().any(|(_, t)| syncs(t));
     let Val::Known(gens) = &c.generators else {
         return false;
     };
-    gens.iter().any(|g| {
-        let nested = |children: &Val<Vec<NestedGenerator>>| {
-            children.known().is_some_and(|ch| {
-                ch.iter().any(|n| {
-                    leaves(&n.leaves)
-                        || matches!(&n.matrix, Val::Known(m) if syncs(&m.template)
-                            || m.generators.known().is_some_and(|l| l.iter().any(leaves)))
-                        || matches!(&n.merge, Val::Known(m) if syncs(&m.template)
-                            || m.generators.known().is_some_and(|l| l.iter().any(leaves)))
-                })
-            })
-        };
-        leaves(&g.leaves)
-            || matches!(&g.matrix, Val::Known(m) if syncs(&m.template) || nested(&m.generators))
-            || matches!(&g.merge, Val::Known(m) if syncs(&m.template) || nested(&m.generators))
-    })
+    gens.iter()
+        .any(|g| matches!(&g.template, Val::Known(t) if !t.sync_policy.is_null()))
 }
 
 /// Checks across attributes (the single-attribute ones are declared on the model).
@@ -701,26 +624,11 @@ fn validate_config(c: &AppSet, diags: &mut Diagnostics) {
             if !g.merge.is_null() {
                 kinds.push(Generator::MERGE);
             }
-            check_entry(kinds, &g.leaves, &p, false, diags);
+            check_entry(kinds, &g.leaves, &p, diags);
+            check_template(&g.template, &p.child(Generator::TEMPLATE), false, diags);
             let children = match (&g.matrix, &g.merge) {
-                (Val::Known(m), _) => {
-                    check_template(
-                        &m.template,
-                        &p.child(Generator::MATRIX).child(Matrix::TEMPLATE),
-                        false,
-                        diags,
-                    );
-                    Some((Generator::MATRIX, &m.generators))
-                }
-                (_, Val::Known(m)) => {
-                    check_template(
-                        &m.template,
-                        &p.child(Generator::MERGE).child(Merge::TEMPLATE),
-                        false,
-                        diags,
-                    );
-                    Some((Generator::MERGE, &m.generators))
-                }
+                (Val::Known(m), _) => Some((Generator::MATRIX, &m.generators)),
+                (_, Val::Known(m)) => Some((Generator::MERGE, &m.generators)),
                 _ => None,
             };
             let Some((kind, gens)) = children else {
@@ -739,7 +647,7 @@ fn validate_config(c: &AppSet, diags: &mut Diagnostics) {
                 if !n.merge.is_null() {
                     kinds.push(NestedGenerator::MERGE);
                 }
-                check_entry(kinds, &n.leaves, &q, true, diags);
+                check_entry(kinds, &n.leaves, &q, diags);
                 let grandchildren = match (&n.matrix, &n.merge) {
                     (Val::Known(m), _) => Some((NestedGenerator::MATRIX, &m.generators)),
                     (_, Val::Known(m)) => Some((NestedGenerator::MERGE, &m.generators)),
@@ -762,7 +670,7 @@ fn validate_config(c: &AppSet, diags: &mut Diagnostics) {
                         .child(inner)
                         .child(NestedMatrix::GENERATORS)
                         .index(k as i64);
-                    check_entry(kinds_of_leaves(l), l, &r, true, diags);
+                    check_entry(kinds_of_leaves(l), l, &r, diags);
                 }
             }
         }

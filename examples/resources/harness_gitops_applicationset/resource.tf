@@ -190,8 +190,9 @@ resource "harness_gitops_applicationset" "repos" {
           labels    = ["preview"]
         }
         requeue_after_seconds = 300
-        template              = { name = "preview-{{branch_slug}}-{{number}}" }
       }
+      # This generator's applications get their own name (an override of `template`).
+      template = { name = "preview-{{branch_slug}}-{{number}}" }
     },
   ]
   template = {

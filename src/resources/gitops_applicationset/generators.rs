@@ -17,7 +17,7 @@ use super::{input_parameters, max_update_or_percent, yaml_list, Template};
 use crate::resources::gitops_application::zero;
 
 /// One generator: exactly one of its kinds, optionally with a `selector` that filters the
-/// parameters it produces.
+/// parameters it produces and a `template` override for its applications.
 #[derive(Model, Clone, Debug, Default, PartialEq)]
 pub struct Generator {
     #[tf(flatten)]
@@ -30,6 +30,12 @@ pub struct Generator {
     /// generator's parameter sets, overridden by the later ones' sets with the same keys.
     #[tf(optional, nested)]
     pub merge: Val<Merge>,
+    /// Overrides of the ApplicationSet's template for the applications of this generator,
+    /// whichever its kind (for a `matrix` or `merge`, the combination's): any attribute of
+    /// `template`, only those set override. Argo CD ignores the templates of the generators
+    /// inside a `matrix` or `merge`, so they have none.
+    #[tf(optional, nested)]
+    pub template: Val<Template>,
 }
 
 /// A generator inside a `matrix` or `merge`: exactly one kind; a combination here may only
@@ -85,9 +91,6 @@ pub struct Matrix {
     /// Exactly two generators; a later one may use the first one's parameters.
     #[tf(required, nested)]
     pub generators: Val<Vec<NestedGenerator>>,
-    /// Overrides of the ApplicationSet's template for the applications of this matrix.
-    #[tf(optional, nested)]
-    pub template: Val<Template>,
 }
 
 /// A merge at the top level.
@@ -99,9 +102,6 @@ pub struct Merge {
     /// Two or more generators, the first one the base.
     #[tf(required, nested)]
     pub generators: Val<Vec<NestedGenerator>>,
-    /// Overrides of the ApplicationSet's template for the applications of this merge.
-    #[tf(optional, nested)]
-    pub template: Val<Template>,
 }
 
 /// A matrix inside a matrix or merge.
@@ -110,10 +110,6 @@ pub struct NestedMatrix {
     /// Exactly two leaf generators.
     #[tf(required, nested)]
     pub generators: Val<Vec<Leaves>>,
-    /// Overrides of the template (Argo CD ignores the templates of a combination's
-    /// children).
-    #[tf(optional, nested)]
-    pub template: Val<Template>,
 }
 
 /// A merge inside a matrix or merge.
@@ -125,10 +121,6 @@ pub struct NestedMerge {
     /// Two or more leaf generators, the first one the base.
     #[tf(required, nested)]
     pub generators: Val<Vec<Leaves>>,
-    /// Overrides of the template (Argo CD ignores the templates of a combination's
-    /// children).
-    #[tf(optional, nested)]
-    pub template: Val<Template>,
 }
 
 /// The list generator.
@@ -142,9 +134,6 @@ pub struct ListGenerator {
     /// strings (nested objects for Go templates), e.g. `yamlencode([...])`.
     #[tf(optional, null_means = zero, validate = yaml_list)]
     pub elements_yaml: Val<String>,
-    /// Overrides of the ApplicationSet's template for this generator's applications.
-    #[tf(optional, nested)]
-    pub template: Val<Template>,
 }
 
 /// The clusters generator.
@@ -161,9 +150,6 @@ pub struct ClustersGenerator {
     /// cluster.
     #[tf(optional, null_means = zero)]
     pub flat_list: Val<bool>,
-    /// Overrides of the ApplicationSet's template for this generator's applications.
-    #[tf(optional, nested)]
-    pub template: Val<Template>,
 }
 
 /// The Git generator. Exactly one of `directories` and `files`.
@@ -195,9 +181,6 @@ pub struct GitGenerator {
     /// 3 minutes).
     #[tf(optional, null_means = zero, validate = crate::resources::gitops_application::non_negative)]
     pub requeue_after_seconds: Val<i64>,
-    /// Overrides of the ApplicationSet's template for this generator's applications.
-    #[tf(optional, nested)]
-    pub template: Val<Template>,
 }
 
 /// A directory pattern of the Git generator.
@@ -310,9 +293,6 @@ pub struct ScmProviderGenerator {
     /// Extra parameters, available as `values.<name>`.
     #[tf(optional, null_means = zero)]
     pub values: Val<BTreeMap<String, String>>,
-    /// Overrides of the ApplicationSet's template for this generator's applications.
-    #[tf(optional, nested)]
-    pub template: Val<Template>,
 }
 
 /// A GitHub organization.
@@ -494,9 +474,6 @@ pub struct PullRequestGenerator {
     /// How often Argo CD asks the provider again, in seconds.
     #[tf(optional, null_means = zero, validate = crate::resources::gitops_application::non_negative)]
     pub requeue_after_seconds: Val<i64>,
-    /// Overrides of the ApplicationSet's template for this generator's applications.
-    #[tf(optional, nested)]
-    pub template: Val<Template>,
 }
 
 /// Pull requests of a GitHub repository.
@@ -647,9 +624,6 @@ pub struct ClusterDecisionResourceGenerator {
     /// Extra parameters, available as `values.<name>`.
     #[tf(optional, null_means = zero)]
     pub values: Val<BTreeMap<String, String>>,
-    /// Overrides of the ApplicationSet's template for this generator's applications.
-    #[tf(optional, nested)]
-    pub template: Val<Template>,
 }
 
 /// The plugin generator.
@@ -668,9 +642,6 @@ pub struct PluginGenerator {
     /// Extra parameters, available as `values.<name>`.
     #[tf(optional, null_means = zero)]
     pub values: Val<BTreeMap<String, String>>,
-    /// Overrides of the ApplicationSet's template for this generator's applications.
-    #[tf(optional, nested)]
-    pub template: Val<Template>,
 }
 
 /// One step of a RollingSync: the applications its expressions select are synced, at most

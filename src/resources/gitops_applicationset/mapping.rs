@@ -207,12 +207,12 @@ fn leaves_to_api(l: &Leaves) -> LeavesApi {
                     })
                     .collect()
             }),
-            template: opt_template(&g.template),
+            template: None,
             elements_yaml: s(&g.elements_yaml),
         }),
         clusters: l.clusters.known().map(|g| api::ClusterGenerator {
             selector: g.selector.known().map(selector_to_api),
-            template: opt_template(&g.template),
+            template: None,
             values: app::map(&g.values),
             flat_list: app::flag(&g.flat_list),
         }),
@@ -239,7 +239,7 @@ fn leaves_to_api(l: &Leaves) -> LeavesApi {
             }),
             revision: s(&g.revision),
             requeue_after_seconds: i64n(&g.requeue_after_seconds),
-            template: opt_template(&g.template),
+            template: None,
             path_param_prefix: s(&g.path_param_prefix),
             values: app::map(&g.values),
         }),
@@ -303,7 +303,7 @@ fn leaves_to_api(l: &Leaves) -> LeavesApi {
             }),
             clone_protocol: s(&g.clone_protocol),
             requeue_after_seconds: i64n(&g.requeue_after_seconds),
-            template: opt_template(&g.template),
+            template: None,
             values: app::map(&g.values),
             aws_code_commit: None,
         }),
@@ -357,7 +357,7 @@ fn leaves_to_api(l: &Leaves) -> LeavesApi {
                 target_branch_match: s(&f.target_branch_match),
             }),
             requeue_after_seconds: i64n(&g.requeue_after_seconds),
-            template: opt_template(&g.template),
+            template: None,
             bitbucket: None,
         }),
         cluster_decision_resource: l.cluster_decision_resource.known().map(|g| {
@@ -366,7 +366,7 @@ fn leaves_to_api(l: &Leaves) -> LeavesApi {
                 name: s(&g.name),
                 requeue_after_seconds: i64n(&g.requeue_after_seconds),
                 label_selector: g.label_selector.known().map(selector_to_api),
-                template: opt_template(&g.template),
+                template: None,
                 values: app::map(&g.values),
             }
         }),
@@ -393,7 +393,7 @@ fn leaves_to_api(l: &Leaves) -> LeavesApi {
                     _ => None,
                 }),
             requeue_after_seconds: i64n(&g.requeue_after_seconds),
-            template: opt_template(&g.template),
+            template: None,
             values: app::map(&g.values),
         }),
     }
@@ -423,7 +423,7 @@ fn nested_generator(n: &NestedGenerator) -> api::ApplicationSetNestedGenerator {
                 .generators
                 .known()
                 .map(|l| l.iter().map(leaf_generator).collect()),
-            template: opt_template(&m.template),
+            template: None,
         })
         .ok()
     });
@@ -434,7 +434,7 @@ fn nested_generator(n: &NestedGenerator) -> api::ApplicationSetNestedGenerator {
                 .known()
                 .map(|l| l.iter().map(leaf_generator).collect()),
             merge_keys: strings_of_set(&m.merge_keys),
-            template: opt_template(&m.template),
+            template: None,
         })
         .ok()
     });
@@ -443,7 +443,7 @@ fn nested_generator(n: &NestedGenerator) -> api::ApplicationSetNestedGenerator {
 
 fn generator_to_api(g: &Generator) -> api::ApplicationSetGenerator {
     let x = leaves_to_api(&g.leaves);
-    api::ApplicationSetGenerator {
+    let mut out = api::ApplicationSetGenerator {
         list: x.list,
         clusters: x.clusters,
         git: x.git,
@@ -455,7 +455,7 @@ fn generator_to_api(g: &Generator) -> api::ApplicationSetGenerator {
                 .generators
                 .known()
                 .map(|l| l.iter().map(nested_generator).collect()),
-            template: opt_template(&m.template),
+            template: None,
         }),
         merge: g.merge.known().map(|m| api::MergeGenerator {
             generators: m
@@ -463,11 +463,34 @@ fn generator_to_api(g: &Generator) -> api::ApplicationSetGenerator {
                 .known()
                 .map(|l| l.iter().map(nested_generator).collect()),
             merge_keys: strings_of_set(&m.merge_keys),
-            template: opt_template(&m.template),
+            template: None,
         }),
         selector: x.selector,
         plugin: x.plugin,
+    };
+    // The generator's one override goes to the `template` of whichever kind is set
+    // (validation makes it exactly one).
+    let template = opt_template(&g.template);
+    if let Some(k) = out.list.as_mut() {
+        k.template = template;
+    } else if let Some(k) = out.clusters.as_mut() {
+        k.template = template;
+    } else if let Some(k) = out.git.as_mut() {
+        k.template = template;
+    } else if let Some(k) = out.scm_provider.as_mut() {
+        k.template = template;
+    } else if let Some(k) = out.pull_request.as_mut() {
+        k.template = template;
+    } else if let Some(k) = out.cluster_decision_resource.as_mut() {
+        k.template = template;
+    } else if let Some(k) = out.plugin.as_mut() {
+        k.template = template;
+    } else if let Some(k) = out.matrix.as_mut() {
+        k.template = template;
+    } else if let Some(k) = out.merge.as_mut() {
+        k.template = template;
     }
+    out
 }
 
 // ---- from the API ------------------------------------------------------------------------
@@ -598,7 +621,6 @@ fn leaves_from_api(
                     },
                 )),
                 elements_yaml: sv(g.elements_yaml.as_ref()),
-                template: opt_template_from(g.template.as_ref()),
             })
         }),
         clusters: clusters.map_or(Val::Null, |g| {
@@ -609,7 +631,6 @@ fn leaves_from_api(
                     .map_or(Val::Null, |l| obj(selector_from_api(l))),
                 values: mv(g.values.as_ref()),
                 flat_list: bv(g.flat_list),
-                template: opt_template_from(g.template.as_ref()),
             })
         }),
         git: git.map_or(Val::Null, |g| {
@@ -626,7 +647,6 @@ fn leaves_from_api(
                 path_param_prefix: sv(g.path_param_prefix.as_ref()),
                 values: mv(g.values.as_ref()),
                 requeue_after_seconds: i64v(g.requeue_after_seconds.filter(|n| n.0 != 0)),
-                template: opt_template_from(g.template.as_ref()),
             })
         }),
         scm_provider: scm.map_or(Val::Null, |g| {
@@ -700,7 +720,6 @@ fn leaves_from_api(
                 clone_protocol: sv(g.clone_protocol.as_ref()),
                 requeue_after_seconds: i64v(g.requeue_after_seconds.filter(|n| n.0 != 0)),
                 values: mv(g.values.as_ref()),
-                template: opt_template_from(g.template.as_ref()),
             })
         }),
         pull_request: pr.map_or(Val::Null, |g| {
@@ -761,7 +780,6 @@ fn leaves_from_api(
                     target_branch_match: sv(f.target_branch_match.as_ref()),
                 }),
                 requeue_after_seconds: i64v(g.requeue_after_seconds.filter(|n| n.0 != 0)),
-                template: opt_template_from(g.template.as_ref()),
             })
         }),
         cluster_decision_resource: cdr.map_or(Val::Null, |g| {
@@ -774,7 +792,6 @@ fn leaves_from_api(
                     .map_or(Val::Null, |l| obj(selector_from_api(l))),
                 requeue_after_seconds: i64v(g.requeue_after_seconds.filter(|n| n.0 != 0)),
                 values: mv(g.values.as_ref()),
-                template: opt_template_from(g.template.as_ref()),
             })
         }),
         plugin: plugin.map_or(Val::Null, |g| {
@@ -796,13 +813,15 @@ fn leaves_from_api(
                 ),
                 requeue_after_seconds: i64v(g.requeue_after_seconds.filter(|n| n.0 != 0)),
                 values: mv(g.values.as_ref()),
-                template: opt_template_from(g.template.as_ref()),
             })
         }),
         selector: selector.map_or(Val::Null, |l| Val::Known(selector_from_api(l))),
     }
 }
 
+/// The leaf kinds of a combination's child. A `template` the API holds on a child (or a
+/// nested combination) is not read: Argo CD ignores the templates of a combination's
+/// generators, and the schema has no place for them (only top-level generators have one).
 fn leaves_of_nested(g: &api::ApplicationSetNestedGenerator) -> Leaves {
     leaves_from_api(
         g.list.as_ref(),
@@ -832,7 +851,6 @@ fn nested_from_api(g: &api::ApplicationSetNestedGenerator) -> NestedGenerator {
                             .map(leaves_of_nested)
                             .collect(),
                     ),
-                    template: opt_template_from(m.template.as_ref()),
                 })
             }),
         merge: g
@@ -849,14 +867,34 @@ fn nested_from_api(g: &api::ApplicationSetNestedGenerator) -> NestedGenerator {
                             .map(leaves_of_nested)
                             .collect(),
                     ),
-                    template: opt_template_from(m.template.as_ref()),
                 })
             }),
     }
 }
 
+/// The template override of a top-level generator: the `template` of whichever kind carries
+/// one (the first, should the API hold several).
+fn generator_template(g: &api::ApplicationSetGenerator) -> Option<&api::ApplicationSetTemplate> {
+    g.list
+        .as_ref()
+        .and_then(|k| k.template.as_ref())
+        .or_else(|| g.clusters.as_ref().and_then(|k| k.template.as_ref()))
+        .or_else(|| g.git.as_ref().and_then(|k| k.template.as_ref()))
+        .or_else(|| g.scm_provider.as_ref().and_then(|k| k.template.as_ref()))
+        .or_else(|| g.pull_request.as_ref().and_then(|k| k.template.as_ref()))
+        .or_else(|| {
+            g.cluster_decision_resource
+                .as_ref()
+                .and_then(|k| k.template.as_ref())
+        })
+        .or_else(|| g.plugin.as_ref().and_then(|k| k.template.as_ref()))
+        .or_else(|| g.matrix.as_ref().and_then(|k| k.template.as_ref()))
+        .or_else(|| g.merge.as_ref().and_then(|k| k.template.as_ref()))
+}
+
 fn generator_from_api(g: &api::ApplicationSetGenerator) -> Generator {
     Generator {
+        template: opt_template_from(generator_template(g)),
         leaves: leaves_from_api(
             g.list.as_ref(),
             g.clusters.as_ref(),
@@ -872,7 +910,6 @@ fn generator_from_api(g: &api::ApplicationSetGenerator) -> Generator {
                 generators: Val::Known(
                     m.generators.iter().flatten().map(nested_from_api).collect(),
                 ),
-                template: opt_template_from(m.template.as_ref()),
             })
         }),
         merge: g.merge.as_ref().map_or(Val::Null, |m| {
@@ -881,7 +918,6 @@ fn generator_from_api(g: &api::ApplicationSetGenerator) -> Generator {
                 generators: Val::Known(
                     m.generators.iter().flatten().map(nested_from_api).collect(),
                 ),
-                template: opt_template_from(m.template.as_ref()),
             })
         }),
     }

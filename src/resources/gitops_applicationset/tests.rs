@@ -108,7 +108,6 @@ pub(super) fn matrix() -> AppSet {
         generators: Val::Known(vec![Generator {
             matrix: Val::Known(Matrix {
                 generators: Val::Known(vec![nested(clusters()), nested(list_of(&["bert"]))]),
-                template: Val::Null,
             }),
             ..Default::default()
         }]),
@@ -209,7 +208,6 @@ fn a_matrix_has_two_generators_and_nests_once() {
             merge: Val::Known(NestedMerge {
                 merge_keys: set(&["model"]),
                 generators: Val::Known(vec![list_of(&["a"]), list_of(&["a"])]),
-                template: Val::Null,
             }),
             ..Default::default()
         },
@@ -266,14 +264,20 @@ fn the_template_needs_what_every_application_needs() {
     let Val::Known(g) = &mut m.generators else {
         unreachable!()
     };
-    let Val::Known(l) = &mut g[0].leaves.list else {
-        unreachable!()
-    };
-    l.template = Val::Known(Template {
+    g[0].template = Val::Known(Template {
         labels: smap(&[("tier", "gpu")]),
         ..Default::default()
     });
     assert_eq!(errors(&m), Vec::<String>::new());
+    // ... but what it sets follows the application's rules, at the generator's path.
+    let Val::Known(g) = &mut m.generators else {
+        unreachable!()
+    };
+    g[0].template = Val::Known(Template {
+        sources: Val::Known(vec![Default::default()]),
+        ..Default::default()
+    });
+    assert_eq!(errors(&m), vec!["generators[0].template.sources[0]"]);
 }
 
 #[test]
@@ -425,10 +429,7 @@ fn go_template_settings_strategy_and_wait_are_checked() {
     let Val::Known(g) = &mut m.generators else {
         unreachable!()
     };
-    let Val::Known(l) = &mut g[0].leaves.list else {
-        unreachable!()
-    };
-    l.template = Val::Known(Template {
+    g[0].template = Val::Known(Template {
         sync_policy: template().sync_policy,
         ..Default::default()
     });
@@ -607,10 +608,6 @@ pub(super) fn full() -> AppSet {
                 branch_match: k("^feature-"),
                 ..Default::default()
             }]),
-            template: Val::Known(Template {
-                name: k("preview-{{branch_slug}}"),
-                ..Default::default()
-            }),
             ..Default::default()
         }),
         ..Default::default()
@@ -641,15 +638,14 @@ pub(super) fn full() -> AppSet {
                 NestedGenerator {
                     matrix: Val::Known(NestedMatrix {
                         generators: Val::Known(vec![clusters(), list_of(&["bert"])]),
-                        template: Val::Null,
                     }),
                     ..Default::default()
                 },
             ]),
-            template: Val::Known(Template {
-                labels: smap(&[("merged", "true")]),
-                ..Default::default()
-            }),
+        }),
+        template: Val::Known(Template {
+            labels: smap(&[("merged", "true")]),
+            ..Default::default()
         }),
         ..Default::default()
     };
@@ -662,7 +658,13 @@ pub(super) fn full() -> AppSet {
             top(git),
             top(files),
             top(scm),
-            top(pr),
+            Generator {
+                template: Val::Known(Template {
+                    name: k("preview-{{branch_slug}}"),
+                    ..Default::default()
+                }),
+                ..top(pr)
+            },
             top(cdr),
             top(plugin),
             matrix().generators.known().unwrap()[0].clone(),
@@ -987,4 +989,58 @@ fn a_nested_combination_reads_back_from_raw_json() {
     resp.appset = Some(serde_json::from_value(json).unwrap());
     let read = mapping::from_api(&resp, &p);
     assert_eq!(read.generators, p.generators);
+}
+
+#[test]
+fn a_generators_template_goes_to_its_kind_and_nested_ones_are_not_read() {
+    let p = planned(&full());
+    let body = serde_json::to_value(mapping::to_api(&p)).unwrap();
+    let gens = &body["spec"]["generators"];
+    // The one override of a generator is its kind's `template`, a leaf's or a combination's.
+    assert_eq!(
+        gens[5]["pullRequest"]["template"]["metadata"]["name"],
+        "preview-{{branch_slug}}"
+    );
+    assert_eq!(
+        gens[9]["merge"]["template"]["metadata"]["labels"]["merged"],
+        "true"
+    );
+    assert!(gens[0]["list"].get("template").is_none(), "{}", gens[0]);
+    // A template Argo CD ignores (on a combination's child) is not read.
+    let mut resp = stored(&p);
+    let mut json = serde_json::to_value(resp.appset.as_ref().unwrap()).unwrap();
+    json["spec"]["generators"][9]["merge"]["generators"][0]["list"]["template"] =
+        serde_json::json!({"metadata": {"name": "ignored"}});
+    resp.appset = Some(serde_json::from_value(json).unwrap());
+    let read = mapping::from_api(&resp, &p);
+    assert_eq!(read.generators, p.generators);
+}
+
+#[test]
+fn the_template_override_is_only_on_top_level_generators() {
+    // One copy of the application's attributes per generator level would multiply the
+    // schema Terraform decodes on every run; Argo CD only reads the top level's anyway.
+    let schema = AppSet::schema();
+    let gens = schema.block.attribute(AppSet::GENERATORS).unwrap();
+    let (_, top) = gens.nested_attributes().unwrap();
+    let mut templates = Vec::new();
+    fn walk(attrs: &[tfplugin::tf::schema::Attribute], at: String, out: &mut Vec<String>) {
+        for a in attrs {
+            let here = format!("{at}.{}", a.name);
+            if a.name == "template" {
+                out.push(here.clone());
+            }
+            if let Some((_, inner)) = a.nested_attributes() {
+                walk(inner, here, out);
+            }
+        }
+    }
+    walk(top, "generators".into(), &mut templates);
+    assert_eq!(
+        templates
+            .iter()
+            .filter(|t| !t.contains(".template."))
+            .collect::<Vec<_>>(),
+        vec!["generators.template"]
+    );
 }
