@@ -520,6 +520,58 @@ impl ScopedId {
     }
 }
 
+/// The rule of a kind that lives in a Harness project (`kind` is "application" or
+/// "ApplicationSet"): `org_id` and `project_id` are set, from configuration or the provider's
+/// defaults. With `at_attributes`, each missing one is reported at its attribute (a plan);
+/// else once for the whole scope (a data source's lookup).
+pub fn require_project_scope(
+    scope: &Scope,
+    kind: &str,
+    at_attributes: bool,
+    diags: &mut Diagnostics,
+) {
+    let title = format!("{}s Are Project-Scoped", upper_first(kind));
+    let detail = format!(
+        "A GitOps {kind} lives in a Harness project: set `org_id` and `project_id`, here or in the provider block."
+    );
+    if !at_attributes {
+        if scope.org_id.is_null() || scope.project_id.is_null() {
+            diags.error(title, detail);
+        }
+        return;
+    }
+    for (v, name) in [
+        (&scope.org_id, Scope::ORG_ID),
+        (&scope.project_id, Scope::PROJECT_ID),
+    ] {
+        if v.is_null() {
+            diags.error_at(AttributePath::attr(name), title.clone(), detail.clone());
+        }
+    }
+}
+
+/// Parses the import ID of a project-scoped kind (`org_id/project_id/agent_id/name`).
+pub fn parse_project_import(id: &str, kind: &str, diags: &mut Diagnostics) -> Option<ScopedId> {
+    let sid = ScopedId::parse_import(id, kind, diags)?;
+    if sid.org.is_none() || sid.project.is_none() {
+        diags.error(
+            "Invalid Import ID",
+            format!(
+                "{id:?}: {kind}s are project-scoped; import one with org_id/project_id/agent_id/name, e.g. \
+                 default/mlplatform/mlagent/training."
+            ),
+        );
+        return None;
+    }
+    Some(sid)
+}
+
+fn upper_first(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+}
+
 /// Adds an error diagnostic for a failed API call. The message never contains secrets: the
 /// client's errors are built without request bodies.
 pub fn api_error(diags: &mut Diagnostics, summary: &str, err: &harness::Error) {
@@ -696,6 +748,56 @@ pub fn data_source_value(schema: &Schema, full: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn project_scope_rule_names_the_kind_and_the_missing_attributes() {
+        let scope = Scope {
+            org_id: Val::Known("default".into()),
+            ..Default::default()
+        };
+        let mut d = Diagnostics::new();
+        require_project_scope(&scope, "ApplicationSet", true, &mut d);
+        assert_eq!(d.0.len(), 1, "{d:?}");
+        assert_eq!(d.0[0].summary, "ApplicationSets Are Project-Scoped");
+        assert_eq!(
+            d.0[0].path.as_ref().map(|p| p.to_string()).as_deref(),
+            Some("project_id")
+        );
+        assert!(d.0[0]
+            .detail
+            .contains("A GitOps ApplicationSet lives in a Harness project"));
+
+        let mut d = Diagnostics::new();
+        require_project_scope(&Scope::default(), "application", false, &mut d);
+        assert_eq!(d.0.len(), 1, "one error for the whole scope: {d:?}");
+        assert_eq!(d.0[0].summary, "Applications Are Project-Scoped");
+        assert!(d.0[0].path.is_none());
+
+        let full = Scope {
+            org_id: Val::Known("default".into()),
+            project_id: Val::Known("ml".into()),
+            ..Default::default()
+        };
+        let mut d = Diagnostics::new();
+        require_project_scope(&full, "application", true, &mut d);
+        assert!(d.0.is_empty(), "{d:?}");
+    }
+
+    #[test]
+    fn project_import_ids_need_org_and_project() {
+        let mut d = Diagnostics::new();
+        let sid = parse_project_import("default/ml/agent1/train", "ApplicationSet", &mut d);
+        assert!(d.0.is_empty(), "{d:?}");
+        assert_eq!(sid.map(|s| s.identifier), Some("train".to_string()));
+
+        let mut d = Diagnostics::new();
+        assert!(parse_project_import("agent1/train", "application", &mut d).is_none());
+        assert_eq!(d.0.len(), 1, "{d:?}");
+        assert!(
+            d.0[0].detail.contains("applications are project-scoped"),
+            "{d:?}"
+        );
+    }
 
     mod blocked_delete {
         use super::*;

@@ -36,7 +36,7 @@ use tfplugin::tf::{AttributePath, Diagnostics, Value};
 use tfplugin::typed::{self, ModelResource, Set, TfType, Timeouts, TypedPlan};
 use tfplugin::{Model, Val};
 
-use super::common::{self, api_error, Scope, ScopedId};
+use super::common::{self, api_error, Scope};
 use super::data_source::ScopedLookup;
 use super::gitops_app_project::rules;
 use super::Ctx;
@@ -1047,18 +1047,8 @@ impl ModelResource<ProviderData> for GitopsApplication {
         planned
             .scope
             .plan(&req.config.scope, req.provider.map(|p| &p.defaults), diags);
-        for (v, name) in [
-            (&planned.scope.org_id, Scope::ORG_ID),
-            (&planned.scope.project_id, Scope::PROJECT_ID),
-        ] {
-            if v.is_null() && req.provider.is_some() {
-                diags.error_at(
-                    AttributePath::attr(name),
-                    "Applications Are Project-Scoped",
-                    "A GitOps application lives in a Harness project: set `org_id` and `project_id`, here or in the \
-                     provider block.",
-                );
-            }
+        if req.provider.is_some() {
+            common::require_project_scope(&planned.scope, "application", true, diags);
         }
         if req.prior.is_none() {
             planned.id = planned.scope.import_id(&planned.name);
@@ -1245,17 +1235,7 @@ impl ModelResource<ProviderData> for GitopsApplication {
     }
 
     async fn import(&self, ctx: &Ctx, id: &str, diags: &mut Diagnostics) -> Option<App> {
-        let sid = ScopedId::parse_import(id, "application", diags)?;
-        if sid.org.is_none() || sid.project.is_none() {
-            diags.error(
-                "Invalid Import ID",
-                format!(
-                    "{id:?}: applications are project-scoped; import one with org_id/project_id/agent_id/name, e.g. \
-                     default/mlplatform/mlagent/training."
-                ),
-            );
-            return None;
-        }
+        let sid = common::parse_project_import(id, "application", diags)?;
         let client = &common::client(ctx, "the import's read deadline", diags)?;
         let stub = App {
             name: Val::Known(sid.identifier.clone()),
@@ -2536,13 +2516,7 @@ impl ScopedLookup for GitopsApplicationData {
     const PLACE: &'static str = "project";
 
     fn check_scope(scope: &Scope, diags: &mut Diagnostics) {
-        if scope.org_id.is_null() || scope.project_id.is_null() {
-            diags.error(
-                "Applications Are Project-Scoped",
-                "A GitOps application lives in a Harness project: set `org_id` and `project_id`, here or in the \
-                 provider block.",
-            );
-        }
+        common::require_project_scope(scope, "application", false, diags);
     }
 
     fn schema() -> Schema {

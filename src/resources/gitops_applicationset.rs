@@ -764,18 +764,8 @@ impl ModelResource<ProviderData> for GitopsApplicationSet {
         planned
             .scope
             .plan(&req.config.scope, req.provider.map(|p| &p.defaults), diags);
-        for (v, name) in [
-            (&planned.scope.org_id, Scope::ORG_ID),
-            (&planned.scope.project_id, Scope::PROJECT_ID),
-        ] {
-            if v.is_null() && req.provider.is_some() {
-                diags.error_at(
-                    AttributePath::attr(name),
-                    "ApplicationSets Are Project-Scoped",
-                    "A GitOps ApplicationSet lives in a Harness project: set `org_id` and `project_id`, here or in \
-                     the provider block.",
-                );
-            }
+        if req.provider.is_some() {
+            common::require_project_scope(&planned.scope, "ApplicationSet", true, diags);
         }
         if req.prior.is_none() {
             planned.id = planned.scope.import_id(&planned.name);
@@ -860,13 +850,7 @@ impl ScopedLookup for GitopsApplicationSetData {
     const PLACE: &'static str = "project";
 
     fn check_scope(scope: &Scope, diags: &mut Diagnostics) {
-        if scope.org_id.is_null() || scope.project_id.is_null() {
-            diags.error(
-                "ApplicationSets Are Project-Scoped",
-                "A GitOps ApplicationSet lives in a Harness project: set `org_id` and `project_id`, here or in \
-                 the provider block.",
-            );
-        }
+        common::require_project_scope(scope, "ApplicationSet", false, diags);
     }
 
     fn schema() -> Schema {

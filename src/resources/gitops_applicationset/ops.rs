@@ -22,7 +22,7 @@ use tfplugin::Val;
 
 use super::mapping::{self, to_api};
 use super::{AppSet, Template, Wait};
-use crate::resources::common::{self, api_error, Scope, ScopedId};
+use crate::resources::common::{self, api_error, Scope};
 use crate::resources::gitops_application::{self as app, judge, wanted, App, Baseline, Observed};
 use crate::resources::Ctx;
 
@@ -250,17 +250,7 @@ pub(super) async fn delete(ctx: &Ctx, prior: &AppSet, diags: &mut Diagnostics) {
 }
 
 pub(super) async fn import(ctx: &Ctx, id: &str, diags: &mut Diagnostics) -> Option<AppSet> {
-    let sid = ScopedId::parse_import(id, "ApplicationSet", diags)?;
-    if sid.org.is_none() || sid.project.is_none() {
-        diags.error(
-            "Invalid Import ID",
-            format!(
-                "{id:?}: ApplicationSets are project-scoped; import one with org_id/project_id/agent_id/name, e.g. \
-                 default/mlplatform/mlagent/training."
-            ),
-        );
-        return None;
-    }
+    let sid = common::parse_project_import(id, "ApplicationSet", diags)?;
     let client = &common::client(ctx, "the import's read deadline", diags)?;
     let stub = AppSet {
         name: Val::Known(sid.identifier.clone()),
