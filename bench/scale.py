@@ -159,11 +159,116 @@ resource "harness_gitops_cluster" "c" {{
 '''
 
 
-def config_mixed(n):
+def config_three(n):
     """A third each: repositories, clusters (token), applications (waiting for the sync; their
-    one shared repository counts among the applications' third)."""
+    one shared repository counts among the applications' third). The scorecard's mix until
+    every resource kind existed (BENCHMARKS.md before 2026-12-08)."""
     third = max(n // 3, 1)
     return config_repositories(third) + config_clusters(third) + config_applications(n - 2 * third - 1)
+
+
+def pgp_public_key(i):
+    """An ASCII-armored OpenPGP v4 Ed25519 public key packet and a user ID, distinct per i (its
+    creation time and key material differ, so its fingerprint and key ID do). Argo CD and the
+    emulator derive the key ID from the key packet; no signature is needed to import it."""
+    import base64
+    import hashlib
+    material = hashlib.sha256(f"bench-key-{i}".encode()).digest()
+    body = bytes([4]) + (1_700_000_000 + i).to_bytes(4, "big") + bytes([22])  # v4, time, EdDSA
+    body += bytes([9]) + bytes.fromhex("2B06010401DA470F01")  # OID of Ed25519
+    body += (263).to_bytes(2, "big") + bytes([0x40]) + material  # MPI: 0x40 || 32 bytes
+    uid = f"Bench Key {i} <bench-{i}@example.com>".encode()
+    packets = bytes([0x99]) + len(body).to_bytes(2, "big") + body + bytes([0xB4, len(uid)]) + uid
+
+    def crc24(data):
+        crc = 0xB704CE
+        for b in data:
+            crc ^= b << 16
+            for _ in range(8):
+                crc <<= 1
+                if crc & 0x1000000:
+                    crc ^= 0x1864CFB
+        return crc & 0xFFFFFF
+    b64 = base64.b64encode(packets).decode()
+    lines = [b64[k:k + 64] for k in range(0, len(b64), 64)]
+    crc = base64.b64encode(crc24(packets).to_bytes(3, "big")).decode()
+    return ("-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n" + "\n".join(lines) + f"\n={crc}\n"
+            "-----END PGP PUBLIC KEY BLOCK-----\n")
+
+
+def config_mixed(n):
+    """Every resource kind the provider has, a tenth of N each (the applications' tenth takes the
+    remainder and counts their one shared repository): repositories (password), clusters
+    (write-only token), applications (waiting for Synced and Healthy), agents (registered, not
+    installed), Argo CD projects, project mappings (one per project, named from the project's
+    output), repository credential templates (write-only token), repository certificates (SSH
+    host keys), GnuPG keys (a distinct armored key each) and ApplicationSets (a list generator of
+    one element whose generated application the emulator's controller creates and syncs)."""
+    k = max(n // 10, 1)
+    apps = n - 9 * k - 1
+    keys = "\n".join("    " + json.dumps(pgp_public_key(i)) + "," for i in range(k))
+    return config_repositories(k) + config_clusters(k) + config_applications(max(apps, 1)) + f'''
+resource "harness_gitops_agent" "ag" {{
+  count      = {k}
+  identifier = "agent_${{count.index}}"
+  name       = "agent-${{count.index}}"
+  type       = "CONNECTED_ARGO_PROVIDER"
+  namespace  = "argocd"
+}}
+
+resource "harness_gitops_app_project" "p" {{
+  count        = {k}
+  name         = "team-${{count.index}}"
+  description  = "team ${{count.index}}"
+  source_repos = ["https://github.com/acme/team-${{count.index}}-*"]
+  destinations = [{{ server = "https://kubernetes.default.svc", namespace = "team-${{count.index}}-*" }}]
+}}
+
+resource "harness_gitops_app_project_mapping" "m" {{
+  count             = {k}
+  argo_project_name = harness_gitops_app_project.p[count.index].name
+}}
+
+resource "harness_gitops_repository_credentials" "cred" {{
+  count               = {k}
+  identifier          = "cred_${{count.index}}"
+  url                 = "https://github.com/acme-${{count.index}}/"
+  username            = "bot"
+  password_wo         = "not-a-real-token-${{count.index}}"
+  password_wo_version = 1
+}}
+
+resource "harness_gitops_repository_certificate" "cert" {{
+  count         = {k}
+  server_name   = "git-${{count.index}}.acme-ml.dev"
+  cert_type     = "ssh"
+  cert_sub_type = "ssh-ed25519"
+  cert_data     = "AAAAC3NzaC1lZDI1NTE5AAAAIFPWokuucOGrAvW4+uobKDA8hAADhJVIh1cnBuJGv2uC"
+}}
+
+locals {{
+  gpg_keys = [
+{keys}
+  ]
+}}
+
+resource "harness_gitops_gnupg_key" "gpg" {{
+  count    = {k}
+  key_data = local.gpg_keys[count.index]
+}}
+
+resource "harness_gitops_applicationset" "set" {{
+  count      = {k}
+  name       = "fleet-${{count.index}}"
+  generators = [{{ list = {{ elements = [{{ model = "m${{count.index}}" }}] }} }}]
+  template = {{
+    name         = "{{{{model}}}}-serving"
+    argo_project = "default"
+    destination  = {{ server = "https://kubernetes.default.svc", namespace = "serving-{{{{model}}}}" }}
+    sources      = [{{ repo_url = harness_gitops_repository.manifests.url, path = "serving/{{{{model}}}}", target_revision = "main" }}]
+  }}
+}}
+'''
 
 
 def config_terraform_data(n):
@@ -183,6 +288,7 @@ SCENARIOS = {
     "applications": {"config": config_applications, "provider": True, "kind": "harness_gitops_application"},
     "clusters": {"config": config_clusters, "provider": True, "kind": "harness_gitops_cluster"},
     "mixed": {"config": config_mixed, "provider": True, "kind": "harness_gitops_application"},
+    "three_kinds": {"config": config_three, "provider": True, "kind": "harness_gitops_application"},
     "terraform_data": {"config": config_terraform_data, "provider": False, "kind": "terraform_data"},
 }
 

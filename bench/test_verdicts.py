@@ -258,6 +258,22 @@ class ScorecardVerdicts(unittest.TestCase):
         d["scale"][str(n)][f"mixed/{n}"][0]["apply"]["api"]["requests"]["repositories.update"] = 1
         self.assertIs(sc_row(self.rows(d), "3. API load", "apply of mixed resources: requests", n)["verdict"], False)
 
+    def test_each_kind_is_read_by_its_own_read_and_an_unknown_kind_is_not_ignored(self):
+        per_type = {"harness_gitops_repository_certificate": {"count": 2},
+                    "harness_gitops_gnupg_key": {"count": 3}, "terraform_data": {"count": 9}}
+        counts = scorecard.expected_counts(per_type)
+        ok, _ = scorecard.api_verdict("plan", {"certificates.list": 2, "gpgkeys.get": 3}, counts)
+        self.assertTrue(ok)
+        ok, why = scorecard.api_verdict("plan", {"certificates.get": 2, "gpgkeys.get": 3}, counts)
+        self.assertFalse(ok)
+        self.assertIn("certificates.list", why)
+        ok, _ = scorecard.api_verdict("apply", {"certificates.create": 2, "certificates.list": 2,
+                                                "gpgkeys.create": 3}, counts)
+        self.assertTrue(ok)
+        counts = scorecard.expected_counts({"harness_gitops_new_kind": {"count": 1}})
+        ok, _ = scorecard.api_verdict("plan", {}, counts)
+        self.assertFalse(ok)
+
     def test_connections_reused(self):
         n = self.data["meta"]["sizes"][0]
         d = copy.deepcopy(self.data)

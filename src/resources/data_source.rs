@@ -182,7 +182,12 @@ impl<L: ScopedLookup> DataSource<ProviderData> for Scoped<L> {
                 return None;
             }
         };
-        state(&L::schema(), L::KIND, &L::convert(&resp, &key), diags)
+        state(
+            tfplugin::typed::schema_once::<L>(L::schema),
+            L::KIND,
+            &L::convert(&resp, &key),
+            diags,
+        )
     }
 }
 

@@ -49,7 +49,9 @@ use crate::tf::{AttributePath, Diagnostic, Diagnostics, Number, Severity, Type, 
 
 pub use tfplugin_derive::Model;
 
+mod cache;
 mod secret;
+pub use cache::{absent_of, schema_of, schema_once, type_of};
 pub use secret::{secrets_to_resend, Secret, SecretNames};
 
 /// A Terraform value of type `T`: null, unknown (only in plans and configuration) or known.
@@ -516,7 +518,7 @@ pub mod __private {
     pub fn block_value<T: TfType + NestedType>(v: &Val<T>, nesting: Nesting) -> Value {
         match (v, nesting) {
             (Val::Null, Nesting::Single) => Value::Null,
-            (Val::Null, Nesting::Group) => <T as NestedType>::Elem::block().absent_object(),
+            (Val::Null, Nesting::Group) => super::absent_of::<<T as NestedType>::Elem>().clone(),
             (Val::Null, Nesting::List) => Value::List(Vec::new()),
             (Val::Null, Nesting::Set) => Value::Set(Vec::new()),
             (Val::Null, Nesting::Map) => Value::Map(BTreeMap::new()),
@@ -526,7 +528,7 @@ pub mod __private {
 
     /// The object type of a model's block.
     pub fn object_type<M: Model>() -> Type {
-        M::block().implied_type()
+        super::type_of::<M>().clone()
     }
 
     /// A field's default: the expression converts into the field's type `T` (a default of
