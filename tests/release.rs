@@ -3,10 +3,10 @@
 //! In the default suite: `--version` reports version, commit and protocol; every file that
 //! names the version or the release layout agrees (Cargo.toml, `.goreleaser.yml`,
 //! `terraform-registry-manifest.json`, CHANGELOG.md, the guides, `proto/`); `.goreleaser.yml`
-//! is valid against GoReleaser's published JSON schema (vendored in `release/`); the ELF check
-//! rejects a binary linked against a newer glibc (this machine's own debug build).
+//! is valid against GoReleaser's published JSON schema (vendored in `release/`); the static-pie
+//! ELF check rejects a dynamically linked binary (this machine's own debug build).
 //!
-//! On a built release (ignored by default: it needs `scripts/release.sh`, cargo-zigbuild and
+//! On a built release (ignored by default: it needs `scripts/release.sh`, the static glibc and
 //! several minutes; `.ci/run` builds it and runs them):
 //!
 //! ```sh
@@ -14,8 +14,9 @@
 //!   cargo test --test release -- --ignored
 //! ```
 //!
-//! the Linux binary needs at most GLIBC_2.17, links nothing beyond the C runtime, reports its
-//! commit, and performs the go-plugin handshake.
+//! the Linux binary is a static-pie executable (no interpreter, no shared library, Linux 3.10
+//! suffices), resolves names through /etc/hosts and DNS, reports its commit, and performs the
+//! go-plugin handshake.
 
 mod release_support;
 
@@ -579,7 +580,8 @@ fn elf_check_rejects_a_dynamically_linked_binary() {
         min_kernel: Some((3, 2, 0)),
     };
     assert_eq!(static_pie_violations(&clean), Vec::<String>::new());
-    let cases: [(&str, fn(&mut ElfFacts)); 6] = [
+    type Break = fn(&mut ElfFacts);
+    let cases: [(&str, Break); 6] = [
         ("program interpreter", |f| {
             f.interpreter = Some("/lib64/ld-linux-x86-64.so.2".into())
         }),
