@@ -26,7 +26,7 @@ notes under the table are rendered from the same JSON and from the saved startup
 (bench/results/before-jitter.json, nojitter.json, static.json): no figure is written by hand.
 
 Usage:
-  scorecard.py --provider BIN --emulator BIN [--runs 3] [--sizes 100,1000] [--startup-runs 200]
+  scorecard.py --provider BIN --emulator BIN [--provider-build TEXT] [--runs 3] [--sizes 100,1000] [--startup-runs 200]
                [--json OUT.json] [--out BENCHMARKS.md]
   scorecard.py --render-only [--json IN.json] [--out BENCHMARKS.md]
 """
@@ -135,6 +135,7 @@ def measure(args):
         "runs": args.runs, "sizes": [int(x) for x in args.sizes.split(",")], "startup_runs": args.startup_runs,
         "parallelism": 10,
         "provider": os.path.relpath(args.provider, ROOT), "emulator": os.path.relpath(args.emulator, ROOT),
+        "provider_build": args.provider_build,
     }}
     t0 = time.monotonic()
     sj = os.path.join(args.work, "startup.json")
@@ -489,6 +490,9 @@ def explain(r, data, static):
                 out.append(f"  Terraform rewrites the state after every resource; a repository's state is "
                            f"{ratio:.1f} × terraform_data's (section 2). The rows \"the same apply without latency\" "
                            f"and \"wall time the latency adds\" show what Terraform's own work and the latency cost.")
+    elif s.startswith("exec → handshake line, AutoMTLS off") and data["meta"].get("provider_build"):
+        out.append(f"  Measured binary: {data['meta']['provider_build']} (`{data['meta']['provider']}`). "
+                   f"The floor row shows the cost of exec itself here.")
     elif s.startswith("exec → handshake line, AutoMTLS off") and static:
         x, y = static["results"]["plain"], static["results"]["tls"]
         out.append(f"  The scorecard measures the dynamically linked release binary. A static-pie glibc build "
@@ -514,7 +518,9 @@ def render(data, results_dir=RESULTS, source="bench/results/scorecard.json"):
         f"`python3 bench/scorecard.py --render-only --json {source}`); started {m['started']}, "
         f"commit {m['commit']}{' with uncommitted changes' if m.get('dirty') else ''}. "
         f"Machine: {m['machine']}. Terraform {m['terraform']} (`terraform version -json`); {m.get('rustc', '')}; "
-        f"provider `{m.get('provider', 'not recorded')}`, emulator on loopback. Do not edit by hand.",
+        f"provider `{m.get('provider', 'not recorded')}`"
+        f"{' (' + m['provider_build'] + ')' if m.get('provider_build') else ''}, emulator on loopback. "
+        f"Do not edit by hand.",
         "",
         "Figures are min / median / max over the runs given (section 6: the 95 % confidence interval of criterion's "
         "median). Every verdict is computed by `bench/scorecard.py` from the figures against the targets in "
@@ -538,6 +544,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--provider")
     ap.add_argument("--emulator")
+    ap.add_argument("--provider-build", default=None,
+                    help="what --provider is (e.g. the binary of the release archive), recorded and rendered")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--startup-runs", type=int, default=200)
     ap.add_argument("--sizes", default="100,1000")

@@ -333,6 +333,19 @@ class ScorecardVerdicts(unittest.TestCase):
         finally:
             shutil.rmtree(tmp)
 
+    def test_the_measured_binary_is_named(self):
+        d = copy.deepcopy(self.data)
+        d["meta"].pop("provider_build", None)
+        md, _ = scorecard.render(d)
+        self.assertNotIn("Measured binary:", md)
+        d["meta"]["provider_build"] = "the binary of the release archive x.zip (static-pie)"
+        d["meta"]["provider"] = "target/scorecard/release/bin/p"
+        md, _ = scorecard.render(d)
+        self.assertIn("provider `target/scorecard/release/bin/p` (the binary of the release archive x.zip "
+                      "(static-pie))", md)
+        self.assertIn("Measured binary: the binary of the release archive x.zip (static-pie) "
+                      "(`target/scorecard/release/bin/p`)", md)
+
     def test_render_only_command(self):
         tmp = tempfile.mkdtemp()
         try:

@@ -5,8 +5,10 @@
 #
 # Usage: scripts/release.sh [--out DIR] [--target TRIPLE] [--profile NAME] [--binary PATH]
 #
-#   --target TRIPLE  Rust target, with cargo-zigbuild's glibc suffix for Linux. Default: this host's
-#                    Linux target at the glibc 2.17 baseline, e.g. x86_64-unknown-linux-gnu.2.17.
+#   --target TRIPLE  Rust target. Default: this host's, e.g. x86_64-unknown-linux-gnu. Linux builds
+#                    are static-pie executables linked by the system C compiler against its static
+#                    glibc (libc.a; scripts/build-provider.sh); other targets build with
+#                    cargo-zigbuild.
 #   --profile NAME   cargo profile for the build (default: release). .ci/run uses release-check
 #                    (Cargo.toml says what it trades).
 #   --binary PATH    package an already built executable instead of building one (the platform is
@@ -54,13 +56,7 @@ need sha256sum "it is part of GNU coreutils"
 version=$(cargo pkgid --manifest-path "$root/Cargo.toml" -p terraform-provider-harness | sed 's/.*[@#]//')
 [[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+ ]] || die "no version for terraform-provider-harness from cargo pkgid ($version)"
 
-if [[ -z "$target" ]]; then
-  host=$(rustc -vV | sed -n 's/^host: //p')
-  case "$host" in
-    *-linux-gnu) target="$host.2.17" ;;
-    *) target=$host ;;
-  esac
-fi
+[[ -n "$target" ]] || target=$(rustc -vV | sed -n 's/^host: //p')
 triple=${target%%.*}
 case "$triple" in
   *-linux-*) os=linux ;;
@@ -78,8 +74,14 @@ ext=""
 [[ "$os" == windows ]] && ext=.exe
 
 if [[ -z "$binary" ]]; then
-  command -v cargo-zigbuild >/dev/null || die "cargo-zigbuild is needed to build for $target: pip install cargo-zigbuild ziglang (or cargo install --locked cargo-zigbuild, with zig on PATH)"
-  binary=$("$root/scripts/build-provider.sh" zigbuild --locked "--target=$target" "--profile=$profile" \
+  if [[ "$os" == linux ]]; then
+    # Static: cargo build with the system C compiler (scripts/build-provider.sh says why).
+    build=build
+  else
+    build=zigbuild
+    command -v cargo-zigbuild >/dev/null || die "cargo-zigbuild is needed to build for $target: pip install cargo-zigbuild ziglang (or cargo install --locked cargo-zigbuild, with zig on PATH)"
+  fi
+  binary=$("$root/scripts/build-provider.sh" "$build" --locked "--target=$target" "--profile=$profile" \
     --package=$name --bin=$name | tail -1)
 fi
 [[ -f "$binary" ]] || die "no executable at $binary"

@@ -8,9 +8,9 @@
 //! signed by another key each make `terraform init` fail with Terraform's own error.
 //!
 //! Both tests are ignored by default: they need gpg, zip and unzip (and the second a release
-//! built with cargo-zigbuild), which a fresh machine may lack. `.ci/run` installs those and runs
-//! them: one packages the debug build with a throwaway key (`release.sh --binary`), the other
-//! installs the glibc-2.17 release `.ci/run` built:
+//! built by `scripts/release.sh`, static-pie), which a fresh machine may lack. `.ci/run` installs
+//! those and runs them: one packages the debug build with a throwaway key (`release.sh
+//! --binary`), the other installs the static-pie release `.ci/run` built:
 //!
 //! ```sh
 //! cargo test --test install -- --ignored terraform_init_installs_a_signed_release   # debug build
@@ -760,7 +760,7 @@ fn install_plan_and_refusals(release: &Release) {
 }
 
 /// The debug build packaged by `scripts/release.sh --binary`, signed with a throwaway key whose
-/// passphrase must not show in the script's output. Needs no cargo-zigbuild, so it is the quick
+/// passphrase must not show in the script's output. Builds nothing, so it is the quick
 /// way to try the install path; ignored by default only because it needs gpg, zip and unzip,
 /// which a fresh machine may lack (`.ci/run` installs them and runs it).
 #[test]
@@ -786,7 +786,7 @@ fn terraform_init_installs_a_signed_release_from_a_registry() {
     install_plan_and_refusals(&release);
 }
 
-/// `.ci/run`: the glibc-2.17 release built by `scripts/release.sh`.
+/// `.ci/run`: the static-pie release built by `scripts/release.sh`.
 #[test]
 #[ignore = "needs a release built by scripts/release.sh: HARNESS_RELEASE_DIR=... HARNESS_RELEASE_KEY=... cargo test --test install -- --ignored (.ci/run does)"]
 fn terraform_init_installs_the_built_release_from_a_registry() {
