@@ -452,6 +452,17 @@ def notes(data, rows, results_dir):
             f"per scope and round (a list call when several wait, a GET when one does): at -parallelism=50, "
             f"{w50['n']} applications waiting out a {w50['sync_delay_s']} s sync cost {polls} polls, "
             f"{polls / w50['n']:.2f} per application.")
+    every = load_record("plan-every-kind-before.json", results_dir)
+    if every:
+        m = every["runs"]["mixed/1000"][0]["plan"]
+        out.append(
+            f"- **Every resource kind (section 2).** The mixed scenario now holds every kind the provider has, a tenth "
+            f"each (`bench/scale.py`). Measured before this round's changes (commit {every['meta']['commit']}, "
+            f"`bench/results/plan-every-kind-before.json`, one run on a shared machine): the plan's provider CPU "
+            f"{m['provider_cpu']:.2f} s of {m['cpu']:.2f} s ({100 * m['provider_cpu'] / m['cpu']:.1f} %), peak RSS "
+            f"{m['provider_rss_kib'] / 1000:.1f} MB in the plan and "
+            f"{every['runs']['mixed/1000'][0]['apply']['provider_rss_kib'] / 1000:.1f} MB in the apply. Its profile: "
+            f"{every['meta']['profile']}. Schemas are now built once per process (`tfplugin::typed::schema_of`).")
     out += ["- **Profile of the plan share.** `bench/results/plan-profile.md` (a `perf` profile, dated) found no single "
             "hot spot left after the fixes above: the cost is answering the four gRPC calls Terraform makes per "
             "resource in every plan, and the value representation (owned attribute names in ordered maps, rebuilt "

@@ -16,9 +16,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ -x /usr/bin/time ]] || { echo "bench/scorecard.sh needs GNU time at /usr/bin/time (apt-get install time)" >&2; exit 1; }
-# The emulators. The same packages (and so the same feature set) as bench/reliability.sh builds:
-# one release build serves both scorecards instead of each rebuilding what the other built.
-cargo build --release --locked -p terraform-provider-harness -p harness-gitops-emulator -p kube-api-emulator >&2
+# The Harness emulator (the provider measured is the release archive's, built below).
+cargo build --release --locked -p harness-gitops-emulator >&2
 target="${CARGO_TARGET_DIR:-target}"
 [[ "$target" == /* ]] || target="$PWD/$target"
 
