@@ -353,9 +353,13 @@ impl<T: TfType> TfType for BTreeMap<String, T> {
     }
     fn from_value(v: &Value, path: &AttributePath) -> Result<Self, ConvError> {
         match v {
-            Value::Map(m) | Value::Object(m) => m
+            Value::Map(m) => m
                 .iter()
                 .map(|(k, x)| element(x, &path.key(k.clone())).map(|x| (k.clone(), x)))
+                .collect(),
+            Value::Object(m) => m
+                .iter()
+                .map(|(k, x)| element(x, &path.key(k.as_str())).map(|x| (k.to_string(), x)))
                 .collect(),
             _ => Err(conversion_error(path, "expected a map".into())),
         }
@@ -476,7 +480,7 @@ pub mod __private {
         ReplaceIf,
     };
     pub use crate::tf::validator::{CustomCheck, Validator};
-    pub use crate::tf::{AttributePath, Type, Value};
+    pub use crate::tf::{AttributePath, Name, ObjectMap, Type, Value};
     pub use std::collections::BTreeMap;
     pub use std::string::String;
     pub use std::vec::Vec;
@@ -485,7 +489,7 @@ pub mod __private {
 
     /// A field of a model object: missing means null.
     pub fn field<T: TfType>(
-        obj: &BTreeMap<String, Value>,
+        obj: &ObjectMap<Value>,
         name: &str,
         path: &AttributePath,
     ) -> Result<Val<T>, ConvError> {
@@ -495,7 +499,7 @@ pub mod __private {
     /// A block field: Terraform's representation of an absent block (an empty collection, or
     /// for single blocks null) reads as `Val::Null`; a group block is always an object.
     pub fn block_field<T: TfType + NestedType>(
-        obj: &BTreeMap<String, Value>,
+        obj: &ObjectMap<Value>,
         name: &str,
         path: &AttributePath,
         nesting: Nesting,
@@ -555,7 +559,7 @@ pub mod __private {
     pub fn object<'v>(
         v: &'v Value,
         path: &AttributePath,
-    ) -> Result<&'v BTreeMap<String, Value>, ConvError> {
+    ) -> Result<&'v ObjectMap<Value>, ConvError> {
         v.as_object()
             .ok_or_else(|| super::conversion_error(path, "expected an object".into()))
     }

@@ -44,13 +44,13 @@ fn v(j: serde_json::Value) -> Value {
     }
 }
 
-fn s(name: &str) -> A {
+fn s(name: &'static str) -> A {
     A::string(name).optional()
 }
-fn nested(name: &str, n: Nesting, attrs: Vec<A>) -> A {
+fn nested(name: &'static str, n: Nesting, attrs: Vec<A>) -> A {
     A::nested(name, n, attrs).optional()
 }
-fn block(name: &str, n: Nesting, attrs: Vec<A>) -> NestedBlock {
+fn block(name: &'static str, n: Nesting, attrs: Vec<A>) -> NestedBlock {
     NestedBlock::new(
         name,
         n,
@@ -710,7 +710,8 @@ fn compat_cases() -> Vec<CompatCase> {
             vec![block("key", Nesting::List, vec![s("foo"), s("bar")])],
         )
     };
-    let set_block = |name: &str| schema(vec![], vec![block(name, Nesting::Set, vec![s("foo")])]);
+    let set_block =
+        |name: &'static str| schema(vec![], vec![block(name, Nesting::Set, vec![s("foo")])]);
     let case = |schema: Schema, p: serde_json::Value, a: serde_json::Value, want| CompatCase {
         schema,
         planned: v(p),

@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::tf::ObjectMap;
+
 use super::*;
 use crate::tf::schema::{Attribute as A, Block, NestedBlock};
 
@@ -96,11 +98,11 @@ impl Mode {
     }
     /// A configuration element.
     fn el(self, name: &str, extra: &[(&str, Value)]) -> Value {
-        let mut m: BTreeMap<String, Value> = element(self.in_set())
+        let mut m: ObjectMap<Value> = element(self.in_set())
             .iter()
             .map(|a| (a.name.clone(), Value::Null))
             .collect();
-        m.insert("name".into(), Value::string(name));
+        m.insert("name", Value::string(name));
         for (k, v) in extra {
             m.insert(k.to_string(), v.clone());
         }
@@ -127,7 +129,7 @@ impl Mode {
         }
     }
     fn config(self, els: Vec<Value>, label: Option<&str>) -> Value {
-        Value::Object(BTreeMap::from([
+        Value::Object(ObjectMap::from([
             ("id".to_string(), Value::Null),
             ("label".to_string(), Value::opt_string(label)),
             ("updated".to_string(), Value::Null),
@@ -500,7 +502,7 @@ fn equivalent_configuration_keeps_the_prior_form() {
             A::string("updated").computed().description("u"),
         ],
     );
-    let prior = Value::Object(BTreeMap::from([
+    let prior = Value::Object(ObjectMap::from([
         ("doc".to_string(), Value::string(r#"{"a":1,"b":2}"#)),
         ("updated".to_string(), Value::string("t1")),
     ]));
@@ -815,7 +817,7 @@ fn x_elements(mode: Mode, xs: &[&str]) -> Vec<Value> {
         .iter()
         .zip(xs)
         .map(|(n, x)| {
-            Value::Object(BTreeMap::from([
+            Value::Object(ObjectMap::from([
                 ("name".to_string(), Value::string(*n)),
                 ("x".to_string(), Value::string(*x)),
                 ("status".to_string(), Value::Null),
@@ -994,17 +996,17 @@ fn equivalence_two_levels_down_inside_list_and_set_elements() {
     );
     assert_eq!(s.validate(true), Vec::<String>::new());
     let leaf_v = |x: &str| {
-        Value::Object(BTreeMap::from([
+        Value::Object(ObjectMap::from([
             ("x".to_string(), Value::string(x)),
             ("status".to_string(), Value::Null),
         ]))
     };
     let cfg = |xs: &[&str]| {
-        Value::Object(BTreeMap::from([
+        Value::Object(ObjectMap::from([
             ("id".to_string(), Value::Null),
             (
                 "outer".to_string(),
-                Value::List(vec![Value::Object(BTreeMap::from([(
+                Value::List(vec![Value::Object(ObjectMap::from([(
                     "inner".to_string(),
                     Value::Set(xs.iter().map(|x| leaf_v(x)).collect()),
                 )]))]),
