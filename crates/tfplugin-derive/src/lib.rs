@@ -603,7 +603,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
                 fn ty() -> __p::Type {
                     __p::object_type::<Self>()
                 }
-                fn from_value(v: &__p::Value, path: &__p::AttributePath) -> ::core::result::Result<Self, __p::ConvError> {
+                fn from_value(v: &__p::Value, path: &__p::Path<'_>) -> ::core::result::Result<Self, __p::ConvError> {
                     let obj = __p::object(v, path)?;
                     ::core::result::Result::Ok(Self { #(#reads,)* })
                 }
