@@ -1034,3 +1034,29 @@ fn equivalence_two_levels_down_inside_list_and_set_elements() {
     normalize_read(&s, &prior, &mut read);
     assert_eq!(read, prior);
 }
+
+// Cases mutation testing found untested (issue 15; bench/results/mutants.json names the mutant
+// each one kills). Values are written as JSON (`tc::v`) so they do not depend on how objects
+// are stored.
+mod mutants {
+    use super::super::terraform_cases as tc;
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn computed_only_and_write_only_attributes_never_make_a_change() {
+        let s = tc::schema(
+            vec![
+                tc::s("name"),
+                A::string("status").computed(),
+                A::string("secret_wo").optional().write_only(),
+            ],
+            vec![],
+        );
+        let prior = tc::v(json!({"name": "a", "status": "up", "secret_wo": null}));
+        let planned = tc::v(json!({"name": "a", "status": "?", "secret_wo": "s"}));
+        assert!(!is_changing(&s, &prior, &planned));
+        let renamed = tc::v(json!({"name": "b", "status": "up", "secret_wo": null}));
+        assert!(is_changing(&s, &prior, &renamed));
+    }
+}
