@@ -1295,6 +1295,11 @@ def pct(x):
     return "–" if x is None else f"{100 * x:.1f} %"
 
 
+def cell(text):
+    """Text for a Markdown table cell: GitHub reads `\\|` as a `|` also inside code."""
+    return text.replace("|", "\\|")
+
+
 def mutants_md(data):
     """RELIABILITY.md's mutation-testing section, from bench/results/mutants.json (written by
     bench/mutants.py from cargo-mutants' outcomes): the commands, the counts per scope and the
@@ -1335,7 +1340,7 @@ def mutants_md(data):
         "",
         "| surviving mutant | scope | disposition |",
         "|---|---|---|",
-    ] + [f"| `{s['mutant']}` | {s['scope']} | {(s.get('disposition') or '**none**').replace('|', '/')} |"
+    ] + [f"| `{cell(s['mutant'])}` | {s['scope']} | {cell(s.get('disposition') or '**none**')} |"
          for s in survivors] + [""]
     return "\n".join(out)
 
