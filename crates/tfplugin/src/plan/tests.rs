@@ -1059,4 +1059,49 @@ mod mutants {
         let renamed = tc::v(json!({"name": "b", "status": "up", "secret_wo": null}));
         assert!(is_changing(&s, &prior, &renamed));
     }
+
+    #[test]
+    fn nested_objects_and_maps_compare_without_their_computed_parts() {
+        let inner = || vec![tc::s("x"), A::string("c").computed()];
+        for n in [Nesting::Single, Nesting::Map] {
+            let s = tc::schema(vec![tc::nested("o", n, inner())], vec![]);
+            let wrap = |o: serde_json::Value| match n {
+                Nesting::Map => tc::v(json!({"o": {"$map": {"k": o}}})),
+                _ => tc::v(json!({ "o": o })),
+            };
+            let prior = wrap(json!({"x": "a", "c": "v"}));
+            let planned = wrap(json!({"x": "a", "c": "?"}));
+            assert!(!is_changing(&s, &prior, &planned), "{n:?}");
+            assert!(
+                is_changing(&s, &prior, &wrap(json!({"x": "b", "c": "v"}))),
+                "{n:?}"
+            );
+        }
+        // Map elements pair by key: the same values under other keys are a change.
+        let s = tc::schema(vec![tc::nested("o", Nesting::Map, inner())], vec![]);
+        let prior = tc::v(json!({"o": {"$map": {"k": {"x": "a", "c": "v"}}}}));
+        let moved = tc::v(json!({"o": {"$map": {"j": {"x": "a", "c": "v"}}}}));
+        assert!(is_changing(&s, &prior, &moved));
+    }
+
+    #[test]
+    fn null_write_only_reaches_into_single_and_map_nested_objects() {
+        for n in [Nesting::Single, Nesting::Map] {
+            let s = tc::schema(
+                vec![tc::nested(
+                    "o",
+                    n,
+                    vec![tc::s("x"), A::string("w").optional().write_only()],
+                )],
+                vec![],
+            );
+            let wrap = |o: serde_json::Value| match n {
+                Nesting::Map => tc::v(json!({"o": {"$map": {"k": o}}})),
+                _ => tc::v(json!({ "o": o })),
+            };
+            let mut v = wrap(json!({"x": "a", "w": "secret"}));
+            null_write_only(&s, &mut v);
+            assert_eq!(v, wrap(json!({"x": "a", "w": null})), "{n:?}");
+        }
+    }
 }
