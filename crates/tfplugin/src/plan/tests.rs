@@ -1104,4 +1104,66 @@ mod mutants {
             assert_eq!(v, wrap(json!({"x": "a", "w": null})), "{n:?}");
         }
     }
+
+    /// Whether `actual` conforms to an unknown with refinements `r` (AssertObjectCompatible's
+    /// rule for planning placeholders).
+    fn conforms(r: crate::tf::Refinements, actual: serde_json::Value) -> bool {
+        let mut out = Vec::new();
+        super::super::compatible::compatible_value(
+            &Value::Unknown(r),
+            &tc::v(actual),
+            &AttributePath::root(),
+            &mut out,
+        );
+        out.is_empty()
+    }
+
+    #[test]
+    fn refined_unknowns_admit_exactly_the_values_in_their_range() {
+        use crate::tf::{Number, Refinements as R};
+        let lower = |n: i64, inclusive| R {
+            number_lower: Some((Number::from(n), inclusive)),
+            ..R::default()
+        };
+        let upper = |n: i64, inclusive| R {
+            number_upper: Some((Number::from(n), inclusive)),
+            ..R::default()
+        };
+        for (r, n, want) in [
+            (lower(5, true), 4, false),
+            (lower(5, true), 5, true),
+            (lower(5, true), 6, true),
+            (lower(5, false), 5, false),
+            (lower(5, false), 6, true),
+            (upper(10, true), 9, true),
+            (upper(10, true), 10, true),
+            (upper(10, true), 11, false),
+            (upper(10, false), 10, false),
+            (upper(10, false), 9, true),
+        ] {
+            assert_eq!(conforms(r.clone(), json!(n)), want, "{n} in {r:?}");
+        }
+        let len = R {
+            length_lower: Some(2),
+            length_upper: Some(3),
+            ..R::default()
+        };
+        for (items, want) in [(1, false), (2, true), (3, true), (4, false)] {
+            let list = json!(vec!["x"; items]);
+            assert_eq!(conforms(len.clone(), list), want, "{items} items");
+        }
+        let prefix = R {
+            string_prefix: Some("p-".into()),
+            ..R::default()
+        };
+        assert!(conforms(prefix.clone(), json!("p-x")));
+        assert!(!conforms(prefix, json!("q-x")));
+        let not_null = R {
+            nullable: Some(false),
+            ..R::default()
+        };
+        assert!(!conforms(not_null.clone(), json!(null)));
+        assert!(conforms(not_null, json!("?")));
+        assert!(conforms(R::default(), json!(null)));
+    }
 }
