@@ -1151,6 +1151,10 @@ mod mutants {
         for (items, want) in [(1, false), (2, true), (3, true), (4, false)] {
             let list = json!(vec!["x"; items]);
             assert_eq!(conforms(len.clone(), list), want, "{items} items");
+            let map: serde_json::Map<String, serde_json::Value> =
+                (0..items).map(|i| (format!("k{i}"), json!("x"))).collect();
+            let map = json!({ "$map": map });
+            assert_eq!(conforms(len.clone(), map), want, "{items} keys");
         }
         let prefix = R {
             string_prefix: Some("p-".into()),
