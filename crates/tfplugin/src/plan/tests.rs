@@ -1170,4 +1170,39 @@ mod mutants {
         assert!(conforms(not_null, json!("?")));
         assert!(conforms(R::default(), json!(null)));
     }
+
+    #[test]
+    fn an_optional_computed_nested_attribute_is_planned_as_a_whole_or_element_by_element() {
+        let o = || {
+            A::nested(
+                "o",
+                Nesting::Single,
+                vec![tc::s("x"), A::string("c").computed()],
+            )
+            .optional_computed()
+        };
+        // Configured: its computed parts are planned like any element's (unknown on create).
+        let s = tc::schema(vec![tc::s("name"), o()], vec![]);
+        let cfg = tc::v(json!({"name": "a", "o": {"x": "1", "c": null}}));
+        let planned = plan(
+            &s,
+            &Value::Null,
+            &proposed_new(&s, &Value::Null, &cfg),
+            &cfg,
+        );
+        assert_eq!(
+            planned,
+            tc::v(json!({"name": "a", "o": {"x": "1", "c": "?"}}))
+        );
+        // Unconfigured and kept from the prior state: kept whole, its computed parts too,
+        // while something else changes.
+        let s = tc::schema(vec![tc::s("name"), o().keep_prior()], vec![]);
+        let prior = tc::v(json!({"name": "a", "o": {"x": "1", "c": "v"}}));
+        let cfg = tc::v(json!({"name": "b", "o": null}));
+        let planned = plan(&s, &prior, &proposed_new(&s, &prior, &cfg), &cfg);
+        assert_eq!(
+            planned,
+            tc::v(json!({"name": "b", "o": {"x": "1", "c": "v"}}))
+        );
+    }
 }
