@@ -1288,6 +1288,71 @@ def rerun_lines(reruns, specs):
     return out
 
 
+MUTANT_SCOPES = ["plan/", "tf value+codec", "typed"]
+
+
+def pct(x):
+    return "–" if x is None else f"{100 * x:.1f} %"
+
+
+def cell(text):
+    """Text for a Markdown table cell: GitHub reads `\\|` as a `|` also inside code."""
+    return text.replace("|", "\\|")
+
+
+def mutants_md(data):
+    """RELIABILITY.md's mutation-testing section, from bench/results/mutants.json (written by
+    bench/mutants.py from cargo-mutants' outcomes): the commands, the counts per scope and the
+    scores computed again here from the counts, and every surviving mutant with what answers it."""
+    kinds = ["caught", "missed", "unviable", "timeout", "not_run"]
+    rows = []
+    for scope in MUTANT_SCOPES + ["total"]:
+        c = data["counts"][scope]
+        judged = c["caught"] + c["missed"]
+        sc = c["caught"] / judged if judged else None
+        sct = (c["caught"] + c["timeout"]) / (judged + c["timeout"]) if judged + c["timeout"] else None
+        rows.append(f"| {scope} | {sum(c[k] for k in kinds)} | " + " | ".join(str(c[k]) for k in kinds)
+                    + f" | {pct(sc)} | {pct(sct)} |")
+    survivors = data["survivors"]
+    unanswered = [s for s in survivors if not s.get("disposition")]
+    out = [
+        "## Mutation testing (issue 15)",
+        "",
+        f"cargo-mutants {data['cargo_mutants']} over tfplugin's plan pipeline (`plan/`), the value and codec "
+        f"modules of `tf/` and the typed layer, against tfplugin's unit tests (`cargo test -p tfplugin --lib`): "
+        f"commit {data['commit']}, started {data['started']}, wall {data['wall_s'] / 60:.0f} min, "
+        f"{data['machine']}. Reproduce with `scripts/mutants.sh` (see its header); recorded in "
+        f"`bench/results/mutants.json` by `bench/mutants.py`. Commands as run:",
+        "",
+    ] + [f"    {c}" for c in data["commands"]] + ([""] + [data["note"]] if data.get("note") else []) + [
+        "",
+        "Score = caught / (caught + missed); unviable mutants (they do not compile) are not counted; "
+        "\"timeouts caught\" also counts a mutant whose tests hung past the timeout as caught. "
+        "Not run: in scope, but not tested by the recorded run.",
+        "",
+        "| scope | mutants | caught | missed | unviable | timeout | not run | score | timeouts caught |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ] + rows + [
+        "",
+        f"Every surviving mutant answered: {'yes' if not unanswered else f'**no** ({len(unanswered)} not)'}. "
+        "A `test:` names the unit test that now kills it (checked by rerunning cargo-mutants on it); "
+        "a `reason:` says why no test can.",
+        "",
+        "| surviving mutant | scope | disposition |",
+        "|---|---|---|",
+    ] + [f"| `{cell(s['mutant'])}` | {s['scope']} | {cell(s.get('disposition') or '**none**')} |"
+         for s in survivors] + [""]
+    return "\n".join(out)
+
+
+def with_mutants(md, path):
+    """The report with the mutation-testing section when its record exists."""
+    if not path or not os.path.exists(path):
+        return md
+    with open(path) as f:
+        return md.rstrip("\n") + "\n\n" + mutants_md(json.load(f))
+
+
 def render_saved(args, saved):
     """The report of a saved JSON (from this script; older files lack some figures, which the
     report then shows as not measured)."""
@@ -1316,11 +1381,13 @@ def main():
                     help="rerun only the --only scenarios and replace their runs in the existing --json, keeping the "
                          "superseded runs and this rerun's commit and --reason in it (the report names the rerun)")
     ap.add_argument("--reason", help="why the --merge rerun was needed (required with --merge)")
+    ap.add_argument("--mutants-json", default=os.path.join(ROOT, "bench", "results", "mutants.json"),
+                    help="the mutation-testing record (bench/mutants.py) rendered after the scenarios")
     ap.add_argument("--render-only", action="store_true",
                     help="write the report from the results in --json without running anything")
     args = ap.parse_args()
     argv = sys.argv[1:]
-    for opt in ("--bin-dir", "--json", "--out"):
+    for opt in ("--bin-dir", "--json", "--out", "--mutants-json"):
         if opt in argv:
             i = argv.index(opt)
             del argv[i:i + 2]
@@ -1328,7 +1395,7 @@ def main():
     if args.render_only:
         with open(args.json) as f:
             saved = json.load(f)
-        md = render_saved(args, saved)
+        md = with_mutants(render_saved(args, saved), args.mutants_json)
         with open(args.out, "w") as f:
             f.write(md)
         print(md)
@@ -1422,6 +1489,7 @@ def main():
             md = render_saved(args, json.load(f))
     else:
         md = report(args, results, suites, fuzz_result, started, wall, m)
+    md = with_mutants(md, args.mutants_json)
     with open(args.out, "w") as f:
         f.write(md)
     print(md)

@@ -204,6 +204,65 @@ class ReliabilityVerdicts(unittest.TestCase):
             shutil.rmtree(tmp)
 
 
+def mutants_record():
+    """A small record in bench/mutants.py's format."""
+    zero = {"caught": 0, "missed": 0, "unviable": 0, "timeout": 0, "not_run": 0}
+    counts = {"plan/": dict(zero, caught=8, missed=2, unviable=1, timeout=1),
+              "tf value+codec": dict(zero, caught=3, not_run=4), "typed": dict(zero, not_run=5)}
+    counts["total"] = {k: sum(c[k] for c in counts.values()) for k in zero}
+    return {"cargo_mutants": "27.1.0", "commands": ["scripts/mutants.sh --shard 0/2"], "note": "", "commit": "abc1234",
+            "started": "2026-12-08 02:02 UTC", "wall_s": 2900, "machine": "test machine", "counts": counts,
+            "survivors": [{"mutant": "crates/tfplugin/src/plan/check.rs:1:1: delete ! in f", "scope": "plan/",
+                           "disposition": "test: plan::tests::kills_it"},
+                          {"mutant": "crates/tfplugin/src/plan/mod.rs:2:2: replace a | b", "scope": "plan/",
+                           "disposition": None}],
+            "not_run": []}
+
+
+def mutants_row(md, scope):
+    for line in md.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if cells and cells[0] == scope:
+            return cells
+    raise AssertionError(f"no row {scope!r}")
+
+
+class MutantsRendering(unittest.TestCase):
+    def test_scores_are_computed_from_the_counts(self):
+        data = mutants_record()
+        md = reliability.mutants_md(data)
+        self.assertEqual(mutants_row(md, "plan/")[1:], ["12", "8", "2", "1", "1", "0", "80.0 %", "81.8 %"])
+        self.assertEqual(mutants_row(md, "typed")[-2:], ["–", "–"])
+        self.assertEqual(mutants_row(md, "total")[1:3], ["24", "11"])
+        data["counts"]["plan/"]["missed"] = 0
+        self.assertEqual(mutants_row(reliability.mutants_md(data), "plan/")[-2:], ["100.0 %", "100.0 %"])
+
+    def test_every_survivor_is_listed_and_an_unanswered_one_says_so(self):
+        md = reliability.mutants_md(mutants_record())
+        self.assertIn("| `crates/tfplugin/src/plan/check.rs:1:1: delete ! in f` | plan/ | test: plan::tests::kills_it |", md)
+        self.assertIn("`crates/tfplugin/src/plan/mod.rs:2:2: replace a \\| b` | plan/ | **none** |", md)
+        self.assertIn("Every surviving mutant answered: **no** (1 not)", md)
+        self.assertIn("    scripts/mutants.sh --shard 0/2", md)
+
+    def test_render_only_appends_the_section(self):
+        tmp = tempfile.mkdtemp()
+        try:
+            src = os.path.join(tmp, "m.json")
+            with open(src, "w") as f:
+                json.dump(mutants_record(), f)
+            out = os.path.join(tmp, "RELIABILITY.md")
+            subprocess.run([sys.executable, os.path.join(HERE, "reliability.py"), "--render-only", "--json",
+                            os.path.join(HERE, "test_data", "reliability-small.json"), "--mutants-json", src,
+                            "--out", out], check=True, stdout=subprocess.DEVNULL)
+            with open(out) as f:
+                md = f.read()
+            self.assertTrue(md.startswith("# Reliability"))
+            self.assertIn("## Mutation testing (issue 15)", md)
+            self.assertEqual(mutants_row(md, "plan/")[-2], "80.0 %")
+        finally:
+            shutil.rmtree(tmp)
+
+
 class ScorecardVerdicts(unittest.TestCase):
     def setUp(self):
         self.data = load("test_data", "scorecard-small.json")

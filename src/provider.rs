@@ -603,7 +603,7 @@ mod tests {
                     }
                 }
                 tfplugin::tf::schema::AttrKind::Typed(_) => {
-                    settings.push((a.name.clone(), a.description.clone()))
+                    settings.push((a.name.to_string(), a.description.clone()))
                 }
             }
         }

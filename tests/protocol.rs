@@ -1,7 +1,6 @@
 //! Protocol tests: the tfplugin6 service driven in-process by a real tonic client over a unix
 //! socket, with msgpack values built by the crate's codec, against the real emulator.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use hyper_util::rt::TokioIo;
@@ -107,7 +106,8 @@ fn ty_of(s: &pb::Schema) -> Type {
 
 fn obj(ty: &Type, pairs: &[(&str, Value)]) -> Value {
     let Type::Object(attrs) = ty else { panic!() };
-    let mut m: BTreeMap<String, Value> = attrs.keys().map(|k| (k.clone(), Value::Null)).collect();
+    let mut m: tfplugin::tf::ObjectMap<Value> =
+        attrs.keys().map(|k| (k.clone(), Value::Null)).collect();
     for (k, v) in pairs {
         assert!(m.contains_key(*k), "no attribute {k}");
         m.insert(k.to_string(), v.clone());

@@ -14,7 +14,6 @@
 //! A panic inside the provider becomes a diagnostic that says "panicked": these tests fail on
 //! any such diagnostic, so they catch panics the server would otherwise hide.
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -143,20 +142,23 @@ fn value_of(t: &Type, depth: u32) -> BoxedStrategy<Value> {
         .prop_map(Value::Map)
         .boxed(),
         Type::Object(attrs) if depth < 4 => {
-            let fields: Vec<(String, BoxedStrategy<Value>)> = attrs
+            let fields: Vec<(tfplugin::tf::Name, BoxedStrategy<Value>)> = attrs
                 .iter()
                 .map(|(k, t)| (k.clone(), value_of(t, depth + 1)))
                 .collect();
             fields
                 .into_iter()
-                .fold(Just(BTreeMap::new()).boxed(), |acc, (k, s)| {
-                    (acc, s)
-                        .prop_map(move |(mut m, v)| {
-                            m.insert(k.clone(), v);
-                            m
-                        })
-                        .boxed()
-                })
+                .fold(
+                    Just(tfplugin::tf::ObjectMap::new()).boxed(),
+                    |acc, (k, s)| {
+                        (acc, s)
+                            .prop_map(move |(mut m, v)| {
+                                m.insert(k.clone(), v);
+                                m
+                            })
+                            .boxed()
+                    },
+                )
                 .prop_map(Value::Object)
                 .boxed()
         }

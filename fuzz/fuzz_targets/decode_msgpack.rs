@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 
 use libfuzzer_sys::fuzz_target;
 use tfplugin::tf::codec::{decode_msgpack, encode_msgpack};
-use tfplugin::tf::{Refinements, Type, Value};
+use tfplugin::tf::{ObjectMap, Refinements, Type, Value};
 
 fn fixed_types() -> Vec<Type> {
-    let attrs = BTreeMap::from([
+    let attrs = ObjectMap::from([
         ("id".to_string(), Type::String),
         ("count".to_string(), Type::Number),
         ("tags".to_string(), Type::Map(Box::new(Type::String))),
@@ -97,7 +97,13 @@ fn same_value(back: &Value, orig: &Value) -> bool {
         (Value::List(a), Value::List(b))
         | (Value::Set(a), Value::Set(b))
         | (Value::Tuple(a), Value::Tuple(b)) => all(a, b),
-        (Value::Map(a), Value::Map(b)) | (Value::Object(a), Value::Object(b)) => all_map(a, b),
+        (Value::Map(a), Value::Map(b)) => all_map(a, b),
+        (Value::Object(a), Value::Object(b)) => {
+            a.len() == b.len()
+                && a.iter()
+                    .zip(b)
+                    .all(|((ka, x), (kb, y))| ka == kb && same_value(x, y))
+        }
         (Value::Dynamic(ta, a), Value::Dynamic(tb, b)) => ta == tb && same_value(a, b),
         _ => back == orig,
     }

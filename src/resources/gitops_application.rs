@@ -2278,11 +2278,7 @@ pub(crate) fn from_api(resp: &ApplicationResponse, prior: &App) -> App {
 /// so that create and update answers, and the tests, read the same way).
 fn keep_prior_forms(prior: &App, read: App) -> App {
     let mut v = read.to_value();
-    tfplugin::plan::normalize_read(
-        tfplugin::typed::schema_of::<App>(),
-        &prior.to_value(),
-        &mut v,
-    );
+    tfplugin::plan::normalize_read(App::shared_schema(), &prior.to_value(), &mut v);
     App::from_object(&v).unwrap_or(read)
 }
 

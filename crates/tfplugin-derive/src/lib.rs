@@ -490,9 +490,9 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
                 wo_version: __p::field::<i64>(obj, #version, path)?,
             }));
             writes.push(quote!(
-                m.insert(__p::String::from(#name), ::tfplugin::typed::TfType::to_value(&self.#fid.value));
-                m.insert(__p::String::from(#wo), ::tfplugin::typed::TfType::to_value(&self.#fid.wo));
-                m.insert(__p::String::from(#version), ::tfplugin::typed::TfType::to_value(&self.#fid.wo_version));
+                m.push((__p::Name::Static(#name), ::tfplugin::typed::TfType::to_value(&self.#fid.value)));
+                m.push((__p::Name::Static(#wo), ::tfplugin::typed::TfType::to_value(&self.#fid.wo)));
+                m.push((__p::Name::Static(#version), ::tfplugin::typed::TfType::to_value(&self.#fid.wo_version)));
             ));
             continue;
         }
@@ -525,7 +525,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
             );));
             reads.push(quote!(#fid: __p::block_field::<#inner>(obj, #name, path, #nesting)?));
             writes.push(
-                quote!(m.insert(__p::String::from(#name), __p::block_value(&self.#fid, #nesting));),
+                quote!(m.push((__p::Name::Static(#name), __p::block_value(&self.#fid, #nesting)));),
             );
             continue;
         }
@@ -588,7 +588,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
         }
         attr_exprs.push(quote!(__v.push(#e);));
         reads.push(quote!(#fid: __p::field::<#inner>(obj, #name, path)?));
-        writes.push(quote!(m.insert(__p::String::from(#name), ::tfplugin::typed::TfType::to_value(&self.#fid));));
+        writes.push(quote!(m.push((__p::Name::Static(#name), ::tfplugin::typed::TfType::to_value(&self.#fid)));));
     }
 
     let (impl_g, ty_g, where_g) = input.generics.split_for_impl();
@@ -603,14 +603,14 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
                 fn ty() -> __p::Type {
                     __p::object_type::<Self>()
                 }
-                fn from_value(v: &__p::Value, path: &__p::AttributePath) -> ::core::result::Result<Self, __p::ConvError> {
+                fn from_value(v: &__p::Value, path: &__p::Path<'_>) -> ::core::result::Result<Self, __p::ConvError> {
                     let obj = __p::object(v, path)?;
                     ::core::result::Result::Ok(Self { #(#reads,)* })
                 }
                 fn to_value(&self) -> __p::Value {
-                    let mut m = __p::BTreeMap::new();
+                    let mut m: __p::Vec<(__p::Name, __p::Value)> = __p::Vec::new();
                     #(#writes)*
-                    __p::Value::Object(m)
+                    __p::Value::Object(__p::ObjectMap::from_unique(m))
                 }
             }
 

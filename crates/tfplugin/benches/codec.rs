@@ -6,13 +6,12 @@
 //! figures in BENCHMARKS.md).
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use tfplugin::tf::codec::{decode_msgpack, encode_msgpack};
-use tfplugin::tf::{Number, Type, Value};
+use tfplugin::tf::{Number, ObjectMap, Type, Value};
 
 /// Counts allocations (not frees) made through the global allocator.
 struct Counting;
@@ -39,8 +38,8 @@ static GLOBAL: Counting = Counting;
 /// An object of 1000 attributes: strings, numbers, bools, nulls and small lists, like a wide
 /// resource state.
 fn wide_object() -> (Type, Value) {
-    let mut ty = BTreeMap::new();
-    let mut v = BTreeMap::new();
+    let mut ty = ObjectMap::new();
+    let mut v = ObjectMap::new();
     for i in 0..1000 {
         let name = format!("attribute_{i:04}");
         let (t, x) = match i % 5 {

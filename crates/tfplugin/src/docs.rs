@@ -86,7 +86,7 @@ fn attr_line(a: &Attribute, path: &[String], out: &mut String) {
         AttrKind::Typed(t) => type_name(t),
         AttrKind::Nested { nesting, .. } => {
             let mut p = path.to_vec();
-            p.push(a.name.clone());
+            p.push(a.name.to_string());
             link = format!(
                 " (see [below for nested schema](#{}))",
                 anchor("nestedatt", &p)
@@ -117,7 +117,7 @@ fn attr_line(a: &Attribute, path: &[String], out: &mut String) {
 
 fn block_line(b: &NestedBlock, path: &[String], out: &mut String) {
     let mut p = path.to_vec();
-    p.push(b.name.clone());
+    p.push(b.name.to_string());
     let mut ty = format!("Block{}", nesting_word(b.nesting));
     if b.min_items > 0 {
         ty.push_str(&format!(", Min: {}", b.min_items));
@@ -174,7 +174,7 @@ fn members(attrs: &[Attribute], blocks: &[NestedBlock], path: &[String], out: &m
         } = &a.kind
         {
             let mut p = path.to_vec();
-            p.push(a.name.clone());
+            p.push(a.name.to_string());
             let _ = writeln!(
                 out,
                 "\n<a id=\"{}\"></a>\n### Nested Schema for `{}`",
@@ -186,7 +186,7 @@ fn members(attrs: &[Attribute], blocks: &[NestedBlock], path: &[String], out: &m
     }
     for b in blocks {
         let mut p = path.to_vec();
-        p.push(b.name.clone());
+        p.push(b.name.to_string());
         let _ = writeln!(
             out,
             "\n<a id=\"{}\"></a>\n### Nested Schema for `{}`",

@@ -51,7 +51,7 @@ pub use tfplugin_derive::Model;
 
 mod cache;
 mod secret;
-pub use cache::{absent_of, schema_of, schema_once, type_of};
+pub use cache::schema_once;
 pub use secret::{secrets_to_resend, Secret, SecretNames};
 
 /// A Terraform value of type `T`: null, unknown (only in plans and configuration) or known.
@@ -189,13 +189,66 @@ pub enum ConvError {
     Invalid(Diagnostic),
 }
 
-fn conversion_error(path: &AttributePath, detail: String) -> ConvError {
+fn conversion_error(path: &Path<'_>, detail: String) -> ConvError {
     ConvError::Invalid(Diagnostic {
         severity: Severity::Error,
         summary: "Invalid Attribute Value".into(),
         detail,
-        path: Some(path.clone()),
+        path: Some(path.to_path()),
     })
+}
+
+/// Where a conversion is: a chain of steps on the stack, made into an [`AttributePath`] only
+/// for an error (a conversion that succeeds allocates no path).
+#[derive(Clone, Copy, Debug)]
+pub enum Path<'a> {
+    /// The object converted.
+    Root,
+    /// An attribute of the parent.
+    Attr(&'a Path<'a>, &'a str),
+    /// A map key of the parent.
+    Key(&'a Path<'a>, &'a str),
+    /// A list index of the parent.
+    Index(&'a Path<'a>, i64),
+}
+
+impl<'a> Path<'a> {
+    /// The attribute `name` below this path.
+    pub fn attr(&'a self, name: &'a str) -> Path<'a> {
+        Path::Attr(self, name)
+    }
+    /// The map key `key` below this path.
+    pub fn key(&'a self, key: &'a str) -> Path<'a> {
+        Path::Key(self, key)
+    }
+    /// The list index `i` below this path.
+    pub fn index(&'a self, i: i64) -> Path<'a> {
+        Path::Index(self, i)
+    }
+    /// The path as diagnostics carry it.
+    pub fn to_path(&self) -> AttributePath {
+        let mut steps = Vec::new();
+        let mut at = self;
+        loop {
+            at = match at {
+                Path::Root => break,
+                Path::Attr(p, a) => {
+                    steps.push(crate::tf::PathStep::Attr(a.to_string()));
+                    p
+                }
+                Path::Key(p, k) => {
+                    steps.push(crate::tf::PathStep::Key(k.to_string()));
+                    p
+                }
+                Path::Index(p, i) => {
+                    steps.push(crate::tf::PathStep::Index(*i));
+                    p
+                }
+            };
+        }
+        steps.reverse();
+        AttributePath(steps)
+    }
 }
 
 /// A Rust type that converts to and from a Terraform value of one type.
@@ -207,7 +260,7 @@ pub trait TfType: Sized {
     ///
     /// # Errors
     /// A diagnostic at `path` when the value does not fit the Rust type.
-    fn from_value(v: &Value, path: &AttributePath) -> Result<Self, ConvError>;
+    fn from_value(v: &Value, path: &Path<'_>) -> Result<Self, ConvError>;
     /// The Terraform value.
     fn to_value(&self) -> Value;
 }
@@ -216,7 +269,7 @@ impl TfType for String {
     fn ty() -> Type {
         Type::String
     }
-    fn from_value(v: &Value, path: &AttributePath) -> Result<Self, ConvError> {
+    fn from_value(v: &Value, path: &Path<'_>) -> Result<Self, ConvError> {
         v.as_str()
             .map(str::to_string)
             .ok_or_else(|| conversion_error(path, "expected a string".into()))
@@ -230,7 +283,7 @@ impl TfType for bool {
     fn ty() -> Type {
         Type::Bool
     }
-    fn from_value(v: &Value, path: &AttributePath) -> Result<Self, ConvError> {
+    fn from_value(v: &Value, path: &Path<'_>) -> Result<Self, ConvError> {
         v.as_bool()
             .ok_or_else(|| conversion_error(path, "expected a bool".into()))
     }
@@ -243,7 +296,7 @@ impl TfType for i64 {
     fn ty() -> Type {
         Type::Number
     }
-    fn from_value(v: &Value, path: &AttributePath) -> Result<Self, ConvError> {
+    fn from_value(v: &Value, path: &Path<'_>) -> Result<Self, ConvError> {
         match v.as_number() {
             Some(n) => n.as_i64().ok_or_else(|| {
                 conversion_error(
@@ -263,7 +316,7 @@ impl TfType for f64 {
     fn ty() -> Type {
         Type::Number
     }
-    fn from_value(v: &Value, path: &AttributePath) -> Result<Self, ConvError> {
+    fn from_value(v: &Value, path: &Path<'_>) -> Result<Self, ConvError> {
         v.as_number()
             .map(Number::as_f64)
             .ok_or_else(|| conversion_error(path, "expected a number".into()))
@@ -277,7 +330,7 @@ impl TfType for Number {
     fn ty() -> Type {
         Type::Number
     }
-    fn from_value(v: &Value, path: &AttributePath) -> Result<Self, ConvError> {
+    fn from_value(v: &Value, path: &Path<'_>) -> Result<Self, ConvError> {
         v.as_number()
             .cloned()
             .ok_or_else(|| conversion_error(path, "expected a number".into()))
@@ -291,7 +344,7 @@ impl<T: TfType> TfType for Val<T> {
     fn ty() -> Type {
         T::ty()
     }
-    fn from_value(v: &Value, path: &AttributePath) -> Result<Self, ConvError> {
+    fn from_value(v: &Value, path: &Path<'_>) -> Result<Self, ConvError> {
         match v {
             Value::Null => Ok(Val::Null),
             Value::Unknown(_) => Ok(Val::Unknown),
@@ -315,7 +368,7 @@ impl<T: TfType> TfType for Vec<T> {
     fn ty() -> Type {
         Type::List(Box::new(T::ty()))
     }
-    fn from_value(v: &Value, path: &AttributePath) -> Result<Self, ConvError> {
+    fn from_value(v: &Value, path: &Path<'_>) -> Result<Self, ConvError> {
         match v {
             Value::List(items) | Value::Tuple(items) => items
                 .iter()
@@ -334,7 +387,7 @@ impl<T: TfType> TfType for Set<T> {
     fn ty() -> Type {
         Type::Set(Box::new(T::ty()))
     }
-    fn from_value(v: &Value, path: &AttributePath) -> Result<Self, ConvError> {
+    fn from_value(v: &Value, path: &Path<'_>) -> Result<Self, ConvError> {
         match v {
             Value::Set(items) | Value::List(items) => items
                 .iter()
@@ -353,11 +406,15 @@ impl<T: TfType> TfType for BTreeMap<String, T> {
     fn ty() -> Type {
         Type::Map(Box::new(T::ty()))
     }
-    fn from_value(v: &Value, path: &AttributePath) -> Result<Self, ConvError> {
+    fn from_value(v: &Value, path: &Path<'_>) -> Result<Self, ConvError> {
         match v {
-            Value::Map(m) | Value::Object(m) => m
+            Value::Map(m) => m
                 .iter()
-                .map(|(k, x)| element(x, &path.key(k.clone())).map(|x| (k.clone(), x)))
+                .map(|(k, x)| element(x, &path.key(k)).map(|x| (k.clone(), x)))
+                .collect(),
+            Value::Object(m) => m
+                .iter()
+                .map(|(k, x)| element(x, &path.key(k)).map(|x| (k.to_string(), x)))
                 .collect(),
             _ => Err(conversion_error(path, "expected a map".into())),
         }
@@ -373,7 +430,7 @@ impl<T: TfType> TfType for BTreeMap<String, T> {
 
 /// A collection element. An unknown element makes the whole collection unknown in the typed
 /// view ([`ConvError::UnknownInside`]).
-fn element<T: TfType>(v: &Value, path: &AttributePath) -> Result<T, ConvError> {
+fn element<T: TfType>(v: &Value, path: &Path<'_>) -> Result<T, ConvError> {
     match v {
         Value::Unknown(_) => Err(ConvError::UnknownInside),
         v => T::from_value(v, path),
@@ -427,12 +484,21 @@ pub trait Model: TfType + Clone + Send + Sync + 'static {
             block: Self::block(),
         }
     }
+    /// [`Model::schema`], built once per process and shared: for code that needs the schema
+    /// on every call (a read that normalises its answer), which must not rebuild it.
+    fn shared_schema() -> &'static Schema {
+        shared::<Self>().0
+    }
+    /// The object type of [`Model::schema`], built once per process.
+    fn shared_type() -> &'static Type {
+        shared::<Self>().1
+    }
     /// Converts a whole object (state, plan or configuration).
     ///
     /// # Errors
     /// A diagnostic with the path of a value that does not fit.
     fn from_object(v: &Value) -> Result<Self, Diagnostic> {
-        match Self::from_value(v, &AttributePath::root()) {
+        match Self::from_value(v, &Path::Root) {
             Ok(m) => Ok(m),
             Err(ConvError::Invalid(d)) => Err(d),
             Err(ConvError::UnknownInside) => Err(Diagnostic {
@@ -443,6 +509,30 @@ pub trait Model: TfType + Clone + Send + Sync + 'static {
             }),
         }
     }
+}
+
+/// Each model's schema and object type, built on first use and kept for the process (one
+/// leaked allocation per model type).
+fn shared<M: Model>() -> (&'static Schema, &'static Type) {
+    use std::any::TypeId;
+    use std::collections::HashMap;
+    use std::sync::{OnceLock, RwLock};
+    type Table = HashMap<TypeId, (&'static Schema, &'static Type)>;
+    static TABLE: OnceLock<RwLock<Table>> = OnceLock::new();
+    let table = TABLE.get_or_init(Default::default);
+    let id = TypeId::of::<M>();
+    if let Some(hit) = table.read().unwrap_or_else(|e| e.into_inner()).get(&id) {
+        return *hit;
+    }
+    // Built without the lock held: a model's schema asks for its nested models' types. Two
+    // threads may both build one; the first stored is kept (the other leaks, once).
+    let schema: &'static Schema = Box::leak(Box::new(M::schema()));
+    let ty: &'static Type = Box::leak(Box::new(schema.ty()));
+    *table
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(id)
+        .or_insert((schema, ty))
 }
 
 /// How a field type nests its model in a nested attribute or block. Implemented by the
@@ -472,13 +562,13 @@ impl<M: Model> NestedType for BTreeMap<String, M> {
 /// Support for the derive's generated code; not for hand-written use.
 #[doc(hidden)]
 pub mod __private {
-    pub use super::{ConvError, Secret, SecretNames};
+    pub use super::{ConvError, Path, Secret, SecretNames};
     pub use crate::tf::schema::{
         AttrKind, Attribute, Block, Constraint, Equivalence, NestedBlock, Nesting, NullMeans,
         ReplaceIf,
     };
     pub use crate::tf::validator::{CustomCheck, Validator};
-    pub use crate::tf::{AttributePath, Type, Value};
+    pub use crate::tf::{AttributePath, Name, ObjectMap, Type, Value};
     pub use std::collections::BTreeMap;
     pub use std::string::String;
     pub use std::vec::Vec;
@@ -487,19 +577,19 @@ pub mod __private {
 
     /// A field of a model object: missing means null.
     pub fn field<T: TfType>(
-        obj: &BTreeMap<String, Value>,
+        obj: &ObjectMap<Value>,
         name: &str,
-        path: &AttributePath,
+        path: &Path<'_>,
     ) -> Result<Val<T>, ConvError> {
-        <Val<T> as TfType>::from_value(obj.get(name).unwrap_or(&Value::Null), &path.child(name))
+        <Val<T> as TfType>::from_value(obj.get(name).unwrap_or(&Value::Null), &path.attr(name))
     }
 
     /// A block field: Terraform's representation of an absent block (an empty collection, or
     /// for single blocks null) reads as `Val::Null`; a group block is always an object.
     pub fn block_field<T: TfType + NestedType>(
-        obj: &BTreeMap<String, Value>,
+        obj: &ObjectMap<Value>,
         name: &str,
-        path: &AttributePath,
+        path: &Path<'_>,
         nesting: Nesting,
     ) -> Result<Val<T>, ConvError> {
         let v = obj.get(name).unwrap_or(&Value::Null);
@@ -511,14 +601,16 @@ pub mod __private {
         if empty {
             return Ok(Val::Null);
         }
-        <Val<T> as TfType>::from_value(v, &path.child(name))
+        <Val<T> as TfType>::from_value(v, &path.attr(name))
     }
 
     /// The value of a block field, absent blocks as Terraform represents them.
     pub fn block_value<T: TfType + NestedType>(v: &Val<T>, nesting: Nesting) -> Value {
         match (v, nesting) {
             (Val::Null, Nesting::Single) => Value::Null,
-            (Val::Null, Nesting::Group) => super::absent_of::<<T as NestedType>::Elem>().clone(),
+            (Val::Null, Nesting::Group) => <T as NestedType>::Elem::shared_schema()
+                .block
+                .absent_object(),
             (Val::Null, Nesting::List) => Value::List(Vec::new()),
             (Val::Null, Nesting::Set) => Value::Set(Vec::new()),
             (Val::Null, Nesting::Map) => Value::Map(BTreeMap::new()),
@@ -528,7 +620,7 @@ pub mod __private {
 
     /// The object type of a model's block.
     pub fn object_type<M: Model>() -> Type {
-        super::type_of::<M>().clone()
+        M::shared_type().clone()
     }
 
     /// A field's default: the expression converts into the field's type `T` (a default of
@@ -554,10 +646,7 @@ pub mod __private {
     }
 
     /// Expects a known object.
-    pub fn object<'v>(
-        v: &'v Value,
-        path: &AttributePath,
-    ) -> Result<&'v BTreeMap<String, Value>, ConvError> {
+    pub fn object<'v>(v: &'v Value, path: &Path<'_>) -> Result<&'v ObjectMap<Value>, ConvError> {
         v.as_object()
             .ok_or_else(|| super::conversion_error(path, "expected an object".into()))
     }

@@ -3,14 +3,12 @@
 //! (when wholly known and finite) JSON; arbitrary or corrupted bytes never panic; a number
 //! reads the same whichever wire form carries it.
 
-use std::collections::BTreeMap;
-
 use proptest::prelude::*;
 use proptest::sample::Index;
 use tfplugin::tf::codec::{
     decode_json, decode_json_value, decode_msgpack, encode_json, encode_msgpack, JsonOptions,
 };
-use tfplugin::tf::{Number, Refinements, Type, Value};
+use tfplugin::tf::{Number, ObjectMap, Refinements, Type, Value};
 
 /// What a generated value may contain.
 #[derive(Clone, Copy, Debug)]
@@ -45,7 +43,8 @@ fn arb_type() -> BoxedStrategy<Type> {
             inner.clone().prop_map(|t| Type::List(Box::new(t))),
             inner.clone().prop_map(|t| Type::Set(Box::new(t))),
             inner.clone().prop_map(|t| Type::Map(Box::new(t))),
-            prop::collection::btree_map("[a-z_]{1,6}", inner.clone(), 0..4).prop_map(Type::Object),
+            prop::collection::btree_map("[a-z_]{1,6}", inner.clone(), 0..4)
+                .prop_map(|m| Type::Object(m.into_iter().collect())),
             prop::collection::vec(inner, 0..4).prop_map(Type::Tuple),
         ]
     })
@@ -146,7 +145,7 @@ fn arb_known(ty: &Type, g: Gen, dyn_depth: u32) -> BoxedStrategy<Value> {
                 .map(|(k, t)| (Just(k.clone()), arb_value(t, g, dyn_depth)))
                 .collect();
             parts
-                .prop_map(|kv| Value::Object(kv.into_iter().collect::<BTreeMap<_, _>>()))
+                .prop_map(|kv| Value::Object(kv.into_iter().collect::<ObjectMap<_>>()))
                 .boxed()
         }
         Type::Dynamic if dyn_depth == 0 => any::<String>()

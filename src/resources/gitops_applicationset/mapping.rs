@@ -952,11 +952,7 @@ pub(crate) fn applications_of(resp: &api::ApplicationSetResponse) -> Vec<Generat
 pub(crate) fn from_api(resp: &api::ApplicationSetResponse, prior: &AppSet) -> AppSet {
     let read = state_of(resp, prior);
     let mut v = read.to_value();
-    tfplugin::plan::normalize_read(
-        tfplugin::typed::schema_of::<AppSet>(),
-        &prior.to_value(),
-        &mut v,
-    );
+    tfplugin::plan::normalize_read(AppSet::shared_schema(), &prior.to_value(), &mut v);
     AppSet::from_object(&v).unwrap_or(read)
 }
 

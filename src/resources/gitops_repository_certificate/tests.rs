@@ -191,7 +191,7 @@ fn values_from_other_resources_are_planned_unknown_and_refined_by_the_final_plan
 
 fn data_config(pairs: &[(&str, Value)]) -> Value {
     let schema = data_schema();
-    let m: std::collections::BTreeMap<String, Value> = schema
+    let m: tfplugin::tf::ObjectMap<Value> = schema
         .block
         .attributes
         .iter()

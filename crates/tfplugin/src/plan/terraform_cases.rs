@@ -13,7 +13,7 @@ use crate::tf::{Number, Refinements, Type};
 /// A value from JSON: `"?"` unknown, `"?!"` unknown and not null, `{"$prefix": p}` an
 /// unknown string with a known prefix, `{"$set": [...]}` a set, `{"$map": {...}}` a map,
 /// arrays lists, objects objects.
-fn v(j: serde_json::Value) -> Value {
+pub(super) fn v(j: serde_json::Value) -> Value {
     use serde_json::Value as J;
     match j {
         J::Null => Value::Null,
@@ -44,13 +44,13 @@ fn v(j: serde_json::Value) -> Value {
     }
 }
 
-fn s(name: &str) -> A {
+pub(super) fn s(name: &'static str) -> A {
     A::string(name).optional()
 }
-fn nested(name: &str, n: Nesting, attrs: Vec<A>) -> A {
+pub(super) fn nested(name: &'static str, n: Nesting, attrs: Vec<A>) -> A {
     A::nested(name, n, attrs).optional()
 }
-fn block(name: &str, n: Nesting, attrs: Vec<A>) -> NestedBlock {
+pub(super) fn block(name: &'static str, n: Nesting, attrs: Vec<A>) -> NestedBlock {
     NestedBlock::new(
         name,
         n,
@@ -61,7 +61,7 @@ fn block(name: &str, n: Nesting, attrs: Vec<A>) -> NestedBlock {
         },
     )
 }
-fn schema(attrs: Vec<A>, blocks: Vec<NestedBlock>) -> Schema {
+pub(super) fn schema(attrs: Vec<A>, blocks: Vec<NestedBlock>) -> Schema {
     Schema::new(0, "t", attrs).with_blocks(blocks)
 }
 
@@ -710,7 +710,8 @@ fn compat_cases() -> Vec<CompatCase> {
             vec![block("key", Nesting::List, vec![s("foo"), s("bar")])],
         )
     };
-    let set_block = |name: &str| schema(vec![], vec![block(name, Nesting::Set, vec![s("foo")])]);
+    let set_block =
+        |name: &'static str| schema(vec![], vec![block(name, Nesting::Set, vec![s("foo")])]);
     let case = |schema: Schema, p: serde_json::Value, a: serde_json::Value, want| CompatCase {
         schema,
         planned: v(p),
@@ -1009,4 +1010,62 @@ fn assert_object_compatible_rules_the_old_check_missed() {
         &v(json!({"name": "?"})),
     );
     assert_violations("was known", &got, &[("name", "was known, but now unknown")]);
+}
+
+/// AssertPlanValid edges that mutation testing found untested (issue 15,
+/// bench/results/mutants.json names the mutant each assertion kills).
+#[test]
+fn assert_plan_valid_edges_mutation_testing_found() {
+    // A configured nested attribute planned null (check_object's first rule).
+    let single = schema(vec![nested("o", Nesting::Single, vec![s("x")])], vec![]);
+    let got = check(
+        &single,
+        &Value::Null,
+        &v(json!({"o": {"x": "a"}})),
+        &v(json!({"o": null})),
+    );
+    assert_violations(
+        "planned null",
+        &got,
+        &[("o", "planned for absence but config wants existence")],
+    );
+    // A planned set holding unknowns ranges from 1 to its length: more configured elements
+    // than that is outside the range.
+    let set = schema(vec![nested("t", Nesting::Set, vec![s("x")])], vec![]);
+    let got = check(
+        &set,
+        &Value::Null,
+        &v(json!({"t": {"$set": [{"x": "a"}, {"x": "b"}, {"x": "c"}]}})),
+        &v(json!({"t": {"$set": [{"x": "?"}, {"x": "b"}]}})),
+    );
+    assert_violations(
+        "set range too short",
+        &got,
+        &[(
+            "t",
+            "count in plan (unknown, 1 to 2) disagrees with count in config (3)",
+        )],
+    );
+    // ... and none configured is below it; one configured is at its lower end.
+    let got = check(
+        &set,
+        &Value::Null,
+        &v(json!({"t": {"$set": []}})),
+        &v(json!({"t": {"$set": [{"x": "?"}, {"x": "b"}]}})),
+    );
+    assert_violations(
+        "set range too long",
+        &got,
+        &[(
+            "t",
+            "count in plan (unknown, 1 to 2) disagrees with count in config (0)",
+        )],
+    );
+    let got = check(
+        &set,
+        &Value::Null,
+        &v(json!({"t": {"$set": [{"x": "b"}]}})),
+        &v(json!({"t": {"$set": [{"x": "?"}, {"x": "b"}]}})),
+    );
+    assert_violations("set range lower end", &got, &[]);
 }

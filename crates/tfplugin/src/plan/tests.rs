@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::tf::ObjectMap;
+
 use super::*;
 use crate::tf::schema::{Attribute as A, Block, NestedBlock};
 
@@ -96,11 +98,11 @@ impl Mode {
     }
     /// A configuration element.
     fn el(self, name: &str, extra: &[(&str, Value)]) -> Value {
-        let mut m: BTreeMap<String, Value> = element(self.in_set())
+        let mut m: ObjectMap<Value> = element(self.in_set())
             .iter()
             .map(|a| (a.name.clone(), Value::Null))
             .collect();
-        m.insert("name".into(), Value::string(name));
+        m.insert("name", Value::string(name));
         for (k, v) in extra {
             m.insert(k.to_string(), v.clone());
         }
@@ -127,7 +129,7 @@ impl Mode {
         }
     }
     fn config(self, els: Vec<Value>, label: Option<&str>) -> Value {
-        Value::Object(BTreeMap::from([
+        Value::Object(ObjectMap::from([
             ("id".to_string(), Value::Null),
             ("label".to_string(), Value::opt_string(label)),
             ("updated".to_string(), Value::Null),
@@ -500,7 +502,7 @@ fn equivalent_configuration_keeps_the_prior_form() {
             A::string("updated").computed().description("u"),
         ],
     );
-    let prior = Value::Object(BTreeMap::from([
+    let prior = Value::Object(ObjectMap::from([
         ("doc".to_string(), Value::string(r#"{"a":1,"b":2}"#)),
         ("updated".to_string(), Value::string("t1")),
     ]));
@@ -815,7 +817,7 @@ fn x_elements(mode: Mode, xs: &[&str]) -> Vec<Value> {
         .iter()
         .zip(xs)
         .map(|(n, x)| {
-            Value::Object(BTreeMap::from([
+            Value::Object(ObjectMap::from([
                 ("name".to_string(), Value::string(*n)),
                 ("x".to_string(), Value::string(*x)),
                 ("status".to_string(), Value::Null),
@@ -994,17 +996,17 @@ fn equivalence_two_levels_down_inside_list_and_set_elements() {
     );
     assert_eq!(s.validate(true), Vec::<String>::new());
     let leaf_v = |x: &str| {
-        Value::Object(BTreeMap::from([
+        Value::Object(ObjectMap::from([
             ("x".to_string(), Value::string(x)),
             ("status".to_string(), Value::Null),
         ]))
     };
     let cfg = |xs: &[&str]| {
-        Value::Object(BTreeMap::from([
+        Value::Object(ObjectMap::from([
             ("id".to_string(), Value::Null),
             (
                 "outer".to_string(),
-                Value::List(vec![Value::Object(BTreeMap::from([(
+                Value::List(vec![Value::Object(ObjectMap::from([(
                     "inner".to_string(),
                     Value::Set(xs.iter().map(|x| leaf_v(x)).collect()),
                 )]))]),
@@ -1033,4 +1035,176 @@ fn equivalence_two_levels_down_inside_list_and_set_elements() {
     assert_ne!(read, prior);
     normalize_read(&s, &prior, &mut read);
     assert_eq!(read, prior);
+}
+
+// Cases mutation testing found untested (issue 15; bench/results/mutants.json names the mutant
+// each one kills). Values are written as JSON (`tc::v`) so they do not depend on how objects
+// are stored.
+mod mutants {
+    use super::super::terraform_cases as tc;
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn computed_only_and_write_only_attributes_never_make_a_change() {
+        let s = tc::schema(
+            vec![
+                tc::s("name"),
+                A::string("status").computed(),
+                A::string("secret_wo").optional().write_only(),
+            ],
+            vec![],
+        );
+        let prior = tc::v(json!({"name": "a", "status": "up", "secret_wo": null}));
+        let planned = tc::v(json!({"name": "a", "status": "?", "secret_wo": "s"}));
+        assert!(!is_changing(&s, &prior, &planned));
+        let renamed = tc::v(json!({"name": "b", "status": "up", "secret_wo": null}));
+        assert!(is_changing(&s, &prior, &renamed));
+    }
+
+    #[test]
+    fn nested_objects_and_maps_compare_without_their_computed_parts() {
+        let inner = || vec![tc::s("x"), A::string("c").computed()];
+        for n in [Nesting::Single, Nesting::Map] {
+            let s = tc::schema(vec![tc::nested("o", n, inner())], vec![]);
+            let wrap = |o: serde_json::Value| match n {
+                Nesting::Map => tc::v(json!({"o": {"$map": {"k": o}}})),
+                _ => tc::v(json!({ "o": o })),
+            };
+            let prior = wrap(json!({"x": "a", "c": "v"}));
+            let planned = wrap(json!({"x": "a", "c": "?"}));
+            assert!(!is_changing(&s, &prior, &planned), "{n:?}");
+            assert!(
+                is_changing(&s, &prior, &wrap(json!({"x": "b", "c": "v"}))),
+                "{n:?}"
+            );
+        }
+        // Map elements pair by key: the same values under other keys are a change.
+        let s = tc::schema(vec![tc::nested("o", Nesting::Map, inner())], vec![]);
+        let prior = tc::v(json!({"o": {"$map": {"k": {"x": "a", "c": "v"}}}}));
+        let moved = tc::v(json!({"o": {"$map": {"j": {"x": "a", "c": "v"}}}}));
+        assert!(is_changing(&s, &prior, &moved));
+    }
+
+    #[test]
+    fn null_write_only_reaches_into_single_and_map_nested_objects() {
+        for n in [Nesting::Single, Nesting::Map] {
+            let s = tc::schema(
+                vec![tc::nested(
+                    "o",
+                    n,
+                    vec![tc::s("x"), A::string("w").optional().write_only()],
+                )],
+                vec![],
+            );
+            let wrap = |o: serde_json::Value| match n {
+                Nesting::Map => tc::v(json!({"o": {"$map": {"k": o}}})),
+                _ => tc::v(json!({ "o": o })),
+            };
+            let mut v = wrap(json!({"x": "a", "w": "secret"}));
+            null_write_only(&s, &mut v);
+            assert_eq!(v, wrap(json!({"x": "a", "w": null})), "{n:?}");
+        }
+    }
+
+    /// Whether `actual` conforms to an unknown with refinements `r` (AssertObjectCompatible's
+    /// rule for planning placeholders).
+    fn conforms(r: crate::tf::Refinements, actual: serde_json::Value) -> bool {
+        let mut out = Vec::new();
+        super::super::compatible::compatible_value(
+            &Value::Unknown(r),
+            &tc::v(actual),
+            &AttributePath::root(),
+            &mut out,
+        );
+        out.is_empty()
+    }
+
+    #[test]
+    fn refined_unknowns_admit_exactly_the_values_in_their_range() {
+        use crate::tf::{Number, Refinements as R};
+        let lower = |n: i64, inclusive| R {
+            number_lower: Some((Number::from(n), inclusive)),
+            ..R::default()
+        };
+        let upper = |n: i64, inclusive| R {
+            number_upper: Some((Number::from(n), inclusive)),
+            ..R::default()
+        };
+        for (r, n, want) in [
+            (lower(5, true), 4, false),
+            (lower(5, true), 5, true),
+            (lower(5, true), 6, true),
+            (lower(5, false), 5, false),
+            (lower(5, false), 6, true),
+            (upper(10, true), 9, true),
+            (upper(10, true), 10, true),
+            (upper(10, true), 11, false),
+            (upper(10, false), 10, false),
+            (upper(10, false), 9, true),
+        ] {
+            assert_eq!(conforms(r.clone(), json!(n)), want, "{n} in {r:?}");
+        }
+        let len = R {
+            length_lower: Some(2),
+            length_upper: Some(3),
+            ..R::default()
+        };
+        for (items, want) in [(1, false), (2, true), (3, true), (4, false)] {
+            let list = json!(vec!["x"; items]);
+            assert_eq!(conforms(len.clone(), list), want, "{items} items");
+            let map: serde_json::Map<String, serde_json::Value> =
+                (0..items).map(|i| (format!("k{i}"), json!("x"))).collect();
+            let map = json!({ "$map": map });
+            assert_eq!(conforms(len.clone(), map), want, "{items} keys");
+        }
+        let prefix = R {
+            string_prefix: Some("p-".into()),
+            ..R::default()
+        };
+        assert!(conforms(prefix.clone(), json!("p-x")));
+        assert!(!conforms(prefix, json!("q-x")));
+        let not_null = R {
+            nullable: Some(false),
+            ..R::default()
+        };
+        assert!(!conforms(not_null.clone(), json!(null)));
+        assert!(conforms(not_null, json!("?")));
+        assert!(conforms(R::default(), json!(null)));
+    }
+
+    #[test]
+    fn an_optional_computed_nested_attribute_is_planned_as_a_whole_or_element_by_element() {
+        let o = || {
+            A::nested(
+                "o",
+                Nesting::Single,
+                vec![tc::s("x"), A::string("c").computed()],
+            )
+            .optional_computed()
+        };
+        // Configured: its computed parts are planned like any element's (unknown on create).
+        let s = tc::schema(vec![tc::s("name"), o()], vec![]);
+        let cfg = tc::v(json!({"name": "a", "o": {"x": "1", "c": null}}));
+        let planned = plan(
+            &s,
+            &Value::Null,
+            &proposed_new(&s, &Value::Null, &cfg),
+            &cfg,
+        );
+        assert_eq!(
+            planned,
+            tc::v(json!({"name": "a", "o": {"x": "1", "c": "?"}}))
+        );
+        // Unconfigured and kept from the prior state: kept whole, its computed parts too,
+        // while something else changes.
+        let s = tc::schema(vec![tc::s("name"), o().keep_prior()], vec![]);
+        let prior = tc::v(json!({"name": "a", "o": {"x": "1", "c": "v"}}));
+        let cfg = tc::v(json!({"name": "b", "o": null}));
+        let planned = plan(&s, &prior, &proposed_new(&s, &prior, &cfg), &cfg);
+        assert_eq!(
+            planned,
+            tc::v(json!({"name": "b", "o": {"x": "1", "c": "v"}}))
+        );
+    }
 }

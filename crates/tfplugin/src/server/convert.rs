@@ -21,7 +21,7 @@ fn block(b: &Block, version: i64) -> pb::schema::Block {
             .blocks
             .iter()
             .map(|nb| pb::schema::NestedBlock {
-                type_name: nb.name.clone(),
+                type_name: nb.name.to_string(),
                 block: Some(block(&nb.block, version)),
                 nesting: block_nesting(nb.nesting) as i32,
                 min_items: nb.min_items,
@@ -73,7 +73,7 @@ fn attribute(a: &Attribute) -> pb::schema::Attribute {
         ),
     };
     pb::schema::Attribute {
-        name: a.name.clone(),
+        name: a.name.to_string(),
         r#type: ty,
         nested_type,
         description: a.description.clone(),
@@ -217,7 +217,7 @@ pub fn implied_type(s: &pb::Schema) -> Result<Type, String> {
     }
     fn block_ty(b: &pb::schema::Block) -> Result<Type, String> {
         use pb::schema::nested_block::NestingMode as M;
-        let mut m = std::collections::BTreeMap::new();
+        let mut m = crate::tf::ObjectMap::new();
         for a in &b.attributes {
             m.insert(a.name.clone(), attr_ty(a)?);
         }

@@ -5,6 +5,7 @@ pub mod codec;
 pub mod diag;
 pub mod duration;
 pub mod number;
+pub mod object;
 pub mod path;
 pub mod schema;
 pub mod ty;
@@ -13,6 +14,7 @@ pub mod value;
 
 pub use diag::{Diagnostic, Diagnostics, Severity};
 pub use number::Number;
+pub use object::{Name, ObjectMap};
 pub use path::{AttributePath, PathStep};
 pub use ty::Type;
 pub use value::{Refinements, Value};

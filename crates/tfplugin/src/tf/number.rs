@@ -268,14 +268,30 @@ impl PartialOrd for Number {
     }
 }
 
+/// The decimal digits of `n`, written into `buf` (no allocation: integers are the numbers
+/// Terraform sends most).
+fn u64_digits(mut n: u64, buf: &mut [u8; 20]) -> &str {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    std::str::from_utf8(&buf[i..]).unwrap_or_default()
+}
+
 impl From<i64> for Number {
     fn from(n: i64) -> Self {
-        Number::finite(n < 0, &n.unsigned_abs().to_string(), 0)
+        Number::finite(n < 0, u64_digits(n.unsigned_abs(), &mut [0; 20]), 0)
     }
 }
 impl From<u64> for Number {
     fn from(n: u64) -> Self {
-        Number::finite(false, &n.to_string(), 0)
+        Number::finite(false, u64_digits(n, &mut [0; 20]), 0)
     }
 }
 // i32/u32 exist so that an untyped literal (`Number::from(5)`) still compiles.

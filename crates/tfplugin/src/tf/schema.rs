@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::object::{Name, ObjectMap};
 use super::ty::Type;
 use super::validator::Validator;
 use super::value::Value;
@@ -101,7 +102,8 @@ pub enum AttrKind {
 /// One attribute and its plan behaviour.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Attribute {
-    pub name: String,
+    /// Shared with the object types and values made from this schema.
+    pub name: Name,
     pub kind: AttrKind,
     pub constraint: Constraint,
     pub sensitive: bool,
@@ -129,9 +131,9 @@ pub struct Attribute {
 }
 
 impl Attribute {
-    fn new(name: &str, kind: AttrKind) -> Self {
+    fn new(name: impl Into<Name>, kind: AttrKind) -> Self {
         Attribute {
-            name: name.to_string(),
+            name: name.into(),
             kind,
             constraint: Constraint::Optional,
             sensitive: false,
@@ -147,19 +149,19 @@ impl Attribute {
             null_means: None,
         }
     }
-    pub fn string(name: &str) -> Self {
+    pub fn string(name: impl Into<Name>) -> Self {
         Self::new(name, AttrKind::Typed(Type::String))
     }
-    pub fn bool(name: &str) -> Self {
+    pub fn bool(name: impl Into<Name>) -> Self {
         Self::new(name, AttrKind::Typed(Type::Bool))
     }
-    pub fn number(name: &str) -> Self {
+    pub fn number(name: impl Into<Name>) -> Self {
         Self::new(name, AttrKind::Typed(Type::Number))
     }
-    pub fn typed(name: &str, ty: Type) -> Self {
+    pub fn typed(name: impl Into<Name>, ty: Type) -> Self {
         Self::new(name, AttrKind::Typed(ty))
     }
-    pub fn nested(name: &str, nesting: Nesting, attributes: Vec<Attribute>) -> Self {
+    pub fn nested(name: impl Into<Name>, nesting: Nesting, attributes: Vec<Attribute>) -> Self {
         Self::new(
             name,
             AttrKind::Nested {
@@ -272,7 +274,7 @@ impl Attribute {
 /// A nested block type inside a block.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NestedBlock {
-    pub name: String,
+    pub name: Name,
     pub nesting: Nesting,
     pub block: Block,
     pub min_items: i64,
@@ -281,11 +283,11 @@ pub struct NestedBlock {
 
 impl NestedBlock {
     /// A block type; `description` documents the block itself.
-    pub fn new(name: &str, nesting: Nesting, description: &str, block: Block) -> Self {
+    pub fn new(name: impl Into<Name>, nesting: Nesting, description: &str, block: Block) -> Self {
         let mut block = block;
         block.description = description.to_string();
         NestedBlock {
-            name: name.to_string(),
+            name: name.into(),
             nesting,
             block,
             min_items: 0,
@@ -334,7 +336,7 @@ pub struct Block {
 impl Block {
     /// The object type every value of this block has.
     pub fn implied_type(&self) -> Type {
-        let mut m: BTreeMap<String, Type> = self
+        let mut m: ObjectMap<Type> = self
             .attributes
             .iter()
             .map(|a| (a.name.clone(), a.ty()))

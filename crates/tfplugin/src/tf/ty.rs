@@ -1,10 +1,11 @@
 //! Terraform (cty) type constraints and their JSON form (`"string"`, `["list","string"]`,
 //! `["object",{...}]`), as used in `Schema.Attribute.type` and in dynamic values.
 
-use std::collections::BTreeMap;
+use super::object::ObjectMap;
 
-/// A cty type. Object attribute order is irrelevant on the wire; a `BTreeMap` keeps it sorted,
-/// which is also the order cty writes msgpack keys in.
+/// A cty type. Object attribute order is irrelevant on the wire; an [`ObjectMap`] keeps it
+/// sorted, which is also the order cty writes msgpack keys in, and holds the names that
+/// decoded values share.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Type {
     String,
@@ -15,7 +16,7 @@ pub enum Type {
     List(Box<Type>),
     Set(Box<Type>),
     Map(Box<Type>),
-    Object(BTreeMap<String, Type>),
+    Object(ObjectMap<Type>),
     Tuple(Vec<Type>),
 }
 
@@ -41,7 +42,7 @@ impl Type {
                 J::Object(
                     attrs
                         .iter()
-                        .map(|(k, t)| (k.clone(), t.to_json()))
+                        .map(|(k, t)| (k.to_string(), t.to_json()))
                         .collect(),
                 ),
             ),

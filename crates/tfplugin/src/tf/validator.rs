@@ -454,7 +454,6 @@ fn display(v: &Value) -> String {
 mod tests {
     use super::*;
     use crate::tf::schema::{Attribute as A, Nesting};
-    use std::collections::BTreeMap;
 
     fn obj(pairs: &[(&str, Value)]) -> Value {
         Value::Object(
@@ -526,13 +525,13 @@ mod tests {
     }
 
     fn base(extra: &[(&str, Value)]) -> Value {
-        let mut m: BTreeMap<String, Value> = [
+        let mut m: crate::tf::ObjectMap<Value> = [
             "kind", "password", "key", "server", "name", "timeouts", "sources", "params",
         ]
         .iter()
         .map(|k| (k.to_string(), Value::Null))
         .collect();
-        m.insert("server".into(), "https://k".into());
+        m.insert("server", "https://k".into());
         for (k, v) in extra {
             m.insert(k.to_string(), v.clone());
         }

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::number::Number;
+use super::object::ObjectMap;
 use super::ty::Type;
 
 /// What Terraform may promise about an unknown value (msgpack ext 12). All `None` means a
@@ -48,7 +49,7 @@ pub enum Value {
     Tuple(Vec<Value>),
     Map(BTreeMap<String, Value>),
     /// Always holds every attribute of its type (null where unset).
-    Object(BTreeMap<String, Value>),
+    Object(ObjectMap<Value>),
     /// A known, non-null value at a `dynamic` position, with its concrete type.
     Dynamic(Box<Type>, Box<Value>),
 }
@@ -64,7 +65,8 @@ impl PartialEq for Value {
             (String(a), String(b)) => a == b,
             (List(a), List(b)) | (Tuple(a), Tuple(b)) => a == b,
             (Set(a), Set(b)) => set_eq(a, b),
-            (Map(a), Map(b)) | (Object(a), Object(b)) => a == b,
+            (Map(a), Map(b)) => a == b,
+            (Object(a), Object(b)) => a == b,
             (Dynamic(ta, va), Dynamic(tb, vb)) => ta == tb && va == vb,
             _ => false,
         }
@@ -124,7 +126,8 @@ impl Value {
             Value::List(v) | Value::Set(v) | Value::Tuple(v) => {
                 v.iter().all(Value::is_wholly_known)
             }
-            Value::Map(m) | Value::Object(m) => m.values().all(Value::is_wholly_known),
+            Value::Map(m) => m.values().all(Value::is_wholly_known),
+            Value::Object(m) => m.values().all(Value::is_wholly_known),
             Value::Dynamic(_, v) => v.is_wholly_known(),
             _ => true,
         }
@@ -182,7 +185,13 @@ impl Value {
                     None
                 }
             }
-            (Map(a), Map(b)) | (Object(a), Object(b)) => {
+            (Map(a), Map(b)) => {
+                if a.len() != b.len() || a.keys().zip(b.keys()).any(|(x, y)| x != y) {
+                    return Some(false);
+                }
+                all(a.values().zip(b.values()).map(|(x, y)| x.known_eq(y)))
+            }
+            (Object(a), Object(b)) => {
                 if a.len() != b.len() || a.keys().zip(b.keys()).any(|(x, y)| x != y) {
                     return Some(false);
                 }
@@ -211,11 +220,7 @@ impl Value {
                     .map(|(k, v)| (k, v.unknowns_to_null()))
                     .collect(),
             ),
-            Value::Object(m) => Value::Object(
-                m.into_iter()
-                    .map(|(k, v)| (k, v.unknowns_to_null()))
-                    .collect(),
-            ),
+            Value::Object(m) => Value::Object(m.map_values(Value::unknowns_to_null)),
             Value::Dynamic(t, v) => Value::Dynamic(t, Box::new(v.unknowns_to_null())),
             other => other,
         }
@@ -263,14 +268,14 @@ impl Value {
         self.as_number().and_then(Number::as_i64)
     }
     /// Attributes, if this is a known object.
-    pub fn as_object(&self) -> Option<&BTreeMap<String, Value>> {
+    pub fn as_object(&self) -> Option<&ObjectMap<Value>> {
         match self {
             Value::Object(m) => Some(m),
             _ => None,
         }
     }
     /// Mutable attributes, if this is a known object.
-    pub fn as_object_mut(&mut self) -> Option<&mut BTreeMap<String, Value>> {
+    pub fn as_object_mut(&mut self) -> Option<&mut ObjectMap<Value>> {
         match self {
             Value::Object(m) => Some(m),
             _ => None,
@@ -298,7 +303,12 @@ impl Value {
     /// Sets attribute `name` of a known object (no-op otherwise).
     pub fn set_attr(&mut self, name: &str, v: Value) {
         if let Some(m) = self.as_object_mut() {
-            m.insert(name.to_string(), v);
+            match m.get_mut(name) {
+                Some(x) => *x = v,
+                None => {
+                    m.insert(name.to_string(), v);
+                }
+            }
         }
     }
     /// A null-safe string accessor: `Some` only for a known, non-empty string.

@@ -75,13 +75,13 @@ fn absent_blocks_convert_as_terraform_sends_them_and_round_trip() {
 #[test]
 fn conversion_errors_name_the_nested_path() {
     let mut v = schema().null_object();
-    let mut src = thing::Source::from_object(&Value::Object(BTreeMap::new()))
+    let mut src = thing::Source::from_object(&Value::Object(tfplugin::tf::ObjectMap::new()))
         .unwrap()
         .to_value();
     src.set_attr("url", "u".into());
     src.set_attr("uid", "u1".into());
     v.set_attr("sources", Value::List(vec![src.clone(), src]));
-    let mut bad = thing::Source::from_object(&Value::Object(BTreeMap::new()))
+    let mut bad = thing::Source::from_object(&Value::Object(tfplugin::tf::ObjectMap::new()))
         .unwrap()
         .to_value();
     bad.set_attr("url", Value::Bool(true));
@@ -660,14 +660,14 @@ fn the_typed_hook_writes_back_only_what_it_changed() {
 
 /// A value of the `Declared` model's part: `size` and `url`.
 fn part(size: i64, url: &str) -> Value {
-    Value::Object(BTreeMap::from([
+    Value::Object(tfplugin::tf::ObjectMap::from([
         ("size".to_string(), Value::from(size)),
         ("url".to_string(), Value::string(url)),
     ]))
 }
 
 fn declared(parts: Vec<Value>, one: Value) -> Value {
-    Value::Object(BTreeMap::from([
+    Value::Object(tfplugin::tf::ObjectMap::from([
         ("parts".to_string(), Value::List(parts)),
         ("one".to_string(), one),
     ]))

@@ -7,6 +7,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::tf::object::ObjectMap;
+
 use serde_json::Value as J;
 
 use super::Step;
@@ -148,14 +150,14 @@ impl JsonDecoder {
 
     fn object(
         &mut self,
-        attrs: &BTreeMap<String, Type>,
+        attrs: &ObjectMap<Type>,
         m: &serde_json::Map<String, J>,
     ) -> Result<Value, CodecError> {
-        let mut out = BTreeMap::new();
+        let mut out = ObjectMap::with_capacity(attrs.len());
         for (k, item) in m {
-            match attrs.get(k) {
-                Some(ty) => {
-                    out.insert(k.clone(), self.value(Some(Step::Attr(k)), item, ty)?);
+            match attrs.get_key_value(k) {
+                Some((name, ty)) => {
+                    out.insert(name.clone(), self.value(Some(Step::Attr(k)), item, ty)?);
                 }
                 None if self.opts.ignore_unknown_attrs => {}
                 None => {
@@ -266,7 +268,7 @@ impl JsonEncoder {
                 check_object_attrs(attrs, values)?;
                 let mut m = serde_json::Map::new();
                 for ((k, t), item) in attrs.iter().zip(values.values()) {
-                    m.insert(k.clone(), self.value(Some(Step::Attr(k)), item, t)?);
+                    m.insert(k.to_string(), self.value(Some(Step::Attr(k)), item, t)?);
                 }
                 J::Object(m)
             }

@@ -11,7 +11,7 @@
 //! Decoding never panics and never allocates from an untrusted length; nesting (values and
 //! the types inside dynamic values) is limited to [`MAX_DEPTH`] levels.
 
-use std::collections::BTreeMap;
+use crate::tf::object::ObjectMap;
 
 use super::path::{AttributePath, PathStep};
 use super::ty::Type;
@@ -154,9 +154,12 @@ pub(crate) fn mismatch(w: &impl Walker, ty: &Type, v: &Value) -> CodecError {
 
 /// Checks, for the encoders, that an object value has exactly its type's attributes.
 pub(crate) fn check_object_attrs(
-    attrs: &BTreeMap<String, Type>,
-    values: &BTreeMap<String, Value>,
+    attrs: &ObjectMap<Type>,
+    values: &ObjectMap<Value>,
 ) -> Result<(), CodecError> {
+    if attrs.len() == values.len() && attrs.keys().zip(values.keys()).all(|(a, b)| a == b) {
+        return Ok(());
+    }
     if let Some(missing) = attrs.keys().find(|k| !values.contains_key(*k)) {
         return Err(CodecError::new(
             &AttributePath::attr(missing.as_str()),

@@ -8,6 +8,7 @@ use super::refinements::decode_unknown;
 use super::Step;
 use super::{check_tuple_len, CodecError, Walk, Walker};
 use crate::tf::number::Number;
+use crate::tf::object::ObjectMap;
 use crate::tf::ty::Type;
 use crate::tf::value::Value;
 
@@ -169,25 +170,26 @@ impl<'a> Decoder<'a> {
         Ok(Value::Map(out))
     }
 
-    /// cty requires every attribute exactly once (`unmarshalObject`); order is free.
-    fn object(&mut self, attrs: &BTreeMap<String, Type>) -> Result<Value, CodecError> {
+    /// cty requires every attribute exactly once (`unmarshalObject`); order is free. The
+    /// object's names are the type's (shared, not copied): decoding allocates no key.
+    fn object(&mut self, attrs: &ObjectMap<Type>) -> Result<Value, CodecError> {
         let n = self.map_len("a map for an object")?;
-        // Terraform writes attributes sorted, as the type lists them: follow the type's keys
-        // with a cursor (one comparison per attribute) and build the map from sorted pairs in
-        // one go; any other order takes the general path.
-        let mut expected = attrs.iter();
+        let types = attrs.as_slice();
+        // Terraform writes attributes sorted, as the type lists them: follow the type's
+        // entries with a cursor (one comparison per attribute) and take the values as they
+        // come; any other order takes the general path, which sorts by the type's positions.
         // `n` comes from the input: a valid object has at most one entry per attribute.
-        let mut pairs: Vec<(String, Value)> = Vec::with_capacity(n.min(attrs.len()));
+        let mut values: Vec<(usize, Value)> = Vec::with_capacity(n.min(types.len()));
         let mut in_order = true;
-        for _ in 0..n {
-            let key = self.string("a string attribute name")?;
-            let ty = match expected.next() {
-                Some((k, t)) if in_order && *k == key => t,
+        for i in 0..n {
+            let key = self.str_body("a string attribute name")?;
+            let at = match types.get(i) {
+                Some((k, _)) if in_order && k.as_str() == key => i,
                 _ => {
                     in_order = false;
-                    match attrs.get(&key) {
-                        Some(t) => t,
-                        None => {
+                    match attrs.position(key) {
+                        Ok(at) => at,
+                        Err(_) => {
                             return Err(CodecError::new(
                                 &crate::tf::AttributePath::attr(key),
                                 "unsupported attribute",
@@ -196,30 +198,36 @@ impl<'a> Decoder<'a> {
                     }
                 }
             };
-            let v = self.value(Some(Step::Attr(&key)), ty)?;
-            pairs.push((key, v));
+            let v = self.value(Some(Step::Attr(key)), &types[at].1)?;
+            values.push((at, v));
         }
-        if in_order && n == attrs.len() {
-            // Every attribute exactly once, in the type's order.
-            return Ok(Value::Object(pairs.into_iter().collect()));
-        }
-        let mut out = BTreeMap::new();
-        for (key, v) in pairs {
-            if out.contains_key(&key) {
+        if !in_order {
+            values.sort_by_key(|(at, _)| *at);
+            if let Some(w) = values.windows(2).find(|w| w[0].0 == w[1].0) {
                 return Err(CodecError::new(
-                    &crate::tf::AttributePath::attr(key),
+                    &crate::tf::AttributePath::attr(types[w[0].0].0.as_str()),
                     "duplicate attribute",
                 ));
             }
-            out.insert(key, v);
         }
-        if let Some(missing) = attrs.keys().find(|k| !out.contains_key(*k)) {
+        if values.len() != types.len() {
+            // Sorted, without duplicates, and fewer: the first position not taken is missing.
+            let missing = values
+                .iter()
+                .enumerate()
+                .find(|(i, (at, _))| i != at)
+                .map_or(values.len(), |(i, _)| i);
             return Err(CodecError::new(
-                &crate::tf::AttributePath::attr(missing.as_str()),
+                &crate::tf::AttributePath::attr(types[missing].0.as_str()),
                 "missing attribute: an object must carry every attribute of its type (nil for null)",
             ));
         }
-        Ok(Value::Object(out))
+        Ok(Value::Object(ObjectMap::from_sorted(
+            values
+                .into_iter()
+                .map(|(at, v)| (types[at].0.clone(), v))
+                .collect(),
+        )))
     }
 
     /// `[type JSON (bin or str), value]` (cty `unmarshalDynamic`); nil and bare exts were
@@ -247,10 +255,14 @@ impl<'a> Decoder<'a> {
     }
 
     pub fn string(&mut self, what: &str) -> Result<String, CodecError> {
+        self.str_body(what).map(str::to_string)
+    }
+
+    /// A str or bin holding UTF-8, borrowed from the input.
+    pub fn str_body(&mut self, what: &str) -> Result<&'a str, CodecError> {
         let m = self.marker()?;
         let bytes = self.bytes_body(m).ok_or_else(|| self.expected(what, m))??;
-        String::from_utf8(bytes.to_vec())
-            .map_err(|_| self.err(format!("{what} is not valid UTF-8")))
+        std::str::from_utf8(bytes).map_err(|_| self.err(format!("{what} is not valid UTF-8")))
     }
 
     pub fn bool(&mut self) -> Result<bool, CodecError> {
