@@ -1009,7 +1009,10 @@ impl<P: Provider> ProviderService<P> {
             diags,
         );
         let private = private.into_inner().unwrap_or_else(|e| e.into_inner());
-        if !planned.is_null() && !diags.has_errors() {
+        // Remote checks are for create and update plans: a plan that changes nothing (every
+        // refresh of an unchanged resource) has nothing for apply to refuse.
+        let changes = prior.is_null() || prior.known_eq(&planned) != Some(true);
+        if changes && !planned.is_null() && !diags.has_errors() {
             self.check_plan(res, &prior, &planned, &private, diags)
                 .await;
         }

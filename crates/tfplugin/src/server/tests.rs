@@ -721,3 +721,39 @@ async fn remote_plan_checks_run_once_configured_with_a_short_deadline() {
         "at the attribute's path"
     );
 }
+
+#[tokio::test]
+async fn remote_plan_checks_are_for_changes_only() {
+    let svc = failing_service();
+    configure(&svc).await;
+    let plan = |prior: Value, name: &str| {
+        let mut cfg = Failing.schema().null_object();
+        cfg.set_attr("name", name.into());
+        let svc = &svc;
+        async move {
+            svc.plan_resource_change(Request::new(pb::plan_resource_change::Request {
+                type_name: "test_failing".into(),
+                prior_state: dv_of(&prior),
+                proposed_new_state: dv_of(&cfg),
+                config: dv_of(&cfg),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner()
+        }
+    };
+    let refused = |r: &pb::plan_resource_change::Response| {
+        r.diagnostics.iter().any(|d| d.summary == "Refused")
+    };
+    // An unchanged object (a refresh): nothing to check.
+    let r = plan(failing_state("refused-remotely"), "refused-remotely").await;
+    assert!(!refused(&r), "{:?}", r.diagnostics);
+    // The same object changing into the refused one: checked.
+    let r = plan(failing_state("before"), "refused-remotely").await;
+    assert!(
+        refused(&r),
+        "an update plan is checked: {:?}",
+        r.diagnostics
+    );
+}
