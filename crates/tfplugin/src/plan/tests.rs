@@ -1205,4 +1205,93 @@ mod mutants {
             tc::v(json!({"name": "b", "o": {"x": "1", "c": "v"}}))
         );
     }
+
+    #[test]
+    fn dynamic_values_of_another_type_are_not_compatible() {
+        use crate::tf::Type;
+        let dynamic = |t: Type| Value::Dynamic(Box::new(t), Box::new(Value::Null));
+        let mut out = Vec::new();
+        super::super::compatible::compatible_value(
+            &dynamic(Type::String),
+            &dynamic(Type::Number),
+            &AttributePath::root(),
+            &mut out,
+        );
+        assert_eq!(out.len(), 1, "{out:?}");
+        out.clear();
+        // Of the same type, the values inside are compared: an unknown admits a known value.
+        super::super::compatible::compatible_value(
+            &Value::Dynamic(Box::new(Type::String), Box::new(Value::unknown())),
+            &Value::Dynamic(Box::new(Type::String), Box::new(Value::string("x"))),
+            &AttributePath::root(),
+            &mut out,
+        );
+        assert_eq!(out, vec![]);
+    }
+
+    #[test]
+    fn settle_pairs_set_elements_with_the_result_element_that_agrees() {
+        let planned = tc::v(json!({"s": {"$set": [{"n": "a", "id": "?"}, {"n": "b", "id": "?"}]}}));
+        let actual = tc::v(json!({"s": {"$set": [{"n": "b", "id": "2"}, {"n": "a", "id": "1"}]}}));
+        assert_eq!(
+            settle(&planned, &actual),
+            tc::v(json!({"s": {"$set": [{"n": "a", "id": "1"}, {"n": "b", "id": "2"}]}}))
+        );
+    }
+
+    #[test]
+    fn write_only_value_is_found_inside_single_and_map_nested_objects() {
+        for n in [Nesting::Single, Nesting::Map, Nesting::Set, Nesting::List] {
+            let s = tc::schema(
+                vec![tc::nested(
+                    "o",
+                    n,
+                    vec![tc::s("x"), A::string("w").optional().write_only()],
+                )],
+                vec![],
+            );
+            let wrap = |o: serde_json::Value| match n {
+                Nesting::Map => tc::v(json!({"o": {"$map": {"k": o}}})),
+                Nesting::Set => tc::v(json!({"o": {"$set": [o]}})),
+                Nesting::List => tc::v(json!({ "o": [o] })),
+                _ => tc::v(json!({ "o": o })),
+            };
+            let want = match n {
+                Nesting::Map => "o[\"k\"].w",
+                // A path cannot step into a set: its element's attribute hangs off the set.
+                Nesting::Set => "o.w",
+                Nesting::List => "o[0].w",
+                _ => "o.w",
+            };
+            let found = write_only_value(&s, &wrap(json!({"x": "a", "w": "secret"})));
+            assert_eq!(found.map(|p| p.to_string()).as_deref(), Some(want), "{n:?}");
+            assert_eq!(
+                write_only_value(&s, &wrap(json!({"x": "a", "w": null}))),
+                None
+            );
+        }
+    }
+
+    #[test]
+    fn a_read_never_takes_a_prior_form_that_holds_an_unknown() {
+        fn anything(_: &Value, _: &Value) -> bool {
+            true
+        }
+        let s = tc::schema(
+            vec![A::typed(
+                "l",
+                crate::tf::Type::List(Box::new(crate::tf::Type::String)),
+            )
+            .optional()
+            .equivalence(crate::tf::schema::Equivalence {
+                name: "anything",
+                eq: anything,
+            })],
+            vec![],
+        );
+        let prior = tc::v(json!({"l": ["a", "?"]}));
+        let mut read = tc::v(json!({"l": ["a", "b"]}));
+        normalize_read(&s, &prior, &mut read);
+        assert_eq!(read, tc::v(json!({"l": ["a", "b"]})));
+    }
 }
