@@ -1294,4 +1294,83 @@ mod mutants {
         normalize_read(&s, &prior, &mut read);
         assert_eq!(read, tc::v(json!({"l": ["a", "b"]})));
     }
+
+    #[test]
+    fn proposed_new_takes_unconfigured_optional_computed_values_from_the_prior_state() {
+        let s = tc::schema(
+            vec![
+                tc::s("name"),
+                A::string("oc").optional_computed(),
+                A::string("c").computed(),
+            ],
+            vec![],
+        );
+        let prior = tc::v(json!({"name": "a", "oc": "p", "c": "q"}));
+        let unset = tc::v(json!({"name": "b", "oc": null, "c": null}));
+        assert_eq!(
+            proposed_new(&s, &prior, &unset),
+            tc::v(json!({"name": "b", "oc": "p", "c": "q"}))
+        );
+        let set = tc::v(json!({"name": "b", "oc": "n", "c": null}));
+        assert_eq!(
+            proposed_new(&s, &prior, &set),
+            tc::v(json!({"name": "b", "oc": "n", "c": "q"}))
+        );
+    }
+
+    #[test]
+    fn proposed_new_carries_computed_values_to_the_set_element_they_came_from() {
+        let s = tc::schema(
+            vec![tc::nested(
+                "t",
+                Nesting::Set,
+                vec![tc::s("n"), A::string("c").computed()],
+            )],
+            vec![],
+        );
+        let prior = tc::v(json!({"t": {"$set": [{"n": "a", "c": "1"}, {"n": "b", "c": "2"}]}}));
+        let cfg = tc::v(json!({"t": {"$set": [{"n": "b", "c": null}, {"n": "a", "c": null}]}}));
+        assert_eq!(
+            proposed_new(&s, &prior, &cfg),
+            tc::v(json!({"t": {"$set": [{"n": "b", "c": "2"}, {"n": "a", "c": "1"}]}}))
+        );
+    }
+
+    #[test]
+    fn a_set_element_whose_optional_computed_value_came_from_the_prior_keeps_its_own_configuration()
+    {
+        let s = tc::schema(
+            vec![tc::nested(
+                "t",
+                Nesting::Set,
+                vec![
+                    A::string("n").required(),
+                    A::string("oc").optional_computed(),
+                    A::string("mode").optional().default(Value::string("fast")),
+                ],
+            )],
+            vec![],
+        );
+        let prior = tc::v(json!({"t": {"$set": [
+            {"n": "a", "oc": "x", "mode": "fast"},
+            {"n": "b", "oc": "y", "mode": "slow"}
+        ]}}));
+        let cfg = tc::v(json!({"t": {"$set": [
+            {"n": "a", "oc": null, "mode": null},
+            {"n": "b", "oc": null, "mode": "slow"}
+        ]}}));
+        // Terraform's order, not the configuration's: b first.
+        let proposed = tc::v(json!({"t": {"$set": [
+            {"n": "b", "oc": "y", "mode": "slow"},
+            {"n": "a", "oc": "x", "mode": null}
+        ]}}));
+        let planned = plan(&s, &prior, &proposed, &cfg);
+        assert_eq!(
+            planned,
+            tc::v(json!({"t": {"$set": [
+                {"n": "b", "oc": "y", "mode": "slow"},
+                {"n": "a", "oc": "x", "mode": "fast"}
+            ]}}))
+        );
+    }
 }
