@@ -1373,4 +1373,81 @@ mod mutants {
             ]}}))
         );
     }
+
+    /// The configuration element `match_set` pairs with each planned set element.
+    fn config_pairs(
+        attrs: &[A],
+        planned: serde_json::Value,
+        config: serde_json::Value,
+    ) -> Vec<Option<usize>> {
+        let (planned, config) = (tc::v(planned), tc::v(config));
+        let (Some(p), Some(c)) = (planned.as_elements(), config.as_elements()) else {
+            panic!("lists expected");
+        };
+        super::super::matching::match_set(Obj::attrs(attrs), p, c, &[])
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect()
+    }
+
+    /// The wildcard pass: a planned element whose optional+computed values came from the prior
+    /// state pairs with the configuration element it fits, not the next one in order.
+    #[test]
+    fn set_elements_pair_with_the_configuration_they_fit() {
+        let oc = || A::string("oc").optional_computed();
+        let flat = [A::string("n").optional(), oc()];
+        assert_eq!(
+            config_pairs(
+                &flat,
+                json!([{"n": "b", "oc": "y"}, {"n": "a", "oc": "x"}]),
+                json!([{"n": "a", "oc": null}, {"n": "b", "oc": null}]),
+            ),
+            [Some(1), Some(0)]
+        );
+        // An unconfigured optional value is null, not a wildcard.
+        let opt = [A::string("n").optional(), oc(), A::string("opt").optional()];
+        assert_eq!(
+            config_pairs(
+                &opt,
+                json!([{"n": "a", "oc": "x", "opt": "v"}, {"n": "a", "oc": "y", "opt": null}]),
+                json!([{"n": "a", "oc": null, "opt": null}, {"n": "a", "oc": null, "opt": "v"}]),
+            ),
+            [Some(1), Some(0)]
+        );
+        // Nested values must fit too, in every nesting mode.
+        for n in [Nesting::Single, Nesting::List, Nesting::Map, Nesting::Set] {
+            let nested = [
+                A::string("n").optional(),
+                tc::nested("o", n, vec![tc::s("x"), oc()]),
+            ];
+            let el = |n_: &str, x: &str, oc: Option<&str>| {
+                let o = json!({"x": x, "oc": oc});
+                let o = match n {
+                    Nesting::List => json!([o]),
+                    Nesting::Map => json!({ "$map": {"k": o} }),
+                    Nesting::Set => json!({ "$set": [o] }),
+                    _ => o,
+                };
+                json!({"n": n_, "o": o})
+            };
+            assert_eq!(
+                config_pairs(
+                    &nested,
+                    json!([el("a", "2", Some("y")), el("a", "1", Some("x"))]),
+                    json!([el("a", "1", None), el("a", "2", None)]),
+                ),
+                [Some(1), Some(0)],
+                "{n:?}"
+            );
+        }
+        // An element unknown as a whole fits no configured object (only the last pass pairs it).
+        assert_eq!(
+            config_pairs(
+                &flat,
+                json!(["?", {"n": null, "oc": "x"}]),
+                json!([{"n": null, "oc": null}, {"n": "z", "oc": null}]),
+            ),
+            [Some(1), Some(0)]
+        );
+    }
 }
