@@ -1334,6 +1334,14 @@ mod mutants {
             proposed_new(&s, &prior, &cfg),
             tc::v(json!({"t": {"$set": [{"n": "b", "c": "2"}, {"n": "a", "c": "1"}]}}))
         );
+        // An unknown configuration element could have produced no prior element: the prior
+        // element stays free for the configuration element that could.
+        let prior = tc::v(json!({"t": {"$set": [{"n": null, "c": "1"}]}}));
+        let cfg = tc::v(json!({"t": {"$set": ["?", {"n": null, "c": null}]}}));
+        assert_eq!(
+            proposed_new(&s, &prior, &cfg),
+            tc::v(json!({"t": {"$set": ["?", {"n": null, "c": "1"}]}}))
+        );
     }
 
     #[test]
