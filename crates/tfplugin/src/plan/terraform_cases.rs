@@ -1091,6 +1091,19 @@ fn assert_plan_valid_edges_mutation_testing_found() {
         &got,
         &[("b", "planned for existence but config wants absence")],
     );
+    // A nested map's count is its number of keys.
+    let map = schema(vec![nested("m", Nesting::Map, vec![s("x")])], vec![]);
+    let got = check(
+        &map,
+        &Value::Null,
+        &v(json!({"m": {"$map": {"a": {"x": "1"}, "b": {"x": "2"}}}})),
+        &v(json!({"m": {"$map": {"a": {"x": "1"}}}})),
+    );
+    assert_violations(
+        "map count",
+        &got,
+        &[("m", "count in plan (1) disagrees with count in config (2)")],
+    );
     // Messages show the values of attributes that are not sensitive.
     let got = check(
         &schema(vec![s("a")], vec![]),

@@ -1334,6 +1334,64 @@ mod mutants {
             proposed_new(&s, &prior, &cfg),
             tc::v(json!({"t": {"$set": [{"n": "b", "c": "2"}, {"n": "a", "c": "1"}]}}))
         );
+        // Nested attributes and blocks of the elements must be derivable too.
+        let inner = || vec![tc::s("x"), A::string("c").computed()];
+        let by_attr = tc::schema(
+            vec![tc::nested(
+                "t",
+                Nesting::Set,
+                vec![tc::s("n"), tc::nested("o", Nesting::Single, inner())],
+            )],
+            vec![],
+        );
+        let by_block = tc::schema(
+            vec![],
+            vec![NestedBlock::new(
+                "t",
+                Nesting::Set,
+                "",
+                Block {
+                    attributes: vec![tc::s("n")],
+                    blocks: vec![tc::block("o", Nesting::Single, inner())],
+                    ..Default::default()
+                },
+            )],
+        );
+        let in_mode = |n: Nesting| {
+            tc::schema(
+                vec![tc::nested(
+                    "t",
+                    Nesting::Set,
+                    vec![tc::s("n"), tc::nested("o", n, inner())],
+                )],
+                vec![],
+            )
+        };
+        for (s, n) in [
+            (by_attr, Nesting::Single),
+            (by_block, Nesting::Single),
+            (in_mode(Nesting::List), Nesting::List),
+            (in_mode(Nesting::Map), Nesting::Map),
+        ] {
+            let o = |x: &str, c: Option<&str>| {
+                let o = json!({"x": x, "c": c});
+                match n {
+                    Nesting::List => json!([o]),
+                    Nesting::Map => json!({ "$map": {"k": o} }),
+                    _ => o,
+                }
+            };
+            let set = |a: serde_json::Value, b: serde_json::Value| {
+                tc::v(json!({"t": {"$set": [{"n": "a", "o": a}, {"n": "a", "o": b}]}}))
+            };
+            let prior = set(o("1", Some("p")), o("2", Some("q")));
+            let cfg = set(o("2", None), o("1", None));
+            assert_eq!(
+                proposed_new(&s, &prior, &cfg),
+                set(o("2", Some("q")), o("1", Some("p"))),
+                "{n:?}"
+            );
+        }
         // An unknown configuration element could have produced no prior element: the prior
         // element stays free for the configuration element that could.
         let prior = tc::v(json!({"t": {"$set": [{"n": null, "c": "1"}]}}));
