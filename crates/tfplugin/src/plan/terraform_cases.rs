@@ -1091,6 +1091,18 @@ fn assert_plan_valid_edges_mutation_testing_found() {
         &got,
         &[("b", "planned for existence but config wants absence")],
     );
+    // One element holding an unknown cannot coalesce with another: its count is exact.
+    let got = check(
+        &set,
+        &Value::Null,
+        &v(json!({"t": {"$set": [{"x": "a"}, {"x": "b"}]}})),
+        &v(json!({"t": {"$set": [{"x": "?"}]}})),
+    );
+    assert_violations(
+        "one unknown element",
+        &got,
+        &[("t", "count in plan (1) disagrees with count in config (2)")],
+    );
     // A nested map's count is its number of keys.
     let map = schema(vec![nested("m", Nesting::Map, vec![s("x")])], vec![]);
     let got = check(
