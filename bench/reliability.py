@@ -1327,8 +1327,9 @@ def mutants_md(data):
         f"`bench/results/mutants.json` by `bench/mutants.py`. Commands as run:",
         "",
     ] + [f"    {c}" for c in data["commands"]] + ([""] + [data["note"]] if data.get("note") else []) + (
-        ["", "Reruns on the survivors after their tests were added:", ""]
-        + [f"    {c}" for c in data["verify_commands"]] if data.get("verify_commands") else []) + [
+        ["", f"{len(data['verify_commands'])} reruns of cargo-mutants on exactly the survivors answered by a "
+             f"`test:`, after those tests were added (`--in-place --baseline skip`, one `-F` per mutant; the command "
+             f"lines are in the JSON)."] if data.get("verify_commands") else []) + [
         "",
         "Score = caught / (caught + missed); unviable mutants (they do not compile) are not counted; "
         "\"timeouts caught\" also counts a mutant whose tests hung past the timeout as caught. "
