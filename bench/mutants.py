@@ -50,6 +50,8 @@ def counts(mutants):
             if scope in ("total", m["scope"]):
                 c[m["outcome"]] += 1
         c["mutants"] = sum(c[k] for k in KINDS)
+        c["missed_killed_by_new_tests"] = sum(1 for m in mutants if scope in ("total", m["scope"])
+                                              and m["outcome"] == "missed" and m.get("rerun") == "caught")
         c["score"] = score(c)
         c["score_timeouts_caught"] = score(c, timeouts_caught=True)
         out[scope] = c
@@ -63,15 +65,29 @@ def score(c, timeouts_caught=False):
     return round(caught / judged, 4) if judged else None
 
 
+def read_outcomes(folder):
+    """(mutant name, outcome, cargo-mutants version) of every mutant in a cargo-mutants output folder."""
+    with open(os.path.join(folder, "outcomes.json")) as f:
+        data = json.load(f)
+    for o in data["outcomes"]:
+        mutant = o["scenario"].get("Mutant") if isinstance(o["scenario"], dict) else None
+        if mutant is not None:  # else a baseline
+            yield mutant["name"], OUTCOME[o["summary"]], data.get("cargo_mutants_version")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--outcomes", nargs="+", required=True)
     ap.add_argument("--list", required=True)
     ap.add_argument("--command", action="append", required=True)
+    ap.add_argument("--verify-command", action="append", default=[],
+                    help="a command of the reruns on survivors (as run), recorded beside --verified")
     ap.add_argument("--started", required=True)
     ap.add_argument("--wall-s", type=float, required=True)
     ap.add_argument("--note", default="")
     ap.add_argument("--commit", help="the commit measured (default: HEAD)")
+    ap.add_argument("--verified", nargs="*", default=[],
+                    help="cargo-mutants output folders of reruns on survivors after their tests were added")
     ap.add_argument("--dispositions", default=os.path.join(HERE, "mutants-dispositions.json"))
     ap.add_argument("--out", default=os.path.join(HERE, "results", "mutants.json"))
     args = ap.parse_args()
@@ -81,16 +97,14 @@ def main():
     outcome = {}
     version = None
     for d in args.outcomes:
-        with open(os.path.join(d, "outcomes.json")) as f:
-            data = json.load(f)
-        version = data.get("cargo_mutants_version", version)
-        for o in data["outcomes"]:
-            mutant = o["scenario"].get("Mutant") if isinstance(o["scenario"], dict) else None
-            if mutant is None:
-                continue  # a baseline
-            if mutant["name"] in outcome:
-                sys.exit(f"{mutant['name']}: tested twice")
-            outcome[mutant["name"]] = OUTCOME[o["summary"]]
+        for name, result, version in read_outcomes(d):
+            if name in outcome:
+                sys.exit(f"{name}: tested twice")
+            outcome[name] = result
+    rerun = {}
+    for d in args.verified:
+        for name, result, _ in read_outcomes(d):
+            rerun[name] = result
     unknown = set(outcome) - set(listed)
     if unknown:
         sys.exit(f"outcomes for mutants not in --list: {sorted(unknown)[:5]}")
@@ -98,9 +112,14 @@ def main():
     if os.path.exists(args.dispositions):
         with open(args.dispositions) as f:
             dispositions = json.load(f)
-    mutants = [{"mutant": n, "scope": scope_of(n), "outcome": outcome.get(n, "not_run")} for n in listed]
-    survivors = [{"mutant": m["mutant"], "scope": m["scope"], "disposition": dispositions.get(m["mutant"])}
+    mutants = [{"mutant": n, "scope": scope_of(n), "outcome": outcome.get(n, "not_run"), "rerun": rerun.get(n)}
+               for n in listed]
+    survivors = [{"mutant": m["mutant"], "scope": m["scope"], "disposition": dispositions.get(m["mutant"]),
+                  "rerun": rerun.get(m["mutant"], "not rerun")}
                  for m in mutants if m["outcome"] == "missed"]
+    for s in survivors:
+        if (s["disposition"] or "").startswith("test:") and s["rerun"] != "caught":
+            print(f"{s['mutant']}: its test is not shown to kill it (rerun: {s['rerun']})", file=sys.stderr)
     stale = set(dispositions) - {s["mutant"] for s in survivors}
     if stale:
         sys.exit(f"dispositions for mutants that did not survive: {sorted(stale)}")
@@ -115,6 +134,7 @@ def main():
     out = {
         "cargo_mutants": version,
         "commands": args.command,
+        "verify_commands": args.verify_command,
         "note": args.note,
         "commit": commit,
         "started": args.started,

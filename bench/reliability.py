@@ -1311,8 +1311,10 @@ def mutants_md(data):
         judged = c["caught"] + c["missed"]
         sc = c["caught"] / judged if judged else None
         sct = (c["caught"] + c["timeout"]) / (judged + c["timeout"]) if judged + c["timeout"] else None
+        killed = c.get("missed_killed_by_new_tests", 0)
+        after = (c["caught"] + killed) / judged if judged else None
         rows.append(f"| {scope} | {sum(c[k] for k in kinds)} | " + " | ".join(str(c[k]) for k in kinds)
-                    + f" | {pct(sc)} | {pct(sct)} |")
+                    + f" | {pct(sc)} | {pct(sct)} | {killed} | {pct(after)} |")
     survivors = data["survivors"]
     unanswered = [s for s in survivors if not s.get("disposition")]
     out = [
@@ -1324,24 +1326,29 @@ def mutants_md(data):
         f"{data['machine']}. Reproduce with `scripts/mutants.sh` (see its header); recorded in "
         f"`bench/results/mutants.json` by `bench/mutants.py`. Commands as run:",
         "",
-    ] + [f"    {c}" for c in data["commands"]] + ([""] + [data["note"]] if data.get("note") else []) + [
+    ] + [f"    {c}" for c in data["commands"]] + ([""] + [data["note"]] if data.get("note") else []) + (
+        ["", f"{len(data['verify_commands'])} reruns of cargo-mutants on exactly the survivors answered by a "
+             f"`test:`, after those tests were added (`--in-place --baseline skip`, one `-F` per mutant; the command "
+             f"lines are in the JSON)."] if data.get("verify_commands") else []) + [
         "",
         "Score = caught / (caught + missed); unviable mutants (they do not compile) are not counted; "
         "\"timeouts caught\" also counts a mutant whose tests hung past the timeout as caught. "
-        "Not run: in scope, but not tested by the recorded run.",
+        "Not run: in scope, but not tested by the recorded run. Killed since: missed by the recorded run, "
+        "caught by a rerun with the tests added for it; the last column is the score with those.",
         "",
-        "| scope | mutants | caught | missed | unviable | timeout | not run | score | timeouts caught |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| scope | mutants | caught | missed | unviable | timeout | not run | score | timeouts caught "
+        "| killed since | score now |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ] + rows + [
         "",
         f"Every surviving mutant answered: {'yes' if not unanswered else f'**no** ({len(unanswered)} not)'}. "
         "A `test:` names the unit test that now kills it (checked by rerunning cargo-mutants on it); "
         "a `reason:` says why no test can.",
         "",
-        "| surviving mutant | scope | disposition |",
-        "|---|---|---|",
-    ] + [f"| `{cell(s['mutant'])}` | {s['scope']} | {cell(s.get('disposition') or '**none**')} |"
-         for s in survivors] + [""]
+        "| surviving mutant | scope | disposition | rerun |",
+        "|---|---|---|---|",
+    ] + [f"| `{cell(s['mutant'])}` | {s['scope']} | {cell(s.get('disposition') or '**none**')} "
+         f"| {s.get('rerun', 'not rerun')} |" for s in survivors] + [""]
     return "\n".join(out)
 
 

@@ -209,13 +209,14 @@ def mutants_record():
     zero = {"caught": 0, "missed": 0, "unviable": 0, "timeout": 0, "not_run": 0}
     counts = {"plan/": dict(zero, caught=8, missed=2, unviable=1, timeout=1),
               "tf value+codec": dict(zero, caught=3, not_run=4), "typed": dict(zero, not_run=5)}
-    counts["total"] = {k: sum(c[k] for c in counts.values()) for k in zero}
+    counts["plan/"]["missed_killed_by_new_tests"] = 1
+    counts["total"] = {k: sum(c.get(k, 0) for c in counts.values()) for k in list(zero) + ["missed_killed_by_new_tests"]}
     return {"cargo_mutants": "27.1.0", "commands": ["scripts/mutants.sh --shard 0/2"], "note": "", "commit": "abc1234",
             "started": "2026-12-08 02:02 UTC", "wall_s": 2900, "machine": "test machine", "counts": counts,
             "survivors": [{"mutant": "crates/tfplugin/src/plan/check.rs:1:1: delete ! in f", "scope": "plan/",
-                           "disposition": "test: plan::tests::kills_it"},
+                           "disposition": "test: plan::tests::kills_it", "rerun": "caught"},
                           {"mutant": "crates/tfplugin/src/plan/mod.rs:2:2: replace a | b", "scope": "plan/",
-                           "disposition": None}],
+                           "disposition": None, "rerun": "not rerun"}],
             "not_run": []}
 
 
@@ -231,16 +232,16 @@ class MutantsRendering(unittest.TestCase):
     def test_scores_are_computed_from_the_counts(self):
         data = mutants_record()
         md = reliability.mutants_md(data)
-        self.assertEqual(mutants_row(md, "plan/")[1:], ["12", "8", "2", "1", "1", "0", "80.0 %", "81.8 %"])
-        self.assertEqual(mutants_row(md, "typed")[-2:], ["–", "–"])
+        self.assertEqual(mutants_row(md, "plan/")[1:], ["12", "8", "2", "1", "1", "0", "80.0 %", "81.8 %", "1", "90.0 %"])
+        self.assertEqual(mutants_row(md, "typed")[-4:], ["–", "–", "0", "–"])
         self.assertEqual(mutants_row(md, "total")[1:3], ["24", "11"])
-        data["counts"]["plan/"]["missed"] = 0
-        self.assertEqual(mutants_row(reliability.mutants_md(data), "plan/")[-2:], ["100.0 %", "100.0 %"])
+        data["counts"]["plan/"].update(missed=0, missed_killed_by_new_tests=0)
+        self.assertEqual(mutants_row(reliability.mutants_md(data), "plan/")[-4:], ["100.0 %", "100.0 %", "0", "100.0 %"])
 
     def test_every_survivor_is_listed_and_an_unanswered_one_says_so(self):
         md = reliability.mutants_md(mutants_record())
-        self.assertIn("| `crates/tfplugin/src/plan/check.rs:1:1: delete ! in f` | plan/ | test: plan::tests::kills_it |", md)
-        self.assertIn("`crates/tfplugin/src/plan/mod.rs:2:2: replace a \\| b` | plan/ | **none** |", md)
+        self.assertIn("| `crates/tfplugin/src/plan/check.rs:1:1: delete ! in f` | plan/ | test: plan::tests::kills_it | caught |", md)
+        self.assertIn("`crates/tfplugin/src/plan/mod.rs:2:2: replace a \\| b` | plan/ | **none** | not rerun |", md)
         self.assertIn("Every surviving mutant answered: **no** (1 not)", md)
         self.assertIn("    scripts/mutants.sh --shard 0/2", md)
 
@@ -258,7 +259,7 @@ class MutantsRendering(unittest.TestCase):
                 md = f.read()
             self.assertTrue(md.startswith("# Reliability"))
             self.assertIn("## Mutation testing (issue 15)", md)
-            self.assertEqual(mutants_row(md, "plan/")[-2], "80.0 %")
+            self.assertEqual(mutants_row(md, "plan/")[-4], "80.0 %")
         finally:
             shutil.rmtree(tmp)
 

@@ -1068,4 +1068,68 @@ fn assert_plan_valid_edges_mutation_testing_found() {
         &v(json!({"t": {"$set": [{"x": "?"}, {"x": "b"}]}})),
     );
     assert_violations("set range lower end", &got, &[]);
+    // A single nested block planned absent while configured, and the other way round.
+    let single_b = schema(vec![], vec![block("b", Nesting::Single, vec![s("c")])]);
+    let got = check(
+        &single_b,
+        &Value::Null,
+        &v(json!({"b": {"c": "x"}})),
+        &v(json!({"b": null})),
+    );
+    assert_violations(
+        "block planned null",
+        &got,
+        &[("b", "planned for absence but config wants existence")],
+    );
+    let got = check(
+        &single_b,
+        &Value::Null,
+        &v(json!({"b": null})),
+        &v(json!({"b": {"c": "x"}})),
+    );
+    assert_violations(
+        "block planned present",
+        &got,
+        &[("b", "planned for existence but config wants absence")],
+    );
+    // One element holding an unknown cannot coalesce with another: its count is exact.
+    let got = check(
+        &set,
+        &Value::Null,
+        &v(json!({"t": {"$set": [{"x": "a"}, {"x": "b"}]}})),
+        &v(json!({"t": {"$set": [{"x": "?"}]}})),
+    );
+    assert_violations(
+        "one unknown element",
+        &got,
+        &[("t", "count in plan (1) disagrees with count in config (2)")],
+    );
+    // A nested map's count is its number of keys.
+    let map = schema(vec![nested("m", Nesting::Map, vec![s("x")])], vec![]);
+    let got = check(
+        &map,
+        &Value::Null,
+        &v(json!({"m": {"$map": {"a": {"x": "1"}, "b": {"x": "2"}}}})),
+        &v(json!({"m": {"$map": {"a": {"x": "1"}}}})),
+    );
+    assert_violations(
+        "map count",
+        &got,
+        &[("m", "count in plan (1) disagrees with count in config (2)")],
+    );
+    // Messages show the values of attributes that are not sensitive.
+    let got = check(
+        &schema(vec![s("a")], vec![]),
+        &Value::Null,
+        &v(json!({"a": "x"})),
+        &v(json!({"a": "y"})),
+    );
+    assert_eq!(
+        got.iter().map(|v| v.message.as_str()).collect::<Vec<_>>(),
+        [format!(
+            "planned value {:?} does not match config value {:?}",
+            Value::string("y"),
+            Value::string("x")
+        )]
+    );
 }

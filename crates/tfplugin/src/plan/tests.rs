@@ -1207,4 +1207,315 @@ mod mutants {
             tc::v(json!({"name": "b", "o": {"x": "1", "c": "v"}}))
         );
     }
+
+    #[test]
+    fn dynamic_values_of_another_type_are_not_compatible() {
+        use crate::tf::Type;
+        let dynamic = |t: Type| Value::Dynamic(Box::new(t), Box::new(Value::Null));
+        let mut out = Vec::new();
+        super::super::compatible::compatible_value(
+            &dynamic(Type::String),
+            &dynamic(Type::Number),
+            &AttributePath::root(),
+            &mut out,
+        );
+        assert_eq!(out.len(), 1, "{out:?}");
+        out.clear();
+        // Of the same type, the values inside are compared: an unknown admits a known value.
+        super::super::compatible::compatible_value(
+            &Value::Dynamic(Box::new(Type::String), Box::new(Value::unknown())),
+            &Value::Dynamic(Box::new(Type::String), Box::new(Value::string("x"))),
+            &AttributePath::root(),
+            &mut out,
+        );
+        assert_eq!(out, vec![]);
+    }
+
+    #[test]
+    fn settle_pairs_set_elements_with_the_result_element_that_agrees() {
+        let planned = tc::v(json!({"s": {"$set": [{"n": "a", "id": "?"}, {"n": "b", "id": "?"}]}}));
+        let actual = tc::v(json!({"s": {"$set": [{"n": "b", "id": "2"}, {"n": "a", "id": "1"}]}}));
+        assert_eq!(
+            settle(&planned, &actual),
+            tc::v(json!({"s": {"$set": [{"n": "a", "id": "1"}, {"n": "b", "id": "2"}]}}))
+        );
+    }
+
+    #[test]
+    fn write_only_value_is_found_inside_single_and_map_nested_objects() {
+        for n in [Nesting::Single, Nesting::Map, Nesting::Set, Nesting::List] {
+            let s = tc::schema(
+                vec![tc::nested(
+                    "o",
+                    n,
+                    vec![tc::s("x"), A::string("w").optional().write_only()],
+                )],
+                vec![],
+            );
+            let wrap = |o: serde_json::Value| match n {
+                Nesting::Map => tc::v(json!({"o": {"$map": {"k": o}}})),
+                Nesting::Set => tc::v(json!({"o": {"$set": [o]}})),
+                Nesting::List => tc::v(json!({ "o": [o] })),
+                _ => tc::v(json!({ "o": o })),
+            };
+            let want = match n {
+                Nesting::Map => "o[\"k\"].w",
+                // A path cannot step into a set: its element's attribute hangs off the set.
+                Nesting::Set => "o.w",
+                Nesting::List => "o[0].w",
+                _ => "o.w",
+            };
+            let found = write_only_value(&s, &wrap(json!({"x": "a", "w": "secret"})));
+            assert_eq!(found.map(|p| p.to_string()).as_deref(), Some(want), "{n:?}");
+            assert_eq!(
+                write_only_value(&s, &wrap(json!({"x": "a", "w": null}))),
+                None
+            );
+        }
+    }
+
+    #[test]
+    fn a_read_never_takes_a_prior_form_that_holds_an_unknown() {
+        fn anything(_: &Value, _: &Value) -> bool {
+            true
+        }
+        let s = tc::schema(
+            vec![A::typed(
+                "l",
+                crate::tf::Type::List(Box::new(crate::tf::Type::String)),
+            )
+            .optional()
+            .equivalence(crate::tf::schema::Equivalence {
+                name: "anything",
+                eq: anything,
+            })],
+            vec![],
+        );
+        let prior = tc::v(json!({"l": ["a", "?"]}));
+        let mut read = tc::v(json!({"l": ["a", "b"]}));
+        normalize_read(&s, &prior, &mut read);
+        assert_eq!(read, tc::v(json!({"l": ["a", "b"]})));
+    }
+
+    #[test]
+    fn proposed_new_takes_unconfigured_optional_computed_values_from_the_prior_state() {
+        let s = tc::schema(
+            vec![
+                tc::s("name"),
+                A::string("oc").optional_computed(),
+                A::string("c").computed(),
+            ],
+            vec![],
+        );
+        let prior = tc::v(json!({"name": "a", "oc": "p", "c": "q"}));
+        let unset = tc::v(json!({"name": "b", "oc": null, "c": null}));
+        assert_eq!(
+            proposed_new(&s, &prior, &unset),
+            tc::v(json!({"name": "b", "oc": "p", "c": "q"}))
+        );
+        let set = tc::v(json!({"name": "b", "oc": "n", "c": null}));
+        assert_eq!(
+            proposed_new(&s, &prior, &set),
+            tc::v(json!({"name": "b", "oc": "n", "c": "q"}))
+        );
+    }
+
+    #[test]
+    fn proposed_new_carries_computed_values_to_the_set_element_they_came_from() {
+        let s = tc::schema(
+            vec![tc::nested(
+                "t",
+                Nesting::Set,
+                vec![tc::s("n"), A::string("c").computed()],
+            )],
+            vec![],
+        );
+        let prior = tc::v(json!({"t": {"$set": [{"n": "a", "c": "1"}, {"n": "b", "c": "2"}]}}));
+        let cfg = tc::v(json!({"t": {"$set": [{"n": "b", "c": null}, {"n": "a", "c": null}]}}));
+        assert_eq!(
+            proposed_new(&s, &prior, &cfg),
+            tc::v(json!({"t": {"$set": [{"n": "b", "c": "2"}, {"n": "a", "c": "1"}]}}))
+        );
+        // Nested attributes and blocks of the elements must be derivable too.
+        let inner = || vec![tc::s("x"), A::string("c").computed()];
+        let by_attr = tc::schema(
+            vec![tc::nested(
+                "t",
+                Nesting::Set,
+                vec![tc::s("n"), tc::nested("o", Nesting::Single, inner())],
+            )],
+            vec![],
+        );
+        let by_block = tc::schema(
+            vec![],
+            vec![NestedBlock::new(
+                "t",
+                Nesting::Set,
+                "",
+                Block {
+                    attributes: vec![tc::s("n")],
+                    blocks: vec![tc::block("o", Nesting::Single, inner())],
+                    ..Default::default()
+                },
+            )],
+        );
+        let in_mode = |n: Nesting| {
+            tc::schema(
+                vec![tc::nested(
+                    "t",
+                    Nesting::Set,
+                    vec![tc::s("n"), tc::nested("o", n, inner())],
+                )],
+                vec![],
+            )
+        };
+        for (s, n) in [
+            (by_attr, Nesting::Single),
+            (by_block, Nesting::Single),
+            (in_mode(Nesting::List), Nesting::List),
+            (in_mode(Nesting::Map), Nesting::Map),
+        ] {
+            let o = |x: &str, c: Option<&str>| {
+                let o = json!({"x": x, "c": c});
+                match n {
+                    Nesting::List => json!([o]),
+                    Nesting::Map => json!({ "$map": {"k": o} }),
+                    _ => o,
+                }
+            };
+            let set = |a: serde_json::Value, b: serde_json::Value| {
+                tc::v(json!({"t": {"$set": [{"n": "a", "o": a}, {"n": "a", "o": b}]}}))
+            };
+            let prior = set(o("1", Some("p")), o("2", Some("q")));
+            let cfg = set(o("2", None), o("1", None));
+            assert_eq!(
+                proposed_new(&s, &prior, &cfg),
+                set(o("2", Some("q")), o("1", Some("p"))),
+                "{n:?}"
+            );
+        }
+        // An unknown configuration element could have produced no prior element: the prior
+        // element stays free for the configuration element that could.
+        let prior = tc::v(json!({"t": {"$set": [{"n": null, "c": "1"}]}}));
+        let cfg = tc::v(json!({"t": {"$set": ["?", {"n": null, "c": null}]}}));
+        assert_eq!(
+            proposed_new(&s, &prior, &cfg),
+            tc::v(json!({"t": {"$set": ["?", {"n": null, "c": "1"}]}}))
+        );
+    }
+
+    #[test]
+    fn a_set_element_whose_optional_computed_value_came_from_the_prior_keeps_its_own_configuration()
+    {
+        let s = tc::schema(
+            vec![tc::nested(
+                "t",
+                Nesting::Set,
+                vec![
+                    A::string("n").required(),
+                    A::string("oc").optional_computed(),
+                    A::string("mode").optional().default(Value::string("fast")),
+                ],
+            )],
+            vec![],
+        );
+        let prior = tc::v(json!({"t": {"$set": [
+            {"n": "a", "oc": "x", "mode": "fast"},
+            {"n": "b", "oc": "y", "mode": "slow"}
+        ]}}));
+        let cfg = tc::v(json!({"t": {"$set": [
+            {"n": "a", "oc": null, "mode": null},
+            {"n": "b", "oc": null, "mode": "slow"}
+        ]}}));
+        // Terraform's order, not the configuration's: b first.
+        let proposed = tc::v(json!({"t": {"$set": [
+            {"n": "b", "oc": "y", "mode": "slow"},
+            {"n": "a", "oc": "x", "mode": null}
+        ]}}));
+        let planned = plan(&s, &prior, &proposed, &cfg);
+        assert_eq!(
+            planned,
+            tc::v(json!({"t": {"$set": [
+                {"n": "b", "oc": "y", "mode": "slow"},
+                {"n": "a", "oc": "x", "mode": "fast"}
+            ]}}))
+        );
+    }
+
+    /// The configuration element `match_set` pairs with each planned set element.
+    fn config_pairs(
+        attrs: &[A],
+        planned: serde_json::Value,
+        config: serde_json::Value,
+    ) -> Vec<Option<usize>> {
+        let (planned, config) = (tc::v(planned), tc::v(config));
+        let (Some(p), Some(c)) = (planned.as_elements(), config.as_elements()) else {
+            panic!("lists expected");
+        };
+        super::super::matching::match_set(Obj::attrs(attrs), p, c, &[])
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect()
+    }
+
+    /// The wildcard pass: a planned element whose optional+computed values came from the prior
+    /// state pairs with the configuration element it fits, not the next one in order.
+    #[test]
+    fn set_elements_pair_with_the_configuration_they_fit() {
+        let oc = || A::string("oc").optional_computed();
+        let flat = [A::string("n").optional(), oc()];
+        assert_eq!(
+            config_pairs(
+                &flat,
+                json!([{"n": "b", "oc": "y"}, {"n": "a", "oc": "x"}]),
+                json!([{"n": "a", "oc": null}, {"n": "b", "oc": null}]),
+            ),
+            [Some(1), Some(0)]
+        );
+        // An unconfigured optional value is null, not a wildcard.
+        let opt = [A::string("n").optional(), oc(), A::string("opt").optional()];
+        assert_eq!(
+            config_pairs(
+                &opt,
+                json!([{"n": "a", "oc": "x", "opt": "v"}, {"n": "a", "oc": "y", "opt": null}]),
+                json!([{"n": "a", "oc": null, "opt": null}, {"n": "a", "oc": null, "opt": "v"}]),
+            ),
+            [Some(1), Some(0)]
+        );
+        // Nested values must fit too, in every nesting mode.
+        for n in [Nesting::Single, Nesting::List, Nesting::Map, Nesting::Set] {
+            let nested = [
+                A::string("n").optional(),
+                tc::nested("o", n, vec![tc::s("x"), oc()]),
+            ];
+            let el = |n_: &str, x: &str, oc: Option<&str>| {
+                let o = json!({"x": x, "oc": oc});
+                let o = match n {
+                    Nesting::List => json!([o]),
+                    Nesting::Map => json!({ "$map": {"k": o} }),
+                    Nesting::Set => json!({ "$set": [o] }),
+                    _ => o,
+                };
+                json!({"n": n_, "o": o})
+            };
+            assert_eq!(
+                config_pairs(
+                    &nested,
+                    json!([el("a", "2", Some("y")), el("a", "1", Some("x"))]),
+                    json!([el("a", "1", None), el("a", "2", None)]),
+                ),
+                [Some(1), Some(0)],
+                "{n:?}"
+            );
+        }
+        // An element unknown as a whole fits no configured object (only the last pass pairs it).
+        assert_eq!(
+            config_pairs(
+                &flat,
+                json!(["?", {"n": null, "oc": "x"}]),
+                json!([{"n": null, "oc": null}, {"n": "z", "oc": null}]),
+            ),
+            [Some(1), Some(0)]
+        );
+    }
 }
