@@ -438,6 +438,21 @@ def notes(data, rows, results_dir):
         "on top: every attribute built its error path eagerly and went through a generic map. Now error paths are "
         "built only on the failing branch and objects are decoded with a cursor over the type's sorted attribute "
         "names. No before/after figures were saved; section 6 has today's.",
+    ]
+    codec_before = load_record("codec-before.json", results_dir)
+    if codec_before and data.get("codec"):
+        pairs = []
+        for group in ("object_1000_attributes", "list_10000_elements"):
+            b = codec_before["codec"].get(group, {}).get("allocations", [""])[0]
+            a = data["codec"].get(group, {}).get("allocations", [""])[0]
+            pairs.append(f"{group}: before “{b}”, now “{a}”")
+        out.append(
+            "- **Object representation (sections 2 and 6).** Objects were `BTreeMap`s of owned attribute names, "
+            "rebuilt by every call; they are now vectors in the schema's order whose names are shared with the "
+            "type (decoding clones a name, never allocates one), and typed conversions carry their path on the "
+            "stack. Allocations of the codec benchmarks, before (`bench/results/codec-before.json`, commit "
+            f"{codec_before['meta']['commit']}) and in this run: " + "; ".join(pairs) + ".")
+    out += [
         "- **Harness client.** Every GET parsed its body twice (a path-tracking deserializer, then a JSON tree to see "
         "whether the entity was there). Now one pass without path tracking; only a body that fails to decode is "
         "parsed again, for the error's path.",

@@ -118,9 +118,11 @@ pub struct App {
     /// known (a destination by cluster name, or a project listing destinations by cluster
     /// name, is left to apply); otherwise Argo CD refuses it at apply with the same reason.
     /// Resource kinds the project does not permit are known only once Argo CD renders the
-    /// sources: the sync fails with Argo CD's reason (and `wait` fails fast). While a refused
-    /// application is in the configuration, `terraform destroy` (which plans the
-    /// configuration first) is refused too; use `terraform destroy -refresh=false`.
+    /// sources: the sync fails with Argo CD's reason (and `wait` fails fast). Only plans that
+    /// create or change the application are checked: an unchanged application whose project
+    /// now forbids it is not refused by a refresh or by `terraform destroy`; while a refused
+    /// change is in the configuration, `terraform destroy` (which plans the configuration
+    /// first) is refused too: use `terraform destroy -refresh=false`.
     #[tf(optional, equivalence = same_project)]
     pub argo_project: Val<String>,
     /// Kubernetes labels of the application object.
