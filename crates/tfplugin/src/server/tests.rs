@@ -427,6 +427,28 @@ fn failing_state(name: &str) -> Value {
     v
 }
 
+/// Plans `test_failing` from `prior` to a configuration naming `name`, with `prior_private`.
+async fn plan_failing(
+    svc: &ProviderService<TestProvider>,
+    prior: &Value,
+    name: &str,
+    prior_private: Vec<u8>,
+) -> pb::plan_resource_change::Response {
+    let mut cfg = Failing.schema().null_object();
+    cfg.set_attr("name", name.into());
+    svc.plan_resource_change(Request::new(pb::plan_resource_change::Request {
+        type_name: "test_failing".into(),
+        prior_state: dv_of(prior),
+        proposed_new_state: dv_of(&cfg),
+        config: dv_of(&cfg),
+        prior_private,
+        ..Default::default()
+    }))
+    .await
+    .unwrap()
+    .into_inner()
+}
+
 fn dv_of(v: &Value) -> Option<pb::DynamicValue> {
     Some(pb::DynamicValue {
         msgpack: encode_msgpack(v, &Failing.schema().ty()).unwrap(),
@@ -648,28 +670,10 @@ async fn planning_can_set_private_state_and_keeps_the_prior_one_otherwise() {
     // Issue 15, bug 8: the planned private state was always the prior one.
     let svc = failing_service();
     configure(&svc).await;
-    let plan = |name: &str, prior_private: Vec<u8>| {
-        let mut cfg = Failing.schema().null_object();
-        cfg.set_attr("name", name.into());
-        let prior = failing_state("before");
-        let svc = &svc;
-        async move {
-            svc.plan_resource_change(Request::new(pb::plan_resource_change::Request {
-                type_name: "test_failing".into(),
-                prior_state: dv_of(&prior),
-                proposed_new_state: dv_of(&cfg),
-                config: dv_of(&cfg),
-                prior_private,
-                ..Default::default()
-            }))
-            .await
-            .unwrap()
-            .into_inner()
-        }
-    };
+    let before = failing_state("before");
     let mut prior = Private::default();
     prior.set("made_by", Some(&"create"));
-    let r = plan("remember", prior.to_bytes()).await;
+    let r = plan_failing(&svc, &before, "remember", prior.to_bytes()).await;
     assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
     let planned = Private::from_bytes(&r.planned_private);
     assert_eq!(planned.get::<String>("planned_by").as_deref(), Some("plan"));
@@ -679,36 +683,19 @@ async fn planning_can_set_private_state_and_keeps_the_prior_one_otherwise() {
         "the prior entries stay"
     );
     // Untouched, even bytes that are not ours go back as they came.
-    let r = plan("other", b"\x01foreign".to_vec()).await;
+    let r = plan_failing(&svc, &before, "other", b"\x01foreign".to_vec()).await;
     assert_eq!(r.planned_private, b"\x01foreign".to_vec());
 }
 
 #[tokio::test]
 async fn remote_plan_checks_run_once_configured_with_a_short_deadline() {
     let svc = failing_service();
-    let plan = || {
-        let mut cfg = Failing.schema().null_object();
-        cfg.set_attr("name", "refused-remotely".into());
-        let svc = &svc;
-        async move {
-            svc.plan_resource_change(Request::new(pb::plan_resource_change::Request {
-                type_name: "test_failing".into(),
-                prior_state: dv_of(&Value::Null),
-                proposed_new_state: dv_of(&cfg),
-                config: dv_of(&cfg),
-                ..Default::default()
-            }))
-            .await
-            .unwrap()
-            .into_inner()
-        }
-    };
     // Before configuration there is nothing to check against: the plan passes.
-    let r = plan().await;
+    let r = plan_failing(&svc, &Value::Null, "refused-remotely", Vec::new()).await;
     assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
     assert!(r.planned_state.is_some());
     configure(&svc).await;
-    let r = plan().await;
+    let r = plan_failing(&svc, &Value::Null, "refused-remotely", Vec::new()).await;
     let d = r
         .diagnostics
         .iter()
@@ -726,31 +713,26 @@ async fn remote_plan_checks_run_once_configured_with_a_short_deadline() {
 async fn remote_plan_checks_are_for_changes_only() {
     let svc = failing_service();
     configure(&svc).await;
-    let plan = |prior: Value, name: &str| {
-        let mut cfg = Failing.schema().null_object();
-        cfg.set_attr("name", name.into());
-        let svc = &svc;
-        async move {
-            svc.plan_resource_change(Request::new(pb::plan_resource_change::Request {
-                type_name: "test_failing".into(),
-                prior_state: dv_of(&prior),
-                proposed_new_state: dv_of(&cfg),
-                config: dv_of(&cfg),
-                ..Default::default()
-            }))
-            .await
-            .unwrap()
-            .into_inner()
-        }
-    };
     let refused = |r: &pb::plan_resource_change::Response| {
         r.diagnostics.iter().any(|d| d.summary == "Refused")
     };
     // An unchanged object (a refresh): nothing to check.
-    let r = plan(failing_state("refused-remotely"), "refused-remotely").await;
+    let r = plan_failing(
+        &svc,
+        &failing_state("refused-remotely"),
+        "refused-remotely",
+        Vec::new(),
+    )
+    .await;
     assert!(!refused(&r), "{:?}", r.diagnostics);
     // The same object changing into the refused one: checked.
-    let r = plan(failing_state("before"), "refused-remotely").await;
+    let r = plan_failing(
+        &svc,
+        &failing_state("before"),
+        "refused-remotely",
+        Vec::new(),
+    )
+    .await;
     assert!(
         refused(&r),
         "an update plan is checked: {:?}",
