@@ -1086,21 +1086,33 @@ mod mutants {
         assert!(is_changing(&s, &prior, &moved));
     }
 
+    /// A nested attribute `o` of nesting `n` holding `x` and a write-only `w`.
+    fn write_only_in_nested(n: Nesting) -> Schema {
+        tc::schema(
+            vec![tc::nested(
+                "o",
+                n,
+                vec![tc::s("x"), A::string("w").optional().write_only()],
+            )],
+            vec![],
+        )
+    }
+
+    /// `{"o": o}` in the shape nesting `n` gives it (one element or key).
+    fn wrap_nested(n: Nesting, o: serde_json::Value) -> Value {
+        match n {
+            Nesting::Map => tc::v(json!({"o": {"$map": {"k": o}}})),
+            Nesting::Set => tc::v(json!({"o": {"$set": [o]}})),
+            Nesting::List => tc::v(json!({ "o": [o] })),
+            _ => tc::v(json!({ "o": o })),
+        }
+    }
+
     #[test]
     fn null_write_only_reaches_into_single_and_map_nested_objects() {
         for n in [Nesting::Single, Nesting::Map] {
-            let s = tc::schema(
-                vec![tc::nested(
-                    "o",
-                    n,
-                    vec![tc::s("x"), A::string("w").optional().write_only()],
-                )],
-                vec![],
-            );
-            let wrap = |o: serde_json::Value| match n {
-                Nesting::Map => tc::v(json!({"o": {"$map": {"k": o}}})),
-                _ => tc::v(json!({ "o": o })),
-            };
+            let s = write_only_in_nested(n);
+            let wrap = |o: serde_json::Value| wrap_nested(n, o);
             let mut v = wrap(json!({"x": "a", "w": "secret"}));
             null_write_only(&s, &mut v);
             assert_eq!(v, wrap(json!({"x": "a", "w": null})), "{n:?}");
@@ -1244,20 +1256,8 @@ mod mutants {
     #[test]
     fn write_only_value_is_found_inside_single_and_map_nested_objects() {
         for n in [Nesting::Single, Nesting::Map, Nesting::Set, Nesting::List] {
-            let s = tc::schema(
-                vec![tc::nested(
-                    "o",
-                    n,
-                    vec![tc::s("x"), A::string("w").optional().write_only()],
-                )],
-                vec![],
-            );
-            let wrap = |o: serde_json::Value| match n {
-                Nesting::Map => tc::v(json!({"o": {"$map": {"k": o}}})),
-                Nesting::Set => tc::v(json!({"o": {"$set": [o]}})),
-                Nesting::List => tc::v(json!({ "o": [o] })),
-                _ => tc::v(json!({ "o": o })),
-            };
+            let s = write_only_in_nested(n);
+            let wrap = |o: serde_json::Value| wrap_nested(n, o);
             let want = match n {
                 Nesting::Map => "o[\"k\"].w",
                 // A path cannot step into a set: its element's attribute hangs off the set.
